@@ -1,0 +1,33 @@
+// One Jest run for the whole repository, split into projects by test tier:
+//   unit         pure code beside its source (no I/O): `jest --selectProjects unit` needs nothing running
+//   integration  real PostgreSQL (embedded), real processes on loopback addresses
+// Later tiers (containers, browser) are added as projects here so `npm test` runs everything.
+const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const moduleNameMapper = {
+  '^@msk/kit/contract$': '<rootDir>/kit/src/contract/index.ts',
+  '^@msk/kit$': '<rootDir>/kit/src/index.ts',
+};
+const common = {
+  rootDir: __dirname,
+  transform: { '^.+\\.(t|j)sx?$': swc },
+  moduleNameMapper,
+  testEnvironment: 'node',
+  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/.*/dist/'],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)'],
+      testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+    },
+  ],
+};

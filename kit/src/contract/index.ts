@@ -1,0 +1,6 @@
+export * from './variables';
+export * from './problem';
+export * from './nodeConfig';
+export { fingerprint, displayValue } from './fingerprint';
+export { publishedSource, GUIDE_EXAMPLE_NODE_IDS } from './published';
+export { estimatedSecretBits, MIN_SECRET_BITS } from './checks';

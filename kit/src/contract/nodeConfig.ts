@@ -1,0 +1,188 @@
+/**
+ * Validation of one node's environment and the typed configuration read from it. Nothing else in the project
+ * reads process.env for these variables: processes call loadNodeConfig once at start.
+ */
+import { quotesOrWhitespace } from './checks';
+import { GUIDE_EXAMPLE_NODE_IDS, publishedSource } from './published';
+import { type Problem, formatProblem, hasErrors } from './problem';
+import {
+  type Consumer,
+  type LogLevel,
+  type NodeEnv,
+  type SyncDiscoveryMode,
+  VARIABLES,
+  type VariableSpec,
+} from './variables';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export interface NodeConfig {
+  readonly nextAuthSecret: string;
+  /** Decrypt-only secrets, oldest last. */
+  readonly nextAuthSecretPrevious: readonly string[];
+  readonly nextServerActionsEncryptionKey: string | undefined;
+  readonly syncRegistrationKey: string;
+  readonly syncServicePort: number;
+  readonly syncNodeId: string;
+  readonly syncNodeName: string;
+  readonly nextAuthUrl: string;
+  readonly databaseUrl: string;
+  readonly databasePassword: string | undefined;
+  readonly nodeEnv: NodeEnv;
+  readonly appName: string;
+  readonly port: number;
+  readonly hostname: string;
+  readonly syncHttpPort: number;
+  readonly syncBindAddress: string;
+  readonly syncIntervalMs: number;
+  readonly syncAutoStart: boolean;
+  readonly syncLogLevel: LogLevel;
+  readonly syncDiscovery: SyncDiscoveryMode;
+  readonly syncPeers: readonly string[];
+  readonly syncDnsName: string;
+  readonly syncKubernetesService: string;
+  readonly adminEmail: string;
+  readonly adminPassword: string;
+}
+
+function problem(spec: VariableSpec, message: string, severity: Problem['severity'] = 'error', fix = spec.fix): Problem {
+  return { severity, variable: spec.name, message, fix };
+}
+
+/** Problems of one variable's value on its own (format, strength, published values). */
+export function checkValue(spec: VariableSpec, value: string): Problem[] {
+  const framing = quotesOrWhitespace(value);
+  if (framing) return [problem(spec, framing, 'error', 'remove the quotes and spaces around the value')];
+  const invalid = spec.check(value);
+  if (invalid) return [problem(spec, invalid)];
+  const problems: Problem[] = [];
+  if (spec.secret) {
+    for (const part of spec.name === 'NEXTAUTH_SECRET_PREVIOUS' ? value.split(',') : [value]) {
+      const source = publishedSource(part);
+      if (source) {
+        problems.push(problem(spec, `is ${source}: it is public, so anyone can forge sessions or join the cluster with it`));
+      }
+    }
+  }
+  if (spec.name === 'SYNC_NODE_ID' && GUIDE_EXAMPLE_NODE_IDS.has(value)) {
+    problems.push(problem(spec, `is ${GUIDE_EXAMPLE_NODE_IDS.get(value)}; copied IDs collide between installs`, 'warning'));
+  }
+  return problems;
+}
+
+/** Rules that involve more than one variable of the same node. */
+function crossVariableProblems(value: (name: string) => string): Problem[] {
+  const problems: Problem[] = [];
+  const discovery = value('SYNC_DISCOVERY');
+  const spec = (name: string) => VARIABLES.find((v) => v.name === name) as VariableSpec;
+  if (discovery === 'dns' && value('SYNC_DNS_NAME') === '') {
+    problems.push(problem(spec('SYNC_DNS_NAME'), 'is required when SYNC_DISCOVERY=dns'));
+  }
+  if (discovery === 'kubernetes' && value('SYNC_KUBERNETES_SERVICE') === '') {
+    problems.push(problem(spec('SYNC_KUBERNETES_SERVICE'), 'is required when SYNC_DISCOVERY=kubernetes'));
+  }
+  if (discovery === 'static' && value('SYNC_PEERS') === '') {
+    problems.push(
+      problem(spec('SYNC_PEERS'), 'is empty with SYNC_DISCOVERY=static: this node only finds peers that contact it', 'warning'),
+    );
+  }
+  const previous = value('NEXTAUTH_SECRET_PREVIOUS');
+  if (previous !== '' && previous.split(',').includes(value('NEXTAUTH_SECRET'))) {
+    problems.push(
+      problem(spec('NEXTAUTH_SECRET_PREVIOUS'), 'contains the current NEXTAUTH_SECRET', 'warning', 'list only the old secrets'),
+    );
+  }
+  if (value('SYNC_HTTP_PORT') !== value('PORT')) {
+    problems.push(problem(spec('SYNC_HTTP_PORT'), 'differs from PORT, so status points at the wrong app port', 'warning'));
+  }
+  const url = value('DATABASE_URL');
+  if (url !== '' && value('DATABASE_PASSWORD') !== '') {
+    try {
+      if (new URL(url).password) {
+        problems.push(
+          problem(spec('DATABASE_PASSWORD'), 'is set but DATABASE_URL carries its own password, which wins', 'warning',
+            'remove the password from DATABASE_URL or unset DATABASE_PASSWORD'),
+        );
+      }
+    } catch {
+      // DATABASE_URL's own check reports it
+    }
+  }
+  return problems;
+}
+
+export interface NodeEnvironmentReport {
+  readonly problems: readonly Problem[];
+  /** Set only when there are no errors. */
+  readonly config: NodeConfig | undefined;
+}
+
+/** Checks every variable of one node's environment and returns every problem, not the first. */
+export function validateNodeEnvironment(env: Environment, consumer?: Consumer): NodeEnvironmentReport {
+  const problems: Problem[] = [];
+  const values = new Map<string, string>();
+  for (const spec of VARIABLES) {
+    const raw = env[spec.name];
+    const required = consumer ? spec.requiredBy.includes(consumer) : spec.requiredBy.length > 0;
+    if (raw === undefined || (raw === '' && spec.default === undefined)) {
+      if (required) problems.push(problem(spec, raw === undefined ? 'is not set' : 'is empty'));
+      values.set(spec.name, spec.default ?? '');
+      continue;
+    }
+    const own = checkValue(spec, raw);
+    problems.push(...own);
+    values.set(spec.name, raw);
+  }
+  const value = (name: string) => values.get(name) ?? '';
+  problems.push(...crossVariableProblems(value));
+  if (hasErrors(problems)) return { problems, config: undefined };
+  const list = (name: string) => (value(name) === '' ? [] : value(name).split(','));
+  const config: NodeConfig = {
+    nextAuthSecret: value('NEXTAUTH_SECRET'),
+    nextAuthSecretPrevious: list('NEXTAUTH_SECRET_PREVIOUS'),
+    nextServerActionsEncryptionKey: value('NEXT_SERVER_ACTIONS_ENCRYPTION_KEY') || undefined,
+    syncRegistrationKey: value('SYNC_REGISTRATION_KEY'),
+    syncServicePort: Number(value('SYNC_SERVICE_PORT')),
+    syncNodeId: value('SYNC_NODE_ID'),
+    syncNodeName: value('SYNC_NODE_NAME'),
+    nextAuthUrl: new URL(value('NEXTAUTH_URL')).origin,
+    databaseUrl: value('DATABASE_URL'),
+    databasePassword: value('DATABASE_PASSWORD') || undefined,
+    nodeEnv: value('NODE_ENV') as NodeEnv,
+    appName: value('APP_NAME'),
+    port: Number(value('PORT')),
+    hostname: value('HOSTNAME'),
+    syncHttpPort: Number(value('SYNC_HTTP_PORT')),
+    syncBindAddress: value('SYNC_BIND_ADDRESS'),
+    syncIntervalMs: Number(value('SYNC_INTERVAL')),
+    syncAutoStart: value('SYNC_AUTO_START') === 'true',
+    syncLogLevel: value('SYNC_LOG_LEVEL') as LogLevel,
+    syncDiscovery: value('SYNC_DISCOVERY') as SyncDiscoveryMode,
+    syncPeers: list('SYNC_PEERS'),
+    syncDnsName: value('SYNC_DNS_NAME'),
+    syncKubernetesService: value('SYNC_KUBERNETES_SERVICE'),
+    adminEmail: value('ADMIN_EMAIL'),
+    adminPassword: value('ADMIN_PASSWORD'),
+  };
+  return { problems, config };
+}
+
+export class ConfigurationError extends Error {
+  constructor(
+    readonly who: string,
+    readonly problems: readonly Problem[],
+  ) {
+    super(
+      `${who} refuses to start: the environment has ${problems.filter((p) => p.severity === 'error').length} error(s).\n` +
+        problems.map((p) => '  ' + formatProblem(p)).join('\n'),
+    );
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** The one entry point processes use: the typed config, or a ConfigurationError listing every problem. */
+export function loadNodeConfig(env: Environment, consumer: Consumer): { config: NodeConfig; warnings: readonly Problem[] } {
+  const report = validateNodeEnvironment(env, consumer);
+  if (!report.config) throw new ConfigurationError(consumer === 'app' ? 'The app' : 'The sync service', report.problems);
+  return { config: report.config, warnings: report.problems };
+}

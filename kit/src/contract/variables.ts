@@ -1,0 +1,336 @@
+/**
+ * The env contract: every environment variable a node of the platform reads, declared once.
+ * The app, the sync service, `init`, `doctor`, the Kubernetes manifests, the compose files and the README table
+ * are all derived from (or checked against) this list.
+ */
+import * as check from './checks';
+import type { Check } from './checks';
+
+/**
+ * - `shared`: must be equal on every node (a difference breaks sessions or peer trust).
+ * - `unique`: must differ on every node (identity).
+ * - `per-node`: may differ between nodes (addresses of this server).
+ * - `setting`: usually the same everywhere; a difference is allowed but reported.
+ */
+export type Scope = 'shared' | 'unique' | 'per-node' | 'setting';
+export type Consumer = 'app' | 'sync';
+
+export interface VariableSpec {
+  readonly name: string;
+  readonly scope: Scope;
+  /** A secret is never printed, logged or echoed in an error; tools show `fingerprint(value)` instead. */
+  readonly secret: boolean;
+  /** Required for these consumers; optional for the rest. */
+  readonly requiredBy: readonly Consumer[];
+  readonly readBy: readonly Consumer[];
+  /** Used when the variable is unset. Undefined: no default. */
+  readonly default?: string;
+  readonly help: string;
+  /** How to produce a good value, shown with every problem found in it. */
+  readonly fix: string;
+  readonly check: Check;
+  /** For secrets that embed a password in a non-secret shape (URLs): how to show them. */
+  readonly redact?: (value: string) => string;
+}
+
+export const SYNC_DISCOVERY_MODES = ['static', 'mdns', 'dns', 'kubernetes'] as const;
+export type SyncDiscoveryMode = (typeof SYNC_DISCOVERY_MODES)[number];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const NODE_ENVS = ['production', 'development', 'test'] as const;
+export type NodeEnv = (typeof NODE_ENVS)[number];
+
+export const DEFAULT_SYNC_SERVICE_PORT = 8765;
+export const DEFAULT_APP_PORT = 8080;
+export const MIN_SYNC_INTERVAL_MS = 1000;
+
+const BOTH: readonly Consumer[] = ['app', 'sync'];
+
+function redactUrlPassword(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '****';
+    return url.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
+export const VARIABLES: readonly VariableSpec[] = [
+  {
+    name: 'NEXTAUTH_SECRET',
+    scope: 'shared',
+    secret: true,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'Encrypts session cookies (JWE). The same on every node, or a login does not carry across servers.',
+    fix: 'generate one with `openssl rand -base64 32` (or `npm run init`) and copy it to every node',
+    check: check.strongSecret,
+  },
+  {
+    name: 'NEXTAUTH_SECRET_PREVIOUS',
+    scope: 'shared',
+    secret: true,
+    requiredBy: [],
+    readBy: BOTH,
+    default: '',
+    help: 'Comma-separated earlier secrets that may still decrypt sessions during a rotation (never encrypt).',
+    fix: 'list the old NEXTAUTH_SECRET values separated by commas, each as strong as NEXTAUTH_SECRET',
+    check: check.commaList(check.strongSecret),
+  },
+  {
+    name: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+    scope: 'shared',
+    secret: true,
+    requiredBy: [],
+    readBy: ['app'],
+    help: 'Build-time key for Next.js Server Actions; the same on every build so nodes accept each other\'s actions.',
+    fix: 'generate one with `openssl rand -base64 32` (or `npm run init`) and use it for every build',
+    check: check.base64OfBytes([16, 24, 32]),
+  },
+  {
+    name: 'SYNC_REGISTRATION_KEY',
+    scope: 'shared',
+    secret: true,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'Proves a sync peer belongs to this cluster (challenge-response; the key itself is never sent).',
+    fix: 'generate one with `openssl rand -hex 32` (or `npm run init`) and copy it to every node',
+    check: (value) => check.hexOfLength(64, 'what `openssl rand -hex 32` makes')(value) ?? check.strongSecret(value),
+  },
+  {
+    name: 'SYNC_SERVICE_PORT',
+    scope: 'shared',
+    secret: false,
+    requiredBy: [],
+    readBy: BOTH,
+    default: String(DEFAULT_SYNC_SERVICE_PORT),
+    help: 'TCP port of the sync service; peers connect to each other on it.',
+    fix: 'use the same port on every node, 8765 unless it is taken',
+    check: check.port,
+  },
+  {
+    name: 'SYNC_NODE_ID',
+    scope: 'unique',
+    secret: false,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'This node\'s identity among its peers: 16 lowercase hex characters, different on every node.',
+    fix: 'generate a new one on each node with `openssl rand -hex 8` (or `npm run init`)',
+    check: check.lowercaseHexOfLength(16, 'what `openssl rand -hex 8` makes'),
+  },
+  {
+    name: 'SYNC_NODE_NAME',
+    scope: 'unique',
+    secret: false,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'Human-readable node name shown in status and in the app\'s node badge; a DNS label.',
+    fix: 'pick a distinct lowercase name per node, such as server-1, server-2',
+    check: check.dnsLabel,
+  },
+  {
+    name: 'NEXTAUTH_URL',
+    scope: 'shared',
+    secret: false,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'Public origin users open (the load balancer / entry point); the same on every node behind it.',
+    fix: 'set it to the one URL users open, e.g. https://platform.example.com, on every node',
+    check: check.httpOrigin,
+  },
+  {
+    name: 'DATABASE_URL',
+    scope: 'per-node',
+    secret: true,
+    requiredBy: BOTH,
+    readBy: BOTH,
+    help: 'This node\'s own PostgreSQL (usually on localhost); the sync services keep the databases equal.',
+    fix: 'point it at this node\'s PostgreSQL, e.g. postgresql://multi_business@localhost:5432/multi_business_db',
+    check: check.postgresUrl,
+    redact: redactUrlPassword,
+  },
+  {
+    name: 'DATABASE_PASSWORD',
+    scope: 'shared',
+    secret: true,
+    requiredBy: [],
+    readBy: BOTH,
+    help: 'Password for DATABASE_URL when the URL carries none; keeps the password in the shared secret file.',
+    fix: 'generate one with `openssl rand -hex 24` (or `npm run init`)',
+    check: check.minLength(16),
+  },
+  {
+    name: 'NODE_ENV',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: BOTH,
+    default: 'production',
+    help: 'production on servers; development only for `next dev`.',
+    fix: 'set NODE_ENV=production on servers',
+    check: check.oneOf(NODE_ENVS),
+  },
+  {
+    name: 'APP_NAME',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: 'Multi-Business Management Platform',
+    help: 'Name shown in the app\'s header and page titles.',
+    fix: 'use a short name of at most 100 characters',
+    check: (value) => check.nonEmpty(value) ?? (value.length > 100 ? 'must be at most 100 characters' : undefined),
+  },
+  {
+    name: 'PORT',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: String(DEFAULT_APP_PORT),
+    help: 'HTTP port the app listens on.',
+    fix: 'use a free port, 8080 as in the setup guide',
+    check: check.port,
+  },
+  {
+    name: 'HOSTNAME',
+    scope: 'per-node',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: '0.0.0.0',
+    help: 'Address the app binds to (Next.js standalone reads it).',
+    fix: 'use 0.0.0.0 for all interfaces or one of this server\'s addresses',
+    check: check.nonEmpty,
+  },
+  {
+    name: 'SYNC_HTTP_PORT',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: String(DEFAULT_APP_PORT),
+    help: 'Port of the app on this node, which the sync service reports in status; normally equal to PORT.',
+    fix: 'set it to the same value as PORT',
+    check: check.port,
+  },
+  {
+    name: 'SYNC_BIND_ADDRESS',
+    scope: 'per-node',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '0.0.0.0',
+    help: 'Address the sync service listens on.',
+    fix: 'use 0.0.0.0 for all interfaces or one of this server\'s addresses',
+    check: check.nonEmpty,
+  },
+  {
+    name: 'SYNC_INTERVAL',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '30000',
+    help: 'Fallback pull period in milliseconds; changes are normally pushed at once.',
+    fix: `use a number of milliseconds, at least ${MIN_SYNC_INTERVAL_MS} (30000 in the setup guide)`,
+    check: check.integerAtLeast(MIN_SYNC_INTERVAL_MS, 'milliseconds'),
+  },
+  {
+    name: 'SYNC_AUTO_START',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'true',
+    help: 'Whether `npm run service:start` (and the local cluster) start the sync service.',
+    fix: 'set true or false',
+    check: check.booleanWord,
+  },
+  {
+    name: 'SYNC_LOG_LEVEL',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'info',
+    help: 'Log level of the sync service (JSON logs).',
+    fix: `use one of ${LOG_LEVELS.join(', ')}`,
+    check: check.oneOf(LOG_LEVELS),
+  },
+  {
+    name: 'SYNC_DISCOVERY',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'static',
+    help: 'How peers are found: static (SYNC_PEERS), mdns (LAN), dns (SYNC_DNS_NAME), kubernetes (EndpointSlices).',
+    fix: `use one of ${SYNC_DISCOVERY_MODES.join(', ')}`,
+    check: check.oneOf(SYNC_DISCOVERY_MODES),
+  },
+  {
+    name: 'SYNC_PEERS',
+    scope: 'per-node',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '',
+    help: 'For static discovery: the other nodes\' sync addresses, comma-separated host[:port].',
+    fix: 'list the other servers, e.g. 192.168.1.101:8765,192.168.1.102:8765',
+    check: check.commaList(check.peerAddress),
+  },
+  {
+    name: 'SYNC_DNS_NAME',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '',
+    help: 'For dns discovery: the name whose A/AAAA (or SRV _sync._tcp) records list the peers, e.g. a headless Service.',
+    fix: 'set the headless Service name, e.g. platform-peers.default.svc.cluster.local',
+    check: () => undefined,
+  },
+  {
+    name: 'SYNC_KUBERNETES_SERVICE',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '',
+    help: 'For kubernetes discovery: the Service whose EndpointSlices list the peers (namespace from the pod).',
+    fix: 'set the headless Service name, e.g. platform-peers',
+    check: (value) => (value === '' ? undefined : check.dnsLabel(value)),
+  },
+  {
+    name: 'ADMIN_EMAIL',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: '',
+    help: 'Email of the first admin, created on first start when no user exists.',
+    fix: 'set an email address such as admin@example.com',
+    check: (value) => (value === '' ? undefined : check.email(value)),
+  },
+  {
+    name: 'ADMIN_PASSWORD',
+    scope: 'setting',
+    secret: true,
+    requiredBy: [],
+    readBy: ['app'],
+    default: '',
+    help: 'Password of the first admin; when unset a random one is generated and printed once.',
+    fix: 'use at least 12 characters, or leave it unset to get a generated one',
+    check: (value) => (value === '' ? undefined : check.minLength(12)(value)),
+  },
+];
+
+export const VARIABLES_BY_NAME: ReadonlyMap<string, VariableSpec> = new Map(VARIABLES.map((v) => [v.name, v]));
+
+export function variable(name: string): VariableSpec {
+  const spec = VARIABLES_BY_NAME.get(name);
+  if (!spec) throw new Error(`${name} is not a variable of the env contract`);
+  return spec;
+}
