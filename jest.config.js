@@ -4,7 +4,7 @@
 // Later tiers (containers, browser) are added as projects here so `npm test` runs everything.
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
-  '^@msk/kit/contract$': '<rootDir>/kit/src/contract/index.ts',
+  '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
   '^@msk/kit$': '<rootDir>/kit/src/index.ts',
 };
 const common = {
@@ -27,6 +27,9 @@ module.exports = {
     {
       ...common,
       displayName: 'integration',
+      globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
+      globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
+      testTimeout: 120000,
       testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
     },
   ],

@@ -1,0 +1,2 @@
+export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase';
+export type { EmbeddedPostgresProps, StartedPostgres } from './embeddedPostgres';
