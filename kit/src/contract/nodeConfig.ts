@@ -41,6 +41,10 @@ export interface NodeConfig {
   readonly syncPeers: readonly string[];
   readonly syncDnsName: string;
   readonly syncKubernetesService: string;
+  /** Empty when TLS is off on the sync port. */
+  readonly syncTlsCertFile: string;
+  readonly syncTlsKeyFile: string;
+  readonly syncMaxClockSkewMs: number;
   readonly adminEmail: string;
   readonly adminPassword: string;
 }
@@ -53,9 +57,9 @@ function problem(spec: VariableSpec, message: string, severity: Problem['severit
 export function checkValue(spec: VariableSpec, value: string): Problem[] {
   const framing = quotesOrWhitespace(value);
   if (framing) return [problem(spec, framing, 'error', 'remove the quotes and spaces around the value')];
-  const invalid = spec.check(value);
-  if (invalid) return [problem(spec, invalid)];
   const problems: Problem[] = [];
+  const invalid = spec.check(value);
+  if (invalid) problems.push(problem(spec, invalid));
   if (spec.secret) {
     for (const part of spec.name === 'NEXTAUTH_SECRET_PREVIOUS' ? value.split(',') : [value]) {
       const source = publishedSource(part);
@@ -86,6 +90,10 @@ function crossVariableProblems(value: (name: string) => string): Problem[] {
       problem(spec('SYNC_PEERS'), 'is empty with SYNC_DISCOVERY=static: this node only finds peers that contact it', 'warning'),
     );
   }
+  if ((value('SYNC_TLS_CERT_FILE') === '') !== (value('SYNC_TLS_KEY_FILE') === '')) {
+    const missing = value('SYNC_TLS_CERT_FILE') === '' ? 'SYNC_TLS_CERT_FILE' : 'SYNC_TLS_KEY_FILE';
+    problems.push(problem(spec(missing), 'is empty but its partner is set: TLS needs both the certificate and the key'));
+  }
   const previous = value('NEXTAUTH_SECRET_PREVIOUS');
   if (previous !== '' && previous.split(',').includes(value('NEXTAUTH_SECRET'))) {
     problems.push(
@@ -94,6 +102,11 @@ function crossVariableProblems(value: (name: string) => string): Problem[] {
   }
   if (value('SYNC_HTTP_PORT') !== value('PORT')) {
     problems.push(problem(spec('SYNC_HTTP_PORT'), 'differs from PORT, so status points at the wrong app port', 'warning'));
+  }
+  if (value('NODE_ENV') === 'development') {
+    problems.push(
+      problem(spec('NODE_ENV'), 'is development: servers must run the production build', 'warning', 'set NODE_ENV=production'),
+    );
   }
   const url = value('DATABASE_URL');
   if (url !== '' && value('DATABASE_PASSWORD') !== '') {
@@ -161,6 +174,9 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncPeers: list('SYNC_PEERS'),
     syncDnsName: value('SYNC_DNS_NAME'),
     syncKubernetesService: value('SYNC_KUBERNETES_SERVICE'),
+    syncTlsCertFile: value('SYNC_TLS_CERT_FILE'),
+    syncTlsKeyFile: value('SYNC_TLS_KEY_FILE'),
+    syncMaxClockSkewMs: Number(value('SYNC_MAX_CLOCK_SKEW_MS')),
     adminEmail: value('ADMIN_EMAIL'),
     adminPassword: value('ADMIN_PASSWORD'),
   };

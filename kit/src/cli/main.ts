@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * `msk`: the operator's command line. `npm run init` and `npm run doctor` call it.
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '../contract';
+import { diagnose } from '../doctor/diagnose';
+import { loadServers } from '../doctor/loadServers';
+import { buildReport, renderReport } from '../doctor/renderReport';
+import { InitOptionError } from '../init/generateConfiguration';
+import { DEFAULT_OUT_DIR, ExistingSecretsError, renderInitSummary, writeConfiguration } from '../init/writeConfiguration';
+
+function wholeNumber(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
+  return Number(value);
+}
+
+function discoveryMode(value: string): SyncDiscoveryMode {
+  if (!(SYNC_DISCOVERY_MODES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`must be one of ${SYNC_DISCOVERY_MODES.join(', ')}`);
+  }
+  return value as SyncDiscoveryMode;
+}
+
+export function buildProgram(): Command {
+  const program = new Command('msk').description('Multi-Server Kit: configure, check and run a multi-server platform');
+  program.showHelpAfterError();
+
+  program
+    .command('init')
+    .description('generate the secrets and per-node identities of a cluster')
+    .option('--nodes <n>', 'number of servers', wholeNumber, 2)
+    .option('--public-url <url>', 'the one URL users open (load balancer / entry point)', 'http://127.0.0.1:8080')
+    .option('--out <dir>', 'output folder (git-ignored)', DEFAULT_OUT_DIR)
+    .option('--discovery <mode>', `peer discovery: ${SYNC_DISCOVERY_MODES.join(' | ')} (default: mdns, static with --peers)`, discoveryMode)
+    .option('--peers <addresses>', 'sync address of each node in order, comma-separated (static discovery)')
+    .option('--dns-name <name>', 'for dns discovery: the name whose records list the peers')
+    .option('--name-prefix <prefix>', 'node names are <prefix>-<n>', 'node')
+    .option('--database-url <url>', 'each node\'s own PostgreSQL URL (without password)')
+    .option('--secret-name <name>', 'name of the Kubernetes Secret to write')
+    .option('--keep-secrets', 'keep the secrets of an existing shared.env')
+    .option('--force', 'replace existing secrets (logs every user out)')
+    .action((options) => {
+      const result = writeConfiguration({
+        outDir: options.out,
+        nodes: options.nodes,
+        publicUrl: options.publicUrl,
+        discovery: options.discovery,
+        peers: options.peers ? String(options.peers).split(',') : undefined,
+        dnsName: options.dnsName,
+        namePrefix: options.namePrefix,
+        databaseUrl: options.databaseUrl,
+        secretName: options.secretName,
+        keepSecrets: options.keepSecrets,
+        force: options.force,
+      });
+      process.stdout.write(renderInitSummary(result) + '\n');
+    });
+
+  program
+    .command('doctor')
+    .description('check servers\' env files against the contract and against each other')
+    .argument('<files...>', 'each server\'s env file (like .env.local), or a folder written by init')
+    .option('--json', 'machine-readable output')
+    .action((files: string[], options) => {
+      const servers = loadServers(files);
+      const report = buildReport(servers, diagnose(servers));
+      process.stdout.write((options.json ? JSON.stringify(report, null, 2) : renderReport(report)) + '\n');
+      process.exitCode = report.errors > 0 ? 1 : 0;
+    });
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv as string[]);
+  } catch (error) {
+    if (error instanceof InitOptionError || error instanceof ExistingSecretsError || error instanceof Error) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    throw error;
+  }
+}
+
+if (require.main === module) void main(process.argv);

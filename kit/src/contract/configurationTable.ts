@@ -1,0 +1,34 @@
+import { VARIABLES, type Scope } from './variables';
+
+const SCOPE_WORDS: Record<Scope, string> = {
+  shared: '**SAME** on every node',
+  unique: '**UNIQUE** per node',
+  'per-node': 'per node (may differ)',
+  setting: 'setting (usually the same)',
+};
+
+export const TABLE_BEGIN = '<!-- configuration-table:begin (generated from kit/src/contract/variables.ts by `npm run docs:env`) -->';
+export const TABLE_END = '<!-- configuration-table:end -->';
+
+/** The README's configuration table: the setup guide's SAME / UNIQUE / DIFFERENT table, made exact. */
+export function configurationTable(): string {
+  const rows = VARIABLES.map((v) => {
+    const fallback = v.default === undefined ? (v.requiredBy.length > 0 ? 'required' : '—') : v.default === '' ? '(empty)' : `\`${v.default}\``;
+    return `| \`${v.name}\` | ${SCOPE_WORDS[v.scope]} | ${v.secret ? 'yes' : ''} | ${v.readBy.join(', ')} | ${fallback} | ${v.help.replace(/\|/g, '\\|')} |`;
+  });
+  return [
+    TABLE_BEGIN,
+    '| variable | scope | secret | read by | default | what it is |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    TABLE_END,
+  ].join('\n');
+}
+
+/** Replaces the table between the markers of a README text. */
+export function withConfigurationTable(readme: string): string {
+  const begin = readme.indexOf(TABLE_BEGIN);
+  const end = readme.indexOf(TABLE_END);
+  if (begin < 0 || end < begin) throw new Error('README.md has no configuration-table markers');
+  return readme.slice(0, begin) + configurationTable() + readme.slice(end + TABLE_END.length);
+}

@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError, fingerprint, loadNodeConfig, validateNodeEnvironment, VARIABLES } from './index';
+
+export function goodEnvironment(): Record<string, string> {
+  return {
+    NEXTAUTH_SECRET: randomBytes(32).toString('base64'),
+    SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
+    SYNC_NODE_ID: randomBytes(8).toString('hex'),
+    SYNC_NODE_NAME: 'node-1',
+    NEXTAUTH_URL: 'https://platform.example.com',
+    DATABASE_URL: 'postgresql://multi_business@localhost:5432/multi_business_db',
+    SYNC_PEERS: '10.0.0.2:8765',
+  };
+}
+
+describe('the env contract', () => {
+  it('declares every variable of the setup guide and those the kit adds', () => {
+    const names = VARIABLES.map((v) => v.name);
+    for (const name of [
+      'NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'SYNC_SERVICE_PORT', 'SYNC_NODE_ID', 'SYNC_NODE_NAME', 'NEXTAUTH_URL',
+      'DATABASE_URL', 'NODE_ENV', 'APP_NAME', 'PORT', 'SYNC_HTTP_PORT', 'SYNC_INTERVAL', 'SYNC_AUTO_START',
+      'SYNC_LOG_LEVEL', 'NEXTAUTH_SECRET_PREVIOUS', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_DISCOVERY', 'SYNC_PEERS',
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect(new Set(names).size).toBe(names.length);
+  });
+
+  it('gives every variable a scope, help and a fix, and secrets no default value', () => {
+    for (const spec of VARIABLES) {
+      expect(['shared', 'unique', 'per-node', 'setting']).toContain(spec.scope);
+      expect(spec.help.length).toBeGreaterThan(10);
+      expect(spec.fix.length).toBeGreaterThan(5);
+      if (spec.secret) expect(spec.default ?? '').toBe('');
+    }
+  });
+
+  it('makes the guide\'s SAME / UNIQUE table exact', () => {
+    const scope = (name: string) => VARIABLES.find((v) => v.name === name)?.scope;
+    expect(scope('NEXTAUTH_SECRET')).toBe('shared');
+    expect(scope('SYNC_REGISTRATION_KEY')).toBe('shared');
+    expect(scope('SYNC_SERVICE_PORT')).toBe('shared');
+    expect(scope('SYNC_NODE_ID')).toBe('unique');
+    expect(scope('SYNC_NODE_NAME')).toBe('unique');
+    // The guide says "different per server"; behind one entry point it must be the one public URL.
+    expect(scope('NEXTAUTH_URL')).toBe('shared');
+    expect(scope('DATABASE_URL')).toBe('per-node');
+  });
+
+  it('loads a typed configuration with defaults applied', () => {
+    const { config } = loadNodeConfig(goodEnvironment(), 'app');
+    expect(config.syncServicePort).toBe(8765);
+    expect(config.port).toBe(8080);
+    expect(config.syncIntervalMs).toBe(30000);
+    expect(config.syncAutoStart).toBe(true);
+    expect(config.syncPeers).toEqual(['10.0.0.2:8765']);
+    expect(config.nextAuthSecretPrevious).toEqual([]);
+    expect(config.nodeEnv).toBe('production');
+  });
+
+  it('returns every problem, not the first, each naming the variable and the fix', () => {
+    const env = { ...goodEnvironment(), NEXTAUTH_SECRET: 'short', SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8', PORT: '0', SYNC_INTERVAL: '10' };
+    delete (env as Record<string, string | undefined>).DATABASE_URL;
+    const { problems, config } = validateNodeEnvironment(env, 'sync');
+    expect(config).toBeUndefined();
+    const errors = problems.filter((p) => p.severity === 'error').map((p) => p.variable).sort();
+    expect(errors).toEqual(['DATABASE_URL', 'NEXTAUTH_SECRET', 'PORT', 'SYNC_INTERVAL', 'SYNC_NODE_ID']);
+    for (const p of problems) expect(p.fix).not.toBe('');
+  });
+
+  it('says a quoted or padded value is quoted or padded', () => {
+    const env = { ...goodEnvironment(), SYNC_NODE_NAME: '"node-1"', NEXTAUTH_URL: 'https://platform.example.com ' };
+    const { problems } = validateNodeEnvironment(env, 'app');
+    expect(problems.find((p) => p.variable === 'SYNC_NODE_NAME')?.message).toMatch(/wrapped in quotes/);
+    expect(problems.find((p) => p.variable === 'NEXTAUTH_URL')?.message).toMatch(/trailing whitespace/);
+  });
+
+  it('never puts a secret value into an error message', () => {
+    const secret = randomBytes(12).toString('base64') + '"';
+    const env = { ...goodEnvironment(), NEXTAUTH_SECRET: secret, NEXTAUTH_SECRET_PREVIOUS: 'weak1,weak2', DATABASE_URL: 'mysql://u:hunter2hunter2@x/db' };
+    let thrown: unknown;
+    try {
+      loadNodeConfig(env, 'app');
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigurationError);
+    const text = (thrown as Error).message;
+    expect(text).toContain('NEXTAUTH_SECRET');
+    expect(text).not.toContain(secret.slice(0, 10));
+    expect(text).not.toContain('weak1');
+    expect(text).not.toContain('hunter2');
+  });
+
+  it('requires the discovery mode\'s own settings', () => {
+    const { problems } = validateNodeEnvironment({ ...goodEnvironment(), SYNC_DISCOVERY: 'dns' }, 'sync');
+    expect(problems.find((p) => p.variable === 'SYNC_DNS_NAME')?.message).toBe('is required when SYNC_DISCOVERY=dns');
+    const k8s = validateNodeEnvironment({ ...goodEnvironment(), SYNC_DISCOVERY: 'kubernetes' }, 'sync');
+    expect(k8s.problems.map((p) => p.variable)).toContain('SYNC_KUBERNETES_SERVICE');
+  });
+
+  it('accepts previous secrets for a rotation and refuses weak ones', () => {
+    const old = randomBytes(32).toString('base64');
+    const { config } = loadNodeConfig({ ...goodEnvironment(), NEXTAUTH_SECRET_PREVIOUS: old }, 'app');
+    expect(config.nextAuthSecretPrevious).toEqual([old]);
+    const weak = validateNodeEnvironment({ ...goodEnvironment(), NEXTAUTH_SECRET_PREVIOUS: `${old},tooweak` }, 'app');
+    expect(weak.problems.find((p) => p.variable === 'NEXTAUTH_SECRET_PREVIOUS')?.severity).toBe('error');
+  });
+
+  it('fingerprints are short, stable and differ between secrets', () => {
+    const a = randomBytes(32).toString('base64');
+    expect(fingerprint(a)).toMatch(/^fp:[0-9a-f]{8}$/);
+    expect(fingerprint(a)).toBe(fingerprint(a));
+    expect(fingerprint(a)).not.toBe(fingerprint(randomBytes(32).toString('base64')));
+  });
+});

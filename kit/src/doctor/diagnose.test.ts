@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnvFile } from '../envFile/parseEnvFile';
+import { type Finding, type ServerEnvironment, diagnose } from './diagnose';
+
+function server(label: string, values: Record<string, string>): ServerEnvironment {
+  return {
+    label,
+    entries: Object.entries(values).map(([key, value], i) => ({ key, value, line: i + 1, quoted: false })),
+    syntaxErrors: [],
+  };
+}
+
+function cluster(): { shared: Record<string, string>; a: Record<string, string>; b: Record<string, string> } {
+  const shared = {
+    NEXTAUTH_SECRET: randomBytes(32).toString('base64'),
+    SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
+    NEXTAUTH_URL: 'https://platform.example.com',
+    SYNC_DISCOVERY: 'mdns',
+  };
+  const node = (n: number) => ({
+    ...shared,
+    SYNC_NODE_ID: randomBytes(8).toString('hex'),
+    SYNC_NODE_NAME: `server-${n}`,
+    DATABASE_URL: 'postgresql://multi_business@localhost:5432/multi_business_db',
+  });
+  return { shared, a: node(1), b: node(2) };
+}
+
+const codes = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.code}:${f.variable}`);
+
+describe('doctor', () => {
+  it('finds nothing wrong with a correct two-server configuration', () => {
+    const { a, b } = cluster();
+    expect(diagnose([server('a.env', a), server('b.env', b)])).toEqual([]);
+  });
+
+  it('reports a shared value that differs, naming the files and showing fingerprints only', () => {
+    const { a, b } = cluster();
+    const other = randomBytes(32).toString('base64');
+    const findings = diagnose([server('a.env', a), server('b.env', { ...b, NEXTAUTH_SECRET: other })]);
+    expect(codes(findings)).toEqual(['error:shared-differs:NEXTAUTH_SECRET']);
+    const [finding] = findings;
+    expect(finding?.where).toEqual(['a.env:1', 'b.env:1']);
+    expect(finding?.message).toMatch(/fp:[0-9a-f]{8} in a\.env; fp:[0-9a-f]{8} in b\.env/);
+    expect(JSON.stringify(findings)).not.toContain(other);
+    expect(JSON.stringify(findings)).not.toContain(a.NEXTAUTH_SECRET);
+  });
+
+  it('reports a registration key that differs', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex') })]);
+    expect(codes(findings)).toEqual(['error:shared-differs:SYNC_REGISTRATION_KEY']);
+  });
+
+  it('reports a unique value that collides', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_NODE_ID: a.SYNC_NODE_ID as string, SYNC_NODE_NAME: 'server-1' })]);
+    expect(codes(findings).sort()).toEqual(['error:unique-collides:SYNC_NODE_ID', 'error:unique-collides:SYNC_NODE_NAME']);
+    expect(findings[0]?.message).toMatch(/used by a\.env and b\.env/);
+  });
+
+  it('reports every format error, per file', () => {
+    const { a } = cluster();
+    const findings = diagnose([
+      server('a.env', {
+        ...a,
+        NEXTAUTH_SECRET: 'too-short',
+        SYNC_REGISTRATION_KEY: 'abc',
+        SYNC_NODE_ID: 'XYZ',
+        SYNC_NODE_NAME: 'Server One',
+        NEXTAUTH_URL: 'platform.example.com',
+        SYNC_SERVICE_PORT: '99999',
+        SYNC_INTERVAL: '500',
+      }),
+    ]);
+    expect(codes(findings).sort()).toEqual([
+      'error:invalid:NEXTAUTH_SECRET',
+      'error:invalid:NEXTAUTH_URL',
+      'error:invalid:SYNC_INTERVAL',
+      'error:invalid:SYNC_NODE_ID',
+      'error:invalid:SYNC_NODE_NAME',
+      'error:invalid:SYNC_REGISTRATION_KEY',
+      'error:invalid:SYNC_SERVICE_PORT',
+    ]);
+  });
+
+  it('reports quotes or whitespace inside a value', () => {
+    const { a } = cluster();
+    const text = `NEXTAUTH_SECRET="'${a.NEXTAUTH_SECRET}'"\nSYNC_NODE_NAME=server-1   \n`;
+    const parsed = parseEnvFile(text);
+    const findings = diagnose([{ label: 'a.env', entries: [...server('x', a).entries, ...parsed.entries], syntaxErrors: [] }]);
+    const secret = findings.find((f) => f.variable === 'NEXTAUTH_SECRET');
+    expect(secret?.message).toMatch(/wrapped in quotes/);
+    expect(secret?.fix).toMatch(/remove the quotes/);
+    expect(findings.find((f) => f.variable === 'SYNC_NODE_NAME')?.message).toMatch(/whitespace/);
+  });
+
+  it('reports NEXTAUTH_URL with different schemes: the cookie names differ', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', a), server('b.env', { ...b, NEXTAUTH_URL: 'http://platform.example.com' })]);
+    expect(codes(findings)).toEqual(['error:url-scheme-differs:NEXTAUTH_URL']);
+    expect(findings[0]?.message).toMatch(/__Secure-/);
+  });
+
+  it('reports NEXTAUTH_URL with different hosts: put the servers behind one entry point', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([
+      server('a.env', { ...a, NEXTAUTH_URL: 'https://a.example.com' }),
+      server('b.env', { ...b, NEXTAUTH_URL: 'https://b.example.com' }),
+    ]);
+    expect(codes(findings)).toEqual(['error:url-host-differs:NEXTAUTH_URL']);
+    expect(findings[0]?.fix).toMatch(/one entry point/);
+  });
+
+  it('reports a secret published in the setup guide', () => {
+    const { a } = cluster();
+    const guide = parseEnvFile(readFileSync(join(__dirname, '__fixtures__', 'guide-server1.env'), 'utf8'));
+    const published = guide.entries.find((e) => e.key === 'NEXTAUTH_SECRET')?.value as string;
+    const findings = diagnose([server('a.env', { ...a, NEXTAUTH_SECRET: published })]);
+    expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/setup guide: it is public/));
+  });
+
+  it('reports the guide\'s example node ID a1b2c3d4e5f6g7h8 as not what openssl makes', () => {
+    const { a } = cluster();
+    const findings = diagnose([server('a.env', { ...a, SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8' })]);
+    expect(findings.map((f) => `${f.severity}: ${f.message}`)).toEqual([
+      "error: must be hex (0-9, a-f) but contains 'g', 'h'",
+      expect.stringMatching(/^warning: is the guide's example for server 2, which is not hex and not what `openssl rand -hex 8` makes/),
+    ]);
+  });
+
+  it('warns about a setting that differs and a misspelt variable', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', { ...a, SYNC_INTERVAL: '10000' }), server('b.env', { ...b, NEXTAUTH_SECERT: 'x' })]);
+    expect(codes(findings).sort()).toEqual(['warning:setting-differs:SYNC_INTERVAL', 'warning:unknown-variable:NEXTAUTH_SECERT']);
+    expect(findings.find((f) => f.code === 'unknown-variable')?.message).toMatch(/did you mean NEXTAUTH_SECRET/);
+  });
+
+  it('checks the setup guide\'s own two-server example and finds what is wrong with it', () => {
+    const read = (name: string): ServerEnvironment => {
+      const parsed = parseEnvFile(readFileSync(join(__dirname, '__fixtures__', name), 'utf8'));
+      return { label: name, entries: parsed.entries, syntaxErrors: parsed.errors };
+    };
+    const findings = diagnose([read('guide-server1.env'), read('guide-server2.env')]);
+    const summary = findings.map((f) => `${f.severity}:${f.code}:${f.variable}:${f.where.join(',')}`);
+    expect(summary).toEqual(
+      expect.arrayContaining([
+        // published secrets, on both servers
+        'error:invalid:NEXTAUTH_SECRET:guide-server1.env:2',
+        'error:invalid:NEXTAUTH_SECRET:guide-server2.env:4',
+        // the guide's key is 63 hex characters, not 64 (and published)
+        'error:invalid:SYNC_REGISTRATION_KEY:guide-server1.env:3',
+        'error:invalid:SYNC_REGISTRATION_KEY:guide-server2.env:5',
+        // not hex
+        'error:invalid:SYNC_NODE_ID:guide-server2.env:12',
+        // two different hosts: no browser shares a cookie between them
+        'error:url-host-differs:NEXTAUTH_URL:guide-server1.env:7,guide-server2.env:14',
+        'warning:invalid:NODE_ENV:guide-server1.env:9',
+      ]),
+    );
+    const keyMessages = findings.filter((f) => f.variable === 'SYNC_REGISTRATION_KEY').map((f) => f.message);
+    expect(keyMessages).toContainEqual(expect.stringMatching(/got 63/));
+    expect(keyMessages).toContainEqual(expect.stringMatching(/SYNC_REGISTRATION_KEY example of the multi-server setup guide/));
+    expect(findings.filter((f) => f.severity === 'error')).toHaveLength(8);
+  });
+});

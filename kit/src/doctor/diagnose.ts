@@ -1,0 +1,252 @@
+/**
+ * The pure part of `doctor`: given several servers' environments, every finding about each one alone (the
+ * contract's checks) and about them together (shared values that differ, unique values that collide,
+ * NEXTAUTH_URL schemes and hosts). Never puts a secret value in a finding.
+ */
+import {
+  type Problem,
+  type Severity,
+  VARIABLES,
+  VARIABLES_BY_NAME,
+  type VariableSpec,
+  displayValue,
+  validateNodeEnvironment,
+} from '../contract';
+import type { EnvEntry, EnvSyntaxError } from '../envFile/parseEnvFile';
+
+export interface ServerEnvironment {
+  /** How the server is named in findings: its file (or files). */
+  readonly label: string;
+  readonly entries: readonly EnvEntry[];
+  readonly syntaxErrors: readonly EnvSyntaxError[];
+}
+
+export type FindingCode =
+  | 'syntax'
+  | 'invalid'
+  | 'unknown-variable'
+  | 'duplicate-key'
+  | 'shared-differs'
+  | 'unique-collides'
+  | 'setting-differs'
+  | 'url-scheme-differs'
+  | 'url-host-differs';
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly variable: string;
+  /** Servers involved, with line numbers where known (`server1.env:3`). */
+  readonly where: readonly string[];
+  readonly message: string;
+  readonly fix: string;
+}
+
+const OUR_PREFIXES = ['NEXTAUTH_', 'SYNC_', 'NEXT_SERVER_ACTIONS_', 'DATABASE_'];
+
+function lastEntry(server: ServerEnvironment, key: string): EnvEntry | undefined {
+  for (let i = server.entries.length - 1; i >= 0; i--) if (server.entries[i]?.key === key) return server.entries[i];
+  return undefined;
+}
+
+function location(server: ServerEnvironment, key: string): string {
+  const entry = lastEntry(server, key);
+  return entry ? `${server.label}:${entry.line}` : `${server.label} (unset)`;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j] as number;
+      row[j] = Math.min(current + 1, (row[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length] as number;
+}
+
+function singleServerFindings(server: ServerEnvironment): Finding[] {
+  const findings: Finding[] = server.syntaxErrors.map((error) => ({
+    code: 'syntax',
+    severity: 'error',
+    variable: '-',
+    where: [`${server.label}:${error.line}`],
+    message: `line ${error.message}`,
+    fix: 'write one KEY=value per line',
+  }));
+  const seen = new Map<string, number>();
+  for (const entry of server.entries) {
+    const earlier = seen.get(entry.key);
+    if (earlier !== undefined) {
+      findings.push({
+        code: 'duplicate-key',
+        severity: 'warning',
+        variable: entry.key,
+        where: [`${server.label}:${earlier}`, `${server.label}:${entry.line}`],
+        message: 'is set twice; the last one wins',
+        fix: 'keep one line',
+      });
+    }
+    seen.set(entry.key, entry.line);
+    if (!VARIABLES_BY_NAME.has(entry.key) && OUR_PREFIXES.some((p) => entry.key.startsWith(p))) {
+      const closest = VARIABLES.map((v) => v.name).find((name) => editDistance(name, entry.key) <= 2);
+      findings.push({
+        code: 'unknown-variable',
+        severity: 'warning',
+        variable: entry.key,
+        where: [`${server.label}:${entry.line}`],
+        message: 'is not read by the platform' + (closest ? ` (did you mean ${closest}?)` : ''),
+        fix: closest ? `rename it to ${closest}` : 'remove it, or check its spelling against the configuration table',
+      });
+    }
+  }
+  const env = Object.fromEntries(server.entries.map((e) => [e.key, e.value]));
+  const report = validateNodeEnvironment(env);
+  findings.push(
+    ...report.problems.map((problem: Problem) => ({
+      code: 'invalid' as const,
+      severity: problem.severity,
+      variable: problem.variable,
+      where: [location(server, problem.variable)],
+      message: problem.message,
+      fix: problem.fix,
+    })),
+  );
+  return findings;
+}
+
+function effectiveValue(server: ServerEnvironment, spec: VariableSpec): string {
+  return lastEntry(server, spec.name)?.value ?? spec.default ?? '';
+}
+
+function groupByValue(servers: readonly ServerEnvironment[], spec: VariableSpec): Map<string, ServerEnvironment[]> {
+  const groups = new Map<string, ServerEnvironment[]>();
+  for (const server of servers) {
+    const value = effectiveValue(server, spec);
+    groups.set(value, [...(groups.get(value) ?? []), server]);
+  }
+  return groups;
+}
+
+function describeGroups(spec: VariableSpec, groups: Map<string, ServerEnvironment[]>): string {
+  return [...groups.entries()]
+    .map(([value, servers]) => `${value === '' ? '(unset)' : displayValue(spec, value)} in ${servers.map((s) => s.label).join(', ')}`)
+    .join('; ');
+}
+
+function urlParts(value: string): { scheme: string; host: string } | undefined {
+  try {
+    const url = new URL(value);
+    return { scheme: url.protocol.replace(':', ''), host: url.hostname };
+  } catch {
+    return undefined;
+  }
+}
+
+function nextAuthUrlFinding(servers: readonly ServerEnvironment[], spec: VariableSpec): Finding | undefined {
+  const groups = groupByValue(servers, spec);
+  if (groups.size <= 1) return undefined;
+  const where = servers.map((s) => location(s, spec.name));
+  const parts = [...groups.keys()].map(urlParts);
+  if (parts.some((p) => p === undefined)) return undefined; // each invalid value is reported on its own
+  const schemes = new Set(parts.map((p) => p?.scheme));
+  if (schemes.size > 1) {
+    return {
+      code: 'url-scheme-differs',
+      severity: 'error',
+      variable: spec.name,
+      where,
+      message: `mixes http and https (${describeGroups(spec, groups)}): https renames the session cookie to __Secure-…, which an http node ignores, so sessions can't be shared`,
+      fix: 'use the same public URL, with the same scheme, on every node',
+    };
+  }
+  const hosts = new Set(parts.map((p) => p?.host));
+  if (hosts.size > 1) {
+    return {
+      code: 'url-host-differs',
+      severity: 'error',
+      variable: spec.name,
+      where,
+      message: `names different hosts (${describeGroups(spec, groups)}): a browser only sends a cookie back to the host that set it, so a login on one server is not a login on the other`,
+      fix: 'put the servers behind one entry point (load balancer or reverse proxy) and set its URL on every node',
+    };
+  }
+  return {
+    code: 'shared-differs',
+    severity: 'error',
+    variable: spec.name,
+    where,
+    message: `differs between servers (${describeGroups(spec, groups)}): sign-in redirects go to different origins`,
+    fix: spec.fix,
+  };
+}
+
+function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const spec of VARIABLES) {
+    if (spec.name === 'NEXTAUTH_URL') {
+      const finding = nextAuthUrlFinding(servers, spec);
+      if (finding) findings.push(finding);
+      continue;
+    }
+    const groups = groupByValue(servers, spec);
+    const where = servers.map((s) => location(s, spec.name));
+    if (spec.scope === 'shared' && groups.size > 1) {
+      findings.push({
+        code: 'shared-differs',
+        severity: 'error',
+        variable: spec.name,
+        where,
+        message: `must be the same on every server but differs: ${describeGroups(spec, groups)}`,
+        fix: spec.name === 'NEXTAUTH_SECRET'
+          ? 'copy one value to every server (a server with another secret logs users out with JWT_SESSION_ERROR)'
+          : spec.fix,
+      });
+    }
+    if (spec.scope === 'setting' && groups.size > 1) {
+      findings.push({
+        code: 'setting-differs',
+        severity: 'warning',
+        variable: spec.name,
+        where,
+        message: `differs between servers: ${describeGroups(spec, groups)}`,
+        fix: 'use the same value everywhere unless the difference is intended',
+      });
+    }
+    if (spec.scope === 'unique') {
+      for (const [value, holders] of groups) {
+        if (value === '' || holders.length < 2) continue;
+        findings.push({
+          code: 'unique-collides',
+          severity: 'error',
+          variable: spec.name,
+          where: holders.map((s) => location(s, spec.name)),
+          message: `must differ on every server but ${displayValue(spec, value)} is used by ${holders.map((s) => s.label).join(' and ')}`,
+          fix: spec.fix,
+        });
+      }
+    }
+  }
+  return findings;
+}
+
+export function diagnose(servers: readonly ServerEnvironment[]): Finding[] {
+  const findings = servers.flatMap(singleServerFindings);
+  if (servers.length > 1) findings.push(...crossServerFindings(servers));
+  const rank = (f: Finding) => (f.severity === 'error' ? 0 : 1);
+  return findings.sort((a, b) => rank(a) - rank(b));
+}
+
+/** Per variable, how each server's value may be shown (fingerprints for secrets), to compare by eye. */
+export function comparisonTable(servers: readonly ServerEnvironment[]): Array<{ variable: string; values: string[] }> {
+  return VARIABLES.filter((spec) => spec.scope !== 'per-node' || spec.name === 'SYNC_PEERS').map((spec) => ({
+    variable: spec.name,
+    values: servers.map((server) => {
+      const entry = lastEntry(server, spec.name);
+      return entry ? displayValue(spec, entry.value) : spec.default !== undefined ? `(default ${spec.default || 'empty'})` : '(unset)';
+    }),
+  }));
+}
