@@ -1,0 +1,137 @@
+import { DEFAULTS, type PlatformConfig, PlatformConfigError, resolvePlatformConfig } from './config';
+import { platformConfig } from './platform.config';
+
+function problemsOf(config: PlatformConfig): { field: string; message: string }[] {
+  try {
+    resolvePlatformConfig(config);
+  } catch (error) {
+    if (error instanceof PlatformConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
+}
+
+function fieldsOf(config: PlatformConfig): string[] {
+  return problemsOf(config).map((p) => p.field);
+}
+
+const base: PlatformConfig = { host: 'platform.example.com' };
+
+describe('resolvePlatformConfig', () => {
+  it('default: fills every field from DEFAULTS when only the host is given', () => {
+    const resolved = resolvePlatformConfig(base);
+    expect(resolved).toMatchObject({
+      name: 'multi-server-kit',
+      namespace: 'multi-server-kit',
+      replicas: 2,
+      host: 'platform.example.com',
+      tls: undefined,
+      sharedSecretName: 'multi-server-kit-shared',
+      images: DEFAULTS.images,
+      discovery: 'dns',
+      clusterDomain: 'cluster.local',
+      terminationGracePeriodSeconds: 60,
+      networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, egress: 'restricted' },
+      settings: {},
+    });
+    expect(resolved.postgres).toEqual({ ...DEFAULTS.postgres, storageClassName: undefined });
+  });
+
+  it('accepts the committed platform.config.ts', () => {
+    expect(() => resolvePlatformConfig(platformConfig)).not.toThrow();
+  });
+
+  it('keeps a replica count of 0 as given (and rejects it) instead of replacing it by the default', () => {
+    expect(fieldsOf({ ...base, replicas: 0 })).toEqual(['replicas']);
+  });
+
+  it('throws if the host carries a scheme, naming the field and the fix', () => {
+    const [problem] = problemsOf({ ...base, host: 'https://platform.example.com' });
+    expect(problem).toEqual({ field: 'host', message: expect.stringContaining("'platform.example.com' instead of 'https://platform.example.com'") });
+  });
+
+  it('throws if the host has a port or path, or is not a DNS name', () => {
+    expect(fieldsOf({ host: 'platform.example.com:8443' })).toEqual(['host']);
+    expect(fieldsOf({ host: 'Platform_Example' })).toEqual(['host']);
+  });
+
+  it('throws if an image tag is latest (any case), naming the image', () => {
+    const problems = problemsOf({ ...base, images: { sync: { repository: 'multi-server-kit/sync', tag: 'Latest' } } });
+    expect(problems).toEqual([{ field: 'images.sync.tag', message: expect.stringContaining('pin a version tag') }]);
+  });
+
+  it('throws if a repository carries its own tag', () => {
+    expect(fieldsOf({ ...base, images: { postgres: { repository: 'postgres:17', tag: '17.6' } } })).toEqual(['images.postgres.repository']);
+  });
+
+  it('accepts a registry with a port in the repository', () => {
+    expect(fieldsOf({ ...base, images: { app: { repository: 'registry.example.com:5000/team/app', tag: '1.0.0' } } })).toEqual([]);
+  });
+
+  it('throws for more replicas than the sync mesh supports', () => {
+    expect(problemsOf({ ...base, replicas: 65 })[0]?.message).toContain('from 1 to 64');
+  });
+
+  it('throws if the name is too long for pod names and labels', () => {
+    expect(fieldsOf({ ...base, name: 'a'.repeat(41) })).toEqual(['name']);
+  });
+
+  it('throws for a storage size without a binary unit', () => {
+    expect(fieldsOf({ ...base, postgres: { storageSize: '10GB' } })).toEqual(['postgres.storageSize']);
+  });
+
+  it('throws if a request is above its limit, naming the request', () => {
+    const resources = { requests: { cpuMillis: 2000, memoryMiB: 256 }, limits: { cpuMillis: 1000, memoryMiB: 512 } };
+    expect(fieldsOf({ ...base, app: { resources } })).toEqual(['app.resources.requests.cpuMillis']);
+  });
+
+  it('throws for a root user (0) for any container', () => {
+    expect(fieldsOf({ ...base, postgres: { runAsUser: 0 } })).toEqual(['postgres.runAsUser']);
+  });
+
+  it('throws for an empty command and a relative cache path', () => {
+    expect(fieldsOf({ ...base, app: { command: [], cacheMountPath: '.next/cache' } })).toEqual(['app.command', 'app.cacheMountPath']);
+  });
+
+  it('throws for an unknown discovery mode', () => {
+    expect(fieldsOf({ ...base, discovery: 'mdns' as never })).toEqual(['discovery']);
+  });
+
+  it('checks settings against the env contract: unknown names, non-settings, secrets, derived ones and bad values', () => {
+    const problems = problemsOf({
+      ...base,
+      settings: {
+        NOT_A_VARIABLE: 'x',
+        NEXTAUTH_URL: 'https://elsewhere.example.com',
+        ADMIN_PASSWORD: 'correct horse battery staple',
+        SYNC_DISCOVERY: 'static',
+        SYNC_LOG_LEVEL: 'loud',
+        APP_NAME: 'Acme',
+      },
+    });
+    expect(problems.map((p) => p.field)).toEqual([
+      'settings.NOT_A_VARIABLE',
+      'settings.NEXTAUTH_URL',
+      'settings.ADMIN_PASSWORD',
+      'settings.SYNC_DISCOVERY',
+      'settings.SYNC_LOG_LEVEL',
+    ]);
+    expect(problems[2]?.message).toContain('put it in the shared Secret');
+    expect(problems[4]?.message).toContain('use one of');
+  });
+
+  it('reports every problem at once, not only the first', () => {
+    expect(fieldsOf({ host: 'http://x', replicas: -1, namespace: 'Bad_Namespace', tls: { secretName: '' } })).toEqual([
+      'namespace',
+      'replicas',
+      'host',
+      'tls.secretName',
+    ]);
+  });
+
+  it('writes a message that names the file and each field', () => {
+    expect(() => resolvePlatformConfig({ ...base, replicas: 0 })).toThrow(
+      /cdk8s\/src\/platform\.config\.ts\) has 1 problem\(s\):\n {2}replicas: must be a whole number from 1 to 64, got 0/,
+    );
+  });
+});

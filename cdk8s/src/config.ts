@@ -1,0 +1,401 @@
+/**
+ * What an operator can configure about the Kubernetes deployment, with the defaults and the validation.
+ * The values themselves live in `platform.config.ts` (the one file an operator edits); this file says what
+ * they mean. Secrets are never configured here: the manifests reference the shared Secret by name only.
+ */
+import { checkValue, variable, VARIABLES } from '@msk/kit/contract';
+
+/** A container image without its tag, and its pinned tag. */
+export interface ImageRef {
+  /** Image name without tag, e.g. `multi-server-kit/app` or `registry.example.com:5000/team/app`. */
+  readonly repository: string;
+  /** A pinned tag, never `latest`: pods of one StatefulSet must all run the same build. */
+  readonly tag: string;
+}
+
+/** Requests and limits of one container, in millicores and mebibytes. */
+export interface ContainerResourcesConfig {
+  readonly requests: { readonly cpuMillis: number; readonly memoryMiB: number };
+  readonly limits: { readonly cpuMillis: number; readonly memoryMiB: number };
+}
+
+export interface AppContainerConfig {
+  /**
+   * The command that starts the app inside its image (the node identity entry script runs first, then `exec`s it).
+   * @default ['node', 'server.js'] (Next.js standalone output)
+   */
+  readonly command?: readonly string[];
+  /**
+   * Where Next.js writes its cache in the image (the standalone folder's `.next/cache`); an emptyDir is mounted
+   * there because the root filesystem is read-only.
+   * @default '/app/.next/cache'
+   */
+  readonly cacheMountPath?: string;
+  /** @default 1001 (the `nextjs` user of the Next.js Docker example) */
+  readonly runAsUser?: number;
+  /** @default requests 250m / 256Mi, limits 1000m / 512Mi */
+  readonly resources?: ContainerResourcesConfig;
+}
+
+export interface SyncContainerConfig {
+  /** @default ['node', 'sync/dist/cli/main.js', 'run'] */
+  readonly command?: readonly string[];
+  /** @default 1000 (the `node` user of the official Node.js images) */
+  readonly runAsUser?: number;
+  /** @default requests 100m / 128Mi, limits 500m / 256Mi */
+  readonly resources?: ContainerResourcesConfig;
+}
+
+export interface PostgresContainerConfig {
+  /** @default 999 (the `postgres` user of the official postgres images) */
+  readonly runAsUser?: number;
+  /** @default requests 250m / 512Mi, limits 1000m / 1024Mi */
+  readonly resources?: ContainerResourcesConfig;
+  /** Size of each node's data volume (claim template), `<n>Mi`, `<n>Gi` or `<n>Ti`. @default '10Gi' */
+  readonly storageSize?: string;
+  /** StorageClass of the data volumes. @default - the cluster's default StorageClass */
+  readonly storageClassName?: string;
+}
+
+/** Who may open the app's port 8080 directly (the Ingress controller always has to). */
+export type AppReachableFrom = { readonly namespace: string } | 'anywhere';
+
+export interface NetworkPolicyConfig {
+  /**
+   * Where connections to the app (8080) may come from: the Ingress controller's namespace, or anywhere.
+   * @default { namespace: 'ingress-nginx' }
+   */
+  readonly appReachableFrom?: AppReachableFrom;
+  /**
+   * `restricted`: pods may only resolve DNS, reach their peers' sync port and (kubernetes discovery) the API server.
+   * `unrestricted`: any egress (e.g. the app sends mail).
+   * @default 'restricted'
+   */
+  readonly egress?: 'restricted' | 'unrestricted';
+}
+
+export type KubernetesDiscoveryMode = 'dns' | 'kubernetes';
+
+/** Everything an operator may set. Only `host` is required. */
+export interface PlatformConfig {
+  /** Name of this installation: the StatefulSet and every other object are named after it; part of the node-ID seed. @default 'multi-server-kit' */
+  readonly name?: string;
+  /** Namespace of every object (the Secret must live there too). @default 'multi-server-kit' */
+  readonly namespace?: string;
+  /** Number of nodes (pods), 1 to 64. @default 2 */
+  readonly replicas?: number;
+  /** The one host name users open; the Ingress rule and NEXTAUTH_URL use it. */
+  readonly host: string;
+  /** TLS for the Ingress from an existing `kubernetes.io/tls` Secret; NEXTAUTH_URL becomes `https://host`. @default - no TLS, `http://host` */
+  readonly tls?: { readonly secretName: string };
+  /** @default - the cluster's default IngressClass */
+  readonly ingressClassName?: string;
+  /** Extra annotations of the Ingress (e.g. for cert-manager or the controller). @default {} */
+  readonly ingressAnnotations?: Readonly<Record<string, string>>;
+  /** Name of the ONE Secret holding the shared secrets (written by `npm run init`, or one you already have). @default 'multi-server-kit-shared' */
+  readonly sharedSecretName?: string;
+  /** @default app/sync `multi-server-kit/app|sync:0.1.0`, postgres `postgres:17.6-bookworm` */
+  readonly images?: { readonly app?: ImageRef; readonly sync?: ImageRef; readonly postgres?: ImageRef };
+  readonly app?: AppContainerConfig;
+  readonly sync?: SyncContainerConfig;
+  readonly postgres?: PostgresContainerConfig;
+  /** How sync services find each other: `dns` (headless Service) or `kubernetes` (EndpointSlice API, adds a Role). @default 'dns' */
+  readonly discovery?: KubernetesDiscoveryMode;
+  readonly networkPolicy?: NetworkPolicyConfig;
+  /** DNS suffix of the cluster, used in SYNC_DNS_NAME. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Time the containers get between SIGTERM and SIGKILL. @default 60 */
+  readonly terminationGracePeriodSeconds?: number;
+  /** Plain settings of the env contract for every node (APP_NAME, SYNC_LOG_LEVEL, ADMIN_EMAIL, ...). @default {} */
+  readonly settings?: Readonly<Record<string, string>>;
+}
+
+/** The same configuration with every default applied and every value checked. */
+export interface ResolvedPlatformConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly replicas: number;
+  readonly host: string;
+  readonly tls: { readonly secretName: string } | undefined;
+  readonly ingressClassName: string | undefined;
+  readonly ingressAnnotations: Readonly<Record<string, string>>;
+  readonly sharedSecretName: string;
+  readonly images: { readonly app: ImageRef; readonly sync: ImageRef; readonly postgres: ImageRef };
+  readonly app: Required<AppContainerConfig>;
+  readonly sync: Required<SyncContainerConfig>;
+  readonly postgres: Required<Omit<PostgresContainerConfig, 'storageClassName'>> & { readonly storageClassName: string | undefined };
+  readonly discovery: KubernetesDiscoveryMode;
+  readonly networkPolicy: Required<NetworkPolicyConfig>;
+  readonly clusterDomain: string;
+  readonly terminationGracePeriodSeconds: number;
+  readonly settings: Readonly<Record<string, string>>;
+}
+
+export const MAX_REPLICAS = 64;
+/** Leaves room for `-peers` and the pod's `controller-revision-hash` label (`<name>-<10 chars>` <= 63). */
+export const MAX_NAME_LENGTH = 40;
+
+export const DEFAULTS = {
+  name: 'multi-server-kit',
+  namespace: 'multi-server-kit',
+  replicas: 2,
+  sharedSecretName: 'multi-server-kit-shared',
+  images: {
+    app: { repository: 'multi-server-kit/app', tag: '0.1.0' },
+    sync: { repository: 'multi-server-kit/sync', tag: '0.1.0' },
+    postgres: { repository: 'postgres', tag: '17.6-bookworm' },
+  },
+  app: {
+    command: ['node', 'server.js'],
+    cacheMountPath: '/app/.next/cache',
+    runAsUser: 1001,
+    resources: { requests: { cpuMillis: 250, memoryMiB: 256 }, limits: { cpuMillis: 1000, memoryMiB: 512 } },
+  },
+  sync: {
+    command: ['node', 'sync/dist/cli/main.js', 'run'],
+    runAsUser: 1000,
+    resources: { requests: { cpuMillis: 100, memoryMiB: 128 }, limits: { cpuMillis: 500, memoryMiB: 256 } },
+  },
+  postgres: {
+    runAsUser: 999,
+    resources: { requests: { cpuMillis: 250, memoryMiB: 512 }, limits: { cpuMillis: 1000, memoryMiB: 1024 } },
+    storageSize: '10Gi',
+  },
+  discovery: 'dns',
+  networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, egress: 'restricted' },
+  clusterDomain: 'cluster.local',
+  terminationGracePeriodSeconds: 60,
+} as const satisfies Omit<ResolvedPlatformConfig, 'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings'> & {
+  postgres: Omit<ResolvedPlatformConfig['postgres'], 'storageClassName'>;
+};
+
+/**
+ * Settings the synth derives itself (from the ports, the discovery mode and the host), so an operator's value for
+ * them would contradict the manifests.
+ */
+export const DERIVED_SETTINGS: ReadonlySet<string> = new Set([
+  'PORT',
+  'SYNC_HTTP_PORT',
+  'SYNC_DISCOVERY',
+  'SYNC_DNS_NAME',
+  'SYNC_KUBERNETES_SERVICE',
+]);
+
+export interface ConfigProblem {
+  /** Path of the field in PlatformConfig, e.g. `images.app.tag`. */
+  readonly field: string;
+  readonly message: string;
+}
+
+export class PlatformConfigError extends Error {
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `The Kubernetes configuration (cdk8s/src/platform.config.ts) has ${problems.length} problem(s):\n` +
+        problems.map((p) => `  ${p.field}: ${p.message}`).join('\n'),
+    );
+    this.name = 'PlatformConfigError';
+  }
+}
+
+// Patterns as strings too: the Helm chart's values.schema.json uses them (Go RE2 syntax: no lookarounds here).
+export const DNS_LABEL_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+export const DNS_SUBDOMAIN_PATTERN = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+export const IMAGE_REPOSITORY_PATTERN =
+  '^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$';
+export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
+export const STORAGE_SIZE_PATTERN = '^[1-9][0-9]*(Mi|Gi|Ti)$';
+const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
+const DNS_SUBDOMAIN = new RegExp(DNS_SUBDOMAIN_PATTERN);
+const IMAGE_REPOSITORY = new RegExp(IMAGE_REPOSITORY_PATTERN);
+const IMAGE_TAG = new RegExp(IMAGE_TAG_PATTERN);
+const STORAGE_SIZE = new RegExp(STORAGE_SIZE_PATTERN);
+const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+/** Collects problems instead of stopping at the first one. */
+class Checker {
+  readonly problems: ConfigProblem[] = [];
+
+  fail(field: string, message: string): void {
+    this.problems.push({ field, message });
+  }
+
+  dnsLabel(field: string, value: string, maxLength = 63): void {
+    if (value.length > maxLength || !DNS_LABEL.test(value)) {
+      this.fail(field, `must be a DNS label (lowercase letters, digits and '-', at most ${maxLength} characters), got '${value}'`);
+    }
+  }
+
+  dnsSubdomain(field: string, value: string): void {
+    if (value.length > 253 || !DNS_SUBDOMAIN.test(value) || value.split('.').some((label) => label.length > 63)) {
+      this.fail(field, `must be a DNS name (lowercase letters, digits, '-' and '.'), got '${value}'`);
+    }
+  }
+
+  wholeNumber(field: string, value: number, min: number, max: number, unit = ''): void {
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      this.fail(field, `must be a whole number from ${min} to ${max}${unit}, got ${String(value)}`);
+    }
+  }
+
+  image(field: string, image: ImageRef): void {
+    if (!IMAGE_REPOSITORY.test(image.repository)) {
+      this.fail(
+        `${field}.repository`,
+        `must be an image name without tag or digest, e.g. registry.example.com/team/app, got '${image.repository}'`,
+      );
+    }
+    if (image.tag.toLowerCase() === 'latest') {
+      this.fail(`${field}.tag`, 'is latest: pin a version tag (e.g. 0.1.0) so every pod runs the same build');
+    } else if (!IMAGE_TAG.test(image.tag)) {
+      this.fail(`${field}.tag`, `must be an image tag (letters, digits, '_', '.', '-'), got '${image.tag}'`);
+    }
+  }
+
+  command(field: string, command: readonly string[]): void {
+    if (command.length === 0 || command.some((part) => part === '')) {
+      this.fail(field, 'must be a non-empty list of non-empty strings, e.g. ["node", "server.js"]');
+    }
+  }
+
+  resources(field: string, resources: ContainerResourcesConfig): void {
+    const { requests, limits } = resources;
+    this.wholeNumber(`${field}.requests.cpuMillis`, requests.cpuMillis, 1, 64_000, ' millicores');
+    this.wholeNumber(`${field}.requests.memoryMiB`, requests.memoryMiB, 16, 1_048_576, ' MiB');
+    this.wholeNumber(`${field}.limits.cpuMillis`, limits.cpuMillis, 1, 64_000, ' millicores');
+    this.wholeNumber(`${field}.limits.memoryMiB`, limits.memoryMiB, 16, 1_048_576, ' MiB');
+    if (requests.cpuMillis > limits.cpuMillis) {
+      this.fail(`${field}.requests.cpuMillis`, `is above limits.cpuMillis (${requests.cpuMillis} > ${limits.cpuMillis})`);
+    }
+    if (requests.memoryMiB > limits.memoryMiB) {
+      this.fail(`${field}.requests.memoryMiB`, `is above limits.memoryMiB (${requests.memoryMiB} > ${limits.memoryMiB})`);
+    }
+  }
+
+  user(field: string, value: number): void {
+    this.wholeNumber(field, value, 1, 2_147_483_647);
+  }
+}
+
+function checkHost(checker: Checker, host: string): void {
+  if (/^[a-z]+:\/\//i.test(host)) {
+    checker.fail('host', `must be the host name only, without a scheme: '${host.replace(/^[a-z]+:\/\//i, '')}' instead of '${host}'`);
+  } else if (host.includes(':') || host.includes('/')) {
+    checker.fail('host', `must be a host name without port or path, got '${host}'`);
+  } else {
+    checker.dnsSubdomain('host', host);
+  }
+}
+
+function checkSettings(checker: Checker, settings: Readonly<Record<string, string>>): void {
+  for (const [name, value] of Object.entries(settings)) {
+    const field = `settings.${name}`;
+    const spec = VARIABLES.find((v) => v.name === name);
+    if (!spec) {
+      checker.fail(field, 'is not a variable of the env contract (kit/src/contract/variables.ts)');
+    } else if (spec.scope !== 'setting') {
+      checker.fail(field, `has scope '${spec.scope}': only 'setting' variables are configured here; the synth derives the rest`);
+    } else if (spec.secret) {
+      checker.fail(field, `is a secret: put it in the shared Secret (key ${name}) instead of the manifests`);
+    } else if (DERIVED_SETTINGS.has(name)) {
+      checker.fail(field, 'is derived by the synth (ports, discovery); change `discovery` or the ports instead');
+    } else {
+      for (const problem of checkValue(variable(name), value)) {
+        if (problem.severity === 'error') checker.fail(field, `${problem.message}; ${problem.fix}`);
+      }
+    }
+  }
+}
+
+/** Applies the defaults and checks every field; throws PlatformConfigError naming every bad field. */
+export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformConfig {
+  const checker = new Checker();
+  const resolved: ResolvedPlatformConfig = {
+    name: config.name ?? DEFAULTS.name,
+    namespace: config.namespace ?? DEFAULTS.namespace,
+    replicas: config.replicas ?? DEFAULTS.replicas,
+    host: config.host,
+    tls: config.tls,
+    ingressClassName: config.ingressClassName,
+    ingressAnnotations: config.ingressAnnotations ?? {},
+    sharedSecretName: config.sharedSecretName ?? DEFAULTS.sharedSecretName,
+    images: {
+      app: config.images?.app ?? DEFAULTS.images.app,
+      sync: config.images?.sync ?? DEFAULTS.images.sync,
+      postgres: config.images?.postgres ?? DEFAULTS.images.postgres,
+    },
+    app: {
+      command: config.app?.command ?? DEFAULTS.app.command,
+      cacheMountPath: config.app?.cacheMountPath ?? DEFAULTS.app.cacheMountPath,
+      runAsUser: config.app?.runAsUser ?? DEFAULTS.app.runAsUser,
+      resources: config.app?.resources ?? DEFAULTS.app.resources,
+    },
+    sync: {
+      command: config.sync?.command ?? DEFAULTS.sync.command,
+      runAsUser: config.sync?.runAsUser ?? DEFAULTS.sync.runAsUser,
+      resources: config.sync?.resources ?? DEFAULTS.sync.resources,
+    },
+    postgres: {
+      runAsUser: config.postgres?.runAsUser ?? DEFAULTS.postgres.runAsUser,
+      resources: config.postgres?.resources ?? DEFAULTS.postgres.resources,
+      storageSize: config.postgres?.storageSize ?? DEFAULTS.postgres.storageSize,
+      storageClassName: config.postgres?.storageClassName,
+    },
+    discovery: config.discovery ?? DEFAULTS.discovery,
+    networkPolicy: {
+      appReachableFrom: config.networkPolicy?.appReachableFrom ?? DEFAULTS.networkPolicy.appReachableFrom,
+      egress: config.networkPolicy?.egress ?? DEFAULTS.networkPolicy.egress,
+    },
+    clusterDomain: config.clusterDomain ?? DEFAULTS.clusterDomain,
+    terminationGracePeriodSeconds: config.terminationGracePeriodSeconds ?? DEFAULTS.terminationGracePeriodSeconds,
+    settings: config.settings ?? {},
+  };
+
+  checker.dnsLabel('name', resolved.name, MAX_NAME_LENGTH);
+  checker.dnsLabel('namespace', resolved.namespace);
+  checker.wholeNumber('replicas', resolved.replicas, 1, MAX_REPLICAS);
+  checkHost(checker, resolved.host);
+  if (resolved.tls) checker.dnsSubdomain('tls.secretName', resolved.tls.secretName);
+  if (resolved.ingressClassName !== undefined) checker.dnsSubdomain('ingressClassName', resolved.ingressClassName);
+  for (const key of Object.keys(resolved.ingressAnnotations)) {
+    if (!ANNOTATION_KEY.test(key)) checker.fail(`ingressAnnotations.${key}`, 'is not a valid annotation key ([prefix/]name)');
+  }
+  checker.dnsSubdomain('sharedSecretName', resolved.sharedSecretName);
+  for (const which of ['app', 'sync', 'postgres'] as const) checker.image(`images.${which}`, resolved.images[which]);
+  checker.command('app.command', resolved.app.command);
+  if (!resolved.app.cacheMountPath.startsWith('/')) {
+    checker.fail('app.cacheMountPath', `must be an absolute path inside the app image, got '${resolved.app.cacheMountPath}'`);
+  }
+  checker.user('app.runAsUser', resolved.app.runAsUser);
+  checker.resources('app.resources', resolved.app.resources);
+  checker.command('sync.command', resolved.sync.command);
+  checker.user('sync.runAsUser', resolved.sync.runAsUser);
+  checker.resources('sync.resources', resolved.sync.resources);
+  checker.user('postgres.runAsUser', resolved.postgres.runAsUser);
+  checker.resources('postgres.resources', resolved.postgres.resources);
+  if (!STORAGE_SIZE.test(resolved.postgres.storageSize)) {
+    checker.fail('postgres.storageSize', `must be a size such as 10Gi (a whole number with Mi, Gi or Ti), got '${resolved.postgres.storageSize}'`);
+  }
+  if (resolved.postgres.storageClassName !== undefined) {
+    checker.dnsSubdomain('postgres.storageClassName', resolved.postgres.storageClassName);
+  }
+  if (resolved.discovery !== 'dns' && resolved.discovery !== 'kubernetes') {
+    checker.fail('discovery', `must be 'dns' or 'kubernetes', got '${String(resolved.discovery)}'`);
+  }
+  const from = resolved.networkPolicy.appReachableFrom;
+  if (from !== 'anywhere') {
+    if (typeof from !== 'object' || from === null) {
+      checker.fail('networkPolicy.appReachableFrom', "must be { namespace: '<ingress controller namespace>' } or 'anywhere'");
+    } else {
+      checker.dnsLabel('networkPolicy.appReachableFrom.namespace', from.namespace);
+    }
+  }
+  if (resolved.networkPolicy.egress !== 'restricted' && resolved.networkPolicy.egress !== 'unrestricted') {
+    checker.fail('networkPolicy.egress', `must be 'restricted' or 'unrestricted', got '${String(resolved.networkPolicy.egress)}'`);
+  }
+  checker.dnsSubdomain('clusterDomain', resolved.clusterDomain);
+  checker.wholeNumber('terminationGracePeriodSeconds', resolved.terminationGracePeriodSeconds, 1, 3600, ' seconds');
+  checkSettings(checker, resolved.settings);
+
+  if (checker.problems.length > 0) throw new PlatformConfigError(checker.problems);
+  return resolved;
+}

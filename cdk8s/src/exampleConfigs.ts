@@ -1,0 +1,23 @@
+/** Configurations that together take every branch of the synth; tests synthesize and check each of them. */
+import type { PlatformConfig } from './config';
+import { platformConfig } from './platform.config';
+
+export const CONFIG_VARIATIONS: Record<string, PlatformConfig> = {
+  'the committed platform.config.ts': platformConfig,
+  'kubernetes discovery with TLS, custom names and storage class': {
+    host: 'shop.example.org',
+    name: 'shop',
+    namespace: 'retail',
+    replicas: 5,
+    discovery: 'kubernetes',
+    tls: { secretName: 'shop-tls' },
+    ingressClassName: 'nginx',
+    sharedSecretName: 'shop-shared',
+    postgres: { storageSize: '100Gi', storageClassName: 'fast' },
+  },
+  'open app port, unrestricted egress and operator settings': {
+    host: 'platform.internal',
+    networkPolicy: { appReachableFrom: 'anywhere', egress: 'unrestricted' },
+    settings: { APP_NAME: 'Acme', SYNC_LOG_LEVEL: 'debug', ADMIN_EMAIL: 'admin@example.com' },
+  },
+};

@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { VARIABLES } from '@msk/kit/contract';
+import { type PlatformConfig, resolvePlatformConfig } from './config';
+import { CONFIG_VARIATIONS } from './exampleConfigs';
+import { platformConfig } from './platform.config';
+import type { KubernetesObject } from './kubernetesObject';
+import { checkManifests, MANIFEST_CHECKS } from './manifestChecks';
+import { type Loose, objectOf } from './manifestQueries';
+import { synthesizeFiles, synthesizeObjects } from './synthOutputs';
+
+function synth(config: PlatformConfig): KubernetesObject[] {
+  return synthesizeObjects(resolvePlatformConfig(config));
+}
+
+function copy(objects: readonly KubernetesObject[]): Loose[] {
+  return structuredClone(objects) as Loose[];
+}
+
+describe('cross-object checks on the synthesized manifests', () => {
+  it.each(Object.entries(CONFIG_VARIATIONS))('finds no problem with %s', (_, config) => {
+    expect(checkManifests(synth(config))).toEqual([]);
+  });
+});
+
+describe('each cross-object check can fail', () => {
+  const objects = synth(platformConfig);
+  const statefulSet = (o: Loose[]) => o.find((x) => x.kind === 'StatefulSet');
+  const container = (o: Loose[], name: string) => statefulSet(o).spec.template.spec.containers.find((c: Loose) => c.name === name);
+
+  it('reports a volumeMount without a volume or claim template', () => {
+    const broken = copy(objects);
+    container(broken, 'postgres').volumeMounts.push({ name: 'backup', mountPath: '/backup' });
+    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([expect.stringContaining("mounts 'backup' at /backup, which is neither a volume nor a claim template")]);
+  });
+
+  it('reports a claim template that nothing mounts', () => {
+    const broken = copy(objects);
+    const postgres = container(broken, 'postgres');
+    postgres.volumeMounts = postgres.volumeMounts.filter((m: Loose) => m.name !== 'data');
+    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([expect.stringContaining("volume 'data' is mounted by no container")]);
+  });
+
+  it('reports a Service whose selector matches no pod (e.g. a leftover kplus address label)', () => {
+    const broken = copy(objects);
+    broken.find((o) => o.metadata.name === 'multi-server-kit-peers').spec.selector['cdk8s.io/metadata.addr'] = 'x';
+    expect(MANIFEST_CHECKS.checkSelectors(broken)).toEqual([expect.stringContaining('Service multi-server-kit-peers: selector')]);
+  });
+
+  it('reports a StatefulSet selector that does not match its own pods', () => {
+    const broken = copy(objects);
+    statefulSet(broken).spec.template.metadata.labels['app.kubernetes.io/instance'] = 'other';
+    expect(MANIFEST_CHECKS.checkSelectors(broken)[0]).toContain('StatefulSet multi-server-kit: selector');
+  });
+
+  it('reports a serviceName that is not a headless Service of the output', () => {
+    const broken = copy(objects);
+    statefulSet(broken).spec.serviceName = 'multi-server-kit-app';
+    expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([expect.stringContaining('is not headless')]);
+    statefulSet(broken).spec.serviceName = 'missing';
+    expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([expect.stringContaining("serviceName 'missing' is not a Service")]);
+  });
+
+  it('reports a ServiceAccount the pods use but the output lacks', () => {
+    const broken = copy(objects).filter((o) => o.kind !== 'ServiceAccount');
+    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([expect.stringContaining("serviceAccountName 'multi-server-kit'")]);
+  });
+
+  it('reports a RoleBinding to a missing Role', () => {
+    const broken = copy(synth({ host: 'a.example.com', discovery: 'kubernetes' })).filter((o) => o.kind !== 'Role');
+    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([expect.stringContaining('roleRef Role multi-server-kit-discovery')]);
+  });
+
+  it('reports an image without a tag and one tagged latest', () => {
+    const broken = copy(objects);
+    container(broken, 'app').image = 'registry.example.com:5000/app';
+    container(broken, 'sync').image = 'multi-server-kit/sync:latest';
+    expect(MANIFEST_CHECKS.checkImages(broken)).toEqual([expect.stringContaining('has no tag'), expect.stringContaining('uses latest')]);
+  });
+
+  it('reports a container without a probe and an HTTP probe on an undeclared port', () => {
+    const broken = copy(objects);
+    delete container(broken, 'postgres').startupProbe;
+    container(broken, 'sync').readinessProbe.httpGet.port = 9999;
+    expect(MANIFEST_CHECKS.checkProbes(broken)).toEqual([
+      expect.stringContaining("sync's readinessProbe targets port 9999"),
+      expect.stringContaining('container postgres has no startupProbe'),
+    ]);
+  });
+
+  it('reports a Service port forwarding to no container port and an Ingress to a missing Service port', () => {
+    const broken = copy(objects);
+    broken.find((o) => o.metadata.name === 'multi-server-kit-app').spec.ports[0].targetPort = 3000;
+    broken.find((o) => o.kind === 'Ingress').spec.rules[0].http.paths[0].backend.service.port.number = 8080;
+    expect(MANIFEST_CHECKS.checkPorts(broken)).toEqual([
+      expect.stringContaining('forwards to 3000'),
+      expect.stringContaining('backend multi-server-kit-app:8080'),
+    ]);
+  });
+
+  it('reports a second Secret reference and any Secret object', () => {
+    const broken = copy(objects);
+    container(broken, 'sync').env.push({ name: 'EXTRA', valueFrom: { secretKeyRef: { name: 'another-secret', key: 'EXTRA' } } });
+    broken.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'generated', namespace: 'multi-server-kit' }, stringData: { A: 'b' } });
+    expect(MANIFEST_CHECKS.checkSecrets(broken)).toEqual([
+      expect.stringContaining('reference 2 Secrets (multi-server-kit-shared, another-secret)'),
+      expect.stringContaining('Secret generated is part of the output'),
+    ]);
+  });
+
+  it('reports a variable set twice in one container', () => {
+    const broken = copy(objects);
+    container(broken, 'app').env.push({ name: 'NODE_ENV', value: 'development' });
+    expect(MANIFEST_CHECKS.checkEnvironmentNames(broken)).toEqual([expect.stringContaining('sets NODE_ENV more than once')]);
+  });
+
+  it('reports objects in different namespaces', () => {
+    const broken = copy(objects);
+    broken[0].metadata.namespace = 'default';
+    expect(MANIFEST_CHECKS.checkNamespaces(broken)).toHaveLength(1);
+  });
+});
+
+describe('no secret value anywhere in the output', () => {
+  const secretVariables = VARIABLES.filter((v) => v.secret).map((v) => v.name);
+  const previous = new Map(secretVariables.map((name) => [name, process.env[name]]));
+  const values = new Map(secretVariables.map((name) => [name, `value-${randomBytes(24).toString('hex')}`]));
+
+  beforeAll(() => {
+    // An operator who sourced deploy/shared.env before running the synth: the values are in the environment.
+    for (const [name, value] of values) process.env[name] = value;
+  });
+  afterAll(() => {
+    for (const [name, value] of previous) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it.each(Object.entries(CONFIG_VARIATIONS))('no secret from the environment ends up in the files written for %s', (_, config) => {
+    const files = synthesizeFiles(resolvePlatformConfig(config));
+    for (const [path, text] of files) {
+      for (const [name, value] of values) {
+        if (text.includes(value)) throw new Error(`${path} contains the value of ${name}`);
+      }
+      expect(text).not.toMatch(/^\s*(stringData|data):/m);
+    }
+  });
+
+  it('sets no secret variable of the contract by value, except DATABASE_URL without a password', () => {
+    const objects = synth(platformConfig);
+    const statefulSet = objectOf(objects, 'StatefulSet');
+    for (const container of statefulSet.spec.template.spec.containers) {
+      for (const variable of container.env as Loose[]) {
+        if (!secretVariables.includes(variable.name) || variable.value === undefined) continue;
+        expect(variable.name).toBe('DATABASE_URL');
+        expect(new URL(variable.value).password).toBe('');
+      }
+    }
+  });
+});

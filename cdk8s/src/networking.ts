@@ -1,0 +1,110 @@
+/**
+ * How traffic reaches the nodes: a headless Service for peer discovery, a Service + Ingress on ONE host for
+ * browsers (so the session cookie reaches every pod), and the NetworkPolicy that limits both.
+ */
+import { ApiObject, JsonPatch } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import type { ResolvedPlatformConfig } from './config';
+
+export const SYNC_PORT_NAME = 'sync';
+export const HTTP_PORT_NAME = 'http';
+export const APP_SERVICE_PORT = 80;
+/** kplus adds its own pod-address label to a StatefulSet's Service selector; we select by our labels only. */
+const KPLUS_ADDRESS_SELECTOR_PATH = '/spec/selector/cdk8s.io~1metadata.addr';
+
+export function peersServiceName(config: Pick<ResolvedPlatformConfig, 'name'>): string {
+  return `${config.name}-peers`;
+}
+
+/** SYNC_DNS_NAME: the headless Service's fully qualified name (A records = every pod, ready or not). */
+export function peersDnsName(config: Pick<ResolvedPlatformConfig, 'name' | 'namespace' | 'clusterDomain'>): string {
+  return `${peersServiceName(config)}.${config.namespace}.svc.${config.clusterDomain}`;
+}
+
+/** NEXTAUTH_URL: the origin users open through the Ingress. */
+export function publicUrl(config: Pick<ResolvedPlatformConfig, 'host' | 'tls'>): string {
+  return `${config.tls ? 'https' : 'http'}://${config.host}`;
+}
+
+function selectLabels(service: kplus.Service, labels: Readonly<Record<string, string>>): void {
+  for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+}
+
+/** Headless, and listing pods before they are ready: peers must find each other to agree on configuration first. */
+export function addPeersService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>, syncPort: number): kplus.Service {
+  const service = new kplus.Service(scope, 'peers', {
+    metadata: { name: peersServiceName(config) },
+    clusterIP: 'None',
+    ports: [{ name: SYNC_PORT_NAME, port: syncPort, targetPort: syncPort, protocol: kplus.Protocol.TCP }],
+  });
+  selectLabels(service, labels);
+  ApiObject.of(service).addJsonPatch(JsonPatch.add('/spec/publishNotReadyAddresses', true));
+  return service;
+}
+
+/** Called once the StatefulSet has added kplus's own selector label to the peers Service. */
+export function removeKplusSelector(service: kplus.Service): void {
+  ApiObject.of(service).addJsonPatch(JsonPatch.remove(KPLUS_ADDRESS_SELECTOR_PATH));
+}
+
+export function addAppService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>, appPort: number): kplus.Service {
+  const service = new kplus.Service(scope, 'app', {
+    metadata: { name: `${config.name}-app` },
+    type: kplus.ServiceType.CLUSTER_IP,
+    ports: [{ name: HTTP_PORT_NAME, port: APP_SERVICE_PORT, targetPort: appPort, protocol: kplus.Protocol.TCP }],
+  });
+  selectLabels(service, labels);
+  return service;
+}
+
+export function addIngress(scope: Construct, config: ResolvedPlatformConfig, appService: kplus.Service): kplus.Ingress {
+  const ingress = new kplus.Ingress(scope, 'ingress', {
+    metadata: { name: config.name, annotations: { ...config.ingressAnnotations } },
+    className: config.ingressClassName,
+  });
+  ingress.addHostRule(config.host, '/', kplus.IngressBackend.fromService(appService, { port: APP_SERVICE_PORT }), kplus.HttpIngressPathType.PREFIX);
+  if (config.tls) {
+    ingress.addTls([{ hosts: [config.host], secret: kplus.Secret.fromSecretName(scope, 'tls-secret', config.tls.secretName) }]);
+  }
+  return ingress;
+}
+
+/**
+ * Ingress: 8765 only from pods of this installation; 8080 from the Ingress controller's namespace (or anywhere).
+ * Egress (restricted): DNS, the peers' 8765, and with kubernetes discovery the API server (443/6443; an API server
+ * is not a pod, so it cannot be selected by label).
+ */
+export function addNetworkPolicy(
+  scope: Construct,
+  config: ResolvedPlatformConfig,
+  labels: Readonly<Record<string, string>>,
+  ports: { appPort: number; syncPort: number },
+): kplus.k8s.KubeNetworkPolicy {
+  const ownPods = { podSelector: { matchLabels: { ...labels } } };
+  const tcp = (port: number) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) });
+  const udp = (port: number) => ({ protocol: 'UDP', port: kplus.k8s.IntOrString.fromNumber(port) });
+  const from = config.networkPolicy.appReachableFrom;
+  const appRule =
+    from === 'anywhere'
+      ? { ports: [tcp(ports.appPort)] }
+      : { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }], ports: [tcp(ports.appPort)] };
+  const restricted = config.networkPolicy.egress === 'restricted';
+  const egress = restricted
+    ? [
+        // DNS anywhere: kube-dns pods, or NodeLocal DNSCache on a link-local address that no pod selector matches
+        { ports: [udp(53), tcp(53)] },
+        { to: [ownPods], ports: [tcp(ports.syncPort)] },
+        ...(config.discovery === 'kubernetes' ? [{ ports: [tcp(443), tcp(6443)] }] : []),
+      ]
+    : [{}];
+  return new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {
+    metadata: { name: config.name },
+    spec: {
+      podSelector: { matchLabels: { ...labels } },
+      policyTypes: ['Ingress', 'Egress'],
+      ingress: [{ from: [ownPods], ports: [tcp(ports.syncPort)] }, appRule],
+      egress,
+    },
+  });
+}

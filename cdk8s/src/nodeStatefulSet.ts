@@ -1,0 +1,228 @@
+/**
+ * One node of the platform = one pod of this StatefulSet: the app, the sync service and the node's own
+ * PostgreSQL, with a claim template for the database files.
+ */
+import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './config';
+import type { EnvSource, PlannedVariable } from './environment';
+import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
+
+export const APP_CONTAINER = 'app';
+export const SYNC_CONTAINER = 'sync';
+export const POSTGRES_CONTAINER = 'postgres';
+export const DATA_CLAIM = 'data';
+export const POSTGRES_DATA_PATH = '/var/lib/postgresql/data';
+/** A subfolder, because initdb refuses a mount point that is not empty (lost+found) and owned by another user. */
+export const PGDATA = `${POSTGRES_DATA_PATH}/pgdata`;
+export const POSTGRES_PORT = 5432;
+export const POSTGRES_USER = 'multi_business';
+export const POSTGRES_DB = 'multi_business_db';
+/** kplus puts this label on every pod; we select by our own stable labels instead, so it is removed. */
+const KPLUS_ADDRESS_LABEL_PATH = '/spec/template/metadata/labels/cdk8s.io~1metadata.addr';
+
+export interface NodeStatefulSetProps {
+  readonly config: ResolvedPlatformConfig;
+  readonly peers: kplus.Service;
+  readonly serviceAccount: kplus.IServiceAccount;
+  readonly selectorLabels: Readonly<Record<string, string>>;
+  readonly sharedSecret: kplus.ISecret;
+  readonly appEnvironment: readonly PlannedVariable[];
+  readonly syncEnvironment: readonly PlannedVariable[];
+  readonly nodeIdSeed: string;
+  readonly appPort: number;
+  readonly syncPort: number;
+}
+
+function toEnvValue(source: EnvSource, secret: kplus.ISecret): kplus.EnvValue {
+  switch (source.from) {
+    case 'secret':
+      return kplus.EnvValue.fromSecretValue({ secret, key: source.key }, { optional: source.optional });
+    case 'value':
+      return kplus.EnvValue.fromValue(source.value);
+    case 'pod-field': {
+      const label = /^metadata\.labels\['(.+)'\]$/.exec(source.fieldPath);
+      return label
+        ? kplus.EnvValue.fromFieldRef(kplus.EnvFieldPaths.POD_LABEL, { key: label[1] })
+        : kplus.EnvValue.fromFieldRef(source.fieldPath as kplus.EnvFieldPaths);
+    }
+    case 'entry-script':
+      throw new Error('a variable set by the entry script has no env entry');
+  }
+}
+
+function envVariables(plan: readonly PlannedVariable[], secret: kplus.ISecret): Record<string, kplus.EnvValue> {
+  const variables: Record<string, kplus.EnvValue> = {};
+  for (const { name, source } of plan) {
+    if (source.from !== 'entry-script') variables[name] = toEnvValue(source, secret);
+  }
+  return variables;
+}
+
+function resources(config: ContainerResourcesConfig): kplus.ContainerResources {
+  return {
+    cpu: { request: kplus.Cpu.millis(config.requests.cpuMillis), limit: kplus.Cpu.millis(config.limits.cpuMillis) },
+    memory: { request: Size.mebibytes(config.requests.memoryMiB), limit: Size.mebibytes(config.limits.memoryMiB) },
+  };
+}
+
+/** Non-root, read-only root filesystem, no privilege escalation, no capabilities. */
+function lockedDown(user: number): kplus.ContainerSecurityContextProps {
+  return {
+    user,
+    group: user,
+    ensureNonRoot: true,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    allowPrivilegeEscalation: false,
+    // 'ALL' is what Kubernetes expects; kplus's Capability enum only lists the single CAP_ names.
+    capabilities: { drop: ['ALL' as kplus.Capability] },
+  };
+}
+
+function image(ref: { repository: string; tag: string }): string {
+  return `${ref.repository}:${ref.tag}`;
+}
+
+/** Probes on an HTTP port: a generous startup window, then liveness and readiness. */
+function httpProbes(port: number, livePath: string, readyPath: string) {
+  return {
+    startup: kplus.Probe.fromHttpGet(livePath, {
+      port,
+      periodSeconds: Duration.seconds(2),
+      timeoutSeconds: Duration.seconds(2),
+      failureThreshold: 60,
+    }),
+    liveness: kplus.Probe.fromHttpGet(livePath, {
+      port,
+      periodSeconds: Duration.seconds(10),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold: 3,
+    }),
+    readiness: kplus.Probe.fromHttpGet(readyPath, {
+      port,
+      periodSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold: 2,
+    }),
+  };
+}
+
+function postgresProbes() {
+  const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', POSTGRES_USER, '-d', POSTGRES_DB];
+  return {
+    // crash recovery after an unclean stop can take minutes: 5 minutes before liveness applies
+    startup: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 60 }),
+    liveness: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 6 }),
+    readiness: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 }),
+  };
+}
+
+export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps): kplus.StatefulSet {
+  const { config, sharedSecret } = props;
+  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
+  const appCache = emptyDir('app-next-cache');
+  const appTmp = emptyDir('app-tmp');
+  const syncTmp = emptyDir('sync-tmp');
+  const postgresRun = emptyDir('postgres-run');
+  const postgresTmp = emptyDir('postgres-tmp');
+  const postgresShm = emptyDir('postgres-shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(256) });
+  const identityInputs = nodeIdentityInputs(props.nodeIdSeed);
+
+  const statefulSet = new kplus.StatefulSet(scope, 'nodes', {
+    metadata: { name: config.name },
+    select: false,
+    service: props.peers,
+    replicas: config.replicas,
+    podManagementPolicy: kplus.PodManagementPolicy.PARALLEL,
+    strategy: kplus.StatefulSetUpdateStrategy.rollingUpdate(),
+    serviceAccount: props.serviceAccount,
+    automountServiceAccountToken: config.discovery === 'kubernetes',
+    terminationGracePeriod: Duration.seconds(config.terminationGracePeriodSeconds),
+    securityContext: {
+      ensureNonRoot: true,
+      // the data volume must be writable by PostgreSQL's group
+      fsGroup: config.postgres.runAsUser,
+      fsGroupChangePolicy: kplus.FsGroupChangePolicy.ON_ROOT_MISMATCH,
+    },
+    containers: [
+      {
+        name: APP_CONTAINER,
+        image: image(config.images.app),
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        command: withNodeIdentity(config.app.command),
+        ports: [{ name: 'http', number: props.appPort }],
+        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.appEnvironment, sharedSecret) },
+        volumeMounts: [
+          { path: config.app.cacheMountPath, volume: appCache },
+          { path: '/tmp', volume: appTmp },
+        ],
+        ...httpProbes(props.appPort, '/api/health', '/api/ready'),
+        resources: resources(config.app.resources),
+        securityContext: lockedDown(config.app.runAsUser),
+      },
+      {
+        name: SYNC_CONTAINER,
+        image: image(config.images.sync),
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        command: withNodeIdentity(config.sync.command),
+        ports: [{ name: 'sync', number: props.syncPort }],
+        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.syncEnvironment, sharedSecret) },
+        volumeMounts: [{ path: '/tmp', volume: syncTmp }],
+        ...httpProbes(props.syncPort, '/health', '/ready'),
+        resources: resources(config.sync.resources),
+        securityContext: lockedDown(config.sync.runAsUser),
+      },
+      {
+        name: POSTGRES_CONTAINER,
+        image: image(config.images.postgres),
+        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        ports: [{ name: 'postgres', number: POSTGRES_PORT }],
+        envVariables: {
+          POSTGRES_USER: kplus.EnvValue.fromValue(POSTGRES_USER),
+          POSTGRES_DB: kplus.EnvValue.fromValue(POSTGRES_DB),
+          POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'DATABASE_PASSWORD' }),
+          PGDATA: kplus.EnvValue.fromValue(PGDATA),
+        },
+        volumeMounts: [
+          { path: '/var/run/postgresql', volume: postgresRun },
+          { path: '/tmp', volume: postgresTmp },
+          { path: '/dev/shm', volume: postgresShm },
+        ],
+        ...postgresProbes(),
+        resources: resources(config.postgres.resources),
+        securityContext: lockedDown(config.postgres.runAsUser),
+      },
+    ],
+  });
+  statefulSet.select(kplus.LabelSelector.of({ labels: { ...props.selectorLabels } }));
+  for (const [key, value] of Object.entries(props.selectorLabels)) statefulSet.podMetadata.addLabel(key, value);
+  statefulSet.podMetadata.addLabel('app.kubernetes.io/component', 'node');
+  // soft: on a one-node cluster (or too few hosts) pods still schedule, side by side
+  statefulSet.scheduling.separate(kplus.Pods.select(scope, 'same-installation-pods', { labels: { ...props.selectorLabels } }), {
+    weight: 100,
+    topology: kplus.Topology.HOSTNAME,
+  });
+
+  const postgresIndex = statefulSet.containers.findIndex((c) => c.name === POSTGRES_CONTAINER);
+  const storageClass = config.postgres.storageClassName === undefined ? {} : { storageClassName: config.postgres.storageClassName };
+  ApiObject.of(statefulSet).addJsonPatch(
+    JsonPatch.remove(KPLUS_ADDRESS_LABEL_PATH),
+    // kplus has no seccomp prop; the Pod Security "restricted" profile asks for it
+    JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+    // kplus-27 has no volumeClaimTemplates prop; the mount refers to the claim template, not to a pod volume
+    JsonPatch.add('/spec/volumeClaimTemplates', [
+      {
+        metadata: { name: DATA_CLAIM, labels: { ...props.selectorLabels } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          ...storageClass,
+          resources: { requests: { storage: kplus.k8s.Quantity.fromString(config.postgres.storageSize) } },
+        },
+      },
+    ]),
+    JsonPatch.add(`/spec/template/spec/containers/${postgresIndex}/volumeMounts/-`, { name: DATA_CLAIM, mountPath: POSTGRES_DATA_PATH }),
+  );
+  return statefulSet;
+}

@@ -1,0 +1,88 @@
+/**
+ * The whole Kubernetes deployment of one installation as a cdk8s Chart: the node StatefulSet, its Services and
+ * Ingress, NetworkPolicy, PodDisruptionBudget, ServiceAccount (and, for kubernetes discovery, a Role to read
+ * EndpointSlices). The shared Secret is referenced by name and never created here.
+ */
+import { Chart } from 'cdk8s';
+import * as kplus from 'cdk8s-plus-27';
+import type { Construct } from 'constructs';
+import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
+import type { ResolvedPlatformConfig } from './config';
+import { type EnvironmentContext, planContainerEnvironment } from './environment';
+import { commonLabels, selectorLabels } from './labels';
+import {
+  addAppService,
+  addIngress,
+  addNetworkPolicy,
+  addPeersService,
+  peersDnsName,
+  peersServiceName,
+  publicUrl,
+  removeKplusSelector,
+} from './networking';
+import { nodeIdSeed } from './nodeIdentityScript';
+import { addNodeStatefulSet, POSTGRES_DB, POSTGRES_PORT, POSTGRES_USER } from './nodeStatefulSet';
+
+export const ENDPOINT_SLICE_VERBS = ['get', 'list', 'watch'];
+
+/** DATABASE_URL of every pod: its own PostgreSQL container over loopback, password from the Secret. */
+export const DATABASE_URL = `postgresql://${POSTGRES_USER}@127.0.0.1:${POSTGRES_PORT}/${POSTGRES_DB}`;
+
+export function environmentContext(config: ResolvedPlatformConfig): EnvironmentContext {
+  return {
+    publicUrl: publicUrl(config),
+    databaseUrl: DATABASE_URL,
+    appPort: DEFAULT_APP_PORT,
+    syncPort: DEFAULT_SYNC_SERVICE_PORT,
+    discovery:
+      config.discovery === 'dns'
+        ? { mode: 'dns', dnsName: peersDnsName(config) }
+        : { mode: 'kubernetes', serviceName: peersServiceName(config) },
+    settings: config.settings,
+  };
+}
+
+export class MultiServerKitChart extends Chart {
+  readonly statefulSet: kplus.StatefulSet;
+
+  constructor(scope: Construct, id: string, config: ResolvedPlatformConfig) {
+    super(scope, id, { namespace: config.namespace, labels: commonLabels(config), disableResourceNameHashes: true });
+    const labels = selectorLabels(config);
+    const context = environmentContext(config);
+    const ports = { appPort: context.appPort, syncPort: context.syncPort };
+
+    const serviceAccount = new kplus.ServiceAccount(this, 'service-account', {
+      metadata: { name: config.name },
+      automountToken: config.discovery === 'kubernetes',
+    });
+    if (config.discovery === 'kubernetes') {
+      const role = new kplus.Role(this, 'discovery-role', { metadata: { name: `${config.name}-discovery` } });
+      role.allow(ENDPOINT_SLICE_VERBS, kplus.ApiResource.custom({ apiGroup: 'discovery.k8s.io', resourceType: 'endpointslices' }));
+      const binding = new kplus.RoleBinding(this, 'discovery-role-binding', { metadata: { name: `${config.name}-discovery` }, role });
+      binding.addSubjects(serviceAccount);
+    }
+
+    const peers = addPeersService(this, config, labels, ports.syncPort);
+    const appService = addAppService(this, config, labels, ports.appPort);
+    addIngress(this, config, appService);
+
+    this.statefulSet = addNodeStatefulSet(this, {
+      config,
+      peers,
+      serviceAccount,
+      selectorLabels: labels,
+      sharedSecret: kplus.Secret.fromSecretName(this, 'shared-secret', config.sharedSecretName),
+      appEnvironment: planContainerEnvironment('app', context),
+      syncEnvironment: planContainerEnvironment('sync', context),
+      nodeIdSeed: nodeIdSeed(config.namespace, config.name),
+      ...ports,
+    });
+    removeKplusSelector(peers);
+
+    addNetworkPolicy(this, config, labels, ports);
+    new kplus.k8s.KubePodDisruptionBudget(this, 'disruption-budget', {
+      metadata: { name: config.name },
+      spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { ...labels } } },
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Everything `npm run synth` writes, as file contents keyed by path relative to the repository root — computed
+ * without touching the disk, so tests can compare it with what is committed.
+ */
+import { App } from 'cdk8s';
+import { stringify } from 'yaml';
+import type { ResolvedPlatformConfig } from './config';
+import type { KubernetesObject } from './kubernetesObject';
+import {
+  CHART_NAME,
+  chartReadme,
+  chartYaml,
+  GENERATED_HEADER,
+  helmTemplates,
+  placeholderConfig,
+  secretKeyList,
+  valuesSchema,
+  valuesYaml,
+} from './helmChart';
+import { planContainerEnvironment, referencedSecretKeys } from './environment';
+import { environmentContext, MultiServerKitChart } from './platformChart';
+
+export const MANIFESTS_DIR = 'kubernetes';
+export const MANIFESTS_FILE = `${MANIFESTS_DIR}/${CHART_NAME}.yaml`;
+export const CHART_DIR = `charts/${CHART_NAME}`;
+
+/** The Kubernetes objects of one configuration (what `kubectl apply` gets). */
+export function synthesizeObjects(config: ResolvedPlatformConfig): KubernetesObject[] {
+  const app = new App();
+  return new MultiServerKitChart(app, CHART_NAME, config).toJson() as KubernetesObject[];
+}
+
+export function manifestsYaml(objects: readonly KubernetesObject[]): string {
+  return GENERATED_HEADER + objects.map((object) => stringify(object, { lineWidth: 0 })).join('---\n');
+}
+
+/** The keys of the shared Secret the pods reference (PostgreSQL's password is DATABASE_PASSWORD, also referenced by app and sync). */
+export function sharedSecretKeys(config: ResolvedPlatformConfig): { key: string; optional: boolean }[] {
+  const context = environmentContext(config);
+  return referencedSecretKeys([planContainerEnvironment('app', context), planContainerEnvironment('sync', context)]);
+}
+
+export function manifestsReadme(config: ResolvedPlatformConfig): string {
+  return [
+    '# Kubernetes manifests (generated)',
+    '',
+    `\`${CHART_NAME}.yaml\` is written by \`npm run synth\` from \`cdk8s/src/platform.config.ts\` — never edit it by hand;`,
+    'a test fails when it differs from a fresh synth. The same objects, with Helm values, are in `charts/multi-server-kit/`.',
+    '',
+    '```sh',
+    `kubectl create namespace ${config.namespace}`,
+    `kubectl apply -n ${config.namespace} -f deploy/kubernetes-secret.yaml   # written by npm run init, never committed`,
+    `kubectl apply -f kubernetes/${CHART_NAME}.yaml`,
+    '```',
+    '',
+    `The pods read the Secret \`${config.sharedSecretName}\` by these keys:`,
+    '',
+    secretKeyList(sharedSecretKeys(config)),
+    '',
+  ].join('\n');
+}
+
+export function synthesizeFiles(config: ResolvedPlatformConfig): Map<string, string> {
+  const objects = synthesizeObjects(config);
+  const placeholders = placeholderConfig(config);
+  const templates = helmTemplates(synthesizeObjects(placeholders.config), placeholders, objects);
+  const files = new Map<string, string>([
+    [MANIFESTS_FILE, manifestsYaml(objects)],
+    [`${MANIFESTS_DIR}/README.md`, manifestsReadme(config)],
+    [`${CHART_DIR}/Chart.yaml`, chartYaml(config)],
+    [`${CHART_DIR}/values.yaml`, valuesYaml(config)],
+    [`${CHART_DIR}/values.schema.json`, JSON.stringify(valuesSchema(), null, 2) + '\n'],
+    [`${CHART_DIR}/README.md`, chartReadme(sharedSecretKeys(config))],
+  ]);
+  for (const [name, text] of templates) files.set(`${CHART_DIR}/templates/${name}`, text);
+  return files;
+}
