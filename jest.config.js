@@ -1,7 +1,8 @@
 // One Jest run for the whole repository, split into projects by test tier:
 //   unit         pure code beside its source (no I/O): `jest --selectProjects unit` needs nothing running
 //   integration  real PostgreSQL (embedded), real processes on loopback addresses
-// Later tiers (containers, browser) are added as projects here so `npm test` runs everything.
+//   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
+// Later tiers (containers) are added as projects here so `npm test` runs everything.
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
@@ -31,6 +32,12 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       testTimeout: 120000,
       testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
+      testTimeout: 240000,
     },
   ],
 };

@@ -7,6 +7,9 @@ import { SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '../contract';
 import { diagnose } from '../doctor/diagnose';
 import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
+import { readFileSync } from 'node:fs';
+import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
+import { runSupervisor } from '../cluster/supervisor';
 import { InitOptionError } from '../init/generateConfiguration';
 import { DEFAULT_OUT_DIR, ExistingSecretsError, renderInitSummary, writeConfiguration } from '../init/writeConfiguration';
 
@@ -67,6 +70,44 @@ export function buildProgram(): Command {
       const report = buildReport(servers, diagnose(servers));
       process.stdout.write((options.json ? JSON.stringify(report, null, 2) : renderReport(report)) + '\n');
       process.exitCode = report.errors > 0 ? 1 : 0;
+    });
+  program
+    .command('up')
+    .description('run a local cluster: N nodes (PostgreSQL + app + sync each) behind one entry point')
+    .option('--nodes <n>', 'number of nodes', wholeNumber, 2)
+    .option('--data-dir <dir>', 'where the cluster keeps its configuration and data', '.local-cluster')
+    .option('--fresh', 'delete the data folder first (new secrets, empty databases)')
+    .option('--port <port>', 'entry point port', wholeNumber, 8080)
+    .option('--address-block <n>', 'use 127.0.<n>.x for the nodes (tests use their own block)', wholeNumber, 0)
+    .option('--overrides-file <file>', 'JSON {"<node index>": {"VAR": "value"}} for per-node environment overrides')
+    .option('--no-build', 'run the app build that exists, even if stale; never build')
+    .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
+    .action(async (options) => {
+      process.exitCode = await runSupervisor({
+        dataDir: options.dataDir,
+        nodes: options.nodes,
+        fresh: options.fresh,
+        entryPort: options.port,
+        addressBlock: options.addressBlock,
+        overrides: options.overridesFile ? JSON.parse(readFileSync(options.overridesFile, 'utf8')) : undefined,
+        buildIfNeeded: options.build,
+        machineReadable: options.machineReadable,
+        adminEmail: process.env.ADMIN_EMAIL,
+        adminPassword: process.env.ADMIN_PASSWORD,
+      });
+    });
+  program
+    .command('build-app')
+    .description('build the app (next build + standalone) unless the existing build is current')
+    .action(async () => {
+      if (appBuildIsCurrent()) {
+        process.stdout.write('app build is current\n');
+        return;
+      }
+      const started = Date.now();
+      process.stdout.write('building the app ');
+      await buildApp((tick) => process.stdout.write(tick));
+      process.stdout.write(` done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
   return program;
 }

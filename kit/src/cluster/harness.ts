@@ -1,0 +1,119 @@
+/**
+ * The local cluster for tests: starts `msk up` in a child process (so the ESM-only embedded PostgreSQL never
+ * loads inside Jest) and drives it through its control API. Lifecycle as a type: startLocalCluster() returns a
+ * StartedLocalCluster whose stop() stops every process it started.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { EnvironmentOverrides } from './nodeEnvironment';
+import type { ClusterState } from './localCluster';
+import type { ClusterFile } from './supervisor';
+
+// kit/src/cluster (Jest) and kit/dist/cluster (compiled) both reach the compiled CLI this way.
+const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
+const READY_MARKER = 'MSK_CLUSTER_READY';
+
+export interface LocalClusterOptions {
+  /** @default 2 */
+  readonly nodes?: number;
+  /** 127.0.<block>.x: each test file uses its own block so files can run side by side. */
+  readonly addressBlock: number;
+  /** @default 8080 */
+  readonly entryPort?: number;
+  readonly overrides?: Readonly<Record<number, EnvironmentOverrides>>;
+  /** @default 180000 (includes building the app when it is stale) */
+  readonly startupTimeoutMs?: number;
+}
+
+export interface StartedLocalCluster {
+  readonly entryUrl: string;
+  readonly dataDir: string;
+  readonly admin: { email: string; password: string };
+  readonly nodes: ClusterState['nodes'];
+  /** Everything the supervisor printed so far. */
+  output(): string;
+  state(): Promise<ClusterState>;
+  peersConnected(): Promise<Record<string, number | null>>;
+  stopNode(index: number): Promise<void>;
+  startNode(index: number, overrides?: EnvironmentOverrides): Promise<void>;
+  killProcess(index: number, which: 'app' | 'sync' | 'postgres'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions): Promise<StartedLocalCluster> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'msk-cluster-'));
+  const args = [
+    CLI, 'up',
+    '--nodes', String(options.nodes ?? 2),
+    '--data-dir', join(dataDir, 'cluster'),
+    '--address-block', String(options.addressBlock),
+    '--port', String(options.entryPort ?? 8080),
+    '--machine-readable',
+    // `npm test` builds the app once before Jest starts; tests never rebuild it under each other's feet.
+    '--no-build',
+  ];
+  if (options.overrides) {
+    const file = join(dataDir, 'overrides.json');
+    writeFileSync(file, JSON.stringify(options.overrides));
+    args.push('--overrides-file', file);
+  }
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' } });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const ready = await new Promise<ClusterFile & { admin: { email: string; password: string } }>((resolve, reject) => {
+    const timeoutMs = options.startupTimeoutMs ?? 180_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM');
+      reject(new Error(`the local cluster was not ready within ${timeoutMs} ms; its output:\n${output.slice(-4000)}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      const line = output.split('\n').find((l) => l.startsWith(READY_MARKER));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line.slice(READY_MARKER.length + 1)));
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the local cluster exited with code ${code} before it was ready; its output:\n${output.slice(-4000)}`));
+    });
+  });
+
+  const call = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(ready.control.url + path, {
+      method,
+      headers: { authorization: `Bearer ${ready.control.token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = (await response.json()) as T & { error?: string };
+    if (!response.ok) throw new Error(`cluster control ${method} ${path}: ${json.error ?? response.status}`);
+    return json;
+  };
+
+  return {
+    entryUrl: ready.state.entryUrl,
+    dataDir: join(dataDir, 'cluster'),
+    admin: ready.admin,
+    nodes: ready.state.nodes,
+    output: () => output,
+    state: () => call<ClusterState>('GET', '/state'),
+    peersConnected: () => call('GET', '/peers'),
+    stopNode: async (index) => void (await call('POST', `/nodes/${index}/stop`)),
+    startNode: async (index, overrides) => void (await call('POST', `/nodes/${index}/start`, { overrides })),
+    killProcess: async (index, which) => void (await call('POST', `/nodes/${index}/kill-${which}`)),
+    async stop() {
+      if (child.exitCode === null) {
+        await call('POST', '/shutdown').catch(() => child.kill('SIGTERM'));
+        const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { startLocalCluster, type StartedLocalCluster, type LocalClusterOptions } from './harness';

@@ -1,0 +1,399 @@
+/**
+ * The local cluster: N nodes on loopback addresses, each with its own embedded PostgreSQL, app and sync service,
+ * behind one round-robin entry point. `npm start` runs it in the foreground; the test harness drives it through
+ * the control API (controlServer.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { generateNodeId } from '../init/generateConfiguration';
+import { writeConfiguration } from '../init/writeConfiguration';
+import { formatEnvFile } from '../envFile/parseEnvFile';
+import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
+import { APP_SERVER, APP_STANDALONE_DIR, SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
+import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
+import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
+import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
+import { ManagedProcess } from './managedProcess';
+import { type EnvironmentOverrides, LOCAL_DATABASE, LOCAL_DATABASE_USER, nodeEnvironment, readEnvFile } from './nodeEnvironment';
+
+export interface LocalClusterProps {
+  /** Everything the cluster keeps between runs. @default .local-cluster */
+  readonly dataDir: string;
+  /** @default 2 */
+  readonly nodes?: number;
+  /** Delete the data folder first. */
+  readonly fresh?: boolean;
+  /** @default 8080 */
+  readonly entryPort?: number;
+  /** @default 0 (127.0.0.x) */
+  readonly addressBlock?: number;
+  /** Environment overrides per node index (1-based), e.g. a different NEXTAUTH_SECRET on node 2. */
+  readonly overrides?: Readonly<Record<number, EnvironmentOverrides>>;
+  /** The first admin; defaults to ADMIN_EMAIL/ADMIN_PASSWORD given to `npm start`, else generated once. */
+  readonly adminEmail?: string;
+  readonly adminPassword?: string;
+  /** @default true */
+  readonly buildIfNeeded?: boolean;
+  readonly progress?: (line: string) => void;
+  /** Called when a node's process dies on its own. */
+  readonly onProcessExit?: (description: string) => void;
+  /** @default 90000 */
+  readonly nodeStartTimeoutMs?: number;
+}
+
+export interface NodeState {
+  readonly index: number;
+  readonly name: string;
+  readonly nodeId: string;
+  readonly host: string;
+  readonly appUrl: string;
+  readonly syncUrl: string;
+  readonly postgresUrl: string;
+  readonly running: boolean;
+  readonly pids: { app?: number; sync?: number; postgres?: number };
+  readonly logDir: string;
+}
+
+export interface ClusterState {
+  readonly entryUrl: string;
+  readonly dataDir: string;
+  readonly configDir: string;
+  readonly distinctAddresses: boolean;
+  readonly nodes: readonly NodeState[];
+}
+
+interface RunningNode {
+  readonly layout: NodeLayout;
+  postgres?: StartedPostgres;
+  app?: ManagedProcess;
+  sync?: ManagedProcess;
+  env: Record<string, string>;
+}
+
+const ADMIN_FILE = 'admin.env';
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export class LocalCluster {
+  private layout!: ClusterLayout;
+  private readonly running = new Map<number, RunningNode>();
+  private entry: StartedEntryPoint | undefined;
+  private adminCreatedNow = false;
+  private admin: { email: string; password: string } | undefined;
+
+  constructor(private readonly props: LocalClusterProps) {}
+
+  private progress(line: string): void {
+    this.props.progress?.(line);
+  }
+
+  get adminCredentials(): { email: string; password: string; firstRun: boolean } | undefined {
+    return this.admin && { ...this.admin, firstRun: this.adminCreatedNow };
+  }
+
+  async start(): Promise<ClusterState> {
+    const distinctAddresses = await canBindDistinctLoopbackAddresses();
+    this.layout = clusterLayout({
+      dataDir: this.props.dataDir,
+      nodes: this.props.nodes ?? 2,
+      distinctAddresses,
+      entryPort: this.props.entryPort,
+      addressBlock: this.props.addressBlock,
+    });
+    if (!distinctAddresses) {
+      this.progress('note: this OS routes only 127.0.0.1, so nodes share it on distinct ports (8081, 8082, …)');
+    }
+    if (await isPortTaken(this.layout.entryHost, this.layout.entryPort)) {
+      throw new Error(
+        `${this.layout.entryHost}:${this.layout.entryPort} is already in use: is another cluster or program running? ` +
+          'Stop it, or choose another entry port with --port.',
+      );
+    }
+    if (this.props.fresh) {
+      this.progress(`--fresh: deleting ${this.layout.dataDir}`);
+      rmSync(this.layout.dataDir, { recursive: true, force: true });
+    }
+    mkdirSync(this.layout.dataDir, { recursive: true, mode: 0o755 });
+
+    if (this.props.buildIfNeeded !== false && !appBuildIsCurrent()) {
+      this.progress('building the app (next build, once for every node; ~30-60 s) ');
+      const started = Date.now();
+      await buildApp((tick) => this.progress(tick));
+      this.progress(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    }
+    if (!existsSync(APP_SERVER)) throw new Error(`the app is not built (${APP_SERVER} missing): run npm run build`);
+
+    this.ensureConfiguration();
+    // First-time PostgreSQL initialisations race to create the postgres system user: the first node alone.
+    const [first, ...rest] = this.layout.nodes;
+    if (first) await this.startPostgres(first);
+    await Promise.all(rest.map((node) => this.startPostgres(node)));
+    await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
+    await Promise.all(this.layout.nodes.map((node) => this.startSync(node)));
+    this.entry = await startEntryPoint({
+      host: this.layout.entryHost,
+      port: this.layout.entryPort,
+      targets: () =>
+        [...this.running.values()].filter((n) => n.app?.running).map((n) => appUrl(n.layout)),
+    });
+    this.progress(`entry point ${this.entry.url} → round robin over ${this.layout.nodes.length} node(s)`);
+    return this.state();
+  }
+
+  private ensureConfiguration(): void {
+    const { configDir, nodes, entryHost, entryPort } = this.layout;
+    const sharedPath = join(configDir, 'shared.env');
+    if (!existsSync(sharedPath)) {
+      this.progress(`configuration: generating secrets and node identities in ${configDir} (npm run init)`);
+      writeConfiguration({
+        outDir: configDir,
+        nodes: nodes.length,
+        publicUrl: `http://${entryHost}:${entryPort}`,
+        peers: nodes.map(syncAddress),
+        namePrefix: 'node',
+      });
+    } else {
+      this.progress(`configuration: keeping the secrets in ${configDir}`);
+    }
+    for (const node of nodes) {
+      const path = join(configDir, `node-${node.index}.env`);
+      if (existsSync(path)) continue;
+      writeFileSync(
+        path,
+        formatEnvFile([`UNIQUE to ${node.name}: added by npm start.`], [
+          ['SYNC_NODE_ID', generateNodeId()],
+          ['SYNC_NODE_NAME', node.name],
+        ]),
+        { mode: 0o600 },
+      );
+    }
+    const adminPath = join(configDir, ADMIN_FILE);
+    if (existsSync(adminPath)) {
+      const saved = readEnvFile(adminPath);
+      this.admin = { email: saved.ADMIN_EMAIL ?? '', password: saved.ADMIN_PASSWORD ?? '' };
+    } else {
+      this.admin = {
+        email: this.props.adminEmail || 'admin@example.com',
+        password: this.props.adminPassword || randomBytes(12).toString('base64url'),
+      };
+      writeFileSync(
+        adminPath,
+        formatEnvFile(['The first admin of this local cluster (shown once by npm start).'], [
+          ['ADMIN_EMAIL', this.admin.email],
+          ['ADMIN_PASSWORD', this.admin.password],
+        ]),
+        { mode: 0o600 },
+      );
+      this.adminCreatedNow = true;
+    }
+  }
+
+  private environmentOf(node: NodeLayout): Record<string, string> {
+    return nodeEnvironment(this.layout, node, {
+      ADMIN_EMAIL: this.admin?.email,
+      ADMIN_PASSWORD: this.admin?.password,
+      ...this.props.overrides?.[node.index],
+    });
+  }
+
+  private entryFor(node: NodeLayout): RunningNode {
+    let entry = this.running.get(node.index);
+    if (!entry) {
+      entry = { layout: node, env: this.environmentOf(node) };
+      this.running.set(node.index, entry);
+      this.writeEffectiveEnvironment(entry);
+    }
+    return entry;
+  }
+
+  /** node-N/node.env: exactly what the node runs with (0600), so `doctor` can check the running cluster. */
+  private writeEffectiveEnvironment(entry: RunningNode): void {
+    mkdirSync(entry.layout.dir, { recursive: true });
+    const path = join(entry.layout.dir, 'node.env');
+    writeFileSync(path, formatEnvFile([`What ${entry.layout.name} runs with (written by npm start).`], Object.entries(entry.env)), {
+      mode: 0o600,
+    });
+  }
+
+  private async startPostgres(node: NodeLayout): Promise<void> {
+    const entry = this.entryFor(node);
+    const started = Date.now();
+    const password = entry.env.DATABASE_PASSWORD;
+    if (!password) throw new Error('DATABASE_PASSWORD is missing from the cluster configuration');
+    entry.postgres = await startEmbeddedPostgres({
+      dataDir: node.postgresDataDir,
+      host: node.host,
+      port: node.postgresPort,
+      user: LOCAL_DATABASE_USER,
+      password,
+      settings: { max_connections: '100' },
+    });
+    const client = new Client({ connectionString: entry.postgres.url('postgres') });
+    await client.connect();
+    try {
+      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [LOCAL_DATABASE]);
+      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${LOCAL_DATABASE}`);
+    } finally {
+      await client.end();
+    }
+    this.progress(`${node.name}: PostgreSQL on ${node.host}:${node.postgresPort} ready in ${Date.now() - started} ms`);
+  }
+
+  private async startApp(node: NodeLayout): Promise<void> {
+    const entry = this.entryFor(node);
+    const started = Date.now();
+    entry.app = new ManagedProcess({
+      label: `${node.name} app`,
+      command: process.execPath,
+      args: [APP_SERVER],
+      cwd: APP_STANDALONE_DIR,
+      env: entry.env,
+      logFile: join(node.logDir, 'app.log'),
+      onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
+    });
+    entry.app.start();
+    await entry.app.waitForHttp(`${appUrl(node)}/api/health`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 90_000 });
+    this.progress(`${node.name}: app ${appUrl(node)} ready in ${Date.now() - started} ms`);
+  }
+
+  private async startSync(node: NodeLayout): Promise<void> {
+    const entry = this.entryFor(node);
+    if (entry.env.SYNC_AUTO_START === 'false') {
+      this.progress(`${node.name}: sync service not started (SYNC_AUTO_START=false)`);
+      return;
+    }
+    if (!existsSync(SYNC_CLI)) throw new Error(`the sync service is not built (${SYNC_CLI} missing): run npm run build:ts`);
+    const started = Date.now();
+    entry.sync = new ManagedProcess({
+      label: `${node.name} sync`,
+      command: process.execPath,
+      args: [SYNC_CLI, 'run'],
+      env: entry.env,
+      logFile: join(node.logDir, 'sync.log'),
+      onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
+    });
+    entry.sync.start();
+    await entry.sync.waitForHttp(`http://${syncAddress(node)}/health`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 30_000 });
+    this.progress(`${node.name}: sync service ${syncAddress(node)} ready in ${Date.now() - started} ms`);
+  }
+
+  /** `Peers Connected` per node, as each sync service reports it (undefined when it does not answer). */
+  async peersConnected(): Promise<Map<number, number | undefined>> {
+    const result = new Map<number, number | undefined>();
+    await Promise.all(
+      this.layout.nodes.map(async (node) => {
+        try {
+          const response = await fetch(`http://${syncAddress(node)}/status`, { signal: AbortSignal.timeout(1000) });
+          const body = (await response.json()) as { peersConnected?: unknown };
+          result.set(node.index, typeof body.peersConnected === 'number' ? body.peersConnected : undefined);
+        } catch {
+          result.set(node.index, undefined);
+        }
+      }),
+    );
+    return result;
+  }
+
+  /** Waits until every running node reports all other running nodes connected. */
+  async waitForPeers(timeoutMs: number): Promise<Map<number, number | undefined>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const counts = await this.peersConnected();
+      const runningSyncs = [...this.running.values()].filter((n) => n.sync?.running).length;
+      const done = [...this.running.values()]
+        .filter((n) => n.sync?.running)
+        .every((n) => counts.get(n.layout.index) === runningSyncs - 1);
+      if (done || Date.now() > deadline) return counts;
+      await sleep(100);
+    }
+  }
+
+  async stopNode(index: number): Promise<void> {
+    const entry = this.running.get(index);
+    if (!entry) throw new Error(`there is no node ${index}`);
+    await entry.sync?.stop();
+    await entry.app?.stop();
+    await entry.postgres?.stop();
+    entry.postgres = undefined;
+    this.progress(`${entry.layout.name}: stopped`);
+  }
+
+  async startNode(index: number, overrides?: EnvironmentOverrides): Promise<void> {
+    const node = this.layout.nodes.find((n) => n.index === index);
+    if (!node) throw new Error(`there is no node ${index}`);
+    const entry = this.entryFor(node);
+    if (overrides) {
+      const merged = { ...this.environmentOf(node), ...overrides };
+      entry.env = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
+      this.writeEffectiveEnvironment(entry);
+    }
+    if (!entry.postgres) await this.startPostgres(node);
+    if (!entry.app?.running) await this.startApp(node);
+    if (!entry.sync?.running) await this.startSync(node);
+  }
+
+  /** For fault tests: SIGKILL one process of a node. */
+  async killProcess(index: number, which: 'app' | 'sync' | 'postgres'): Promise<void> {
+    const entry = this.running.get(index);
+    if (!entry) throw new Error(`there is no node ${index}`);
+    if (which === 'postgres') {
+      if (entry.postgres) process.kill(entry.postgres.pid, 'SIGKILL');
+      entry.postgres = undefined;
+    } else {
+      await entry[which]?.kill();
+    }
+  }
+
+  /** Second Ctrl-C: SIGKILL every process this cluster started, synchronously, before the supervisor exits. */
+  killAllNow(): void {
+    for (const node of this.running.values()) {
+      for (const pid of [node.sync?.pid, node.app?.pid, node.postgres?.pid]) {
+        if (pid === undefined) continue;
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.entry?.stop();
+    this.entry = undefined;
+    const nodes = [...this.running.values()];
+    await Promise.all(nodes.map((n) => n.sync?.stop()));
+    await Promise.all(nodes.map((n) => n.app?.stop()));
+    await Promise.all(nodes.map((n) => n.postgres?.stop()));
+    for (const n of nodes) n.postgres = undefined;
+  }
+
+  state(): ClusterState {
+    return {
+      entryUrl: `http://${this.layout.entryHost}:${this.layout.entryPort}`,
+      dataDir: this.layout.dataDir,
+      configDir: this.layout.configDir,
+      distinctAddresses: this.layout.distinctAddresses,
+      nodes: this.layout.nodes.map((node) => {
+        const entry = this.running.get(node.index);
+        return {
+          index: node.index,
+          name: entry?.env.SYNC_NODE_NAME ?? node.name,
+          nodeId: entry?.env.SYNC_NODE_ID ?? '',
+          host: node.host,
+          appUrl: appUrl(node),
+          syncUrl: `http://${syncAddress(node)}`,
+          // Without the password: it stays in the 0600 config folder, never in state or output.
+          postgresUrl: `postgresql://${LOCAL_DATABASE_USER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+          running: Boolean(entry?.app?.running),
+          pids: { app: entry?.app?.pid, sync: entry?.sync?.pid, postgres: entry?.postgres?.pid },
+          logDir: node.logDir,
+        };
+      }),
+    };
+  }
+}

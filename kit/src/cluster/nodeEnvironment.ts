@@ -1,0 +1,46 @@
+/**
+ * Each local node's full environment: the cluster's shared.env + node-N.env (written by init, secrets kept across
+ * restarts), plus what this machine's layout decides (addresses, ports, database), plus test overrides.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseEnvFile } from '../envFile/parseEnvFile';
+import { type ClusterLayout, type NodeLayout, syncAddress } from './clusterLayout';
+
+export type EnvironmentOverrides = Readonly<Record<string, string | undefined>>;
+
+export function readEnvFile(path: string): Record<string, string> {
+  const parsed = parseEnvFile(readFileSync(path, 'utf8'));
+  if (parsed.errors.length > 0) {
+    throw new Error(`${path}:${parsed.errors[0]?.line} ${parsed.errors[0]?.message}`);
+  }
+  return Object.fromEntries(parsed.entries.map((e) => [e.key, e.value]));
+}
+
+export const LOCAL_DATABASE = 'multi_business_db';
+export const LOCAL_DATABASE_USER = 'postgres';
+
+export function nodeEnvironment(
+  layout: ClusterLayout,
+  node: NodeLayout,
+  overrides: EnvironmentOverrides = {},
+): Record<string, string> {
+  const shared = readEnvFile(join(layout.configDir, 'shared.env'));
+  const own = readEnvFile(join(layout.configDir, `node-${node.index}.env`));
+  const env: Record<string, string | undefined> = {
+    ...shared,
+    ...own,
+    NEXTAUTH_URL: `http://${layout.entryHost}:${layout.entryPort}`,
+    DATABASE_URL: `postgresql://${LOCAL_DATABASE_USER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+    HOSTNAME: node.host,
+    PORT: String(node.appPort),
+    SYNC_HTTP_PORT: String(node.appPort),
+    SYNC_BIND_ADDRESS: node.host,
+    SYNC_SERVICE_PORT: String(node.syncPort),
+    SYNC_DISCOVERY: 'static',
+    SYNC_PEERS: layout.nodes.filter((n) => n.index !== node.index).map(syncAddress).join(','),
+    NODE_ENV: 'production',
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
+}

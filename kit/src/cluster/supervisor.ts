@@ -1,0 +1,146 @@
+/**
+ * `npm start` / `msk up`: runs a local cluster in the foreground. One per data folder (a second one says so),
+ * Ctrl-C or SIGTERM stops every process it started, PostgreSQL included.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { startControlServer } from './controlServer';
+import { LocalCluster, type LocalClusterProps } from './localCluster';
+
+export const READY_MARKER = 'MSK_CLUSTER_READY';
+
+export interface SupervisorOptions extends LocalClusterProps {
+  /** Print one machine-readable line when ready (the test harness waits for it). */
+  readonly machineReadable?: boolean;
+}
+
+export interface ClusterFile {
+  readonly supervisorPid: number;
+  readonly control: { url: string; token: string };
+  readonly state: ReturnType<LocalCluster['state']>;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function clusterFilePath(dataDir: string): string {
+  return resolve(dataDir, 'cluster.json');
+}
+
+/** The cluster running from this data folder, if any (cluster.json written by a live supervisor). */
+export function runningCluster(dataDir: string): ClusterFile | undefined {
+  const path = clusterFilePath(dataDir);
+  if (!existsSync(path)) return undefined;
+  try {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as ClusterFile;
+    return alive(file.supervisorPid) ? file : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function lockPath(dataDir: string): string {
+  return `${resolve(dataDir)}.lock`;
+}
+
+function acquireLock(dataDir: string): void {
+  const path = lockPath(dataDir);
+  if (existsSync(path)) {
+    const pid = Number(readFileSync(path, 'utf8'));
+    if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
+      const running = runningCluster(dataDir);
+      throw new Error(
+        `a local cluster is already running from ${dataDir} (supervisor pid ${pid})` +
+          (running ? ` at ${running.state.entryUrl}` : '') +
+          `. Use it, or stop it (Ctrl-C in its terminal, or kill ${pid}) before starting another.`,
+      );
+    }
+  }
+  mkdirSync(resolve(dataDir, '..'), { recursive: true });
+  writeFileSync(path, String(process.pid));
+}
+
+function releaseLock(dataDir: string): void {
+  rmSync(lockPath(dataDir), { force: true });
+  rmSync(clusterFilePath(dataDir), { force: true });
+}
+
+export async function runSupervisor(options: SupervisorOptions): Promise<number> {
+  const print = (line: string) => process.stdout.write(line + '\n');
+  acquireLock(options.dataDir);
+  const cluster = new LocalCluster({
+    ...options,
+    progress: (line) => (line === '.' ? process.stdout.write('.') : print(`[cluster] ${line}`)),
+    onProcessExit: (description) => print(`[cluster] WARNING ${description}`),
+  });
+  let stopping: Promise<void> | undefined;
+  let exitCode = 0;
+  let wake: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (wake = resolve));
+  const stop = (why: string) => {
+    if (stopping) {
+      print(`[cluster] ${why} again: killing every process of the cluster now`);
+      cluster.killAllNow();
+      releaseLock(options.dataDir);
+      process.exit(130);
+    }
+    print(`[cluster] ${why}: stopping every node (PostgreSQL included)…`);
+    stopping = cluster.stop().finally(() => wake());
+    return stopping;
+  };
+  process.on('SIGINT', () => void stop('Ctrl-C'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  try {
+    const startedAt = Date.now();
+    const state = await cluster.start();
+    if (stopping) {
+      // Ctrl-C came while nodes were still starting: stop what started after the first stop began.
+      await finished;
+      await cluster.stop();
+      releaseLock(options.dataDir);
+      return 130;
+    }
+    const control = await startControlServer(cluster, () => void stop('shutdown requested'));
+    const peers = await cluster.waitForPeers(10_000);
+    const file: ClusterFile = { supervisorPid: process.pid, control: { url: control.url, token: control.token }, state };
+    writeFileSync(clusterFilePath(options.dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
+
+    const admin = cluster.adminCredentials;
+    print('');
+    print(`Multi-Server Kit: ${state.nodes.length} node(s) up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    print(`  Open ${state.entryUrl}  (round robin over every node)`);
+    if (admin?.firstRun) {
+      print(`  Admin (shown once; kept in ${state.configDir}/admin.env, mode 0600):`);
+      print(`    email    ${admin.email}`);
+      print(`    password ${admin.password}`);
+    } else if (admin) {
+      print(`  Admin: ${admin.email} (password in ${state.configDir}/admin.env)`);
+    }
+    for (const node of state.nodes) {
+      const count = peers.get(node.index);
+      print(
+        `  ${node.name} (${node.nodeId})  app ${node.appUrl}  sync ${node.syncUrl}  Peers Connected: ${count ?? 'unknown (sync not answering)'}`,
+      );
+    }
+    print(`  Logs: ${options.dataDir}/node-N/logs/   Status: npm run service:status   Stop: Ctrl-C`);
+    if (options.machineReadable) print(`${READY_MARKER} ${JSON.stringify({ ...file, admin })}`);
+    await finished;
+    await control.stop();
+  } catch (error) {
+    exitCode = 1;
+    process.stderr.write(`[cluster] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!stopping) await stop('start failed');
+    else await cluster.stop();
+  } finally {
+    releaseLock(options.dataDir);
+  }
+  if (stopping) print('[cluster] stopped.');
+  return exitCode || 0;
+}
