@@ -1,0 +1,90 @@
+import { type AgreementNode, computeAgreement, computePeerAgreement } from './agreement';
+import type { ConfigFingerprints } from './configFingerprints';
+
+const fp = (secret: string, url = 'url-1', previous: string[] = []): ConfigFingerprints => ({
+  fingerprints: { NEXTAUTH_SECRET: secret, NEXTAUTH_URL: url, SYNC_SERVICE_PORT: 'port' },
+  previousSessionSecrets: previous,
+  publicValues: { NEXTAUTH_URL: url.startsWith('http') ? url : 'https://platform.example.com' },
+});
+
+let counter = 0;
+const node = (name: string, config: ConfigFingerprints, startedAt: number, id?: string): AgreementNode => ({
+  id: id ?? (++counter).toString(16).padStart(16, '0'),
+  name,
+  address: `${name}:8765`,
+  startedAt,
+  config,
+});
+
+describe('computeAgreement', () => {
+  it('is ok when every connected node has the same fingerprints', () => {
+    expect(computeAgreement(node('a', fp('s1'), 1), [node('b', fp('s1'), 2)])).toEqual({ ok: true, oddOneOut: false, mismatches: [] });
+  });
+
+  it('with two nodes, makes the one that started later the odd one out, and both report the mismatch', () => {
+    const a = node('a', fp('s1'), 100);
+    const b = node('b', fp('s2'), 200);
+    const fromA = computeAgreement(a, [b]);
+    const fromB = computeAgreement(b, [a]);
+    expect(fromA).toEqual({ ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: b.id, name: 'b', address: 'b:8765' }] }] });
+    expect(fromB.oddOneOut).toBe(true);
+    expect(fromB.mismatches[0]?.peers.map((p) => p.name)).toEqual(['a']);
+  });
+
+  it('breaks a tie between equal start times by node ID: the higher ID is the odd one out', () => {
+    const low = node('low', fp('s1'), 100, '0000000000000001');
+    const high = node('high', fp('s2'), 100, '0000000000000002');
+    expect(computeAgreement(low, [high]).oddOneOut).toBe(false);
+    expect(computeAgreement(high, [low]).oddOneOut).toBe(true);
+  });
+
+  it('makes the minority the odd one out even when it started first', () => {
+    const early = node('early', fp('s2'), 1);
+    const b = node('b', fp('s1'), 50);
+    const c = node('c', fp('s1'), 60);
+    expect(computeAgreement(early, [b, c]).oddOneOut).toBe(true);
+    expect(computeAgreement(b, [early, c])).toMatchObject({ ok: false, oddOneOut: false });
+    expect(computeAgreement(b, [early, c]).mismatches[0]?.peers.map((p) => p.name)).toEqual(['early']);
+  });
+
+  it('with three different values, only the earliest-started node is not the odd one out', () => {
+    const [a, b, c] = [node('a', fp('s1'), 1), node('b', fp('s2'), 2), node('c', fp('s3'), 3)];
+    expect(computeAgreement(a, [b, c]).oddOneOut).toBe(false);
+    expect(computeAgreement(b, [a, c]).oddOneOut).toBe(true);
+    expect(computeAgreement(c, [a, b]).oddOneOut).toBe(true);
+  });
+
+  it('accepts a correct two-phase secret rotation (each current secret is in the other\'s previous list)', () => {
+    const updated = node('updated', fp('new', 'url-1', ['old']), 200);
+    const waiting = node('waiting', fp('old', 'url-1', ['new']), 100);
+    expect(computeAgreement(updated, [waiting]).ok).toBe(true);
+  });
+
+  it('refuses a rotation that skipped phase one (the other node cannot read new sessions)', () => {
+    const updated = node('updated', fp('new', 'url-1', ['old']), 200);
+    const stale = node('stale', fp('old'), 100);
+    const result = computeAgreement(updated, [stale]);
+    expect(result.mismatches.map((m) => m.variable)).toEqual(['NEXTAUTH_SECRET']);
+    expect(result.oddOneOut).toBe(true);
+  });
+
+  it('says when the NEXTAUTH_URL scheme differs', () => {
+    const https = node('a', fp('s1', 'https://platform.example.com'), 1);
+    const http = node('b', fp('s1', 'http://platform.example.com'), 2);
+    const detail = computeAgreement(http, [https]).mismatches[0]?.detail;
+    expect(detail).toMatch(/^scheme differs: this node uses http, a uses https/);
+  });
+
+  it('says when only the NEXTAUTH_URL host differs', () => {
+    const one = node('a', fp('s1', 'https://one.example.com'), 1);
+    const two = node('b', fp('s1', 'https://two.example.com'), 2);
+    expect(computeAgreement(one, [two]).mismatches[0]?.detail).toMatch(/^origin differs: this node has https:\/\/one.example.com, b has https:\/\/two.example.com/);
+  });
+});
+
+describe('computePeerAgreement', () => {
+  it('lists the variables on which one peer differs', () => {
+    expect(computePeerAgreement(fp('s1'), fp('s2', 'url-2'))).toEqual({ ok: false, differing: ['NEXTAUTH_SECRET', 'NEXTAUTH_URL'] });
+    expect(computePeerAgreement(fp('s1'), fp('s1'))).toEqual({ ok: true, differing: [] });
+  });
+});

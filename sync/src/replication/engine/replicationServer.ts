@@ -1,0 +1,74 @@
+/**
+ * The source side of the protocol: turns a peer's raw request into an answer from the local store. The
+ * authenticated HTTP channel calls these with the parsed request body (after it verified the peer) and sends the
+ * returned object as JSON. Bad requests are answered with an error object, never thrown across the boundary.
+ */
+import type { PullResponse, SchemaMismatch, SnapshotResponse } from '../core/protocol';
+import { PROTOCOL_VERSION, pullRequestSchema, snapshotRequestSchema } from '../core/protocol';
+import type { ReplicationStore } from '../store/replicationStore';
+
+export interface BadRequest {
+  readonly type: 'bad-request';
+  readonly message: string;
+}
+
+function schemaMismatch(store: ReplicationStore, requesterSchemaVersion: string): SchemaMismatch {
+  return {
+    type: 'schema-mismatch' as const,
+    protocolVersion: PROTOCOL_VERSION,
+    sourceNodeId: store.nodeId,
+    sourceSchemaVersion: store.schemaVersion,
+    requesterSchemaVersion,
+    message:
+      `schema version ${requesterSchemaVersion} of the requester differs from ${store.schemaVersion} here: ` +
+      'run the same application version (migrations) on every node; nodes do not sync across schema versions',
+  };
+}
+
+/**
+ * @param authenticatedPeerId the peer the channel authenticated; a request claiming another node id is refused.
+ */
+export async function answerPull(
+  store: ReplicationStore,
+  body: unknown,
+  authenticatedPeerId?: string,
+): Promise<PullResponse | BadRequest> {
+  const parsed = pullRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    return { type: 'bad-request', message: `pull request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}` };
+  }
+  const request = parsed.data;
+  if (authenticatedPeerId !== undefined && request.requesterNodeId !== authenticatedPeerId) {
+    return { type: 'bad-request', message: `pull request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
+  }
+  if (request.schemaVersion !== store.schemaVersion) return schemaMismatch(store, request.schemaVersion);
+  if (request.startAtHead && request.cursor === null) {
+    return {
+      type: 'batch',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: store.schemaVersion,
+      sourceNodeId: store.nodeId,
+      changes: [],
+      nextCursor: await store.headCursor(),
+      hasMore: false,
+      remainingChanges: 0,
+    };
+  }
+  return store.readChanges({ forPeer: request.requesterNodeId, cursor: request.cursor, limit: request.limit });
+}
+
+export async function answerSnapshot(
+  store: ReplicationStore,
+  body: unknown,
+  authenticatedPeerId?: string,
+): Promise<SnapshotResponse | BadRequest> {
+  const parsed = snapshotRequestSchema.safeParse(body);
+  if (!parsed.success) {
+    return { type: 'bad-request', message: `snapshot request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}` };
+  }
+  if (authenticatedPeerId !== undefined && parsed.data.requesterNodeId !== authenticatedPeerId) {
+    return { type: 'bad-request', message: `snapshot request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
+  }
+  if (parsed.data.schemaVersion !== store.schemaVersion) return schemaMismatch(store, parsed.data.schemaVersion);
+  return store.exportSnapshot();
+}

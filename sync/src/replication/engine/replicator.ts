@@ -1,0 +1,178 @@
+/**
+ * The puller side of replication for one node: ask a peer for the states after our cursor, validate the answer,
+ * apply it with the new cursor in one transaction. At-least-once delivery (a lost answer is asked for again from
+ * the same cursor) + idempotent merge = exactly-once effect.
+ */
+import { PROTOCOL_VERSION, pullResponseSchema, snapshotResponseSchema } from '../core/protocol';
+import type { UniqueConflictRecord } from '../store/replicationStore';
+import type { ReplicationStore } from '../store/replicationStore';
+import { DEFAULT_PULL_LIMIT } from '../store/replicationStore';
+import type { ReplicationTransport } from './transport';
+
+export type PullOutcome =
+  | {
+      readonly peerId: string;
+      readonly kind: 'applied';
+      readonly applied: number;
+      readonly unchanged: number;
+      readonly pending: number;
+      readonly conflicts: readonly UniqueConflictRecord[];
+      readonly received: number;
+      readonly hasMore: boolean;
+      readonly remainingChanges: number;
+      readonly durationMs: number;
+    }
+  | {
+      readonly peerId: string;
+      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'bad-response' | 'unreachable';
+      readonly message: string;
+      readonly durationMs: number;
+    };
+
+export interface ReplicatorProps {
+  readonly store: ReplicationStore;
+  readonly transport: ReplicationTransport;
+  /** @default DEFAULT_PULL_LIMIT */
+  readonly pullLimit?: number;
+  /** @default Date.now */
+  readonly getNowMs?: () => number;
+}
+
+/** Most batches one catch-up takes before yielding to other peers. */
+export const MAX_BATCHES_PER_CATCH_UP = 1000;
+
+export class Replicator {
+  private readonly store: ReplicationStore;
+  private readonly transport: ReplicationTransport;
+  private readonly pullLimit: number;
+  private readonly getNowMs: () => number;
+
+  constructor(props: ReplicatorProps) {
+    this.store = props.store;
+    this.transport = props.transport;
+    this.pullLimit = props.pullLimit ?? DEFAULT_PULL_LIMIT;
+    this.getNowMs = props.getNowMs ?? Date.now;
+  }
+
+  get nodeId(): string {
+    return this.store.nodeId;
+  }
+
+  private async failed(peerId: string, kind: Exclude<PullOutcome['kind'], 'applied'>, message: string, startedMs: number): Promise<PullOutcome> {
+    // a refused batch is recorded by the store itself
+    if (kind !== 'refused') await this.store.recordPeerError(peerId, message).catch(() => undefined);
+    return { peerId, kind, message, durationMs: this.getNowMs() - startedMs };
+  }
+
+  async pullOnce(peerId: string): Promise<PullOutcome> {
+    const startedMs = this.getNowMs();
+    let raw: unknown;
+    try {
+      raw = await this.transport.pull(peerId, {
+        type: 'pull',
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: this.store.schemaVersion,
+        requesterNodeId: this.store.nodeId,
+        cursor: await this.store.peerCursor(peerId),
+        limit: this.pullLimit,
+      });
+    } catch (error) {
+      return this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+    }
+    const parsed = pullResponseSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      return this.failed(peerId, 'bad-response', `answer from ${peerId} refused: ${issues.join('; ')}`, startedMs);
+    }
+    const response = parsed.data;
+    if (response.type === 'reload-required') return this.failed(peerId, 'reload-required', response.message, startedMs);
+    if (response.type === 'schema-mismatch') return this.failed(peerId, 'schema-mismatch', response.message, startedMs);
+    if (response.sourceNodeId !== peerId) {
+      return this.failed(peerId, 'bad-response', `answer names node ${response.sourceNodeId}, expected ${peerId}`, startedMs);
+    }
+    const outcome = await this.store.applyBatch(peerId, response);
+    if (!outcome.ok) return this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs);
+    return {
+      peerId,
+      kind: 'applied',
+      applied: outcome.applied,
+      unchanged: outcome.unchanged,
+      pending: outcome.pending,
+      conflicts: outcome.conflicts,
+      received: response.changes.length,
+      hasMore: response.hasMore,
+      remainingChanges: response.remainingChanges,
+      durationMs: this.getNowMs() - startedMs,
+    };
+  }
+
+  /** Pulls until the peer has nothing more below its fence (or an error, or MAX_BATCHES_PER_CATCH_UP). */
+  async catchUp(peerId: string): Promise<{ batches: number; applied: number; last: PullOutcome }> {
+    let batches = 0;
+    let applied = 0;
+    for (;;) {
+      const outcome = await this.pullOnce(peerId);
+      batches += 1;
+      if (outcome.kind !== 'applied') return { batches, applied, last: outcome };
+      applied += outcome.applied;
+      if (!outcome.hasMore || batches >= MAX_BATCHES_PER_CATCH_UP) return { batches, applied, last: outcome };
+    }
+  }
+
+  /**
+   * Initial load of a new or wiped node: a snapshot from `sourcePeerId` (our cursor on it becomes the one taken
+   * before the snapshot), and for every other peer a start at its current head — what those peers wrote before
+   * reaches us through the source, which passes on every state it applies.
+   */
+  async initialLoad(sourcePeerId: string, otherPeerIds: readonly string[]): Promise<PullOutcome> {
+    const startedMs = this.getNowMs();
+    for (const peerId of otherPeerIds) {
+      let raw: unknown;
+      try {
+        raw = await this.transport.pull(peerId, {
+          type: 'pull',
+          protocolVersion: PROTOCOL_VERSION,
+          schemaVersion: this.store.schemaVersion,
+          requesterNodeId: this.store.nodeId,
+          cursor: null,
+          limit: 1,
+          startAtHead: true,
+        });
+      } catch {
+        continue; // an unreachable peer is pulled from the start later; its states are idempotent
+      }
+      const parsed = pullResponseSchema.safeParse(raw);
+      if (parsed.success && parsed.data.type === 'batch') await this.store.setPeerCursor(peerId, parsed.data.nextCursor);
+    }
+    let raw: unknown;
+    try {
+      raw = await this.transport.snapshot(sourcePeerId, {
+        type: 'snapshot-request',
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: this.store.schemaVersion,
+        requesterNodeId: this.store.nodeId,
+      });
+    } catch (error) {
+      return this.failed(sourcePeerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+    }
+    const parsed = snapshotResponseSchema.safeParse(raw);
+    if (!parsed.success) {
+      return this.failed(sourcePeerId, 'bad-response', `snapshot from ${sourcePeerId} refused: ${parsed.error.issues[0]?.message ?? 'invalid'}`, startedMs);
+    }
+    if (parsed.data.type === 'schema-mismatch') return this.failed(sourcePeerId, 'schema-mismatch', parsed.data.message, startedMs);
+    const outcome = await this.store.loadSnapshot(sourcePeerId, parsed.data);
+    if (!outcome.ok) return this.failed(sourcePeerId, 'refused', `snapshot from ${sourcePeerId} refused: ${outcome.problems.join('; ')}`, startedMs);
+    return {
+      peerId: sourcePeerId,
+      kind: 'applied',
+      applied: outcome.applied,
+      unchanged: outcome.unchanged,
+      pending: outcome.pending,
+      conflicts: outcome.conflicts,
+      received: parsed.data.changes.length,
+      hasMore: true,
+      remainingChanges: 0,
+      durationMs: this.getNowMs() - startedMs,
+    };
+  }
+}

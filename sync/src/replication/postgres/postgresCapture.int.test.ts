@@ -1,0 +1,170 @@
+import { Client, Pool } from 'pg';
+import type { ChangeBatch } from '../core/protocol';
+import { schemaVersionOf } from '../core/tableSchema';
+import { APP_SHAPED_DDL, APP_SHAPED_TABLES, APP_SHAPED_TABLE_NAMES, NODE_IDS, businessRow, userRow } from '../testing/appShapedTables';
+import type { PostgresNode } from '../testing/postgresNodes';
+import { startPostgresNode } from '../testing/postgresNodes';
+import { createTestDatabase } from '../testing/testDatabase';
+import { ReplicationSetupError } from './install';
+import { PostgresReplicationStore } from './postgresStore';
+
+describe('the PostgreSQL store', () => {
+  let nodes: PostgresNode[] = [];
+  const start = async (nodeId: string) => {
+    const node = await startPostgresNode(nodeId);
+    nodes.push(node);
+    return node;
+  };
+  afterEach(async () => {
+    for (const node of nodes) await node.close();
+    nodes = [];
+  });
+
+  it('describes the app-shaped tables exactly as the in-memory store is given them', async () => {
+    const node = await start(NODE_IDS[0]);
+    expect(node.store.tables).toEqual(APP_SHAPED_TABLES);
+    expect(node.store.schemaVersion).toBe(schemaVersionOf(APP_SHAPED_TABLES));
+  });
+
+  it('captures values in one canonical form whatever the writing session\'s time zone and date style', async () => {
+    const node = await start(NODE_IDS[0]);
+    const business = businessRow({ created_at: '2024-02-29T23:59:58.123456Z' });
+    await node.insert('businesses', business); // the app pool runs with TimeZone=Asia/Kolkata, DateStyle=SQL,DMY
+    expect(await node.rows('businesses')).toEqual([business]);
+    await node.remove('businesses', business.id!);
+    const stash = await node.app.query<{ stash: Record<string, string> }>('SELECT stash FROM msk_sync.change_log WHERE pk = $1', [business.id]);
+    expect(stash.rows[0]!.stash).toEqual(business);
+  });
+
+  it('refuses a primary key change and TRUNCATE, saying what to do instead', async () => {
+    const node = await start(NODE_IDS[0]);
+    const user = userRow();
+    await node.insert('users', user);
+    await expect(node.app.query('UPDATE users SET id = $1 WHERE id = $2', ['00000000-0000-7000-8000-000000000001', user.id])).rejects.toThrow(
+      /primary key of replicated table users can't change/,
+    );
+    await expect(node.app.query('TRUNCATE users')).rejects.toThrow(/TRUNCATE of replicated table users is not replicated/);
+  });
+
+  it('refuses to install on a table without one uuid primary key, naming the table and the fix', async () => {
+    const database = await createTestDatabase('repl_badpk');
+    const admin = new Pool({ connectionString: database.url, max: 1 });
+    try {
+      await admin.query('CREATE TABLE invoices (id serial PRIMARY KEY, total numeric); CREATE TABLE notes (id uuid PRIMARY KEY, body text)');
+      const opening = PostgresReplicationStore.open({ connectionString: database.url, nodeId: NODE_IDS[0], tables: ['invoices', 'notes', 'missing'] });
+      await expect(opening).rejects.toThrow(ReplicationSetupError);
+      await expect(
+        PostgresReplicationStore.open({ connectionString: database.url, nodeId: NODE_IDS[0], tables: ['invoices', 'notes'] }),
+      ).rejects.toThrow(/table invoices: the primary key must be ONE uuid column \(found id integer\).*never serial/);
+      await expect(opening).rejects.toThrow(/public.missing does not exist: run the application's migrations first/);
+    } finally {
+      await admin.end();
+      await database.drop();
+    }
+  });
+
+  it('refuses a database that already belongs to another node', async () => {
+    const node = await start(NODE_IDS[0]);
+    await expect(
+      PostgresReplicationStore.open({ connectionString: node.database.url, nodeId: NODE_IDS[1], tables: [...APP_SHAPED_TABLE_NAMES] }),
+    ).rejects.toThrow(/already belongs to node 1111111111111111, not 2222222222222222/);
+  });
+
+  it('replicates rows that existed before capture was installed', async () => {
+    const database = await createTestDatabase('repl_backfill');
+    const app = new Pool({ connectionString: database.url, max: 1 });
+    const user = userRow();
+    let store: PostgresReplicationStore | undefined;
+    try {
+      await app.query(APP_SHAPED_DDL);
+      await app.query('INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, $1)', [JSON.stringify(user)]);
+      store = await PostgresReplicationStore.open({ connectionString: database.url, nodeId: NODE_IDS[0], tables: [...APP_SHAPED_TABLE_NAMES] });
+      const batch = (await store.readChanges({ forPeer: NODE_IDS[1], cursor: null, limit: 10 })) as ChangeBatch;
+      expect(batch.changes.map((change) => change.values)).toEqual([user]);
+    } finally {
+      await store?.close();
+      await app.end();
+      await database.drop();
+    }
+  });
+
+  it('a batch that PostgreSQL rejects applies nothing and keeps the cursor', async () => {
+    const source = await start(NODE_IDS[0]);
+    const target = await start(NODE_IDS[1]);
+    await source.insert('businesses', businessRow());
+    await source.insert('users', userRow());
+    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const upperCase = batch.changes.map((change) =>
+      change.table === 'users' ? { ...change, values: { ...change.values, email: 'UPPER@EXAMPLE.COM' } } : change,
+    );
+    const outcome = await target.store.applyBatch(source.nodeId, { ...batch, changes: upperCase });
+    expect(outcome.ok).toBe(false);
+    expect(!outcome.ok && outcome.problems[0]).toMatch(/nothing was applied: .*users_email_check/);
+    expect(await target.rows('businesses')).toEqual([]);
+    const progress = (await target.store.peerProgress()).find((peer) => peer.peerId === source.nodeId);
+    expect(progress).toMatchObject({ cursor: null, errors: 1 });
+    expect(await target.store.applyBatch(source.nodeId, batch)).toMatchObject({ ok: true, applied: 2 });
+  });
+
+  it('records an applied state with its writer as origin and the writer\'s own stamps (capture stands aside)', async () => {
+    const source = await start(NODE_IDS[0]);
+    const target = await start(NODE_IDS[1]);
+    const user = userRow();
+    await source.insert('users', user);
+    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    await target.store.applyBatch(source.nodeId, batch);
+    const query = 'SELECT origin, hlc, column_hlcs FROM msk_sync.change_log WHERE pk = $1';
+    const atSource = (await source.app.query(query, [user.id])).rows[0];
+    const atTarget = (await target.app.query(query, [user.id])).rows[0];
+    expect(atTarget).toEqual({ ...atSource, origin: source.nodeId });
+    expect(atSource.hlc.slice(20)).toBe(source.nodeId);
+  });
+
+  it('stamps a local write after a peer\'s stamp from the future above that stamp', async () => {
+    const source = await start(NODE_IDS[0]);
+    const target = await start(NODE_IDS[1]);
+    const user = userRow();
+    await source.insert('users', user);
+    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const aheadMs = Date.now() + 30_000;
+    const futureHlc = aheadMs.toString(16).padStart(12, '0') + '00000005' + source.nodeId;
+    expect(await target.store.applyBatch(source.nodeId, { ...batch, changes: batch.changes.map((c) => ({ ...c, hlc: futureHlc })) })).toMatchObject({ ok: true });
+    await target.update('users', user.id!, { name: 'edited right after' });
+    const row = (await target.app.query('SELECT column_hlcs FROM msk_sync.change_log WHERE pk = $1', [user.id])).rows[0];
+    expect(row.column_hlcs.name > futureHlc).toBe(true);
+    const floor = (await target.app.query('SELECT clock_floor_ms::text AS ms FROM msk_sync.node')).rows[0];
+    expect(Number(floor.ms)).toBe(aheadMs);
+    await target.insert('users', userRow());
+    const fresh = await target.app.query(`SELECT hlc FROM msk_sync.change_log WHERE origin = $1 AND pk <> $2`, [target.nodeId, user.id]);
+    expect(fresh.rows[0].hlc >= aheadMs.toString(16).padStart(12, '0')).toBe(true);
+  });
+
+  it('tells listeners about a local commit at once (LISTEN/NOTIFY)', async () => {
+    const node = await start(NODE_IDS[0]);
+    const poked = new Promise<number>((resolve) => node.store.onChange(() => resolve(Date.now())));
+    await node.store.listening();
+    const committedMs = Date.now();
+    await node.insert('users', userRow());
+    expect((await poked) - committedMs).toBeLessThan(1000);
+  });
+
+  it('does not poke for a transaction that rolled back', async () => {
+    const node = await start(NODE_IDS[0]);
+    let pokes = 0;
+    node.store.onChange(() => (pokes += 1));
+    await node.store.listening();
+    const client = new Client({ connectionString: node.database.url });
+    await client.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, $1)', [JSON.stringify(userRow())]);
+      await client.query('ROLLBACK');
+    } finally {
+      await client.end();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(pokes).toBe(0);
+    const batch = (await node.store.readChanges({ forPeer: NODE_IDS[1], cursor: null, limit: 10 })) as ChangeBatch;
+    expect(batch.changes).toEqual([]);
+  });
+});

@@ -1,0 +1,4 @@
+import { startPostgresCluster } from '../testing/postgresNodes';
+import { describeReplicationBehaviour } from '../testing/replicationBehaviour';
+
+describeReplicationBehaviour('PostgreSQL', startPostgresCluster);

@@ -1,0 +1,735 @@
+/**
+ * The PostgreSQL replication store: capture triggers write the change log (installed by install.ts), the log is
+ * read behind the xid fence, a peer's batch is applied in ONE transaction with our cursor on that peer, with the
+ * origin set in a session setting so capture stands aside and the state is recorded with its true origin.
+ * Merge, materialization and conflict decisions come from the shared planner (store/applyPlanner.ts).
+ */
+import { Client, Pool } from 'pg';
+import type { ClientBase, PoolClient, PoolConfig } from 'pg';
+import { NODE_ID_PATTERN, hlcWallMs } from '../core/hlc';
+import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot, ValidChange } from '../core/protocol';
+import { PROTOCOL_VERSION, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
+import type { ColumnValue } from '../core/rowState';
+import { compactVersions, expandVersions, newestHlc } from '../core/rowState';
+import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
+import { columnNames, orderTablesByDependency, schemaVersionOf } from '../core/tableSchema';
+import type { ApplyPlan, LocalRow, LocalView } from '../store/applyPlanner';
+import { planApply } from '../store/applyPlanner';
+import type {
+  ApplyOutcome,
+  PeerProgress,
+  PurgeOutcome,
+  PurgeRequest,
+  ReadChangesRequest,
+  ReplicationStore,
+} from '../store/replicationStore';
+import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
+import type { InstallResult } from './install';
+import { installReplication } from './install';
+import { APPLY_LOCK_KEY, CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA, canonicalJson, qualified, quoteIdent } from './sql';
+
+const LOG = `${SYNC_SCHEMA}.change_log`;
+/** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
+export const APPLY_CHUNK_CHANGES = 5000;
+/** Attempts of one apply when PostgreSQL reports a transient conflict with local writers (deadlock, a key
+ * taken meanwhile). */
+export const MAX_APPLY_ATTEMPTS = 4;
+const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
+/** Delay before the LISTEN connection is opened again after it broke. */
+export const LISTEN_RECONNECT_DELAY_MS = 1000;
+/** Peers' acknowledgements are written to the database at most this often (they only gate purge). */
+export const ACK_PERSIST_INTERVAL_MS = 5000;
+
+/**
+ * Session settings of the store's connections: stable text forms whatever the server defaults are, and no
+ * sequential scans — every store query is keyed (log position, primary keys, unique keys), and a freshly
+ * filled change log without statistics would otherwise be scanned whole on every pull.
+ */
+const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
+
+export interface PostgresStoreProps {
+  readonly connectionString: string;
+  readonly nodeId: string;
+  /** Tables of schema public to replicate. */
+  readonly tables: readonly string[];
+  /** @default 4 */
+  readonly poolSize?: number;
+  /** @default Date.now */
+  readonly getNowMs?: () => number;
+  /** @default MAX_FUTURE_DRIFT_MS */
+  readonly maxFutureDriftMs?: number;
+}
+
+interface StateRow {
+  pk: string;
+  hlc: string;
+  column_hlcs: Record<string, string> | null;
+  deleted_hlc: string | null;
+  stash: Record<string, ColumnValue> | null;
+  origin: string;
+}
+
+interface LogRow extends StateRow {
+  tbl: string;
+  xid: string;
+  seq: string;
+  row_values: Record<string, ColumnValue> | null;
+}
+
+function zeroStamp(nodeId: string): string {
+  return '0'.repeat(20) + nodeId;
+}
+
+function sqlState(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const detail = 'detail' in error && error.detail ? ` (${String(error.detail)})` : '';
+  return `${error.message}${detail}`;
+}
+
+function valuesEqual(a: Readonly<Record<string, ColumnValue>>, b: Readonly<Record<string, ColumnValue>>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => (a[key] ?? null) === (b[key] ?? null));
+}
+
+export class PostgresReplicationStore implements ReplicationStore {
+  readonly nodeId: string;
+  readonly schemaVersion: string;
+  readonly tables: readonly ReplicatedTable[];
+  private readonly pool: Pool;
+  private readonly connectionString: string;
+  private readonly orderedTables: readonly ReplicatedTable[];
+  private readonly tableByName: Map<string, ReplicatedTable>;
+  private readonly getNowMs: () => number;
+  private readonly maxFutureDriftMs: number | undefined;
+  private readonly readSql: string;
+  private readonly snapshotSql: string;
+  private purgedUpTo: Cursor | null;
+  private readonly listeners = new Set<() => void>();
+  private listenClient: Client | undefined;
+  private listenTimer: NodeJS.Timeout | undefined;
+  private listenReady: Promise<void> = Promise.resolve();
+  private closed = false;
+  private readonly pendingAcks = new Map<string, Cursor | null>();
+  /** Our cursor on each peer, as committed (read once from msk_sync.peer, then kept with every apply). */
+  private readonly cursors = new Map<string, Cursor | null>();
+  private lastAckPersistMs = 0;
+
+  private constructor(props: {
+    pool: Pool;
+    connectionString: string;
+    nodeId: string;
+    tables: readonly ReplicatedTable[];
+    purgedUpTo: Cursor | null;
+    getNowMs?: () => number;
+    maxFutureDriftMs?: number;
+  }) {
+    this.pool = props.pool;
+    this.connectionString = props.connectionString;
+    this.nodeId = props.nodeId;
+    this.tables = props.tables;
+    this.orderedTables = orderTablesByDependency(props.tables);
+    this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
+    this.schemaVersion = schemaVersionOf(props.tables);
+    this.getNowMs = props.getNowMs ?? Date.now;
+    this.maxFutureDriftMs = props.maxFutureDriftMs;
+    this.purgedUpTo = props.purgedUpTo;
+    const valuesOf = `CASE l.tbl ${props.tables
+      .map(
+        (table) =>
+          `WHEN '${table.name}' THEN (SELECT ${canonicalJson(table, 'd')} FROM ${qualified(table)} d WHERE d.${quoteIdent(table.primaryKey)} = l.pk)`,
+      )
+      .join(' ')} END`;
+    const columns = `l.tbl, l.pk::text AS pk, l.hlc, l.column_hlcs, l.deleted_hlc, l.stash, l.origin,
+                     l.xid::text AS xid, l.seq::text AS seq, ${valuesOf} AS row_values`;
+    // One statement = one snapshot: the fence, the page and the values are all from the same instant.
+    // One statement = one snapshot: the fence, the page and the values are all from the same instant. The fence
+    // is an InitPlan so the page is an ordered index range scan of change_log_position.
+    this.readSql = `
+      SELECT f.fence::text AS fence,
+             (SELECT count(*) FROM (SELECT 1 FROM ${LOG} r WHERE (r.xid, r.seq) > ($1::xid8, $2::bigint)
+                                    ORDER BY r.xid, r.seq LIMIT $4) c)::int AS after_cursor,
+             page.*
+      FROM (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS fence) f
+      LEFT JOIN LATERAL (
+        SELECT ${columns}
+        FROM ${LOG} l
+        WHERE (l.xid, l.seq) > ($1::xid8, $2::bigint) AND l.xid < f.fence
+        ORDER BY l.xid, l.seq
+        LIMIT $3
+      ) page ON true`;
+    this.snapshotSql = `SELECT ${columns} FROM ${LOG} l ORDER BY l.xid, l.seq`;
+  }
+
+  /** Installs (idempotently) capture on the tables and opens the store. */
+  static async open(props: PostgresStoreProps): Promise<PostgresReplicationStore> {
+    if (!NODE_ID_PATTERN.test(props.nodeId)) throw new RangeError(`node id "${props.nodeId}" is not 16 lowercase hex characters (SYNC_NODE_ID)`);
+    const pool = new Pool(PostgresReplicationStore.poolConfig(props.connectionString, props.poolSize ?? 4));
+    pool.on('error', () => undefined); // an idle client's broken connection: the next query reports it
+    try {
+      const installed: InstallResult = await installReplication(pool, { nodeId: props.nodeId, tables: props.tables });
+      const horizon = await pool.query<{ xid: string | null; seq: string | null }>(
+        `SELECT purged_up_to_xid::text AS xid, purged_up_to_seq::text AS seq FROM ${SYNC_SCHEMA}.node`,
+      );
+      const row = horizon.rows[0];
+      return new PostgresReplicationStore({
+        pool,
+        connectionString: props.connectionString,
+        nodeId: props.nodeId,
+        tables: installed.tables,
+        purgedUpTo: row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null,
+        getNowMs: props.getNowMs,
+        maxFutureDriftMs: props.maxFutureDriftMs,
+      });
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static poolConfig(connectionString: string, max: number): PoolConfig {
+    return { connectionString, max, options: SESSION_OPTIONS, idleTimeoutMillis: 30_000 };
+  }
+
+  // ---- reading ----
+
+  /** The wire form straight from the log row (already compact: base stamp + per-column exceptions). */
+  private changeOf(row: LogRow): RowChange | null {
+    if (!this.tableByName.has(row.tbl)) return null;
+    return {
+      table: row.tbl,
+      pk: row.pk,
+      origin: row.origin,
+      hlc: row.hlc,
+      ...(row.column_hlcs ? { columnHlcs: row.column_hlcs } : {}),
+      values: row.row_values ?? row.stash ?? {},
+      deletedHlc: row.deleted_hlc,
+    };
+  }
+
+  async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
+    this.pendingAcks.set(request.forPeer, request.cursor);
+    if (this.purgedUpTo !== null && compareCursors(request.cursor, this.purgedUpTo) < 0) {
+      return {
+        type: 'reload-required',
+        protocolVersion: PROTOCOL_VERSION,
+        sourceNodeId: this.nodeId,
+        purgedUpTo: this.purgedUpTo,
+        message:
+          `cursor ${request.cursor ? `${request.cursor.xid}/${request.cursor.seq}` : '(none)'} is behind the purge horizon ` +
+          `${this.purgedUpTo.xid}/${this.purgedUpTo.seq} of node ${this.nodeId}: load a snapshot`,
+      };
+    }
+    const cursor = request.cursor ?? { xid: '0', seq: '0' };
+    const result = await this.pool.query<LogRow & { fence: string; after_cursor: number }>(this.readSql, [
+      cursor.xid,
+      cursor.seq,
+      request.limit + 1,
+      MAX_COUNTED_LAG_CHANGES + request.limit + 1,
+    ]);
+    this.persistAcksSoon();
+    const fence = result.rows[0]!.fence;
+    const afterCursor = result.rows[0]!.after_cursor;
+    const rows = result.rows.filter((row) => row.tbl !== null);
+    const hasMore = rows.length > request.limit;
+    const page = rows.slice(0, request.limit);
+    const last = page[page.length - 1];
+    let nextCursor: Cursor = hasMore && last ? { xid: last.xid, seq: last.seq } : { xid: fence, seq: '0' };
+    if (compareCursors(nextCursor, cursor) < 0) nextCursor = cursor;
+    const changes: RowChange[] = [];
+    for (const row of page) {
+      if (row.origin === request.forPeer) continue;
+      const change = this.changeOf(row);
+      if (change) changes.push(change);
+    }
+    return {
+      type: 'batch',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: this.schemaVersion,
+      sourceNodeId: this.nodeId,
+      changes,
+      nextCursor,
+      hasMore,
+      remainingChanges: Math.min(Math.max(0, afterCursor - page.length), MAX_COUNTED_LAG_CHANGES),
+    };
+  }
+
+  async exportSnapshot(): Promise<Snapshot> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const fence = await client.query<{ fence: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence');
+      const rows = await client.query<LogRow>(this.snapshotSql);
+      await client.query('COMMIT');
+      return {
+        type: 'snapshot',
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: this.schemaVersion,
+        sourceNodeId: this.nodeId,
+        cursor: { xid: fence.rows[0]!.fence, seq: '0' },
+        changes: rows.rows.map((row) => this.changeOf(row)).filter((change): change is RowChange => change !== null),
+      };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async headCursor(): Promise<Cursor> {
+    const result = await this.pool.query<{ fence: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence');
+    return { xid: result.rows[0]!.fence, seq: '0' };
+  }
+
+  // ---- applying ----
+
+  applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome> {
+    return this.applyValidated(fromPeer, batch.schemaVersion, batch.changes, batch.nextCursor);
+  }
+
+  loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome> {
+    return this.applyValidated(fromPeer, snapshot.schemaVersion, snapshot.changes, snapshot.cursor);
+  }
+
+  private async applyValidated(fromPeer: string, schemaVersion: string, changes: readonly RowChange[], cursor: Cursor): Promise<ApplyOutcome> {
+    if (!NODE_ID_PATTERN.test(fromPeer)) return { ok: false, problems: [`peer id "${fromPeer}" is not a node id`] };
+    if (!cursorSchema.safeParse(cursor).success) return this.refuse(fromPeer, [`cursor ${JSON.stringify(cursor)} is not a cursor`]);
+    if (schemaVersion !== this.schemaVersion) {
+      return this.refuse(fromPeer, [
+        `schema version ${schemaVersion} of peer ${fromPeer} differs from ${this.schemaVersion} here: run the same application version on every node`,
+      ]);
+    }
+    const validation = validateChanges(changes, { tables: this.tableByName, nowMs: this.getNowMs(), maxFutureDriftMs: this.maxFutureDriftMs });
+    if (!validation.ok) return this.refuse(fromPeer, validation.problems);
+    if (validation.changes.length === 0) {
+      // nothing to write: the cursor moves in memory only (pulling again from an older one returns nothing new)
+      if (compareCursors(cursor, await this.peerCursor(fromPeer)) > 0) this.cursors.set(fromPeer, cursor);
+      return { ok: true, applied: 0, unchanged: 0, pending: 0, conflicts: [], cursor };
+    }
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= MAX_APPLY_ATTEMPTS; attempt++) {
+      try {
+        return await this.applyInTransaction(fromPeer, validation.changes, cursor);
+      } catch (error) {
+        lastError = error;
+        if (!RETRYABLE_SQLSTATES.has(sqlState(error) ?? '')) break;
+      }
+    }
+    return this.refuse(fromPeer, [`applying the batch failed, nothing was applied: ${errorMessage(lastError)}`]);
+  }
+
+  private async refuse(fromPeer: string, problems: readonly string[]): Promise<ApplyOutcome> {
+    await this.recordPeerError(fromPeer, `batch refused: ${problems.join('; ')}`).catch(() => undefined);
+    return { ok: false, problems };
+  }
+
+  private async applyInTransaction(fromPeer: string, changes: readonly ValidChange[], cursor: Cursor): Promise<ApplyOutcome> {
+    const client = await this.pool.connect();
+    try {
+      // fromPeer is a validated node id (hex): safe inline. synchronous_commit off as PostgreSQL's own
+      // subscriptions do: a crash loses the last applies together with their cursor, so they are pulled again.
+      await client.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}'; SET LOCAL synchronous_commit = off`,
+      );
+      let applied = 0;
+      let unchanged = 0;
+      let pending = 0;
+      const conflicts: ApplyPlan['conflicts'][number][] = [];
+      for (let start = 0; start < Math.max(changes.length, 1); start += APPLY_CHUNK_CHANGES) {
+        const chunk = changes.slice(start, start + APPLY_CHUNK_CHANGES);
+        if (chunk.length === 0) break;
+        const plan = await planApply(this.view(client), this.tables, chunk, this.nodeId);
+        await this.executePlan(client, plan, fromPeer);
+        applied += plan.writes.filter((write) => write.stateChanged).length;
+        pending += plan.writes.filter((write) => write.pendingParent !== null).length;
+        unchanged += plan.unchanged;
+        conflicts.push(...plan.conflicts);
+      }
+      let newestWallMs = 0;
+      for (const change of changes) {
+        const newest = newestHlc(change.state);
+        if (newest) newestWallMs = Math.max(newestWallMs, hlcWallMs(newest));
+      }
+      // cursor, counters, clock floor and COMMIT in one round trip (every value is validated: digits, hex id)
+      await client.query(
+        `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
+         VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts.length})
+         ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
+           last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
+           conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL;
+         UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs};
+         COMMIT`,
+      );
+      this.cursors.set(fromPeer, cursor);
+      return { ok: true, applied, unchanged, pending, conflicts, cursor };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async attachStates(client: ClientBase, table: ReplicatedTable, data: Map<string, Record<string, ColumnValue>>, extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
+    const pks = [...new Set([...data.keys(), ...extraPks])];
+    const rows = new Map<string, LocalRow>();
+    if (pks.length === 0) return rows;
+    const states = await client.query<StateRow & { pending_parent: string | null }>(
+      `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
+       FROM ${LOG} WHERE tbl = $1 AND pk = ANY($2::uuid[]) ORDER BY pk FOR UPDATE`,
+      [table.name, pks],
+    );
+    const columns = columnNames(table);
+    for (const state of states.rows) {
+      const values = data.get(state.pk) ?? state.stash;
+      if (!values) continue; // a live row whose data was removed behind replication's back: treat as unknown
+      rows.set(state.pk, {
+        pk: state.pk,
+        state: {
+          versions: expandVersions(columns, { hlc: state.hlc, columnHlcs: state.column_hlcs ?? undefined }),
+          values,
+          deletedHlc: state.deleted_hlc,
+        },
+        materialized: data.has(state.pk),
+        origin: state.origin,
+      });
+    }
+    for (const [pk, values] of data) {
+      if (rows.has(pk)) continue;
+      // a row written while capture was off: known values, oldest possible stamps
+      rows.set(pk, {
+        pk,
+        state: { versions: expandVersions(columns, { hlc: zeroStamp(this.nodeId) }), values, deletedHlc: null },
+        materialized: true,
+        origin: this.nodeId,
+      });
+    }
+    return rows;
+  }
+
+  private async dataRows(client: ClientBase, table: ReplicatedTable, where: string, params: unknown[]): Promise<Map<string, Record<string, ColumnValue>>> {
+    const pk = quoteIdent(table.primaryKey);
+    const result = await client.query<{ pk: string; v: Record<string, ColumnValue> }>(
+      `SELECT d.${pk}::text AS pk, ${canonicalJson(table, 'd')} AS v FROM ${qualified(table)} d WHERE ${where} ORDER BY d.${pk} FOR UPDATE`,
+      params,
+    );
+    return new Map(result.rows.map((row) => [row.pk, row.v]));
+  }
+
+  private view(client: PoolClient): LocalView {
+    return {
+      loadRows: async (table, pks) => {
+        const data = await this.dataRows(client, table, `d.${quoteIdent(table.primaryKey)} = ANY($1::uuid[])`, [pks]);
+        return this.attachStates(client, table, data, pks);
+      },
+      materializedPks: async (table, pks) => {
+        const pk = quoteIdent(table.primaryKey);
+        const result = await client.query<{ pk: string }>(
+          `SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY($1::uuid[]) FOR KEY SHARE`,
+          [pks],
+        );
+        return new Set(result.rows.map((row) => row.pk));
+      },
+      materializedChildren: async (table, column, parentPks) => {
+        const data = await this.dataRows(client, table, `d.${quoteIdent(column)} = ANY($1::uuid[])`, [parentPks]);
+        return [...(await this.attachStates(client, table, data)).values()];
+      },
+      pendingChildren: async (table, parentPks) => {
+        const result = await client.query<{ pk: string }>(
+          `SELECT pk::text AS pk FROM ${LOG} WHERE tbl = $1 AND pending_parent = ANY($2::uuid[])`,
+          [table.name, parentPks],
+        );
+        if (result.rows.length === 0) return [];
+        return [...(await this.attachStates(client, table, new Map(), result.rows.map((row) => row.pk))).values()].filter(
+          (row) => !row.materialized,
+        );
+      },
+      uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => {
+        let where: string;
+        let params: unknown[];
+        if (key.columns.length === 1) {
+          const column = table.columns.find((c) => c.name === key.columns[0])!;
+          where = `d.${quoteIdent(column.name)} = ANY($1::text[]::${column.type}[])`;
+          params = [values];
+        } else {
+          where = `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY($1::text[])`;
+          params = [values];
+        }
+        const data = await this.dataRows(client, table, where, params);
+        return [...(await this.attachStates(client, table, data)).values()];
+      },
+    };
+  }
+
+  private async executePlan(client: PoolClient, plan: ApplyPlan, fromPeer: string): Promise<void> {
+    if (plan.writes.length === 0) return;
+    // rows leaving their table: children first
+    for (const table of [...this.orderedTables].reverse()) {
+      const leaving = plan.writes.filter((w) => w.table.name === table.name && w.before?.materialized && !w.materialize).map((w) => w.pk);
+      if (leaving.length === 0) continue;
+      const pk = quoteIdent(table.primaryKey);
+      await client.query(`DELETE FROM ${qualified(table)} WHERE ${pk} = ANY($1::uuid[])`, [leaving]);
+    }
+    // rows entering or changing: parents first; within a table, rows already there change first, so a row
+    // renamed by a unique conflict frees its value before the winner of that value is inserted
+    for (const table of this.orderedTables) {
+      const writes = plan.writes.filter(
+        (w) => w.table.name === table.name && w.materialize && !(w.before?.materialized && valuesEqual(w.before.state.values, w.state.values)),
+      );
+      if (writes.length === 0) continue;
+      const columns = columnNames(table).map(quoteIdent);
+      const updates = columnNames(table)
+        .filter((column) => column !== table.primaryKey)
+        .map((column) => `${quoteIdent(column)} = EXCLUDED.${quoteIdent(column)}`);
+      const upsert = `INSERT INTO ${qualified(table)} (${columns.join(', ')})
+         SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${qualified(table)}, $1::jsonb)
+         ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+      const changing = writes.filter((w) => w.before?.materialized).map((w) => w.state.values);
+      const entering = writes.filter((w) => !w.before?.materialized).map((w) => w.state.values);
+      if (changing.length > 0) await client.query(upsert, [JSON.stringify(changing)]);
+      if (entering.length > 0) await client.query(upsert, [JSON.stringify(entering)]);
+    }
+    const toRecord = (w: ApplyPlan['writes'][number]) => {
+      const compact = compactVersions(w.state.versions);
+      return {
+        tbl: w.table.name,
+        pk: w.pk,
+        hlc: compact.hlc,
+        column_hlcs: compact.columnHlcs ?? null,
+        max_hlc: newestHlc(w.state),
+        deleted_hlc: w.state.deletedHlc,
+        stash: w.materialize ? null : w.state.values,
+        pending_parent: w.pendingParent,
+        origin: w.origin,
+      };
+    };
+    const changed = plan.writes.filter((w) => w.stateChanged).map(toRecord);
+    if (changed.length > 0) {
+      await client.query(
+        `INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
+         SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
+                pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
+         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, pk uuid, hlc text, column_hlcs jsonb, max_hlc text,
+                                                  deleted_hlc text, stash jsonb, pending_parent uuid, origin text)
+         ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
+           max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
+           pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`,
+        [JSON.stringify(changed)],
+      );
+    }
+    const moved = plan.writes.filter((w) => !w.stateChanged).map(toRecord);
+    if (moved.length > 0) {
+      // only where the row lives changed (pending <-> materialized): same state, same log position
+      await client.query(
+        `UPDATE ${LOG} AS l SET stash = r.stash, pending_parent = r.pending_parent
+         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, pk uuid, stash jsonb, pending_parent uuid)
+         WHERE l.tbl = r.tbl AND l.pk = r.pk`,
+        [JSON.stringify(moved)],
+      );
+    }
+    if (plan.conflicts.length > 0) {
+      await client.query(
+        `INSERT INTO ${SYNC_SCHEMA}.conflict (tbl, constraint_name, winner_pk, loser_pk, renamed_column, renamed_to, from_peer)
+         SELECT r.tbl, r.constraint_name, r.winner_pk, r.loser_pk, r.renamed_column, r.renamed_to, $2
+         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, constraint_name text, winner_pk uuid, loser_pk uuid, renamed_column text, renamed_to text)
+         ON CONFLICT DO NOTHING`,
+        [
+          JSON.stringify(
+            plan.conflicts.map((c) => ({
+              tbl: c.table,
+              constraint_name: c.constraint,
+              winner_pk: c.winnerPk,
+              loser_pk: c.loserPk,
+              renamed_column: c.renamedColumn,
+              renamed_to: c.renamedTo,
+            })),
+          ),
+          fromPeer,
+        ],
+      );
+    }
+  }
+
+  // ---- peers, purge ----
+
+  async peerCursor(peerId: string): Promise<Cursor | null> {
+    if (!this.cursors.has(peerId)) {
+      const result = await this.pool.query<{ xid: string | null; seq: string | null }>(
+        `SELECT cursor_xid::text AS xid, cursor_seq::text AS seq FROM ${SYNC_SCHEMA}.peer WHERE node_id = $1`,
+        [peerId],
+      );
+      const row = result.rows[0];
+      // an apply may have committed meanwhile: it set the map, keep its value
+      if (!this.cursors.has(peerId)) this.cursors.set(peerId, row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null);
+    }
+    return this.cursors.get(peerId) ?? null;
+  }
+
+  async setPeerCursor(peerId: string, cursor: Cursor): Promise<void> {
+    this.cursors.delete(peerId);
+    await this.pool.query(
+      `INSERT INTO ${SYNC_SCHEMA}.peer (node_id, cursor_xid, cursor_seq) VALUES ($1, $2::xid8, $3::bigint)
+       ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq`,
+      [peerId, cursor.xid, cursor.seq],
+    );
+    this.cursors.set(peerId, cursor);
+  }
+
+  async recordPeerError(peerId: string, message: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, errors, last_error, last_error_at) VALUES ($1, 1, $2, now())
+       ON CONFLICT (node_id) DO UPDATE SET errors = p.errors + 1, last_error = excluded.last_error, last_error_at = now()`,
+      [peerId, message.slice(0, 2000)],
+    );
+  }
+
+  private persistAcksSoon(): void {
+    if (this.getNowMs() - this.lastAckPersistMs < ACK_PERSIST_INTERVAL_MS) return;
+    this.lastAckPersistMs = this.getNowMs();
+    this.persistAcks().catch(() => undefined);
+  }
+
+  /** Writes peers' acknowledgements (kept in memory on the read path, which stays read-only). */
+  async persistAcks(): Promise<void> {
+    const acks = [...this.pendingAcks.entries()];
+    this.pendingAcks.clear();
+    for (const [peerId, cursor] of acks) {
+      await this.pool.query(
+        `INSERT INTO ${SYNC_SCHEMA}.peer (node_id, acked_xid, acked_seq) VALUES ($1, $2::xid8, $3::bigint)
+         ON CONFLICT (node_id) DO UPDATE SET acked_xid = excluded.acked_xid, acked_seq = excluded.acked_seq`,
+        [peerId, cursor?.xid ?? null, cursor?.seq ?? null],
+      );
+    }
+  }
+
+  async peerProgress(): Promise<PeerProgress[]> {
+    await this.persistAcks();
+    const result = await this.pool.query<{
+      node_id: string;
+      cursor_xid: string | null;
+      cursor_seq: string | null;
+      acked_xid: string | null;
+      acked_seq: string | null;
+      last_applied_at: Date | null;
+      applied_changes: string;
+      conflicts_resolved: string;
+      errors: string;
+      last_error: string | null;
+      last_error_at: Date | null;
+    }>(
+      `SELECT node_id, cursor_xid::text, cursor_seq::text, acked_xid::text, acked_seq::text, last_applied_at,
+              applied_changes::text, conflicts_resolved::text, errors::text, last_error, last_error_at
+       FROM ${SYNC_SCHEMA}.peer ORDER BY node_id`,
+    );
+    return result.rows.map((row) => ({
+      peerId: row.node_id,
+      cursor: row.cursor_xid && row.cursor_seq ? { xid: row.cursor_xid, seq: row.cursor_seq } : null,
+      acknowledged: row.acked_xid && row.acked_seq ? { xid: row.acked_xid, seq: row.acked_seq } : null,
+      lastAppliedAtMs: row.last_applied_at?.getTime() ?? null,
+      appliedChanges: Number(row.applied_changes),
+      conflictsResolved: Number(row.conflicts_resolved),
+      errors: Number(row.errors),
+      lastError: row.last_error,
+      lastErrorAtMs: row.last_error_at?.getTime() ?? null,
+    }));
+  }
+
+  async purge(request: PurgeRequest): Promise<PurgeOutcome> {
+    if (request.knownPeers.length === 0) return { purged: 0, purgedUpTo: this.purgedUpTo };
+    const progress = new Map((await this.peerProgress()).map((peer) => [peer.peerId, peer]));
+    let horizon: Cursor | null = null;
+    for (const peerId of request.knownPeers) {
+      const acknowledged = progress.get(peerId)?.acknowledged ?? null;
+      if (acknowledged === null) return { purged: 0, purgedUpTo: this.purgedUpTo };
+      if (horizon === null || compareCursors(acknowledged, horizon) < 0) horizon = acknowledged;
+    }
+    const cutoffMs = (request.nowMs ?? this.getNowMs()) - request.retentionMs;
+    const cutoffHex = Math.max(0, Math.floor(cutoffMs)).toString(16).padStart(12, '0');
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await client.query<{ xid: string; seq: string; purged: number }>(
+        `WITH gone AS (
+           DELETE FROM ${LOG}
+           WHERE deleted_hlc IS NOT NULL AND deleted_hlc = max_hlc
+             AND (xid, seq) <= ($1::xid8, $2::bigint) AND left(deleted_hlc, 12) < $3
+           RETURNING xid, seq)
+         SELECT (SELECT count(*) FROM gone)::int AS purged, top.xid::text AS xid, top.seq::text AS seq
+         FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT xid, seq FROM gone ORDER BY xid DESC, seq DESC LIMIT 1) top ON true`,
+        [horizon!.xid, horizon!.seq, cutoffHex],
+      );
+      const row = result.rows[0]!;
+      if (row.purged > 0) {
+        const position = { xid: row.xid, seq: row.seq };
+        if (this.purgedUpTo === null || compareCursors(position, this.purgedUpTo) > 0) {
+          await client.query(`UPDATE ${SYNC_SCHEMA}.node SET purged_up_to_xid = $1::xid8, purged_up_to_seq = $2::bigint`, [position.xid, position.seq]);
+          this.purgedUpTo = position;
+        }
+      }
+      await client.query('COMMIT');
+      return { purged: row.purged, purgedUpTo: this.purgedUpTo };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  // ---- notifications ----
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    if (!this.listenClient && !this.listenTimer) this.listen();
+    return () => this.listeners.delete(listener);
+  }
+
+  private listen(): void {
+    if (this.closed) return;
+    const client = new Client({ connectionString: this.connectionString });
+    this.listenClient = client;
+    const retry = () => {
+      if (this.listenClient !== client) return;
+      this.listenClient = undefined;
+      client.end().catch(() => undefined);
+      if (this.closed || this.listeners.size === 0) return;
+      this.listenTimer = setTimeout(() => {
+        this.listenTimer = undefined;
+        this.listen();
+      }, LISTEN_RECONNECT_DELAY_MS);
+      this.listenTimer.unref();
+    };
+    client.on('notification', () => {
+      for (const listener of this.listeners) listener();
+    });
+    client.on('error', retry);
+    client.on('end', retry);
+    this.listenReady = client
+      .connect()
+      .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
+      .then(() => undefined)
+      .catch(retry);
+  }
+
+  /** Resolves once the LISTEN connection is ready (tests and the benchmark wait for it). */
+  listening(): Promise<void> {
+    return this.listenReady;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    clearTimeout(this.listenTimer);
+    const listenClient = this.listenClient;
+    this.listenClient = undefined;
+    await listenClient?.end().catch(() => undefined);
+    await this.persistAcks().catch(() => undefined);
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Test tables shaped like the application's (app/migrations/001_initial_schema.sql): users with a unique email,
+ * businesses, employees referencing businesses ON DELETE CASCADE. The DDL is for PostgreSQL; APP_SHAPED_TABLES
+ * is what introspection yields for it (the in-memory store is given that).
+ */
+import { randomBytes } from 'node:crypto';
+import type { ColumnValue } from '../core/rowState';
+import type { ReplicatedTable } from '../core/tableSchema';
+
+export type Row = Record<string, ColumnValue>;
+
+export const APP_SHAPED_DDL = `
+CREATE TABLE users (
+  id            uuid PRIMARY KEY,
+  email         text NOT NULL UNIQUE CHECK (email = lower(email)),
+  name          text NOT NULL,
+  password_hash text NOT NULL,
+  role          text NOT NULL CHECK (role IN ('admin', 'member')),
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE businesses (
+  id            uuid PRIMARY KEY,
+  name          text NOT NULL,
+  type          text NOT NULL,
+  contact_email text,
+  contact_phone text,
+  address       text,
+  active        boolean NOT NULL DEFAULT true,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE employees (
+  id          uuid PRIMARY KEY,
+  business_id uuid NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
+  name        text NOT NULL,
+  email       text,
+  title       text,
+  created_at  timestamptz NOT NULL DEFAULT now(),
+  updated_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX employees_business_id_idx ON employees (business_id);
+`;
+
+export const APP_SHAPED_TABLE_NAMES = ['users', 'businesses', 'employees'] as const;
+
+const TIMESTAMPTZ = 'timestamp with time zone';
+const col = (name: string, type: string) => ({ name, type });
+
+export const APP_SHAPED_TABLES: readonly ReplicatedTable[] = [
+  {
+    name: 'users',
+    primaryKey: 'id',
+    columns: [
+      col('id', 'uuid'),
+      col('email', 'text'),
+      col('name', 'text'),
+      col('password_hash', 'text'),
+      col('role', 'text'),
+      col('created_at', TIMESTAMPTZ),
+      col('updated_at', TIMESTAMPTZ),
+    ],
+    uniqueKeys: [{ name: 'users_email_key', columns: ['email'], renameColumn: 'email' }],
+    foreignKeys: [],
+  },
+  {
+    name: 'businesses',
+    primaryKey: 'id',
+    columns: [
+      col('id', 'uuid'),
+      col('name', 'text'),
+      col('type', 'text'),
+      col('contact_email', 'text'),
+      col('contact_phone', 'text'),
+      col('address', 'text'),
+      col('active', 'boolean'),
+      col('created_at', TIMESTAMPTZ),
+      col('updated_at', TIMESTAMPTZ),
+    ],
+    uniqueKeys: [],
+    foreignKeys: [],
+  },
+  {
+    name: 'employees',
+    primaryKey: 'id',
+    columns: [
+      col('id', 'uuid'),
+      col('business_id', 'uuid'),
+      col('name', 'text'),
+      col('email', 'text'),
+      col('title', 'text'),
+      col('created_at', TIMESTAMPTZ),
+      col('updated_at', TIMESTAMPTZ),
+    ],
+    uniqueKeys: [],
+    foreignKeys: [{ name: 'employees_business_id_fkey', column: 'business_id', references: 'businesses' }],
+  },
+];
+
+/** A UUID v7 (time-ordered, like the application makes), lowercase. */
+export function uuidV7(nowMs: number = Date.now()): string {
+  const bytes = randomBytes(16);
+  bytes.writeUIntBE(nowMs, 0, 6);
+  bytes[6] = 0x70 | (bytes[6]! & 0x0f);
+  bytes[8] = 0x80 | (bytes[8]! & 0x3f);
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Canonical text of a timestamptz, as replication carries it. */
+export function timestampText(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+const FIXED_TIME = timestampText(Date.UTC(2024, 4, 1, 10, 0, 0));
+
+export function userRow(overrides: Partial<Row> = {}): Row {
+  const id = overrides.id ?? uuidV7();
+  return {
+    id,
+    email: `user-${id!.slice(-12)}@example.com`,
+    name: 'A User',
+    password_hash: '$2b$10$abcdefghijklmnopqrstuv',
+    role: 'member',
+    created_at: FIXED_TIME,
+    updated_at: FIXED_TIME,
+    ...overrides,
+  };
+}
+
+export function businessRow(overrides: Partial<Row> = {}): Row {
+  return {
+    id: uuidV7(),
+    name: 'Acme Bakery',
+    type: 'retail',
+    contact_email: 'hello@acme.example',
+    contact_phone: '+1 555 0100',
+    address: '1 Main Street',
+    active: 'true',
+    created_at: FIXED_TIME,
+    updated_at: FIXED_TIME,
+    ...overrides,
+  };
+}
+
+export function employeeRow(businessId: string, overrides: Partial<Row> = {}): Row {
+  return {
+    id: uuidV7(),
+    business_id: businessId,
+    name: 'An Employee',
+    email: null,
+    title: 'Baker',
+    created_at: FIXED_TIME,
+    updated_at: FIXED_TIME,
+    ...overrides,
+  };
+}
+
+export const NODE_IDS = ['1111111111111111', '2222222222222222', '3333333333333333', '4444444444444444'] as const;

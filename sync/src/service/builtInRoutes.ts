@@ -1,0 +1,90 @@
+/** The routes every sync service has besides the handshake: operators' (health, readiness, status, metrics) and peers'. */
+import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/protocol';
+import type { SyncStatus } from '../status/statusModel';
+import type { Route } from '../transport/peerServer';
+import type { PeerConnector } from './peerConnector';
+import type { ServiceContext } from './serviceContext';
+
+function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
+  const { metrics, registry } = ctx;
+  metrics.peersConnected.set(current.peersConnected);
+  metrics.configAgreementOk.set(current.agreement.ok ? 1 : 0);
+  metrics.configOddOneOut.set(current.agreement.oddOneOut ? 1 : 0);
+  metrics.candidates.reset();
+  for (const c of registry.candidates.values()) for (const via of c.via) metrics.candidates.inc({ via });
+  metrics.peerClockSkewSeconds.reset();
+  for (const node of registry.connectedNodes()) {
+    if (node.clockSkewMs !== null) metrics.peerClockSkewSeconds.set({ peer: node.identity.name }, node.clockSkewMs / 1000);
+  }
+}
+
+export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStatus): Route[] {
+  const { self, metrics } = ctx;
+  return [
+    { method: 'GET', path: '/health', access: 'open', handle: () => ({ status: 200, json: { status: 'ok', node: { id: self.id, name: self.name } } }) },
+    {
+      method: 'GET',
+      path: '/ready',
+      access: 'open',
+      handle: () => {
+        const { ready } = status();
+        return { status: ready.ok ? 200 : 503, json: ready };
+      },
+    },
+    {
+      // Loopback clients (the app's /api/ready, service:status) need no credentials; anyone else signs as a peer.
+      method: 'GET',
+      path: '/status',
+      access: 'loopback-or-peer',
+      handle: () => {
+        const current = status();
+        refreshGauges(ctx, current);
+        return { status: 200, json: current };
+      },
+    },
+    {
+      method: 'GET',
+      path: '/metrics',
+      access: 'open',
+      handle: async () => {
+        refreshGauges(ctx, status());
+        return { status: 200, text: await metrics.registry.metrics(), contentType: metrics.registry.contentType };
+      },
+    },
+  ];
+}
+
+export function createPeerRoutes(ctx: ServiceContext, connector: PeerConnector): Route[] {
+  const { metrics, logger, now } = ctx;
+  return [
+    {
+      method: 'POST',
+      path: PATHS.heartbeat,
+      access: 'peer',
+      maxBodyBytes: 1024,
+      handle: (request) => {
+        if (!parseMessage(heartbeatSchema, request.json).ok) {
+          metrics.droppedMessages.inc({ reason: 'malformed', source: 'heartbeat' });
+          return { status: 400, json: { error: 'malformed' } };
+        }
+        return { status: 200, json: { timeMs: now() } };
+      },
+    },
+    {
+      method: 'POST',
+      path: PATHS.goodbye,
+      access: 'peer',
+      maxBodyBytes: 1024,
+      handle: (request) => {
+        if (!parseMessage(goodbyeSchema, request.json).ok) {
+          metrics.droppedMessages.inc({ reason: 'malformed', source: 'goodbye' });
+          return { status: 400, json: { error: 'malformed' } };
+        }
+        const peerId = (request.peer as { peerId: string }).peerId;
+        logger.info({ peerId }, 'peer said goodbye');
+        connector.peerSaidGoodbye(peerId);
+        return { status: 200, json: { ok: true } };
+      },
+    },
+  ];
+}

@@ -1,0 +1,88 @@
+import type { ConfigFingerprints } from '../core/configFingerprints';
+import type { NodeIdentity } from '../core/handshake';
+import { PeerRegistry } from '../peers/peerRegistry';
+import { type StatusInput, buildStatus } from './statusModel';
+
+const cfg = (secret: string): ConfigFingerprints => ({ fingerprints: { NEXTAUTH_SECRET: secret }, previousSessionSecrets: [], publicValues: {} });
+const self: NodeIdentity = { id: 'aaaaaaaaaaaaaaaa', name: 'server-1', instanceId: '1'.repeat(32), startedAt: 1_000, port: 8765 };
+const peer: NodeIdentity = { id: 'bbbbbbbbbbbbbbbb', name: 'server-2', instanceId: '2'.repeat(32), startedAt: 2_000, port: 8765 };
+
+function input(registry: PeerRegistry, overrides: Partial<StatusInput> = {}): StatusInput {
+  return {
+    nowMs: 10_000,
+    version: '0.1.0',
+    pid: 42,
+    tls: false,
+    self,
+    selfAddress: '10.0.0.1:8765',
+    selfConfig: cfg('s1'),
+    appPort: 8080,
+    listening: true,
+    registry,
+    discovery: { mode: 'static', candidates: [], lastUpdateAt: null, lastError: null, ignored: [] },
+    warnings: [],
+    contributors: [],
+    ...overrides,
+  };
+}
+const newRegistry = () => new PeerRegistry({ self, selfAddress: '10.0.0.1:8765', maxClockSkewMs: 10_000, liveWithinMs: 6_000, random: () => 0.5 });
+
+describe('buildStatus', () => {
+  it('counts connected peers and describes each with the fields the status table prints', () => {
+    const registry = newRegistry();
+    registry.setDiscovered('static', [{ address: '10.0.0.2:8765' }, { address: '10.0.0.3:8765' }], 0);
+    registry.admit({ identity: peer, address: '10.0.0.2:8765', config: cfg('s1'), clockSkewMs: 3, nowMs: 9_000, inbound: false });
+    registry.attemptFailed('10.0.0.3:8765', 'connection refused at 10.0.0.3:8765', 9_500);
+    const status = buildStatus(input(registry));
+    expect(status.peersConnected).toBe(1);
+    expect(status.node).toEqual({ id: self.id, name: 'server-1', address: '10.0.0.1:8765', startedAt: new Date(1_000).toISOString(), appPort: 8080 });
+    expect(status.peers).toEqual([
+      expect.objectContaining({
+        name: 'server-2',
+        id: peer.id,
+        address: '10.0.0.2:8765',
+        discoveredVia: ['static'],
+        authState: 'authenticated',
+        lastSeenAt: new Date(9_000).toISOString(),
+        clockSkewMs: 3,
+        agreement: { ok: true, differing: [] },
+      }),
+      expect.objectContaining({ name: null, id: null, address: '10.0.0.3:8765', authState: 'unreachable', lastError: 'connection refused at 10.0.0.3:8765' }),
+    ]);
+    expect(status.ready).toEqual({ ok: true, reasons: [] });
+  });
+
+  it('exposes agreement exactly as { ok, oddOneOut, mismatches } and fails readiness on the odd one out', () => {
+    const registry = newRegistry();
+    registry.admit({ identity: { ...peer, startedAt: 500 }, address: '10.0.0.2:8765', config: cfg('s2'), clockSkewMs: 0, nowMs: 9_000, inbound: true });
+    const status = buildStatus(input(registry));
+    expect(Object.keys(status.agreement).sort()).toEqual(['mismatches', 'oddOneOut', 'ok']);
+    expect(status.agreement).toEqual({
+      ok: false,
+      oddOneOut: true,
+      mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: peer.id, name: 'server-2', address: '10.0.0.2:8765' }] }],
+    });
+    expect(status.ready.ok).toBe(false);
+    expect(status.ready.reasons[0]).toMatch(/odd one out: NEXTAUTH_SECRET/);
+  });
+
+  it('is not ready while the port is not listening', () => {
+    expect(buildStatus(input(newRegistry(), { listening: false })).ready).toEqual({ ok: false, reasons: ['the sync port is not listening'] });
+  });
+
+  it('lets contributors add node-level and per-peer fields under their own name', () => {
+    const registry = newRegistry();
+    registry.admit({ identity: peer, address: '10.0.0.2:8765', config: cfg('s1'), clockSkewMs: 0, nowMs: 9_000, inbound: false });
+    const status = buildStatus(input(registry, { contributors: [{ name: 'replication', node: () => ({ lagChanges: 0 }), peer: (id) => ({ lagMs: id === peer.id ? 12 : 0 }) }] }));
+    expect(status.replication).toEqual({ lagChanges: 0 });
+    expect(status.peers[0]?.replication).toEqual({ lagMs: 12 });
+  });
+
+  it('lists current refusals with a short summary and the full message', () => {
+    const registry = newRegistry();
+    registry.recordRefusal({ address: '10.0.0.4:8765', refusal: { reason: 'registration-key-differs', message: 'long message' }, side: 'refused-by-peer', nowMs: 9_000, outbound: true });
+    expect(buildStatus(input(registry)).refused).toEqual([
+      expect.objectContaining({ address: '10.0.0.4:8765', reason: 'registration-key-differs', summary: 'registration key differs', message: 'long message', side: 'refused-by-peer', count: 1 }),
+    ]);
+  });
+});

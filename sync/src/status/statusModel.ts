@@ -1,0 +1,220 @@
+/**
+ * The status document served at GET /status and printed by `service:status`: one plain object assembled here,
+ * from the registry and the service's own facts. Other parts of the service (replication) extend it through
+ * contributors: a contributor's node-level fields go under its name at the top level, its per-peer fields
+ * under its name in each peer's row.
+ */
+import { type Agreement, type PeerAgreement, computeAgreement, computePeerAgreement } from '../core/agreement';
+import type { ConfigFingerprints } from '../core/configFingerprints';
+import type { NodeIdentity } from '../core/handshake';
+import { REFUSAL_SUMMARY, type RefusalReason } from '../core/refusal';
+import type { PeerRegistry } from '../peers/peerRegistry';
+
+export type AuthState = 'authenticated' | 'connecting' | 'unreachable' | 'refused' | 'disconnected' | 'discovered';
+
+export interface PeerStatus {
+  name: string | null;
+  id: string | null;
+  address: string;
+  discoveredVia: string[];
+  authState: AuthState;
+  /** ISO time of the last successful exchange, null if never. */
+  lastSeenAt: string | null;
+  /** The peer's clock minus this node's, in ms (positive: the peer is ahead); null until measured. */
+  clockSkewMs: number | null;
+  agreement: PeerAgreement | null;
+  connectedAt: string | null;
+  /** Why the last attempt failed or the peer was refused; null when connected. */
+  lastError: string | null;
+  refusalReason: RefusalReason | null;
+  [contributor: string]: unknown;
+}
+
+export interface RefusedStatus {
+  address: string;
+  id: string | null;
+  name: string | null;
+  reason: RefusalReason;
+  summary: string;
+  message: string;
+  side: 'refused-by-this-node' | 'refused-by-peer';
+  firstAt: string;
+  lastAt: string;
+  count: number;
+}
+
+export interface IgnoredAnnouncement {
+  address: string;
+  id: string | null;
+  name: string | null;
+  reason: string;
+}
+
+export interface DiscoveryStatus {
+  mode: string;
+  candidates: string[];
+  lastUpdateAt: string | null;
+  lastError: string | null;
+  ignored: IgnoredAnnouncement[];
+}
+
+export interface SyncStatus {
+  generatedAt: string;
+  service: { name: 'msk-sync'; version: string; pid: number; uptimeMs: number; tls: boolean };
+  /** appPort: SYNC_HTTP_PORT, the app beside this service. */
+  node: { id: string; name: string; address: string; startedAt: string; appPort: number };
+  configured: boolean;
+  listening: boolean;
+  discovery: DiscoveryStatus;
+  peersConnected: number;
+  peers: PeerStatus[];
+  refused: RefusedStatus[];
+  agreement: Agreement;
+  identity: { conflict: { message: string; otherAddress: string } | null };
+  ready: { ok: boolean; reasons: string[] };
+  warnings: string[];
+  [contributor: string]: unknown;
+}
+
+export interface StatusContributor {
+  readonly name: string;
+  node?(): Record<string, unknown>;
+  peer?(peerId: string): Record<string, unknown> | undefined;
+}
+
+export interface StatusInput {
+  readonly nowMs: number;
+  readonly version: string;
+  readonly pid: number;
+  readonly tls: boolean;
+  readonly self: NodeIdentity;
+  readonly selfAddress: string;
+  readonly selfConfig: ConfigFingerprints;
+  readonly appPort: number;
+  readonly listening: boolean;
+  readonly registry: PeerRegistry;
+  readonly discovery: DiscoveryStatus;
+  readonly warnings: readonly string[];
+  readonly contributors: readonly StatusContributor[];
+}
+
+const iso = (ms: number | undefined | null): string | null => (ms === undefined || ms === null ? null : new Date(ms).toISOString());
+
+export function computeNodeAgreement(input: Pick<StatusInput, 'self' | 'selfAddress' | 'selfConfig' | 'registry'>): Agreement {
+  return computeAgreement(
+    { id: input.self.id, name: input.self.name, address: input.selfAddress, startedAt: input.self.startedAt, config: input.selfConfig },
+    input.registry.connectedNodes().map((n) => ({
+      id: n.identity.id,
+      name: n.identity.name,
+      address: n.address,
+      startedAt: n.identity.startedAt,
+      config: n.config,
+    })),
+  );
+}
+
+function viaOf(registry: PeerRegistry, address: string, nodeId: string | undefined): string[] {
+  const via = new Set<string>();
+  for (const c of registry.candidates.values()) {
+    if (c.address === address || (nodeId !== undefined && c.nodeId === nodeId && c.state === 'linked')) {
+      for (const source of c.via) via.add(source);
+    }
+  }
+  return [...via].sort();
+}
+
+export function buildStatus(input: StatusInput): SyncStatus {
+  const { registry, nowMs } = input;
+  const peers: PeerStatus[] = [];
+  for (const node of registry.nodes.values()) {
+    const row: PeerStatus = {
+      name: node.identity.name,
+      id: node.identity.id,
+      address: node.address,
+      discoveredVia: viaOf(registry, node.address, node.identity.id),
+      authState: node.connected ? 'authenticated' : 'disconnected',
+      lastSeenAt: iso(node.lastSeenAt),
+      clockSkewMs: node.clockSkewMs,
+      agreement: computePeerAgreement(input.selfConfig, node.config),
+      connectedAt: node.connected ? iso(node.connectedAt) : null,
+      lastError: node.connected ? null : (node.disconnectedReason ?? null),
+      refusalReason: null,
+    };
+    for (const contributor of input.contributors) {
+      const fields = contributor.peer?.(node.identity.id);
+      if (fields) row[contributor.name] = fields;
+    }
+    peers.push(row);
+  }
+  const shownAddresses = new Set(peers.map((p) => p.address));
+  for (const c of registry.candidates.values()) {
+    if (c.state === 'self' || c.state === 'linked' || shownAddresses.has(c.address)) continue;
+    const refusal = [...registry.refusals.values()].find((r) => r.address === c.address);
+    peers.push({
+      name: c.hint.name ?? refusal?.name ?? null,
+      id: c.hint.id ?? refusal?.id ?? null,
+      address: c.address,
+      discoveredVia: [...c.via].sort(),
+      authState: c.state === 'new' ? 'discovered' : c.state,
+      lastSeenAt: null,
+      clockSkewMs: null,
+      agreement: null,
+      connectedAt: null,
+      lastError: c.lastError ?? null,
+      refusalReason: c.state === 'refused' ? (refusal?.reason ?? null) : null,
+    });
+  }
+  peers.sort((a, b) => (a.authState === 'authenticated' ? 0 : 1) - (b.authState === 'authenticated' ? 0 : 1) || a.address.localeCompare(b.address));
+
+  const refused: RefusedStatus[] = registry.currentRefusals(nowMs).map((r) => ({
+    address: r.address,
+    id: r.id ?? null,
+    name: r.name ?? null,
+    reason: r.reason,
+    summary: REFUSAL_SUMMARY[r.reason],
+    message: r.message,
+    side: r.side,
+    firstAt: iso(r.firstAt) as string,
+    lastAt: iso(r.lastAt) as string,
+    count: r.count,
+  }));
+
+  const agreement = computeNodeAgreement(input);
+  const conflict = registry.currentIdentityConflict(nowMs);
+  const reasons: string[] = [];
+  if (!input.listening) reasons.push('the sync port is not listening');
+  if (agreement.oddOneOut) {
+    reasons.push(
+      'configuration differs from the rest of the cluster and this node is the odd one out: ' +
+        agreement.mismatches.map((m) => m.variable).join(', '),
+    );
+  }
+  if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
+
+  const status: SyncStatus = {
+    generatedAt: iso(nowMs) as string,
+    service: { name: 'msk-sync', version: input.version, pid: input.pid, uptimeMs: nowMs - input.self.startedAt, tls: input.tls },
+    node: {
+      id: input.self.id,
+      name: input.self.name,
+      address: input.selfAddress,
+      startedAt: iso(input.self.startedAt) as string,
+      appPort: input.appPort,
+    },
+    configured: true,
+    listening: input.listening,
+    discovery: input.discovery,
+    peersConnected: registry.connectedNodes().length,
+    peers,
+    refused,
+    agreement,
+    identity: { conflict: conflict ? { message: conflict.message, otherAddress: conflict.otherAddress } : null },
+    ready: { ok: reasons.length === 0, reasons },
+    warnings: [...input.warnings],
+  };
+  for (const contributor of input.contributors) {
+    const fields = contributor.node?.();
+    if (fields) status[contributor.name] = fields;
+  }
+  return status;
+}

@@ -1,0 +1,110 @@
+/** Human-readable rendering of the status document for `service:status`. Pure. */
+import type { PeerStatus, SyncStatus } from './statusModel';
+
+function ago(iso: string | null, nowMs: number): string {
+  if (iso === null) return 'never';
+  const ms = Math.max(0, nowMs - Date.parse(iso));
+  if (ms < 1_000) return `${ms} ms ago`;
+  if (ms < 120_000) return `${(ms / 1000).toFixed(1)} s ago`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min ago`;
+  return `${Math.round(ms / 3_600_000)} h ago`;
+}
+
+function skew(ms: number | null): string {
+  if (ms === null) return '-';
+  return `${ms > 0 ? '+' : ''}${ms} ms`;
+}
+
+function agreementCell(peer: PeerStatus): string {
+  if (peer.agreement === null) return '-';
+  return peer.agreement.ok ? 'agrees' : `differs: ${peer.agreement.differing.join(', ')}`;
+}
+
+function authCell(peer: PeerStatus): string {
+  if (peer.authState === 'refused' && peer.refusalReason) return `refused (${peer.refusalReason})`;
+  return peer.authState;
+}
+
+export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+export function formatStatus(status: SyncStatus): string {
+  const nowMs = Date.parse(status.generatedAt);
+  const out: string[] = [];
+  out.push(`Peers Connected: ${status.peersConnected}`);
+  out.push(
+    `Node: ${status.node.name} (${status.node.id}) at ${status.node.address}` +
+      `, discovery ${status.discovery.mode}${status.service.tls ? ', TLS' : ''}, started ${ago(status.node.startedAt, nowMs)}` +
+      `, ${status.ready.ok ? 'ready' : 'NOT READY'}`,
+  );
+  out.push('');
+  if (status.peers.length === 0) {
+    out.push(
+      status.discovery.mode === 'static'
+        ? 'No peers known: SYNC_PEERS is empty and no peer has contacted this node.'
+        : `No peers discovered yet (discovery: ${status.discovery.mode}).`,
+    );
+  } else {
+    out.push(
+      renderTable(
+        ['PEER', 'ID', 'ADDRESS', 'DISCOVERED VIA', 'AUTH', 'LAST SEEN', 'CLOCK SKEW', 'CONFIG'],
+        status.peers.map((p) => [
+          p.name ?? '?',
+          p.id ?? '?',
+          p.address,
+          p.discoveredVia.join(',') || '-',
+          authCell(p),
+          ago(p.lastSeenAt, nowMs),
+          skew(p.clockSkewMs),
+          agreementCell(p),
+        ]),
+      ),
+    );
+  }
+  const problems = status.peers.filter((p) => p.authState !== 'authenticated' && p.lastError);
+  if (problems.length > 0 || status.refused.length > 0) {
+    out.push('');
+    out.push('Problems:');
+    const seen = new Set<string>();
+    for (const r of status.refused) {
+      const who = r.name ? `${r.name} at ${r.address}` : r.address;
+      const side = r.side === 'refused-by-peer' ? 'refused this node' : 'refused by this node';
+      const line = `  ${who}: ${r.summary} (${side}): ${r.message}`;
+      seen.add(r.address);
+      out.push(line);
+    }
+    for (const p of problems) {
+      if (seen.has(p.address)) continue;
+      out.push(`  ${p.name ? `${p.name} at ${p.address}` : p.address}: ${p.authState}: ${p.lastError}`);
+    }
+  }
+  if (status.discovery.ignored.length > 0) {
+    out.push('');
+    out.push('Ignored announcements:');
+    for (const i of status.discovery.ignored) out.push(`  ${i.name ?? '?'} at ${i.address}: ${i.reason}`);
+  }
+  if (status.discovery.lastError) {
+    out.push('');
+    out.push(`Discovery error: ${status.discovery.lastError}`);
+  }
+  out.push('');
+  if (status.agreement.ok) {
+    out.push(`Configuration: agrees with all ${status.peersConnected} connected peer(s).`);
+  } else {
+    out.push(`Configuration: DISAGREES${status.agreement.oddOneOut ? ' (this node is the odd one out: its readiness fails)' : ''}`);
+    for (const m of status.agreement.mismatches) {
+      out.push(`  ${m.variable} differs on ${m.peers.map((p) => `${p.name} (${p.address})`).join(', ')}${m.detail ? `: ${m.detail}` : ''}`);
+    }
+  }
+  if (status.identity.conflict) {
+    out.push(`Identity: ${status.identity.conflict.message}`);
+  }
+  if (!status.ready.ok) {
+    out.push(`Not ready: ${status.ready.reasons.join('; ')}`);
+  }
+  for (const warning of status.warnings) out.push(`Warning: ${warning}`);
+  return out.join('\n');
+}

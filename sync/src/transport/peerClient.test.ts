@@ -1,0 +1,15 @@
+import { describeConnectionError } from './peerClient';
+
+const error = (code: string) => Object.assign(new Error(code), { code });
+
+describe('describeConnectionError', () => {
+  it.each([
+    ['ECONNREFUSED', false, /connection refused at 10\.0\.0\.2:8765: no sync service listens there/],
+    ['TIMEOUT', false, /a firewall may drop TCP to the sync port/],
+    ['ECONNRESET', false, /if that node uses TLS on its sync port \(SYNC_TLS_CERT_FILE\), set it on this node too/],
+    ['EPROTO', true, /does not speak TLS: set SYNC_TLS_CERT_FILE\/SYNC_TLS_KEY_FILE on every node, or on none/],
+    ['ENOTFOUND', false, /does not resolve/],
+  ])('turns %s into a sentence an operator can act on', (code, tls, expected) => {
+    expect(describeConnectionError(error(code), '10.0.0.2:8765', tls).message).toMatch(expected);
+  });
+});

@@ -1,0 +1,156 @@
+/**
+ * HTTP(S) client to peers: keep-alive connections from this node's bind address, bounded bodies, timeouts,
+ * and errors translated into sentences an operator can act on. Knows nothing about authentication.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { parsePeerAddress } from '../core/peerAddress';
+import { certificateSha256 } from './tlsMaterial';
+
+export interface PeerResponse {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: Buffer;
+  /** SHA-256 of the certificate the server presented (TLS), null on plain HTTP. */
+  readonly tlsCertSha256: string | null;
+}
+
+export interface PeerRequest {
+  readonly address: string;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: Buffer;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly timeoutMs?: number;
+}
+
+export interface PeerClientOptions {
+  readonly tls: boolean;
+  readonly defaultPort: number;
+  /** Source address for outgoing connections (so peers see this node's address, not 127.0.0.1). */
+  readonly localAddress?: string;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
+export class PeerRequestError extends Error {
+  override readonly name = 'PeerRequestError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export function describeConnectionError(error: NodeJS.ErrnoException, address: string, tls: boolean): PeerRequestError {
+  const code = error.code ?? 'ERROR';
+  const text = (() => {
+    switch (code) {
+      case 'ECONNREFUSED':
+        return `connection refused at ${address}: no sync service listens there (not started, or another port)`;
+      case 'ETIMEDOUT':
+      case 'TIMEOUT':
+        return `no answer from ${address} in time: a firewall may drop TCP to the sync port, or the host is down`;
+      case 'EHOSTUNREACH':
+      case 'ENETUNREACH':
+        return `${address} is unreachable from this host (routing, or the host is down)`;
+      case 'ENOTFOUND':
+      case 'EAI_AGAIN':
+        return `the host name of ${address} does not resolve`;
+      case 'EADDRNOTAVAIL':
+        return `cannot connect to ${address} from this node's bind address (SYNC_BIND_ADDRESS is not an address of this host?)`;
+      case 'ECONNRESET':
+        return tls
+          ? `${address} reset the connection during TLS: is it configured for TLS too?`
+          : `${address} reset the connection: if that node uses TLS on its sync port (SYNC_TLS_CERT_FILE), set it on this node too`;
+      case 'EPROTO':
+      case 'ERR_SSL_WRONG_VERSION_NUMBER':
+        return `${address} does not speak TLS: set SYNC_TLS_CERT_FILE/SYNC_TLS_KEY_FILE on every node, or on none`;
+      default:
+        return `request to ${address} failed: ${code}${error.message ? ` (${error.message})` : ''}`;
+    }
+  })();
+  return new PeerRequestError(text, code);
+}
+
+export class PeerClient {
+  private readonly agent: http.Agent;
+
+  constructor(private readonly options: PeerClientOptions) {
+    const agentOptions = {
+      keepAlive: true,
+      maxSockets: 8,
+      ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+    };
+    // Certificates are not checked against a CA: the handshake pins the peer's certificate instead.
+    this.agent = options.tls ? new https.Agent({ ...agentOptions, rejectUnauthorized: false }) : new http.Agent(agentOptions);
+  }
+
+  get usesTls(): boolean {
+    return this.options.tls;
+  }
+
+  request(req: PeerRequest): Promise<PeerResponse> {
+    const { host, port } = parsePeerAddress(req.address, this.options.defaultPort);
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
+    const body = req.body ?? Buffer.alloc(0);
+    const transport = this.options.tls ? https : http;
+    return new Promise<PeerResponse>((resolve, reject) => {
+      let settled = false;
+      const fail = (error: PeerRequestError) => {
+        if (settled) return;
+        settled = true;
+        reject(error);
+      };
+      const request = transport.request(
+        {
+          host,
+          port,
+          method: req.method,
+          path: req.path,
+          agent: this.agent,
+          headers: {
+            ...(req.method === 'POST' ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+            ...req.headers,
+          },
+        },
+        (res) => {
+          const socket = res.socket as TLSSocket;
+          let tlsCertSha256: string | null = null;
+          if (this.options.tls && typeof socket.getPeerCertificate === 'function') {
+            const cert = socket.getPeerCertificate();
+            tlsCertSha256 = cert && cert.raw ? certificateSha256(cert.raw) : null;
+          }
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            if (size > this.options.maxResponseBytes) {
+              res.destroy();
+              fail(new PeerRequestError(`answer from ${req.address} exceeds ${this.options.maxResponseBytes} bytes`, 'TOO_LARGE'));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          res.on('end', () => {
+            if (settled) return;
+            settled = true;
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), tlsCertSha256 });
+          });
+          res.on('error', (error) => fail(describeConnectionError(error, req.address, this.options.tls)));
+        },
+      );
+      request.setTimeout(timeoutMs, () => {
+        request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' }));
+      });
+      request.on('error', (error: NodeJS.ErrnoException) => fail(describeConnectionError(error, req.address, this.options.tls)));
+      request.end(body);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

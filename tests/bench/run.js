@@ -1,0 +1,17 @@
+// `npm run bench`: every benchmark of the project, one after another. Each prints a table of ratios measured side
+// by side in the same run against its baseline; none asserts a time.
+const { spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..', '..');
+const benches = [
+  ['sync: start to all peers connected (2 and 5 nodes)', ['sync/bench/peersConnected.js']],
+];
+
+let failed = 0;
+for (const [title, args] of benches) {
+  process.stdout.write(`\n### ${title}\n`);
+  const result = spawnSync(process.execPath, args.map((a, i) => (i === 0 ? join(root, a) : a)), { stdio: 'inherit', cwd: root });
+  if (result.status !== 0) failed++;
+}
+process.exitCode = failed > 0 ? 1 : 0;
