@@ -2,7 +2,7 @@
 //   unit         pure code beside its source (no I/O): `jest --selectProjects unit` needs nothing running
 //   integration  real PostgreSQL (embedded), real processes on loopback addresses
 //   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
-// Later tiers (containers) are added as projects here so `npm test` runs everything.
+//   containers   real images and containers (Testcontainers, docker-compose): needs a Docker engine (.ci/containers)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
@@ -30,14 +30,15 @@ module.exports = {
       displayName: 'integration',
       globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
-      testTimeout: 120000,
+      setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
       testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
     },
     {
       ...common,
       displayName: 'e2e',
       testMatch: ['<rootDir>/tests/e2e/**/*.test.ts'],
-      testTimeout: 240000,
+      setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
     },
+    require('./tests/containers/jest.project.js'),
   ],
 };

@@ -44,13 +44,15 @@ describe('a local cluster of two nodes', () => {
   it('reports every node connected to the other in service:status', async () => {
     const counts = await cluster.peersConnected();
     expect(counts).toEqual({ '1': 1, '2': 1 });
-    for (const node of cluster.nodes) {
-      const result = spawnSync(process.execPath, [join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js'), 'status'], {
-        encoding: 'utf8',
-        env: { ...process.env, SYNC_STATUS_URL: node.syncUrl },
-      });
-      expect(result.stdout).toMatch(/Peers Connected: 1/);
-    }
+    // `npm run service:status` in another terminal: every local node, from the running cluster's folder.
+    const result = spawnSync(
+      process.execPath,
+      [join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js'), 'status', '--cluster', cluster.dataDir],
+      { encoding: 'utf8', cwd: cluster.dataDir },
+    );
+    expect(result.status).toBe(0);
+    expect(result.stdout.match(/Peers Connected: 1/g)).toHaveLength(2);
+    for (const node of cluster.nodes) expect(result.stdout).toContain(`== ${node.name} (local cluster)`);
   });
 });
 

@@ -1,5 +1,6 @@
 /**
  * The local cluster's one entry point: a round-robin reverse proxy (http-proxy-3) in front of every node's app.
+ * Round robin runs separately for page navigations and for other requests (see below).
  * It passes X-Forwarded-Host/-Proto/-For so NextAuth and Server Actions see the public origin, and it moves on to
  * the next node when one refuses the connection (stopped or restarting), so a rolling restart is invisible.
  */
@@ -41,7 +42,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 export async function startEntryPoint(props: EntryPointProps): Promise<StartedEntryPoint> {
   const proxy = createProxyServer({ xfwd: true, proxyTimeout: 120_000 });
   const forwarded = new Map<string, number>();
-  let next = 0;
+  // Two rotations: page navigations, and everything else. A page load is a navigation plus a fixed number of
+  // sub-requests (scripts, RSC, session); with one shared counter an even count would send every navigation to
+  // the same node, and a person reloading would never see the badge move.
+  const nextIndex = { navigation: 0, other: 0 };
   const limit = props.maxBufferedBodyBytes ?? 1024 * 1024;
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
@@ -55,7 +59,8 @@ export async function startEntryPoint(props: EntryPointProps): Promise<StartedEn
       res.writeHead(413, { 'content-type': 'application/json' }).end('{"error":"request body too large for the entry point"}');
       return;
     }
-    const start = next++ % targets.length;
+    const kind = req.headers['sec-fetch-mode'] === 'navigate' ? 'navigation' : 'other';
+    const start = nextIndex[kind]++ % targets.length;
     for (let attempt = 0; attempt < targets.length; attempt++) {
       const target = targets[(start + attempt) % targets.length] as string;
       const outcome = await new Promise<'done' | 'retry'>((resolve) => {

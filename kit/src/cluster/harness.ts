@@ -4,7 +4,7 @@
  * StartedLocalCluster whose stop() stops every process it started.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EnvironmentOverrides } from './nodeEnvironment';
@@ -44,6 +44,7 @@ export interface StartedLocalCluster {
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<StartedLocalCluster> {
   const dataDir = mkdtempSync(join(tmpdir(), 'msk-cluster-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root: it must traverse this folder
   const args = [
     CLI, 'up',
     '--nodes', String(options.nodes ?? 2),

@@ -133,7 +133,9 @@ export class LocalCluster {
     if (first) await this.startPostgres(first);
     await Promise.all(rest.map((node) => this.startPostgres(node)));
     await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
-    await Promise.all(this.layout.nodes.map((node) => this.startSync(node)));
+    // One after another, in node order: start order is what breaks a tie in configuration disagreements
+    // (the later node is the odd one out), so node N never wins against node 1 by a few milliseconds.
+    for (const node of this.layout.nodes) await this.startSync(node);
     this.entry = await startEntryPoint({
       host: this.layout.entryHost,
       port: this.layout.entryPort,

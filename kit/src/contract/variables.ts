@@ -220,7 +220,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     scope: 'per-node',
     secret: false,
     requiredBy: [],
-    readBy: ['sync'],
+    readBy: BOTH,
     default: '0.0.0.0',
     help: 'Address the sync service listens on.',
     fix: 'use 0.0.0.0 for all interfaces or one of this server\'s addresses',

@@ -78,7 +78,8 @@ export function parseEnvFile(text: string): ParsedEnvFile {
 export function formatEnvFile(header: readonly string[], values: ReadonlyArray<readonly [string, string]>): string {
   const lines = header.map((h) => (h === '' ? '' : `# ${h}`));
   for (const [key, value] of values) {
-    if (/^[A-Za-z0-9_./:@+=,-]*$/.test(value)) lines.push(`${key}=${value}`);
+    // Unquoted whenever safe (inner single spaces too): `docker run --env-file` keeps quotes literally.
+    if (/^[A-Za-z0-9_./:@+=,-]*(?: [A-Za-z0-9_./:@+=,-]+)*$/.test(value)) lines.push(`${key}=${value}`);
     else lines.push(`${key}="${value.replace(/["\\$]/g, (c) => '\\' + c)}"`);
   }
   return lines.join('\n') + '\n';

@@ -8,9 +8,9 @@
  * from inside a Jest test file. Tests get a server from the Jest globalSetup instead.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 export interface EmbeddedPostgresProps {
   /** Folder of the cluster's files; initialised on first start, re-used after. */
@@ -98,6 +98,23 @@ async function ensurePostgresSystemUser(): Promise<void> {
   throw new Error(`could not create the postgres system user (lock ${ROOT_USER_LOCK} held for 10 s)`);
 }
 
+/** As root the server runs as `postgres`, which must be able to reach the data folder through every parent. */
+function assertTraversableByOthers(dataDir: string): void {
+  if (process.getuid?.() !== 0) return;
+  let dir = resolve(dataDir, '..');
+  for (;;) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      throw new Error(
+        `PostgreSQL runs as the postgres user when started by root, and it cannot enter ${dir} (mode ${(statSync(dir).mode & 0o777).toString(8)}). ` +
+          `Fix: chmod o+x ${dir}, or keep the data folder elsewhere.`,
+      );
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
 /** PID recorded by a running postmaster in its data directory, if that process is alive. */
 export function runningPostmasterPid(dataDir: string): number | undefined {
   const file = join(dataDir, 'postmaster.pid');
@@ -153,6 +170,7 @@ export async function startEmbeddedPostgres(props: EmbeddedPostgresProps): Promi
   await ensurePostgresSystemUser();
   await stopOrphanPostmaster(props.dataDir);
   mkdirSync(join(props.dataDir, '..'), { recursive: true, mode: 0o755 });
+  assertTraversableByOthers(props.dataDir);
 
   const settings: Record<string, string> = {
     listen_addresses: host,

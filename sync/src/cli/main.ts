@@ -15,6 +15,7 @@ import type { SyncStatus } from '../status/statusModel';
 import { EnvFileProblem, type LoadedEnvironment, loadEnvironment } from './envFile';
 import { isAlive, isSyncServiceProcess, lastLines, probe, readPid, removeFile, sleep, spawnBackground, stopProcess } from './processControl';
 import { localStatusAddress, serviceFiles } from './serviceFiles';
+import { DEFAULT_LOCAL_CLUSTER_DIR, type LocalClusterNode, localClusterNodes } from './localClusterNodes';
 
 const START_WAIT_MS = 10_000;
 const STOP_GRACE_MS = 10_000;
@@ -183,8 +184,33 @@ async function stopBackground(options: EnvOptions & { stateDir?: string; pidFile
   );
 }
 
-async function showStatus(options: EnvOptions & { json?: boolean; address?: string; stateDir?: string }): Promise<void> {
+/** `npm start`'s cluster runs here and no node of our own is configured: show every local node. */
+async function showLocalClusterStatus(nodes: readonly LocalClusterNode[], json: boolean): Promise<void> {
+  const documents: unknown[] = [];
+  let failures = 0;
+  for (const node of nodes) {
+    const answer = await probe(`http://${node.syncAddress}/status`, 3_000);
+    if (!answer || answer.status !== 200) {
+      failures++;
+      if (json) documents.push({ running: false, name: node.name, address: node.syncAddress });
+      else process.stdout.write(`== ${node.name} (${node.syncAddress}): not answering\n\n`);
+      continue;
+    }
+    if (json) documents.push(JSON.parse(answer.body));
+    else process.stdout.write(`== ${node.name} (local cluster)\n${formatStatus(JSON.parse(answer.body) as SyncStatus)}\n\n`);
+  }
+  if (json) process.stdout.write(`${JSON.stringify(documents)}\n`);
+  if (failures > 0) process.exitCode = 1;
+}
+
+async function showStatus(
+  options: EnvOptions & { json?: boolean; address?: string; stateDir?: string; cluster?: string },
+): Promise<void> {
   const loaded = loadEnv(options);
+  if (!options.address && loaded.files.length === 0) {
+    const nodes = localClusterNodes(process.cwd(), options.cluster);
+    if (nodes && nodes.length > 0) return showLocalClusterStatus(nodes, Boolean(options.json));
+  }
   const target = lenientTarget(loaded.env);
   const address = options.address ?? target.address;
   const url = `${target.tls ? 'https' : 'http'}://${address}/status`;
@@ -273,6 +299,7 @@ export function buildProgram(): Command {
     .addOption(stateDirOption())
     .option('--json', 'print the status document as JSON')
     .option('--address <host:port>', 'ask this service instead of the one configured here (loopback only without credentials)')
+    .option('--cluster <dir>', 'without .env.local: show every node of the local cluster (npm start) kept in this folder', DEFAULT_LOCAL_CLUSTER_DIR)
     .action(showStatus);
   return program;
 }

@@ -64,6 +64,9 @@ export const pullRequestSchema = z.object({
   /** null: from the beginning. */
   cursor: cursorSchema.nullable(),
   limit: z.number().int().min(1).max(MAX_BATCH_CHANGES),
+  /** What the puller has applied and stored, if behind `cursor` (it asks for the next batch while applying the
+   * previous one). The source keeps this as the puller's acknowledgement (purge waits for it). */
+  acknowledged: cursorSchema.nullable().optional(),
   /** With a null cursor: send nothing, just the source's current head cursor (a node that loaded a snapshot
    * from another peer starts here; what it missed reaches it through that peer). */
   startAtHead: z.boolean().optional(),

@@ -54,7 +54,12 @@ export async function answerPull(
       remainingChanges: 0,
     };
   }
-  return store.readChanges({ forPeer: request.requesterNodeId, cursor: request.cursor, limit: request.limit });
+  return store.readChanges({
+    forPeer: request.requesterNodeId,
+    cursor: request.cursor,
+    limit: request.limit,
+    ...(request.acknowledged !== undefined ? { acknowledged: request.acknowledged } : {}),
+  });
 }
 
 export async function answerSnapshot(

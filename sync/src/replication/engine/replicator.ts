@@ -3,6 +3,7 @@
  * apply it with the new cursor in one transaction. At-least-once delivery (a lost answer is asked for again from
  * the same cursor) + idempotent merge = exactly-once effect.
  */
+import type { ChangeBatch, Cursor } from '../core/protocol';
 import { PROTOCOL_VERSION, pullResponseSchema, snapshotResponseSchema } from '../core/protocol';
 import type { UniqueConflictRecord } from '../store/replicationStore';
 import type { ReplicationStore } from '../store/replicationStore';
@@ -64,58 +65,100 @@ export class Replicator {
     return { peerId, kind, message, durationMs: this.getNowMs() - startedMs };
   }
 
-  async pullOnce(peerId: string): Promise<PullOutcome> {
-    const startedMs = this.getNowMs();
-    let raw: unknown;
-    try {
-      raw = await this.transport.pull(peerId, {
-        type: 'pull',
-        protocolVersion: PROTOCOL_VERSION,
-        schemaVersion: this.store.schemaVersion,
-        requesterNodeId: this.store.nodeId,
-        cursor: await this.store.peerCursor(peerId),
-        limit: this.pullLimit,
-      });
-    } catch (error) {
-      return this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
-    }
-    const parsed = pullResponseSchema.safeParse(raw);
+  private request(peerId: string, cursor: Cursor | null, acknowledged: Cursor | null): Promise<unknown> {
+    return this.transport.pull(peerId, {
+      type: 'pull',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: this.store.schemaVersion,
+      requesterNodeId: this.store.nodeId,
+      cursor,
+      limit: this.pullLimit,
+      ...(acknowledged !== cursor ? { acknowledged } : {}),
+    });
+  }
+
+  /** Validates a peer's answer and applies it (with the new cursor, in one transaction). */
+  private async handle(
+    peerId: string,
+    parsed: ReturnType<typeof pullResponseSchema.safeParse>,
+    startedMs: number,
+  ): Promise<{ outcome: PullOutcome; batch?: ChangeBatch }> {
     if (!parsed.success) {
       const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
-      return this.failed(peerId, 'bad-response', `answer from ${peerId} refused: ${issues.join('; ')}`, startedMs);
+      return { outcome: await this.failed(peerId, 'bad-response', `answer from ${peerId} refused: ${issues.join('; ')}`, startedMs) };
     }
     const response = parsed.data;
-    if (response.type === 'reload-required') return this.failed(peerId, 'reload-required', response.message, startedMs);
-    if (response.type === 'schema-mismatch') return this.failed(peerId, 'schema-mismatch', response.message, startedMs);
+    if (response.type === 'reload-required') return { outcome: await this.failed(peerId, 'reload-required', response.message, startedMs) };
+    if (response.type === 'schema-mismatch') return { outcome: await this.failed(peerId, 'schema-mismatch', response.message, startedMs) };
     if (response.sourceNodeId !== peerId) {
-      return this.failed(peerId, 'bad-response', `answer names node ${response.sourceNodeId}, expected ${peerId}`, startedMs);
+      return { outcome: await this.failed(peerId, 'bad-response', `answer names node ${response.sourceNodeId}, expected ${peerId}`, startedMs) };
     }
     const outcome = await this.store.applyBatch(peerId, response);
-    if (!outcome.ok) return this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs);
+    if (!outcome.ok) {
+      return { outcome: await this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs) };
+    }
     return {
-      peerId,
-      kind: 'applied',
-      applied: outcome.applied,
-      unchanged: outcome.unchanged,
-      pending: outcome.pending,
-      conflicts: outcome.conflicts,
-      received: response.changes.length,
-      hasMore: response.hasMore,
-      remainingChanges: response.remainingChanges,
-      durationMs: this.getNowMs() - startedMs,
+      batch: response,
+      outcome: {
+        peerId,
+        kind: 'applied',
+        applied: outcome.applied,
+        unchanged: outcome.unchanged,
+        pending: outcome.pending,
+        conflicts: outcome.conflicts,
+        received: response.changes.length,
+        hasMore: response.hasMore,
+        remainingChanges: response.remainingChanges,
+        durationMs: this.getNowMs() - startedMs,
+      },
     };
   }
 
-  /** Pulls until the peer has nothing more below its fence (or an error, or MAX_BATCHES_PER_CATCH_UP). */
+  async pullOnce(peerId: string): Promise<PullOutcome> {
+    const startedMs = this.getNowMs();
+    const cursor = await this.store.peerCursor(peerId);
+    let raw: unknown;
+    try {
+      raw = await this.request(peerId, cursor, cursor);
+    } catch (error) {
+      return this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+    }
+    return (await this.handle(peerId, pullResponseSchema.safeParse(raw), startedMs)).outcome;
+  }
+
+  /**
+   * Pulls until the peer has nothing more below its fence (or an error, or MAX_BATCHES_PER_CATCH_UP). While a
+   * batch is applied the next one is already asked for (the source reads while we write); the source is told
+   * what we have actually applied, so it never purges ahead of us.
+   */
   async catchUp(peerId: string): Promise<{ batches: number; applied: number; last: PullOutcome }> {
     let batches = 0;
     let applied = 0;
+    let cursor = await this.store.peerCursor(peerId);
+    let startedMs = this.getNowMs();
+    let next: Promise<unknown> = this.request(peerId, cursor, cursor);
     for (;;) {
-      const outcome = await this.pullOnce(peerId);
+      let raw: unknown;
+      try {
+        raw = await next;
+      } catch (error) {
+        const outcome = await this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+        return { batches: batches + 1, applied, last: outcome };
+      }
       batches += 1;
-      if (outcome.kind !== 'applied') return { batches, applied, last: outcome };
+      const ahead = pullResponseSchema.safeParse(raw);
+      let prefetch: Promise<unknown> | undefined;
+      if (ahead.success && ahead.data.type === 'batch' && ahead.data.hasMore && batches < MAX_BATCHES_PER_CATCH_UP) {
+        prefetch = this.request(peerId, ahead.data.nextCursor, cursor);
+        prefetch.catch(() => undefined); // its failure is reported when awaited
+      }
+      const { outcome, batch } = await this.handle(peerId, ahead, startedMs);
+      if (outcome.kind !== 'applied' || !batch) return { batches, applied, last: outcome };
       applied += outcome.applied;
-      if (!outcome.hasMore || batches >= MAX_BATCHES_PER_CATCH_UP) return { batches, applied, last: outcome };
+      cursor = batch.nextCursor;
+      if (!prefetch) return { batches, applied, last: outcome };
+      next = prefetch;
+      startedMs = this.getNowMs();
     }
   }
 

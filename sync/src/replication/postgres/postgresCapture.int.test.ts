@@ -32,6 +32,7 @@ describe('the PostgreSQL store', () => {
     await node.insert('businesses', business); // the app pool runs with TimeZone=Asia/Kolkata, DateStyle=SQL,DMY
     expect(await node.rows('businesses')).toEqual([business]);
     await node.remove('businesses', business.id!);
+    await node.store.foldNow();
     const stash = await node.app.query<{ stash: Record<string, string> }>('SELECT stash FROM msk_sync.change_log WHERE pk = $1', [business.id]);
     expect(stash.rows[0]!.stash).toEqual(business);
   });
@@ -120,7 +121,7 @@ describe('the PostgreSQL store', () => {
     expect(atSource.hlc.slice(20)).toBe(source.nodeId);
   });
 
-  it('stamps a local write after a peer\'s stamp from the future above that stamp', async () => {
+  it('stamps local writes after a peer\'s stamp from the future above that stamp (the clock moves forward)', async () => {
     const source = await start(NODE_IDS[0]);
     const target = await start(NODE_IDS[1]);
     const user = userRow();
@@ -130,13 +131,31 @@ describe('the PostgreSQL store', () => {
     const futureHlc = aheadMs.toString(16).padStart(12, '0') + '00000005' + source.nodeId;
     expect(await target.store.applyBatch(source.nodeId, { ...batch, changes: batch.changes.map((c) => ({ ...c, hlc: futureHlc })) })).toMatchObject({ ok: true });
     await target.update('users', user.id!, { name: 'edited right after' });
+    await target.store.foldNow();
     const row = (await target.app.query('SELECT column_hlcs FROM msk_sync.change_log WHERE pk = $1', [user.id])).rows[0];
     expect(row.column_hlcs.name > futureHlc).toBe(true);
     const floor = (await target.app.query('SELECT clock_floor_ms::text AS ms FROM msk_sync.node')).rows[0];
     expect(Number(floor.ms)).toBe(aheadMs);
     await target.insert('users', userRow());
+    await target.store.foldNow();
     const fresh = await target.app.query(`SELECT hlc FROM msk_sync.change_log WHERE origin = $1 AND pk <> $2`, [target.nodeId, user.id]);
     expect(fresh.rows[0].hlc >= aheadMs.toString(16).padStart(12, '0')).toBe(true);
+  });
+
+  it('only appends to the capture log in the writer\'s transaction; the sync service folds it into the change log', async () => {
+    const node = await start(NODE_IDS[0]);
+    const user = userRow();
+    await node.insert('users', user);
+    await node.update('users', user.id!, { name: 'second name' });
+    const captured = await node.app.query('SELECT op, changed FROM msk_sync.capture_log WHERE pk = $1 ORDER BY seq', [user.id]);
+    expect(captured.rows).toEqual([{ op: 'I', changed: null }, { op: 'U', changed: ['name'] }]);
+    expect((await node.app.query('SELECT 1 FROM msk_sync.change_log WHERE pk = $1', [user.id])).rowCount).toBe(0);
+    expect(await node.store.foldNow()).toBe(2); // two entries, folded into one row state
+    expect((await node.app.query('SELECT 1 FROM msk_sync.capture_log')).rowCount).toBe(0);
+    const state = (await node.app.query('SELECT hlc, column_hlcs, origin FROM msk_sync.change_log WHERE pk = $1', [user.id])).rows[0];
+    expect(state.origin).toBe(node.nodeId);
+    expect(Object.keys(state.column_hlcs)).toEqual(['name']);
+    expect(state.column_hlcs.name > state.hlc).toBe(true);
   });
 
   it('tells listeners about a local commit at once (LISTEN/NOTIFY)', async () => {

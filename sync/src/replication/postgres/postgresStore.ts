@@ -15,6 +15,8 @@ import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { columnNames, orderTablesByDependency, schemaVersionOf } from '../core/tableSchema';
 import type { ApplyPlan, LocalRow, LocalView } from '../store/applyPlanner';
 import { planApply } from '../store/applyPlanner';
+import type { CaptureEntry, StoredState } from '../store/captureFold';
+import { foldCaptured } from '../store/captureFold';
 import type {
   ApplyOutcome,
   PeerProgress,
@@ -37,6 +39,8 @@ export const MAX_APPLY_ATTEMPTS = 4;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
 /** Delay before the LISTEN connection is opened again after it broke. */
 export const LISTEN_RECONNECT_DELAY_MS = 1000;
+/** A fold that took at least this many capture entries is followed by a VACUUM of the capture log. */
+export const CAPTURE_VACUUM_AFTER_ENTRIES = 5000;
 /** Peers' acknowledgements are written to the database at most this often (they only gate purge). */
 export const ACK_PERSIST_INTERVAL_MS = 5000;
 
@@ -67,6 +71,71 @@ interface StateRow {
   deleted_hlc: string | null;
   stash: Record<string, ColumnValue> | null;
   origin: string;
+}
+
+interface CapturedRow {
+  tbl: string;
+  pk: string;
+  op: CaptureEntry['op'];
+  hlc: string;
+  changed: string[] | null;
+  stash: Record<string, ColumnValue> | null;
+  seq: string;
+  state_hlc: string | null;
+  state_column_hlcs: Record<string, string> | null;
+  state_max_hlc: string | null;
+  state_deleted_hlc: string | null;
+  state_stash: Record<string, ColumnValue> | null;
+  state_pending_parent: string | null;
+  floor_ms: string;
+}
+
+/** Takes every committed capture entry (entries of open transactions stay for the next fold) with the states
+ * of their rows and the clock floor. Runs under the apply lock, the only writer of change_log. */
+const FOLD_SQL = `
+  WITH taken AS (DELETE FROM ${SYNC_SCHEMA}.capture_log RETURNING *)
+  SELECT t.tbl, t.pk::text AS pk, t.op, t.hlc, t.changed, t.stash, t.seq::text AS seq,
+         l.hlc AS state_hlc, l.column_hlcs AS state_column_hlcs, l.max_hlc AS state_max_hlc,
+         l.deleted_hlc AS state_deleted_hlc, l.stash AS state_stash, l.pending_parent::text AS state_pending_parent,
+         (SELECT clock_floor_ms::text FROM ${SYNC_SCHEMA}.node) AS floor_ms
+  FROM taken t LEFT JOIN ${SYNC_SCHEMA}.change_log l ON l.tbl = t.tbl AND l.pk = t.pk`;
+
+interface StateRecord {
+  tbl: string;
+  pk: string;
+  hlc: string;
+  column_hlcs: Record<string, string> | null;
+  max_hlc: string;
+  deleted_hlc: string | null;
+  stash: Record<string, ColumnValue> | null;
+  pending_parent: string | null;
+  origin: string;
+}
+
+/** Column arrays (unnest) rather than one JSON document: cheaper for PostgreSQL to take apart. */
+const WRITE_STATES_SQL = `
+  INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
+  SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
+         pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
+  FROM unnest($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::jsonb[], $8::uuid[], $9::text[])
+       AS r(tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin)
+  ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
+    max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
+    pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`;
+
+function stateColumns(records: readonly StateRecord[]): unknown[] {
+  const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
+  return [
+    records.map((r) => r.tbl),
+    records.map((r) => r.pk),
+    records.map((r) => r.hlc),
+    records.map((r) => json(r.column_hlcs)),
+    records.map((r) => r.max_hlc),
+    records.map((r) => r.deleted_hlc),
+    records.map((r) => json(r.stash)),
+    records.map((r) => r.pending_parent),
+    records.map((r) => r.origin),
+  ];
 }
 
 interface LogRow extends StateRow {
@@ -146,7 +215,6 @@ export class PostgresReplicationStore implements ReplicationStore {
       .join(' ')} END`;
     const columns = `l.tbl, l.pk::text AS pk, l.hlc, l.column_hlcs, l.deleted_hlc, l.stash, l.origin,
                      l.xid::text AS xid, l.seq::text AS seq, ${valuesOf} AS row_values`;
-    // One statement = one snapshot: the fence, the page and the values are all from the same instant.
     // One statement = one snapshot: the fence, the page and the values are all from the same instant. The fence
     // is an InitPlan so the page is an ordered index range scan of change_log_position.
     this.readSql = `
@@ -212,7 +280,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
-    this.pendingAcks.set(request.forPeer, request.cursor);
+    this.pendingAcks.set(request.forPeer, request.acknowledged !== undefined ? request.acknowledged : request.cursor);
     if (this.purgedUpTo !== null && compareCursors(request.cursor, this.purgedUpTo) < 0) {
       return {
         type: 'reload-required',
@@ -225,12 +293,28 @@ export class PostgresReplicationStore implements ReplicationStore {
       };
     }
     const cursor = request.cursor ?? { xid: '0', seq: '0' };
-    const result = await this.pool.query<LogRow & { fence: string; after_cursor: number }>(this.readSql, [
-      cursor.xid,
-      cursor.seq,
-      request.limit + 1,
-      MAX_COUNTED_LAG_CHANGES + request.limit + 1,
-    ]);
+    if (!cursorSchema.safeParse(cursor).success || !Number.isInteger(request.limit) || request.limit < 1) {
+      throw new RangeError(`invalid pull: cursor ${JSON.stringify(cursor)}, limit ${request.limit}`);
+    }
+    // fold local writes, commit, then read (behind the fence, which the fold's commit has passed): 2-3 round trips
+    const read = this.readSql
+      .replace(/\$1/g, `'${cursor.xid}'`)
+      .replace(/\$2/g, cursor.seq)
+      .replace(/\$3/g, String(request.limit + 1))
+      .replace(/\$4/g, String(MAX_COUNTED_LAG_CHANGES + request.limit + 1));
+    const client = await this.pool.connect();
+    let result: { rows: (LogRow & { fence: string; after_cursor: number })[] };
+    try {
+      const taken = await this.foldIn(client);
+      const results = (await client.query(`COMMIT; ${read}`)) as unknown as { rows: (LogRow & { fence: string; after_cursor: number })[] }[];
+      result = results[results.length - 1]!;
+      if (taken > 0) this.vacuumCaptureLogSoon(taken);
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
     this.persistAcksSoon();
     const fence = result.rows[0]!.fence;
     const afterCursor = result.rows[0]!.after_cursor;
@@ -259,6 +343,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   async exportSnapshot(): Promise<Snapshot> {
+    await this.foldNow();
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -379,9 +464,11 @@ export class PostgresReplicationStore implements ReplicationStore {
     const pks = [...new Set([...data.keys(), ...extraPks])];
     const rows = new Map<string, LocalRow>();
     if (pks.length === 0) return rows;
+    // local writes that committed before we got the row locks are folded first, so the merge sees them
+    await this.foldCaptured(client);
     const states = await client.query<StateRow & { pending_parent: string | null }>(
       `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
-       FROM ${LOG} WHERE tbl = $1 AND pk = ANY($2::uuid[]) ORDER BY pk FOR UPDATE`,
+       FROM ${LOG} WHERE tbl = $1 AND pk = ANY($2::uuid[]) ORDER BY pk`,
       [table.name, pks],
     );
     const columns = columnNames(table);
@@ -466,6 +553,18 @@ export class PostgresReplicationStore implements ReplicationStore {
     };
   }
 
+  /** Upsert of whole rows from one array per column, typed with the column's own type. */
+  private upsertSql(table: ReplicatedTable): string {
+    const columns = table.columns.map((column) => quoteIdent(column.name));
+    const arrays = table.columns.map((column, index) => `$${index + 1}::${column.type}[]`);
+    const updates = table.columns
+      .filter((column) => column.name !== table.primaryKey)
+      .map((column) => `${quoteIdent(column.name)} = EXCLUDED.${quoteIdent(column.name)}`);
+    return `INSERT INTO ${qualified(table)} (${columns.join(', ')})
+      SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')})
+      ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+  }
+
   private async executePlan(client: PoolClient, plan: ApplyPlan, fromPeer: string): Promise<void> {
     if (plan.writes.length === 0) return;
     // rows leaving their table: children first
@@ -482,26 +581,21 @@ export class PostgresReplicationStore implements ReplicationStore {
         (w) => w.table.name === table.name && w.materialize && !(w.before?.materialized && valuesEqual(w.before.state.values, w.state.values)),
       );
       if (writes.length === 0) continue;
-      const columns = columnNames(table).map(quoteIdent);
-      const updates = columnNames(table)
-        .filter((column) => column !== table.primaryKey)
-        .map((column) => `${quoteIdent(column)} = EXCLUDED.${quoteIdent(column)}`);
-      const upsert = `INSERT INTO ${qualified(table)} (${columns.join(', ')})
-         SELECT ${columns.join(', ')} FROM jsonb_populate_recordset(NULL::${qualified(table)}, $1::jsonb)
-         ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
-      const changing = writes.filter((w) => w.before?.materialized).map((w) => w.state.values);
-      const entering = writes.filter((w) => !w.before?.materialized).map((w) => w.state.values);
-      if (changing.length > 0) await client.query(upsert, [JSON.stringify(changing)]);
-      if (entering.length > 0) await client.query(upsert, [JSON.stringify(entering)]);
+      const upsert = this.upsertSql(table);
+      const valuesOf = (list: typeof writes) => table.columns.map((column) => list.map((w) => w.state.values[column.name] ?? null));
+      const changing = writes.filter((w) => w.before?.materialized);
+      const entering = writes.filter((w) => !w.before?.materialized);
+      if (changing.length > 0) await client.query(upsert, valuesOf(changing));
+      if (entering.length > 0) await client.query(upsert, valuesOf(entering));
     }
-    const toRecord = (w: ApplyPlan['writes'][number]) => {
+    const toRecord = (w: ApplyPlan['writes'][number]): StateRecord => {
       const compact = compactVersions(w.state.versions);
       return {
         tbl: w.table.name,
         pk: w.pk,
         hlc: compact.hlc,
         column_hlcs: compact.columnHlcs ?? null,
-        max_hlc: newestHlc(w.state),
+        max_hlc: newestHlc(w.state)!,
         deleted_hlc: w.state.deletedHlc,
         stash: w.materialize ? null : w.state.values,
         pending_parent: w.pendingParent,
@@ -509,19 +603,7 @@ export class PostgresReplicationStore implements ReplicationStore {
       };
     };
     const changed = plan.writes.filter((w) => w.stateChanged).map(toRecord);
-    if (changed.length > 0) {
-      await client.query(
-        `INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
-         SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
-                pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
-         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, pk uuid, hlc text, column_hlcs jsonb, max_hlc text,
-                                                  deleted_hlc text, stash jsonb, pending_parent uuid, origin text)
-         ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
-           max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
-           pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`,
-        [JSON.stringify(changed)],
-      );
-    }
+    if (changed.length > 0) await client.query(WRITE_STATES_SQL, stateColumns(changed));
     const moved = plan.writes.filter((w) => !w.stateChanged).map(toRecord);
     if (moved.length > 0) {
       // only where the row lives changed (pending <-> materialized): same state, same log position
@@ -552,6 +634,96 @@ export class PostgresReplicationStore implements ReplicationStore {
           fromPeer,
         ],
       );
+    }
+  }
+
+  // ---- folding local writes ----
+
+  /** Folds committed capture entries into change_log (caller holds the apply lock, inside a transaction). */
+  private async foldCaptured(client: ClientBase, taken?: readonly CapturedRow[]): Promise<number> {
+    const rows = taken ?? (await client.query<CapturedRow>(FOLD_SQL)).rows;
+    if (rows.length === 0) return 0;
+    const floorMs = Number(rows[0]!.floor_ms);
+    const captured = [...rows].sort((a, b) => {
+      const sa = BigInt(a.seq);
+      const sb = BigInt(b.seq);
+      return sa < sb ? -1 : sa > sb ? 1 : 0;
+    });
+    const byRow = new Map<string, { first: CapturedRow; entries: CaptureEntry[] }>();
+    for (const row of captured) {
+      const key = `${row.tbl}\u0000${row.pk}`;
+      const group = byRow.get(key) ?? { first: row, entries: [] };
+      group.entries.push({ op: row.op, hlc: row.hlc, changed: row.changed, stash: row.stash });
+      byRow.set(key, group);
+    }
+    const records: StateRecord[] = [];
+    for (const { first, entries } of byRow.values()) {
+      if (!this.tableByName.has(first.tbl)) continue; // a table no longer replicated
+      const previous: StoredState | null =
+        first.state_hlc === null
+          ? null
+          : {
+              hlc: first.state_hlc,
+              columnHlcs: first.state_column_hlcs,
+              deletedHlc: first.state_deleted_hlc,
+              maxHlc: first.state_max_hlc!,
+              stash: first.state_stash,
+              pendingParent: first.state_pending_parent,
+            };
+      const folded = foldCaptured(previous, entries, this.nodeId, floorMs);
+      records.push({
+        tbl: first.tbl,
+        pk: first.pk,
+        hlc: folded.hlc,
+        column_hlcs: folded.columnHlcs ? { ...folded.columnHlcs } : null,
+        max_hlc: folded.maxHlc,
+        deleted_hlc: folded.deletedHlc,
+        stash: folded.stash ? { ...folded.stash } : null,
+        pending_parent: folded.pendingParent,
+        origin: this.nodeId,
+      });
+    }
+    if (records.length > 0) await client.query(WRITE_STATES_SQL, stateColumns(records));
+    return records.length;
+  }
+
+  /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken. */
+  private async foldIn(client: ClientBase): Promise<number> {
+    const results = (await client.query(
+      `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off; ${FOLD_SQL}`,
+    )) as unknown as { rows: CapturedRow[] }[];
+    const captured = results[results.length - 1]!.rows;
+    await this.foldCaptured(client, captured);
+    return captured.length;
+  }
+
+  private vacuuming = false;
+
+  /** The capture log is a queue: after a large fold, vacuum it so the next folds don't wade through dead rows. */
+  private vacuumCaptureLogSoon(taken: number): void {
+    if (taken < CAPTURE_VACUUM_AFTER_ENTRIES || this.vacuuming || this.closed) return;
+    this.vacuuming = true;
+    this.pool
+      .query(`VACUUM (SKIP_LOCKED) ${SYNC_SCHEMA}.capture_log`)
+      .catch(() => undefined)
+      .finally(() => {
+        this.vacuuming = false;
+      });
+  }
+
+  /** Folds in a short transaction of its own (before serving a snapshot; tests). Returns entries taken. */
+  async foldNow(): Promise<number> {
+    const client = await this.pool.connect();
+    try {
+      const folded = await this.foldIn(client);
+      await client.query('COMMIT');
+      this.vacuumCaptureLogSoon(folded);
+      return folded;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
     }
   }
 

@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.node (
   schema_version   text NOT NULL,
   installed_at     timestamptz NOT NULL DEFAULT now()
 );
-COMMENT ON COLUMN ${SYNC_SCHEMA}.node.clock_floor_ms IS 'HLC: newest wall time seen in a peer stamp; local stamps never go below it';
+COMMENT ON COLUMN ${SYNC_SCHEMA}.node.clock_floor_ms IS 'HLC: newest wall time seen in an applied peer stamp (local stamps are kept above every stamp of their row when folded)';
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.replicated_table (
   name text PRIMARY KEY
 );
@@ -87,6 +87,18 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.change_log (
 );
 COMMENT ON TABLE ${SYNC_SCHEMA}.change_log IS 'One entry per replicated row: its replicated state (column stamps, tombstone) at the log position (xid, seq) of its last change. Read behind the xid fence.';
 CREATE INDEX IF NOT EXISTS change_log_position ON ${SYNC_SCHEMA}.change_log (xid, seq);
+CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.capture_log (
+  xid     xid8 NOT NULL,
+  seq     bigint NOT NULL,
+  tbl     text COLLATE "C" NOT NULL,
+  pk      uuid NOT NULL,
+  op      "char" NOT NULL CHECK (op IN ('I', 'U', 'D')),
+  hlc     text COLLATE "C" NOT NULL,
+  changed text[],
+  stash   jsonb
+);
+COMMENT ON TABLE ${SYNC_SCHEMA}.capture_log IS 'Local writes as the capture triggers append them (no index: cheap for the writer). The sync service folds and deletes them into change_log.';
+ALTER TABLE ${SYNC_SCHEMA}.capture_log SET (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 2000);
 -- fresh statistics keep pulls on the position index while the log grows fast
 ALTER TABLE ${SYNC_SCHEMA}.change_log SET (autovacuum_analyze_scale_factor = 0.02, autovacuum_analyze_threshold = 1000);
 CREATE INDEX IF NOT EXISTS change_log_pending ON ${SYNC_SCHEMA}.change_log (pending_parent) WHERE pending_parent IS NOT NULL;
@@ -115,17 +127,6 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.conflict (
   detected_at     timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tbl, constraint_name, loser_pk, renamed_to)
 );
-CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.hlc_after(candidate text, floor_hlc text, node text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $fn$
-  -- candidate if it is newer than floor_hlc, else the smallest stamp of node newer than floor_hlc
-  SELECT CASE
-    WHEN floor_hlc IS NULL OR candidate COLLATE "C" > floor_hlc COLLATE "C" THEN candidate
-    WHEN node COLLATE "C" > right(floor_hlc, 16) COLLATE "C" THEN left(floor_hlc, 20) || node
-    WHEN substr(floor_hlc, 13, 8) = 'ffffffff'
-      THEN lpad(to_hex(('x' || lpad(left(floor_hlc, 12), 16, '0'))::bit(64)::bigint + 1), 12, '0') || '00000000' || node
-    ELSE left(floor_hlc, 12) || lpad(to_hex(('x' || lpad(substr(floor_hlc, 13, 8), 16, '0'))::bit(64)::bigint + 1), 8, '0') || node
-  END
-$fn$;
 CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   PERFORM pg_notify('${CHANGE_CHANNEL}', '');
@@ -142,18 +143,17 @@ $fn$;
 }
 
 /**
- * The capture trigger function of one table (row level, AFTER INSERT/UPDATE/DELETE). It stamps the change with
- * an HLC (wall ms, never below the clock floor; the log position as counter; this node's id), never lower than
- * any stamp already in the row (per-row guard), and records the row's new state in the change log at a new
- * position (xid = pg_current_xact_id()). Only changed columns get the new stamp. Stands aside while the sync
- * service applies a peer's batch (msk.origin set): the apply writes the log itself with the true stamps and origin.
+ * The capture trigger function of one table (row level, AFTER INSERT/UPDATE/DELETE). It only APPENDS to
+ * msk_sync.capture_log (a heap without index): the operation, an HLC stamp (wall ms; the log sequence as counter;
+ * this node's id), the columns an UPDATE changed, the values a DELETE removed. The sync service folds the entries
+ * into change_log (captureFold.ts). The trigger does not fire while the sync service applies a peer's batch
+ * (msk.origin set, see the WHEN clause in triggersSql): the apply writes change_log itself with the true stamps.
  */
 export function captureFunctionSql(table: ReplicatedTable, nodeId: string): string {
   if (!NODE_ID_PATTERN.test(nodeId)) throw new RangeError(`node id "${nodeId}" is not 16 lowercase hex characters`);
   const name = quoteLiteral(table.name);
   const node = quoteLiteral(nodeId);
   const pk = quoteIdent(table.primaryKey);
-  const log = `${SYNC_SCHEMA}.change_log`;
   const changedColumns = table.columns
     .filter((column) => column.name !== table.primaryKey)
     .map(
@@ -161,27 +161,16 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string): stri
         `    IF NEW.${quoteIdent(column.name)} IS DISTINCT FROM OLD.${quoteIdent(column.name)} THEN changed := changed || ${quoteLiteral(column.name)}::text; END IF;`,
     )
     .join('\n');
-  const insertWhole = (row: string) => `INSERT INTO ${log} AS l (tbl, pk, hlc, max_hlc, origin, xid, seq)
-      VALUES (${name}, ${row}.${pk}, stamp, stamp, ${node}, pg_current_xact_id(), position)`;
   return `
 CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
-  position bigint;
-  stamp text;
+  position bigint := nextval('${SYNC_SCHEMA}.position_seq');
+  stamp text := lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+                || lpad(to_hex(position % 4294967296), 8, '0') || ${node};
   changed text[];
 BEGIN
-  IF coalesce(current_setting('${ORIGIN_SETTING}', true), '') <> '' THEN RETURN NULL; END IF;
-  position := nextval('${SYNC_SCHEMA}.position_seq');
-  stamp := lpad(to_hex(greatest(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint,
-                                (SELECT clock_floor_ms FROM ${SYNC_SCHEMA}.node))), 12, '0')
-           || lpad(to_hex(position % 4294967296), 8, '0') || ${node};
   IF TG_OP = 'INSERT' THEN
-    ${insertWhole('NEW')}
-    ON CONFLICT (tbl, pk) DO UPDATE SET
-      hlc = ${SYNC_SCHEMA}.hlc_after(excluded.hlc, l.max_hlc, ${node}), column_hlcs = NULL,
-      max_hlc = ${SYNC_SCHEMA}.hlc_after(excluded.hlc, l.max_hlc, ${node}), stash = NULL, pending_parent = NULL,
-      origin = excluded.origin, xid = excluded.xid, seq = excluded.seq;
-    RETURN NULL;
+    INSERT INTO ${SYNC_SCHEMA}.capture_log VALUES (pg_current_xact_id(), position, ${name}, NEW.${pk}, 'I', stamp, NULL, NULL);
   ELSIF TG_OP = 'UPDATE' THEN
     IF NEW.${pk} IS DISTINCT FROM OLD.${pk} THEN
       RAISE EXCEPTION 'msk_sync: the primary key of replicated table % can''t change (row %)', TG_TABLE_NAME, OLD.${pk}
@@ -189,41 +178,27 @@ BEGIN
     END IF;
     changed := ARRAY[]::text[];
 ${changedColumns}
-    IF cardinality(changed) = 0 THEN RETURN NULL; END IF;
-    UPDATE ${log} AS l SET
-      column_hlcs = coalesce(l.column_hlcs, '{}'::jsonb)
-        || (SELECT jsonb_object_agg(c, ${SYNC_SCHEMA}.hlc_after(stamp, l.max_hlc, ${node})) FROM unnest(changed) AS c),
-      max_hlc = ${SYNC_SCHEMA}.hlc_after(stamp, l.max_hlc, ${node}),
-      origin = ${node}, xid = pg_current_xact_id(), seq = position
-    WHERE l.tbl = ${name} AND l.pk = NEW.${pk};
-    IF NOT FOUND THEN
-      ${insertWhole('NEW')};
+    IF cardinality(changed) > 0 THEN
+      INSERT INTO ${SYNC_SCHEMA}.capture_log VALUES (pg_current_xact_id(), position, ${name}, NEW.${pk}, 'U', stamp, changed, NULL);
     END IF;
-    RETURN NULL;
   ELSE
-    UPDATE ${log} AS l SET
-      deleted_hlc = ${SYNC_SCHEMA}.hlc_after(stamp, l.max_hlc, ${node}),
-      max_hlc = ${SYNC_SCHEMA}.hlc_after(stamp, l.max_hlc, ${node}),
-      stash = ${canonicalJson(table, 'OLD')}, pending_parent = NULL,
-      origin = ${node}, xid = pg_current_xact_id(), seq = position
-    WHERE l.tbl = ${name} AND l.pk = OLD.${pk};
-    IF NOT FOUND THEN
-      INSERT INTO ${log} (tbl, pk, hlc, max_hlc, deleted_hlc, stash, origin, xid, seq)
-      VALUES (${name}, OLD.${pk}, stamp, ${SYNC_SCHEMA}.hlc_after(stamp, stamp, ${node}), ${SYNC_SCHEMA}.hlc_after(stamp, stamp, ${node}),
-              ${canonicalJson(table, 'OLD')}, ${node}, pg_current_xact_id(), position);
-    END IF;
-    RETURN NULL;
+    INSERT INTO ${SYNC_SCHEMA}.capture_log
+    VALUES (pg_current_xact_id(), position, ${name}, OLD.${pk}, 'D', stamp, NULL, ${canonicalJson(table, 'OLD')});
   END IF;
+  RETURN NULL;
 END
 $fn$;`;
 }
+
+/** Capture does not fire while the sync service applies a peer's batch (it sets msk.origin for its transaction). */
+export const NOT_APPLYING = `coalesce(current_setting('${ORIGIN_SETTING}', true), '') = ''`;
 
 export function triggersSql(table: ReplicatedTable): string {
   const target = qualified(table);
   return `
 DROP TRIGGER IF EXISTS msk_sync_capture ON ${target};
 CREATE TRIGGER msk_sync_capture AFTER INSERT OR UPDATE OR DELETE ON ${target}
-  FOR EACH ROW EXECUTE FUNCTION ${captureFunctionName(table)}();
+  FOR EACH ROW WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${captureFunctionName(table)}();
 DROP TRIGGER IF EXISTS msk_sync_notify ON ${target};
 CREATE TRIGGER msk_sync_notify AFTER INSERT OR UPDATE OR DELETE ON ${target}
   FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.notify_change();
@@ -243,10 +218,10 @@ FROM (
   SELECT t.${pk} AS pk, nextval('${SYNC_SCHEMA}.position_seq') AS position
   FROM ${qualified(table)} t
   WHERE NOT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.change_log l WHERE l.tbl = ${quoteLiteral(table.name)} AND l.pk = t.${pk})
+    AND NOT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.capture_log c WHERE c.tbl = ${quoteLiteral(table.name)} AND c.pk = t.${pk})
 ) x
 CROSS JOIN LATERAL (
-  SELECT lpad(to_hex(greatest(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint,
-                              (SELECT clock_floor_ms FROM ${SYNC_SCHEMA}.node))), 12, '0')
+  SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
          || lpad(to_hex(x.position % 4294967296), 8, '0') || ${node} AS stamp
 ) s`;
 }

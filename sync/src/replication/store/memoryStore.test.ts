@@ -41,8 +41,10 @@ describe('the in-memory store', () => {
   });
 
   it('converges whatever order and duplication the batches of two writers arrive in', async () => {
-    const writerA = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
-    const writerB = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES });
+    let nowMs = Date.now();
+    const ticking = () => (nowMs += 1); // one shared clock: the order of the writes below is their stamp order
+    const writerA = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES, getNowMs: ticking });
+    const writerB = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES, getNowMs: ticking });
     const business = businessRow();
     const shared = userRow();
     await writerA.insert('businesses', business);

@@ -12,6 +12,8 @@ export interface ReadChangesRequest {
   /** Last position the peer applied (null: from the start). Also recorded as the peer's acknowledgement. */
   readonly cursor: Cursor | null;
   readonly limit: number;
+  /** What the peer has applied, when it asks ahead of it (default: `cursor`). */
+  readonly acknowledged?: Cursor | null;
 }
 
 export interface UniqueConflictRecord {

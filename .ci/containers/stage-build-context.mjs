@@ -1,0 +1,84 @@
+// Stages the build context of the `prebuilt` targets of app/Dockerfile and sync/Dockerfile from what was built
+// on the host (CI machines: containers there cannot reach the npm registry, see .ci/containers/README.md).
+//
+//   node .ci/containers/stage-build-context.mjs <out-dir>
+//
+//   <out-dir>/app-standalone/   app/.next/standalone (the completed Next.js standalone server)
+//   <out-dir>/sync-runtime/     kit/ and sync/ (package.json + dist/), node_modules/ with the sync workspace's
+//                               production packages, the same set `npm ci --omit=dev --omit=optional -w sync`
+//                               installs in the image users build, without type declarations and source maps
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const out = process.argv[2];
+if (!out) {
+  console.error('usage: node .ci/containers/stage-build-context.mjs <out-dir>');
+  process.exit(2);
+}
+
+function fail(message) {
+  console.error(`stage-build-context: ${message}`);
+  process.exit(1);
+}
+
+const standalone = join(repo, 'app', '.next', 'standalone');
+if (!existsSync(join(standalone, 'BUILD.json'))) {
+  fail(`${relative(repo, standalone)} is missing or incomplete: build the app first (npm run build)`);
+}
+for (const built of ['kit/dist/contract/index.js', 'sync/dist/cli/main.js']) {
+  if (!existsSync(join(repo, built))) fail(`${built} is missing: compile first (npm run build:ts)`);
+}
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+// verbatimSymlinks: app/.next/node_modules holds relative links into ../../../node_modules; keep them as they are.
+cpSync(standalone, join(out, 'app-standalone'), { recursive: true, verbatimSymlinks: true });
+
+const syncRuntime = join(out, 'sync-runtime');
+for (const workspace of ['kit', 'sync']) {
+  cpSync(join(repo, workspace, 'package.json'), join(syncRuntime, workspace, 'package.json'));
+  cpSync(join(repo, workspace, 'dist'), join(syncRuntime, workspace, 'dist'), {
+    recursive: true,
+    filter: (source) => !source.endsWith('.tsbuildinfo'),
+  });
+}
+
+// The installed packages the sync workspace needs at run time, as npm resolves them; minus the optional ones,
+// as --omit=optional does in the user's image build (npm ls has no such filter: the lock file says which).
+const lock = JSON.parse(readFileSync(join(repo, 'package-lock.json'), 'utf8')).packages;
+const listed = execFileSync('npm', ['ls', '--workspace', 'sync', '--omit=dev', '--all', '--parseable'], {
+  cwd: repo,
+  encoding: 'utf8',
+  maxBuffer: 16 * 1024 * 1024,
+})
+  .trim()
+  .split('\n')
+  .map((path) => relative(repo, path).split(sep).join('/'))
+  .filter((path) => path.startsWith('node_modules/') && !path.startsWith('node_modules/@msk/'))
+  .filter((path) => !lock[path]?.optional)
+  .sort();
+
+// The same files sync/Dockerfile deletes after its npm ci: type declarations and source maps.
+const notRun = /\.(d\.[cm]?ts|[cm]?js\.map)$/;
+let copied = 0;
+let previous;
+for (const path of listed) {
+  if (previous && path.startsWith(`${previous}/`)) continue; // nested in a package already copied
+  cpSync(join(repo, path), join(syncRuntime, path), {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (source) => !notRun.test(source),
+  });
+  previous = path;
+  copied++;
+}
+// npm links workspace packages; the image keeps the same layout (/app/node_modules/@msk/kit -> /app/kit).
+mkdirSync(join(syncRuntime, 'node_modules', '@msk'), { recursive: true });
+symlinkSync('../../kit', join(syncRuntime, 'node_modules', '@msk', 'kit'));
+symlinkSync('../../sync', join(syncRuntime, 'node_modules', '@msk', 'sync'));
+
+console.log(`staged ${out}: app-standalone/, sync-runtime/ (${copied} packages)`);

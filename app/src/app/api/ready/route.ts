@@ -1,0 +1,45 @@
+import { appConfig, nodeIdentity } from '../../../server/config';
+import { pendingMigrationNames, readMigrations } from '../../../server/db/migrations';
+import { databasePool } from '../../../server/db/pool';
+import { json } from '../../../server/http/apiResponses';
+import { readinessReport } from '../../../server/readiness/readiness';
+import { fetchSyncStatus, syncStatusUrl } from '../../../server/readiness/syncStatusClient';
+
+const DATABASE_CHECK_TIMEOUT_MS = 2_000;
+
+async function databaseError(): Promise<string | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      databasePool().query('SELECT 1'),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${DATABASE_CHECK_TIMEOUT_MS} ms`)), DATABASE_CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message || error.name : String(error);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function pendingMigrations(): Promise<string[] | { error: string }> {
+  try {
+    return await pendingMigrationNames(databasePool(), await readMigrations());
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Readiness: database reachable, migrations applied, configuration valid, and peers agree on shared secrets. */
+export async function GET(): Promise<Response> {
+  const config = appConfig();
+  const [dbError, pending, sync] = await Promise.all([
+    databaseError(),
+    pendingMigrations(),
+    fetchSyncStatus(syncStatusUrl(config.syncBindAddress, config.syncServicePort)),
+  ]);
+  const report = readinessReport({ node: nodeIdentity(), databaseError: dbError, pendingMigrations: pending, sync });
+  return json(report.body, report.httpStatus);
+}

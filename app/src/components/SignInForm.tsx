@@ -1,0 +1,56 @@
+'use client';
+
+import { signIn } from 'next-auth/react';
+import { useState, type FormEvent } from 'react';
+
+/** Only paths on this site: a callbackUrl from the query string must not send the user elsewhere. */
+function safeReturnPath(callbackUrl: string | undefined): string {
+  return callbackUrl && callbackUrl.startsWith('/') && !callbackUrl.startsWith('//') ? callbackUrl : '/businesses';
+}
+
+export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
+  const [error, setError] = useState<string | undefined>();
+  const [pending, setPending] = useState(false);
+
+  async function submit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    const form = new FormData(event.currentTarget);
+    setPending(true);
+    setError(undefined);
+    const result = await signIn('credentials', {
+      redirect: false,
+      email: String(form.get('email') ?? ''),
+      password: String(form.get('password') ?? ''),
+    });
+    if (result?.ok && !result.error) {
+      // A full page load, so every server component renders with the new session cookie.
+      window.location.assign(safeReturnPath(callbackUrl));
+      return;
+    }
+    setPending(false);
+    setError(result?.error === 'CredentialsSignin' ? 'Wrong email or password.' : 'Sign-in failed; try again.');
+  }
+
+  return (
+    <form className="stack" onSubmit={submit} aria-label="Sign in">
+      <label>
+        Email
+        <input name="email" type="email" autoComplete="username" required autoFocus />
+      </label>
+      <label>
+        Password
+        <input name="password" type="password" autoComplete="current-password" required />
+      </label>
+      {error && (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className="actions">
+        <button type="submit" disabled={pending}>
+          {pending ? 'Signing in…' : 'Sign in'}
+        </button>
+      </div>
+    </form>
+  );
+}

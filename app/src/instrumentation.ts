@@ -1,0 +1,10 @@
+/**
+ * Next.js calls register() once when the server starts, before it handles requests (never during `next build`).
+ * Node runtime only: the imports below use pg, bcrypt and the file system.
+ */
+export async function register(): Promise<void> {
+  if (process.env.NEXT_RUNTIME === 'nodejs') {
+    const { startNode } = await import('./server/startup');
+    await startNode();
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Reading the signed-in user wherever a request is handled: pages, Server Actions and route handlers. All go
+ * through getServerSession with authOptions(), so all use the same session decode (current + previous secrets).
+ */
+import { getServerSession, type Session } from 'next-auth';
+import { redirect } from 'next/navigation';
+import { authOptions, SIGN_IN_PATH } from './authOptions';
+
+export type SignedInUser = Session['user'];
+
+export async function currentUser(): Promise<SignedInUser | undefined> {
+  const session = await getServerSession(authOptions());
+  return session?.user?.id ? session.user : undefined;
+}
+
+/** For pages and Server Actions: the user, or a redirect to the sign-in page. */
+export async function requireUser(returnTo = '/businesses'): Promise<SignedInUser> {
+  const user = await currentUser();
+  if (!user) redirect(`${SIGN_IN_PATH}?callbackUrl=${encodeURIComponent(returnTo)}`);
+  return user;
+}

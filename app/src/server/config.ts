@@ -1,0 +1,33 @@
+/**
+ * The app's one typed configuration, read from the environment through the env contract exactly once per
+ * process. Next.js bundles route handlers, pages, the proxy and instrumentation into separate module graphs, so
+ * the value is kept on globalThis (one process, one config) rather than in a module variable.
+ *
+ * Never called at module load: `next build` imports route modules without any of the runtime environment.
+ */
+import { loadNodeConfig, type NodeConfig, type Problem } from '@msk/kit/contract';
+
+interface LoadedConfig {
+  readonly config: NodeConfig;
+  readonly warnings: readonly Problem[];
+}
+
+const CONFIG_KEY = Symbol.for('msk.app.config');
+type ConfigHolder = { [CONFIG_KEY]?: LoadedConfig };
+
+/** Validates the environment (throws ConfigurationError listing every problem) and keeps the result. */
+export function loadAppConfig(): LoadedConfig {
+  const holder = globalThis as ConfigHolder;
+  holder[CONFIG_KEY] ??= loadNodeConfig(process.env, 'app');
+  return holder[CONFIG_KEY];
+}
+
+export function appConfig(): NodeConfig {
+  return loadAppConfig().config;
+}
+
+/** What the node badge and /api/health show. */
+export function nodeIdentity(): { id: string; name: string } {
+  const config = appConfig();
+  return { id: config.syncNodeId, name: config.syncNodeName };
+}

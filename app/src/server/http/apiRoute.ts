@@ -1,0 +1,30 @@
+/**
+ * The wrapper every API route handler goes through: the session (the same getServerSession + decode as the
+ * pages), 401 without one, and a JSON 500 that hides internals for anything unexpected.
+ */
+import { currentUser, type SignedInUser } from '../auth/session';
+import { log } from '../log';
+import { apiError, unauthorized } from './apiResponses';
+
+type Params = Record<string, string>;
+export interface RouteContext<P extends Params> {
+  params: Promise<P>;
+}
+
+export function apiRoute<P extends Params = Params>(
+  handler: (request: Request, user: SignedInUser, params: P) => Promise<Response>,
+): (request: Request, context: RouteContext<P>) => Promise<Response> {
+  return async (request, context) => {
+    try {
+      const user = await currentUser();
+      if (!user) return unauthorized();
+      return await handler(request, user, await context.params);
+    } catch (error) {
+      log().error(
+        { method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) },
+        'API request failed',
+      );
+      return apiError(500, 'internal_error', 'the server could not complete this request; see its log');
+    }
+  };
+}

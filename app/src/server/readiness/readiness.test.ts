@@ -1,0 +1,79 @@
+import { readinessReport, type ReadinessFacts } from './readiness';
+
+const node = { id: '0123456789abcdef', name: 'server-1' };
+const healthy: ReadinessFacts = {
+  node,
+  databaseError: undefined,
+  pendingMigrations: [],
+  sync: { reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] } },
+};
+const peer = { id: 'fedcba9876543210', name: 'server-2', address: '127.0.0.3:8765' };
+
+describe('readiness', () => {
+  it('is ready when the database answers, migrations are applied and peers agree', () => {
+    expect(readinessReport(healthy)).toEqual({
+      httpStatus: 200,
+      body: {
+        status: 'ready',
+        node,
+        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok' },
+        problems: [],
+      },
+    });
+  });
+
+  it('is not ready when the database does not answer', () => {
+    const report = readinessReport({ ...healthy, databaseError: 'connect ECONNREFUSED 127.0.0.1:5432' });
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.checks).toMatchObject({ database: 'failed', migrations: 'failed' });
+    expect(report.body.problems).toEqual(['database unreachable: connect ECONNREFUSED 127.0.0.1:5432']);
+  });
+
+  it('is not ready while migrations are pending, and names them', () => {
+    const report = readinessReport({ ...healthy, pendingMigrations: ['002_add_notes.sql'] });
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.problems).toEqual(['migrations not applied yet: 002_add_notes.sql']);
+  });
+
+  it('stays ready when the sync service is unreachable, and says so', () => {
+    const report = readinessReport({ ...healthy, sync: { reachable: false, reason: 'GET http://127.0.0.1:8765/status: fetch failed (ECONNREFUSED)' } });
+    expect(report.httpStatus).toBe(200);
+    expect(report.body.checks.sync).toBe('unreachable');
+    expect(report.body.problems[0]).toMatch(/^sync service unreachable \(not blocking\)/);
+  });
+
+  it('is not ready when this node is the odd one out on NEXTAUTH_SECRET, naming the variable and the peers', () => {
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } },
+    });
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.checks.sync).toBe('odd-one-out');
+    expect(report.body.problems).toEqual([
+      'NEXTAUTH_SECRET differs from peers server-2 (fedcba9876543210 at 127.0.0.3:8765): this node is the odd one out, copy the value the other nodes use',
+    ]);
+  });
+
+  it('passes on what differs when the sync service can say it without a secret', () => {
+    const report = readinessReport({
+      ...healthy,
+      sync: {
+        reachable: true,
+        agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_URL', peers: [peer], detail: 'scheme http here, https on the peers' }] },
+      },
+    });
+    expect(report.body.problems[0]).toMatch(
+      /^NEXTAUTH_URL differs from peers server-2 \(fedcba9876543210 at 127\.0\.0\.3:8765\) \(scheme http here, https on the peers\): this node/,
+    );
+  });
+
+  it('stays ready when it agrees with the majority and a peer differs', () => {
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } },
+    });
+    expect(report.httpStatus).toBe(200);
+    expect(report.body.checks.sync).toBe('disagreement');
+    expect(report.body.problems[0]).toMatch(/NEXTAUTH_SECRET differs from peers server-2 .*not blocking/);
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * Whether this node should receive traffic, from the outcome of each check. Pure: the route handler gathers
+ * the facts, this decides the status code and the body.
+ */
+import type { SyncStatus } from './syncStatusClient';
+
+export type CheckState = 'ok' | 'failed';
+
+export interface ReadinessFacts {
+  readonly node: { readonly id: string; readonly name: string };
+  /** Undefined when the database answered; otherwise why not. */
+  readonly databaseError: string | undefined;
+  /** Migration files not applied yet, or why that could not be told. */
+  readonly pendingMigrations: readonly string[] | { readonly error: string };
+  readonly sync: SyncStatus;
+}
+
+export interface ReadinessReport {
+  readonly httpStatus: 200 | 503;
+  readonly body: {
+    readonly status: 'ready' | 'not_ready';
+    readonly node: { readonly id: string; readonly name: string };
+    readonly checks: {
+      readonly config: CheckState;
+      readonly database: CheckState;
+      readonly migrations: CheckState;
+      readonly sync: 'ok' | 'unreachable' | 'odd-one-out' | 'disagreement';
+    };
+    /** One sentence per problem; what a person reads to fix it. */
+    readonly problems: readonly string[];
+  };
+}
+
+export function readinessReport(facts: ReadinessFacts): ReadinessReport {
+  const problems: string[] = [];
+  const database: CheckState = facts.databaseError === undefined ? 'ok' : 'failed';
+  if (facts.databaseError !== undefined) problems.push(`database unreachable: ${facts.databaseError}`);
+
+  let migrations: CheckState = 'ok';
+  if (database === 'failed') {
+    migrations = 'failed';
+  } else if (!Array.isArray(facts.pendingMigrations)) {
+    migrations = 'failed';
+    problems.push(`migrations: ${(facts.pendingMigrations as { error: string }).error}`);
+  } else if (facts.pendingMigrations.length > 0) {
+    migrations = 'failed';
+    problems.push(`migrations not applied yet: ${facts.pendingMigrations.join(', ')}`);
+  }
+
+  let sync: ReadinessReport['body']['checks']['sync'] = 'ok';
+  let syncBlocks = false;
+  if (!facts.sync.reachable) {
+    // The app can serve without its sync service (writes queue in the change log); say so, stay ready.
+    sync = 'unreachable';
+    problems.push(`sync service unreachable (not blocking): ${facts.sync.reason}`);
+  } else if (!facts.sync.agreement.ok) {
+    sync = facts.sync.agreement.oddOneOut ? 'odd-one-out' : 'disagreement';
+    syncBlocks = facts.sync.agreement.oddOneOut;
+    for (const mismatch of facts.sync.agreement.mismatches) {
+      const peers = mismatch.peers.map((p) => `${p.name} (${p.id} at ${p.address})`).join(', ');
+      problems.push(
+        `${mismatch.variable} differs from peers ${peers}` +
+          (mismatch.detail ? ` (${mismatch.detail})` : '') +
+          (facts.sync.agreement.oddOneOut
+            ? ': this node is the odd one out, copy the value the other nodes use'
+            : ' (not blocking: this node agrees with the majority)'),
+      );
+    }
+  }
+
+  const ready = database === 'ok' && migrations === 'ok' && !syncBlocks;
+  return {
+    httpStatus: ready ? 200 : 503,
+    body: {
+      status: ready ? 'ready' : 'not_ready',
+      node: facts.node,
+      // The process only runs with a valid environment (it refuses to start otherwise).
+      checks: { config: 'ok', database, migrations, sync },
+      problems,
+    },
+  };
+}

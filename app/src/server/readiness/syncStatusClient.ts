@@ -1,0 +1,56 @@
+/**
+ * Asks this node's sync service whether its peers agree with it on the `shared` variables (NEXTAUTH_SECRET
+ * above all, compared by keyed fingerprints). The sync service answers GET /status with JSON that includes
+ * `agreement`; everything else in it is ignored here.
+ */
+import { z } from 'zod';
+
+export const SYNC_STATUS_TIMEOUT_MS = 500;
+
+const peer = z.object({ id: z.string(), name: z.string(), address: z.string() });
+export const syncStatusResponse = z.object({
+  agreement: z.object({
+    ok: z.boolean(),
+    /** True when this node is the one that differs from the others (not merely one of two disagreeing). */
+    oddOneOut: z.boolean(),
+    mismatches: z.array(z.object({ variable: z.string(), peers: z.array(peer), detail: z.string().optional() })),
+  }),
+});
+export type SyncAgreement = z.output<typeof syncStatusResponse>['agreement'];
+
+export type SyncStatus =
+  | { readonly reachable: true; readonly agreement: SyncAgreement }
+  | { readonly reachable: false; readonly reason: string };
+
+/** Where the local sync service answers: its bind address, or loopback when it listens on every interface. */
+export function syncStatusUrl(bindAddress: string, port: number): string {
+  let host = bindAddress;
+  if (host === '0.0.0.0' || host === '') host = '127.0.0.1';
+  else if (host === '::' || host === '[::]') host = '[::1]';
+  else if (host.includes(':') && !host.startsWith('[')) host = `[${host}]`;
+  return `http://${host}:${port}/status`;
+}
+
+export async function fetchSyncStatus(url: string, timeoutMs = SYNC_STATUS_TIMEOUT_MS): Promise<SyncStatus> {
+  let body: unknown;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    if (!response.ok) return { reachable: false, reason: `GET ${url} answered HTTP ${response.status}` };
+    body = await response.json();
+  } catch (error) {
+    const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describe(error);
+    return { reachable: false, reason: `GET ${url}: ${reason}` };
+  }
+  const parsed = syncStatusResponse.safeParse(body);
+  if (!parsed.success) {
+    return { reachable: false, reason: `GET ${url} answered JSON without a valid "agreement": ${parsed.error.issues[0]?.message}` };
+  }
+  return { reachable: true, agreement: parsed.data.agreement };
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `${error.message} (${code})` : error.message;
+}

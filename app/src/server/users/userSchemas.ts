@@ -1,0 +1,57 @@
+/** Users, sign-in credentials and their rules. */
+import { z } from 'zod';
+import { emailAddress, requiredText } from '../validation';
+
+export const USER_ROLES = ['admin', 'member'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export const MIN_PASSWORD_LENGTH = 12;
+/** bcrypt reads only the first 72 bytes; a longer password would be silently truncated. */
+export const MAX_PASSWORD_BYTES = 72;
+
+export const newPassword = z
+  .string({ error: 'must be a string' })
+  .min(MIN_PASSWORD_LENGTH, { error: `must be at least ${MIN_PASSWORD_LENGTH} characters` })
+  .refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_PASSWORD_BYTES, {
+    error: `must be at most ${MAX_PASSWORD_BYTES} bytes`,
+  });
+
+const role = z.enum(USER_ROLES, { error: `must be one of ${USER_ROLES.join(', ')}` });
+
+export const newUser = z.strictObject(
+  { email: emailAddress, name: requiredText(100), password: newPassword, role: role.default('member') },
+  { error: 'must be a JSON object' },
+);
+export type NewUser = z.output<typeof newUser>;
+
+export const userPatch = z
+  .strictObject({ name: requiredText(100), password: newPassword, role }, { error: 'must be a JSON object' })
+  .partial()
+  .refine((patch) => Object.keys(patch).length > 0, { error: 'must contain at least one field to change' });
+export type UserPatch = z.output<typeof userPatch>;
+
+/**
+ * What the sign-in form sends. Deliberately loose (any stored email, including the first admin's from
+ * ADMIN_EMAIL, must be able to sign in): the lookup and the hash comparison decide.
+ */
+export const signInCredentials = z.object({
+  email: z.string().trim().toLowerCase().min(1).max(254),
+  password: z.string().min(1).max(1024),
+});
+
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string;
+  readonly role: UserRole;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function userFromForm(form: FormData): Record<string, unknown> {
+  const text = (name: string) => {
+    const value = form.get(name);
+    return typeof value === 'string' ? value : undefined;
+  };
+  return { email: text('email') ?? '', name: text('name') ?? '', password: text('password') ?? '', role: text('role') };
+}

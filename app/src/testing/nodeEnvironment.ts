@@ -1,0 +1,63 @@
+/** A valid environment for one app node under test, with fresh secrets; tests override what they examine. */
+import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+
+export function newSessionSecret(): string {
+  return randomBytes(32).toString('base64');
+}
+
+export interface TestNodeProps {
+  /** A loopback address of the app tests' range (127.0.1.0/24). */
+  readonly address: string;
+  /** @default a free port on the address, so concurrent test runs on one machine never collide */
+  readonly port?: number;
+  readonly databaseUrl: string;
+  readonly nodeName: string;
+  readonly nextAuthSecret?: string;
+  readonly nextAuthSecretPrevious?: readonly string[];
+  readonly adminEmail?: string;
+  readonly adminPassword?: string;
+  /** @default the node's own address: the URL users open; shared by every node in a real cluster */
+  readonly nextAuthUrl?: string;
+}
+
+export const TEST_ADMIN_EMAIL = 'admin@example.com';
+export const TEST_ADMIN_PASSWORD = 'integration-admin-password';
+
+/** A port nothing listens on at `address` right now. */
+export function freePort(address: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, address, () => {
+      const bound = server.address();
+      server.close(() => (typeof bound === 'object' && bound ? resolve(bound.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export async function testNodeEnvironment(props: TestNodeProps): Promise<Record<string, string>> {
+  const port = props.port ?? (await freePort(props.address));
+  const env: Record<string, string> = {
+    NEXTAUTH_SECRET: props.nextAuthSecret ?? newSessionSecret(),
+    SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
+    SYNC_NODE_ID: randomBytes(8).toString('hex'),
+    SYNC_NODE_NAME: props.nodeName,
+    NEXTAUTH_URL: props.nextAuthUrl ?? `http://${props.address}:${port}`,
+    DATABASE_URL: props.databaseUrl,
+    NODE_ENV: 'production',
+    HOSTNAME: props.address,
+    PORT: String(port),
+    SYNC_HTTP_PORT: String(port),
+    // No sync service runs in these tests: point the readiness probe at this node's own (unused) address.
+    SYNC_BIND_ADDRESS: props.address,
+    SYNC_SERVICE_PORT: '8765',
+    SYNC_PEERS: '127.0.0.254:8765',
+    ADMIN_EMAIL: props.adminEmail ?? TEST_ADMIN_EMAIL,
+  };
+  if (props.adminPassword !== '') env.ADMIN_PASSWORD = props.adminPassword ?? TEST_ADMIN_PASSWORD;
+  if (props.nextAuthSecretPrevious && props.nextAuthSecretPrevious.length > 0) {
+    env.NEXTAUTH_SECRET_PREVIOUS = props.nextAuthSecretPrevious.join(',');
+  }
+  return env;
+}

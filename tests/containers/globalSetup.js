@@ -1,0 +1,70 @@
+// Before the container tests: a Docker engine must answer and docker-compose must be installed (CI: run
+// .ci/containers/provision.sh first); the project's images are rebuilt from the current host build (cached, a few
+// seconds) so the tests never run stale images; the base images the tests start are chosen and handed to the
+// test files through the environment. Plain JS: runs outside Jest's module sandbox.
+const { execFileSync, spawnSync } = require('node:child_process');
+const { join } = require('node:path');
+
+const root = join(__dirname, '..', '..');
+const PROVISION = '.ci/containers/provision.sh';
+
+// Containers publish their ports on this loopback address only (this suite's address block is 127.0.4.0/24),
+// and Testcontainers connects to them there. Setting the host also keeps Testcontainers from starting a helper
+// container to find it (these machines have /.dockerenv). The reaper (ryuk) image cannot be pulled here: the
+// tests stop what they start in afterAll.
+const CONTAINER_HOST_ADDRESS = '127.0.4.1';
+
+// Offline stand-ins (provision.sh) are used when present, else the official images the compose files name.
+const BASE_IMAGES = {
+  MSK_NODE_IMAGE: { standIn: 'msk-ci/node:20.20-bookworm-slim', official: 'node:20.20-bookworm-slim' },
+  MSK_POSTGRES_IMAGE: { standIn: 'msk-ci/postgres:15-bookworm', official: 'postgres:17.6-bookworm' },
+  MSK_NGINX_IMAGE: { standIn: 'msk-ci/nginx:1.22-bookworm', official: 'nginx:1.30-trixie' },
+};
+
+function run(command, args) {
+  return spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+}
+
+function imageExists(name) {
+  return run('docker', ['image', 'inspect', name]).status === 0;
+}
+
+module.exports = async function containersGlobalSetup() {
+  const started = Date.now();
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  process.env.TESTCONTAINERS_HOST_OVERRIDE = CONTAINER_HOST_ADDRESS;
+  process.env.MSK_CONTAINER_HOST_ADDRESS = CONTAINER_HOST_ADDRESS;
+
+  const info = run('docker', ['info', '--format', '{{.ServerVersion}}']);
+  if (info.status !== 0) {
+    throw new Error(
+      `The container tests need a Docker engine and none answers (docker info: ${(info.stderr || info.error || '').toString().trim()}).\n` +
+        `Fix: run \`sudo ${PROVISION}\` (installs Docker from Debian's packages and starts it, builds offline base images), or start Docker.`,
+    );
+  }
+  const compose = run('docker-compose', ['version', '--short']);
+  if (compose.status !== 0) {
+    throw new Error(`The container tests need docker-compose on PATH. Fix: run \`sudo ${PROVISION} engine\` (or apt-get install docker-compose).`);
+  }
+
+  for (const [variable, { standIn, official }] of Object.entries(BASE_IMAGES)) {
+    if (process.env[variable]) continue;
+    if (imageExists(standIn)) process.env[variable] = standIn;
+    else if (imageExists(official)) process.env[variable] = official;
+    else throw new Error(`Neither ${standIn} (offline stand-in) nor ${official} is present. Fix: run \`sudo ${PROVISION} standins\`, or docker pull ${official}.`);
+  }
+
+  process.stdout.write(`\n[containers] Docker ${info.stdout.trim()}, docker-compose ${compose.stdout.trim()}; building the project images from the host build\n`);
+  try {
+    execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, NODE_IMAGE: process.env.MSK_NODE_IMAGE },
+    });
+  } catch {
+    throw new Error('Building the project images failed (output above). The host build must exist first: npm run build.');
+  }
+  process.stdout.write(
+    `[containers] ready in ${Date.now() - started} ms: node ${process.env.MSK_NODE_IMAGE}, postgres ${process.env.MSK_POSTGRES_IMAGE}, nginx ${process.env.MSK_NGINX_IMAGE}\n`,
+  );
+};
