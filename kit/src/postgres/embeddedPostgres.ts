@@ -236,7 +236,9 @@ export async function startEmbeddedPostgres(props: EmbeddedPostgresProps): Promi
     async stop() {
       if (stopped) return;
       stopped = true;
-      await Promise.race([server.stop(), sleep(10_000)]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([server.stop(), new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+      clearTimeout(timer);
       await stopOrphanPostmaster(props.dataDir);
     },
   };
