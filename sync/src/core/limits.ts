@@ -21,3 +21,11 @@ export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_AUTH_HEADER_LENGTH = 128;
 /** How many shared variables a peer may send fingerprints for. */
 export const MAX_FINGERPRINTS = 64;
+/**
+ * Handshake requests (hello + confirm) one source address may send at once, and earns back per second. A real
+ * peer needs 2 per connection attempt and retries with backoff; a flood beyond this is answered 429.
+ */
+export const HANDSHAKE_BURST_PER_ADDRESS = 30;
+export const HANDSHAKE_REFILL_PER_SECOND = 5;
+/** Source addresses tracked by the handshake rate limit (idle ones are forgotten first). */
+export const MAX_RATE_LIMITED_ADDRESSES = 4096;

@@ -20,6 +20,7 @@ import { PeerClient } from '../transport/peerClient';
 import { PeerServer, type Route } from '../transport/peerServer';
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
 import { createHandshakeRoutes } from './handshakeResponder';
+import { rateLimitPerAddress } from './handshakeRateLimit';
 import { createOperatorRoutes, createPeerRoutes } from './builtInRoutes';
 import { type Logger, createLogger } from './logger';
 import { createSyncMetrics } from './metrics';
@@ -168,7 +169,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   const builtIn: Route[] = [
     ...createOperatorRoutes(ctx, status),
     ...createPeerRoutes(ctx, connector),
-    ...createHandshakeRoutes(ctx, (id) => connector.probeAlive(id)),
+    ...rateLimitPerAddress(ctx, createHandshakeRoutes(ctx, (id) => connector.probeAlive(id))),
   ];
   for (const route of builtIn) server.addRoute(route);
 

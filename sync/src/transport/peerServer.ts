@@ -29,6 +29,8 @@ export interface RouteResponse {
   readonly json?: unknown;
   readonly text?: string;
   readonly contentType?: string;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Route {
@@ -123,6 +125,7 @@ export class PeerServer {
     res.writeHead(response.status, {
       'content-type': response.contentType ?? (response.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
       'content-length': String(payload.length),
+      ...response.headers,
       ...extraHeaders,
     });
     res.end(payload);

@@ -12,6 +12,7 @@ import { signInCredentials } from '../users/userSchemas';
 import { authErrorMessage } from './authErrorMessage';
 import { passwordMatches, spendPasswordCheckTime } from './passwords';
 import { nodeSessionCodec } from './nodeSessionCodec';
+import { withSignInLimit } from './signInLimiter';
 
 export const SIGN_IN_PATH = '/signin';
 /** Sessions last a working week after the last visit; each visit re-seals the cookie (rolling). */
@@ -43,16 +44,19 @@ export function authOptions(): NextAuthOptions {
           email: { label: 'Email', type: 'email' },
           password: { label: 'Password', type: 'password' },
         },
-        async authorize(credentials) {
+        async authorize(credentials, request) {
           const parsed = signInCredentials.safeParse(credentials);
           if (!parsed.success) return null;
-          const user = await findUserForSignIn(parsed.data.email);
-          if (!user) {
-            await spendPasswordCheckTime(parsed.data.password);
-            return null;
-          }
-          if (!(await passwordMatches(parsed.data.password, user.passwordHash))) return null;
-          return { id: user.id, email: user.email, name: user.name, role: user.role };
+          const { email, password } = parsed.data;
+          return withSignInLimit(email, request?.headers, async () => {
+            const user = await findUserForSignIn(email);
+            if (!user) {
+              await spendPasswordCheckTime(password);
+              return null;
+            }
+            if (!(await passwordMatches(password, user.passwordHash))) return null;
+            return { id: user.id, email: user.email, name: user.name, role: user.role };
+          });
         },
       }),
     ],

@@ -1,0 +1,159 @@
+/**
+ * Hostile input to the app's sign-in and sessions, against the real built server (two nodes on 127.0.11.2-3 with
+ * the same NEXTAUTH_SECRET and their own databases): forged, expired, truncated and tampered session cookies, a
+ * cookie from another cluster, a CSRF mismatch, and brute-force sign-in attempts (limited per account and per
+ * client address, on each node on its own).
+ */
+import { encode } from 'next-auth/jwt';
+import { createTestDatabase, type TestDatabase } from '../../kit/src/postgres/testDatabase';
+import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
+import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
+import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/sessionClient';
+import { ensureStandaloneBuild } from './testing/standaloneBuild';
+import { MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN, MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN } from './server/auth/loginRateLimit';
+
+jest.setTimeout(120_000);
+
+const SECRET = newSessionSecret();
+const MEMBER = { email: 'member@example.com', name: 'Member', password: 'member-password-123', role: 'member' };
+
+/** A sign-in through NextAuth's real endpoints, as a client behind the entry point at `clientAddress`. */
+async function signInFrom(baseUrl: string, clientAddress: string, email: string, password: string, csrfOverride?: string) {
+  const { csrfToken, csrfCookie } = await csrf(baseUrl);
+  const response = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `next-auth.csrf-token=${csrfCookie}`, 'x-forwarded-for': clientAddress },
+    body: new URLSearchParams({ csrfToken: csrfOverride ?? csrfToken, email, password, json: 'true' }),
+  });
+  return { status: response.status, sessionCookie: setCookies(response).get(SESSION_COOKIE) || undefined, body: (await response.json()) as { url: string } };
+}
+
+describe('hostile input to sign-in and sessions (real app nodes)', () => {
+  const databases: TestDatabase[] = [];
+  let nodeA: StartedAppServer;
+  let nodeB: StartedAppServer;
+  let adminCookie: string;
+  let adminId: string;
+  let wrongPasswordAnswer: { status: number; body: unknown };
+
+  async function startNode(address: string, nodeName: string): Promise<StartedAppServer> {
+    const database = await createTestDatabase('app_hostile');
+    databases.push(database);
+    return startAppServer({ serverJs: await ensureStandaloneBuild(), env: await testNodeEnvironment({ address, nodeName, databaseUrl: database.url, nextAuthSecret: SECRET }) });
+  }
+
+  const expectNoSession = async (cookie: string) => {
+    const { body, response } = await readSession(nodeA.url, cookie);
+    expect(body).toEqual({});
+    expect(setCookies(response).get(SESSION_COOKIE)).toBe('');
+    expect((await api(nodeA.url, cookie, 'GET', '/api/businesses')).status).toBe(401);
+    const page = await fetch(`${nodeA.url}/businesses`, { headers: sessionHeader(cookie), redirect: 'manual' });
+    expect(page.status).toBe(307);
+  };
+
+  const withoutPort = (answer: { status: number; body: { url: string } }) => ({ status: answer.status, body: { url: answer.body.url.replace(/:\d+\//, ':PORT/') } });
+
+  beforeAll(async () => {
+    await ensureStandaloneBuild();
+    [nodeA, nodeB] = await allStarted([startNode('127.0.11.2', 'node-a'), startNode('127.0.11.3', 'node-b')]);
+    adminCookie = await signedIn(nodeA.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    adminId = ((await readSession(nodeA.url, adminCookie)).body as { user: { id: string } }).user.id;
+    expect((await api(nodeA.url, adminCookie, 'POST', '/api/users', MEMBER)).status).toBe(201);
+    wrongPasswordAnswer = withoutPort(await signInFrom(nodeA.url, '192.0.2.1', 'someone@example.com', 'wrong'));
+  }, 300_000);
+
+  afterAll(async () => {
+    await Promise.all([nodeA, nodeB].map((node) => node?.stop()));
+    await Promise.all(databases.map((database) => database.drop()));
+  });
+
+  const token = () => ({ sub: adminId, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' as const });
+
+  it('accepts a cookie sealed with the cluster secret (the control for the cases below)', async () => {
+    const minted = await encode({ token: token(), secret: SECRET });
+    expect((await readSession(nodeA.url, minted)).body).toMatchObject({ user: { id: adminId, role: 'admin' } });
+  });
+
+  it('refuses an expired session cookie, though sealed with the right secret', async () => {
+    const expired = await encode({ token: token(), secret: SECRET, maxAge: -60 });
+    await expectNoSession(expired);
+    const line = await nodeA.waitForOutput(/JWT_SESSION_ERROR.*exp/);
+    expect(line).not.toContain(expired);
+  });
+
+  it('refuses truncated session cookies', async () => {
+    await expectNoSession(adminCookie.slice(0, Math.floor(adminCookie.length / 2)));
+    await expectNoSession(adminCookie.split('.').slice(0, 4).join('.'));
+    await expectNoSession(adminCookie.slice(0, -1));
+  });
+
+  it('refuses a cookie whose header or authentication tag was changed', async () => {
+    const parts = adminCookie.split('.');
+    const headerChanged = [Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url'), ...parts.slice(1)].join('.');
+    const tag = parts[4] as string;
+    const tagChanged = [...parts.slice(0, 4), (tag[0] === 'A' ? 'B' : 'A') + tag.slice(1)].join('.');
+    await expectNoSession(headerChanged);
+    await expectNoSession(tagChanged);
+  });
+
+  it('refuses a cookie sealed with another cluster\'s secret and says so in the log without the cookie', async () => {
+    const foreign = await encode({ token: token(), secret: newSessionSecret() });
+    await expectNoSession(foreign);
+    const line = await nodeA.waitForOutput(/JWT_SESSION_ERROR.*decryption operation failed/);
+    expect(line).not.toContain(foreign);
+    expect(line).not.toContain(SECRET);
+  });
+
+  it('signs nobody in when the CSRF token does not match the CSRF cookie, even with the right password', async () => {
+    const { csrfToken: otherToken } = await csrf(nodeA.url);
+    const mismatch = await signInFrom(nodeA.url, '192.0.2.2', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, otherToken);
+    expect(mismatch.sessionCookie).toBeUndefined();
+    expect(mismatch.body.url).toMatch(/\/signin\?csrf=true$/);
+    const missing = await signInFrom(nodeA.url, '192.0.2.2', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, '');
+    expect(missing.sessionCookie).toBeUndefined();
+    expect(missing.body.url).toMatch(/csrf=true/);
+  });
+
+  it('limits failed sign-ins per account: the right password is then refused too, exactly like a wrong one, and logged', async () => {
+    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN; i++) {
+      expect(withoutPort(await signInFrom(nodeA.url, `198.51.100.${i + 1}`, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(wrongPasswordAnswer);
+    }
+    const limited = await signInFrom(nodeA.url, '198.51.100.99', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    expect(limited.sessionCookie).toBeUndefined();
+    expect(withoutPort(limited)).toEqual(wrongPasswordAnswer);
+    const line = await nodeA.waitForOutput(/sign-in refused: too many failed attempts for this account/);
+    expect(JSON.parse(line)).toMatchObject({ limitedBy: 'account', address: '198.51.100.99', account: expect.stringMatching(/^fp:[0-9a-f]{8}$/) });
+    expect(line).not.toContain(TEST_ADMIN_EMAIL);
+    expect(line).not.toContain(TEST_ADMIN_PASSWORD);
+  });
+
+  it('answers an unknown account the same way through the limit (no account enumeration)', async () => {
+    for (let i = 0; i <= MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN; i++) {
+      expect(withoutPort(await signInFrom(nodeA.url, '198.51.100.200', 'nobody@example.com', `guess-${i}`))).toEqual(wrongPasswordAnswer);
+    }
+  });
+
+  it('does not lock the account out on another node, which counts on its own', async () => {
+    expect(await signedIn(nodeB.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD)).toBeTruthy();
+  });
+
+  it('limits failed sign-ins per client address across accounts, and only that address', async () => {
+    const flooder = '203.0.113.7';
+    const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `guess${i}@example.com`);
+    for (let i = 0; i < guesses.length; i += 2) {
+      await Promise.all(guesses.slice(i, i + 2).map((email) => signInFrom(nodeA.url, `10.9.9.9, ${flooder}`, email, 'password')));
+    }
+    // A forged entry left of the entry point's own is ignored: still the same address.
+    const limited = await signInFrom(nodeA.url, `10.1.2.3, ${flooder}`, MEMBER.email, MEMBER.password);
+    expect(limited.sessionCookie).toBeUndefined();
+    expect(withoutPort(limited)).toEqual(wrongPasswordAnswer);
+    expect(await nodeA.waitForOutput(/too many failed attempts for this address/)).toContain(flooder);
+    const otherAddress = await signInFrom(nodeA.url, '203.0.113.8', MEMBER.email, MEMBER.password);
+    expect(otherAddress.sessionCookie).toBeTruthy();
+  });
+
+  it('keeps serving signed-in users throughout', async () => {
+    expect((await api(nodeA.url, adminCookie, 'GET', '/api/businesses')).status).toBe(200);
+  });
+});

@@ -1,0 +1,141 @@
+/**
+ * `npm start` as a person runs it: one supervisor per data folder, Ctrl-C/SIGTERM leaves no process behind,
+ * a node that can't start is reported with its own log lines, and the data survives a restart.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signIn } from '../support/sessionClient';
+
+const CLI = join(__dirname, '..', '..', 'kit', 'dist', 'cli', 'main.js');
+const READY = 'MSK_CLUSTER_READY';
+
+interface Supervisor {
+  readonly child: ChildProcess;
+  output(): string;
+  ready(): Promise<{ state: { entryUrl: string; configDir: string; nodes: Array<{ pids: Record<string, number | undefined> }> } }>;
+  exited(): Promise<number | null>;
+}
+
+function up(dataDir: string, block: number, extra: string[] = []): Supervisor {
+  const child = spawn(
+    process.execPath,
+    [CLI, 'up', '--nodes', '2', '--data-dir', dataDir, '--address-block', String(block), '--no-build', '--machine-readable', ...extra],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' } },
+  );
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited: () => exited,
+    ready: () =>
+      new Promise((resolve, reject) => {
+        const timer = setInterval(() => {
+          const line = output.split('\n').find((l) => l.startsWith(READY));
+          if (line) {
+            clearInterval(timer);
+            resolve(JSON.parse(line.slice(READY.length + 1)));
+          }
+        }, 50);
+        void exited.then((code) => {
+          clearInterval(timer);
+          reject(new Error(`supervisor exited with ${code}:\n${output}`));
+        });
+      }),
+  };
+}
+
+function adminOf(configDir: string): { email: string; password: string } {
+  const values = Object.fromEntries(
+    readFileSync(join(configDir, 'admin.env'), 'utf8').split('\n').filter((l) => l.includes('=') && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
+  return { email: values.ADMIN_EMAIL as string, password: values.ADMIN_PASSWORD as string };
+}
+
+function alive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('npm start (msk up)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'msk-lifecycle-'));
+    chmodSync(dir, 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('refuses a second start on the same folder, stops every process on SIGTERM, and keeps data and secrets for the next start', async () => {
+    const dataDir = join(dir, 'cluster');
+    const first = up(dataDir, 21);
+    const { state } = await first.ready();
+    const admin = adminOf(state.configDir);
+    expect(first.output()).toMatch(/Admin \(shown once/);
+    const pids = state.nodes.flatMap((n) => Object.values(n.pids)).filter((p): p is number => p !== undefined);
+    expect(pids).toHaveLength(6); // postgres, app and sync of two nodes
+    for (const pid of pids) expect(alive(pid)).toBe(true);
+
+    // Something a user created before the restart.
+    const session = await signIn(state.entryUrl, admin.email, admin.password);
+    const created = await fetch(`${state.entryUrl}/api/businesses`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Survives restarts', type: 'retail' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const servedBy = new URL(created.url).host;
+    expect(servedBy).toBeTruthy();
+
+    const second = spawnSync(process.execPath, [CLI, 'up', '--data-dir', dataDir, '--address-block', '21', '--no-build'], { encoding: 'utf8' });
+    expect(second.status).toBe(2);
+    expect(second.stderr).toMatch(/a local cluster is already running from .* \(supervisor pid \d+\) at http:\/\/127\.0\.21\.1:8080/);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited()).toBe(0);
+    expect(first.output()).toMatch(/SIGTERM: stopping every node \(PostgreSQL included\)/);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+
+    const sharedBefore = readFileSync(join(dataDir, 'config', 'shared.env'), 'utf8');
+    const again = up(dataDir, 21);
+    const restarted = await again.ready();
+    try {
+      expect(readFileSync(join(dataDir, 'config', 'shared.env'), 'utf8')).toBe(sharedBefore);
+      expect(again.output()).not.toMatch(/Admin \(shown once/);
+      expect(again.output()).toMatch(/keeping the secrets/);
+      // The old session cookie still works (same secret) and the business is still in the database it was written to.
+      const session2 = await signIn(restarted.state.entryUrl, admin.email, admin.password);
+      let found = false;
+      for (let i = 0; i < 4 && !found; i++) {
+        const response = await fetch(`${restarted.state.entryUrl}/api/businesses/${id}`, { headers: { cookie: session2.cookie } });
+        found = response.status === 200;
+      }
+      expect(found).toBe(true);
+    } finally {
+      again.child.kill('SIGINT');
+      await again.exited();
+    }
+  });
+
+  it('reports a node that fails to start with the last lines of its own log, and leaves nothing running', async () => {
+    const dataDir = join(dir, 'broken');
+    const overrides = join(dir, 'overrides.json');
+    writeFileSync(overrides, JSON.stringify({ 2: { SYNC_INTERVAL: '10' } }));
+    const supervisor = up(dataDir, 22, ['--overrides-file', overrides]);
+    expect(await supervisor.exited()).toBe(1);
+    const output = supervisor.output();
+    expect(output).toMatch(/failed to start: node-2 app exited with code 1; last lines of .*node-2\/logs\/app\.log/);
+    expect(output).toMatch(/SYNC_INTERVAL must be at least 1000 milliseconds, got 10/);
+    const leftovers = spawnSync('pgrep', ['-f', dataDir], { encoding: 'utf8' }).stdout.trim();
+    expect(leftovers).toBe('');
+  });
+});
