@@ -22,7 +22,7 @@ describe('parseEnvText', () => {
     const { errors } = parseEnvText('A=1\nnot a variable\nC="open\n', '.env.local');
     expect(errors).toEqual([
       { file: '.env.local', line: 2, message: 'is not KEY=value' },
-      { file: '.env.local', line: 3, message: 'C has an unbalanced " quote' },
+      { file: '.env.local', line: 3, message: 'C opens a " quote that is never closed on this line' },
     ]);
   });
 });

@@ -3,12 +3,13 @@
  * guide's file) or the files given with --env-file, with the process environment taking precedence (as in
  * Next.js). Nothing is written to process.env.
  *
- * Syntax as the kit's `doctor` reads it: KEY=value, optional `export `, single or double quotes (syntax, not part
- * of the value), `#` comments; unquoted values keep trailing spaces so the contract can report them.
+ * Syntax as the kit's `doctor` reads it (the same parser): KEY=value, optional `export `, single or double quotes
+ * (syntax, not part of the value), `#` comments; unquoted values keep trailing spaces so the contract can report them.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Environment } from '@msk/kit/contract';
+import { parseEnvFile } from '@msk/kit/envFile';
 
 export const DEFAULT_ENV_FILE = '.env.local';
 
@@ -25,41 +26,13 @@ export class EnvFileProblem extends Error {
   }
 }
 
-const KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
+/** One file's values, parsed by the same reader `doctor` uses (kit's parseEnvFile). */
 export function parseEnvText(text: string, file: string): { values: Map<string, string>; errors: EnvFileError[] } {
-  const values = new Map<string, string>();
-  const errors: EnvFileError[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    const trimmed = raw.replace(/^\s+/, '');
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    const body = trimmed.startsWith('export ') ? trimmed.slice(7).replace(/^\s+/, '') : trimmed;
-    const eq = body.indexOf('=');
-    const key = eq < 0 ? '' : body.slice(0, eq).trim();
-    if (eq < 0 || !KEY.test(key)) {
-      errors.push({ file, line, message: 'is not KEY=value' });
-      return;
-    }
-    const rest = body.slice(eq + 1);
-    const quote = rest[0];
-    if (quote === '"' || quote === "'") {
-      let close = 1;
-      while (close < rest.length && rest[close] !== quote) close += quote === '"' && rest[close] === '\\' ? 2 : 1;
-      const after = close < rest.length ? rest.slice(close + 1).trim() : '';
-      if (close >= rest.length || (after !== '' && !after.startsWith('#'))) {
-        errors.push({ file, line, message: `${key} has an unbalanced ${quote} quote` });
-        return;
-      }
-      const inner = rest.slice(1, close);
-      const value = quote === '"' ? inner.replace(/\\([nrt"\\$])/g, (_, c: string) => ({ n: '\n', r: '\r', t: '\t' })[c] ?? c) : inner;
-      values.set(key, value);
-      return;
-    }
-    const comment = rest.search(/\s#/);
-    values.set(key, comment >= 0 ? rest.slice(0, comment) : rest);
-  });
-  return { values, errors };
+  const parsed = parseEnvFile(text);
+  return {
+    values: new Map(parsed.entries.map((e) => [e.key, e.value])),
+    errors: parsed.errors.map((e) => ({ file, line: e.line, message: e.message })),
+  };
 }
 
 export interface LoadedEnvironment {

@@ -1,0 +1,1 @@
+export { parseEnvFile, formatEnvFile, type EnvEntry, type EnvSyntaxError, type ParsedEnvFile } from './parseEnvFile';
