@@ -5,7 +5,7 @@
  * client address, on each node on its own).
  */
 import { encode } from 'next-auth/jwt';
-import { createTestDatabase, type TestDatabase } from '../../kit/src/postgres/testDatabase';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/sessionClient';

@@ -45,6 +45,7 @@ const PACED_SECONDS = QUICK ? 4 : 10;
 const CAPTURE_ROUNDS = QUICK ? 3 : 5;
 const CAPTURE_ROUND_MS = QUICK ? 1000 : 2000;
 const ENGINE_PULL_LIMIT = 5000;
+const POLL_INTERVAL_MS = 1;
 const WAIT_TIMEOUT_MS = 300_000;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -80,6 +81,13 @@ async function insertMany(client: Client | Pool, count: number): Promise<void> {
   await client.query(INSERT_MANY, usersColumns(ids));
 }
 
+/** A pool whose idle connections may be cut when the servers stop at the end. */
+function quietPool(connectionString: string, max: number): Pool {
+  const pool = new Pool({ connectionString, max });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
 async function createDatabase(server: StartedPostgres, name: string): Promise<string> {
   const admin = new Client({ connectionString: server.url('postgres') });
   await admin.connect();
@@ -95,6 +103,7 @@ class ArrivalListener {
 
   static async start(url: string): Promise<ArrivalListener> {
     const client = new Client({ connectionString: url });
+    client.on('error', () => undefined);
     await client.connect();
     const listener = new ArrivalListener(client);
     client.on('notification', (message) => {
@@ -143,8 +152,8 @@ interface Pair {
 async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair> {
   const publisherUrl = await createDatabase(a, 'native_bench');
   const subscriberUrl = await createDatabase(b, 'native_bench');
-  const publisher = new Pool({ connectionString: publisherUrl, max: WRITER_CONNECTIONS + 1 });
-  const subscriber = new Pool({ connectionString: subscriberUrl, max: 2 });
+  const publisher = quietPool(publisherUrl, WRITER_CONNECTIONS + 1);
+  const subscriber = quietPool(subscriberUrl, 2);
   await publisher.query(APP_SHAPED_DDL);
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
   await publisher.query('CREATE PUBLICATION bench_pub FOR TABLE users');
@@ -174,15 +183,18 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
   };
 }
 
-async function enginePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair & { schedulerErrors: string[] }> {
-  const publisherUrl = await createDatabase(a, 'engine_bench');
-  const subscriberUrl = await createDatabase(b, 'engine_bench');
-  const publisher = new Pool({ connectionString: publisherUrl, max: WRITER_CONNECTIONS + 1 });
-  const subscriber = new Pool({ connectionString: subscriberUrl, max: 2 });
+type Poke = { mode: 'notify' } | { mode: 'poll'; pollIntervalMs: number };
+
+async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): Promise<Pair & { schedulerErrors: string[] }> {
+  const database = poke.mode === 'notify' ? 'engine_notify' : 'engine_poll';
+  const publisherUrl = await createDatabase(a, database);
+  const subscriberUrl = await createDatabase(b, database);
+  const publisher = quietPool(publisherUrl, WRITER_CONNECTIONS + 1);
+  const subscriber = quietPool(subscriberUrl, 2);
   await publisher.query(APP_SHAPED_DDL);
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
-  const storeA = await PostgresReplicationStore.open({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'] });
-  const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'] });
+  const storeA = await PostgresReplicationStore.open({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke });
+  const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'], poke });
   const stores = new Map([
     [NODE_A, storeA],
     [NODE_B, storeB],
@@ -199,12 +211,12 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair 
     },
     onError: (error) => schedulerErrors.push(String(error)),
   });
-  storeA.onChange(() => scheduler.poke()); // the poke: a commit on A makes B pull now
+  storeA.onChange(() => scheduler.poke()); // the poke: a commit on A (NOTIFY, or the polled log head) makes B pull now
   await storeA.listening();
   scheduler.start();
   const arrivals = await ArrivalListener.start(subscriberUrl);
   return {
-    name: 'this engine',
+    name: poke.mode === 'notify' ? 'engine (NOTIFY poke)' : `engine (poll ${poke.pollIntervalMs} ms)`,
     publisherUrl,
     subscriberUrl,
     publisher,
@@ -327,7 +339,7 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
   const pools = {} as Record<CaptureSide, Pool>;
   for (const side of sides) {
     const url = await createDatabase(server, `capture_${side.toLowerCase()}`);
-    pools[side] = new Pool({ connectionString: url, max: WRITER_CONNECTIONS });
+    pools[side] = quietPool(url, WRITER_CONNECTIONS);
     await pools[side].query(APP_SHAPED_DDL);
     if (side !== 'plain') {
       const store = await PostgresReplicationStore.open({ connectionString: url, nodeId: NODE_A, tables: ['users'] });
@@ -385,58 +397,71 @@ async function main(): Promise<void> {
     servers.push(b);
     const native = await nativePair(a, b);
     pairs.push(native);
-    const engine = await enginePair(a, b);
-    pairs.push(engine);
+    const engineNotify = await enginePair(a, b, { mode: 'notify' });
+    pairs.push(engineNotify);
+    const enginePoll = await enginePair(a, b, { mode: 'poll', pollIntervalMs: POLL_INTERVAL_MS });
+    pairs.push(enginePoll);
+    const contenders = [native, engineNotify, enginePoll];
 
     process.stdout.write(`single-change lag: ${LAG_SAMPLES} samples each, interleaved ...\n`);
-    for (const pair of [native, engine]) for (let i = 0; i < 20; i++) await measureLag(pair); // warm-up
-    const lag = { native: [] as number[], engine: [] as number[] };
+    for (const pair of contenders) for (let i = 0; i < 20; i++) await measureLag(pair); // warm-up
+    const lag = contenders.map(() => [] as number[]);
     for (let i = 0; i < LAG_SAMPLES; i++) {
-      lag.native.push(await measureLag(native));
-      await sleep(LAG_SPACING_MS);
-      lag.engine.push(await measureLag(engine));
-      await sleep(LAG_SPACING_MS);
+      for (const [index, pair] of contenders.entries()) {
+        lag[index]!.push(await measureLag(pair));
+        await sleep(LAG_SPACING_MS);
+      }
     }
 
     process.stdout.write(`sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`);
-    const nativeBulk = await measureThroughput(native);
-    const engineBulk = await measureThroughput(engine);
+    const bulk: { appliedRowsPerS: number; insertedRowsPerS: number }[] = [];
+    for (const pair of contenders) bulk.push(await measureThroughput(pair));
     process.stdout.write(`paced runs at 80% of each one's measured rate for ${PACED_SECONDS} s ...\n`);
-    const nativePaced = await measurePaced(native, nativeBulk.appliedRowsPerS * 0.8);
-    const enginePaced = await measurePaced(engine, engineBulk.appliedRowsPerS * 0.8);
+    const paced: Awaited<ReturnType<typeof measurePaced>>[] = [];
+    for (const [index, pair] of contenders.entries()) paced.push(await measurePaced(pair, bulk[index]!.appliedRowsPerS * 0.8));
 
     process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
     const capture = await measureCaptureOverhead(a);
 
-    const lagRatioP99 = percentile(lag.engine, 99) / percentile(lag.native, 99);
-    const throughputRatio = engineBulk.appliedRowsPerS / nativeBulk.appliedRowsPerS;
-    const singleOverhead = capture.single.plain / capture.single.captured;
-    const bulkOverhead = capture.bulk.plain / capture.bulk.captured;
-    const singleOverheadNoNotify = capture.single.plain / capture.single.capturedNoNotify;
-    const bulkOverheadNoNotify = capture.bulk.plain / capture.bulk.capturedNoNotify;
-    const rows: [string, string, string, string, string][] = [
-      ['measure', 'native', 'engine', 'ratio', 'target'],
-      ['lag p50 (ms)', fmt(percentile(lag.native, 50), 2), fmt(percentile(lag.engine, 50), 2), fmt(percentile(lag.engine, 50) / percentile(lag.native, 50), 2) + 'x', ''],
-      ['lag p99 (ms)', fmt(percentile(lag.native, 99), 2), fmt(percentile(lag.engine, 99), 2), fmt(lagRatioP99, 2) + 'x', '<= 2x  ' + (lagRatioP99 <= 2 ? 'met' : 'NOT met')],
-      ['sustained apply (rows/s)', fmt(nativeBulk.appliedRowsPerS), fmt(engineBulk.appliedRowsPerS), fmt(throughputRatio, 2) + 'x',
-        '>= 0.5x and > 10,000  ' + (throughputRatio >= 0.5 && engineBulk.appliedRowsPerS > 10_000 ? 'met' : 'NOT met')],
-      ['  publisher insert rate (rows/s)', fmt(nativeBulk.insertedRowsPerS), fmt(engineBulk.insertedRowsPerS), '', ''],
-      ['  paced at 80%: offered (rows/s)', fmt(nativePaced.offeredRowsPerS), fmt(enginePaced.offeredRowsPerS), '', ''],
-      ['  paced: mean lag 1st half (rows)', fmt(nativePaced.lagRowsFirstHalf), fmt(enginePaced.lagRowsFirstHalf), '', ''],
-      ['  paced: mean lag 2nd half (rows)', fmt(nativePaced.lagRowsSecondHalf), fmt(enginePaced.lagRowsSecondHalf), '', 'not growing'],
-      ['  paced: catch-up after stop (ms)', fmt(nativePaced.catchUpMs), fmt(enginePaced.catchUpMs), '', ''],
-      ['capture: single-row inserts/s', fmt(capture.single.plain) + ' (no triggers)', fmt(capture.single.captured) + ' (capture+NOTIFY)', fmt(singleOverhead, 2) + 'x', '< 1.5x  ' + (singleOverhead < 1.5 ? 'met' : 'NOT met')],
-      ['  same, capture without NOTIFY', '', fmt(capture.single.capturedNoNotify), fmt(singleOverheadNoNotify, 2) + 'x', ''],
-      ['capture: rows/s in 1000-row inserts', fmt(capture.bulk.plain) + ' (no triggers)', fmt(capture.bulk.captured) + ' (capture+NOTIFY)', fmt(bulkOverhead, 2) + 'x', '< 1.5x  ' + (bulkOverhead < 1.5 ? 'met' : 'NOT met')],
-      ['  same, capture without NOTIFY', '', fmt(capture.bulk.capturedNoNotify), fmt(bulkOverheadNoNotify, 2) + 'x', ''],
+    const p = (index: number, q: number) => percentile(lag[index]!, q);
+    const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const rows: string[][] = [
+      ['measure', native.name, engineNotify.name, enginePoll.name, 'ratios (notify, poll)', 'target'],
+      ['lag p50 (ms)', fmt(p(0, 50), 2), fmt(p(1, 50), 2), fmt(p(2, 50), 2), `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`, ''],
+      ['lag p99 (ms)', fmt(p(0, 99), 2), fmt(p(1, 99), 2), fmt(p(2, 99), 2), `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
+        `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`],
+      ['sustained apply (rows/s)', ...bulk.map((b) => fmt(b.appliedRowsPerS)),
+        `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`,
+        `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(bulk[i]!.appliedRowsPerS >= 0.5 * bulk[0]!.appliedRowsPerS && bulk[i]!.appliedRowsPerS > 10_000)).join(', ')}`],
+      ['  publisher insert rate (rows/s)', ...bulk.map((b) => fmt(b.insertedRowsPerS)), '', ''],
+      ['  paced at 80%: offered (rows/s)', ...paced.map((r) => fmt(r.offeredRowsPerS)), '', ''],
+      ['  paced: mean lag 1st half (rows)', ...paced.map((r) => fmt(r.lagRowsFirstHalf)), '', ''],
+      ['  paced: mean lag 2nd half (rows)', ...paced.map((r) => fmt(r.lagRowsSecondHalf)), '', 'not growing'],
+      ['  paced: catch-up after stop (ms)', ...paced.map((r) => fmt(r.catchUpMs)), '', ''],
     ];
-    const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-    process.stdout.write('\n' + rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n') + '\n');
+    const captureRows: string[][] = [
+      ['capture overhead', 'no triggers', 'capture + NOTIFY', 'capture only (poll mode)', 'ratios (notify, poll)', 'target'],
+      ['single-row inserts/s (4 connections)', fmt(capture.single.plain), fmt(capture.single.captured), fmt(capture.single.capturedNoNotify),
+        `${ratio(capture.single.plain, capture.single.captured)}, ${ratio(capture.single.plain, capture.single.capturedNoNotify)}`,
+        `< 1.5x: ${verdict(capture.single.plain / capture.single.captured < 1.5)}, ${verdict(capture.single.plain / capture.single.capturedNoNotify < 1.5)}`],
+      ['rows/s in 1000-row inserts', fmt(capture.bulk.plain), fmt(capture.bulk.captured), fmt(capture.bulk.capturedNoNotify),
+        `${ratio(capture.bulk.plain, capture.bulk.captured)}, ${ratio(capture.bulk.plain, capture.bulk.capturedNoNotify)}`,
+        `< 1.5x: ${verdict(capture.bulk.plain / capture.bulk.captured < 1.5)}, ${verdict(capture.bulk.plain / capture.bulk.capturedNoNotify < 1.5)}`],
+    ];
+    const table = (list: string[][]) => {
+      const widths = list[0]!.map((_, column) => Math.max(...list.map((row) => (row[column] ?? '').length)));
+      return list.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
+    };
+    process.stdout.write('\n' + table(rows) + '\n\n' + table(captureRows) + '\n');
     process.stdout.write(
-      `\nengine transport: in-process (LISTEN/NOTIFY on the publisher's commit -> pull now), no HTTP; pull limit ${ENGINE_PULL_LIMIT}.` +
-        `\nboth subscribers detect arrival with the same row trigger (NOTIFY). ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
+      `\nengine transport: in-process (JSON round trip + validation), no HTTP; the poke is LISTEN/NOTIFY on the publisher's commit, ` +
+        `or polling the log head every ${POLL_INTERVAL_MS} ms; pull limit ${ENGINE_PULL_LIMIT}.` +
+        `\nall subscribers detect arrival with the same row trigger (NOTIFY). ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
     );
-    if (engine.schedulerErrors.length > 0) process.stdout.write(`engine pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);
+    for (const engine of [engineNotify, enginePoll]) {
+      if (engine.schedulerErrors.length > 0) process.stdout.write(`${engine.name} pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);
+    }
   } finally {
     for (const pair of pairs.reverse()) await pair.stop().catch((error) => process.stderr.write(`stop: ${String(error)}\n`));
     for (const server of servers.reverse()) await server.stop().catch(() => undefined);

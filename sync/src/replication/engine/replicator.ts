@@ -3,7 +3,8 @@
  * apply it with the new cursor in one transaction. At-least-once delivery (a lost answer is asked for again from
  * the same cursor) + idempotent merge = exactly-once effect.
  */
-import type { ChangeBatch, Cursor } from '../core/protocol';
+import type { ChangeBatch, Cursor, RowChange } from '../core/protocol';
+import { hlcWallMs } from '../core/hlc';
 import { PROTOCOL_VERSION, pullResponseSchema, snapshotResponseSchema } from '../core/protocol';
 import type { UniqueConflictRecord } from '../store/replicationStore';
 import type { ReplicationStore } from '../store/replicationStore';
@@ -21,6 +22,9 @@ export type PullOutcome =
       readonly received: number;
       readonly hasMore: boolean;
       readonly remainingChanges: number;
+      /** Now minus the wall time of the newest stamp received (how far behind the writes we are; includes
+       * clock skew between the nodes). null when the batch was empty. */
+      readonly lagMs: number | null;
       readonly durationMs: number;
     }
   | {
@@ -109,6 +113,7 @@ export class Replicator {
         received: response.changes.length,
         hasMore: response.hasMore,
         remainingChanges: response.remainingChanges,
+        lagMs: newestWallMs(response.changes, this.getNowMs()),
         durationMs: this.getNowMs() - startedMs,
       },
     };
@@ -215,7 +220,18 @@ export class Replicator {
       received: parsed.data.changes.length,
       hasMore: true,
       remainingChanges: 0,
+      lagMs: null,
       durationMs: this.getNowMs() - startedMs,
     };
   }
+}
+
+function newestWallMs(changes: readonly RowChange[], nowMs: number): number | null {
+  let newest = '';
+  for (const change of changes) {
+    if (change.hlc > newest) newest = change.hlc;
+    if (change.deletedHlc && change.deletedHlc > newest) newest = change.deletedHlc;
+    for (const hlc of Object.values(change.columnHlcs ?? {})) if (hlc > newest) newest = hlc;
+  }
+  return newest === '' ? null : Math.max(0, nowMs - hlcWallMs(newest));
 }

@@ -163,6 +163,13 @@ export interface InstallProps {
   readonly nodeId: string;
   /** Tables of schema public to replicate (UUID primary keys). */
   readonly tables: readonly string[];
+  /**
+   * NOTIFY msk_sync_changes from every writing statement (the "poke"). NOTIFY serializes committing transactions
+   * (PostgreSQL holds a global lock from pre-commit to the end of commit), which costs concurrent writers; without
+   * it the sync service polls the log head instead.
+   * @default true
+   */
+  readonly notifyOnCommit?: boolean;
 }
 
 export interface InstallResult {
@@ -214,7 +221,7 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
     for (const table of tables) {
       await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name) VALUES ($1)`, [table.name]);
       await client.query(captureFunctionSql(table, props.nodeId));
-      await client.query(triggersSql(table));
+      await client.query(triggersSql(table, props.notifyOnCommit ?? true));
       backfilledRows += (await client.query(backfillSql(table, props.nodeId))).rowCount ?? 0;
     }
     await client.query(`ANALYZE ${SYNC_SCHEMA}.change_log`);

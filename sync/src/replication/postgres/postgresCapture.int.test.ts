@@ -5,7 +5,9 @@ import { APP_SHAPED_DDL, APP_SHAPED_TABLES, APP_SHAPED_TABLE_NAMES, NODE_IDS, bu
 import type { PostgresNode } from '../testing/postgresNodes';
 import { startPostgresNode } from '../testing/postgresNodes';
 import { createTestDatabase } from '../testing/testDatabase';
+import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
+import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
 import { PostgresReplicationStore } from './postgresStore';
 
 describe('the PostgreSQL store', () => {
@@ -158,6 +160,16 @@ describe('the PostgreSQL store', () => {
     expect(state.column_hlcs.name > state.hlc).toBe(true);
   });
 
+  it('hashes tables page by page to the same value as their rows', async () => {
+    const node = await start(NODE_IDS[0]);
+    const rows = Array.from({ length: HASH_PAGE_ROWS + 5 }, () => userRow());
+    await node.app.query('INSERT INTO users SELECT * FROM jsonb_populate_recordset(NULL::users, $1)', [JSON.stringify(rows)]);
+    const hashes = await postgresTableHashes(node.app, node.store.tables);
+    expect(hashes.users).toBe(tableHashOf(rows));
+    expect(hashes.users).toMatch(new RegExp(`^${HASH_PAGE_ROWS + 5}:`));
+    expect(hashes.businesses).toBe(tableHashOf([]));
+  });
+
   it('tells listeners about a local commit at once (LISTEN/NOTIFY)', async () => {
     const node = await start(NODE_IDS[0]);
     const poked = new Promise<number>((resolve) => node.store.onChange(() => resolve(Date.now())));
@@ -165,6 +177,33 @@ describe('the PostgreSQL store', () => {
     const committedMs = Date.now();
     await node.insert('users', userRow());
     expect((await poked) - committedMs).toBeLessThan(1000);
+  });
+
+  it('in poll mode, installs no NOTIFY and still tells listeners about a local commit', async () => {
+    const node = await start(NODE_IDS[0]);
+    const polling = await PostgresReplicationStore.open({
+      connectionString: node.database.url,
+      nodeId: node.nodeId,
+      tables: [...APP_SHAPED_TABLE_NAMES],
+      poke: { mode: 'poll', pollIntervalMs: 5 },
+    });
+    try {
+      const triggers = await node.app.query("SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal ORDER BY tgname");
+      expect(triggers.rows.map((row) => row.tgname)).toEqual(['msk_sync_capture', 'msk_sync_refuse_truncate']);
+      const poked = new Promise<void>((resolve) => polling.onChange(resolve));
+      await polling.listening();
+      await node.insert('users', userRow());
+      await poked;
+    } finally {
+      await polling.close();
+    }
+  });
+
+  it('refuses a poll interval below the minimum, naming the option', async () => {
+    const node = await start(NODE_IDS[0]);
+    await expect(
+      PostgresReplicationStore.open({ connectionString: node.database.url, nodeId: node.nodeId, tables: ['users'], poke: { mode: 'poll', pollIntervalMs: 0 } }),
+    ).rejects.toThrow(/poke.pollIntervalMs must be at least 1 ms/);
   });
 
   it('does not poke for a transaction that rolled back', async () => {

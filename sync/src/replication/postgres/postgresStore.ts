@@ -62,7 +62,18 @@ export interface PostgresStoreProps {
   readonly getNowMs?: () => number;
   /** @default MAX_FUTURE_DRIFT_MS */
   readonly maxFutureDriftMs?: number;
+  /**
+   * How the store learns of local commits (onChange): 'notify' — a NOTIFY from the capture triggers, at once but
+   * serializing concurrent committers; 'poll' — no NOTIFY, the head of the log is polled every `pollIntervalMs`.
+   * @default { mode: 'notify' }
+   */
+  readonly poke?: { readonly mode: 'notify' } | { readonly mode: 'poll'; readonly pollIntervalMs: number };
 }
+
+/** Shortest head-polling period accepted (each poll is one tiny query). */
+export const MIN_POLL_INTERVAL_MS = 1;
+/** In poll mode, how often committed-but-unfolded local writes poke again until a pull takes them. */
+export const POLL_REPOKE_MS = 20;
 
 interface StateRow {
   pk: string;
@@ -182,6 +193,8 @@ export class PostgresReplicationStore implements ReplicationStore {
   private listenClient: Client | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
   private listenReady: Promise<void> = Promise.resolve();
+  private readonly pollIntervalMs: number | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly pendingAcks = new Map<string, Cursor | null>();
   /** Our cursor on each peer, as committed (read once from msk_sync.peer, then kept with every apply). */
@@ -196,7 +209,9 @@ export class PostgresReplicationStore implements ReplicationStore {
     purgedUpTo: Cursor | null;
     getNowMs?: () => number;
     maxFutureDriftMs?: number;
+    pollIntervalMs?: number;
   }) {
+    this.pollIntervalMs = props.pollIntervalMs;
     this.pool = props.pool;
     this.connectionString = props.connectionString;
     this.nodeId = props.nodeId;
@@ -239,7 +254,15 @@ export class PostgresReplicationStore implements ReplicationStore {
     const pool = new Pool(PostgresReplicationStore.poolConfig(props.connectionString, props.poolSize ?? 4));
     pool.on('error', () => undefined); // an idle client's broken connection: the next query reports it
     try {
-      const installed: InstallResult = await installReplication(pool, { nodeId: props.nodeId, tables: props.tables });
+      const poke = props.poke ?? { mode: 'notify' as const };
+      if (poke.mode === 'poll' && !(poke.pollIntervalMs >= MIN_POLL_INTERVAL_MS)) {
+        throw new RangeError(`poke.pollIntervalMs must be at least ${MIN_POLL_INTERVAL_MS} ms (got ${poke.pollIntervalMs})`);
+      }
+      const installed: InstallResult = await installReplication(pool, {
+        nodeId: props.nodeId,
+        tables: props.tables,
+        notifyOnCommit: poke.mode === 'notify',
+      });
       const horizon = await pool.query<{ xid: string | null; seq: string | null }>(
         `SELECT purged_up_to_xid::text AS xid, purged_up_to_seq::text AS seq FROM ${SYNC_SCHEMA}.node`,
       );
@@ -252,6 +275,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         purgedUpTo: row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null,
         getNowMs: props.getNowMs,
         maxFutureDriftMs: props.maxFutureDriftMs,
+        pollIntervalMs: poke.mode === 'poll' ? poke.pollIntervalMs : undefined,
       });
     } catch (error) {
       await pool.end().catch(() => undefined);
@@ -857,8 +881,52 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (!this.listenClient && !this.listenTimer) this.listen();
+    if (this.pollIntervalMs !== undefined) {
+      if (!this.pollTimer) this.poll(this.pollIntervalMs);
+    } else if (!this.listenClient && !this.listenTimer) {
+      this.listen();
+    }
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Poll mode: one dedicated connection asks, every interval, whether committed local writes wait to be folded
+   * or the change log moved (an apply that others may want relayed). Only committed rows count: a sequence
+   * would move before the commit and the poke would come too early.
+   */
+  private poll(intervalMs: number): void {
+    const client = new Client({ connectionString: this.connectionString });
+    this.listenClient = client;
+    let lastHead: string | null | undefined;
+    let lastFiredMs = 0;
+    let busy = false;
+    const probe = `SELECT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.capture_log) AS unfolded,
+      (SELECT xid::text || '/' || seq::text FROM ${LOG} ORDER BY xid DESC, seq DESC LIMIT 1) AS head`;
+    client.on('error', () => undefined);
+    this.listenReady = client.connect().then(async () => {
+      lastHead = (await client.query<{ head: string | null }>(probe)).rows[0]?.head;
+    });
+    this.pollTimer = setInterval(() => {
+      if (busy || this.closed) return;
+      busy = true;
+      this.listenReady
+        .then(() => client.query<{ unfolded: boolean; head: string | null }>(probe))
+        .then((result) => {
+          const { unfolded, head } = result.rows[0]!;
+          const nowMs = Date.now();
+          // unfolded entries poke again every POLL_REPOKE_MS until someone pulls (and so folds) them
+          if (head !== lastHead || (unfolded && nowMs - lastFiredMs >= POLL_REPOKE_MS)) {
+            lastHead = head;
+            lastFiredMs = nowMs;
+            for (const listener of this.listeners) listener();
+          }
+        })
+        .catch(() => undefined)
+        .finally(() => {
+          busy = false;
+        });
+    }, intervalMs);
+    this.pollTimer.unref();
   }
 
   private listen(): void {
@@ -898,6 +966,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.closed = true;
     this.listeners.clear();
     clearTimeout(this.listenTimer);
+    clearInterval(this.pollTimer);
     const listenClient = this.listenClient;
     this.listenClient = undefined;
     await listenClient?.end().catch(() => undefined);

@@ -193,15 +193,18 @@ $fn$;`;
 /** Capture does not fire while the sync service applies a peer's batch (it sets msk.origin for its transaction). */
 export const NOT_APPLYING = `coalesce(current_setting('${ORIGIN_SETTING}', true), '') = ''`;
 
-export function triggersSql(table: ReplicatedTable): string {
+export function triggersSql(table: ReplicatedTable, notifyOnCommit = true): string {
   const target = qualified(table);
+  const notify = notifyOnCommit
+    ? `CREATE TRIGGER msk_sync_notify AFTER INSERT OR UPDATE OR DELETE ON ${target}
+  FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.notify_change();`
+    : '';
   return `
 DROP TRIGGER IF EXISTS msk_sync_capture ON ${target};
 CREATE TRIGGER msk_sync_capture AFTER INSERT OR UPDATE OR DELETE ON ${target}
   FOR EACH ROW WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${captureFunctionName(table)}();
 DROP TRIGGER IF EXISTS msk_sync_notify ON ${target};
-CREATE TRIGGER msk_sync_notify AFTER INSERT OR UPDATE OR DELETE ON ${target}
-  FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.notify_change();
+${notify}
 DROP TRIGGER IF EXISTS msk_sync_refuse_truncate ON ${target};
 CREATE TRIGGER msk_sync_refuse_truncate BEFORE TRUNCATE ON ${target}
   FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.refuse_truncate();`;

@@ -3,6 +3,8 @@ import type { ChangeBatch } from '../core/protocol';
 import { APP_SHAPED_TABLES, NODE_IDS, businessRow, employeeRow, userRow } from '../testing/appShapedTables';
 import type { BehaviourCluster, BehaviourNode } from '../testing/replicationBehaviour';
 import { describeReplicationBehaviour } from '../testing/replicationBehaviour';
+import { createInProcessNetwork } from '../engine/inProcessTransport';
+import { Replicator } from '../engine/replicator';
 import { LocalWriteError, MemoryReplicationStore } from './memoryStore';
 
 function memoryNode(nodeId: string): BehaviourNode & { store: MemoryReplicationStore } {
@@ -86,5 +88,27 @@ describe('the in-memory store', () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe('a puller that asks ahead while applying', () => {
+  it('acknowledges only what it has applied, so the source purges nothing it still needs', async () => {
+    const source = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
+    const sink = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES });
+    for (let i = 0; i < 5; i++) await source.insert('users', userRow());
+    const acknowledged: unknown[] = [];
+    const read = source.readChanges.bind(source);
+    source.readChanges = async (request) => {
+      acknowledged.push(request.acknowledged !== undefined ? request.acknowledged : request.cursor);
+      return read(request);
+    };
+    const network = createInProcessNetwork((id) => (id === NODE_IDS[0] ? source : sink));
+    const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 2 });
+    const result = await replicator.catchUp(NODE_IDS[0]);
+    expect(result.batches).toBe(3);
+    expect(sink.visibleRows('users')).toHaveLength(5);
+    // the second request went out before the first batch was applied: it acknowledges nothing yet
+    expect(acknowledged[0]).toBeNull();
+    expect(acknowledged[1]).toBeNull();
   });
 });
