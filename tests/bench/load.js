@@ -1,5 +1,4 @@
 'use strict';
-/* global fetch, AbortSignal */
 /**
  * Load: many concurrent sessions signing in and reading/writing businesses through /api/businesses, on one node
  * directly (a) and on two nodes behind the local cluster's entry point (b), side by side in the same run (phases
