@@ -18,6 +18,7 @@ const common = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  reporters: ['default', '<rootDir>/tests/setup/summaryReporter.js'],
   projects: [
     {
       ...common,
