@@ -85,6 +85,28 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
     }
   });
 
+  it('shows a business created on node 1 on node 2', async () => {
+    const name = `Replicated shop ${Date.now()}`;
+    const onNode1 = await signIn(node(1).appUrl, ADMIN.email, ADMIN.password);
+    const created = await fetch(`${node(1).appUrl}/api/businesses`, {
+      method: 'POST',
+      headers: { cookie: onNode1.cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ name, type: 'retail' }),
+    });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: string };
+    const onNode2 = await signIn(node(2).appUrl, ADMIN.email, ADMIN.password);
+    const shown = await eventually(
+      async () => {
+        const response = await fetch(`${node(2).appUrl}/api/businesses/${id}`, { headers: { cookie: onNode2.cookie } });
+        if (response.status !== 200) throw new Error(`GET /api/businesses/${id} on node 2: HTTP ${response.status}`);
+        return (await response.json()) as { id: string; name: string };
+      },
+      { what: `business ${id} on node 2`, timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => `${node(1).logTails()}\n${node(2).logTails()}` },
+    );
+    expect(shown).toMatchObject({ id, name });
+  });
+
   describe('when node 2 is started again with a different NEXTAUTH_SECRET', () => {
     const otherSecret = Buffer.from(Array.from({ length: 32 }, (_, i) => (i * 53 + 7) % 256)).toString('base64');
 

@@ -1,4 +1,5 @@
 /** Human-readable rendering of the status document for `service:status`. Pure. */
+import { formatReplication } from './replicationSection';
 import type { PeerStatus, SyncStatus } from './statusModel';
 
 function ago(iso: string | null, nowMs: number): string {
@@ -99,6 +100,7 @@ export function formatStatus(status: SyncStatus): string {
       out.push(`  ${m.variable} differs on ${m.peers.map((p) => `${p.name} (${p.address})`).join(', ')}${m.detail ? `: ${m.detail}` : ''}`);
     }
   }
+  out.push(...formatReplication(status, renderTable));
   if (status.identity.conflict) {
     out.push(`Identity: ${status.identity.conflict.message}`);
   }

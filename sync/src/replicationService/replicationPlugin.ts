@@ -1,0 +1,417 @@
+/**
+ * Replication as a plugin of the sync service. On start it registers the peer routes (pull, snapshot, poke) and
+ * returns at once; in the background it waits for the app's migrations to create the replicated tables, opens
+ * the PostgreSQL replication store (which installs capture), then pulls from every connected peer: at once when
+ * the peer pokes ("I committed"), every SYNC_INTERVAL otherwise. Local commits poke every connected peer.
+ */
+import { Pool } from 'pg';
+import {
+  type PeerProgress,
+  PostgresReplicationStore,
+  type PullOutcome,
+  SYNC_SCHEMA,
+  answerPull,
+  answerSnapshot,
+  pullRequestSchema,
+} from '../replication';
+import type { PeerRoute, StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
+import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
+import { REPLICATION_ROUTES, channelTransport, sendPoke } from './channelTransport';
+import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
+import { LoadingReplicator } from './loadingReplicator';
+import { PeerPullers } from './peerPullers';
+import { PeerReplicationState } from './peerReplicationState';
+import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
+import { REPLICATED_TABLES } from './replicatedTables';
+import { type SchemaWaitReport, waitForTables } from './schemaWait';
+import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
+
+/** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
+export const STATUS_REFRESH_INTERVAL_MS = 2_000;
+/** How often acknowledged tombstones are purged from the change log. */
+export const PURGE_INTERVAL_MS = 10 * 60_000;
+/** Tombstones are kept at least this long, even when every known peer acknowledged them. */
+export const PURGE_RETENTION_MS = 7 * 24 * 60 * 60_000;
+/** Conflicts listed in the status document (newest first). */
+export const STATUS_RECENT_CONFLICTS = 10;
+/** Largest pull/snapshot request body (they are small JSON objects). */
+export const REQUEST_BODY_LIMIT_BYTES = 16 * 1024;
+/** Retrying to open the store after a setup error (database down, a table the engine can't replicate). */
+export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
+
+/** How long stop() waits for a start still in progress. */
+export const STOP_WAIT_MS = 2_000;
+
+export type ReplicationState = 'waiting-for-schema' | 'opening' | 'running' | 'failed' | 'stopped';
+
+export interface ReplicationPluginOptions {
+  /** @default REPLICATED_TABLES */
+  readonly tables?: readonly string[];
+}
+
+interface ConflictRow {
+  table: string;
+  constraint: string;
+  winnerPk: string;
+  loserPk: string;
+  renamedColumn: string;
+  renamedTo: string;
+  fromPeer: string;
+  detectedAt: string;
+}
+
+export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncServicePlugin {
+  return {
+    name: 'replication',
+    async start(api: SyncServiceApi): Promise<StartedPlugin> {
+      const service = new ReplicationService(api, options.tables ?? REPLICATED_TABLES);
+      service.begin();
+      return { stop: () => service.stop() };
+    },
+  };
+}
+
+class ReplicationService {
+  private state: ReplicationState = 'waiting-for-schema';
+  private stateSinceMs: number;
+  private waiting: SchemaWaitReport | null = null;
+  private lastError: string | null = null;
+  /** Why the last status refresh failed (the database is down?); cleared by the next one that works. */
+  private statusError: string | null = null;
+  private store: PostgresReplicationStore | undefined;
+  private replicator: LoadingReplicator | undefined;
+  private pullers: PeerPullers | undefined;
+  private statusPool: Pool | undefined;
+  private readonly peerStates = new Map<string, PeerReplicationState>();
+  private progress = new Map<string, PeerProgress>();
+  private conflicts: { total: number; recent: ConflictRow[] } = { total: 0, recent: [] };
+  private lastPurge: { at: string; purged: number } | null = null;
+  private readonly pokesInFlight = new Map<string, boolean>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unsubscribe: Array<() => void> = [];
+  private readonly metrics: ReplicationMetrics;
+  private readonly connectionString: string;
+  private readonly rewoundPeers = new Set<string>();
+  private background: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private wakeSleepers: () => void = () => undefined;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.wakeSleepers = resolve));
+
+  constructor(
+    private readonly api: SyncServiceApi,
+    private readonly tables: readonly string[],
+  ) {
+    this.stateSinceMs = api.now();
+    this.metrics = createReplicationMetrics(api.metricsRegistry);
+    this.connectionString = connectionStringWithPassword(api.config.databaseUrl, api.config.databasePassword);
+    for (const route of this.routes()) api.addRoute(route);
+    api.addStatusContributor({ name: 'replication', node: () => this.nodeStatus(), peer: (peerId) => this.peerStatus(peerId) });
+    this.unsubscribe.push(
+      api.onPeerEvent((event) => {
+        if (!this.pullers) return;
+        if (event.type === 'peer-connected') this.pullers.connect(event.peer.identity.id);
+        else void this.pullers.disconnect(event.peer.identity.id);
+      }),
+    );
+  }
+
+  private setState(state: ReplicationState): void {
+    this.state = state;
+    this.stateSinceMs = this.api.now();
+    this.metrics.running.set(state === 'running' ? 1 : 0);
+  }
+
+  begin(): void {
+    this.background = this.run().catch((error: unknown) => {
+      this.lastError = error instanceof Error ? error.message : String(error);
+      this.setState('failed');
+      this.api.logger.error({ error: this.lastError }, 'replication stopped after an unexpected error');
+    });
+  }
+
+  private async run(): Promise<void> {
+    const database = describeDatabase(this.api.config.databaseUrl);
+    this.api.logger.info({ database, tables: this.tables }, 'replication waiting for the replicated tables');
+    const found = await waitForTables({
+      connectionString: this.connectionString,
+      tables: this.tables,
+      isStopped: () => this.stopped,
+      sleep: (ms) => this.sleep(ms),
+      onWaiting: (report) => {
+        this.waiting = report;
+        // every attempt at first, then every tenth: the wait can be long when the app starts late
+        if (report.attempt <= 3 || report.attempt % 10 === 0) {
+          this.api.logger.info(
+            { database, missingTables: report.missingTables, error: report.error, attempt: report.attempt, nextAttemptInMs: report.nextAttemptInMs },
+            report.error
+              ? `replication waits for the database: ${report.error}`
+              : `replication waits for the app's migrations to create ${report.missingTables.join(', ')}`,
+          );
+        }
+      },
+    });
+    if (!found) return;
+    this.waiting = null;
+    this.setState('opening');
+    for (let attempt = 1; !this.stopped; attempt++) {
+      try {
+        this.store = await PostgresReplicationStore.open({ connectionString: this.connectionString, nodeId: this.api.self.id, tables: this.tables });
+        break;
+      } catch (error) {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        const delayMs = backoffDelayMs(OPEN_RETRY_BACKOFF, attempt, Math.random);
+        this.api.logger.error({ database, error: this.lastError, nextAttemptInMs: delayMs }, 'replication could not open its store');
+        this.setState('failed');
+        await this.sleep(delayMs);
+      }
+    }
+    const store = this.store;
+    if (!store || this.stopped) {
+      await store?.close();
+      return;
+    }
+    this.lastError = null;
+    this.statusPool = new Pool({ connectionString: this.connectionString, max: 1, idleTimeoutMillis: 10_000 });
+    this.statusPool.on('error', () => undefined);
+    const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
+    if (this.stopped) return; // stop() closes the store
+    this.replicator = new LoadingReplicator({
+      store,
+      transport: channelTransport(this.api, (kind, durationMs) => this.metrics.requestSeconds.observe({ kind }, durationMs / 1000)),
+      needsInitialLoad: neverApplied,
+      onInitialLoad: (outcome) => this.recordInitialLoad(outcome),
+    });
+    this.pullers = new PeerPullers({
+      replicator: this.replicator,
+      fallbackIntervalMs: this.api.config.syncIntervalMs,
+      onOutcome: (outcome) => this.recordOutcome(outcome),
+      onError: (peerId, error) => {
+        this.api.logger.warn({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'replication pull failed locally');
+      },
+      failuresInARow: (peerId) => this.peerState(peerId).consecutiveFailures,
+    });
+    this.unsubscribe.push(store.onChange(() => this.pokePeers()));
+    this.timers.push(setInterval(() => void this.refreshStatus(), STATUS_REFRESH_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.purge(), PURGE_INTERVAL_MS));
+    for (const timer of this.timers) timer.unref();
+    this.setState('running');
+    this.api.logger.info(
+      { database, tables: store.tables.map((t) => t.name), schemaVersion: store.schemaVersion, initialLoad: neverApplied },
+      neverApplied ? 'replication running; this node will load a snapshot from the first peer' : 'replication running',
+    );
+    await this.refreshStatus();
+    for (const peer of this.api.connectedPeers()) this.pullers.connect(peer.id);
+    this.pokePeers(); // peers that tried us while we waited for the schema
+  }
+
+  /** A wait that ends early when the plugin stops. */
+  private sleep(ms: number): Promise<void> {
+    return Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), this.stopRequested]);
+  }
+
+  private peerState(peerId: string): PeerReplicationState {
+    let state = this.peerStates.get(peerId);
+    if (!state) {
+      state = new PeerReplicationState(this.api.now());
+      this.peerStates.set(peerId, state);
+    }
+    return state;
+  }
+
+  private recordInitialLoad(outcome: PullOutcome): void {
+    const ok = outcome.kind === 'applied';
+    this.metrics.initialLoads.inc({ peer: outcome.peerId, result: ok ? 'loaded' : outcome.kind });
+    if (ok) {
+      this.peerState(outcome.peerId).initialLoads += 1;
+      this.api.logger.info({ peer: outcome.peerId, states: outcome.received, applied: outcome.applied, conflicts: outcome.conflicts.length, durationMs: outcome.durationMs }, 'loaded a snapshot from a peer');
+    } else {
+      this.api.logger.warn({ peer: outcome.peerId, kind: outcome.kind, message: outcome.message }, 'loading a snapshot from a peer failed; retrying');
+    }
+  }
+
+  private recordOutcome(outcome: PullOutcome): void {
+    const state = this.peerState(outcome.peerId);
+    const wasFailing = state.consecutiveFailures > 0;
+    state.record(outcome, this.api.now());
+    const peer = outcome.peerId;
+    const lag = state.lag(this.api.now());
+    this.metrics.lagChanges.set({ peer }, lag.changes ?? 0);
+    this.metrics.lagSeconds.set({ peer }, (lag.ms ?? 0) / 1000);
+    this.metrics.pullSeconds.observe({ peer }, outcome.durationMs / 1000);
+    if (outcome.kind === 'applied') {
+      this.metrics.appliedChanges.inc({ peer }, outcome.applied);
+      if (outcome.conflicts.length > 0) {
+        this.metrics.conflictsResolved.inc({ peer }, outcome.conflicts.length);
+        for (const conflict of outcome.conflicts) {
+          this.api.logger.info({ peer, table: conflict.table, constraint: conflict.constraint, winnerPk: conflict.winnerPk, loserPk: conflict.loserPk, renamedColumn: conflict.renamedColumn }, 'resolved a unique-constraint conflict');
+        }
+      }
+      if (outcome.lagMs !== null) this.metrics.deliveryLagSeconds.observe({ peer }, outcome.lagMs / 1000);
+      if (wasFailing) this.api.logger.info({ peer }, 'replication from peer works again');
+      if (outcome.applied > 0 || outcome.conflicts.length > 0) void this.refreshStatus();
+    } else {
+      this.metrics.pullFailures.inc({ peer, kind: outcome.kind });
+      if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
+        this.api.logger.warn({ peer, kind: outcome.kind, failuresInARow: state.consecutiveFailures, message: outcome.message }, 'replication pull failed');
+      }
+    }
+  }
+
+  /** "Pull now" to every connected peer; one poke in flight per peer, a second one coalesces behind it. */
+  private pokePeers(): void {
+    if (this.stopped) return;
+    for (const peer of this.api.connectedPeers()) {
+      if (this.pokesInFlight.has(peer.id)) {
+        this.pokesInFlight.set(peer.id, true);
+        continue;
+      }
+      this.pokesInFlight.set(peer.id, false);
+      const send = (): void => {
+        sendPoke(this.api, peer.id)
+          .then(() => this.metrics.pokesSent.inc({ result: 'sent' }))
+          .catch(() => this.metrics.pokesSent.inc({ result: 'failed' })) // the peer's fallback poll catches up
+          .finally(() => {
+            if (this.pokesInFlight.get(peer.id) && !this.stopped) {
+              this.pokesInFlight.set(peer.id, false);
+              send();
+            } else this.pokesInFlight.delete(peer.id);
+          });
+      };
+      send();
+    }
+  }
+
+  private routes(): PeerRoute[] {
+    const notReady = () => ({
+      status: 503,
+      json: { error: 'not-ready', message: `replication on ${this.api.self.name} is ${this.state}${this.state === 'waiting-for-schema' ? ' (the app has not created its tables yet)' : ''}` },
+    });
+    return [
+      {
+        method: 'POST',
+        path: REPLICATION_ROUTES.pull,
+        maxBodyBytes: REQUEST_BODY_LIMIT_BYTES,
+        handle: async (request) => {
+          const store = this.store;
+          if (this.state !== 'running' || !store) return notReady();
+          let body = request.json;
+          const parsed = pullRequestSchema.safeParse(body);
+          if (parsed.success && isFromAnotherDatabase(parsed.data.cursor, await store.headCursor())) {
+            if (!this.rewoundPeers.has(request.peerId)) {
+              this.rewoundPeers.add(request.peerId);
+              this.api.logger.warn(
+                { peer: request.peerId, cursor: parsed.data.cursor },
+                'a peer pulls from a position this database never reached (this database was replaced): answering from the start of the log',
+              );
+            }
+            body = pullFromStart(parsed.data);
+          }
+          const answer = await answerPull(store, body, request.peerId);
+          return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
+        },
+      },
+      {
+        method: 'POST',
+        path: REPLICATION_ROUTES.snapshot,
+        maxBodyBytes: REQUEST_BODY_LIMIT_BYTES,
+        handle: async (request) => {
+          const store = this.store;
+          if (this.state !== 'running' || !store) return notReady();
+          const answer = await answerSnapshot(store, request.json, request.peerId);
+          return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
+        },
+      },
+      {
+        method: 'POST',
+        path: REPLICATION_ROUTES.poke,
+        maxBodyBytes: 1024,
+        handle: (request) => ({ status: 200, json: { pulling: this.pullers?.poke(request.peerId) ?? false } }),
+      },
+    ];
+  }
+
+  private async refreshStatus(): Promise<void> {
+    const store = this.store;
+    const pool = this.statusPool;
+    if (!store || !pool || this.stopped) return;
+    try {
+      this.progress = new Map((await store.peerProgress()).map((peer) => [peer.peerId, peer]));
+      const result = await pool.query<ConflictRow & { total: string }>(
+        `SELECT tbl AS "table", constraint_name AS "constraint", winner_pk::text AS "winnerPk", loser_pk::text AS "loserPk",
+                renamed_column AS "renamedColumn", renamed_to AS "renamedTo", from_peer AS "fromPeer",
+                to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "detectedAt",
+                count(*) OVER ()::text AS total
+         FROM ${SYNC_SCHEMA}.conflict ORDER BY id DESC LIMIT ${STATUS_RECENT_CONFLICTS}`,
+      );
+      this.conflicts = {
+        total: Number(result.rows[0]?.total ?? 0),
+        recent: result.rows.map(({ total: _total, ...row }) => row),
+      };
+      this.statusError = null;
+    } catch (error) {
+      this.statusError = `reading replication progress failed: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+
+  private async purge(): Promise<void> {
+    const store = this.store;
+    if (!store || this.stopped) return;
+    try {
+      const knownPeers = [...new Set([...(await store.peerProgress()).map((peer) => peer.peerId), ...this.api.connectedPeers().map((peer) => peer.id)])];
+      const outcome = await store.purge({ knownPeers, retentionMs: PURGE_RETENTION_MS });
+      this.lastPurge = { at: new Date(this.api.now()).toISOString(), purged: outcome.purged };
+      this.metrics.purgedStates.inc(outcome.purged);
+      if (outcome.purged > 0) this.api.logger.info({ purged: outcome.purged, knownPeers: knownPeers.length }, 'purged acknowledged tombstones');
+    } catch (error) {
+      this.api.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'purge failed');
+    }
+  }
+
+  private nodeStatus(): Record<string, unknown> {
+    return {
+      state: this.state,
+      since: new Date(this.stateSinceMs).toISOString(),
+      database: describeDatabase(this.api.config.databaseUrl),
+      tables: this.store ? this.store.tables.map((t) => t.name) : [...this.tables],
+      schemaVersion: this.store?.schemaVersion ?? null,
+      waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,
+      initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
+      syncIntervalMs: this.api.config.syncIntervalMs,
+      lastError: this.lastError ?? this.statusError,
+      conflicts: { resolved: this.conflicts.total, recent: this.conflicts.recent },
+      lastPurge: this.lastPurge,
+    };
+  }
+
+  private peerStatus(peerId: string): Record<string, unknown> | undefined {
+    const state = this.peerStates.get(peerId);
+    const progress = this.progress.get(peerId);
+    if (!state && !progress) return undefined;
+    return {
+      lag: state ? state.lag(this.api.now()) : { changes: null, ms: null },
+      lastBatch: state?.batch() ?? null,
+      appliedChanges: progress?.appliedChanges ?? 0,
+      conflictsResolved: progress?.conflictsResolved ?? 0,
+      errors: progress?.errors ?? state?.failures ?? 0,
+      /** The last pull from this peer failed (lastError says why; it stays recorded after recovery). */
+      failing: (state?.consecutiveFailures ?? 0) > 0,
+      lastError: progress?.lastError ?? null,
+      lastErrorAt: progress?.lastErrorAtMs ? new Date(progress.lastErrorAtMs).toISOString() : null,
+      lastAppliedAt: progress?.lastAppliedAtMs ? new Date(progress.lastAppliedAtMs).toISOString() : null,
+      initialLoads: state?.initialLoads ?? 0,
+    };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeSleepers();
+    for (const off of this.unsubscribe) off();
+    for (const timer of this.timers) clearInterval(timer);
+    await this.pullers?.stop();
+    // the background start may be sleeping between attempts: it sees `stopped` when it wakes and closes what it opened
+    await Promise.race([this.background.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
+    await this.store?.close().catch(() => undefined);
+    await this.statusPool?.end().catch(() => undefined);
+    this.setState('stopped');
+  }
+}

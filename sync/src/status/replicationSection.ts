@@ -1,0 +1,61 @@
+/**
+ * The replication part of `service:status` (fields contributed by the replication plugin under `replication`,
+ * node-level and per peer). Pure; reads the fields defensively because contributors are untyped.
+ */
+import type { SyncStatus } from './statusModel';
+
+interface ReplicationNode {
+  state?: string;
+  waitingFor?: { missingTables?: string[]; error?: string | null } | null;
+  lastError?: string | null;
+  conflicts?: { resolved?: number; recent?: Array<{ table?: string; renamedColumn?: string; loserPk?: string; winnerPk?: string }> };
+}
+
+interface ReplicationPeer {
+  lag?: { changes?: number | null; ms?: number | null };
+  lastBatch?: { at?: string; kind?: string; received?: number; applied?: number } | null;
+  conflictsResolved?: number;
+  errors?: number;
+  failing?: boolean;
+  lastError?: string | null;
+}
+
+const text = (value: number | null | undefined, unit = ''): string => (typeof value === 'number' ? `${value}${unit}` : '-');
+
+export function formatReplication(status: SyncStatus, renderTable: (header: readonly string[], rows: readonly (readonly string[])[]) => string): string[] {
+  const node = status.replication as ReplicationNode | undefined;
+  if (!node || typeof node !== 'object') return [];
+  const out: string[] = [''];
+  let line = `Replication: ${node.state ?? '?'}`;
+  if (node.state === 'waiting-for-schema' && node.waitingFor) {
+    line += node.waitingFor.error ? ` (database: ${node.waitingFor.error})` : ` (tables not created yet: ${(node.waitingFor.missingTables ?? []).join(', ')})`;
+  }
+  line += `, conflicts resolved: ${node.conflicts?.resolved ?? 0}`;
+  out.push(line);
+  if (node.lastError) out.push(`  error: ${node.lastError}`);
+  const rows = status.peers
+    .map((peer) => ({ peer, replication: peer.replication as ReplicationPeer | undefined }))
+    .filter((row) => row.replication && typeof row.replication === 'object');
+  if (rows.length > 0) {
+    out.push(
+      renderTable(
+        ['PEER', 'LAG (CHANGES)', 'LAG (MS)', 'LAST BATCH', 'CONFLICTS', 'ERRORS'],
+        rows.map(({ peer, replication: r }) => [
+          peer.name ?? peer.id ?? '?',
+          text(r?.lag?.changes),
+          text(r?.lag?.ms),
+          r?.lastBatch ? `${r.lastBatch.kind ?? '?'} ${r.lastBatch.received ?? 0} received, ${r.lastBatch.applied ?? 0} applied at ${r.lastBatch.at ?? '?'}` : 'none yet',
+          text(r?.conflictsResolved),
+          text(r?.errors),
+        ]),
+      ),
+    );
+    for (const { peer, replication: r } of rows) {
+      if (r?.failing && r.lastError) out.push(`  ${peer.name ?? peer.id ?? '?'}: last error: ${r.lastError}`);
+    }
+  }
+  for (const conflict of node.conflicts?.recent ?? []) {
+    out.push(`  conflict: ${conflict.table ?? '?'}.${conflict.renamedColumn ?? '?'} of ${conflict.loserPk ?? '?'} renamed (kept by ${conflict.winnerPk ?? '?'})`);
+  }
+  return out;
+}
