@@ -173,6 +173,7 @@ class ReplicationService {
     this.lastError = null;
     this.statusPool = new Pool({ connectionString: this.connectionString, max: 1, idleTimeoutMillis: 10_000 });
     this.statusPool.on('error', () => undefined);
+    this.statusPool.on('connect', (client) => client.on('error', () => undefined));
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({

@@ -253,6 +253,10 @@ export class PostgresReplicationStore implements ReplicationStore {
     if (!NODE_ID_PATTERN.test(props.nodeId)) throw new RangeError(`node id "${props.nodeId}" is not 16 lowercase hex characters (SYNC_NODE_ID)`);
     const pool = new Pool(PostgresReplicationStore.poolConfig(props.connectionString, props.poolSize ?? 4));
     pool.on('error', () => undefined); // an idle client's broken connection: the next query reports it
+    // A checked-out client has no listener of the pool's: without this, its PostgreSQL going away between two
+    // queries ("terminating connection due to unexpected postmaster exit") is an unhandled 'error' event that
+    // ends the whole sync service. The query in flight still rejects, and the caller retries.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     try {
       const poke = props.poke ?? { mode: 'notify' as const };
       if (poke.mode === 'poll' && !(poke.pollIntervalMs >= MIN_POLL_INTERVAL_MS)) {
@@ -929,6 +933,8 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.pollTimer.unref();
   }
 
+  private listenedBefore = false;
+
   private listen(): void {
     if (this.closed) return;
     const client = new Client({ connectionString: this.connectionString });
@@ -949,10 +955,15 @@ export class PostgresReplicationStore implements ReplicationStore {
     });
     client.on('error', retry);
     client.on('end', retry);
+    const reconnecting = this.listenedBefore;
+    this.listenedBefore = true;
     this.listenReady = client
       .connect()
       .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
-      .then(() => undefined)
+      .then(() => {
+        // Commits made while the LISTEN connection was down notified nobody: poke once after reconnecting.
+        if (reconnecting) for (const listener of this.listeners) listener();
+      })
       .catch(retry);
   }
 
