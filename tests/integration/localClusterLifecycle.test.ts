@@ -6,6 +6,7 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readEnvFile } from '@msk/kit/cluster';
 import { signIn } from '../support/sessionClient';
 
 const CLI = join(__dirname, '..', '..', 'kit', 'dist', 'cli', 'main.js');
@@ -50,9 +51,7 @@ function up(dataDir: string, block: number, extra: string[] = []): Supervisor {
 }
 
 function adminOf(configDir: string): { email: string; password: string } {
-  const values = Object.fromEntries(
-    readFileSync(join(configDir, 'admin.env'), 'utf8').split('\n').filter((l) => l.includes('=') && !l.startsWith('#')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
+  const values = readEnvFile(join(configDir, 'admin.env'));
   return { email: values.ADMIN_EMAIL as string, password: values.ADMIN_PASSWORD as string };
 }
 

@@ -5,12 +5,13 @@
  * every node's database.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
 import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
+import { eventually as eventuallyWithin } from '../support/faultTools';
 import { type SignedInSession, signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 30;
@@ -34,30 +35,11 @@ interface NodeStatus {
   peers: Array<{ id: string | null; name: string | null; replication?: ReplicationPeerStatus }>;
 }
 
-function readEnv(path: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('=') && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs = CONVERGE_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : String(last)}`);
-    await sleep(200);
-  }
-}
+/** Retries a probe until it succeeds (every 200 ms), for as long as convergence may take. */
+const eventually = <T>(what: string, probe: () => Promise<T>, timeoutMs = CONVERGE_TIMEOUT_MS): Promise<T> =>
+  eventuallyWithin(what, probe, timeoutMs, 200);
 
 describe('replication between three local nodes', () => {
   let cluster: StartedLocalCluster;
@@ -126,7 +108,7 @@ describe('replication between three local nodes', () => {
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
-    password = readEnv(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
+    password = readEnvFile(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
     tables = await eventually('the app creating its tables on node 1', () => introspectTables(db(1), REPLICATED_TABLES));
     await eventually('replication running on every node', async () => {
       for (const n of cluster.nodes) {

@@ -9,21 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 11;
 const REPO_ROOT = join(__dirname, '..', '..');
 const SECRET_VARIABLES = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD'] as const;
-
-function readEnvFile(path: string): Record<string, string> {
-  const values: Record<string, string> = {};
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (match) values[match[1] as string] = (match[2] as string).replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return values;
-}
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

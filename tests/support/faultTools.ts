@@ -3,11 +3,11 @@
  * tests/soak/soak.js (long run): a retrying write client that only counts 2xx-acknowledged writes, convergence
  * checks on every node's database (the engine's per-table hashes), a seeded PRNG and the random fault mix.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type Server, type Socket, createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import type { StartedLocalCluster } from '@msk/kit/cluster';
+import { readEnvFile, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
 import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
 
@@ -37,15 +37,6 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, timeo
     if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : String(last)}`);
     await sleep(intervalMs);
   }
-}
-
-function readEnv(path: string): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(path, 'utf8')
-      .split('\n')
-      .filter((line) => line.includes('=') && !line.startsWith('#'))
-      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
-  );
 }
 
 // ---------------------------------------------------------------------------------------------- HTTP client
@@ -191,7 +182,7 @@ export class ClusterDatabases {
   private readonly password: string;
 
   constructor(private readonly cluster: StartedLocalCluster) {
-    this.password = readEnv(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
+    this.password = readEnvFile(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
   }
 
   async query<T>(index: number, run: (pool: Pool) => Promise<T>): Promise<T> {

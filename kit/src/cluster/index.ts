@@ -1,1 +1,2 @@
 export { startLocalCluster, type StartedLocalCluster, type LocalClusterOptions } from './harness';
+export { readEnvFile } from './nodeEnvironment';
