@@ -342,9 +342,10 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
     pools[side] = quietPool(url, WRITER_CONNECTIONS);
     await pools[side].query(APP_SHAPED_DDL);
     if (side !== 'plain') {
-      const store = await PostgresReplicationStore.open({ connectionString: url, nodeId: NODE_A, tables: ['users'] });
+      // poll mode installs capture without the NOTIFY
+      const poke: Poke = side === 'captured' ? { mode: 'notify' } : { mode: 'poll', pollIntervalMs: 1000 };
+      const store = await PostgresReplicationStore.open({ connectionString: url, nodeId: NODE_A, tables: ['users'], poke });
       await store.close();
-      if (side === 'capturedNoNotify') await pools[side].query('DROP TRIGGER msk_sync_notify ON users');
     }
   }
   const reset = async (side: CaptureSide) => {

@@ -12,8 +12,7 @@ import {
   SYNC_SCHEMA,
   backfillSql,
   captureFunctionSql,
-  qualified,
-  quoteIdent,
+  dropTriggersSql,
   schemaSql,
   triggersSql,
 } from './sql';
@@ -170,6 +169,8 @@ export interface InstallProps {
    * @default true
    */
   readonly notifyOnCommit?: boolean;
+  /** Added to PostgreSQL's clock in the stamps capture writes (fault drills; see wallMsSql). @default 0 */
+  readonly clockOffsetMs?: number;
 }
 
 export interface InstallResult {
@@ -209,9 +210,7 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
       await client.query(
         `DO $$ BEGIN
            IF to_regclass('public.${name}') IS NOT NULL THEN
-             DROP TRIGGER IF EXISTS msk_sync_capture ON public.${quoteIdent(name)};
-             DROP TRIGGER IF EXISTS msk_sync_notify ON public.${quoteIdent(name)};
-             DROP TRIGGER IF EXISTS msk_sync_refuse_truncate ON public.${quoteIdent(name)};
+             ${dropTriggersSql({ name })}
            END IF;
          END $$`,
       );
@@ -220,9 +219,9 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
     let backfilledRows = 0;
     for (const table of tables) {
       await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name) VALUES ($1)`, [table.name]);
-      await client.query(captureFunctionSql(table, props.nodeId));
-      await client.query(triggersSql(table, props.notifyOnCommit ?? true));
-      backfilledRows += (await client.query(backfillSql(table, props.nodeId))).rowCount ?? 0;
+      await client.query(captureFunctionSql(table, props.nodeId, props.clockOffsetMs ?? 0, props.notifyOnCommit ?? true));
+      await client.query(triggersSql(table));
+      backfilledRows += (await client.query(backfillSql(table, props.nodeId, props.clockOffsetMs ?? 0))).rowCount ?? 0;
     }
     await client.query(`ANALYZE ${SYNC_SCHEMA}.change_log`);
     await client.query('COMMIT');
@@ -244,12 +243,9 @@ export async function uninstallReplication(pool: Pool): Promise<void> {
     if (exists.rowCount) {
       const tables = await client.query<{ name: string }>(`SELECT name FROM ${SYNC_SCHEMA}.replicated_table`);
       for (const { name } of tables.rows) {
-        const table = { name } as ReplicatedTable;
         await client.query(
           `DO $$ BEGIN IF to_regclass('public.${name}') IS NOT NULL THEN
-             DROP TRIGGER IF EXISTS msk_sync_capture ON ${qualified(table)};
-             DROP TRIGGER IF EXISTS msk_sync_notify ON ${qualified(table)};
-             DROP TRIGGER IF EXISTS msk_sync_refuse_truncate ON ${qualified(table)};
+             ${dropTriggersSql({ name })}
            END IF; END $$`,
         );
       }

@@ -58,8 +58,13 @@ export interface PostgresStoreProps {
   readonly tables: readonly string[];
   /** @default 4 */
   readonly poolSize?: number;
-  /** @default Date.now */
+  /** This node's clock. @default Date.now */
   readonly getNowMs?: () => number;
+  /**
+   * Shift of this node's clock in ms, for the stamps the capture triggers take from PostgreSQL's clock; pass the
+   * same shift in getNowMs (fault drills only). @default 0
+   */
+  readonly clockOffsetMs?: number;
   /** @default MAX_FUTURE_DRIFT_MS */
   readonly maxFutureDriftMs?: number;
   /**
@@ -266,6 +271,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         nodeId: props.nodeId,
         tables: props.tables,
         notifyOnCommit: poke.mode === 'notify',
+        clockOffsetMs: props.clockOffsetMs ?? 0,
       });
       const horizon = await pool.query<{ xid: string | null; seq: string | null }>(
         `SELECT purged_up_to_xid::text AS xid, purged_up_to_seq::text AS seq FROM ${SYNC_SCHEMA}.node`,

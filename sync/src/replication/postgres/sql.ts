@@ -44,6 +44,17 @@ export function canonicalJson(table: ReplicatedTable, rowReference: string): str
   return chunks.join(' || ');
 }
 
+/**
+ * This node's wall clock in ms as the capture triggers read it: PostgreSQL's clock plus a constant offset (0 in
+ * production; fault drills shift one node's clock with SYNC_CLOCK_OFFSET_MS). Baked into the trigger text at
+ * install, so it costs nothing per row.
+ */
+export function wallMsSql(clockOffsetMs = 0): string {
+  if (!Number.isSafeInteger(clockOffsetMs)) throw new RangeError(`clock offset ${clockOffsetMs} is not a whole number of milliseconds`);
+  const offset = clockOffsetMs === 0 ? '' : ` + (${clockOffsetMs})`;
+  return `(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint${offset})`;
+}
+
 export function qualified(table: ReplicatedTable): string {
   return `public.${quoteIdent(table.name)}`;
 }
@@ -127,10 +138,11 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.conflict (
   detected_at     timestamptz NOT NULL DEFAULT now(),
   UNIQUE (tbl, constraint_name, loser_pk, renamed_to)
 );
-CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.notify_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DROP FUNCTION IF EXISTS ${SYNC_SCHEMA}.notify_change() CASCADE;
+CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.refuse_key_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
-  PERFORM pg_notify('${CHANGE_CHANNEL}', '');
-  RETURN NULL;
+  RAISE EXCEPTION 'msk_sync: the primary key of replicated table % can''t change (row %)', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0]
+    USING HINT = 'insert a new row and delete the old one';
 END
 $fn$;
 CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
@@ -143,48 +155,49 @@ $fn$;
 }
 
 /**
- * The capture trigger function of one table (row level, AFTER INSERT/UPDATE/DELETE). It only APPENDS to
- * msk_sync.capture_log (a heap without index): the operation, an HLC stamp (wall ms; the log sequence as counter;
- * this node's id), the columns an UPDATE changed, the values a DELETE removed. The sync service folds the entries
- * into change_log (captureFold.ts). The trigger does not fire while the sync service applies a peer's batch
- * (msk.origin set, see the WHEN clause in triggersSql): the apply writes change_log itself with the true stamps.
+ * The capture trigger function of one table, run once per STATEMENT (AFTER INSERT / UPDATE / DELETE, with the
+ * statement's transition tables): one set-based INSERT appends to msk_sync.capture_log (a heap without index) a
+ * row per written row — the operation, an HLC stamp (the statement's wall ms; the log sequence as counter; this
+ * node's id), the columns an UPDATE changed, the values a DELETE removed — and, in notify mode, one NOTIFY.
+ * Row-level triggers cost a PL/pgSQL call per row; this costs one per statement, so a 1000-row insert pays for
+ * capture about once. The sync service folds the entries into change_log (captureFold.ts). The trigger does not
+ * fire while the sync service applies a peer's batch (msk.origin set, see the WHEN clause in triggersSql): the
+ * apply writes change_log itself with the true stamps.
  */
-export function captureFunctionSql(table: ReplicatedTable, nodeId: string): string {
+export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clockOffsetMs = 0, notifyOnCommit = true): string {
   if (!NODE_ID_PATTERN.test(nodeId)) throw new RangeError(`node id "${nodeId}" is not 16 lowercase hex characters`);
   const name = quoteLiteral(table.name);
   const node = quoteLiteral(nodeId);
   const pk = quoteIdent(table.primaryKey);
+  const stamp = (position: string) => `lpad(to_hex(wall), 12, '0') || lpad(to_hex(${position} % 4294967296), 8, '0') || ${node}`;
   const changedColumns = table.columns
     .filter((column) => column.name !== table.primaryKey)
-    .map(
-      (column) =>
-        `    IF NEW.${quoteIdent(column.name)} IS DISTINCT FROM OLD.${quoteIdent(column.name)} THEN changed := changed || ${quoteLiteral(column.name)}::text; END IF;`,
-    )
-    .join('\n');
+    .map((column) => `CASE WHEN n.${quoteIdent(column.name)} IS DISTINCT FROM o.${quoteIdent(column.name)} THEN ${quoteLiteral(column.name)}::text END`);
+  const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
+  const notify = notifyOnCommit ? `
+  IF written > 0 THEN PERFORM pg_notify('${CHANGE_CHANNEL}', ''); END IF;` : '';
   return `
 CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
-  position bigint := nextval('${SYNC_SCHEMA}.position_seq');
-  stamp text := lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
-                || lpad(to_hex(position % 4294967296), 8, '0') || ${node};
-  changed text[];
+  wall bigint := ${wallMsSql(clockOffsetMs)};
+  written bigint;
 BEGIN
   IF TG_OP = 'INSERT' THEN
-    INSERT INTO ${SYNC_SCHEMA}.capture_log VALUES (pg_current_xact_id(), position, ${name}, NEW.${pk}, 'I', stamp, NULL, NULL);
+    INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc)
+    SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'I', ${stamp('x.position')}
+    FROM (SELECT n.${pk} AS pk, nextval('${SYNC_SCHEMA}.position_seq') AS position FROM new_rows n) x;
   ELSIF TG_OP = 'UPDATE' THEN
-    IF NEW.${pk} IS DISTINCT FROM OLD.${pk} THEN
-      RAISE EXCEPTION 'msk_sync: the primary key of replicated table % can''t change (row %)', TG_TABLE_NAME, OLD.${pk}
-        USING HINT = 'insert a new row and delete the old one';
-    END IF;
-    changed := ARRAY[]::text[];
-${changedColumns}
-    IF cardinality(changed) > 0 THEN
-      INSERT INTO ${SYNC_SCHEMA}.capture_log VALUES (pg_current_xact_id(), position, ${name}, NEW.${pk}, 'U', stamp, changed, NULL);
-    END IF;
+    INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, changed)
+    SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'U', ${stamp('x.position')}, x.changed
+    FROM (SELECT c.pk, c.changed, nextval('${SYNC_SCHEMA}.position_seq') AS position
+          FROM (SELECT n.${pk} AS pk, ${changed} AS changed FROM new_rows n JOIN old_rows o ON o.${pk} = n.${pk}) c
+          WHERE cardinality(c.changed) > 0) x;
   ELSE
-    INSERT INTO ${SYNC_SCHEMA}.capture_log
-    VALUES (pg_current_xact_id(), position, ${name}, OLD.${pk}, 'D', stamp, NULL, ${canonicalJson(table, 'OLD')});
+    INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, stash)
+    SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'D', ${stamp('x.position')}, x.stash
+    FROM (SELECT o.${pk} AS pk, ${canonicalJson(table, 'o')} AS stash, nextval('${SYNC_SCHEMA}.position_seq') AS position FROM old_rows o) x;
   END IF;
+  GET DIAGNOSTICS written = ROW_COUNT;${notify}
   RETURN NULL;
 END
 $fn$;`;
@@ -193,25 +206,38 @@ $fn$;`;
 /** Capture does not fire while the sync service applies a peer's batch (it sets msk.origin for its transaction). */
 export const NOT_APPLYING = `coalesce(current_setting('${ORIGIN_SETTING}', true), '') = ''`;
 
-export function triggersSql(table: ReplicatedTable, notifyOnCommit = true): string {
+/** Names of the triggers install puts on a replicated table (and of those earlier versions put there). */
+export const CAPTURE_TRIGGERS = ['msk_sync_capture_insert', 'msk_sync_capture_update', 'msk_sync_capture_delete', 'msk_sync_key_guard', 'msk_sync_refuse_truncate'] as const;
+const RETIRED_TRIGGERS = ['msk_sync_capture', 'msk_sync_notify'] as const;
+
+export function dropTriggersSql(table: Pick<ReplicatedTable, 'name'>): string {
+  return [...CAPTURE_TRIGGERS, ...RETIRED_TRIGGERS].map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON public.${quoteIdent(table.name)};`).join('\n');
+}
+
+/**
+ * Statement-level capture (one trigger per event: PostgreSQL allows transition tables only on single-event
+ * triggers) and a row-level guard that only runs its function when an UPDATE really changes the primary key.
+ */
+export function triggersSql(table: ReplicatedTable): string {
   const target = qualified(table);
-  const notify = notifyOnCommit
-    ? `CREATE TRIGGER msk_sync_notify AFTER INSERT OR UPDATE OR DELETE ON ${target}
-  FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.notify_change();`
-    : '';
+  const capture = captureFunctionName(table);
+  const pk = quoteIdent(table.primaryKey);
   return `
-DROP TRIGGER IF EXISTS msk_sync_capture ON ${target};
-CREATE TRIGGER msk_sync_capture AFTER INSERT OR UPDATE OR DELETE ON ${target}
-  FOR EACH ROW WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${captureFunctionName(table)}();
-DROP TRIGGER IF EXISTS msk_sync_notify ON ${target};
-${notify}
-DROP TRIGGER IF EXISTS msk_sync_refuse_truncate ON ${target};
+${dropTriggersSql(table)}
+CREATE TRIGGER msk_sync_capture_insert AFTER INSERT ON ${target} REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
+CREATE TRIGGER msk_sync_capture_update AFTER UPDATE ON ${target} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
+CREATE TRIGGER msk_sync_capture_delete AFTER DELETE ON ${target} REFERENCING OLD TABLE AS old_rows
+  FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
+CREATE TRIGGER msk_sync_key_guard BEFORE UPDATE OF ${pk} ON ${target}
+  FOR EACH ROW WHEN (OLD.${pk} IS DISTINCT FROM NEW.${pk}) EXECUTE FUNCTION ${SYNC_SCHEMA}.refuse_key_change(${quoteLiteral(table.primaryKey)});
 CREATE TRIGGER msk_sync_refuse_truncate BEFORE TRUNCATE ON ${target}
   FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.refuse_truncate();`;
 }
 
 /** Log entries for rows that existed before capture was installed (or while it was off), stamped now. */
-export function backfillSql(table: ReplicatedTable, nodeId: string): string {
+export function backfillSql(table: ReplicatedTable, nodeId: string, clockOffsetMs = 0): string {
   const pk = quoteIdent(table.primaryKey);
   const node = quoteLiteral(nodeId);
   return `
@@ -224,7 +250,7 @@ FROM (
     AND NOT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.capture_log c WHERE c.tbl = ${quoteLiteral(table.name)} AND c.pk = t.${pk})
 ) x
 CROSS JOIN LATERAL (
-  SELECT lpad(to_hex(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+  SELECT lpad(to_hex(${wallMsSql(clockOffsetMs)}), 12, '0')
          || lpad(to_hex(x.position % 4294967296), 8, '0') || ${node} AS stamp
 ) s`;
 }
