@@ -153,8 +153,11 @@ export class Replicator {
       batches += 1;
       const ahead = pullResponseSchema.safeParse(raw);
       let prefetch: Promise<unknown> | undefined;
-      if (ahead.success && ahead.data.type === 'batch' && ahead.data.hasMore && batches < MAX_BATCHES_PER_CATCH_UP) {
-        prefetch = this.request(peerId, ahead.data.nextCursor, cursor);
+      // ask for the next batch while this one is applied: when the peer said there is more, and also while
+      // changes keep arriving (a stream of commits), so reading there and writing here overlap
+      const flowing = ahead.success && ahead.data.type === 'batch' && (ahead.data.hasMore || ahead.data.changes.length > 0);
+      if (flowing && batches < MAX_BATCHES_PER_CATCH_UP) {
+        prefetch = this.request(peerId, (ahead.data as ChangeBatch).nextCursor, cursor);
         prefetch.catch(() => undefined); // its failure is reported when awaited
       }
       const { outcome, batch } = await this.handle(peerId, ahead, startedMs);

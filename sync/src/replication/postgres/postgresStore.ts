@@ -28,7 +28,7 @@ import type {
 import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
-import { APPLY_LOCK_KEY, CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA, canonicalJson, qualified, quoteIdent } from './sql';
+import { APPLY_LOCK_KEY, CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA, canonicalJson, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -103,18 +103,49 @@ interface CapturedRow {
   state_deleted_hlc: string | null;
   state_stash: Record<string, ColumnValue> | null;
   state_pending_parent: string | null;
-  floor_ms: string;
 }
 
-/** Takes every committed capture entry (entries of open transactions stay for the next fold) with the states
- * of their rows and the clock floor. Runs under the apply lock, the only writer of change_log. */
-const FOLD_SQL = `
-  WITH taken AS (DELETE FROM ${SYNC_SCHEMA}.capture_log RETURNING *)
-  SELECT t.tbl, t.pk::text AS pk, t.op, t.hlc, t.changed, t.stash, t.seq::text AS seq,
-         l.hlc AS state_hlc, l.column_hlcs AS state_column_hlcs, l.max_hlc AS state_max_hlc,
-         l.deleted_hlc AS state_deleted_hlc, l.stash AS state_stash, l.pending_parent::text AS state_pending_parent,
-         (SELECT clock_floor_ms::text FROM ${SYNC_SCHEMA}.node) AS floor_ms
-  FROM taken t LEFT JOIN ${SYNC_SCHEMA}.change_log l ON l.tbl = t.tbl AND l.pk = t.pk`;
+interface FoldResult {
+  taken_count: number;
+  floor_ms: string;
+  /** null in the one row of a fold that left nothing to foldCaptured */
+  tbl: string | null;
+}
+
+/**
+ * Takes every committed capture entry (entries of open transactions stay for the next fold). The common case —
+ * the one entry of a row inserted and never recorded before — is folded right here in SQL (its state is just its
+ * stamp raised to the clock floor, as foldCaptured would make it), so a bulk insert's rows never travel to the
+ * sync service and back. Every other entry is returned with its row's state and the clock floor, for
+ * foldCaptured. Runs under the apply lock, the only writer of change_log. Data-modifying CTEs see one snapshot:
+ * the `fresh` insert and the final SELECT agree on which entries are fresh.
+ */
+function foldSql(nodeId: string, tableNames: readonly string[]): string {
+  const wallMs = `('x' || lpad(left(t.hlc, 12), 16, '0'))::bit(64)::bigint`;
+  // `classified` joins every entry to its row's state ONCE (a CTE is computed once): an anti-join inside the
+  // insert would be planned from the change log's statistics, which say "empty" right after a bulk load.
+  return `
+  WITH taken AS (DELETE FROM ${SYNC_SCHEMA}.capture_log RETURNING *),
+  counted AS (SELECT c.*, count(*) OVER (PARTITION BY c.tbl, c.pk) AS entries FROM taken c),
+  classified AS (
+    SELECT t.*, l.hlc AS state_hlc, l.column_hlcs AS state_column_hlcs, l.max_hlc AS state_max_hlc,
+           l.deleted_hlc AS state_deleted_hlc, l.stash AS state_stash, l.pending_parent::text AS state_pending_parent,
+           (t.entries = 1 AND t.op = 'I' AND l.pk IS NULL AND t.tbl = ANY(ARRAY[${tableNames.map(quoteLiteral).join(', ')}]::text[])) AS fresh
+    FROM counted t LEFT JOIN ${LOG} l ON l.tbl = t.tbl AND l.pk = t.pk),
+  floor AS (SELECT clock_floor_ms AS ms FROM ${SYNC_SCHEMA}.node),
+  folded AS (
+    INSERT INTO ${LOG} (tbl, pk, hlc, max_hlc, origin, xid, seq)
+    SELECT t.tbl, t.pk, s.hlc, s.hlc, ${quoteLiteral(nodeId)}, pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
+    FROM classified t CROSS JOIN floor f
+    CROSS JOIN LATERAL (SELECT CASE WHEN ${wallMs} >= f.ms THEN t.hlc ELSE lpad(to_hex(f.ms), 12, '0') || substr(t.hlc, 13) END AS hlc) s
+    WHERE t.fresh
+    RETURNING 1)
+  SELECT (SELECT count(*) FROM taken)::int AS taken_count, (SELECT ms::text FROM floor) AS floor_ms, rest.*
+  FROM (SELECT 1) one LEFT JOIN LATERAL (
+    SELECT t.tbl, t.pk::text AS pk, t.op, t.hlc, t.changed, t.stash, t.seq::text AS seq, t.state_hlc, t.state_column_hlcs,
+           t.state_max_hlc, t.state_deleted_hlc, t.state_stash, t.state_pending_parent
+    FROM classified t WHERE NOT t.fresh) rest ON true`;
+}
 
 interface StateRecord {
   tbl: string;
@@ -158,7 +189,8 @@ interface LogRow extends StateRow {
   tbl: string;
   xid: string;
   seq: string;
-  row_values: Record<string, ColumnValue> | null;
+  /** t<i>_present, t<i>_<j>: the values of table i when the row is in it (see valueColumns). */
+  [valueColumn: string]: unknown;
 }
 
 function zeroStamp(nodeId: string): string {
@@ -192,6 +224,10 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly getNowMs: () => number;
   private readonly maxFutureDriftMs: number | undefined;
   private readonly readSql: string;
+  private readonly foldSql: string;
+  /** Per replicated table (same order as `tables`): [column name, result column] of its values in a log read. */
+  private readonly valueColumns: readonly (readonly (readonly [string, string])[])[];
+  private readonly tableIndex: Map<string, number>;
   private readonly snapshotSql: string;
   private purgedUpTo: Cursor | null;
   private readonly listeners = new Set<() => void>();
@@ -223,18 +259,28 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.tables = props.tables;
     this.orderedTables = orderTablesByDependency(props.tables);
     this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
+    this.tableIndex = new Map(props.tables.map((table, index) => [table.name, index]));
+    this.foldSql = foldSql(props.nodeId, props.tables.map((table) => table.name));
     this.schemaVersion = schemaVersionOf(props.tables);
     this.getNowMs = props.getNowMs ?? Date.now;
     this.maxFutureDriftMs = props.maxFutureDriftMs;
     this.purgedUpTo = props.purgedUpTo;
-    const valuesOf = `CASE l.tbl ${props.tables
-      .map(
-        (table) =>
-          `WHEN '${table.name}' THEN (SELECT ${canonicalJson(table, 'd')} FROM ${qualified(table)} d WHERE d.${quoteIdent(table.primaryKey)} = l.pk)`,
-      )
-      .join(' ')} END`;
+    // Each table's values as plain text columns of a lateral join (t<i>_<j>; t<i>_present when the row is in its
+    // table): PostgreSQL builds and node-postgres parses no JSON on the hot read path. OFFSET 0 keeps each lateral
+    // subquery apart, so its l.tbl test is a one-time gate per row and only the row's own table is probed.
+    this.valueColumns = props.tables.map((table, i) => table.columns.map((column, j) => [column.name, `t${i}_${j}`] as const));
+    const valueJoins = props.tables
+      .map((table, i) => {
+        const selected = table.columns.map((column, j) => `${canonicalText(`d.${quoteIdent(column.name)}`, column.type)} AS t${i}_${j}`);
+        return `LEFT JOIN LATERAL (SELECT true AS t${i}_present, ${selected.join(', ')} FROM ${qualified(table)} d
+                  WHERE l.tbl = ${quoteLiteral(table.name)} AND d.${quoteIdent(table.primaryKey)} = l.pk OFFSET 0) v${i} ON true`;
+      })
+      .join('\n');
+    const valueSelect = props.tables
+      .map((table, i) => [`v${i}.t${i}_present`, ...table.columns.map((_, j) => `v${i}.t${i}_${j}`)].join(', '))
+      .join(', ');
     const columns = `l.tbl, l.pk::text AS pk, l.hlc, l.column_hlcs, l.deleted_hlc, l.stash, l.origin,
-                     l.xid::text AS xid, l.seq::text AS seq, ${valuesOf} AS row_values`;
+                     l.xid::text AS xid, l.seq::text AS seq, ${valueSelect}`;
     // One statement = one snapshot: the fence, the page and the values are all from the same instant. The fence
     // is an InitPlan so the page is an ordered index range scan of change_log_position.
     this.readSql = `
@@ -246,11 +292,12 @@ export class PostgresReplicationStore implements ReplicationStore {
       LEFT JOIN LATERAL (
         SELECT ${columns}
         FROM ${LOG} l
+        ${valueJoins}
         WHERE (l.xid, l.seq) > ($1::xid8, $2::bigint) AND l.xid < f.fence
         ORDER BY l.xid, l.seq
         LIMIT $3
       ) page ON true`;
-    this.snapshotSql = `SELECT ${columns} FROM ${LOG} l ORDER BY l.xid, l.seq`;
+    this.snapshotSql = `SELECT ${columns} FROM ${LOG} l ${valueJoins} ORDER BY l.xid, l.seq`;
   }
 
   /** Installs (idempotently) capture on the tables and opens the store. */
@@ -301,14 +348,20 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   /** The wire form straight from the log row (already compact: base stamp + per-column exceptions). */
   private changeOf(row: LogRow): RowChange | null {
-    if (!this.tableByName.has(row.tbl)) return null;
+    const index = this.tableIndex.get(row.tbl);
+    if (index === undefined) return null;
+    let values: Record<string, ColumnValue> | null = null;
+    if (row[`t${index}_present`] === true) {
+      values = {};
+      for (const [column, field] of this.valueColumns[index]!) values[column] = row[field] as ColumnValue;
+    }
     return {
       table: row.tbl,
       pk: row.pk,
       origin: row.origin,
       hlc: row.hlc,
       ...(row.column_hlcs ? { columnHlcs: row.column_hlcs } : {}),
-      values: row.row_values ?? row.stash ?? {},
+      values: values ?? row.stash ?? {},
       deletedHlc: row.deleted_hlc,
     };
   }
@@ -674,11 +727,11 @@ export class PostgresReplicationStore implements ReplicationStore {
   // ---- folding local writes ----
 
   /** Folds committed capture entries into change_log (caller holds the apply lock, inside a transaction). */
-  private async foldCaptured(client: ClientBase, taken?: readonly CapturedRow[]): Promise<number> {
-    const rows = taken ?? (await client.query<CapturedRow>(FOLD_SQL)).rows;
-    if (rows.length === 0) return 0;
-    const floorMs = Number(rows[0]!.floor_ms);
-    const captured = [...rows].sort((a, b) => {
+  private async foldCaptured(client: ClientBase, result?: readonly (CapturedRow & FoldResult)[]): Promise<number> {
+    const rows = result ?? (await client.query<CapturedRow & FoldResult>(this.foldSql)).rows;
+    const taken = rows[0]?.taken_count ?? 0;
+    const floorMs = Number(rows[0]?.floor_ms ?? 0);
+    const captured = rows.filter((row) => row.tbl !== null).sort((a, b) => {
       const sa = BigInt(a.seq);
       const sb = BigInt(b.seq);
       return sa < sb ? -1 : sa > sb ? 1 : 0;
@@ -718,17 +771,15 @@ export class PostgresReplicationStore implements ReplicationStore {
       });
     }
     if (records.length > 0) await client.query(WRITE_STATES_SQL, stateColumns(records));
-    return records.length;
+    return taken;
   }
 
   /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken. */
   private async foldIn(client: ClientBase): Promise<number> {
     const results = (await client.query(
-      `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off; ${FOLD_SQL}`,
-    )) as unknown as { rows: CapturedRow[] }[];
-    const captured = results[results.length - 1]!.rows;
-    await this.foldCaptured(client, captured);
-    return captured.length;
+      `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off; ${this.foldSql}`,
+    )) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
+    return this.foldCaptured(client, results[results.length - 1]!.rows);
   }
 
   private vacuuming = false;

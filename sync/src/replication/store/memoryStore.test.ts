@@ -105,10 +105,30 @@ describe('a puller that asks ahead while applying', () => {
     const network = createInProcessNetwork((id) => (id === NODE_IDS[0] ? source : sink));
     const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 2 });
     const result = await replicator.catchUp(NODE_IDS[0]);
-    expect(result.batches).toBe(3);
+    // 2 + 2 + 1 changes, then one more request (the last batch still carried changes) that finds nothing
+    expect(result.batches).toBe(4);
     expect(sink.visibleRows('users')).toHaveLength(5);
     // the second request went out before the first batch was applied: it acknowledges nothing yet
     expect(acknowledged[0]).toBeNull();
     expect(acknowledged[1]).toBeNull();
+    expect(acknowledged).toHaveLength(4);
+  });
+
+  it('keeps asking ahead while changes keep arriving, and stops at the first empty batch', async () => {
+    const source = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
+    const sink = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES });
+    await source.insert('users', userRow());
+    let reads = 0;
+    const read = source.readChanges.bind(source);
+    source.readChanges = async (request) => {
+      reads += 1;
+      if (reads <= 3) await source.insert('users', userRow()); // a writer commits while we pull
+      return read(request);
+    };
+    const network = createInProcessNetwork((id) => (id === NODE_IDS[0] ? source : sink));
+    const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 100 });
+    const result = await replicator.catchUp(NODE_IDS[0]);
+    expect(sink.visibleRows('users')).toHaveLength(4);
+    expect(result.batches).toBe(4); // three batches with changes, none full, and the empty one that ends the catch-up
   });
 });
