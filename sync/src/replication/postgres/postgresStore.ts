@@ -8,7 +8,7 @@ import { Client, Pool } from 'pg';
 import type { ClientBase, PoolClient, PoolConfig } from 'pg';
 import { NODE_ID_PATTERN, hlcWallMs } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot, ValidChange } from '../core/protocol';
-import { PROTOCOL_VERSION, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
+import { PROTOCOL_VERSION, UUID_PATTERN, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
 import type { ColumnValue } from '../core/rowState';
 import { compactVersions, expandVersions, newestHlc } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
@@ -551,13 +551,22 @@ export class PostgresReplicationStore implements ReplicationStore {
     const pks = [...new Set([...data.keys(), ...extraPks])];
     const rows = new Map<string, LocalRow>();
     if (pks.length === 0) return rows;
-    // local writes that committed before we got the row locks are folded first, so the merge sees them
-    await this.foldCaptured(client);
-    const states = await client.query<StateRow & { pending_parent: string | null }>(
-      `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
-       FROM ${LOG} WHERE tbl = $1 AND pk = ANY($2::uuid[]) ORDER BY pk`,
-      [table.name, pks],
-    );
+    // Local writes that committed before we got the row locks are folded first, so the merge sees them. The fold
+    // and the state read go in one round trip (table name and keys are validated, so they are inlined); only
+    // when the fold left entries to foldCaptured are the states read again after it.
+    for (const pk of pks) if (!UUID_PATTERN.test(pk)) throw new RangeError(`"${pk}" is not a uuid`);
+    const statesSql = `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
+       FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pk = ANY('{${pks.join(',')}}'::uuid[]) ORDER BY pk`;
+    type StateWithParent = StateRow & { pending_parent: string | null };
+    const [fold, first] = (await client.query(`${this.foldSql}; ${statesSql}`)) as unknown as [
+      { rows: (CapturedRow & FoldResult)[] },
+      { rows: StateWithParent[] },
+    ];
+    let states = first;
+    if (fold.rows.some((row) => row.tbl !== null)) {
+      await this.foldCaptured(client, fold.rows);
+      states = await client.query<StateWithParent>(statesSql);
+    }
     const columns = columnNames(table);
     for (const state of states.rows) {
       const values = data.get(state.pk) ?? state.stash;
