@@ -115,6 +115,15 @@ export function integerAtLeast(min: number, unit: string): Check {
   };
 }
 
+/** A whole number that may be negative ("-2000", "+4000"), at most maxAbs away from zero. */
+export function signedIntegerWithin(maxAbs: number, unit: string): Check {
+  return (value) => {
+    if (!/^[+-]?\d+$/.test(value)) return `must be a whole number of ${unit}, optionally signed (e.g. -2000 or 4000)`;
+    if (Math.abs(Number(value)) > maxAbs) return `must be between -${maxAbs} and ${maxAbs} ${unit}, got ${value}`;
+    return undefined;
+  };
+}
+
 export function oneOf(values: readonly string[]): Check {
   return (value) => (values.includes(value) ? undefined : `must be one of ${values.join(', ')}`);
 }

@@ -114,3 +114,33 @@ describe('the env contract', () => {
     expect(fingerprint(a)).not.toBe(fingerprint(randomBytes(32).toString('base64')));
   });
 });
+
+describe('SYNC_CLOCK_OFFSET_MS (fault drills)', () => {
+  const offsetProblems = (value: string) =>
+    validateNodeEnvironment({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: value }, 'sync').problems.filter((p) => p.variable === 'SYNC_CLOCK_OFFSET_MS');
+
+  it('defaults to 0 with no problem, so production clocks are never shifted', () => {
+    const { config, warnings } = loadNodeConfig(goodEnvironment(), 'sync');
+    expect(config.syncClockOffsetMs).toBe(0);
+    expect(warnings.filter((p) => p.variable === 'SYNC_CLOCK_OFFSET_MS')).toEqual([]);
+    expect(offsetProblems('0')).toEqual([]);
+  });
+
+  it('accepts whole milliseconds ahead or behind, and warns that the clock is shifted on purpose', () => {
+    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '+4000' }, 'sync').config.syncClockOffsetMs).toBe(4000);
+    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '-2500' }, 'sync').config.syncClockOffsetMs).toBe(-2500);
+    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '86400000' }, 'sync').config.syncClockOffsetMs).toBe(86_400_000);
+    const [warning] = offsetProblems('4000');
+    expect(warning).toMatchObject({ severity: 'warning', message: expect.stringMatching(/shifted on purpose/) });
+  });
+
+  it('refuses fractions, words and offsets beyond a day, naming the range in the fix', () => {
+    for (const value of ['1.5', '4s', 'ahead', '--5', '86400001', '-86400001']) {
+      const problems = offsetProblems(value);
+      expect(problems).toHaveLength(1);
+      expect(problems[0]).toMatchObject({ severity: 'error', fix: expect.stringContaining('between -86400000 and 86400000') });
+    }
+    expect(offsetProblems('1.5')[0]?.message).toMatch(/whole number of milliseconds/);
+    expect(offsetProblems('-86400001')[0]?.message).toBe('must be between -86400000 and 86400000 milliseconds, got -86400001');
+  });
+});

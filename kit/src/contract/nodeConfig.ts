@@ -45,6 +45,8 @@ export interface NodeConfig {
   readonly syncTlsCertFile: string;
   readonly syncTlsKeyFile: string;
   readonly syncMaxClockSkewMs: number;
+  /** Fault drills only (SYNC_CLOCK_OFFSET_MS): added to this node's clock; 0 in production. */
+  readonly syncClockOffsetMs: number;
   readonly adminEmail: string;
   readonly adminPassword: string;
 }
@@ -67,6 +69,9 @@ export function checkValue(spec: VariableSpec, value: string): Problem[] {
         problems.push(problem(spec, `is ${source}: it is public, so anyone can forge sessions or join the cluster with it`));
       }
     }
+  }
+  if (spec.name === 'SYNC_CLOCK_OFFSET_MS' && !invalid && Number(value) !== 0) {
+    problems.push(problem(spec, `is ${value}: this node's clock is shifted on purpose (a fault drill), peers see it as clock skew`, 'warning'));
   }
   if (spec.name === 'SYNC_NODE_ID' && GUIDE_EXAMPLE_NODE_IDS.has(value)) {
     problems.push(problem(spec, `is ${GUIDE_EXAMPLE_NODE_IDS.get(value)}; copied IDs collide between installs`, 'warning'));
@@ -177,6 +182,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncTlsCertFile: value('SYNC_TLS_CERT_FILE'),
     syncTlsKeyFile: value('SYNC_TLS_KEY_FILE'),
     syncMaxClockSkewMs: Number(value('SYNC_MAX_CLOCK_SKEW_MS')),
+    syncClockOffsetMs: Number(value('SYNC_CLOCK_OFFSET_MS')),
     adminEmail: value('ADMIN_EMAIL'),
     adminPassword: value('ADMIN_PASSWORD'),
   };

@@ -43,6 +43,8 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const DEFAULT_SYNC_SERVICE_PORT = 8765;
 export const DEFAULT_APP_PORT = 8080;
 export const MIN_SYNC_INTERVAL_MS = 1000;
+/** SYNC_CLOCK_OFFSET_MS is a drill: a day either way is more than any drill needs. */
+export const MAX_CLOCK_OFFSET_MS = 86_400_000;
 
 const BOTH: readonly Consumer[] = ['app', 'sync'];
 
@@ -335,6 +337,19 @@ export const VARIABLES: readonly VariableSpec[] = [
     help: 'Largest clock difference to a peer, in milliseconds, that the sync service accepts; a peer further off is refused.',
     fix: 'run NTP (chrony, systemd-timesyncd) on every server; raise this only if you must, e.g. 10000',
     check: check.integerAtLeast(100, 'milliseconds'),
+  },
+  {
+    name: 'SYNC_CLOCK_OFFSET_MS',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '0',
+    help:
+      `For fault drills only: shifts this node's clock by this many milliseconds (negative: behind), both the sync ` +
+      `service's clock and the stamps its capture triggers write. Leave it 0 in production.`,
+    fix: `use a whole number of milliseconds between -${MAX_CLOCK_OFFSET_MS} and ${MAX_CLOCK_OFFSET_MS}, and unset it (0) when the drill is over`,
+    check: check.signedIntegerWithin(MAX_CLOCK_OFFSET_MS, 'milliseconds'),
   },
   {
     name: 'ADMIN_EMAIL',

@@ -155,7 +155,15 @@ class ReplicationService {
     this.setState('opening');
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
-        this.store = await PostgresReplicationStore.open({ connectionString: this.connectionString, nodeId: this.api.self.id, tables: this.tables });
+        this.store = await PostgresReplicationStore.open({
+          connectionString: this.connectionString,
+          nodeId: this.api.self.id,
+          tables: this.tables,
+          // one clock and one bound for the node: a stamp further ahead than a peer's clock may be is refused
+          getNowMs: this.api.now,
+          clockOffsetMs: this.api.config.syncClockOffsetMs,
+          maxFutureDriftMs: this.api.config.syncMaxClockSkewMs,
+        });
         break;
       } catch (error) {
         this.lastError = error instanceof Error ? error.message : String(error);
@@ -180,6 +188,7 @@ class ReplicationService {
       store,
       transport: channelTransport(this.api, (kind, durationMs) => this.metrics.requestSeconds.observe({ kind }, durationMs / 1000)),
       needsInitialLoad: neverApplied,
+      getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.recordInitialLoad(outcome),
     });
     this.pullers = new PeerPullers({

@@ -77,7 +77,10 @@ function listenErrorMessage(error: NodeJS.ErrnoException, host: string, port: nu
 }
 
 export async function startSyncService(config: NodeConfig, options: SyncServiceOptions = {}): Promise<StartedSyncService> {
-  const now = options.now ?? Date.now;
+  // SYNC_CLOCK_OFFSET_MS (fault drills) shifts everything this node reads the time for: heartbeats, handshakes,
+  // status and the replication plugin (api.now), which also bakes the shift into its capture triggers.
+  const offsetMs = config.syncClockOffsetMs;
+  const now = options.now ?? (offsetMs === 0 ? Date.now : () => Date.now() + offsetMs);
   const random = options.randomBytes ?? randomBytes;
   const randomHex = (bytes: number) => random(bytes).toString('hex');
   const keys = deriveClusterKeys(config.syncRegistrationKey);
