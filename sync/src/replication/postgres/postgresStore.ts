@@ -159,30 +159,23 @@ interface StateRecord {
   origin: string;
 }
 
-/** Column arrays (unnest) rather than one JSON document: cheaper for PostgreSQL to take apart. */
+/**
+ * States as ONE json parameter (json_to_recordset): JSON.stringify is native code, while a text[] parameter per
+ * column makes node-postgres escape every element in JavaScript — on large batches the sync service's CPU, not
+ * PostgreSQL's, was the bottleneck.
+ */
 const WRITE_STATES_SQL = `
   INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
   SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
          pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
-  FROM unnest($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::jsonb[], $8::uuid[], $9::text[])
-       AS r(tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin)
+  FROM json_to_recordset($1::json)
+       AS r(tbl text, pk uuid, hlc text, column_hlcs jsonb, max_hlc text, deleted_hlc text, stash jsonb, pending_parent uuid, origin text)
   ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
     max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
     pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`;
 
 function stateColumns(records: readonly StateRecord[]): unknown[] {
-  const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
-  return [
-    records.map((r) => r.tbl),
-    records.map((r) => r.pk),
-    records.map((r) => r.hlc),
-    records.map((r) => json(r.column_hlcs)),
-    records.map((r) => r.max_hlc),
-    records.map((r) => r.deleted_hlc),
-    records.map((r) => json(r.stash)),
-    records.map((r) => r.pending_parent),
-    records.map((r) => r.origin),
-  ];
+  return [JSON.stringify(records)];
 }
 
 interface LogRow extends StateRow {
@@ -649,15 +642,15 @@ export class PostgresReplicationStore implements ReplicationStore {
     };
   }
 
-  /** Upsert of whole rows from one array per column, typed with the column's own type. */
+  /** Upsert of whole rows from one json array of {column: text}, each cast to the column's own type (as text input). */
   private upsertSql(table: ReplicatedTable): string {
     const columns = table.columns.map((column) => quoteIdent(column.name));
-    const arrays = table.columns.map((column, index) => `$${index + 1}::${column.type}[]`);
+    const typed = table.columns.map((column) => `r.${quoteIdent(column.name)}::${column.type}`);
     const updates = table.columns
       .filter((column) => column.name !== table.primaryKey)
       .map((column) => `${quoteIdent(column.name)} = EXCLUDED.${quoteIdent(column.name)}`);
     return `INSERT INTO ${qualified(table)} (${columns.join(', ')})
-      SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')})
+      SELECT ${typed.join(', ')} FROM json_to_recordset($1::json) AS r(${columns.map((column) => `${column} text`).join(', ')})
       ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
   }
 
@@ -678,7 +671,7 @@ export class PostgresReplicationStore implements ReplicationStore {
       );
       if (writes.length === 0) continue;
       const upsert = this.upsertSql(table);
-      const valuesOf = (list: typeof writes) => table.columns.map((column) => list.map((w) => w.state.values[column.name] ?? null));
+      const valuesOf = (list: typeof writes) => [JSON.stringify(list.map((w) => w.state.values))];
       const changing = writes.filter((w) => w.before?.materialized);
       const entering = writes.filter((w) => !w.before?.materialized);
       if (changing.length > 0) await client.query(upsert, valuesOf(changing));
