@@ -15,11 +15,13 @@ import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'pg';
-import { createInProcessNetwork } from '../engine/inProcessTransport';
 import { PullScheduler } from '../engine/pullScheduler';
 import { Replicator } from '../engine/replicator';
 import { PostgresReplicationStore } from '../postgres/postgresStore';
 import { APP_SHAPED_DDL, uuidV7 } from '../testing/appShapedTables';
+import { insertMany, insertOne } from './benchRows';
+import { startSourceWorker } from './sourceWorker';
+import { bulkLoadInWorker } from './writerWorker';
 
 interface StartedPostgres {
   readonly host: string;
@@ -56,30 +58,6 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 const median = (values: number[]) => percentile(values, 50);
-
-function usersColumns(ids: string[]) {
-  return [
-    ids,
-    ids.map((id) => `u-${id.slice(-12)}@bench.example`),
-    ids.map(() => 'Bench User'),
-    ids.map(() => '$2b$10$abcdefghijklmnopqrstuv'),
-    ids.map(() => 'member'),
-  ];
-}
-const INSERT_MANY = `INSERT INTO users (id, email, name, password_hash, role)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[])`;
-const INSERT_ONE = 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)';
-
-async function insertOne(client: Client | Pool, id = uuidV7()): Promise<string> {
-  const [ids, emails, names, hashes, roles] = usersColumns([id]);
-  await client.query(INSERT_ONE, [ids![0], emails![0], names![0], hashes![0], roles![0]]);
-  return id;
-}
-
-async function insertMany(client: Client | Pool, count: number): Promise<void> {
-  const ids = Array.from({ length: count }, () => uuidV7());
-  await client.query(INSERT_MANY, usersColumns(ids));
-}
 
 /** A pool whose idle connections may be cut when the servers stop at the end. */
 function quietPool(connectionString: string, max: number): Pool {
@@ -193,14 +171,10 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
   const subscriber = quietPool(subscriberUrl, 2);
   await publisher.query(APP_SHAPED_DDL);
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
-  const storeA = await PostgresReplicationStore.open({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke });
+  // the publisher's engine runs in its own thread (its own sync process in a deployment), the subscriber's here
+  const source = await startSourceWorker({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke });
   const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'], poke });
-  const stores = new Map([
-    [NODE_A, storeA],
-    [NODE_B, storeB],
-  ]);
-  const network = createInProcessNetwork((id) => stores.get(id));
-  const replicator = new Replicator({ store: storeB, transport: network.transportFor(NODE_B), pullLimit: ENGINE_PULL_LIMIT });
+  const replicator = new Replicator({ store: storeB, transport: source.transport, pullLimit: ENGINE_PULL_LIMIT });
   const schedulerErrors: string[] = [];
   const scheduler = new PullScheduler({
     replicator,
@@ -211,8 +185,7 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
     },
     onError: (error) => schedulerErrors.push(String(error)),
   });
-  storeA.onChange(() => scheduler.poke()); // the poke: a commit on A (NOTIFY, or the polled log head) makes B pull now
-  await storeA.listening();
+  source.onPoke(() => scheduler.poke()); // the poke: a commit on A (NOTIFY, or the polled log head) makes B pull now
   scheduler.start();
   const arrivals = await ArrivalListener.start(subscriberUrl);
   return {
@@ -226,7 +199,7 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
     async stop() {
       await scheduler.stop();
       await arrivals.close();
-      await storeA.close();
+      await source.close();
       await storeB.close();
       await subscriber.end();
       await publisher.end();
@@ -256,21 +229,15 @@ async function waitForCount(pair: Pair, count: number): Promise<number> {
   }
 }
 
-/** Bulk load: BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
+/** Bulk load (in a worker thread): BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
 async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number; insertedRowsPerS: number }> {
   const base = await subscriberCount(pair);
-  const chunks = BULK_ROWS / BULK_CHUNK_ROWS;
-  let next = 0;
-  const startMs = now();
-  await Promise.all(
-    Array.from({ length: WRITER_CONNECTIONS }, async () => {
-      while (next < chunks) {
-        next += 1;
-        await insertMany(pair.publisher, BULK_CHUNK_ROWS);
-      }
-    }),
-  );
-  const insertedMs = now();
+  const { startedMs: startMs, endedMs: insertedMs } = await bulkLoadInWorker({
+    url: pair.publisherUrl,
+    rows: BULK_ROWS,
+    chunkRows: BULK_CHUNK_ROWS,
+    connections: WRITER_CONNECTIONS,
+  });
   const doneMs = await waitForCount(pair, base + BULK_ROWS);
   return { appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000), insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000) };
 }
@@ -456,7 +423,7 @@ async function main(): Promise<void> {
     };
     process.stdout.write('\n' + table(rows) + '\n\n' + table(captureRows) + '\n');
     process.stdout.write(
-      `\nengine transport: in-process (JSON round trip + validation), no HTTP; the poke is LISTEN/NOTIFY on the publisher's commit, ` +
+      `\nengine: the publisher's side in a worker thread (JSON text both ways + validation, no HTTP), the subscriber's in the main thread; bulk load from another worker thread; the poke is LISTEN/NOTIFY on the publisher's commit, ` +
         `or polling the log head every ${POLL_INTERVAL_MS} ms; pull limit ${ENGINE_PULL_LIMIT}.` +
         `\nall subscribers detect arrival with the same row trigger (NOTIFY). ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
     );

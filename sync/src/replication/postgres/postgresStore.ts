@@ -5,7 +5,7 @@
  * Merge, materialization and conflict decisions come from the shared planner (store/applyPlanner.ts).
  */
 import { Client, Pool } from 'pg';
-import type { ClientBase, PoolClient, PoolConfig } from 'pg';
+import type { ClientBase, PoolConfig } from 'pg';
 import { NODE_ID_PATTERN, hlcWallMs } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot, ValidChange } from '../core/protocol';
 import { PROTOCOL_VERSION, UUID_PATTERN, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
@@ -45,11 +45,12 @@ export const CAPTURE_VACUUM_AFTER_ENTRIES = 5000;
 export const ACK_PERSIST_INTERVAL_MS = 5000;
 
 /**
- * Session settings of the store's connections: stable text forms whatever the server defaults are, and no
+ * Session settings of the store's connections: stable text forms whatever the server defaults are (and string
+ * literals without backslash escapes: applies inline their JSON as one quoted literal), and no
  * sequential scans — every store query is keyed (log position, primary keys, unique keys), and a freshly
  * filled change log without statistics would otherwise be scanned whole on every pull.
  */
-const SESSION_OPTIONS = '-c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
+const SESSION_OPTIONS = '-c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
 
 export interface PostgresStoreProps {
   readonly connectionString: string;
@@ -160,22 +161,26 @@ interface StateRecord {
 }
 
 /**
- * States as ONE json parameter (json_to_recordset): JSON.stringify is native code, while a text[] parameter per
- * column makes node-postgres escape every element in JavaScript — on large batches the sync service's CPU, not
- * PostgreSQL's, was the bottleneck.
+ * Rows and states travel as ONE json document (json_to_recordset): JSON.stringify is native code, while a text[]
+ * parameter per column makes node-postgres escape every element in JavaScript — on large batches the sync
+ * service's CPU, not PostgreSQL's, was the bottleneck. The document is inlined as a literal, so an apply's writes,
+ * cursor and COMMIT go to PostgreSQL as one multi-statement query: one round trip.
  */
-const WRITE_STATES_SQL = `
+/** A JSON document as one SQL literal (standard_conforming_strings is on for the store's sessions). */
+function jsonLiteral(value: unknown): string {
+  return `${quoteLiteral(JSON.stringify(value))}::json`;
+}
+
+function writeStatesSql(records: readonly StateRecord[]): string {
+  return `
   INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
   SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
          pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
-  FROM json_to_recordset($1::json)
+  FROM json_to_recordset(${jsonLiteral(records)})
        AS r(tbl text, pk uuid, hlc text, column_hlcs jsonb, max_hlc text, deleted_hlc text, stash jsonb, pending_parent uuid, origin text)
   ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
     max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
     pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`;
-
-function stateColumns(records: readonly StateRecord[]): unknown[] {
-  return [JSON.stringify(records)];
 }
 
 interface LogRow extends StateRow {
@@ -184,6 +189,30 @@ interface LogRow extends StateRow {
   seq: string;
   /** t<i>_present, t<i>_<j>: the values of table i when the row is in it (see valueColumns). */
   [valueColumn: string]: unknown;
+}
+
+/** Sends SQL (several statements allowed) on the apply's connection; resolves with one result per statement. */
+interface Runner {
+  (sql: string): Promise<{ rows: unknown[] }[]>;
+  readonly client: ClientBase;
+}
+
+/** A runner that sends `opening` (e.g. BEGIN …) together with the first query, saving a round trip. */
+function runnerFor(client: ClientBase, opening: string): Runner {
+  let pending: string | null = opening;
+  const run = async (sql: string) => {
+    const text = pending === null ? sql : `${pending}; ${sql}`;
+    pending = null;
+    const result = (await client.query(text)) as unknown as { rows: unknown[] } | { rows: unknown[] }[];
+    return Array.isArray(result) ? result : [result];
+  };
+  return Object.assign(run, { client });
+}
+
+/** Validated uuids as an inline array literal. */
+function uuidArray(pks: readonly string[]): string {
+  for (const pk of pks) if (!UUID_PATTERN.test(pk)) throw new RangeError(`"${pk}" is not a uuid`);
+  return `'{${pks.join(',')}}'::uuid[]`;
 }
 
 function zeroStamp(nodeId: string): string {
@@ -498,18 +527,20 @@ export class PostgresReplicationStore implements ReplicationStore {
     try {
       // fromPeer is a validated node id (hex): safe inline. synchronous_commit off as PostgreSQL's own
       // subscriptions do: a crash loses the last applies together with their cursor, so they are pulled again.
-      await client.query(
+      const run = runnerFor(
+        client,
         `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}'; SET LOCAL synchronous_commit = off`,
       );
       let applied = 0;
       let unchanged = 0;
       let pending = 0;
       const conflicts: ApplyPlan['conflicts'][number][] = [];
-      for (let start = 0; start < Math.max(changes.length, 1); start += APPLY_CHUNK_CHANGES) {
-        const chunk = changes.slice(start, start + APPLY_CHUNK_CHANGES);
-        if (chunk.length === 0) break;
-        const plan = await planApply(this.view(client), this.tables, chunk, this.nodeId);
-        await this.executePlan(client, plan, fromPeer);
+      // each chunk's writes must be in before the next chunk is planned; the last chunk's go with the COMMIT
+      let lastWrites: string[] = [];
+      for (let start = 0; start < changes.length; start += APPLY_CHUNK_CHANGES) {
+        if (lastWrites.length > 0) await run(lastWrites.join(';\n'));
+        const plan = await planApply(this.view(run), this.tables, changes.slice(start, start + APPLY_CHUNK_CHANGES), this.nodeId);
+        lastWrites = this.planStatements(plan, fromPeer);
         applied += plan.writes.filter((write) => write.stateChanged).length;
         pending += plan.writes.filter((write) => write.pendingParent !== null).length;
         unchanged += plan.unchanged;
@@ -520,15 +551,19 @@ export class PostgresReplicationStore implements ReplicationStore {
         const newest = newestHlc(change.state);
         if (newest) newestWallMs = Math.max(newestWallMs, hlcWallMs(newest));
       }
-      // cursor, counters, clock floor and COMMIT in one round trip (every value is validated: digits, hex id)
-      await client.query(
-        `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
+      // the last writes, cursor, counters, clock floor and COMMIT in one round trip (every inlined value is
+      // validated — digits, hex id, uuids — or a quoted literal)
+      await run(
+        [
+          ...lastWrites,
+          `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
          VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts.length})
          ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
            last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
-           conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL;
-         UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs};
-         COMMIT`,
+           conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL`,
+          `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,
+          'COMMIT',
+        ].join(';\n'),
       );
       this.cursors.set(fromPeer, cursor);
       return { ok: true, applied, unchanged, pending, conflicts, cursor };
@@ -540,28 +575,34 @@ export class PostgresReplicationStore implements ReplicationStore {
     }
   }
 
-  private async attachStates(client: ClientBase, table: ReplicatedTable, data: Map<string, Record<string, ColumnValue>>, extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
-    const pks = [...new Set([...data.keys(), ...extraPks])];
-    const rows = new Map<string, LocalRow>();
-    if (pks.length === 0) return rows;
-    // Local writes that committed before we got the row locks are folded first, so the merge sees them. The fold
-    // and the state read go in one round trip (table name and keys are validated, so they are inlined); only
-    // when the fold left entries to foldCaptured are the states read again after it.
-    for (const pk of pks) if (!UUID_PATTERN.test(pk)) throw new RangeError(`"${pk}" is not a uuid`);
+  /**
+   * Locks the rows of `table` matching `where` (and reads their values), folds local writes that committed before
+   * we got the locks (so the merge sees them), and reads the replicated states of those rows and of `extraPks` —
+   * one round trip: table names, keys and values are validated or quoted, so they are inlined. Only when the fold
+   * left entries to foldCaptured are the states read again after it.
+   */
+  private async lockedRows(run: Runner, table: ReplicatedTable, where: string, extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
+    const pk = quoteIdent(table.primaryKey);
+    const dataSql = `SELECT d.${pk}::text AS pk, ${canonicalJson(table, 'd')} AS v FROM ${qualified(table)} d WHERE ${where} ORDER BY d.${pk} FOR UPDATE`;
+    const extra = extraPks.length > 0 ? ` OR pk = ANY(${uuidArray(extraPks)})` : '';
     const statesSql = `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
-       FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pk = ANY('{${pks.join(',')}}'::uuid[]) ORDER BY pk`;
+       FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND (pk IN (SELECT d.${pk} FROM ${qualified(table)} d WHERE ${where})${extra}) ORDER BY pk`;
     type StateWithParent = StateRow & { pending_parent: string | null };
-    const [fold, first] = (await client.query(`${this.foldSql}; ${statesSql}`)) as unknown as [
+    const results = await run(`${dataSql}; ${this.foldSql}; ${statesSql}`);
+    const [dataResult, fold, first] = results.slice(-3) as [
+      { rows: { pk: string; v: Record<string, ColumnValue> }[] },
       { rows: (CapturedRow & FoldResult)[] },
       { rows: StateWithParent[] },
     ];
-    let states = first;
+    const data = new Map(dataResult.rows.map((row) => [row.pk, row.v]));
+    let states = first.rows;
     if (fold.rows.some((row) => row.tbl !== null)) {
-      await this.foldCaptured(client, fold.rows);
-      states = await client.query<StateWithParent>(statesSql);
+      await this.foldCaptured(run.client, fold.rows);
+      states = (await run(statesSql)).at(-1)!.rows as StateWithParent[];
     }
+    const rows = new Map<string, LocalRow>();
     const columns = columnNames(table);
-    for (const state of states.rows) {
+    for (const state of states) {
       const values = data.get(state.pk) ?? state.stash;
       if (!values) continue; // a live row whose data was removed behind replication's back: treat as unknown
       rows.set(state.pk, {
@@ -575,11 +616,11 @@ export class PostgresReplicationStore implements ReplicationStore {
         origin: state.origin,
       });
     }
-    for (const [pk, values] of data) {
-      if (rows.has(pk)) continue;
+    for (const [rowPk, values] of data) {
+      if (rows.has(rowPk)) continue;
       // a row written while capture was off: known values, oldest possible stamps
-      rows.set(pk, {
-        pk,
+      rows.set(rowPk, {
+        pk: rowPk,
         state: { versions: expandVersions(columns, { hlc: zeroStamp(this.nodeId) }), values, deletedHlc: null },
         materialized: true,
         origin: this.nodeId,
@@ -588,80 +629,60 @@ export class PostgresReplicationStore implements ReplicationStore {
     return rows;
   }
 
-  private async dataRows(client: ClientBase, table: ReplicatedTable, where: string, params: unknown[]): Promise<Map<string, Record<string, ColumnValue>>> {
-    const pk = quoteIdent(table.primaryKey);
-    const result = await client.query<{ pk: string; v: Record<string, ColumnValue> }>(
-      `SELECT d.${pk}::text AS pk, ${canonicalJson(table, 'd')} AS v FROM ${qualified(table)} d WHERE ${where} ORDER BY d.${pk} FOR UPDATE`,
-      params,
-    );
-    return new Map(result.rows.map((row) => [row.pk, row.v]));
-  }
-
-  private view(client: PoolClient): LocalView {
+  /** The planner's view of the database inside one apply transaction; `run` sends the transaction's opening
+   * statements with its first query. */
+  private view(run: Runner): LocalView {
     return {
-      loadRows: async (table, pks) => {
-        const data = await this.dataRows(client, table, `d.${quoteIdent(table.primaryKey)} = ANY($1::uuid[])`, [pks]);
-        return this.attachStates(client, table, data, pks);
-      },
+      loadRows: (table, pks) => this.lockedRows(run, table, `d.${quoteIdent(table.primaryKey)} = ANY(${uuidArray(pks)})`, pks),
       materializedPks: async (table, pks) => {
         const pk = quoteIdent(table.primaryKey);
-        const result = await client.query<{ pk: string }>(
-          `SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY($1::uuid[]) FOR KEY SHARE`,
-          [pks],
-        );
-        return new Set(result.rows.map((row) => row.pk));
+        const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${uuidArray(pks)}) FOR KEY SHARE`);
+        return new Set((results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk));
       },
-      materializedChildren: async (table, column, parentPks) => {
-        const data = await this.dataRows(client, table, `d.${quoteIdent(column)} = ANY($1::uuid[])`, [parentPks]);
-        return [...(await this.attachStates(client, table, data)).values()];
-      },
+      materializedChildren: async (table, column, parentPks) => [
+        ...(await this.lockedRows(run, table, `d.${quoteIdent(column)} = ANY(${uuidArray(parentPks)})`)).values(),
+      ],
       pendingChildren: async (table, parentPks) => {
-        const result = await client.query<{ pk: string }>(
-          `SELECT pk::text AS pk FROM ${LOG} WHERE tbl = $1 AND pending_parent = ANY($2::uuid[])`,
-          [table.name, parentPks],
-        );
-        if (result.rows.length === 0) return [];
-        return [...(await this.attachStates(client, table, new Map(), result.rows.map((row) => row.pk))).values()].filter(
-          (row) => !row.materialized,
-        );
+        const results = await run(`SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${uuidArray(parentPks)})`);
+        const pks = (results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk);
+        if (pks.length === 0) return [];
+        return [...(await this.lockedRows(run, table, 'false', pks)).values()].filter((row) => !row.materialized);
       },
       uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => {
+        const texts = `ARRAY[${values.map((value) => quoteLiteral(value)).join(', ')}]::text[]`;
         let where: string;
-        let params: unknown[];
         if (key.columns.length === 1) {
           const column = table.columns.find((c) => c.name === key.columns[0])!;
-          where = `d.${quoteIdent(column.name)} = ANY($1::text[]::${column.type}[])`;
-          params = [values];
+          where = `d.${quoteIdent(column.name)} = ANY(${texts}::${column.type}[])`;
         } else {
-          where = `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY($1::text[])`;
-          params = [values];
+          where = `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY(${texts})`;
         }
-        const data = await this.dataRows(client, table, where, params);
-        return [...(await this.attachStates(client, table, data)).values()];
+        return [...(await this.lockedRows(run, table, where)).values()];
       },
     };
   }
 
-  /** Upsert of whole rows from one json array of {column: text}, each cast to the column's own type (as text input). */
-  private upsertSql(table: ReplicatedTable): string {
+  /** Upsert of whole rows from a json array of {column: text}, each cast to the column's own type (as text input). */
+  private upsertSql(table: ReplicatedTable, rows: readonly Readonly<Record<string, ColumnValue>>[]): string {
     const columns = table.columns.map((column) => quoteIdent(column.name));
     const typed = table.columns.map((column) => `r.${quoteIdent(column.name)}::${column.type}`);
     const updates = table.columns
       .filter((column) => column.name !== table.primaryKey)
       .map((column) => `${quoteIdent(column.name)} = EXCLUDED.${quoteIdent(column.name)}`);
     return `INSERT INTO ${qualified(table)} (${columns.join(', ')})
-      SELECT ${typed.join(', ')} FROM json_to_recordset($1::json) AS r(${columns.map((column) => `${column} text`).join(', ')})
+      SELECT ${typed.join(', ')} FROM json_to_recordset(${jsonLiteral(rows)}) AS r(${columns.map((column) => `${column} text`).join(', ')})
       ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
   }
 
-  private async executePlan(client: PoolClient, plan: ApplyPlan, fromPeer: string): Promise<void> {
-    if (plan.writes.length === 0) return;
+  /** The SQL statements that write a plan (run together, in this order, inside the apply's transaction). */
+  private planStatements(plan: ApplyPlan, fromPeer: string): string[] {
+    const statements: string[] = [];
+    if (plan.writes.length === 0) return statements;
     // rows leaving their table: children first
     for (const table of [...this.orderedTables].reverse()) {
       const leaving = plan.writes.filter((w) => w.table.name === table.name && w.before?.materialized && !w.materialize).map((w) => w.pk);
       if (leaving.length === 0) continue;
-      const pk = quoteIdent(table.primaryKey);
-      await client.query(`DELETE FROM ${qualified(table)} WHERE ${pk} = ANY($1::uuid[])`, [leaving]);
+      statements.push(`DELETE FROM ${qualified(table)} WHERE ${quoteIdent(table.primaryKey)} = ANY(${uuidArray(leaving)})`);
     }
     // rows entering or changing: parents first; within a table, rows already there change first, so a row
     // renamed by a unique conflict frees its value before the winner of that value is inserted
@@ -670,12 +691,10 @@ export class PostgresReplicationStore implements ReplicationStore {
         (w) => w.table.name === table.name && w.materialize && !(w.before?.materialized && valuesEqual(w.before.state.values, w.state.values)),
       );
       if (writes.length === 0) continue;
-      const upsert = this.upsertSql(table);
-      const valuesOf = (list: typeof writes) => [JSON.stringify(list.map((w) => w.state.values))];
       const changing = writes.filter((w) => w.before?.materialized);
       const entering = writes.filter((w) => !w.before?.materialized);
-      if (changing.length > 0) await client.query(upsert, valuesOf(changing));
-      if (entering.length > 0) await client.query(upsert, valuesOf(entering));
+      if (changing.length > 0) statements.push(this.upsertSql(table, changing.map((w) => w.state.values)));
+      if (entering.length > 0) statements.push(this.upsertSql(table, entering.map((w) => w.state.values)));
     }
     const toRecord = (w: ApplyPlan['writes'][number]): StateRecord => {
       const compact = compactVersions(w.state.versions);
@@ -692,38 +711,33 @@ export class PostgresReplicationStore implements ReplicationStore {
       };
     };
     const changed = plan.writes.filter((w) => w.stateChanged).map(toRecord);
-    if (changed.length > 0) await client.query(WRITE_STATES_SQL, stateColumns(changed));
+    if (changed.length > 0) statements.push(writeStatesSql(changed));
     const moved = plan.writes.filter((w) => !w.stateChanged).map(toRecord);
     if (moved.length > 0) {
       // only where the row lives changed (pending <-> materialized): same state, same log position
-      await client.query(
+      statements.push(
         `UPDATE ${LOG} AS l SET stash = r.stash, pending_parent = r.pending_parent
-         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, pk uuid, stash jsonb, pending_parent uuid)
+         FROM json_to_recordset(${jsonLiteral(moved)}) AS r(tbl text, pk uuid, stash jsonb, pending_parent uuid)
          WHERE l.tbl = r.tbl AND l.pk = r.pk`,
-        [JSON.stringify(moved)],
       );
     }
     if (plan.conflicts.length > 0) {
-      await client.query(
+      const conflicts = plan.conflicts.map((c) => ({
+        tbl: c.table,
+        constraint_name: c.constraint,
+        winner_pk: c.winnerPk,
+        loser_pk: c.loserPk,
+        renamed_column: c.renamedColumn,
+        renamed_to: c.renamedTo,
+      }));
+      statements.push(
         `INSERT INTO ${SYNC_SCHEMA}.conflict (tbl, constraint_name, winner_pk, loser_pk, renamed_column, renamed_to, from_peer)
-         SELECT r.tbl, r.constraint_name, r.winner_pk, r.loser_pk, r.renamed_column, r.renamed_to, $2
-         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, constraint_name text, winner_pk uuid, loser_pk uuid, renamed_column text, renamed_to text)
+         SELECT r.tbl, r.constraint_name, r.winner_pk, r.loser_pk, r.renamed_column, r.renamed_to, ${quoteLiteral(fromPeer)}
+         FROM json_to_recordset(${jsonLiteral(conflicts)}) AS r(tbl text, constraint_name text, winner_pk uuid, loser_pk uuid, renamed_column text, renamed_to text)
          ON CONFLICT DO NOTHING`,
-        [
-          JSON.stringify(
-            plan.conflicts.map((c) => ({
-              tbl: c.table,
-              constraint_name: c.constraint,
-              winner_pk: c.winnerPk,
-              loser_pk: c.loserPk,
-              renamed_column: c.renamedColumn,
-              renamed_to: c.renamedTo,
-            })),
-          ),
-          fromPeer,
-        ],
       );
     }
+    return statements;
   }
 
   // ---- folding local writes ----
@@ -772,7 +786,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         origin: this.nodeId,
       });
     }
-    if (records.length > 0) await client.query(WRITE_STATES_SQL, stateColumns(records));
+    if (records.length > 0) await client.query(writeStatesSql(records));
     return taken;
   }
 

@@ -1,0 +1,88 @@
+/**
+ * The publisher's side of the engine in its own thread, as it is in its own sync process in a deployment: it
+ * opens the publisher's store, answers pull/snapshot requests (JSON text both ways, as over HTTP) and forwards
+ * the store's "local commit" pokes. Used by replicationBench.ts through `startSourceWorker`.
+ */
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { answerPull, answerSnapshot } from '../engine/replicationServer';
+import type { ReplicationTransport } from '../engine/transport';
+import type { PostgresStoreProps } from '../postgres/postgresStore';
+import { PostgresReplicationStore } from '../postgres/postgresStore';
+
+type Request = { id: number; kind: 'pull' | 'snapshot'; requester: string; json: string } | { id: number; kind: 'close' };
+type Reply = { id: number; json?: string; error?: string } | { kind: 'poke' } | { kind: 'ready' } | { kind: 'failed'; error: string };
+
+export interface SourceWorker {
+  readonly transport: ReplicationTransport;
+  onPoke(listener: () => void): void;
+  close(): Promise<void>;
+}
+
+/** Starts the worker; resolves once its store is open and listening for local commits. */
+export function startSourceWorker(props: Pick<PostgresStoreProps, 'connectionString' | 'nodeId' | 'tables' | 'poke'>): Promise<SourceWorker> {
+  const worker = new Worker(__filename, { workerData: props });
+  const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const pokeListeners: (() => void)[] = [];
+  let nextId = 1;
+  const call = (message: Omit<Extract<Request, { kind: 'pull' | 'snapshot' }>, 'id'> | { kind: 'close' }) =>
+    new Promise<unknown>((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...message, id });
+    });
+  return new Promise((resolve, reject) => {
+    worker.on('error', reject);
+    worker.on('message', (reply: Reply) => {
+      if ('id' in reply) {
+        const waiter = waiting.get(reply.id);
+        waiting.delete(reply.id);
+        if (reply.error !== undefined) waiter?.reject(new Error(reply.error));
+        else waiter?.resolve(reply.json === undefined ? undefined : JSON.parse(reply.json));
+      } else if (reply.kind === 'poke') {
+        for (const listener of pokeListeners) listener();
+      } else if (reply.kind === 'failed') {
+        reject(new Error(reply.error));
+      } else {
+        resolve({
+          transport: {
+            pull: (_peerId, request) => call({ kind: 'pull', requester: request.requesterNodeId, json: JSON.stringify(request) }),
+            snapshot: (_peerId, request) => call({ kind: 'snapshot', requester: request.requesterNodeId, json: JSON.stringify(request) }),
+          },
+          onPoke: (listener) => pokeListeners.push(listener),
+          async close() {
+            await call({ kind: 'close' });
+            await worker.terminate();
+          },
+        });
+      }
+    });
+  });
+}
+
+async function serve(): Promise<void> {
+  const port = parentPort!;
+  let store: PostgresReplicationStore;
+  try {
+    store = await PostgresReplicationStore.open(workerData as PostgresStoreProps);
+    store.onChange(() => port.postMessage({ kind: 'poke' } satisfies Reply));
+    await store.listening();
+  } catch (error) {
+    port.postMessage({ kind: 'failed', error: String(error) } satisfies Reply);
+    return;
+  }
+  port.on('message', (request: Request) => {
+    const answer =
+      request.kind === 'close'
+        ? store.close().then(() => undefined)
+        : request.kind === 'pull'
+          ? answerPull(store, JSON.parse(request.json), request.requester)
+          : answerSnapshot(store, JSON.parse(request.json), request.requester);
+    answer.then(
+      (value) => port.postMessage({ id: request.id, json: value === undefined ? undefined : JSON.stringify(value) } satisfies Reply),
+      (error: unknown) => port.postMessage({ id: request.id, error: String(error) } satisfies Reply),
+    );
+  });
+  port.postMessage({ kind: 'ready' } satisfies Reply);
+}
+
+if (!isMainThread) void serve();
