@@ -109,6 +109,32 @@ describe('the PostgreSQL store', () => {
     expect(await target.store.applyBatch(source.nodeId, batch)).toMatchObject({ ok: true, applied: 2 });
   });
 
+  it('refuses an apply when the database lost the cursor it last committed (a crash), and pulls the lost changes again', async () => {
+    const source = await start(NODE_IDS[0]);
+    const target = await start(NODE_IDS[1]);
+    const first = userRow();
+    await source.insert('users', first);
+    const batch1 = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    expect(await target.store.applyBatch(source.nodeId, batch1)).toMatchObject({ ok: true, applied: 1 });
+    // what a kill -9 of PostgreSQL can do to an asynchronously committed apply: its row and its cursor are gone
+    await target.app.query(
+      "SET msk.origin = 'ffffffffffffffff'; DELETE FROM users WHERE id = $1; DELETE FROM msk_sync.change_log WHERE pk = $1; UPDATE msk_sync.peer SET cursor_xid = NULL, cursor_seq = NULL; RESET msk.origin".replace(/\$1/g, `'${first.id}'`),
+    );
+    const second = userRow();
+    await source.insert('users', second);
+    const batch2 = (await source.store.readChanges({ forPeer: target.nodeId, cursor: batch1.nextCursor, limit: 10 })) as ChangeBatch;
+    const refused = await target.store.applyBatch(source.nodeId, batch2);
+    expect(refused.ok).toBe(false);
+    expect(!refused.ok && refused.problems[0]).toMatch(/not where this service last left it .*nothing was applied; pulling again from the stored cursor/);
+    expect(await target.rows('users')).toEqual([]);
+    // the next pull starts from the cursor the database kept, so the lost change comes again
+    const cursor = await target.store.peerCursor(source.nodeId);
+    expect(cursor).toBeNull();
+    const again = (await source.store.readChanges({ forPeer: target.nodeId, cursor, limit: 10 })) as ChangeBatch;
+    expect(await target.store.applyBatch(source.nodeId, again)).toMatchObject({ ok: true, applied: 2 });
+    expect((await target.rows('users')).map((row) => row.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
   it('records an applied state with its writer as origin and the writer\'s own stamps (capture stands aside)', async () => {
     const source = await start(NODE_IDS[0]);
     const target = await start(NODE_IDS[1]);

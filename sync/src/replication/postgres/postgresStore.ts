@@ -28,7 +28,7 @@ import type {
 import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
-import { APPLY_LOCK_KEY, CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA, canonicalJson, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
+import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalJson, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -260,8 +260,13 @@ export class PostgresReplicationStore implements ReplicationStore {
   private pollTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly pendingAcks = new Map<string, Cursor | null>();
-  /** Our cursor on each peer, as committed (read once from msk_sync.peer, then kept with every apply). */
+  /** Our cursor on each peer (read once from msk_sync.peer, then kept with every apply; an empty batch moves it
+   * here only). */
   private readonly cursors = new Map<string, Cursor | null>();
+  /** The cursor on each peer as this store last committed it. Every apply moves it only from this value (compare
+   * and set): if PostgreSQL lost the last applies (a crash with asynchronous commit), the apply is refused, the
+   * remembered cursors are dropped, and the next pull starts again from the cursor the database kept. */
+  private readonly storedCursors = new Map<string, Cursor | null>();
   private lastAckPersistMs = 0;
 
   private constructor(props: {
@@ -511,6 +516,13 @@ export class PostgresReplicationStore implements ReplicationStore {
         return await this.applyInTransaction(fromPeer, validation.changes, cursor);
       } catch (error) {
         lastError = error;
+        if (sqlState(error) === CURSOR_MOVED_SQLSTATE) {
+          this.cursors.delete(fromPeer);
+          this.storedCursors.delete(fromPeer);
+          return this.refuse(fromPeer, [
+            `our cursor on ${fromPeer} in the database is not where this service last left it (the database lost its last applies in a crash?): nothing was applied; pulling again from the stored cursor`,
+          ]);
+        }
         if (!RETRYABLE_SQLSTATES.has(sqlState(error) ?? '')) break;
       }
     }
@@ -523,6 +535,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   private async applyInTransaction(fromPeer: string, changes: readonly ValidChange[], cursor: Cursor): Promise<ApplyOutcome> {
+    const expected = this.storedCursors.has(fromPeer) ? this.storedCursors.get(fromPeer)! : await this.loadStoredCursor(fromPeer);
     const client = await this.pool.connect();
     try {
       // fromPeer is a validated node id (hex): safe inline. synchronous_commit off as PostgreSQL's own
@@ -556,15 +569,26 @@ export class PostgresReplicationStore implements ReplicationStore {
       await run(
         [
           ...lastWrites,
-          `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
-         VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts.length})
-         ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
-           last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
-           conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL`,
           `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,
+          // the cursor moves only from where this store left it, else nothing of this apply commits
+          `WITH moved AS (${
+            expected === null
+              ? `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
+                 VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts.length})
+                 ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
+                   last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
+                   conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL
+                 WHERE p.cursor_xid IS NULL`
+              : `UPDATE ${SYNC_SCHEMA}.peer AS p SET cursor_xid = '${cursor.xid}'::xid8, cursor_seq = ${cursor.seq},
+                   last_applied_at = now(), applied_changes = p.applied_changes + ${applied},
+                   conflicts_resolved = p.conflicts_resolved + ${conflicts.length}, last_error = NULL
+                 WHERE p.node_id = '${fromPeer}' AND p.cursor_xid = '${expected.xid}'::xid8 AND p.cursor_seq = ${expected.seq}`
+          } RETURNING 1)
+           SELECT ${SYNC_SCHEMA}.expect_cursor_moved((SELECT count(*) FROM moved), '${fromPeer}')`,
           'COMMIT',
         ].join(';\n'),
       );
+      this.storedCursors.set(fromPeer, cursor);
       this.cursors.set(fromPeer, cursor);
       return { ok: true, applied, unchanged, pending, conflicts, cursor };
     } catch (error) {
@@ -831,26 +855,33 @@ export class PostgresReplicationStore implements ReplicationStore {
   // ---- peers, purge ----
 
   async peerCursor(peerId: string): Promise<Cursor | null> {
-    if (!this.cursors.has(peerId)) {
-      const result = await this.pool.query<{ xid: string | null; seq: string | null }>(
-        `SELECT cursor_xid::text AS xid, cursor_seq::text AS seq FROM ${SYNC_SCHEMA}.peer WHERE node_id = $1`,
-        [peerId],
-      );
-      const row = result.rows[0];
-      // an apply may have committed meanwhile: it set the map, keep its value
-      if (!this.cursors.has(peerId)) this.cursors.set(peerId, row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null);
-    }
+    if (!this.cursors.has(peerId)) await this.loadStoredCursor(peerId);
     return this.cursors.get(peerId) ?? null;
+  }
+
+  private async loadStoredCursor(peerId: string): Promise<Cursor | null> {
+    const result = await this.pool.query<{ xid: string | null; seq: string | null }>(
+      `SELECT cursor_xid::text AS xid, cursor_seq::text AS seq FROM ${SYNC_SCHEMA}.peer WHERE node_id = $1`,
+      [peerId],
+    );
+    const row = result.rows[0];
+    const stored = row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null;
+    // an apply may have committed meanwhile: it set the maps, keep its values
+    if (!this.storedCursors.has(peerId)) this.storedCursors.set(peerId, stored);
+    if (!this.cursors.has(peerId)) this.cursors.set(peerId, this.storedCursors.get(peerId) ?? null);
+    return this.storedCursors.get(peerId) ?? null;
   }
 
   async setPeerCursor(peerId: string, cursor: Cursor): Promise<void> {
     this.cursors.delete(peerId);
+    this.storedCursors.delete(peerId);
     await this.pool.query(
       `INSERT INTO ${SYNC_SCHEMA}.peer (node_id, cursor_xid, cursor_seq) VALUES ($1, $2::xid8, $3::bigint)
        ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq`,
       [peerId, cursor.xid, cursor.seq],
     );
     this.cursors.set(peerId, cursor);
+    this.storedCursors.set(peerId, cursor);
   }
 
   async recordPeerError(peerId: string, message: string): Promise<void> {

@@ -10,6 +10,8 @@ export const SYNC_SCHEMA = 'msk_sync';
 export const ORIGIN_SETTING = 'msk.origin';
 /** NOTIFY channel raised by every statement that changes a replicated table (the "poke"). */
 export const CHANGE_CHANNEL = 'msk_sync_changes';
+/** SQLSTATE of an apply whose stored cursor was not the one this store last committed (see expect_cursor_moved). */
+export const CURSOR_MOVED_SQLSTATE = 'MS001';
 /** pg_advisory_xact_lock key serializing applies on one database. */
 export const APPLY_LOCK_KEY = 7_262_001;
 
@@ -143,6 +145,15 @@ CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.refuse_key_change() RETURNS trigger LA
 BEGIN
   RAISE EXCEPTION 'msk_sync: the primary key of replicated table % can''t change (row %)', TG_TABLE_NAME, to_jsonb(OLD) ->> TG_ARGV[0]
     USING HINT = 'insert a new row and delete the old one';
+END
+$fn$;
+CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.expect_cursor_moved(moved bigint, peer text) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF moved <> 1 THEN
+    RAISE EXCEPTION 'msk_sync: the stored cursor on peer % is not where this service last left it', peer
+      USING ERRCODE = '${CURSOR_MOVED_SQLSTATE}',
+            HINT = 'the database lost its last applies (a crash with asynchronous commit?) or another process moved it: pulling again from the stored cursor';
+  END IF;
 END
 $fn$;
 CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $fn$
