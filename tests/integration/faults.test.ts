@@ -1,15 +1,20 @@
 /**
  * Faults on a 3-node local cluster, each under a stream of writes, then healed: afterwards every node's per-table
  * hashes are equal and every write the client got a 2xx for is on every node. The rolling restart also proves
- * that a client of the entry point sees no unretried failure and is never signed out.
+ * that a client of the entry point sees no unretried failure and is never signed out. The cluster runs with the
+ * default SYNC_MAX_CLOCK_SKEW_MS, so a clock-ahead fault of the mix (a node seconds ahead) must keep the node in.
  * The soak (tests/soak/soak.js) runs the same random mix for longer.
  */
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { VARIABLES } from '@msk/kit/contract';
 import {
+  CLOCK_AHEAD_MS,
   ClusterDatabases,
+  describePlan,
   type FaultOutcome,
   type FaultPlan,
   type Session,
+  faultSequence,
   lostCount,
   newCounters,
   planFaults,
@@ -30,6 +35,22 @@ const NODES = 3;
 const QUIESCE_TIMEOUT_MS = 60_000;
 const MIX_COUNT = 4;
 const MIX_SEED = Number(process.env.MSK_FAULT_SEED ?? 20261128);
+
+describe('the seeded fault mix', () => {
+  it('draws the same faults from the same seed, and puts every clock-ahead node seconds ahead yet inside the default skew bound', () => {
+    expect(planFaults(MIX_SEED, 60, NODES)).toEqual(planFaults(MIX_SEED, 60, NODES));
+    const sequence = faultSequence(7, NODES);
+    const plans = Array.from({ length: 300 }, () => sequence.next().value as FaultPlan);
+    const offsets = plans.filter((p) => p.kind === 'clock-ahead').map((p) => p.clockOffsetMs as number);
+    expect(offsets.length).toBeGreaterThan(0);
+    expect(plans.filter((p) => p.kind !== 'clock-ahead' && p.clockOffsetMs !== undefined)).toEqual([]);
+    const bound = Number(VARIABLES.find((v) => v.name === 'SYNC_MAX_CLOCK_SKEW_MS')?.default);
+    expect(Math.min(...offsets)).toBeGreaterThanOrEqual(CLOCK_AHEAD_MS.min);
+    expect(Math.max(...offsets)).toBeLessThanOrEqual(CLOCK_AHEAD_MS.max);
+    expect(CLOCK_AHEAD_MS.min).toBeGreaterThanOrEqual(1_000);
+    expect(CLOCK_AHEAD_MS.max).toBeLessThan(bound / 2);
+  });
+});
 
 describe('faults on a three-node cluster under writes', () => {
   let cluster: StartedLocalCluster;
@@ -141,10 +162,10 @@ describe('faults on a three-node cluster under writes', () => {
 
   it(`survives a seeded random mix of ${MIX_COUNT} faults (seed ${MIX_SEED}, set MSK_FAULT_SEED to replay) without losing a write`, async () => {
     const plans = planFaults(MIX_SEED, MIX_COUNT, NODES);
-    console.log(`fault mix seed ${MIX_SEED}: ${plans.map((p) => `${p.kind}@${p.node}/${p.downMs}ms`).join(', ')}`);
+    console.log(`fault mix seed ${MIX_SEED}: ${plans.map(describePlan).join(', ')}`);
     const outcomes: FaultOutcome[] = [];
     for (const plan of plans) outcomes.push(await runFault(cluster, dbs, session, plan, QUIESCE_TIMEOUT_MS));
-    const table = outcomes.map((o) => ({ fault: `${o.plan.kind}@${o.plan.node}`, acknowledged: o.acknowledged, unacknowledged: o.unacknowledged, lost: lostCount(o), hashesEqual: o.hashesEqual, quiesceMs: o.quiesceMs, error: o.error }));
+    const table = outcomes.map((o) => ({ fault: `${o.plan.kind}@${o.plan.node}${o.plan.clockOffsetMs === undefined ? '' : ` +${o.plan.clockOffsetMs}ms`}`, acknowledged: o.acknowledged, unacknowledged: o.unacknowledged, lost: lostCount(o), hashesEqual: o.hashesEqual, quiesceMs: o.quiesceMs, error: o.error }));
     console.table(table);
     expect(table.filter((row) => row.lost > 0 || !row.hashesEqual || row.error)).toEqual([]);
   });

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 /**
  * Soak: the fault mix of tests/integration/faults.test.ts for longer. Starts a local cluster, then runs seeded
- * random faults (kill -9 of sync, app or PostgreSQL, node restart, node wipe) under a stream of writes through the
- * entry point, each followed by heal, quiesce and the checks: every node's per-table hashes equal and every
- * acknowledged write on every node. Prints a line per fault and a final table; exits 1 if anything was lost or
- * diverged.
+ * random faults (kill -9 of sync, app or PostgreSQL, node restart, node wipe, a node's clock 1.5-4 s ahead) under a
+ * stream of writes through the entry point, each followed by heal, quiesce and the checks: every node's per-table
+ * hashes equal and every acknowledged write on every node. Prints a line per fault and a final table; exits 1 if
+ * anything was lost or diverged.
  *
  *   npm run soak -- [--count N] [--duration-ms MS] [--seed S] [--nodes 3] [--address-block 49]
  *
@@ -81,6 +81,7 @@ async function main() {
       const lost = tools.lostCount(outcome);
       console.log(
         `[${String(i + 1).padStart(4)}] ${`${plan.kind}@node-${plan.node}`.padEnd(22)} down ${String(plan.downMs).padStart(4)} ms  ` +
+          (plan.clockOffsetMs === undefined ? '' : `clock +${plan.clockOffsetMs} ms  `) +
           `acknowledged ${String(outcome.acknowledged).padStart(4)}  lost ${lost}  hashes ${outcome.hashesEqual ? 'equal' : 'DIFFER'}  ` +
           `quiesced in ${outcome.quiesceMs} ms${outcome.error ? `  ERROR ${outcome.error}` : ''}`,
       );

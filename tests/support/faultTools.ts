@@ -1,7 +1,8 @@
 /**
  * Fault injection on the local cluster, shared by tests/integration/faults.test.ts (bounded) and
  * tests/soak/soak.js (long run): a retrying write client that only counts 2xx-acknowledged writes, convergence
- * checks on every node's database (the engine's per-table hashes), a seeded PRNG and the random fault mix.
+ * checks on every node's database (the engine's per-table hashes), a seeded PRNG and the random fault mix
+ * (kill -9 of sync, app or PostgreSQL, node restart, node wipe, a node's clock seconds ahead).
  */
 import { rmSync } from 'node:fs';
 import { type Server, type Socket, createServer, connect } from 'node:net';
@@ -249,27 +250,44 @@ export async function syncRunningEverywhere(cluster: StartedLocalCluster, timeou
 
 // ---------------------------------------------------------------------------------------------- fault mix
 
-export type FaultKind = 'kill-sync' | 'kill-app' | 'kill-postgres' | 'restart-node' | 'wipe-node';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-sync', 'kill-app', 'kill-postgres', 'restart-node', 'wipe-node'];
+export type FaultKind = 'kill-sync' | 'kill-app' | 'kill-postgres' | 'restart-node' | 'wipe-node' | 'clock-ahead';
+export const FAULT_KINDS: readonly FaultKind[] = ['kill-sync', 'kill-app', 'kill-postgres', 'restart-node', 'wipe-node', 'clock-ahead'];
+
+/**
+ * How far ahead a clock-ahead fault sets a node's clock (SYNC_CLOCK_OFFSET_MS): seconds, yet well inside the
+ * default SYNC_MAX_CLOCK_SKEW_MS (10000) the fault-suite and soak clusters run with, so the node must stay in the
+ * cluster. A clock beyond the bound is the separate drill in tests/integration/clockSkew.test.ts.
+ */
+export const CLOCK_AHEAD_MS = { min: 1_500, max: 4_000 } as const;
 
 export interface FaultPlan {
   readonly kind: FaultKind;
   readonly node: number;
   /** How long the fault lasts (writes keep streaming) before it is healed. */
   readonly downMs: number;
+  /** clock-ahead only: how far ahead the node's clock runs while skewed. */
+  readonly clockOffsetMs?: number;
 }
 
-/** The same seed gives the same faults, in the same order: kinds, victims and durations. Endless. */
+/** The same seed gives the same faults, in the same order: kinds, victims, durations and clock offsets. Endless. */
 export function* faultSequence(seed: number, nodes: number): Generator<FaultPlan> {
   const random = seededRandom(seed);
   for (;;) {
-    yield {
-      kind: FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] as FaultKind,
-      node: 1 + Math.floor(random() * nodes),
-      downMs: 300 + Math.floor(random() * 1700),
-    };
+    const kind = FAULT_KINDS[Math.floor(random() * FAULT_KINDS.length)] as FaultKind;
+    const node = 1 + Math.floor(random() * nodes);
+    const downMs = 300 + Math.floor(random() * 1700);
+    if (kind !== 'clock-ahead') {
+      yield { kind, node, downMs };
+      continue;
+    }
+    const clockOffsetMs = CLOCK_AHEAD_MS.min + Math.floor(random() * (CLOCK_AHEAD_MS.max - CLOCK_AHEAD_MS.min + 1));
+    yield { kind, node, downMs, clockOffsetMs };
   }
 }
+
+/** One plan as a short label for logs, e.g. `kill-sync@2/1151ms` or `clock-ahead@1/895ms+1719ms`. */
+export const describePlan = (plan: FaultPlan): string =>
+  `${plan.kind}@${plan.node}/${plan.downMs}ms${plan.clockOffsetMs === undefined ? '' : `+${plan.clockOffsetMs}ms`}`;
 
 export function planFaults(seed: number, count: number, nodes: number): FaultPlan[] {
   const plans: FaultPlan[] = [];
@@ -295,9 +313,34 @@ export interface FaultOutcome {
 }
 
 /**
+ * A clock ahead within the bound must not cost the node its place: every node connected to all others, and a peer
+ * measuring the skewed node's clock offsetMs ahead (so the skew really is in effect, not just configured).
+ */
+async function connectedWhileSkewed(cluster: StartedLocalCluster, index: number, offsetMs: number, timeoutMs: number): Promise<void> {
+  const skewed = cluster.nodes[index - 1];
+  const observer = cluster.nodes.find((n) => n.index !== index);
+  if (!skewed || !observer) throw new Error(`clock-ahead needs node ${index} and another node`);
+  await eventually(
+    `${skewed.name}, ${offsetMs} ms ahead, connected to every node and measured ahead by ${observer.name}`,
+    async () => {
+      const counts = await cluster.peersConnected();
+      if (Object.values(counts).some((n) => n !== cluster.nodes.length - 1)) throw new Error(`peers connected: ${JSON.stringify(counts)}`);
+      const status = (await (await fetch(`${observer.syncUrl}/status`)).json()) as { peers?: Array<{ name: string | null; authState: string; clockSkewMs: number | null }> };
+      const peer = status.peers?.find((p) => p.name === skewed.name);
+      // (right after the reconnect, a peer may still show the skew it measured before the restart)
+      if (peer?.authState !== 'authenticated' || Math.abs((peer.clockSkewMs ?? 0) - offsetMs) > 1_000) throw new Error(`${observer.name} sees ${JSON.stringify(peer)}`);
+    },
+    timeoutMs,
+    100,
+  );
+}
+
+/**
  * One fault under a write stream: writes through the entry point (or, for a wipe, straight to the other nodes:
  * a wiped disk legitimately loses what it had not yet sent), inject, wait downMs, heal, stop writing, quiesce,
- * then compare every node's hashes and look up every acknowledged id on every node.
+ * then compare every node's hashes and look up every acknowledged id on every node. clock-ahead restarts the node
+ * with its clock clockOffsetMs ahead, waits until the others accept it, keeps it so for downMs, then restarts it
+ * with its clock fixed.
  */
 export async function runFault(
   cluster: StartedLocalCluster,
@@ -335,6 +378,22 @@ export async function runFault(
         await sleep(plan.downMs);
         await cluster.startNode(plan.node);
         break;
+      case 'clock-ahead': {
+        const offsetMs = plan.clockOffsetMs ?? CLOCK_AHEAD_MS.max;
+        await cluster.stopNode(plan.node);
+        await cluster.startNode(plan.node, { SYNC_CLOCK_OFFSET_MS: String(offsetMs) });
+        try {
+          await connectedWhileSkewed(cluster, plan.node, offsetMs, 30_000);
+          await sleep(plan.downMs);
+        } finally {
+          // heal even if the check failed; undefined drops the override: back to the node's own environment (offset 0)
+          await cluster.stopNode(plan.node);
+          await cluster.startNode(plan.node, { SYNC_CLOCK_OFFSET_MS: undefined });
+        }
+        const { warnings } = (await (await fetch(`${cluster.nodes[plan.node - 1]?.syncUrl}/status`)).json()) as { warnings: string[] };
+        if (warnings.some((w) => w.includes('SYNC_CLOCK_OFFSET_MS'))) throw new Error(`node ${plan.node}'s clock is still shifted after the heal: ${warnings.join('; ')}`);
+        break;
+      }
     }
     healedAt = Date.now();
     await sleep(400); // writes in flight after the heal
