@@ -8,7 +8,7 @@ import { createTestDatabase } from '../testing/testDatabase';
 import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
 import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
-import { PostgresReplicationStore } from './postgresStore';
+import { INLINE_APPLY_MAX_CHANGES, PostgresReplicationStore } from './postgresStore';
 
 describe('the PostgreSQL store', () => {
   let nodes: PostgresNode[] = [];
@@ -133,6 +133,22 @@ describe('the PostgreSQL store', () => {
     const again = (await source.store.readChanges({ forPeer: target.nodeId, cursor, limit: 10 })) as ChangeBatch;
     expect(await target.store.applyBatch(source.nodeId, again)).toMatchObject({ ok: true, applied: 2 });
     expect((await target.rows('users')).map((row) => row.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it.each([
+    ['a small batch, written in one round trip with its values inlined as literals', 3],
+    ['a large batch, written with array parameters', INLINE_APPLY_MAX_CHANGES + 5],
+  ])('applies awkward text exactly: %s', async (_, count) => {
+    const source = await start(NODE_IDS[0]);
+    const target = await start(NODE_IDS[1]);
+    const awkward = [`O'Brien "quoted" \\ back\\slash`, '{a,b}', 'NULL', '', ' spaced ', 'new\nline', 'ünïcödé ✓', "'; DROP TABLE users; --"];
+    const rows = Array.from({ length: count }, (_, i) => businessRow({ name: awkward[i % awkward.length]!, address: i % 2 === 0 ? null : awkward[(i + 3) % awkward.length]! }));
+    for (const row of rows) await source.insert('businesses', row);
+    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 1000 })) as ChangeBatch;
+    expect(batch.changes).toHaveLength(count);
+    expect(await target.store.applyBatch(source.nodeId, batch)).toMatchObject({ ok: true, applied: count });
+    const byId = (list: Record<string, unknown>[]) => [...list].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+    expect(byId(await target.rows('businesses'))).toEqual(byId(rows));
   });
 
   it('records an applied state with its writer as origin and the writer\'s own stamps (capture stands aside)', async () => {

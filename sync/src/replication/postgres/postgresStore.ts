@@ -160,27 +160,66 @@ interface StateRecord {
   origin: string;
 }
 
-/**
- * Rows and states travel as ONE json document (json_to_recordset): JSON.stringify is native code, while a text[]
- * parameter per column makes node-postgres escape every element in JavaScript — on large batches the sync
- * service's CPU, not PostgreSQL's, was the bottleneck. The document is inlined as a literal, so an apply's writes,
- * cursor and COMMIT go to PostgreSQL as one multi-statement query: one round trip.
- */
-/** A JSON document as one SQL literal (standard_conforming_strings is on for the store's sessions). */
-function jsonLiteral(value: unknown): string {
-  return `${quoteLiteral(JSON.stringify(value))}::json`;
+/** A statement with its parameters ($1, $2, … in the text). */
+interface Sql {
+  readonly text: string;
+  readonly params: readonly unknown[];
 }
 
-function writeStatesSql(records: readonly StateRecord[]): string {
-  return `
+/**
+ * Batches of at most this many changes are applied in one round trip for all their writes, cursor and COMMIT,
+ * with the parameters written into the SQL as literals. Larger ones send typed-array parameters statement by
+ * statement: measured on 5,000-row upserts, arrays as parameters cost PostgreSQL ~30% less CPU than the same
+ * data as literals or JSON, which outweighs a few round trips.
+ */
+export const INLINE_APPLY_MAX_CHANGES = 200;
+
+/** One element of a PostgreSQL array literal. */
+function arrayElement(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  return `"${String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/** A parameter as a SQL literal (standard_conforming_strings is on for the store's sessions). */
+function literal(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (Array.isArray(value)) return quoteLiteral(`{${value.map(arrayElement).join(',')}}`);
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return quoteLiteral(String(value));
+}
+
+/** The statement with its parameters written in as literals (every use of $n carries its own cast). */
+function inline(sql: Sql): string {
+  return sql.text.replace(/\$(\d+)/g, (_, index: string) => literal(sql.params[Number(index) - 1]));
+}
+
+/** Column arrays (unnest) rather than one JSON document: cheaper for PostgreSQL to take apart. */
+const WRITE_STATES_SQL = `
   INSERT INTO ${LOG} AS l (tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin, xid, seq)
   SELECT r.tbl, r.pk, r.hlc, r.column_hlcs, r.max_hlc, r.deleted_hlc, r.stash, r.pending_parent, r.origin,
          pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq')
-  FROM json_to_recordset(${jsonLiteral(records)})
-       AS r(tbl text, pk uuid, hlc text, column_hlcs jsonb, max_hlc text, deleted_hlc text, stash jsonb, pending_parent uuid, origin text)
+  FROM unnest($1::text[], $2::uuid[], $3::text[], $4::jsonb[], $5::text[], $6::text[], $7::jsonb[], $8::uuid[], $9::text[])
+       AS r(tbl, pk, hlc, column_hlcs, max_hlc, deleted_hlc, stash, pending_parent, origin)
   ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, column_hlcs = excluded.column_hlcs,
     max_hlc = excluded.max_hlc, deleted_hlc = excluded.deleted_hlc, stash = excluded.stash,
     pending_parent = excluded.pending_parent, origin = excluded.origin, xid = excluded.xid, seq = excluded.seq`;
+
+function writeStatesSql(records: readonly StateRecord[]): Sql {
+  const json = (value: object | null) => (value === null ? null : JSON.stringify(value));
+  return {
+    text: WRITE_STATES_SQL,
+    params: [
+      records.map((r) => r.tbl),
+      records.map((r) => r.pk),
+      records.map((r) => r.hlc),
+      records.map((r) => json(r.column_hlcs)),
+      records.map((r) => r.max_hlc),
+      records.map((r) => r.deleted_hlc),
+      records.map((r) => json(r.stash)),
+      records.map((r) => r.pending_parent),
+      records.map((r) => r.origin),
+    ],
+  };
 }
 
 interface LogRow extends StateRow {
@@ -191,19 +230,22 @@ interface LogRow extends StateRow {
   [valueColumn: string]: unknown;
 }
 
-/** Sends SQL (several statements allowed) on the apply's connection; resolves with one result per statement. */
+/** Sends SQL on the apply's connection (several statements allowed when there are no parameters); resolves
+ * with one result per statement. */
 interface Runner {
-  (sql: string): Promise<{ rows: unknown[] }[]>;
+  (sql: string, params?: readonly unknown[]): Promise<{ rows: unknown[] }[]>;
   readonly client: ClientBase;
 }
 
 /** A runner that sends `opening` (e.g. BEGIN …) together with the first query, saving a round trip. */
 function runnerFor(client: ClientBase, opening: string): Runner {
   let pending: string | null = opening;
-  const run = async (sql: string) => {
-    const text = pending === null ? sql : `${pending}; ${sql}`;
+  const run = async (sql: string, params?: readonly unknown[]) => {
+    let text = sql;
+    if (pending !== null && params !== undefined) await client.query(pending);
+    else if (pending !== null) text = `${pending}; ${sql}`;
     pending = null;
-    const result = (await client.query(text)) as unknown as { rows: unknown[] } | { rows: unknown[] }[];
+    const result = (await client.query(text, params as unknown[] | undefined)) as unknown as { rows: unknown[] } | { rows: unknown[] }[];
     return Array.isArray(result) ? result : [result];
   };
   return Object.assign(run, { client });
@@ -548,10 +590,15 @@ export class PostgresReplicationStore implements ReplicationStore {
       let unchanged = 0;
       let pending = 0;
       const conflicts: ApplyPlan['conflicts'][number][] = [];
-      // each chunk's writes must be in before the next chunk is planned; the last chunk's go with the COMMIT
-      let lastWrites: string[] = [];
+      // Each chunk's writes must be in before the next chunk is planned. A small batch's writes go with the
+      // cursor and COMMIT in one round trip (parameters inlined); a large one's go one statement at a time.
+      const small = changes.length <= INLINE_APPLY_MAX_CHANGES;
+      let lastWrites: Sql[] = [];
+      const writeNow = async (writes: readonly Sql[]) => {
+        for (const write of writes) await run(write.text, write.params);
+      };
       for (let start = 0; start < changes.length; start += APPLY_CHUNK_CHANGES) {
-        if (lastWrites.length > 0) await run(lastWrites.join(';\n'));
+        await writeNow(lastWrites);
         const plan = await planApply(this.view(run), this.tables, changes.slice(start, start + APPLY_CHUNK_CHANGES), this.nodeId);
         lastWrites = this.planStatements(plan, fromPeer);
         applied += plan.writes.filter((write) => write.stateChanged).length;
@@ -564,11 +611,12 @@ export class PostgresReplicationStore implements ReplicationStore {
         const newest = newestHlc(change.state);
         if (newest) newestWallMs = Math.max(newestWallMs, hlcWallMs(newest));
       }
-      // the last writes, cursor, counters, clock floor and COMMIT in one round trip (every inlined value is
-      // validated — digits, hex id, uuids — or a quoted literal)
+      if (!small) await writeNow(lastWrites);
+      // cursor, counters, clock floor and COMMIT in one round trip, with the last writes of a small batch (every
+      // inlined value is validated — digits, hex id, uuids — or a quoted literal)
       await run(
         [
-          ...lastWrites,
+          ...(small ? lastWrites.map(inline) : []),
           `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,
           // the cursor moves only from where this store left it, else nothing of this apply commits
           `WITH moved AS (${
@@ -686,27 +734,30 @@ export class PostgresReplicationStore implements ReplicationStore {
     };
   }
 
-  /** Upsert of whole rows from a json array of {column: text}, each cast to the column's own type (as text input). */
-  private upsertSql(table: ReplicatedTable, rows: readonly Readonly<Record<string, ColumnValue>>[]): string {
+  /** Upsert of whole rows from one array per column, typed with the column's own type. */
+  private upsertSql(table: ReplicatedTable, rows: readonly Readonly<Record<string, ColumnValue>>[]): Sql {
     const columns = table.columns.map((column) => quoteIdent(column.name));
-    const typed = table.columns.map((column) => `r.${quoteIdent(column.name)}::${column.type}`);
+    const arrays = table.columns.map((column, index) => `$${index + 1}::${column.type}[]`);
     const updates = table.columns
       .filter((column) => column.name !== table.primaryKey)
       .map((column) => `${quoteIdent(column.name)} = EXCLUDED.${quoteIdent(column.name)}`);
-    return `INSERT INTO ${qualified(table)} (${columns.join(', ')})
-      SELECT ${typed.join(', ')} FROM json_to_recordset(${jsonLiteral(rows)}) AS r(${columns.map((column) => `${column} text`).join(', ')})
-      ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`;
+    return {
+      text: `INSERT INTO ${qualified(table)} (${columns.join(', ')})
+      SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')})
+      ON CONFLICT (${quoteIdent(table.primaryKey)}) DO ${updates.length > 0 ? `UPDATE SET ${updates.join(', ')}` : 'NOTHING'}`,
+      params: table.columns.map((column) => rows.map((row) => row[column.name] ?? null)),
+    };
   }
 
   /** The SQL statements that write a plan (run together, in this order, inside the apply's transaction). */
-  private planStatements(plan: ApplyPlan, fromPeer: string): string[] {
-    const statements: string[] = [];
+  private planStatements(plan: ApplyPlan, fromPeer: string): Sql[] {
+    const statements: Sql[] = [];
     if (plan.writes.length === 0) return statements;
     // rows leaving their table: children first
     for (const table of [...this.orderedTables].reverse()) {
       const leaving = plan.writes.filter((w) => w.table.name === table.name && w.before?.materialized && !w.materialize).map((w) => w.pk);
       if (leaving.length === 0) continue;
-      statements.push(`DELETE FROM ${qualified(table)} WHERE ${quoteIdent(table.primaryKey)} = ANY(${uuidArray(leaving)})`);
+      statements.push({ text: `DELETE FROM ${qualified(table)} WHERE ${quoteIdent(table.primaryKey)} = ANY($1::uuid[])`, params: [leaving] });
     }
     // rows entering or changing: parents first; within a table, rows already there change first, so a row
     // renamed by a unique conflict frees its value before the winner of that value is inserted
@@ -739,11 +790,12 @@ export class PostgresReplicationStore implements ReplicationStore {
     const moved = plan.writes.filter((w) => !w.stateChanged).map(toRecord);
     if (moved.length > 0) {
       // only where the row lives changed (pending <-> materialized): same state, same log position
-      statements.push(
-        `UPDATE ${LOG} AS l SET stash = r.stash, pending_parent = r.pending_parent
-         FROM json_to_recordset(${jsonLiteral(moved)}) AS r(tbl text, pk uuid, stash jsonb, pending_parent uuid)
+      statements.push({
+        text: `UPDATE ${LOG} AS l SET stash = r.stash, pending_parent = r.pending_parent
+         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, pk uuid, stash jsonb, pending_parent uuid)
          WHERE l.tbl = r.tbl AND l.pk = r.pk`,
-      );
+        params: [JSON.stringify(moved)],
+      });
     }
     if (plan.conflicts.length > 0) {
       const conflicts = plan.conflicts.map((c) => ({
@@ -754,12 +806,13 @@ export class PostgresReplicationStore implements ReplicationStore {
         renamed_column: c.renamedColumn,
         renamed_to: c.renamedTo,
       }));
-      statements.push(
-        `INSERT INTO ${SYNC_SCHEMA}.conflict (tbl, constraint_name, winner_pk, loser_pk, renamed_column, renamed_to, from_peer)
-         SELECT r.tbl, r.constraint_name, r.winner_pk, r.loser_pk, r.renamed_column, r.renamed_to, ${quoteLiteral(fromPeer)}
-         FROM json_to_recordset(${jsonLiteral(conflicts)}) AS r(tbl text, constraint_name text, winner_pk uuid, loser_pk uuid, renamed_column text, renamed_to text)
+      statements.push({
+        text: `INSERT INTO ${SYNC_SCHEMA}.conflict (tbl, constraint_name, winner_pk, loser_pk, renamed_column, renamed_to, from_peer)
+         SELECT r.tbl, r.constraint_name, r.winner_pk, r.loser_pk, r.renamed_column, r.renamed_to, $2::text
+         FROM jsonb_to_recordset($1::jsonb) AS r(tbl text, constraint_name text, winner_pk uuid, loser_pk uuid, renamed_column text, renamed_to text)
          ON CONFLICT DO NOTHING`,
-      );
+        params: [JSON.stringify(conflicts), fromPeer],
+      });
     }
     return statements;
   }
@@ -810,7 +863,10 @@ export class PostgresReplicationStore implements ReplicationStore {
         origin: this.nodeId,
       });
     }
-    if (records.length > 0) await client.query(writeStatesSql(records));
+    if (records.length > 0) {
+      const write = writeStatesSql(records);
+      await client.query(write.text, write.params as unknown[]);
+    }
     return taken;
   }
 
