@@ -124,6 +124,17 @@ export function signedIntegerWithin(maxAbs: number, unit: string): Check {
   };
 }
 
+/** `notify`, or `poll:<ms>` with ms in [min, max]. */
+export function changeDetection(minMs: number, maxMs: number): Check {
+  return (value) => {
+    if (value === 'notify') return undefined;
+    const match = /^poll:(\d+)$/.exec(value);
+    if (!match) return `must be notify or poll:<milliseconds> (e.g. poll:2)`;
+    const ms = Number(match[1]);
+    return ms >= minMs && ms <= maxMs ? undefined : `poll interval must be between ${minMs} and ${maxMs} ms, got ${ms}`;
+  };
+}
+
 export function oneOf(values: readonly string[]): Check {
   return (value) => (values.includes(value) ? undefined : `must be one of ${values.join(', ')}`);
 }

@@ -144,3 +144,23 @@ describe('SYNC_CLOCK_OFFSET_MS (fault drills)', () => {
     expect(offsetProblems('-86400001')[0]?.message).toBe('must be between -86400000 and 86400000 milliseconds, got -86400001');
   });
 });
+
+describe('SYNC_LOCAL_CHANGES (how local commits are noticed)', () => {
+  const problems = (value: string) =>
+    validateNodeEnvironment({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: value }, 'sync').problems.filter((p) => p.variable === 'SYNC_LOCAL_CHANGES');
+
+  it('defaults to NOTIFY, and reads poll:<ms> as a polling interval', () => {
+    expect(loadNodeConfig(goodEnvironment(), 'sync').config.syncLocalChanges).toEqual({ mode: 'notify' });
+    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: 'poll:2' }, 'sync').config.syncLocalChanges).toEqual({ mode: 'poll', pollIntervalMs: 2 });
+    expect(problems('poll:1000')).toEqual([]);
+  });
+
+  it('refuses other words and intervals out of range, naming the accepted forms', () => {
+    for (const value of ['listen', 'poll', 'poll:', 'poll:0', 'poll:1001', 'poll:2ms', 'NOTIFY']) {
+      const [problem, ...rest] = problems(value);
+      expect(rest).toEqual([]);
+      expect(problem).toMatchObject({ severity: 'error', fix: expect.stringContaining('poll:<ms> with 1-1000 ms') });
+    }
+    expect(problems('poll:0')[0]?.message).toMatch(/between 1 and 1000 ms, got 0/);
+  });
+});

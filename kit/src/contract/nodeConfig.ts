@@ -47,6 +47,8 @@ export interface NodeConfig {
   readonly syncMaxClockSkewMs: number;
   /** Fault drills only (SYNC_CLOCK_OFFSET_MS): added to this node's clock; 0 in production. */
   readonly syncClockOffsetMs: number;
+  /** How local commits are noticed: NOTIFY, or polling every pollIntervalMs. */
+  readonly syncLocalChanges: { readonly mode: 'notify' } | { readonly mode: 'poll'; readonly pollIntervalMs: number };
   readonly adminEmail: string;
   readonly adminPassword: string;
 }
@@ -183,6 +185,9 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncTlsKeyFile: value('SYNC_TLS_KEY_FILE'),
     syncMaxClockSkewMs: Number(value('SYNC_MAX_CLOCK_SKEW_MS')),
     syncClockOffsetMs: Number(value('SYNC_CLOCK_OFFSET_MS')),
+    syncLocalChanges: value('SYNC_LOCAL_CHANGES').startsWith('poll:')
+      ? { mode: 'poll', pollIntervalMs: Number(value('SYNC_LOCAL_CHANGES').slice('poll:'.length)) }
+      : { mode: 'notify' },
     adminEmail: value('ADMIN_EMAIL'),
     adminPassword: value('ADMIN_PASSWORD'),
   };

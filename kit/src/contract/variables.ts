@@ -43,6 +43,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 export const DEFAULT_SYNC_SERVICE_PORT = 8765;
 export const DEFAULT_APP_PORT = 8080;
 export const MIN_SYNC_INTERVAL_MS = 1000;
+/** SYNC_LOCAL_CHANGES=poll:<ms> bounds: 1 ms (a tiny query per ms) to 1 s (longer than that, use SYNC_INTERVAL). */
+export const MIN_CHANGE_POLL_MS = 1;
+export const MAX_CHANGE_POLL_MS = 1000;
 /** SYNC_CLOCK_OFFSET_MS is a drill: a day either way is more than any drill needs. */
 export const MAX_CLOCK_OFFSET_MS = 86_400_000;
 
@@ -337,6 +340,20 @@ export const VARIABLES: readonly VariableSpec[] = [
     help: 'Largest clock difference to a peer, in milliseconds, that the sync service accepts; a peer further off is refused.',
     fix: 'run NTP (chrony, systemd-timesyncd) on every server; raise this only if you must, e.g. 10000',
     check: check.integerAtLeast(100, 'milliseconds'),
+  },
+  {
+    name: 'SYNC_LOCAL_CHANGES',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'notify',
+    help:
+      'How the sync service learns of local commits to replicate: notify (the capture triggers NOTIFY; at once, but ' +
+      'PostgreSQL serializes NOTIFYing commits, which costs many concurrent small writers) or poll:<ms> (no NOTIFY; one ' +
+      'tiny query per interval).',
+    fix: `use notify, or poll:<ms> with ${MIN_CHANGE_POLL_MS}-${MAX_CHANGE_POLL_MS} ms, e.g. poll:2`,
+    check: check.changeDetection(MIN_CHANGE_POLL_MS, MAX_CHANGE_POLL_MS),
   },
   {
     name: 'SYNC_CLOCK_OFFSET_MS',

@@ -54,7 +54,11 @@ beforeAll(async () => {
   };
   const options = { plugins: [replicationPlugin()], collectProcessMetrics: false, logger: createLogger('silent', {}) };
   a = await startSyncService(config(nodeEnv(shared, { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] }, { DATABASE_URL: databases[0]!.url })), options);
-  b = await startSyncService(config(nodeEnv(shared, { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] }, { DATABASE_URL: databases[1]!.url })), options);
+  // node b notices its local commits by polling (SYNC_LOCAL_CHANGES=poll:5), node a by NOTIFY (the default)
+  b = await startSyncService(
+    config(nodeEnv(shared, { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] }, { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' })),
+    options,
+  );
   await until('the two services connecting', () => (a.status().peersConnected === 1 && b.status().peersConnected === 1 ? true : undefined));
 });
 
@@ -82,6 +86,20 @@ describe('the replication plugin', () => {
     ]);
     await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
     // no pull is scheduled after the last successful one but by a poke: the fallback poll is a minute away
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('with SYNC_LOCAL_CHANGES=poll:5, installs capture without NOTIFY and still hands a local commit to the peer at once', async () => {
+    const captureSource = async (url: string) =>
+      String((await sql(url, "SELECT prosrc FROM pg_proc WHERE proname = 'capture__users'"))[0]?.prosrc ?? '');
+    expect(await captureSource(databases[1]!.url)).not.toMatch(/pg_notify/);
+    expect(await captureSource(databases[0]!.url)).toMatch(/pg_notify/);
+    const user = userRow();
+    const started = Date.now();
+    await sql(databases[1]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+      user.id, user.email, user.name, user.password_hash, user.role,
+    ]);
+    await until('the user on node a', async () => ((await sql(databases[0]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 

@@ -163,6 +163,7 @@ class ReplicationService {
           getNowMs: this.api.now,
           clockOffsetMs: this.api.config.syncClockOffsetMs,
           maxFutureDriftMs: this.api.config.syncMaxClockSkewMs,
+          poke: this.api.config.syncLocalChanges,
         });
         break;
       } catch (error) {
