@@ -121,6 +121,58 @@ interface FoldResult {
  * foldCaptured. Runs under the apply lock, the only writer of change_log. Data-modifying CTEs see one snapshot:
  * the `fresh` insert and the final SELECT agree on which entries are fresh.
  */
+/** How the apply finds rows to lock: by key, by a foreign-key column, or by a unique key's values. */
+type LockKind = 'pk' | `fk:${string}` | `unique:${string}`;
+
+interface LockQuery {
+  /** Prepared statement names. */
+  readonly data: string;
+  readonly states: string;
+  readonly paramType: 'uuid[]' | 'text[]';
+  readonly dataSql: string;
+  readonly statesSql: string;
+}
+
+function lockKey(table: ReplicatedTable, kind: LockKind): string {
+  return `${table.name}\u0000${kind}`;
+}
+
+/**
+ * For each table and way of finding rows: lock the matching rows and read their values (in canonical text), and
+ * read the replicated states of those rows plus extra keys ($2). $1 is the keys or values to match. The states
+ * are found by one `pk = ANY(array)` (an index scan in any plan; an OR of two conditions was a scan of the
+ * table's whole log once the statement's plan became generic).
+ */
+function lockQueriesOf(tables: readonly ReplicatedTable[]): Map<string, LockQuery> {
+  const queries = new Map<string, LockQuery>();
+  tables.forEach((table, tableIndex) => {
+    const pk = quoteIdent(table.primaryKey);
+    const kinds: [LockKind, string, LockQuery['paramType']][] = [
+      ['pk', `d.${pk} = ANY($1)`, 'uuid[]'],
+      ...table.foreignKeys.map((fk): [LockKind, string, LockQuery['paramType']] => [`fk:${fk.column}`, `d.${quoteIdent(fk.column)} = ANY($1)`, 'uuid[]']),
+      ...table.uniqueKeys.map((key): [LockKind, string, LockQuery['paramType']] => {
+        if (key.columns.length === 1) {
+          const column = table.columns.find((c) => c.name === key.columns[0])!;
+          return [`unique:${key.name}`, `d.${quoteIdent(column.name)} = ANY($1::${column.type}[])`, 'text[]'];
+        }
+        return [`unique:${key.name}`, `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY($1)`, 'text[]'];
+      }),
+    ];
+    kinds.forEach(([kind, where, paramType], kindIndex) => {
+      queries.set(lockKey(table, kind), {
+        data: `msk_lock_${tableIndex}_${kindIndex}`,
+        states: `msk_states_${tableIndex}_${kindIndex}`,
+        paramType,
+        dataSql: `SELECT d.${pk}::text AS pk, ${canonicalJson(table, 'd')} AS v FROM ${qualified(table)} d WHERE ${where} ORDER BY d.${pk} FOR UPDATE`,
+        statesSql: `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
+          FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pk = ANY(ARRAY(SELECT d.${pk} FROM ${qualified(table)} d WHERE ${where}) || $2)
+          ORDER BY pk`,
+      });
+    });
+  });
+  return queries;
+}
+
 /** How store queries run the fold: a statement prepared once per connection (see `connect`). */
 const FOLD_STATEMENT = 'EXECUTE msk_fold';
 
@@ -292,6 +344,8 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly maxFutureDriftMs: number | undefined;
   private readonly readSql: string;
   private readonly foldSql: string;
+  /** Prepared row locks + state reads of the apply, per table and per way of finding rows (see lockQueriesOf). */
+  private readonly lockQueries: ReadonlyMap<string, LockQuery>;
   /** Per replicated table (same order as `tables`): [column name, result column] of its values in a log read. */
   private readonly valueColumns: readonly (readonly (readonly [string, string])[])[];
   private readonly tableIndex: Map<string, number>;
@@ -333,6 +387,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
     this.tableIndex = new Map(props.tables.map((table, index) => [table.name, index]));
     this.foldSql = foldSql(props.nodeId, props.tables.map((table) => table.name));
+    this.lockQueries = lockQueriesOf(props.tables);
     this.schemaVersion = schemaVersionOf(props.tables);
     this.getNowMs = props.getNowMs ?? Date.now;
     this.maxFutureDriftMs = props.maxFutureDriftMs;
@@ -375,14 +430,20 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly preparedClients = new WeakSet<ClientBase>();
 
   /**
-   * A pooled connection with the fold prepared on it: planning the fold's CTEs cost ~0.4 ms per call (measured),
-   * more than running it, and it runs once per pull and up to twice per apply.
+   * A pooled connection with the fold, the log read and the apply's row locks prepared on it: planning them cost
+   * ~0.4 ms per call (measured), more than running them, and every pull and apply runs several.
    */
   private async connect(): Promise<PoolClient> {
     const client = await this.pool.connect();
     if (!this.preparedClients.has(client)) {
       try {
-        await client.query(`PREPARE msk_fold AS ${this.foldSql}`);
+        const locks = [...this.lockQueries.values()].map(
+          (query) =>
+            `PREPARE ${query.data}(${query.paramType}) AS ${query.dataSql}; PREPARE ${query.states}(${query.paramType}, uuid[]) AS ${query.statesSql}`,
+        );
+        await client.query(
+          [`PREPARE msk_fold AS ${this.foldSql}`, `PREPARE msk_read(xid8, bigint, int, int) AS ${this.readSql}`, ...locks].join(';\n'),
+        );
       } catch (error) {
         client.release(true);
         throw error;
@@ -476,11 +537,8 @@ export class PostgresReplicationStore implements ReplicationStore {
       throw new RangeError(`invalid pull: cursor ${JSON.stringify(cursor)}, limit ${request.limit}`);
     }
     // fold local writes, commit, then read (behind the fence, which the fold's commit has passed): 2-3 round trips
-    const read = this.readSql
-      .replace(/\$1/g, `'${cursor.xid}'`)
-      .replace(/\$2/g, cursor.seq)
-      .replace(/\$3/g, String(request.limit + 1))
-      .replace(/\$4/g, String(MAX_COUNTED_LAG_CHANGES + request.limit + 1));
+    // the cursor is validated (digits), the limits are integers
+    const read = `EXECUTE msk_read('${cursor.xid}', ${cursor.seq}, ${request.limit + 1}, ${MAX_COUNTED_LAG_CHANGES + request.limit + 1})`;
     const client = await this.connect();
     let result: { rows: (LogRow & { fence: string; after_cursor: number })[] };
     try {
@@ -671,17 +729,16 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   /**
-   * Locks the rows of `table` matching `where` (and reads their values), folds local writes that committed before
-   * we got the locks (so the merge sees them), and reads the replicated states of those rows and of `extraPks` —
-   * one round trip: table names, keys and values are validated or quoted, so they are inlined. Only when the fold
-   * left entries to foldCaptured are the states read again after it.
+   * Locks the rows of `table` found by `kind` from `match` (and reads their values), folds local writes that
+   * committed before we got the locks (so the merge sees them), and reads the replicated states of those rows and
+   * of `extraPks` — one round trip of prepared statements, arguments as quoted literals. Only when the fold left
+   * entries to foldCaptured are the states read again after it.
    */
-  private async lockedRows(run: Runner, table: ReplicatedTable, where: string, extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
-    const pk = quoteIdent(table.primaryKey);
-    const dataSql = `SELECT d.${pk}::text AS pk, ${canonicalJson(table, 'd')} AS v FROM ${qualified(table)} d WHERE ${where} ORDER BY d.${pk} FOR UPDATE`;
-    const extra = extraPks.length > 0 ? ` OR pk = ANY(${uuidArray(extraPks)})` : '';
-    const statesSql = `SELECT pk::text AS pk, hlc, column_hlcs, deleted_hlc, stash, origin, pending_parent::text AS pending_parent
-       FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND (pk IN (SELECT d.${pk} FROM ${qualified(table)} d WHERE ${where})${extra}) ORDER BY pk`;
+  private async lockedRows(run: Runner, table: ReplicatedTable, kind: LockKind, match: readonly string[], extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
+    const query = this.lockQueries.get(lockKey(table, kind));
+    if (!query) throw new RangeError(`no row lock for ${table.name} by ${kind}`);
+    const dataSql = `EXECUTE ${query.data}(${literal(match)})`;
+    const statesSql = `EXECUTE ${query.states}(${literal(match)}, ${literal(extraPks)})`;
     type StateWithParent = StateRow & { pending_parent: string | null };
     const results = await run(`${dataSql}; ${FOLD_STATEMENT}; ${statesSql}`);
     const [dataResult, fold, first] = results.slice(-3) as [
@@ -728,32 +785,22 @@ export class PostgresReplicationStore implements ReplicationStore {
    * statements with its first query. */
   private view(run: Runner): LocalView {
     return {
-      loadRows: (table, pks) => this.lockedRows(run, table, `d.${quoteIdent(table.primaryKey)} = ANY(${uuidArray(pks)})`, pks),
+      loadRows: (table, pks) => this.lockedRows(run, table, 'pk', pks, pks),
       materializedPks: async (table, pks) => {
         const pk = quoteIdent(table.primaryKey);
         const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${uuidArray(pks)}) FOR KEY SHARE`);
         return new Set((results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk));
       },
-      materializedChildren: async (table, column, parentPks) => [
-        ...(await this.lockedRows(run, table, `d.${quoteIdent(column)} = ANY(${uuidArray(parentPks)})`)).values(),
-      ],
+      materializedChildren: async (table, column, parentPks) => [...(await this.lockedRows(run, table, `fk:${column}`, parentPks)).values()],
       pendingChildren: async (table, parentPks) => {
         const results = await run(`SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${uuidArray(parentPks)})`);
         const pks = (results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk);
         if (pks.length === 0) return [];
-        return [...(await this.lockedRows(run, table, 'false', pks)).values()].filter((row) => !row.materialized);
+        return [...(await this.lockedRows(run, table, 'pk', [], pks)).values()].filter((row) => !row.materialized);
       },
-      uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => {
-        const texts = `ARRAY[${values.map((value) => quoteLiteral(value)).join(', ')}]::text[]`;
-        let where: string;
-        if (key.columns.length === 1) {
-          const column = table.columns.find((c) => c.name === key.columns[0])!;
-          where = `d.${quoteIdent(column.name)} = ANY(${texts}::${column.type}[])`;
-        } else {
-          where = `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY(${texts})`;
-        }
-        return [...(await this.lockedRows(run, table, where)).values()];
-      },
+      uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => [
+        ...(await this.lockedRows(run, table, `unique:${key.name}`, values)).values(),
+      ],
     };
   }
 
