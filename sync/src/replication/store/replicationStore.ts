@@ -102,4 +102,4 @@ export interface ReplicationStore {
 /** Most row states a puller asks for at once. */
 export const DEFAULT_PULL_LIMIT = 2000;
 /** Lag counts above this are reported as this (counting is capped to keep pulls cheap when far behind). */
-export const MAX_COUNTED_LAG_CHANGES = 100_000;
+export const MAX_COUNTED_LAG_CHANGES = 10_000;
