@@ -8,7 +8,8 @@ import { createTestDatabase } from '../testing/testDatabase';
 import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
 import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
-import { INLINE_APPLY_MAX_CHANGES, PostgresReplicationStore } from './postgresStore';
+import { PostgresReplicationStore } from './postgresStore';
+import { INLINE_APPLY_MAX_CHANGES } from './storeStatements';
 
 describe('the PostgreSQL store', () => {
   let nodes: PostgresNode[] = [];
