@@ -123,6 +123,14 @@ interface LogRow extends StateRow {
   [valueColumn: string]: unknown;
 }
 
+/** One row lookup of an apply: rows of `table` found by `kind` from `match`, plus the states of `extraPks`. */
+interface RowLookup {
+  readonly table: ReplicatedTable;
+  readonly kind: LockKind;
+  readonly match: readonly string[];
+  readonly extraPks?: readonly string[];
+}
+
 /** Sends SQL on the apply's connection (several statements allowed when there are no parameters); resolves
  * with one result per statement. */
 interface Runner {
@@ -573,23 +581,36 @@ export class PostgresReplicationStore implements ReplicationStore {
    * entries to foldCaptured are the states read again after it.
    */
   private async lockedRows(run: Runner, table: ReplicatedTable, kind: LockKind, match: readonly string[], extraPks: readonly string[] = []): Promise<Map<string, LocalRow>> {
-    const query = this.lockQueries.get(lockKey(table, kind));
-    if (!query) throw new RangeError(`no row lock for ${table.name} by ${kind}`);
-    const dataSql = `EXECUTE ${query.data}(${literal(match)})`;
-    const statesSql = `EXECUTE ${query.states}(${literal(match)}, ${literal(extraPks)})`;
+    return (await this.lockedRowSets(run, [{ table, kind, match, extraPks }]))[0]!;
+  }
+
+  /** lockedRows for several lookups in the same round trip: every row lock first, one fold, then every state read. */
+  private async lockedRowSets(run: Runner, lookups: readonly RowLookup[]): Promise<Map<string, LocalRow>[]> {
+    const queries = lookups.map((lookup) => {
+      const query = this.lockQueries.get(lockKey(lookup.table, lookup.kind));
+      if (!query) throw new RangeError(`no row lock for ${lookup.table.name} by ${lookup.kind}`);
+      return {
+        dataSql: `EXECUTE ${query.data}(${literal(lookup.match)})`,
+        statesSql: `EXECUTE ${query.states}(${literal(lookup.match)}, ${literal(lookup.extraPks ?? [])})`,
+      };
+    });
     type StateWithParent = StateRow & { pending_parent: string | null };
-    const results = await run(`${dataSql}; ${FOLD_STATEMENT}; ${statesSql}`);
-    const [dataResult, fold, first] = results.slice(-3) as [
-      { rows: { pk: string; v: Record<string, ColumnValue> }[] },
-      { rows: (CapturedRow & FoldResult)[] },
-      { rows: StateWithParent[] },
-    ];
-    const data = new Map(dataResult.rows.map((row) => [row.pk, row.v]));
-    let states = first.rows;
+    const statesSql = queries.map((query) => query.statesSql).join('; ');
+    const results = await run([...queries.map((query) => query.dataSql), FOLD_STATEMENT, statesSql].join('; '));
+    const tail = results.slice(-(2 * lookups.length + 1));
+    const dataResults = tail.slice(0, lookups.length) as { rows: { pk: string; v: Record<string, ColumnValue> }[] }[];
+    const fold = tail[lookups.length] as { rows: (CapturedRow & FoldResult)[] };
+    let stateResults = tail.slice(lookups.length + 1) as { rows: StateWithParent[] }[];
     if (fold.rows.some((row) => row.tbl !== null)) {
       await this.foldCaptured(run.client, fold.rows);
-      states = (await run(statesSql)).at(-1)!.rows as StateWithParent[];
+      stateResults = (await run(statesSql)).slice(-lookups.length) as { rows: StateWithParent[] }[];
     }
+    return lookups.map((lookup, index) =>
+      this.localRows(lookup.table, new Map(dataResults[index]!.rows.map((row) => [row.pk, row.v])), stateResults[index]!.rows),
+    );
+  }
+
+  private localRows(table: ReplicatedTable, data: Map<string, Record<string, ColumnValue>>, states: readonly (StateRow & { pending_parent: string | null })[]): Map<string, LocalRow> {
     const rows = new Map<string, LocalRow>();
     const columns = columnNames(table);
     for (const state of states) {
@@ -622,8 +643,20 @@ export class PostgresReplicationStore implements ReplicationStore {
   /** The planner's view of the database inside one apply transaction; `run` sends the transaction's opening
    * statements with its first query. */
   private view(run: Runner): LocalView {
+    const prefetchedHolders = new Map<string, Map<string, LocalRow>>();
+    const holdersKey = (table: ReplicatedTable, keyName: string, values: readonly string[]) =>
+      JSON.stringify([table.name, keyName, [...values].sort()]);
     return {
-      loadRows: (table, pks) => this.lockedRows(run, table, 'pk', pks, pks),
+      loadRows: async (table, pks, uniqueHints) => {
+        // the unique keys' holders the plan will probably ask for are locked and read in the same round trip
+        const hinted = [...(uniqueHints ?? new Map<string, readonly string[]>())].filter(([, values]) => values.length > 0);
+        const [rows, ...holders] = await this.lockedRowSets(run, [
+          { table, kind: 'pk', match: pks, extraPks: pks },
+          ...hinted.map(([keyName, values]): RowLookup => ({ table, kind: `unique:${keyName}`, match: values })),
+        ]);
+        hinted.forEach(([keyName, values], index) => prefetchedHolders.set(holdersKey(table, keyName, values), holders[index]!));
+        return rows!;
+      },
       materializedPks: async (table, pks) => {
         const pk = quoteIdent(table.primaryKey);
         const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${uuidArray(pks)}) FOR KEY SHARE`);
@@ -636,9 +669,10 @@ export class PostgresReplicationStore implements ReplicationStore {
         if (pks.length === 0) return [];
         return [...(await this.lockedRows(run, table, 'pk', [], pks)).values()].filter((row) => !row.materialized);
       },
-      uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => [
-        ...(await this.lockedRows(run, table, `unique:${key.name}`, values)).values(),
-      ],
+      uniqueHolders: async (table: ReplicatedTable, key: UniqueKey, values) => {
+        const prefetched = prefetchedHolders.get(holdersKey(table, key.name, values));
+        return [...(prefetched ?? (await this.lockedRows(run, table, `unique:${key.name}`, values))).values()];
+      },
     };
   }
 

@@ -23,7 +23,11 @@ export interface LocalRow {
 
 /** Batched reads a plan needs; the PostgreSQL view runs them in the apply transaction, with row locks. */
 export interface LocalView {
-  loadRows(table: ReplicatedTable, pks: readonly string[]): Promise<Map<string, LocalRow>>;
+  /**
+   * @param uniqueHints per unique key (by name), the values the plan will probably ask `uniqueHolders` for: a view
+   * may look them up in the same round trip and answer that call from it.
+   */
+  loadRows(table: ReplicatedTable, pks: readonly string[], uniqueHints?: ReadonlyMap<string, readonly string[]>): Promise<Map<string, LocalRow>>;
   /** Which of `pks` exist in the real table. */
   materializedPks(table: ReplicatedTable, pks: readonly string[]): Promise<Set<string>>;
   /** Materialized rows of `table` whose `column` is one of `parentPks`. */
@@ -128,7 +132,13 @@ export async function planApply(
     // 1. merge incoming states with what is here
     const changes = incomingByTable.get(table.name) ?? [];
     if (changes.length > 0) {
-      const local = await view.loadRows(table, changes.map((change) => change.pk));
+      const hints = new Map(
+        table.uniqueKeys.map((key) => [
+          key.name,
+          [...new Set(changes.filter((change) => isRowAlive(change.state)).map((change) => uniqueValueOf(change.state, key)).filter((v): v is string => v !== null))],
+        ]),
+      );
+      const local = await view.loadRows(table, changes.map((change) => change.pk), hints);
       for (const change of changes) {
         const before = rows.get(change.pk)?.before ?? local.get(change.pk) ?? null;
         const merged = before ? mergeRowStates(before.state, change.state) : change.state;
