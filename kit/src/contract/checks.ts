@@ -124,14 +124,23 @@ export function signedIntegerWithin(maxAbs: number, unit: string): Check {
   };
 }
 
+/** How a node notices its local commits (SYNC_LOCAL_CHANGES): `notify`, or `poll:<ms>`. */
+export type ChangeDetection = { readonly mode: 'notify' } | { readonly mode: 'poll'; readonly pollIntervalMs: number };
+
+/** `notify` or `poll:<digits>` read as a ChangeDetection; undefined for anything else. */
+export function parseChangeDetection(value: string): ChangeDetection | undefined {
+  if (value === 'notify') return { mode: 'notify' };
+  const match = /^poll:(\d+)$/.exec(value);
+  return match ? { mode: 'poll', pollIntervalMs: Number(match[1]) } : undefined;
+}
+
 /** `notify`, or `poll:<ms>` with ms in [min, max]. */
 export function changeDetection(minMs: number, maxMs: number): Check {
   return (value) => {
-    if (value === 'notify') return undefined;
-    const match = /^poll:(\d+)$/.exec(value);
-    if (!match) return `must be notify or poll:<milliseconds> (e.g. poll:2)`;
-    const ms = Number(match[1]);
-    return ms >= minMs && ms <= maxMs ? undefined : `poll interval must be between ${minMs} and ${maxMs} ms, got ${ms}`;
+    const parsed = parseChangeDetection(value);
+    if (!parsed) return `must be notify or poll:<milliseconds> (e.g. poll:2)`;
+    if (parsed.mode === 'notify' || (parsed.pollIntervalMs >= minMs && parsed.pollIntervalMs <= maxMs)) return undefined;
+    return `poll interval must be between ${minMs} and ${maxMs} ms, got ${parsed.pollIntervalMs}`;
   };
 }
 

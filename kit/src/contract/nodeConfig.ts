@@ -2,7 +2,7 @@
  * Validation of one node's environment and the typed configuration read from it. Nothing else in the project
  * reads process.env for these variables: processes call loadNodeConfig once at start.
  */
-import { quotesOrWhitespace } from './checks';
+import { type ChangeDetection, parseChangeDetection, quotesOrWhitespace } from './checks';
 import { GUIDE_EXAMPLE_NODE_IDS, publishedSource } from './published';
 import { type Problem, formatProblem, hasErrors } from './problem';
 import {
@@ -48,7 +48,7 @@ export interface NodeConfig {
   /** Fault drills only (SYNC_CLOCK_OFFSET_MS): added to this node's clock; 0 in production. */
   readonly syncClockOffsetMs: number;
   /** How local commits are noticed: NOTIFY, or polling every pollIntervalMs. */
-  readonly syncLocalChanges: { readonly mode: 'notify' } | { readonly mode: 'poll'; readonly pollIntervalMs: number };
+  readonly syncLocalChanges: ChangeDetection;
   readonly adminEmail: string;
   readonly adminPassword: string;
 }
@@ -185,9 +185,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncTlsKeyFile: value('SYNC_TLS_KEY_FILE'),
     syncMaxClockSkewMs: Number(value('SYNC_MAX_CLOCK_SKEW_MS')),
     syncClockOffsetMs: Number(value('SYNC_CLOCK_OFFSET_MS')),
-    syncLocalChanges: value('SYNC_LOCAL_CHANGES').startsWith('poll:')
-      ? { mode: 'poll', pollIntervalMs: Number(value('SYNC_LOCAL_CHANGES').slice('poll:'.length)) }
-      : { mode: 'notify' },
+    syncLocalChanges: parseChangeDetection(value('SYNC_LOCAL_CHANGES')) ?? { mode: 'notify' },
     adminEmail: value('ADMIN_EMAIL'),
     adminPassword: value('ADMIN_PASSWORD'),
   };

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { isAlive } from './processControl';
 
 export const DEFAULT_LOCAL_CLUSTER_DIR = '.local-cluster';
 
@@ -11,15 +12,6 @@ export interface LocalClusterNode {
   readonly name: string;
   /** host:port of the node's sync service. */
   readonly syncAddress: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function localClusterNodes(cwd: string, dataDir = DEFAULT_LOCAL_CLUSTER_DIR): LocalClusterNode[] | undefined {
@@ -30,7 +22,7 @@ export function localClusterNodes(cwd: string, dataDir = DEFAULT_LOCAL_CLUSTER_D
       supervisorPid?: number;
       state?: { nodes?: Array<{ name?: string; syncUrl?: string }> };
     };
-    if (typeof parsed.supervisorPid !== 'number' || !alive(parsed.supervisorPid)) return undefined;
+    if (typeof parsed.supervisorPid !== 'number' || !isAlive(parsed.supervisorPid)) return undefined;
     return (parsed.state?.nodes ?? [])
       .filter((n): n is { name: string; syncUrl: string } => typeof n.name === 'string' && typeof n.syncUrl === 'string')
       .map((n) => ({ name: n.name, syncAddress: n.syncUrl.replace(/^https?:\/\//, '') }));

@@ -8,7 +8,7 @@ import { Client, Pool } from 'pg';
 import type { ClientBase, PoolClient, PoolConfig } from 'pg';
 import { NODE_ID_PATTERN, hlcWallMs } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot, ValidChange } from '../core/protocol';
-import { PROTOCOL_VERSION, UUID_PATTERN, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
+import { PROTOCOL_VERSION, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
 import type { ColumnValue } from '../core/rowState';
 import { compactVersions, expandVersions, newestHlc } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
@@ -150,12 +150,6 @@ function runnerFor(client: ClientBase, opening: string): Runner {
     return Array.isArray(result) ? result : [result];
   };
   return Object.assign(run, { client });
-}
-
-/** Validated uuids as an inline array literal. */
-function uuidArray(pks: readonly string[]): string {
-  for (const pk of pks) if (!UUID_PATTERN.test(pk)) throw new RangeError(`"${pk}" is not a uuid`);
-  return `'{${pks.join(',')}}'::uuid[]`;
 }
 
 function zeroStamp(nodeId: string): string {
@@ -659,12 +653,12 @@ export class PostgresReplicationStore implements ReplicationStore {
       },
       materializedPks: async (table, pks) => {
         const pk = quoteIdent(table.primaryKey);
-        const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${uuidArray(pks)}) FOR KEY SHARE`);
+        const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${literal(pks)}::uuid[]) FOR KEY SHARE`);
         return new Set((results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk));
       },
       materializedChildren: async (table, column, parentPks) => [...(await this.lockedRows(run, table, `fk:${column}`, parentPks)).values()],
       pendingChildren: async (table, parentPks) => {
-        const results = await run(`SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${uuidArray(parentPks)})`);
+        const results = await run(`SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${literal(parentPks)}::uuid[])`);
         const pks = (results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk);
         if (pks.length === 0) return [];
         return [...(await this.lockedRows(run, table, 'pk', [], pks)).values()].filter((row) => !row.materialized);
