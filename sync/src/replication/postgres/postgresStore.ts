@@ -28,9 +28,9 @@ import type {
 import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
-import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
-import type { LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
-import { FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
+import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
+import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
+import { FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertSql, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -39,6 +39,8 @@ export const APPLY_CHUNK_CHANGES = 5000;
  * taken meanwhile). */
 export const MAX_APPLY_ATTEMPTS = 4;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
+/** The apply's fast path met a row that is not new here (freshInsertSql): unique violation, missing parent, or a blocker. */
+const FRESH_PATH_MISSES = new Set([NOT_FRESH_SQLSTATE, '23505', '23503']);
 /** Delay before the LISTEN connection is opened again after it broke. */
 export const LISTEN_RECONNECT_DELAY_MS = 1000;
 /** A fold that took at least this many capture entries is followed by a VACUUM of the capture log. */
@@ -150,6 +152,28 @@ function runnerFor(client: ClientBase, opening: string): Runner {
     return Array.isArray(result) ? result : [result];
   };
   return Object.assign(run, { client });
+}
+
+/**
+ * The batch's rows by table when every change could be a row new to this node — one stamp for all columns, no
+ * tombstone (what a fresh insert folds to at its source); null otherwise. Whether they ARE new here, the
+ * database decides (freshInsertSql).
+ */
+function freshRowsOf(changes: readonly ValidChange[]): Map<string, FreshRow[]> | null {
+  const rows = new Map<string, FreshRow[]>();
+  for (const change of changes) {
+    if (change.state.deletedHlc !== null) return null;
+    let hlc: string | undefined;
+    for (const stamp of Object.values(change.state.versions)) {
+      if (hlc === undefined) hlc = stamp;
+      else if (stamp !== hlc) return null;
+    }
+    if (hlc === undefined) return null;
+    let list = rows.get(change.table);
+    if (!list) rows.set(change.table, (list = []));
+    list.push({ pk: change.pk, origin: change.origin, hlc, values: change.state.values });
+  }
+  return rows;
 }
 
 function zeroStamp(nodeId: string): string {
@@ -474,8 +498,14 @@ export class PostgresReplicationStore implements ReplicationStore {
       return { ok: true, applied: 0, unchanged: 0, pending: 0, conflicts: [], cursor };
     }
     let lastError: unknown;
+    let fresh = freshRowsOf(validation.changes);
     for (let attempt = 1; attempt <= MAX_APPLY_ATTEMPTS; attempt++) {
       try {
+        if (fresh) {
+          const outcome = await this.applyFresh(fromPeer, fresh, cursor);
+          fresh = null; // not all new here, or a retry: the full merge
+          if (outcome) return outcome;
+        }
         return await this.applyInTransaction(fromPeer, validation.changes, cursor);
       } catch (error) {
         lastError = error;
@@ -497,16 +527,82 @@ export class PostgresReplicationStore implements ReplicationStore {
     return { ok: false, problems };
   }
 
-  private async applyInTransaction(fromPeer: string, changes: readonly ValidChange[], cursor: Cursor): Promise<ApplyOutcome> {
-    const expected = this.storedCursors.has(fromPeer) ? this.storedCursors.get(fromPeer)! : await this.loadStoredCursor(fromPeer);
+  /** The transaction's opening statements. fromPeer is a validated node id (hex): safe inline. synchronous_commit
+   * off as PostgreSQL's own subscriptions do: a crash loses the last applies together with their cursor, so they
+   * are pulled again. */
+  private applyOpening(fromPeer: string): string {
+    return `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}'; SET LOCAL synchronous_commit = off`;
+  }
+
+  private async expectedCursor(fromPeer: string): Promise<Cursor | null> {
+    return this.storedCursors.has(fromPeer) ? this.storedCursors.get(fromPeer)! : this.loadStoredCursor(fromPeer);
+  }
+
+  /**
+   * The fast path for a batch of rows new to this node (freshInsertSql): a small batch goes in ONE round trip with
+   * its cursor and COMMIT. Resolves undefined, having rolled back, when a row was not new here after all.
+   */
+  private async applyFresh(fromPeer: string, rows: ReadonlyMap<string, readonly FreshRow[]>, cursor: Cursor): Promise<ApplyOutcome | undefined> {
+    const expected = await this.expectedCursor(fromPeer);
     const client = await this.connect();
     try {
-      // fromPeer is a validated node id (hex): safe inline. synchronous_commit off as PostgreSQL's own
-      // subscriptions do: a crash loses the last applies together with their cursor, so they are pulled again.
-      const run = runnerFor(
-        client,
-        `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}'; SET LOCAL synchronous_commit = off`,
-      );
+      const run = runnerFor(client, this.applyOpening(fromPeer));
+      const statements = this.orderedTables.filter((table) => rows.has(table.name)).map((table) => freshInsertSql(table, rows.get(table.name)!));
+      let count = 0;
+      let newestWallMs = 0;
+      for (const list of rows.values()) {
+        count += list.length;
+        for (const row of list) newestWallMs = Math.max(newestWallMs, hlcWallMs(row.hlc));
+      }
+      const small = count <= INLINE_APPLY_MAX_CHANGES;
+      if (!small) for (const statement of statements) await run(statement.text, statement.params);
+      await run([...(small ? statements.map(inline) : []), ...this.cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs })].join(';\n'));
+      this.storedCursors.set(fromPeer, cursor);
+      this.cursors.set(fromPeer, cursor);
+      return { ok: true, applied: count, unchanged: 0, pending: 0, conflicts: [], cursor };
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if (FRESH_PATH_MISSES.has(sqlState(error) ?? '')) return undefined;
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Clock floor, the cursor (moved only from where this store left it, else nothing of the apply commits), the
+   * peer's counters, and COMMIT. Every inlined value is validated (digits, hex id) or a number. */
+  private cursorAndCommitSql(
+    fromPeer: string,
+    cursor: Cursor,
+    expected: Cursor | null,
+    counts: { applied: number; conflicts: number; newestWallMs: number },
+  ): string[] {
+    const { applied, conflicts, newestWallMs } = counts;
+    return [
+      `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,
+      `WITH moved AS (${
+        expected === null
+          ? `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
+             VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts})
+             ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
+               last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
+               conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL
+             WHERE p.cursor_xid IS NULL`
+          : `UPDATE ${SYNC_SCHEMA}.peer AS p SET cursor_xid = '${cursor.xid}'::xid8, cursor_seq = ${cursor.seq},
+               last_applied_at = now(), applied_changes = p.applied_changes + ${applied},
+               conflicts_resolved = p.conflicts_resolved + ${conflicts}, last_error = NULL
+             WHERE p.node_id = '${fromPeer}' AND p.cursor_xid = '${expected.xid}'::xid8 AND p.cursor_seq = ${expected.seq}`
+      } RETURNING 1)
+       SELECT ${SYNC_SCHEMA}.expect_cursor_moved((SELECT count(*) FROM moved), '${fromPeer}')`,
+      'COMMIT',
+    ];
+  }
+
+  private async applyInTransaction(fromPeer: string, changes: readonly ValidChange[], cursor: Cursor): Promise<ApplyOutcome> {
+    const expected = await this.expectedCursor(fromPeer);
+    const client = await this.connect();
+    try {
+      const run = runnerFor(client, this.applyOpening(fromPeer));
       let applied = 0;
       let unchanged = 0;
       let pending = 0;
@@ -533,28 +629,11 @@ export class PostgresReplicationStore implements ReplicationStore {
         if (newest) newestWallMs = Math.max(newestWallMs, hlcWallMs(newest));
       }
       if (!small) await writeNow(lastWrites);
-      // cursor, counters, clock floor and COMMIT in one round trip, with the last writes of a small batch (every
-      // inlined value is validated — digits, hex id, uuids — or a quoted literal)
+      // cursor, counters, clock floor and COMMIT in one round trip, with the last writes of a small batch
       await run(
         [
           ...(small ? lastWrites.map(inline) : []),
-          `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,
-          // the cursor moves only from where this store left it, else nothing of this apply commits
-          `WITH moved AS (${
-            expected === null
-              ? `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, cursor_xid, cursor_seq, last_applied_at, applied_changes, conflicts_resolved)
-                 VALUES ('${fromPeer}', '${cursor.xid}'::xid8, ${cursor.seq}, now(), ${applied}, ${conflicts.length})
-                 ON CONFLICT (node_id) DO UPDATE SET cursor_xid = excluded.cursor_xid, cursor_seq = excluded.cursor_seq,
-                   last_applied_at = now(), applied_changes = p.applied_changes + excluded.applied_changes,
-                   conflicts_resolved = p.conflicts_resolved + excluded.conflicts_resolved, last_error = NULL
-                 WHERE p.cursor_xid IS NULL`
-              : `UPDATE ${SYNC_SCHEMA}.peer AS p SET cursor_xid = '${cursor.xid}'::xid8, cursor_seq = ${cursor.seq},
-                   last_applied_at = now(), applied_changes = p.applied_changes + ${applied},
-                   conflicts_resolved = p.conflicts_resolved + ${conflicts.length}, last_error = NULL
-                 WHERE p.node_id = '${fromPeer}' AND p.cursor_xid = '${expected.xid}'::xid8 AND p.cursor_seq = ${expected.seq}`
-          } RETURNING 1)
-           SELECT ${SYNC_SCHEMA}.expect_cursor_moved((SELECT count(*) FROM moved), '${fromPeer}')`,
-          'COMMIT',
+          ...this.cursorAndCommitSql(fromPeer, cursor, expected, { applied, conflicts: conflicts.length, newestWallMs }),
         ].join(';\n'),
       );
       this.storedCursors.set(fromPeer, cursor);

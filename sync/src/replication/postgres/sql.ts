@@ -12,6 +12,8 @@ export const ORIGIN_SETTING = 'msk.origin';
 export const CHANGE_CHANNEL = 'msk_sync_changes';
 /** SQLSTATE of an apply whose stored cursor was not the one this store last committed (see expect_cursor_moved). */
 export const CURSOR_MOVED_SQLSTATE = 'MS001';
+/** SQLSTATE of the apply's fast path finding a row that is not new here (see expect_fresh): the batch goes the full way. */
+export const NOT_FRESH_SQLSTATE = 'MS002';
 /** pg_advisory_xact_lock key serializing applies on one database. */
 export const APPLY_LOCK_KEY = 7_262_001;
 
@@ -153,6 +155,14 @@ BEGIN
     RAISE EXCEPTION 'msk_sync: the stored cursor on peer % is not where this service last left it', peer
       USING ERRCODE = '${CURSOR_MOVED_SQLSTATE}',
             HINT = 'the database lost its last applies (a crash with asynchronous commit?) or another process moved it: pulling again from the stored cursor';
+  END IF;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.expect_fresh(tbl text, blockers bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF blockers <> 0 THEN
+    RAISE EXCEPTION 'msk_sync: % rows of % have local writes or children waiting for them', blockers, tbl
+      USING ERRCODE = '${NOT_FRESH_SQLSTATE}', HINT = 'not an error: the batch is applied with the full merge instead';
   END IF;
 END
 $fn$;
