@@ -124,6 +124,8 @@ interface Pair {
   readonly publisher: Pool;
   readonly subscriber: Pool;
   arrivals: ArrivalListener;
+  /** Engines: watch for the publisher's commits or not (only the contender being measured does). */
+  setActive(active: boolean): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -152,6 +154,7 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
     publisher,
     subscriber,
     arrivals,
+    setActive: async () => undefined,
     async stop() {
       await arrivals.close();
       await subscriber.query('DROP SUBSCRIPTION bench_sub');
@@ -196,6 +199,7 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
     subscriber,
     arrivals,
     schedulerErrors,
+    setActive: (active) => source.setPokes(active),
     async stop() {
       await scheduler.stop();
       await arrivals.close();
@@ -371,24 +375,46 @@ async function main(): Promise<void> {
     pairs.push(enginePoll);
     const contenders = [native, engineNotify, enginePoll];
 
+    // one contender at a time: the others' engines stop watching their publisher (a poll engine's polling would
+    // load the machine under everyone's samples)
+    let active: Pair | undefined;
+    const activate = async (pair: Pair | undefined) => {
+      if (pair === active) return;
+      for (const other of contenders) if (other !== pair) await other.setActive(false);
+      await pair?.setActive(true);
+      active = pair;
+    };
     process.stdout.write(`single-change lag: ${LAG_SAMPLES} samples each, interleaved ...\n`);
-    for (const pair of contenders) for (let i = 0; i < 20; i++) await measureLag(pair); // warm-up
+    for (const pair of contenders) {
+      await activate(pair);
+      for (let i = 0; i < 20; i++) await measureLag(pair); // warm-up
+    }
     const lag = contenders.map(() => [] as number[]);
     for (let i = 0; i < LAG_SAMPLES; i++) {
       for (const [index, pair] of contenders.entries()) {
+        await activate(pair);
         lag[index]!.push(await measureLag(pair));
         await sleep(LAG_SPACING_MS);
       }
     }
 
+    // the arrival trigger is the lag probe only: throughput is measured by counting rows, without a NOTIFY per row
+    for (const pair of contenders) await pair.subscriber.query('ALTER TABLE users DISABLE TRIGGER bench_arrival');
     process.stdout.write(`sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`);
     const bulk: { appliedRowsPerS: number; insertedRowsPerS: number }[] = [];
-    for (const pair of contenders) bulk.push(await measureThroughput(pair));
+    for (const pair of contenders) {
+      await activate(pair);
+      bulk.push(await measureThroughput(pair));
+    }
     process.stdout.write(`paced runs at 80% of each one's measured rate for ${PACED_SECONDS} s ...\n`);
     const paced: Awaited<ReturnType<typeof measurePaced>>[] = [];
-    for (const [index, pair] of contenders.entries()) paced.push(await measurePaced(pair, bulk[index]!.appliedRowsPerS * 0.8));
+    for (const [index, pair] of contenders.entries()) {
+      await activate(pair);
+      paced.push(await measurePaced(pair, bulk[index]!.appliedRowsPerS * 0.8));
+    }
 
     process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
+    await activate(undefined);
     const capture = await measureCaptureOverhead(a);
 
     const p = (index: number, q: number) => percentile(lag[index]!, q);
@@ -425,7 +451,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `\nengine: the publisher's side in a worker thread (JSON text both ways + validation, no HTTP), the subscriber's in the main thread; bulk load from another worker thread; the poke is LISTEN/NOTIFY on the publisher's commit, ` +
         `or polling the log head every ${POLL_INTERVAL_MS} ms; pull limit ${ENGINE_PULL_LIMIT}.` +
-        `\nall subscribers detect arrival with the same row trigger (NOTIFY). ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
+        `\nall subscribers detect arrival with the same row trigger (NOTIFY), switched off for the throughput runs (they count rows). ` +
+        `Each contender is measured while the others' engines stop watching their publisher. ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
     );
     for (const engine of [engineNotify, enginePoll]) {
       if (engine.schedulerErrors.length > 0) process.stdout.write(`${engine.name} pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);

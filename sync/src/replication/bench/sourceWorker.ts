@@ -9,12 +9,18 @@ import type { ReplicationTransport } from '../engine/transport';
 import type { PostgresStoreProps } from '../postgres/postgresStore';
 import { PostgresReplicationStore } from '../postgres/postgresStore';
 
-type Request = { id: number; kind: 'pull' | 'snapshot'; requester: string; json: string } | { id: number; kind: 'close' };
+type Request =
+  | { id: number; kind: 'pull' | 'snapshot'; requester: string; json: string }
+  | { id: number; kind: 'close' }
+  | { id: number; kind: 'pokes'; on: boolean };
 type Reply = { id: number; json?: string; error?: string } | { kind: 'poke' } | { kind: 'ready' } | { kind: 'failed'; error: string };
 
 export interface SourceWorker {
   readonly transport: ReplicationTransport;
   onPoke(listener: () => void): void;
+  /** Stops or resumes watching for local commits (poll mode stops polling): the benchmark measures one contender
+   * at a time, the others idle. */
+  setPokes(on: boolean): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -24,7 +30,7 @@ export function startSourceWorker(props: Pick<PostgresStoreProps, 'connectionStr
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   const pokeListeners: (() => void)[] = [];
   let nextId = 1;
-  const call = (message: Omit<Extract<Request, { kind: 'pull' | 'snapshot' }>, 'id'> | { kind: 'close' }) =>
+  const call = (message: Omit<Extract<Request, { kind: 'pull' | 'snapshot' }>, 'id'> | { kind: 'close' } | { kind: 'pokes'; on: boolean }) =>
     new Promise<unknown>((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
@@ -49,6 +55,9 @@ export function startSourceWorker(props: Pick<PostgresStoreProps, 'connectionStr
             snapshot: (_peerId, request) => call({ kind: 'snapshot', requester: request.requesterNodeId, json: JSON.stringify(request) }),
           },
           onPoke: (listener) => pokeListeners.push(listener),
+          setPokes: async (on) => {
+            await call({ kind: 'pokes', on });
+          },
           async close() {
             await call({ kind: 'close' });
             await worker.terminate();
@@ -62,15 +71,27 @@ export function startSourceWorker(props: Pick<PostgresStoreProps, 'connectionStr
 async function serve(): Promise<void> {
   const port = parentPort!;
   let store: PostgresReplicationStore;
+  let watch: () => () => void;
+  let unwatch: (() => void) | undefined;
   try {
     store = await PostgresReplicationStore.open(workerData as PostgresStoreProps);
-    store.onChange(() => port.postMessage({ kind: 'poke' } satisfies Reply));
+    watch = () => store.onChange(() => port.postMessage({ kind: 'poke' } satisfies Reply));
+    unwatch = watch();
     await store.listening();
   } catch (error) {
     port.postMessage({ kind: 'failed', error: String(error) } satisfies Reply);
     return;
   }
   port.on('message', (request: Request) => {
+    if (request.kind === 'pokes') {
+      if (request.on && !unwatch) unwatch = watch();
+      if (!request.on && unwatch) {
+        unwatch();
+        unwatch = undefined;
+      }
+      port.postMessage({ id: request.id } satisfies Reply);
+      return;
+    }
     const answer =
       request.kind === 'close'
         ? store.close().then(() => undefined)

@@ -30,7 +30,7 @@ import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
-import { FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertSql, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
+import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertSql, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -208,6 +208,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly maxFutureDriftMs: number | undefined;
   private readonly readSql: string;
   private readonly foldSql: string;
+  private readonly freshFoldSql: string;
   /** Prepared row locks + state reads of the apply, per table and per way of finding rows (see lockQueriesOf). */
   private readonly lockQueries: ReadonlyMap<string, LockQuery>;
   /** Per replicated table (same order as `tables`): [column name, result column] of its values in a log read. */
@@ -221,6 +222,8 @@ export class PostgresReplicationStore implements ReplicationStore {
   private listenReady: Promise<void> = Promise.resolve();
   private readonly pollIntervalMs: number | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  /** Poll mode: the change log's head at the last probe. */
+  private polledHead: string | null | undefined;
   private closed = false;
   private readonly pendingAcks = new Map<string, Cursor | null>();
   /** Our cursor on each peer (read once from msk_sync.peer, then kept with every apply; an empty batch moves it
@@ -251,6 +254,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
     this.tableIndex = new Map(props.tables.map((table, index) => [table.name, index]));
     this.foldSql = foldSql(props.nodeId, props.tables.map((table) => table.name));
+    this.freshFoldSql = foldSql(props.nodeId, props.tables.map((table) => table.name), 'fresh');
     this.lockQueries = lockQueriesOf(props.tables);
     this.schemaVersion = schemaVersionOf(props.tables);
     this.getNowMs = props.getNowMs ?? Date.now;
@@ -306,7 +310,7 @@ export class PostgresReplicationStore implements ReplicationStore {
             `PREPARE ${query.data}(${query.paramType}) AS ${query.dataSql}; PREPARE ${query.states}(${query.paramType}, uuid[]) AS ${query.statesSql}`,
         );
         await client.query(
-          [`PREPARE msk_fold AS ${this.foldSql}`, `PREPARE msk_read(xid8, bigint, int, int) AS ${this.readSql}`, ...locks].join(';\n'),
+          [`PREPARE msk_fold AS ${this.foldSql}`, `PREPARE msk_fold_fresh AS ${this.freshFoldSql}`, `PREPARE msk_read(xid8, bigint, int, int) AS ${this.readSql}`, ...locks].join(';\n'),
         );
       } catch (error) {
         client.release(true);
@@ -404,12 +408,29 @@ export class PostgresReplicationStore implements ReplicationStore {
     // the cursor is validated (digits), the limits are integers
     const read = `EXECUTE msk_read('${cursor.xid}', ${cursor.seq}, ${request.limit + 1}, ${MAX_COUNTED_LAG_CHANGES + request.limit + 1})`;
     const client = await this.connect();
-    let result: { rows: (LogRow & { fence: string; after_cursor: number })[] };
+    type ReadRow = LogRow & { fence: string; after_cursor: number };
+    let result: { rows: ReadRow[] } | undefined;
     try {
-      const taken = await this.foldIn(client);
-      const results = (await client.query(`COMMIT; ${read}`)) as unknown as { rows: (LogRow & { fence: string; after_cursor: number })[] }[];
-      result = results[results.length - 1]!;
-      if (taken > 0) this.vacuumCaptureLogSoon(taken);
+      if (this.foldsOnlyNewRows) {
+        // one round trip: the fold of new rows, COMMIT and the read; a write that needs foldCaptured makes the fold
+        // raise (nothing taken), and the full fold runs below until a fold meets new rows only again
+        try {
+          const results = (await client.query(`${this.foldOpening}; ${FRESH_FOLD_STATEMENT}; COMMIT; ${read}`)) as unknown as { rows: ReadRow[] }[];
+          result = results[results.length - 1]!;
+          this.vacuumCaptureLogSoon((results[results.length - 3]!.rows[0] as unknown as { taken_count: number }).taken_count);
+        } catch (error) {
+          if (sqlState(error) !== NOT_FRESH_SQLSTATE) throw error;
+          await client.query('ROLLBACK');
+          this.foldsOnlyNewRows = false;
+        }
+      }
+      if (!result) {
+        const { taken, leftForFold } = await this.foldIn(client);
+        const results = (await client.query(`COMMIT; ${read}`)) as unknown as { rows: ReadRow[] }[];
+        result = results[results.length - 1]!;
+        this.foldsOnlyNewRows = leftForFold === 0;
+        if (taken > 0) this.vacuumCaptureLogSoon(taken);
+      }
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -885,12 +906,16 @@ export class PostgresReplicationStore implements ReplicationStore {
     return taken;
   }
 
-  /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken. */
-  private async foldIn(client: ClientBase): Promise<number> {
-    const results = (await client.query(
-      `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off; ${FOLD_STATEMENT}`,
-    )) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
-    return this.foldCaptured(client, results[results.length - 1]!.rows);
+  private readonly foldOpening = `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off`;
+  /** Whether the last fold met new rows only (then the next pull tries the one-round-trip fold and read). */
+  private foldsOnlyNewRows = true;
+
+  /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken and
+   * how many of them foldCaptured had to fold. */
+  private async foldIn(client: ClientBase): Promise<{ taken: number; leftForFold: number }> {
+    const results = (await client.query(`${this.foldOpening}; ${FOLD_STATEMENT}`)) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
+    const rows = results[results.length - 1]!.rows;
+    return { taken: await this.foldCaptured(client, rows), leftForFold: rows.filter((row) => row.tbl !== null).length };
   }
 
   private vacuuming = false;
@@ -911,10 +936,10 @@ export class PostgresReplicationStore implements ReplicationStore {
   async foldNow(): Promise<number> {
     const client = await this.connect();
     try {
-      const folded = await this.foldIn(client);
+      const { taken } = await this.foldIn(client);
       await client.query('COMMIT');
-      this.vacuumCaptureLogSoon(folded);
-      return folded;
+      this.vacuumCaptureLogSoon(taken);
+      return taken;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
@@ -1065,7 +1090,14 @@ export class PostgresReplicationStore implements ReplicationStore {
     } else if (!this.listenClient && !this.listenTimer) {
       this.listen();
     }
-    return () => this.listeners.delete(listener);
+    return () => {
+      this.listeners.delete(listener);
+      // nobody to tell: stop asking (the connection stays for the next listener)
+      if (this.listeners.size === 0 && this.pollTimer) {
+        clearInterval(this.pollTimer);
+        this.pollTimer = undefined;
+      }
+    };
   }
 
   /**
@@ -1074,28 +1106,31 @@ export class PostgresReplicationStore implements ReplicationStore {
    * would move before the commit and the poke would come too early.
    */
   private poll(intervalMs: number): void {
-    const client = new Client({ connectionString: this.connectionString });
-    this.listenClient = client;
-    let lastHead: string | null | undefined;
-    let lastFiredMs = 0;
-    let busy = false;
     const probe = `SELECT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.capture_log) AS unfolded,
       (SELECT xid::text || '/' || seq::text FROM ${LOG} ORDER BY xid DESC, seq DESC LIMIT 1) AS head`;
-    client.on('error', () => undefined);
-    this.listenReady = client.connect().then(async () => {
-      lastHead = (await client.query<{ head: string | null }>(probe)).rows[0]?.head;
-    });
+    let client = this.listenClient;
+    if (!client) {
+      const opened = new Client({ connectionString: this.connectionString });
+      client = this.listenClient = opened;
+      opened.on('error', () => undefined);
+      this.listenReady = opened.connect().then(async () => {
+        this.polledHead = (await opened.query<{ head: string | null }>(probe)).rows[0]?.head;
+      });
+    }
+    const polling = client;
+    let lastFiredMs = 0;
+    let busy = false;
     this.pollTimer = setInterval(() => {
       if (busy || this.closed) return;
       busy = true;
       this.listenReady
-        .then(() => client.query<{ unfolded: boolean; head: string | null }>(probe))
+        .then(() => polling.query<{ unfolded: boolean; head: string | null }>(probe))
         .then((result) => {
           const { unfolded, head } = result.rows[0]!;
           const nowMs = Date.now();
           // unfolded entries poke again every POLL_REPOKE_MS until someone pulls (and so folds) them
-          if (head !== lastHead || (unfolded && nowMs - lastFiredMs >= POLL_REPOKE_MS)) {
-            lastHead = head;
+          if (head !== this.polledHead || (unfolded && nowMs - lastFiredMs >= POLL_REPOKE_MS)) {
+            this.polledHead = head;
             lastFiredMs = nowMs;
             for (const listener of this.listeners) listener();
           }

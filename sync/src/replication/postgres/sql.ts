@@ -12,7 +12,7 @@ export const ORIGIN_SETTING = 'msk.origin';
 export const CHANGE_CHANNEL = 'msk_sync_changes';
 /** SQLSTATE of an apply whose stored cursor was not the one this store last committed (see expect_cursor_moved). */
 export const CURSOR_MOVED_SQLSTATE = 'MS001';
-/** SQLSTATE of the apply's fast path finding a row that is not new here (see expect_fresh): the batch goes the full way. */
+/** SQLSTATE of a fast path (apply or fold of new rows) meeting a row that is not new (see expect_fresh): the work goes the full way. */
 export const NOT_FRESH_SQLSTATE = 'MS002';
 /** pg_advisory_xact_lock key serializing applies on one database. */
 export const APPLY_LOCK_KEY = 7_262_001;
@@ -158,11 +158,11 @@ BEGIN
   END IF;
 END
 $fn$;
-CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.expect_fresh(tbl text, blockers bigint) RETURNS void LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION ${SYNC_SCHEMA}.expect_fresh(what text, blockers bigint) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
   IF blockers <> 0 THEN
-    RAISE EXCEPTION 'msk_sync: % rows of % have local writes or children waiting for them', blockers, tbl
-      USING ERRCODE = '${NOT_FRESH_SQLSTATE}', HINT = 'not an error: the batch is applied with the full merge instead';
+    RAISE EXCEPTION 'msk_sync: % %', blockers, what
+      USING ERRCODE = '${NOT_FRESH_SQLSTATE}', HINT = 'not an error: the work is done the full way instead';
   END IF;
 END
 $fn$;

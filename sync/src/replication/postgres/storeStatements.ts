@@ -63,6 +63,9 @@ export function lockQueriesOf(tables: readonly ReplicatedTable[]): Map<string, L
 
 /** How store queries run the fold: a statement prepared once per connection (see `connect`). */
 export const FOLD_STATEMENT = 'EXECUTE msk_fold';
+/** The fold when only new rows are expected: it raises NOT_FRESH_SQLSTATE, folding nothing, if any entry needs
+ * foldCaptured, so a pull can send it, COMMIT and its read in one round trip. */
+export const FRESH_FOLD_STATEMENT = 'EXECUTE msk_fold_fresh';
 
 /**
  * Takes every committed capture entry (entries of open transactions stay for the next fold). The common case —
@@ -72,7 +75,7 @@ export const FOLD_STATEMENT = 'EXECUTE msk_fold';
  * foldCaptured. Runs under the apply lock, the only writer of change_log. Data-modifying CTEs see one snapshot:
  * the `fresh` insert and the final SELECT agree on which entries are fresh.
  */
-export function foldSql(nodeId: string, tableNames: readonly string[]): string {
+export function foldSql(nodeId: string, tableNames: readonly string[], only: 'all' | 'fresh' = 'all'): string {
   const wallMs = `('x' || lpad(left(t.hlc, 12), 16, '0'))::bit(64)::bigint`;
   // `classified` joins every entry to its row's state ONCE (a CTE is computed once): an anti-join inside the
   // insert would be planned from the change log's statistics, which say "empty" right after a bulk load.
@@ -92,11 +95,14 @@ export function foldSql(nodeId: string, tableNames: readonly string[]): string {
     CROSS JOIN LATERAL (SELECT CASE WHEN ${wallMs} >= f.ms THEN t.hlc ELSE lpad(to_hex(f.ms), 12, '0') || substr(t.hlc, 13) END AS hlc) s
     WHERE t.fresh
     RETURNING 1)
-  SELECT (SELECT count(*) FROM taken)::int AS taken_count, (SELECT ms::text FROM floor) AS floor_ms, rest.*
+  ${only === 'fresh'
+    ? `SELECT (SELECT count(*) FROM taken)::int AS taken_count,
+         ${SYNC_SCHEMA}.expect_fresh('captured writes that are not new rows', (SELECT count(*) FROM classified WHERE NOT fresh)) AS fresh`
+    : `SELECT (SELECT count(*) FROM taken)::int AS taken_count, (SELECT ms::text FROM floor) AS floor_ms, rest.*
   FROM (SELECT 1) one LEFT JOIN LATERAL (
     SELECT t.tbl, t.pk::text AS pk, t.op, t.hlc, t.changed, t.stash, t.seq::text AS seq, t.state_hlc, t.state_column_hlcs,
            t.state_max_hlc, t.state_deleted_hlc, t.state_stash, t.state_pending_parent
-    FROM classified t WHERE NOT t.fresh) rest ON true`;
+    FROM classified t WHERE NOT t.fresh) rest ON true`}`;
 }
 
 export interface StateRecord {
@@ -184,7 +190,7 @@ export function freshInsertSql(table: ReplicatedTable, rows: readonly FreshRow[]
   logged AS (
     INSERT INTO ${LOG} (tbl, pk, hlc, max_hlc, origin, xid, seq)
     SELECT ${name}, r.${pk}, r."msk.hlc", r."msk.hlc", r."msk.origin", pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq') FROM r)
-  SELECT ${SYNC_SCHEMA}.expect_fresh(${name},
+  SELECT ${SYNC_SCHEMA}.expect_fresh(${quoteLiteral(`rows of ${table.name} with local writes or children waiting for them`)},
     (SELECT count(*) FROM ${SYNC_SCHEMA}.capture_log c JOIN r ON c.tbl = ${name} AND c.pk = r.${pk})
     + (SELECT count(*) FROM ${LOG} l JOIN r ON l.pending_parent = r.${pk}))`,
     params: [...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)), rows.map((row) => row.hlc), rows.map((row) => row.origin)],
