@@ -126,16 +126,19 @@ async function main() {
     const local = await database(node1, password);
     const remote = await database(node2, password);
     clients.push(local, remote);
-    const pullStats = async () => {
-      const text = await (await fetch(`${node2.syncUrl}/metrics`)).text();
-      const value = (name) => Number(/^(\S+) (\S+)$/m.exec(text.split('\n').filter((l) => l.startsWith(name)).join('\n'))?.[2] ?? NaN);
-      return {
-        sum: value('msk_sync_replication_pull_duration_seconds_sum'),
-        count: value('msk_sync_replication_pull_duration_seconds_count'),
-        requestSum: value('msk_sync_replication_request_duration_seconds_sum{kind="pull"}'),
-        requests: value('msk_sync_replication_request_duration_seconds_count{kind="pull"}'),
-      };
+    const metric = async (node, name) => {
+      const text = await (await fetch(`${node.syncUrl}/metrics`)).text();
+      // summed over label sets not named (e.g. every peer)
+      const lines = text.split('\n').filter((line) => line.startsWith(name + ' ') || (!name.includes('{') && line.startsWith(name + '{')));
+      return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     };
+    const pullStats = async () => ({
+      sum: await metric(node2, 'msk_sync_replication_pull_duration_seconds_sum'),
+      count: await metric(node2, 'msk_sync_replication_pull_duration_seconds_count'),
+      requests: await metric(node2, 'msk_sync_replication_request_duration_seconds_count{kind="pull"}'),
+      pushed: await metric(node1, 'msk_sync_replication_pokes_sent_total{result="pushed"}'),
+      poked: await metric(node1, 'msk_sync_replication_pokes_sent_total{result="poked"}'),
+    });
     // warm-up: first requests compile routes, open pools
     for (let i = 0; i < 5; i++) await oneWrite(node1.appUrl, cookie, local, remote, `warm-up ${i} ${Date.now()}`);
     const results = [];
@@ -150,19 +153,17 @@ async function main() {
       ['POST sent -> HTTP answer', results.map((r) => r.answeredMs)],
       ['replication lag: readable on node 2 - readable on node 1', results.map((r) => r.remoteMs - r.localMs)],
     ];
-    process.stdout.write(`\n${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes drive pulls)\n`);
+    process.stdout.write(`\n${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes carry the changes or make node 2 pull)\n`);
     process.stdout.write(`${'measure'.padEnd(64)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}\n`);
     for (const [name, values] of rows) {
       process.stdout.write(`${name.padEnd(64)}${fmt(quantile(values, 0.5)).padStart(10)}${fmt(quantile(values, 0.99)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}\n`);
     }
     const pullsAfter = await pullStats();
-    const pulls = pullsAfter.count - pullsBefore.count;
-    const requests = pullsAfter.requests - pullsBefore.requests;
+    const delta = (key) => pullsAfter[key] - pullsBefore[key];
     process.stdout.write(
-      `node 2 catch-ups meanwhile: ${pulls} (poke-driven), mean ${(((pullsAfter.sum - pullsBefore.sum) / pulls) * 1000).toFixed(1)} ms each ` +
-        `(msk_sync_replication_pull_duration_seconds), of which waiting for node 1's answer: mean ` +
-        `${(((pullsAfter.requestSum - pullsBefore.requestSum) / requests) * 1000).toFixed(1)} ms over ${requests} pull requests ` +
-        '(msk_sync_replication_request_duration_seconds; the rest is the apply transaction)\n',
+      `node 1 pokes meanwhile: ${delta('pushed')} carried the changes (push), ${delta('poked')} asked for a pull; ` +
+        `node 2 applied ${delta('count')} batches, mean ${((delta('sum') / delta('count')) * 1000).toFixed(1)} ms each ` +
+        `(msk_sync_replication_pull_duration_seconds), and sent ${delta('requests')} pull requests\n`,
     );
     const remote50 = quantile(rows[0][1], 0.5);
     const local50 = quantile(rows[1][1], 0.5);

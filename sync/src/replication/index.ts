@@ -38,6 +38,8 @@ export type { BadRequest } from './engine/replicationServer';
 export { Replicator, MAX_BATCHES_PER_CATCH_UP } from './engine/replicator';
 export type { PullOutcome, ReplicatorProps } from './engine/replicator';
 export { PullScheduler } from './engine/pullScheduler';
+export { ChangePusher } from './engine/changePusher';
+export type { ChangePusherProps } from './engine/changePusher';
 export type { PullSchedulerProps } from './engine/pullScheduler';
 export { replicateUntilQuiet, NotQuietError } from './engine/replicateUntilQuiet';
 export type { QuietOptions, QuietResult, ReplicationNode } from './engine/replicateUntilQuiet';

@@ -3,13 +3,13 @@
  * replication routes; the answer's signature is verified by the channel and its body validated by the engine.
  */
 import { performance } from 'node:perf_hooks';
-import type { ReplicationTransport } from '../replication';
+import type { Push, ReplicationTransport } from '../replication';
 import type { SyncServiceApi } from '../service/plugin';
 
 export const REPLICATION_ROUTES = {
   pull: '/sync/v1/replication/pull',
   snapshot: '/sync/v1/replication/snapshot',
-  /** "Pull now": the sender committed something. */
+  /** "Pull now": the sender committed something; with its changes when they are few (a push). */
   poke: '/sync/v1/replication/poke',
 } as const;
 
@@ -55,7 +55,9 @@ export function channelTransport(
   };
 }
 
-export async function sendPoke(api: Pick<SyncServiceApi, 'request'>, peerId: string): Promise<void> {
-  const answer = await api.request(peerId, { method: 'POST', path: REPLICATION_ROUTES.poke, json: {}, timeoutMs: POKE_TIMEOUT_MS });
+/** "Pull now", or with `push` "here are my new changes" (see ChangePusher). Resolves whether the peer applied the push. */
+export async function sendPoke(api: Pick<SyncServiceApi, 'request'>, peerId: string, push: Push | null = null): Promise<boolean> {
+  const answer = await api.request(peerId, { method: 'POST', path: REPLICATION_ROUTES.poke, json: push ?? {}, timeoutMs: POKE_TIMEOUT_MS });
   if (answer.status !== 200) throw new ReplicationRequestError(`peer ${peerId} answered HTTP ${answer.status} to a poke: ${answerMessage(answer.json)}`);
+  return typeof answer.json === 'object' && answer.json !== null && (answer.json as { applied?: unknown }).applied === true;
 }

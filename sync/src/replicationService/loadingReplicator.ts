@@ -46,6 +46,12 @@ export class LoadingReplicator extends Replicator {
     }
   }
 
+  /** No pushes before the initial load: the pull that the refusal leads to loads the snapshot. */
+  override async applyPushed(peerId: string, raw: unknown): Promise<PullOutcome | null> {
+    if (this.needsLoad || this.loading) return null;
+    return super.applyPushed(peerId, raw);
+  }
+
   override async catchUp(peerId: string): Promise<CatchUpResult> {
     if (this.needsLoad || this.loading) {
       const outcome = await this.load(peerId, false);

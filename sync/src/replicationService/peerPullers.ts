@@ -64,6 +64,11 @@ export class PeerPullers {
     scheduler.start();
   }
 
+  /** A push from the peer (see PullScheduler.offer); false when the peer is not connected. */
+  offer(peerId: string, push: unknown): Promise<boolean> {
+    return this.schedulers.get(peerId)?.offer(push) ?? Promise.resolve(false);
+  }
+
   poke(peerId: string): boolean {
     const scheduler = this.schedulers.get(peerId);
     scheduler?.poke();

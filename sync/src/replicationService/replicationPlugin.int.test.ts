@@ -103,6 +103,23 @@ describe('the replication plugin', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
+  it('sends a commit\'s few changes along with the poke: the peer applies them without pulling', async () => {
+    const counter = async (service: StartedSyncService, pattern: RegExp) => Number((await service.api.metricsRegistry.metrics()).match(pattern)?.[1] ?? 0);
+    const pushed = /msk_sync_replication_pokes_sent_total\{result="pushed"\} (\d+)/;
+    const pulls = /msk_sync_replication_request_duration_seconds_count\{kind="pull"\} (\d+)/;
+    await sleep(300); // earlier pulls and pokes settle
+    const [pushedBefore, pullsBefore] = [await counter(a, pushed), await counter(b, pulls)];
+    const users = [userRow(), userRow()];
+    for (const user of users) {
+      await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+        user.id, user.email, user.name, user.password_hash, user.role,
+      ]);
+      await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    }
+    expect(await counter(a, pushed)).toBe(pushedBefore + 2);
+    expect(await counter(b, pulls)).toBe(pullsBefore);
+  });
+
   it('shows lag, the last batch and errors for the peer in status and in metrics', async () => {
     const peer = await until('a peer row with replication figures', () => {
       const row = b.status().peers[0]?.replication as { lag: { changes: number | null; ms: number | null }; lastBatch: unknown } | undefined;

@@ -6,6 +6,8 @@
  */
 import { Pool } from 'pg';
 import {
+  ChangePusher,
+  MAX_PUSH_BYTES,
   type PeerProgress,
   PostgresReplicationStore,
   type PullOutcome,
@@ -86,7 +88,7 @@ class ReplicationService {
   private progress = new Map<string, PeerProgress>();
   private conflicts: { total: number; recent: ConflictRow[] } = { total: 0, recent: [] };
   private lastPurge: { at: string; purged: number } | null = null;
-  private readonly pokesInFlight = new Map<string, boolean>();
+  private pusher: ChangePusher | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: Array<() => void> = [];
   private readonly metrics: ReplicationMetrics;
@@ -110,7 +112,10 @@ class ReplicationService {
       api.onPeerEvent((event) => {
         if (!this.pullers) return;
         if (event.type === 'peer-connected') this.pullers.connect(event.peer.identity.id);
-        else void this.pullers.disconnect(event.peer.identity.id);
+        else {
+          this.pusher?.forget(event.peer.identity.id);
+          void this.pullers.disconnect(event.peer.identity.id);
+        }
       }),
     );
   }
@@ -201,6 +206,14 @@ class ReplicationService {
       },
       failuresInARow: (peerId) => this.peerState(peerId).consecutiveFailures,
     });
+    this.pusher = new ChangePusher({
+      store,
+      send: (peerId, push) => sendPoke(this.api, peerId, push),
+      onSent: (peerId, result, error) => {
+        this.metrics.pokesSent.inc({ result }); // a failed poke: the peer's fallback poll catches up
+        if (error !== undefined) this.api.logger.debug({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'poke failed');
+      },
+    });
     this.unsubscribe.push(store.onChange(() => this.pokePeers()));
     this.timers.push(setInterval(() => void this.refreshStatus(), STATUS_REFRESH_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purge(), PURGE_INTERVAL_MS));
@@ -268,28 +281,10 @@ class ReplicationService {
     }
   }
 
-  /** "Pull now" to every connected peer; one poke in flight per peer, a second one coalesces behind it. */
+  /** A local commit: poke every connected peer, with the changes when they are few (ChangePusher). */
   private pokePeers(): void {
     if (this.stopped) return;
-    for (const peer of this.api.connectedPeers()) {
-      if (this.pokesInFlight.has(peer.id)) {
-        this.pokesInFlight.set(peer.id, true);
-        continue;
-      }
-      this.pokesInFlight.set(peer.id, false);
-      const send = (): void => {
-        sendPoke(this.api, peer.id)
-          .then(() => this.metrics.pokesSent.inc({ result: 'sent' }))
-          .catch(() => this.metrics.pokesSent.inc({ result: 'failed' })) // the peer's fallback poll catches up
-          .finally(() => {
-            if (this.pokesInFlight.get(peer.id) && !this.stopped) {
-              this.pokesInFlight.set(peer.id, false);
-              send();
-            } else this.pokesInFlight.delete(peer.id);
-          });
-      };
-      send();
-    }
+    this.pusher?.localCommit(this.api.connectedPeers().map((peer) => peer.id));
   }
 
   private routes(): PeerRoute[] {
@@ -318,6 +313,7 @@ class ReplicationService {
             body = pullFromStart(parsed.data);
           }
           const answer = await answerPull(store, body, request.peerId);
+          this.pusher?.served(request.peerId, answer);
           return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
         },
       },
@@ -335,8 +331,15 @@ class ReplicationService {
       {
         method: 'POST',
         path: REPLICATION_ROUTES.poke,
-        maxBodyBytes: 1024,
-        handle: (request) => ({ status: 200, json: { pulling: this.pullers?.poke(request.peerId) ?? false } }),
+        maxBodyBytes: MAX_PUSH_BYTES + 4096,
+        handle: async (request) => {
+          const pullers = this.pullers;
+          if (!pullers) return { status: 200, json: { pulling: false, applied: false } };
+          const body = request.json as { type?: unknown } | null;
+          // a push is applied when it starts at our cursor; otherwise, like a plain poke, it makes us pull
+          if (body?.type === 'push') return { status: 200, json: { pulling: true, applied: await pullers.offer(request.peerId, body) } };
+          return { status: 200, json: { pulling: pullers.poke(request.peerId), applied: false } };
+        },
       },
     ];
   }
@@ -418,6 +421,7 @@ class ReplicationService {
     this.wakeSleepers();
     for (const off of this.unsubscribe) off();
     for (const timer of this.timers) clearInterval(timer);
+    this.pusher?.stop();
     await this.pullers?.stop();
     // the background start may be sleeping between attempts: it sees `stopped` when it wakes and closes what it opened
     await Promise.race([this.background.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);

@@ -175,7 +175,7 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
   await publisher.query(APP_SHAPED_DDL);
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
   // the publisher's engine runs in its own thread (its own sync process in a deployment), the subscriber's here
-  const source = await startSourceWorker({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke });
+  const source = await startSourceWorker({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke, peerId: NODE_B });
   const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'], poke });
   const replicator = new Replicator({ store: storeB, transport: source.transport, pullLimit: ENGINE_PULL_LIMIT });
   const schedulerErrors: string[] = [];
@@ -188,7 +188,12 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
     },
     onError: (error) => schedulerErrors.push(String(error)),
   });
-  source.onPoke(() => scheduler.poke()); // the poke: a commit on A (NOTIFY, or the polled log head) makes B pull now
+  // the poke: a commit on A (NOTIFY, or the polled log head) sends B the changes when few, else makes B pull now
+  source.onPoke(async (push) => {
+    if (push !== null) return scheduler.offer(push);
+    scheduler.poke();
+    return false;
+  });
   scheduler.start();
   const arrivals = await ArrivalListener.start(subscriberUrl);
   return {

@@ -115,6 +115,24 @@ export const pullResponseSchema = z.discriminatedUnion('type', [
 ]);
 export type PullResponse = z.infer<typeof pullResponseSchema>;
 
+/** Most changes a source pushes along with its poke; more wait for the peer's pull. */
+export const MAX_PUSH_CHANGES = 100;
+/** Largest push (JSON bytes): a few big values make the peer pull instead. */
+export const MAX_PUSH_BYTES = 256 * 1024;
+
+/**
+ * A poke that carries the changes themselves (few of them): the source read them for this peer from where the
+ * peer's last pull or push left it. The peer applies the batch only if its cursor on the source is `fromCursor`;
+ * otherwise — or while it is pulling anyway — it treats the push as a plain poke and pulls.
+ */
+export const pushSchema = z.object({
+  type: z.literal('push'),
+  protocolVersion: z.literal(PROTOCOL_VERSION),
+  fromCursor: cursorSchema.nullable(),
+  batch: changeBatchSchema.extend({ changes: z.array(rowChangeSchema).max(MAX_PUSH_CHANGES) }),
+});
+export type Push = z.infer<typeof pushSchema>;
+
 export const snapshotRequestSchema = z.object({
   type: z.literal('snapshot-request'),
   protocolVersion: z.literal(PROTOCOL_VERSION),
@@ -136,6 +154,10 @@ export type Snapshot = z.infer<typeof snapshotSchema>;
 
 export const snapshotResponseSchema = z.discriminatedUnion('type', [snapshotSchema, schemaMismatchSchema]);
 export type SnapshotResponse = z.infer<typeof snapshotResponseSchema>;
+
+export function sameCursor(a: Cursor | null, b: Cursor | null): boolean {
+  return compareCursors(a, b) === 0;
+}
 
 export function compareCursors(a: Cursor | null, b: Cursor | null): number {
   if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;

@@ -2,6 +2,7 @@
  * When to pull from one peer: at once when poked (the peer committed something: LISTEN/NOTIFY there, a
  * "pull now" message over the channel), otherwise every `fallbackIntervalMs` (SYNC_INTERVAL). Pokes that arrive
  * while a pull runs are coalesced into one more pull after it, so a burst of commits costs at most two pulls.
+ * A push (a poke with the changes) is applied in the same sequence, never beside a pull.
  */
 import type { PullOutcome, Replicator } from './replicator';
 
@@ -44,12 +45,42 @@ export class PullScheduler {
     });
   }
 
-  private async run(): Promise<void> {
+  /**
+   * A push from the peer: applied at once when nothing runs, else it counts as a poke (the pull after the
+   * running one fetches the same changes). Resolves whether the push was applied; a push that did not start at
+   * our cursor, or failed, is followed by a pull.
+   */
+  offer(push: unknown): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    if (this.running) {
+      this.again = true;
+      return Promise.resolve(false);
+    }
+    let applied!: (accepted: boolean) => void;
+    const accepted = new Promise<boolean>((resolve) => (applied = resolve));
+    this.running = this.run({ push, applied }).finally(() => {
+      this.running = undefined;
+      applied(false); // stopped or threw before deciding
+    });
+    return accepted;
+  }
+
+  private async run(first?: { push: unknown; applied: (accepted: boolean) => void }): Promise<void> {
+    let pushed = first;
     do {
       this.again = false;
       try {
-        const { last } = await this.props.replicator.catchUp(this.props.peerId);
-        this.props.onOutcome?.(last);
+        if (pushed) {
+          const { push, applied } = pushed;
+          pushed = undefined;
+          const outcome = await this.props.replicator.applyPushed(this.props.peerId, push);
+          applied(outcome?.kind === 'applied');
+          if (outcome) this.props.onOutcome?.(outcome);
+          if (outcome?.kind !== 'applied') this.again = true;
+        } else {
+          const { last } = await this.props.replicator.catchUp(this.props.peerId);
+          this.props.onOutcome?.(last);
+        }
       } catch (error) {
         this.props.onError?.(error);
       }

@@ -5,7 +5,7 @@
  */
 import type { ChangeBatch, Cursor, RowChange } from '../core/protocol';
 import { hlcWallMs } from '../core/hlc';
-import { PROTOCOL_VERSION, pullResponseSchema, snapshotResponseSchema } from '../core/protocol';
+import { PROTOCOL_VERSION, pullResponseSchema, pushSchema, sameCursor, snapshotResponseSchema } from '../core/protocol';
 import type { UniqueConflictRecord } from '../store/replicationStore';
 import type { ReplicationStore } from '../store/replicationStore';
 import { DEFAULT_PULL_LIMIT } from '../store/replicationStore';
@@ -87,7 +87,7 @@ export class Replicator {
   /** Validates a peer's answer and applies it (with the new cursor, in one transaction). */
   private async handle(
     peerId: string,
-    parsed: ReturnType<typeof pullResponseSchema.safeParse>,
+    parsed: ReturnType<typeof pullResponseSchema.safeParse> | { success: true; data: ChangeBatch },
     startedMs: number,
   ): Promise<{ outcome: PullOutcome; batch?: ChangeBatch }> {
     if (!parsed.success) {
@@ -120,6 +120,22 @@ export class Replicator {
         durationMs: this.getNowMs() - startedMs,
       },
     };
+  }
+
+  /**
+   * A push from the peer (a poke carrying its latest changes): applied like a pulled batch when it starts where
+   * our cursor on the peer is. Resolves null when it does not (a pull catches up instead). The caller serializes
+   * it with the pulls from this peer (PullScheduler).
+   */
+  async applyPushed(peerId: string, raw: unknown): Promise<PullOutcome | null> {
+    const startedMs = this.getNowMs();
+    const push = pushSchema.safeParse(raw);
+    if (!push.success) {
+      const issues = push.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${issues.join('; ')}`, startedMs);
+    }
+    if (!sameCursor(await this.store.peerCursor(peerId), push.data.fromCursor)) return null;
+    return (await this.handle(peerId, { success: true, data: push.data.batch }, startedMs)).outcome;
   }
 
   async pullOnce(peerId: string): Promise<PullOutcome> {

@@ -388,7 +388,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
-    this.pendingAcks.set(request.forPeer, request.acknowledged !== undefined ? request.acknowledged : request.cursor);
+    if (!request.forPush) this.pendingAcks.set(request.forPeer, request.acknowledged !== undefined ? request.acknowledged : request.cursor);
     if (this.purgedUpTo !== null && compareCursors(request.cursor, this.purgedUpTo) < 0) {
       return {
         type: 'reload-required',

@@ -231,7 +231,7 @@ export class MemoryReplicationStore implements ReplicationStore {
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
     return this.exclusive(() => {
       const peer = this.peer(request.forPeer);
-      peer.acknowledged = request.acknowledged !== undefined ? request.acknowledged : request.cursor;
+      if (!request.forPush) peer.acknowledged = request.acknowledged !== undefined ? request.acknowledged : request.cursor;
       if (this.purgedUpTo !== null && compareCursors(request.cursor, this.purgedUpTo) < 0) {
         return this.reloadRequired(request.cursor);
       }

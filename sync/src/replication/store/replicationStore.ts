@@ -14,6 +14,8 @@ export interface ReadChangesRequest {
   readonly limit: number;
   /** What the peer has applied, when it asks ahead of it (default: `cursor`). */
   readonly acknowledged?: Cursor | null;
+  /** A read for a push (the peer did not ask): records no acknowledgement. */
+  readonly forPush?: boolean;
 }
 
 export interface UniqueConflictRecord {

@@ -1,0 +1,181 @@
+import type { PullResponse, Push } from '../core/protocol';
+import { MAX_PUSH_CHANGES } from '../core/protocol';
+import { MemoryReplicationStore } from '../store/memoryStore';
+import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '../testing/appShapedTables';
+import { ChangePusher } from './changePusher';
+import { createInProcessNetwork } from './inProcessTransport';
+import { PullScheduler } from './pullScheduler';
+import { Replicator } from './replicator';
+
+const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];
+const until = async (check: () => boolean, timeoutMs = 3_000) => {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+};
+
+/** A source and a puller in memory; the puller's pulls are counted and reported to the source's pusher, as the
+ * pull route does. Pokes go straight to the puller's scheduler, as the poke route does. */
+function setup() {
+  const stores = new Map([SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));
+  const source = stores.get(SOURCE)!;
+  const puller = stores.get(PULLER)!;
+  const network = createInProcessNetwork((id) => stores.get(id));
+  let pulls = 0;
+  const results: string[] = [];
+  const pushes: Push[] = [];
+  let pusher!: ChangePusher;
+  const transport = network.transportFor(PULLER);
+  const replicator = new Replicator({
+    store: puller,
+    transport: {
+      ...transport,
+      pull: async (peerId, request) => {
+        pulls += 1;
+        const answer = await transport.pull(peerId, request);
+        pusher.served(PULLER, answer as PullResponse);
+        return answer;
+      },
+    },
+  });
+  const scheduler = new PullScheduler({ replicator, peerId: SOURCE, fallbackIntervalMs: 0 });
+  pusher = new ChangePusher({
+    store: source,
+    send: async (_peerId, push) => {
+      if (push === null) {
+        scheduler.poke();
+        return false;
+      }
+      pushes.push(push);
+      return scheduler.offer(push);
+    },
+    onSent: (_peerId, result) => results.push(result),
+  });
+  return { source, puller, scheduler, pusher, pulls: () => pulls, results, pushes };
+}
+
+describe('pushing a commit\'s changes with the poke', () => {
+  it('sends a few new changes along and the peer applies them without pulling', async () => {
+    const h = setup();
+    h.scheduler.poke(); // the first pull tells the pusher where the peer stands
+    await until(() => h.pulls() === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10)); // and finishes
+    const user = userRow();
+    await h.source.insert('users', user);
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.results.length === 1);
+    expect(h.results).toEqual(['pushed']);
+    expect(h.puller.visibleRows('users')).toEqual([user]);
+    expect(h.pulls()).toBe(1);
+    // the next push starts where this one left the peer
+    await h.source.insert('users', userRow());
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.results.length === 2);
+    expect(h.results).toEqual(['pushed', 'pushed']);
+    expect(h.pushes[1]!.fromCursor).toEqual(h.pushes[0]!.batch.nextCursor);
+    expect(h.puller.visibleRows('users')).toHaveLength(2);
+    expect(h.pulls()).toBe(1);
+    await h.scheduler.stop();
+  });
+
+  it('only pokes before it knows where the peer stands, and the peer pulls', async () => {
+    const h = setup();
+    await h.source.insert('users', userRow());
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.puller.visibleRows('users').length === 1);
+    expect(h.results).toEqual(['poked']);
+    expect(h.pulls()).toBe(1);
+    await h.scheduler.stop();
+  });
+
+  it('a push that does not start at the peer\'s cursor is not applied: the peer pulls instead', async () => {
+    const h = setup();
+    await h.source.insert('users', userRow());
+    h.scheduler.poke();
+    await until(() => h.puller.visibleRows('users').length === 1);
+    // the pusher believes the peer is elsewhere (say, an answer the peer never applied)
+    h.pusher.served(PULLER, { type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor: { xid: '0', seq: '0' }, hasMore: false, remainingChanges: 0 });
+    await h.source.insert('users', userRow());
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.puller.visibleRows('users').length === 2);
+    expect(h.pushes).toHaveLength(1); // sent, refused, and the pull brought the row
+    expect(h.results).toEqual(['poked']);
+    expect(h.pulls()).toBe(2);
+    await h.scheduler.stop();
+  });
+
+  it('leaves many changes to the peer\'s pull', async () => {
+    const h = setup();
+    h.scheduler.poke();
+    await until(() => h.pulls() === 1);
+    for (let i = 0; i <= MAX_PUSH_CHANGES; i++) await h.source.insert('users', userRow());
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.puller.visibleRows('users').length === MAX_PUSH_CHANGES + 1);
+    expect(h.pushes).toHaveLength(0);
+    expect(h.results).toEqual(['poked']);
+    await h.scheduler.stop();
+  });
+
+  it('does not poke a peer about changes that came from that peer', async () => {
+    const h = setup();
+    h.scheduler.poke();
+    await until(() => h.pulls() === 1);
+    await h.puller.insert('users', userRow());
+    // the source pulls it from the puller (what its own pull route would apply)
+    const batch = await h.puller.readChanges({ forPeer: SOURCE, cursor: null, limit: 10 });
+    expect(await h.source.applyBatch(PULLER, batch as never)).toMatchObject({ ok: true, applied: 1 });
+    h.pusher.localCommit([PULLER]);
+    await until(() => h.results.length === 1);
+    expect(h.results).toEqual(['skipped']);
+    expect(h.pulls()).toBe(1);
+    await h.scheduler.stop();
+  });
+
+  it('coalesces commits during a poke into one more poke', async () => {
+    const h = setup();
+    h.scheduler.poke();
+    await until(() => h.pulls() === 1);
+    await h.source.insert('users', userRow());
+    for (let i = 0; i < 5; i++) h.pusher.localCommit([PULLER]);
+    await until(() => h.results.length >= 1 && h.puller.visibleRows('users').length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(h.results.length).toBeLessThanOrEqual(2);
+    await h.scheduler.stop();
+  });
+});
+
+describe('a push offered to the pull scheduler', () => {
+  it('is not applied while a pull runs: it counts as a poke, and a pull follows', async () => {
+    const h = setup();
+    await h.source.insert('users', userRow());
+    const push: Push = {
+      type: 'push',
+      protocolVersion: 1,
+      fromCursor: null,
+      batch: (await h.source.readChanges({ forPeer: PULLER, cursor: null, limit: 10, forPush: true })) as Push['batch'],
+    };
+    h.scheduler.poke(); // a pull is running
+    expect(await h.scheduler.offer(push)).toBe(false);
+    await until(() => h.puller.visibleRows('users').length === 1);
+    await until(() => h.pulls() === 2);
+    await h.scheduler.stop();
+  });
+
+  it('a malformed push is refused and reported, and a pull follows', async () => {
+    const h = setup();
+    const outcomes: string[] = [];
+    const scheduler = new PullScheduler({
+      replicator: new Replicator({ store: h.puller, transport: { pull: async () => { throw new Error('down'); }, snapshot: async () => undefined } }),
+      peerId: SOURCE,
+      fallbackIntervalMs: 0,
+      onOutcome: (outcome) => outcomes.push(outcome.kind === 'applied' ? 'applied' : `${outcome.kind}: ${outcome.message}`),
+    });
+    expect(await scheduler.offer({ type: 'push', protocolVersion: 1, fromCursor: null, batch: { type: 'batch' } })).toBe(false);
+    await until(() => outcomes.length === 2);
+    expect(outcomes[0]).toMatch(/^bad-response: push from .* refused: batch\./);
+    expect(outcomes[1]).toMatch(/^unreachable/);
+    await scheduler.stop();
+  });
+});
