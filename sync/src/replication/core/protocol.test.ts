@@ -71,6 +71,21 @@ describe('validating row states from a peer', () => {
     ]);
   });
 
+  it('refuses a value or a stamp for a column the table does not have, whatever the name', () => {
+    const odd = 'email"; DROP TABLE users; --';
+    const parsed = pullResponseSchema.safeParse({
+      type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion: 's', sourceNodeId: NODE,
+      changes: [change({ values: { id: PK, email: 'a@example.com', [odd]: 'x' } }), change({ columnHlcs: { __proto__x: change().hlc } })],
+      nextCursor: { xid: '1', seq: '0' }, hasMore: false, remainingChanges: 0,
+    });
+    expect(parsed.success).toBe(true); // the names are checked against the table, not by pattern
+    const validation = validateChanges(parsed.success && parsed.data.type === 'batch' ? parsed.data.changes : [], context);
+    expect(!validation.ok && validation.problems).toEqual([
+      expect.stringContaining(`change 0 (users ${PK}): unknown columns ${odd}`),
+      expect.stringContaining(`change 1 (users ${PK}): unknown columns __proto__x`),
+    ]);
+  });
+
   it('refuses a stamp too far in the future, saying how far and what to fix', () => {
     const validation = validateChanges([change({ hlc: encodeHlc({ wallMs: NOW_MS + 120_000, counter: 0, nodeId: NODE }) })], context);
     expect(!validation.ok && validation.problems[0]).toMatch(/120000 ms ahead .* fix that node's clock/);

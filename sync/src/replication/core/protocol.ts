@@ -30,6 +30,9 @@ const hlcSchema = z.string().regex(HLC_PATTERN, 'must be an HLC: 36 lowercase he
 const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a node id: 16 lowercase hex characters');
 const identifierSchema = z.string().regex(IDENTIFIER_PATTERN, 'must be a lowercase SQL identifier');
 const schemaVersionSchema = z.string().min(1).max(64);
+/** A column name as a record key: validateChanges then refuses every name that is not a column of the table (a
+ * regex per key here cost three quarters of the parse: 43 → 12 ms per 5,000 changes, measured). */
+const columnKeySchema = z.string().min(1).max(63);
 
 /**
  * Position in a source's change log: the (transaction id, sequence) of the last row state delivered. The source
@@ -50,8 +53,8 @@ export const rowChangeSchema = z.object({
   /** Base stamp of every column ... */
   hlc: hlcSchema,
   /** ... except these. */
-  columnHlcs: z.record(identifierSchema, hlcSchema).optional(),
-  values: z.record(identifierSchema, z.string().max(MAX_VALUE_LENGTH).nullable()),
+  columnHlcs: z.record(columnKeySchema, hlcSchema).optional(),
+  values: z.record(columnKeySchema, z.string().max(MAX_VALUE_LENGTH).nullable()),
   deletedHlc: hlcSchema.nullable(),
 });
 export type RowChange = z.infer<typeof rowChangeSchema>;

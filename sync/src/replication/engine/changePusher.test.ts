@@ -106,6 +106,32 @@ describe('pushing a commit\'s changes with the poke', () => {
     await h.scheduler.stop();
   });
 
+  it('pokes without the changes when the peer refuses the push itself (e.g. its body limit)', async () => {
+    const h = setup();
+    h.scheduler.poke();
+    await until(() => h.pulls() === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const sent: (Push | null)[] = [];
+    const results: string[] = [];
+    const pusher = new ChangePusher({
+      store: h.source,
+      send: async (_peerId, push) => {
+        sent.push(push);
+        if (push) throw new Error('HTTP 413');
+        h.scheduler.poke();
+        return false;
+      },
+      onSent: (_peerId, result) => results.push(result),
+    });
+    pusher.served(PULLER, { type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor: (await h.puller.peerCursor(SOURCE))!, hasMore: false, remainingChanges: 0 });
+    await h.source.insert('users', userRow());
+    pusher.localCommit([PULLER]);
+    await until(() => h.puller.visibleRows('users').length === 1);
+    expect(sent.map((push) => push?.type ?? 'poke')).toEqual(['push', 'poke']);
+    expect(results).toEqual(['poked']);
+    await h.scheduler.stop();
+  });
+
   it('leaves many changes to the peer\'s pull', async () => {
     const h = setup();
     h.scheduler.poke();

@@ -81,7 +81,12 @@ export class ChangePusher {
           push = pushOf(from, answer, this.props.maxBytes ?? MAX_PUSH_BYTES);
         }
       }
-      const applied = await this.props.send(peerId, push);
+      // a peer that can't take the push (an older version's small poke body limit) still gets the poke
+      const applied = await this.props.send(peerId, push).catch((error: unknown) => {
+        if (push === null) throw error;
+        push = null;
+        return this.props.send(peerId, null);
+      });
       // pushed: the next push starts where this one ended; else the peer pulls, and its last pull re-arms pushes
       if (push && applied) this.from.set(peerId, push.batch.nextCursor);
       else this.from.delete(peerId);
