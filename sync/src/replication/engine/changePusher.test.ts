@@ -26,7 +26,6 @@ function setup() {
   let pulls = 0;
   const results: string[] = [];
   const pushes: Push[] = [];
-  let pusher!: ChangePusher;
   const transport = network.transportFor(PULLER);
   const replicator = new Replicator({
     store: puller,
@@ -41,7 +40,7 @@ function setup() {
     },
   });
   const scheduler = new PullScheduler({ replicator, peerId: SOURCE, fallbackIntervalMs: 0 });
-  pusher = new ChangePusher({
+  const pusher: ChangePusher = new ChangePusher({
     store: source,
     send: async (_peerId, push) => {
       if (push === null) {
