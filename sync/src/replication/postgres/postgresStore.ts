@@ -30,7 +30,7 @@ import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
-import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertSql, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
+import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertParamTypes, freshInsertSql, freshInsertText, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -303,8 +303,9 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly preparedClients = new WeakSet<ClientBase>();
 
   /**
-   * A pooled connection with the fold, the log read and the apply's row locks prepared on it: planning them cost
-   * ~0.4 ms per call (measured), more than running them, and every pull and apply runs several.
+   * A pooled connection with the fold, the log read, the apply's row locks and its fresh-row inserts prepared on
+   * it: planning them cost ~0.4-0.6 ms per call (measured), more than running them, and every pull and apply runs
+   * several.
    */
   private async connect(): Promise<PoolClient> {
     const client = await this.pool.connect();
@@ -314,8 +315,15 @@ export class PostgresReplicationStore implements ReplicationStore {
           (query) =>
             `PREPARE ${query.data}(${query.paramType}) AS ${query.dataSql}; PREPARE ${query.states}(${query.paramType}, uuid[]) AS ${query.statesSql}`,
         );
+        const freshInserts = this.tables.map((table, index) => `PREPARE msk_fresh_${index}(${freshInsertParamTypes(table)}) AS ${freshInsertText(table)}`);
         await client.query(
-          [`PREPARE msk_fold AS ${this.foldSql}`, `PREPARE msk_fold_fresh AS ${this.freshFoldSql}`, `PREPARE msk_read(xid8, bigint, int, int) AS ${this.readSql}`, ...locks].join(';\n'),
+          [
+            `PREPARE msk_fold AS ${this.foldSql}`,
+            `PREPARE msk_fold_fresh AS ${this.freshFoldSql}`,
+            `PREPARE msk_read(xid8, bigint, int, int) AS ${this.readSql}`,
+            ...locks,
+            ...freshInserts,
+          ].join(';\n'),
         );
       } catch (error) {
         client.release(true);
@@ -587,7 +595,8 @@ export class PostgresReplicationStore implements ReplicationStore {
     const client = await this.connect();
     try {
       const run = runnerFor(client, this.applyOpening(fromPeer));
-      const statements = this.orderedTables.filter((table) => rows.has(table.name)).map((table) => freshInsertSql(table, rows.get(table.name)!));
+      const tables = this.orderedTables.filter((table) => rows.has(table.name));
+      const statements = tables.map((table) => freshInsertSql(table, rows.get(table.name)!));
       let count = 0;
       let newestWallMs = 0;
       for (const list of rows.values()) {
@@ -595,8 +604,10 @@ export class PostgresReplicationStore implements ReplicationStore {
         for (const row of list) newestWallMs = Math.max(newestWallMs, hlcWallMs(row.hlc));
       }
       const small = count <= INLINE_APPLY_MAX_CHANGES;
+      // small: the prepared statements with literal arguments; large: planned once for thousands of rows
+      const executes = small ? statements.map((statement, i) => `EXECUTE msk_fresh_${this.tableIndex.get(tables[i]!.name)}(${statement.params.map(literal).join(', ')})`) : [];
       if (!small) for (const statement of statements) await run(statement.text, statement.params);
-      await run([...(small ? statements.map(inline) : []), ...this.cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs })].join(';\n'));
+      await run([...executes, ...this.cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs })].join(';\n'));
       this.storedCursors.set(fromPeer, cursor);
       this.cursors.set(fromPeer, cursor);
       return { ok: true, applied: count, unchanged: 0, pending: 0, conflicts: [], cursor };

@@ -179,22 +179,33 @@ export interface FreshRow {
  * through the full merge. Plain inserts: ON CONFLICT's speculative insertion costs more per row.
  */
 export function freshInsertSql(table: ReplicatedTable, rows: readonly FreshRow[]): Sql {
+  return { text: freshInsertText(table), params: freshInsertParams(table, rows) };
+}
+
+/** freshInsertSql's text: the same for every batch of the table (prepared once per connection). */
+export function freshInsertText(table: ReplicatedTable): string {
   const pk = quoteIdent(table.primaryKey);
   const name = quoteLiteral(table.name);
   const columns = table.columns.map((column) => quoteIdent(column.name));
   // "msk.hlc" can't collide with a column: replicated column names are plain lowercase identifiers
   const arrays = [...table.columns.map((column, index) => `$${index + 1}::${column.type}[]`), `$${columns.length + 1}::text[]`, `$${columns.length + 2}::text[]`];
-  return {
-    text: `WITH r AS (SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')}, "msk.hlc", "msk.origin")),
+  return `WITH r AS (SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')}, "msk.hlc", "msk.origin")),
   ins AS (INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.map((column) => `r.${column}`).join(', ')} FROM r),
   logged AS (
     INSERT INTO ${LOG} (tbl, pk, hlc, max_hlc, origin, xid, seq)
     SELECT ${name}, r.${pk}, r."msk.hlc", r."msk.hlc", r."msk.origin", pg_current_xact_id(), nextval('${SYNC_SCHEMA}.position_seq') FROM r)
   SELECT ${SYNC_SCHEMA}.expect_fresh(${quoteLiteral(`rows of ${table.name} with local writes or children waiting for them`)},
     (SELECT count(*) FROM ${SYNC_SCHEMA}.capture_log c JOIN r ON c.tbl = ${name} AND c.pk = r.${pk})
-    + (SELECT count(*) FROM ${LOG} l JOIN r ON l.pending_parent = r.${pk}))`,
-    params: [...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)), rows.map((row) => row.hlc), rows.map((row) => row.origin)],
-  };
+    + (SELECT count(*) FROM ${LOG} l JOIN r ON l.pending_parent = r.${pk}))`;
+}
+
+/** The parameter types of freshInsertText, for PREPARE. */
+export function freshInsertParamTypes(table: ReplicatedTable): string {
+  return [...table.columns.map((column) => `${column.type}[]`), 'text[]', 'text[]'].join(', ');
+}
+
+function freshInsertParams(table: ReplicatedTable, rows: readonly FreshRow[]): unknown[] {
+  return [...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)), rows.map((row) => row.hlc), rows.map((row) => row.origin)];
 }
 
 export function writeStatesSql(records: readonly StateRecord[]): Sql {
