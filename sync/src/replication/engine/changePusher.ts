@@ -19,7 +19,7 @@ export interface ChangePusherProps {
   readonly maxChanges?: number;
   /** @default MAX_PUSH_BYTES */
   readonly maxBytes?: number;
-  /** A poke that failed (the peer's fallback poll catches up). */
+  /** After every poke, what came of it (after a failed one, the peer's fallback poll catches up). */
   readonly onSent?: (peerId: string, result: 'pushed' | 'poked' | 'skipped' | 'failed', error?: unknown) => void;
 }
 
