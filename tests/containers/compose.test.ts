@@ -9,7 +9,7 @@ import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type St
 import { sessionAt, signIn } from '../support/sessionClient';
 import { type DeployFolder, composeVariables, initDeployFolder } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
-import { eventually } from './support/eventually';
+import { eventually } from '../support/eventually';
 import { freePort } from './support/freePort';
 
 const PROJECT = `msk-compose-${process.pid}`;

@@ -12,7 +12,7 @@ import { K3sContainer, type StartedK3sContainer } from '@testcontainers/k3s';
 import { initDeployFolder } from './support/composeProject';
 import { publishedOnlyOn } from './support/containerOptions';
 import { APP_IMAGE, REPO_ROOT, SYNC_IMAGE, containerHostAddress } from './support/containerSettings';
-import { eventually } from './support/eventually';
+import { eventually } from '../support/eventually';
 
 const NAMESPACE = 'multi-server-kit';
 const STATEFUL_SET = 'multi-server-kit';

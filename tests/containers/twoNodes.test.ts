@@ -6,7 +6,7 @@
 import { nodeBadge, sessionAt, signIn } from '../support/sessionClient';
 import { type StartedContainerCluster, type StartedContainerNode, startContainerCluster } from './support/containerCluster';
 import { ADMIN } from './support/containerSettings';
-import { eventually } from './support/eventually';
+import { eventually } from '../support/eventually';
 
 const PEER_CONNECT_TIMEOUT_MS = 30_000;
 

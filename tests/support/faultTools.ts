@@ -11,6 +11,7 @@ import { Pool } from 'pg';
 import { readEnvFile, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
 import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
+import { eventually as pollUntil } from './eventually';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -26,18 +27,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export async function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs: number, intervalMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await probe();
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; last: ${last instanceof Error ? last.message : String(last)}`);
-    await sleep(intervalMs);
-  }
+/** `eventually` with the arguments in the order these tests write them. */
+export function eventually<T>(what: string, probe: () => Promise<T>, timeoutMs: number, intervalMs = 250): Promise<T> {
+  return pollUntil(probe, { what, timeoutMs, intervalMs });
 }
 
 // ---------------------------------------------------------------------------------------------- HTTP client

@@ -1,16 +1,10 @@
 import type { PullOutcome } from '../replication';
 import { MemoryReplicationStore, Replicator, createInProcessNetwork } from '../replication';
 import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
+import { until } from '../replication/testing/waitUntil';
 import { PeerPullers, retryBackoff } from './peerPullers';
 
 const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];
-const until = async (check: () => boolean, timeoutMs = 3_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
 
 function setup() {
   const stores = new Map([SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));

@@ -1,20 +1,17 @@
-import type { PullResponse, Push } from '../core/protocol';
+import type { Cursor, PullResponse, Push } from '../core/protocol';
 import { MAX_PUSH_CHANGES } from '../core/protocol';
 import { MemoryReplicationStore } from '../store/memoryStore';
 import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '../testing/appShapedTables';
+import { until } from '../testing/waitUntil';
 import { ChangePusher } from './changePusher';
 import { createInProcessNetwork } from './inProcessTransport';
 import { PullScheduler } from './pullScheduler';
 import { Replicator } from './replicator';
 
 const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];
-const until = async (check: () => boolean, timeoutMs = 3_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
+/** A pull answer that ends, caught up, at `nextCursor` (what the pull route reports to the pusher). */
+const caughtUpAt = (nextCursor: Cursor): PullResponse =>
+  ({ type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor, hasMore: false, remainingChanges: 0 });
 
 /** A source and a puller in memory; the puller's pulls are counted and reported to the source's pusher, as the
  * pull route does. Pokes go straight to the puller's scheduler, as the poke route does. */
@@ -52,15 +49,19 @@ function setup() {
     },
     onSent: (_peerId, result) => results.push(result),
   });
-  return { source, puller, scheduler, pusher, pulls: () => pulls, results, pushes };
+  /** The puller's first pull, which tells the pusher where the puller stands; resolves once it is applied. */
+  const firstPull = async () => {
+    scheduler.poke();
+    await until(() => pulls === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  };
+  return { source, puller, scheduler, pusher, pulls: () => pulls, results, pushes, firstPull };
 }
 
 describe('pushing a commit\'s changes with the poke', () => {
   it('sends a few new changes along and the peer applies them without pulling', async () => {
     const h = setup();
-    h.scheduler.poke(); // the first pull tells the pusher where the peer stands
-    await until(() => h.pulls() === 1);
-    await new Promise((resolve) => setTimeout(resolve, 10)); // and finishes
+    await h.firstPull();
     const user = userRow();
     await h.source.insert('users', user);
     h.pusher.localCommit([PULLER]);
@@ -95,7 +96,7 @@ describe('pushing a commit\'s changes with the poke', () => {
     h.scheduler.poke();
     await until(() => h.puller.visibleRows('users').length === 1);
     // the pusher believes the peer is elsewhere (say, an answer the peer never applied)
-    h.pusher.served(PULLER, { type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor: { xid: '0', seq: '0' }, hasMore: false, remainingChanges: 0 });
+    h.pusher.served(PULLER, caughtUpAt({ xid: '0', seq: '0' }));
     await h.source.insert('users', userRow());
     h.pusher.localCommit([PULLER]);
     await until(() => h.puller.visibleRows('users').length === 2);
@@ -107,9 +108,7 @@ describe('pushing a commit\'s changes with the poke', () => {
 
   it('pokes without the changes when the peer refuses the push itself (e.g. its body limit)', async () => {
     const h = setup();
-    h.scheduler.poke();
-    await until(() => h.pulls() === 1);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await h.firstPull();
     const sent: (Push | null)[] = [];
     const results: string[] = [];
     const pusher = new ChangePusher({
@@ -122,7 +121,7 @@ describe('pushing a commit\'s changes with the poke', () => {
       },
       onSent: (_peerId, result) => results.push(result),
     });
-    pusher.served(PULLER, { type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor: (await h.puller.peerCursor(SOURCE))!, hasMore: false, remainingChanges: 0 });
+    pusher.served(PULLER, caughtUpAt((await h.puller.peerCursor(SOURCE))!));
     await h.source.insert('users', userRow());
     pusher.localCommit([PULLER]);
     await until(() => h.puller.visibleRows('users').length === 1);
@@ -133,8 +132,7 @@ describe('pushing a commit\'s changes with the poke', () => {
 
   it('leaves many changes to the peer\'s pull', async () => {
     const h = setup();
-    h.scheduler.poke();
-    await until(() => h.pulls() === 1);
+    await h.firstPull();
     for (let i = 0; i <= MAX_PUSH_CHANGES; i++) await h.source.insert('users', userRow());
     h.pusher.localCommit([PULLER]);
     await until(() => h.puller.visibleRows('users').length === MAX_PUSH_CHANGES + 1);
@@ -145,8 +143,7 @@ describe('pushing a commit\'s changes with the poke', () => {
 
   it('does not poke a peer about changes that came from that peer', async () => {
     const h = setup();
-    h.scheduler.poke();
-    await until(() => h.pulls() === 1);
+    await h.firstPull();
     await h.puller.insert('users', userRow());
     // the source pulls it from the puller (what its own pull route would apply)
     const batch = await h.puller.readChanges({ forPeer: SOURCE, cursor: null, limit: 10 });
@@ -160,8 +157,7 @@ describe('pushing a commit\'s changes with the poke', () => {
 
   it('coalesces commits during a poke into one more poke', async () => {
     const h = setup();
-    h.scheduler.poke();
-    await until(() => h.pulls() === 1);
+    await h.firstPull();
     await h.source.insert('users', userRow());
     for (let i = 0; i < 5; i++) h.pusher.localCommit([PULLER]);
     await until(() => h.results.length >= 1 && h.puller.visibleRows('users').length === 1);

@@ -30,7 +30,7 @@ import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
-import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertParamTypes, freshInsertSql, freshInsertText, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
+import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertParamTypes, freshInsertParams, freshInsertText, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
 
 const LOG = `${SYNC_SCHEMA}.change_log`;
 /** States planned and written per step inside one apply transaction (bounds query parameter sizes). */
@@ -39,7 +39,7 @@ export const APPLY_CHUNK_CHANGES = 5000;
  * taken meanwhile). */
 export const MAX_APPLY_ATTEMPTS = 4;
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
-/** The apply's fast path met a row that is not new here (freshInsertSql): unique violation, missing parent, or a blocker. */
+/** The apply's fast path met a row that is not new here (freshInsertText): unique violation, missing parent, or a blocker. */
 const FRESH_PATH_MISSES = new Set([NOT_FRESH_SQLSTATE, '23505', '23503']);
 /** Delay before the LISTEN connection is opened again after it broke. */
 export const LISTEN_RECONNECT_DELAY_MS = 1000;
@@ -162,7 +162,7 @@ function runnerFor(client: ClientBase, opening: string): Runner {
 /**
  * The batch's rows by table when every change could be a row new to this node — one stamp for all columns, no
  * tombstone (what a fresh insert folds to at its source); null otherwise. Whether they ARE new here, the
- * database decides (freshInsertSql).
+ * database decides (freshInsertText).
  */
 function freshRowsOf(changes: readonly ValidChange[]): Map<string, FreshRow[]> | null {
   const rows = new Map<string, FreshRow[]>();
@@ -438,7 +438,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         // one round trip: the fold of new rows, COMMIT and the read; a write that needs foldCaptured makes the fold
         // raise (nothing taken), and the full fold runs below until a fold meets new rows only again
         try {
-          const results = (await client.query({ text: `${this.foldOpening}; ${FRESH_FOLD_STATEMENT}; COMMIT; ${read}`, rowMode: 'array' })) as unknown as ArrayResult[];
+          const results = (await client.query({ text: `${this.writerOpening()}; ${FRESH_FOLD_STATEMENT}; COMMIT; ${read}`, rowMode: 'array' })) as unknown as ArrayResult[];
           result = results[results.length - 1]!;
           this.vacuumCaptureLogSoon(Number(results[results.length - 3]!.rows[0]![0]));
         } catch (error) {
@@ -575,11 +575,15 @@ export class PostgresReplicationStore implements ReplicationStore {
     return { ok: false, problems };
   }
 
-  /** The transaction's opening statements. fromPeer is a validated node id (hex): safe inline. synchronous_commit
-   * off as PostgreSQL's own subscriptions do: a crash loses the last applies together with their cursor, so they
-   * are pulled again. */
-  private applyOpening(fromPeer: string): string {
-    return `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}'; SET LOCAL synchronous_commit = off`;
+  /**
+   * The opening statements of every transaction that writes the change log (an apply, a fold): the apply lock, and
+   * synchronous_commit off as PostgreSQL's own subscriptions do — a crash loses the last applies together with
+   * their cursor, so they are pulled again. An apply also sets the peer as origin (a validated hex node id: safe
+   * inline), which makes the capture triggers stand aside.
+   */
+  private writerOpening(fromPeer?: string): string {
+    const origin = fromPeer === undefined ? '' : ` SET LOCAL ${ORIGIN_SETTING} = '${fromPeer}';`;
+    return `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY});${origin} SET LOCAL synchronous_commit = off`;
   }
 
   private async expectedCursor(fromPeer: string): Promise<Cursor | null> {
@@ -587,16 +591,15 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   /**
-   * The fast path for a batch of rows new to this node (freshInsertSql): a small batch goes in ONE round trip with
+   * The fast path for a batch of rows new to this node (freshInsertText): a small batch goes in ONE round trip with
    * its cursor and COMMIT. Resolves undefined, having rolled back, when a row was not new here after all.
    */
   private async applyFresh(fromPeer: string, rows: ReadonlyMap<string, readonly FreshRow[]>, cursor: Cursor): Promise<ApplyOutcome | undefined> {
     const expected = await this.expectedCursor(fromPeer);
     const client = await this.connect();
     try {
-      const run = runnerFor(client, this.applyOpening(fromPeer));
+      const run = runnerFor(client, this.writerOpening(fromPeer));
       const tables = this.orderedTables.filter((table) => rows.has(table.name));
-      const statements = tables.map((table) => freshInsertSql(table, rows.get(table.name)!));
       let count = 0;
       let newestWallMs = 0;
       for (const list of rows.values()) {
@@ -605,8 +608,12 @@ export class PostgresReplicationStore implements ReplicationStore {
       }
       const small = count <= INLINE_APPLY_MAX_CHANGES;
       // small: the prepared statements with literal arguments; large: planned once for thousands of rows
-      const executes = small ? statements.map((statement, i) => `EXECUTE msk_fresh_${this.tableIndex.get(tables[i]!.name)}(${statement.params.map(literal).join(', ')})`) : [];
-      if (!small) for (const statement of statements) await run(statement.text, statement.params);
+      const executes: string[] = [];
+      for (const table of tables) {
+        const params = freshInsertParams(table, rows.get(table.name)!);
+        if (small) executes.push(`EXECUTE msk_fresh_${this.tableIndex.get(table.name)}(${params.map(literal).join(', ')})`);
+        else await run(freshInsertText(table), params);
+      }
       await run([...executes, ...this.cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs })].join(';\n'));
       this.storedCursors.set(fromPeer, cursor);
       this.cursors.set(fromPeer, cursor);
@@ -653,7 +660,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     const expected = await this.expectedCursor(fromPeer);
     const client = await this.connect();
     try {
-      const run = runnerFor(client, this.applyOpening(fromPeer));
+      const run = runnerFor(client, this.writerOpening(fromPeer));
       let applied = 0;
       let unchanged = 0;
       let pending = 0;
@@ -936,14 +943,13 @@ export class PostgresReplicationStore implements ReplicationStore {
     return taken;
   }
 
-  private readonly foldOpening = `BEGIN; SELECT pg_advisory_xact_lock(${APPLY_LOCK_KEY}); SET LOCAL synchronous_commit = off`;
   /** Whether the last fold met new rows only (then the next pull tries the one-round-trip fold and read). */
   private foldsOnlyNewRows = true;
 
   /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken and
    * how many of them foldCaptured had to fold. */
   private async foldIn(client: ClientBase): Promise<{ taken: number; leftForFold: number }> {
-    const results = (await client.query(`${this.foldOpening}; ${FOLD_STATEMENT}`)) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
+    const results = (await client.query(`${this.writerOpening()}; ${FOLD_STATEMENT}`)) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
     const rows = results[results.length - 1]!.rows;
     return { taken: await this.foldCaptured(client, rows), leftForFold: rows.filter((row) => row.tbl !== null).length };
   }

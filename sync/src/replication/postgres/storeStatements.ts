@@ -176,13 +176,9 @@ export interface FreshRow {
  * value taken raises 23505 from the table, a replicated state (even a tombstone) 23505 from the change log, a
  * missing parent 23503, and a local write waiting in the capture log or a child waiting for the row as its
  * pending parent make expect_fresh raise NOT_FRESH_SQLSTATE. The transaction is rolled back and the batch goes
- * through the full merge. Plain inserts: ON CONFLICT's speculative insertion costs more per row.
+ * through the full merge. Plain inserts: ON CONFLICT's speculative insertion costs more per row. The text is the
+ * same for every batch of the table (prepared once per connection).
  */
-export function freshInsertSql(table: ReplicatedTable, rows: readonly FreshRow[]): Sql {
-  return { text: freshInsertText(table), params: freshInsertParams(table, rows) };
-}
-
-/** freshInsertSql's text: the same for every batch of the table (prepared once per connection). */
 export function freshInsertText(table: ReplicatedTable): string {
   const pk = quoteIdent(table.primaryKey);
   const name = quoteLiteral(table.name);
@@ -204,7 +200,8 @@ export function freshInsertParamTypes(table: ReplicatedTable): string {
   return [...table.columns.map((column) => `${column.type}[]`), 'text[]', 'text[]'].join(', ');
 }
 
-function freshInsertParams(table: ReplicatedTable, rows: readonly FreshRow[]): unknown[] {
+/** freshInsertText's parameters: one array per column, then the rows' stamps and origins. */
+export function freshInsertParams(table: ReplicatedTable, rows: readonly FreshRow[]): unknown[] {
   return [...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)), rows.map((row) => row.hlc), rows.map((row) => row.origin)];
 }
 
