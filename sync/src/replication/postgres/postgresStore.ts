@@ -28,7 +28,8 @@ import type {
 import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
-import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
+import { NotifyGate } from './notifyGate';
+import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, NOTIFY_GATE_LOCK_KEY, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
 import { FOLD_STATEMENT, FRESH_FOLD_STATEMENT, INLINE_APPLY_MAX_CHANGES, foldSql, freshInsertParamTypes, freshInsertParams, freshInsertText, inline, literal, lockKey, lockQueriesOf, writeStatesSql } from './storeStatements';
 
@@ -1121,8 +1122,8 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
-    if (this.pollIntervalMs !== undefined) {
-      if (!this.pollTimer) this.poll(this.pollIntervalMs);
+    if (this.pollIntervalMs !== undefined || this.gateFollower) {
+      if (!this.pollTimer) this.poll(this.pollIntervalMs ?? POLL_REPOKE_MS);
     } else if (!this.listenClient && !this.listenTimer) {
       this.listen();
     }
@@ -1180,14 +1181,24 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   private listenedBefore = false;
+  /** Notify mode without the gate's lock: another connection drives the gate, so this store polls as well. */
+  private gateFollower = false;
 
   private listen(): void {
     if (this.closed) return;
     const client = new Client({ connectionString: this.connectionString });
     this.listenClient = client;
+    let gate: NotifyGate | undefined;
+    const tell = () => {
+      for (const listener of this.listeners) listener();
+    };
     const retry = () => {
+      gate?.stop();
       if (this.listenClient !== client) return;
       this.listenClient = undefined;
+      this.gateFollower = false;
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
       client.end().catch(() => undefined);
       if (this.closed || this.listeners.size === 0) return;
       this.listenTimer = setTimeout(() => {
@@ -1197,7 +1208,8 @@ export class PostgresReplicationStore implements ReplicationStore {
       this.listenTimer.unref();
     };
     client.on('notification', () => {
-      for (const listener of this.listeners) listener();
+      if (gate) gate.notified();
+      else tell();
     });
     client.on('error', retry);
     client.on('end', retry);
@@ -1205,10 +1217,20 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.listenedBefore = true;
     this.listenReady = client
       .connect()
-      .then(() => client.query(`LISTEN ${CHANGE_CHANNEL}`))
-      .then(() => {
+      .then(async () => {
+        const results = (await client.query(
+          `SET synchronous_commit = off; LISTEN ${CHANGE_CHANNEL}; SELECT pg_try_advisory_lock(${NOTIFY_GATE_LOCK_KEY}) AS driver`,
+        )) as unknown as { rows: { driver?: boolean }[] }[];
+        if (results[2]!.rows[0]!.driver) {
+          gate = new NotifyGate(client, tell, retry);
+          await gate.start();
+        } else {
+          // another connection drives the gate (a second service on this database?) and may close it: poll too
+          this.gateFollower = true;
+          if (this.listeners.size > 0) this.poll(POLL_REPOKE_MS);
+        }
         // Commits made while the LISTEN connection was down notified nobody: poke once after reconnecting.
-        if (reconnecting) for (const listener of this.listeners) listener();
+        if (reconnecting) tell();
       })
       .catch(retry);
   }

@@ -16,6 +16,12 @@ export const CURSOR_MOVED_SQLSTATE = 'MS001';
 export const NOT_FRESH_SQLSTATE = 'MS002';
 /** pg_advisory_xact_lock key serializing applies on one database. */
 export const APPLY_LOCK_KEY = 7_262_001;
+/** Session advisory lock held by the one LISTEN connection that drives the notify gate (notifyGate.ts). */
+export const NOTIFY_GATE_LOCK_KEY = 7_262_002;
+/** 1: capture NOTIFYs after its writes; 0: the sync service is probing anyway, capture counts in UNNOTIFIED_WRITES instead. */
+export const NOTIFY_GATE = `${SYNC_SCHEMA}.notify_gate`;
+/** Counts writing statements that skipped the NOTIFY because the gate was closed. */
+export const UNNOTIFIED_WRITES = `${SYNC_SCHEMA}.unnotified_writes`;
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -73,6 +79,9 @@ export function schemaSql(): string {
 CREATE SCHEMA IF NOT EXISTS ${SYNC_SCHEMA};
 COMMENT ON SCHEMA ${SYNC_SCHEMA} IS 'Multi-Server Kit replication: change log, peers, conflicts. Managed by the sync service.';
 CREATE SEQUENCE IF NOT EXISTS ${SYNC_SCHEMA}.position_seq;
+CREATE SEQUENCE IF NOT EXISTS ${NOTIFY_GATE} MINVALUE 0 MAXVALUE 1 START 1;
+COMMENT ON SEQUENCE ${NOTIFY_GATE} IS 'A flag, not a counter (setval is not transactional, so every session sees it at once): 1 = capture NOTIFYs, 0 = the sync service is probing UNNOTIFIED_WRITES.';
+CREATE SEQUENCE IF NOT EXISTS ${UNNOTIFIED_WRITES};
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.node (
   singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
   node_id          text NOT NULL CHECK (node_id ~ '^[0-9a-f]{16}$'),
@@ -195,8 +204,14 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
     .filter((column) => column.name !== table.primaryKey)
     .map((column) => `CASE WHEN n.${quoteIdent(column.name)} IS DISTINCT FROM o.${quoteIdent(column.name)} THEN ${quoteLiteral(column.name)}::text END`);
   const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
+  // The gate is read AFTER the capture insert took this transaction's xid: the sync service's gate protocol relies
+  // on a statement that saw the gate closed having an xid older than the reopening (notifyGate.ts).
   const notify = notifyOnCommit ? `
-  IF written > 0 THEN PERFORM pg_notify('${CHANGE_CHANNEL}', ''); END IF;` : '';
+  IF written > 0 THEN
+    IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN PERFORM pg_notify('${CHANGE_CHANNEL}', '');
+    ELSE PERFORM nextval('${UNNOTIFIED_WRITES}');
+    END IF;
+  END IF;` : '';
   return `
 CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
