@@ -3,8 +3,9 @@
  * PostgreSQL instances (wal_level=logical), in the same run, on the app's users table:
  *   1. single-change lag p50/p99 (insert on the publisher until the row is visible on the subscriber, detected by
  *      the same NOTIFY trigger on both subscribers)
- *   2. sustained apply throughput (bulk load until the subscriber has every row), then a paced run at 80% of it
- *      to show the lag does not grow
+ *   2. sustained apply throughput, the pglogical way: the highest rate offered for PACED_SECONDS that the
+ *      subscriber keeps up with (its lag does not grow); the search starts at the rate of a burst (bulk load until
+ *      the subscriber has every row), which is also printed
  *   3. capture overhead: insert throughput without vs with the capture triggers (single-row and 1000-row inserts)
  * The engine's transport here is in-process (LISTEN/NOTIFY on commit -> pull now); the HTTP channel is not used.
  * Prints a table of ratios; asserts nothing.
@@ -21,7 +22,7 @@ import { PostgresReplicationStore } from '../postgres/postgresStore';
 import { APP_SHAPED_DDL, uuidV7 } from '../testing/appShapedTables';
 import { insertMany, insertOne } from './benchRows';
 import { startSourceWorker } from './sourceWorker';
-import { bulkLoadInWorker } from './writerWorker';
+import { bulkLoadInWorker, pacedLoadInWorker } from './writerWorker';
 
 interface StartedPostgres {
   readonly host: string;
@@ -44,6 +45,15 @@ const BULK_ROWS = QUICK ? 40_000 : 200_000;
 const BULK_CHUNK_ROWS = 1000;
 const WRITER_CONNECTIONS = 4;
 const PACED_SECONDS = QUICK ? 4 : 10;
+/** Rate step between two paced runs of the sustained-throughput search. */
+const PACED_STEP = 1.15;
+/** Runs stepping from the burst rate until the verdict changes, then runs halving the bracket found. */
+const PACED_STEPS = QUICK ? 3 : 5;
+const PACED_BISECTIONS = QUICK ? 1 : 2;
+const PACED_SAMPLE_MS = 250;
+/** A paced run keeps up when its mean lag grew from the first half to the second by at most this share of a half's
+ * duration: falling behind by more than ~5% of the offered rate fails it. */
+const KEPT_UP_GROWTH = 0.05;
 const CAPTURE_ROUNDS = QUICK ? 3 : 5;
 const CAPTURE_ROUND_MS = QUICK ? 1000 : 2000;
 const ENGINE_PULL_LIMIT = 5000;
@@ -229,10 +239,15 @@ async function subscriberCount(pair: Pair): Promise<number> {
   return Number(rows[0]!.n);
 }
 
+/** When the subscriber has `count` rows: it waits for the publisher's newest row (an index lookup) before counting
+ * (a scan). Returns the time of the check that succeeded. */
 async function waitForCount(pair: Pair, count: number): Promise<number> {
   const deadline = now() + WAIT_TIMEOUT_MS;
+  const newest = (await pair.publisher.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1')).rows[0]?.id ?? '';
   for (;;) {
-    if ((await subscriberCount(pair)) >= count) return now();
+    const checkedMs = now();
+    const { rows } = await pair.subscriber.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1');
+    if ((rows[0]?.id ?? '') >= newest && (await subscriberCount(pair)) >= count) return checkedMs;
     if (now() > deadline) throw new Error(`${pair.name}: subscriber did not reach ${count} rows`);
     await sleep(20);
   }
@@ -251,44 +266,91 @@ async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number;
   return { appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000), insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000) };
 }
 
-/** Offers `rowsPerS` for PACED_SECONDS; samples the rows not yet on the subscriber. */
-async function measurePaced(pair: Pair, rowsPerS: number): Promise<{ offeredRowsPerS: number; lagRowsFirstHalf: number; lagRowsSecondHalf: number; catchUpMs: number }> {
+/** Milliseconds of the time in a UUID v7 (its first 48 bits). */
+const uuidMs = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+
+/**
+ * How far behind the subscriber is, in time: the age of the newest row it has (UUID v7 ids carry the time they
+ * were made, and every contender applies in commit order). A backward index scan, where counting rows would scan a
+ * table that grows by millions over the paced runs.
+ */
+async function subscriberLagMs(pair: Pair): Promise<number | null> {
+  const { rows } = await pair.subscriber.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1');
+  return rows.length === 0 ? null : Math.max(0, Date.now() - uuidMs(rows[0]!.id));
+}
+
+interface PacedRun {
+  readonly targetRowsPerS: number;
+  readonly offeredRowsPerS: number;
+  /** Mean lag (ms) over the first half (after the first second) and the second half of the run. */
+  readonly lagMsFirstHalf: number;
+  readonly lagMsSecondHalf: number;
+  readonly catchUpMs: number;
+  /** The load was offered at the rate asked, and the lag did not grow (see KEPT_UP_GROWTH). */
+  readonly keptUp: boolean;
+}
+
+/** Offers `rowsPerS` (1000-row inserts from 4 connections, in a worker thread) for PACED_SECONDS; samples the lag. */
+async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
   const base = await subscriberCount(pair);
-  let inserted = 0;
-  const samples: { atMs: number; lagRows: number }[] = [];
-  const startMs = now();
-  const endMs = startMs + PACED_SECONDS * 1000;
-  let sampling = true;
-  const sampler = (async () => {
-    while (sampling) {
-      const applied = (await subscriberCount(pair)) - base;
-      samples.push({ atMs: now() - startMs, lagRows: Math.max(0, inserted - applied) });
-      await sleep(200);
-    }
-  })();
-  const chunkRows = 500;
-  while (now() < endMs) {
-    const dueRows = ((now() - startMs) / 1000) * rowsPerS;
-    if (inserted + chunkRows <= dueRows) {
-      await insertMany(pair.publisher, chunkRows);
-      inserted += chunkRows;
-    } else {
-      await sleep(2);
-    }
+  const load = pacedLoadInWorker({ url: pair.publisherUrl, rowsPerS, seconds: PACED_SECONDS, chunkRows: BULK_CHUNK_ROWS, connections: WRITER_CONNECTIONS });
+  const samples: { atMs: number; lagMs: number }[] = [];
+  let running = true;
+  const finished = load.done.finally(() => (running = false));
+  finished.catch(() => undefined);
+  while (running) {
+    await sleep(PACED_SAMPLE_MS);
+    if (!running) break;
+    const lagMs = await subscriberLagMs(pair);
+    if (lagMs !== null) samples.push({ atMs: now(), lagMs });
   }
-  const stoppedMs = now();
-  sampling = false;
-  await sampler;
-  await waitForCount(pair, base + inserted);
-  const catchUpMs = now() - stoppedMs;
-  const half = (PACED_SECONDS * 1000) / 2;
+  const { rows, startedMs, endedMs } = await finished;
+  await waitForCount(pair, base + rows);
+  const catchUpMs = now() - endedMs;
+  const halfMs = startedMs + ((endedMs - startedMs) / 2);
   const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : 0);
+  const first = mean(samples.filter((s) => s.atMs >= startedMs + 1000 && s.atMs < halfMs).map((s) => s.lagMs));
+  const second = mean(samples.filter((s) => s.atMs >= halfMs).map((s) => s.lagMs));
+  const offeredRowsPerS = rows / ((endedMs - startedMs) / 1000);
   return {
-    offeredRowsPerS: inserted / ((stoppedMs - startMs) / 1000),
-    lagRowsFirstHalf: mean(samples.filter((s) => s.atMs < half).map((s) => s.lagRows)),
-    lagRowsSecondHalf: mean(samples.filter((s) => s.atMs >= half).map((s) => s.lagRows)),
+    targetRowsPerS: rowsPerS,
+    offeredRowsPerS,
+    lagMsFirstHalf: first,
+    lagMsSecondHalf: second,
     catchUpMs,
+    keptUp: offeredRowsPerS >= 0.97 * rowsPerS && second - first <= KEPT_UP_GROWTH * ((endedMs - startedMs) / 2),
   };
+}
+
+/**
+ * The pglogical method: the highest offered rate the subscriber keeps up with (lag not growing). Starts at the
+ * burst's rate and steps up (or down) by PACED_STEP until the verdict changes, then halves the bracket
+ * PACED_BISECTIONS times.
+ */
+async function measureSustained(pair: Pair, burstRowsPerS: number): Promise<{ runs: PacedRun[]; sustainedRowsPerS: number }> {
+  const runs: PacedRun[] = [];
+  const paced = async (rate: number) => {
+    const run = await measurePaced(pair, rate);
+    runs.push(run);
+    return run;
+  };
+  let rate = burstRowsPerS;
+  const firstKeptUp = (await paced(rate)).keptUp;
+  let keptUpAt = firstKeptUp ? rate : 0;
+  let fellBehindAt = firstKeptUp ? Number.POSITIVE_INFINITY : rate;
+  const bracketed = () => keptUpAt > 0 && Number.isFinite(fellBehindAt);
+  for (let step = 1; step < PACED_STEPS && !bracketed(); step++) {
+    rate = firstKeptUp ? rate * PACED_STEP : rate / PACED_STEP;
+    if ((await paced(rate)).keptUp) keptUpAt = Math.max(keptUpAt, rate);
+    else fellBehindAt = Math.min(fellBehindAt, rate);
+  }
+  for (let bisection = 0; bisection < PACED_BISECTIONS && bracketed(); bisection++) {
+    rate = Math.sqrt(keptUpAt * fellBehindAt);
+    if ((await paced(rate)).keptUp) keptUpAt = rate;
+    else fellBehindAt = rate;
+  }
+  const kept = runs.filter((r) => r.keptUp).map((r) => r.offeredRowsPerS);
+  return { runs, sustainedRowsPerS: kept.length > 0 ? Math.max(...kept) : 0 };
 }
 
 /** Insert throughput on one database for `ms`: single-row autocommit inserts or 1000-row inserts, 4 connections. */
@@ -313,15 +375,19 @@ type CaptureSide = 'plain' | 'captured' | 'capturedNoNotify';
 async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'single' | 'bulk', Record<CaptureSide, number>>> {
   const sides: CaptureSide[] = ['plain', 'captured', 'capturedNoNotify'];
   const pools = {} as Record<CaptureSide, Pool>;
+  const stores: PostgresReplicationStore[] = [];
   for (const side of sides) {
     const url = await createDatabase(server, `capture_${side.toLowerCase()}`);
     pools[side] = quietPool(url, WRITER_CONNECTIONS);
     await pools[side].query(APP_SHAPED_DDL);
     if (side !== 'plain') {
-      // poll mode installs capture without the NOTIFY
-      const poke: Poke = side === 'captured' ? { mode: 'notify' } : { mode: 'poll', pollIntervalMs: 1000 };
+      // poll mode installs capture without the NOTIFY; the store listens as the sync service does (its notify gate
+      // or its polling run beside the writers), but nothing pulls
+      const poke: Poke = side === 'captured' ? { mode: 'notify' } : { mode: 'poll', pollIntervalMs: POLL_INTERVAL_MS };
       const store = await PostgresReplicationStore.open({ connectionString: url, nodeId: NODE_A, tables: ['users'], poke });
-      await store.close();
+      stores.push(store);
+      store.onChange(() => undefined);
+      await store.listening();
     }
   }
   const reset = async (side: CaptureSide) => {
@@ -346,6 +412,7 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
       }
     }
   }
+  for (const store of stores) await store.close();
   for (const side of sides) await pools[side].end();
   const medians = (kind: 'single' | 'bulk') =>
     Object.fromEntries(sides.map((side) => [side, median(samples[kind][side])])) as Record<CaptureSide, number>;
@@ -411,11 +478,20 @@ async function main(): Promise<void> {
       await activate(pair);
       bulk.push(await measureThroughput(pair));
     }
-    process.stdout.write(`paced runs at 80% of each one's measured rate for ${PACED_SECONDS} s ...\n`);
-    const paced: Awaited<ReturnType<typeof measurePaced>>[] = [];
+    process.stdout.write(
+      `sustained throughput (paced): ${PACED_SECONDS} s runs from each one's burst rate, stepping by ${PACED_STEP}x until the verdict changes (at most ${PACED_STEPS} runs), then ${PACED_BISECTIONS} bisection(s) ...\n`,
+    );
+    const sustained: Awaited<ReturnType<typeof measureSustained>>[] = [];
     for (const [index, pair] of contenders.entries()) {
       await activate(pair);
-      paced.push(await measurePaced(pair, bulk[index]!.appliedRowsPerS * 0.8));
+      const result = await measureSustained(pair, bulk[index]!.appliedRowsPerS);
+      sustained.push(result);
+      for (const run of result.runs) {
+        process.stdout.write(
+          `  ${pair.name}: offered ${fmt(run.offeredRowsPerS)} rows/s (asked ${fmt(run.targetRowsPerS)}), mean lag ${fmt(run.lagMsFirstHalf)} -> ${fmt(run.lagMsSecondHalf)} ms, ` +
+            `caught up ${fmt(run.catchUpMs)} ms after the load stopped: ${run.keptUp ? 'kept up' : 'fell behind'}\n`,
+        );
+      }
     }
 
     process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
@@ -430,14 +506,13 @@ async function main(): Promise<void> {
       ['lag p50 (ms)', fmt(p(0, 50), 2), fmt(p(1, 50), 2), fmt(p(2, 50), 2), `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`, ''],
       ['lag p99 (ms)', fmt(p(0, 99), 2), fmt(p(1, 99), 2), fmt(p(2, 99), 2), `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
         `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`],
-      ['sustained apply (rows/s)', ...bulk.map((b) => fmt(b.appliedRowsPerS)),
-        `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`,
-        `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(bulk[i]!.appliedRowsPerS >= 0.5 * bulk[0]!.appliedRowsPerS && bulk[i]!.appliedRowsPerS > 10_000)).join(', ')}`],
+      ['sustained: highest paced rate kept up (rows/s)', ...sustained.map((r) => fmt(r.sustainedRowsPerS)),
+        `${ratio(sustained[1]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}, ${ratio(sustained[2]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}`,
+        `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(sustained[i]!.sustainedRowsPerS >= 0.5 * sustained[0]!.sustainedRowsPerS && sustained[i]!.sustainedRowsPerS > 10_000)).join(', ')}`],
+      ['  paced runs kept up / run', ...sustained.map((r) => `${r.runs.filter((run) => run.keptUp).length} / ${r.runs.length}`), '', ''],
+      [`burst: ${fmt(BULK_ROWS)} rows, until all applied (rows/s)`, ...bulk.map((b) => fmt(b.appliedRowsPerS)),
+        `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`, ''],
       ['  publisher insert rate (rows/s)', ...bulk.map((b) => fmt(b.insertedRowsPerS)), '', ''],
-      ['  paced at 80%: offered (rows/s)', ...paced.map((r) => fmt(r.offeredRowsPerS)), '', ''],
-      ['  paced: mean lag 1st half (rows)', ...paced.map((r) => fmt(r.lagRowsFirstHalf)), '', ''],
-      ['  paced: mean lag 2nd half (rows)', ...paced.map((r) => fmt(r.lagRowsSecondHalf)), '', 'not growing'],
-      ['  paced: catch-up after stop (ms)', ...paced.map((r) => fmt(r.catchUpMs)), '', ''],
     ];
     const captureRows: string[][] = [
       ['capture overhead', 'no triggers', 'capture + NOTIFY', 'capture only (poll mode)', 'ratios (notify, poll)', 'target'],

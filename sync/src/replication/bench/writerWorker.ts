@@ -1,6 +1,8 @@
 /**
- * The bulk load of the sustained-throughput measure, in its own thread: in a deployment the application writes
- * from its own processes, so the load generator must not share the event loop of the engine it measures.
+ * The load of the throughput measures, in its own thread: in a deployment the application writes from its own
+ * processes, so the load generator must not share the event loop of the engine it measures.
+ *  - bulk: a fixed number of rows as fast as the connections go;
+ *  - paced: rows offered at a fixed rate for a fixed time, with the count committed so far shared with the caller.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'pg';
@@ -13,16 +15,31 @@ interface BulkLoad {
   readonly connections: number;
 }
 
+interface PacedLoad {
+  readonly url: string;
+  readonly rowsPerS: number;
+  readonly seconds: number;
+  readonly chunkRows: number;
+  readonly connections: number;
+}
+
+type Load = ({ kind: 'bulk' } & BulkLoad) | ({ kind: 'paced'; committed: SharedArrayBuffer } & PacedLoad);
+
 /** When the first insert started and the last one committed, on the caller's performance.now() scale. */
-export interface BulkLoadTimes {
+export interface LoadTimes {
   readonly startedMs: number;
   readonly endedMs: number;
 }
 
+export interface RunningPacedLoad {
+  /** Rows committed so far. */
+  committed(): number;
+  readonly done: Promise<LoadTimes & { readonly rows: number }>;
+}
+
 const absoluteNow = () => performance.timeOrigin + performance.now();
 
-/** Inserts `rows` rows as `chunkRows`-row statements from `connections` connections; resolves when all committed. */
-export function bulkLoadInWorker(load: BulkLoad): Promise<BulkLoadTimes> {
+function runInWorker(load: Load): Promise<LoadTimes> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: load });
     worker.on('error', reject);
@@ -34,22 +51,56 @@ export function bulkLoadInWorker(load: BulkLoad): Promise<BulkLoadTimes> {
   });
 }
 
-async function load({ url, rows, chunkRows, connections }: BulkLoad): Promise<{ startedAt: number; endedAt: number }> {
-  const pool = new Pool({ connectionString: url, max: connections });
+/** Inserts `rows` rows as `chunkRows`-row statements from `connections` connections; resolves when all committed. */
+export function bulkLoadInWorker(load: BulkLoad): Promise<LoadTimes> {
+  return runInWorker({ kind: 'bulk', ...load });
+}
+
+/** Offers `rowsPerS` rows per second as `chunkRows`-row statements from `connections` connections for `seconds`. */
+export function pacedLoadInWorker(load: PacedLoad): RunningPacedLoad {
+  const committed = new SharedArrayBuffer(8);
+  const count = new BigInt64Array(committed);
+  const done = runInWorker({ kind: 'paced', committed, ...load }).then((times) => ({ ...times, rows: Number(Atomics.load(count, 0)) }));
+  return { committed: () => Number(Atomics.load(count, 0)), done };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function run(load: Load): Promise<{ startedAt: number; endedAt: number }> {
+  const pool = new Pool({ connectionString: load.url, max: load.connections });
   pool.on('error', () => undefined);
   try {
-    await Promise.all(Array.from({ length: connections }, () => pool.query('SELECT 1'))); // connected before the clock starts
+    await Promise.all(Array.from({ length: load.connections }, () => pool.query('SELECT 1'))); // connected before the clock starts
     const startedAt = absoluteNow();
-    const chunks = Math.ceil(rows / chunkRows);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: connections }, async () => {
-        while (next < chunks) {
-          next += 1;
-          await insertMany(pool, chunkRows);
-        }
-      }),
-    );
+    if (load.kind === 'bulk') {
+      const chunks = Math.ceil(load.rows / load.chunkRows);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: load.connections }, async () => {
+          while (next < chunks) {
+            next += 1;
+            await insertMany(pool, load.chunkRows);
+          }
+        }),
+      );
+    } else {
+      const count = new BigInt64Array(load.committed);
+      const endAt = startedAt + load.seconds * 1000;
+      let offered = 0;
+      await Promise.all(
+        Array.from({ length: load.connections }, async () => {
+          for (let at = absoluteNow(); at < endAt; at = absoluteNow()) {
+            if (offered + load.chunkRows > ((at - startedAt) / 1000) * load.rowsPerS) {
+              await sleep(1);
+              continue;
+            }
+            offered += load.chunkRows;
+            await insertMany(pool, load.chunkRows);
+            Atomics.add(count, 0, BigInt(load.chunkRows));
+          }
+        }),
+      );
+    }
     return { startedAt, endedAt: absoluteNow() };
   } finally {
     await pool.end();
@@ -57,7 +108,7 @@ async function load({ url, rows, chunkRows, connections }: BulkLoad): Promise<{ 
 }
 
 if (!isMainThread) {
-  load(workerData as BulkLoad).then(
+  run(workerData as Load).then(
     (times) => parentPort!.postMessage(times),
     (error: unknown) => parentPort!.postMessage({ error: String(error) }),
   );
