@@ -125,7 +125,6 @@ export class NotifyGate {
         if (this.phase === 'open' || this.stopped) break;
         await sleep(delayMs);
         const probe = (await this.client.query<{ writes: string; oldest_running: string }>(PROBE)).rows[0]!;
-        if (process.env.GATE_DEBUG) console.log(this.phase, probe, this.writes, this.reopenedAt, this.owesPoke);
         const moved = probe.writes !== this.writes;
         if (moved) {
           this.writes = probe.writes;
