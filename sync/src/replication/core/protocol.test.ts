@@ -1,5 +1,5 @@
 import { encodeHlc } from './hlc';
-import { PROTOCOL_VERSION, compareCursors, pullRequestSchema, pullResponseSchema, validateChanges } from './protocol';
+import { MAX_VALUE_LENGTH, PROTOCOL_VERSION, compareCursors, pullRequestSchema, pullResponseSchema, validateChanges } from './protocol';
 import type { RowChange } from './protocol';
 import type { ReplicatedTable } from './tableSchema';
 
@@ -84,6 +84,21 @@ describe('validating row states from a peer', () => {
       expect.stringContaining(`change 0 (users ${PK}): unknown columns ${odd}`),
       expect.stringContaining(`change 1 (users ${PK}): unknown columns __proto__x`),
     ]);
+  });
+
+  it('refuses values that are not text or null, too long, or under a name too long, naming the field', () => {
+    const batchWith = (values: unknown) =>
+      pullResponseSchema.safeParse({
+        type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion: 's', sourceNodeId: NODE,
+        changes: [{ ...change(), values }], nextCursor: { xid: '1', seq: '0' }, hasMore: false, remainingChanges: 0,
+      });
+    expect(batchWith({ id: PK, email: null }).success).toBe(true);
+    for (const values of [{ id: PK, email: 42 }, { id: PK, email: 'x'.repeat(MAX_VALUE_LENGTH + 1) }, { id: PK, ['c'.repeat(64)]: 'x' }, [PK], null, 'id']) {
+      const parsed = batchWith(values);
+      expect(parsed.success).toBe(false);
+      expect(!parsed.success && parsed.error.issues[0]!.path).toEqual(['changes', 0, 'values']);
+      expect(!parsed.success && parsed.error.issues[0]!.message).toMatch(/must map column names .* to text .* or null/);
+    }
   });
 
   it('refuses a stamp too far in the future, saying how far and what to fix', () => {
