@@ -349,9 +349,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: ['sync'],
     default: 'notify',
     help:
-      'How the sync service learns of local commits to replicate: notify (the capture triggers NOTIFY; at once, but ' +
-      'PostgreSQL serializes NOTIFYing commits, which costs many concurrent small writers) or poll:<ms> (no NOTIFY; one ' +
-      'tiny query per interval).',
+      'How the sync service learns of local commits to replicate: notify (the capture triggers NOTIFY, at once; while ' +
+      'commits come in quick succession the service closes its notify gate and probes a counter every ms instead, ' +
+      'because PostgreSQL serializes NOTIFYing commits) or poll:<ms> (no NOTIFY; one tiny query per interval).',
     fix: `use notify, or poll:<ms> with ${MIN_CHANGE_POLL_MS}-${MAX_CHANGE_POLL_MS} ms, e.g. poll:2`,
     check: check.changeDetection(MIN_CHANGE_POLL_MS, MAX_CHANGE_POLL_MS),
   },

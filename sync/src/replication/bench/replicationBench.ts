@@ -136,8 +136,16 @@ interface Pair {
   arrivals: ArrivalListener;
   /** Engines: watch for the publisher's commits or not (only the contender being measured does). */
   setActive(active: boolean): Promise<void>;
+  /** Empties the table on both sides (between throughput runs: every run starts from the same state, where a
+   * table grown by millions of rows would slow whoever runs later). */
+  emptyTables(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** TRUNCATE users and the change logs on an engine's database (capture refuses TRUNCATE: it is not replicated). */
+const ENGINE_EMPTY_TABLES =
+  'ALTER TABLE users DISABLE TRIGGER msk_sync_refuse_truncate; TRUNCATE users, msk_sync.capture_log, msk_sync.change_log; ' +
+  'ALTER TABLE users ENABLE TRIGGER msk_sync_refuse_truncate';
 
 async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair> {
   const publisherUrl = await createDatabase(a, 'native_bench');
@@ -165,6 +173,14 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
     subscriber,
     arrivals,
     setActive: async () => undefined,
+    async emptyTables() {
+      await publisher.query('TRUNCATE users'); // replicated: the subscription applies it
+      const deadline = now() + WAIT_TIMEOUT_MS;
+      while (Number((await subscriber.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]!.n) > 0) {
+        if (now() > deadline) throw new Error('native: the subscriber did not apply the TRUNCATE');
+        await sleep(20);
+      }
+    },
     async stop() {
       await arrivals.close();
       await subscriber.query('DROP SUBSCRIPTION bench_sub');
@@ -215,6 +231,10 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
     arrivals,
     schedulerErrors,
     setActive: (active) => source.setPokes(active),
+    async emptyTables() {
+      await publisher.query(ENGINE_EMPTY_TABLES);
+      await subscriber.query(ENGINE_EMPTY_TABLES);
+    },
     async stop() {
       await scheduler.stop();
       await arrivals.close();
@@ -254,7 +274,15 @@ async function waitForCount(pair: Pair, count: number): Promise<number> {
 }
 
 /** Bulk load (in a worker thread): BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
+/** Every throughput run starts from empty tables and just after a checkpoint on both servers. */
+async function freshStart(pair: Pair): Promise<void> {
+  await pair.emptyTables();
+  await pair.publisher.query('CHECKPOINT');
+  await pair.subscriber.query('CHECKPOINT');
+}
+
 async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number; insertedRowsPerS: number }> {
+  await freshStart(pair);
   const base = await subscriberCount(pair);
   const { startedMs: startMs, endedMs: insertedMs } = await bulkLoadInWorker({
     url: pair.publisherUrl,
@@ -292,6 +320,7 @@ interface PacedRun {
 
 /** Offers `rowsPerS` (1000-row inserts from 4 connections, in a worker thread) for PACED_SECONDS; samples the lag. */
 async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
+  await freshStart(pair);
   const base = await subscriberCount(pair);
   const load = pacedLoadInWorker({ url: pair.publisherUrl, rowsPerS, seconds: PACED_SECONDS, chunkRows: BULK_CHUNK_ROWS, connections: WRITER_CONNECTIONS });
   const samples: { atMs: number; lagMs: number }[] = [];
@@ -433,6 +462,16 @@ async function main(): Promise<void> {
   const settings = { wal_level: 'logical', max_wal_senders: '10', max_replication_slots: '10', max_connections: '100' };
   const servers: StartedPostgres[] = [];
   const pairs: Pair[] = [];
+  // Ctrl-C: stop the PostgreSQL instances this run started (their postmasters would outlive the process)
+  const interrupted = () => {
+    process.stdout.write('\ninterrupted: stopping the PostgreSQL instances ...\n');
+    void Promise.all(servers.map((server) => server.stop().catch(() => undefined))).finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   try {
     process.stdout.write(`starting two PostgreSQL instances (${PUBLISHER_HOST}, ${SUBSCRIBER_HOST}) with wal_level=logical ...\n`);
     const a = await startEmbeddedPostgres({ dataDir: join(dir, 'publisher'), host: PUBLISHER_HOST, password: 'bench', settings });

@@ -218,31 +218,36 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
   };
   const valid: ValidChange[] = [];
   const maxFutureDriftMs = context.maxFutureDriftMs ?? MAX_FUTURE_DRIFT_MS;
+  // per table, once per batch: its column names as a list and a set
+  const columnsOf = new Map<ReplicatedTable, { list: string[]; set: Set<string> }>();
   changes.forEach((change, index) => {
-    const where = `change ${index} (${change.table} ${change.pk})`;
+    const where = () => `change ${index} (${change.table} ${change.pk})`;
     const table = context.tables.get(change.table);
     if (!table) {
-      report(`${where}: table "${change.table}" is not replicated on this node`);
+      report(`${where()}: table "${change.table}" is not replicated on this node`);
       return;
     }
-    const columns = columnNames(table);
-    const valueColumns = Object.keys(change.values);
-    const missing = columns.filter((column) => !(column in change.values));
-    const unknown = valueColumns.filter((column) => !columns.includes(column));
-    const unknownStamped = Object.keys(change.columnHlcs ?? {}).filter((column) => !columns.includes(column));
-    if (missing.length > 0) report(`${where}: missing columns ${missing.join(', ')}`);
+    let columns = columnsOf.get(table);
+    if (!columns) {
+      const list = columnNames(table);
+      columnsOf.set(table, (columns = { list, set: new Set(list) }));
+    }
+    const missing = columns.list.filter((column) => !(column in change.values));
+    const unknown = Object.keys(change.values).filter((column) => !columns.set.has(column));
+    const unknownStamped = change.columnHlcs ? Object.keys(change.columnHlcs).filter((column) => !columns.set.has(column)) : [];
+    if (missing.length > 0) report(`${where()}: missing columns ${missing.join(', ')}`);
     if (unknown.length > 0 || unknownStamped.length > 0) {
-      report(`${where}: unknown columns ${[...new Set([...unknown, ...unknownStamped])].join(', ')}`);
+      report(`${where()}: unknown columns ${[...new Set([...unknown, ...unknownStamped])].join(', ')}`);
     }
     if (change.values[table.primaryKey] !== change.pk) {
-      report(`${where}: column ${table.primaryKey} must equal the row's pk`);
+      report(`${where()}: column ${table.primaryKey} must equal the row's pk`);
     }
-    const stamps: Hlc[] = [change.hlc, ...Object.values(change.columnHlcs ?? {})];
+    const stamps: Hlc[] = change.columnHlcs ? [change.hlc, ...Object.values(change.columnHlcs)] : [change.hlc];
     if (change.deletedHlc) stamps.push(change.deletedHlc);
     for (const stamp of stamps) {
       const check = checkRemoteHlc(stamp, context.nowMs, maxFutureDriftMs);
       if (!check.ok) {
-        report(`${where}: ${check.message}`);
+        report(`${where()}: ${check.message}`);
         break;
       }
     }
@@ -252,7 +257,7 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
         pk: change.pk,
         origin: change.origin,
         state: {
-          versions: expandVersions(columns, { hlc: change.hlc, columnHlcs: change.columnHlcs }),
+          versions: expandVersions(columns.list, { hlc: change.hlc, columnHlcs: change.columnHlcs }),
           values: change.values,
           deletedHlc: change.deletedHlc,
         },
