@@ -8,7 +8,7 @@ import { createTestDatabase } from '../testing/testDatabase';
 import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
 import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
-import { PostgresReplicationStore } from './postgresStore';
+import { CAPTURE_VACUUM_AFTER_ENTRIES, PostgresReplicationStore } from './postgresStore';
 import { INLINE_APPLY_MAX_CHANGES } from './storeStatements';
 
 describe('the PostgreSQL store', () => {
@@ -260,6 +260,22 @@ describe('the PostgreSQL store', () => {
     expect(state.origin).toBe(node.nodeId);
     expect(Object.keys(state.column_hlcs)).toEqual(['name']);
     expect(state.column_hlcs.name > state.hlc).toBe(true);
+  });
+
+  it('vacuums the capture log once CAPTURE_VACUUM_AFTER_ENTRIES entries were folded, however small each fold was', async () => {
+    const node = await start(NODE_IDS[0]);
+    const manualVacuums = async () =>
+      Number((await node.app.query("SELECT vacuum_count AS n FROM pg_stat_user_tables WHERE schemaname = 'msk_sync' AND relname = 'capture_log'")).rows[0].n);
+    const foldSize = Math.ceil(CAPTURE_VACUUM_AFTER_ENTRIES / 10);
+    for (let fold = 0; fold < 10; fold++) {
+      const rows = Array.from({ length: foldSize }, () => userRow());
+      await node.app.query('INSERT INTO users SELECT * FROM jsonb_populate_recordset(NULL::users, $1)', [JSON.stringify(rows)]);
+      expect(await node.store.foldNow()).toBe(foldSize);
+      if (fold < 9) expect(await manualVacuums()).toBe(0);
+    }
+    // the VACUUM runs beside the fold that reached the count
+    for (const deadline = Date.now() + 3000; (await manualVacuums()) === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await manualVacuums()).toBe(1);
   });
 
   it('hashes tables page by page to the same value as their rows', async () => {

@@ -44,7 +44,7 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
 const FRESH_PATH_MISSES = new Set([NOT_FRESH_SQLSTATE, '23505', '23503']);
 /** Delay before the LISTEN connection is opened again after it broke. */
 export const LISTEN_RECONNECT_DELAY_MS = 1000;
-/** A fold that took at least this many capture entries is followed by a VACUUM of the capture log. */
+/** The capture log is vacuumed each time this many of its entries were folded (deleted), in one fold or many. */
 export const CAPTURE_VACUUM_AFTER_ENTRIES = 5000;
 /** Peers' acknowledgements are written to the database at most this often (they only gate purge). */
 export const ACK_PERSIST_INTERVAL_MS = 5000;
@@ -956,10 +956,19 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   private vacuuming = false;
+  /** Capture-log entries folded since its last VACUUM. */
+  private foldedSinceVacuum = 0;
 
-  /** The capture log is a queue: after a large fold, vacuum it so the next folds don't wade through dead rows. */
+  /**
+   * The capture log is a queue: vacuum it every CAPTURE_VACUUM_AFTER_ENTRIES folded entries, so folds don't wade
+   * through dead rows. Counted over many folds: a steady load folds a few hundred entries per pull, and autovacuum
+   * looks at most once a minute — meanwhile every fold scanned every entry deleted since (measured: a pull's cost
+   * per row went from 19 to 44 µs within 6 s at 22,000 rows/s).
+   */
   private vacuumCaptureLogSoon(taken: number): void {
-    if (taken < CAPTURE_VACUUM_AFTER_ENTRIES || this.vacuuming || this.closed) return;
+    this.foldedSinceVacuum += taken;
+    if (this.foldedSinceVacuum < CAPTURE_VACUUM_AFTER_ENTRIES || this.vacuuming || this.closed) return;
+    this.foldedSinceVacuum = 0;
     this.vacuuming = true;
     this.pool
       .query(`VACUUM (SKIP_LOCKED) ${SYNC_SCHEMA}.capture_log`)
