@@ -274,13 +274,14 @@ async function waitForCount(pair: Pair, count: number): Promise<number> {
   }
 }
 
-/** Bulk load (in a worker thread): BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
 /** Every throughput run starts from empty tables and just after a checkpoint on both servers. */
 async function freshStart(pair: Pair): Promise<void> {
   await pair.emptyTables();
   await pair.publisher.query('CHECKPOINT');
   await pair.subscriber.query('CHECKPOINT');
 }
+
+/** Bulk load (in a worker thread): BULK_ROWS rows as 1000-row inserts from 4 connections; rows/s until the subscriber has them all. */
 
 async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number; insertedRowsPerS: number }> {
   await freshStart(pair);
