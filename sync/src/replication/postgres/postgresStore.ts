@@ -44,6 +44,8 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '23505', '23503']);
 const FRESH_PATH_MISSES = new Set([NOT_FRESH_SQLSTATE, '23505', '23503']);
 /** Delay before the LISTEN connection is opened again after it broke. */
 export const LISTEN_RECONNECT_DELAY_MS = 1000;
+/** A LISTEN connection that found the notify gate driven by another reconnects after this long, to try again. */
+export const GATE_FOLLOWER_RETRY_MS = 30_000;
 /** The capture log is vacuumed each time this many of its entries were folded (deleted), in one fold or many. */
 export const CAPTURE_VACUUM_AFTER_ENTRIES = 5000;
 /** Peers' acknowledgements are written to the database at most this often (they only gate purge). */
@@ -1234,9 +1236,11 @@ export class PostgresReplicationStore implements ReplicationStore {
           gate = new NotifyGate(client, tell, retry);
           await gate.start();
         } else {
-          // another connection drives the gate (a second service on this database?) and may close it: poll too
+          // another connection drives the gate (a second service on this database, or the connection of one that
+          // went away without closing it) and may close it: poll too, and try for the lock again later
           this.gateFollower = true;
           if (this.listeners.size > 0) this.poll(POLL_REPOKE_MS);
+          setTimeout(retry, GATE_FOLLOWER_RETRY_MS).unref();
         }
         // Commits made while the LISTEN connection was down notified nobody: poke once after reconnecting.
         if (reconnecting) tell();
