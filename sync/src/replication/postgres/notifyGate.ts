@@ -29,6 +29,7 @@ export const GATE_MAX_PROBE_MS = 50;
 
 type Phase = 'open' | 'closed' | 'reopening';
 
+/** The gate's timings (tests slow the probes down to write while the gate is closed). */
 export interface GateTiming {
   readonly closeWithinMs: number;
   readonly probeMs: number;
@@ -62,7 +63,7 @@ export class NotifyGate {
   private writes = '';
   /** The counter moved since the gate closed and no poke has yet followed every such writer's end. */
   private owesPoke = false;
-  /** The next xid to be assigned right after the gate reopened. */
+  /** A fresh xid taken right after the gate reopened (NEXT_XID). */
   private reopenedAt = 0n;
 
   /**
@@ -77,7 +78,8 @@ export class NotifyGate {
     private readonly timing: GateTiming = DEFAULT_TIMING,
   ) {}
 
-  /** Takes over the gate as the last driver left it: closed, its writers may not have been poked yet. */
+  /** Takes over the gate as the last driver left it. Left closed, it may have writers not poked yet: reopen it
+   * the same way, with a last poke after them. */
   async start(): Promise<void> {
     const state = (await this.client.query<{ gate: string; writes: string }>(STATE)).rows[0]!;
     if (Number(state.gate) === 1) return;
