@@ -177,7 +177,7 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
     async emptyTables() {
       await publisher.query('TRUNCATE users'); // replicated: the subscription applies it
       const deadline = now() + WAIT_TIMEOUT_MS;
-      while (Number((await subscriber.query<{ n: string }>('SELECT count(*) AS n FROM users')).rows[0]!.n) > 0) {
+      while ((await rowCount(subscriber)) > 0) {
         if (now() > deadline) throw new Error('native: the subscriber did not apply the TRUNCATE');
         await sleep(20);
       }
@@ -255,20 +255,25 @@ async function measureLag(pair: Pair): Promise<number> {
   return (await arrived) - sentMs;
 }
 
-async function subscriberCount(pair: Pair): Promise<number> {
-  const { rows } = await pair.subscriber.query<{ n: string }>('SELECT count(*) AS n FROM users');
+async function rowCount(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ n: string }>('SELECT count(*) AS n FROM users');
   return Number(rows[0]!.n);
+}
+
+/** The newest id in users ('' when empty): a backward index scan. */
+async function newestId(pool: Pool): Promise<string> {
+  const { rows } = await pool.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1');
+  return rows[0]?.id ?? '';
 }
 
 /** When the subscriber has `count` rows: it waits for the publisher's newest row (an index lookup) before counting
  * (a scan). Returns the time of the check that succeeded. */
 async function waitForCount(pair: Pair, count: number): Promise<number> {
   const deadline = now() + WAIT_TIMEOUT_MS;
-  const newest = (await pair.publisher.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1')).rows[0]?.id ?? '';
+  const newest = await newestId(pair.publisher);
   for (;;) {
     const checkedMs = now();
-    const { rows } = await pair.subscriber.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1');
-    if ((rows[0]?.id ?? '') >= newest && (await subscriberCount(pair)) >= count) return checkedMs;
+    if ((await newestId(pair.subscriber)) >= newest && (await rowCount(pair.subscriber)) >= count) return checkedMs;
     if (now() > deadline) throw new Error(`${pair.name}: subscriber did not reach ${count} rows`);
     await sleep(20);
   }
@@ -285,14 +290,13 @@ async function freshStart(pair: Pair): Promise<void> {
 
 async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number; insertedRowsPerS: number }> {
   await freshStart(pair);
-  const base = await subscriberCount(pair);
   const { startedMs: startMs, endedMs: insertedMs } = await bulkLoadInWorker({
     url: pair.publisherUrl,
     rows: BULK_ROWS,
     chunkRows: BULK_CHUNK_ROWS,
     connections: WRITER_CONNECTIONS,
   });
-  const doneMs = await waitForCount(pair, base + BULK_ROWS);
+  const doneMs = await waitForCount(pair, BULK_ROWS);
   return { appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000), insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000) };
 }
 
@@ -305,8 +309,8 @@ const uuidMs = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
  * table that grows by millions over the paced runs.
  */
 async function subscriberLagMs(pair: Pair): Promise<number | null> {
-  const { rows } = await pair.subscriber.query<{ id: string }>('SELECT id::text AS id FROM users ORDER BY id DESC LIMIT 1');
-  return rows.length === 0 ? null : Math.max(0, Date.now() - uuidMs(rows[0]!.id));
+  const id = await newestId(pair.subscriber);
+  return id === '' ? null : Math.max(0, Date.now() - uuidMs(id));
 }
 
 interface PacedRun {
@@ -323,7 +327,6 @@ interface PacedRun {
 /** Offers `rowsPerS` (1000-row inserts from 4 connections, in a worker thread) for PACED_SECONDS; samples the lag. */
 async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
   await freshStart(pair);
-  const base = await subscriberCount(pair);
   const load = pacedLoadInWorker({ url: pair.publisherUrl, rowsPerS, seconds: PACED_SECONDS, chunkRows: BULK_CHUNK_ROWS, connections: WRITER_CONNECTIONS });
   const samples: { atMs: number; lagMs: number }[] = [];
   let running = true;
@@ -336,7 +339,7 @@ async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
     if (lagMs !== null) samples.push({ atMs: now(), lagMs });
   }
   const { rows, startedMs, endedMs } = await finished;
-  await waitForCount(pair, base + rows);
+  await waitForCount(pair, rows);
   const catchUpMs = now() - endedMs;
   const halfMs = startedMs + ((endedMs - startedMs) / 2);
   const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : 0);

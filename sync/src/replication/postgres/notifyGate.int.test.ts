@@ -92,11 +92,7 @@ describe('the notify gate', () => {
 
     const expectPokedOnlyAfterCommit = async (gate: NotifyGate, watcher: Client, writer: Client, pokes: number[]) => {
       // the gate reopens, but waits for the writer (older than the reopening) before its last poke
-      const reopened = Date.now();
-      while ((await gateOf(watcher)) !== 1) {
-        if (Date.now() - reopened > 3000) throw new Error('the gate did not reopen');
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await until(async () => (await gateOf(watcher)) === 1, 3000, 20);
       await new Promise((resolve) => setTimeout(resolve, 500));
       const pokesBeforeCommit = pokes.length;
       const committedMs = Date.now();
@@ -115,7 +111,7 @@ describe('the notify gate', () => {
         gate.notified();
         gate.notified(); // two in quick succession: close
         await until(() => !gate.isOpen);
-        while ((await gateOf(watcher)) !== 0) await new Promise((resolve) => setTimeout(resolve, 1));
+        await until(async () => (await gateOf(watcher)) === 0, 3000, 1);
         const writer = await writeWhileClosed();
         await expectPokedOnlyAfterCommit(gate, watcher, writer, pokes);
       } finally {

@@ -5,6 +5,7 @@ import { APP_SHAPED_DDL, APP_SHAPED_TABLES, APP_SHAPED_TABLE_NAMES, NODE_IDS, bu
 import type { PostgresNode } from '../testing/postgresNodes';
 import { startPostgresNode } from '../testing/postgresNodes';
 import { createTestDatabase } from '../testing/testDatabase';
+import { until } from '../testing/waitUntil';
 import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
 import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
@@ -274,7 +275,7 @@ describe('the PostgreSQL store', () => {
       if (fold < 9) expect(await manualVacuums()).toBe(0);
     }
     // the VACUUM runs beside the fold that reached the count
-    for (const deadline = Date.now() + 3000; (await manualVacuums()) === 0 && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+    await until(async () => (await manualVacuums()) > 0, 3000, 20);
     expect(await manualVacuums()).toBe(1);
   });
 
