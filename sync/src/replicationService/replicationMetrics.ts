@@ -48,7 +48,7 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
       registers,
     }),
     initialLoads: new Counter({ name: `${prefix}initial_loads_total`, help: 'Snapshots loaded from a peer', labelNames: ['peer', 'result'], registers }),
-    pokesSent: new Counter({ name: `${prefix}pokes_sent_total`, help: 'Pokes to peers after a local commit, by result: pushed (the changes went along and were applied), poked (the peer pulls), skipped (nothing for that peer), failed', labelNames: ['result'], registers }),
+    pokesSent: new Counter({ name: `${prefix}pokes_sent_total`, help: 'Pokes to peers after a local commit, by result: row-pushed (a committed row sent ahead of the log and applied), pushed (the changes went along and were applied), poked (the peer pulls), skipped (nothing for that peer), failed', labelNames: ['result'], registers }),
     purgedStates: new Counter({ name: `${prefix}purged_states_total`, help: 'Tombstones purged from the change log', registers }),
   };
 }

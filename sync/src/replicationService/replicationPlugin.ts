@@ -11,6 +11,7 @@ import {
   type PeerProgress,
   PostgresReplicationStore,
   type PullOutcome,
+  type RowChange,
   SYNC_SCHEMA,
   answerPull,
   answerSnapshot,
@@ -214,7 +215,7 @@ class ReplicationService {
         if (error !== undefined) this.api.logger.debug({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'poke failed');
       },
     });
-    this.unsubscribe.push(store.onChange(() => this.pokePeers()));
+    this.unsubscribe.push(store.onChange((committedRow) => this.pokePeers(committedRow)));
     this.timers.push(setInterval(() => void this.refreshStatus(), STATUS_REFRESH_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purge(), PURGE_INTERVAL_MS));
     for (const timer of this.timers) timer.unref();
@@ -282,9 +283,9 @@ class ReplicationService {
   }
 
   /** A local commit: poke every connected peer, with the changes when they are few (ChangePusher). */
-  private pokePeers(): void {
+  private pokePeers(committedRow?: RowChange): void {
     if (this.stopped) return;
-    this.pusher?.localCommit(this.api.connectedPeers().map((peer) => peer.id));
+    this.pusher?.localCommit(this.api.connectedPeers().map((peer) => peer.id), committedRow);
   }
 
   private routes(): PeerRoute[] {

@@ -109,7 +109,7 @@ async function serve(): Promise<void> {
         }),
     });
     const peers = [(workerData as WorkerProps).peerId];
-    watch = () => store.onChange(() => pusher.localCommit(peers));
+    watch = () => store.onChange((committedRow) => pusher.localCommit(peers, committedRow));
     unwatch = watch();
     await store.listening();
   } catch (error) {

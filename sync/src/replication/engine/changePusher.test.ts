@@ -80,6 +80,47 @@ describe('pushing a commit\'s changes with the poke', () => {
     await h.scheduler.stop();
   });
 
+  it('sends a commit\'s row ahead of the log (the peer\'s cursor stays), then the log\'s push moves the cursor', async () => {
+    const h = setup();
+    await h.firstPull();
+    const cursor = await h.puller.peerCursor(SOURCE);
+    const user = userRow();
+    await h.source.insert('users', user);
+    // the row as the commit's notification carries it (PostgreSQL): here, as the log has it
+    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch']).changes;
+    h.pusher.localCommit([PULLER], row);
+    await until(() => h.results.length === 2);
+    expect(h.results).toEqual(['row-pushed', 'pushed']);
+    expect(h.pushes.map((push) => push.batch.changes)).toEqual([[row], [row]]);
+    expect(h.pushes[0]!.fromCursor).toEqual(cursor);
+    expect(h.pushes[0]!.batch.nextCursor).toEqual(cursor);
+    expect(h.pushes[1]!.fromCursor).toEqual(cursor);
+    expect(h.pushes[1]!.batch.nextCursor).not.toEqual(cursor);
+    expect(await h.puller.peerCursor(SOURCE)).toEqual(h.pushes[1]!.batch.nextCursor);
+    expect(h.puller.visibleRows('users')).toEqual([user]);
+    expect(h.pulls()).toBe(1);
+    await h.scheduler.stop();
+  });
+
+  it('sends no row ahead before it knows where the peer stands, nor while a poke to the peer is in flight', async () => {
+    const h = setup();
+    const user = userRow();
+    await h.source.insert('users', user);
+    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor: null, limit: 10, forPush: true })) as Push['batch']).changes;
+    h.pusher.localCommit([PULLER], row);
+    await until(() => h.puller.visibleRows('users').length === 1);
+    expect(h.results).toEqual(['poked']);
+    await until(() => h.pulls() === 1);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    await h.source.insert('users', userRow());
+    h.pusher.localCommit([PULLER]);
+    h.pusher.localCommit([PULLER], row); // coalesced into the poke after the one in flight, without the row
+    await until(() => h.results.length === 3);
+    expect(h.results).toEqual(['poked', 'pushed', 'skipped']);
+    expect(h.puller.visibleRows('users')).toHaveLength(2);
+    await h.scheduler.stop();
+  });
+
   it('only pokes before it knows where the peer stands, and the peer pulls', async () => {
     const h = setup();
     await h.source.insert('users', userRow());

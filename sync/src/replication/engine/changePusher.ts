@@ -4,15 +4,18 @@
  * them without asking: one hop instead of poke + pull + answer. When the pusher does not know where the peer
  * stands, or the changes are many or big, the poke goes alone and the peer pulls as before.
  *
+ * A commit whose notification carried its row (a single-row INSERT, notifiedRow.ts) sends that row first, at
+ * once: a push that leaves the peer's cursor where it is. The usual push, read from the log, follows it.
+ *
  * One poke in flight per peer; commits meanwhile coalesce into one more poke after it.
  */
-import type { ChangeBatch, Cursor, PullResponse, Push } from '../core/protocol';
+import type { ChangeBatch, Cursor, PullResponse, Push, RowChange } from '../core/protocol';
 import { MAX_PUSH_BYTES, MAX_PUSH_CHANGES, PROTOCOL_VERSION } from '../core/protocol';
 import type { ReplicationStore } from '../store/replicationStore';
 import type { BadRequest } from './replicationServer';
 
 export interface ChangePusherProps {
-  readonly store: Pick<ReplicationStore, 'readChanges'>;
+  readonly store: Pick<ReplicationStore, 'readChanges' | 'nodeId' | 'schemaVersion'>;
   /** Pokes the peer, with the changes when `push` is given; resolves whether the peer applied them. */
   readonly send: (peerId: string, push: Push | null) => Promise<boolean>;
   /** @default MAX_PUSH_CHANGES */
@@ -20,7 +23,7 @@ export interface ChangePusherProps {
   /** @default MAX_PUSH_BYTES */
   readonly maxBytes?: number;
   /** After every poke, what came of it (after a failed one, the peer's fallback poll catches up). */
-  readonly onSent?: (peerId: string, result: 'pushed' | 'poked' | 'skipped' | 'failed', error?: unknown) => void;
+  readonly onSent?: (peerId: string, result: 'row-pushed' | 'pushed' | 'poked' | 'skipped' | 'failed', error?: unknown) => void;
 }
 
 export class ChangePusher {
@@ -44,8 +47,8 @@ export class ChangePusher {
     this.from.delete(peerId);
   }
 
-  /** A local commit: poke these peers. */
-  localCommit(peerIds: readonly string[]): void {
+  /** A local commit: poke these peers (sending `committedRow` first to a peer with nothing in flight). */
+  localCommit(peerIds: readonly string[], committedRow?: RowChange): void {
     if (this.stopped) return;
     for (const peerId of peerIds) {
       if (this.inFlight.has(peerId)) {
@@ -53,7 +56,7 @@ export class ChangePusher {
         continue;
       }
       this.inFlight.set(peerId, false);
-      void this.run(peerId);
+      void this.run(peerId, committedRow);
     }
   }
 
@@ -61,7 +64,8 @@ export class ChangePusher {
     this.stopped = true;
   }
 
-  private async run(peerId: string): Promise<void> {
+  private async run(peerId: string, committedRow?: RowChange): Promise<void> {
+    if (committedRow) await this.pushRow(peerId, committedRow);
     do {
       this.inFlight.set(peerId, false);
       await this.pokeOnce(peerId);
@@ -93,6 +97,25 @@ export class ChangePusher {
       this.props.onSent?.(peerId, push && applied ? 'pushed' : 'poked');
     } catch (error) {
       this.from.delete(peerId);
+      this.props.onSent?.(peerId, 'failed', error);
+    }
+  }
+
+  /** Sends one committed row ahead of the log: a push from and to the peer's cursor. Whatever comes of it, the
+   * usual push follows. */
+  private async pushRow(peerId: string, row: RowChange): Promise<void> {
+    const from = this.from.get(peerId);
+    if (from === undefined || from === null) return; // where the peer stands is not known: the usual poke only
+    const { nodeId, schemaVersion } = this.props.store;
+    const push: Push = {
+      type: 'push',
+      protocolVersion: PROTOCOL_VERSION,
+      fromCursor: from,
+      batch: { type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1 },
+    };
+    try {
+      if (await this.props.send(peerId, push)) this.props.onSent?.(peerId, 'row-pushed');
+    } catch (error) {
       this.props.onSent?.(peerId, 'failed', error);
     }
   }

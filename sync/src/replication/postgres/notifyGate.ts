@@ -18,6 +18,7 @@
  * A statement that found the gate open NOTIFYs at commit, as before.
  */
 import type { ClientBase } from 'pg';
+import type { RowChange } from '../core/protocol';
 import { NOTIFY_GATE, UNNOTIFIED_WRITES } from './sql';
 
 /** A NOTIFY this soon after the previous one closes the gate (isolated commits keep the plain NOTIFY path). */
@@ -73,7 +74,7 @@ export class NotifyGate {
    */
   constructor(
     private readonly client: ClientBase,
-    private readonly poke: () => void,
+    private readonly poke: (committedRow?: RowChange) => void,
     private readonly broken: (error: unknown) => void,
     private readonly timing: GateTiming = DEFAULT_TIMING,
   ) {}
@@ -89,9 +90,9 @@ export class NotifyGate {
     void this.drive();
   }
 
-  /** A NOTIFY arrived: poke, and close the gate when commits come in quick succession. */
-  notified(): void {
-    this.poke();
+  /** A NOTIFY arrived (with the row it carried): poke, and close the gate when commits come in quick succession. */
+  notified(committedRow?: RowChange): void {
+    this.poke(committedRow);
     const nowMs = Date.now();
     const quick = nowMs - this.lastNotifiedMs < this.timing.closeWithinMs;
     this.lastNotifiedMs = nowMs;

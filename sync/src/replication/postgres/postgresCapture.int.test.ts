@@ -309,7 +309,7 @@ describe('the PostgreSQL store', () => {
     try {
       const triggers = await node.app.query("SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal ORDER BY tgname");
       expect(triggers.rows.map((row) => row.tgname)).toEqual(['msk_sync_capture_delete', 'msk_sync_capture_insert', 'msk_sync_capture_update', 'msk_sync_key_guard', 'msk_sync_refuse_truncate']);
-      const poked = new Promise<void>((resolve) => polling.onChange(resolve));
+      const poked = new Promise<void>((resolve) => polling.onChange(() => resolve()));
       await polling.listening();
       await node.insert('users', userRow());
       await poked;

@@ -8,7 +8,7 @@ import { Client, Pool } from 'pg';
 import type { ClientBase, PoolClient, PoolConfig } from 'pg';
 import { NODE_ID_PATTERN, hlcWallMs } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot, ValidChange } from '../core/protocol';
-import { PROTOCOL_VERSION, compareCursors, cursorSchema, validateChanges } from '../core/protocol';
+import { PROTOCOL_VERSION, compareCursors, cursorSchema, sameCursor, validateChanges } from '../core/protocol';
 import type { ColumnValue } from '../core/rowState';
 import { compactVersions, expandVersions, newestHlc } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
@@ -19,6 +19,7 @@ import type { CaptureEntry, StoredState } from '../store/captureFold';
 import { foldCaptured } from '../store/captureFold';
 import type {
   ApplyOutcome,
+  ChangeListener,
   PeerProgress,
   PurgeOutcome,
   PurgeRequest,
@@ -26,8 +27,10 @@ import type {
   ReplicationStore,
 } from '../store/replicationStore';
 import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
+import { RowsAheadOfCursor } from '../store/rowsAheadOfCursor';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
+import { notifiedRowChange } from './notifiedRow';
 import { NotifyGate } from './notifyGate';
 import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, NOTIFY_GATE_LOCK_KEY, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
@@ -224,7 +227,8 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly tableIndex: Map<string, number>;
   private readonly snapshotSql: string;
   private purgedUpTo: Cursor | null;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<ChangeListener>();
+  private readonly rowsAhead = new RowsAheadOfCursor();
   private listenClient: Client | undefined;
   private listenTimer: NodeJS.Timeout | undefined;
   private listenReady: Promise<void> = Promise.resolve();
@@ -548,16 +552,20 @@ export class PostgresReplicationStore implements ReplicationStore {
       if (compareCursors(cursor, await this.peerCursor(fromPeer)) > 0) this.cursors.set(fromPeer, cursor);
       return { ok: true, applied: 0, unchanged: 0, pending: 0, conflicts: [], cursor };
     }
+    // a batch that leaves our cursor where it is: rows pushed ahead of the peer's log, which its next batch repeats
+    const ahead = sameCursor(cursor, await this.peerCursor(fromPeer));
     let lastError: unknown;
-    let fresh = freshRowsOf(validation.changes);
+    let fresh = this.rowsAhead.seenAgain(fromPeer, validation.changes) ? null : freshRowsOf(validation.changes);
     for (let attempt = 1; attempt <= MAX_APPLY_ATTEMPTS; attempt++) {
       try {
+        let outcome: ApplyOutcome | undefined;
         if (fresh) {
-          const outcome = await this.applyFresh(fromPeer, fresh, cursor);
+          outcome = await this.applyFresh(fromPeer, fresh, cursor);
           fresh = null; // not all new here, or a retry: the full merge
-          if (outcome) return outcome;
         }
-        return await this.applyInTransaction(fromPeer, validation.changes, cursor);
+        outcome ??= await this.applyInTransaction(fromPeer, validation.changes, cursor);
+        if (ahead) this.rowsAhead.note(fromPeer, validation.changes);
+        return outcome;
       } catch (error) {
         lastError = error;
         if (sqlState(error) === CURSOR_MOVED_SQLSTATE) {
@@ -1131,7 +1139,7 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   // ---- notifications ----
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     if (this.pollIntervalMs !== undefined || this.gateFollower) {
       if (!this.pollTimer) this.poll(this.pollIntervalMs ?? POLL_REPOKE_MS);
@@ -1200,8 +1208,8 @@ export class PostgresReplicationStore implements ReplicationStore {
     const client = new Client({ connectionString: this.connectionString });
     this.listenClient = client;
     let gate: NotifyGate | undefined;
-    const tell = () => {
-      for (const listener of this.listeners) listener();
+    const tell = (committedRow?: RowChange) => {
+      for (const listener of this.listeners) listener(committedRow);
     };
     const retry = () => {
       gate?.stop();
@@ -1218,9 +1226,10 @@ export class PostgresReplicationStore implements ReplicationStore {
       }, LISTEN_RECONNECT_DELAY_MS);
       this.listenTimer.unref();
     };
-    client.on('notification', () => {
-      if (gate) gate.notified();
-      else tell();
+    client.on('notification', (message) => {
+      const committedRow = notifiedRowChange(message.payload ?? '', this.nodeId, (table) => this.tableByName.has(table)) ?? undefined;
+      if (gate) gate.notified(committedRow);
+      else tell(committedRow);
     });
     client.on('error', retry);
     client.on('end', retry);

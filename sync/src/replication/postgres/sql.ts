@@ -10,6 +10,10 @@ export const SYNC_SCHEMA = 'msk_sync';
 export const ORIGIN_SETTING = 'msk.origin';
 /** NOTIFY channel raised by every statement that changes a replicated table (the "poke"). */
 export const CHANGE_CHANNEL = 'msk_sync_changes';
+/** Set for the rest of a transaction once capture NOTIFYed in it (one NOTIFY per commit is all it takes). */
+export const NOTIFIED_SETTING = 'msk.notified';
+/** A NOTIFY payload must stay under 8000 bytes; a larger row goes the usual way (fold, read, push). */
+export const MAX_NOTIFIED_ROW_BYTES = 7900;
 /** SQLSTATE of an apply whose stored cursor was not the one this store last committed (see expect_cursor_moved). */
 export const CURSOR_MOVED_SQLSTATE = 'MS001';
 /** SQLSTATE of a fast path (apply or fold of new rows) meeting a row that is not new (see expect_fresh): the work goes the full way. */
@@ -206,9 +210,22 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
   const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
   // The gate is read AFTER the capture insert took this transaction's xid: the sync service's gate protocol relies
   // on a statement that saw the gate closed having an xid older than the reopening (notifyGate.ts).
+  // One NOTIFY per transaction (its first statement while the gate is open): a single-row INSERT puts its row in
+  // it (notifiedRow.ts), which the sync service pushes on at once, before the fold and the read.
   const notify = notifyOnCommit ? `
   IF written > 0 THEN
-    IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN PERFORM pg_notify('${CHANGE_CHANNEL}', '');
+    IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
+      IF current_setting('${NOTIFIED_SETTING}', true) IS DISTINCT FROM 'y' THEN
+        payload := '';
+        IF TG_OP = 'INSERT' AND written = 1 THEN
+          SELECT jsonb_build_object('t', ${name}, 'k', n.${pk}::text, 'h', ${stamp(`currval('${SYNC_SCHEMA}.position_seq')`)},
+                                    'v', ${canonicalJson(table, 'n')})::text
+          INTO payload FROM new_rows n;
+          IF octet_length(payload) > ${MAX_NOTIFIED_ROW_BYTES} THEN payload := ''; END IF;
+        END IF;
+        PERFORM pg_notify('${CHANGE_CHANNEL}', payload);
+        PERFORM set_config('${NOTIFIED_SETTING}', 'y', true);
+      END IF;
     ELSE PERFORM nextval('${UNNOTIFIED_WRITES}');
     END IF;
   END IF;` : '';
@@ -217,6 +234,7 @@ CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGU
 DECLARE
   wall bigint := ${wallMsSql(clockOffsetMs)};
   written bigint;
+  payload text;
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc)

@@ -18,6 +18,7 @@ import type { LocalRow, LocalView } from './applyPlanner';
 import { planApply } from './applyPlanner';
 import type {
   ApplyOutcome,
+  ChangeListener,
   PeerProgress,
   PurgeOutcome,
   PurgeRequest,
@@ -74,7 +75,7 @@ export class MemoryReplicationStore implements ReplicationStore {
   private readonly rows = new Map<string, Map<string, MemoryRow>>();
   private readonly tableByName: Map<string, ReplicatedTable>;
   private readonly peers = new Map<string, MutablePeer>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Set<ChangeListener>();
   private readonly clock: HybridLogicalClock;
   private readonly getNowMs: () => number;
   private readonly maxFutureDriftMs: number | undefined;
@@ -112,7 +113,7 @@ export class MemoryReplicationStore implements ReplicationStore {
   }
 
   private notify(): void {
-    for (const listener of this.listeners) queueMicrotask(listener);
+    for (const listener of this.listeners) queueMicrotask(() => listener());
   }
 
   private stampAfter(state: RowState | undefined): string {
@@ -455,7 +456,7 @@ export class MemoryReplicationStore implements ReplicationStore {
     });
   }
 
-  onChange(listener: () => void): () => void {
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }

@@ -3,7 +3,7 @@
  * triggers + xid fence) and in memory (memoryStore.ts). One behaviour suite (replicationBehaviour.ts) runs against
  * both. Stores hold no transport logic; the engine (engine/replicator.ts) moves messages between them.
  */
-import type { ChangeBatch, Cursor, ReloadRequired, Snapshot } from '../core/protocol';
+import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot } from '../core/protocol';
 import type { ReplicatedTable } from '../core/tableSchema';
 
 export interface ReadChangesRequest {
@@ -97,9 +97,15 @@ export interface ReplicationStore {
   /** Records a problem with a peer (shown in status) without applying anything. */
   recordPeerError(peerId: string, message: string): Promise<void>;
   /** Calls `listener` soon after any commit that changed replicated state (local write or apply). */
-  onChange(listener: () => void): () => void;
+  onChange(listener: ChangeListener): () => void;
   close(): Promise<void>;
 }
+
+/**
+ * Told of a local commit. `committedRow`: the row a single-row INSERT committed, when the commit's notification
+ * carried it (PostgreSQL, notifiedRow.ts) — the pusher sends it on before the fold and the read.
+ */
+export type ChangeListener = (committedRow?: RowChange) => void;
 
 /** Most row states a puller asks for at once. */
 export const DEFAULT_PULL_LIMIT = 2000;
