@@ -136,6 +136,7 @@ async function main() {
       sum: await metric(node2, 'msk_sync_replication_pull_duration_seconds_sum'),
       count: await metric(node2, 'msk_sync_replication_pull_duration_seconds_count'),
       requests: await metric(node2, 'msk_sync_replication_request_duration_seconds_count{kind="pull"}'),
+      rowPushed: await metric(node1, 'msk_sync_replication_pokes_sent_total{result="row-pushed"}'),
       pushed: await metric(node1, 'msk_sync_replication_pokes_sent_total{result="pushed"}'),
       poked: await metric(node1, 'msk_sync_replication_pokes_sent_total{result="poked"}'),
     });
@@ -161,7 +162,7 @@ async function main() {
     const pullsAfter = await pullStats();
     const delta = (key) => pullsAfter[key] - pullsBefore[key];
     process.stdout.write(
-      `node 1 pokes meanwhile: ${delta('pushed')} carried the changes (push), ${delta('poked')} asked for a pull; ` +
+      `node 1 pokes meanwhile: ${delta('rowPushed')} sent the committed row ahead of the log, ${delta('pushed')} carried the changes (push), ${delta('poked')} asked for a pull; ` +
         `node 2 applied ${delta('count')} batches, mean ${((delta('sum') / delta('count')) * 1000).toFixed(1)} ms each ` +
         `(msk_sync_replication_pull_duration_seconds), and sent ${delta('requests')} pull requests\n`,
     );
