@@ -6,7 +6,7 @@ import { answerPull } from '../engine/replicationServer';
 import { Replicator } from '../engine/replicator';
 import { NODE_IDS, userRow } from '../testing/appShapedTables';
 import type { PostgresNode } from '../testing/postgresNodes';
-import { startPostgresNode } from '../testing/postgresNodes';
+import { postgresNodesPerTest } from '../testing/postgresNodes';
 import { until } from '../testing/waitUntil';
 import { MAX_NOTIFIED_ROW_BYTES } from './sql';
 import { PostgresReplicationStore } from './postgresStore';
@@ -16,17 +16,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const APART_MS = 50;
 
 describe('the row in a capture NOTIFY', () => {
-  let nodes: PostgresNode[] = [];
-  const start = async (nodeId: string) => {
-    const node = await startPostgresNode(nodeId);
-    nodes.push(node);
-    return node;
-  };
-  afterEach(async () => {
-    jest.restoreAllMocks();
-    for (const node of nodes) await node.close();
-    nodes = [];
-  });
+  const start = postgresNodesPerTest();
+  afterEach(() => jest.restoreAllMocks());
 
   /** Every listener call: the row it was given, or null. */
   const told = async (node: PostgresNode) => {

@@ -2,8 +2,7 @@ import { Client, Pool } from 'pg';
 import type { ChangeBatch } from '../core/protocol';
 import { schemaVersionOf } from '../core/tableSchema';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLES, APP_SHAPED_TABLE_NAMES, NODE_IDS, businessRow, userRow } from '../testing/appShapedTables';
-import type { PostgresNode } from '../testing/postgresNodes';
-import { startPostgresNode } from '../testing/postgresNodes';
+import { postgresNodesPerTest } from '../testing/postgresNodes';
 import { createTestDatabase } from '../testing/testDatabase';
 import { until } from '../testing/waitUntil';
 import { tableHashOf } from '../engine/tableHash';
@@ -13,16 +12,7 @@ import { CAPTURE_VACUUM_AFTER_ENTRIES, PostgresReplicationStore } from './postgr
 import { INLINE_APPLY_MAX_CHANGES } from './storeStatements';
 
 describe('the PostgreSQL store', () => {
-  let nodes: PostgresNode[] = [];
-  const start = async (nodeId: string) => {
-    const node = await startPostgresNode(nodeId);
-    nodes.push(node);
-    return node;
-  };
-  afterEach(async () => {
-    for (const node of nodes) await node.close();
-    nodes = [];
-  });
+  const start = postgresNodesPerTest();
 
   it('describes the app-shaped tables exactly as the in-memory store is given them', async () => {
     const node = await start(NODE_IDS[0]);

@@ -88,3 +88,17 @@ export async function startPostgresCluster(nodeCount: number): Promise<Behaviour
     },
   };
 }
+
+/** For a describe block: a `start(nodeId)` whose nodes are closed (databases dropped) after each test. */
+export function postgresNodesPerTest(): (nodeId: string) => Promise<PostgresNode> {
+  let nodes: PostgresNode[] = [];
+  afterEach(async () => {
+    for (const node of nodes) await node.close();
+    nodes = [];
+  });
+  return async (nodeId) => {
+    const node = await startPostgresNode(nodeId);
+    nodes.push(node);
+    return node;
+  };
+}
