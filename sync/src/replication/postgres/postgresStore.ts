@@ -1226,10 +1226,25 @@ export class PostgresReplicationStore implements ReplicationStore {
       }, LISTEN_RECONNECT_DELAY_MS);
       this.listenTimer.unref();
     };
+    // A commit's NOTIFYs arrive together, in one read: they are taken together (setImmediate) as one poke per
+    // writing backend. A second NOTIFY from the backend that sent a row means the row is not the last word of its
+    // transaction (or a later commit followed it at once): the poke goes without it.
+    const burst = new Map<number, RowChange | undefined>();
+    const pokeForBurst = () => {
+      const rows = [...burst.values()];
+      burst.clear();
+      for (const committedRow of rows) {
+        if (gate) gate.notified(committedRow);
+        else tell(committedRow);
+      }
+    };
     client.on('notification', (message) => {
-      const committedRow = notifiedRowChange(message.payload ?? '', this.nodeId, (table) => this.tableByName.has(table)) ?? undefined;
-      if (gate) gate.notified(committedRow);
-      else tell(committedRow);
+      if (burst.has(message.processId)) {
+        burst.set(message.processId, undefined);
+        return;
+      }
+      if (burst.size === 0) setImmediate(pokeForBurst);
+      burst.set(message.processId, notifiedRowChange(message.payload ?? '', this.nodeId, (table) => this.tableByName.has(table)) ?? undefined);
     });
     client.on('error', retry);
     client.on('end', retry);

@@ -8,9 +8,9 @@ import type { ReplicatedTable } from '../core/tableSchema';
 export const SYNC_SCHEMA = 'msk_sync';
 /** Session setting that marks a transaction as "applying a peer's changes": capture triggers stand aside. */
 export const ORIGIN_SETTING = 'msk.origin';
-/** NOTIFY channel raised by every statement that changes a replicated table (the "poke"). */
+/** NOTIFY channel raised by every transaction that changes a replicated table (the "poke"). */
 export const CHANGE_CHANNEL = 'msk_sync_changes';
-/** Set for the rest of a transaction once capture NOTIFYed in it (one NOTIFY per commit is all it takes). */
+/** Set for the rest of a transaction once capture NOTIFYed in it: 'row' when the NOTIFY carries a row, else 'yes'. */
 export const NOTIFIED_SETTING = 'msk.notified';
 /** A NOTIFY payload must stay under 8000 bytes; a larger row goes the usual way (fold, read, push). */
 export const MAX_NOTIFIED_ROW_BYTES = 7900;
@@ -210,12 +210,18 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
   const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
   // The gate is read AFTER the capture insert took this transaction's xid: the sync service's gate protocol relies
   // on a statement that saw the gate closed having an xid older than the reopening (notifyGate.ts).
-  // One NOTIFY per transaction (its first statement while the gate is open): a single-row INSERT puts its row in
-  // it (notifiedRow.ts), which the sync service pushes on at once, before the fold and the read.
+  // One NOTIFY per transaction (its first statement while the gate is open). A single-row INSERT puts its row in it
+  // (notifiedRow.ts), which the sync service pushes on at once, before the fold and the read. A later write in the
+  // same transaction NOTIFYs once more (''): the row is not the transaction's last word, and the service, which
+  // gets both at the commit, drops it.
   const notify = notifyOnCommit ? `
   IF written > 0 THEN
-    IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
-      IF current_setting('${NOTIFIED_SETTING}', true) IS DISTINCT FROM 'y' THEN
+    notified := coalesce(current_setting('${NOTIFIED_SETTING}', true), '');
+    IF notified = 'row' THEN
+      PERFORM pg_notify('${CHANGE_CHANNEL}', '');
+      PERFORM set_config('${NOTIFIED_SETTING}', 'yes', true);
+    ELSIF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
+      IF notified = '' THEN
         payload := '';
         IF TG_OP = 'INSERT' AND written = 1 THEN
           SELECT jsonb_build_object('t', ${name}, 'k', n.${pk}::text, 'h', ${stamp(`currval('${SYNC_SCHEMA}.position_seq')`)},
@@ -224,7 +230,7 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
           IF octet_length(payload) > ${MAX_NOTIFIED_ROW_BYTES} THEN payload := ''; END IF;
         END IF;
         PERFORM pg_notify('${CHANGE_CHANNEL}', payload);
-        PERFORM set_config('${NOTIFIED_SETTING}', 'y', true);
+        PERFORM set_config('${NOTIFIED_SETTING}', CASE WHEN payload = '' THEN 'yes' ELSE 'row' END, true);
       END IF;
     ELSE PERFORM nextval('${UNNOTIFIED_WRITES}');
     END IF;
@@ -234,6 +240,7 @@ CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGU
 DECLARE
   wall bigint := ${wallMsSql(clockOffsetMs)};
   written bigint;
+  notified text;
   payload text;
 BEGIN
   IF TG_OP = 'INSERT' THEN
