@@ -120,9 +120,14 @@ describe('npm start (msk up)', () => {
       }
       expect(found).toBe(true);
     } finally {
+      // Ctrl-C under `npm start` arrives twice at once (from the terminal and forwarded by npm): still a clean stop
+      again.child.kill('SIGINT');
+      await new Promise((resolve) => setTimeout(resolve, 10));
       again.child.kill('SIGINT');
       await again.exited();
     }
+    expect(again.output()).toMatch(/\[cluster\] stopped\./);
+    expect(again.output()).not.toMatch(/again: killing/);
   });
 
   it('reports a node that fails to start with the last lines of its own log, and leaves nothing running', async () => {

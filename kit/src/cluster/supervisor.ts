@@ -72,6 +72,9 @@ function releaseLock(dataDir: string): void {
   rmSync(clusterFilePath(dataDir), { force: true });
 }
 
+/** A stop signal repeated within this time after the first is the same one delivered twice (see runSupervisor). */
+const REPEATED_SIGNAL_GRACE_MS = 1000;
+
 export async function runSupervisor(options: SupervisorOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(line + '\n');
   acquireLock(options.dataDir);
@@ -87,13 +90,18 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   let exitCode = 0;
   let wake: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => (wake = resolve));
+  let firstSignalMs = 0;
   const stop = (why: string) => {
     if (stopping) {
+      // One Ctrl-C in a terminal reaches this process twice under `npm start`: from the terminal (the whole
+      // foreground process group) and from npm, which forwards it. Only a second press means "now".
+      if (Date.now() - firstSignalMs < REPEATED_SIGNAL_GRACE_MS) return stopping;
       print(`[cluster] ${why} again: killing every process of the cluster now`);
       cluster.killAllNow();
       releaseLock(options.dataDir);
       process.exit(130);
     }
+    firstSignalMs = Date.now();
     print(`[cluster] ${why}: stopping every node (PostgreSQL included)…`);
     stopping = cluster.stop().finally(() => wake());
     return stopping;
