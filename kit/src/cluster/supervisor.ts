@@ -82,8 +82,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   const cluster = new LocalCluster({
     ...options,
     progress: (line) => (line === '.' ? process.stdout.write('.') : print(`[cluster] ${line}`)),
-    // While starting, a process that dies fails the start (with its log lines); after that it is a warning.
-    onProcessExit: (description) => started && print(`[cluster] WARNING ${description}`),
+    // While starting, a process that dies fails the start (with its log lines); after that it is a warning, except
+    // while stopping (a Ctrl-C in the terminal reaches the nodes' processes too, and they exit on it).
+    onProcessExit: (description) => started && !stopping && print(`[cluster] WARNING ${description}`),
   });
   let stopping: Promise<void> | undefined;
   let started = false;
