@@ -330,7 +330,7 @@ async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
   const load = pacedLoadInWorker({ url: pair.publisherUrl, rowsPerS, seconds: PACED_SECONDS, chunkRows: BULK_CHUNK_ROWS, connections: WRITER_CONNECTIONS });
   const samples: { atMs: number; lagMs: number }[] = [];
   let running = true;
-  const finished = load.done.finally(() => (running = false));
+  const finished = load.finally(() => (running = false));
   finished.catch(() => undefined);
   while (running) {
     await sleep(PACED_SAMPLE_MS);
@@ -427,12 +427,7 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
   const reset = async (side: CaptureSide) => {
     const pool = pools[side];
     if (side === 'plain') await pool.query('TRUNCATE users');
-    else {
-      await pool.query(
-        'ALTER TABLE users DISABLE TRIGGER msk_sync_refuse_truncate; TRUNCATE users, msk_sync.capture_log, msk_sync.change_log; ' +
-          'ALTER TABLE users ENABLE TRIGGER msk_sync_refuse_truncate',
-      );
-    }
+    else await pool.query(ENGINE_EMPTY_TABLES);
     await pool.query('CHECKPOINT');
   };
   const samples = { single: {} as Record<CaptureSide, number[]>, bulk: {} as Record<CaptureSide, number[]> };

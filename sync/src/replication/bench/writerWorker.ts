@@ -2,7 +2,7 @@
  * The load of the throughput measures, in its own thread: in a deployment the application writes from its own
  * processes, so the load generator must not share the event loop of the engine it measures.
  *  - bulk: a fixed number of rows as fast as the connections go;
- *  - paced: rows offered at a fixed rate for a fixed time, with the count committed so far shared with the caller.
+ *  - paced: rows offered at a fixed rate for a fixed time.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { Pool } from 'pg';
@@ -23,18 +23,14 @@ interface PacedLoad {
   readonly connections: number;
 }
 
-type Load = ({ kind: 'bulk' } & BulkLoad) | ({ kind: 'paced'; committed: SharedArrayBuffer } & PacedLoad);
+type Load = ({ kind: 'bulk' } & BulkLoad) | ({ kind: 'paced' } & PacedLoad);
 
-/** When the first insert started and the last one committed, on the caller's performance.now() scale. */
+/** When the first insert started and the last one committed, on the caller's performance.now() scale, and how
+ * many rows were committed. */
 export interface LoadTimes {
   readonly startedMs: number;
   readonly endedMs: number;
-}
-
-export interface RunningPacedLoad {
-  /** Rows committed so far. */
-  committed(): number;
-  readonly done: Promise<LoadTimes & { readonly rows: number }>;
+  readonly rows: number;
 }
 
 const absoluteNow = () => performance.timeOrigin + performance.now();
@@ -43,9 +39,9 @@ function runInWorker(load: Load): Promise<LoadTimes> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(__filename, { workerData: load });
     worker.on('error', reject);
-    worker.on('message', (message: { error?: string; startedAt?: number; endedAt?: number }) => {
+    worker.on('message', (message: { error?: string; startedAt?: number; endedAt?: number; rows?: number }) => {
       if (message.error) reject(new Error(message.error));
-      else resolve({ startedMs: message.startedAt! - performance.timeOrigin, endedMs: message.endedAt! - performance.timeOrigin });
+      else resolve({ startedMs: message.startedAt! - performance.timeOrigin, endedMs: message.endedAt! - performance.timeOrigin, rows: message.rows! });
       void worker.terminate();
     });
   });
@@ -57,21 +53,19 @@ export function bulkLoadInWorker(load: BulkLoad): Promise<LoadTimes> {
 }
 
 /** Offers `rowsPerS` rows per second as `chunkRows`-row statements from `connections` connections for `seconds`. */
-export function pacedLoadInWorker(load: PacedLoad): RunningPacedLoad {
-  const committed = new SharedArrayBuffer(8);
-  const count = new BigInt64Array(committed);
-  const done = runInWorker({ kind: 'paced', committed, ...load }).then((times) => ({ ...times, rows: Number(Atomics.load(count, 0)) }));
-  return { committed: () => Number(Atomics.load(count, 0)), done };
+export function pacedLoadInWorker(load: PacedLoad): Promise<LoadTimes> {
+  return runInWorker({ kind: 'paced', ...load });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function run(load: Load): Promise<{ startedAt: number; endedAt: number }> {
+async function run(load: Load): Promise<{ startedAt: number; endedAt: number; rows: number }> {
   const pool = new Pool({ connectionString: load.url, max: load.connections });
   pool.on('error', () => undefined);
   try {
     await Promise.all(Array.from({ length: load.connections }, () => pool.query('SELECT 1'))); // connected before the clock starts
     const startedAt = absoluteNow();
+    let rows = 0;
     if (load.kind === 'bulk') {
       const chunks = Math.ceil(load.rows / load.chunkRows);
       let next = 0;
@@ -80,11 +74,11 @@ async function run(load: Load): Promise<{ startedAt: number; endedAt: number }> 
           while (next < chunks) {
             next += 1;
             await insertMany(pool, load.chunkRows);
+            rows += load.chunkRows;
           }
         }),
       );
     } else {
-      const count = new BigInt64Array(load.committed);
       const endAt = startedAt + load.seconds * 1000;
       let offered = 0;
       await Promise.all(
@@ -96,12 +90,12 @@ async function run(load: Load): Promise<{ startedAt: number; endedAt: number }> 
             }
             offered += load.chunkRows;
             await insertMany(pool, load.chunkRows);
-            Atomics.add(count, 0, BigInt(load.chunkRows));
+            rows += load.chunkRows;
           }
         }),
       );
     }
-    return { startedAt, endedAt: absoluteNow() };
+    return { startedAt, endedAt: absoluteNow(), rows };
   } finally {
     await pool.end();
   }

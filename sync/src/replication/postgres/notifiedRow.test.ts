@@ -2,7 +2,7 @@ import { NODE_IDS } from '../testing/appShapedTables';
 import { notifiedRowChange } from './notifiedRow';
 
 const NODE = NODE_IDS[0] as string;
-const replicatesUsers = (table: string) => table === 'users';
+const replicatesUsers = new Map([['users', {}]]);
 const payload = {
   t: 'users',
   k: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',

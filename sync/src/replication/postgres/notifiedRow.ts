@@ -21,7 +21,7 @@ interface NotifiedRowPayload {
 }
 
 /** The change a NOTIFY payload carries, or null: an empty payload, or one this store does not replicate. */
-export function notifiedRowChange(payload: string, nodeId: string, replicates: (table: string) => boolean): RowChange | null {
+export function notifiedRowChange(payload: string, nodeId: string, tables: ReadonlyMap<string, unknown>): RowChange | null {
   if (payload === '') return null;
   let parsed: Partial<NotifiedRowPayload>;
   try {
@@ -30,5 +30,5 @@ export function notifiedRowChange(payload: string, nodeId: string, replicates: (
     return null;
   }
   const change = rowChangeSchema.safeParse({ table: parsed.t, pk: parsed.k, origin: nodeId, hlc: parsed.h, values: parsed.v, deletedHlc: null });
-  return change.success && replicates(change.data.table) ? change.data : null;
+  return change.success && tables.has(change.data.table) ? change.data : null;
 }

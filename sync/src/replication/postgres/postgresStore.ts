@@ -1244,7 +1244,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         return;
       }
       if (burst.size === 0) setImmediate(pokeForBurst);
-      burst.set(message.processId, notifiedRowChange(message.payload ?? '', this.nodeId, (table) => this.tableByName.has(table)) ?? undefined);
+      burst.set(message.processId, notifiedRowChange(message.payload ?? '', this.nodeId, this.tableByName) ?? undefined);
     });
     client.on('error', retry);
     client.on('end', retry);
