@@ -2,6 +2,7 @@
 
 import { signIn } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
+import { emailAddress } from '../server/validation';
 
 /** Only paths on this site: a callbackUrl from the query string must not send the user elsewhere. */
 function safeReturnPath(callbackUrl: string | undefined): string {
@@ -15,11 +16,17 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   async function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
+    // The server refuses anything but an email address too (signInCredentials); say so here, before a round trip.
+    const email = emailAddress.safeParse(String(form.get('email') ?? ''));
+    if (!email.success) {
+      setError(`Email ${email.error.issues[0]?.message ?? 'must be an email address'}.`);
+      return;
+    }
     setPending(true);
     setError(undefined);
     const result = await signIn('credentials', {
       redirect: false,
-      email: String(form.get('email') ?? ''),
+      email: email.data,
       password: String(form.get('password') ?? ''),
     });
     if (result?.ok && !result.error) {
@@ -35,14 +42,14 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
     <form className="stack" onSubmit={submit} aria-label="Sign in">
       <label>
         Email
-        <input name="email" type="email" autoComplete="username" required autoFocus />
+        <input name="email" type="email" autoComplete="username" required autoFocus aria-describedby="sign-in-error" />
       </label>
       <label>
         Password
         <input name="password" type="password" autoComplete="current-password" required />
       </label>
       {error && (
-        <p className="form-error" role="alert">
+        <p className="form-error" role="alert" id="sign-in-error">
           {error}
         </p>
       )}

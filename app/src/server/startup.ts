@@ -55,19 +55,19 @@ async function prepareDatabase(): Promise<void> {
   const pool = databasePool();
   const applied = await applyMigrations(pool, await readMigrations());
   log().info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema up to date');
-  const { adminEmail, adminPassword } = loadAppConfig().config;
-  const admin = await ensureFirstAdmin(pool, { adminEmail, adminPassword });
+  const { adminEmail, adminPassword, nextAuthSecret } = loadAppConfig().config;
+  const admin = await ensureFirstAdmin(pool, { adminEmail, adminPassword, clusterSecret: nextAuthSecret });
   if (!admin.created) return;
-  log().info({ email: admin.email }, 'created the first admin');
+  log().info({ email: admin.email, userId: admin.id }, 'created the first admin (the same row on every node of this cluster)');
   if (admin.generatedPassword !== undefined) {
     // Printed once, to stdout only, never logged: the operator copies it and changes it after signing in.
     writeSync(
       1,
       '\n' +
-        '  First admin created (ADMIN_PASSWORD was not set):\n' +
+        '  First admin created (ADMIN_PASSWORD was not set; every node of this cluster prints the same password):\n' +
         `    email:    ${admin.email}\n` +
         `    password: ${admin.generatedPassword}\n` +
-        '  This password is shown only this once.\n\n',
+        '  This password is shown only this once: change it after signing in.\n\n',
     );
   }
 }

@@ -7,11 +7,15 @@ declare module 'next-auth' {
   }
   interface User {
     role: UserRole;
+    /** Digest of the password hash at sign-in (see sessionStanding). */
+    credentialStamp: string;
   }
 }
 
 declare module 'next-auth/jwt' {
   interface JWT {
     role?: UserRole;
+    /** Credential stamp: the session stands while the user's password hash still has this digest. */
+    cred?: string;
   }
 }

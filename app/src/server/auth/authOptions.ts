@@ -12,6 +12,8 @@ import { signInCredentials } from '../users/userSchemas';
 import { authErrorMessage } from './authErrorMessage';
 import { passwordMatches, spendPasswordCheckTime } from './passwords';
 import { nodeSessionCodec } from './nodeSessionCodec';
+import { nodeSessionStanding } from './nodeSessionStanding';
+import { credentialStamp } from './sessionStanding';
 import { withSignInLimit } from './signInLimiter';
 
 export const SIGN_IN_PATH = '/signin';
@@ -25,6 +27,17 @@ type OptionsHolder = { [OPTIONS_KEY]?: NextAuthOptions };
 export function usesSecureCookies(): boolean {
   return appConfig().nextAuthUrl.startsWith('https://');
 }
+
+/** Thrown from the jwt callback for a session that no longer stands; NextAuth logs it as JWT_SESSION_ERROR. */
+export class SessionRevokedError extends Error {
+  override readonly name = 'SessionRevokedError';
+  constructor(reason: string) {
+    super(`session revoked: ${reason}`);
+  }
+}
+
+/** Tokens whose standing could not be checked in this request (the session callback then reports no user). */
+const unverifiedTokens = new WeakSet<object>();
 
 export function authOptions(): NextAuthOptions {
   const holder = globalThis as OptionsHolder;
@@ -55,22 +68,36 @@ export function authOptions(): NextAuthOptions {
               return null;
             }
             if (!(await passwordMatches(password, user.passwordHash))) return null;
-            return { id: user.id, email: user.email, name: user.name, role: user.role };
+            return { id: user.id, email: user.email, name: user.name, role: user.role, credentialStamp: credentialStamp(user.passwordHash) };
           });
         },
       }),
     ],
     callbacks: {
-      jwt({ token, user }) {
+      // Every session read passes here: the cookie stands only while its user exists with the same password, and
+      // the role is the one stored now (see sessionStanding). A revoked session throws: NextAuth then answers
+      // with no session and /api/auth/session clears the cookie.
+      async jwt({ token, user }) {
         if (user) {
           token.sub = user.id;
           token.role = user.role;
+          token.cred = user.credentialStamp;
+          return token;
         }
+        const standing = await nodeSessionStanding().check(token.sub, token.cred);
+        if (standing.standing === 'revoked') throw new SessionRevokedError(standing.reason);
+        if (standing.standing === 'unknown') {
+          // Signed out for this request only (fail closed); the cookie is kept for when the database is back.
+          log().warn({ error: standing.error }, 'could not check a session against the database; treating the request as signed out');
+          unverifiedTokens.add(token);
+          return token;
+        }
+        token.role = standing.role;
         return token;
       },
       session({ session, token }) {
         session.user = {
-          id: token.sub ?? '',
+          id: unverifiedTokens.has(token) ? '' : (token.sub ?? ''),
           email: token.email ?? '',
           name: token.name ?? '',
           role: token.role ?? 'member',
@@ -87,6 +114,12 @@ export function authOptions(): NextAuthOptions {
     logger: {
       error(code, metadata) {
         const message = authErrorMessage(metadata);
+        const error = metadata instanceof Error ? metadata : (metadata as { error?: unknown } | undefined)?.error;
+        if (error instanceof SessionRevokedError) {
+          // Expected after a delete or a password change: not an error of this node.
+          log().info({ code }, message ?? 'session revoked');
+          return;
+        }
         log().error({ code, error: message }, `[next-auth][error][${code}] ${message ?? ''}`.trim());
       },
       warn(code) {

@@ -1,30 +1,33 @@
 /**
  * The first admin, made on the first start against an empty users table: from ADMIN_EMAIL/ADMIN_PASSWORD, or with
- * a generated password that the caller prints once.
+ * a password derived from the cluster's secret that the caller prints once. Every node makes the same row (see
+ * firstAdminRow), so a fresh cluster of any size ends with exactly one first admin.
  */
-import { randomBytes } from 'node:crypto';
+import bcrypt from 'bcrypt';
 import type { Pool } from 'pg';
-import { hashPassword } from '../auth/passwords';
-import { newId } from '../ids';
+import { derivedAdminPassword, firstAdminId, firstAdminSalt } from './firstAdminRow';
 
 export const DEFAULT_ADMIN_EMAIL = 'admin@example.com';
+export const FIRST_ADMIN_NAME = 'Administrator';
 const FIRST_ADMIN_LOCK_KEY = '7209468131352027462';
 
 export type FirstAdminResult =
   | { readonly created: false }
-  | { readonly created: true; readonly email: string; readonly generatedPassword: string | undefined };
+  | { readonly created: true; readonly id: string; readonly email: string; readonly generatedPassword: string | undefined };
 
-export function generatedAdminPassword(): string {
-  return randomBytes(18).toString('base64url');
+export interface FirstAdminSettings {
+  readonly adminEmail: string;
+  readonly adminPassword: string;
+  /** NEXTAUTH_SECRET: the value every node shares, from which the row is derived. */
+  readonly clusterSecret: string;
 }
 
-export async function ensureFirstAdmin(
-  pool: Pool,
-  settings: { readonly adminEmail: string; readonly adminPassword: string },
-): Promise<FirstAdminResult> {
+export async function ensureFirstAdmin(pool: Pool, settings: FirstAdminSettings): Promise<FirstAdminResult> {
   const email = (settings.adminEmail || DEFAULT_ADMIN_EMAIL).toLowerCase();
-  const generatedPassword = settings.adminPassword ? undefined : generatedAdminPassword();
+  const generatedPassword = settings.adminPassword ? undefined : derivedAdminPassword(settings.clusterSecret, email);
   const password = settings.adminPassword || (generatedPassword as string);
+  const id = firstAdminId(settings.clusterSecret, email);
+  const passwordHash = await bcrypt.hash(password, firstAdminSalt(settings.clusterSecret, email));
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -35,11 +38,11 @@ export async function ensureFirstAdmin(
       return { created: false };
     }
     await client.query(
-      "INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, 'admin')",
-      [newId(), email, 'Administrator', await hashPassword(password)],
+      "INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, 'admin') ON CONFLICT (id) DO NOTHING",
+      [id, email, FIRST_ADMIN_NAME, passwordHash],
     );
     await client.query('COMMIT');
-    return { created: true, email, generatedPassword };
+    return { created: true, id, email, generatedPassword };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

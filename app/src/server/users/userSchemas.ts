@@ -31,12 +31,12 @@ export const userPatch = z
 export type UserPatch = z.output<typeof userPatch>;
 
 /**
- * What the sign-in form sends. Deliberately loose (any stored email, including the first admin's from
- * ADMIN_EMAIL, must be able to sign in): the lookup and the hash comparison decide.
+ * What the sign-in form sends: a valid email address (the rule users are created with), so a row renamed by a
+ * replication conflict (`…#conflict-<id>`) or any other malformed value never reaches the password check.
  */
 export const signInCredentials = z.object({
-  email: z.string().trim().toLowerCase().min(1).max(254),
-  password: z.string().min(1).max(1024),
+  email: emailAddress,
+  password: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
 });
 
 export interface User {

@@ -48,6 +48,16 @@ export async function findUserForSignIn(email: string): Promise<(User & { passwo
   return row && { ...toUser(row), passwordHash: row.password_hash };
 }
 
+/** What decides whether a user's sessions still stand (see sessionStanding): the role and the password hash. */
+export async function findSessionFacts(id: string): Promise<{ role: UserRole; passwordHash: string } | undefined> {
+  const { rows } = await databasePool().query<{ role: UserRole; password_hash: string }>(
+    'SELECT role, password_hash FROM users WHERE id = $1',
+    [id],
+  );
+  const row = rows[0];
+  return row && { role: row.role, passwordHash: row.password_hash };
+}
+
 export type CreateUserResult = { user: User } | { emailTaken: true };
 
 export async function createUser(input: NewUser): Promise<CreateUserResult> {
