@@ -4,6 +4,9 @@
  */
 export async function register(): Promise<void> {
   if (process.env.NEXT_RUNTIME === 'nodejs') {
+    // First, so every request is stamped with its connection's address (see requestOrigin).
+    const { installPeerAddressHeaders } = await import('./server/http/requestOrigin');
+    installPeerAddressHeaders();
     const { startNode } = await import('./server/startup');
     await startNode();
   }

@@ -24,4 +24,7 @@ export const platformConfig: PlatformConfig = {
   postgres: { storageSize: '10Gi' },
   discovery: 'dns',
   networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, egress: 'restricted' },
+  // Whose X-Forwarded-For the app believes: the ingress controller's pods (the network policy above lets only them
+  // reach the app). Narrow it to your cluster's pod CIDR.
+  settings: { TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16' },
 };

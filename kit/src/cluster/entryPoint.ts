@@ -3,6 +3,7 @@
  * Round robin runs separately for page navigations and for other requests (see below).
  * It passes X-Forwarded-Host/-Proto/-For so NextAuth and Server Actions see the public origin, and it moves on to
  * the next node when one refuses the connection (stopped or restarting), so a rolling restart is invisible.
+ * The nodes believe its X-Forwarded-For because it connects from its own address, listed in their TRUSTED_PROXIES.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
@@ -40,7 +41,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
 }
 
 export async function startEntryPoint(props: EntryPointProps): Promise<StartedEntryPoint> {
-  const proxy = createProxyServer({ xfwd: true, proxyTimeout: 120_000 });
+  // Connections to the nodes leave from the entry point's own address, the one the nodes trust (TRUSTED_PROXIES):
+  // any other process on this machine connects from 127.0.0.1 and cannot pass itself off as forwarded.
+  const proxy = createProxyServer({ xfwd: true, proxyTimeout: 120_000, localAddress: props.host });
   const forwarded = new Map<string, number>();
   // Two rotations: page navigations, and everything else. A page load is a navigation plus a fixed number of
   // sub-requests (scripts, RSC, session); with one shared counter an even count would send every navigation to

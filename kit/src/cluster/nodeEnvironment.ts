@@ -40,6 +40,8 @@ export function nodeEnvironment(
     SYNC_DISCOVERY: 'static',
     SYNC_PEERS: layout.nodes.filter((n) => n.index !== node.index).map(syncAddress).join(','),
     NODE_ENV: 'production',
+    // The entry point (and nothing else on this machine's loopback) may say who the client is.
+    TRUSTED_PROXIES: layout.entryHost,
     ...overrides,
   };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));

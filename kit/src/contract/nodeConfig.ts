@@ -4,6 +4,7 @@
  */
 import { type ChangeDetection, parseChangeDetection, quotesOrWhitespace } from './checks';
 import { GUIDE_EXAMPLE_NODE_IDS, publishedSource } from './published';
+import { parseTrustedProxies, type TrustedProxies } from './trustedProxies';
 import { type Problem, formatProblem, hasErrors } from './problem';
 import {
   type Consumer,
@@ -51,6 +52,8 @@ export interface NodeConfig {
   readonly syncLocalChanges: ChangeDetection;
   readonly adminEmail: string;
   readonly adminPassword: string;
+  /** TRUSTED_PROXIES: whose X-Forwarded-For the app believes. */
+  readonly trustedProxies: TrustedProxies;
 }
 
 function problem(spec: VariableSpec, message: string, severity: Problem['severity'] = 'error', fix = spec.fix): Problem {
@@ -188,6 +191,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncLocalChanges: parseChangeDetection(value('SYNC_LOCAL_CHANGES')) ?? { mode: 'notify' },
     adminEmail: value('ADMIN_EMAIL'),
     adminPassword: value('ADMIN_PASSWORD'),
+    trustedProxies: parseTrustedProxies(value('TRUSTED_PROXIES')),
   };
   return { problems, config };
 }

@@ -5,6 +5,7 @@
  */
 import * as check from './checks';
 import type { Check } from './checks';
+import { trustedProxiesProblem } from './trustedProxies';
 
 /**
  * - `shared`: must be equal on every node (a difference breaks sessions or peer trust).
@@ -29,6 +30,11 @@ export interface VariableSpec {
   /** How to produce a good value, shown with every problem found in it. */
   readonly fix: string;
   readonly check: Check;
+  /**
+   * A secret a person may choose (a password) rather than a generated high-entropy value: never shown as an
+   * unkeyed fingerprint, which could be checked against guesses (see keyedFingerprint).
+   */
+  readonly chosenByPerson?: boolean;
   /** For secrets that embed a password in a non-secret shape (URLs): how to show them. */
   readonly redact?: (value: string) => string;
 }
@@ -159,6 +165,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     name: 'DATABASE_PASSWORD',
     scope: 'shared',
     secret: true,
+    chosenByPerson: true,
     requiredBy: [],
     readBy: BOTH,
     help: 'Password for DATABASE_URL when the URL carries none; keeps the password in the shared secret file.',
@@ -383,12 +390,27 @@ export const VARIABLES: readonly VariableSpec[] = [
     name: 'ADMIN_PASSWORD',
     scope: 'setting',
     secret: true,
+    chosenByPerson: true,
     requiredBy: [],
     readBy: ['app'],
     default: '',
     help: 'Password of the first admin; when unset a random one is generated and printed once.',
     fix: 'use at least 12 characters, or leave it unset to get a generated one',
     check: (value) => (value === '' ? undefined : check.minLength(12)(value)),
+  },
+  {
+    name: 'TRUSTED_PROXIES',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: '',
+    help:
+      'Addresses or CIDR ranges of the reverse proxies in front of the app (the entry point, an ingress), comma-separated. ' +
+      'Only a request from one of them may say who the client is (X-Forwarded-For), for the sign-in limits and the logs; ' +
+      'empty: every client is the address it connects from.',
+    fix: 'list the proxy addresses, e.g. 127.0.0.1 for npm start or 10.0.0.0/8 for the ingress controller\'s pods; leave empty with no proxy',
+    check: trustedProxiesProblem,
   },
 ];
 

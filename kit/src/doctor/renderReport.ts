@@ -35,7 +35,7 @@ export function renderReport(report: DoctorReport): string {
     Math.max(...report.comparison.map((r) => r.variable.length), 8),
     ...report.servers.map((label, i) => Math.min(40, Math.max(label.length, ...report.comparison.map((r) => r.values[i]?.length ?? 0)))),
   ];
-  out.push('Values side by side (secrets as fingerprints):');
+  out.push('Values side by side (secrets as fingerprints; passwords as kfp: keyed for this run only, comparable within this report):');
   out.push('  ' + [pad('variable', widths[0] as number), ...report.servers.map((s, i) => pad(s, widths[i + 1] as number))].join('  '));
   for (const row of report.comparison) {
     out.push('  ' + [pad(row.variable, widths[0] as number), ...row.values.map((v, i) => pad(v, widths[i + 1] as number))].join('  '));

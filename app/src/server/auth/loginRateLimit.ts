@@ -1,39 +1,57 @@
 /**
- * Brute-force limits for sign-in, pure (the caller passes the clock): a sliding window of failed attempts per
- * account (the email as typed, normalized) and per client address. An attempt counts as failed from the moment it
- * starts until it is known to have succeeded, so a burst of parallel guesses cannot all slip in before the first
- * failure is recorded. A success clears the account's failures (the person got in) and takes back its own count
- * from the address.
+ * Brute-force limits for sign-in, pure (the caller passes the clock). Failed attempts are counted in sliding
+ * windows per account AND address together, per address, and per account:
+ * - an address that keeps failing for one account is refused for that account (the attacker's own address);
+ * - an address that fails for many accounts is refused for all (password spraying);
+ * - an account that fails from many addresses is never refused, only slowed: each further attempt waits before
+ *   its password check, longer the more failures (up to MAX_ACCOUNT_DELAY_MS). So nobody can lock someone else
+ *   out, the real user still signs in (a few seconds later), and a guesser spread over many addresses gets
+ *   a handful of tries per address.
+ * An attempt counts as failed from the moment it starts until it is known to have succeeded, so a burst of
+ * parallel guesses cannot all slip in before the first failure is recorded. A success clears the account's
+ * failures (the person got in) and takes back its own count from the address.
  *
  * Each app node keeps these counts in its own memory. An attacker spread over N nodes behind the round-robin entry
- * point gets at most N times the limit, still a few dozen guesses per quarter hour against bcrypt; in exchange an
- * account locked by someone else's guessing on one node still signs in through the others, and no shared store
+ * point gets at most N times the limit, still a few dozen guesses per quarter hour against bcrypt; no shared store
  * (or the database, on every failed attempt) is in the sign-in path.
  */
 export const LOGIN_LIMIT_WINDOW_MS = 15 * 60 * 1000;
-export const MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN = 5;
+/** Failed attempts one address may make against one account per window. */
+export const MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN = 5;
 /** Higher than per account: several people behind one NAT or office address share it. */
 export const MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN = 30;
-/** Accounts and addresses tracked at once; past this the least recently active are forgotten. */
+/** Failures of an account (from anywhere) before its attempts start to wait. */
+export const FREE_FAILED_LOGINS_PER_ACCOUNT = 5;
+/** The first wait, doubled with every further failure up to MAX_ACCOUNT_DELAY_MS. */
+export const FIRST_ACCOUNT_DELAY_MS = 500;
+export const MAX_ACCOUNT_DELAY_MS = 8_000;
+/** Accounts, addresses and pairs tracked at once; past this the least recently active are forgotten. */
 export const MAX_TRACKED_LOGIN_KEYS = 50_000;
 
 export interface LoginLimits {
   readonly windowMs: number;
-  readonly maxFailuresPerAccount: number;
+  readonly maxFailuresPerAccountAndAddress: number;
   readonly maxFailuresPerAddress: number;
+  readonly freeFailuresPerAccount: number;
+  readonly firstAccountDelayMs: number;
+  readonly maxAccountDelayMs: number;
   readonly maxTrackedKeys: number;
 }
 
 export const LOGIN_LIMITS: LoginLimits = {
   windowMs: LOGIN_LIMIT_WINDOW_MS,
-  maxFailuresPerAccount: MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN,
+  maxFailuresPerAccountAndAddress: MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN,
   maxFailuresPerAddress: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN,
+  freeFailuresPerAccount: FREE_FAILED_LOGINS_PER_ACCOUNT,
+  firstAccountDelayMs: FIRST_ACCOUNT_DELAY_MS,
+  maxAccountDelayMs: MAX_ACCOUNT_DELAY_MS,
   maxTrackedKeys: MAX_TRACKED_LOGIN_KEYS,
 };
 
 export type AttemptVerdict =
-  | { readonly allowed: true }
-  | { readonly allowed: false; readonly limitedBy: 'account' | 'address'; readonly retryAfterMs: number };
+  /** Check the password after waiting `delayMs` (0 unless the account has failed often lately). */
+  | { readonly allowed: true; readonly delayMs: number }
+  | { readonly allowed: false; readonly limitedBy: 'account-and-address' | 'address'; readonly retryAfterMs: number };
 
 /** Failure timestamps per key, oldest first, never more than the limit. */
 class SlidingWindowCounts {
@@ -50,6 +68,10 @@ class SlidingWindowCounts {
     const times = this.current(key, nowMs);
     if (times.length < this.max) return 0;
     return (times[times.length - this.max] as number) + this.windowMs - nowMs;
+  }
+
+  count(key: string, nowMs: number): number {
+    return this.current(key, nowMs).length;
   }
 
   add(key: string, nowMs: number): void {
@@ -85,48 +107,51 @@ class SlidingWindowCounts {
 }
 
 export class LoginAttemptLimiter {
-  private readonly accounts: SlidingWindowCounts;
+  private readonly pairs: SlidingWindowCounts;
   private readonly addresses: SlidingWindowCounts;
+  private readonly accounts: SlidingWindowCounts;
 
   constructor(readonly limits: LoginLimits = LOGIN_LIMITS) {
-    this.accounts = new SlidingWindowCounts(limits.windowMs, limits.maxFailuresPerAccount, limits.maxTrackedKeys);
+    this.pairs = new SlidingWindowCounts(limits.windowMs, limits.maxFailuresPerAccountAndAddress, limits.maxTrackedKeys);
     this.addresses = new SlidingWindowCounts(limits.windowMs, limits.maxFailuresPerAddress, limits.maxTrackedKeys);
+    // Enough failures are kept to reach the longest delay; more would not change anything.
+    const accountDepth = limits.freeFailuresPerAccount + Math.ceil(Math.log2(limits.maxAccountDelayMs / limits.firstAccountDelayMs)) + 1;
+    this.accounts = new SlidingWindowCounts(limits.windowMs, accountDepth, limits.maxTrackedKeys);
   }
 
   /** Whether this attempt may check the password; if so it counts as failed until succeeded() says otherwise. */
   begin(account: string, address: string, nowMs: number): AttemptVerdict {
-    const accountWaitMs = this.accounts.blockedForMs(account, nowMs);
-    if (accountWaitMs > 0) return { allowed: false, limitedBy: 'account', retryAfterMs: accountWaitMs };
+    const pair = pairKey(account, address);
+    const pairWaitMs = this.pairs.blockedForMs(pair, nowMs);
+    if (pairWaitMs > 0) return { allowed: false, limitedBy: 'account-and-address', retryAfterMs: pairWaitMs };
     const addressWaitMs = this.addresses.blockedForMs(address, nowMs);
     if (addressWaitMs > 0) return { allowed: false, limitedBy: 'address', retryAfterMs: addressWaitMs };
-    this.accounts.add(account, nowMs);
+    const delayMs = this.accountDelayMs(this.accounts.count(account, nowMs));
+    this.pairs.add(pair, nowMs);
     this.addresses.add(address, nowMs);
-    return { allowed: true };
+    this.accounts.add(account, nowMs);
+    return { allowed: true, delayMs };
   }
 
   /** The attempt begun at `begunAtMs` signed in. */
   succeeded(account: string, address: string, begunAtMs: number): void {
+    this.pairs.clear(pairKey(account, address));
     this.accounts.clear(account);
     this.addresses.removeOne(address, begunAtMs);
   }
 
   get trackedKeys(): number {
-    return this.accounts.size + this.addresses.size;
+    return this.pairs.size + this.addresses.size + this.accounts.size;
+  }
+
+  private accountDelayMs(failures: number): number {
+    const { freeFailuresPerAccount, firstAccountDelayMs, maxAccountDelayMs } = this.limits;
+    if (failures < freeFailuresPerAccount) return 0;
+    return Math.min(firstAccountDelayMs * 2 ** (failures - freeFailuresPerAccount), maxAccountDelayMs);
   }
 }
 
-/**
- * The client's address as the entry point saw it: the LAST X-Forwarded-For entry. The one proxy in front of the
- * nodes (the local cluster's entry point, a Kubernetes ingress) appends the address it accepted the connection
- * from; entries left of it were written by the client and are ignored. Without a proxy, Next.js fills the header
- * with the socket's address. A client that bypasses the entry point and talks to a node directly can still write
- * any value here, which is why nodes listen on private addresses only and why the per-account limit does not
- * depend on the address.
- */
-export function clientAddress(xForwardedFor: string | string[] | undefined): string {
-  const header = Array.isArray(xForwardedFor) ? xForwardedFor.join(',') : (xForwardedFor ?? '');
-  const last = header.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '').pop();
-  if (!last) return 'unknown';
-  // IPv4-mapped IPv6 (::ffff:127.0.0.1) and plain IPv4 are the same client.
-  return last.toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+function pairKey(account: string, address: string): string {
+  return `${account}\u0000${address}`;
 }
+

@@ -42,7 +42,7 @@ describe('the standing of a session', () => {
   });
 
   it('reads a user once per cache period, and sees a change after it', async () => {
-    const rows = new Map([[ID, { role: 'admin' as const, passwordHash: HASH }]]);
+    const rows = new Map<string, SessionFacts>([[ID, { role: 'admin', passwordHash: HASH }]]);
     const { checker, reads, clock } = checkerOver(rows);
     const stamp = credentialStamp(HASH);
     await Promise.all([checker.check(ID, stamp), checker.check(ID, stamp), checker.check(ID, stamp)]);

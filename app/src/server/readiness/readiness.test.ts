@@ -1,4 +1,4 @@
-import { readinessReport, type ReadinessFacts } from './readiness';
+import { publicReadiness, readinessReport, type ReadinessFacts } from './readiness';
 
 const node = { id: '0123456789abcdef', name: 'server-1' };
 const healthy: ReadinessFacts = {
@@ -75,5 +75,27 @@ describe('readiness', () => {
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.sync).toBe('disagreement');
     expect(report.body.problems[0]).toMatch(/NEXTAUTH_SECRET differs from peers server-2 .*not blocking/);
+  });
+});
+
+describe('the public readiness answer', () => {
+  const everything = (answer: unknown) => JSON.stringify(answer);
+
+  it('says ready and ok, and nothing about the node', () => {
+    expect(publicReadiness(readinessReport(healthy))).toEqual({ httpStatus: 200, body: { status: 'ready', reason: 'ok' } });
+  });
+
+  it('gives a reason code for each way of not being ready, without the details', () => {
+    const down = publicReadiness(readinessReport({ ...healthy, databaseError: 'password authentication failed for user "multi_business"' }));
+    expect(down).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'database_unreachable' } });
+    const pending = publicReadiness(readinessReport({ ...healthy, pendingMigrations: ['002_add_notes.sql'] }));
+    expect(pending).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'migrations_pending' } });
+    const odd = publicReadiness(
+      readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } } }),
+    );
+    expect(odd).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'config_differs_from_peers' } });
+    for (const answer of [down, pending, odd]) {
+      expect(everything(answer)).not.toMatch(/multi_business|002_add_notes|127\.0\.0\.3|server-2|0123456789abcdef|server-1/);
+    }
   });
 });

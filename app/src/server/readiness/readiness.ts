@@ -80,3 +80,25 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
     },
   };
 }
+
+/** Why a node is (not) ready, in one word: all an anonymous caller learns. */
+export type ReadinessReason = 'ok' | 'database_unreachable' | 'migrations_pending' | 'config_differs_from_peers';
+
+export interface PublicReadiness {
+  readonly httpStatus: 200 | 503;
+  readonly body: { readonly status: 'ready' | 'not_ready'; readonly reason: ReadinessReason };
+}
+
+/**
+ * The readiness answer for a caller who is neither on this machine nor an admin (through the entry point or the
+ * ingress): ready or not and a reason code. The node's identity, database errors, migration names and peer
+ * addresses stay in the full report (`readinessReport`), for loopback callers and admins.
+ */
+export function publicReadiness(report: ReadinessReport): PublicReadiness {
+  const { checks } = report.body;
+  let reason: ReadinessReason = 'ok';
+  if (checks.database === 'failed') reason = 'database_unreachable';
+  else if (checks.migrations === 'failed') reason = 'migrations_pending';
+  else if (report.httpStatus === 503) reason = 'config_differs_from_peers';
+  return { httpStatus: report.httpStatus, body: { status: report.body.status, reason } };
+}

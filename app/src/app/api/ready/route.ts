@@ -2,7 +2,10 @@ import { appConfig, nodeIdentity } from '../../../server/config';
 import { pendingMigrationNames, readMigrations } from '../../../server/db/migrations';
 import { databasePool } from '../../../server/db/pool';
 import { json } from '../../../server/http/apiResponses';
-import { readinessReport } from '../../../server/readiness/readiness';
+import { currentUser } from '../../../server/auth/session';
+import { headerReader, requestOrigin } from '../../../server/http/requestOrigin';
+import { publicReadiness, readinessReport } from '../../../server/readiness/readiness';
+import { isAdmin } from '../../../server/users/adminCheck';
 import { fetchSyncStatus, syncStatusUrl } from '../../../server/readiness/syncStatusClient';
 
 const DATABASE_CHECK_TIMEOUT_MS = 2_000;
@@ -32,8 +35,22 @@ async function pendingMigrations(): Promise<string[] | { error: string }> {
   }
 }
 
+/**
+ * Details (node identity, database error, migration names, peers) only for a process on this machine talking to the
+ * node directly (probes, `npm start`, an operator's curl) or a signed-in admin; everyone else gets the public answer.
+ */
+async function mayReadDetails(request: Request): Promise<boolean> {
+  if (requestOrigin(headerReader(request.headers), appConfig().trustedProxies).directFromLoopback) return true;
+  try {
+    const user = await currentUser();
+    return user !== undefined && (await isAdmin(user));
+  } catch {
+    return false; // no database, no admin check: the public answer
+  }
+}
+
 /** Readiness: database reachable, migrations applied, configuration valid, and peers agree on shared secrets. */
-export async function GET(): Promise<Response> {
+export async function GET(request: Request): Promise<Response> {
   const config = appConfig();
   const [dbError, pending, sync] = await Promise.all([
     databaseError(),
@@ -41,5 +58,7 @@ export async function GET(): Promise<Response> {
     fetchSyncStatus(syncStatusUrl(config.syncBindAddress, config.syncServicePort)),
   ]);
   const report = readinessReport({ node: nodeIdentity(), databaseError: dbError, pendingMigrations: pending, sync });
-  return json(report.body, report.httpStatus);
+  if (await mayReadDetails(request)) return json(report.body, report.httpStatus);
+  const answer = publicReadiness(report);
+  return json(answer.body, answer.httpStatus);
 }
