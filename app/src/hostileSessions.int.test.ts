@@ -1,16 +1,22 @@
 /**
  * Hostile input to the app's sign-in and sessions, against the real built server (two nodes on 127.0.11.2-3 with
  * the same NEXTAUTH_SECRET and their own databases): forged, expired, truncated and tampered session cookies, a
- * cookie from another cluster, a CSRF mismatch, and brute-force sign-in attempts (limited per account and per
- * client address, on each node on its own).
+ * cookie from another cluster, a CSRF mismatch, and brute-force sign-in attempts (limited per account and address
+ * and per client address, on each node on its own, never locking the account itself).
+ *
+ * Node A trusts 127.0.0.1 as its proxy (TRUSTED_PROXIES), so this test, connecting from 127.0.0.1, plays the
+ * entry point and says who the client is with X-Forwarded-For. Node B trusts no proxy, like a node reached
+ * directly: whatever X-Forwarded-For a client writes, it is the connection's address that counts.
  */
 import { encode } from 'next-auth/jwt';
+import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/sessionClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
-import { MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN, MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN } from './server/auth/loginRateLimit';
+import { MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN, MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN } from './server/auth/loginRateLimit';
+import { credentialStamp } from './server/auth/sessionStanding';
 
 jest.setTimeout(120_000);
 
@@ -37,10 +43,25 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   let adminId: string;
   let wrongPasswordAnswer: { status: number; body: unknown };
 
-  async function startNode(address: string, nodeName: string): Promise<StartedAppServer> {
+  let adminStamp: string;
+  const databaseOf = new Map<string, TestDatabase>();
+
+  async function startNode(address: string, nodeName: string, trustedProxies: string): Promise<StartedAppServer> {
     const database = await createTestDatabase('app_hostile');
     databases.push(database);
-    return startAppServer({ serverJs: await ensureStandaloneBuild(), env: await testNodeEnvironment({ address, nodeName, databaseUrl: database.url, nextAuthSecret: SECRET }) });
+    databaseOf.set(nodeName, database);
+    const env = await testNodeEnvironment({ address, nodeName, databaseUrl: database.url, nextAuthSecret: SECRET });
+    return startAppServer({ serverJs: await ensureStandaloneBuild(), env: { ...env, TRUSTED_PROXIES: trustedProxies } });
+  }
+
+  async function passwordHashOf(databaseUrl: string, email: string): Promise<string> {
+    const client = new Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      return (await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email])).rows[0]?.password_hash as string;
+    } finally {
+      await client.end();
+    }
   }
 
   const expectNoSession = async (cookie: string) => {
@@ -56,7 +77,8 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
 
   beforeAll(async () => {
     await ensureStandaloneBuild();
-    [nodeA, nodeB] = await allStarted([startNode('127.0.11.2', 'node-a'), startNode('127.0.11.3', 'node-b')]);
+    [nodeA, nodeB] = await allStarted([startNode('127.0.11.2', 'node-a', '127.0.0.1'), startNode('127.0.11.3', 'node-b', '')]);
+    adminStamp = credentialStamp(await passwordHashOf((databaseOf.get('node-a') as TestDatabase).url, TEST_ADMIN_EMAIL));
     adminCookie = await signedIn(nodeA.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     adminId = ((await readSession(nodeA.url, adminCookie)).body as { user: { id: string } }).user.id;
     expect((await api(nodeA.url, adminCookie, 'POST', '/api/users', MEMBER)).status).toBe(201);
@@ -68,11 +90,29 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     await Promise.all(databases.map((database) => database.drop()));
   });
 
-  const token = () => ({ sub: adminId, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' as const });
+  const token = () => ({ sub: adminId, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' as const, cred: adminStamp });
 
   it('accepts a cookie sealed with the cluster secret (the control for the cases below)', async () => {
     const minted = await encode({ token: token(), secret: SECRET });
     expect((await readSession(nodeA.url, minted)).body).toMatchObject({ user: { id: adminId, role: 'admin' } });
+  });
+
+  it('refuses a cookie sealed with the cluster secret but without the user\'s credential stamp, or with another', async () => {
+    const { cred: _cred, ...withoutStamp } = token();
+    await expectNoSession(await encode({ token: withoutStamp, secret: SECRET }));
+    await expectNoSession(await encode({ token: { ...token(), cred: 'A'.repeat(22) }, secret: SECRET }));
+    const line = await nodeA.waitForOutput(/session revoked: no credential stamp/);
+    expect(line).not.toContain(SECRET);
+  });
+
+  it('takes the role from the database, not from the cookie', async () => {
+    const memberId = ((await api(nodeA.url, adminCookie, 'GET', '/api/users')).body as { users: { id: string; email: string }[] }).users.find(
+      (user) => user.email === MEMBER.email,
+    )?.id as string;
+    const memberHash = await passwordHashOf((databaseOf.get('node-a') as TestDatabase).url, MEMBER.email);
+    const claimsAdmin = await encode({ token: { sub: memberId, email: MEMBER.email, name: MEMBER.name, role: 'admin', cred: credentialStamp(memberHash) }, secret: SECRET });
+    expect((await readSession(nodeA.url, claimsAdmin)).body).toMatchObject({ user: { id: memberId, role: 'member' } });
+    expect((await api(nodeA.url, claimsAdmin, 'GET', '/api/users')).status).toBe(403);
   });
 
   it('refuses an expired session cookie, though sealed with the right secret', async () => {
@@ -115,21 +155,27 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     expect(missing.body.url).toMatch(/csrf=true/);
   });
 
-  it('limits failed sign-ins per account: the right password is then refused too, exactly like a wrong one, and logged', async () => {
-    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN; i++) {
-      expect(withoutPort(await signInFrom(nodeA.url, `198.51.100.${i + 1}`, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(wrongPasswordAnswer);
+  it('limits failed sign-ins per account from one address: the right password is then refused there too, exactly like a wrong one, and logged without the email', async () => {
+    const attacker = '198.51.100.66';
+    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
+      expect(withoutPort(await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(wrongPasswordAnswer);
     }
-    const limited = await signInFrom(nodeA.url, '198.51.100.99', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    const limited = await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     expect(limited.sessionCookie).toBeUndefined();
     expect(withoutPort(limited)).toEqual(wrongPasswordAnswer);
-    const line = await nodeA.waitForOutput(/sign-in refused: too many failed attempts for this account/);
-    expect(JSON.parse(line)).toMatchObject({ limitedBy: 'account', address: '198.51.100.99', account: expect.stringMatching(/^fp:[0-9a-f]{8}$/) });
+    const line = await nodeA.waitForOutput(/sign-in refused: too many failed attempts from this address for this account/);
+    expect(JSON.parse(line)).toMatchObject({ limitedBy: 'account-and-address', address: attacker, account: expect.stringMatching(/^acct:[0-9a-f]{12}$/) });
     expect(line).not.toContain(TEST_ADMIN_EMAIL);
     expect(line).not.toContain(TEST_ADMIN_PASSWORD);
   });
 
+  it('does not lock the account out: its owner signs in from another address right after an attacker\'s failures', async () => {
+    const owner = await signInFrom(nodeA.url, '198.51.100.99', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    expect(owner.sessionCookie).toBeTruthy();
+  });
+
   it('answers an unknown account the same way through the limit (no account enumeration)', async () => {
-    for (let i = 0; i <= MAX_FAILED_LOGINS_PER_ACCOUNT_PER_15_MIN; i++) {
+    for (let i = 0; i <= MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
       expect(withoutPort(await signInFrom(nodeA.url, '198.51.100.200', 'nobody@example.com', `guess-${i}`))).toEqual(wrongPasswordAnswer);
     }
   });
@@ -148,9 +194,20 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     const limited = await signInFrom(nodeA.url, `10.1.2.3, ${flooder}`, MEMBER.email, MEMBER.password);
     expect(limited.sessionCookie).toBeUndefined();
     expect(withoutPort(limited)).toEqual(wrongPasswordAnswer);
-    expect(await nodeA.waitForOutput(/too many failed attempts for this address/)).toContain(flooder);
+    expect(await nodeA.waitForOutput(/too many failed attempts from this address on this node/)).toContain(flooder);
     const otherAddress = await signInFrom(nodeA.url, '203.0.113.8', MEMBER.email, MEMBER.password);
     expect(otherAddress.sessionCookie).toBeTruthy();
+  });
+
+  it('believes no X-Forwarded-For from a client that is not a trusted proxy: a forged address per attempt sprays no further', async () => {
+    const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `spray${i}@example.com`);
+    for (let i = 0; i < guesses.length; i += 2) {
+      await Promise.all(guesses.slice(i, i + 2).map((email, j) => signInFrom(nodeB.url, `192.0.2.${i + j + 10}`, email, 'password')));
+    }
+    const limited = await signInFrom(nodeB.url, '192.0.2.250', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
+    expect(limited.sessionCookie).toBeUndefined();
+    const line = await nodeB.waitForOutput(/too many failed attempts from this address on this node/);
+    expect(JSON.parse(line)).toMatchObject({ limitedBy: 'address', address: '127.0.0.1' });
   });
 
   it('keeps serving signed-in users throughout', async () => {
