@@ -92,10 +92,10 @@ describe('security across the nodes of a fresh local cluster', () => {
       for (const node of cluster.nodes) {
         const status = (await (await fetch(`${node.syncUrl}/status`)).json()) as {
           replication?: { conflicts?: { resolved?: number } };
-          peers: Array<{ replication?: { errors?: number; conflictsResolved?: number } }>;
+          peers: Array<{ replication?: { errors?: number; conflictsResolved?: number; lastError?: string | null } }>;
         };
         expect(status.replication?.conflicts?.resolved).toBe(0);
-        for (const peer of status.peers) expect(peer.replication).toMatchObject({ errors: 0, conflictsResolved: 0 });
+        for (const peer of status.peers) expect(peer.replication).toMatchObject({ errors: 0, conflictsResolved: 0, lastError: null });
       }
     });
   });

@@ -32,7 +32,7 @@ export { installReplication, introspectTables, uninstallReplication, Replication
 export { CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA } from './postgres/sql';
 export { postgresTableHash, postgresTableHashes } from './postgres/tableHashes';
 export type { ReplicationTransport } from './engine/transport';
-export { PeerUnreachableError } from './engine/transport';
+export { PeerNotReadyError, PeerUnreachableError } from './engine/transport';
 export { answerPull, answerSnapshot } from './engine/replicationServer';
 export type { BadRequest } from './engine/replicationServer';
 export { Replicator, MAX_BATCHES_PER_CATCH_UP } from './engine/replicator';

@@ -3,7 +3,7 @@
  * replication routes; the answer's signature is verified by the channel and its body validated by the engine.
  */
 import { performance } from 'node:perf_hooks';
-import type { Push, ReplicationTransport } from '../replication';
+import { PeerNotReadyError, type Push, type ReplicationTransport } from '../replication';
 import type { SyncServiceApi } from '../service/plugin';
 
 export const REPLICATION_ROUTES = {
@@ -44,6 +44,9 @@ export function channelTransport(
     const startedMs = performance.now();
     const answer = await api.request(peerId, { method: 'POST', path, json, timeoutMs });
     onAnswered?.(path === REPLICATION_ROUTES.snapshot ? 'snapshot' : 'pull', performance.now() - startedMs);
+    if (answer.status === 503 && (answer.json as { error?: unknown } | null)?.error === 'not-ready') {
+      throw new PeerNotReadyError(peerId, answerMessage(answer.json));
+    }
     if (answer.status !== 200) {
       throw new ReplicationRequestError(`peer ${peerId} answered HTTP ${answer.status} on ${path}: ${answerMessage(answer.json)}`);
     }

@@ -37,6 +37,13 @@ describe('replication state of one peer', () => {
     expect(state.lag(3500)).toEqual({ changes: 4000, ms: 2500 });
   });
 
+  it('backs off from a peer that is still starting but does not count it as an error', () => {
+    const state = new PeerReplicationState(0);
+    state.record({ peerId: PEER, kind: 'peer-not-ready', message: 'replication on node-2 is waiting-for-schema', durationMs: 1 }, 1000);
+    expect(state.consecutiveFailures).toBe(1);
+    expect(state.failures).toBe(0);
+  });
+
   it('counts failures in a row and reports the failure as the last batch', () => {
     const state = new PeerReplicationState(0);
     state.record(unreachable, 100);

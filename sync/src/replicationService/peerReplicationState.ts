@@ -56,8 +56,9 @@ export class PeerReplicationState {
       };
       return;
     }
+    // Backs off like a failure; a peer that is still starting is not counted as an error.
     this.consecutiveFailures += 1;
-    this.failures += 1;
+    if (outcome.kind !== 'peer-not-ready') this.failures += 1;
     this.caughtUp = false;
     this.lastBatch = {
       at: new Date(nowMs).toISOString(),

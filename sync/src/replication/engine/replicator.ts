@@ -9,7 +9,7 @@ import { PROTOCOL_VERSION, pullResponseSchema, pushSchema, sameCursor, snapshotR
 import type { UniqueConflictRecord } from '../store/replicationStore';
 import type { ReplicationStore } from '../store/replicationStore';
 import { DEFAULT_PULL_LIMIT } from '../store/replicationStore';
-import type { ReplicationTransport } from './transport';
+import { PeerNotReadyError, type ReplicationTransport } from './transport';
 
 export type PullOutcome =
   | {
@@ -29,7 +29,7 @@ export type PullOutcome =
     }
   | {
       readonly peerId: string;
-      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'bad-response' | 'unreachable';
+      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'bad-response' | 'unreachable' | 'peer-not-ready';
       readonly message: string;
       readonly durationMs: number;
     };
@@ -67,9 +67,15 @@ export class Replicator {
   }
 
   private async failed(peerId: string, kind: Exclude<PullOutcome['kind'], 'applied'>, message: string, startedMs: number): Promise<PullOutcome> {
-    // a refused batch is recorded by the store itself
-    if (kind !== 'refused') await this.store.recordPeerError(peerId, message).catch(() => undefined);
+    // a refused batch is recorded by the store itself; a peer that is still starting is no error
+    if (kind !== 'refused' && kind !== 'peer-not-ready') await this.store.recordPeerError(peerId, message).catch(() => undefined);
     return { peerId, kind, message, durationMs: this.getNowMs() - startedMs };
+  }
+
+  /** A transport that failed: the peer is still starting, or could not be reached at all. */
+  private notAnswered(peerId: string, error: unknown, startedMs: number): Promise<PullOutcome> {
+    const kind = error instanceof PeerNotReadyError ? 'peer-not-ready' : 'unreachable';
+    return this.failed(peerId, kind, error instanceof Error ? error.message : String(error), startedMs);
   }
 
   private request(peerId: string, cursor: Cursor | null, acknowledged: Cursor | null): Promise<unknown> {
@@ -145,7 +151,7 @@ export class Replicator {
     try {
       raw = await this.request(peerId, cursor, cursor);
     } catch (error) {
-      return this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+      return this.notAnswered(peerId, error, startedMs);
     }
     return (await this.handle(peerId, pullResponseSchema.safeParse(raw), startedMs)).outcome;
   }
@@ -166,7 +172,7 @@ export class Replicator {
       try {
         raw = await next;
       } catch (error) {
-        const outcome = await this.failed(peerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+        const outcome = await this.notAnswered(peerId, error, startedMs);
         return { batches: batches + 1, applied, last: outcome };
       }
       batches += 1;
@@ -228,7 +234,7 @@ export class Replicator {
         requesterNodeId: this.store.nodeId,
       });
     } catch (error) {
-      return this.failed(sourcePeerId, 'unreachable', error instanceof Error ? error.message : String(error), startedMs);
+      return this.notAnswered(sourcePeerId, error, startedMs);
     }
     const parsed = snapshotResponseSchema.safeParse(raw);
     if (!parsed.success) {

@@ -17,3 +17,13 @@ export class PeerUnreachableError extends Error {
     super(`peer ${peerId} is unreachable: ${reason}`);
   }
 }
+
+/**
+ * The peer answered but its replication is not running yet (it waits for the app's tables, or opens its store):
+ * expected while a cluster starts, so it is retried like an unreachable peer but never counted as an error.
+ */
+export class PeerNotReadyError extends Error {
+  constructor(readonly peerId: string, reason: string) {
+    super(`peer ${peerId} is not ready yet: ${reason}`);
+  }
+}
