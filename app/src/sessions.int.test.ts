@@ -28,9 +28,9 @@ describe('sessions across app nodes', () => {
   let cookieFromA: string;
   let serverJs: string;
 
-  async function startNode(address: string, nodeName: string, secret: string, previous: string[] = []) {
-    const database = await createTestDatabase('app_sessions');
-    databases.push(database);
+  async function startNode(address: string, nodeName: string, secret: string, previous: string[] = [], shared?: TestDatabase) {
+    const database = shared ?? (await createTestDatabase('app_sessions'));
+    if (!shared) databases.push(database);
     const server = await startAppServer({
       serverJs,
       env: await testNodeEnvironment({
@@ -48,14 +48,18 @@ describe('sessions across app nodes', () => {
 
   beforeAll(async () => {
     serverJs = await ensureStandaloneBuild();
-    [nodeA, nodeB, otherSecretNode, rotationPhase1Node, rotationPhase2Node] = await allStarted([
-      startNode('127.0.1.2', 'node-a', OLD_SECRET),
+    nodeA = await startNode('127.0.1.2', 'node-a', OLD_SECRET);
+    // A session stands only while its user's row does (sessionStanding). Nodes with the cluster's secret make the
+    // same first-admin row in their own databases; a rotation happens long after that row exists, and replication
+    // brings it to every node whatever the node's secret: here the rotation nodes share node A's database.
+    const nodeADatabase = databases[0] as TestDatabase;
+    [nodeB, otherSecretNode, rotationPhase1Node, rotationPhase2Node] = await allStarted([
       startNode('127.0.1.3', 'node-b', OLD_SECRET),
       startNode('127.0.1.4', 'node-other-secret', newSessionSecret()),
       // Rotation phase 1: still sealing with the old secret, already opening cookies sealed with the new one.
-      startNode('127.0.1.5', 'node-rotation-1', OLD_SECRET, [NEW_SECRET]),
+      startNode('127.0.1.5', 'node-rotation-1', OLD_SECRET, [NEW_SECRET], nodeADatabase),
       // Rotation phase 2: sealing with the new secret, still opening cookies sealed with the old one.
-      startNode('127.0.1.6', 'node-rotation-2', NEW_SECRET, [OLD_SECRET]),
+      startNode('127.0.1.6', 'node-rotation-2', NEW_SECRET, [OLD_SECRET], nodeADatabase),
     ]);
     cookieFromA = await signedIn(nodeA.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
   }, 300_000);
