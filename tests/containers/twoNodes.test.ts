@@ -16,9 +16,17 @@ interface ReadyBody {
   problems: string[];
 }
 
+/**
+ * The full readiness report, which only a process on the node's own machine (or an admin) gets: asked over
+ * loopback from inside the app container. From the host, through the published port, the answer is the public one.
+ */
 async function readiness(node: StartedContainerNode): Promise<{ status: number; body: ReadyBody }> {
-  const response = await fetch(`${node.appUrl}/api/ready`);
-  return { status: response.status, body: (await response.json()) as ReadyBody };
+  const script =
+    "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/api/ready')" +
+    '.then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.json() })))';
+  const { exitCode, output } = await node.app.exec(['node', '-e', script]);
+  if (exitCode !== 0) throw new Error(`GET /api/ready inside ${node.name}'s app container: exit ${exitCode}: ${output}`);
+  return JSON.parse(output) as { status: number; body: ReadyBody };
 }
 
 async function peersConnected(node: StartedContainerNode, expected: number): Promise<string> {
@@ -57,6 +65,9 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
         { what: `${each.name} ready with its sync service agreeing`, timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => each.logTails() },
       );
       expect(ready.body.status).toBe('ready');
+      // From outside the node, anonymous: ready or not and a reason code, nothing about the node.
+      const outside = await fetch(`${each.appUrl}/api/ready`);
+      expect({ status: outside.status, body: await outside.json() }).toEqual({ status: 200, body: { status: 'ready', reason: 'ok' } });
     }
   });
 
