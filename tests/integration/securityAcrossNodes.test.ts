@@ -7,7 +7,10 @@
  *   rights on node 1 within seconds: the change replicates, and node 1 checks every session against its row;
  * - /api/ready tells an anonymous caller through the entry point only ready-or-not and a reason code.
  */
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import bcrypt from 'bcrypt';
+import { Client } from 'pg';
+import { join } from 'node:path';
+import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { eventually } from '../support/eventually';
 import { signIn, type SignedInSession } from '../support/sessionClient';
 
@@ -100,8 +103,25 @@ describe('security across the nodes of a fresh local cluster', () => {
     });
   });
 
-  it('refuses to sign in with anything but an email address', async () => {
-    for (const email of [`${cluster.admin.email}#conflict-0123456789ab`, 'admin', '']) {
+  it('refuses to sign in as a row renamed by a replication conflict, or with anything but an email address', async () => {
+    // What a unique-email conflict leaves behind (`<email>#conflict-<id>`), with a password that would match.
+    const renamed = 'ops@example.com#conflict-0123456789ab';
+    const password = 'renamed-row-password-1';
+    const { configDir } = await cluster.state();
+    const url = new URL(cluster.nodes[0]?.postgresUrl as string);
+    url.password = readEnvFile(join(configDir, 'shared.env')).DATABASE_PASSWORD ?? '';
+    const client = new Client({ connectionString: url.toString() });
+    await client.connect();
+    try {
+      await client.query("INSERT INTO users (id, email, name, password_hash, role) VALUES (gen_random_uuid(), $1, 'Ops', $2, 'admin')", [
+        renamed,
+        await bcrypt.hash(password, 4),
+      ]);
+    } finally {
+      await client.end();
+    }
+    await expect(signIn(node1, renamed, password)).rejects.toThrow(/no session cookie/);
+    for (const email of ['admin', '']) {
       await expect(signIn(cluster.entryUrl, email, cluster.admin.password)).rejects.toThrow(/no session cookie/);
     }
   });
