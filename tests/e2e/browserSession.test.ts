@@ -30,6 +30,22 @@ describe('a person in a browser, behind the entry point of a two-node cluster', 
     await cluster?.stop();
   });
 
+  it('says so when the email is not an email address, and signs nobody in', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${cluster.entryUrl}/signin`);
+    for (const email of ['admin', `${cluster.admin.email}#conflict-0123456789ab`]) {
+      await page.getByLabel('Email').fill(email);
+      await page.getByLabel('Password').fill(cluster.admin.password);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect(page.locator('#sign-in-error').textContent()).resolves.toBe('Email must be an email address such as ada@example.com.');
+      expect(page.url()).toMatch(/\/signin$/);
+    }
+    const cookies = await context.cookies(cluster.entryUrl);
+    expect(cookies.find((c) => c.name.endsWith('next-auth.session-token'))).toBeUndefined();
+    await context.close();
+  });
+
   it('signs in once, is served by both nodes while staying signed in, and signs out everywhere', async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -39,7 +39,8 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
   }
 
   return (
-    <form className="stack" onSubmit={submit} aria-label="Sign in">
+    // noValidate: the form checks the email itself (emailAddress, the rule the server applies) and says why.
+    <form className="stack" onSubmit={submit} aria-label="Sign in" noValidate>
       <label>
         Email
         <input name="email" type="email" autoComplete="username" required autoFocus aria-describedby="sign-in-error" />
