@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fingerprint } from '../contract';
+import { displayValue, fingerprint, variable } from '../contract';
 import { SHARED_FILE } from '../doctor/loadServers';
 import { formatEnvFile, parseEnvFile } from '../envFile/parseEnvFile';
 import {
@@ -117,7 +117,8 @@ export function renderInitSummary(result: WrittenConfiguration): string {
     `${result.keptSecrets ? 'Kept the existing secrets and wrote' : 'Wrote'} the configuration of ${configuration.nodes.length} node(s) to ${result.outDir}/`,
     '',
     'SAME on every node (shared.env):',
-    ...configuration.secrets.map(([key, value]) => `  ${key.padEnd(36)} ${fingerprint(value)}  (secret: fingerprint shown)`),
+    // displayValue: a kept DATABASE_PASSWORD may be one a person chose, shown only as a keyed fingerprint.
+    ...configuration.secrets.map(([key, value]) => `  ${key.padEnd(36)} ${displayValue(variable(key), value)}  (secret: fingerprint shown)`),
     ...configuration.shared.map(([key, value]) => `  ${key.padEnd(36)} ${value}`),
     '',
     'UNIQUE to each node (node-N.env):',
