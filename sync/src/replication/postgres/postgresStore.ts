@@ -56,11 +56,29 @@ export const ACK_PERSIST_INTERVAL_MS = 5000;
 
 /**
  * Session settings of the store's connections: stable text forms whatever the server defaults are (and string
- * literals without backslash escapes: applies inline their JSON as one quoted literal), and no
- * sequential scans — every store query is keyed (log position, primary keys, unique keys), and a freshly
- * filled change log without statistics would otherwise be scanned whole on every pull.
+ * literals without backslash escapes, though the literals the store writes mean the same either way: see
+ * quoteLiteral), and no sequential scans — every store query is keyed (log position, primary keys, unique keys),
+ * and a freshly filled change log without statistics would otherwise be scanned whole on every pull.
  */
 const SESSION_OPTIONS = '-c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
+
+/**
+ * A connection with the store's session settings. Options in the URL (`?options=...` in DATABASE_URL) would
+ * replace them (node-postgres lets the URL win): they are kept, followed by the store's, which PostgreSQL then
+ * applies last.
+ */
+function sessionConnection(connectionString: string): { connectionString: string; options: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: SESSION_OPTIONS };
+  }
+  const own = url.searchParams.get('options');
+  if (own === null) return { connectionString, options: SESSION_OPTIONS };
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options: `${own} ${SESSION_OPTIONS}` };
+}
 
 export interface PostgresStoreProps {
   readonly connectionString: string;
@@ -382,7 +400,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   private static poolConfig(connectionString: string, max: number): PoolConfig {
-    return { connectionString, max, options: SESSION_OPTIONS, idleTimeoutMillis: 30_000 };
+    return { ...sessionConnection(connectionString), max, idleTimeoutMillis: 30_000 };
   }
 
   // ---- reading ----
@@ -1166,7 +1184,7 @@ export class PostgresReplicationStore implements ReplicationStore {
       (SELECT xid::text || '/' || seq::text FROM ${LOG} ORDER BY xid DESC, seq DESC LIMIT 1) AS head`;
     let client = this.listenClient;
     if (!client) {
-      const opened = new Client({ connectionString: this.connectionString });
+      const opened = new Client(sessionConnection(this.connectionString));
       client = this.listenClient = opened;
       opened.on('error', () => undefined);
       this.listenReady = opened.connect().then(async () => {
@@ -1205,7 +1223,7 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   private listen(): void {
     if (this.closed) return;
-    const client = new Client({ connectionString: this.connectionString });
+    const client = new Client(sessionConnection(this.connectionString));
     this.listenClient = client;
     let gate: NotifyGate | undefined;
     const tell = (committedRow?: RowChange) => {

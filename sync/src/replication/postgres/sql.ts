@@ -31,8 +31,14 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A string literal that means the same whatever standard_conforming_strings is (a DATABASE_URL's `?options=` can
+ * turn it off for the store's sessions, and the app's sessions run trigger code): with a backslash it is an E''
+ * literal, backslashes doubled; without one, a plain literal.
+ */
 export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }
 
 /** Canonical text of a column, independent of the session's TimeZone/DateStyle (what replication carries). */
