@@ -39,7 +39,7 @@ describe('the committed row a capture NOTIFY points at, read from the log', () =
     expect(calls[0]!.values).toEqual(user);
   });
 
-  it('is not there for a multi-row INSERT, an UPDATE or a DELETE, nor for an INSERT its transaction writes more after', async () => {
+  it('is not there for a multi-row INSERT, an UPDATE or a DELETE, nor for an INSERT its transaction then updates', async () => {
     const node = await start(NODE_IDS[0]);
     const calls = await told(node);
     const [a, b, c, d, e] = [userRow(), userRow(), userRow(), userRow(), userRow()];
