@@ -10,7 +10,8 @@
  * The engine's transport here is in-process (LISTEN/NOTIFY on commit -> pull now); the HTTP channel is not used.
  * Prints a table of ratios; asserts nothing.
  *
- * Run: npx tsc -b sync && node sync/dist/replication/bench/replicationBench.js [--quick]
+ * Run: npx tsc -b sync && node sync/dist/replication/bench/replicationBench.js [--quick] [--lag-only | --capture-only]
+ * (--lag-only: part 1 alone, --capture-only: part 3 alone, a minute or two each; the full run takes many minutes.)
  */
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +36,8 @@ interface EmbeddedPostgresModule {
 }
 
 const QUICK = process.argv.includes('--quick');
+const LAG_ONLY = process.argv.includes('--lag-only');
+const CAPTURE_ONLY = process.argv.includes('--capture-only');
 const PUBLISHER_HOST = '127.0.3.1';
 const SUBSCRIBER_HOST = '127.0.3.2';
 const NODE_A = 'aaaaaaaaaaaaaaaa';
@@ -453,6 +456,25 @@ function loadEmbeddedPostgres(): EmbeddedPostgresModule {
   return require(join(__dirname, '..', '..', '..', '..', 'kit', 'dist', 'postgres', 'embeddedPostgres.js')) as EmbeddedPostgresModule;
 }
 
+function captureTable(capture: Awaited<ReturnType<typeof measureCaptureOverhead>>): string[][] {
+  const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
+  const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return [
+    ['capture overhead', 'no triggers', 'capture + NOTIFY', 'capture only (poll mode)', 'ratios (notify, poll)', 'target'],
+    ['single-row inserts/s (4 connections)', fmt(capture.single.plain), fmt(capture.single.captured), fmt(capture.single.capturedNoNotify),
+      `${ratio(capture.single.plain, capture.single.captured)}, ${ratio(capture.single.plain, capture.single.capturedNoNotify)}`,
+      `< 1.5x: ${verdict(capture.single.plain / capture.single.captured < 1.5)}, ${verdict(capture.single.plain / capture.single.capturedNoNotify < 1.5)}`],
+    ['rows/s in 1000-row inserts', fmt(capture.bulk.plain), fmt(capture.bulk.captured), fmt(capture.bulk.capturedNoNotify),
+      `${ratio(capture.bulk.plain, capture.bulk.captured)}, ${ratio(capture.bulk.plain, capture.bulk.capturedNoNotify)}`,
+      `< 1.5x: ${verdict(capture.bulk.plain / capture.bulk.captured < 1.5)}, ${verdict(capture.bulk.plain / capture.bulk.capturedNoNotify < 1.5)}`],
+  ];
+}
+
+function table(list: string[][]): string {
+  const widths = list[0]!.map((_, column) => Math.max(...list.map((row) => (row[column] ?? '').length)));
+  return list.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
+}
+
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
@@ -478,6 +500,11 @@ async function main(): Promise<void> {
     servers.push(a);
     const b = await startEmbeddedPostgres({ dataDir: join(dir, 'subscriber'), host: SUBSCRIBER_HOST, password: 'bench', settings });
     servers.push(b);
+    if (CAPTURE_ONLY) {
+      process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
+      process.stdout.write('\n' + table(captureTable(await measureCaptureOverhead(a))) + '\n\n--capture-only: capture overhead alone.\n');
+      return;
+    }
     const native = await nativePair(a, b);
     pairs.push(native);
     const engineNotify = await enginePair(a, b, { mode: 'notify' });
@@ -509,6 +536,20 @@ async function main(): Promise<void> {
       }
     }
 
+    const p = (index: number, q: number) => percentile(lag[index]!, q);
+    const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
+    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
+    const lagRows: string[][] = [
+      ['lag p50 (ms)', fmt(p(0, 50), 2), fmt(p(1, 50), 2), fmt(p(2, 50), 2), `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`, ''],
+      ['lag p99 (ms)', fmt(p(0, 99), 2), fmt(p(1, 99), 2), fmt(p(2, 99), 2), `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
+        `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`],
+    ];
+    const header = ['measure', native.name, engineNotify.name, enginePoll.name, 'ratios (notify, poll)', 'target'];
+    if (LAG_ONLY) {
+      process.stdout.write('\n' + table([header, ...lagRows]) + '\n\n--lag-only: lag alone (no throughput or capture runs).\n');
+      return;
+    }
+
     // the arrival trigger is the lag probe only: throughput is measured by counting rows, without a NOTIFY per row
     for (const pair of contenders) await pair.subscriber.query('ALTER TABLE users DISABLE TRIGGER bench_arrival');
     process.stdout.write(`sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`);
@@ -537,14 +578,9 @@ async function main(): Promise<void> {
     await activate(undefined);
     const capture = await measureCaptureOverhead(a);
 
-    const p = (index: number, q: number) => percentile(lag[index]!, q);
-    const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
-    const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const rows: string[][] = [
-      ['measure', native.name, engineNotify.name, enginePoll.name, 'ratios (notify, poll)', 'target'],
-      ['lag p50 (ms)', fmt(p(0, 50), 2), fmt(p(1, 50), 2), fmt(p(2, 50), 2), `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`, ''],
-      ['lag p99 (ms)', fmt(p(0, 99), 2), fmt(p(1, 99), 2), fmt(p(2, 99), 2), `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
-        `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`],
+      header,
+      ...lagRows,
       ['sustained: highest paced rate kept up (rows/s)', ...sustained.map((r) => fmt(r.sustainedRowsPerS)),
         `${ratio(sustained[1]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}, ${ratio(sustained[2]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}`,
         `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(sustained[i]!.sustainedRowsPerS >= 0.5 * sustained[0]!.sustainedRowsPerS && sustained[i]!.sustainedRowsPerS > 10_000)).join(', ')}`],
@@ -553,19 +589,7 @@ async function main(): Promise<void> {
         `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`, ''],
       ['  publisher insert rate (rows/s)', ...bulk.map((b) => fmt(b.insertedRowsPerS)), '', ''],
     ];
-    const captureRows: string[][] = [
-      ['capture overhead', 'no triggers', 'capture + NOTIFY', 'capture only (poll mode)', 'ratios (notify, poll)', 'target'],
-      ['single-row inserts/s (4 connections)', fmt(capture.single.plain), fmt(capture.single.captured), fmt(capture.single.capturedNoNotify),
-        `${ratio(capture.single.plain, capture.single.captured)}, ${ratio(capture.single.plain, capture.single.capturedNoNotify)}`,
-        `< 1.5x: ${verdict(capture.single.plain / capture.single.captured < 1.5)}, ${verdict(capture.single.plain / capture.single.capturedNoNotify < 1.5)}`],
-      ['rows/s in 1000-row inserts', fmt(capture.bulk.plain), fmt(capture.bulk.captured), fmt(capture.bulk.capturedNoNotify),
-        `${ratio(capture.bulk.plain, capture.bulk.captured)}, ${ratio(capture.bulk.plain, capture.bulk.capturedNoNotify)}`,
-        `< 1.5x: ${verdict(capture.bulk.plain / capture.bulk.captured < 1.5)}, ${verdict(capture.bulk.plain / capture.bulk.capturedNoNotify < 1.5)}`],
-    ];
-    const table = (list: string[][]) => {
-      const widths = list[0]!.map((_, column) => Math.max(...list.map((row) => (row[column] ?? '').length)));
-      return list.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
-    };
+    const captureRows = captureTable(capture);
     process.stdout.write('\n' + table(rows) + '\n\n' + table(captureRows) + '\n');
     process.stdout.write(
       `\nengine: the publisher's side in a worker thread (JSON text both ways + validation, no HTTP), the subscriber's in the main thread; bulk and paced loads from another worker thread; the poke is LISTEN/NOTIFY on the publisher's commit, ` +

@@ -15,7 +15,7 @@ const caughtUpAt = (nextCursor: Cursor): PullResponse =>
 
 /** A source and a puller in memory; the puller's pulls are counted and reported to the source's pusher, as the
  * pull route does. Pokes go straight to the puller's scheduler, as the poke route does. */
-function setup() {
+function setup(options: { maxBytes?: number } = {}) {
   const stores = new Map([SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));
   const source = stores.get(SOURCE)!;
   const puller = stores.get(PULLER)!;
@@ -48,6 +48,7 @@ function setup() {
       return scheduler.offer(push);
     },
     onSent: (_peerId, result) => results.push(result),
+    ...options,
   });
   /** The puller's first pull, which tells the pusher where the puller stands; resolves once it is applied. */
   const firstPull = async () => {
@@ -86,7 +87,7 @@ describe('pushing a commit\'s changes with the poke', () => {
     const cursor = await h.puller.peerCursor(SOURCE);
     const user = userRow();
     await h.source.insert('users', user);
-    // the row as the commit's notification carries it (PostgreSQL): here, as the log has it
+    // the row as the store reads it at the commit (PostgreSQL: from the capture log): here, as the log has it
     const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch']).changes;
     h.pusher.localCommit([PULLER], row);
     await until(() => h.results.length === 2);
@@ -99,6 +100,21 @@ describe('pushing a commit\'s changes with the poke', () => {
     expect(await h.puller.peerCursor(SOURCE)).toEqual(h.pushes[1]!.batch.nextCursor);
     expect(h.puller.visibleRows('users')).toEqual([user]);
     expect(h.pulls()).toBe(1);
+    await h.scheduler.stop();
+  });
+
+  it('sends no row ahead that is too big for a push: the peer pulls it', async () => {
+    const h = setup({ maxBytes: 2000 });
+    await h.firstPull();
+    const cursor = await h.puller.peerCursor(SOURCE);
+    const user = userRow({ name: 'n'.repeat(3000) });
+    await h.source.insert('users', user);
+    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch']).changes;
+    h.pusher.localCommit([PULLER], row);
+    await until(() => h.puller.visibleRows('users').length === 1);
+    expect(h.results).toEqual(['poked']);
+    expect(h.pushes).toEqual([]);
+    expect(h.pulls()).toBe(2);
     await h.scheduler.stop();
   });
 

@@ -4,8 +4,8 @@
  * them without asking: one hop instead of poke + pull + answer. When the pusher does not know where the peer
  * stands, or the changes are many or big, the poke goes alone and the peer pulls as before.
  *
- * A commit whose notification carried its row (a single-row INSERT, notifiedRow.ts) sends that row first, at
- * once: a push that leaves the peer's cursor where it is. The usual push, read from the log, follows it.
+ * A commit of a single-row INSERT whose row the store read at once from its capture log (committedRows.ts) sends
+ * that row first: a push that leaves the peer's cursor where it is. The usual push, read from the log, follows it.
  *
  * One poke in flight per peer; commits meanwhile coalesce into one more poke after it.
  */
@@ -107,12 +107,9 @@ export class ChangePusher {
     const from = this.from.get(peerId);
     if (from === undefined || from === null) return; // where the peer stands is not known: the usual poke only
     const { nodeId, schemaVersion } = this.props.store;
-    const push: Push = {
-      type: 'push',
-      protocolVersion: PROTOCOL_VERSION,
-      fromCursor: from,
-      batch: { type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1 },
-    };
+    const batch: ChangeBatch = { type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1 };
+    const push = pushOf(from, batch, this.props.maxBytes ?? MAX_PUSH_BYTES);
+    if (push === null) return; // too big for a push: the log's poke takes it
     try {
       if (await this.props.send(peerId, push)) this.props.onSent?.(peerId, 'row-pushed');
     } catch (error) {

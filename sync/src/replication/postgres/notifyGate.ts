@@ -18,7 +18,6 @@
  * A statement that found the gate open NOTIFYs at commit, as before.
  */
 import type { ClientBase } from 'pg';
-import type { RowChange } from '../core/protocol';
 import { NOTIFY_GATE, UNNOTIFIED_WRITES } from './sql';
 
 /** A NOTIFY this soon after the previous one closes the gate (isolated commits keep the plain NOTIFY path). */
@@ -74,7 +73,7 @@ export class NotifyGate {
    */
   constructor(
     private readonly client: ClientBase,
-    private readonly poke: (committedRow?: RowChange) => void,
+    private readonly poke: () => void,
     private readonly broken: (error: unknown) => void,
     private readonly timing: GateTiming = DEFAULT_TIMING,
   ) {}
@@ -90,9 +89,8 @@ export class NotifyGate {
     void this.drive();
   }
 
-  /** A NOTIFY arrived (with the row it carried): poke, and close the gate when commits come in quick succession. */
-  notified(committedRow?: RowChange): void {
-    this.poke(committedRow);
+  /** A NOTIFY arrived (the store pokes for it): close the gate when commits come in quick succession. */
+  notified(): void {
     const nowMs = Date.now();
     const quick = nowMs - this.lastNotifiedMs < this.timing.closeWithinMs;
     this.lastNotifiedMs = nowMs;

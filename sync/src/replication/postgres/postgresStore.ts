@@ -30,7 +30,7 @@ import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import { RowsAheadOfCursor } from '../store/rowsAheadOfCursor';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
-import { notifiedRowChange } from './notifiedRow';
+import { ROWS_AHEAD_MAX_POSITIONS, RowsAheadReads, notifiedPosition } from './committedRows';
 import { NotifyGate } from './notifyGate';
 import { APPLY_LOCK_KEY, CHANGE_CHANNEL, CURSOR_MOVED_SQLSTATE, NOT_FRESH_SQLSTATE, NOTIFY_GATE_LOCK_KEY, ORIGIN_SETTING, SYNC_SCHEMA, canonicalText, qualified, quoteIdent, quoteLiteral } from './sql';
 import type { FreshRow, LockKind, LockQuery, Sql, StateRecord } from './storeStatements';
@@ -56,11 +56,29 @@ export const ACK_PERSIST_INTERVAL_MS = 5000;
 
 /**
  * Session settings of the store's connections: stable text forms whatever the server defaults are (and string
- * literals without backslash escapes: applies inline their JSON as one quoted literal), and no
- * sequential scans — every store query is keyed (log position, primary keys, unique keys), and a freshly
- * filled change log without statistics would otherwise be scanned whole on every pull.
+ * literals without backslash escapes, though the literals the store writes mean the same either way: see
+ * quoteLiteral), and no sequential scans — every store query is keyed (log position, primary keys, unique keys),
+ * and a freshly filled change log without statistics would otherwise be scanned whole on every pull.
  */
 const SESSION_OPTIONS = '-c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
+
+/**
+ * A connection with the store's session settings. Options in the URL (`?options=...` in DATABASE_URL) would
+ * replace them (node-postgres lets the URL win): they are kept, followed by the store's, which PostgreSQL then
+ * applies last.
+ */
+function sessionConnection(connectionString: string): { connectionString: string; options: string } {
+  let url: URL;
+  try {
+    url = new URL(connectionString);
+  } catch {
+    return { connectionString, options: SESSION_OPTIONS };
+  }
+  const own = url.searchParams.get('options');
+  if (own === null) return { connectionString, options: SESSION_OPTIONS };
+  url.searchParams.delete('options');
+  return { connectionString: url.toString(), options: `${own} ${SESSION_OPTIONS}` };
+}
 
 export interface PostgresStoreProps {
   readonly connectionString: string;
@@ -226,6 +244,8 @@ export class PostgresReplicationStore implements ReplicationStore {
   private readonly valueColumns: readonly (readonly (readonly [string, string])[])[];
   private readonly tableIndex: Map<string, number>;
   private readonly snapshotSql: string;
+  /** The committed rows a NOTIFY's capture positions ($1) point at (committedRows.ts). */
+  private readonly rowsAheadSql: string;
   private purgedUpTo: Cursor | null;
   private readonly listeners = new Set<ChangeListener>();
   private readonly rowsAhead = new RowsAheadOfCursor();
@@ -305,6 +325,19 @@ export class PostgresReplicationStore implements ReplicationStore {
         LIMIT $3
       ) page ON true`;
     this.snapshotSql = `SELECT ${columns} FROM ${LOG} l ${valueJoins} ORDER BY l.xid, l.seq`;
+    // capture entries in the change-log read's shape (l is the capture log here): an INSERT, the only entry of its
+    // row in both logs, its row in its table
+    const present = props.tables.map((_, i) => `v${i}.t${i}_present`).join(', ');
+    this.rowsAheadSql = `
+      SELECT l.tbl, l.pk::text AS pk, l.hlc, NULL::jsonb AS column_hlcs, NULL::text AS deleted_hlc, NULL::jsonb AS stash,
+             ${quoteLiteral(props.nodeId)}::text AS origin, l.xid::text AS xid, l.seq::text AS seq, ${valueSelect}
+      FROM ${SYNC_SCHEMA}.capture_log l
+      ${valueJoins}
+      WHERE l.seq = ANY($1::bigint[]) AND l.op = 'I' AND coalesce(${present}, false)
+        AND NOT EXISTS (SELECT 1 FROM ${SYNC_SCHEMA}.capture_log o WHERE o.tbl = l.tbl AND o.pk = l.pk AND o.seq <> l.seq)
+        AND NOT EXISTS (SELECT 1 FROM ${LOG} c WHERE c.tbl = l.tbl AND c.pk = l.pk)
+      ORDER BY l.seq
+      LIMIT ${ROWS_AHEAD_MAX_POSITIONS}`;
   }
 
   private readonly preparedClients = new WeakSet<ClientBase>();
@@ -382,7 +415,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   }
 
   private static poolConfig(connectionString: string, max: number): PoolConfig {
-    return { connectionString, max, options: SESSION_OPTIONS, idleTimeoutMillis: 30_000 };
+    return { ...sessionConnection(connectionString), max, idleTimeoutMillis: 30_000 };
   }
 
   // ---- reading ----
@@ -1166,7 +1199,7 @@ export class PostgresReplicationStore implements ReplicationStore {
       (SELECT xid::text || '/' || seq::text FROM ${LOG} ORDER BY xid DESC, seq DESC LIMIT 1) AS head`;
     let client = this.listenClient;
     if (!client) {
-      const opened = new Client({ connectionString: this.connectionString });
+      const opened = new Client(sessionConnection(this.connectionString));
       client = this.listenClient = opened;
       opened.on('error', () => undefined);
       this.listenReady = opened.connect().then(async () => {
@@ -1205,7 +1238,7 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   private listen(): void {
     if (this.closed) return;
-    const client = new Client({ connectionString: this.connectionString });
+    const client = new Client(sessionConnection(this.connectionString));
     this.listenClient = client;
     let gate: NotifyGate | undefined;
     const tell = (committedRow?: RowChange) => {
@@ -1226,25 +1259,30 @@ export class PostgresReplicationStore implements ReplicationStore {
       }, LISTEN_RECONNECT_DELAY_MS);
       this.listenTimer.unref();
     };
-    // A commit's NOTIFYs arrive together, in one read: they are taken together (setImmediate) as one poke per
-    // writing backend. A second NOTIFY from the backend that sent a row means the row is not the last word of its
-    // transaction (or a later commit followed it at once): the poke goes without it.
-    const burst = new Map<number, RowChange | undefined>();
+    // The NOTIFYs of one read (commits that came together) make one poke. Their payloads are hints at most
+    // (committedRows.ts): the rows they point at are read from the log, on this connection, before the poke.
+    let burst = false;
+    const positions = new Set<string>();
+    const reads = new RowsAheadReads();
     const pokeForBurst = () => {
-      const rows = [...burst.values()];
-      burst.clear();
-      for (const committedRow of rows) {
-        if (gate) gate.notified(committedRow);
-        else tell(committedRow);
-      }
+      burst = false;
+      const hinted = [...positions];
+      positions.clear();
+      gate?.notified();
+      const reading = hinted.length > 0 ? reads.start(() => this.committedRows(client, hinted)) : null;
+      if (reading === null) return tell();
+      void reading.then((rows) => {
+        if (rows.length === 0) tell();
+        for (const row of rows) tell(row);
+      });
     };
     client.on('notification', (message) => {
-      if (burst.has(message.processId)) {
-        burst.set(message.processId, undefined);
-        return;
+      if (!burst) {
+        burst = true;
+        setImmediate(pokeForBurst);
       }
-      if (burst.size === 0) setImmediate(pokeForBurst);
-      burst.set(message.processId, notifiedRowChange(message.payload ?? '', this.nodeId, this.tableByName) ?? undefined);
+      const position = notifiedPosition(message.payload ?? '');
+      if (position !== null && positions.size < ROWS_AHEAD_MAX_POSITIONS) positions.add(position);
     });
     client.on('error', retry);
     client.on('end', retry);
@@ -1270,6 +1308,13 @@ export class PostgresReplicationStore implements ReplicationStore {
         if (reconnecting) tell();
       })
       .catch(retry);
+  }
+
+  /** The committed rows that capture positions point at (committedRows.ts), read under this service's role. */
+  private async committedRows(client: ClientBase, positions: readonly string[]): Promise<RowChange[]> {
+    const result = (await client.query({ name: 'msk_rows_ahead', text: this.rowsAheadSql, values: [positions], rowMode: 'array' })) as unknown as ArrayResult;
+    const fields = this.logFields(result);
+    return result.rows.map((row) => this.changeOf(row, fields)).filter((change): change is RowChange => change !== null);
   }
 
   /** Resolves once the LISTEN connection is ready (tests and the benchmark wait for it). */

@@ -8,12 +8,13 @@ import type { ReplicatedTable } from '../core/tableSchema';
 export const SYNC_SCHEMA = 'msk_sync';
 /** Session setting that marks a transaction as "applying a peer's changes": capture triggers stand aside. */
 export const ORIGIN_SETTING = 'msk.origin';
-/** NOTIFY channel raised by every transaction that changes a replicated table (the "poke"). */
+/**
+ * NOTIFY channel raised by every transaction that changes a replicated table (the "poke"). Any role that can
+ * connect may LISTEN and NOTIFY on it: its payload is never row data, at most a capture position (committedRows.ts).
+ */
 export const CHANGE_CHANNEL = 'msk_sync_changes';
-/** Set for the rest of a transaction once capture NOTIFYed in it: 'row' when the NOTIFY carries a row, else 'yes'. */
+/** Set for the rest of a transaction once capture NOTIFYed in it. */
 export const NOTIFIED_SETTING = 'msk.notified';
-/** A NOTIFY payload must stay under 8000 bytes; a larger row goes the usual way (fold, read, push). */
-export const MAX_NOTIFIED_ROW_BYTES = 7900;
 /** SQLSTATE of an apply whose stored cursor was not the one this store last committed (see expect_cursor_moved). */
 export const CURSOR_MOVED_SQLSTATE = 'MS001';
 /** SQLSTATE of a fast path (apply or fold of new rows) meeting a row that is not new (see expect_fresh): the work goes the full way. */
@@ -31,8 +32,14 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/**
+ * A string literal that means the same whatever standard_conforming_strings is (a DATABASE_URL's `?options=` can
+ * turn it off for the store's sessions, and the app's sessions run trigger code): with a backslash it is an E''
+ * literal, backslashes doubled; without one, a plain literal.
+ */
 export function quoteLiteral(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
+  const quoted = value.replace(/'/g, "''");
+  return value.includes('\\') ? `E'${quoted.replace(/\\/g, '\\\\')}'` : `'${quoted}'`;
 }
 
 /** Canonical text of a column, independent of the session's TimeZone/DateStyle (what replication carries). */
@@ -210,27 +217,15 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
   const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
   // The gate is read AFTER the capture insert took this transaction's xid: the sync service's gate protocol relies
   // on a statement that saw the gate closed having an xid older than the reopening (notifyGate.ts).
-  // One NOTIFY per transaction (its first statement while the gate is open). A single-row INSERT puts its row in it
-  // (notifiedRow.ts), which the sync service pushes on at once, before the fold and the read. A later write in the
-  // same transaction NOTIFYs once more (''): the row is not the transaction's last word, and the service, which
-  // gets both at the commit, drops it.
+  // One NOTIFY per transaction (its first statement while the gate is open). A single-row INSERT puts its capture
+  // position in it: a hint, never data. The sync service reads that entry and its row from the log and the table
+  // under its own role, and pushes the row on at once, before the fold and the read (committedRows.ts).
   const notify = notifyOnCommit ? `
   IF written > 0 THEN
-    notified := coalesce(current_setting('${NOTIFIED_SETTING}', true), '');
-    IF notified = 'row' THEN
-      PERFORM pg_notify('${CHANGE_CHANNEL}', '');
-      PERFORM set_config('${NOTIFIED_SETTING}', 'yes', true);
-    ELSIF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
-      IF notified = '' THEN
-        payload := '';
-        IF TG_OP = 'INSERT' AND written = 1 THEN
-          SELECT jsonb_build_object('t', ${name}, 'k', n.${pk}::text, 'h', ${stamp(`currval('${SYNC_SCHEMA}.position_seq')`)},
-                                    'v', ${canonicalJson(table, 'n')})::text
-          INTO payload FROM new_rows n;
-          IF octet_length(payload) > ${MAX_NOTIFIED_ROW_BYTES} THEN payload := ''; END IF;
-        END IF;
-        PERFORM pg_notify('${CHANGE_CHANNEL}', payload);
-        PERFORM set_config('${NOTIFIED_SETTING}', CASE WHEN payload = '' THEN 'yes' ELSE 'row' END, true);
+    IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
+      IF coalesce(current_setting('${NOTIFIED_SETTING}', true), '') = '' THEN
+        PERFORM pg_notify('${CHANGE_CHANNEL}', CASE WHEN TG_OP = 'INSERT' AND written = 1 THEN currval('${SYNC_SCHEMA}.position_seq')::text ELSE '' END);
+        PERFORM set_config('${NOTIFIED_SETTING}', 'yes', true);
       END IF;
     ELSE PERFORM nextval('${UNNOTIFIED_WRITES}');
     END IF;
@@ -240,8 +235,6 @@ CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGU
 DECLARE
   wall bigint := ${wallMsSql(clockOffsetMs)};
   written bigint;
-  notified text;
-  payload text;
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc)

@@ -137,7 +137,7 @@ function arrayElement(value: unknown): string {
   return `"${String(value).replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 }
 
-/** A parameter as a SQL literal (standard_conforming_strings is on for the store's sessions). */
+/** A parameter as a SQL literal (the same whatever standard_conforming_strings is: quoteLiteral). */
 export function literal(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
   if (Array.isArray(value)) return quoteLiteral(`{${value.map(arrayElement).join(',')}}`);

@@ -102,8 +102,8 @@ export interface ReplicationStore {
 }
 
 /**
- * Told of a local commit. `committedRow`: the row a single-row INSERT committed, when the commit's notification
- * carried it (PostgreSQL, notifiedRow.ts) — the pusher sends it on before the fold and the read.
+ * Told of a local commit. `committedRow`: the row a single-row INSERT committed, read from the capture log at
+ * once (PostgreSQL, committedRows.ts) — the pusher sends it on before the fold and the read.
  */
 export type ChangeListener = (committedRow?: RowChange) => void;
 

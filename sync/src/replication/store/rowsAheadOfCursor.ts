@@ -1,5 +1,5 @@
 /**
- * Rows a peer sent ahead of its log (a committed row pushed at once, notifiedRow.ts): applied while our cursor on
+ * Rows a peer sent ahead of its log (a committed row pushed at once, postgres/committedRows.ts): applied while our cursor on
  * that peer stayed put, so the peer's next batch carries them again. That batch must not take the fresh-row path
  * (the insert would fail on the row already here, and PostgreSQL would log the error); the merge finds it unchanged.
  */

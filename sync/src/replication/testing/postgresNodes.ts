@@ -16,14 +16,23 @@ export interface PostgresNode extends BehaviourNode {
   close(): Promise<void>;
 }
 
-export async function startPostgresNode(nodeId: string, ddl = APP_SHAPED_DDL, tables: readonly string[] = APP_SHAPED_TABLE_NAMES): Promise<PostgresNode> {
+/**
+ * @param storeUrl the store's connection string from the database's (e.g. with `?options=` added, as a
+ * DATABASE_URL may have it)
+ */
+export async function startPostgresNode(
+  nodeId: string,
+  ddl = APP_SHAPED_DDL,
+  tables: readonly string[] = APP_SHAPED_TABLE_NAMES,
+  storeUrl: (databaseUrl: string) => string = (url) => url,
+): Promise<PostgresNode> {
   const database = await createTestDatabase(`repl_${nodeId.slice(0, 4)}`);
   const app = new Pool({ connectionString: database.url, max: 2, options: '-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY' });
   app.on('error', () => undefined);
   let store: PostgresReplicationStore;
   try {
     await app.query(ddl);
-    store = await PostgresReplicationStore.open({ connectionString: database.url, nodeId, tables, poolSize: 3 });
+    store = await PostgresReplicationStore.open({ connectionString: storeUrl(database.url), nodeId, tables, poolSize: 3 });
   } catch (error) {
     await app.end();
     await database.drop();

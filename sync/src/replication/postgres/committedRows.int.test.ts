@@ -8,14 +8,14 @@ import { NODE_IDS, userRow } from '../testing/appShapedTables';
 import type { PostgresNode } from '../testing/postgresNodes';
 import { postgresNodesPerTest } from '../testing/postgresNodes';
 import { until } from '../testing/waitUntil';
-import { MAX_NOTIFIED_ROW_BYTES } from './sql';
+import { CHANGE_CHANNEL } from './sql';
 import { PostgresReplicationStore } from './postgresStore';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Longer than the notify gate's "quick succession": each write below is an isolated commit, the gate stays open. */
 const APART_MS = 50;
 
-describe('the row in a capture NOTIFY', () => {
+describe('the committed row a capture NOTIFY points at, read from the log', () => {
   const start = postgresNodesPerTest();
   afterEach(() => jest.restoreAllMocks());
 
@@ -39,7 +39,7 @@ describe('the row in a capture NOTIFY', () => {
     expect(calls[0]!.values).toEqual(user);
   });
 
-  it('is not there for a multi-row INSERT, an UPDATE or a DELETE, nor for an INSERT its transaction writes more after', async () => {
+  it('is not there for a multi-row INSERT, an UPDATE or a DELETE, nor for an INSERT its transaction then updates', async () => {
     const node = await start(NODE_IDS[0]);
     const calls = await told(node);
     const [a, b, c, d, e] = [userRow(), userRow(), userRow(), userRow(), userRow()];
@@ -61,21 +61,34 @@ describe('the row in a capture NOTIFY', () => {
       await committed([['DELETE FROM users WHERE id = $1', [b!.id]]]);
       // the row as first inserted is not what the transaction committed
       await committed([[insert, [JSON.stringify(c)]], ['UPDATE users SET name = $2 WHERE id = $1', [c!.id, 'renamed']]]);
+      // the first statement's row is what the transaction committed for that row: it goes ahead
       await committed([[insert, [JSON.stringify(d)]], [insert, [JSON.stringify(e)]]]);
     } finally {
       await client.end();
     }
-    expect(calls).toEqual([null, null, null, null, null]);
-    // one commit, one poke: the transactions' second NOTIFYs were taken with their first
-    expect(calls).toHaveLength(5);
+    // one commit, one poke
+    expect(calls).toEqual([null, null, null, null, expect.objectContaining({ pk: d!.id, values: d })]);
   });
 
-  it(`is left out when it would not fit in a NOTIFY (over ${MAX_NOTIFIED_ROW_BYTES} bytes): the commit still pokes`, async () => {
+  it('is read only for a position whose entry is a committed INSERT not folded yet: a forged NOTIFY pokes, nothing more', async () => {
     const node = await start(NODE_IDS[0]);
     const calls = await told(node);
-    await node.insert('users', userRow({ name: 'n'.repeat(MAX_NOTIFIED_ROW_BYTES) }));
+    const user = userRow();
+    await node.insert('users', user);
     await until(() => calls.length === 1);
-    expect(calls).toEqual([null]);
+    const position = (await node.app.query<{ seq: string }>('SELECT seq::text FROM msk_sync.capture_log')).rows[0]!.seq;
+    await node.store.foldNow(); // the entry is in the change log now
+    const forge = async (payload: string) => {
+      const before = calls.length;
+      await sleep(APART_MS);
+      await node.app.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, payload]);
+      await until(() => calls.length > before);
+    };
+    await forge(position);
+    await forge('999999999');
+    await forge(JSON.stringify({ t: 'users', k: user.id, h: `${'0'.repeat(20)}${node.nodeId}`, v: user }));
+    await forge('-1');
+    expect(calls).toEqual([expect.objectContaining({ pk: user.id }), null, null, null, null]);
   });
 
   describe('pushed to a peer ahead of the log', () => {
