@@ -8,8 +8,10 @@ import { Client, Pool } from 'pg';
 import { SYNC_ROLE, setUpDatabaseRoles } from '@msk/kit/postgres';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../testing/appShapedTables';
 import { type PostgresNode, asRole, startPostgresCluster, startPostgresNode } from '../testing/postgresNodes';
+import { type TestDatabase, createTestDatabase } from '../testing/testDatabase';
 import { describeReplicationBehaviour } from '../testing/replicationBehaviour';
 
+// Roles belong to the whole test server: only this file (its tests run one after another) sets them up.
 const ROLES = { app: randomBytes(24).toString('hex'), sync: randomBytes(24).toString('hex') };
 
 describeReplicationBehaviour('PostgreSQL, the app and the store each as their own role', (nodeCount) =>
@@ -89,5 +91,77 @@ describe('the app and the sync service as their own database roles', () => {
     const row = userRow();
     await node.insert('users', row);
     expect(await logged(row.id as string)).toBeGreaterThan(0);
+  });
+});
+
+describe('the database roles setup (kit/src/postgres/databaseRoles.ts) on a database an earlier release made', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createTestDatabase('roles');
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+  const withClient = async <T>(url: string, run: (client: Client) => Promise<T>): Promise<T> => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await run(client);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('moves what an earlier release made as the superuser to msk_app (app tables) and msk_sync (its schema)', async () => {
+    await withClient(database.url, async (superuser) => {
+      await superuser.query(`
+        CREATE TABLE public.legacy_users (id uuid PRIMARY KEY, email text);
+        CREATE SCHEMA msk_sync;
+        CREATE SEQUENCE msk_sync.position_seq;
+        CREATE TABLE msk_sync.change_log (pk uuid PRIMARY KEY);
+        CREATE FUNCTION msk_sync.capture__legacy_users() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;`);
+      await setUpDatabaseRoles(superuser, ROLES);
+      const owners = await superuser.query<{ object: string; owner: string }>(`
+        SELECT c.oid::regclass::text AS object, c.relowner::regrole::text AS owner FROM pg_class c
+          WHERE c.oid IN ('public.legacy_users'::regclass, 'msk_sync.position_seq'::regclass, 'msk_sync.change_log'::regclass)
+        UNION ALL SELECT 'msk_sync.capture__legacy_users()', proowner::regrole::text FROM pg_proc WHERE proname = 'capture__legacy_users'
+        UNION ALL SELECT 'schema msk_sync', nspowner::regrole::text FROM pg_namespace WHERE nspname = 'msk_sync'
+        ORDER BY 1`);
+      expect(owners.rows).toEqual([
+        { object: 'legacy_users', owner: 'msk_app' },
+        { object: 'msk_sync.capture__legacy_users()', owner: 'msk_sync' },
+        { object: 'msk_sync.change_log', owner: 'msk_sync' },
+        { object: 'msk_sync.position_seq', owner: 'msk_sync' },
+        { object: 'schema msk_sync', owner: 'msk_sync' },
+      ]);
+    });
+    // the sync service may change and put triggers on the app's table, the app may not read the sync schema
+    await withClient(asRole(database.url, 'msk_sync', ROLES.sync), (sync) =>
+      sync.query('CREATE OR REPLACE TRIGGER probe AFTER INSERT ON public.legacy_users FOR EACH STATEMENT EXECUTE FUNCTION msk_sync.capture__legacy_users()'),
+    );
+    await expect(
+      withClient(asRole(database.url, 'msk_app', ROLES.app), (app) => app.query('SELECT * FROM msk_sync.change_log')),
+    ).rejects.toThrow(/permission denied/);
+  });
+
+  it('refuses passwords shorter than 16 characters, naming the variables', async () => {
+    await withClient(database.url, async (superuser) => {
+      await expect(setUpDatabaseRoles(superuser, { app: 'short', sync: ROLES.sync })).rejects.toThrow(
+        /DATABASE_PASSWORD and SYNC_DATABASE_PASSWORD must each have at least 16 characters/,
+      );
+    });
+  });
+
+  it('keeps other roles out of the database: only msk_app and msk_sync (and superusers) may connect', async () => {
+    await withClient(database.url, async (superuser) => {
+      await superuser.query("DROP ROLE IF EXISTS msk_roles_probe; CREATE ROLE msk_roles_probe LOGIN PASSWORD 'probe-password-0123456789'");
+    });
+    try {
+      await expect(
+        withClient(asRole(database.url, 'msk_roles_probe', 'probe-password-0123456789'), (client) => client.query('SELECT 1')),
+      ).rejects.toThrow(/permission denied for database/);
+    } finally {
+      await withClient(database.url, (superuser) => superuser.query('DROP ROLE msk_roles_probe'));
+    }
   });
 });
