@@ -70,7 +70,7 @@ describe('secrets in a running local cluster', () => {
   });
 
   it('knows the secrets it looks for, and captured every kind of output', () => {
-    expect([...secrets.keys()].sort()).toEqual([...SECRET_VARIABLES, 'ADMIN_PASSWORD'].sort());
+    expect([...secrets.keys()].sort()).toEqual([...SECRET_VARIABLES, 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD'].sort());
     for (const value of secrets.values()) expect(value.length).toBeGreaterThanOrEqual(12);
     const sources = [...captured.keys()];
     expect(sources.filter((s) => /node-\d+\/logs\/.*\.log$/.test(s)).length).toBeGreaterThanOrEqual(4);
