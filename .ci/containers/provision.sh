@@ -92,14 +92,19 @@ build_node_standin() {
 
 # Stand-ins with Debian packages: BuildKit (Debian's CLI) mounts the host's apt sources as a secret, so the
 # mirror never lands in a layer.
+# An image made from an older version of its folder (e.g. the entrypoint changed) is rebuilt: the tests must run
+# what the folder says.
 build_apt_standin() {
-  local image=$1 folder=$2 sources
-  if image_exists "$image"; then ts "$image present"; return; fi
+  local image=$1 folder=$2 sources hash
+  hash=$(cd "$here/standins/$folder" && sha256sum -- * | sha256sum | cut -c1-16)
+  if image_exists "$image" && [ "$(docker image inspect -f '{{index .Config.Labels "msk.standin.hash"}}' "$image")" = "$hash" ]; then
+    ts "$image present"; return
+  fi
   sources=$(apt_sources_file) || die "cannot find apt's sources file"
   ts "$image from $STANDIN_DEBIAN_IMAGE + Debian packages"
   DOCKER_BUILDKIT=1 "$DEBIAN_DOCKER" build --progress=plain \
     --secret "id=apt_sources,src=$sources" \
-    --build-arg "DEBIAN_IMAGE=$STANDIN_DEBIAN_IMAGE" \
+    --build-arg "DEBIAN_IMAGE=$STANDIN_DEBIAN_IMAGE" --label "msk.standin.hash=$hash" \
     -t "$image" "$here/standins/$folder" >"$MSK_CI_STATE_DIR/build-$folder.log" 2>&1 ||
     { tail -30 "$MSK_CI_STATE_DIR/build-$folder.log" >&2; die "$folder stand-in build failed (log: $MSK_CI_STATE_DIR/build-$folder.log)"; }
 }

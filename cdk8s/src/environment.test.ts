@@ -3,7 +3,8 @@ import { type EnvironmentContext, planContainerEnvironment, referencedSecretKeys
 
 const context: EnvironmentContext = {
   publicUrl: 'https://platform.example.com',
-  databaseUrl: 'postgresql://multi_business@127.0.0.1:5432/multi_business_db',
+  databaseUrl: 'postgresql://msk_app@127.0.0.1:5432/multi_business_db',
+  syncDatabaseUrl: 'postgresql://msk_sync@127.0.0.1:5432/multi_business_db',
   appPort: 8080,
   syncPort: 8765,
   discovery: { mode: 'dns', dnsName: 'peers.ns.svc.cluster.local' },
@@ -25,12 +26,20 @@ describe('planContainerEnvironment', () => {
     }
   });
 
-  it('never gives a secret variable a plain value, except DATABASE_URL which carries no password here', () => {
-    for (const consumer of ['app', 'sync'] as const) {
-      const secretNames = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
-      const plainSecrets = planContainerEnvironment(consumer, context).filter((p) => secretNames.has(p.name) && p.source.from === 'value');
-      expect(plainSecrets.map((p) => p.name)).toEqual(['DATABASE_URL']);
-    }
+  it('never gives a secret variable a plain value, except the database URLs which carry no password here', () => {
+    const secretNames = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
+    const plainSecrets = (consumer: 'app' | 'sync') =>
+      planContainerEnvironment(consumer, context).filter((p) => secretNames.has(p.name) && p.source.from === 'value').map((p) => p.name);
+    expect(plainSecrets('app')).toEqual(['DATABASE_URL']);
+    expect(plainSecrets('sync')).toEqual(['DATABASE_URL', 'SYNC_DATABASE_URL']);
+  });
+
+  it('connects the sync service as its own role, with the password from the Secret', () => {
+    const plan = planContainerEnvironment('sync', context);
+    expect(plan.find((p) => p.name === 'SYNC_DATABASE_URL')?.source).toEqual({ from: 'value', value: context.syncDatabaseUrl });
+    expect(plan.find((p) => p.name === 'SYNC_DATABASE_PASSWORD')?.source).toEqual({ from: 'secret', key: 'SYNC_DATABASE_PASSWORD', optional: false });
+    expect(planContainerEnvironment('app', context).map((p) => p.name)).not.toContain('SYNC_DATABASE_PASSWORD');
+    expect(() => planContainerEnvironment('sync', { ...context, syncDatabaseUrl: 'postgresql://u:pw@127.0.0.1/db' })).toThrow(/must not carry a password/);
   });
 
   it('refuses a DATABASE_URL that carries a password', () => {
@@ -98,6 +107,7 @@ describe('referencedSecretKeys', () => {
         { key: 'NEXTAUTH_SECRET', optional: false },
         { key: 'SYNC_REGISTRATION_KEY', optional: false },
         { key: 'DATABASE_PASSWORD', optional: false },
+        { key: 'SYNC_DATABASE_PASSWORD', optional: false },
         { key: 'NEXTAUTH_SECRET_PREVIOUS', optional: true },
         { key: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', optional: true },
       ]),

@@ -31,8 +31,10 @@ export type KubernetesDiscovery =
 export interface EnvironmentContext {
   /** NEXTAUTH_URL: the Ingress's public origin. */
   readonly publicUrl: string;
-  /** This pod's PostgreSQL, without password (DATABASE_PASSWORD comes from the Secret). */
+  /** This pod's PostgreSQL as the app's role, without password (DATABASE_PASSWORD comes from the Secret). */
   readonly databaseUrl: string;
+  /** The same database as the sync service's role, without password (SYNC_DATABASE_PASSWORD from the Secret). */
+  readonly syncDatabaseUrl: string;
   readonly appPort: number;
   readonly syncPort: number;
   readonly discovery: KubernetesDiscovery;
@@ -41,10 +43,11 @@ export interface EnvironmentContext {
 }
 
 /**
- * Secret variables this deployment needs even where the contract calls them optional: DATABASE_URL carries no
- * password here, so the password must come from the Secret (PostgreSQL's own container needs it too).
+ * Secret variables this deployment needs even where the contract calls them optional: the database URLs carry no
+ * password here, so the passwords must come from the Secret (PostgreSQL's own container needs them too, to create
+ * the roles).
  */
-const REQUIRED_HERE: ReadonlySet<string> = new Set(['DATABASE_PASSWORD']);
+const REQUIRED_HERE: ReadonlySet<string> = new Set(['DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']);
 
 /** The pod field that names a node; its ordinal is derived from the same pod (label or name suffix). */
 export const POD_NAME_FIELD = 'metadata.name';
@@ -66,6 +69,11 @@ function perPodSource(spec: VariableSpec, context: EnvironmentContext): EnvSourc
         throw new Error('DATABASE_URL of the manifests must not carry a password: it is read from the Secret as DATABASE_PASSWORD');
       }
       return { from: 'value', value: context.databaseUrl };
+    case 'SYNC_DATABASE_URL':
+      if (new URL(context.syncDatabaseUrl).password !== '') {
+        throw new Error('SYNC_DATABASE_URL of the manifests must not carry a password: it is read from the Secret as SYNC_DATABASE_PASSWORD');
+      }
+      return { from: 'value', value: context.syncDatabaseUrl };
     case 'HOSTNAME':
     case 'SYNC_BIND_ADDRESS':
       return { from: 'value', value: ADDRESS_ALL_INTERFACES };

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './config';
 import type { EnvSource, PlannedVariable } from './environment';
 import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
+import { APP_ROLE, databaseRolesInitdbScript } from '@msk/kit/postgres';
 
 export const APP_CONTAINER = 'app';
 export const SYNC_CONTAINER = 'sync';
@@ -17,7 +18,14 @@ export const POSTGRES_DATA_PATH = '/var/lib/postgresql/data';
 /** A subfolder, because initdb refuses a mount point that is not empty (lost+found) and owned by another user. */
 export const PGDATA = `${POSTGRES_DATA_PATH}/pgdata`;
 export const POSTGRES_PORT = 5432;
-export const POSTGRES_USER = 'multi_business';
+/** The superuser: used only by the image's init to create the roles (initdb script), password random and kept nowhere. */
+export const POSTGRES_USER = 'postgres';
+/** Connections need a password (scram-sha-256) on every address, 127.0.0.1 too; the socket only lets its own OS user in. */
+export const POSTGRES_INITDB_ARGS = '--auth-host=scram-sha-256 --auth-local=peer';
+const INITDB_SCRIPTS_PATH = '/docker-entrypoint-initdb.d';
+const INITDB_ROLES_SCRIPT = '10-msk-roles.sh';
+/** The image's entrypoint with a random superuser password (it insists on one); "$@" is the container's args. */
+const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
 export const POSTGRES_DB = 'multi_business_db';
 /** kplus puts this label on every pod; we select by our own stable labels instead, so it is removed. */
 const KPLUS_ADDRESS_LABEL_PATH = '/spec/template/metadata/labels/cdk8s.io~1metadata.addr';
@@ -110,7 +118,7 @@ function httpProbes(port: number, livePath: string, readyPath: string) {
 }
 
 function postgresProbes() {
-  const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', POSTGRES_USER, '-d', POSTGRES_DB];
+  const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', APP_ROLE, '-d', POSTGRES_DB];
   return {
     // crash recovery after an unclean stop can take minutes: 5 minutes before liveness applies
     startup: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 60 }),
@@ -129,6 +137,11 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
   const postgresTmp = emptyDir('postgres-tmp');
   const postgresShm = emptyDir('postgres-shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(256) });
   const identityInputs = nodeIdentityInputs(props.nodeIdSeed);
+  const initdbScripts = new kplus.ConfigMap(scope, 'postgres-initdb', {
+    metadata: { name: `${config.name}-postgres-initdb` },
+    data: { [INITDB_ROLES_SCRIPT]: databaseRolesInitdbScript() },
+  });
+  const initdb = kplus.Volume.fromConfigMap(scope, 'volume-postgres-initdb', initdbScripts, { name: 'postgres-initdb', defaultMode: 0o555 });
 
   const statefulSet = new kplus.StatefulSet(scope, 'nodes', {
     metadata: { name: config.name },
@@ -178,14 +191,20 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         name: POSTGRES_CONTAINER,
         image: image(config.images.postgres),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+        command: POSTGRES_COMMAND,
         ports: [{ name: 'postgres', number: POSTGRES_PORT }],
         envVariables: {
           POSTGRES_USER: kplus.EnvValue.fromValue(POSTGRES_USER),
           POSTGRES_DB: kplus.EnvValue.fromValue(POSTGRES_DB),
-          POSTGRES_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'DATABASE_PASSWORD' }),
+          POSTGRES_INITDB_ARGS: kplus.EnvValue.fromValue(POSTGRES_INITDB_ARGS),
+          POSTGRES_HOST_AUTH_METHOD: kplus.EnvValue.fromValue('scram-sha-256'),
+          // the roles' passwords, read by the initdb script when the volume is initialised
+          DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'DATABASE_PASSWORD' }),
+          SYNC_DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'SYNC_DATABASE_PASSWORD' }),
           PGDATA: kplus.EnvValue.fromValue(PGDATA),
         },
         volumeMounts: [
+          { path: INITDB_SCRIPTS_PATH, volume: initdb, readOnly: true },
           { path: '/var/run/postgresql', volume: postgresRun },
           { path: '/tmp', volume: postgresTmp },
           { path: '/dev/shm', volume: postgresShm },

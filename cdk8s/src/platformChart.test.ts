@@ -1,5 +1,6 @@
 import { App, Testing } from 'cdk8s';
 import { VARIABLES } from '@msk/kit/contract';
+import { databaseRolesInitdbScript } from '@msk/kit/postgres';
 import { type PlatformConfig, resolvePlatformConfig } from './config';
 import type { KubernetesObject } from './kubernetesObject';
 import { containerOf, envOf, type Loose, objectOf, podSpecOf } from './manifestQueries';
@@ -126,7 +127,7 @@ describe('secrets', () => {
 
   it('references every shared secret of the env contract from the ONE Secret, in each container that reads it', () => {
     expect(sharedSecrets.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['NEXTAUTH_SECRET', 'NEXTAUTH_SECRET_PREVIOUS', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD']),
+      expect.arrayContaining(['NEXTAUTH_SECRET', 'NEXTAUTH_SECRET_PREVIOUS', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']),
     );
     for (const spec of sharedSecrets) {
       for (const consumer of ['app', 'sync'] as const) {
@@ -149,18 +150,33 @@ describe('secrets', () => {
     expect(envOf(objects, 'app', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY').valueFrom.secretKeyRef.optional).toBe(true);
   });
 
-  it('gives PostgreSQL its password from the same Secret key DATABASE_PASSWORD', () => {
-    expect(envOf(objects, 'postgres', 'POSTGRES_PASSWORD').valueFrom).toEqual({
-      secretKeyRef: { name: 'multi-server-kit-shared', key: 'DATABASE_PASSWORD' },
-    });
-    expect(envOf(objects, 'postgres', 'POSTGRES_USER').value).toBe('multi_business');
+  it('trusts no connection to PostgreSQL and keeps no superuser password: scram-sha-256 on every address, peer on the socket', () => {
+    expect(envOf(objects, 'postgres', 'POSTGRES_USER').value).toBe('postgres');
     expect(envOf(objects, 'postgres', 'POSTGRES_DB').value).toBe('multi_business_db');
+    expect(envOf(objects, 'postgres', 'POSTGRES_INITDB_ARGS').value).toBe('--auth-host=scram-sha-256 --auth-local=peer');
+    expect(envOf(objects, 'postgres', 'POSTGRES_HOST_AUTH_METHOD').value).toBe('scram-sha-256');
+    expect(envOf(objects, 'postgres', 'POSTGRES_PASSWORD')).toBeUndefined();
+    expect(containerOf(objects, 'postgres').command.join(' ')).toContain('POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom');
+  });
+
+  it('creates the roles msk_app and msk_sync with the initdb script from a ConfigMap, their passwords from the Secret', () => {
+    for (const key of ['DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']) {
+      expect(envOf(objects, 'postgres', key).valueFrom).toEqual({ secretKeyRef: { name: 'multi-server-kit-shared', key } });
+    }
+    const configMap = objectOf(objects, 'ConfigMap');
+    expect(configMap.data['10-msk-roles.sh']).toBe(databaseRolesInitdbScript());
+    const postgres = containerOf(objects, 'postgres');
+    const mount = postgres.volumeMounts.find((m: Loose) => m.mountPath === '/docker-entrypoint-initdb.d');
+    const volume = objectOf(objects, 'StatefulSet').spec.template.spec.volumes.find((v: Loose) => v.name === mount.name);
+    expect(volume.configMap.name).toBe(configMap.metadata.name);
+    expect(envOf(objects, 'app', 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
+    expect(envOf(objects, 'sync', 'SYNC_DATABASE_URL').value).toBe('postgresql://msk_sync@127.0.0.1:5432/multi_business_db');
   });
 
   it('can use an existing Secret by name', () => {
     const custom = synth({ sharedSecretName: 'vault-synced-platform' });
     for (const name of ['app', 'sync']) expect(envOf(custom, name, 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
-    expect(envOf(custom, 'postgres', 'POSTGRES_PASSWORD').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
+    expect(envOf(custom, 'postgres', 'DATABASE_PASSWORD').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
   });
 
   it('synthesizes no Secret object', () => {
@@ -177,8 +193,8 @@ describe('plain and per-pod settings', () => {
     expect(envOf(synth({ tls: { secretName: 'platform-tls' } }), name, 'NEXTAUTH_URL').value).toBe('https://platform.example.com');
   });
 
-  it.each(['app', 'sync'])('%s gets DATABASE_URL to its own pod\'s PostgreSQL, without a password', (name) => {
-    expect(envOf(objects, name, 'DATABASE_URL').value).toBe('postgresql://multi_business@127.0.0.1:5432/multi_business_db');
+  it.each(['app', 'sync'])('%s gets DATABASE_URL to its own pod\'s PostgreSQL as msk_app, without a password', (name) => {
+    expect(envOf(objects, name, 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
   });
 
   it('binds app and sync to all interfaces on the contract\'s ports', () => {
@@ -355,7 +371,7 @@ describe('security and operations', () => {
     const mounts = (name: string) => containerOf(objects, name).volumeMounts.map((m: Loose) => m.mountPath);
     expect(mounts('app')).toEqual(['/app/.next/cache', '/tmp']);
     expect(mounts('sync')).toEqual(['/tmp']);
-    expect(mounts('postgres')).toEqual(['/var/run/postgresql', '/tmp', '/dev/shm', '/var/lib/postgresql/data']);
+    expect(mounts('postgres')).toEqual(['/docker-entrypoint-initdb.d', '/var/run/postgresql', '/tmp', '/dev/shm', '/var/lib/postgresql/data']);
     const emptyDirs = pod.volumes.filter((v: Loose) => v.emptyDir).map((v: Loose) => v.name);
     expect(emptyDirs).toEqual(['app-next-cache', 'app-tmp', 'sync-tmp', 'postgres-run', 'postgres-tmp', 'postgres-shm']);
     expect(pod.volumes.find((v: Loose) => v.name === 'postgres-shm').emptyDir).toEqual({ medium: 'Memory', sizeLimit: '256Mi' });
@@ -382,7 +398,7 @@ describe('security and operations', () => {
 
   it('probes PostgreSQL with pg_isready over TCP on loopback, with 5 minutes for crash recovery at start', () => {
     const postgres = containerOf(objects, 'postgres');
-    const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'multi_business', '-d', 'multi_business_db'];
+    const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'msk_app', '-d', 'multi_business_db'];
     for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(postgres[probe].exec.command).toEqual(isReady);
     expect(postgres.startupProbe.failureThreshold * postgres.startupProbe.periodSeconds).toBe(300);
   });
@@ -406,6 +422,7 @@ describe('security and operations', () => {
 
   it('names every object after the installation, without hash suffixes', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      'ConfigMap/multi-server-kit-postgres-initdb',
       'Ingress/multi-server-kit',
       'NetworkPolicy/multi-server-kit',
       'PodDisruptionBudget/multi-server-kit',

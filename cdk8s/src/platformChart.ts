@@ -21,17 +21,21 @@ import {
   removeKplusSelector,
 } from './networking';
 import { nodeIdSeed } from './nodeIdentityScript';
-import { addNodeStatefulSet, POSTGRES_DB, POSTGRES_PORT, POSTGRES_USER } from './nodeStatefulSet';
+import { addNodeStatefulSet, POSTGRES_DB, POSTGRES_PORT } from './nodeStatefulSet';
+import { APP_ROLE, SYNC_ROLE } from '@msk/kit/postgres';
 
 export const ENDPOINT_SLICE_VERBS = ['get', 'list', 'watch'];
 
-/** DATABASE_URL of every pod: its own PostgreSQL container over loopback, password from the Secret. */
-export const DATABASE_URL = `postgresql://${POSTGRES_USER}@127.0.0.1:${POSTGRES_PORT}/${POSTGRES_DB}`;
+/** DATABASE_URL of every pod: its own PostgreSQL container over loopback as role msk_app, password from the Secret. */
+export const DATABASE_URL = `postgresql://${APP_ROLE}@127.0.0.1:${POSTGRES_PORT}/${POSTGRES_DB}`;
+/** SYNC_DATABASE_URL of every pod: the same database as role msk_sync, password from the Secret. */
+export const SYNC_DATABASE_URL = `postgresql://${SYNC_ROLE}@127.0.0.1:${POSTGRES_PORT}/${POSTGRES_DB}`;
 
 export function environmentContext(config: ResolvedPlatformConfig): EnvironmentContext {
   return {
     publicUrl: publicUrl(config),
     databaseUrl: DATABASE_URL,
+    syncDatabaseUrl: SYNC_DATABASE_URL,
     appPort: DEFAULT_APP_PORT,
     syncPort: DEFAULT_SYNC_SERVICE_PORT,
     discovery:

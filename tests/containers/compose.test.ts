@@ -1,11 +1,14 @@
 /**
  * compose/docker-compose.yml brought up for real (Testcontainers' DockerComposeEnvironment over Debian's
  * docker-compose v1) with the files `npm run init` writes: both nodes come up healthy, a login on one node is a
- * login on the other and through the entry point, and the sync services connect.
+ * login on the other and through the entry point, the sync services connect and replicate, and PostgreSQL trusts
+ * no one: a wrong password is refused on localhost, and the app and the sync service connect as their own roles.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
+import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
 import { sessionAt, signIn } from '../support/sessionClient';
 import { type DeployFolder, composeVariables, initDeployFolder } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
@@ -66,6 +69,64 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     for (const n of [1, 2]) expect((await sessionAt(nodeUrl(n), viaEntry)).user?.email).toBe(ADMIN.email);
   });
 
+  it('refuses a wrong password on 127.0.0.1 for the app\'s role, the sync service\'s and the superuser (localhost is not trusted)', async () => {
+    const node = envValues(join(deploy.dir, 'node-1.env'));
+    const users = [new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username, 'postgres'];
+    expect(users).toEqual(['msk_app', 'msk_sync', 'postgres']);
+    for (const user of users) {
+      const { exitCode, output } = await container('postgres-1').exec(
+        ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', 'SELECT current_user'],
+        { env: { PGPASSWORD: 'not-the-password' } },
+      );
+      expect({ user, exitCode, output }).toMatchObject({ user, exitCode: 2, output: expect.stringMatching(/password authentication failed/) });
+    }
+  });
+
+  it('connects the app and the sync service as msk_app and msk_sync, neither a superuser nor able to run a program', async () => {
+    const byRole = await eventually(
+      async () => {
+        const { exitCode, output } = await container('postgres-1').exec(
+          ['psql', '-d', 'multi_business_db', '-Atc',
+            "SELECT DISTINCT a.usename || ':' || r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename " +
+              "WHERE a.datname = 'multi_business_db' AND a.pid <> pg_backend_pid() ORDER BY 1"],
+          { user: 'postgres' }, // the superuser only over the container's own socket (peer)
+        );
+        if (exitCode !== 0 || !output.includes('msk_app') || !output.includes('msk_sync')) throw new Error(output);
+        return output.trim().split('\n');
+      },
+      { what: 'the app and the sync service connected to postgres-1', timeoutMs: 30_000 },
+    );
+    expect(byRole).toEqual(['msk_app:false', 'msk_sync:false']);
+    const shared = envValues(join(deploy.dir, 'shared.env'));
+    for (const [user, password] of [['msk_app', shared.DATABASE_PASSWORD], ['msk_sync', shared.SYNC_DATABASE_PASSWORD]] as const) {
+      const { exitCode, output } = await container('postgres-1').exec(
+        ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', "COPY (SELECT 1) TO PROGRAM 'true'"],
+        { env: { PGPASSWORD: password as string } },
+      );
+      expect({ user, exitCode, output }).toMatchObject({ user, exitCode: 1, output: expect.stringMatching(/to COPY to or from an external program/) });
+    }
+  });
+
+  it('replicates a business created on node 1 to node 2', async () => {
+    const name = `Least privilege ${Date.now()}`;
+    const session = await signIn(nodeUrl(1), ADMIN.email, ADMIN.password);
+    const created = await fetch(`${nodeUrl(1)}/api/businesses`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', origin: nodeUrl(1) },
+      body: JSON.stringify({ name, type: 'retail' }),
+    });
+    expect(created.status).toBe(201);
+    const onNode2 = await signIn(nodeUrl(2), ADMIN.email, ADMIN.password);
+    await eventually(
+      async () => {
+        const listed = await fetch(`${nodeUrl(2)}/api/businesses`, { headers: { cookie: onNode2.cookie } });
+        const text = await listed.text();
+        if (!text.includes(name)) throw new Error(`${listed.status} ${text.slice(0, 200)}`);
+      },
+      { what: 'the business replicated to node 2', timeoutMs: 30_000 },
+    );
+  });
+
   it('shows "Peers Connected: 1" in service:status inside each sync container', async () => {
     for (const service of ['sync-1', 'sync-2']) {
       await eventually(
@@ -78,6 +139,10 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     }
   });
 });
+
+function envValues(path: string): Record<string, string> {
+  return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
+}
 
 function healthOf(containerName: string): string {
   return execFileSync('docker', ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', containerName], {

@@ -30,6 +30,13 @@ interface ComposeFile {
   volumes?: Record<string, unknown>;
 }
 
+/** What both compose files give the postgres image (compose.test.ts proves a wrong password is refused). */
+const POSTGRES_AUTHENTICATION = {
+  POSTGRES_USER: 'postgres',
+  POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
+  POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
+};
+
 function envFileValues(path: string): Record<string, string> {
   return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
 }
@@ -98,30 +105,48 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
     expect(nginx).toMatch(/listen 8080;/);
   });
 
-  it('creates the user and database DATABASE_URL names, with DATABASE_PASSWORD from shared.env as their password', () => {
+  it('connects the app and the sync service to their own node\'s database as msk_app and msk_sync, whose setup the initdb script does', () => {
     const shared = envFileValues(join(deploy.dir, 'shared.env'));
     for (const n of [1, 2]) {
-      const databaseUrl = new URL(envFileValues(join(deploy.dir, `node-${n}.env`)).DATABASE_URL as string);
+      const node = envFileValues(join(deploy.dir, `node-${n}.env`));
+      const appUrl = new URL(node.DATABASE_URL as string);
+      const syncUrl = new URL(node.SYNC_DATABASE_URL as string);
+      expect([appUrl.username, syncUrl.username]).toEqual(['msk_app', 'msk_sync']);
       const postgres = service(`postgres-${n}`);
-      expect(['localhost', '127.0.0.1']).toContain(databaseUrl.hostname);
+      for (const url of [appUrl, syncUrl]) {
+        expect(['localhost', '127.0.0.1']).toContain(url.hostname);
+        expect(postgres.environment?.POSTGRES_DB).toBe(url.pathname.slice(1));
+      }
+      // the initdb script reads the roles' passwords from the container's environment
       expect(postgres.environment).toMatchObject({
-        POSTGRES_USER: decodeURIComponent(databaseUrl.username),
-        POSTGRES_DB: databaseUrl.pathname.slice(1),
         DATABASE_PASSWORD: shared.DATABASE_PASSWORD,
+        SYNC_DATABASE_PASSWORD: shared.SYNC_DATABASE_PASSWORD,
       });
-      expect(postgres.entrypoint?.join(' ')).toContain('POSTGRES_PASSWORD="$$DATABASE_PASSWORD" exec docker-entrypoint.sh');
       expect(postgres.command).toEqual(['postgres', '-c', 'listen_addresses=127.0.0.1']);
     }
   });
 
-  it('keeps each database in its own named volume', () => {
+  it('trusts no connection: scram-sha-256 on every address (localhost too), peer on the socket, a superuser password kept nowhere', () => {
+    for (const n of [1, 2]) {
+      const postgres = service(`postgres-${n}`);
+      expect(postgres.environment).toMatchObject(POSTGRES_AUTHENTICATION);
+      expect(postgres.entrypoint?.join(' ')).toContain('POSTGRES_PASSWORD="$$(od -An -N24 -tx1 /dev/urandom');
+      expect(postgres.entrypoint?.join(' ')).not.toContain('DATABASE_PASSWORD');
+    }
+  });
+
+  it('keeps each database in its own named volume and mounts the roles\' initdb script', () => {
     expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['postgres-data-1', 'postgres-data-2']);
-    expect(service('postgres-1').volumes).toEqual(['postgres-data-1:/var/lib/postgresql/data:rw']);
-    expect(service('postgres-2').volumes).toEqual(['postgres-data-2:/var/lib/postgresql/data:rw']);
+    for (const n of [1, 2]) {
+      expect(service(`postgres-${n}`).volumes).toEqual([
+        `postgres-data-${n}:/var/lib/postgresql/data:rw`,
+        `${join(COMPOSE_DIR, 'postgres-initdb')}:/docker-entrypoint-initdb.d:ro`,
+      ]);
+    }
   });
 
   it('starts the apps only on a healthy database, and the entry point only on healthy apps', () => {
-    expect(service('postgres-1').healthcheck?.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'multi_business', '-d', 'multi_business_db']);
+    expect(service('postgres-1').healthcheck?.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'msk_app', '-d', 'multi_business_db']);
     for (const n of [1, 2]) {
       expect(service(`app-${n}`).depends_on).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
       expect(service(`sync-${n}`).depends_on).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
@@ -155,6 +180,16 @@ describe('compose/docker-compose.lan.yml (one node per server) as docker-compose
     expect(config.services.sync?.environment?.SYNC_DISCOVERY).toBe('mdns');
     expect(config.services.postgres?.command).toEqual(['postgres', '-c', 'listen_addresses=127.0.0.1']);
     expect(Object.keys(config.volumes ?? {})).toEqual(['postgres-data']);
+  });
+
+  it('trusts no connection on the host\'s network: the same authentication and roles as docker-compose.yml', () => {
+    const result = composeConfig(COMPOSE_DIR, 'docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '1' }));
+    const postgres = (parse(result.stdout) as ComposeFile).services.postgres;
+    expect(postgres?.environment).toMatchObject(POSTGRES_AUTHENTICATION);
+    expect(postgres?.entrypoint?.join(' ')).not.toContain('DATABASE_PASSWORD');
+    expect(postgres?.volumes).toContain(`${join(COMPOSE_DIR, 'postgres-initdb')}:/docker-entrypoint-initdb.d:ro`);
+    const node = envFileValues(join(deploy.dir, 'node-1.env'));
+    expect([new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username]).toEqual(['msk_app', 'msk_sync']);
   });
 
   it('refuses to start without MSK_NODE, saying which node file it needs', () => {

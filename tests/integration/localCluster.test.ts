@@ -5,10 +5,21 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { Client } from 'pg';
+import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { nodeBadge, sessionAt, signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 5;
+
+async function withClient<T>(connectionString: string, run: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString });
+  await client.connect();
+  try {
+    return await run(client);
+  } finally {
+    await client.end();
+  }
+}
 
 describe('a local cluster of two nodes', () => {
   let cluster: StartedLocalCluster;
@@ -39,6 +50,31 @@ describe('a local cluster of two nodes', () => {
       seen.add(badge?.name as string);
     }
     expect([...seen].sort()).toEqual(cluster.nodes.map((n) => n.name).sort());
+  });
+
+  it('connects each node\'s app and sync service as msk_app and msk_sync, neither a superuser nor able to run a program', async () => {
+    const superuserPassword = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
+    for (const node of cluster.nodes) {
+      const superuserUrl = new URL(node.postgresUrl);
+      superuserUrl.password = encodeURIComponent(superuserPassword);
+      const sessions = await withClient(superuserUrl.toString(), async (client) =>
+        (await client.query<{ role: string }>(
+          "SELECT DISTINCT a.usename || ':' || r.rolsuper AS role FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename " +
+            'WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() ORDER BY 1',
+        )).rows.map((row) => row.role),
+      );
+      expect(sessions).toEqual(['msk_app:false', 'msk_sync:false']);
+      // What the node runs with (node-N/node.env): each process's own URL and password.
+      const env = readEnvFile(join(cluster.dataDir, `node-${node.index}`, 'node.env'));
+      for (const [url, password] of [[env.DATABASE_URL, env.DATABASE_PASSWORD], [env.SYNC_DATABASE_URL, env.SYNC_DATABASE_PASSWORD]]) {
+        const own = new URL(url as string);
+        own.password = encodeURIComponent(password as string);
+        const refusal = await withClient(own.toString(), (client) =>
+          client.query("COPY (SELECT 1) TO PROGRAM 'true'").then(() => 'accepted', (error: Error) => error.message),
+        );
+        expect(refusal).toMatch(/to COPY to or from an external program/);
+      }
+    }
   });
 
   it('reports every node connected to the other in service:status', async () => {

@@ -108,7 +108,7 @@ describe('replication between three local nodes', () => {
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
-    password = readEnvFile(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
+    password = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
     tables = await eventually('the app creating its tables on node 1', () => introspectTables(db(1), REPLICATED_TABLES));
     await eventually('replication running on every node', async () => {
       for (const n of cluster.nodes) {

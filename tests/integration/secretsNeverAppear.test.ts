@@ -14,7 +14,7 @@ import { signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 11;
 const REPO_ROOT = join(__dirname, '..', '..');
-const SECRET_VARIABLES = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD'] as const;
+const SECRET_VARIABLES = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD'] as const;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
@@ -40,6 +40,7 @@ describe('secrets in a running local cluster', () => {
     const shared = readEnvFile(join(state.configDir, 'shared.env'));
     for (const name of SECRET_VARIABLES) if (shared[name]) secrets.set(name, shared[name]);
     secrets.set('ADMIN_PASSWORD', readEnvFile(join(state.configDir, 'admin.env')).ADMIN_PASSWORD as string);
+    secrets.set('POSTGRES_PASSWORD', readEnvFile(join(state.configDir, 'postgres-superuser.env')).POSTGRES_PASSWORD as string);
 
     // Exercise the error paths so their log lines exist.
     await signIn(cluster.entryUrl, cluster.admin.email, cluster.admin.password);
@@ -69,7 +70,7 @@ describe('secrets in a running local cluster', () => {
   });
 
   it('knows the secrets it looks for, and captured every kind of output', () => {
-    expect([...secrets.keys()].sort()).toEqual([...SECRET_VARIABLES, 'ADMIN_PASSWORD'].sort());
+    expect([...secrets.keys()].sort()).toEqual([...SECRET_VARIABLES, 'ADMIN_PASSWORD', 'POSTGRES_PASSWORD'].sort());
     for (const value of secrets.values()) expect(value.length).toBeGreaterThanOrEqual(12);
     const sources = [...captured.keys()];
     expect(sources.filter((s) => /node-\d+\/logs\/.*\.log$/.test(s)).length).toBeGreaterThanOrEqual(4);

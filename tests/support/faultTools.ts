@@ -175,7 +175,7 @@ export class ClusterDatabases {
   private readonly password: string;
 
   constructor(private readonly cluster: StartedLocalCluster) {
-    this.password = readEnvFile(join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD ?? '';
+    this.password = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
   }
 
   async query<T>(index: number, run: (pool: Pool) => Promise<T>): Promise<T> {

@@ -55,6 +55,16 @@ async function prepareDatabase(): Promise<void> {
   const pool = databasePool();
   const applied = await applyMigrations(pool, await readMigrations());
   log().info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'database schema up to date');
+  const role = await pool.query<{ role: string; superuser: boolean }>(
+    'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+  );
+  if (role.rows[0]?.superuser) {
+    log().warn(
+      { role: role.rows[0].role },
+      'the app connects to PostgreSQL as a superuser: an injected statement could run programs on the database server. ' +
+        'Fix: connect as the role msk_app (DATABASE_URL; README: Database roles)',
+    );
+  }
   const { adminEmail, adminPassword, nextAuthSecret } = loadAppConfig().config;
   const admin = await ensureFirstAdmin(pool, { adminEmail, adminPassword, clusterSecret: nextAuthSecret });
   if (!admin.created) return;

@@ -4,7 +4,7 @@
  * the control API (controlServer.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateNodeId } from '../init/generateConfiguration';
@@ -16,7 +16,15 @@ import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
 import { ManagedProcess } from './managedProcess';
-import { type EnvironmentOverrides, LOCAL_DATABASE, LOCAL_DATABASE_USER, nodeEnvironment, readEnvFile } from './nodeEnvironment';
+import { setUpDatabaseRoles } from '../postgres/databaseRoles';
+import {
+  type EnvironmentOverrides,
+  LOCAL_DATABASE,
+  LOCAL_DATABASE_SUPERUSER,
+  LOCAL_SUPERUSER_FILE,
+  nodeEnvironment,
+  readEnvFile,
+} from './nodeEnvironment';
 
 export interface LocalClusterProps {
   /** Everything the cluster keeps between runs. @default .local-cluster */
@@ -50,6 +58,7 @@ export interface NodeState {
   readonly host: string;
   readonly appUrl: string;
   readonly syncUrl: string;
+  /** The node's PostgreSQL as its superuser (password in config/postgres-superuser.env); the app and sync use their own roles. */
   readonly postgresUrl: string;
   readonly running: boolean;
   readonly pids: { app?: number; sync?: number; postgres?: number };
@@ -84,6 +93,7 @@ export class LocalCluster {
   private entry: StartedEntryPoint | undefined;
   private adminCreatedNow = false;
   private admin: { email: string; password: string } | undefined;
+  private superuserPassword = '';
 
   constructor(private readonly props: LocalClusterProps) {}
 
@@ -173,6 +183,18 @@ export class LocalCluster {
         { mode: 0o600 },
       );
     }
+    this.addMissingSecrets(sharedPath);
+    const superuserPath = join(configDir, LOCAL_SUPERUSER_FILE);
+    if (!existsSync(superuserPath)) {
+      writeFileSync(
+        superuserPath,
+        formatEnvFile(['Superuser of every node\'s PostgreSQL: only npm start uses it, to set up the roles msk_app and msk_sync.'], [
+          ['POSTGRES_PASSWORD', randomBytes(24).toString('hex')],
+        ]),
+        { mode: 0o600 },
+      );
+    }
+    this.superuserPassword = readEnvFile(superuserPath).POSTGRES_PASSWORD ?? '';
     const adminPath = join(configDir, ADMIN_FILE);
     if (existsSync(adminPath)) {
       const saved = readEnvFile(adminPath);
@@ -192,6 +214,15 @@ export class LocalCluster {
       );
       this.adminCreatedNow = true;
     }
+  }
+
+  /** A cluster made by an earlier release has no SYNC_DATABASE_PASSWORD: add one, keeping every other secret. */
+  private addMissingSecrets(sharedPath: string): void {
+    const shared = readEnvFile(sharedPath);
+    if (shared.SYNC_DATABASE_PASSWORD) return;
+    appendFileSync(sharedPath, formatEnvFile(['Added by npm start: the sync service\'s own database role.'], [
+      ['SYNC_DATABASE_PASSWORD', randomBytes(24).toString('hex')],
+    ]));
   }
 
   private environmentOf(node: NodeLayout): Record<string, string> {
@@ -224,25 +255,55 @@ export class LocalCluster {
   private async startPostgres(node: NodeLayout): Promise<void> {
     const entry = this.entryFor(node);
     const started = Date.now();
-    const password = entry.env.DATABASE_PASSWORD;
-    if (!password) throw new Error('DATABASE_PASSWORD is missing from the cluster configuration');
+    const app = entry.env.DATABASE_PASSWORD;
+    const sync = entry.env.SYNC_DATABASE_PASSWORD;
+    if (!app) throw new Error('DATABASE_PASSWORD is missing from the cluster configuration (config/shared.env)');
+    if (!sync) throw new Error('SYNC_DATABASE_PASSWORD is missing from the cluster configuration (config/shared.env)');
     entry.postgres = await startEmbeddedPostgres({
       dataDir: node.postgresDataDir,
       host: node.host,
       port: node.postgresPort,
-      user: LOCAL_DATABASE_USER,
-      password,
+      user: LOCAL_DATABASE_SUPERUSER,
+      password: this.superuserPassword,
       settings: { max_connections: '100' },
     });
-    const client = new Client({ connectionString: entry.postgres.url('postgres') });
-    await client.connect();
+    // An earlier release made the superuser with DATABASE_PASSWORD (and let the app and sync use it): move it.
+    const postgres = await this.connectAsSuperuser(entry.postgres, 'postgres', [app]);
     try {
-      const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [LOCAL_DATABASE]);
-      if (exists.rowCount === 0) await client.query(`CREATE DATABASE ${LOCAL_DATABASE}`);
+      const exists = await postgres.query('SELECT 1 FROM pg_database WHERE datname = $1', [LOCAL_DATABASE]);
+      if (exists.rowCount === 0) await postgres.query(`CREATE DATABASE ${LOCAL_DATABASE}`);
     } finally {
-      await client.end();
+      await postgres.end();
+    }
+    const database = await this.connectAsSuperuser(entry.postgres, LOCAL_DATABASE, []);
+    try {
+      await setUpDatabaseRoles(database, { app, sync });
+    } finally {
+      await database.end();
     }
     this.progress(`${node.name}: PostgreSQL on ${node.host}:${node.postgresPort} ready in ${Date.now() - started} ms`);
+  }
+
+  /** A superuser connection; with a legacy password that works, the superuser's password is changed first. */
+  private async connectAsSuperuser(server: StartedPostgres, database: string, legacyPasswords: readonly string[]): Promise<Client> {
+    const connect = async (password: string) => {
+      const url = new URL(server.url(database));
+      url.password = encodeURIComponent(password);
+      const client = new Client({ connectionString: url.toString() });
+      await client.connect();
+      return client;
+    };
+    try {
+      return await connect(this.superuserPassword);
+    } catch (error) {
+      for (const legacy of legacyPasswords) {
+        const client = await connect(legacy).catch(() => undefined);
+        if (!client) continue;
+        await client.query(`ALTER ROLE ${LOCAL_DATABASE_SUPERUSER} PASSWORD '${this.superuserPassword.replace(/'/g, "''")}'`);
+        return client;
+      }
+      throw error;
+    }
   }
 
   private async startApp(node: NodeLayout): Promise<void> {
@@ -390,7 +451,7 @@ export class LocalCluster {
           appUrl: appUrl(node),
           syncUrl: `http://${syncAddress(node)}`,
           // Without the password: it stays in the 0600 config folder, never in state or output.
-          postgresUrl: `postgresql://${LOCAL_DATABASE_USER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+          postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
           running: Boolean(entry?.app?.running),
           pids: { app: entry?.app?.pid, sync: entry?.sync?.pid, postgres: entry?.postgres?.pid },
           logDir: node.logDir,

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile } from '../envFile/parseEnvFile';
+import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 import { type ClusterLayout, type NodeLayout, syncAddress } from './clusterLayout';
 
 export type EnvironmentOverrides = Readonly<Record<string, string | undefined>>;
@@ -18,7 +19,10 @@ export function readEnvFile(path: string): Record<string, string> {
 }
 
 export const LOCAL_DATABASE = 'multi_business_db';
-export const LOCAL_DATABASE_USER = 'postgres';
+/** The superuser of each node's embedded PostgreSQL: used by the cluster to set up the roles, never by a node. */
+export const LOCAL_DATABASE_SUPERUSER = 'postgres';
+/** Where the cluster keeps that superuser's password (POSTGRES_PASSWORD), beside shared.env, mode 0600. */
+export const LOCAL_SUPERUSER_FILE = 'postgres-superuser.env';
 
 export function nodeEnvironment(
   layout: ClusterLayout,
@@ -31,7 +35,8 @@ export function nodeEnvironment(
     ...shared,
     ...own,
     NEXTAUTH_URL: `http://${layout.entryHost}:${layout.entryPort}`,
-    DATABASE_URL: `postgresql://${LOCAL_DATABASE_USER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+    DATABASE_URL: `postgresql://${APP_ROLE}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+    SYNC_DATABASE_URL: `postgresql://${SYNC_ROLE}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
     HOSTNAME: node.host,
     PORT: String(node.appPort),
     SYNC_HTTP_PORT: String(node.appPort),

@@ -29,6 +29,10 @@ export interface NodeConfig {
   readonly nextAuthUrl: string;
   readonly databaseUrl: string;
   readonly databasePassword: string | undefined;
+  /** The sync service's connection: SYNC_DATABASE_URL, or DATABASE_URL when unset. */
+  readonly syncDatabaseUrl: string;
+  /** SYNC_DATABASE_PASSWORD with SYNC_DATABASE_URL; DATABASE_PASSWORD when the sync service falls back to DATABASE_URL. */
+  readonly syncDatabasePassword: string | undefined;
   readonly nodeEnv: NodeEnv;
   readonly appName: string;
   readonly port: number;
@@ -131,6 +135,14 @@ function crossVariableProblems(value: (name: string) => string): Problem[] {
       // DATABASE_URL's own check reports it
     }
   }
+  const syncUrl = value('SYNC_DATABASE_URL');
+  if (syncUrl === '') {
+    problems.push(
+      problem(spec('SYNC_DATABASE_URL'), 'is not set: the sync service connects with DATABASE_URL, as the app\'s role (or worse, the superuser)', 'warning'),
+    );
+  } else if (syncUrl === url) {
+    problems.push(problem(spec('SYNC_DATABASE_URL'), 'equals DATABASE_URL: the app and the sync service share one role', 'warning'));
+  }
   return problems;
 }
 
@@ -171,6 +183,8 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     nextAuthUrl: new URL(value('NEXTAUTH_URL')).origin,
     databaseUrl: value('DATABASE_URL'),
     databasePassword: value('DATABASE_PASSWORD') || undefined,
+    syncDatabaseUrl: value('SYNC_DATABASE_URL') || value('DATABASE_URL'),
+    syncDatabasePassword: (value('SYNC_DATABASE_URL') ? value('SYNC_DATABASE_PASSWORD') : value('DATABASE_PASSWORD')) || undefined,
     nodeEnv: value('NODE_ENV') as NodeEnv,
     appName: value('APP_NAME'),
     port: Number(value('PORT')),

@@ -156,8 +156,10 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'This node\'s own PostgreSQL (usually on localhost); the sync services keep the databases equal.',
-    fix: 'point it at this node\'s PostgreSQL, e.g. postgresql://multi_business@localhost:5432/multi_business_db',
+    help:
+      'The app\'s connection to this node\'s own PostgreSQL (usually on localhost), as its own role msk_app, never the ' +
+      'superuser; the sync services keep the databases equal.',
+    fix: 'point it at this node\'s PostgreSQL as role msk_app, e.g. postgresql://msk_app@localhost:5432/multi_business_db',
     check: check.postgresUrl,
     redact: redactUrlPassword,
   },
@@ -168,8 +170,32 @@ export const VARIABLES: readonly VariableSpec[] = [
     chosenByPerson: true,
     requiredBy: [],
     readBy: BOTH,
-    help: 'Password for DATABASE_URL when the URL carries none; keeps the password in the shared secret file.',
+    help: 'Password of role msk_app for DATABASE_URL when the URL carries none; keeps the password in the shared secret file.',
     fix: 'generate one with `openssl rand -hex 24` (or `npm run init`)',
+    check: check.minLength(16),
+  },
+  {
+    name: 'SYNC_DATABASE_URL',
+    scope: 'per-node',
+    secret: true,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: '',
+    help:
+      'The sync service\'s connection to the same database as its own role msk_sync (owns schema msk_sync; may write ' +
+      'and put triggers on the app\'s tables). Unset: DATABASE_URL, with a warning.',
+    fix: 'point it at this node\'s PostgreSQL as role msk_sync, e.g. postgresql://msk_sync@localhost:5432/multi_business_db',
+    check: (value) => (value === '' ? undefined : check.postgresUrl(value)),
+    redact: redactUrlPassword,
+  },
+  {
+    name: 'SYNC_DATABASE_PASSWORD',
+    scope: 'shared',
+    secret: true,
+    requiredBy: [],
+    readBy: ['sync'],
+    help: 'Password of role msk_sync for SYNC_DATABASE_URL when the URL carries none.',
+    fix: 'generate one with `openssl rand -hex 24` (or `npm run init -- --keep-secrets` to add it to an existing shared.env)',
     check: check.minLength(16),
   },
   {

@@ -23,7 +23,8 @@ function cluster(): { shared: Record<string, string>; a: Record<string, string>;
     ...shared,
     SYNC_NODE_ID: randomBytes(8).toString('hex'),
     SYNC_NODE_NAME: `server-${n}`,
-    DATABASE_URL: 'postgresql://multi_business@localhost:5432/multi_business_db',
+    DATABASE_URL: 'postgresql://msk_app@localhost:5432/multi_business_db',
+    SYNC_DATABASE_URL: 'postgresql://msk_sync@localhost:5432/multi_business_db',
   });
   return { shared, a: node(1), b: node(2) };
 }

@@ -65,7 +65,7 @@ describe('init configuration', () => {
     const manifest = parse(kubernetesSecretManifest([...secrets, ['NEXTAUTH_URL', 'https://x.example'], ['SYNC_NODE_ID', randomBytes(8).toString('hex')]]));
     expect(manifest.kind).toBe('Secret');
     expect(manifest.metadata.name).toBe('multi-server-kit-shared');
-    expect(Object.keys(manifest.data).sort()).toEqual(['DATABASE_PASSWORD', 'NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_REGISTRATION_KEY']);
+    expect(Object.keys(manifest.data).sort()).toEqual(['DATABASE_PASSWORD', 'NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_DATABASE_PASSWORD', 'SYNC_REGISTRATION_KEY']);
     expect(Buffer.from(manifest.data.NEXTAUTH_SECRET, 'base64').toString()).toBe(Object.fromEntries(secrets).NEXTAUTH_SECRET);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT, type SyncDiscoveryMode, variable } from '../contract';
+import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 
 export type RandomBytes = (size: number) => Buffer;
 
@@ -18,7 +19,7 @@ export interface InitOptions {
   readonly peers?: readonly string[];
   /** Node names are `<prefix>-<n>`. @default 'node' */
   readonly namePrefix?: string;
-  /** Each node's own database. @default postgresql://multi_business@localhost:5432/multi_business_db */
+  /** Each node's own database, as the app's role. @default postgresql://msk_app@localhost:5432/multi_business_db */
   readonly databaseUrl?: string | ((node: number) => string);
   /** For dns discovery. */
   readonly dnsName?: string;
@@ -41,7 +42,15 @@ export interface GeneratedConfiguration {
 }
 
 export const MAX_NODES = 64;
-export const DEFAULT_DATABASE_URL = 'postgresql://multi_business@localhost:5432/multi_business_db';
+export const DEFAULT_DATABASE_URL = `postgresql://${APP_ROLE}@localhost:5432/multi_business_db`;
+
+/** The sync service's URL of a node: the app's URL (database, host) with the sync service's own role. */
+export function syncDatabaseUrlFor(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.username = SYNC_ROLE;
+  url.password = '';
+  return url.toString();
+}
 
 /** The secrets of a cluster, made as the contract's fixes say (`openssl rand …`). */
 export function generateSecrets(random: RandomBytes = nodeRandomBytes): EnvValues {
@@ -50,6 +59,7 @@ export function generateSecrets(random: RandomBytes = nodeRandomBytes): EnvValue
     ['SYNC_REGISTRATION_KEY', random(32).toString('hex')],
     ['NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', random(32).toString('base64')],
     ['DATABASE_PASSWORD', random(24).toString('hex')],
+    ['SYNC_DATABASE_PASSWORD', random(24).toString('hex')],
   ];
 }
 
@@ -117,6 +127,7 @@ export function generateConfiguration(
       ['SYNC_NODE_ID', id],
       ['SYNC_NODE_NAME', name],
       ['DATABASE_URL', databaseUrl],
+      ['SYNC_DATABASE_URL', syncDatabaseUrlFor(databaseUrl)],
     ];
     if (options.peers) {
       values.push(['SYNC_PEERS', options.peers.filter((_, i) => i !== index - 1).join(',')]);

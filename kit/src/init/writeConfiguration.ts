@@ -38,7 +38,7 @@ export interface WrittenConfiguration {
 
 export class ExistingSecretsError extends Error {}
 
-const SECRET_KEYS = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD'];
+const SECRET_KEYS = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD'];
 
 function existingSecrets(path: string): EnvValues | undefined {
   if (!existsSync(path)) return undefined;
@@ -79,7 +79,11 @@ export function writeConfiguration(options: WriteOptions): WrittenConfiguration 
     );
   }
   const keptSecrets = Boolean(previous && options.keepSecrets && !options.force);
-  const secrets = keptSecrets && previous ? previous.filter(([, v]) => v !== '') : generateSecrets();
+  // Keeping: a secret an earlier release did not make (SYNC_DATABASE_PASSWORD) is added, fresh.
+  const fresh = generateSecrets();
+  const secrets = keptSecrets && previous
+    ? fresh.map(([key, value]) => [key, previous.find(([k]) => k === key)?.[1] || value] as const)
+    : fresh;
   const configuration = generateConfiguration(options, secrets);
 
   mkdirSync(outDir, { recursive: true, mode: 0o700 });

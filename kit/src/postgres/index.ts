@@ -1,2 +1,10 @@
 export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase';
 export type { EmbeddedPostgresProps, StartedPostgres } from './embeddedPostgres';
+export {
+  APP_ROLE,
+  SYNC_ROLE,
+  DATABASE_ROLES_SQL,
+  type DatabaseRolePasswords,
+  databaseRolesInitdbScript,
+  setUpDatabaseRoles,
+} from './databaseRoles';

@@ -15,6 +15,7 @@ const SHARED_VALUE_READERS: Readonly<Record<string, (config: NodeConfig) => stri
   SYNC_SERVICE_PORT: (c) => String(c.syncServicePort),
   NEXTAUTH_URL: (c) => c.nextAuthUrl,
   DATABASE_PASSWORD: (c) => c.databasePassword,
+  SYNC_DATABASE_PASSWORD: (c) => c.syncDatabasePassword,
 };
 
 export const SESSION_SECRET_VARIABLE = 'NEXTAUTH_SECRET';

@@ -106,7 +106,7 @@ class ReplicationService {
   ) {
     this.stateSinceMs = api.now();
     this.metrics = createReplicationMetrics(api.metricsRegistry);
-    this.connectionString = connectionStringWithPassword(api.config.databaseUrl, api.config.databasePassword);
+    this.connectionString = connectionStringWithPassword(api.config.syncDatabaseUrl, api.config.syncDatabasePassword);
     for (const route of this.routes()) api.addRoute(route);
     api.addStatusContributor({ name: 'replication', node: () => this.nodeStatus(), peer: (peerId) => this.peerStatus(peerId) });
     this.unsubscribe.push(
@@ -136,7 +136,7 @@ class ReplicationService {
   }
 
   private async run(): Promise<void> {
-    const database = describeDatabase(this.api.config.databaseUrl);
+    const database = describeDatabase(this.api.config.syncDatabaseUrl);
     this.api.logger.info({ database, tables: this.tables }, 'replication waiting for the replicated tables');
     const found = await waitForTables({
       connectionString: this.connectionString,
@@ -189,6 +189,7 @@ class ReplicationService {
     this.statusPool = new Pool({ connectionString: this.connectionString, max: 1, idleTimeoutMillis: 10_000 });
     this.statusPool.on('error', () => undefined);
     this.statusPool.on('connect', (client) => client.on('error', () => undefined));
+    await this.warnIfSuperuser(database);
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
@@ -227,6 +228,24 @@ class ReplicationService {
     await this.refreshStatus();
     for (const peer of this.api.connectedPeers()) this.pullers.connect(peer.id);
     this.pokePeers(); // peers that tried us while we waited for the schema
+  }
+
+  /** Least privilege: the sync service should connect as its own role (SYNC_DATABASE_URL), never the superuser. */
+  private async warnIfSuperuser(database: string): Promise<void> {
+    try {
+      const { rows } = await (this.statusPool as Pool).query<{ role: string; superuser: boolean }>(
+        'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
+      );
+      if (rows[0]?.superuser) {
+        this.api.logger.warn(
+          { database, role: rows[0].role },
+          'replication connects as a PostgreSQL superuser: an injected statement could run programs on the database server. ' +
+            'Fix: create the roles msk_app and msk_sync (README: Database roles) and set SYNC_DATABASE_URL to connect as msk_sync',
+        );
+      }
+    } catch {
+      // only a warning; the status refresh reports a broken connection
+    }
   }
 
   /** A wait that ends early when the plugin stops. */
@@ -386,7 +405,7 @@ class ReplicationService {
     return {
       state: this.state,
       since: new Date(this.stateSinceMs).toISOString(),
-      database: describeDatabase(this.api.config.databaseUrl),
+      database: describeDatabase(this.api.config.syncDatabaseUrl),
       tables: this.store ? this.store.tables.map((t) => t.name) : [...this.tables],
       schemaVersion: this.store?.schemaVersion ?? null,
       waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,

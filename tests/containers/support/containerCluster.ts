@@ -11,17 +11,20 @@
  * under Docker's init with a read-only root filesystem and tmpfs at /tmp and /app/.next/cache, as in the
  * Kubernetes manifests. Every node is a fresh GenericContainer (builders accumulate settings).
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { generateConfiguration, generateSecrets } from '../../../kit/src/init/generateConfiguration';
+import { APP_ROLE, databaseRolesInitdbScript } from '../../../kit/src/postgres/databaseRoles';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './containerOptions';
 import { freePort } from './freePort';
 import { ADMIN, APP_IMAGE, COMPOSE_DIR, SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nginxImage, postgresImage } from './containerSettings';
 
 export const APP_PORT = 8080;
 export const SYNC_PORT = 8765;
-const DATABASE_USER = 'multi_business';
+/** The app's role (DATABASE_URL); the sync service's, msk_sync, comes from init. Both made by the initdb script. */
+const DATABASE_USER = APP_ROLE;
 const DATABASE_NAME = 'multi_business_db';
 const NODE_START_TIMEOUT_MS = 90_000;
 const LOG_TAIL_LINES = 40;
@@ -161,12 +164,20 @@ async function startNode(index: number, env: Environment, network: StartedNetwor
   };
 }
 
-async function startPostgres(index: number, password: string, network: StartedNetwork): Promise<StartedPostgreSqlContainer> {
+/** As the compose files and the manifests run it: no trust, a superuser for the init only, the roles' initdb script. */
+async function startPostgres(index: number, env: Environment, network: StartedNetwork): Promise<StartedPostgreSqlContainer> {
   return publishedOnlyOn(
     new PostgreSqlContainer(postgresImage())
       .withDatabase(DATABASE_NAME)
-      .withUsername(DATABASE_USER)
-      .withPassword(password)
+      .withUsername('postgres')
+      .withPassword(randomBytes(24).toString('hex'))
+      .withEnvironment({
+        POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
+        POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
+        DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
+        SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
+      })
+      .withCopyContentToContainer([{ content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 }])
       .withNetwork(network)
       .withNetworkAliases(`postgres-${index}`),
     containerHostAddress(),
@@ -197,7 +208,7 @@ export async function startContainerCluster(options: { readonly nodes?: number }
 
   try {
     databases.push(
-      ...(await Promise.all(environments.map((env, i) => startPostgres(i + 1, env.DATABASE_PASSWORD as string, network)))),
+      ...(await Promise.all(environments.map((env, i) => startPostgres(i + 1, env, network)))),
     );
     nodes = await Promise.all(environments.map((env, i) => startNode(i + 1, env, network)));
     const entryLog = new ContainerLog();

@@ -44,7 +44,7 @@ describe('values with backslashes and quotes', () => {
 
   it('replicate and converge when DATABASE_URL turns standard_conforming_strings off', async () => {
     const storeUrl = withOptions('-c standard_conforming_strings=off');
-    for (const nodeId of NODE_IDS.slice(0, 2)) nodes.push(await startPostgresNode(nodeId, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, storeUrl));
+    for (const nodeId of NODE_IDS.slice(0, 2)) nodes.push(await startPostgresNode(nodeId, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, { storeUrl }));
     const [a, b] = nodes as [PostgresNode, PostgresNode];
     const network = createInProcessNetwork((nodeId) => nodes.find((node) => node.nodeId === nodeId)?.store);
     const replication = nodes.map((node) => ({

@@ -87,7 +87,9 @@ export function captureFunctionName(table: ReplicatedTable): string {
 /** The schema, idempotent. */
 export function schemaSql(): string {
   return `
-CREATE SCHEMA IF NOT EXISTS ${SYNC_SCHEMA};
+-- Made by the database setup (owned by role msk_sync) where the sync service runs least-privileged: CREATE SCHEMA
+-- checks the database's CREATE privilege even when the schema exists.
+DO $schema$ BEGIN IF to_regnamespace('${SYNC_SCHEMA}') IS NULL THEN CREATE SCHEMA ${SYNC_SCHEMA}; END IF; END $schema$;
 COMMENT ON SCHEMA ${SYNC_SCHEMA} IS 'Multi-Server Kit replication: change log, peers, conflicts. Managed by the sync service.';
 CREATE SEQUENCE IF NOT EXISTS ${SYNC_SCHEMA}.position_seq;
 CREATE SEQUENCE IF NOT EXISTS ${NOTIFY_GATE} MINVALUE 0 MAXVALUE 1 START 1;
@@ -231,7 +233,8 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
     END IF;
   END IF;` : '';
   return `
-CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql
+  SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
   wall bigint := ${wallMsSql(clockOffsetMs)};
   written bigint;
@@ -264,6 +267,7 @@ export const NOT_APPLYING = `coalesce(current_setting('${ORIGIN_SETTING}', true)
 export const CAPTURE_TRIGGERS = ['msk_sync_capture_insert', 'msk_sync_capture_update', 'msk_sync_capture_delete', 'msk_sync_key_guard', 'msk_sync_refuse_truncate'] as const;
 const RETIRED_TRIGGERS = ['msk_sync_capture', 'msk_sync_notify'] as const;
 
+/** Drops capture from a table; DROP TRIGGER needs the table's owner (uninstall, a table leaving replication). */
 export function dropTriggersSql(table: Pick<ReplicatedTable, 'name'>): string {
   return [...CAPTURE_TRIGGERS, ...RETIRED_TRIGGERS].map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON public.${quoteIdent(table.name)};`).join('\n');
 }
@@ -276,17 +280,19 @@ export function triggersSql(table: ReplicatedTable): string {
   const target = qualified(table);
   const capture = captureFunctionName(table);
   const pk = quoteIdent(table.primaryKey);
+  // CREATE OR REPLACE (PostgreSQL 14+) needs only the TRIGGER privilege, which the sync service's role has on the
+  // app's tables; DROP TRIGGER would need the table's owner. A retired trigger is dropped only where it exists.
   return `
-${dropTriggersSql(table)}
-CREATE TRIGGER msk_sync_capture_insert AFTER INSERT ON ${target} REFERENCING NEW TABLE AS new_rows
+${RETIRED_TRIGGERS.map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON ${target};`).join('\n')}
+CREATE OR REPLACE TRIGGER msk_sync_capture_insert AFTER INSERT ON ${target} REFERENCING NEW TABLE AS new_rows
   FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
-CREATE TRIGGER msk_sync_capture_update AFTER UPDATE ON ${target} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+CREATE OR REPLACE TRIGGER msk_sync_capture_update AFTER UPDATE ON ${target} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
   FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
-CREATE TRIGGER msk_sync_capture_delete AFTER DELETE ON ${target} REFERENCING OLD TABLE AS old_rows
+CREATE OR REPLACE TRIGGER msk_sync_capture_delete AFTER DELETE ON ${target} REFERENCING OLD TABLE AS old_rows
   FOR EACH STATEMENT WHEN (${NOT_APPLYING}) EXECUTE FUNCTION ${capture}();
-CREATE TRIGGER msk_sync_key_guard BEFORE UPDATE OF ${pk} ON ${target}
+CREATE OR REPLACE TRIGGER msk_sync_key_guard BEFORE UPDATE OF ${pk} ON ${target}
   FOR EACH ROW WHEN (OLD.${pk} IS DISTINCT FROM NEW.${pk}) EXECUTE FUNCTION ${SYNC_SCHEMA}.refuse_key_change(${quoteLiteral(table.primaryKey)});
-CREATE TRIGGER msk_sync_refuse_truncate BEFORE TRUNCATE ON ${target}
+CREATE OR REPLACE TRIGGER msk_sync_refuse_truncate BEFORE TRUNCATE ON ${target}
   FOR EACH STATEMENT EXECUTE FUNCTION ${SYNC_SCHEMA}.refuse_truncate();`;
 }
 

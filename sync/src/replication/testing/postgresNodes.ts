@@ -1,5 +1,6 @@
 /** PostgreSQL-backed behaviour nodes for integration tests: a fresh database per node, app-shaped tables. */
-import { Pool } from 'pg';
+import { APP_ROLE, type DatabaseRolePasswords, SYNC_ROLE, setUpDatabaseRoles } from '@msk/kit/postgres';
+import { Client, Pool } from 'pg';
 import { PostgresReplicationStore } from '../postgres/postgresStore';
 import { canonicalJson, qualified, quoteIdent } from '../postgres/sql';
 import type { Row } from './appShapedTables';
@@ -16,23 +17,49 @@ export interface PostgresNode extends BehaviourNode {
   close(): Promise<void>;
 }
 
-/**
- * @param storeUrl the store's connection string from the database's (e.g. with `?options=` added, as a
- * DATABASE_URL may have it)
- */
+/** A connection string of a test database as another role. */
+export function asRole(databaseUrl: string, role: string, password: string): string {
+  const url = new URL(databaseUrl);
+  url.username = role;
+  url.password = encodeURIComponent(password);
+  return url.toString();
+}
+
+export interface PostgresNodeOptions {
+  /**
+   * Set up the deployments' roles (kit/src/postgres/databaseRoles.ts) and connect as them: the "application" as
+   * msk_app (it creates the tables), the store as msk_sync. @default connect both as the test server's superuser
+   */
+  readonly roles?: DatabaseRolePasswords;
+  /** The store's connection string from its role's (e.g. with `?options=` added, as a DATABASE_URL may have it). @default unchanged */
+  readonly storeUrl?: (databaseUrl: string) => string;
+}
+
 export async function startPostgresNode(
   nodeId: string,
   ddl = APP_SHAPED_DDL,
   tables: readonly string[] = APP_SHAPED_TABLE_NAMES,
-  storeUrl: (databaseUrl: string) => string = (url) => url,
+  options: PostgresNodeOptions = {},
 ): Promise<PostgresNode> {
   const database = await createTestDatabase(`repl_${nodeId.slice(0, 4)}`);
-  const app = new Pool({ connectionString: database.url, max: 2, options: '-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY' });
+  const { roles } = options;
+  if (roles) {
+    const superuser = new Client({ connectionString: database.url });
+    await superuser.connect();
+    try {
+      await setUpDatabaseRoles(superuser, roles);
+    } finally {
+      await superuser.end();
+    }
+  }
+  const appUrl = roles ? asRole(database.url, APP_ROLE, roles.app) : database.url;
+  const storeUrl = roles ? asRole(database.url, SYNC_ROLE, roles.sync) : database.url;
+  const app = new Pool({ connectionString: appUrl, max: 2, options: '-c TimeZone=Asia/Kolkata -c DateStyle=SQL,DMY' });
   app.on('error', () => undefined);
   let store: PostgresReplicationStore;
   try {
     await app.query(ddl);
-    store = await PostgresReplicationStore.open({ connectionString: storeUrl(database.url), nodeId, tables, poolSize: 3 });
+    store = await PostgresReplicationStore.open({ connectionString: options.storeUrl?.(storeUrl) ?? storeUrl, nodeId, tables, poolSize: 3 });
   } catch (error) {
     await app.end();
     await database.drop();
@@ -82,13 +109,17 @@ export async function startPostgresNode(
   };
 }
 
-export async function startPostgresCluster(nodeCount: number): Promise<BehaviourCluster & { nodes: PostgresNode[] }> {
+export async function startPostgresCluster(
+  nodeCount: number,
+  options: PostgresNodeOptions = {},
+): Promise<BehaviourCluster & { nodes: PostgresNode[] }> {
   const nodes: PostgresNode[] = [];
-  for (const nodeId of NODE_IDS.slice(0, nodeCount)) nodes.push(await startPostgresNode(nodeId));
+  const start = (nodeId: string) => startPostgresNode(nodeId, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, options);
+  for (const nodeId of NODE_IDS.slice(0, nodeCount)) nodes.push(await start(nodeId));
   return {
     nodes,
     async addNode() {
-      const node = await startPostgresNode(NODE_IDS[nodes.length]!);
+      const node = await start(NODE_IDS[nodes.length]!);
       nodes.push(node);
       return node;
     },
