@@ -1,8 +1,10 @@
 /** TLS on the peer port (self-signed certificates made with openssl), real processes on 127.0.2.50-53. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { SYNC_MAIN, ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { httpGet, type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
@@ -90,6 +92,74 @@ describe('TLS channel binding', () => {
       expect(sa.refused.find((r) => r.reason === 'tls-certificate-mismatch')?.message).toMatch(/intercepts TLS/);
     } finally {
       await proxy.close();
+    }
+  });
+});
+
+/**
+ * A TCP relay at one address that first leads to the real peer, then (switched) to an impostor with another
+ * certificate: what an attacker who takes over a peer's address, or the path to it, does after the handshake.
+ */
+async function startSwitchableRelay(listenIp: string, sourceIp: string, firstTarget: string): Promise<{ switchTo(ip: string): void; close(): Promise<void> }> {
+  let target = firstTarget;
+  const pipes = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ host: target, port: 8765, localAddress: sourceIp });
+    for (const s of [client, upstream]) {
+      pipes.add(s);
+      s.on('close', () => pipes.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(upstream).pipe(client);
+    client.on('close', () => upstream.destroy());
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(8765, listenIp, resolve));
+  return {
+    switchTo(ip) {
+      target = ip;
+      for (const s of pipes) s.destroy();
+    },
+    close: () => new Promise<void>((resolve) => {
+      for (const s of pipes) s.destroy();
+      server.close(() => resolve());
+    }),
+  };
+}
+
+describe('TLS certificate pinning on requests', () => {
+  it('a server with another certificate at a connected peer\'s address never receives a byte of a signed request', async () => {
+    const impostorCert = selfSigned('impostor');
+    const received: { bytes: Buffer[]; closed: boolean }[] = [];
+    const impostor = tls.createServer({ cert: readFileSync(impostorCert.SYNC_TLS_CERT_FILE), key: readFileSync(impostorCert.SYNC_TLS_KEY_FILE) }, (socket) => {
+      const connection = { bytes: [] as Buffer[], closed: false };
+      received.push(connection);
+      socket.on('data', (chunk: Buffer) => connection.bytes.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => (connection.closed = true));
+    });
+    await new Promise<void>((resolve) => impostor.listen(8765, '127.0.2.59', resolve));
+    const relay = await startSwitchableRelay('127.0.2.60', '127.0.2.57', '127.0.2.58');
+    try {
+      const shared = newSharedEnv();
+      await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.58' }, selfSigned('server-7')));
+      const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.57', peers: ['127.0.2.60:8765'] }, selfSigned('server-6')));
+      await a.waitForStatus('a heartbeat to the real peer', (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null);
+
+      relay.switchTo('127.0.2.59');
+      const firstLines = () => received.filter((c) => c.bytes.length > 0).map((c) => Buffer.concat(c.bytes).toString('latin1').split('\r\n')[0]);
+      // server-1's next signed request (a heartbeat) meets the impostor; it then starts a new handshake there.
+      const deadline = Date.now() + 30_000;
+      while (!firstLines().includes('POST /sync/v1/handshake/hello HTTP/1.1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+
+      // Only hellos arrived (first contact, nothing secret: a hello learns the certificate), never a signed request.
+      expect(firstLines()).toContain('POST /sync/v1/handshake/hello HTTP/1.1');
+      for (const line of firstLines()) expect(line).toBe('POST /sync/v1/handshake/hello HTTP/1.1');
+      expect(received.flatMap((c) => c.bytes).map((b) => b.toString('latin1')).join('')).not.toMatch(/x-msk-signature/i);
+      expect(a.logLines.join('\n')).toMatch(/presented a TLS certificate other than the one its handshake proved/);
+    } finally {
+      await relay.close();
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
     }
   });
 });

@@ -9,6 +9,7 @@ describe('describeConnectionError', () => {
     ['ECONNRESET', false, /if that node uses TLS on its sync port \(SYNC_TLS_CERT_FILE\), set it on this node too/],
     ['EPROTO', true, /does not speak TLS: set SYNC_TLS_CERT_FILE\/SYNC_TLS_KEY_FILE on every node, or on none/],
     ['ENOTFOUND', false, /does not resolve/],
+    ['TLS_CERTIFICATE_MISMATCH', true, /presented a TLS certificate other than the one its handshake proved .*nothing was sent/],
   ])('turns %s into a sentence an operator can act on', (code, tls, expected) => {
     expect(describeConnectionError(error(code), '10.0.0.2:8765', tls).message).toMatch(expected);
   });
