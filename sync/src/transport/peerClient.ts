@@ -74,13 +74,13 @@ export function describeConnectionError(error: NodeJS.ErrnoException, address: s
         return `cannot connect to ${address} from this node's bind address (SYNC_BIND_ADDRESS is not an address of this host?)`;
       case 'ECONNRESET':
         return tls
-          ? `${address} reset the connection during TLS: is it configured for TLS too?`
-          : `${address} reset the connection: if that node uses TLS on its sync port (SYNC_TLS_CERT_FILE), set it on this node too`;
+          ? `${address} reset the connection during TLS: is it configured for TLS too (SYNC_TLS)?`
+          : `${address} reset the connection: if that node uses TLS on its sync port (SYNC_TLS=on, the default), remove SYNC_TLS=off on this node too`;
       case TLS_CERTIFICATE_MISMATCH:
         return `${address} presented a TLS certificate other than the one its handshake proved (${error.message}); nothing was sent`;
       case 'EPROTO':
       case 'ERR_SSL_WRONG_VERSION_NUMBER':
-        return `${address} does not speak TLS: set SYNC_TLS_CERT_FILE/SYNC_TLS_KEY_FILE on every node, or on none`;
+        return `${address} does not speak TLS: SYNC_TLS must be the same on every node (on, the default; off only as an opt-out everywhere)`;
       default:
         return `request to ${address} failed: ${code}${error.message ? ` (${error.message})` : ''}`;
     }
