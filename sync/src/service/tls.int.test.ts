@@ -1,4 +1,4 @@
-/** TLS on the peer port (self-signed certificates made with openssl), real processes on 127.0.2.50-53. */
+/** TLS on the peer port, real processes on 127.0.2.50-66: certificates from files (made with openssl) and made at start (the default), pinning, and what plain text gets. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
