@@ -160,6 +160,9 @@ export class PeerServer {
       this.front.once('error', onError);
       this.front.listen({ host, port }, () => {
         this.front.off('error', onError);
+        // The inner servers never listen themselves; 'listening' starts Node's checks of headersTimeout and
+        // requestTimeout on the connections handed to them.
+        for (const inner of this.innerServers()) inner.emit('listening');
         resolve(this.front.address() as AddressInfo);
       });
     });
@@ -174,7 +177,13 @@ export class PeerServer {
       if (!this.front.listening) return resolve();
       this.front.close(() => resolve());
       this.gate.closeAll();
+      // Stops their connection checks; they have no listening socket, so the callback's "not running" is expected.
+      for (const inner of this.innerServers()) inner.close(() => undefined);
     });
+  }
+
+  private innerServers(): http.Server[] {
+    return this.tlsServer ? [this.tlsServer, this.plainServer] : [this.plainServer];
   }
 
   /** Unauthenticated connections are closed after their one answer. */
