@@ -208,13 +208,14 @@ describe('TLS by default', () => {
     }
   });
 
-  it('gives a plain-text client on another address nothing: no status, no health, no handshake', async () => {
+  it('gives a plain-text client on another address nothing: no status, no health, no handshake, no rows', async () => {
     const shared = newSharedEnv();
     await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.64' }));
     const hello = JSON.stringify(freshHello(fakeIdentity()));
     for (const request of [
       'GET /status HTTP/1.1\r\nHost: x\r\n\r\n',
       'GET /health HTTP/1.1\r\nHost: x\r\n\r\n',
+      'POST /sync/v1/replication/pull HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
       `POST /sync/v1/handshake/hello HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(hello)}\r\n\r\n${hello}`,
     ]) {
       expect((await plainExchange('127.0.2.65', '127.0.2.64', request)).length).toBe(0);
