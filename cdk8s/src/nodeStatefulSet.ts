@@ -94,22 +94,26 @@ function image(ref: { repository: string; tag: string }): string {
 }
 
 /** Probes on an HTTP port: a generous startup window, then liveness and readiness. */
-function httpProbes(port: number, livePath: string, readyPath: string) {
+/** `scheme`: HTTPS for the sync port, which speaks TLS (SYNC_TLS is never off in these manifests); the kubelet does not verify certificates. */
+function httpProbes(port: number, livePath: string, readyPath: string, scheme = kplus.ConnectionScheme.HTTP) {
   return {
     startup: kplus.Probe.fromHttpGet(livePath, {
       port,
+      scheme,
       periodSeconds: Duration.seconds(2),
       timeoutSeconds: Duration.seconds(2),
       failureThreshold: 60,
     }),
     liveness: kplus.Probe.fromHttpGet(livePath, {
       port,
+      scheme,
       periodSeconds: Duration.seconds(10),
       timeoutSeconds: Duration.seconds(3),
       failureThreshold: 3,
     }),
     readiness: kplus.Probe.fromHttpGet(readyPath, {
       port,
+      scheme,
       periodSeconds: Duration.seconds(5),
       timeoutSeconds: Duration.seconds(3),
       failureThreshold: 2,
@@ -183,7 +187,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         ports: [{ name: 'sync', number: props.syncPort }],
         envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.syncEnvironment, sharedSecret) },
         volumeMounts: [{ path: '/tmp', volume: syncTmp }],
-        ...httpProbes(props.syncPort, '/health', '/ready'),
+        ...httpProbes(props.syncPort, '/health', '/ready', kplus.ConnectionScheme.HTTPS),
         resources: resources(config.sync.resources),
         securityContext: lockedDown(config.sync.runAsUser),
       },

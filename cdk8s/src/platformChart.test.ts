@@ -389,11 +389,11 @@ describe('security and operations', () => {
     expect(app.readinessProbe.httpGet).toEqual({ path: '/api/ready', port: 8080, scheme: 'HTTP' });
   });
 
-  it('probes the sync service on /health (startup, liveness) and /ready (readiness) on 8765', () => {
+  it('probes the sync service over HTTPS (its port speaks TLS) on /health (startup, liveness) and /ready (readiness) on 8765', () => {
     const sync = containerOf(objects, 'sync');
-    expect(sync.startupProbe.httpGet).toEqual({ path: '/health', port: 8765, scheme: 'HTTP' });
-    expect(sync.livenessProbe.httpGet).toEqual({ path: '/health', port: 8765, scheme: 'HTTP' });
-    expect(sync.readinessProbe.httpGet).toEqual({ path: '/ready', port: 8765, scheme: 'HTTP' });
+    expect(sync.startupProbe.httpGet).toEqual({ path: '/health', port: 8765, scheme: 'HTTPS' });
+    expect(sync.livenessProbe.httpGet).toEqual({ path: '/health', port: 8765, scheme: 'HTTPS' });
+    expect(sync.readinessProbe.httpGet).toEqual({ path: '/ready', port: 8765, scheme: 'HTTPS' });
   });
 
   it('probes PostgreSQL with pg_isready over TCP on loopback, with 5 minutes for crash recovery at start', () => {

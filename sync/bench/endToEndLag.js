@@ -5,7 +5,8 @@
  * for the row. Baseline in the same run and the same write: when the row is readable on node 1 (its local
  * commit). Prints p50/p99 of both and of their difference (the replication lag); asserts nothing.
  * Needs compiled kit + sync and a built app: `npm run build:ts` and `node kit/dist/cli/main.js build-app`.
- *   node sync/bench/endToEndLag.js [--writes N]
+ *   node sync/bench/endToEndLag.js [--writes N] [--sync-tls off]
+ * (--sync-tls off: both nodes with SYNC_TLS=off, to compare with TLS, the default, in another run.)
  */
 const { readFileSync } = require('node:fs');
 const path = require('node:path');
@@ -16,6 +17,8 @@ const { startLocalCluster } = require('../../kit/dist/cluster');
 const ADDRESS_BLOCK = 39;
 const writesArg = process.argv.indexOf('--writes');
 const WRITES = writesArg > 0 ? Number(process.argv[writesArg + 1]) : 50;
+const tlsArg = process.argv.indexOf('--sync-tls');
+const SYNC_TLS = tlsArg > 0 ? process.argv[tlsArg + 1] : 'on';
 /** One write that is not visible within this time counts as lost (and stops the run). */
 const VISIBLE_TIMEOUT_MS = 10_000;
 const STARTUP_TIMEOUT_MS = 180_000;
@@ -116,7 +119,8 @@ async function waitForReplication(cluster) {
 
 async function main() {
   process.stdout.write(`starting a 2-node local cluster on 127.0.${ADDRESS_BLOCK}.x ...\n`);
-  const cluster = await startLocalCluster({ nodes: 2, addressBlock: ADDRESS_BLOCK, startupTimeoutMs: STARTUP_TIMEOUT_MS });
+  const overrides = SYNC_TLS === 'off' ? { 1: { SYNC_TLS: 'off' }, 2: { SYNC_TLS: 'off' } } : undefined;
+  const cluster = await startLocalCluster({ nodes: 2, addressBlock: ADDRESS_BLOCK, startupTimeoutMs: STARTUP_TIMEOUT_MS, ...(overrides ? { overrides } : {}) });
   const clients = [];
   try {
     const password = readEnv(path.join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD;
@@ -154,7 +158,7 @@ async function main() {
       ['POST sent -> HTTP answer', results.map((r) => r.answeredMs)],
       ['replication lag: readable on node 2 - readable on node 1', results.map((r) => r.remoteMs - r.localMs)],
     ];
-    process.stdout.write(`\n${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes carry the changes or make node 2 pull)\n`);
+    process.stdout.write(`\nSYNC_TLS=${SYNC_TLS}; ${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes carry the changes or make node 2 pull)\n`);
     process.stdout.write(`${'measure'.padEnd(64)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}\n`);
     for (const [name, values] of rows) {
       process.stdout.write(`${name.padEnd(64)}${fmt(quantile(values, 0.5)).padStart(10)}${fmt(quantile(values, 0.99)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}\n`);

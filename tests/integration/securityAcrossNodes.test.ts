@@ -104,12 +104,13 @@ describe('security across the nodes of a fresh local cluster', () => {
   });
 
   it('refuses to sign in as a row renamed by a replication conflict, or with anything but an email address', async () => {
-    // What a unique-email conflict leaves behind (`<email>#conflict-<id>`), with a password that would match.
+    // What a unique-email conflict leaves behind (`<email>#conflict-<id>`), with a password that would match,
+    // written behind the app's back as the node's PostgreSQL superuser.
     const renamed = 'ops@example.com#conflict-0123456789ab';
     const password = 'renamed-row-password-1';
     const { configDir } = await cluster.state();
     const url = new URL(cluster.nodes[0]?.postgresUrl as string);
-    url.password = readEnvFile(join(configDir, 'shared.env')).DATABASE_PASSWORD ?? '';
+    url.password = encodeURIComponent(readEnvFile(join(configDir, 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '');
     const client = new Client({ connectionString: url.toString() });
     await client.connect();
     try {

@@ -11,6 +11,7 @@ import {
   type LogLevel,
   type NodeEnv,
   type SyncDiscoveryMode,
+  type SyncTlsMode,
   VARIABLES,
   type VariableSpec,
 } from './variables';
@@ -46,7 +47,9 @@ export interface NodeConfig {
   readonly syncPeers: readonly string[];
   readonly syncDnsName: string;
   readonly syncKubernetesService: string;
-  /** Empty when TLS is off on the sync port. */
+  /** on (default): TLS on the sync port; off: plain HTTP (explicit opt-out). */
+  readonly syncTls: SyncTlsMode;
+  /** Empty: with TLS on, the node makes its own key and certificate at start. */
   readonly syncTlsCertFile: string;
   readonly syncTlsKeyFile: string;
   readonly syncMaxClockSkewMs: number;
@@ -107,6 +110,12 @@ function crossVariableProblems(value: (name: string) => string): Problem[] {
   if ((value('SYNC_TLS_CERT_FILE') === '') !== (value('SYNC_TLS_KEY_FILE') === '')) {
     const missing = value('SYNC_TLS_CERT_FILE') === '' ? 'SYNC_TLS_CERT_FILE' : 'SYNC_TLS_KEY_FILE';
     problems.push(problem(spec(missing), 'is empty but its partner is set: TLS needs both the certificate and the key'));
+  }
+  if (value('SYNC_TLS') === 'off' && value('SYNC_TLS_CERT_FILE') !== '') {
+    problems.push(
+      problem(spec('SYNC_TLS'), 'is off but SYNC_TLS_CERT_FILE is set: it is unclear whether peer traffic should be encrypted', 'error',
+        'remove SYNC_TLS=off to use the certificate (recommended), or unset SYNC_TLS_CERT_FILE and SYNC_TLS_KEY_FILE'),
+    );
   }
   const previous = value('NEXTAUTH_SECRET_PREVIOUS');
   if (previous !== '' && previous.split(',').includes(value('NEXTAUTH_SECRET'))) {
@@ -198,6 +207,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncPeers: list('SYNC_PEERS'),
     syncDnsName: value('SYNC_DNS_NAME'),
     syncKubernetesService: value('SYNC_KUBERNETES_SERVICE'),
+    syncTls: value('SYNC_TLS') as SyncTlsMode,
     syncTlsCertFile: value('SYNC_TLS_CERT_FILE'),
     syncTlsKeyFile: value('SYNC_TLS_KEY_FILE'),
     syncMaxClockSkewMs: Number(value('SYNC_MAX_CLOCK_SKEW_MS')),

@@ -41,6 +41,8 @@ export interface VariableSpec {
 
 export const SYNC_DISCOVERY_MODES = ['static', 'mdns', 'dns', 'kubernetes'] as const;
 export type SyncDiscoveryMode = (typeof SYNC_DISCOVERY_MODES)[number];
+export const SYNC_TLS_MODES = ['on', 'off'] as const;
+export type SyncTlsMode = (typeof SYNC_TLS_MODES)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 export const NODE_ENVS = ['production', 'development', 'test'] as const;
@@ -342,13 +344,27 @@ export const VARIABLES: readonly VariableSpec[] = [
     check: (value) => (value === '' ? undefined : check.dnsLabel(value)),
   },
   {
+    name: 'SYNC_TLS',
+    scope: 'shared',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'on',
+    help:
+      'Encryption of peer traffic on the sync port (rows, password hashes). on: TLS with a key and certificate each node ' +
+      'makes at start (or SYNC_TLS_CERT_FILE), pinned by the keyed handshake; plain HTTP only for /health, /ready, ' +
+      '/status and /metrics from 127.0.0.1/::1. off: everything in clear (only on a network you trust completely).',
+    fix: 'leave it unset (on); off only as an explicit opt-out, the same on every node',
+    check: check.oneOf(SYNC_TLS_MODES),
+  },
+  {
     name: 'SYNC_TLS_CERT_FILE',
     scope: 'per-node',
     secret: false,
     requiredBy: [],
     readBy: ['sync'],
     default: '',
-    help: 'Optional PEM certificate for TLS on the sync port (self-signed is fine: the handshake pins it). Set on every node or none.',
+    help: 'Optional PEM certificate for the sync port instead of the one the node makes at start (self-signed is fine: the handshake pins it).',
     fix: 'point it at a readable PEM file, e.g. made with `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 -subj /CN=sync -keyout sync.key -out sync.crt`',
     check: () => undefined,
   },

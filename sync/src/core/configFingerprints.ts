@@ -13,6 +13,7 @@ const SHARED_VALUE_READERS: Readonly<Record<string, (config: NodeConfig) => stri
   NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: (c) => c.nextServerActionsEncryptionKey,
   SYNC_REGISTRATION_KEY: (c) => c.syncRegistrationKey,
   SYNC_SERVICE_PORT: (c) => String(c.syncServicePort),
+  SYNC_TLS: (c) => c.syncTls,
   NEXTAUTH_URL: (c) => c.nextAuthUrl,
   DATABASE_PASSWORD: (c) => c.databasePassword,
   SYNC_DATABASE_PASSWORD: (c) => c.syncDatabasePassword,

@@ -27,5 +27,21 @@ export const MAX_FINGERPRINTS = 64;
  */
 export const HANDSHAKE_BURST_PER_ADDRESS = 30;
 export const HANDSHAKE_REFILL_PER_SECOND = 5;
-/** Source addresses tracked by the handshake rate limit (idle ones are forgotten first). */
+/**
+ * Source addresses tracked by the handshake rate limit. Only addresses whose bucket is full again (nothing to
+ * remember) are forgotten; beyond this, new addresses share one overflow bucket, so a flood of addresses can
+ * neither reset a limited address nor get more than one address's allowance between them.
+ */
 export const MAX_RATE_LIMITED_ADDRESSES = 4096;
+/**
+ * Port 8765 before authentication. A connection counts as unauthenticated until it carries a request with a valid
+ * peer signature; until then it may send one request (answered with Connection: close), with a body of at most
+ * PRE_AUTH_BODY_LIMIT_BYTES (what a handshake message needs), and must be done within PRE_AUTH_TIMEOUT_MS of being
+ * accepted (TLS handshake, headers, body, answer). At most MAX_UNAUTHENTICATED_CONNECTIONS are open at once, at
+ * most MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS from one address (an IPv6 /64 counts as one address); a
+ * newcomer beyond the total displaces the oldest unauthenticated connection of the busiest address.
+ */
+export const PRE_AUTH_BODY_LIMIT_BYTES = HANDSHAKE_BODY_LIMIT_BYTES;
+export const PRE_AUTH_TIMEOUT_MS = 10_000;
+export const MAX_UNAUTHENTICATED_CONNECTIONS = 128;
+export const MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS = 8;

@@ -1,4 +1,4 @@
-import { formatPeerAddress, isLoopbackIp, normalizeIp, parsePeerAddress } from './peerAddress';
+import { formatPeerAddress, isHostLocalIp, isLoopbackIp, limitKey, normalizeIp, parsePeerAddress } from './peerAddress';
 
 describe('peer addresses', () => {
   it('parse host and port, with the default port when none is given, and IPv6 in brackets', () => {
@@ -17,5 +17,23 @@ describe('peer addresses', () => {
     expect(['127.0.0.1', '127.0.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackIp)).toEqual([true, true, true, true]);
     expect(['10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', 'fe80::1'].map(isLoopbackIp)).toEqual([false, false, false, false]);
     expect(normalizeIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
+  });
+});
+
+describe('limitKey', () => {
+  it('counts IPv4 addresses one by one and IPv6 addresses by their /64', () => {
+    expect(limitKey('127.0.12.20')).toBe('127.0.12.20');
+    expect(limitKey('::ffff:10.0.0.2')).toBe('10.0.0.2');
+    expect(limitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(limitKey('::1')).toBe('0:0:0:0::/64');
+    expect(limitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+  });
+});
+
+describe('isHostLocalIp', () => {
+  it('is 127.0.0.1 and ::1 only, not the other loopback addresses the local cluster gives its servers', () => {
+    expect(['127.0.0.1', '::ffff:127.0.0.1', '::1'].map(isHostLocalIp)).toEqual([true, true, true]);
+    expect(['127.0.0.2', '127.0.12.20', '10.0.0.1', '::2'].map(isHostLocalIp)).toEqual([false, false, false, false]);
   });
 });

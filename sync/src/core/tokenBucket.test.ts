@@ -38,13 +38,27 @@ describe('token buckets per source address', () => {
     expect(buckets.take('busy', 1_000).allowed).toBe(false);
   });
 
-  it('forgets the oldest key when every bucket is in use', () => {
-    const buckets = new TokenBuckets({ burst: 1, refillPerSecond: 0.001, maxKeys: 2 });
-    buckets.take('first', 0);
-    buckets.take('second', 0);
-    buckets.take('third', 0);
+  it('never forgets a limited key: a flood of new keys cannot reset it', () => {
+    const buckets = new TokenBuckets({ burst: 2, refillPerSecond: 0.001, maxKeys: 4 });
+    buckets.take('limited', 0);
+    buckets.take('limited', 0);
+    for (let i = 0; i < 10_000; i++) buckets.take(`flood-${i}`, 0);
+    expect(buckets.size).toBe(4);
+    expect(buckets.take('limited', 0).allowed).toBe(false);
+  });
+
+  it('lets keys beyond maxKeys share one overflow bucket, so between them they get one key\'s allowance', () => {
+    const buckets = new TokenBuckets({ burst: 2, refillPerSecond: 0.5, maxKeys: 2 });
+    buckets.take('a', 0);
+    buckets.take('b', 0);
+    const newcomers = ['c', 'd', 'e', 'f'].map((key) => buckets.take(key, 0).allowed);
+    expect(newcomers).toEqual([true, true, false, false]);
+    // 1.5 s later the overflow bucket has not earned a whole token back, and 'a' and 'b' are not full yet.
+    expect(buckets.take('g', 1_500).allowed).toBe(false);
+    // At 2 s 'a' and 'b' are full again (nothing to remember): they are forgotten and newcomers get their own.
+    expect(buckets.take('h', 2_000).allowed).toBe(true);
+    expect(buckets.take('i', 2_000).allowed).toBe(true);
     expect(buckets.size).toBe(2);
-    expect(buckets.take('first', 0).allowed).toBe(true);
   });
 
   it('refuses nonsensical limits', () => {

@@ -21,11 +21,12 @@ function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
 export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStatus): Route[] {
   const { self, metrics } = ctx;
   return [
-    { method: 'GET', path: '/health', access: 'open', handle: () => ({ status: 200, json: { status: 'ok', node: { id: self.id, name: self.name } } }) },
+    { method: 'GET', path: '/health', access: 'open', hostPlaintext: true, handle: () => ({ status: 200, json: { status: 'ok', node: { id: self.id, name: self.name } } }) },
     {
       method: 'GET',
       path: '/ready',
       access: 'open',
+      hostPlaintext: true,
       handle: () => {
         const { ready } = status();
         return { status: ready.ok ? 200 : 503, json: ready };
@@ -36,6 +37,7 @@ export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStat
       method: 'GET',
       path: '/status',
       access: 'loopback-or-peer',
+      hostPlaintext: true,
       handle: () => {
         const current = status();
         refreshGauges(ctx, current);
@@ -46,6 +48,7 @@ export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStat
       method: 'GET',
       path: '/metrics',
       access: 'open',
+      hostPlaintext: true,
       handle: async () => {
         refreshGauges(ctx, status());
         return { status: 200, text: await metrics.registry.metrics(), contentType: metrics.registry.contentType };

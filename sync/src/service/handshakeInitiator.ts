@@ -17,10 +17,18 @@ function jsonOf(response: PeerResponse): unknown {
   }
 }
 
-async function post(ctx: ServiceContext, address: string, path: string, json: unknown): Promise<PeerResponse> {
+/** `pinnedCertSha256`: the confirm goes only to the server that answered the hello (its certificate, on TLS). */
+async function post(ctx: ServiceContext, address: string, path: string, json: unknown, pinnedCertSha256?: string | null): Promise<PeerResponse> {
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   if (body.length > HANDSHAKE_BODY_LIMIT_BYTES) throw new Error('handshake message too large');
-  return ctx.client.request({ address, method: 'POST', path, body, timeoutMs: HANDSHAKE_REQUEST_TIMEOUT_MS });
+  return ctx.client.request({
+    address,
+    method: 'POST',
+    path,
+    body,
+    timeoutMs: HANDSHAKE_REQUEST_TIMEOUT_MS,
+    ...(pinnedCertSha256 ? { pinnedCertSha256 } : {}),
+  });
 }
 
 export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAlive, address: string): Promise<HandshakeOutcome> {
@@ -76,7 +84,7 @@ export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAl
   const check = checkAnswer({ keys: ctx.keys, hello, answer, observedTlsCertSha256: response.tlsCertSha256 });
   const confirmWith = async (refusal: Refusal | null): Promise<PeerResponse | undefined> => {
     try {
-      return await post(ctx, address, PATHS.confirm, createConfirm(ctx.keys, answer.handshakeId, check.transcript, refusal));
+      return await post(ctx, address, PATHS.confirm, createConfirm(ctx.keys, answer.handshakeId, check.transcript, refusal), response.tlsCertSha256);
     } catch (error) {
       logger.debug({ address, error: String(error) }, 'confirm failed');
       return undefined;

@@ -1,9 +1,11 @@
 /**
  * The handshake routes are the only ones open to anyone, and each hello costs key derivation and a pending
- * entry: a flood from one source address is answered 429 with Retry-After (counted as
- * msk_sync_rejected_requests_total{reason="rate-limited"}) before the handler runs.
+ * entry: a flood from one source address (an IPv6 /64 counts as one) is answered 429 with Retry-After (counted as
+ * msk_sync_rejected_requests_total{reason="rate-limited"}) before the handler runs. A flood of addresses cannot
+ * reset a limited one (see TokenBuckets).
  */
 import { HANDSHAKE_BURST_PER_ADDRESS, HANDSHAKE_REFILL_PER_SECOND, MAX_RATE_LIMITED_ADDRESSES } from '../core/limits';
+import { limitKey } from '../core/peerAddress';
 import { TokenBuckets, type TokenBucketLimits } from '../core/tokenBucket';
 import type { Route } from '../transport/peerServer';
 import type { ServiceContext } from './serviceContext';
@@ -24,7 +26,7 @@ export function rateLimitPerAddress(ctx: Pick<ServiceContext, 'metrics' | 'logge
     ...route,
     handle(request) {
       const nowMs = ctx.now();
-      const taken = buckets.take(request.remoteIp, nowMs);
+      const taken = buckets.take(limitKey(request.remoteIp), nowMs);
       if (taken.allowed) return route.handle(request);
       const routeName = `${route.method} ${route.path}`;
       ctx.metrics.rejectedRequests.inc({ reason: 'rate-limited', route: routeName });

@@ -1,15 +1,17 @@
 /**
- * Hostile input on the peer port, against real sync processes (127.0.12.10-13; attackers send from 127.0.12.20-21):
+ * Hostile input on the peer port (TLS, the default), against real sync processes (127.0.12.10-13; attackers send
+ * from 127.0.12.20-21):
  * expired timestamps, a forged node ID, malformed JSON, oversized bodies and a flood of handshakes. Each is refused
  * with a clear error, nothing is admitted, and the service keeps serving: the real peer stays connected and a new
  * real peer still connects afterwards. (Wrong key, replay, reflection and duplicate IDs: peers.int.test.ts and
  * replayAndReflection.int.test.ts.)
  */
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
+import type http from 'node:http';
+import https from 'node:https';
 import { deriveClusterKeys } from '../core/clusterKeys';
 import { type HelloAnswer, type NodeIdentity, checkAnswer, createConfirm, createHello } from '../core/handshake';
-import { HANDSHAKE_BODY_LIMIT_BYTES, HANDSHAKE_BURST_PER_ADDRESS } from '../core/limits';
+import { HANDSHAKE_BODY_LIMIT_BYTES, HANDSHAKE_BURST_PER_ADDRESS, HANDSHAKE_REFILL_PER_SECOND, MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS } from '../core/limits';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
@@ -45,8 +47,17 @@ function send(
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
   const lengthHeader: Record<string, string> = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(payload.length) };
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: B_IP, port: 8765, localAddress: from, method, path, agent: false, headers: { 'content-type': 'application/json', ...lengthHeader, ...headers } },
+    const req = https.request(
+      {
+        host: B_IP,
+        port: 8765,
+        localAddress: from,
+        method,
+        path,
+        agent: false,
+        rejectUnauthorized: false,
+        headers: { 'content-type': 'application/json', ...lengthHeader, ...headers },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -75,12 +86,12 @@ function send(
 /** The whole handshake as `identity` with `registrationKey`, the hello stamped at `helloAtMs`. */
 async function handshakeAs(identity: NodeIdentity, registrationKey: string, helloAtMs: number): Promise<{ hello: Answer; confirm: Answer }> {
   const keys = deriveClusterKeys(registrationKey);
-  const message = createHello({ self: identity, config: emptyConfig, nonce: randomBytes(32).toString('hex'), nowMs: helloAtMs, tlsCertSha256: null });
+  const message = createHello({ self: identity, config: emptyConfig, nonce: randomBytes(32).toString('hex'), nowMs: helloAtMs, tlsCertSha256: randomBytes(32).toString('hex') });
   const hello = await send(ATTACKER_IP, 'POST', HELLO, JSON.stringify(message));
   if (hello.status !== 200) return { hello, confirm: hello };
   const answer = hello.json as HelloAnswer;
   // The attacker cannot verify the answer without the key, but sends a confirm anyway: proof made with what it has.
-  const { transcript } = checkAnswer({ keys, hello: message, answer, observedTlsCertSha256: null });
+  const { transcript } = checkAnswer({ keys, hello: message, answer, observedTlsCertSha256: answer.tlsCertSha256 });
   const confirm = await send(ATTACKER_IP, 'POST', CONFIRM, JSON.stringify(createConfirm(keys, answer.handshakeId, transcript, null)));
   return { hello, confirm };
 }
@@ -165,17 +176,28 @@ describe('hostile input on the peer port (real processes)', () => {
     expect(declared.json).toEqual({ error: `body larger than ${HANDSHAKE_BODY_LIMIT_BYTES} bytes` });
     const streamed = await send(ATTACKER_IP, 'POST', HELLO, Buffer.alloc(10 * HANDSHAKE_BODY_LIMIT_BYTES, 'x'), {}, { chunked: true });
     expect(streamed.status).toBe(413);
+    // A peer route without credentials is refused on its headers, before its body (preAuthLimits.int.test.ts).
     const heartbeat = await send(ATTACKER_IP, 'POST', '/sync/v1/heartbeat', Buffer.alloc(2048, 'x'));
-    expect(heartbeat.status).toBe(413);
+    expect(heartbeat.status).toBe(401);
+    expect(heartbeat.json).toMatchObject({ error: 'missing-credentials' });
   });
 
   it('answers a flood of hellos from one address with 429 and Retry-After, counts them, and still serves other addresses', async () => {
     const before = (await b.get('/metrics')).body;
-    const flood = await Promise.all(Array.from({ length: 120 }, () => send(FLOODER_IP, 'POST', HELLO, JSON.stringify(freshHello(fakeIdentity({ name: 'flooder' }))))));
+    // In waves no larger than the connections one address may hold open before authentication (more are closed
+    // unanswered: preAuthLimits.int.test.ts).
+    const flood: Answer[] = [];
+    const startedAtMs = Date.now();
+    while (flood.length < 120) {
+      const wave = Array.from({ length: MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS }, () => send(FLOODER_IP, 'POST', HELLO, JSON.stringify(freshHello(fakeIdentity({ name: 'flooder' })))));
+      flood.push(...(await Promise.all(wave)));
+    }
+    // Tokens earned back while the waves went out (HANDSHAKE_REFILL_PER_SECOND), plus one for rounding.
+    const earned = Math.ceil(((Date.now() - startedAtMs) / 1000) * HANDSHAKE_REFILL_PER_SECOND) + 1;
     const limited = flood.filter((answer) => answer.status === 429);
-    expect(flood.filter((answer) => answer.status === 200).length).toBeLessThanOrEqual(HANDSHAKE_BURST_PER_ADDRESS + 2);
-    expect(limited.length).toBeGreaterThanOrEqual(120 - HANDSHAKE_BURST_PER_ADDRESS - 2);
-    expect(limited.length + flood.filter((answer) => answer.status === 200).length).toBe(120);
+    expect(flood.filter((answer) => answer.status === 200).length).toBeLessThanOrEqual(HANDSHAKE_BURST_PER_ADDRESS + earned);
+    expect(limited.length).toBeGreaterThanOrEqual(120 - HANDSHAKE_BURST_PER_ADDRESS - earned);
+    expect(limited.length + flood.filter((answer) => answer.status === 200).length).toBe(flood.length);
     expect(Number(limited[0]?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
     expect(limited[0]?.json).toMatchObject({ error: 'rate-limited', message: expect.stringMatching(/too many handshake requests from 127\.0\.12\.21/) });
     // Another address is not affected by the flood.

@@ -1,10 +1,12 @@
 /**
- * Signed requests to an authenticated peer over its session, with the answer's signature and (on TLS) the
- * pinned certificate checked. What heartbeats, goodbyes and plugins (replication) use to talk to peers.
+ * Signed requests to an authenticated peer over its session, with the answer's signature checked. On TLS the
+ * request goes out only on a connection whose certificate is the one the peer's handshake proved (checked on the
+ * TLS handshake, before a byte of the request is written). What heartbeats, goodbyes and plugins (replication)
+ * use to talk to peers.
  */
 import { AUTH_HEADERS, signRequest, verifyResponse } from '../core/requestSignature';
 import { NONCE_BYTES } from '../core/limits';
-import { PeerRequestError, type PeerResponse } from '../transport/peerClient';
+import { PeerRequestError, type PeerResponse, TLS_CERTIFICATE_MISMATCH } from '../transport/peerClient';
 import type { ServiceContext } from './serviceContext';
 
 export interface SignedAnswer {
@@ -33,6 +35,11 @@ export async function signedRequest(
   const node = ctx.registry.nodes.get(peerId);
   const session = node && ctx.sessions.forPeer(peerId, node.identity.instanceId);
   if (!node || !session) throw new PeerChannelError(`no authenticated session with peer ${peerId}`, 'no-session');
+  const pinnedCertSha256 = session.peerTlsCertSha256;
+  if (ctx.client.usesTls && pinnedCertSha256 === null) {
+    // A peer that named no certificate in its handshake cannot be reached over TLS without trusting any certificate.
+    throw new PeerChannelError(`the handshake with ${node.address} named no TLS certificate to pin; nothing was sent`, 'tls-certificate-mismatch');
+  }
   const body = request.json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(request.json), 'utf8');
   const timestampMs = ctx.now();
   const nonce = ctx.randomHex(NONCE_BYTES);
@@ -60,13 +67,13 @@ export async function signedRequest(
         [AUTH_HEADERS.signature]: signature,
       },
       ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
+      ...(pinnedCertSha256 !== null ? { pinnedCertSha256 } : {}),
     });
   } catch (error) {
-    if (error instanceof PeerRequestError) throw new PeerChannelError(error.message, error.code);
+    if (error instanceof PeerRequestError) {
+      throw new PeerChannelError(error.message, error.code === TLS_CERTIFICATE_MISMATCH ? 'tls-certificate-mismatch' : error.code);
+    }
     throw error;
-  }
-  if (ctx.client.usesTls && session.peerTlsCertSha256 !== null && response.tlsCertSha256 !== session.peerTlsCertSha256) {
-    throw new PeerChannelError(`${node.address} presented a different TLS certificate than during the handshake`, 'tls-certificate-mismatch');
   }
   if (response.status === 401) {
     let code = 'unauthorized';

@@ -1,11 +1,13 @@
 /**
  * An on-path observer (a recording proxy between two real nodes, 127.0.2.30-32) replays and reflects what it saw.
  * Nothing it sends is accepted; every attempt is refused, counted and reported, and the real peers stay connected.
+ * The nodes run with SYNC_TLS=off: only in plain HTTP can an observer record anything (with TLS, the default, it
+ * sees ciphertext and cannot sit in the middle: tls.int.test.ts), so that is the mode replay protection must hold in.
  */
 import type { HelloAnswer, HelloMessage } from '../core/handshake';
 import { ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { fakeIdentity, freshHello, handshake, request, signedHeaders } from '../testing/fakePeer';
+import { type Answer, fakeIdentity, freshHello, handshake, request as anyRequest, signedHeaders } from '../testing/fakePeer';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 import { type StartedProxy, startRecordingProxy } from '../testing/recordingProxy';
 
@@ -20,7 +22,9 @@ const A = `${A_IP}:8765`;
 let a: StartedNode;
 let b: StartedNode;
 let proxy: StartedProxy;
-const shared = newSharedEnv();
+const shared = newSharedEnv({ SYNC_TLS: 'off' });
+const request = (address: string, method: 'GET' | 'POST', path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> =>
+  anyRequest(address, method, path, body, headers, { plain: true });
 
 beforeAll(async () => {
   ensureSyncBuilt();
@@ -67,7 +71,7 @@ describe('replayed and reflected handshake messages (real processes, recording p
 
   it('refuses the responder\'s own proof reflected back as the initiator\'s proof', async () => {
     const claimed = (JSON.parse(recorded('/sync/v1/handshake/hello').body.toString()) as HelloMessage).initiator;
-    const hello = freshHello(fakeIdentity({ id: claimed.id, name: claimed.name, port: claimed.port }));
+    const hello = freshHello(fakeIdentity({ id: claimed.id, name: claimed.name, port: claimed.port }), undefined, true);
     const answer = await request(B, 'POST', '/sync/v1/handshake/hello', JSON.stringify(hello));
     expect(answer.status).toBe(200);
     const { handshakeId, proof } = answer.json as HelloAnswer;
@@ -85,7 +89,7 @@ describe('replayed and reflected handshake messages (real processes, recording p
 
   it('refuses a signed request whose signature does not verify, even from loopback', async () => {
     const testPeer = fakeIdentity({ name: 'test-peer' });
-    const session = await handshake(B, shared.SYNC_REGISTRATION_KEY as string, testPeer);
+    const session = await handshake(B, shared.SYNC_REGISTRATION_KEY as string, testPeer, { plain: true });
     const good = signedHeaders(session, testPeer.id, 'GET', '/status', Buffer.alloc(0));
     const signedAnswer = await request(B, 'GET', '/status', undefined, good);
     expect(signedAnswer.status).toBe(200);

@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import { MAX_AUTH_HEADER_LENGTH } from '../core/limits';
 import { AUTH_HEADERS, signResponse, verifyRequest } from '../core/requestSignature';
-import type { AuthenticatedCaller, AuthenticationResult, RequestAuthenticator } from '../transport/peerServer';
+import type { AuthenticatedCaller, RequestAuthenticator } from '../transport/peerServer';
 import type { ServiceContext } from './serviceContext';
 
 const HEADER_PATTERNS: Readonly<Record<keyof typeof AUTH_HEADERS, RegExp>> = {
@@ -19,21 +19,32 @@ function header(headers: http.IncomingHttpHeaders, name: string): string | undef
 }
 
 export function createRequestAuthenticator(ctx: ServiceContext): RequestAuthenticator {
-  const fail = (reason: string, message: string): AuthenticationResult => ({ ok: false, reason, message });
+  const fail = (reason: string, message: string) => ({ ok: false as const, reason, message });
+  /** Well-formed headers naming a live session of the node they claim: checked before a body is read. */
+  const checkHeaders = (headers: http.IncomingHttpHeaders) => {
+    const values: Partial<Record<keyof typeof AUTH_HEADERS, string>> = {};
+    for (const key of Object.keys(AUTH_HEADERS) as (keyof typeof AUTH_HEADERS)[]) {
+      const value = header(headers, AUTH_HEADERS[key]);
+      if (value === undefined) return fail('missing-credentials', `header ${AUTH_HEADERS[key]} is missing: this route needs a signed request from a peer`);
+      if (!HEADER_PATTERNS[key].test(value)) return fail('malformed-credentials', `header ${AUTH_HEADERS[key]} is malformed`);
+      values[key] = value;
+    }
+    const v = values as Record<keyof typeof AUTH_HEADERS, string>;
+    const session = ctx.sessions.get(v.session);
+    if (!session) return fail('unknown-session', 'unknown session: handshake again');
+    if (session.peerId !== v.node) return fail('wrong-node', 'the session belongs to another node');
+    return { ok: true as const, values: v, session };
+  };
   return {
     hasCredentials: (headers) => headers[AUTH_HEADERS.signature] !== undefined,
+    precheck(headers) {
+      const checked = checkHeaders(headers);
+      return checked.ok ? { ok: true } : checked;
+    },
     authenticate({ method, path, body, headers }) {
-      const values: Partial<Record<keyof typeof AUTH_HEADERS, string>> = {};
-      for (const key of Object.keys(AUTH_HEADERS) as (keyof typeof AUTH_HEADERS)[]) {
-        const value = header(headers, AUTH_HEADERS[key]);
-        if (value === undefined) return fail('missing-credentials', `header ${AUTH_HEADERS[key]} is missing: this route needs a signed request from a peer`);
-        if (!HEADER_PATTERNS[key].test(value)) return fail('malformed-credentials', `header ${AUTH_HEADERS[key]} is malformed`);
-        values[key] = value;
-      }
-      const v = values as Record<keyof typeof AUTH_HEADERS, string>;
-      const session = ctx.sessions.get(v.session);
-      if (!session) return fail('unknown-session', 'unknown session: handshake again');
-      if (session.peerId !== v.node) return fail('wrong-node', 'the session belongs to another node');
+      const checked = checkHeaders(headers);
+      if (!checked.ok) return checked;
+      const { values: v, session } = checked;
       const timestampMs = Number(v.timestamp);
       const fields = { method, path, body, timestampMs, nonce: v.nonce, senderId: v.node, receiverId: ctx.self.id };
       if (!verifyRequest(session.receiveKey, fields, v.signature)) return fail('bad-signature', 'the request signature does not verify');

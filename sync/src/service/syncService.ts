@@ -18,6 +18,7 @@ import { SessionStore } from '../peers/sessionStore';
 import { type DiscoveryStatus, type StatusContributor, type SyncStatus, buildStatus } from '../status/statusModel';
 import { PeerClient } from '../transport/peerClient';
 import { PeerServer, type Route } from '../transport/peerServer';
+import { createSelfSignedTlsMaterial } from '../transport/selfSignedCertificate';
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
 import { createHandshakeRoutes } from './handshakeResponder';
 import { rateLimitPerAddress } from './handshakeRateLimit';
@@ -92,10 +93,15 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     port: config.syncServicePort,
   };
   const logger = options.logger ?? createLogger(config.syncLogLevel, { node: config.syncNodeName, nodeId: config.syncNodeId });
+  // TLS unless SYNC_TLS=off: the operator's certificate, or a key and certificate made now (peers pin it through
+  // the keyed handshake, which every start repeats, so it need not outlive the process).
   let tls: TlsMaterial | undefined;
-  if (config.syncTlsCertFile !== '') {
+  if (config.syncTls === 'on') {
     try {
-      tls = loadTlsMaterial(config.syncTlsCertFile, config.syncTlsKeyFile);
+      tls =
+        config.syncTlsCertFile !== ''
+          ? loadTlsMaterial(config.syncTlsCertFile, config.syncTlsKeyFile)
+          : createSelfSignedTlsMaterial(`${config.syncNodeName} sync`);
     } catch (error) {
       throw new SyncServiceStartError((error as Error).message);
     }
@@ -261,6 +267,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       bind: `${bindHost}:${port}`,
       discovery: source,
       tls: tls !== undefined,
+      ...(tls ? { tlsCertificate: config.syncTlsCertFile !== '' ? 'SYNC_TLS_CERT_FILE' : 'made at start', tlsCertSha256: tls.certSha256 } : {}),
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       processUptimeMs: Math.round(performance.now()),
     },

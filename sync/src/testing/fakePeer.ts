@@ -2,8 +2,10 @@
  * The handshake and signed requests done by hand with the pure core, for tests that play a peer (or an attacker)
  * against a real node.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { type ClusterKeys, deriveClusterKeys } from '../core/clusterKeys';
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import { type HelloAnswer, type HelloMessage, type NodeIdentity, checkAnswer, createConfirm, createHello, deriveSessionKeys } from '../core/handshake';
@@ -14,15 +16,42 @@ export interface Answer {
   readonly headers: http.IncomingHttpHeaders;
   readonly body: string;
   readonly json: unknown;
+  /** SHA-256 of the certificate the node presented (TLS), null in plain HTTP. */
+  readonly tlsCertSha256: string | null;
 }
 
-export function request(address: string, method: 'GET' | 'POST', path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> {
+/**
+ * One request to a node. TLS (the nodes' default) unless `plain` (nodes with SYNC_TLS=off); the certificate is not
+ * checked, it is returned for the handshake to bind. From `localAddress` when given (another machine, as a peer
+ * is: plain HTTP from this host's 127.0.0.1 only reaches the operator routes).
+ */
+export function request(
+  address: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+  options: { plain?: boolean; localAddress?: string } = {},
+): Promise<Answer> {
   const [host, port] = address.split(':') as [string, string];
   const payload = body === undefined ? Buffer.alloc(0) : Buffer.isBuffer(body) ? body : Buffer.from(body);
+  const transport = options.plain ? http : https;
   return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host, port: Number(port), method, path, headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers } },
+    const req = transport.request(
+      {
+        host,
+        port: Number(port),
+        method,
+        path,
+        agent: false,
+        rejectUnauthorized: false,
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        headers: { 'content-type': 'application/json', 'content-length': String(payload.length), ...headers },
+      },
       (res) => {
+        const socket = res.socket as TLSSocket;
+        const raw = options.plain ? undefined : (socket.getPeerCertificate().raw as Buffer | undefined);
+        const tlsCertSha256 = raw ? createHash('sha256').update(raw).digest('hex') : null;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -33,7 +62,7 @@ export function request(address: string, method: 'GET' | 'POST', path: string, b
           } catch {
             json = undefined;
           }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text, json, tlsCertSha256 });
         });
       },
     );
@@ -55,8 +84,9 @@ export function fakeIdentity(overrides: Partial<NodeIdentity> = {}): NodeIdentit
   };
 }
 
-export function freshHello(identity: NodeIdentity, config: ConfigFingerprints = emptyConfig): HelloMessage {
-  return createHello({ self: identity, config, nonce: randomBytes(32).toString('hex'), nowMs: Date.now(), tlsCertSha256: null });
+/** A fake peer has no server of its own; over TLS it names a certificate nobody holds (requests to it fail). */
+export function freshHello(identity: NodeIdentity, config: ConfigFingerprints = emptyConfig, plain = false): HelloMessage {
+  return createHello({ self: identity, config, nonce: randomBytes(32).toString('hex'), nowMs: Date.now(), tlsCertSha256: plain ? null : randomBytes(32).toString('hex') });
 }
 
 export interface FakeSession {
@@ -66,15 +96,27 @@ export interface FakeSession {
 }
 
 /** A complete handshake as `identity`, holding `registrationKey`. */
-export async function handshake(address: string, registrationKey: string, identity: NodeIdentity): Promise<FakeSession> {
+export async function handshake(
+  address: string,
+  registrationKey: string,
+  identity: NodeIdentity,
+  options: { plain?: boolean; localAddress?: string } = {},
+): Promise<FakeSession> {
   const keys: ClusterKeys = deriveClusterKeys(registrationKey);
-  const hello = freshHello(identity);
-  const answer = await request(address, 'POST', '/sync/v1/handshake/hello', JSON.stringify(hello));
+  const hello = freshHello(identity, emptyConfig, options.plain);
+  const answer = await request(address, 'POST', '/sync/v1/handshake/hello', JSON.stringify(hello), {}, options);
   if (answer.status !== 200) throw new Error(`hello refused: ${answer.body}`);
   const helloAnswer = answer.json as HelloAnswer;
-  const check = checkAnswer({ keys, hello, answer: helloAnswer, observedTlsCertSha256: null });
+  const check = checkAnswer({ keys, hello, answer: helloAnswer, observedTlsCertSha256: answer.tlsCertSha256 });
   if (!check.ok) throw new Error(`answer check failed: ${check.reason}`);
-  const confirm = await request(address, 'POST', '/sync/v1/handshake/confirm', JSON.stringify(createConfirm(keys, helloAnswer.handshakeId, check.transcript, null)));
+  const confirm = await request(
+    address,
+    'POST',
+    '/sync/v1/handshake/confirm',
+    JSON.stringify(createConfirm(keys, helloAnswer.handshakeId, check.transcript, null)),
+    {},
+    options,
+  );
   if (confirm.status !== 200) throw new Error(`confirm refused: ${confirm.body}`);
   return { id: helloAnswer.handshakeId, peerId: helloAnswer.responder.id, sendKey: deriveSessionKeys(keys, check.transcript).initiatorToResponder };
 }

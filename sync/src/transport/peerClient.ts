@@ -1,10 +1,16 @@
 /**
  * HTTP(S) client to peers: keep-alive connections from this node's bind address, bounded bodies, timeouts,
  * and errors translated into sentences an operator can act on. Knows nothing about authentication.
+ *
+ * Certificates are not checked against a CA: the handshake tells each side which certificate the other holds
+ * (covered by the keyed proofs), and every later request names that certificate (`pinnedCertSha256`). A pinned
+ * request gets a connection only after the TLS handshake showed that certificate: the check runs before the
+ * socket is handed to HTTP, so a server with another certificate never receives a byte of the request.
  */
+import type { Duplex } from 'node:stream';
 import http from 'node:http';
 import https from 'node:https';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import { parsePeerAddress } from '../core/peerAddress';
 import { certificateSha256 } from './tlsMaterial';
 
@@ -23,6 +29,11 @@ export interface PeerRequest {
   readonly body?: Buffer;
   readonly headers?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /**
+   * SHA-256 (lowercase hex) of the only certificate the server may present (TLS). Unset: any certificate, for the
+   * first message of a handshake, which carries nothing secret and learns the peer's certificate.
+   */
+  readonly pinnedCertSha256?: string;
 }
 
 export interface PeerClientOptions {
@@ -63,16 +74,57 @@ export function describeConnectionError(error: NodeJS.ErrnoException, address: s
         return `cannot connect to ${address} from this node's bind address (SYNC_BIND_ADDRESS is not an address of this host?)`;
       case 'ECONNRESET':
         return tls
-          ? `${address} reset the connection during TLS: is it configured for TLS too?`
-          : `${address} reset the connection: if that node uses TLS on its sync port (SYNC_TLS_CERT_FILE), set it on this node too`;
+          ? `${address} reset the connection during TLS: is it configured for TLS too (SYNC_TLS)?`
+          : `${address} reset the connection: if that node uses TLS on its sync port (SYNC_TLS=on, the default), remove SYNC_TLS=off on this node too`;
+      case TLS_CERTIFICATE_MISMATCH:
+        return `${address} presented a TLS certificate other than the one its handshake proved (${error.message}); nothing was sent`;
       case 'EPROTO':
       case 'ERR_SSL_WRONG_VERSION_NUMBER':
-        return `${address} does not speak TLS: set SYNC_TLS_CERT_FILE/SYNC_TLS_KEY_FILE on every node, or on none`;
+        return `${address} does not speak TLS: SYNC_TLS must be the same on every node (on, the default; off only as an opt-out everywhere)`;
       default:
         return `request to ${address} failed: ${code}${error.message ? ` (${error.message})` : ''}`;
     }
   })();
   return new PeerRequestError(text, code);
+}
+
+/** Error code of a connection refused because the server's certificate is not the pinned one. */
+export const TLS_CERTIFICATE_MISMATCH = 'TLS_CERTIFICATE_MISMATCH';
+
+type PinnedConnectOptions = http.RequestOptions & { readonly pinnedCertSha256?: string };
+
+/**
+ * An https.Agent whose connections are keyed by the pinned certificate as well (a socket verified for one pin is
+ * never reused for another) and handed to HTTP only after the pin was checked on the finished TLS handshake.
+ * No TLS session cache: every connection shows its certificate.
+ */
+class PinningAgent extends https.Agent {
+  override getName(options: PinnedConnectOptions = {}): string {
+    return `${super.getName(options)}:pin=${options.pinnedCertSha256 ?? 'none'}`;
+  }
+
+  override createConnection(options: PinnedConnectOptions, callback?: (error: Error | null, socket: Duplex) => void): Duplex | undefined {
+    const pin = options.pinnedCertSha256;
+    const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false, session: undefined });
+    if (pin === undefined || callback === undefined) return socket;
+    let done = false;
+    const finish = (error: Error | null) => {
+      if (done) return;
+      done = true;
+      socket.off('error', onError);
+      if (error) socket.destroy();
+      callback(error, socket);
+    };
+    const onError = (error: Error) => finish(error);
+    socket.once('error', onError);
+    socket.once('secureConnect', () => {
+      const raw = socket.getPeerCertificate().raw as Buffer | undefined;
+      const seen = raw ? certificateSha256(raw) : 'none';
+      if (seen === pin) return finish(null);
+      finish(Object.assign(new Error(`presented ${seen.slice(0, 16)}…, pinned ${pin.slice(0, 16)}…`), { code: TLS_CERTIFICATE_MISMATCH }));
+    });
+    return undefined;
+  }
 }
 
 export class PeerClient {
@@ -84,8 +136,7 @@ export class PeerClient {
       maxSockets: 8,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     };
-    // Certificates are not checked against a CA: the handshake pins the peer's certificate instead.
-    this.agent = options.tls ? new https.Agent({ ...agentOptions, rejectUnauthorized: false }) : new http.Agent(agentOptions);
+    this.agent = options.tls ? new PinningAgent({ ...agentOptions, rejectUnauthorized: false, maxCachedSessions: 0 }) : new http.Agent(agentOptions);
   }
 
   get usesTls(): boolean {
@@ -111,6 +162,7 @@ export class PeerClient {
           method: req.method,
           path: req.path,
           agent: this.agent,
+          ...(this.options.tls && req.pinnedCertSha256 !== undefined ? { pinnedCertSha256: req.pinnedCertSha256 } : {}),
           headers: {
             ...(req.method === 'POST' ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
             ...req.headers,
