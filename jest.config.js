@@ -3,6 +3,7 @@
 //   integration  real PostgreSQL (embedded), real processes on loopback addresses
 //   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
 //   containers   real images and containers (Testcontainers, docker-compose): needs a Docker engine (.ci/containers)
+//   kubernetes   the manifests and the Helm chart on a real cluster built from upstream source (.ci/kubernetes)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
@@ -41,5 +42,6 @@ module.exports = {
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
     },
     require('./tests/containers/jest.project.js'),
+    require('./tests/kubernetes/jest.project.js'),
   ],
 };

@@ -1,54 +1,14 @@
-import { parse, parseAllDocuments } from 'yaml';
-import { type PlatformConfig, resolvePlatformConfig } from './config';
-import { CONFIG_VARIATIONS } from './exampleConfigs';
+import { parse } from 'yaml';
+import { resolvePlatformConfig } from './config';
 import { helmTemplates, KNOBS, placeholderConfig, valuesSchema } from './helmChart';
-import { renderTemplate } from './helmRender';
 import { platformConfig } from './platform.config';
-import { CHART_DIR, MANIFESTS_FILE, synthesizeFiles, synthesizeObjects } from './synthOutputs';
-
-function parseDocuments(text: string): unknown[] {
-  return parseAllDocuments(text).map((document) => {
-    if (document.errors.length > 0) throw new Error(document.errors.map((e) => e.message).join('; '));
-    return document.toJS();
-  });
-}
-
-/** What `helm template` would output for the chart files, given values and a namespace. */
-function renderChart(files: ReadonlyMap<string, string>, values: unknown, releaseNamespace: string): unknown[] {
-  return [...files]
-    .filter(([path]) => path.startsWith(`${CHART_DIR}/templates/`))
-    .flatMap(([, template]) => parseDocuments(renderTemplate(template, { values, releaseNamespace })));
-}
+import { CHART_DIR, synthesizeFiles, synthesizeObjects } from './synthOutputs';
 
 function defaultValues(files: ReadonlyMap<string, string>): unknown {
   return parse(files.get(`${CHART_DIR}/values.yaml`) as string);
 }
 
 describe('the generated Helm chart', () => {
-  it.each(Object.entries(CONFIG_VARIATIONS))('rendered with its default values equals the plain manifests, for %s', (_, config) => {
-    const resolved = resolvePlatformConfig(config);
-    const files = synthesizeFiles(resolved);
-    const plain = parseDocuments(files.get(MANIFESTS_FILE) as string);
-    expect(renderChart(files, defaultValues(files), resolved.namespace)).toEqual(plain);
-  });
-
-  it('rendered with other values equals a synth of the configuration with those values (one source of truth)', () => {
-    const files = synthesizeFiles(resolvePlatformConfig(platformConfig));
-    const values = {
-      replicas: 5,
-      host: 'shop.example.org',
-      sharedSecretName: 'shop-shared',
-      postgres: { storageSize: '200Gi' },
-      images: {
-        app: { repository: 'registry.example.com/team/app', tag: '2.0.1' },
-        sync: { repository: 'registry.example.com/team/sync', tag: '2.0.1' },
-        postgres: { repository: 'postgres', tag: '17.7-bookworm' },
-      },
-    };
-    const changed: PlatformConfig = { ...platformConfig, namespace: 'retail', ...values, postgres: { ...platformConfig.postgres, ...values.postgres } };
-    expect(renderChart(files, values, 'retail')).toEqual(synthesizeObjects(resolvePlatformConfig(changed)));
-  });
-
   it('makes NEXTAUTH_URL, the Ingress host and SYNC_DNS_NAME follow the values and the release namespace', () => {
     const files = synthesizeFiles(resolvePlatformConfig(platformConfig));
     const statefulSet = files.get(`${CHART_DIR}/templates/statefulset-multi-server-kit.yaml`) as string;
@@ -116,25 +76,5 @@ describe('values.schema.json', () => {
 
   it('bounds replicas like the configuration does', () => {
     expect(leaf(['replicas'])).toMatchObject({ type: 'integer', minimum: 1, maximum: 64 });
-  });
-});
-
-describe('renderTemplate (the minimal helm stand-in)', () => {
-  const context = { values: { a: { b: 'x"y' }, n: 3 }, releaseNamespace: 'ns' };
-
-  it('substitutes .Values paths, .Release.Namespace and quotes like Helm\'s quote', () => {
-    expect(renderTemplate('n: {{ .Values.n }} ns: {{ .Release.Namespace | quote }} v: {{ .Values.a.b | quote }}', context)).toBe(
-      'n: 3 ns: "ns" v: "x\\"y"',
-    );
-  });
-
-  it('throws on any other template action instead of rendering it wrongly', () => {
-    expect(() => renderTemplate('{{ include "x" . }}', context)).toThrow(/unsupported template action/);
-    expect(() => renderTemplate('{{- .Values.n }}', context)).toThrow(/unsupported template action/);
-  });
-
-  it('throws for a value that is missing or not a scalar', () => {
-    expect(() => renderTemplate('{{ .Values.missing }}', context)).toThrow(/\.Values\.missing is not set/);
-    expect(() => renderTemplate('{{ .Values.a }}', context)).toThrow(/not a scalar/);
   });
 });

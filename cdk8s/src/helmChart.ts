@@ -6,7 +6,7 @@
  * How one source of truth is kept: the chart is synthesized once more with a unique placeholder in place of each
  * knob's value; every manifest field that contains a placeholder becomes a `{{ .Values.<path> }}` template, and
  * values.yaml holds the real configuration's values. Rendering the templates with values.yaml therefore gives
- * the plain manifests back — a test renders them (see helmRender.ts) and compares.
+ * the plain manifests back — a test renders them with real Helm (tests/kubernetes/chartDrift.test.ts) and compares.
  */
 import { stringify } from 'yaml';
 import type { ResolvedPlatformConfig } from './config';

@@ -67,7 +67,10 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
     expect(shared.APP_NAME).toContain(' '); // init quotes values with spaces: Compose must unquote them
     for (const n of [1, 2]) {
       const expected = { ...shared, ...envFileValues(join(deploy.dir, `node-${n}.env`)) };
-      expect(service(`app-${n}`).environment).toEqual(expected);
+      // The app also trusts the entry point's forwarded headers: its network's private ranges unless shared.env says otherwise.
+      const { TRUSTED_PROXIES, ...appFromFiles } = service(`app-${n}`).environment ?? {};
+      expect(appFromFiles).toEqual(expected);
+      expect(TRUSTED_PROXIES).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16');
       const { SYNC_DISCOVERY, SYNC_PEERS, ...fromFiles } = service(`sync-${n}`).environment ?? {};
       expect(fromFiles).toEqual(Object.fromEntries(Object.entries(expected).filter(([key]) => key !== 'SYNC_DISCOVERY')));
       expect({ SYNC_DISCOVERY, SYNC_PEERS }).toEqual({ SYNC_DISCOVERY: 'static', SYNC_PEERS: `node-${3 - n}:8765` });
