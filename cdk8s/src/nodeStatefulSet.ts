@@ -27,6 +27,12 @@ const INITDB_ROLES_SCRIPT = '10-msk-roles.sh';
 /** The image's entrypoint with a random superuser password (it insists on one); "$@" is the container's args. */
 const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
 export const POSTGRES_DB = 'multi_business_db';
+/**
+ * A terminating pod's app keeps serving for this long before it gets SIGTERM, while the Service and the ingress
+ * take it out of their endpoints (seen on a real cluster: without it, requests still arrived after the app and
+ * its database had begun to stop).
+ */
+export const APP_DRAIN_SECONDS = 5;
 /** kplus puts this label on every pod; we select by our own stable labels instead, so it is removed. */
 const KPLUS_ADDRESS_LABEL_PATH = '/spec/template/metadata/labels/cdk8s.io~1metadata.addr';
 
@@ -131,6 +137,12 @@ function postgresProbes() {
   };
 }
 
+/** Waits (bounded by the grace period) until nothing listens on the app's port any more. */
+function postgresWaitsForApp(appPort: number, gracePeriodSeconds: number): string[] {
+  const seconds = Math.max(1, gracePeriodSeconds - APP_DRAIN_SECONDS);
+  return ['bash', '-c', `for _ in $(seq 1 ${seconds}); do (: </dev/tcp/127.0.0.1/${appPort}) 2>/dev/null || exit 0; sleep 1; done`];
+}
+
 export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps): kplus.StatefulSet {
   const { config, sharedSecret } = props;
   const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
@@ -176,6 +188,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
           { path: '/tmp', volume: appTmp },
         ],
         ...httpProbes(props.appPort, '/api/health', '/api/ready'),
+        lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(APP_DRAIN_SECONDS)]) },
         resources: resources(config.app.resources),
         securityContext: lockedDown(config.app.runAsUser),
       },
@@ -214,6 +227,9 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
           { path: '/dev/shm', volume: postgresShm },
         ],
         ...postgresProbes(),
+        // The database outlives the app in a terminating pod: a request the app still serves (its drain, then its
+        // in-flight work) finds its database up instead of a session treated as signed out for want of it.
+        lifecycle: { preStop: kplus.Handler.fromCommand(postgresWaitsForApp(props.appPort, config.terminationGracePeriodSeconds)) },
         resources: resources(config.postgres.resources),
         securityContext: lockedDown(config.postgres.runAsUser),
       },
