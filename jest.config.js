@@ -1,6 +1,8 @@
 // One Jest run for the whole repository, split into projects by test tier:
 //   unit         pure code beside its source (no I/O): `jest --selectProjects unit` needs nothing running
 //   integration  real PostgreSQL (embedded), real processes on loopback addresses
+//   docs         README.md and docs/: every shell block marked and run, every link resolving; the docs' commands
+//                run in a scratch copy of the repository (init, doctor, npm start as written)
 //   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
 //   containers   real images and containers (Testcontainers, docker-compose): needs a Docker engine (.ci/containers)
 //   kubernetes   the manifests and the Helm chart on a real cluster built from upstream source (.ci/kubernetes)
@@ -34,6 +36,12 @@ module.exports = {
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
       testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'docs',
+      testMatch: ['<rootDir>/tests/docs/**/*.test.ts'],
+      setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
     },
     {
       ...common,

@@ -1,6 +1,7 @@
 // The docs' shell commands, read from the pages themselves so a test runs exactly what a reader copies.
 //
-// Convention: every ```bash / ```sh / ```shell block in README.md and docs/*.md is preceded by a marker line
+// Convention (docs/testing-and-ci.md, "The docs are tested"): every shell block (```bash, sh, shell, zsh, console)
+// in README.md and docs/**/*.md is preceded by a marker line
 //   <!-- docs-command: some-id -->
 // and a test (or a script `.ci/run` calls) reads it with docsCommands('docs/page.md', 'some-id') and runs it.
 import { readdirSync, readFileSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { join } from 'node:path';
 
 export const REPOSITORY_ROOT = join(__dirname, '..', '..');
 
-const SHELL_LANGUAGES = new Set(['bash', 'sh', 'shell']);
+export const SHELL_LANGUAGES: ReadonlySet<string> = new Set(['bash', 'sh', 'shell', 'zsh', 'console']);
 const MARKER = /^<!--\s*docs-command:\s*([a-z0-9][a-z0-9-]*)\s*-->\s*$/;
 
 export interface DocsCommandBlock {
@@ -24,19 +25,46 @@ export interface DocsCommandBlock {
 
 /** Every shell block of one page (path relative to the repository root). */
 export function docsCommandBlocks(page: string): DocsCommandBlock[] {
-  const lines = readFileSync(join(REPOSITORY_ROOT, page), 'utf8').split('\n');
-  const blocks: DocsCommandBlock[] = [];
+  return parseDocsCommandBlocks(page, readFileSync(join(REPOSITORY_ROOT, page), 'utf8'));
+}
+
+/** A fenced code block: its info string's first word (the language, lowercase) and its lines. */
+export interface FencedBlock {
+  readonly language: string;
+  /** 1-based line of the opening fence. */
+  readonly line: number;
+  readonly body: readonly string[];
+}
+
+/**
+ * Every fenced block of a Markdown text (``` or ~~~, up to three spaces of indentation, closed by the same
+ * character at least as many times). An unclosed fence runs to the end, as CommonMark says.
+ */
+export function fencedBlocks(text: string): FencedBlock[] {
+  const lines = text.split('\n');
+  const blocks: FencedBlock[] = [];
   for (let index = 0; index < lines.length; index += 1) {
-    const fence = /^```(\w*)\s*$/.exec(lines[index]);
-    if (!fence) continue;
-    const body: string[] = [];
+    const open = /^ {0,3}(`{3,}|~{3,})\s*([^\s`]*)/.exec(lines[index]);
+    if (!open) continue;
+    const fence = open[1];
+    const close = new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
     const start = index;
-    for (index += 1; index < lines.length && !/^```\s*$/.test(lines[index]); index += 1) body.push(lines[index]);
-    if (!SHELL_LANGUAGES.has(fence[1])) continue;
-    const marker = start > 0 ? MARKER.exec(previousNonBlank(lines, start)) : null;
-    blocks.push({ page, id: marker ? marker[1] : null, line: start + 1, commands: commandLines(body) });
+    const body: string[] = [];
+    for (index += 1; index < lines.length && !close.test(lines[index]); index += 1) body.push(lines[index]);
+    blocks.push({ language: open[2].toLowerCase(), line: start + 1, body });
   }
   return blocks;
+}
+
+/** The shell blocks of a page's text, each with its marker's id (or null). */
+export function parseDocsCommandBlocks(page: string, text: string): DocsCommandBlock[] {
+  const lines = text.split('\n');
+  return fencedBlocks(text)
+    .filter((block) => SHELL_LANGUAGES.has(block.language))
+    .map((block) => {
+      const marker = MARKER.exec(previousNonBlank(lines, block.line - 1));
+      return { page, id: marker ? marker[1] : null, line: block.line, commands: commandLines(block.body) };
+    });
 }
 
 /** The commands of the block marked `<!-- docs-command: id -->` on `page`; throws when there is no such block. */

@@ -62,7 +62,7 @@ async function prepareDatabase(): Promise<void> {
     log().warn(
       { role: role.rows[0].role },
       'the app connects to PostgreSQL as a superuser: an injected statement could run programs on the database server. ' +
-        'Fix: connect as the role msk_app (DATABASE_URL; README: Database roles)',
+        'Fix: connect as the role msk_app (DATABASE_URL; docs/architecture.md: Database roles)',
     );
   }
   const { adminEmail, adminPassword, nextAuthSecret } = loadAppConfig().config;

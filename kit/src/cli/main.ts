@@ -107,9 +107,9 @@ export function buildProgram(): Command {
         return;
       }
       const started = Date.now();
-      process.stdout.write('building the app ');
-      await buildApp((tick) => process.stdout.write(tick));
-      process.stdout.write(` done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      process.stdout.write('building the app (next build; its own progress follows)\n');
+      await buildApp((line) => process.stdout.write(`  next build │ ${line}\n`));
+      process.stdout.write(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
   return program;
 }

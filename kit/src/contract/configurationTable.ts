@@ -10,7 +10,7 @@ const SCOPE_WORDS: Record<Scope, string> = {
 export const TABLE_BEGIN = '<!-- configuration-table:begin (generated from kit/src/contract/variables.ts by `npm run docs:env`) -->';
 export const TABLE_END = '<!-- configuration-table:end -->';
 
-/** The README's configuration table: the setup guide's SAME / UNIQUE / DIFFERENT table, made exact. */
+/** The configuration table of docs/configuration.md: the setup guide's SAME / UNIQUE / DIFFERENT table, made exact. */
 export function configurationTable(): string {
   const rows = VARIABLES.map((v) => {
     const fallback = v.default === undefined ? (v.requiredBy.length > 0 ? 'required' : '—') : v.default === '' ? '(empty)' : `\`${v.default}\``;
@@ -25,10 +25,13 @@ export function configurationTable(): string {
   ].join('\n');
 }
 
-/** Replaces the table between the markers of a README text. */
-export function withConfigurationTable(readme: string): string {
-  const begin = readme.indexOf(TABLE_BEGIN);
-  const end = readme.indexOf(TABLE_END);
-  if (begin < 0 || end < begin) throw new Error('README.md has no configuration-table markers');
-  return readme.slice(0, begin) + configurationTable() + readme.slice(end + TABLE_END.length);
+/** The page that holds the generated table, relative to the repository root. */
+export const CONFIGURATION_PAGE = 'docs/configuration.md';
+
+/** Replaces the table between the markers of the configuration page's text. */
+export function withConfigurationTable(page: string): string {
+  const begin = page.indexOf(TABLE_BEGIN);
+  const end = page.indexOf(TABLE_END);
+  if (begin < 0 || end < begin) throw new Error(`${CONFIGURATION_PAGE} has no configuration-table markers`);
+  return page.slice(0, begin) + configurationTable() + page.slice(end + TABLE_END.length);
 }

@@ -1,7 +1,7 @@
 /**
  * The env contract: every environment variable a node of the platform reads, declared once.
- * The app, the sync service, `init`, `doctor`, the Kubernetes manifests, the compose files and the README table
- * are all derived from (or checked against) this list.
+ * The app, the sync service, `init`, `doctor`, the Kubernetes manifests, the compose files and the configuration
+ * table of docs/configuration.md are all derived from (or checked against) this list.
  */
 import * as check from './checks';
 import type { Check } from './checks';

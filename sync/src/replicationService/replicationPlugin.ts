@@ -240,7 +240,7 @@ class ReplicationService {
         this.api.logger.warn(
           { database, role: rows[0].role },
           'replication connects as a PostgreSQL superuser: an injected statement could run programs on the database server. ' +
-            'Fix: create the roles msk_app and msk_sync (README: Database roles) and set SYNC_DATABASE_URL to connect as msk_sync',
+            'Fix: create the roles msk_app and msk_sync (docs/architecture.md: Database roles) and set SYNC_DATABASE_URL to connect as msk_sync',
         );
       }
     } catch {
