@@ -30,22 +30,68 @@ export function appBuildIsCurrent(): boolean {
   return built >= sources;
 }
 
-/** Runs `npm run build --workspace app`, printing a dot every few seconds; throws with the output's tail on failure. */
-export function buildApp(progress: (text: string) => void): Promise<void> {
+/** While `next build` prints nothing for this long, say that it is still running (its compile step is silent). */
+const BUILD_HEARTBEAT_MS = 10_000;
+
+/**
+ * Runs `npm run build --workspace app` (`next build` + the standalone folder), passing each line of its own
+ * progress to `progress` as it comes; throws with the output's tail on failure. Ctrl-C stops it.
+ */
+export function buildApp(progress: (line: string) => void): Promise<void> {
   return new Promise((resolve, reject) => {
+    const started = Date.now();
     const child = spawn('npm', ['run', 'build', '--workspace', 'app'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
-    const collect = (chunk: Buffer) => output.push(chunk.toString());
-    child.stdout.on('data', collect);
-    child.stderr.on('data', collect);
-    const ticker = setInterval(() => progress('.'), 3000);
+    let lastLineAt = Date.now();
+    let lastLine = 'starting';
+    const lines = progressLines((line) => {
+      output.push(line);
+      const shown = buildLineToShow(line);
+      if (shown === undefined) return;
+      lastLine = shown;
+      lastLineAt = Date.now();
+      progress(shown);
+    });
+    child.stdout.on('data', lines.push);
+    child.stderr.on('data', lines.push);
+    const heartbeat = setInterval(() => {
+      if (Date.now() - lastLineAt < BUILD_HEARTBEAT_MS) return;
+      lastLineAt = Date.now();
+      progress(`… still building (${Math.round((Date.now() - started) / 1000)} s since it started; last: ${lastLine})`);
+    }, 1000);
     const onSignal = () => child.kill('SIGTERM');
     process.once('SIGINT', onSignal);
     child.on('exit', (code) => {
-      clearInterval(ticker);
+      lines.end();
+      clearInterval(heartbeat);
       process.removeListener('SIGINT', onSignal);
       if (code === 0) resolve();
-      else reject(new Error(`building the app failed (exit ${code}):\n${output.join('').split('\n').slice(-25).join('\n')}`));
+      else reject(new Error(`building the app failed (exit ${code}):\n${output.slice(-25).join('\n')}`));
     });
   });
+}
+
+/** Splits a stream's chunks into whole lines (the last partial line is kept until more comes or the end). */
+export function progressLines(onLine: (line: string) => void): { push: (chunk: Buffer | string) => void; end: () => void } {
+  let pending = '';
+  return {
+    push: (chunk) => {
+      const parts = (pending + chunk.toString()).split(/\r?\n|\r/);
+      pending = parts.pop() ?? '';
+      for (const part of parts) onLine(part);
+    },
+    end: () => {
+      if (pending !== '') onLine(pending);
+      pending = '';
+    },
+  };
+}
+
+/** What of a `next build` output line is worth showing: none of npm's script banner or blank lines; colours out. */
+export function buildLineToShow(raw: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const line = raw.replace(/\u001b\[[0-9;]*[A-Za-z]/g, '').trimEnd();
+  if (line.trim() === '') return undefined;
+  if (/^> /.test(line.trim())) return undefined; // npm's "> @msk/app@0.1.0 build" and "> next build …"
+  return line.trim();
 }

@@ -130,9 +130,9 @@ export class LocalCluster {
     mkdirSync(this.layout.dataDir, { recursive: true, mode: 0o755 });
 
     if (this.props.buildIfNeeded !== false && !appBuildIsCurrent()) {
-      this.progress('building the app (next build, once for every node; ~30-60 s) ');
+      this.progress('building the app: next build, once for every node (~30-60 s; its own progress follows)');
       const started = Date.now();
-      await buildApp((tick) => this.progress(tick));
+      await buildApp((line) => this.progress(`  next build │ ${line}`));
       this.progress(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
     if (!existsSync(APP_SERVER)) throw new Error(`the app is not built (${APP_SERVER} missing): run npm run build`);
@@ -142,7 +142,9 @@ export class LocalCluster {
     const [first, ...rest] = this.layout.nodes;
     if (first) await this.startPostgres(first);
     await Promise.all(rest.map((node) => this.startPostgres(node)));
+    this.progress(`starting the app on every node (node server.js: migrations, first admin)`);
     await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
+    this.progress('starting the sync services, one after another');
     // One after another, in node order: start order is what breaks a tie in configuration disagreements
     // (the later node is the odd one out), so node N never wins against node 1 by a few milliseconds.
     for (const node of this.layout.nodes) await this.startSync(node);
@@ -255,6 +257,11 @@ export class LocalCluster {
   private async startPostgres(node: NodeLayout): Promise<void> {
     const entry = this.entryFor(node);
     const started = Date.now();
+    this.progress(
+      existsSync(join(node.postgresDataDir, 'PG_VERSION'))
+        ? `${node.name}: starting PostgreSQL on ${node.host}:${node.postgresPort}`
+        : `${node.name}: creating PostgreSQL's data folder (initdb, first start only), then starting it on ${node.host}:${node.postgresPort}`,
+    );
     const app = entry.env.DATABASE_PASSWORD;
     const sync = entry.env.SYNC_DATABASE_PASSWORD;
     if (!app) throw new Error('DATABASE_PASSWORD is missing from the cluster configuration (config/shared.env)');

@@ -81,7 +81,7 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   await loadEmbeddedPostgres(); // before our signal handlers, so only ours decide what Ctrl-C does
   const cluster = new LocalCluster({
     ...options,
-    progress: (line) => (line === '.' ? process.stdout.write('.') : print(`[cluster] ${line}`)),
+    progress: (line) => print(`[cluster] ${line}`),
     // While starting, a process that dies fails the start (with its log lines); after that it is a warning, except
     // while stopping (a Ctrl-C in the terminal reaches the nodes' processes too, and they exit on it).
     onProcessExit: (description) => started && !stopping && print(`[cluster] WARNING ${description}`),
