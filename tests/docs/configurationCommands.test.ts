@@ -7,8 +7,6 @@ import { join } from 'node:path';
 import { docsCommands } from '../support/docsCommands';
 import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
 
-const PAGE = 'docs/configuration.md';
-
 describe('the commands of docs/configuration.md', () => {
   let scratch: ScratchRepository;
   beforeAll(() => {
@@ -17,7 +15,7 @@ describe('the commands of docs/configuration.md', () => {
   afterAll(() => scratch.remove());
 
   it('init writes a shared file and one file per node, readable only by their owner', () => {
-    const [init] = docsCommands(PAGE, 'init');
+    const [init] = docsCommands('docs/configuration.md', 'init');
     const result = scratch.run(init);
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: '' });
     for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'node-3.env', 'kubernetes-secret.yaml']) {
@@ -30,7 +28,7 @@ describe('the commands of docs/configuration.md', () => {
   });
 
   it('doctor passes the files init wrote, as two servers, as a folder and as JSON', () => {
-    const outputs = docsCommands(PAGE, 'doctor').map((command) => ({ command, ...scratch.run(command) }));
+    const outputs = docsCommands('docs/configuration.md', 'doctor').map((command) => ({ command, ...scratch.run(command) }));
     for (const output of outputs) expect({ command: output.command, code: output.code }).toEqual({ command: output.command, code: 0 });
     const json = JSON.parse(outputs[outputs.length - 1].stdout.slice(outputs[outputs.length - 1].stdout.indexOf('{')));
     expect(json.errors).toBe(0);
@@ -38,7 +36,7 @@ describe('the commands of docs/configuration.md', () => {
   });
 
   it("doctor exits 1 with 8 errors on the setup guide's own example", () => {
-    const [example] = docsCommands(PAGE, 'doctor-guide-example');
+    const [example] = docsCommands('docs/configuration.md', 'doctor-guide-example');
     const result = scratch.run(example);
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/8 error\(s\)/);
