@@ -61,11 +61,12 @@ export function buildApp(progress: (line: string) => void): Promise<void> {
     }, 1000);
     const onSignal = () => child.kill('SIGTERM');
     process.once('SIGINT', onSignal);
-    child.on('exit', (code) => {
+    child.on('exit', (code, signal) => {
       lines.end();
       clearInterval(heartbeat);
       process.removeListener('SIGINT', onSignal);
       if (code === 0) resolve();
+      else if (signal) reject(new Error(`building the app was stopped (${signal}); the next start builds it again`));
       else reject(new Error(`building the app failed (exit ${code}):\n${output.slice(-25).join('\n')}`));
     });
   });

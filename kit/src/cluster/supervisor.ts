@@ -149,8 +149,10 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     await finished;
     await control.stop();
   } catch (error) {
-    exitCode = 1;
-    process.stderr.write(`[cluster] failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    exitCode = stopping ? 130 : 1;
+    const reason = error instanceof Error ? error.message : String(error);
+    // A start cut short by Ctrl-C is not a failure to report as one: its first line says what was interrupted.
+    process.stderr.write(stopping ? `[cluster] start interrupted: ${reason.split('\n')[0]}\n` : `[cluster] failed to start: ${reason}\n`);
     if (!stopping) await stop('start failed');
     await cluster.stop(); // again: nodes still starting when the first stop ran
   } finally {
