@@ -136,6 +136,7 @@ function editEnvironment(env: Loose[], kubernetesEnv: Loose[], p: Placeholders, 
       const ref = item.valueFrom.secretKeyRef;
       ref.key = markers.scalar(`{{ index .Values.secretKeys ${JSON.stringify(ref.key)} | quote }}`);
     }
+    if (item.name === 'SYNC_DISCOVERY') return { ...item, value: markers.scalar('{{ .Values.discovery | quote }}') };
     if (item.name === 'NEXTAUTH_URL') return { ...item, value: markers.scalar(`{{ include "${CHART_NAME}.publicUrl" $ | quote }}`) };
     if (item.name === 'SYNC_DNS_NAME') {
       const other = kubernetesEnv.find((e) => e.name === 'SYNC_KUBERNETES_SERVICE');

@@ -7,6 +7,7 @@
  */
 import { VARIABLES } from '@msk/kit/contract';
 import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../config';
+import { CHART_NAME } from './chartHelpers';
 import { DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../config';
 
 export interface ValueSpec {
@@ -91,7 +92,8 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
     nameOverride: leaf('Replaces the chart name in object names and the app.kubernetes.io/name label.', '', { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 40 }),
     fullnameOverride: leaf(
       'Name of every object instead of <release>-multi-server-kit (at most 40 characters: pod names and labels are built from it).',
-      '',
+      // installed under the configuration's name, the release gets the configuration's object names
+      config.name.includes(CHART_NAME) ? '' : config.name,
       { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 40 },
     ),
     replicaCount: leaf('Number of nodes (pods): each runs the app, the sync service and its own PostgreSQL.', config.replicas, {
