@@ -146,9 +146,10 @@ describe('values.schema.json', () => {
     walk(schema, '');
   });
 
-  it('refuses latest as an image tag in any case, a host with a scheme, a size without binary unit', () => {
+  it('refuses a bad image tag (latest is refused by the templates), a host with a scheme, a size without binary unit', () => {
     expect(accepts('image.app.tag', '0.1.0')).toBe(true);
-    expect(accepts('image.sync.tag', 'LATEST')).toBe(false);
+    expect(accepts('image.app.tag', 'v1/evil')).toBe(false);
+    expect(chartFile('templates/_helpers.tpl')).toContain('{{- if eq (lower (toString (index $.Values.image $container).tag)) "latest" }}');
     expect(accepts('persistence.size', '10Gi')).toBe(true);
     expect(accepts('persistence.size', '10GB')).toBe(false);
     const host = at('ingress.hosts').items.properties.host.pattern as string;

@@ -396,7 +396,7 @@ export function chartTemplates(config: ResolvedPlatformConfig): Map<string, stri
     switch (object.kind) {
       case 'StatefulSet':
         editStatefulSet(templated, kubernetesOf('StatefulSet'), p, markers);
-        templates.push({ file, prefix: `{{- include "${CHART_NAME}.checkClaimTemplate" . }}`, object: templated });
+        templates.push({ file, prefix: `{{- include "${CHART_NAME}.checkValues" . }}\n{{- include "${CHART_NAME}.checkClaimTemplate" . }}`, object: templated });
         return;
       case 'ServiceAccount':
         templated.metadata.name = markers.scalar(`{{ include "${CHART_NAME}.serviceAccountName" $ }}`);

@@ -78,6 +78,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s://%s" (ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host }}
 {{- end }}
 
+{{/* What the schema cannot say clearly. */}}
+{{- define "multi-server-kit.checkValues" -}}
+{{- range $container := list "app" "sync" "postgres" }}
+{{- if eq (lower (toString (index $.Values.image $container).tag)) "latest" }}
+{{- fail (printf "image.%s.tag is latest: pin a version tag (e.g. 0.1.0) so every pod of the StatefulSet runs the same build" $container) }}
+{{- end }}
+{{- end }}
+{{- end }}
+
 {{/*
 A StatefulSet's claim template cannot change after install (Kubernetes refuses the update with a message that
 names no value). Compared with the installed StatefulSet (lookup; nothing to compare in helm template) so that
