@@ -63,7 +63,7 @@ export function secretKeyList(keys: readonly { key: string; optional: boolean }[
 }
 
 export function chartReadme(tree: ValueTree, secretKeys: readonly { key: string; optional: boolean }[]): string {
-  const cell = (text: string) => text.replace(/\|/g, '\\|');
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const rows = valueRows(tree)
     .map((row) => `| \`${row.path}\` | \`${cell(row.value)}\` | ${cell(row.description)} |`)
     .join('\n');

@@ -59,7 +59,12 @@ const BAD_VALUES: [string, string[], RegExp][] = [
   ['a secret as a setting', ['--set', 'settings.NEXTAUTH_SECRET=abc'], /at '\/settings': additional properties 'NEXTAUTH_SECRET' not allowed/],
   ['an unknown discovery mode', ['--set', 'discovery=mdns'], /at '\/discovery': value must be one of 'dns', 'kubernetes'/],
   ['a number as a setting', ['--set', 'settings.SYNC_INTERVAL=30000'], /at '\/settings\/SYNC_INTERVAL': got number, want string/],
-  ['a name too long for pod names', ['--set', 'fullnameOverride=a-very-long-installation-name-for-the-platform'], /at '\/fullnameOverride': length must be <= 40/],
+  ['a name too long for pod names', ['--set', 'fullnameOverride=a-very-long-installation-name-for-the-platform'], /at '\/fullnameOverride': maxLength: got 46, want 40/],
+  [
+    'a release and name that together are too long',
+    ['--set', 'nameOverride=a-very-long-platform-name-for-shops-x'],
+    /the objects' name "shop-a-very-long-platform-name-for-shops-x" has 42 characters, at most 40 fit .*: choose a shorter release name or set fullnameOverride/,
+  ],
   ['a ServiceMonitor without its CRD', ['--set', 'metrics.serviceMonitor.enabled=true'], /metrics\.serviceMonitor\.enabled needs the Prometheus Operator's CRDs/],
 ];
 
