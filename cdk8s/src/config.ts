@@ -67,6 +67,11 @@ export interface NetworkPolicyConfig {
    */
   readonly appReachableFrom?: AppReachableFrom;
   /**
+   * Where scrapes of the metrics ports (app 9464, sync 9465) may come from: Prometheus's namespace, or anywhere.
+   * @default { namespace: 'monitoring' }
+   */
+  readonly metricsReachableFrom?: AppReachableFrom;
+  /**
    * `restricted`: pods may only resolve DNS, reach their peers' sync port and (kubernetes discovery) the API server.
    * `unrestricted`: any egress (e.g. the app sends mail).
    * @default 'restricted'
@@ -162,7 +167,7 @@ export const DEFAULTS = {
     storageSize: '10Gi',
   },
   discovery: 'dns',
-  networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, egress: 'restricted' },
+  networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, metricsReachableFrom: { namespace: 'monitoring' }, egress: 'restricted' },
   clusterDomain: 'cluster.local',
   terminationGracePeriodSeconds: 60,
 } as const satisfies Omit<ResolvedPlatformConfig, 'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings'> & {
@@ -179,6 +184,9 @@ export const DERIVED_SETTINGS: ReadonlySet<string> = new Set([
   'SYNC_DISCOVERY',
   'SYNC_DNS_NAME',
   'SYNC_KUBERNETES_SERVICE',
+  // the metrics ports are fixed (container ports app-metrics/sync-metrics, the metrics Service, the ServiceMonitor)
+  'APP_METRICS_PORT',
+  'SYNC_METRICS_PORT',
 ]);
 
 export interface ConfigProblem {
@@ -343,6 +351,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
     discovery: config.discovery ?? DEFAULTS.discovery,
     networkPolicy: {
       appReachableFrom: config.networkPolicy?.appReachableFrom ?? DEFAULTS.networkPolicy.appReachableFrom,
+      metricsReachableFrom: config.networkPolicy?.metricsReachableFrom ?? DEFAULTS.networkPolicy.metricsReachableFrom,
       egress: config.networkPolicy?.egress ?? DEFAULTS.networkPolicy.egress,
     },
     clusterDomain: config.clusterDomain ?? DEFAULTS.clusterDomain,
@@ -381,12 +390,13 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   if (resolved.discovery !== 'dns' && resolved.discovery !== 'kubernetes') {
     checker.fail('discovery', `must be 'dns' or 'kubernetes', got '${String(resolved.discovery)}'`);
   }
-  const from = resolved.networkPolicy.appReachableFrom;
-  if (from !== 'anywhere') {
+  for (const [field, what] of [['appReachableFrom', 'ingress controller'], ['metricsReachableFrom', 'Prometheus']] as const) {
+    const from = resolved.networkPolicy[field];
+    if (from === 'anywhere') continue;
     if (typeof from !== 'object' || from === null) {
-      checker.fail('networkPolicy.appReachableFrom', "must be { namespace: '<ingress controller namespace>' } or 'anywhere'");
+      checker.fail(`networkPolicy.${field}`, `must be { namespace: '<${what} namespace>' } or 'anywhere'`);
     } else {
-      checker.dnsLabel('networkPolicy.appReachableFrom.namespace', from.namespace);
+      checker.dnsLabel(`networkPolicy.${field}.namespace`, from.namespace);
     }
   }
   if (resolved.networkPolicy.egress !== 'restricted' && resolved.networkPolicy.egress !== 'unrestricted') {

@@ -3,12 +3,22 @@ import type { ResolvedPlatformConfig } from './config';
 
 export const PART_OF = 'multi-server-kit';
 
-/** Selects the pods of one installation: StatefulSet, Services, PodDisruptionBudget, NetworkPolicy, anti-affinity. */
+/** Which labels the objects get: the plain manifests' own, or (for the Helm chart) stand-ins the chart's helpers replace. */
+export interface LabelScheme {
+  /** Selects the pods of one installation: StatefulSet, Services, PodDisruptionBudget, NetworkPolicy, anti-affinity. */
+  readonly selector: Readonly<Record<string, string>>;
+  /** On every object (cdk8s Chart labels). */
+  readonly common: Readonly<Record<string, string>>;
+}
+
 export function selectorLabels(config: Pick<ResolvedPlatformConfig, 'name'>): Record<string, string> {
   return { 'app.kubernetes.io/name': PART_OF, 'app.kubernetes.io/instance': config.name };
 }
 
-/** On every object (cdk8s Chart labels). */
 export function commonLabels(config: Pick<ResolvedPlatformConfig, 'name'>): Record<string, string> {
   return { ...selectorLabels(config), 'app.kubernetes.io/part-of': PART_OF, 'app.kubernetes.io/managed-by': 'cdk8s' };
+}
+
+export function manifestLabels(config: Pick<ResolvedPlatformConfig, 'name'>): LabelScheme {
+  return { selector: selectorLabels(config), common: commonLabels(config) };
 }

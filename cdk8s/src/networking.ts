@@ -5,11 +5,14 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { ResolvedPlatformConfig } from './config';
+import type { AppReachableFrom, ResolvedPlatformConfig } from './config';
+import { APP_METRICS_PORT, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from './metricsPorts';
 
 export const SYNC_PORT_NAME = 'sync';
 export const HTTP_PORT_NAME = 'http';
 export const APP_SERVICE_PORT = 80;
+export const COMPONENT_LABEL = 'app.kubernetes.io/component';
+export const METRICS_COMPONENT = 'metrics';
 /** kplus adds its own pod-address label to a StatefulSet's Service selector; we select by our labels only. */
 const KPLUS_ADDRESS_SELECTOR_PATH = '/spec/selector/cdk8s.io~1metadata.addr';
 
@@ -58,6 +61,21 @@ export function addAppService(scope: Construct, config: ResolvedPlatformConfig, 
   return service;
 }
 
+/** Both metrics ports of every pod, for Prometheus (the ServiceMonitor of the Helm chart selects this Service). */
+export function addMetricsService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>): kplus.Service {
+  const service = new kplus.Service(scope, 'metrics', {
+    // the component label lets a ServiceMonitor select this Service and not the others of the installation
+    metadata: { name: `${config.name}-metrics`, labels: { [COMPONENT_LABEL]: METRICS_COMPONENT } },
+    type: kplus.ServiceType.CLUSTER_IP,
+    ports: [
+      { name: APP_METRICS_PORT_NAME, port: APP_METRICS_PORT, targetPort: APP_METRICS_PORT, protocol: kplus.Protocol.TCP },
+      { name: SYNC_METRICS_PORT_NAME, port: SYNC_METRICS_PORT, targetPort: SYNC_METRICS_PORT, protocol: kplus.Protocol.TCP },
+    ],
+  });
+  selectLabels(service, labels);
+  return service;
+}
+
 export function addIngress(scope: Construct, config: ResolvedPlatformConfig, appService: kplus.Service): kplus.Ingress {
   const ingress = new kplus.Ingress(scope, 'ingress', {
     metadata: { name: config.name, annotations: { ...config.ingressAnnotations } },
@@ -71,7 +89,8 @@ export function addIngress(scope: Construct, config: ResolvedPlatformConfig, app
 }
 
 /**
- * Ingress: 8765 only from pods of this installation; 8080 from the Ingress controller's namespace (or anywhere).
+ * Ingress: 8765 only from pods of this installation; 8080 from the Ingress controller's namespace (or anywhere);
+ * the metrics ports from Prometheus's namespace (or anywhere).
  * Egress (restricted): DNS, the peers' 8765, and with kubernetes discovery the API server (443/6443; an API server
  * is not a pod, so it cannot be selected by label).
  */
@@ -84,11 +103,12 @@ export function addNetworkPolicy(
   const ownPods = { podSelector: { matchLabels: { ...labels } } };
   const tcp = (port: number) => ({ protocol: 'TCP', port: kplus.k8s.IntOrString.fromNumber(port) });
   const udp = (port: number) => ({ protocol: 'UDP', port: kplus.k8s.IntOrString.fromNumber(port) });
-  const from = config.networkPolicy.appReachableFrom;
-  const appRule =
+  const rule = (from: AppReachableFrom, rulePorts: object[]) =>
     from === 'anywhere'
-      ? { ports: [tcp(ports.appPort)] }
-      : { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }], ports: [tcp(ports.appPort)] };
+      ? { ports: rulePorts }
+      : { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }], ports: rulePorts };
+  const appRule = rule(config.networkPolicy.appReachableFrom, [tcp(ports.appPort)]);
+  const metricsRule = rule(config.networkPolicy.metricsReachableFrom, [tcp(APP_METRICS_PORT), tcp(SYNC_METRICS_PORT)]);
   const restricted = config.networkPolicy.egress === 'restricted';
   const egress = restricted
     ? [
@@ -103,7 +123,7 @@ export function addNetworkPolicy(
     spec: {
       podSelector: { matchLabels: { ...labels } },
       policyTypes: ['Ingress', 'Egress'],
-      ingress: [{ from: [ownPods], ports: [tcp(ports.syncPort)] }, appRule],
+      ingress: [{ from: [ownPods], ports: [tcp(ports.syncPort)] }, appRule, metricsRule],
       egress,
     },
   });

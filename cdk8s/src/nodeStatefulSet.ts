@@ -9,6 +9,7 @@ import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './config'
 import type { EnvSource, PlannedVariable } from './environment';
 import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
 import { APP_ROLE, databaseRolesInitdbScript } from '@msk/kit/postgres';
+import { APP_METRICS_PORT, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from './metricsPorts';
 
 export const APP_CONTAINER = 'app';
 export const SYNC_CONTAINER = 'sync';
@@ -181,7 +182,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         image: image(config.images.app),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: withNodeIdentity(config.app.command),
-        ports: [{ name: 'http', number: props.appPort }],
+        ports: [{ name: 'http', number: props.appPort }, { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT }],
         envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.appEnvironment, sharedSecret) },
         volumeMounts: [
           { path: config.app.cacheMountPath, volume: appCache },
@@ -197,7 +198,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         image: image(config.images.sync),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: withNodeIdentity(config.sync.command),
-        ports: [{ name: 'sync', number: props.syncPort }],
+        ports: [{ name: 'sync', number: props.syncPort }, { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT }],
         envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.syncEnvironment, sharedSecret) },
         volumeMounts: [{ path: '/tmp', volume: syncTmp }],
         ...httpProbes(props.syncPort, '/health', '/ready', kplus.ConnectionScheme.HTTPS),

@@ -312,7 +312,16 @@ describe('NetworkPolicy', () => {
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
       ports: [{ protocol: 'TCP', port: 8080 }],
     });
-    expect(policy.spec.ingress).toHaveLength(2);
+    expect(policy.spec.ingress).toHaveLength(3);
+  });
+
+  it('default: lets the monitoring namespace scrape the metrics ports 9464 and 9465; can open them to anyone', () => {
+    expect(policy.spec.ingress[2]).toEqual({
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      ports: [{ protocol: 'TCP', port: 9464 }, { protocol: 'TCP', port: 9465 }],
+    });
+    const open = objectOf(synth({ networkPolicy: { metricsReachableFrom: 'anywhere' } }), 'NetworkPolicy');
+    expect(open.spec.ingress[2]).toEqual({ ports: [{ protocol: 'TCP', port: 9464 }, { protocol: 'TCP', port: 9465 }] });
   });
 
   it('can let another namespace, or anyone, reach the app port', () => {
@@ -427,6 +436,7 @@ describe('security and operations', () => {
       'NetworkPolicy/multi-server-kit',
       'PodDisruptionBudget/multi-server-kit',
       'Service/multi-server-kit-app',
+      'Service/multi-server-kit-metrics',
       'Service/multi-server-kit-peers',
       'ServiceAccount/multi-server-kit',
       'StatefulSet/multi-server-kit',

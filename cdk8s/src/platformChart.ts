@@ -9,10 +9,11 @@ import type { Construct } from 'constructs';
 import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
 import type { ResolvedPlatformConfig } from './config';
 import { type EnvironmentContext, planContainerEnvironment } from './environment';
-import { commonLabels, selectorLabels } from './labels';
+import { type LabelScheme, manifestLabels } from './labels';
 import {
   addAppService,
   addIngress,
+  addMetricsService,
   addNetworkPolicy,
   addPeersService,
   peersDnsName,
@@ -49,9 +50,10 @@ export function environmentContext(config: ResolvedPlatformConfig): EnvironmentC
 export class MultiServerKitChart extends Chart {
   readonly statefulSet: kplus.StatefulSet;
 
-  constructor(scope: Construct, id: string, config: ResolvedPlatformConfig) {
-    super(scope, id, { namespace: config.namespace, labels: commonLabels(config), disableResourceNameHashes: true });
-    const labels = selectorLabels(config);
+  /** `labelScheme`: the plain manifests' labels unless the Helm chart asks for its stand-ins. */
+  constructor(scope: Construct, id: string, config: ResolvedPlatformConfig, labelScheme: LabelScheme = manifestLabels(config)) {
+    super(scope, id, { namespace: config.namespace, labels: { ...labelScheme.common }, disableResourceNameHashes: true });
+    const labels = labelScheme.selector;
     const context = environmentContext(config);
     const ports = { appPort: context.appPort, syncPort: context.syncPort };
 
@@ -68,6 +70,7 @@ export class MultiServerKitChart extends Chart {
 
     const peers = addPeersService(this, config, labels, ports.syncPort);
     const appService = addAppService(this, config, labels, ports.appPort);
+    addMetricsService(this, config, labels);
     addIngress(this, config, appService);
 
     this.statefulSet = addNodeStatefulSet(this, {

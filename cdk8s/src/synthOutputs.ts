@@ -6,23 +6,15 @@ import { App } from 'cdk8s';
 import { stringify } from 'yaml';
 import type { ResolvedPlatformConfig } from './config';
 import type { KubernetesObject } from './kubernetesObject';
-import {
-  CHART_NAME,
-  chartReadme,
-  chartYaml,
-  GENERATED_HEADER,
-  helmTemplates,
-  placeholderConfig,
-  secretKeyList,
-  valuesSchema,
-  valuesYaml,
-} from './helmChart';
+import { CHART_NAME, GENERATED_HEADER, helmChartFiles, secretKeyList } from './helmChart';
 import { planContainerEnvironment, referencedSecretKeys } from './environment';
 import { environmentContext, MultiServerKitChart } from './platformChart';
 
 export const MANIFESTS_DIR = 'kubernetes';
 export const MANIFESTS_FILE = `${MANIFESTS_DIR}/${CHART_NAME}.yaml`;
 export const CHART_DIR = `charts/${CHART_NAME}`;
+/** Hand-written files the chart's templates read (.Files.Get); the synth never writes or deletes them. */
+export const CHART_FILES_DIR = `${CHART_DIR}/files`;
 
 /** The Kubernetes objects of one configuration (what `kubectl apply` gets). */
 export function synthesizeObjects(config: ResolvedPlatformConfig): KubernetesObject[] {
@@ -62,16 +54,10 @@ export function manifestsReadme(config: ResolvedPlatformConfig): string {
 
 export function synthesizeFiles(config: ResolvedPlatformConfig): Map<string, string> {
   const objects = synthesizeObjects(config);
-  const placeholders = placeholderConfig(config);
-  const templates = helmTemplates(synthesizeObjects(placeholders.config), placeholders, objects);
   const files = new Map<string, string>([
     [MANIFESTS_FILE, manifestsYaml(objects)],
     [`${MANIFESTS_DIR}/README.md`, manifestsReadme(config)],
-    [`${CHART_DIR}/Chart.yaml`, chartYaml(config)],
-    [`${CHART_DIR}/values.yaml`, valuesYaml(config)],
-    [`${CHART_DIR}/values.schema.json`, JSON.stringify(valuesSchema(), null, 2) + '\n'],
-    [`${CHART_DIR}/README.md`, chartReadme(sharedSecretKeys(config))],
   ]);
-  for (const [name, text] of templates) files.set(`${CHART_DIR}/templates/${name}`, text);
+  for (const [path, text] of helmChartFiles(config, sharedSecretKeys(config))) files.set(`${CHART_DIR}/${path}`, text);
   return files;
 }

@@ -58,7 +58,16 @@ module.exports = async function kubernetesGlobalSetup() {
   }
 
   // The same images the container tests run, rebuilt from the current host build so the cluster never runs stale ones.
-  execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // MSK_K8S_PREBUILT_IMAGES=1 uses the images already in the engine instead (a machine shared by several
+  // worktrees, where a rebuild from one worktree would replace the images another is testing).
+  if (process.env.MSK_K8S_PREBUILT_IMAGES === '1') {
+    for (const image of [APP_IMAGE, SYNC_IMAGE]) {
+      if (!imageExists(image)) throw new Error(`MSK_K8S_PREBUILT_IMAGES=1 but ${image} is not in the Docker engine. Fix: run .ci/containers/build-images.sh, or unset it.`);
+    }
+    process.stdout.write('[kubernetes] MSK_K8S_PREBUILT_IMAGES=1: using the app and sync images already in the Docker engine\n');
+  } else {
+    execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  }
   const postgres = imageExists(OFFICIAL_POSTGRES_IMAGE) ? OFFICIAL_POSTGRES_IMAGE : STANDIN_POSTGRES_IMAGE;
   if (!imageExists(postgres)) {
     throw new Error(`Neither ${OFFICIAL_POSTGRES_IMAGE} nor its offline stand-in ${STANDIN_POSTGRES_IMAGE} is in the Docker engine. Fix: run \`sudo .ci/containers/provision.sh standins\`.`);

@@ -1,96 +1,397 @@
 /**
  * charts/multi-server-kit judged by real Helm (built from upstream source by .ci/kubernetes/build.sh) on the same
- * real cluster: lint, template, install into its own restricted namespace, the same proofs as the kubectl path
- * (two ready pods, peers connected, a session that crosses pods), upgrade to 3 replicas, uninstall.
+ * real cluster. Without a cluster: `helm lint --strict`; `helm template` with every documented value set (each
+ * one reaches the objects it controls) and with bad values (refused, naming the key). On the cluster: two releases
+ * in one namespace and one in another (that one through the commands of docs/helm.md), all ready, distinct node
+ * IDs, no release peering with another; `helm test`; `helm upgrade` of replicas and image tags under a write load
+ * with no acknowledged write lost; a persistence.size change refused; `helm uninstall` leaving only the claims.
+ * The releases are shared between the steps, which run in order.
  */
-import { parseAllDocuments } from 'yaml';
+import { execFile } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { resolvePlatformConfig } from '../../cdk8s/src/config';
+import { chartValueTree } from '../../cdk8s/src/helmChart';
+import type { ValueTree } from '../../cdk8s/src/helm/chartValues';
+import { platformConfig } from '../../cdk8s/src/platform.config';
+import { sharedSecretKeys } from '../../cdk8s/src/synthOutputs';
+import { docsCommands } from '../support/docsCommands';
+import { eventually } from '../support/eventually';
 import { helm } from './support/kubectl';
 import { Installation } from './support/installation';
-import { createBusiness, sessionAt, signInAsAdmin, waitForBusinesses, ADMIN } from './support/platformApi';
-import { CHART_DIR, initSecret, postgresImage, restrictedNamespaceYaml, type TestSecret } from './support/testManifests';
+import { createBusiness, signInAsAdmin, waitForBusinesses } from './support/platformApi';
+import { objectOf, objectsOf, type RenderedObject } from './support/renderedObjects';
+import { CHART_DIR, REPO_ROOT, initSecret, postgresImage, restrictedNamespaceYaml, type TestSecret } from './support/testManifests';
+import { writeLoad } from './support/writeLoad';
 
+const execFileAsync = promisify(execFile);
+const DOCS = 'docs/helm.md';
 const NAMESPACE = 'msk-helm';
-const RELEASE = 'platform';
-const STATEFUL_SET = 'multi-server-kit';
-const READY_TIMEOUT_MS = 420_000;
-const PEERS_TIMEOUT_MS = 120_000;
+const DOCS_NAMESPACE = 'msk-helm-docs';
+const EVERY_VALUE = join(__dirname, 'fixtures', 'every-value.yaml');
+const READY_TIMEOUT_MS = 900_000;
+const PEERS_TIMEOUT_MS = 180_000;
+const REPLICATION_TIMEOUT_MS = 180_000;
+const UPGRADE_TAG = '0.1.0-helm-upgrade';
+const PROJECT_IMAGES = ['multi-server-kit/app', 'multi-server-kit/sync'];
 
-function imageValues(): string[] {
-  const image = postgresImage();
-  const colon = image.lastIndexOf(':');
-  return ['--set', `images.postgres.repository=${image.slice(0, colon)}`, '--set', `images.postgres.tag=${image.slice(colon + 1)}`];
+/** Leaf paths of the values tree (a map such as `settings` counts by its keys). */
+function leafPaths(tree: ValueTree, prefix = ''): string[] {
+  return Object.entries(tree).flatMap(([key, spec]) => (spec.children ? leafPaths(spec.children, `${prefix}${key}.`) : [`${prefix}${key}`]));
 }
 
-describe('the Helm chart with real Helm on a real cluster', () => {
-  const installation = new Installation(NAMESPACE, STATEFUL_SET);
-  const kubectl = installation.kubectl;
+function valueAt(values: unknown, path: string): unknown {
+  return path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], values);
+}
+
+const BAD_VALUES: [string, string[], RegExp][] = [
+  ['a typo in a key of ours', ['--set', 'ingres.enabled=true'], /additional properties 'ingres' not allowed/],
+  ['a typo inside an image', ['--set', 'image.app.tagg=1.0'], /at '\/image\/app': additional properties 'tagg' not allowed/],
+  ['an image tagged latest', ['--set', 'image.sync.tag=latest'], /image\.sync\.tag is latest: pin a version tag/],
+  ['zero replicas', ['--set', 'replicaCount=0'], /at '\/replicaCount': minimum: got 0, want 1/],
+  ['a storage size in GB', ['--set', 'persistence.size=10GB'], /at '\/persistence\/size': '10GB' does not match pattern/],
+  ['a host with a scheme', ['--set', 'ingress.hosts[0].host=https://shop.example.org'], /at '\/ingress\/hosts\/0\/host'/],
+  ['two hosts', ['--set', 'ingress.hosts[1].host=b.example.org'], /at '\/ingress\/hosts': maxItems: got 2, want 1/],
+  ['a setting the contract does not have', ['--set', 'settings.SYNC_SECRET_SAUCE=1'], /at '\/settings': additional properties 'SYNC_SECRET_SAUCE' not allowed/],
+  ['a secret as a setting', ['--set', 'settings.NEXTAUTH_SECRET=abc'], /at '\/settings': additional properties 'NEXTAUTH_SECRET' not allowed/],
+  ['an unknown discovery mode', ['--set', 'discovery=mdns'], /at '\/discovery': value must be one of 'dns', 'kubernetes'/],
+  ['a number as a setting', ['--set', 'settings.SYNC_INTERVAL=30000'], /at '\/settings\/SYNC_INTERVAL': got number, want string/],
+  ['a name too long for pod names', ['--set', 'fullnameOverride=a-very-long-installation-name-for-the-platform'], /at '\/fullnameOverride': maxLength: got 46, want 40/],
+  [
+    'a release and name that together are too long',
+    ['--set', 'nameOverride=a-very-long-platform-name-for-shops-x'],
+    /the objects' name "shop-a-very-long-platform-name-for-shops-x" has 42 characters, at most 40 fit .*: choose a shorter release name or set fullnameOverride/,
+  ],
+  ['a ServiceMonitor without its CRD', ['--set', 'metrics.serviceMonitor.enabled=true'], /metrics\.serviceMonitor\.enabled needs the Prometheus Operator's CRDs/],
+];
+
+describe('the Helm chart with real Helm', () => {
   const tool = helm();
-  let secret: TestSecret;
+  let work: string;
+  /** The chart with stand-ins for files/ the monitoring engineer writes, when the repository has none yet. */
+  let chartWithFiles: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'msk-helm-chart-'));
+    chartWithFiles = join(work, 'multi-server-kit');
+    cpSync(CHART_DIR, chartWithFiles, { recursive: true });
+    mkdirSync(join(chartWithFiles, 'files'), { recursive: true });
+    const rules = join(chartWithFiles, 'files', 'prometheus-rules.yaml');
+    const dashboard = join(chartWithFiles, 'files', 'grafana-dashboard.json');
+    if (!existsSync(rules)) writeFileSync(rules, 'groups:\n  - name: stand-in\n    rules:\n      - alert: StandIn\n        expr: vector(1)\n        annotations: { summary: "{{ $labels.pod }}" }\n');
+    if (!existsSync(dashboard)) writeFileSync(dashboard, '{"title": "stand-in", "panels": []}\n');
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('passes `helm lint --strict` with its defaults and with every value set', async () => {
+    for (const extra of [[], ['-f', EVERY_VALUE]]) {
+      const lint = await tool.attempt(['lint', '--strict', CHART_DIR, ...extra]);
+      expect(lint).toMatchObject({ exitCode: 0 });
+      expect(lint.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  it('has a fixture that sets every value values.yaml documents, each to something other than its default', () => {
+    const config = resolvePlatformConfig(platformConfig);
+    const tree = chartValueTree(config, sharedSecretKeys(config).map((k) => k.key));
+    const fixture = parse(readFileSync(EVERY_VALUE, 'utf8')) as unknown;
+    const defaults = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as unknown;
+    const unset = leafPaths(tree).filter((path) => valueAt(fixture, path) === undefined || JSON.stringify(valueAt(fixture, path)) === JSON.stringify(valueAt(defaults, path)));
+    // the switches that remove objects stay on here; the next test turns them off
+    expect(unset).toEqual(['serviceAccount.create', 'ingress.enabled', 'networkPolicy.enabled', 'metrics.enabled']);
+    const settings = tree.settings?.schema?.properties as Record<string, unknown>;
+    expect(Object.keys((fixture as { settings: object }).settings).sort()).toEqual(Object.keys(settings).sort());
+  });
+
+  it('renders every documented value into the objects it controls, and drops what the switches turn off (`helm template`, Prometheus CRDs announced)', async () => {
+    const rendered = objectsOf(
+      await tool.ok(['template', 'shop', chartWithFiles, '-n', 'retail', '-f', EVERY_VALUE, '--api-versions', 'monitoring.coreos.com/v1']),
+    );
+    const name = 'shop-platform';
+    const statefulSet = objectOf(rendered, 'StatefulSet', name);
+    const pod = statefulSet.spec.template;
+    const container = (c: string) => pod.spec.containers.find((x: RenderedObject) => x.name === c);
+    const env = (c: string, variable: string) => container(c).env.find((e: { name: string }) => e.name === variable);
+    expect(statefulSet.spec.replicas).toBe(3);
+    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.2.0' });
+    expect(container('app')).toMatchObject({ image: 'registry.example.com/team/app:2.0.1', imagePullPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } } });
+    expect(container('sync')).toMatchObject({ image: 'registry.example.com/team/sync:2.0.1', resources: { requests: { cpu: '50m' } } });
+    expect(container('postgres')).toMatchObject({ image: 'registry.example.com/mirror/postgres:17.7-bookworm', imagePullPolicy: 'Never', resources: { limits: { memory: '600Mi' } } });
+    expect(pod.metadata.labels).toMatchObject({ team: 'retail', 'app.kubernetes.io/component': 'node' });
+    expect(pod.metadata.annotations).toEqual({ 'backup.example.com/skip': 'true' });
+    expect(pod.spec).toMatchObject({
+      imagePullSecrets: [{ name: 'regcred' }],
+      serviceAccountName: 'shop-nodes',
+      automountServiceAccountToken: true,
+      nodeSelector: { disktype: 'ssd' },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'platform', effect: 'NoSchedule' }],
+      priorityClassName: 'business-critical',
+      topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone' }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: expect.any(Object) } },
+    });
+    expect(env('app', 'NEXTAUTH_URL')).toEqual({ name: 'NEXTAUTH_URL', value: 'https://shop.example.org' });
+    expect(env('app', 'NEXTAUTH_SECRET').valueFrom.secretKeyRef).toEqual({ name: 'shop-secrets', key: 'nextauth-secret', optional: false });
+    expect(env('sync', 'SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toMatchObject({ name: 'shop-secrets', key: 'sync-database-password' });
+    expect(env('app', 'MSK_NODE_ID_SEED')).toEqual({ name: 'MSK_NODE_ID_SEED', value: `retail/${name}` });
+    expect(env('sync', 'SYNC_DISCOVERY').value).toBe('kubernetes');
+    expect(env('sync', 'SYNC_KUBERNETES_SERVICE').value).toBe(`${name}-peers`);
+    expect(env('sync', 'SYNC_DNS_NAME')).toBeUndefined();
+    expect(env('app', 'APP_NAME').value).toBe('Shop Platform');
+    expect(env('app', 'ADMIN_EMAIL').value).toBe('owner@example.org');
+    expect(env('sync', 'SYNC_LOG_LEVEL').value).toBe('debug');
+    expect(env('sync', 'SYNC_INTERVAL').value).toBe('20000');
+    expect(statefulSet.spec.volumeClaimTemplates[0]).toMatchObject({
+      metadata: { annotations: { 'backup.example.com/policy': 'daily' } },
+      spec: { storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } },
+    });
+    expect(objectOf(rendered, 'ServiceAccount', 'shop-nodes').metadata.annotations).toEqual({ 'iam.example.com/role': 'shop' });
+    expect(objectOf(rendered, 'RoleBinding', `${name}-discovery`).subjects[0].name).toBe('shop-nodes');
+    const ingress = objectOf(rendered, 'Ingress', name);
+    expect(ingress.metadata.annotations).toEqual({ 'cert-manager.io/cluster-issuer': 'letsencrypt' });
+    expect(ingress.spec).toEqual({
+      ingressClassName: 'nginx',
+      rules: [{ host: 'shop.example.org', http: { paths: [{ path: '/', pathType: 'ImplementationSpecific', backend: { service: { name: `${name}-app`, port: { number: 80 } } } }] } }],
+      tls: [{ secretName: 'shop-tls', hosts: ['shop.example.org'] }],
+    });
+    const policy = objectOf(rendered, 'NetworkPolicy', name);
+    expect(policy.spec.egress).toEqual([{}]);
+    expect(policy.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }]);
+    expect(policy.spec.ingress[2]).toMatchObject({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], ports: [{ port: 9464 }, { port: 9465 }] });
+    const monitor = objectOf(rendered, 'ServiceMonitor', name);
+    expect(monitor.metadata.labels.release).toBe('prometheus');
+    expect(monitor.spec.endpoints).toEqual([
+      { port: 'app-metrics', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
+      { port: 'sync-metrics', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
+    ]);
+    const metricsSelector = { 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/component': 'metrics' };
+    expect(monitor.spec.selector.matchLabels).toEqual(metricsSelector);
+    expect(objectOf(rendered, 'Service', `${name}-metrics`).metadata.labels).toMatchObject(metricsSelector);
+    const rule = objectOf(rendered, 'PrometheusRule', name);
+    expect(rule.metadata.labels.release).toBe('prometheus');
+    expect(rule.spec).toEqual(parse(readFileSync(join(chartWithFiles, 'files', 'prometheus-rules.yaml'), 'utf8')));
+    const dashboard = objectOf(rendered, 'ConfigMap', `${name}-grafana-dashboard`);
+    expect(dashboard.metadata).toMatchObject({ labels: { grafana_dashboard: 'yes' }, annotations: { grafana_folder: 'Platform' } });
+    expect(dashboard.data['multi-server-kit.json']).toBe(readFileSync(join(chartWithFiles, 'files', 'grafana-dashboard.json'), 'utf8'));
+    const switchedOff = objectsOf(
+      await tool.ok([
+        'template', 'shop', chartWithFiles, '-n', 'retail', '-f', EVERY_VALUE, '--api-versions', 'monitoring.coreos.com/v1',
+        '--set', 'serviceAccount.create=false,ingress.enabled=false,networkPolicy.enabled=false,metrics.enabled=false',
+      ]),
+    );
+    expect(switchedOff.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(
+      ['ConfigMap/shop-platform-grafana-dashboard', 'ConfigMap/shop-platform-postgres-initdb', 'PodDisruptionBudget/shop-platform', 'PrometheusRule/shop-platform',
+        'Role/shop-platform-discovery', 'RoleBinding/shop-platform-discovery', 'Service/shop-platform-app', 'Service/shop-platform-peers', 'StatefulSet/shop-platform', 'Pod/shop-platform-test'].sort(),
+    );
+    expect(objectOf(switchedOff, 'StatefulSet', name).spec.template.spec.serviceAccountName).toBe('shop-nodes');
+    const testPod = objectOf(rendered, 'Pod', `${name}-test`);
+    expect(testPod.metadata.annotations['helm.sh/hook']).toBe('test');
+    expect(testPod.metadata.labels['app.kubernetes.io/name']).toBeUndefined();
+    expect(testPod.spec.containers[0].image).toBe('registry.example.com/team/sync:2.0.1');
+  });
+
+  it('with its defaults renders only the plain manifests\' objects plus the helm test hook; no PrometheusRule without its file', async () => {
+    const rendered = objectsOf(await tool.ok(['template', 'multi-server-kit', CHART_DIR, '-n', 'multi-server-kit']));
+    const manifests = objectsOf(readFileSync(join(REPO_ROOT, 'kubernetes', 'multi-server-kit.yaml'), 'utf8'));
+    const names = (objects: readonly RenderedObject[]) => objects.map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    expect(names(rendered)).toEqual([...names(manifests), 'NetworkPolicy/multi-server-kit-test', 'Pod/multi-server-kit-test'].sort());
+    if (!existsSync(join(CHART_DIR, 'files', 'prometheus-rules.yaml'))) {
+      const withRule = await tool.ok(['template', 'x', CHART_DIR, '--set', 'metrics.prometheusRule.enabled=true', '--api-versions', 'monitoring.coreos.com/v1']);
+      expect(objectsOf(withRule).map((o) => o.kind)).not.toContain('PrometheusRule');
+    }
+  });
+
+  it.each(BAD_VALUES)('refuses %s, naming the value', async (_what, args, message) => {
+    const refused = await tool.attempt(['template', 'shop', CHART_DIR, ...args]);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(message);
+  });
+
+  it('passes `helm lint` and `helm template` as docs/helm.md runs them', async () => {
+    const values = join(work, 'docs-values.yaml');
+    writeFileSync(values, stringify({ existingSecret: 'multi-server-kit-shared', ingress: { hosts: [{ host: 'platform.example.com' }] } }));
+    const output = await runDocs('helm-lint', { RELEASE: 'platform', NAMESPACE: 'platform', VALUES: values });
+    expect(output).toContain('0 chart(s) failed');
+    expect(output).toContain('platform-multi-server-kit-peers');
+  });
+});
+
+/** Runs a docs block in bash, with helm and kubectl on PATH and the documented variables set; returns its output. */
+async function runDocs(id: string, variables: Record<string, string>, cwd = REPO_ROOT): Promise<string> {
+  const script = ['set -euo pipefail', ...docsCommands(DOCS, id)].join('\n');
+  const tools = [dirname(process.env.MSK_HELM as string), dirname(process.env.MSK_KUBECTL as string)];
+  const env = { PATH: [...tools, process.env.PATH].join(':'), HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...variables };
+  try {
+    const { stdout, stderr } = await execFileAsync('bash', ['-c', script], { cwd, env, maxBuffer: 64 * 1024 * 1024 });
+    return stdout + stderr;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`docs block ${id} failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+  }
+}
+
+describe('releases of the chart side by side on a real cluster', () => {
+  const tool = helm();
+  const alpha = new Installation(NAMESPACE, 'alpha-multi-server-kit', 'alpha');
+  const beta = new Installation(NAMESPACE, 'beta-multi-server-kit', 'beta');
+  const docsAlpha = new Installation(DOCS_NAMESPACE, 'alpha-multi-server-kit', 'alpha');
+  const kubectl = alpha.kubectl;
+  let work: string;
+  let valuesFile: string;
+  const secrets: TestSecret[] = [];
+
+  /** What every test release sets: the PostgreSQL image the cluster has and small CPU requests (five pods on two cores). */
+  function testValues(extra: Record<string, unknown>): string {
+    const image = postgresImage();
+    const colon = image.lastIndexOf(':');
+    const small = (memory: string) => ({ requests: { cpu: '50m', memory }, limits: { cpu: '1000m', memory: '1024Mi' } });
+    return stringify({
+      image: { postgres: { repository: image.slice(0, colon), tag: image.slice(colon + 1) } },
+      resources: { app: small('256Mi'), sync: small('128Mi'), postgres: small('256Mi') },
+      ...extra,
+    });
+  }
+
+  const docsVariables = () => ({ RELEASE: 'alpha', NAMESPACE: DOCS_NAMESPACE, VALUES: valuesFile, TAG: UPGRADE_TAG });
 
   beforeAll(async () => {
-    await kubectl.ok(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=180s']);
+    work = mkdtempSync(join(tmpdir(), 'msk-helm-releases-'));
+    for (const namespace of [NAMESPACE, DOCS_NAMESPACE]) {
+      await kubectl.ok(['delete', 'namespace', namespace, '--ignore-not-found', '--wait=true', '--timeout=300s']);
+    }
     await kubectl.ok(['apply', '-f', '-'], restrictedNamespaceYaml(NAMESPACE));
-    secret = initSecret('http://platform.example.com');
-    await kubectl.ok(['apply', '-n', NAMESPACE, '-f', '-'], secret.withAdminYaml);
+    const alphaSecret = initSecret('http://platform.example.com');
+    const betaSecret = initSecret('http://platform.example.com', 'beta-multi-server-kit-shared');
+    secrets.push(alphaSecret, betaSecret);
+    await kubectl.ok(['apply', '-n', NAMESPACE, '-f', '-'], alphaSecret.withAdminYaml);
+    await kubectl.ok(['apply', '-n', NAMESPACE, '-f', '-'], betaSecret.withAdminYaml);
+    // the docs' working folder: the chart, and deploy/kubernetes-secret.yaml as `npm run init` leaves it
+    mkdirSync(join(work, 'deploy'));
+    symlinkSync(join(REPO_ROOT, 'charts'), join(work, 'charts'));
+    const docsSecret = initSecret('http://platform.example.com');
+    secrets.push(docsSecret);
+    writeFileSync(join(work, 'deploy', 'kubernetes-secret.yaml'), docsSecret.withAdminYaml);
+    valuesFile = join(work, 'my-values.yaml');
+    writeFileSync(valuesFile, testValues({ existingSecret: 'multi-server-kit-shared', replicaCount: 1 }));
   });
 
   afterAll(async () => {
-    await tool.attempt(['uninstall', RELEASE, '-n', NAMESPACE, '--wait']);
-    await kubectl.attempt(['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=180s']);
-    secret?.deploy.remove();
+    for (const [release, namespace] of [['alpha', NAMESPACE], ['beta', NAMESPACE], ['alpha', DOCS_NAMESPACE]]) {
+      await tool.attempt(['uninstall', release as string, '-n', namespace as string, '--wait']);
+    }
+    for (const namespace of [NAMESPACE, DOCS_NAMESPACE]) await kubectl.attempt(['delete', 'namespace', namespace, '--wait=true', '--timeout=300s']);
+    for (const secret of secrets) secret.deploy.remove();
+    for (const image of PROJECT_IMAGES) await execFileAsync('docker', ['rmi', `${image}:${UPGRADE_TAG}`]).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
   });
 
-  it('passes `helm lint --strict`', async () => {
-    const lint = await tool.attempt(['lint', '--strict', CHART_DIR]);
-    expect(lint).toMatchObject({ exitCode: 0 });
-    expect(lint.stdout).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+  it('installs two releases in one namespace and one in another (as docs/helm.md does): all ready, distinct node IDs, each release its own peers', async () => {
+    const alphaValues = join(work, 'alpha.yaml');
+    const betaValues = join(work, 'beta.yaml');
+    writeFileSync(alphaValues, testValues({ existingSecret: 'multi-server-kit-shared' }));
+    writeFileSync(betaValues, testValues({ replicaCount: 1 }));
+    const install = (release: string, values: string) => tool.attempt(['install', release, CHART_DIR, '-n', NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
+    const docsInstall = (async () => {
+      await runDocs('helm-variables', {});
+      await runDocs('helm-secret', docsVariables(), work);
+      return runDocs('helm-install', docsVariables(), work);
+    })();
+    const [installedAlpha, installedBeta, docsOutput] = await Promise.all([install('alpha', alphaValues), install('beta', betaValues), docsInstall]);
+    expect(installedAlpha).toMatchObject({ exitCode: 0 });
+    expect(installedBeta).toMatchObject({ exitCode: 0 });
+    expect(installedAlpha.stderr).not.toMatch(/violate PodSecurity/);
+    expect(installedAlpha.stdout).toContain('helm test alpha -n msk-helm');
+    expect(docsOutput).toContain('STATUS: deployed');
+
+    const nodeIds = new Map<string, string>();
+    for (const [installation, replicas] of [[alpha, 2], [beta, 1], [docsAlpha, 1]] as const) {
+      await installation.waitReady(replicas, READY_TIMEOUT_MS);
+      for (let ordinal = 0; ordinal < replicas; ordinal++) {
+        // a release with one pod has no peer: the other releases, in the same namespace or not, are not its peers
+        const status = await installation.waitPeersConnected(ordinal, replicas - 1, PEERS_TIMEOUT_MS);
+        nodeIds.set(`${installation.namespace}/${installation.podName(ordinal)}`, status.nodeId);
+      }
+    }
+    expect(nodeIds.size).toBe(4);
+    expect(new Set(nodeIds.values()).size).toBe(4);
+    expect(await runDocs('helm-status', docsVariables(), work)).toContain('Peers Connected: 0');
   });
 
-  it('refuses values its schema forbids, naming the value (`helm template`)', async () => {
-    const refused = await tool.attempt(['template', RELEASE, CHART_DIR, '-n', NAMESPACE, '--set', 'images.sync.tag=latest']);
+  it('`helm test` passes: every pod reports replicas-1 peers and accepts a session made on pod 0', async () => {
+    const tested = await tool.attempt(['test', 'alpha', '-n', NAMESPACE, '--timeout', '10m']);
+    expect(tested).toMatchObject({ exitCode: 0 });
+    expect(tested.stdout).toMatch(/TEST SUITE: +alpha-multi-server-kit-test[\s\S]*Phase: +Succeeded/);
+    expect(await runDocs('helm-test', docsVariables(), work)).toMatch(/Phase: +Succeeded/);
+    // hook-succeeded: nothing of the test stays behind
+    expect(await kubectl.ok(['-n', NAMESPACE, 'get', 'pods,networkpolicies', '-l', 'app.kubernetes.io/component=helm-test', '-o', 'name'])).toBe('');
+  });
+
+  it('`helm upgrade` to 3 replicas and new image tags under a steady write load: no acknowledged write lost', async () => {
+    for (const image of PROJECT_IMAGES) await execFileAsync('docker', ['tag', `${image}:0.1.0`, `${image}:${UPGRADE_TAG}`]);
+    await execFileAsync('bash', [join(REPO_ROOT, '.ci', 'kubernetes', 'load-images.sh'), ...PROJECT_IMAGES.map((i) => `${i}:${UPGRADE_TAG}`)]);
+    const service = await kubectl.ok(['-n', NAMESPACE, 'get', 'service', 'alpha-multi-server-kit-app', '-o', 'jsonpath={.spec.clusterIP}:{.spec.ports[0].port}']);
+    const entry = `http://${service}`;
+    const session = await signInAsAdmin(entry);
+    const load = writeLoad({ url: entry, session, create: createBusiness });
+    try {
+      await load.waitForAcknowledged(10);
+      await runDocs('helm-upgrade', { ...docsVariables(), RELEASE: 'alpha', NAMESPACE });
+      await alpha.waitReady(3, READY_TIMEOUT_MS);
+      await load.waitForAcknowledged(load.acknowledged.length + 10);
+    } finally {
+      await load.stop();
+    }
+    const images = await kubectl.ok(['-n', NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/instance=alpha,app.kubernetes.io/name=multi-server-kit', '-o', 'jsonpath={range .items[*]}{.spec.containers[0].image} {.spec.containers[1].image}{"\\n"}{end}']);
+    expect(images.trim().split('\n')).toEqual(Array(3).fill(`multi-server-kit/app:${UPGRADE_TAG} multi-server-kit/sync:${UPGRADE_TAG}`));
+    expect(load.acknowledged.length).toBeGreaterThan(20);
+    for (const ordinal of [0, 1, 2]) {
+      await alpha.waitPeersConnected(ordinal, 2, PEERS_TIMEOUT_MS);
+      const pod = await alpha.appUrl(ordinal);
+      await waitForBusinesses(pod, await signInAsAdmin(pod), load.acknowledged, REPLICATION_TIMEOUT_MS);
+    }
+    const refusals = [...load.failures].map(([kind, n]) => `${n} × ${kind}`).join(', ') || 'none';
+    process.stdout.write(`[kubernetes] helm upgrade (replicas 2→3, new image tags): ${load.acknowledged.length} writes acknowledged, none lost; refused while pods were replaced: ${refusals}\n`);
+  });
+
+  it('refuses `helm upgrade` of persistence.size, naming the value and the fix, and leaves the release as it was', async () => {
+    const refused = await tool.attempt(['upgrade', 'alpha', CHART_DIR, '-n', NAMESPACE, '--reuse-values', '--set', 'persistence.size=20Gi']);
     expect(refused.exitCode).not.toBe(0);
-    expect(refused.stderr).toMatch(/images\.sync\.tag|images\/sync\/tag/);
-  });
-
-  it('renders with `helm template` into the release namespace, with the values given', async () => {
-    const rendered = await tool.ok(['template', RELEASE, CHART_DIR, '-n', NAMESPACE, '--set', 'host=shop.example.org', ...imageValues()]);
-    const objects = parseAllDocuments(rendered).map((d) => d.toJSON() as { kind: string; metadata: { namespace?: string } } | null).filter((o) => o !== null);
-    expect(objects.map((o) => o.kind).sort()).toEqual(['ConfigMap', 'Ingress', 'NetworkPolicy', 'PodDisruptionBudget', 'Service', 'Service', 'ServiceAccount', 'StatefulSet']);
-    for (const object of objects) expect(object.metadata.namespace).toBe(NAMESPACE);
-    expect(rendered).toContain('value: "http://shop.example.org"');
-    expect(rendered).toContain(`image: "${postgresImage()}"`);
-  });
-
-  it('installs: two ready pods, each sync container says "Peers Connected: 1", a login through pod 0 is a session on pod 1', async () => {
-    const installed = await tool.attempt(['install', RELEASE, CHART_DIR, '-n', NAMESPACE, ...imageValues()]);
-    expect(installed).toMatchObject({ exitCode: 0 });
-    expect(installed.stderr).not.toMatch(/violate PodSecurity/);
-    await installation.waitReady(2, READY_TIMEOUT_MS);
-    for (const ordinal of [0, 1]) await installation.waitPeersConnected(ordinal, 1, PEERS_TIMEOUT_MS);
-    const pod0 = await installation.appUrl(0);
-    const pod1 = await installation.appUrl(1);
-    const session = await signInAsAdmin(pod0);
-    expect((await sessionAt(pod1, session)).user?.email).toBe(ADMIN.email);
-    const id = await createBusiness(pod0, session, `Installed by Helm ${Date.now()}`);
-    await waitForBusinesses(pod1, session, [id], PEERS_TIMEOUT_MS);
-  });
-
-  it('`helm upgrade --set replicas=3` adds a third node that every pod sees: "Peers Connected: 2"', async () => {
-    await tool.ok(['upgrade', RELEASE, CHART_DIR, '-n', NAMESPACE, '--reuse-values', '--set', 'replicas=3']);
-    await installation.waitReady(3, READY_TIMEOUT_MS);
-    for (const ordinal of [0, 1, 2]) await installation.waitPeersConnected(ordinal, 2, PEERS_TIMEOUT_MS);
-    const history = await tool.ok(['history', RELEASE, '-n', NAMESPACE]);
+    expect(refused.stderr).toContain('persistence.size cannot change after install: StatefulSet alpha-multi-server-kit has 10Gi claims and the values ask for 20Gi');
+    expect(refused.stderr).toContain('keep persistence.size=10Gi');
+    const history = await tool.ok(['history', 'alpha', '-n', NAMESPACE]);
     expect(history).toMatch(/^2\s.*deployed\s.*Upgrade complete/m);
+    expect(history).not.toMatch(/^3\s/m);
   });
 
-  it('`helm uninstall` removes the release\'s objects and leaves the data claims and the Secret it did not create', async () => {
-    await tool.ok(['uninstall', RELEASE, '-n', NAMESPACE, '--wait']);
-    const left = await kubectl.ok(['-n', NAMESPACE, 'get', 'statefulsets,services,serviceaccounts,configmaps,networkpolicies,poddisruptionbudgets,ingresses', '-o', 'name']);
-    // What Kubernetes itself puts in every namespace stays.
-    const namespaceDefaults = new Set(['', 'serviceaccount/default', 'configmap/kube-root-ca.crt']);
-    expect(left.split('\n').filter((line) => !namespaceDefaults.has(line))).toEqual([]);
+  it('`helm uninstall` leaves only the data claims (and the Secrets it never made); the documented command deletes the claims', async () => {
+    await tool.ok(['uninstall', 'alpha', '-n', NAMESPACE, '--wait']);
+    await tool.ok(['uninstall', 'beta', '-n', NAMESPACE, '--wait']);
+    const kinds = 'statefulsets,pods,services,serviceaccounts,configmaps,secrets,networkpolicies,poddisruptionbudgets,ingresses,roles,rolebindings';
+    // what Kubernetes puts in every namespace, and the Secrets the test made, stay (pods take a moment to go)
+    const expected = new Set(['', 'serviceaccount/default', 'configmap/kube-root-ca.crt', 'secret/multi-server-kit-shared', 'secret/beta-multi-server-kit-shared']);
+    await eventually(
+      async () => {
+        const left = (await kubectl.ok(['-n', NAMESPACE, 'get', kinds, '-o', 'name'])).split('\n').filter((line) => !expected.has(line));
+        if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+      },
+      { what: `nothing but the claims left in ${NAMESPACE}`, timeoutMs: 180_000, intervalMs: 2000 },
+    );
     const claims = await kubectl.ok(['-n', NAMESPACE, 'get', 'pvc', '-o', 'name']);
-    expect(claims.split('\n').filter(Boolean).sort()).toEqual([0, 1, 2].map((n) => `persistentvolumeclaim/data-${STATEFUL_SET}-${n}`));
-    expect(await kubectl.ok(['-n', NAMESPACE, 'get', 'secret', 'multi-server-kit-shared', '-o', 'name'])).toContain('multi-server-kit-shared');
+    expect(claims.split('\n').filter(Boolean).sort()).toEqual(
+      ['data-alpha-multi-server-kit-0', 'data-alpha-multi-server-kit-1', 'data-alpha-multi-server-kit-2', 'data-beta-multi-server-kit-0'].map((c) => `persistentvolumeclaim/${c}`),
+    );
+
+    const listed = await runDocs('helm-uninstall', docsVariables(), work);
+    expect(listed).toContain('data-alpha-multi-server-kit-0');
+    await runDocs('helm-delete-claims', docsVariables(), work);
+    await eventually(
+      async () => {
+        const left = await kubectl.ok(['-n', DOCS_NAMESPACE, 'get', 'pvc,statefulsets,pods,services', '-o', 'name']);
+        if (left.trim() !== '') throw new Error(`still there: ${left}`);
+      },
+      { what: `nothing left in ${DOCS_NAMESPACE}`, timeoutMs: 180_000, intervalMs: 2000 },
+    );
   });
 });

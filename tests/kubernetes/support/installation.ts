@@ -40,9 +40,11 @@ export interface SyncStatus {
 export class Installation {
   readonly kubectl: ClusterTool = kubectl();
 
+  /** `instance`: the app.kubernetes.io/instance label of the pods (Helm: the release name; kubectl: the StatefulSet's name). */
   constructor(
     readonly namespace: string,
     readonly statefulSet: string,
+    readonly instance: string = statefulSet,
   ) {}
 
   podName(ordinal: number): string {
@@ -50,7 +52,7 @@ export class Installation {
   }
 
   async pods(): Promise<PodState[]> {
-    const list = await this.kubectl.json<{ items: PodJson[] }>(['-n', this.namespace, 'get', 'pods', '-l', `app.kubernetes.io/instance=${this.statefulSet}`]);
+    const list = await this.kubectl.json<{ items: PodJson[] }>(['-n', this.namespace, 'get', 'pods', '-l', `app.kubernetes.io/name=multi-server-kit,app.kubernetes.io/instance=${this.instance}`]);
     return list.items
       .filter((pod) => pod.metadata.name.startsWith(`${this.statefulSet}-`))
       .map((pod) => ({
