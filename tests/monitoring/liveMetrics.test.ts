@@ -11,7 +11,7 @@ import { parse, stringify } from 'yaml';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { docsCommands, REPOSITORY_ROOT } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
-import { signIn } from '../support/sessionClient';
+import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { DASHBOARD_FILE, RULES_FILE, alertRules, dashboardQueries, exposedMetricNames, promtool } from './support/prometheusTools';
 import { type StartedPrometheus, selectorText, startPrometheus } from './support/prometheusServer';
 
@@ -36,6 +36,36 @@ function documentedConfig(cluster: StartedLocalCluster): string {
     .replace('charts/multi-server-kit/files/prometheus-rules.yaml', RULES_FILE);
   const config = parse(text) as Record<string, unknown>;
   return stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, ...config });
+}
+
+async function callApi(baseUrl: string, session: SignedInSession, method: string, path: string, body?: unknown): Promise<{ id?: string }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { cookie: session.cookie, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status >= 300) throw new Error(`${method} ${path} on ${baseUrl}: HTTP ${response.status} ${await response.text()}`);
+  return response.status === 204 ? {} : ((await response.json()) as { id?: string });
+}
+
+/** Two members signed in, then one's password changed and the other deleted: node 1 refuses both sessions. */
+async function revokeTwoSessions(cluster: StartedLocalCluster, admin: SignedInSession): Promise<void> {
+  const node1 = cluster.nodes[0]?.appUrl as string;
+  const password = 'monitoring test password 1';
+  const changed = await callApi(node1, admin, 'POST', '/api/users', { email: 'changed@example.com', name: 'Changed', password });
+  const deleted = await callApi(node1, admin, 'POST', '/api/users', { email: 'deleted@example.com', name: 'Deleted', password });
+  const changedSession = await signIn(node1, 'changed@example.com', password);
+  const deletedSession = await signIn(node1, 'deleted@example.com', password);
+  await callApi(node1, admin, 'PATCH', `/api/users/${changed.id}`, { password: 'monitoring test password 2' });
+  await callApi(node1, admin, 'DELETE', `/api/users/${deleted.id}`);
+  await eventually(
+    async () => {
+      for (const session of [changedSession, deletedSession]) {
+        if ((await sessionAt(node1, session)).user) throw new Error('a revoked session is still accepted');
+      }
+    },
+    { what: 'node 1 refusing the revoked sessions', timeoutMs: 20_000 },
+  );
 }
 
 async function scrape(url: string): Promise<string> {
@@ -71,11 +101,12 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
     );
     // Traffic, so the counters have series: a sign-in, a wrong password, a cookie no secret opens, pages.
     const session = await signIn(cluster.entryUrl, cluster.admin.email, cluster.admin.password);
-    await expect(signIn(cluster.entryUrl, cluster.admin.email, 'not the password at all')).rejects.toThrow(/failed/);
+    await expect(signIn(cluster.nodes[0]?.appUrl as string, cluster.admin.email, 'not the password at all')).rejects.toThrow(/failed/);
     for (const node of cluster.nodes) {
       await (await fetch(`${node.appUrl}/businesses`, { headers: { cookie: session.cookie } })).text();
       await (await fetch(`${node.appUrl}/api/auth/session`, { headers: { cookie: `${session.sessionCookieName}=forged.cookie.value.x.y` } })).text();
     }
+    await revokeTwoSessions(cluster, session);
     prometheus = await startPrometheus({ config: documentedConfig(cluster), host: PROMETHEUS_HOST, port: PROMETHEUS_PORT });
     await eventually(
       async () => {
@@ -106,6 +137,8 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
     expect(app).toMatch(/^msk_app_sign_ins_total\{result="success"\} [1-9]/m);
     expect(app).toMatch(/^msk_app_sign_ins_total\{result="failure"\} [1-9]/m);
     expect(app).toMatch(/^msk_app_sessions_refused_total\{reason="bad-cookie"\} [1-9]/m);
+    expect(app).toMatch(/^msk_app_sessions_refused_total\{reason="stale-credential-stamp"\} [1-9]/m);
+    expect(app).toMatch(/^msk_app_sessions_refused_total\{reason="deleted-user"\} [1-9]/m);
     expect(app).toMatch(/^msk_app_http_requests_total\{route="businesses",method="GET",status="2xx"\} [1-9]/m);
     expect(app).toMatch(/^msk_app_process_resident_memory_bytes /m);
     const sync = exposed.get('node-1 sync') as string;
