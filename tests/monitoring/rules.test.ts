@@ -72,6 +72,6 @@ describe('the Prometheus alert rules (charts/multi-server-kit/files/prometheus-r
       timeout: 600_000,
     });
     expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
-    expect(output).toMatch(/Unit Testing: .*prometheus-rules\.test\.yaml\n\s+SUCCESS/);
+    expect(output).toMatch(/Processing test file: .*prometheus-rules\.test\.yaml\n\s+SUCCESS/);
   });
 });
