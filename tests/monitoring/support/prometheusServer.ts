@@ -85,12 +85,14 @@ export async function startPrometheus(props: PrometheusProps): Promise<StartedPr
   const output = () => lines.slice(-30).join('\n');
 
   const api = async <T>(path: string, params: Record<string, string> = {}): Promise<ApiAnswer<T>> => {
-    const response = await fetch(`${url}${path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(params).toString(),
-    });
-    return (await response.json()) as ApiAnswer<T>;
+    const query = new URLSearchParams(params).toString();
+    const response = await fetch(`${url}${path}${query === '' ? '' : `?${query}`}`);
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as ApiAnswer<T>;
+    } catch {
+      throw new Error(`GET ${path} answered ${response.status}: ${text.slice(0, 200)}`);
+    }
   };
   const stop = async () => {
     if (child.exitCode === null && child.pid !== undefined) {
