@@ -6,6 +6,8 @@
 //   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
 //   containers   real images and containers (Testcontainers, docker-compose): needs a Docker engine (.ci/containers)
 //   kubernetes   the manifests and the Helm chart on a real cluster built from upstream source (.ci/kubernetes)
+//   monitoring   alert rules and dashboard with the real promtool, a local cluster scraped by a real Prometheus
+//                server (both built from upstream source by .ci/monitoring/build.sh)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
@@ -51,5 +53,6 @@ module.exports = {
     },
     require('./tests/containers/jest.project.js'),
     require('./tests/kubernetes/jest.project.js'),
+    require('./tests/monitoring/jest.project.js'),
   ],
 };

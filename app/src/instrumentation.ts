@@ -9,5 +9,8 @@ export async function register(): Promise<void> {
     installPeerAddressHeaders();
     const { startNode } = await import('./server/startup');
     await startNode();
+    // After the configuration is known to be valid (startNode exits on an invalid one).
+    const { startAppMetrics } = await import('./server/metrics/metricsServer');
+    await startAppMetrics();
   }
 }

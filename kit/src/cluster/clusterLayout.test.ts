@@ -7,6 +7,7 @@ describe('local cluster layout', () => {
     expect(layout.nodes.map(appUrl)).toEqual(['http://127.0.0.2:8080', 'http://127.0.0.3:8080', 'http://127.0.0.4:8080']);
     expect(layout.nodes.map(syncAddress)).toEqual(['127.0.0.2:8765', '127.0.0.3:8765', '127.0.0.4:8765']);
     expect(layout.nodes[1]?.postgresDataDir).toBe('/data/node-2/postgres');
+    expect(layout.nodes.map((n) => [n.appMetricsPort, n.syncMetricsPort])).toEqual([[9464, 9465], [9464, 9465], [9464, 9465]]);
   });
 
   it('falls back to distinct ports on 127.0.0.1 where only that address routes (macOS)', () => {
@@ -15,6 +16,9 @@ describe('local cluster layout', () => {
     expect(layout.nodes.map(appUrl)).toEqual(['http://127.0.0.1:8081', 'http://127.0.0.1:8082']);
     expect(layout.nodes.map(syncAddress)).toEqual(['127.0.0.1:8766', '127.0.0.1:8767']);
     expect(new Set(layout.nodes.map((n) => n.postgresPort)).size).toBe(2);
+    const ports = layout.nodes.flatMap((n) => [n.appPort, n.syncPort, n.appMetricsPort, n.syncMetricsPort, n.postgresPort]);
+    expect(new Set([...ports, layout.entryPort]).size).toBe(ports.length + 1);
+    expect(layout.nodes.map((n) => [n.appMetricsPort, n.syncMetricsPort])).toEqual([[9466, 9467], [9468, 9469]]);
   });
 
   it('gives tests their own address block', () => {

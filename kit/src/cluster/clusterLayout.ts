@@ -9,6 +9,8 @@ export const DEFAULT_ENTRY_PORT = 8080;
 export const NODE_APP_PORT = 8080;
 export const NODE_SYNC_PORT = 8765;
 export const NODE_POSTGRES_PORT = 5432;
+export const NODE_APP_METRICS_PORT = 9464;
+export const NODE_SYNC_METRICS_PORT = 9465;
 export const MAX_LOCAL_NODES = 50;
 
 export interface NodeLayout {
@@ -17,6 +19,9 @@ export interface NodeLayout {
   readonly host: string;
   readonly appPort: number;
   readonly syncPort: number;
+  /** APP_METRICS_PORT and SYNC_METRICS_PORT: Prometheus metrics, plain HTTP. */
+  readonly appMetricsPort: number;
+  readonly syncMetricsPort: number;
   readonly postgresPort: number;
   readonly dir: string;
   readonly postgresDataDir: string;
@@ -69,6 +74,9 @@ export function clusterLayout(options: {
         host: distinctAddresses ? `127.0.${block}.${index + 1}` : ENTRY_HOST,
         appPort: distinctAddresses ? NODE_APP_PORT : entryPort + index,
         syncPort: distinctAddresses ? NODE_SYNC_PORT : NODE_SYNC_PORT + index,
+        // Shared 127.0.0.1: 9466/9467 for node 1, 9468/9469 for node 2, … (never one of the defaults).
+        appMetricsPort: distinctAddresses ? NODE_APP_METRICS_PORT : NODE_APP_METRICS_PORT + 2 * index,
+        syncMetricsPort: distinctAddresses ? NODE_SYNC_METRICS_PORT : NODE_SYNC_METRICS_PORT + 2 * index,
         postgresPort: distinctAddresses ? NODE_POSTGRES_PORT : NODE_POSTGRES_PORT + 10 + index,
         dir,
         postgresDataDir: join(dir, 'postgres'),

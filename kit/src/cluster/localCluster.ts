@@ -58,6 +58,9 @@ export interface NodeState {
   readonly host: string;
   readonly appUrl: string;
   readonly syncUrl: string;
+  /** Prometheus metrics of the node's app and sync service (plain HTTP). */
+  readonly appMetricsUrl: string;
+  readonly syncMetricsUrl: string;
   /** The node's PostgreSQL as its superuser (password in config/postgres-superuser.env); the app and sync use their own roles. */
   readonly postgresUrl: string;
   readonly running: boolean;
@@ -457,6 +460,8 @@ export class LocalCluster {
           host: node.host,
           appUrl: appUrl(node),
           syncUrl: `http://${syncAddress(node)}`,
+          appMetricsUrl: `http://${node.host}:${entry?.env.APP_METRICS_PORT ?? node.appMetricsPort}/metrics`,
+          syncMetricsUrl: `http://${node.host}:${entry?.env.SYNC_METRICS_PORT ?? node.syncMetricsPort}/metrics`,
           // Without the password: it stays in the 0600 config folder, never in state or output.
           postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
           running: Boolean(entry?.app?.running),

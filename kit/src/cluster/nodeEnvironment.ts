@@ -42,6 +42,8 @@ export function nodeEnvironment(
     SYNC_HTTP_PORT: String(node.appPort),
     SYNC_BIND_ADDRESS: node.host,
     SYNC_SERVICE_PORT: String(node.syncPort),
+    APP_METRICS_PORT: String(node.appMetricsPort),
+    SYNC_METRICS_PORT: String(node.syncMetricsPort),
     SYNC_DISCOVERY: 'static',
     SYNC_PEERS: layout.nodes.filter((n) => n.index !== node.index).map(syncAddress).join(','),
     NODE_ENV: 'production',

@@ -164,3 +164,40 @@ describe('SYNC_LOCAL_CHANGES (how local commits are noticed)', () => {
     expect(problems('poll:0')[0]?.message).toMatch(/between 1 and 1000 ms, got 0/);
   });
 });
+
+describe('APP_METRICS_PORT and SYNC_METRICS_PORT (Prometheus metrics listeners)', () => {
+  const problemsOf = (env: Record<string, string>, variable: string) =>
+    validateNodeEnvironment({ ...goodEnvironment(), ...env }).problems.filter((p) => p.variable === variable);
+
+  it('default to 9464 (app) and 9465 (sync) with no problem', () => {
+    expect(loadNodeConfig(goodEnvironment(), 'app').config.appMetricsPort).toBe(9464);
+    expect(loadNodeConfig(goodEnvironment(), 'sync').config.syncMetricsPort).toBe(9465);
+    expect(problemsOf({}, 'APP_METRICS_PORT')).toEqual([]);
+    expect(problemsOf({}, 'SYNC_METRICS_PORT')).toEqual([]);
+  });
+
+  it('can configure either port', () => {
+    const { config } = loadNodeConfig({ ...goodEnvironment(), APP_METRICS_PORT: '19464', SYNC_METRICS_PORT: '19465' }, 'sync');
+    expect([config.appMetricsPort, config.syncMetricsPort]).toEqual([19464, 19465]);
+  });
+
+  it('throws if a metrics port is not a port number, naming the variable', () => {
+    for (const value of ['0', '65536', 'metrics', '9464 ', '-1']) {
+      const [problem] = problemsOf({ APP_METRICS_PORT: value }, 'APP_METRICS_PORT');
+      expect(problem).toMatchObject({ variable: 'APP_METRICS_PORT', severity: 'error' });
+      expect(problemsOf({ SYNC_METRICS_PORT: value }, 'SYNC_METRICS_PORT')[0]?.severity).toBe('error');
+    }
+  });
+
+  it('throws if a metrics port is the app port, the sync port or the other metrics port', () => {
+    expect(problemsOf({ APP_METRICS_PORT: '8080' }, 'APP_METRICS_PORT')[0]).toMatchObject({
+      severity: 'error',
+      message: 'is 8080, the same port as PORT: the metrics need a port of their own',
+    });
+    expect(problemsOf({ APP_METRICS_PORT: '8765' }, 'APP_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_SERVICE_PORT/);
+    expect(problemsOf({ APP_METRICS_PORT: '9465' }, 'APP_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_METRICS_PORT/);
+    expect(problemsOf({ SYNC_METRICS_PORT: '8765' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_SERVICE_PORT/);
+    expect(problemsOf({ PORT: '9000', SYNC_METRICS_PORT: '9000' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(/same port as PORT/);
+    expect(() => loadNodeConfig({ ...goodEnvironment(), APP_METRICS_PORT: '8080' }, 'app')).toThrow(/APP_METRICS_PORT/);
+  });
+});

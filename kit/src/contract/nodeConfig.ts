@@ -37,9 +37,13 @@ export interface NodeConfig {
   readonly nodeEnv: NodeEnv;
   readonly appName: string;
   readonly port: number;
+  /** APP_METRICS_PORT: the app's Prometheus metrics, on HOSTNAME. */
+  readonly appMetricsPort: number;
   readonly hostname: string;
   readonly syncHttpPort: number;
   readonly syncBindAddress: string;
+  /** SYNC_METRICS_PORT: the sync service's Prometheus metrics (plain HTTP), on SYNC_BIND_ADDRESS. */
+  readonly syncMetricsPort: number;
   readonly syncIntervalMs: number;
   readonly syncAutoStart: boolean;
   readonly syncLogLevel: LogLevel;
@@ -91,6 +95,24 @@ export function checkValue(spec: VariableSpec, value: string): Problem[] {
   return problems;
 }
 
+/** The ports the metrics listeners may not share with another listener of the node. */
+const METRICS_PORT_RIVALS: Readonly<Record<string, readonly string[]>> = {
+  APP_METRICS_PORT: ['PORT', 'SYNC_SERVICE_PORT', 'SYNC_METRICS_PORT'],
+  SYNC_METRICS_PORT: ['SYNC_SERVICE_PORT', 'PORT'],
+};
+
+function metricsPortProblems(value: (name: string) => string, spec: (name: string) => VariableSpec): Problem[] {
+  const problems: Problem[] = [];
+  for (const [name, rivals] of Object.entries(METRICS_PORT_RIVALS)) {
+    const own = value(name);
+    const clash = rivals.find((rival) => value(rival) !== '' && value(rival) === own);
+    if (own !== '' && clash) {
+      problems.push(problem(spec(name), `is ${own}, the same port as ${clash}: the metrics need a port of their own`));
+    }
+  }
+  return problems;
+}
+
 /** Rules that involve more than one variable of the same node. */
 function crossVariableProblems(value: (name: string) => string): Problem[] {
   const problems: Problem[] = [];
@@ -123,6 +145,7 @@ function crossVariableProblems(value: (name: string) => string): Problem[] {
       problem(spec('NEXTAUTH_SECRET_PREVIOUS'), 'contains the current NEXTAUTH_SECRET', 'warning', 'list only the old secrets'),
     );
   }
+  problems.push(...metricsPortProblems(value, spec));
   if (value('SYNC_HTTP_PORT') !== value('PORT')) {
     problems.push(problem(spec('SYNC_HTTP_PORT'), 'differs from PORT, so status points at the wrong app port', 'warning'));
   }
@@ -197,9 +220,11 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     nodeEnv: value('NODE_ENV') as NodeEnv,
     appName: value('APP_NAME'),
     port: Number(value('PORT')),
+    appMetricsPort: Number(value('APP_METRICS_PORT')),
     hostname: value('HOSTNAME'),
     syncHttpPort: Number(value('SYNC_HTTP_PORT')),
     syncBindAddress: value('SYNC_BIND_ADDRESS'),
+    syncMetricsPort: Number(value('SYNC_METRICS_PORT')),
     syncIntervalMs: Number(value('SYNC_INTERVAL')),
     syncAutoStart: value('SYNC_AUTO_START') === 'true',
     syncLogLevel: value('SYNC_LOG_LEVEL') as LogLevel,

@@ -50,6 +50,9 @@ export type NodeEnv = (typeof NODE_ENVS)[number];
 
 export const DEFAULT_SYNC_SERVICE_PORT = 8765;
 export const DEFAULT_APP_PORT = 8080;
+/** Prometheus metrics of the app and of the sync service: plain HTTP, `/metrics` only (docs/monitoring.md). */
+export const DEFAULT_APP_METRICS_PORT = 9464;
+export const DEFAULT_SYNC_METRICS_PORT = 9465;
 export const MIN_SYNC_INTERVAL_MS = 1000;
 /** SYNC_LOCAL_CHANGES=poll:<ms> bounds: 1 ms (a tiny query per ms) to 1 s (longer than that, use SYNC_INTERVAL). */
 export const MIN_CHANGE_POLL_MS = 1;
@@ -234,6 +237,17 @@ export const VARIABLES: readonly VariableSpec[] = [
     check: check.port,
   },
   {
+    name: 'APP_METRICS_PORT',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['app'],
+    default: String(DEFAULT_APP_METRICS_PORT),
+    help: 'Port where the app serves Prometheus metrics at /metrics (plain HTTP, nothing else), on the address in HOSTNAME.',
+    fix: `use a free port other than PORT, SYNC_SERVICE_PORT and SYNC_METRICS_PORT (${DEFAULT_APP_METRICS_PORT} by default)`,
+    check: check.port,
+  },
+  {
     name: 'HOSTNAME',
     scope: 'per-node',
     secret: false,
@@ -253,6 +267,18 @@ export const VARIABLES: readonly VariableSpec[] = [
     default: String(DEFAULT_APP_PORT),
     help: 'Port of the app on this node, which the sync service reports in status; normally equal to PORT.',
     fix: 'set it to the same value as PORT',
+    check: check.port,
+  },
+  {
+    name: 'SYNC_METRICS_PORT',
+    scope: 'setting',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: String(DEFAULT_SYNC_METRICS_PORT),
+    help:
+      'Port where the sync service serves Prometheus metrics at /metrics, on SYNC_BIND_ADDRESS: plain HTTP that other hosts (a Prometheus server) may reach, nothing else on it.',
+    fix: `use a free port other than SYNC_SERVICE_PORT, PORT and APP_METRICS_PORT (${DEFAULT_SYNC_METRICS_PORT} by default)`,
     check: check.port,
   },
   {

@@ -111,6 +111,8 @@ class ReplicationService {
     api.addStatusContributor({ name: 'replication', node: () => this.nodeStatus(), peer: (peerId) => this.peerStatus(peerId) });
     this.unsubscribe.push(
       api.onPeerEvent((event) => {
+        // The conflicts counter exists from the connection on, so the first conflict shows as an increase.
+        if (event.type === 'peer-connected') this.metrics.conflictsResolved.inc({ peer: event.peer.identity.id }, 0);
         if (!this.pullers) return;
         if (event.type === 'peer-connected') this.pullers.connect(event.peer.identity.id);
         else {

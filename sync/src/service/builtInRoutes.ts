@@ -1,13 +1,19 @@
 /** The routes every sync service has besides the handshake: operators' (health, readiness, status, metrics) and peers'. */
 import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/protocol';
-import type { SyncStatus } from '../status/statusModel';
+import type { AuthState, SyncStatus } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
 import type { PeerConnector } from './peerConnector';
 import type { ServiceContext } from './serviceContext';
 
-function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
+const PEER_STATES: readonly AuthState[] = ['authenticated', 'connecting', 'unreachable', 'refused', 'disconnected', 'discovered'];
+
+/** Sets the gauges that mirror the status document; called before every scrape. */
+export function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
   const { metrics, registry } = ctx;
   metrics.peersConnected.set(current.peersConnected);
+  metrics.peersExpected.set(current.peers.length);
+  for (const state of PEER_STATES) metrics.peers.set({ state }, current.peers.filter((p) => p.authState === state).length);
+  metrics.maxClockSkewSeconds.set(ctx.config.syncMaxClockSkewMs / 1000);
   metrics.configAgreementOk.set(current.agreement.ok ? 1 : 0);
   metrics.configOddOneOut.set(current.agreement.oddOneOut ? 1 : 0);
   metrics.candidates.reset();

@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface SyncMetrics {
   readonly registry: Registry;
   readonly peersConnected: Gauge;
+  readonly peersExpected: Gauge;
+  readonly peers: Gauge<'state'>;
   readonly candidates: Gauge<'via'>;
   readonly handshakes: Counter<'role' | 'result'>;
   readonly handshakeSeconds: Histogram<'role'>;
@@ -14,6 +16,7 @@ export interface SyncMetrics {
   readonly configAgreementOk: Gauge;
   readonly configOddOneOut: Gauge;
   readonly peerClockSkewSeconds: Gauge<'peer'>;
+  readonly maxClockSkewSeconds: Gauge;
 }
 
 export function createSyncMetrics(options: { collectProcessMetrics: boolean }): SyncMetrics {
@@ -23,6 +26,17 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
   return {
     registry,
     peersConnected: new Gauge({ name: 'msk_sync_peers_connected', help: 'Peers that passed the handshake and are connected', registers }),
+    peersExpected: new Gauge({
+      name: 'msk_sync_peers_expected',
+      help: 'Peers this node knows of and should be connected to: connected ones plus every discovered address that is not (yet) connected',
+      registers,
+    }),
+    peers: new Gauge({
+      name: 'msk_sync_peers',
+      help: 'Known peers by state: authenticated, connecting, unreachable, refused, disconnected, discovered',
+      labelNames: ['state'],
+      registers,
+    }),
     candidates: new Gauge({ name: 'msk_sync_discovered_addresses', help: 'Addresses proposed by discovery', labelNames: ['via'], registers }),
     handshakes: new Counter({
       name: 'msk_sync_handshakes_total',
@@ -57,6 +71,11 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
       name: 'msk_sync_peer_clock_skew_seconds',
       help: 'Clock of each connected peer minus this node\'s clock',
       labelNames: ['peer'],
+      registers,
+    }),
+    maxClockSkewSeconds: new Gauge({
+      name: 'msk_sync_max_clock_skew_seconds',
+      help: 'SYNC_MAX_CLOCK_SKEW_MS in seconds: a peer whose clock is further off is refused',
       registers,
     }),
   };

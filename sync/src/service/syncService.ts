@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NodeConfig, Problem } from '@msk/kit/contract';
 import { formatProblem } from '@msk/kit/contract';
+import { MetricsEndpointError, type StartedMetricsEndpoint, startMetricsEndpoint } from '@msk/kit/metrics';
 import { clusterTag, deriveClusterKeys } from '../core/clusterKeys';
 import { computeConfigFingerprints, uncomparedSharedVariables } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
@@ -22,7 +23,7 @@ import { createSelfSignedTlsMaterial } from '../transport/selfSignedCertificate'
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
 import { createHandshakeRoutes } from './handshakeResponder';
 import { rateLimitPerAddress } from './handshakeRateLimit';
-import { createOperatorRoutes, createPeerRoutes } from './builtInRoutes';
+import { createOperatorRoutes, createPeerRoutes, refreshGauges } from './builtInRoutes';
 import { type Logger, createLogger } from './logger';
 import { createSyncMetrics } from './metrics';
 import { signedRequest } from './peerChannel';
@@ -55,6 +56,8 @@ export interface StartedSyncService {
   readonly address: string;
   /** The port actually bound (differs from the configured one only when that is 0). */
   readonly port: number;
+  /** Where GET /metrics answers in plain HTTP (SYNC_METRICS_PORT on SYNC_BIND_ADDRESS). */
+  readonly metricsPort: number;
   readonly api: SyncServiceApi;
   status(): SyncStatus;
   stop(): Promise<void>;
@@ -237,6 +240,28 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     throw new SyncServiceStartError(listenErrorMessage(error as NodeJS.ErrnoException, bindHost, config.syncServicePort));
   }
 
+  // Plain-HTTP metrics for scrapers on other hosts (the sync port itself is TLS, plain only from loopback).
+  let metricsEndpoint: StartedMetricsEndpoint;
+  try {
+    metricsEndpoint = await startMetricsEndpoint({
+      host: bindHost,
+      port: config.syncMetricsPort,
+      portVariable: 'SYNC_METRICS_PORT',
+      hostVariable: 'SYNC_BIND_ADDRESS',
+      render: async () => {
+        refreshGauges(ctx, status());
+        return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
+      },
+      onRenderError: (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'metrics could not be rendered'),
+    });
+  } catch (error) {
+    await server.close();
+    for (const plugin of startedPlugins.reverse()) await plugin.stop().catch(() => undefined);
+    client.close();
+    if (error instanceof MetricsEndpointError) throw new SyncServiceStartError(error.message);
+    throw error;
+  }
+
   const source = discovery.mode;
   connector.start();
   try {
@@ -265,6 +290,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     {
       address: selfAddress,
       bind: `${bindHost}:${port}`,
+      metrics: `http://${formatPeerAddress(bindHost, metricsEndpoint.port)}/metrics`,
       discovery: source,
       tls: tls !== undefined,
       ...(tls ? { tlsCertificate: config.syncTlsCertFile !== '' ? 'SYNC_TLS_CERT_FILE' : 'made at start', tlsCertSha256: tls.certSha256 } : {}),
@@ -278,6 +304,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   const stop = () => {
     stopping ??= (async () => {
       logger.info('sync service stopping');
+      await metricsEndpoint.close();
       await connector.stop();
       await discovery.stop().catch((error: unknown) => logger.warn({ error: String(error) }, 'discovery stop failed'));
       await server.close();
@@ -291,5 +318,5 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     return stopping;
   };
 
-  return { self, address: selfAddress, port, api, status, stop };
+  return { self, address: selfAddress, port, metricsPort: metricsEndpoint.port, api, status, stop };
 }

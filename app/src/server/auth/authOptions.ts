@@ -7,6 +7,7 @@ import type { NextAuthOptions } from 'next-auth';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { appConfig } from '../config';
 import { log } from '../log';
+import { countSafely, type SessionRefusalReason } from '../metrics/appMetrics';
 import { findUserForSignIn } from '../users/usersRepository';
 import { signInCredentials } from '../users/userSchemas';
 import { authErrorMessage } from './authErrorMessage';
@@ -36,6 +37,12 @@ export class SessionRevokedError extends Error {
   }
 }
 
+const REFUSAL_REASON: Readonly<Record<'user deleted' | 'password changed' | 'no credential stamp', SessionRefusalReason>> = {
+  'user deleted': 'deleted-user',
+  'password changed': 'stale-credential-stamp',
+  'no credential stamp': 'stale-credential-stamp',
+};
+
 /** Tokens whose standing could not be checked in this request (the session callback then reports no user). */
 const unverifiedTokens = new WeakSet<object>();
 
@@ -59,7 +66,10 @@ export function authOptions(): NextAuthOptions {
         },
         async authorize(credentials, request) {
           const parsed = signInCredentials.safeParse(credentials);
-          if (!parsed.success) return null;
+          if (!parsed.success) {
+            countSafely((metrics) => metrics.signIns.inc({ result: 'failure' }));
+            return null;
+          }
           const { email, password } = parsed.data;
           return withSignInLimit(email, request?.headers, async () => {
             const user = await findUserForSignIn(email);
@@ -85,7 +95,10 @@ export function authOptions(): NextAuthOptions {
           return token;
         }
         const standing = await nodeSessionStanding().check(token.sub, token.cred);
-        if (standing.standing === 'revoked') throw new SessionRevokedError(standing.reason);
+        if (standing.standing === 'revoked') {
+          countSafely((metrics) => metrics.sessionsRefused.inc({ reason: REFUSAL_REASON[standing.reason] }));
+          throw new SessionRevokedError(standing.reason);
+        }
         if (standing.standing === 'unknown') {
           // Signed out for this request only (fail closed); the cookie is kept for when the database is back.
           log().warn({ error: standing.error }, 'could not check a session against the database; treating the request as signed out');

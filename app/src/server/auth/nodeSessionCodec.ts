@@ -1,5 +1,6 @@
 /** This node's session codec (current + previous secrets from the config), shared by NextAuth and the proxy. */
 import { appConfig } from '../config';
+import { countSafely } from '../metrics/appMetrics';
 import { type SessionCodec, sessionCodec } from './sessionCodec';
 
 const CODEC_KEY = Symbol.for('msk.app.sessionCodec');
@@ -9,7 +10,27 @@ export function nodeSessionCodec(): SessionCodec {
   const holder = globalThis as CodecHolder;
   if (!holder[CODEC_KEY]) {
     const config = appConfig();
-    holder[CODEC_KEY] = sessionCodec({ current: config.nextAuthSecret, previous: config.nextAuthSecretPrevious });
+    holder[CODEC_KEY] = countingRefusals(sessionCodec({ current: config.nextAuthSecret, previous: config.nextAuthSecretPrevious }));
   }
   return holder[CODEC_KEY];
+}
+
+/** jose's error code for a token past its expiry (NextAuth's decode checks `exp`). */
+function isExpired(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_JWT_EXPIRED';
+}
+
+/** Counts each cookie that does not open (msk_app_sessions_refused_total); the proxy and NextAuth both decode through here. */
+function countingRefusals(codec: SessionCodec): SessionCodec {
+  return {
+    encode: (params) => codec.encode(params),
+    async decode(params) {
+      try {
+        return await codec.decode(params);
+      } catch (error) {
+        countSafely((metrics) => metrics.sessionsRefused.inc({ reason: isExpired(error) ? 'expired' : 'bad-cookie' }));
+        throw error;
+      }
+    },
+  };
 }

@@ -12,6 +12,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { appConfig } from '../config';
 import { headerReader, requestOrigin } from '../http/requestOrigin';
 import { log } from '../log';
+import { countSafely } from '../metrics/appMetrics';
 import { LoginAttemptLimiter } from './loginRateLimit';
 
 const LIMITER_KEY = Symbol.for('msk.app.signInLimiter');
@@ -40,6 +41,7 @@ export async function withSignInLimit<T>(email: string, headers: RequestHeaders,
       { limitedBy: verdict.limitedBy, address, account: accountTag(email, tagKey), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) },
       `sign-in refused: too many failed attempts from this ${verdict.limitedBy === 'address' ? 'address' : 'address for this account'} on this node`,
     );
+    countSafely((metrics) => metrics.signIns.inc({ result: 'rate-limited' }));
     return null;
   }
   if (verdict.delayMs > 0) {
@@ -48,5 +50,6 @@ export async function withSignInLimit<T>(email: string, headers: RequestHeaders,
   }
   const user = await checkPassword();
   if (user) limiter.succeeded(email, address, begunAtMs);
+  countSafely((metrics) => metrics.signIns.inc({ result: user ? 'success' : 'failure' }));
   return user;
 }
