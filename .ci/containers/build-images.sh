@@ -15,7 +15,7 @@ mkdir -p "$MSK_CI_STATE_DIR"
 
 engine_answers || die "no Docker engine answers (run .ci/containers/provision.sh)"
 if [ -z "${NODE_IMAGE:-}" ]; then
-  if image_exists "$STANDIN_NODE_IMAGE"; then NODE_IMAGE=$STANDIN_NODE_IMAGE; else NODE_IMAGE=node:20.20-bookworm-slim; fi
+  if image_exists "$STANDIN_NODE_IMAGE"; then NODE_IMAGE=$STANDIN_NODE_IMAGE; else NODE_IMAGE=$OFFICIAL_NODE_IMAGE; fi
 fi
 
 context="$MSK_CI_STATE_DIR/build-context"

@@ -4,13 +4,19 @@
 //   node .ci/containers/stage-build-context.mjs <out-dir>
 //
 //   <out-dir>/app-standalone/   app/.next/standalone (the completed Next.js standalone server)
-//   <out-dir>/sync-runtime/     kit/ and sync/ (package.json + dist/), node_modules/ with the sync workspace's
-//                               production packages, the same set `npm ci --omit=dev --omit=optional -w sync`
-//                               installs in the image users build, without type declarations and source maps
+//   <out-dir>/sync-runtime/     kit/ and sync/ (package.json + the compiled JavaScript of their production build),
+//                               node_modules/ with the sync workspace's production packages, the same set
+//                               `npm ci --omit=dev --omit=optional -w sync` installs in the image users build,
+//                               without type declarations and source maps
+//
+// The host's dist/ folders also hold the compiled tests, test support and benches (tsconfig.test.json of each
+// workspace); only the outputs of the production project (tsconfig.json, which excludes them) are staged: the
+// same files `tsc -b sync` emits in the image users build.
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const out = process.argv[2];
@@ -38,13 +44,33 @@ mkdirSync(out, { recursive: true });
 // verbatimSymlinks: app/.next/node_modules holds relative links into ../../../node_modules; keep them as they are.
 cpSync(standalone, join(out, 'app-standalone'), { recursive: true, verbatimSymlinks: true });
 
+// The sources the production project of a workspace compiles (its tsconfig.json's include minus exclude), read
+// with TypeScript's own config parser.
+const ts = createRequire(import.meta.url)('typescript');
+function productionSources(workspace) {
+  const configPath = join(repo, workspace, 'tsconfig.json');
+  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
+    ...ts.sys,
+    onUnRecoverableConfigFileDiagnostic: (diagnostic) => fail(`${configPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`),
+  });
+  if (parsed.errors.length > 0) fail(`${configPath}: ${ts.flattenDiagnosticMessageText(parsed.errors[0].messageText, ' ')}`);
+  return { sources: parsed.fileNames, rootDir: parsed.options.rootDir, outDir: parsed.options.outDir };
+}
+
 const syncRuntime = join(out, 'sync-runtime');
+let compiledFiles = 0;
 for (const workspace of ['kit', 'sync']) {
   cpSync(join(repo, workspace, 'package.json'), join(syncRuntime, workspace, 'package.json'));
-  cpSync(join(repo, workspace, 'dist'), join(syncRuntime, workspace, 'dist'), {
-    recursive: true,
-    filter: (source) => !source.endsWith('.tsbuildinfo'),
-  });
+  const { sources, rootDir, outDir } = productionSources(workspace);
+  for (const source of sources) {
+    if (source.endsWith('.d.ts')) continue;
+    const output = join(outDir, relative(rootDir, source)).replace(/\.tsx?$/, '.js');
+    if (!existsSync(output)) fail(`${relative(repo, output)} is missing: compile first (npm run build:ts)`);
+    const target = join(syncRuntime, workspace, 'dist', relative(outDir, output));
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(output, target);
+    compiledFiles++;
+  }
 }
 
 // The installed packages the sync workspace needs at run time, as npm resolves them; minus the optional ones,
@@ -81,4 +107,4 @@ mkdirSync(join(syncRuntime, 'node_modules', '@msk'), { recursive: true });
 symlinkSync('../../kit', join(syncRuntime, 'node_modules', '@msk', 'kit'));
 symlinkSync('../../sync', join(syncRuntime, 'node_modules', '@msk', 'sync'));
 
-console.log(`staged ${out}: app-standalone/, sync-runtime/ (${copied} packages)`);
+console.log(`staged ${out}: app-standalone/, sync-runtime/ (${compiledFiles} compiled files, ${copied} packages)`);

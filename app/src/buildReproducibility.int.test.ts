@@ -5,7 +5,7 @@
  * Three extra builds (about 15 s each), made again only when the app's sources change.
  */
 import { createHash } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, sessionHeader, signedIn } from './testing/sessionClient';

@@ -2,7 +2,7 @@
  * The JSON API of one real app node (built standalone server, real PostgreSQL): businesses and their employees
  * through the app's own routes, authenticated by the session cookie, and users managed by admins only.
  */
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from './testing/appServer';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, signedIn } from './testing/sessionClient';

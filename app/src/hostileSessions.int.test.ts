@@ -10,7 +10,7 @@
  */
 import { encode } from 'next-auth/jwt';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/sessionClient';

@@ -3,7 +3,7 @@
  * node stays ready when the sync service is down, and refuses traffic when its peers say its secret differs.
  */
 import { createServer, type Server } from 'node:http';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from './testing/appServer';
 import { freePort, testNodeEnvironment } from './testing/nodeEnvironment';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';

@@ -3,7 +3,7 @@
  * loopback address with its own database, exactly as in a cluster. Signing in goes through NextAuth's real
  * HTTP endpoints; the cookie is then shown to other nodes.
  */
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { api, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn, signIn } from './testing/sessionClient';

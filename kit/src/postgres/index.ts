@@ -1,4 +1,3 @@
-export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase';
 export type { EmbeddedPostgresProps, StartedPostgres } from './embeddedPostgres';
 export {
   APP_ROLE,

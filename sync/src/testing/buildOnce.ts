@@ -1,6 +1,7 @@
 /**
- * Integration tests run the compiled service (`sync/dist`), so each test file builds first (in beforeAll).
- * `tsc -b` is incremental; the lock serializes builds of parallel Jest workers.
+ * Integration tests run the compiled service (`sync/dist`), so each test file builds first (in beforeAll): the test
+ * project, which builds the production project it references and the test support some tests run as processes
+ * (testing/nsHttpGet.js). `tsc -b` is incremental; the lock serializes builds of parallel Jest workers.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,10 +17,10 @@ let built = false;
 export function ensureSyncBuilt(): void {
   if (built || process.env.MSK_SYNC_PREBUILT === '1') return;
   try {
-    execFileSync('flock', ['/tmp/msk-sync-build.lock', 'npx', 'tsc', '-b', 'sync'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
+    execFileSync('flock', ['/tmp/msk-sync-build.lock', 'npx', 'tsc', '-b', 'sync/tsconfig.test.json'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
   } catch (error) {
     const e = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`npx tsc -b sync failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+    throw new Error(`npx tsc -b sync/tsconfig.test.json failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
   }
   built = true;
 }

@@ -21,6 +21,26 @@ export function nodeBaseImage(): string {
   return fromGlobalSetup('MSK_NODE_IMAGE');
 }
 
+/** The Node.js version the images run (NODE_VERSION in .ci/containers/lib.sh), e.g. "26.12.1". */
+export function nodeVersion(): string {
+  return fromGlobalSetup('MSK_NODE_VERSION');
+}
+
+/** The official node image the Dockerfiles name by default (OFFICIAL_NODE_IMAGE in .ci/containers/lib.sh). */
+export function officialNodeImage(): string {
+  return fromGlobalSetup('MSK_OFFICIAL_NODE_IMAGE');
+}
+
+/** The PostgreSQL major version production runs (POSTGRES_MAJOR in .ci/containers/lib.sh). */
+export function postgresMajor(): number {
+  return Number(fromGlobalSetup('MSK_POSTGRES_MAJOR'));
+}
+
+/** testcontainers/ryuk at the version the installed Testcontainers starts (OFFICIAL_RYUK_IMAGE in lib.sh). */
+export function officialRyukImage(): string {
+  return fromGlobalSetup('MSK_OFFICIAL_RYUK_IMAGE');
+}
+
 export function postgresImage(): string {
   return fromGlobalSetup('MSK_POSTGRES_IMAGE');
 }

@@ -1,2 +1,2 @@
-/** The run's per-test databases (one embedded PostgreSQL per Jest run; see kit/src/postgres/testDatabase.ts). */
-export { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+/** The run's per-test databases (one embedded PostgreSQL per Jest run; see kit/src/testing/testDatabase.ts). */
+export { createTestDatabase, type TestDatabase } from '@msk/kit/testing';

@@ -1,0 +1,3 @@
+module msk.local/ci/ryuk
+
+go 1.26
