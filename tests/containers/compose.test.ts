@@ -4,13 +4,13 @@
  * login on the other and through the entry point, the sync services connect and replicate, and PostgreSQL trusts
  * no one: a wrong password is refused on localhost, and the app and the sync service connect as their own roles.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
 import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
 import { sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, composeVariables, initDeployFolder, testResourceName } from './support/composeProject';
+import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { eventually } from '../support/eventually';
 import { freePort } from './support/freePort';
@@ -20,11 +20,12 @@ const SERVICES = ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres
 
 describe('compose/docker-compose.yml with the configuration npm run init writes', () => {
   let deploy: DeployFolder;
+  let images: PinnedImages;
   let environment: StartedDockerComposeEnvironment;
   let entryUrl: string;
-  /** Compose v2 and later name containers <project>-<service>-<n>. */
+  /** Compose v2 and later name containers <project>-<service>-<n>; Testcontainers keys them <service>-<n>. */
   const containerName = (service: string) => `${PROJECT}-${service}-1`;
-  const container = (service: string): StartedTestContainer => environment.getContainer(containerName(service));
+  const container = (service: string): StartedTestContainer => environment.getContainer(`${service}-1`);
   const nodeUrl = (n: number) => {
     const holder = container(`node-${n}`);
     return `http://${holder.getHost()}:${holder.getMappedPort(8080)}`;
@@ -35,15 +36,20 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     const entryPort = await freePort(address);
     entryUrl = `http://${address}:${entryPort}`;
     deploy = initDeployFolder({ publicUrl: entryUrl, withAdmin: true });
+    images = pinProjectImages();
     environment = await new DockerComposeEnvironment(COMPOSE_DIR, ['docker-compose.yml', join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
       .withProjectName(PROJECT)
       .withEnvironment(
-        composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, NODE_PUBLISH_ADDRESS: address }),
+        composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, NODE_PUBLISH_ADDRESS: address, MSK_REGISTRY: images.registry }),
       )
-      .up();
+      .up()
+      .catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(PROJECT, ['app-1', 'app-2', 'sync-1', 'postgres-1'])}`);
+      });
   });
   afterAll(async () => {
     await environment?.down();
+    images?.remove();
     deploy?.remove();
   });
 
@@ -158,6 +164,16 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
 
 function envValues(path: string): Record<string, string> {
   return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
+}
+
+/** The last log lines of a project's services, for a failure message (Compose removes nothing until down). */
+function serviceLogTails(project: string, services: readonly string[]): string {
+  return services
+    .map((service) => {
+      const log = spawnSync('docker', ['logs', '--tail', '25', `${project}-${service}-1`], { encoding: 'utf8' });
+      return `--- ${service} ---\n${log.stdout}${log.stderr}`;
+    })
+    .join('\n');
 }
 
 function healthOf(containerName: string): string {

@@ -1,23 +1,24 @@
 /**
- * compose/docker-compose.lan.yml on two "servers": the file started twice, as two compose projects on one engine
- * (Docker Compose v5 through Testcontainers' DockerComposeEnvironment), each server with its own PostgreSQL and its
- * own loopback, the two reaching each other over a network the test creates (fixtures/lan.server-in-container.yml
+ * compose/docker-compose.lan.yml on two "servers", started with the commands of docs/compose.md: the file run twice,
+ * as two compose projects on one engine (Docker Compose v5), each server with its own PostgreSQL and its own
+ * loopback, the two reaching each other over a network the test creates (fixtures/lan.server-in-container.yml
  * stands in for each machine's host network). Both run the ONE app image built once: a Server Action rendered by
  * server 1 and posted to server 2 is accepted there (no HTTP 409 "Failed to find Server Action").
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
+import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { serverActionBody, serverActionFields } from '../support/serverActionForm';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, composeVariables, initDeployFolder, testResourceName } from './support/composeProject';
-import { ADMIN, APP_IMAGE, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
+import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
+import { ADMIN, REPO_ROOT, containerHostAddress } from './support/containerSettings';
 
 const SERVERS = [1, 2] as const;
 const LAN_NETWORK = testResourceName('lan');
 const project = (n: number) => testResourceName(`lan-server-${n}`);
-const SERVER_START_TIMEOUT_MS = 120_000;
+const LAN_FILE_OPTION = '-f docker-compose.lan.yml';
+const SERVER_IN_CONTAINER = join(__dirname, 'fixtures', 'lan.server-in-container.yml');
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8' }).trim();
@@ -29,73 +30,75 @@ function containerLog(name: string, tailLines?: number): string {
   return `${result.stdout}${result.stderr}`;
 }
 
-describe('compose/docker-compose.lan.yml started on two servers, one image built once', () => {
+/**
+ * A docs/compose.md block run for server `n`, as the page says: the placeholder N replaced by the server's number,
+ * and (one machine has one host network) the fixture added after `-f docker-compose.lan.yml`.
+ */
+function runDocsBlock(id: string, n: number, variables: Record<string, string>): { status: number; output: string } {
+  const commands = docsCommands('docs/compose.md', id);
+  const script = commands
+    .map((command) => command.replace(/\bMSK_NODE=N\b/g, `MSK_NODE=${n}`).replace(LAN_FILE_OPTION, `${LAN_FILE_OPTION} -f ${SERVER_IN_CONTAINER}`))
+    .join('\n');
+  if (!script.includes(`MSK_NODE=${n}`) && id !== 'compose-lan-init') throw new Error(`docs/compose.md ${id} no longer sets MSK_NODE=N`);
+  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COMPOSE_PROJECT_NAME: project(n), ...variables },
+  });
+  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
+}
+
+describe('compose/docker-compose.lan.yml started on two servers with docs/compose.md\'s commands, one image built once', () => {
   let deploy: DeployFolder;
-  const servers = new Map<number, StartedDockerComposeEnvironment>();
-  /** Compose v5 names containers <project>-<service>-<n>. */
-  const container = (n: number, service: string): StartedTestContainer =>
-    (servers.get(n) as StartedDockerComposeEnvironment).getContainer(`${project(n)}-${service}-1`);
-  const serverUrl = (n: number) => {
-    const host = container(n, 'server');
-    return `http://${host.getHost()}:${host.getMappedPort(8080)}`;
-  };
+  let images: PinnedImages;
+  let variables: Record<string, string>;
+  const serverUrl = (n: number) => `http://${docker('port', `${project(n)}-server-1`, '8080/tcp').split('\n')[0]}`;
 
   beforeAll(async () => {
     docker('network', 'create', LAN_NETWORK);
+    images = pinProjectImages();
     // Every server uses the same public NEXTAUTH_URL (init's rule); static discovery by the servers' LAN names.
     deploy = initDeployFolder({ publicUrl: 'http://192.0.2.10:8080', withAdmin: true, peers: SERVERS.map((n) => `server-${n}:8765`) });
-    const started = await Promise.all(
-      SERVERS.map(async (n) => {
-        const environment = await new DockerComposeEnvironment(COMPOSE_DIR, ['docker-compose.lan.yml', join(__dirname, 'fixtures', 'lan.server-in-container.yml')])
-          .withProjectName(project(n))
-          .withEnvironment(composeVariables(deploy.dir, { MSK_NODE: String(n), LAN_NETWORK, PUBLISH_ADDRESS: containerHostAddress() }))
-          .withStartupTimeout(SERVER_START_TIMEOUT_MS)
-          .up();
-        return [n, environment] as const;
-      }),
-    ).catch(async (error: unknown) => {
-      for (const n of SERVERS) execFileSync('docker', ['compose', '-p', project(n), 'down', '-v', '-t', '0'], { stdio: 'ignore' });
-      throw error;
-    });
-    for (const [n, environment] of started) servers.set(n, environment);
-    for (const n of SERVERS) {
-      await eventually(
-        async () => {
-          const response = await fetch(`${serverUrl(n)}/api/health`);
-          if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-        },
-        { what: `server ${n}'s app answering /api/health`, timeoutMs: 90_000, context: () => containerLog(`${project(n)}-app-1`, 30) },
-      );
+    variables = composeVariables(deploy.dir, { MSK_REGISTRY: images.registry, LAN_NETWORK, PUBLISH_ADDRESS: containerHostAddress() });
+    const started = await Promise.all(SERVERS.map(async (n) => ({ n, ...runDocsBlock('compose-lan-up', n, variables) })));
+    for (const { n, status, output } of started) {
+      if (status !== 0) {
+        throw new Error(`docs/compose.md compose-lan-up for server ${n} failed (exit ${status}):\n${output.slice(-3000)}\n${containerLog(`${project(n)}-app-1`, 30)}`);
+      }
     }
   }, 300_000);
 
-  afterAll(async () => {
-    await Promise.all([...servers.values()].map((environment) => environment.down({ removeVolumes: true })));
-    execFileSync('docker', ['network', 'rm', LAN_NETWORK], { stdio: 'ignore' });
+  afterAll(() => {
+    for (const n of SERVERS) {
+      spawnSync('docker', ['compose', '-p', project(n), 'down', '--volumes', '--timeout', '0'], { stdio: 'ignore', env: { ...process.env, ...variables, MSK_NODE: String(n) } });
+    }
+    spawnSync('docker', ['network', 'rm', LAN_NETWORK], { stdio: 'ignore' });
+    images?.remove();
     deploy?.remove();
   });
 
   it('runs the same app image and the same sync image on both servers, the one built once', () => {
-    const built = docker('image', 'inspect', '--format', '{{.Id}}', APP_IMAGE);
     const running = (n: number, service: string) => docker('inspect', '--format', '{{.Image}}', `${project(n)}-${service}-1`);
-    expect(SERVERS.map((n) => running(n, 'app'))).toEqual([built, built]);
+    expect(SERVERS.map((n) => running(n, 'app'))).toEqual([images.appImageId, images.appImageId]);
     expect(running(1, 'sync')).toBe(running(2, 'sync'));
   });
 
-  it('shows "Peers Connected: 1" on both servers: their sync services found each other over the LAN', async () => {
+  it('shows "Peers Connected: 1" on both servers with the docs\' check: their sync services found each other over the LAN', async () => {
     for (const n of SERVERS) {
-      await eventually(
+      const status = await eventually(
         async () => {
-          const { exitCode, output } = await container(n, 'sync').exec(SERVICE_STATUS_COMMAND);
-          if (exitCode !== 0 || !output.includes('Peers Connected: 1')) throw new Error(output);
+          const result = runDocsBlock('compose-lan-check', n, variables);
+          if (result.status !== 0 || !result.output.includes('Peers Connected: 1')) throw new Error(result.output);
+          return result.output;
         },
-        { what: `service:status on server ${n} showing "Peers Connected: 1"`, timeoutMs: 60_000 },
+        { what: `docs/compose.md compose-lan-check on server ${n} showing "Peers Connected: 1"`, timeoutMs: 60_000, context: () => containerLog(`${project(n)}-sync-1`, 20) },
       );
+      expect(status).toMatch(new RegExp(`^node-${3 - n}\\b.*authenticated`, 'm'));
     }
   });
 
   it('accepts on server 2 a Server Action whose form server 1 rendered (no 409), and replicates what it made to server 1', async () => {
-    // The admin each server created at first start converge to one user; wait until server 2 knows server 1's.
+    // The admins each server created at first start converge to one user: wait until server 2 serves server 1's session.
     const session: SignedInSession = await eventually(
       async () => {
         const signedIn = await signIn(serverUrl(1), ADMIN.email, ADMIN.password);
@@ -125,7 +128,8 @@ describe('compose/docker-compose.lan.yml started on two servers, one image built
       async () => {
         const response = await fetch(`${serverUrl(1)}/api/businesses/${id}`, { headers: { cookie: session.cookie } });
         if (response.status !== 200) throw new Error(`HTTP ${response.status}`);
-        expect(((await response.json()) as { name: string }).name).toBe(name);
+        const shown = (await response.json()) as { name: string };
+        if (shown.name !== name) throw new Error(`name ${shown.name}`);
       },
       { what: `business ${id} (made on server 2) on server 1`, timeoutMs: 30_000 },
     );

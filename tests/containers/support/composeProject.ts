@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, REPO_ROOT, nginxImage, postgresImage } from './containerSettings';
+import { ADMIN, APP_IMAGE, REPO_ROOT, SYNC_IMAGE, nginxImage, postgresImage } from './containerSettings';
 
 export const KIT_CLI = join(REPO_ROOT, 'kit', 'dist', 'cli', 'main.js');
 
@@ -25,6 +25,30 @@ export function testResourceName(what: string): string {
  * full docker.io/multi-server-kit/{app,sync}:0.1.0: with this registry Compose finds them locally and pulls nothing.
  */
 export const LOCAL_IMAGE_REGISTRY = 'docker.io';
+
+export interface PinnedImages {
+  /** MSK_REGISTRY for the compose files: <registry>/multi-server-kit/{app,sync}:0.1.0 are this run's own tags. */
+  readonly registry: string;
+  /** The image ID of the app image the tags point at. */
+  readonly appImageId: string;
+  remove(): void;
+}
+
+/**
+ * Tags the project's images, as they are now, under a registry name of this run only. Other checkouts on the same
+ * engine rebuild multi-server-kit/{app,sync}:0.1.0 from their own trees at any time; a compose project started from
+ * this run's tags keeps running the images this run built, whatever happens to the shared names meanwhile.
+ */
+export function pinProjectImages(): PinnedImages {
+  const registry = `${testResourceName('images')}.test`;
+  const pinned = [APP_IMAGE, SYNC_IMAGE].map((image) => {
+    const tag = `${registry}/${image}`;
+    execFileSync('docker', ['tag', image, tag]);
+    return tag;
+  });
+  const appImageId = execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', pinned[0] as string], { encoding: 'utf8' }).trim();
+  return { registry, appImageId, remove: () => spawnSync('docker', ['image', 'rm', ...pinned], { stdio: 'ignore' }) && undefined };
+}
 
 export interface DeployFolder {
   /** Holds shared.env, node-N.env and postgres-superuser-password as `npm run init` wrote them. */
