@@ -54,7 +54,10 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
   });
 
   it('runs every service of both nodes and the entry point, each healthy where it has a health check', async () => {
-    for (const service of SERVICES) expect(container(service).getName()).toBe(containerName(service));
+    for (const service of SERVICES) {
+      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', container(service).getId()], { encoding: 'utf8' }).trim();
+      expect(name).toBe(`/${containerName(service)}`);
+    }
     const withHealthCheck = SERVICES.filter((service) => !service.startsWith('node-'));
     const health = await eventually(
       async () => {

@@ -29,7 +29,7 @@ function sandboxCheckout(): { dir: string; remove(): void } {
 }
 
 function runBlock(commands: readonly string[], cwd: string, env: Record<string, string> = {}): { status: number; output: string } {
-  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], {
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-eo', 'pipefail', '-c', commands.join('\n')], {
     cwd,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
@@ -65,13 +65,13 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
   });
 
   it('compose-env-file: copies .env.example to compose/.env', () => {
-    const result = runBlock(docsCommands(PAGE, 'compose-env-file'), sandbox.dir);
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-env-file'), sandbox.dir);
     expect(result).toEqual({ status: 0, output: '' });
     expect(readFileSync(join(sandbox.dir, 'compose', '.env'), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'compose', '.env.example'), 'utf8'));
   });
 
   it('compose-two-nodes: init, then up --wait returns with every service running and the entry point answering', async () => {
-    const result = runBlock(docsCommands(PAGE, 'compose-two-nodes'), sandbox.dir, environment);
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-two-nodes'), sandbox.dir, environment);
     expect({ status: result.status, tail: result.status === 0 ? '' : result.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
     for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'postgres-superuser-password']) expect(existsSync(join(sandbox.dir, 'deploy', file))).toBe(true);
     for (const service of ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres-2', 'app-2', 'sync-2', 'entry-point']) {
@@ -83,7 +83,7 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
   it('compose-two-nodes-status: shows "Peers Connected: 1" within a few seconds', async () => {
     const output = await eventually(
       async () => {
-        const result = runBlock(docsCommands(PAGE, 'compose-two-nodes-status'), sandbox.dir, environment);
+        const result = runBlock(docsCommands('docs/compose.md', 'compose-two-nodes-status'), sandbox.dir, environment);
         if (result.status !== 0 || !result.output.includes('Peers Connected: 1')) throw new Error(result.output);
         return result.output;
       },
@@ -93,7 +93,7 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
   });
 
   it('compose-two-nodes-down: stops and removes the containers, keeps the databases\' volumes', () => {
-    const result = runBlock(docsCommands(PAGE, 'compose-two-nodes-down'), sandbox.dir, environment);
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-two-nodes-down'), sandbox.dir, environment);
     expect(result.status).toBe(0);
     const left = spawnSync('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
     expect(left.stdout.trim()).toBe('');
@@ -110,7 +110,7 @@ describe('docs/compose.md: the LAN configuration and the from-source build', () 
   afterAll(() => sandbox?.remove());
 
   it('compose-lan-init: writes every server\'s files with the one public URL', () => {
-    const result = runBlock(docsCommands(PAGE, 'compose-lan-init'), sandbox.dir);
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-lan-init'), sandbox.dir);
     expect(result.status).toBe(0);
     const deploy = join(sandbox.dir, 'deploy');
     expect(envFileValues(join(deploy, 'shared.env')).NEXTAUTH_URL).toBe('http://192.168.1.100:8080');
@@ -119,7 +119,7 @@ describe('docs/compose.md: the LAN configuration and the from-source build', () 
   });
 
   it('compose-build: the file resolves (config), and the build command is the one the page explains; the build itself cannot run here', () => {
-    const commands = docsCommands(PAGE, 'compose-build');
+    const commands = docsCommands('docs/compose.md', 'compose-build');
     expect(commands).toEqual([
       'cd compose',
       'docker compose -f docker-compose.build.yml config --quiet',

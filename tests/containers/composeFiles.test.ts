@@ -22,7 +22,7 @@ interface ComposeService {
   environment?: Record<string, string>;
   entrypoint?: string[];
   command?: string[];
-  healthcheck?: { test?: string[]; disable?: boolean };
+  healthcheck?: { test?: string[]; disable?: boolean; start_period?: string };
   volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>;
   depends_on?: Record<string, { condition: string }>;
 }
@@ -122,6 +122,10 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
       expect(service(`app-${n}`)).toMatchObject({ read_only: true, tmpfs: ['/tmp', '/app/.next/cache'] });
       expect(service(`sync-${n}`)).toMatchObject({ read_only: true, tmpfs: ['/tmp'] });
     }
+  });
+
+  it('keeps the app image\'s own health check, with a longer grace for a first start (the entry point waits for it)', () => {
+    for (const n of [1, 2]) expect(service(`app-${n}`).healthcheck).toEqual({ start_period: '3m0s' });
   });
 
   it('puts each node\'s app, sync service and PostgreSQL in its node-N network namespace and publishes only the entry point', () => {

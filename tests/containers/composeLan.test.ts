@@ -34,13 +34,12 @@ function containerLog(name: string, tailLines?: number): string {
  * A docs/compose.md block run for server `n`, as the page says: the placeholder N replaced by the server's number,
  * and (one machine has one host network) the fixture added after `-f docker-compose.lan.yml`.
  */
-function runDocsBlock(id: string, n: number, variables: Record<string, string>): { status: number; output: string } {
-  const commands = docsCommands('docs/compose.md', id);
+function runDocsBlock(commands: readonly string[], n: number, variables: Record<string, string>): { status: number; output: string } {
   const script = commands
     .map((command) => command.replace(/\bMSK_NODE=N\b/g, `MSK_NODE=${n}`).replace(LAN_FILE_OPTION, `${LAN_FILE_OPTION} -f ${SERVER_IN_CONTAINER}`))
     .join('\n');
-  if (!script.includes(`MSK_NODE=${n}`) && id !== 'compose-lan-init') throw new Error(`docs/compose.md ${id} no longer sets MSK_NODE=N`);
-  const result = spawnSync('bash', ['-euo', 'pipefail', '-c', script], {
+  if (!script.includes(`MSK_NODE=${n}`)) throw new Error(`this docs/compose.md block no longer sets MSK_NODE=N:\n${commands.join('\n')}`);
+  const result = spawnSync('bash', ['--norc', '--noprofile', '-eo', 'pipefail', '-c', script], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', COMPOSE_PROJECT_NAME: project(n), ...variables },
@@ -60,7 +59,7 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
     // Every server uses the same public NEXTAUTH_URL (init's rule); static discovery by the servers' LAN names.
     deploy = initDeployFolder({ publicUrl: 'http://192.0.2.10:8080', withAdmin: true, peers: SERVERS.map((n) => `server-${n}:8765`) });
     variables = composeVariables(deploy.dir, { MSK_REGISTRY: images.registry, LAN_NETWORK, PUBLISH_ADDRESS: containerHostAddress() });
-    const started = await Promise.all(SERVERS.map(async (n) => ({ n, ...runDocsBlock('compose-lan-up', n, variables) })));
+    const started = await Promise.all(SERVERS.map(async (n) => ({ n, ...runDocsBlock(docsCommands('docs/compose.md', 'compose-lan-up'), n, variables) })));
     for (const { n, status, output } of started) {
       if (status !== 0) {
         throw new Error(`docs/compose.md compose-lan-up for server ${n} failed (exit ${status}):\n${output.slice(-3000)}\n${containerLog(`${project(n)}-app-1`, 30)}`);
@@ -87,7 +86,7 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
     for (const n of SERVERS) {
       const status = await eventually(
         async () => {
-          const result = runDocsBlock('compose-lan-check', n, variables);
+          const result = runDocsBlock(docsCommands('docs/compose.md', 'compose-lan-check'), n, variables);
           if (result.status !== 0 || !result.output.includes('Peers Connected: 1')) throw new Error(result.output);
           return result.output;
         },
