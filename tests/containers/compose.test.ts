@@ -1,29 +1,31 @@
 /**
- * compose/docker-compose.yml brought up for real (Testcontainers' DockerComposeEnvironment over Debian's
- * docker-compose v1) with the files `npm run init` writes: both nodes come up healthy, a login on one node is a
+ * compose/docker-compose.yml brought up for real (Testcontainers' DockerComposeEnvironment over Docker Compose v5,
+ * `docker compose`) with the files `npm run init` writes: both nodes come up healthy, a login on one node is a
  * login on the other and through the entry point, the sync services connect and replicate, and PostgreSQL trusts
  * no one: a wrong password is refused on localhost, and the app and the sync service connect as their own roles.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
 import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
 import { sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, composeVariables, initDeployFolder } from './support/composeProject';
+import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { eventually } from '../support/eventually';
 import { freePort } from './support/freePort';
 
-const PROJECT = `msk-compose-${process.pid}`;
+const PROJECT = testResourceName('compose');
 const SERVICES = ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres-2', 'app-2', 'sync-2', 'entry-point'];
 
 describe('compose/docker-compose.yml with the configuration npm run init writes', () => {
   let deploy: DeployFolder;
+  let images: PinnedImages;
   let environment: StartedDockerComposeEnvironment;
   let entryUrl: string;
-  /** docker-compose v1 names containers <project>_<service>_1. */
-  const container = (service: string): StartedTestContainer => environment.getContainer(`${PROJECT}_${service}_1`);
+  /** Compose v2 and later name containers <project>-<service>-<n>; Testcontainers keys them <service>-<n>. */
+  const containerName = (service: string) => `${PROJECT}-${service}-1`;
+  const container = (service: string): StartedTestContainer => environment.getContainer(`${service}-1`);
   const nodeUrl = (n: number) => {
     const holder = container(`node-${n}`);
     return `http://${holder.getHost()}:${holder.getMappedPort(8080)}`;
@@ -34,25 +36,32 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     const entryPort = await freePort(address);
     entryUrl = `http://${address}:${entryPort}`;
     deploy = initDeployFolder({ publicUrl: entryUrl, withAdmin: true });
+    images = pinProjectImages();
     environment = await new DockerComposeEnvironment(COMPOSE_DIR, ['docker-compose.yml', join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
       .withProjectName(PROJECT)
-      .withClientOptions({ executable: { standalone: true, executablePath: 'docker-compose' } })
       .withEnvironment(
-        composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, NODE_PUBLISH_ADDRESS: address }),
+        composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, NODE_PUBLISH_ADDRESS: address, MSK_REGISTRY: images.registry }),
       )
-      .up();
+      .up()
+      .catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(PROJECT, ['app-1', 'app-2', 'sync-1', 'postgres-1'])}`);
+      });
   });
   afterAll(async () => {
     await environment?.down();
+    images?.remove();
     deploy?.remove();
   });
 
   it('runs every service of both nodes and the entry point, each healthy where it has a health check', async () => {
-    for (const service of SERVICES) expect(container(service).getName()).toBe(`${PROJECT}_${service}_1`);
+    for (const service of SERVICES) {
+      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', container(service).getId()], { encoding: 'utf8' }).trim();
+      expect(name).toBe(`/${containerName(service)}`);
+    }
     const withHealthCheck = SERVICES.filter((service) => !service.startsWith('node-'));
     const health = await eventually(
       async () => {
-        const states = Object.fromEntries(withHealthCheck.map((service) => [service, healthOf(`${PROJECT}_${service}_1`)]));
+        const states = Object.fromEntries(withHealthCheck.map((service) => [service, healthOf(containerName(service))]));
         if (Object.values(states).some((state) => state !== 'healthy')) throw new Error(JSON.stringify(states));
         return states;
       },
@@ -80,6 +89,22 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
       );
       expect({ user, exitCode, output }).toMatchObject({ user, exitCode: 2, output: expect.stringMatching(/password authentication failed/) });
     }
+  });
+
+  it('sets the superuser\'s password from the secret init wrote (POSTGRES_PASSWORD_FILE), never in the container\'s environment', async () => {
+    const password = readFileSync(join(deploy.dir, 'postgres-superuser-password'), 'utf8').trim();
+    expect(password).toMatch(/^[0-9a-f]{48}$/);
+    const { exitCode, output } = await container('postgres-1').exec(
+      ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'multi_business_db', '-Atc', 'SELECT current_user'],
+      { env: { PGPASSWORD: password } },
+    );
+    expect({ exitCode, output: output.trim() }).toEqual({ exitCode: 0, output: 'postgres' });
+    const env = JSON.parse(
+      execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', containerName('postgres-1')], { encoding: 'utf8' }),
+    ) as string[];
+    expect(env).toContain('POSTGRES_PASSWORD_FILE=/run/secrets/postgres_superuser_password');
+    expect(env.filter((entry) => entry.startsWith('POSTGRES_PASSWORD='))).toEqual([]);
+    expect(env.join('\n')).not.toContain(password);
   });
 
   it('connects the app and the sync service as msk_app and msk_sync, neither a superuser nor able to run a program', async () => {
@@ -142,6 +167,16 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
 
 function envValues(path: string): Record<string, string> {
   return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
+}
+
+/** The last log lines of a project's services, for a failure message (Compose removes nothing until down). */
+function serviceLogTails(project: string, services: readonly string[]): string {
+  return services
+    .map((service) => {
+      const log = spawnSync('docker', ['logs', '--tail', '25', `${project}-${service}-1`], { encoding: 'utf8' });
+      return `--- ${service} ---\n${log.stdout}${log.stderr}`;
+    })
+    .join('\n');
 }
 
 function healthOf(containerName: string): string {

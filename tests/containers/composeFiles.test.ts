@@ -1,16 +1,18 @@
 /**
- * The compose files as Compose itself reads them: Debian's docker-compose (v1.29) runs `config` on each file with
- * the files `npm run init` writes, and the tests check what it resolved.
+ * The compose files as Compose itself reads them: Docker Compose v5 runs `config` on each file with the files
+ * `npm run init` writes, and the tests check what it resolved: a project name, the released images by default,
+ * the superuser's password as a secret, .env.example holding every setting with the files' own defaults.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
-import { type DeployFolder, composeConfig, composeVariables, initDeployFolder } from './support/composeProject';
-import { COMPOSE_DIR } from './support/containerSettings';
+import { type DeployFolder, composeConfig, composeVariables, dockerCompose, initDeployFolder } from './support/composeProject';
+import { COMPOSE_DIR, REPO_ROOT } from './support/containerSettings';
 
 interface ComposeService {
   image?: string;
+  build?: { context?: string; dockerfile?: string; args?: Record<string, string>; secrets?: Array<{ source: string }> };
+  secrets?: Array<{ source: string; target: string }>;
   init?: boolean;
   restart?: string;
   read_only?: boolean;
@@ -20,14 +22,36 @@ interface ComposeService {
   environment?: Record<string, string>;
   entrypoint?: string[];
   command?: string[];
-  healthcheck?: { test?: string[]; disable?: boolean };
-  volumes?: string[];
+  healthcheck?: { test?: string[]; disable?: boolean; start_period?: string };
+  volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>;
   depends_on?: Record<string, { condition: string }>;
 }
 
 interface ComposeFile {
+  name: string;
   services: Record<string, ComposeService>;
   volumes?: Record<string, unknown>;
+  secrets?: Record<string, { file?: string; environment?: string }>;
+}
+
+const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string }).version;
+/** Where the release workflow publishes the images (MSK_REGISTRY's default). */
+const DEFAULT_REGISTRY = 'ghcr.io/multi-server-kit';
+const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.lan.yml', 'docker-compose.build.yml'];
+
+function parsedConfig(file: string, variables: Record<string, string>): ComposeFile {
+  const result = composeConfig(COMPOSE_DIR, file, variables);
+  if (result.status !== 0) throw new Error(`docker compose -f ${file} config failed:\n${result.stderr}`);
+  return JSON.parse(result.stdout) as ComposeFile;
+}
+
+/** depends_on without the dependency Compose adds by itself for network_mode: service:<holder>. */
+function declaredDependencies(service: ComposeService): Record<string, { condition: string }> {
+  return Object.fromEntries(
+    Object.entries(service.depends_on ?? {})
+      .filter(([name]) => service.network_mode !== `service:${name}`)
+      .map(([name, { condition }]) => [name, { condition }]),
+  );
 }
 
 /** What both compose files give the postgres image (compose.test.ts proves a wrong password is refused). */
@@ -41,16 +65,14 @@ function envFileValues(path: string): Record<string, string> {
   return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
 }
 
-describe('compose/docker-compose.yml as docker-compose reads it', () => {
+describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
   let deploy: DeployFolder;
   let config: ComposeFile;
   const service = (name: string) => config.services[name] as ComposeService;
 
   beforeAll(() => {
     deploy = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080' });
-    const result = composeConfig(COMPOSE_DIR, 'docker-compose.yml', composeVariables(deploy.dir));
-    if (result.status !== 0) throw new Error(`docker-compose config failed:\n${result.stderr}`);
-    config = parse(result.stdout) as ComposeFile;
+    config = parsedConfig('docker-compose.yml', composeVariables(deploy.dir));
   });
   afterAll(() => deploy?.remove());
 
@@ -58,8 +80,19 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
     expect(Object.keys(config.services).sort()).toEqual(
       ['app-1', 'app-2', 'entry-point', 'node-1', 'node-2', 'postgres-1', 'postgres-2', 'sync-1', 'sync-2'].sort(),
     );
-    expect(service('app-1').image).toBe('multi-server-kit/app:0.1.0');
-    expect(service('sync-2').image).toBe('multi-server-kit/sync:0.1.0');
+    expect(config.name).toBe('multi-server-kit');
+  });
+
+  it('runs the released images <MSK_REGISTRY>/multi-server-kit/{app,sync}:<MSK_VERSION>, the app\'s version by default, never a build', () => {
+    const defaults = parsedConfig('docker-compose.yml', { DEPLOY_DIR: deploy.dir });
+    for (const n of [1, 2]) {
+      expect(defaults.services[`app-${n}`]?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/app:${APP_VERSION}`);
+      expect(defaults.services[`sync-${n}`]?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/sync:${APP_VERSION}`);
+    }
+    const mirrored = parsedConfig('docker-compose.yml', { DEPLOY_DIR: deploy.dir, MSK_REGISTRY: 'registry.example.com:5000/team', MSK_VERSION: '9.8.7' });
+    expect(mirrored.services['app-2']?.image).toBe('registry.example.com:5000/team/multi-server-kit/app:9.8.7');
+    expect(mirrored.services['sync-1']?.image).toBe('registry.example.com:5000/team/multi-server-kit/sync:9.8.7');
+    for (const each of Object.values(defaults.services)) expect(each.build).toBeUndefined();
   });
 
   it('gives app-N and sync-N every value of shared.env and node-N.env exactly as init wrote it (quotes removed)', () => {
@@ -91,13 +124,17 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
     }
   });
 
+  it('keeps the app image\'s own health check, with a longer grace for a first start (the entry point waits for it)', () => {
+    for (const n of [1, 2]) expect(service(`app-${n}`).healthcheck).toEqual({ start_period: '3m0s' });
+  });
+
   it('puts each node\'s app, sync service and PostgreSQL in its node-N network namespace and publishes only the entry point', () => {
     for (const n of [1, 2]) {
       for (const part of ['app', 'sync', 'postgres']) expect(service(`${part}-${n}`).network_mode).toBe(`service:node-${n}`);
     }
     const published = Object.entries(config.services).filter(([, s]) => s.ports !== undefined).map(([name]) => name);
     expect(published).toEqual(['entry-point']);
-    expect(service('entry-point').ports).toEqual([{ published: 8080, target: 8080 }]);
+    expect(service('entry-point').ports).toEqual([{ mode: 'ingress', published: '8080', target: 8080, protocol: 'tcp' }]);
   });
 
   it('sends the entry point\'s traffic to node-1:8080 and node-2:8080, the addresses the sync services use for each other', () => {
@@ -129,21 +166,24 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
     }
   });
 
-  it('trusts no connection: scram-sha-256 on every address (localhost too), peer on the socket, a superuser password kept nowhere', () => {
+  it('trusts no connection: scram-sha-256 on every address (localhost too), peer on the socket, the superuser\'s password a secret', () => {
     for (const n of [1, 2]) {
       const postgres = service(`postgres-${n}`);
       expect(postgres.environment).toMatchObject(POSTGRES_AUTHENTICATION);
-      expect(postgres.entrypoint?.join(' ')).toContain('POSTGRES_PASSWORD="$$(od -An -N24 -tx1 /dev/urandom');
-      expect(postgres.entrypoint?.join(' ')).not.toContain('DATABASE_PASSWORD');
+      expect(postgres.environment?.POSTGRES_PASSWORD).toBeUndefined();
+      expect(postgres.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_superuser_password');
+      expect(postgres.secrets).toEqual([{ source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' }]);
+      expect(postgres.entrypoint ?? null).toBeNull(); // the image's own entrypoint: no shell wrapper
     }
+    expect(config.secrets?.postgres_superuser_password?.file).toBe(join(deploy.dir, 'postgres-superuser-password'));
   });
 
   it('keeps each database in its own named volume and mounts the roles\' initdb script', () => {
     expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['postgres-data-1', 'postgres-data-2']);
     for (const n of [1, 2]) {
       expect(service(`postgres-${n}`).volumes).toEqual([
-        `postgres-data-${n}:/var/lib/postgresql/data:rw`,
-        `${join(COMPOSE_DIR, 'postgres-initdb')}:/docker-entrypoint-initdb.d:ro`,
+        { type: 'volume', source: `postgres-data-${n}`, target: '/var/lib/postgresql/data', volume: {} },
+        { type: 'bind', source: join(COMPOSE_DIR, 'postgres-initdb'), target: '/docker-entrypoint-initdb.d', read_only: true, bind: {} },
       ]);
     }
   });
@@ -151,17 +191,17 @@ describe('compose/docker-compose.yml as docker-compose reads it', () => {
   it('starts the apps only on a healthy database, and the entry point only on healthy apps', () => {
     expect(service('postgres-1').healthcheck?.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'msk_app', '-d', 'multi_business_db']);
     for (const n of [1, 2]) {
-      expect(service(`app-${n}`).depends_on).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
-      expect(service(`sync-${n}`).depends_on).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
+      expect(declaredDependencies(service(`app-${n}`))).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
+      expect(declaredDependencies(service(`sync-${n}`))).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
     }
-    expect(service('entry-point').depends_on).toEqual({
+    expect(declaredDependencies(service('entry-point'))).toEqual({
       'app-1': { condition: 'service_healthy' },
       'app-2': { condition: 'service_healthy' },
     });
   });
 });
 
-describe('compose/docker-compose.lan.yml (one node per server) as docker-compose reads it', () => {
+describe('compose/docker-compose.lan.yml (one node per server) as Docker Compose v5 reads it', () => {
   let deploy: DeployFolder;
   beforeAll(() => {
     deploy = initDeployFolder({ publicUrl: 'http://192.168.1.100:8080' });
@@ -171,7 +211,8 @@ describe('compose/docker-compose.lan.yml (one node per server) as docker-compose
   it('runs app, sync service and PostgreSQL on the host network with the identity of node MSK_NODE', () => {
     const result = composeConfig(COMPOSE_DIR, 'docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '2' }));
     expect(result.stderr).toBe('');
-    const config = parse(result.stdout) as ComposeFile;
+    const config = JSON.parse(result.stdout) as ComposeFile;
+    expect(config.name).toBe('multi-server-kit-lan');
     expect(Object.keys(config.services).sort()).toEqual(['app', 'postgres', 'sync']);
     const node2 = envFileValues(join(deploy.dir, 'node-2.env'));
     for (const name of ['app', 'sync', 'postgres']) expect(config.services[name]?.network_mode).toBe('host');
@@ -186,11 +227,16 @@ describe('compose/docker-compose.lan.yml (one node per server) as docker-compose
   });
 
   it('trusts no connection on the host\'s network: the same authentication and roles as docker-compose.yml', () => {
-    const result = composeConfig(COMPOSE_DIR, 'docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '1' }));
-    const postgres = (parse(result.stdout) as ComposeFile).services.postgres;
+    const config = parsedConfig('docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '1' }));
+    const postgres = config.services.postgres;
     expect(postgres?.environment).toMatchObject(POSTGRES_AUTHENTICATION);
-    expect(postgres?.entrypoint?.join(' ')).not.toContain('DATABASE_PASSWORD');
-    expect(postgres?.volumes).toContain(`${join(COMPOSE_DIR, 'postgres-initdb')}:/docker-entrypoint-initdb.d:ro`);
+    expect(postgres?.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_superuser_password');
+    expect(postgres?.secrets).toEqual([{ source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' }]);
+    expect(postgres?.entrypoint ?? null).toBeNull();
+    expect(config.secrets?.postgres_superuser_password?.file).toBe(join(deploy.dir, 'postgres-superuser-password'));
+    expect(postgres?.volumes).toContainEqual(
+      { type: 'bind', source: join(COMPOSE_DIR, 'postgres-initdb'), target: '/docker-entrypoint-initdb.d', read_only: true, bind: {} },
+    );
     const node = envFileValues(join(deploy.dir, 'node-1.env'));
     expect([new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username]).toEqual(['msk_app', 'msk_sync']);
   });
@@ -199,5 +245,80 @@ describe('compose/docker-compose.lan.yml (one node per server) as docker-compose
     const result = composeConfig(COMPOSE_DIR, 'docker-compose.lan.yml', composeVariables(deploy.dir));
     expect(result.status).not.toBe(0);
     expect(result.stderr).toMatch(/set MSK_NODE to this server's node number/);
+  });
+
+  it('runs the released images, the same on every server, and builds nothing', () => {
+    const config = parsedConfig('docker-compose.lan.yml', { DEPLOY_DIR: deploy.dir, MSK_NODE: '1' });
+    expect(config.services.app?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/app:${APP_VERSION}`);
+    expect(config.services.sync?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/sync:${APP_VERSION}`);
+    for (const each of Object.values(config.services)) expect(each.build).toBeUndefined();
+  });
+});
+
+describe('compose/docker-compose.build.yml: the from-source option, built once', () => {
+  it('builds both images under the names the other files run, the Server Actions key a build secret and the deployment ID an argument', () => {
+    const config = parsedConfig('docker-compose.build.yml', { NEXT_DEPLOYMENT_ID: 'msk-app-9-8-7', MSK_VERSION: '9.8.7' });
+    expect(config.name).toBe('multi-server-kit-build');
+    expect(Object.keys(config.services).sort()).toEqual(['app', 'sync']);
+    expect(config.services.app).toMatchObject({
+      image: `${DEFAULT_REGISTRY}/multi-server-kit/app:9.8.7`,
+      build: { context: REPO_ROOT, dockerfile: 'app/Dockerfile', args: { NEXT_DEPLOYMENT_ID: 'msk-app-9-8-7' } },
+    });
+    expect(config.services.app?.build?.secrets).toEqual([{ source: 'server_actions_key' }]);
+    expect(config.secrets).toEqual({ server_actions_key: { name: 'multi-server-kit-build_server_actions_key', environment: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY' } });
+    expect(config.services.sync).toMatchObject({
+      image: `${DEFAULT_REGISTRY}/multi-server-kit/sync:9.8.7`,
+      build: { context: REPO_ROOT, dockerfile: 'sync/Dockerfile' },
+    });
+  });
+
+  it('hands the key and the deployment ID to app/Dockerfile\'s build stage, which takes them', () => {
+    const dockerfile = readFileSync(join(REPO_ROOT, 'app', 'Dockerfile'), 'utf8');
+    const buildStage = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.lastIndexOf('\nFROM '));
+    expect(buildStage).toMatch(/^ARG NEXT_DEPLOYMENT_ID=$/m);
+    expect(buildStage).toMatch(/RUN --mount=type=secret,id=server_actions_key\b/);
+    expect(buildStage).toContain('NEXT_SERVER_ACTIONS_ENCRYPTION_KEY="$(cat /run/secrets/server_actions_key)"');
+    expect(dockerfile).not.toMatch(/^ARG NEXT_SERVER_ACTIONS_ENCRYPTION_KEY/m); // a secret never as an argument
+  });
+});
+
+describe('compose/.env.example', () => {
+  const example = readFileSync(join(COMPOSE_DIR, '.env.example'), 'utf8');
+  const entries = parseEnvFile(example).entries;
+
+  it('lists every variable the compose files read, each with the files\' own default (MSK_NODE commented: it has none)', () => {
+    const referenced = new Set<string>();
+    for (const file of COMPOSE_FILES) {
+      for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)) referenced.add(match[1] as string);
+    }
+    const listed = entries.map((entry) => entry.key);
+    expect([...referenced].filter((name) => !listed.includes(name)).sort()).toEqual(['MSK_NODE']);
+    expect(example).toMatch(/^# MSK_NODE=1$/m);
+    for (const { key, value } of entries) {
+      const defaults = new Set<string>();
+      for (const file of COMPOSE_FILES) {
+        for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(new RegExp(`\\$\\{${key}:-([^}]*)\\}`, 'g'))) defaults.add(match[1] as string);
+      }
+      expect({ key, defaults: [...defaults] }).toEqual({ key, defaults: [value] });
+    }
+  });
+
+  it('changes nothing when used as compose/.env: docker compose resolves the same configuration with and without it', () => {
+    const deploy = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080' });
+    try {
+      for (const [file, extra] of [['docker-compose.yml', {}], ['docker-compose.lan.yml', { MSK_NODE: '1' }], ['docker-compose.build.yml', {}]] as const) {
+        const variables = { DEPLOY_DIR: deploy.dir, ...extra };
+        const without = dockerCompose(COMPOSE_DIR, ['-f', file, 'config', '--format', 'json'], variables);
+        const withExample = dockerCompose(COMPOSE_DIR, ['--env-file', '.env.example', '-f', file, 'config', '--format', 'json'], variables);
+        expect({ file, status: withExample.status, stderr: withExample.stderr }).toEqual({ file, status: 0, stderr: '' });
+        expect(JSON.parse(withExample.stdout)).toEqual(JSON.parse(without.stdout));
+      }
+    } finally {
+      deploy.remove();
+    }
+  });
+
+  it('holds no secret: no variable of the contract that is a secret, no password', () => {
+    expect(entries.map((entry) => entry.key).filter((key) => /SECRET|PASSWORD|KEY/.test(key))).toEqual([]);
   });
 });

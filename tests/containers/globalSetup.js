@@ -1,10 +1,11 @@
-// Before the container tests: a Docker engine must answer and docker-compose must be installed (CI: run
-// .ci/containers/provision.sh first); the project's images are rebuilt from the current host build (cached, a few
-// seconds) so the tests never run stale images; the base images the tests start are chosen and handed to the
-// test files through the environment, and Testcontainers' reaper (Ryuk) is switched on when its image is here.
-// Plain JS: runs outside Jest's module sandbox. Image names and versions come from .ci/containers/lib.sh, where
-// they are defined once.
+// Before the container tests: a Docker engine must answer and `docker compose` must be Compose v5 (CI: run
+// .ci/containers/provision.sh and .ci/compose/build.sh first); the project's images are rebuilt from the current
+// host build (cached, a few seconds) so the tests never run stale images; the base images the tests start are
+// chosen and handed to the test files through the environment, and Testcontainers' reaper (Ryuk) is switched on
+// when its image is here. Plain JS: runs outside Jest's module sandbox. Image names and versions come from
+// .ci/containers/lib.sh, where they are defined once.
 const { execFileSync, spawnSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
 const { join } = require('node:path');
 
 const root = join(__dirname, '..', '..');
@@ -43,6 +44,14 @@ function chooseReaper(names) {
   return `off: none of ${candidates.join(', ')} is present (run \`sudo ${PROVISION} standins\`)`;
 }
 
+/** The Compose version .ci/compose/go.mod pins (what .ci/compose/build.sh builds). */
+function composeVersion() {
+  const goMod = readFileSync(join(root, '.ci', 'compose', 'go.mod'), 'utf8');
+  const version = /^require\s+github\.com\/docker\/compose\/v5\s+(v\S+)/m.exec(goMod)?.[1];
+  if (!version) throw new Error('.ci/compose/go.mod does not require github.com/docker/compose/v5');
+  return version;
+}
+
 function imageExists(name) {
   return run('docker', ['image', 'inspect', name]).status === 0;
 }
@@ -68,10 +77,18 @@ module.exports = async function containersGlobalSetup() {
         `Fix: run \`sudo ${PROVISION}\` (installs Docker from Debian's packages and starts it, builds offline base images), or start Docker.`,
     );
   }
-  const compose = run('docker-compose', ['version', '--short']);
-  if (compose.status !== 0) {
-    throw new Error(`The container tests need docker-compose on PATH. Fix: run \`sudo ${PROVISION} engine\` (or apt-get install docker-compose).`);
+  // Docker Compose v5, built from source by .ci/compose/build.sh and installed as the docker CLI plugin: the
+  // `docker compose` users run, and the one DockerComposeEnvironment runs (its default executable).
+  const wantedCompose = composeVersion();
+  const compose = run('docker', ['compose', 'version', '--short']);
+  const reported = (compose.stdout || '').trim().replace(/^v?/, 'v');
+  if (compose.status !== 0 || reported !== wantedCompose) {
+    throw new Error(
+      `The container tests need Docker Compose ${wantedCompose} as \`docker compose\` (found: ${compose.status === 0 ? reported : (compose.stderr || '').trim() || 'none'}).\n` +
+        'Fix: run `sudo .ci/compose/build.sh compose` (builds it from source into /var/cache and installs the CLI plugin).',
+    );
   }
+  process.env.MSK_COMPOSE_VERSION = wantedCompose;
 
   // Offline stand-ins (provision.sh) are used when present, else the official images the compose files name.
   const baseImages = {
@@ -86,7 +103,7 @@ module.exports = async function containersGlobalSetup() {
     else throw new Error(`Neither ${standIn} (offline stand-in) nor ${official} is present. Fix: run \`sudo ${PROVISION} standins\`, or docker pull ${official}.`);
   }
 
-  process.stdout.write(`\n[containers] Docker ${info.stdout.trim()}, docker-compose ${compose.stdout.trim()}; building the project images from the host build\n`);
+  process.stdout.write(`\n[containers] Docker ${info.stdout.trim()}, Docker Compose ${reported}; building the project images from the host build\n`);
   try {
     execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], {
       cwd: root,

@@ -27,7 +27,7 @@ describe('msk init and doctor', () => {
     const init = msk('init', '--nodes', '3', '--public-url', 'https://platform.example.com', '--out', out);
     expect(init.code).toBe(0);
     expect(init.stdout).toMatch(/configuration of 3 node\(s\)/);
-    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'node-3.env', 'kubernetes-secret.yaml']) {
+    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'node-3.env', 'kubernetes-secret.yaml', 'postgres-superuser-password']) {
       expect(statSync(join(out, file)).mode & 0o777).toBe(0o600);
     }
     const shared = Object.fromEntries(parseEnvFile(readFileSync(join(out, 'shared.env'), 'utf8')).entries.map((e) => [e.key, e.value]));

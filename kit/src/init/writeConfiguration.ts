@@ -1,8 +1,10 @@
 /**
- * The I/O part of `init`: writes shared.env (mode 0600), node-N.env and kubernetes-secret.yaml, refusing to
+ * The I/O part of `init`: writes shared.env (mode 0600), node-N.env, kubernetes-secret.yaml and
+ * postgres-superuser-password (the compose files' `secrets:` source for POSTGRES_PASSWORD_FILE), refusing to
  * replace existing secrets unless forced, or keeping them when asked (the local cluster re-runs init).
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { displayValue, fingerprint, variable } from '../contract';
@@ -18,6 +20,11 @@ import {
 import { DEFAULT_SECRET_NAME, kubernetesSecretManifest } from './kubernetesSecret';
 
 export const DEFAULT_OUT_DIR = 'deploy';
+/**
+ * The PostgreSQL superuser's password, one line, for compose's `secrets:` (POSTGRES_PASSWORD_FILE). Nothing connects
+ * with it: the app and the sync service have their own roles and the superuser gets in over the socket (peer).
+ */
+export const POSTGRES_SUPERUSER_PASSWORD_FILE = 'postgres-superuser-password';
 
 export interface WriteOptions extends InitOptions {
   readonly outDir: string;
@@ -108,6 +115,10 @@ export function writeConfiguration(options: WriteOptions): WrittenConfiguration 
     writeFile(path, formatEnvFile(header(`UNIQUE to ${node.name}: use with ${SHARED_FILE}.`), node.values), 0o600);
     files.push({ path, mode: 0o600, holds: `identity of ${node.name}` });
   }
+  const superuserPath = join(outDir, POSTGRES_SUPERUSER_PASSWORD_FILE);
+  if (!(keptSecrets && existsSync(superuserPath))) writeFile(superuserPath, `${randomBytes(24).toString('hex')}\n`, 0o600);
+  else chmodSync(superuserPath, 0o600);
+  files.push({ path: superuserPath, mode: 0o600, holds: 'PostgreSQL superuser password (compose secret)' });
   const secretPath = join(outDir, 'kubernetes-secret.yaml');
   writeFile(secretPath, kubernetesSecretManifest(configuration.secrets, options.secretName ?? DEFAULT_SECRET_NAME), 0o600);
   files.push({ path: secretPath, mode: 0o600, holds: `Kubernetes Secret ${options.secretName ?? DEFAULT_SECRET_NAME}` });
