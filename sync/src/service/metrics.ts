@@ -14,6 +14,8 @@ export interface SyncMetrics {
   readonly configAgreementOk: Gauge;
   readonly configOddOneOut: Gauge;
   readonly peerClockSkewSeconds: Gauge<'peer'>;
+  readonly appBuildKnown: Gauge;
+  readonly appBuildAgreementOk: Gauge;
 }
 
 export function createSyncMetrics(options: { collectProcessMetrics: boolean }): SyncMetrics {
@@ -57,6 +59,12 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
       name: 'msk_sync_peer_clock_skew_seconds',
       help: 'Clock of each connected peer minus this node\'s clock',
       labelNames: ['peer'],
+      registers,
+    }),
+    appBuildKnown: new Gauge({ name: 'msk_sync_app_build_known', help: '1 when the app beside this service told it its build (GET /api/build)', registers }),
+    appBuildAgreementOk: new Gauge({
+      name: 'msk_sync_app_build_agreement_ok',
+      help: '0 when a connected peer runs another app build (build ID or Server Actions key): build once, run the same image everywhere',
       registers,
     }),
   };

@@ -20,6 +20,8 @@ import { PeerClient } from '../transport/peerClient';
 import { PeerServer, type Route } from '../transport/peerServer';
 import { createSelfSignedTlsMaterial } from '../transport/selfSignedCertificate';
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
+import { AppBuildExchange } from './appBuildExchange';
+import { AppBuildWatcher, type FetchAppBuild, appBuildUrl } from './appBuildWatcher';
 import { createHandshakeRoutes } from './handshakeResponder';
 import { rateLimitPerAddress } from './handshakeRateLimit';
 import { createOperatorRoutes, createPeerRoutes } from './builtInRoutes';
@@ -47,6 +49,8 @@ export interface SyncServiceOptions {
   readonly discoveryBackend?: (self: DiscoverySelf) => PeerDiscovery;
   readonly plugins?: readonly SyncServicePlugin[];
   readonly collectProcessMetrics?: boolean;
+  /** How the app's build is read (tests). @default GET /api/build on the app's port, over loopback */
+  readonly fetchAppBuild?: FetchAppBuild;
 }
 
 export interface StartedSyncService {
@@ -158,6 +162,19 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     onHandlerError: (error, route) => logger.error({ route, error: error instanceof Error ? error.stack : String(error) }, 'route handler failed'),
   });
 
+  // The build of the app beside this service, compared with the peers' (see core/appBuild.ts).
+  const appBuildExchange = new AppBuildExchange(ctx, () => appBuildWatcher.current().build);
+  const appBuildWatcher = new AppBuildWatcher({
+    url: appBuildUrl(bindHost, config.syncHttpPort),
+    keys,
+    now,
+    ...(options.fetchAppBuild ? { fetchBuild: options.fetchAppBuild } : {}),
+    onPoll: (state, changed) => {
+      if (changed && state.build) logger.info({ appBuild: state.build.buildId, deploymentId: state.build.deploymentId }, 'learned the app build');
+      appBuildExchange.tellAll();
+    },
+  });
+
   const status = (): SyncStatus =>
     buildStatus({
       nowMs: now(),
@@ -168,6 +185,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       selfAddress,
       selfConfig,
       appPort: config.syncHttpPort,
+      appBuild: appBuildWatcher.current(),
       listening: server.listening,
       registry,
       discovery: { ...discoveryStatus, candidates: [...registry.candidates.keys()].filter((a) => registry.candidates.get(a)?.state !== 'self').sort() },
@@ -178,6 +196,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   const builtIn: Route[] = [
     ...createOperatorRoutes(ctx, status),
     ...createPeerRoutes(ctx, connector),
+    appBuildExchange.route(),
     ...rateLimitPerAddress(ctx, createHandshakeRoutes(ctx, (id) => connector.probeAlive(id))),
   ];
   for (const route of builtIn) server.addRoute(route);
@@ -237,6 +256,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     throw new SyncServiceStartError(listenErrorMessage(error as NodeJS.ErrnoException, bindHost, config.syncServicePort));
   }
 
+  await appBuildWatcher.start();
   const source = discovery.mode;
   connector.start();
   try {
@@ -279,6 +299,8 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     stopping ??= (async () => {
       logger.info('sync service stopping');
       await connector.stop();
+      await appBuildWatcher.stop();
+      appBuildExchange.stop();
       await discovery.stop().catch((error: unknown) => logger.warn({ error: String(error) }, 'discovery stop failed'));
       await server.close();
       await connector.sayGoodbye();

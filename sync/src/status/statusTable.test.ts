@@ -22,10 +22,12 @@ const base: SyncStatus = {
       connectedAt: '2030-01-01T00:00:01.000Z',
       lastError: null,
       refusalReason: null,
+      appBuild: null,
     },
   ],
   refused: [],
   agreement: { ok: true, oddOneOut: false, mismatches: [] },
+  appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, lastError: null, checkedAt: null },
   identity: { conflict: null },
   ready: { ok: true, reasons: [] },
   warnings: [],
@@ -61,7 +63,7 @@ describe('formatStatus', () => {
           count: 3,
         },
       ],
-      agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'b', name: 'server-3', address: '10.0.0.3:8765' }] }] },
+      agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'b', name: 'server-3', address: '10.0.0.3:8765' }], oddOneOut: true }] },
       ready: { ok: false, reasons: ['configuration differs'] },
     });
     expect(text.split('\n')[0]).toBe('Peers Connected: 0');

@@ -32,6 +32,12 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
+function appBuildLine(status: SyncStatus): string {
+  const { build, lastError, url } = status.appBuild;
+  if (build) return `App build: ${build.short}${build.deploymentId ? ` (deployment ${build.deploymentId})` : ''}`;
+  return `App build: unknown, not compared with peers (${lastError ?? `not asked yet: ${url}`})`;
+}
+
 export function formatStatus(status: SyncStatus): string {
   const nowMs = Date.parse(status.generatedAt);
   const out: string[] = [];
@@ -41,6 +47,7 @@ export function formatStatus(status: SyncStatus): string {
       `, discovery ${status.discovery.mode}${status.service.tls ? ', TLS' : ''}, started ${ago(status.node.startedAt, nowMs)}` +
       `, ${status.ready.ok ? 'ready' : 'NOT READY'}`,
   );
+  out.push(appBuildLine(status));
   out.push('');
   if (status.peers.length === 0) {
     out.push(
