@@ -1,4 +1,5 @@
 import type { SyncStatus } from './statusModel';
+import { paint } from '@msk/kit/cliConventions';
 import { formatStatus, renderTable } from './statusTable';
 
 const base: SyncStatus = {
@@ -76,6 +77,21 @@ describe('formatStatus', () => {
 
   it('says when static discovery has nobody to talk to', () => {
     expect(formatStatus({ ...base, peersConnected: 0, peers: [] })).toContain('No peers known: SYNC_PEERS is empty and no peer has contacted this node.');
+  });
+});
+
+describe('formatStatus: app build and colour', () => {
+  it('shows the app build, or why it is unknown', () => {
+    const known = { ...base, appBuild: { ...base.appBuild, build: { buildId: 'build-A', deploymentId: 'msk-app-0-1-0', serverActionsKeyFingerprint: 'a'.repeat(32), short: 'build-A, key aaaaaaaa' } } };
+    expect(formatStatus(known)).toContain('App build: build-A, key aaaaaaaa (deployment msk-app-0-1-0)');
+    const unknown = { ...base, appBuild: { ...base.appBuild, lastError: 'GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED)' } };
+    expect(formatStatus(unknown)).toContain('App build: unknown, not compared with peers (GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED))');
+  });
+
+  it('colours NOT READY only when given a colour paint', () => {
+    const notReady = { ...base, ready: { ok: false, reasons: ['x'] } };
+    expect(formatStatus(notReady)).not.toContain('\u001b[');
+    expect(formatStatus(notReady, paint(true))).toContain('\u001b[31mNOT READY\u001b[39m');
   });
 });
 
