@@ -143,6 +143,39 @@ describe('msk init --dry-run and --json', () => {
   });
 });
 
+describe('msk systemd', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'msk-cli-systemd-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes the units of every node of an init folder; --dry-run and --json write nothing', () => {
+    const config = join(dir, 'deploy');
+    expect(run('msk', ['init', '--out', config, '--nodes', '3']).code).toBe(0);
+    const dry = run('msk', ['systemd', '--config', config, '--dry-run', '--json']);
+    expect(dry.code).toBe(0);
+    expect(JSON.parse(dry.stdout)).toMatchObject({ dryRun: true, written: false, outDir: join(config, 'systemd') });
+    expect(existsSync(join(config, 'systemd'))).toBe(false);
+    const written = run('msk', ['systemd', '--config', config, '--user', 'platform', '--install-dir', '/srv/msk']);
+    expect(written.code).toBe(0);
+    expect(readFileSync(join(config, 'systemd', 'node-3', 'msk-sync.service'), 'utf8')).toContain('ExecStart=/usr/bin/node /srv/msk/sync/dist/cli/main.js run');
+    expect(readFileSync(join(config, 'systemd', 'node-3', 'msk-app.service'), 'utf8')).toContain('User=platform');
+  });
+
+  it('exits 2 naming the option for a root user, a relative path or a folder init did not write', () => {
+    const config = join(dir, 'deploy');
+    expect(run('msk', ['init', '--out', config]).code).toBe(0);
+    const root = run('msk', ['systemd', '--config', config, '--user', 'root']);
+    expect(root).toMatchObject({ code: 2, stderr: expect.stringContaining('--user must not be root') });
+    const relative = run('msk', ['systemd', '--config', config, '--install-dir', 'opt/msk']);
+    expect(relative).toMatchObject({ code: 2, stderr: expect.stringContaining('--install-dir must be an absolute path') });
+    const missing = run('msk', ['systemd', '--config', join(dir, 'nothing-here')]);
+    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('does not exist: run `npm run init` first') });
+    expect(existsSync(join(config, 'systemd'))).toBe(false);
+  });
+});
+
 describe('colour', () => {
   const doctorArgs = ['doctor', join(FIXTURES, 'guide-server1.env'), join(FIXTURES, 'guide-server2.env')];
 

@@ -78,10 +78,9 @@ export class AppBuildWatcher {
     return this.state;
   }
 
-  /** Polls once now (awaited, so the first status already knows the build if the app is up), then on a timer. */
-  async start(): Promise<void> {
-    await this.poll();
-    if (this.stopped) return;
+  /** Polls once now and then on a timer; never delays the service's start (the app may be slow or absent). */
+  start(): void {
+    void this.poll();
     this.timer = setInterval(() => void this.poll(), this.props.intervalMs ?? APP_BUILD_POLL_INTERVAL_MS);
     this.timer.unref();
   }

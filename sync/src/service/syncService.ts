@@ -256,7 +256,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     throw new SyncServiceStartError(listenErrorMessage(error as NodeJS.ErrnoException, bindHost, config.syncServicePort));
   }
 
-  await appBuildWatcher.start();
+  appBuildWatcher.start();
   const source = discovery.mode;
   connector.start();
   try {
