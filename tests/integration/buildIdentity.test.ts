@@ -123,6 +123,7 @@ describe('app build identity across two nodes', () => {
     const mismatch1 = status1.agreement.mismatches.find((m) => m.variable === 'APP_BUILD');
     expect(status1.agreement.oddOneOut).toBe(false);
     expect(mismatch1?.peers.map((p) => p.name)).toEqual([two.name]);
+    expect(mismatch1?.detail).toContain(`${two.name} is the odd one out (readiness fails there)`);
     expect(mismatch1?.detail).toContain(`this node runs ${sameBuild}, ${two.name} runs ${otherBuild}`);
     expect(status1.ready.ok).toBe(true);
 

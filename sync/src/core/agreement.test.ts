@@ -109,6 +109,8 @@ describe('app build agreement', () => {
     expect(fromB.mismatches[0]?.detail).toContain('build once, run the same image');
     const fromA = computeAgreement(a, [b]);
     expect(fromA).toMatchObject({ ok: false, oddOneOut: false, mismatches: [{ variable: 'APP_BUILD', oddOneOut: false, peers: [{ name: 'b' }] }] });
+    expect(fromA.mismatches[0]?.detail).toMatch(/^b is the odd one out \(readiness fails there\): the app builds differ/);
+    expect(fromB.mismatches[0]?.detail).toMatch(/^the app builds differ/);
   });
 
   it('says the build ID differs when it does', () => {

@@ -115,13 +115,15 @@ function urlDetail(self: AgreementNode, others: readonly AgreementNode[]): strin
   return `origin differs: this node has ${mine ?? '?'}, ${theirs.join(', ')}; every node behind one entry point needs the same public URL`;
 }
 
-function buildDetail(self: AgreementNode, others: readonly AgreementNode[]): string {
+function buildDetail(self: AgreementNode, others: readonly AgreementNode[], oddPeers: readonly AgreementNode[]): string {
   // Only nodes with a known build can differ on it, so both builds are known here.
   const mine = self.build as AppBuildIdentity;
-  return appBuildDifference(
+  const difference = appBuildDifference(
     mine,
     others.map((o) => ({ name: o.name, build: o.build as AppBuildIdentity })),
   );
+  if (oddPeers.length === 0) return difference;
+  return `${oddPeers.map((p) => p.name).join(', ')} ${oddPeers.length === 1 ? 'is' : 'are'} the odd one out (readiness fails there): ${difference}`;
 }
 
 export function computeAgreement(self: AgreementNode, peers: readonly AgreementNode[]): Agreement {
@@ -139,7 +141,9 @@ export function computeAgreement(self: AgreementNode, peers: readonly AgreementN
       variable,
       peers: differing.map((p) => ({ id: p.id, name: p.name, address: p.address })),
       ...(variable === PUBLIC_URL_VARIABLE ? { detail: urlDetail(self, differing) } : {}),
-      ...(variable === APP_BUILD_VARIABLE ? { detail: buildDetail(self, differing) } : {}),
+      ...(variable === APP_BUILD_VARIABLE
+        ? { detail: buildDetail(self, differing, oddOnThis ? [] : differing.filter((p) => sideBeats(mySide, sideOf(p)))) }
+        : {}),
       oddOneOut: oddOnThis,
     };
     mismatches.push(mismatch);

@@ -11,6 +11,8 @@ import { signedRequest } from './peerChannel';
 import type { ServiceContext } from './serviceContext';
 
 export const APP_BUILD_REQUEST_TIMEOUT_MS = 2_000;
+/** A new peer hears our build this long after it connected: after the first heartbeat, which measures the clock skew. */
+export const FIRST_EXCHANGE_DELAY_MS = 250;
 const key = (build: AppBuildIdentity | null) => JSON.stringify(build);
 
 export class AppBuildExchange {
@@ -28,7 +30,7 @@ export class AppBuildExchange {
     this.unsubscribe = ctx.registry.onEvent((event) => {
       const peerKey = `${event.peer.identity.id}/${event.peer.identity.instanceId}`;
       this.told.delete(peerKey);
-      if (event.type === 'peer-connected') setImmediate(() => void this.tell(event.peer.identity.id));
+      if (event.type === 'peer-connected') setTimeout(() => void this.tell(event.peer.identity.id), FIRST_EXCHANGE_DELAY_MS).unref();
     });
   }
 
