@@ -27,5 +27,5 @@ export async function proxy(request: NextRequest): Promise<Response> {
 
 export const config = {
   // Everything but Next.js assets and the endpoints that must answer without a session.
-  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg|api/auth|api/health|api/ready).*)'],
+  matcher: ['/((?!_next/static|_next/image|favicon.ico|icon.svg|api/auth|api/health|api/ready|api/build).*)'],
 };

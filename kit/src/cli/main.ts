@@ -11,7 +11,13 @@ import { readFileSync } from 'node:fs';
 import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
 import { runSupervisor } from '../cluster/supervisor';
 import { InitOptionError } from '../init/generateConfiguration';
-import { DEFAULT_OUT_DIR, ExistingSecretsError, renderInitSummary, writeConfiguration } from '../init/writeConfiguration';
+import { DEFAULT_OUT_DIR, ExistingSecretsError } from '../init/writeConfiguration';
+import { applyCliConventions, stdoutPaint, UsageError } from '../cliConventions';
+import { KIT_EXAMPLES } from './examples';
+import { runInit } from './initCommand';
+import { registerSystemdCommand } from './systemdCommand';
+
+const KIT_VERSION: string = (require('../../package.json') as { version: string }).version;
 
 function wholeNumber(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('must be a whole number');
@@ -27,7 +33,6 @@ function discoveryMode(value: string): SyncDiscoveryMode {
 
 export function buildProgram(): Command {
   const program = new Command('msk').description('Multi-Server Kit: configure, check and run a multi-server platform');
-  program.showHelpAfterError();
 
   program
     .command('init')
@@ -43,8 +48,11 @@ export function buildProgram(): Command {
     .option('--secret-name <name>', 'name of the Kubernetes Secret to write')
     .option('--keep-secrets', 'keep the secrets of an existing shared.env')
     .option('--force', 'replace existing secrets (logs every user out)')
+    .option('--systemd', 'also write systemd units for each node to <out>/systemd/ (see `msk systemd` for paths and user)')
+    .option('--dry-run', 'print what would be written (secrets as fingerprints), write nothing')
+    .option('--json', 'machine-readable output (secrets as fingerprints)')
     .action((options) => {
-      const result = writeConfiguration({
+      runInit({
         outDir: options.out,
         nodes: options.nodes,
         publicUrl: options.publicUrl,
@@ -56,8 +64,7 @@ export function buildProgram(): Command {
         secretName: options.secretName,
         keepSecrets: options.keepSecrets,
         force: options.force,
-      });
-      process.stdout.write(renderInitSummary(result) + '\n');
+      }, { dryRun: options.dryRun, json: options.json, systemd: options.systemd });
     });
 
   program
@@ -68,7 +75,7 @@ export function buildProgram(): Command {
     .action((files: string[], options) => {
       const servers = loadServers(files);
       const report = buildReport(servers, diagnose(servers));
-      process.stdout.write((options.json ? JSON.stringify(report, null, 2) : renderReport(report)) + '\n');
+      process.stdout.write((options.json ? JSON.stringify(report, null, 2) : renderReport(report, stdoutPaint())) + '\n');
       process.exitCode = report.errors > 0 ? 1 : 0;
     });
   program
@@ -111,14 +118,16 @@ export function buildProgram(): Command {
       await buildApp((line) => process.stdout.write(`  next build │ ${line}\n`));
       process.stdout.write(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
-  return program;
+  registerSystemdCommand(program);
+  return applyCliConventions(program, { version: KIT_VERSION, examples: KIT_EXAMPLES });
 }
 
 export async function main(argv: readonly string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv as string[]);
   } catch (error) {
-    if (error instanceof InitOptionError || error instanceof ExistingSecretsError || error instanceof Error) {
+    // Usage errors (2): a bad option value, secrets that would be replaced, a file argument that does not exist.
+    if (error instanceof InitOptionError || error instanceof ExistingSecretsError || error instanceof UsageError || error instanceof Error) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 2;
       return;

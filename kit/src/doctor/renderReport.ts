@@ -1,3 +1,4 @@
+import { paint, type Paint } from '../cliConventions/colour';
 import { comparisonTable, type Finding, type ServerEnvironment } from './diagnose';
 
 export interface DoctorReport {
@@ -22,11 +23,12 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-export function renderReport(report: DoctorReport): string {
+/** The report for a person; `colour` only when stdout is a terminal (see cliConventions/colour). */
+export function renderReport(report: DoctorReport, colour: Paint = paint(false)): string {
   const out: string[] = [`doctor: checked ${report.servers.length} server(s): ${report.servers.join(', ')}`, ''];
   if (report.servers.length === 1) out.push('note: pass every server\'s file to compare them with each other', '');
   for (const f of report.findings) {
-    out.push(`${f.severity === 'error' ? 'ERROR  ' : 'WARNING'} ${f.variable}  [${f.where.join(', ')}]`);
+    out.push(`${f.severity === 'error' ? colour.red('ERROR  ') : colour.yellow('WARNING')} ${colour.bold(f.variable)}  [${f.where.join(', ')}]`);
     out.push(`        ${f.message}`);
     out.push(`        fix: ${f.fix}`);
     out.push('');
@@ -43,8 +45,8 @@ export function renderReport(report: DoctorReport): string {
   out.push('');
   out.push(
     report.errors === 0 && report.warnings === 0
-      ? 'OK: no problems found.'
-      : `${report.errors} error(s), ${report.warnings} warning(s).${report.errors > 0 ? ' Fix the errors: this configuration breaks sessions or peers.' : ''}`,
+      ? colour.green('OK: no problems found.')
+      : `${report.errors > 0 ? colour.red(`${report.errors} error(s)`) : `${report.errors} error(s)`}, ${report.warnings} warning(s).${report.errors > 0 ? ' Fix the errors: this configuration breaks sessions or peers.' : ''}`,
   );
   return out.join('\n');
 }

@@ -8,7 +8,9 @@
  */
 import { Command, Option } from 'commander';
 import { ConfigurationError, type Environment, formatProblem, loadNodeConfig, validateNodeEnvironment } from '@msk/kit/contract';
-import { startSyncService, SyncServiceStartError, type StartedSyncService } from '../service/syncService';
+import { applyCliConventions, stdoutPaint } from '@msk/kit/cliConventions';
+import { startSyncService, SYNC_VERSION, SyncServiceStartError, type StartedSyncService } from '../service/syncService';
+import { SYNC_EXAMPLES } from './examples';
 import { defaultPlugins } from '../service/plugins';
 import { formatStatus } from '../status/statusTable';
 import type { SyncStatus } from '../status/statusModel';
@@ -197,7 +199,7 @@ async function showLocalClusterStatus(nodes: readonly LocalClusterNode[], json: 
       continue;
     }
     if (json) documents.push(JSON.parse(answer.body));
-    else process.stdout.write(`== ${node.name} (local cluster)\n${formatStatus(JSON.parse(answer.body) as SyncStatus)}\n\n`);
+    else process.stdout.write(`== ${node.name} (local cluster)\n${formatStatus(JSON.parse(answer.body) as SyncStatus, stdoutPaint())}\n\n`);
   }
   if (json) process.stdout.write(`${JSON.stringify(documents)}\n`);
   if (failures > 0) process.exitCode = 1;
@@ -251,11 +253,11 @@ async function showStatus(
     process.stderr.write(`The service at ${address} did not answer JSON on /status.\n`);
     process.exit(1);
   }
-  process.stdout.write(`${formatStatus(status)}\n`);
+  process.stdout.write(`${formatStatus(status, stdoutPaint())}\n`);
 }
 
 export function buildProgram(): Command {
-  const program = new Command('msk-sync').description('Sync service of the Multi-Server Kit').showHelpAfterError();
+  const program = new Command('msk-sync').description('Sync service of the Multi-Server Kit');
   const envFileOption = () =>
     new Option('--env-file <path>', 'read variables from this file (repeatable); default: .env.local in the working directory').argParser(collect);
   const stateDirOption = () => new Option('--state-dir <dir>', 'where PID and log files live').default('.msk');
@@ -301,7 +303,7 @@ export function buildProgram(): Command {
     .option('--address <host:port>', 'ask this service instead of the one configured here (loopback only without credentials)')
     .option('--cluster <dir>', 'without .env.local: show every node of the local cluster (npm start) kept in this folder', DEFAULT_LOCAL_CLUSTER_DIR)
     .action(showStatus);
-  return program;
+  return applyCliConventions(program, { version: SYNC_VERSION, examples: SYNC_EXAMPLES });
 }
 
 if (require.main === module) {

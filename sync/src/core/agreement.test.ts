@@ -1,4 +1,5 @@
 import { type AgreementNode, computeAgreement, computePeerAgreement } from './agreement';
+import type { AppBuildIdentity } from './appBuild';
 import type { ConfigFingerprints } from './configFingerprints';
 
 const fp = (secret: string, url = 'url-1', previous: string[] = []): ConfigFingerprints => ({
@@ -26,7 +27,7 @@ describe('computeAgreement', () => {
     const b = node('b', fp('s2'), 200);
     const fromA = computeAgreement(a, [b]);
     const fromB = computeAgreement(b, [a]);
-    expect(fromA).toEqual({ ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: b.id, name: 'b', address: 'b:8765' }] }] });
+    expect(fromA).toEqual({ ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: b.id, name: 'b', address: 'b:8765' }], oddOneOut: false }] });
     expect(fromB.oddOneOut).toBe(true);
     expect(fromB.mismatches[0]?.peers.map((p) => p.name)).toEqual(['a']);
   });
@@ -86,5 +87,52 @@ describe('computePeerAgreement', () => {
   it('lists the variables on which one peer differs', () => {
     expect(computePeerAgreement(fp('s1'), fp('s2', 'url-2'))).toEqual({ ok: false, differing: ['NEXTAUTH_SECRET', 'NEXTAUTH_URL'] });
     expect(computePeerAgreement(fp('s1'), fp('s1'))).toEqual({ ok: true, differing: [] });
+  });
+});
+
+describe('app build agreement', () => {
+  const build = (buildId: string, key: string): AppBuildIdentity => ({ buildId, deploymentId: 'msk-app-0-1-0', serverActionsKeyFingerprint: key.repeat(32).slice(0, 32) });
+  const withBuild = (name: string, startedAt: number, b: AppBuildIdentity | null) => ({ ...node(name, fp('s1'), startedAt), build: b });
+
+  it('agrees when every node runs the same build', () => {
+    expect(computeAgreement(withBuild('a', 1, build('b1', 'a')), [withBuild('b', 2, build('b1', 'a'))]).ok).toBe(true);
+  });
+
+  it('makes the later node with another Server Actions key the odd one out, naming both builds and the fix', () => {
+    const a = withBuild('a', 1, build('b1', 'a'));
+    const b = withBuild('b', 2, build('b1', 'c'));
+    const fromB = computeAgreement(b, [a]);
+    expect(fromB.oddOneOut).toBe(true);
+    expect(fromB.mismatches).toHaveLength(1);
+    expect(fromB.mismatches[0]).toMatchObject({ variable: 'APP_BUILD', oddOneOut: true, peers: [{ name: 'a' }] });
+    expect(fromB.mismatches[0]?.detail).toContain('(Server Actions key): this node runs b1, key cccccccc, a runs b1, key aaaaaaaa');
+    expect(fromB.mismatches[0]?.detail).toContain('build once, run the same image');
+    const fromA = computeAgreement(a, [b]);
+    expect(fromA).toMatchObject({ ok: false, oddOneOut: false, mismatches: [{ variable: 'APP_BUILD', oddOneOut: false, peers: [{ name: 'b' }] }] });
+    expect(fromA.mismatches[0]?.detail).toMatch(/^b is the odd one out \(readiness fails there\): the app builds differ/);
+    expect(fromB.mismatches[0]?.detail).toMatch(/^the app builds differ/);
+  });
+
+  it('says the build ID differs when it does', () => {
+    const fromB = computeAgreement(withBuild('b', 2, build('b2', 'a')), [withBuild('a', 1, build('b1', 'a'))]);
+    expect(fromB.mismatches[0]?.detail).toContain('(build ID): this node runs b2, key aaaaaaaa, a runs b1, key aaaaaaaa');
+  });
+
+  it('does not compare a node whose app has not told its build yet', () => {
+    expect(computeAgreement(withBuild('b', 2, null), [withBuild('a', 1, build('b1', 'a'))])).toEqual({ ok: true, oddOneOut: false, mismatches: [] });
+    expect(computeAgreement(node('b', fp('s1'), 2), [withBuild('a', 1, build('b1', 'a'))]).ok).toBe(true);
+  });
+
+  it('keeps the majority build: of three nodes, the one with another build is odd even if it started first', () => {
+    const odd = withBuild('odd', 1, build('b1', 'c'));
+    const x = withBuild('x', 2, build('b1', 'a'));
+    const y = withBuild('y', 3, build('b1', 'a'));
+    expect(computeAgreement(odd, [x, y]).oddOneOut).toBe(true);
+    expect(computeAgreement(y, [odd, x]).oddOneOut).toBe(false);
+  });
+
+  it('lists APP_BUILD among what differs for one peer', () => {
+    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: build('b1', 'c') })).toEqual({ ok: false, differing: ['APP_BUILD'] });
+    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: null })).toEqual({ ok: true, differing: [] });
   });
 });

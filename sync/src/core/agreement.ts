@@ -7,6 +7,7 @@
  * first wins (equal start times: the lower node ID). A node whose side loses to some other side is the odd one out.
  * With two nodes this means the one that started later.
  */
+import { APP_BUILD_VARIABLE, type AppBuildIdentity, appBuildDifference, appBuildsAgree } from './appBuild';
 import type { ConfigFingerprints } from './configFingerprints';
 import { PREVIOUS_SESSION_SECRETS_VARIABLE, PUBLIC_URL_VARIABLE, SESSION_SECRET_VARIABLE } from './configFingerprints';
 
@@ -16,6 +17,8 @@ export interface AgreementNode {
   readonly address: string;
   readonly startedAt: number;
   readonly config: ConfigFingerprints;
+  /** The app's build beside this node's sync service; null or absent while unknown (not compared then). */
+  readonly build?: AppBuildIdentity | null;
 }
 
 export interface PeerRef {
@@ -30,6 +33,8 @@ export interface Mismatch {
   readonly peers: readonly PeerRef[];
   /** What differs, when it can be said without a secret (e.g. the URL scheme). */
   readonly detail?: string;
+  /** Whether this node is the odd one out on this variable (its readiness fails because of it). */
+  readonly oddOneOut: boolean;
 }
 
 export interface Agreement {
@@ -62,9 +67,16 @@ export function agreeOn(variable: string, a: ConfigFingerprints, b: ConfigFinger
   return a.fingerprints[variable] === b.fingerprints[variable];
 }
 
+/** Whether two nodes agree on a variable of the contract or on the app build (APP_BUILD_VARIABLE). */
+function nodesAgreeOn(variable: string, a: AgreementNode, b: AgreementNode): boolean {
+  if (variable === APP_BUILD_VARIABLE) return appBuildsAgree(a.build, b.build);
+  return agreeOn(variable, a.config, b.config);
+}
+
 function comparedVariables(nodes: readonly AgreementNode[]): string[] {
   const names = new Set<string>();
   for (const node of nodes) for (const name of Object.keys(node.config.fingerprints)) names.add(name);
+  if (nodes.some((node) => node.build)) names.add(APP_BUILD_VARIABLE);
   return [...names].sort();
 }
 
@@ -103,28 +115,50 @@ function urlDetail(self: AgreementNode, others: readonly AgreementNode[]): strin
   return `origin differs: this node has ${mine ?? '?'}, ${theirs.join(', ')}; every node behind one entry point needs the same public URL`;
 }
 
+function buildDetail(self: AgreementNode, others: readonly AgreementNode[], oddPeers: readonly AgreementNode[]): string {
+  // Only nodes with a known build can differ on it, so both builds are known here.
+  const mine = self.build as AppBuildIdentity;
+  const difference = appBuildDifference(
+    mine,
+    others.map((o) => ({ name: o.name, build: o.build as AppBuildIdentity })),
+  );
+  if (oddPeers.length === 0) return difference;
+  return `${oddPeers.map((p) => p.name).join(', ')} ${oddPeers.length === 1 ? 'is' : 'are'} the odd one out (readiness fails there): ${difference}`;
+}
+
 export function computeAgreement(self: AgreementNode, peers: readonly AgreementNode[]): Agreement {
   const everyone = [self, ...peers];
   const mismatches: Mismatch[] = [];
   let oddOneOut = false;
   for (const variable of comparedVariables(everyone)) {
-    const differing = peers.filter((p) => !agreeOn(variable, self.config, p.config));
+    const differing = peers.filter((p) => !nodesAgreeOn(variable, self, p));
     if (differing.length === 0) continue;
-    const sideOf = (node: AgreementNode) => everyone.filter((other) => agreeOn(variable, node.config, other.config));
+    const sideOf = (node: AgreementNode) => everyone.filter((other) => nodesAgreeOn(variable, node, other));
     const mySide = sideOf(self);
-    if (differing.some((other) => sideBeats(sideOf(other), mySide))) oddOneOut = true;
+    const oddOnThis = differing.some((other) => sideBeats(sideOf(other), mySide));
+    if (oddOnThis) oddOneOut = true;
     const mismatch: Mismatch = {
       variable,
       peers: differing.map((p) => ({ id: p.id, name: p.name, address: p.address })),
       ...(variable === PUBLIC_URL_VARIABLE ? { detail: urlDetail(self, differing) } : {}),
+      ...(variable === APP_BUILD_VARIABLE
+        ? { detail: buildDetail(self, differing, oddOnThis ? [] : differing.filter((p) => sideBeats(mySide, sideOf(p)))) }
+        : {}),
+      oddOneOut: oddOnThis,
     };
     mismatches.push(mismatch);
   }
   return { ok: mismatches.length === 0, oddOneOut, mismatches };
 }
 
-export function computePeerAgreement(self: ConfigFingerprints, peer: ConfigFingerprints): PeerAgreement {
+export function computePeerAgreement(
+  self: ConfigFingerprints,
+  peer: ConfigFingerprints,
+  builds: { self?: AppBuildIdentity | null; peer?: AppBuildIdentity | null } = {},
+): PeerAgreement {
   const variables = new Set([...Object.keys(self.fingerprints), ...Object.keys(peer.fingerprints)]);
-  const differing = [...variables].sort().filter((v) => !agreeOn(v, self, peer));
+  const differing = [...variables].filter((v) => !agreeOn(v, self, peer));
+  if (!appBuildsAgree(builds.self, builds.peer)) differing.push(APP_BUILD_VARIABLE);
+  differing.sort();
   return { ok: differing.length === 0, differing };
 }

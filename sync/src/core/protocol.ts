@@ -3,6 +3,7 @@
  * any state; a message that does not parse is dropped and counted, never thrown across the boundary.
  */
 import { z } from 'zod';
+import { appBuildIdentitySchema } from './appBuild';
 import { MAX_FINGERPRINTS } from './limits';
 import { REFUSAL_REASONS } from './refusal';
 
@@ -11,6 +12,7 @@ export const PATHS = {
   confirm: '/sync/v1/handshake/confirm',
   heartbeat: '/sync/v1/heartbeat',
   goodbye: '/sync/v1/goodbye',
+  appBuild: '/sync/v1/app-build',
 } as const;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);
@@ -94,6 +96,11 @@ export const heartbeatAnswerSchema = z.strictObject({
 
 export const goodbyeSchema = z.strictObject({
   reason: z.string().max(200),
+});
+
+/** The build of the sender's app (null: its app has not answered yet); the answer carries the receiver's. */
+export const appBuildMessageSchema = z.strictObject({
+  build: appBuildIdentitySchema.nullable(),
 });
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: string };

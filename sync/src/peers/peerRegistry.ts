@@ -3,6 +3,7 @@
  * refusals. Pure state: time and randomness come in as parameters; the connector and the HTTP handlers drive it.
  */
 import { type AdmissionDecision, type KnownNode, decideAdmission } from '../core/admission';
+import type { AppBuildIdentity } from '../core/appBuild';
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
 import { RECONNECT_BACKOFF, REFUSED_BACKOFF, backoffDelayMs } from '../core/backoff';
@@ -37,6 +38,8 @@ export interface PeerNode {
   identity: NodeIdentity;
   address: string;
   config: ConfigFingerprints;
+  /** The build of the app beside the peer's sync service, as it last told us; null until it does. */
+  appBuild: AppBuildIdentity | null;
   connected: boolean;
   connectedAt: number;
   lastSeenAt: number;
@@ -294,6 +297,7 @@ export class PeerRegistry {
       // A second session with the same running node (both dialled at once) keeps the first address.
       address: wasConnected ? (previous as PeerNode).address : address,
       config: input.config,
+      appBuild: wasConnected ? (previous as PeerNode).appBuild : null,
       connected: true,
       connectedAt: wasConnected ? (previous as PeerNode).connectedAt : nowMs,
       lastSeenAt: nowMs,
@@ -338,6 +342,14 @@ export class PeerRegistry {
     if (!node) return;
     node.lastSeenAt = nowMs;
     if (clockSkewMs !== undefined) node.clockSkewMs = clockSkewMs;
+  }
+
+  /** The peer told us the build of its app (or that it does not know it). */
+  setAppBuild(nodeId: string, build: AppBuildIdentity | null): boolean {
+    const node = this.nodes.get(nodeId);
+    if (!node) return false;
+    node.appBuild = build;
+    return true;
   }
 
   /** The peer stopped answering, said goodbye, or lost its session: dial its address again soon. */

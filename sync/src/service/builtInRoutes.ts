@@ -1,4 +1,5 @@
 /** The routes every sync service has besides the handshake: operators' (health, readiness, status, metrics) and peers'. */
+import { APP_BUILD_VARIABLE } from '../core/appBuild';
 import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/protocol';
 import type { AuthState, SyncStatus } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
@@ -16,6 +17,8 @@ export function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
   metrics.maxClockSkewSeconds.set(ctx.config.syncMaxClockSkewMs / 1000);
   metrics.configAgreementOk.set(current.agreement.ok ? 1 : 0);
   metrics.configOddOneOut.set(current.agreement.oddOneOut ? 1 : 0);
+  metrics.appBuildKnown.set(current.appBuild.build ? 1 : 0);
+  metrics.appBuildAgreementOk.set(current.agreement.mismatches.some((m) => m.variable === APP_BUILD_VARIABLE) ? 0 : 1);
   metrics.candidates.reset();
   for (const c of registry.candidates.values()) for (const via of c.via) metrics.candidates.inc({ via });
   metrics.peerClockSkewSeconds.reset();

@@ -17,6 +17,8 @@ export interface SyncMetrics {
   readonly configOddOneOut: Gauge;
   readonly peerClockSkewSeconds: Gauge<'peer'>;
   readonly maxClockSkewSeconds: Gauge;
+  readonly appBuildKnown: Gauge;
+  readonly appBuildAgreementOk: Gauge;
 }
 
 export function createSyncMetrics(options: { collectProcessMetrics: boolean }): SyncMetrics {
@@ -76,6 +78,12 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
     maxClockSkewSeconds: new Gauge({
       name: 'msk_sync_max_clock_skew_seconds',
       help: 'SYNC_MAX_CLOCK_SKEW_MS in seconds: a peer whose clock is further off is refused',
+      registers,
+    }),
+    appBuildKnown: new Gauge({ name: 'msk_sync_app_build_known', help: '1 when the app beside this service told it its build (GET /api/build)', registers }),
+    appBuildAgreementOk: new Gauge({
+      name: 'msk_sync_app_build_agreement_ok',
+      help: '0 when a connected peer runs another app build (build ID or Server Actions key): build once, run the same image everywhere',
       registers,
     }),
   };

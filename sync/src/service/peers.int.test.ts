@@ -70,8 +70,8 @@ describe('sync service peers (static discovery, real processes)', () => {
     );
     const sa = await a.waitForStatus('a disagreement', (s) => s.peersConnected === 1 && !s.agreement.ok);
     const sb = await b.waitForStatus('a disagreement', (s) => s.peersConnected === 1 && !s.agreement.ok);
-    expect(sa.agreement.mismatches).toEqual([{ variable: 'NEXTAUTH_SECRET', peers: [expect.objectContaining({ name: 'server-2', address: '127.0.2.15:8765' })] }]);
-    expect(sb.agreement.mismatches).toEqual([{ variable: 'NEXTAUTH_SECRET', peers: [expect.objectContaining({ name: 'server-1', address: '127.0.2.14:8765' })] }]);
+    expect(sa.agreement.mismatches).toEqual([{ variable: 'NEXTAUTH_SECRET', peers: [expect.objectContaining({ name: 'server-2', address: '127.0.2.15:8765' })], oddOneOut: false }]);
+    expect(sb.agreement.mismatches).toEqual([{ variable: 'NEXTAUTH_SECRET', peers: [expect.objectContaining({ name: 'server-1', address: '127.0.2.14:8765' })], oddOneOut: true }]);
     expect(sa.agreement.oddOneOut).toBe(false);
     expect(sb.agreement.oddOneOut).toBe(true);
     expect(sa.peers[0]?.agreement).toEqual({ ok: false, differing: ['NEXTAUTH_SECRET'] });

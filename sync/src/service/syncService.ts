@@ -21,6 +21,8 @@ import { PeerClient } from '../transport/peerClient';
 import { PeerServer, type Route } from '../transport/peerServer';
 import { createSelfSignedTlsMaterial } from '../transport/selfSignedCertificate';
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
+import { AppBuildExchange } from './appBuildExchange';
+import { AppBuildWatcher, type FetchAppBuild, appBuildUrl } from './appBuildWatcher';
 import { createHandshakeRoutes } from './handshakeResponder';
 import { rateLimitPerAddress } from './handshakeRateLimit';
 import { createOperatorRoutes, createPeerRoutes, refreshGauges } from './builtInRoutes';
@@ -48,6 +50,8 @@ export interface SyncServiceOptions {
   readonly discoveryBackend?: (self: DiscoverySelf) => PeerDiscovery;
   readonly plugins?: readonly SyncServicePlugin[];
   readonly collectProcessMetrics?: boolean;
+  /** How the app's build is read (tests). @default GET /api/build on the app's port, over loopback */
+  readonly fetchAppBuild?: FetchAppBuild;
 }
 
 export interface StartedSyncService {
@@ -161,6 +165,19 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     onHandlerError: (error, route) => logger.error({ route, error: error instanceof Error ? error.stack : String(error) }, 'route handler failed'),
   });
 
+  // The build of the app beside this service, compared with the peers' (see core/appBuild.ts).
+  const appBuildExchange = new AppBuildExchange(ctx, () => appBuildWatcher.current().build);
+  const appBuildWatcher = new AppBuildWatcher({
+    url: appBuildUrl(bindHost, config.syncHttpPort),
+    keys,
+    now,
+    ...(options.fetchAppBuild ? { fetchBuild: options.fetchAppBuild } : {}),
+    onPoll: (state, changed) => {
+      if (changed && state.build) logger.info({ appBuild: state.build.buildId, deploymentId: state.build.deploymentId }, 'learned the app build');
+      appBuildExchange.tellAll();
+    },
+  });
+
   const status = (): SyncStatus =>
     buildStatus({
       nowMs: now(),
@@ -171,6 +188,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       selfAddress,
       selfConfig,
       appPort: config.syncHttpPort,
+      appBuild: appBuildWatcher.current(),
       listening: server.listening,
       registry,
       discovery: { ...discoveryStatus, candidates: [...registry.candidates.keys()].filter((a) => registry.candidates.get(a)?.state !== 'self').sort() },
@@ -181,6 +199,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   const builtIn: Route[] = [
     ...createOperatorRoutes(ctx, status),
     ...createPeerRoutes(ctx, connector),
+    appBuildExchange.route(),
     ...rateLimitPerAddress(ctx, createHandshakeRoutes(ctx, (id) => connector.probeAlive(id))),
   ];
   for (const route of builtIn) server.addRoute(route);
@@ -262,6 +281,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     throw error;
   }
 
+  appBuildWatcher.start();
   const source = discovery.mode;
   connector.start();
   try {
@@ -306,6 +326,8 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       logger.info('sync service stopping');
       await metricsEndpoint.close();
       await connector.stop();
+      await appBuildWatcher.stop();
+      appBuildExchange.stop();
       await discovery.stop().catch((error: unknown) => logger.warn({ error: String(error) }, 'discovery stop failed'));
       await server.close();
       await connector.sayGoodbye();

@@ -17,6 +17,7 @@ function input(registry: PeerRegistry, overrides: Partial<StatusInput> = {}): St
     selfAddress: '10.0.0.1:8765',
     selfConfig: cfg('s1'),
     appPort: 8080,
+    appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, lastError: null, checkedAt: null },
     listening: true,
     registry,
     discovery: { mode: 'static', candidates: [], lastUpdateAt: null, lastError: null, ignored: [] },
@@ -60,10 +61,25 @@ describe('buildStatus', () => {
     expect(status.agreement).toEqual({
       ok: false,
       oddOneOut: true,
-      mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: peer.id, name: 'server-2', address: '10.0.0.2:8765' }] }],
+      mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: peer.id, name: 'server-2', address: '10.0.0.2:8765' }], oddOneOut: true }],
     });
     expect(status.ready.ok).toBe(false);
     expect(status.ready.reasons[0]).toMatch(/odd one out: NEXTAUTH_SECRET/);
+  });
+
+  it('names both app builds when they differ, and fails the later node\'s readiness with the fix', () => {
+    const registry = newRegistry();
+    const theirs = { buildId: 'build-A', deploymentId: null, serverActionsKeyFingerprint: 'a'.repeat(32) };
+    const mine = { ...theirs, serverActionsKeyFingerprint: 'b'.repeat(32) };
+    registry.admit({ identity: { ...peer, startedAt: 500 }, address: '10.0.0.2:8765', config: cfg('s1'), clockSkewMs: 0, nowMs: 9_000, inbound: true });
+    registry.setAppBuild(peer.id, theirs);
+    const status = buildStatus(input(registry, { appBuild: { url: 'u', build: mine, lastError: null, checkedAt: 9_000 } }));
+    expect(status.appBuild.build?.short).toBe('build-A, key bbbbbbbb');
+    expect(status.peers[0]?.appBuild?.short).toBe('build-A, key aaaaaaaa');
+    expect(status.peers[0]?.agreement).toEqual({ ok: false, differing: ['APP_BUILD'] });
+    expect(status.ready.ok).toBe(false);
+    expect(status.ready.reasons).toEqual([expect.stringContaining('odd one out: the app builds differ (Server Actions key): this node runs build-A, key bbbbbbbb, server-2 runs build-A, key aaaaaaaa')]);
+    expect(status.ready.reasons[0]).toContain('build once, run the same image');
   });
 
   it('is not ready while the port is not listening', () => {

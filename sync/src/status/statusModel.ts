@@ -5,6 +5,7 @@
  * under its name in each peer's row.
  */
 import { type Agreement, type PeerAgreement, computeAgreement, computePeerAgreement } from '../core/agreement';
+import { APP_BUILD_VARIABLE, type AppBuildIdentity, shortAppBuild } from '../core/appBuild';
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
 import { REFUSAL_SUMMARY, type RefusalReason } from '../core/refusal';
@@ -27,6 +28,8 @@ export interface PeerStatus {
   /** Why the last attempt failed or the peer was refused; null when connected. */
   lastError: string | null;
   refusalReason: RefusalReason | null;
+  /** The build of the peer's app as it told us; null until it does. */
+  appBuild: (AppBuildIdentity & { short: string }) | null;
   [contributor: string]: unknown;
 }
 
@@ -58,6 +61,21 @@ export interface DiscoveryStatus {
   ignored: IgnoredAnnouncement[];
 }
 
+/** The build of the app beside this service (learned from GET /api/build on the app, over loopback). */
+export interface AppBuildStatus {
+  url: string;
+  build: (AppBuildIdentity & { short: string }) | null;
+  lastError: string | null;
+  checkedAt: string | null;
+}
+
+export interface AppBuildInput {
+  readonly url: string;
+  readonly build: AppBuildIdentity | null;
+  readonly lastError: string | null;
+  readonly checkedAt: number | null;
+}
+
 export interface SyncStatus {
   generatedAt: string;
   service: { name: 'msk-sync'; version: string; pid: number; uptimeMs: number; tls: boolean };
@@ -70,6 +88,7 @@ export interface SyncStatus {
   peers: PeerStatus[];
   refused: RefusedStatus[];
   agreement: Agreement;
+  appBuild: AppBuildStatus;
   identity: { conflict: { message: string; otherAddress: string } | null };
   ready: { ok: boolean; reasons: string[] };
   warnings: string[];
@@ -91,6 +110,7 @@ export interface StatusInput {
   readonly selfAddress: string;
   readonly selfConfig: ConfigFingerprints;
   readonly appPort: number;
+  readonly appBuild: AppBuildInput;
   readonly listening: boolean;
   readonly registry: PeerRegistry;
   readonly discovery: DiscoveryStatus;
@@ -100,18 +120,28 @@ export interface StatusInput {
 
 const iso = (ms: number | undefined | null): string | null => (ms === undefined || ms === null ? null : new Date(ms).toISOString());
 
-export function computeNodeAgreement(input: Pick<StatusInput, 'self' | 'selfAddress' | 'selfConfig' | 'registry'>): Agreement {
+export function computeNodeAgreement(input: Pick<StatusInput, 'self' | 'selfAddress' | 'selfConfig' | 'registry'> & { appBuild?: AppBuildInput }): Agreement {
   return computeAgreement(
-    { id: input.self.id, name: input.self.name, address: input.selfAddress, startedAt: input.self.startedAt, config: input.selfConfig },
+    {
+      id: input.self.id,
+      name: input.self.name,
+      address: input.selfAddress,
+      startedAt: input.self.startedAt,
+      config: input.selfConfig,
+      build: input.appBuild?.build ?? null,
+    },
     input.registry.connectedNodes().map((n) => ({
       id: n.identity.id,
       name: n.identity.name,
       address: n.address,
       startedAt: n.identity.startedAt,
       config: n.config,
+      build: n.appBuild,
     })),
   );
 }
+
+const withShort = (build: AppBuildIdentity | null) => (build ? { ...build, short: shortAppBuild(build) } : null);
 
 function viaOf(registry: PeerRegistry, address: string, nodeId: string | undefined): string[] {
   const via = new Set<string>();
@@ -135,10 +165,11 @@ export function buildStatus(input: StatusInput): SyncStatus {
       authState: node.connected ? 'authenticated' : 'disconnected',
       lastSeenAt: iso(node.lastSeenAt),
       clockSkewMs: node.clockSkewMs,
-      agreement: computePeerAgreement(input.selfConfig, node.config),
+      agreement: computePeerAgreement(input.selfConfig, node.config, { self: input.appBuild.build, peer: node.appBuild }),
       connectedAt: node.connected ? iso(node.connectedAt) : null,
       lastError: node.connected ? null : (node.disconnectedReason ?? null),
       refusalReason: null,
+      appBuild: withShort(node.appBuild),
     };
     for (const contributor of input.contributors) {
       const fields = contributor.peer?.(node.identity.id);
@@ -162,6 +193,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
       connectedAt: null,
       lastError: c.lastError ?? null,
       refusalReason: c.state === 'refused' ? (refusal?.reason ?? null) : null,
+      appBuild: null,
     });
   }
   peers.sort((a, b) => (a.authState === 'authenticated' ? 0 : 1) - (b.authState === 'authenticated' ? 0 : 1) || a.address.localeCompare(b.address));
@@ -183,12 +215,12 @@ export function buildStatus(input: StatusInput): SyncStatus {
   const conflict = registry.currentIdentityConflict(nowMs);
   const reasons: string[] = [];
   if (!input.listening) reasons.push('the sync port is not listening');
-  if (agreement.oddOneOut) {
-    reasons.push(
-      'configuration differs from the rest of the cluster and this node is the odd one out: ' +
-        agreement.mismatches.map((m) => m.variable).join(', '),
-    );
+  const oddVariables = agreement.mismatches.filter((m) => m.oddOneOut && m.variable !== APP_BUILD_VARIABLE).map((m) => m.variable);
+  if (oddVariables.length > 0) {
+    reasons.push(`configuration differs from the rest of the cluster and this node is the odd one out: ${oddVariables.join(', ')}`);
   }
+  const oddBuild = agreement.mismatches.find((m) => m.oddOneOut && m.variable === APP_BUILD_VARIABLE);
+  if (oddBuild) reasons.push(`this node is the odd one out: ${oddBuild.detail ?? 'the app build differs from the rest of the cluster'}`);
   if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
 
   const status: SyncStatus = {
@@ -208,6 +240,12 @@ export function buildStatus(input: StatusInput): SyncStatus {
     peers,
     refused,
     agreement,
+    appBuild: {
+      url: input.appBuild.url,
+      build: withShort(input.appBuild.build),
+      lastError: input.appBuild.lastError,
+      checkedAt: iso(input.appBuild.checkedAt),
+    },
     identity: { conflict: conflict ? { message: conflict.message, otherAddress: conflict.otherAddress } : null },
     ready: { ok: reasons.length === 0, reasons },
     warnings: [...input.warnings],

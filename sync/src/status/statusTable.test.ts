@@ -1,4 +1,5 @@
 import type { SyncStatus } from './statusModel';
+import { paint } from '@msk/kit/cliConventions';
 import { formatStatus, renderTable } from './statusTable';
 
 const base: SyncStatus = {
@@ -22,10 +23,12 @@ const base: SyncStatus = {
       connectedAt: '2030-01-01T00:00:01.000Z',
       lastError: null,
       refusalReason: null,
+      appBuild: null,
     },
   ],
   refused: [],
   agreement: { ok: true, oddOneOut: false, mismatches: [] },
+  appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, lastError: null, checkedAt: null },
   identity: { conflict: null },
   ready: { ok: true, reasons: [] },
   warnings: [],
@@ -61,7 +64,7 @@ describe('formatStatus', () => {
           count: 3,
         },
       ],
-      agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'b', name: 'server-3', address: '10.0.0.3:8765' }] }] },
+      agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'b', name: 'server-3', address: '10.0.0.3:8765' }], oddOneOut: true }] },
       ready: { ok: false, reasons: ['configuration differs'] },
     });
     expect(text.split('\n')[0]).toBe('Peers Connected: 0');
@@ -74,6 +77,21 @@ describe('formatStatus', () => {
 
   it('says when static discovery has nobody to talk to', () => {
     expect(formatStatus({ ...base, peersConnected: 0, peers: [] })).toContain('No peers known: SYNC_PEERS is empty and no peer has contacted this node.');
+  });
+});
+
+describe('formatStatus: app build and colour', () => {
+  it('shows the app build, or why it is unknown', () => {
+    const known = { ...base, appBuild: { ...base.appBuild, build: { buildId: 'build-A', deploymentId: 'msk-app-0-1-0', serverActionsKeyFingerprint: 'a'.repeat(32), short: 'build-A, key aaaaaaaa' } } };
+    expect(formatStatus(known)).toContain('App build: build-A, key aaaaaaaa (deployment msk-app-0-1-0)');
+    const unknown = { ...base, appBuild: { ...base.appBuild, lastError: 'GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED)' } };
+    expect(formatStatus(unknown)).toContain('App build: unknown, not compared with peers (GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED))');
+  });
+
+  it('colours NOT READY only when given a colour paint', () => {
+    const notReady = { ...base, ready: { ok: false, reasons: ['x'] } };
+    expect(formatStatus(notReady)).not.toContain('\u001b[');
+    expect(formatStatus(notReady, paint(true))).toContain('\u001b[31mNOT READY\u001b[39m');
   });
 });
 

@@ -1,4 +1,5 @@
 /** Human-readable rendering of the status document for `service:status`. Pure. */
+import { type Paint, paint } from '@msk/kit/cliConventions';
 import { formatReplication } from './replicationSection';
 import type { PeerStatus, SyncStatus } from './statusModel';
 
@@ -32,15 +33,23 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
-export function formatStatus(status: SyncStatus): string {
+function appBuildLine(status: SyncStatus): string {
+  const { build, lastError, url } = status.appBuild;
+  if (build) return `App build: ${build.short}${build.deploymentId ? ` (deployment ${build.deploymentId})` : ''}`;
+  return `App build: unknown, not compared with peers (${lastError ?? `not asked yet: ${url}`})`;
+}
+
+/** The status for a person; `colour` only when stdout is a terminal (kit's cliConventions decide). */
+export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): string {
   const nowMs = Date.parse(status.generatedAt);
   const out: string[] = [];
   out.push(`Peers Connected: ${status.peersConnected}`);
   out.push(
     `Node: ${status.node.name} (${status.node.id}) at ${status.node.address}` +
       `, discovery ${status.discovery.mode}${status.service.tls ? ', TLS' : ''}, started ${ago(status.node.startedAt, nowMs)}` +
-      `, ${status.ready.ok ? 'ready' : 'NOT READY'}`,
+      `, ${status.ready.ok ? colour.green('ready') : colour.red('NOT READY')}`,
   );
+  out.push(appBuildLine(status));
   out.push('');
   if (status.peers.length === 0) {
     out.push(
@@ -95,7 +104,7 @@ export function formatStatus(status: SyncStatus): string {
   if (status.agreement.ok) {
     out.push(`Configuration: agrees with all ${status.peersConnected} connected peer(s).`);
   } else {
-    out.push(`Configuration: DISAGREES${status.agreement.oddOneOut ? ' (this node is the odd one out: its readiness fails)' : ''}`);
+    out.push(`Configuration: ${colour.red('DISAGREES')}${status.agreement.oddOneOut ? ' (this node is the odd one out: its readiness fails)' : ''}`);
     for (const m of status.agreement.mismatches) {
       out.push(`  ${m.variable} differs on ${m.peers.map((p) => `${p.name} (${p.address})`).join(', ')}${m.detail ? `: ${m.detail}` : ''}`);
     }
@@ -105,7 +114,7 @@ export function formatStatus(status: SyncStatus): string {
     out.push(`Identity: ${status.identity.conflict.message}`);
   }
   if (!status.ready.ok) {
-    out.push(`Not ready: ${status.ready.reasons.join('; ')}`);
+    out.push(`${colour.red('Not ready:')} ${status.ready.reasons.join('; ')}`);
   }
   for (const warning of status.warnings) out.push(`Warning: ${warning}`);
   return out.join('\n');

@@ -16,7 +16,7 @@ describe('readiness', () => {
       body: {
         status: 'ready',
         node,
-        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok' },
+        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok' },
         problems: [],
       },
     });
@@ -75,6 +75,39 @@ describe('readiness', () => {
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.sync).toBe('disagreement');
     expect(report.body.problems[0]).toMatch(/NEXTAUTH_SECRET differs from peers server-2 .*not blocking/);
+  });
+});
+
+describe('readiness and the app build', () => {
+  const buildMismatch = (oddOneOut: boolean) => ({
+    variable: 'APP_BUILD',
+    peers: [peer],
+    detail: 'the app builds differ (Server Actions key): this node runs b1, key aaaaaaaa, server-2 runs b1, key bbbbbbbb; … Fix: build once, run the same image everywhere',
+    oddOneOut,
+  });
+
+  it('is not ready when this node runs another build than the rest, with both builds and the fix', () => {
+    const report = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true)] } } });
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.checks).toMatchObject({ sync: 'ok', build: 'odd-one-out' });
+    expect(report.body.problems[0]).toContain('the app build differs from peers server-2');
+    expect(report.body.problems[0]).toContain('this node runs b1, key aaaaaaaa, server-2 runs b1, key bbbbbbbb');
+    expect(report.body.problems[0]).toContain('build once, run the same image everywhere');
+    expect(publicReadiness(report).body).toEqual({ status: 'not_ready', reason: 'build_differs_from_peers' });
+  });
+
+  it('stays ready on the majority build', () => {
+    const report = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [buildMismatch(false)] } } });
+    expect(report.httpStatus).toBe(200);
+    expect(report.body.checks.build).toBe('disagreement');
+  });
+
+  it('names the configuration first when both the configuration and the build make this node odd', () => {
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true), { variable: 'NEXTAUTH_SECRET', peers: [peer], oddOneOut: true }] } },
+    });
+    expect(publicReadiness(report).body.reason).toBe('config_differs_from_peers');
   });
 });
 

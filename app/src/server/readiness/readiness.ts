@@ -4,6 +4,9 @@
  */
 import type { SyncStatus } from './syncStatusClient';
 
+/** How the sync service names the app build among the variables it compares (sync/src/core/appBuild.ts). */
+export const APP_BUILD_VARIABLE = 'APP_BUILD';
+
 export type CheckState = 'ok' | 'failed';
 
 export interface ReadinessFacts {
@@ -24,7 +27,10 @@ export interface ReadinessReport {
       readonly config: CheckState;
       readonly database: CheckState;
       readonly migrations: CheckState;
+      /** Agreement on the shared configuration with the peers. */
       readonly sync: 'ok' | 'unreachable' | 'odd-one-out' | 'disagreement';
+      /** Whether the peers run the same app build ('odd-one-out': this node runs another one than the rest). */
+      readonly build: 'ok' | 'odd-one-out' | 'disagreement';
     };
     /** One sentence per problem; what a person reads to fix it. */
     readonly problems: readonly string[];
@@ -48,41 +54,45 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
   }
 
   let sync: ReadinessReport['body']['checks']['sync'] = 'ok';
-  let syncBlocks = false;
+  let build: ReadinessReport['body']['checks']['build'] = 'ok';
   if (!facts.sync.reachable) {
     // The app can serve without its sync service (writes queue in the change log); say so, stay ready.
     sync = 'unreachable';
     problems.push(`sync service unreachable (not blocking): ${facts.sync.reason}`);
-  } else if (!facts.sync.agreement.ok) {
-    sync = facts.sync.agreement.oddOneOut ? 'odd-one-out' : 'disagreement';
-    syncBlocks = facts.sync.agreement.oddOneOut;
+  } else {
     for (const mismatch of facts.sync.agreement.mismatches) {
       const peers = mismatch.peers.map((p) => `${p.name} (${p.id} at ${p.address})`).join(', ');
-      problems.push(
-        `${mismatch.variable} differs from peers ${peers}` +
-          (mismatch.detail ? ` (${mismatch.detail})` : '') +
-          (facts.sync.agreement.oddOneOut
-            ? ': this node is the odd one out, copy the value the other nodes use'
-            : ' (not blocking: this node agrees with the majority)'),
-      );
+      // Older sync services tell oddness only for the whole agreement.
+      const odd = mismatch.oddOneOut ?? facts.sync.agreement.oddOneOut;
+      const detail = mismatch.detail ? ` (${mismatch.detail})` : '';
+      if (mismatch.variable === APP_BUILD_VARIABLE) {
+        build = odd ? 'odd-one-out' : 'disagreement';
+        problems.push(`the app build differs from peers ${peers}${detail}` + (odd ? ': this node is the odd one out' : ' (not blocking: this node runs the majority build)'));
+      } else {
+        if (sync !== 'odd-one-out') sync = odd ? 'odd-one-out' : 'disagreement';
+        problems.push(
+          `${mismatch.variable} differs from peers ${peers}${detail}` +
+            (odd ? ': this node is the odd one out, copy the value the other nodes use' : ' (not blocking: this node agrees with the majority)'),
+        );
+      }
     }
   }
 
-  const ready = database === 'ok' && migrations === 'ok' && !syncBlocks;
+  const ready = database === 'ok' && migrations === 'ok' && sync !== 'odd-one-out' && build !== 'odd-one-out';
   return {
     httpStatus: ready ? 200 : 503,
     body: {
       status: ready ? 'ready' : 'not_ready',
       node: facts.node,
       // The process only runs with a valid environment (it refuses to start otherwise).
-      checks: { config: 'ok', database, migrations, sync },
+      checks: { config: 'ok', database, migrations, sync, build },
       problems,
     },
   };
 }
 
 /** Why a node is (not) ready, in one word: all an anonymous caller learns. */
-export type ReadinessReason = 'ok' | 'database_unreachable' | 'migrations_pending' | 'config_differs_from_peers';
+export type ReadinessReason = 'ok' | 'database_unreachable' | 'migrations_pending' | 'config_differs_from_peers' | 'build_differs_from_peers';
 
 export interface PublicReadiness {
   readonly httpStatus: 200 | 503;
@@ -99,6 +109,7 @@ export function publicReadiness(report: ReadinessReport): PublicReadiness {
   let reason: ReadinessReason = 'ok';
   if (checks.database === 'failed') reason = 'database_unreachable';
   else if (checks.migrations === 'failed') reason = 'migrations_pending';
-  else if (report.httpStatus === 503) reason = 'config_differs_from_peers';
+  else if (checks.sync === 'odd-one-out') reason = 'config_differs_from_peers';
+  else if (checks.build === 'odd-one-out') reason = 'build_differs_from_peers';
   return { httpStatus: report.httpStatus, body: { status: report.body.status, reason } };
 }

@@ -13,7 +13,15 @@ export const syncStatusResponse = z.object({
     ok: z.boolean(),
     /** True when this node is the one that differs from the others (not merely one of two disagreeing). */
     oddOneOut: z.boolean(),
-    mismatches: z.array(z.object({ variable: z.string(), peers: z.array(peer), detail: z.string().optional() })),
+    mismatches: z.array(
+      z.object({
+        variable: z.string(),
+        peers: z.array(peer),
+        detail: z.string().optional(),
+        /** Whether this node is the odd one out on this variable (absent from older sync services). */
+        oddOneOut: z.boolean().optional(),
+      }),
+    ),
   }),
 });
 export type SyncAgreement = z.output<typeof syncStatusResponse>['agreement'];

@@ -1,0 +1,17 @@
+/** The examples `msk <command> --help` ends with (clig.dev: lead with examples). */
+export const KIT_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
+  '': ['msk init --nodes 2 --peers 192.168.1.100,192.168.1.101 --public-url http://192.168.1.100:8080', 'msk doctor deploy/', 'msk up --nodes 3'],
+  init: [
+    'msk init --nodes 2 --public-url https://platform.example.com          # mDNS discovery on one LAN',
+    'msk init --nodes 2 --peers 192.168.1.100,192.168.1.101 --systemd      # static peers, plus systemd units',
+    'msk init --dry-run --json                                              # show what would be written, as JSON',
+    'msk init --out deploy --nodes 3 --keep-secrets                         # one more node, same secrets',
+  ],
+  doctor: ['msk doctor deploy/', 'msk doctor server1/.env.local server2/.env.local', 'msk doctor --json deploy/'],
+  up: ['msk up', 'msk up --nodes 3 --port 8090', 'msk up --fresh'],
+  'build-app': ['msk build-app'],
+  systemd: [
+    'msk systemd --config deploy                                            # units in deploy/systemd/node-N/',
+    'msk systemd --config deploy --install-dir /srv/msk --user platform --dry-run',
+  ],
+};

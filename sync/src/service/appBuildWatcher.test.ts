@@ -1,0 +1,40 @@
+import { deriveClusterKeys } from '../core/clusterKeys';
+import { AppBuildWatcher, appBuildUrl, type AppBuildState } from './appBuildWatcher';
+
+const keys = deriveClusterKeys('k'.repeat(64));
+const report = (buildId: string) => ({ buildId, deploymentId: null, serverActionsKeyCheck: 'cd'.repeat(32) });
+
+describe('appBuildUrl', () => {
+  it('asks the app on the sync bind address, or on loopback when the service listens everywhere', () => {
+    expect(appBuildUrl('127.0.0.2', 8080)).toBe('http://127.0.0.2:8080/api/build');
+    expect(appBuildUrl('0.0.0.0', 8081)).toBe('http://127.0.0.1:8081/api/build');
+    expect(appBuildUrl('::', 8080)).toBe('http://[::1]:8080/api/build');
+    expect(appBuildUrl('fd00::5', 8080)).toBe('http://[fd00::5]:8080/api/build');
+  });
+});
+
+describe('AppBuildWatcher', () => {
+  it('reports a change only when the build changes, and keeps the last known build while the app does not answer', async () => {
+    const answers: (string | Error)[] = ['b1', 'b1', new Error('GET x: fetch failed'), 'b2'];
+    const polls: [AppBuildState, boolean][] = [];
+    const watcher = new AppBuildWatcher({
+      url: 'http://127.0.0.1:8080/api/build',
+      keys,
+      now: () => 5,
+      fetchBuild: async () => {
+        const next = answers.shift() as string | Error;
+        if (next instanceof Error) throw next;
+        return report(next);
+      },
+      onPoll: (state, changed) => polls.push([state, changed]),
+    });
+    for (let i = 0; i < 4; i++) await watcher.poll();
+    expect(polls.map(([state, changed]) => [state.build?.buildId, changed, state.lastError])).toEqual([
+      ['b1', true, null],
+      ['b1', false, null],
+      ['b1', false, 'GET x: fetch failed'],
+      ['b2', true, null],
+    ]);
+    await watcher.stop();
+  });
+});
