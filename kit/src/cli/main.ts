@@ -9,6 +9,7 @@ import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
 import { readFileSync } from 'node:fs';
 import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
+import { addBackupCommands } from './backupCommands';
 import { runSupervisor } from '../cluster/supervisor';
 import { InitOptionError } from '../init/generateConfiguration';
 import { DEFAULT_OUT_DIR, ExistingSecretsError, renderInitSummary, writeConfiguration } from '../init/writeConfiguration';
@@ -111,6 +112,7 @@ export function buildProgram(): Command {
       await buildApp((tick) => process.stdout.write(tick));
       process.stdout.write(` done in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
+  addBackupCommands(program);
   return program;
 }
 
