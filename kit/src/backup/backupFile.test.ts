@@ -68,7 +68,7 @@ describe('a backup file', () => {
     expect(() => parseBackup(bytes.subarray(0, bytes.length - 1))).toThrow(/truncated or appended/);
     expect(() => parseBackup(Buffer.concat([bytes, Buffer.from('x')]))).toThrow(/truncated or appended/);
     const changed = Buffer.from(bytes);
-    changed[changed.length - 3] ^= 0xff;
+    changed.writeUInt8(changed.readUInt8(changed.length - 3) ^ 0xff, changed.length - 3);
     expect(() => parseBackup(changed)).toThrow(/SHA-256 differs/);
   });
 

