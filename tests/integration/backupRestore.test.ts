@@ -14,13 +14,14 @@ import {
   ClusterDatabases,
   type Session,
   WriteStream,
+  eventually,
   newCounters,
   retryingFetch,
   signInRetrying,
   syncRunningEverywhere,
   writeBusiness,
 } from '../support/faultTools';
-import { runKit } from '../support/kitCli';
+import { postgresClientBin, runKit } from '../support/kitCli';
 
 const ADDRESS_BLOCK = 77;
 const QUIESCE_TIMEOUT_MS = 120_000;
@@ -193,5 +194,31 @@ describe('backup and restore of one node, safe with replication', () => {
     };
     expect(await loadsOf(1, 2)).toBeGreaterThanOrEqual(1);
     expect(await loadsOf(2)).toBeGreaterThanOrEqual(1);
+  });
+
+  it('backs up and restores through --exec with the node\'s app and sync service left running (as on Kubernetes): the sync service stops on the new incarnation and the cluster converges once it is started again', async () => {
+    // The programs run through a command prefix, as `kubectl exec -i <pod> -c postgres --` would run them in the pod.
+    const password = readFileSync(join(cluster.dataDir, 'config', 'postgres-superuser.env'), 'utf8').match(/^POSTGRES_PASSWORD=(.+)$/m)![1]!;
+    const postgres = new URL(cluster.nodes[1]!.postgresUrl);
+    const exec = `env PGHOST=${postgres.hostname} PGPORT=${postgres.port || 5432} PGPASSWORD=${password} PATH=${postgresClientBin()}:/usr/bin:/bin`;
+    const execArgs = ['--exec', exec, '--env-file', join(cluster.dataDir, 'node-2', 'node.env')];
+    const execFile = join(work, 'node-2-exec.mskbackup');
+    const backup = await runKit(['backup', ...execArgs, '--out', execFile]);
+    expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: '' });
+    await write(2, 3, 'after exec backup n2');
+    await remove(1, [acknowledged[2]!, acknowledged[acknowledged.length - 2]!]);
+    await expectConverged();
+    const syncUp = async () => fetch(`${cluster.nodes[1]!.syncUrl}/status`).then(() => true, () => false);
+    expect(await syncUp()).toBe(true);
+    const restore = await runKit(['restore', execFile, ...execArgs]);
+    expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
+    expect(restore.stdout).toContain('start the node\'s app and sync service again');
+    await eventually('node 2\'s sync service stopping on the new incarnation', async () => {
+      if (await syncUp()) throw new Error('still answering');
+    }, 30_000);
+    await cluster.startNode(2);
+    await syncRunningEverywhere(cluster, 60_000);
+    await write(2, 2, 'after exec restore n2');
+    await expectConverged();
   });
 });

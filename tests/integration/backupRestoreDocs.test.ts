@@ -7,12 +7,11 @@ import { mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { REPOSITORY_ROOT } from '../support/docsCommands';
+import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
 import { runDocsBlock } from '../support/docsShell';
 import { ClusterDatabases, newCounters, signInRetrying, syncRunningEverywhere, writeBusiness } from '../support/faultTools';
 
 const ADDRESS_BLOCK = 78;
-const PAGE = 'docs/backup-and-restore.md';
 
 describe('docs/backup-and-restore.md on a real local cluster', () => {
   let cluster: StartedLocalCluster;
@@ -31,23 +30,24 @@ describe('docs/backup-and-restore.md on a real local cluster', () => {
   });
 
   it('installs the client programs, backs up node 2, checks the file and restores it; the nodes converge', async () => {
-    const install = await runDocsBlock(PAGE, 'pg-client', REPOSITORY_ROOT, { MSK_PG_BIN: '' });
+    const install = await runDocsBlock([...docsCommands('docs/backup-and-restore.md', 'pg-client'), 'printf %s "$MSK_PG_BIN"'], REPOSITORY_ROOT, { MSK_PG_BIN: '' });
     expect(install.code).toBe(0);
+    expect(statSync(join(install.stdout, 'pg_dump')).isFile()).toBe(true);
     const session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
     const before = await writeBusiness(cluster.nodes[1]!.appUrl, session, 'before the backup', newCounters());
     expect(before).toBeDefined();
 
-    const backup = await runDocsBlock(PAGE, 'backup-local', work);
+    const backup = await runDocsBlock(docsCommands('docs/backup-and-restore.md', 'backup-local'), work);
     expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: '' });
     expect(backup.stdout).toContain('written to backups/node-2.mskbackup');
     expect(statSync(join(work, 'backups', 'node-2.mskbackup')).mode & 0o777).toBe(0o600);
 
     const after = await writeBusiness(cluster.nodes[1]!.appUrl, session, 'after the backup', newCounters());
-    const check = await runDocsBlock(PAGE, 'restore-check-local', work);
+    const check = await runDocsBlock(docsCommands('docs/backup-and-restore.md', 'restore-check-local'), work);
     expect(check.code).toBe(0);
     expect(check.stdout).toContain('checks passed');
 
-    const restore = await runDocsBlock(PAGE, 'restore-local', work);
+    const restore = await runDocsBlock(docsCommands('docs/backup-and-restore.md', 'restore-local'), work);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
     expect(restore.stdout).toContain('starting node 2 again');
     await syncRunningEverywhere(cluster, 60_000);

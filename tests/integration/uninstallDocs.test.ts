@@ -3,14 +3,14 @@
  * running cluster (every process it started ends) and remove .local-cluster and its lock, printing what they remove.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KIT_CLI } from '../support/kitCli';
+import { docsCommands } from '../support/docsCommands';
 import { runDocsBlock } from '../support/docsShell';
 
 const ADDRESS_BLOCK = 79;
-const PAGE = 'docs/uninstall.md';
 
 function alive(pid: number): boolean {
   try {
@@ -40,7 +40,10 @@ function startClusterIn(cwd: string): Promise<number[]> {
       resolve([ready.supervisorPid, ...ready.state.nodes.flatMap((node) => Object.values(node.pids))]);
     });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.on('exit', (code) => reject(new Error(`cluster exited (${code}) before it was ready:\n${output.slice(-3000)}`)));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`cluster exited (${code}) before it was ready:\n${output.slice(-3000)}`));
+    });
   });
 }
 
@@ -50,6 +53,7 @@ describe('docs/uninstall.md on a real local cluster', () => {
 
   beforeAll(() => {
     work = mkdtempSync(join(tmpdir(), 'msk-uninstall-'));
+    chmodSync(work, 0o755); // PostgreSQL runs as the postgres user when we are root: it must traverse this folder
   });
 
   afterAll(() => {
@@ -57,14 +61,20 @@ describe('docs/uninstall.md on a real local cluster', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  it.each([['clean-local'], ['clean-start']])('%s stops the running cluster, removes .local-cluster and its lock, and says so', async (id) => {
+  const blocks: Record<string, () => string[]> = {
+    'npm run clean': () => docsCommands('docs/uninstall.md', 'clean-local'),
+    'npm start -- --clean': () => docsCommands('docs/uninstall.md', 'clean-start'),
+  };
+
+  it.each(Object.keys(blocks))('%s stops the running cluster, removes .local-cluster and its lock, and says so', async (name) => {
+    expect(blocks[name]!()).toEqual([name]);
     pids = await startClusterIn(work);
     const dataDir = join(work, '.local-cluster');
     expect(pids.length).toBe(7); // supervisor + 2 × (app, sync, postgres)
     expect(existsSync(join(dataDir, 'config', 'shared.env'))).toBe(true);
     expect(readFileSync(`${dataDir}.lock`, 'utf8')).toBe(String(pids[0]));
 
-    const run = await runDocsBlock(PAGE, id, work);
+    const run = await runDocsBlock(blocks[name]!(), work);
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain(`[clean] stopping the local cluster running from ${dataDir} (supervisor pid ${pids[0]})`);
     expect(run.stdout).toContain(`[clean] removing ${dataDir} (the local cluster`);
@@ -72,7 +82,7 @@ describe('docs/uninstall.md on a real local cluster', () => {
     expect(existsSync(dataDir)).toBe(false);
     expect(existsSync(`${dataDir}.lock`)).toBe(false);
 
-    const again = await runDocsBlock(PAGE, id, work);
+    const again = await runDocsBlock(blocks[name]!(), work);
     expect(again.code).toBe(0);
     expect(again.stdout).toContain(`nothing to remove: ${dataDir} does not exist`);
   });

@@ -11,7 +11,7 @@ import { readEnvFile } from '../cluster/nodeEnvironment';
 import { backupNode } from '../backup/backupNode';
 import { BackupFileError, MAX_BACKUP_AGE_MS } from '../backup/backupFile';
 import { LocalClusterError, localClusterNode } from '../backup/localClusterNode';
-import { type PostgresAccess, PostgresToolError } from '../backup/postgresTools';
+import { type PostgresAccess, PostgresToolError, runSql } from '../backup/postgresTools';
 import { checkBackup, restoreDatabase } from '../backup/restoreNode';
 
 /** Largest backup file read (the dump is held in memory, like a snapshot between nodes). */
@@ -28,8 +28,9 @@ interface TargetOptions {
 }
 
 interface Target {
-  readonly nodeId: string;
-  readonly nodeName: string;
+  /** undefined: read from the target database (msk_sync.node), as on Kubernetes where the pod derives it. */
+  readonly nodeId: string | undefined;
+  readonly nodeName: string | undefined;
   readonly registrationKey: string;
   readonly access: PostgresAccess;
   /** Local cluster only: stop/start the node's services around a restore. */
@@ -53,13 +54,12 @@ function targetOf(options: TargetOptions): Target {
   const prefix = options.exec.trim().split(/\s+/).filter(Boolean);
   if (prefix.length === 0) throw new InvalidArgumentError('--exec needs the command that runs a program next to the database');
   if (!options.envFile || options.envFile.length === 0) {
-    throw new InvalidArgumentError('--exec needs --env-file: the node\'s env file(s) with SYNC_NODE_ID and SYNC_REGISTRATION_KEY');
+    throw new InvalidArgumentError('--exec needs --env-file: the env file(s) with the cluster\'s SYNC_REGISTRATION_KEY (and the node\'s SYNC_NODE_ID)');
   }
   const env: Record<string, string> = {};
   for (const file of options.envFile) Object.assign(env, readEnvFile(file));
   const nodeId = env.SYNC_NODE_ID;
   const registrationKey = env.SYNC_REGISTRATION_KEY;
-  if (!nodeId) throw new InvalidArgumentError(`SYNC_NODE_ID is in none of ${options.envFile.join(', ')}`);
   if (!registrationKey) throw new InvalidArgumentError(`SYNC_REGISTRATION_KEY is in none of ${options.envFile.join(', ')}`);
   return {
     nodeId,
@@ -75,7 +75,7 @@ function targetOptions(command: Command): Command {
     .option('--data-dir <dir>', 'the local cluster\'s data folder', '.local-cluster')
     .option('--pg-bin <dir>', 'folder of pg_dump/pg_restore/psql for the local cluster (default: MSK_PG_BIN, then PATH)')
     .option('--exec <command>', 'run the database\'s own programs through this command (compose: "docker compose exec -T -u postgres postgres-2")')
-    .option('--env-file <file>', 'with --exec: the node\'s env file (SYNC_NODE_ID, SYNC_REGISTRATION_KEY); repeat for several', collect)
+    .option('--env-file <file>', 'with --exec: env file(s) with SYNC_REGISTRATION_KEY (and SYNC_NODE_ID, else the database\'s own record); repeat for several', collect)
     .option('--database <name>', 'with --exec: the node\'s database', 'multi_business_db')
     .option('--db-user <user>', 'with --exec: a superuser of the node\'s PostgreSQL', 'postgres');
 }
@@ -97,6 +97,17 @@ function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (
   };
 }
 
+/** The node ID the target database records (its sync service wrote it when it first ran there). */
+async function recordedNodeId(access: PostgresAccess): Promise<string> {
+  const found = await runSql(access, "SELECT CASE WHEN to_regclass('msk_sync.node') IS NULL THEN '' ELSE (SELECT node_id FROM msk_sync.node) END");
+  if (!/^[0-9a-f]{16}$/.test(found)) {
+    throw new BackupFileError(
+      'this node\'s ID is unknown: put SYNC_NODE_ID in an --env-file, or start the node once (its sync service records the ID in its database)',
+    );
+  }
+  return found;
+}
+
 export function addBackupCommands(program: Command): void {
   targetOptions(
     program
@@ -113,7 +124,7 @@ export function addBackupCommands(program: Command): void {
         nodeName: target.nodeName,
         progress: (line) => say(`[backup] ${line}`),
       });
-      const out = options.out ?? join('backups', `${target.nodeName}-${manifest.createdAt.replace(/[:.]/g, '').replace(/-/g, '')}.mskbackup`);
+      const out = options.out ?? join('backups', `${target.nodeName ?? manifest.nodeId}-${manifest.createdAt.replace(/[:.]/g, '').replace(/-/g, '')}.mskbackup`);
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, file, { mode: 0o600 });
       chmodSync(out, 0o600); // it holds every row of the node, password hashes included
@@ -135,10 +146,11 @@ export function addBackupCommands(program: Command): void {
       const size = statSync(file).size;
       if (size > MAX_BACKUP_FILE_BYTES) throw new BackupFileError(`${file} is ${size} bytes: larger than a backup this tool restores (4 GiB)`);
       const target = targetOf(options);
+      const nodeId = target.nodeId ?? (await recordedNodeId(target.access));
       const backup = checkBackup({
         bytes: readFileSync(file),
         fileName: file,
-        nodeId: target.nodeId,
+        nodeId,
         registrationKey: target.registrationKey,
         allowOld: options.allowOldBackup,
       });
