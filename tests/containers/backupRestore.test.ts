@@ -96,6 +96,7 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     expect(backup.stdout).toContain('written to backups/node-2.mskbackup');
 
     await write(6, 'after backup');
+    await converged(); // the entry point may send the delete to either node: both must have the row
     for (const id of [acknowledged[0]!, acknowledged[3]!, acknowledged[9]!]) {
       const answer = await retryingFetch(`${entryUrl}/api/businesses/${id}`, { method: 'DELETE', headers: { cookie: session.cookie, origin: entryUrl } }, newCounters());
       expect(answer.status).toBe(204);
@@ -116,7 +117,7 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     await write(4, 'after restore');
     const rows = await converged();
     expect(rows.filter((id) => deleted.includes(id))).toEqual([]);
-  });
+  }, 600_000); // two nodes' worth of containers on 2 shared cores: every step waits for both nodes
 
   it('down -v removes every container and both volumes of the project', async () => {
     const down = await run(docsCommands('docs/uninstall.md', 'compose-down'));
