@@ -9,7 +9,9 @@ import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
 import { readFileSync } from 'node:fs';
 import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
+import { addBackupCommands } from './backupCommands';
 import { runSupervisor } from '../cluster/supervisor';
+import { cleanLocalCluster } from '../cluster/cleanLocalCluster';
 import { InitOptionError } from '../init/generateConfiguration';
 import { DEFAULT_OUT_DIR, ExistingSecretsError } from '../init/writeConfiguration';
 import { applyCliConventions, stdoutPaint, UsageError } from '../cliConventions';
@@ -89,7 +91,9 @@ export function buildProgram(): Command {
     .option('--overrides-file <file>', 'JSON {"<node index>": {"VAR": "value"}} for per-node environment overrides')
     .option('--no-build', 'run the app build that exists, even if stale; never build')
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
+    .option('--clean', 'uninstall instead: stop the cluster if it runs and remove its data folder (same as msk clean)')
     .action(async (options) => {
+      if (options.clean) process.exit(await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) }));
       const code = await runSupervisor({
         dataDir: options.dataDir,
         nodes: options.nodes,
@@ -106,6 +110,13 @@ export function buildProgram(): Command {
       process.exit(code);
     });
   program
+    .command('clean')
+    .description('uninstall the local cluster: stop it if it runs, remove its data folder (databases, logs, generated configuration)')
+    .option('--data-dir <dir>', 'the local cluster\'s data folder', '.local-cluster')
+    .action(async (options) => {
+      process.exitCode = await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) });
+    });
+  program
     .command('build-app')
     .description('build the app (next build + standalone) unless the existing build is current')
     .action(async () => {
@@ -119,6 +130,7 @@ export function buildProgram(): Command {
       process.stdout.write(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
   registerSystemdCommand(program);
+  addBackupCommands(program);
   return applyCliConventions(program, { version: KIT_VERSION, examples: KIT_EXAMPLES });
 }
 

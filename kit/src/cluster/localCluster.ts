@@ -395,6 +395,22 @@ export class LocalCluster {
     this.progress(`${entry.layout.name}: stopped`);
   }
 
+  /** Stops a node's sync service and app, keeping its PostgreSQL (msk restore works on the database meanwhile). */
+  async stopServices(index: number): Promise<void> {
+    const entry = this.running.get(index);
+    if (!entry) throw new Error(`there is no node ${index}`);
+    await entry.sync?.stop();
+    await entry.app?.stop();
+    this.progress(`${entry.layout.name}: app and sync service stopped (PostgreSQL keeps running)`);
+  }
+
+  /** Starts a node's PostgreSQL alone (a wiped data folder is initialised, the roles set up), if it is not running. */
+  async startPostgresOf(index: number): Promise<void> {
+    const node = this.layout.nodes.find((n) => n.index === index);
+    if (!node) throw new Error(`there is no node ${index}`);
+    if (!this.entryFor(node).postgres) await this.startPostgres(node);
+  }
+
   async startNode(index: number, overrides?: EnvironmentOverrides): Promise<void> {
     const node = this.layout.nodes.find((n) => n.index === index);
     if (!node) throw new Error(`there is no node ${index}`);

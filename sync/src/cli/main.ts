@@ -94,7 +94,8 @@ async function runForeground(options: EnvOptions & { dnsServer?: string[]; kubec
       process.exit(1);
     }, FORCED_EXIT_MS);
     force.unref();
-    void service.stop().then(() => process.exit(0));
+    // a non-zero exitCode set before the stop (the replication plugin's "database replaced") is kept
+    void service.stop().then(() => process.exit(process.exitCode ?? 0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

@@ -50,6 +50,21 @@ export type ReplicationState = 'waiting-for-schema' | 'opening' | 'running' | 'f
 export interface ReplicationPluginOptions {
   /** @default REPLICATED_TABLES */
   readonly tables?: readonly string[];
+  /**
+   * Called once when the database's incarnation changes under the running service (it was restored from a backup
+   * while this service ran): everything the service keeps in memory (cursors, the incarnation it sends) belongs to
+   * the database it replaced. @default stopDatabaseReplaced (exit code 75, so the supervisor starts it afresh)
+   */
+  readonly onDatabaseReplaced?: (details: { opened: string; found: string }) => void;
+}
+
+/** Exit code of a sync service that stopped because its database was restored under it (EX_TEMPFAIL). */
+export const DATABASE_REPLACED_EXIT_CODE = 75;
+
+/** The default reaction: stop cleanly with DATABASE_REPLACED_EXIT_CODE; the container, systemd or npm start restarts it. */
+export function stopDatabaseReplaced(): void {
+  process.exitCode = DATABASE_REPLACED_EXIT_CODE;
+  process.kill(process.pid, 'SIGTERM');
 }
 
 interface ConflictRow {
@@ -67,7 +82,7 @@ export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncS
   return {
     name: 'replication',
     async start(api: SyncServiceApi): Promise<StartedPlugin> {
-      const service = new ReplicationService(api, options.tables ?? REPLICATED_TABLES);
+      const service = new ReplicationService(api, options.tables ?? REPLICATED_TABLES, options.onDatabaseReplaced ?? stopDatabaseReplaced);
       service.begin();
       return { stop: () => service.stop() };
     },
@@ -97,12 +112,14 @@ class ReplicationService {
   private readonly rewoundPeers = new Set<string>();
   private background: Promise<void> = Promise.resolve();
   private stopped = false;
+  private replaced = false;
   private wakeSleepers: () => void = () => undefined;
   private readonly stopRequested = new Promise<void>((resolve) => (this.wakeSleepers = resolve));
 
   constructor(
     private readonly api: SyncServiceApi,
     private readonly tables: readonly string[],
+    private readonly onDatabaseReplaced: (details: { opened: string; found: string }) => void,
   ) {
     this.stateSinceMs = api.now();
     this.metrics = createReplicationMetrics(api.metricsRegistry);
@@ -384,9 +401,22 @@ class ReplicationService {
         recent: result.rows.map(({ total: _total, ...row }) => row),
       };
       this.statusError = null;
+      await this.checkIncarnation(pool, store);
     } catch (error) {
       this.statusError = `reading replication progress failed: ${error instanceof Error ? error.message : String(error)}`;
     }
+  }
+
+  /** A restore (msk restore) gives the database a new incarnation: this service's memory of it is then stale. */
+  private async checkIncarnation(pool: Pool, store: PostgresReplicationStore): Promise<void> {
+    if (this.replaced) return;
+    const { rows } = await pool.query<{ incarnation: string | null }>(`SELECT incarnation FROM ${SYNC_SCHEMA}.node`);
+    const found = rows[0]?.incarnation;
+    if (!found || found === store.incarnation) return;
+    this.replaced = true;
+    this.lastError = `the database was restored under this service (incarnation ${store.incarnation} → ${found}): restarting it`;
+    this.api.logger.error({ opened: store.incarnation, found }, 'the database was restored from a backup while this sync service ran: stopping so it starts afresh');
+    this.onDatabaseReplaced({ opened: store.incarnation, found });
   }
 
   private async purge(): Promise<void> {

@@ -30,6 +30,10 @@ const hlcSchema = z.string().regex(HLC_PATTERN, 'must be an HLC: 36 lowercase he
 const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, 'must be a node id: 16 lowercase hex characters');
 const identifierSchema = z.string().regex(IDENTIFIER_PATTERN, 'must be a lowercase SQL identifier');
 const schemaVersionSchema = z.string().min(1).max(64);
+/** A database's incarnation: 32 lowercase hex characters, made when its change log is created and made anew when
+ * the database is restored from a backup (or replaced). */
+export const INCARNATION_PATTERN = /^[0-9a-f]{32}$/;
+const incarnationSchema = z.string().regex(INCARNATION_PATTERN, 'must be an incarnation: 32 lowercase hex characters');
 /** A column name as a record key: validateChanges then refuses every name that is not a column of the table (a
  * regex per key here cost three quarters of the parse: 43 → 12 ms per 5,000 changes, measured). */
 const MAX_COLUMN_NAME_LENGTH = 63;
@@ -100,6 +104,10 @@ export const changeBatchSchema = z.object({
   hasMore: z.boolean(),
   /** Row states after nextCursor at the source when it answered (lag in changes). */
   remainingChanges: z.number().int().min(0),
+  /** The source database's incarnation: cursors belong to one incarnation. A puller whose cursor was made by
+   * another one (the source was restored from a backup, or replaced) starts over instead of applying. Optional:
+   * sources of earlier releases do not send it. */
+  sourceIncarnation: incarnationSchema.optional(),
 });
 export type ChangeBatch = z.infer<typeof changeBatchSchema>;
 
@@ -164,6 +172,8 @@ export const snapshotSchema = z.object({
   /** Taken BEFORE the snapshot's rows were read: continuing from it may repeat states (harmless), never miss one. */
   cursor: cursorSchema,
   changes: z.array(rowChangeSchema).max(MAX_SNAPSHOT_CHANGES),
+  /** The incarnation `cursor` belongs to (see changeBatchSchema). */
+  sourceIncarnation: incarnationSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 

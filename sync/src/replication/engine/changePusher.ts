@@ -15,7 +15,7 @@ import type { ReplicationStore } from '../store/replicationStore';
 import type { BadRequest } from './replicationServer';
 
 export interface ChangePusherProps {
-  readonly store: Pick<ReplicationStore, 'readChanges' | 'nodeId' | 'schemaVersion'>;
+  readonly store: Pick<ReplicationStore, 'readChanges' | 'nodeId' | 'schemaVersion' | 'incarnation'>;
   /** Pokes the peer, with the changes when `push` is given; resolves whether the peer applied them. */
   readonly send: (peerId: string, push: Push | null) => Promise<boolean>;
   /** @default MAX_PUSH_CHANGES */
@@ -106,8 +106,11 @@ export class ChangePusher {
   private async pushRow(peerId: string, row: RowChange): Promise<void> {
     const from = this.from.get(peerId);
     if (from === undefined || from === null) return; // where the peer stands is not known: the usual poke only
-    const { nodeId, schemaVersion } = this.props.store;
-    const batch: ChangeBatch = { type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1 };
+    const { nodeId, schemaVersion, incarnation } = this.props.store;
+    const batch: ChangeBatch = {
+      type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1,
+      sourceIncarnation: incarnation,
+    };
     const push = pushOf(from, batch, this.props.maxBytes ?? MAX_PUSH_BYTES);
     if (push === null) return; // too big for a push: the log's poke takes it
     try {

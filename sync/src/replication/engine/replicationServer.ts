@@ -52,6 +52,7 @@ export async function answerPull(
       nextCursor: await store.headCursor(),
       hasMore: false,
       remainingChanges: 0,
+      sourceIncarnation: store.incarnation,
     };
   }
   return store.readChanges({

@@ -106,6 +106,12 @@ export class Replicator {
     if (response.sourceNodeId !== peerId) {
       return { outcome: await this.failed(peerId, 'bad-response', `answer names node ${response.sourceNodeId}, expected ${peerId}`, startedMs) };
     }
+    if (!(await this.sameIncarnation(peerId, response.sourceIncarnation))) {
+      const message =
+        `node ${peerId}'s database is another incarnation (${response.sourceIncarnation}) than the one our cursor on it came from ` +
+        '(it was restored from a backup, or replaced): nothing applied; starting over from the beginning of its log';
+      return { outcome: await this.failed(peerId, 'reload-required', message, startedMs) };
+    }
     const outcome = await this.store.applyBatch(peerId, response);
     if (!outcome.ok) {
       return { outcome: await this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs) };
@@ -126,6 +132,20 @@ export class Replicator {
         durationMs: this.getNowMs() - startedMs,
       },
     };
+  }
+
+  /**
+   * Whether an answer from `peerId` belongs to the incarnation of its database that our cursor on it came from. The
+   * first incarnation seen is recorded; a different one resets our cursor on the peer to its start (the restored or
+   * replaced database's log positions say nothing about what we have), so the caller pulls it all again (the merge
+   * is idempotent). Answers without an incarnation (earlier releases) pass.
+   */
+  private async sameIncarnation(peerId: string, incarnation: string | undefined): Promise<boolean> {
+    if (incarnation === undefined) return true;
+    const known = await this.store.peerIncarnation(peerId);
+    if (known === incarnation) return true;
+    await this.store.setPeerIncarnation(peerId, incarnation, known !== null);
+    return known === null;
   }
 
   /**
@@ -223,7 +243,10 @@ export class Replicator {
         continue; // an unreachable peer is pulled from the start later; its states are idempotent
       }
       const parsed = pullResponseSchema.safeParse(raw);
-      if (parsed.success && parsed.data.type === 'batch') await this.store.setPeerCursor(peerId, parsed.data.nextCursor);
+      if (parsed.success && parsed.data.type === 'batch') {
+        if (parsed.data.sourceIncarnation) await this.store.setPeerIncarnation(peerId, parsed.data.sourceIncarnation, false);
+        await this.store.setPeerCursor(peerId, parsed.data.nextCursor);
+      }
     }
     let raw: unknown;
     try {
@@ -243,6 +266,8 @@ export class Replicator {
     if (parsed.data.type === 'schema-mismatch') return this.failed(sourcePeerId, 'schema-mismatch', parsed.data.message, startedMs);
     const outcome = await this.store.loadSnapshot(sourcePeerId, parsed.data);
     if (!outcome.ok) return this.failed(sourcePeerId, 'refused', `snapshot from ${sourcePeerId} refused: ${outcome.problems.join('; ')}`, startedMs);
+    // our cursor on the source is now the snapshot's: it belongs to the incarnation that made it
+    if (parsed.data.sourceIncarnation) await this.store.setPeerIncarnation(sourcePeerId, parsed.data.sourceIncarnation, false);
     return {
       peerId: sourcePeerId,
       kind: 'applied',

@@ -204,6 +204,8 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
        ON CONFLICT (singleton) DO UPDATE SET schema_version = excluded.schema_version`,
       [props.nodeId, schemaVersion],
     );
+    // A new change log (or one from before incarnations) gets its incarnation here; msk restore makes a new one.
+    await client.query(`UPDATE ${SYNC_SCHEMA}.node SET incarnation = md5(random()::text || clock_timestamp()::text) WHERE incarnation IS NULL`);
     const previous = await client.query<{ name: string }>(`SELECT name FROM ${SYNC_SCHEMA}.replicated_table`);
     for (const { name } of previous.rows) {
       if (props.tables.includes(name)) continue;

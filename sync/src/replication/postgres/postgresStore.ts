@@ -247,6 +247,9 @@ export class PostgresReplicationStore implements ReplicationStore {
   /** The committed rows a NOTIFY's capture positions ($1) point at (committedRows.ts). */
   private readonly rowsAheadSql: string;
   private purgedUpTo: Cursor | null;
+  readonly incarnation: string;
+  /** Each peer's incarnation as msk_sync.peer keeps it (read once, then kept with every change). */
+  private readonly peerIncarnations = new Map<string, string | null>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly rowsAhead = new RowsAheadOfCursor();
   private listenClient: Client | undefined;
@@ -273,6 +276,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     nodeId: string;
     tables: readonly ReplicatedTable[];
     purgedUpTo: Cursor | null;
+    incarnation: string;
     getNowMs?: () => number;
     maxFutureDriftMs?: number;
     pollIntervalMs?: number;
@@ -292,6 +296,7 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.getNowMs = props.getNowMs ?? Date.now;
     this.maxFutureDriftMs = props.maxFutureDriftMs;
     this.purgedUpTo = props.purgedUpTo;
+    this.incarnation = props.incarnation;
     // Each table's values as plain text columns of a lateral join (t<i>_<j>; t<i>_present when the row is in its
     // table): PostgreSQL builds and node-postgres parses no JSON on the hot read path. OFFSET 0 keeps each lateral
     // subquery apart, so its l.tbl test is a one-time gate per row and only the row's own table is probed.
@@ -394,8 +399,8 @@ export class PostgresReplicationStore implements ReplicationStore {
         notifyOnCommit: poke.mode === 'notify',
         clockOffsetMs: props.clockOffsetMs ?? 0,
       });
-      const horizon = await pool.query<{ xid: string | null; seq: string | null }>(
-        `SELECT purged_up_to_xid::text AS xid, purged_up_to_seq::text AS seq FROM ${SYNC_SCHEMA}.node`,
+      const horizon = await pool.query<{ xid: string | null; seq: string | null; incarnation: string }>(
+        `SELECT purged_up_to_xid::text AS xid, purged_up_to_seq::text AS seq, incarnation FROM ${SYNC_SCHEMA}.node`,
       );
       const row = horizon.rows[0];
       return new PostgresReplicationStore({
@@ -404,6 +409,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         nodeId: props.nodeId,
         tables: installed.tables,
         purgedUpTo: row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null,
+        incarnation: row!.incarnation,
         getNowMs: props.getNowMs,
         maxFutureDriftMs: props.maxFutureDriftMs,
         pollIntervalMs: poke.mode === 'poll' ? poke.pollIntervalMs : undefined,
@@ -527,6 +533,7 @@ export class PostgresReplicationStore implements ReplicationStore {
       nextCursor,
       hasMore,
       remainingChanges: Math.min(Math.max(0, afterCursor - page.length), MAX_COUNTED_LAG_CHANGES),
+      sourceIncarnation: this.incarnation,
     };
   }
 
@@ -546,6 +553,7 @@ export class PostgresReplicationStore implements ReplicationStore {
         sourceNodeId: this.nodeId,
         cursor: { xid: fence.rows[0]!.fence, seq: '0' },
         changes: rows.rows.map((row) => this.changeOf(row, fields)).filter((change): change is RowChange => change !== null),
+        sourceIncarnation: this.incarnation,
       };
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -1067,6 +1075,36 @@ export class PostgresReplicationStore implements ReplicationStore {
     );
     this.cursors.set(peerId, cursor);
     this.storedCursors.set(peerId, cursor);
+  }
+
+  async peerIncarnation(peerId: string): Promise<string | null> {
+    if (!this.peerIncarnations.has(peerId)) {
+      const result = await this.pool.query<{ incarnation: string | null }>(
+        `SELECT source_incarnation AS incarnation FROM ${SYNC_SCHEMA}.peer WHERE node_id = $1`,
+        [peerId],
+      );
+      this.peerIncarnations.set(peerId, result.rows[0]?.incarnation ?? null);
+    }
+    return this.peerIncarnations.get(peerId) ?? null;
+  }
+
+  async setPeerIncarnation(peerId: string, incarnation: string, resetCursor: boolean): Promise<void> {
+    this.peerIncarnations.delete(peerId);
+    if (resetCursor) {
+      this.cursors.delete(peerId);
+      this.storedCursors.delete(peerId);
+    }
+    await this.pool.query(
+      `INSERT INTO ${SYNC_SCHEMA}.peer AS p (node_id, source_incarnation) VALUES ($1, $2)
+       ON CONFLICT (node_id) DO UPDATE SET source_incarnation = excluded.source_incarnation
+         ${resetCursor ? ', cursor_xid = NULL, cursor_seq = NULL' : ''}`,
+      [peerId, incarnation],
+    );
+    this.peerIncarnations.set(peerId, incarnation);
+    if (resetCursor) {
+      this.cursors.set(peerId, null);
+      this.storedCursors.set(peerId, null);
+    }
   }
 
   async recordPeerError(peerId: string, message: string): Promise<void> {

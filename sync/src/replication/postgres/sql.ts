@@ -104,6 +104,8 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.node (
   schema_version   text NOT NULL,
   installed_at     timestamptz NOT NULL DEFAULT now()
 );
+-- The database's incarnation: cursors on this node belong to it; a restore from a backup makes a new one (msk restore).
+ALTER TABLE ${SYNC_SCHEMA}.node ADD COLUMN IF NOT EXISTS incarnation text CHECK (incarnation ~ '^[0-9a-f]{32}$');
 COMMENT ON COLUMN ${SYNC_SCHEMA}.node.clock_floor_ms IS 'HLC: newest wall time seen in an applied peer stamp (local stamps are kept above every stamp of their row when folded)';
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.replicated_table (
   name text PRIMARY KEY
@@ -152,6 +154,8 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.peer (
   last_error         text,
   last_error_at      timestamptz
 );
+-- The incarnation of the peer's database our cursor on it belongs to.
+ALTER TABLE ${SYNC_SCHEMA}.peer ADD COLUMN IF NOT EXISTS source_incarnation text;
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.conflict (
   id              bigserial PRIMARY KEY,
   tbl             text NOT NULL,

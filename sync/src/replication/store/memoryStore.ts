@@ -4,6 +4,7 @@
  * Every write is one "transaction" with its own xid; there are no open transactions, so the xid fence is simply
  * the next xid. Foreign keys behave as ON DELETE CASCADE.
  */
+import { randomBytes } from 'node:crypto';
 import type { HybridLogicalClock } from '../core/hlc';
 import { createHybridLogicalClock } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, Snapshot, ValidChange } from '../core/protocol';
@@ -38,6 +39,7 @@ interface MemoryRow {
 
 interface MutablePeer {
   cursor: Cursor | null;
+  incarnation?: string | null;
   acknowledged: Cursor | null;
   lastAppliedAtMs: number | null;
   appliedChanges: number;
@@ -54,6 +56,8 @@ export interface MemoryStoreProps {
   readonly getNowMs?: () => number;
   /** @default MAX_FUTURE_DRIFT_MS */
   readonly maxFutureDriftMs?: number;
+  /** @default 16 random bytes as hex */
+  readonly incarnation?: string;
 }
 
 export class LocalWriteError extends Error {}
@@ -72,6 +76,7 @@ export class MemoryReplicationStore implements ReplicationStore {
   readonly nodeId: string;
   readonly schemaVersion: string;
   readonly tables: readonly ReplicatedTable[];
+  readonly incarnation: string;
   private readonly rows = new Map<string, Map<string, MemoryRow>>();
   private readonly tableByName: Map<string, ReplicatedTable>;
   private readonly peers = new Map<string, MutablePeer>();
@@ -89,6 +94,7 @@ export class MemoryReplicationStore implements ReplicationStore {
     this.nodeId = props.nodeId;
     this.tables = props.tables;
     this.schemaVersion = schemaVersionOf(props.tables);
+    this.incarnation = props.incarnation ?? randomBytes(16).toString('hex');
     this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
     for (const table of props.tables) this.rows.set(table.name, new Map());
     this.getNowMs = props.getNowMs ?? Date.now;
@@ -258,6 +264,7 @@ export class MemoryReplicationStore implements ReplicationStore {
         nextCursor,
         hasMore,
         remainingChanges: Math.min(after.length - page.length, MAX_COUNTED_LAG_CHANGES),
+        sourceIncarnation: this.incarnation,
       };
     });
   }
@@ -387,6 +394,7 @@ export class MemoryReplicationStore implements ReplicationStore {
         sourceNodeId: this.nodeId,
         cursor: { xid: this.fence().toString(), seq: '0' },
         changes,
+        sourceIncarnation: this.incarnation,
       };
     });
   }
@@ -418,10 +426,20 @@ export class MemoryReplicationStore implements ReplicationStore {
     this.peer(peerId).cursor = cursor;
   }
 
+  async peerIncarnation(peerId: string): Promise<string | null> {
+    return this.peers.get(peerId)?.incarnation ?? null;
+  }
+
+  async setPeerIncarnation(peerId: string, incarnation: string, resetCursor: boolean): Promise<void> {
+    const peer = this.peer(peerId);
+    peer.incarnation = incarnation;
+    if (resetCursor) peer.cursor = null;
+  }
+
   async peerProgress(): Promise<PeerProgress[]> {
     return [...this.peers.entries()]
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(([peerId, peer]) => ({ peerId, ...peer }));
+      .map(([peerId, { incarnation: _incarnation, ...peer }]) => ({ peerId, ...peer }));
   }
 
   async recordPeerError(peerId: string, message: string): Promise<void> {

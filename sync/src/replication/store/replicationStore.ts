@@ -74,6 +74,11 @@ export interface ReplicationStore {
   readonly nodeId: string;
   readonly schemaVersion: string;
   readonly tables: readonly ReplicatedTable[];
+  /**
+   * This database's incarnation (32 hex characters): made with its change log, made anew by a restore. Every batch
+   * and snapshot carries it; cursors on this node are only valid within it.
+   */
+  readonly incarnation: string;
 
   /** Row states after `cursor`, below the xid fence, in log order (or "reload required"). */
   readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired>;
@@ -92,6 +97,13 @@ export interface ReplicationStore {
   peerCursor(peerId: string): Promise<Cursor | null>;
   /** Sets our cursor on a peer (used after an initial load from another peer). */
   setPeerCursor(peerId: string, cursor: Cursor): Promise<void>;
+  /** The incarnation of the peer's database that our cursor on it belongs to (null: not known yet). */
+  peerIncarnation(peerId: string): Promise<string | null>;
+  /**
+   * Records the peer's incarnation. With `resetCursor` our cursor on that peer goes back to null (pull from its
+   * start) in the same statement: the cursor was made by another incarnation of the peer's database.
+   */
+  setPeerIncarnation(peerId: string, incarnation: string, resetCursor: boolean): Promise<void>;
   peerProgress(): Promise<PeerProgress[]>;
   purge(request: PurgeRequest): Promise<PurgeOutcome>;
   /** Records a problem with a peer (shown in status) without applying anything. */
