@@ -146,6 +146,8 @@ export class Replicator {
       return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${issues.join('; ')}`, startedMs);
     }
     if (!sameCursor(await this.store.peerCursor(peerId), push.data.fromCursor)) return null;
+    // a peer on another schema version pushes without its table description: its pull answer carries it
+    if (push.data.batch.schemaVersion !== this.store.schemaVersion && !push.data.batch.schema) return null;
     return (await this.handle(peerId, { success: true, data: push.data.batch }, startedMs)).outcome;
   }
 

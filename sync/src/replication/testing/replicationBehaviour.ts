@@ -374,6 +374,17 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       expect(progress?.lastError ?? null).toBeNull();
     });
 
+    it('a push from a peer on another schema version is taken as a poke: nothing applied, nothing recorded', async () => {
+      await h.node(0).insert('users', userRow());
+      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100, forPush: true })) as ChangeBatch;
+      const replicator = new Replicator({ store: h.node(1).store, transport: { pull: () => Promise.reject(new Error('not here')), snapshot: () => Promise.reject(new Error('not here')) } });
+      const pushed = { type: 'push', protocolVersion: PROTOCOL_VERSION, fromCursor: null, batch: { ...batch, schemaVersion: 'sv1-0123456789abcdef' } };
+      expect(await replicator.applyPushed(h.node(0).nodeId, pushed)).toBeNull();
+      expect(await h.node(1).rows('users')).toEqual([]);
+      const progress = (await h.node(1).store.peerProgress()).find((p) => p.peerId === h.node(0).nodeId);
+      expect(progress?.lastError ?? null).toBeNull();
+    });
+
     it('a peer whose column has another type is refused, saying which and how to fix it', async () => {
       await h.node(0).insert('users', userRow());
       const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
