@@ -27,7 +27,7 @@ import { PeerReplicationState } from './peerReplicationState';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { REPLICATED_TABLES } from './replicatedTables';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
-import { SCHEMA_CHECK_INTERVAL_MS, liveSchema } from './schemaWatch';
+import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
 
 /** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
@@ -99,6 +99,7 @@ class ReplicationService {
   /** The live tables can't be replicated as a migration left them (replication keeps the last good shape). */
   private schemaProblem: string | null = null;
   private schemaReopens = 0;
+  private schemaWatch: { pool: Pool; watch: LiveSchemaWatch } | undefined;
   private lastSchemaChange: { at: string; schemaVersion: string; addedColumns: readonly string[]; removedColumns: readonly string[] } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
@@ -263,7 +264,8 @@ class ReplicationService {
     if (!store || !pool || this.stopped || this.followingSchema || this.state !== 'running') return;
     this.followingSchema = true;
     try {
-      const live = await liveSchema(pool, this.tables);
+      if (this.schemaWatch?.pool !== pool) this.schemaWatch = { pool, watch: new LiveSchemaWatch(pool, this.tables) };
+      const live = await this.schemaWatch.watch.read();
       if (live.kind === 'problem') {
         if (this.schemaProblem !== live.message) {
           this.api.logger.error({ problem: live.message }, 'a migration left the replicated tables in a shape replication cannot follow; replication keeps the last good one');
