@@ -12,7 +12,7 @@ export interface ControlEndpoint {
   stop(): Promise<void>;
 }
 
-const ROUTE = /^\/nodes\/(\d+)\/(stop|start|stop-services|start-postgres|kill-app|kill-sync|kill-postgres)$/;
+const ROUTE = /^\/nodes\/(\d+)\/(stop|stop-app|start|stop-services|start-postgres|kill-app|kill-sync|kill-postgres)$/;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -45,9 +45,11 @@ export async function startControlServer(cluster: LocalCluster, onShutdown: () =
       if (!match) return send(res, 404, { error: `no route ${req.method} ${req.url}` });
       const index = Number(match[1]);
       const action = match[2];
-      const body = (await readJson(req)) as { overrides?: Record<string, string> };
+      const body = (await readJson(req)) as { overrides?: Record<string, string>; appDir?: unknown };
+      if (body.appDir !== undefined && typeof body.appDir !== 'string') return send(res, 400, { error: 'appDir must be a folder path (a string)' });
       if (action === 'stop') await cluster.stopNode(index);
-      else if (action === 'start') await cluster.startNode(index, body.overrides);
+      else if (action === 'stop-app') await cluster.stopApp(index);
+      else if (action === 'start') await cluster.startNode(index, body.overrides, body.appDir);
       else if (action === 'stop-services') await cluster.stopServices(index);
       else if (action === 'start-postgres') await cluster.startPostgresOf(index);
       else await cluster.killProcess(index, action?.slice('kill-'.length) as 'app' | 'sync' | 'postgres');

@@ -37,7 +37,10 @@ export interface StartedLocalCluster {
   state(): Promise<ClusterState>;
   peersConnected(): Promise<Record<string, number | null>>;
   stopNode(index: number): Promise<void>;
-  startNode(index: number, overrides?: EnvironmentOverrides): Promise<void>;
+  /** `appDir`: run this standalone app build on the node from now on (an upgrade to another release). */
+  startNode(index: number, overrides?: EnvironmentOverrides, appDir?: string): Promise<void>;
+  /** Stops only the node's app (PostgreSQL and sync keep running). */
+  stopApp(index: number): Promise<void>;
   killProcess(index: number, which: 'app' | 'sync' | 'postgres'): Promise<void>;
   stop(): Promise<void>;
 }
@@ -106,7 +109,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     state: () => call<ClusterState>('GET', '/state'),
     peersConnected: () => call('GET', '/peers'),
     stopNode: async (index) => void (await call('POST', `/nodes/${index}/stop`)),
-    startNode: async (index, overrides) => void (await call('POST', `/nodes/${index}/start`, { overrides })),
+    startNode: async (index, overrides, appDir) => void (await call('POST', `/nodes/${index}/start`, { overrides, appDir })),
+    stopApp: async (index) => void (await call('POST', `/nodes/${index}/stop-app`)),
     killProcess: async (index, which) => void (await call('POST', `/nodes/${index}/kill-${which}`)),
     async stop() {
       if (child.exitCode === null) {

@@ -1,2 +1,3 @@
 export { startLocalCluster, type StartedLocalCluster, type LocalClusterOptions } from './harness';
 export { readEnvFile } from './nodeEnvironment';
+export { APP_STANDALONE_DIR } from './appBuild';

@@ -82,6 +82,8 @@ interface RunningNode {
   app?: ManagedProcess;
   sync?: ManagedProcess;
   env: Record<string, string>;
+  /** The app build this node runs (a standalone folder with server.js); default: the repository's build. */
+  appDir?: string;
 }
 
 const ADMIN_FILE = 'admin.env';
@@ -322,8 +324,8 @@ export class LocalCluster {
     entry.app = new ManagedProcess({
       label: `${node.name} app`,
       command: process.execPath,
-      args: [APP_SERVER],
-      cwd: APP_STANDALONE_DIR,
+      args: [entry.appDir ? join(entry.appDir, 'server.js') : APP_SERVER],
+      cwd: entry.appDir ?? APP_STANDALONE_DIR,
       env: entry.env,
       logFile: join(node.logDir, 'app.log'),
       onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
@@ -411,10 +413,18 @@ export class LocalCluster {
     if (!this.entryFor(node).postgres) await this.startPostgres(node);
   }
 
-  async startNode(index: number, overrides?: EnvironmentOverrides): Promise<void> {
+  /**
+   * Starts what is not running of a node. `appDir`: from now on the node runs the app build in that folder (a
+   * standalone build with server.js and migrations/): how a test upgrades one node to another release.
+   */
+  async startNode(index: number, overrides?: EnvironmentOverrides, appDir?: string): Promise<void> {
     const node = this.layout.nodes.find((n) => n.index === index);
     if (!node) throw new Error(`there is no node ${index}`);
     const entry = this.entryFor(node);
+    if (appDir !== undefined) {
+      if (!existsSync(join(appDir, 'server.js'))) throw new Error(`appDir ${appDir} has no server.js: give the folder of a standalone app build`);
+      entry.appDir = appDir;
+    }
     if (overrides) {
       const merged = { ...this.environmentOf(node), ...overrides };
       entry.env = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
@@ -423,6 +433,14 @@ export class LocalCluster {
     if (!entry.postgres) await this.startPostgres(node);
     if (!entry.app?.running) await this.startApp(node);
     if (!entry.sync?.running) await this.startSync(node);
+  }
+
+  /** Stops a node's app only (its PostgreSQL and sync service keep running), as an app-only upgrade does. */
+  async stopApp(index: number): Promise<void> {
+    const entry = this.running.get(index);
+    if (!entry) throw new Error(`there is no node ${index}`);
+    await entry.app?.stop();
+    this.progress(`${entry.layout.name}: app stopped`);
   }
 
   /** For fault tests: SIGKILL one process of a node. */

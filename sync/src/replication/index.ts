@@ -46,3 +46,11 @@ export type { QuietOptions, QuietResult, ReplicationNode } from './engine/replic
 export { createInProcessNetwork } from './engine/inProcessTransport';
 export type { InProcessNetwork } from './engine/inProcessTransport';
 export { TableHash, tableHashOf } from './engine/tableHash';
+export {
+  NEVER_WRITTEN_HLC,
+  comparePeerSchema,
+  describeSchema,
+  judgePeerSchema,
+  schemaDescriptionSchema,
+} from './core/schemaCompatibility';
+export type { PeerSchemaVerdict, SchemaDescription } from './core/schemaCompatibility';

@@ -33,6 +33,10 @@ export class PeerReplicationState {
   consecutiveFailures = 0;
   failures = 0;
   initialLoads = 0;
+  /** Why this peer's changes wait for this node's upgrade (it has columns this node lacks); null: they don't. */
+  waitingForUpgrade: string | null = null;
+  /** When changes from this peer applied again after waiting for this node's upgrade (null: never waited). */
+  resumedAfterUpgradeAt: string | null = null;
 
   constructor(nowMs: number) {
     this.firstSeenMs = nowMs;
@@ -40,6 +44,8 @@ export class PeerReplicationState {
 
   record(outcome: PullOutcome, nowMs: number): void {
     if (outcome.kind === 'applied') {
+      if (this.waitingForUpgrade !== null) this.resumedAfterUpgradeAt = new Date(nowMs).toISOString();
+      this.waitingForUpgrade = null;
       this.consecutiveFailures = 0;
       this.remainingChanges = outcome.remainingChanges;
       this.caughtUp = !outcome.hasMore && outcome.remainingChanges === 0;
@@ -56,9 +62,11 @@ export class PeerReplicationState {
       };
       return;
     }
-    // Backs off like a failure; a peer that is still starting is not counted as an error.
+    // Backs off like a failure; a peer that is still starting, or whose changes wait for this node's upgrade, is
+    // not counted as an error.
     this.consecutiveFailures += 1;
-    if (outcome.kind !== 'peer-not-ready') this.failures += 1;
+    if (outcome.kind === 'waiting-for-upgrade') this.waitingForUpgrade = outcome.message;
+    else if (outcome.kind !== 'peer-not-ready') this.failures += 1;
     this.caughtUp = false;
     this.lastBatch = {
       at: new Date(nowMs).toISOString(),

@@ -27,6 +27,7 @@ import { PeerReplicationState } from './peerReplicationState';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { REPLICATED_TABLES } from './replicatedTables';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
+import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
 
 /** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
@@ -107,6 +108,14 @@ class ReplicationService {
   private pusher: ChangePusher | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubscribe: Array<() => void> = [];
+  private unsubscribeStore: (() => void) | undefined;
+  /** A schema check or a re-open after a migration is running. */
+  private followingSchema = false;
+  /** The live tables can't be replicated as a migration left them (replication keeps the last good shape). */
+  private schemaProblem: string | null = null;
+  private schemaReopens = 0;
+  private schemaWatch: { pool: Pool; watch: LiveSchemaWatch } | undefined;
+  private lastSchemaChange: { at: string; schemaVersion: string; addedColumns: readonly string[]; removedColumns: readonly string[] } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
   private readonly rewoundPeers = new Set<string>();
@@ -177,6 +186,14 @@ class ReplicationService {
     });
     if (!found) return;
     this.waiting = null;
+    await this.openAndRun(database);
+  }
+
+  /**
+   * Opens the store (installing capture on the live tables) and starts pulling and pushing. Run at start, and again
+   * after the schema changed under the running service (reopenAfterMigration).
+   */
+  private async openAndRun(database: string): Promise<void> {
     this.setState('opening');
     for (let attempt = 1; !this.stopped; attempt++) {
       try {
@@ -235,11 +252,21 @@ class ReplicationService {
         if (error !== undefined) this.api.logger.debug({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'poke failed');
       },
     });
-    this.unsubscribe.push(store.onChange((committedRow) => this.pokePeers(committedRow)));
+    this.unsubscribeStore = store.onChange((committedRow) => this.pokePeers(committedRow));
     this.timers.push(setInterval(() => void this.refreshStatus(), STATUS_REFRESH_INTERVAL_MS));
     this.timers.push(setInterval(() => void this.purge(), PURGE_INTERVAL_MS));
+    this.timers.push(setInterval(() => void this.checkSchema(), SCHEMA_CHECK_INTERVAL_MS));
     for (const timer of this.timers) timer.unref();
     this.setState('running');
+    if (store.addedColumns.length > 0 || store.removedColumns.length > 0) {
+      this.lastSchemaChange = {
+        at: new Date(this.api.now()).toISOString(),
+        schemaVersion: store.schemaVersion,
+        addedColumns: store.addedColumns,
+        removedColumns: store.removedColumns,
+      };
+      this.api.logger.info({ schemaVersion: store.schemaVersion, addedColumns: store.addedColumns, removedColumns: store.removedColumns }, 'replication follows a migration');
+    }
     this.api.logger.info(
       { database, tables: store.tables.map((t) => t.name), schemaVersion: store.schemaVersion, initialLoad: neverApplied },
       neverApplied ? 'replication running; this node will load a snapshot from the first peer' : 'replication running',
@@ -247,6 +274,56 @@ class ReplicationService {
     await this.refreshStatus();
     for (const peer of this.api.connectedPeers()) this.pullers.connect(peer.id);
     this.pokePeers(); // peers that tried us while we waited for the schema
+  }
+
+  /** Compares the live tables with the store's; a migration applied meanwhile re-opens the store. */
+  private async checkSchema(): Promise<void> {
+    const store = this.store;
+    const pool = this.statusPool;
+    if (!store || !pool || this.stopped || this.followingSchema || this.state !== 'running') return;
+    this.followingSchema = true;
+    try {
+      if (this.schemaWatch?.pool !== pool) this.schemaWatch = { pool, watch: new LiveSchemaWatch(pool, this.tables) };
+      const live = await this.schemaWatch.watch.read();
+      if (live.kind === 'problem') {
+        if (this.schemaProblem !== live.message) {
+          this.api.logger.error({ problem: live.message }, 'a migration left the replicated tables in a shape replication cannot follow; replication keeps the last good one');
+        }
+        this.schemaProblem = live.message;
+        return;
+      }
+      this.schemaProblem = null;
+      if (live.schemaVersion === store.schemaVersion || this.store !== store) return;
+      this.api.logger.info({ from: store.schemaVersion, to: live.schemaVersion }, 'the replicated tables changed (a migration): re-opening replication with the live columns');
+      await this.reopenAfterMigration();
+    } catch (error) {
+      this.api.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'checking the replicated tables failed');
+    } finally {
+      this.followingSchema = false;
+    }
+  }
+
+  /** Stops pulling and pushing, closes the store and opens it again on the live schema; peers wait meanwhile. */
+  private async reopenAfterMigration(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers.length = 0;
+    this.unsubscribeStore?.();
+    this.unsubscribeStore = undefined;
+    this.pusher?.stop();
+    this.pusher = undefined;
+    const pullers = this.pullers;
+    this.pullers = undefined;
+    this.replicator = undefined;
+    const store = this.store;
+    this.store = undefined;
+    this.setState('opening'); // peers asking meanwhile hear "not ready" and ask again
+    await pullers?.stop();
+    await store?.close().catch(() => undefined);
+    await this.statusPool?.end().catch(() => undefined);
+    this.statusPool = undefined;
+    if (this.stopped) return;
+    this.schemaReopens += 1;
+    await this.openAndRun(describeDatabase(this.api.config.syncDatabaseUrl));
   }
 
   /** Least privilege: the sync service should connect as its own role (SYNC_DATABASE_URL), never the superuser. */
@@ -310,8 +387,14 @@ class ReplicationService {
         }
       }
       if (outcome.lagMs !== null) this.metrics.deliveryLagSeconds.observe({ peer }, outcome.lagMs / 1000);
-      if (wasFailing) this.api.logger.info({ peer }, 'replication from peer works again');
+      if (wasFailing) this.api.logger.info({ peer, resumedAfterUpgrade: state.resumedAfterUpgradeAt !== null }, 'replication from peer works again');
       if (outcome.applied > 0 || outcome.conflicts.length > 0) void this.refreshStatus();
+    } else if (outcome.kind === 'waiting-for-upgrade') {
+      // not an error: the peer runs the next release already. This node's migration may just have run.
+      if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
+        this.api.logger.info({ peer, message: outcome.message }, 'changes from a peer wait for this node\'s upgrade');
+      }
+      void this.checkSchema();
     } else {
       this.metrics.pullFailures.inc({ peer, kind: outcome.kind });
       if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
@@ -440,6 +523,8 @@ class ReplicationService {
       database: describeDatabase(this.api.config.syncDatabaseUrl),
       tables: this.store ? this.store.tables.map((t) => t.name) : [...this.tables],
       schemaVersion: this.store?.schemaVersion ?? null,
+      /** Migrations followed while running (no restart): how many re-opens, the last change, a shape it can't follow. */
+      schema: { reopenedAfterMigration: this.schemaReopens, lastChange: this.lastSchemaChange, problem: this.schemaProblem },
       waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,
       initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
       syncIntervalMs: this.api.config.syncIntervalMs,
@@ -465,6 +550,9 @@ class ReplicationService {
       lastErrorAt: progress?.lastErrorAtMs ? new Date(progress.lastErrorAtMs).toISOString() : null,
       lastAppliedAt: progress?.lastAppliedAtMs ? new Date(progress.lastAppliedAtMs).toISOString() : null,
       initialLoads: state?.initialLoads ?? 0,
+      /** Set while this peer's changes wait for this node's upgrade (the peer has columns this node lacks). */
+      waitingForUpgrade: state?.waitingForUpgrade ?? null,
+      resumedAfterUpgradeAt: state?.resumedAfterUpgradeAt ?? null,
     };
   }
 
@@ -472,6 +560,7 @@ class ReplicationService {
     this.stopped = true;
     this.wakeSleepers();
     for (const off of this.unsubscribe) off();
+    this.unsubscribeStore?.();
     for (const timer of this.timers) clearInterval(timer);
     this.pusher?.stop();
     await this.pullers?.stop();

@@ -8,6 +8,8 @@ interface ReplicationNode {
   state?: string;
   waitingFor?: { missingTables?: string[]; error?: string | null } | null;
   lastError?: string | null;
+  schemaVersion?: string | null;
+  schema?: { reopenedAfterMigration?: number; problem?: string | null } | null;
   conflicts?: { resolved?: number; recent?: Array<{ table?: string; renamedColumn?: string; loserPk?: string; winnerPk?: string }> };
 }
 
@@ -18,6 +20,7 @@ interface ReplicationPeer {
   errors?: number;
   failing?: boolean;
   lastError?: string | null;
+  waitingForUpgrade?: string | null;
 }
 
 const text = (value: number | null | undefined, unit = ''): string => (typeof value === 'number' ? `${value}${unit}` : '-');
@@ -33,6 +36,11 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
   line += `, conflicts resolved: ${node.conflicts?.resolved ?? 0}`;
   out.push(line);
   if (node.lastError) out.push(`  error: ${node.lastError}`);
+  if (node.schemaVersion) {
+    const reopened = node.schema?.reopenedAfterMigration ?? 0;
+    out.push(`  schema ${node.schemaVersion}${reopened > 0 ? ` (followed ${reopened} migration(s) while running)` : ''}`);
+  }
+  if (node.schema?.problem) out.push(`  schema problem: ${node.schema.problem}`);
   const rows = status.peers
     .map((peer) => ({ peer, replication: peer.replication as ReplicationPeer | undefined }))
     .filter((row) => row.replication && typeof row.replication === 'object');
@@ -51,7 +59,8 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
       ),
     );
     for (const { peer, replication: r } of rows) {
-      if (r?.failing && r.lastError) out.push(`  ${peer.name ?? peer.id ?? '?'}: last error: ${r.lastError}`);
+      if (r?.waitingForUpgrade) out.push(`  ${peer.name ?? peer.id ?? '?'}: ${r.waitingForUpgrade}`);
+      else if (r?.failing && r.lastError) out.push(`  ${peer.name ?? peer.id ?? '?'}: last error: ${r.lastError}`);
     }
   }
   for (const conflict of node.conflicts?.recent ?? []) {

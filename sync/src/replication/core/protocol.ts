@@ -13,6 +13,7 @@ import type { RowState } from './rowState';
 import { expandVersions } from './rowState';
 import type { ReplicatedTable } from './tableSchema';
 import { columnNames } from './tableSchema';
+import { NEVER_WRITTEN_HLC, schemaDescriptionSchema } from './schemaCompatibility';
 
 export const PROTOCOL_VERSION = 1 as const;
 /** Most row states in one batch (the puller may ask for fewer). */
@@ -108,6 +109,8 @@ export const changeBatchSchema = z.object({
    * another one (the source was restored from a backup, or replaced) starts over instead of applying. Optional:
    * sources of earlier releases do not send it. */
   sourceIncarnation: incarnationSchema.optional(),
+  /** The source's tables, when the requester's schema version differs (a rolling upgrade: schemaCompatibility.ts). */
+  schema: schemaDescriptionSchema.optional(),
 });
 export type ChangeBatch = z.infer<typeof changeBatchSchema>;
 
@@ -174,6 +177,8 @@ export const snapshotSchema = z.object({
   changes: z.array(rowChangeSchema).max(MAX_SNAPSHOT_CHANGES),
   /** The incarnation `cursor` belongs to (see changeBatchSchema). */
   sourceIncarnation: incarnationSchema.optional(),
+  /** As in a batch: the source's tables when the requester's schema version differs. */
+  schema: schemaDescriptionSchema.optional(),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -210,6 +215,11 @@ export interface ChangeValidationContext {
   readonly nowMs: number;
   /** @default MAX_FUTURE_DRIFT_MS */
   readonly maxFutureDriftMs?: number;
+  /**
+   * Columns ("table.column") the peer does not have yet (it is not upgraded): a change without them is complete,
+   * and they are filled with the column's default at NEVER_WRITTEN_HLC, so the change leaves them untouched here.
+   */
+  readonly peerLacks?: ReadonlySet<string>;
 }
 
 /** Most problems listed when a batch is refused (the rest are counted). */
@@ -230,7 +240,7 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
   const valid: ValidChange[] = [];
   const maxFutureDriftMs = context.maxFutureDriftMs ?? MAX_FUTURE_DRIFT_MS;
   // per table, once per batch: its column names as a list and a set
-  const columnsOf = new Map<ReplicatedTable, { list: string[]; set: Set<string> }>();
+  const columnsOf = new Map<ReplicatedTable, { list: string[]; set: Set<string>; absent: ReplicatedTable['columns'] }>();
   changes.forEach((change, index) => {
     const where = () => `change ${index} (${change.table} ${change.pk})`;
     const table = context.tables.get(change.table);
@@ -241,9 +251,21 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
     let columns = columnsOf.get(table);
     if (!columns) {
       const list = columnNames(table);
-      columnsOf.set(table, (columns = { list, set: new Set(list) }));
+      const absent = table.columns.filter((column) => context.peerLacks?.has(`${table.name}.${column.name}`));
+      columnsOf.set(table, (columns = { list, set: new Set(list), absent }));
     }
-    const missing = columns.list.filter((column) => !(column in change.values));
+    let values = change.values;
+    let columnHlcs = change.columnHlcs;
+    if (columns.absent.length > 0) {
+      values = { ...values };
+      columnHlcs = { ...columnHlcs };
+      for (const column of columns.absent) {
+        if (column.name in change.values) continue; // the peer sent it after all: taken as sent
+        values[column.name] = column.defaultText ?? null;
+        columnHlcs[column.name] = NEVER_WRITTEN_HLC;
+      }
+    }
+    const missing = columns.list.filter((column) => !(column in values));
     const unknown = Object.keys(change.values).filter((column) => !columns.set.has(column));
     const unknownStamped = change.columnHlcs ? Object.keys(change.columnHlcs).filter((column) => !columns.set.has(column)) : [];
     if (missing.length > 0) report(`${where()}: missing columns ${missing.join(', ')}`);
@@ -254,6 +276,7 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
       report(`${where()}: column ${table.primaryKey} must equal the row's pk`);
     }
     const stamps: Hlc[] = change.columnHlcs ? [change.hlc, ...Object.values(change.columnHlcs)] : [change.hlc];
+    // (NEVER_WRITTEN_HLC stamps filled in above are not the peer's: not checked)
     if (change.deletedHlc) stamps.push(change.deletedHlc);
     for (const stamp of stamps) {
       const check = checkRemoteHlc(stamp, context.nowMs, maxFutureDriftMs);
@@ -268,8 +291,8 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
         pk: change.pk,
         origin: change.origin,
         state: {
-          versions: expandVersions(columns.list, { hlc: change.hlc, columnHlcs: change.columnHlcs }),
-          values: change.values,
+          versions: expandVersions(columns.list, { hlc: change.hlc, columnHlcs }),
+          values,
           deletedHlc: change.deletedHlc,
         },
       });

@@ -24,8 +24,11 @@ export interface ReplicatedTable {
   readonly name: string;
   /** Primary key column: one uuid column. */
   readonly primaryKey: string;
-  /** Every column, in table order, with its SQL type (used for the schema version). */
-  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  /**
+   * Every column, in table order, with its SQL type (used for the schema version) and its default's canonical text
+   * (null: none, or not a constant) — what a change from a peer that lacks the column leaves in it.
+   */
+  readonly columns: readonly { readonly name: string; readonly type: string; readonly defaultText?: string | null }[];
   readonly uniqueKeys: readonly UniqueKey[];
   readonly foreignKeys: readonly ForeignKey[];
 }

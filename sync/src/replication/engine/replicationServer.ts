@@ -3,7 +3,8 @@
  * authenticated HTTP channel calls these with the parsed request body (after it verified the peer) and sends the
  * returned object as JSON. Bad requests are answered with an error object, never thrown across the boundary.
  */
-import type { PullResponse, SchemaMismatch, SnapshotResponse } from '../core/protocol';
+import type { ChangeBatch, PullResponse, SnapshotResponse } from '../core/protocol';
+import { describeSchema } from '../core/schemaCompatibility';
 import { PROTOCOL_VERSION, pullRequestSchema, snapshotRequestSchema } from '../core/protocol';
 import type { ReplicationStore } from '../store/replicationStore';
 
@@ -12,17 +13,14 @@ export interface BadRequest {
   readonly message: string;
 }
 
-function schemaMismatch(store: ReplicationStore, requesterSchemaVersion: string): SchemaMismatch {
-  return {
-    type: 'schema-mismatch' as const,
-    protocolVersion: PROTOCOL_VERSION,
-    sourceNodeId: store.nodeId,
-    sourceSchemaVersion: store.schemaVersion,
-    requesterSchemaVersion,
-    message:
-      `schema version ${requesterSchemaVersion} of the requester differs from ${store.schemaVersion} here: ` +
-      'run the same application version (migrations) on every node; nodes do not sync across schema versions',
-  };
+/**
+ * Nodes on different schema versions still exchange changes (a rolling upgrade): the answer then carries this
+ * node's table description, and the requester decides what it can apply (schemaCompatibility.ts).
+ */
+function describedFor<T extends { schemaVersion: string }>(store: ReplicationStore, requesterSchemaVersion: string, answer: T): T {
+  return requesterSchemaVersion === store.schemaVersion || answer.schemaVersion !== store.schemaVersion
+    ? answer
+    : { ...answer, schema: describeSchema(store.tables) };
 }
 
 /**
@@ -41,9 +39,8 @@ export async function answerPull(
   if (authenticatedPeerId !== undefined && request.requesterNodeId !== authenticatedPeerId) {
     return { type: 'bad-request', message: `pull request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
   }
-  if (request.schemaVersion !== store.schemaVersion) return schemaMismatch(store, request.schemaVersion);
   if (request.startAtHead && request.cursor === null) {
-    return {
+    return describedFor<ChangeBatch>(store, request.schemaVersion, {
       type: 'batch',
       protocolVersion: PROTOCOL_VERSION,
       schemaVersion: store.schemaVersion,
@@ -53,14 +50,15 @@ export async function answerPull(
       hasMore: false,
       remainingChanges: 0,
       sourceIncarnation: store.incarnation,
-    };
+    });
   }
-  return store.readChanges({
+  const answer = await store.readChanges({
     forPeer: request.requesterNodeId,
     cursor: request.cursor,
     limit: request.limit,
     ...(request.acknowledged !== undefined ? { acknowledged: request.acknowledged } : {}),
   });
+  return answer.type === 'batch' ? describedFor(store, request.schemaVersion, answer) : answer;
 }
 
 export async function answerSnapshot(
@@ -75,6 +73,5 @@ export async function answerSnapshot(
   if (authenticatedPeerId !== undefined && parsed.data.requesterNodeId !== authenticatedPeerId) {
     return { type: 'bad-request', message: `snapshot request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
   }
-  if (parsed.data.schemaVersion !== store.schemaVersion) return schemaMismatch(store, parsed.data.schemaVersion);
-  return store.exportSnapshot();
+  return describedFor(store, parsed.data.schemaVersion, await store.exportSnapshot());
 }

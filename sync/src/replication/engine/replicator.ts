@@ -29,7 +29,8 @@ export type PullOutcome =
     }
   | {
       readonly peerId: string;
-      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'bad-response' | 'unreachable' | 'peer-not-ready';
+      /** waiting-for-upgrade: the peer has columns this node lacks (a rolling upgrade); nothing applied, no error. */
+      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'waiting-for-upgrade' | 'bad-response' | 'unreachable' | 'peer-not-ready';
       readonly message: string;
       readonly durationMs: number;
     };
@@ -67,8 +68,9 @@ export class Replicator {
   }
 
   private async failed(peerId: string, kind: Exclude<PullOutcome['kind'], 'applied'>, message: string, startedMs: number): Promise<PullOutcome> {
-    // a refused batch is recorded by the store itself; a peer that is still starting is no error
-    if (kind !== 'refused' && kind !== 'peer-not-ready') await this.store.recordPeerError(peerId, message).catch(() => undefined);
+    // a refused batch is recorded by the store itself; a peer that is still starting, or a batch that waits for
+    // this node's upgrade, is no error
+    if (kind !== 'refused' && kind !== 'peer-not-ready' && kind !== 'waiting-for-upgrade') await this.store.recordPeerError(peerId, message).catch(() => undefined);
     return { peerId, kind, message, durationMs: this.getNowMs() - startedMs };
   }
 
@@ -113,6 +115,9 @@ export class Replicator {
       return { outcome: await this.failed(peerId, 'reload-required', message, startedMs) };
     }
     const outcome = await this.store.applyBatch(peerId, response);
+    if (!outcome.ok && outcome.waitingForUpgrade) {
+      return { outcome: await this.failed(peerId, 'waiting-for-upgrade', outcome.problems.join('; '), startedMs) };
+    }
     if (!outcome.ok) {
       return { outcome: await this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs) };
     }
@@ -161,6 +166,8 @@ export class Replicator {
       return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${issues.join('; ')}`, startedMs);
     }
     if (!sameCursor(await this.store.peerCursor(peerId), push.data.fromCursor)) return null;
+    // a peer on another schema version pushes without its table description: its pull answer carries it
+    if (push.data.batch.schemaVersion !== this.store.schemaVersion && !push.data.batch.schema) return null;
     return (await this.handle(peerId, { success: true, data: push.data.batch }, startedMs)).outcome;
   }
 
@@ -265,6 +272,7 @@ export class Replicator {
     }
     if (parsed.data.type === 'schema-mismatch') return this.failed(sourcePeerId, 'schema-mismatch', parsed.data.message, startedMs);
     const outcome = await this.store.loadSnapshot(sourcePeerId, parsed.data);
+    if (!outcome.ok && outcome.waitingForUpgrade) return this.failed(sourcePeerId, 'waiting-for-upgrade', outcome.problems.join('; '), startedMs);
     if (!outcome.ok) return this.failed(sourcePeerId, 'refused', `snapshot from ${sourcePeerId} refused: ${outcome.problems.join('; ')}`, startedMs);
     // our cursor on the source is now the snapshot's: it belongs to the incarnation that made it
     if (parsed.data.sourceIncarnation) await this.store.setPeerIncarnation(sourcePeerId, parsed.data.sourceIncarnation, false);

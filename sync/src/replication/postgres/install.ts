@@ -7,10 +7,12 @@ import type { ClientBase, Pool } from 'pg';
 import { NODE_ID_PATTERN } from '../core/hlc';
 import type { ForeignKey, ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { schemaVersionOf } from '../core/tableSchema';
+import { NEVER_WRITTEN_HLC } from '../core/schemaCompatibility';
 import {
   APPLY_LOCK_KEY,
   SYNC_SCHEMA,
   backfillSql,
+  canonicalText,
   captureFunctionSql,
   dropTriggersSql,
   schemaSql,
@@ -33,6 +35,21 @@ interface ColumnRow {
   generated: string;
   identity: string;
   position: number;
+  default_expr: string | null;
+}
+
+/** A default that is a constant (a literal, maybe cast): evaluated once. Anything else (now(), a function) is not. */
+const CONSTANT_DEFAULT = /^(?:'(?:[^']|'')*'|-?[0-9]+(?:\.[0-9]+)?|true|false|NULL)(?:::[a-z][a-z0-9_ ]*(?:\([0-9, ]+\))?(?:\[\])?)*$/;
+
+/** Canonical text of each column's constant default (what a peer that lacks the column leaves in it). */
+async function constantDefaults(client: ClientBase | Pool, columns: readonly ColumnRow[]): Promise<Map<ColumnRow, string | null>> {
+  const result = new Map<ColumnRow, string | null>();
+  const constant = columns.filter((column) => column.default_expr !== null && CONSTANT_DEFAULT.test(column.default_expr));
+  if (constant.length === 0) return result;
+  const select = constant.map((column, index) => `${canonicalText(`(${column.default_expr})::${column.type}`, column.type)} AS d${index}`);
+  const { rows } = await client.query<Record<string, string | null>>(`SELECT ${select.join(', ')}`);
+  constant.forEach((column, index) => result.set(column, rows[0]?.[`d${index}`] ?? null));
+  return result;
 }
 
 /** Reads the shape of each table in schema public. Every problem is reported at once, with its fix. */
@@ -57,8 +74,10 @@ export async function introspectTables(client: ClientBase | Pool, tableNames: re
 
   const columns = await client.query<ColumnRow>(
     `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
-            a.attgenerated AS generated, a.attidentity AS identity, a.attnum AS position
+            a.attgenerated AS generated, a.attidentity AS identity, a.attnum AS position,
+            pg_get_expr(d.adbin, d.adrelid) AS default_expr
      FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
      WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped
      ORDER BY c.relname, a.attnum`,
     [tableNames],
@@ -103,6 +122,7 @@ export async function introspectTables(client: ClientBase | Pool, tableNames: re
     [tableNames],
   );
 
+  const defaults = await constantDefaults(client, columns.rows.filter((column) => column.generated === ''));
   const tables: ReplicatedTable[] = [];
   for (const name of tableNames) {
     const tableColumns = columns.rows.filter((row) => row.table_name === name);
@@ -149,7 +169,7 @@ export async function introspectTables(client: ClientBase | Pool, tableNames: re
     tables.push({
       name,
       primaryKey: pk[0] ?? 'id',
-      columns: replicatedColumns.map((column) => ({ name: column.name, type: column.type })),
+      columns: replicatedColumns.map((column) => ({ name: column.name, type: column.type, defaultText: defaults.get(column) ?? null })),
       uniqueKeys,
       foreignKeys: tableForeignKeys,
     });
@@ -178,6 +198,49 @@ export interface InstallResult {
   readonly schemaVersion: string;
   /** Rows that existed without a log entry and were recorded now. */
   readonly backfilledRows: number;
+  /** Columns ("table.column") a migration added since the last install: every existing row's state now says
+   * "never written" for them. */
+  readonly addedColumns: readonly string[];
+  /** Columns a migration removed since the last install: their stamps left the row states. */
+  readonly removedColumns: readonly string[];
+}
+
+/**
+ * A column added by a migration was never written by any write this node's states record: without a stamp of its
+ * own, a row state's base stamp would cover it, and the column's default would outrank a peer's older real write
+ * of it (a peer upgraded earlier). So every existing state gets NEVER_WRITTEN_HLC for it. Rows inserted after the
+ * migration and folded before this install are marked too: their value then travels at the lowest stamp (no peer
+ * has the row yet to disagree). A removed column's stamps and stashed values go.
+ */
+async function recordColumnChanges(
+  client: ClientBase,
+  tables: readonly ReplicatedTable[],
+  knownColumns: ReadonlyMap<string, readonly string[] | null>,
+): Promise<{ addedColumns: string[]; removedColumns: string[] }> {
+  const addedColumns: string[] = [];
+  const removedColumns: string[] = [];
+  for (const table of tables) {
+    const before = knownColumns.get(table.name);
+    if (!before) continue; // a new table, or installed by a version that did not record columns
+    const now = table.columns.map((column) => column.name);
+    for (const column of now.filter((name) => !before.includes(name))) {
+      await client.query(
+        `UPDATE ${SYNC_SCHEMA}.change_log SET column_hlcs = coalesce(column_hlcs, '{}'::jsonb) || jsonb_build_object($2::text, $3::text)
+         WHERE tbl = $1 AND NOT coalesce(column_hlcs ? $2, false)`,
+        [table.name, column, NEVER_WRITTEN_HLC],
+      );
+      addedColumns.push(`${table.name}.${column}`);
+    }
+    for (const column of before.filter((name) => !now.includes(name))) {
+      await client.query(
+        `UPDATE ${SYNC_SCHEMA}.change_log SET column_hlcs = nullif(column_hlcs - $2::text, '{}'::jsonb), stash = stash - $2::text
+         WHERE tbl = $1 AND (coalesce(column_hlcs ? $2, false) OR coalesce(stash ? $2, false))`,
+        [table.name, column],
+      );
+      removedColumns.push(`${table.name}.${column}`);
+    }
+  }
+  return { addedColumns, removedColumns };
 }
 
 export async function installReplication(pool: Pool, props: InstallProps): Promise<InstallResult> {
@@ -217,17 +280,19 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
          END $$`,
       );
     }
+    const known = await client.query<{ name: string; columns: string[] | null }>(`SELECT name, columns FROM ${SYNC_SCHEMA}.replicated_table`);
+    const columnChanges = await recordColumnChanges(client, tables, new Map(known.rows.map((row) => [row.name, row.columns])));
     await client.query(`DELETE FROM ${SYNC_SCHEMA}.replicated_table`);
     let backfilledRows = 0;
     for (const table of tables) {
-      await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name) VALUES ($1)`, [table.name]);
+      await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name, columns) VALUES ($1, $2)`, [table.name, table.columns.map((c) => c.name)]);
       await client.query(captureFunctionSql(table, props.nodeId, props.clockOffsetMs ?? 0, props.notifyOnCommit ?? true));
       await client.query(triggersSql(table));
       backfilledRows += (await client.query(backfillSql(table, props.nodeId, props.clockOffsetMs ?? 0))).rowCount ?? 0;
     }
     await client.query(`ANALYZE ${SYNC_SCHEMA}.change_log`);
     await client.query('COMMIT');
-    return { tables, schemaVersion, backfilledRows };
+    return { tables, schemaVersion, backfilledRows, ...columnChanges };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;

@@ -13,6 +13,7 @@ import type { ColumnValue } from '../core/rowState';
 import { compactVersions, expandVersions, newestHlc } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { columnNames, orderTablesByDependency, schemaVersionOf } from '../core/tableSchema';
+import { peerSchemaGate } from '../store/peerSchemaGate';
 import type { ApplyPlan, LocalRow, LocalView } from '../store/applyPlanner';
 import { planApply } from '../store/applyPlanner';
 import type { CaptureEntry, StoredState } from '../store/captureFold';
@@ -205,6 +206,29 @@ function freshRowsOf(changes: readonly ValidChange[]): Map<string, FreshRow[]> |
   return rows;
 }
 
+/**
+ * A stored state's versions over the table's columns, plus the stamps of columns this store does not know yet
+ * (a migration ran ahead of it, and a local write of the new column was folded): kept, so the write's stamp is
+ * still there when the store learns the column.
+ */
+function versionsKeepingUnknown(columns: readonly string[], hlc: string, columnHlcs: Record<string, string> | null): Record<string, string> {
+  const versions = expandVersions(columns, { hlc, columnHlcs: columnHlcs ?? undefined });
+  if (columnHlcs) for (const [column, stamp] of Object.entries(columnHlcs)) if (!(column in versions)) versions[column] = stamp;
+  return versions;
+}
+
+/**
+ * A stash (the values of a row not in its table) with every column of the table: a column added by a migration
+ * after the row left its table has its default there.
+ */
+function completeStash(table: ReplicatedTable, stash: Record<string, ColumnValue> | null): Record<string, ColumnValue> {
+  if (!stash) return {};
+  if (table.columns.every((column) => column.name in stash)) return stash;
+  const complete: Record<string, ColumnValue> = {};
+  for (const column of table.columns) complete[column.name] = column.name in stash ? stash[column.name]! : (column.defaultText ?? null);
+  return complete;
+}
+
 function zeroStamp(nodeId: string): string {
   return '0'.repeat(20) + nodeId;
 }
@@ -229,6 +253,9 @@ export class PostgresReplicationStore implements ReplicationStore {
   readonly nodeId: string;
   readonly schemaVersion: string;
   readonly tables: readonly ReplicatedTable[];
+  /** Columns ("table.column") a migration added / removed since the previous install (install.ts). */
+  readonly addedColumns: readonly string[];
+  readonly removedColumns: readonly string[];
   private readonly pool: Pool;
   private readonly connectionString: string;
   private readonly orderedTables: readonly ReplicatedTable[];
@@ -243,6 +270,7 @@ export class PostgresReplicationStore implements ReplicationStore {
   /** Per replicated table (same order as `tables`): [column name, result column] of its values in a log read. */
   private readonly valueColumns: readonly (readonly (readonly [string, string])[])[];
   private readonly tableIndex: Map<string, number>;
+  private readonly columnSets: readonly ReadonlySet<string>[];
   private readonly snapshotSql: string;
   /** The committed rows a NOTIFY's capture positions ($1) point at (committedRows.ts). */
   private readonly rowsAheadSql: string;
@@ -275,6 +303,8 @@ export class PostgresReplicationStore implements ReplicationStore {
     connectionString: string;
     nodeId: string;
     tables: readonly ReplicatedTable[];
+    addedColumns?: readonly string[];
+    removedColumns?: readonly string[];
     purgedUpTo: Cursor | null;
     incarnation: string;
     getNowMs?: () => number;
@@ -286,9 +316,12 @@ export class PostgresReplicationStore implements ReplicationStore {
     this.connectionString = props.connectionString;
     this.nodeId = props.nodeId;
     this.tables = props.tables;
+    this.addedColumns = props.addedColumns ?? [];
+    this.removedColumns = props.removedColumns ?? [];
     this.orderedTables = orderTablesByDependency(props.tables);
     this.tableByName = new Map(props.tables.map((table) => [table.name, table]));
     this.tableIndex = new Map(props.tables.map((table, index) => [table.name, index]));
+    this.columnSets = props.tables.map((table) => new Set(columnNames(table)));
     this.foldSql = foldSql(props.nodeId, props.tables.map((table) => table.name));
     this.freshFoldSql = foldSql(props.nodeId, props.tables.map((table) => table.name), 'fresh');
     this.lockQueries = lockQueriesOf(props.tables);
@@ -408,6 +441,8 @@ export class PostgresReplicationStore implements ReplicationStore {
         connectionString: props.connectionString,
         nodeId: props.nodeId,
         tables: installed.tables,
+        addedColumns: installed.addedColumns,
+        removedColumns: installed.removedColumns,
         purgedUpTo: row?.xid && row.seq ? { xid: row.xid, seq: row.seq } : null,
         incarnation: row!.incarnation,
         getNowMs: props.getNowMs,
@@ -444,14 +479,19 @@ export class PostgresReplicationStore implements ReplicationStore {
       values = {};
       for (const [column, position] of fields.values[index]!) values[column] = row[position] as ColumnValue;
     }
-    const columnHlcs = row[at.column_hlcs!] as Record<string, string> | null;
+    let columnHlcs = row[at.column_hlcs!] as Record<string, string> | null;
+    const table = this.tables[index]!;
+    // a stamp of a column this store does not know (written while a migration ran ahead of it): not sent
+    if (columnHlcs && Object.keys(columnHlcs).some((column) => !this.columnSets[index]!.has(column))) {
+      columnHlcs = Object.fromEntries(Object.entries(columnHlcs).filter(([column]) => this.columnSets[index]!.has(column)));
+    }
     return {
       table: tbl,
       pk: row[at.pk!] as string,
       origin: row[at.origin!] as string,
       hlc: row[at.hlc!] as string,
-      ...(columnHlcs ? { columnHlcs } : {}),
-      values: values ?? (row[at.stash!] as Record<string, ColumnValue> | null) ?? {},
+      ...(columnHlcs && Object.keys(columnHlcs).length > 0 ? { columnHlcs } : {}),
+      values: values ?? completeStash(table, row[at.stash!] as Record<string, ColumnValue> | null),
       deletedHlc: row[at.deleted_hlc!] as string | null,
     };
   }
@@ -571,22 +611,32 @@ export class PostgresReplicationStore implements ReplicationStore {
   // ---- applying ----
 
   applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome> {
-    return this.applyValidated(fromPeer, batch.schemaVersion, batch.changes, batch.nextCursor);
+    return this.applyValidated(fromPeer, batch, batch.changes, batch.nextCursor);
   }
 
   loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome> {
-    return this.applyValidated(fromPeer, snapshot.schemaVersion, snapshot.changes, snapshot.cursor);
+    return this.applyValidated(fromPeer, snapshot, snapshot.changes, snapshot.cursor);
   }
 
-  private async applyValidated(fromPeer: string, schemaVersion: string, changes: readonly RowChange[], cursor: Cursor): Promise<ApplyOutcome> {
+  private async applyValidated(
+    fromPeer: string,
+    peerSchema: Pick<ChangeBatch, 'schemaVersion' | 'schema'>,
+    changes: readonly RowChange[],
+    cursor: Cursor,
+  ): Promise<ApplyOutcome> {
     if (!NODE_ID_PATTERN.test(fromPeer)) return { ok: false, problems: [`peer id "${fromPeer}" is not a node id`] };
     if (!cursorSchema.safeParse(cursor).success) return this.refuse(fromPeer, [`cursor ${JSON.stringify(cursor)} is not a cursor`]);
-    if (schemaVersion !== this.schemaVersion) {
-      return this.refuse(fromPeer, [
-        `schema version ${schemaVersion} of peer ${fromPeer} differs from ${this.schemaVersion} here: run the same application version on every node`,
-      ]);
+    const gate = peerSchemaGate(this, fromPeer, peerSchema);
+    if (!gate.pass) {
+      if (gate.waitingForUpgrade) return { ok: false, problems: gate.problems, waitingForUpgrade: true };
+      return this.refuse(fromPeer, gate.problems);
     }
-    const validation = validateChanges(changes, { tables: this.tableByName, nowMs: this.getNowMs(), maxFutureDriftMs: this.maxFutureDriftMs });
+    const validation = validateChanges(changes, {
+      tables: this.tableByName,
+      nowMs: this.getNowMs(),
+      maxFutureDriftMs: this.maxFutureDriftMs,
+      peerLacks: gate.peerLacks,
+    });
     if (!validation.ok) return this.refuse(fromPeer, validation.problems);
     if (validation.changes.length === 0) {
       // nothing to write: the cursor moves in memory only (pulling again from an older one returns nothing new)
@@ -797,12 +847,12 @@ export class PostgresReplicationStore implements ReplicationStore {
     const rows = new Map<string, LocalRow>();
     const columns = columnNames(table);
     for (const state of states) {
-      const values = data.get(state.pk) ?? state.stash;
+      const values = data.get(state.pk) ?? (state.stash ? completeStash(table, state.stash) : null);
       if (!values) continue; // a live row whose data was removed behind replication's back: treat as unknown
       rows.set(state.pk, {
         pk: state.pk,
         state: {
-          versions: expandVersions(columns, { hlc: state.hlc, columnHlcs: state.column_hlcs ?? undefined }),
+          versions: versionsKeepingUnknown(columns, state.hlc, state.column_hlcs),
           values,
           deletedHlc: state.deleted_hlc,
         },

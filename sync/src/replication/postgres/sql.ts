@@ -110,6 +110,8 @@ COMMENT ON COLUMN ${SYNC_SCHEMA}.node.clock_floor_ms IS 'HLC: newest wall time s
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.replicated_table (
   name text PRIMARY KEY
 );
+-- the columns replicated at the last install: a migration's added and removed columns are found by comparison
+ALTER TABLE ${SYNC_SCHEMA}.replicated_table ADD COLUMN IF NOT EXISTS columns text[];
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.change_log (
   tbl            text COLLATE "C" NOT NULL,
   pk             uuid NOT NULL,
@@ -221,6 +223,10 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
     .filter((column) => column.name !== table.primaryKey)
     .map((column) => `CASE WHEN n.${quoteIdent(column.name)} IS DISTINCT FROM o.${quoteIdent(column.name)} THEN ${quoteLiteral(column.name)}::text END`);
   const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
+  const changedByName =
+    `ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped ` +
+    `AND a.attgenerated = '' AND a.attname <> ${quoteLiteral(table.primaryKey)} ` +
+    `AND (to_jsonb(n.*) -> a.attname::text) IS DISTINCT FROM (to_jsonb(o.*) -> a.attname::text) ORDER BY a.attnum)`;
   // The gate is read AFTER the capture insert took this transaction's xid: the sync service's gate protocol relies
   // on a statement that saw the gate closed having an xid older than the reopening (notifyGate.ts).
   // One NOTIFY per transaction (its first statement while the gate is open). A single-row INSERT puts its capture
@@ -248,11 +254,21 @@ BEGIN
     SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'I', ${stamp('x.position')}
     FROM (SELECT n.${pk} AS pk, nextval('${SYNC_SCHEMA}.position_seq') AS position FROM new_rows n) x;
   ELSIF TG_OP = 'UPDATE' THEN
-    INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, changed)
-    SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'U', ${stamp('x.position')}, x.changed
-    FROM (SELECT c.pk, c.changed, nextval('${SYNC_SCHEMA}.position_seq') AS position
-          FROM (SELECT n.${pk} AS pk, ${changed} AS changed FROM new_rows n JOIN old_rows o ON o.${pk} = n.${pk}) c
-          WHERE cardinality(c.changed) > 0) x;
+    -- The columns were read at install; a migration may have added some since (until the sync service notices and
+    -- installs again): then the changed columns are found by name, so no write of a new column goes uncaptured.
+    IF (SELECT count(*) FROM pg_attribute WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped AND attgenerated = '') = ${table.columns.length} THEN
+      INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, changed)
+      SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'U', ${stamp('x.position')}, x.changed
+      FROM (SELECT c.pk, c.changed, nextval('${SYNC_SCHEMA}.position_seq') AS position
+            FROM (SELECT n.${pk} AS pk, ${changed} AS changed FROM new_rows n JOIN old_rows o ON o.${pk} = n.${pk}) c
+            WHERE cardinality(c.changed) > 0) x;
+    ELSE
+      INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, changed)
+      SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'U', ${stamp('x.position')}, x.changed
+      FROM (SELECT c.pk, c.changed, nextval('${SYNC_SCHEMA}.position_seq') AS position
+            FROM (SELECT n.${pk} AS pk, ${changedByName} AS changed FROM new_rows n JOIN old_rows o ON o.${pk} = n.${pk}) c
+            WHERE cardinality(c.changed) > 0) x;
+    END IF;
   ELSE
     INSERT INTO ${SYNC_SCHEMA}.capture_log (xid, seq, tbl, pk, op, hlc, stash)
     SELECT pg_current_xact_id(), x.position, ${name}, x.pk, 'D', ${stamp('x.position')}, x.stash

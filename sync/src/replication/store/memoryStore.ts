@@ -14,6 +14,7 @@ import type { ColumnValue, RowState } from '../core/rowState';
 import { isRowAlive, newestHlc, rowStateOfWrite, rowStateWithDelete, rowStateWithUpdate } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { columnNames, schemaVersionOf } from '../core/tableSchema';
+import { peerSchemaGate } from './peerSchemaGate';
 import { hlcWallMs } from '../core/hlc';
 import type { LocalRow, LocalView } from './applyPlanner';
 import { planApply } from './applyPlanner';
@@ -368,10 +369,13 @@ export class MemoryReplicationStore implements ReplicationStore {
 
   applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome> {
     return this.exclusive(async () => {
-      if (batch.schemaVersion !== this.schemaVersion) {
-        return this.refuse(fromPeer, [`schema version ${batch.schemaVersion} differs from this node's ${this.schemaVersion}`]);
+      const gate = peerSchemaGate(this, fromPeer, batch);
+      if (!gate.pass) {
+        if (gate.waitingForUpgrade) return { ok: false as const, problems: gate.problems, waitingForUpgrade: true };
+        return this.refuse(fromPeer, gate.problems);
       }
       const validation = validateChanges(batch.changes, {
+        peerLacks: gate.peerLacks,
         tables: this.tableByName,
         nowMs: this.getNowMs(),
         maxFutureDriftMs: this.maxFutureDriftMs,
@@ -401,10 +405,13 @@ export class MemoryReplicationStore implements ReplicationStore {
 
   loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome> {
     return this.exclusive(async () => {
-      if (snapshot.schemaVersion !== this.schemaVersion) {
-        return this.refuse(fromPeer, [`schema version ${snapshot.schemaVersion} differs from this node's ${this.schemaVersion}`]);
+      const gate = peerSchemaGate(this, fromPeer, snapshot);
+      if (!gate.pass) {
+        if (gate.waitingForUpgrade) return { ok: false as const, problems: gate.problems, waitingForUpgrade: true };
+        return this.refuse(fromPeer, gate.problems);
       }
       const validation = validateChanges(snapshot.changes, {
+        peerLacks: gate.peerLacks,
         tables: this.tableByName,
         nowMs: this.getNowMs(),
         maxFutureDriftMs: this.maxFutureDriftMs,

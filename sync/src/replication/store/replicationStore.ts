@@ -39,7 +39,12 @@ export type ApplyOutcome =
       readonly conflicts: readonly UniqueConflictRecord[];
       readonly cursor: Cursor;
     }
-  | { readonly ok: false; readonly problems: readonly string[] };
+  | {
+      readonly ok: false;
+      readonly problems: readonly string[];
+      /** The peer has columns this node lacks: nothing applied, not an error — it waits for this node's upgrade. */
+      readonly waitingForUpgrade?: boolean;
+    };
 
 export interface PeerProgress {
   readonly peerId: string;

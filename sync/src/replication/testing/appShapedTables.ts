@@ -45,7 +45,8 @@ CREATE INDEX employees_business_id_idx ON employees (business_id);
 export const APP_SHAPED_TABLE_NAMES = ['users', 'businesses', 'employees'] as const;
 
 const TIMESTAMPTZ = 'timestamp with time zone';
-const col = (name: string, type: string) => ({ name, type });
+/** A column as the PostgreSQL store introspects it: `defaultText` is its constant default's text (null: none or not constant). */
+const col = (name: string, type: string, defaultText: string | null = null) => ({ name, type, defaultText });
 
 export const APP_SHAPED_TABLES: readonly ReplicatedTable[] = [
   {
@@ -73,7 +74,7 @@ export const APP_SHAPED_TABLES: readonly ReplicatedTable[] = [
       col('contact_email', 'text'),
       col('contact_phone', 'text'),
       col('address', 'text'),
-      col('active', 'boolean'),
+      col('active', 'boolean', 'true'),
       col('created_at', TIMESTAMPTZ),
       col('updated_at', TIMESTAMPTZ),
     ],

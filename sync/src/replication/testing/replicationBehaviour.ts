@@ -6,6 +6,7 @@
 import { encodeHlc } from '../core/hlc';
 import type { ChangeBatch } from '../core/protocol';
 import { PROTOCOL_VERSION } from '../core/protocol';
+import { describeSchema } from '../core/schemaCompatibility';
 import { createInProcessNetwork } from '../engine/inProcessTransport';
 import type { InProcessNetwork } from '../engine/inProcessTransport';
 import { replicateUntilQuiet } from '../engine/replicateUntilQuiet';
@@ -307,7 +308,8 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       expect(await h.node(1).rows('users')).toEqual([]);
     });
 
-    it('refuses to sync across schema versions, saying so', async () => {
+    it('answers a requester on another schema version with its batch and its table description', async () => {
+      await h.node(0).insert('users', userRow());
       const answer = await answerPull(h.node(0).store, {
         type: 'pull',
         protocolVersion: PROTOCOL_VERSION,
@@ -316,8 +318,82 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
         cursor: null,
         limit: 10,
       });
-      expect(answer).toMatchObject({ type: 'schema-mismatch', sourceSchemaVersion: h.node(0).store.schemaVersion });
-      expect('message' in answer && answer.message).toMatch(/same application version/);
+      expect(answer).toMatchObject({ type: 'batch', schemaVersion: h.node(0).store.schemaVersion });
+      const schema = answer.type === 'batch' ? answer.schema : undefined;
+      expect(schema?.tables.find((t) => t.name === 'users')?.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['email', 'role']));
+      const same = await answerPull(h.node(0).store, { type: 'pull', protocolVersion: PROTOCOL_VERSION, schemaVersion: h.node(0).store.schemaVersion, requesterNodeId: h.node(1).nodeId, cursor: null, limit: 10 });
+      expect(same.type === 'batch' && same.schema).toBeUndefined();
+    });
+
+    /** node 0's batch as a peer on another release would send it: `shape` edits the users table's columns. */
+    const asOtherRelease = (batch: ChangeBatch, store: ReplicationStore, shape: (columns: { name: string; type: string }[]) => { name: string; type: string }[]): ChangeBatch => {
+      const schema = describeSchema(store.tables);
+      return {
+        ...batch,
+        schemaVersion: 'sv1-0123456789abcdef',
+        schema: { tables: schema.tables.map((t) => (t.name === 'users' ? { ...t, columns: shape(t.columns) } : t)) },
+      };
+    };
+
+    it('a change from a peer that lacks a column (not upgraded yet) applies, and leaves that column untouched', async () => {
+      const user = userRow();
+      await h.node(0).insert('users', user);
+      await h.sync();
+      await pause();
+      await h.node(1).update('users', user.id!, { name: 'renamed on the upgraded node' });
+      await pause();
+      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      // the older peer rewrote every column it has, after the rename: a base stamp newer than the rename
+      const newer = encodeHlc({ wallMs: Date.now(), counter: 0, nodeId: h.node(0).nodeId });
+      const { name: _name, ...withoutName } = batch.changes[0]!.values;
+      const older = asOtherRelease(
+        { ...batch, changes: [{ ...batch.changes[0]!, hlc: newer, columnHlcs: undefined, values: { ...withoutName, role: 'admin' } }] },
+        h.node(0).store,
+        (columns) => columns.filter((c) => c.name !== 'name'),
+      );
+      const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, older);
+      expect(outcome.ok).toBe(true);
+      expect(await h.node(1).rows('users')).toEqual([{ ...user, name: 'renamed on the upgraded node', role: 'admin' }]);
+    });
+
+    it('a change from a peer with a column this node lacks waits: nothing applied, cursor kept, no error recorded', async () => {
+      const user = userRow();
+      await h.node(0).insert('users', user);
+      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const newer = asOtherRelease(
+        { ...batch, changes: batch.changes.map((c) => ({ ...c, values: { ...c.values, nickname: 'nick' } })) },
+        h.node(0).store,
+        (columns) => [...columns, { name: 'nickname', type: 'text' }],
+      );
+      const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, newer);
+      expect(outcome).toMatchObject({ ok: false, waitingForUpgrade: true });
+      expect(!outcome.ok && outcome.problems.join(' ')).toMatch(/users\.nickname.*Upgrade this node/);
+      expect(await h.node(1).rows('users')).toEqual([]);
+      const progress = (await h.node(1).store.peerProgress()).find((p) => p.peerId === h.node(0).nodeId);
+      expect(progress?.cursor ?? null).toBeNull();
+      expect(progress?.lastError ?? null).toBeNull();
+    });
+
+    it('a push from a peer on another schema version is taken as a poke: nothing applied, nothing recorded', async () => {
+      await h.node(0).insert('users', userRow());
+      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100, forPush: true })) as ChangeBatch;
+      const replicator = new Replicator({ store: h.node(1).store, transport: { pull: () => Promise.reject(new Error('not here')), snapshot: () => Promise.reject(new Error('not here')) } });
+      const pushed = { type: 'push', protocolVersion: PROTOCOL_VERSION, fromCursor: null, batch: { ...batch, schemaVersion: 'sv1-0123456789abcdef' } };
+      expect(await replicator.applyPushed(h.node(0).nodeId, pushed)).toBeNull();
+      expect(await h.node(1).rows('users')).toEqual([]);
+      const progress = (await h.node(1).store.peerProgress()).find((p) => p.peerId === h.node(0).nodeId);
+      expect(progress?.lastError ?? null).toBeNull();
+    });
+
+    it('a peer whose column has another type is refused, saying which and how to fix it', async () => {
+      await h.node(0).insert('users', userRow());
+      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const other = asOtherRelease(batch, h.node(0).store, (columns) => columns.map((c) => (c.name === 'role' ? { ...c, type: 'integer' } : c)));
+      const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, other);
+      expect(outcome.ok).toBe(false);
+      expect(!outcome.ok && outcome.waitingForUpgrade).toBeFalsy();
+      expect(!outcome.ok && outcome.problems.join(' ')).toMatch(/column role is integer there, text here.*run the same release on every node/);
+      expect(await h.node(1).rows('users')).toEqual([]);
     });
 
     it('a child row that arrives before its parent waits and appears with it', async () => {
