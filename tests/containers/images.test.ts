@@ -279,19 +279,19 @@ describe("Testcontainers' reaper (Ryuk)", () => {
 
 describe('docs/images.md', () => {
   /** Runs a docs block's commands in one bash, stopping at the first that fails; returns what they printed. */
-  function runDocsBlock(id: string): string {
-    const script = ['set -euo pipefail', ...docsCommands('docs/images.md', id)].join('\n');
+  function runDocsBlock(commands: readonly string[]): string {
+    const script = ['set -euo pipefail', ...commands].join('\n');
     return execFileSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   }
 
   it('builds the stand-ins and the images offline with the commands it shows', () => {
-    const output = runDocsBlock('images-build-offline');
+    const output = runDocsBlock(docsCommands('docs/images.md', 'images-build-offline'));
     expect(output).toContain(`${APP_IMAGE} built from app/Dockerfile`);
     expect(output).toContain(`${SYNC_IMAGE} built from sync/Dockerfile`);
   });
 
   it('shows both images, Node.js of the chosen release in the app image, and no compiled test in the sync image', () => {
-    const lines = runDocsBlock('images-inspect').trim().split('\n');
+    const lines = runDocsBlock(docsCommands('docs/images.md', 'images-inspect')).trim().split('\n');
     expect(lines.some((line) => /^multi-server-kit\/app\s+0\.1\.0\s/.test(line))).toBe(true);
     expect(lines.some((line) => /^multi-server-kit\/sync\s+0\.1\.0\s/.test(line))).toBe(true);
     expect(lines.at(-1)).toBe(`v${nodeVersion()}`); // the find prints nothing after it

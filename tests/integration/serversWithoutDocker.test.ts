@@ -32,7 +32,7 @@ describe(PAGE, () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'msk-swd-'));
-    const init = bash(inDeploy(docsCommands(PAGE, 'swd-init')).join('\n'), REPOSITORY_ROOT);
+    const init = bash(inDeploy(docsCommands('docs/servers-without-docker.md', 'swd-init')).join('\n'), REPOSITORY_ROOT);
     if (init.code !== 0) throw new Error(`swd-init failed:\n${init.output}`);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,7 +48,7 @@ describe(PAGE, () => {
   });
 
   it('systemd-analyze verify (Debian\'s systemd) accepts the units without a word', () => {
-    const verify = bash(inDeploy(docsCommands(PAGE, 'swd-verify')).join('\n'), REPOSITORY_ROOT);
+    const verify = bash(inDeploy(docsCommands('docs/servers-without-docker.md', 'swd-verify')).join('\n'), REPOSITORY_ROOT);
     expect(verify).toMatchObject({ code: 0, output: '' });
   });
 
@@ -64,7 +64,7 @@ describe(PAGE, () => {
   it('the install block, run as root in a private mount namespace, makes the user, installs the files and enables the units', () => {
     const sandbox = mkdtempSync(join(tmpdir(), 'msk-swd-root-'));
     try {
-      const install = docsCommands(PAGE, 'swd-install').join('\n');
+      const install = docsCommands('docs/servers-without-docker.md', 'swd-install').join('\n');
       const checks = [
         'echo "user=$(getent passwd msk | cut -d: -f7)"',
         'echo "shared=$(stat -c %a /etc/multi-server-kit/shared.env)"',
@@ -92,7 +92,7 @@ describe(PAGE, () => {
   });
 
   it('the operate block names only the installed units and commands this machine has (needs systemd as PID 1 to run)', () => {
-    const commands = docsCommands(PAGE, 'swd-operate');
+    const commands = docsCommands('docs/servers-without-docker.md', 'swd-operate');
     expect(commands.length).toBeGreaterThan(0);
     for (const command of commands) {
       const [tool, ...args] = command.split(/\s+/);
@@ -103,7 +103,7 @@ describe(PAGE, () => {
   });
 
   it('the npm run service:* block starts, shows and stops the sync service (private network namespace)', () => {
-    const commands = inDeploy(docsCommands(PAGE, 'swd-npm'));
+    const commands = inDeploy(docsCommands('docs/servers-without-docker.md', 'swd-npm'));
     const result = bash(['ip link set lo up', ...commands].join('\n'), REPOSITORY_ROOT, ['unshare', '--net']);
     expect({ code: result.code, output: result.code === 0 ? '' : result.output }).toEqual({ code: 0, output: '' });
     expect(result.stdout).toMatch(/Sync service of node-1 started \(PID \d+\)/);

@@ -28,7 +28,6 @@ import { CHART_DIR, REPO_ROOT, initSecret, postgresImage, restrictedNamespaceYam
 import { writeLoad } from './support/writeLoad';
 
 const execFileAsync = promisify(execFile);
-const DOCS = 'docs/helm.md';
 const NAMESPACE = 'msk-helm';
 const DOCS_NAMESPACE = 'msk-helm-docs';
 const EVERY_VALUE = join(__dirname, 'fixtures', 'every-value.yaml');
@@ -212,15 +211,15 @@ describe('the Helm chart with real Helm', () => {
   it('passes `helm lint` and `helm template` as docs/helm.md runs them', async () => {
     const values = join(work, 'docs-values.yaml');
     writeFileSync(values, stringify({ existingSecret: 'multi-server-kit-shared', ingress: { hosts: [{ host: 'platform.example.com' }] } }));
-    const output = await runDocs('helm-lint', { RELEASE: 'platform', NAMESPACE: 'platform', VALUES: values });
+    const output = await runDocs(docsCommands('docs/helm.md', 'helm-lint'), { RELEASE: 'platform', NAMESPACE: 'platform', VALUES: values });
     expect(output).toContain('0 chart(s) failed');
     expect(output).toContain('platform-multi-server-kit-peers');
   });
 });
 
 /** Runs a docs block in bash, with helm and kubectl on PATH and the documented variables set; returns its output. */
-async function runDocs(id: string, variables: Record<string, string>, cwd = REPO_ROOT): Promise<string> {
-  const script = ['set -euo pipefail', ...docsCommands(DOCS, id)].join('\n');
+async function runDocs(commands: readonly string[], variables: Record<string, string>, cwd = REPO_ROOT): Promise<string> {
+  const script = ['set -euo pipefail', ...commands].join('\n');
   const tools = [dirname(process.env.MSK_HELM as string), dirname(process.env.MSK_KUBECTL as string)];
   const env = { PATH: [...tools, process.env.PATH].join(':'), HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...variables };
   try {
@@ -228,7 +227,7 @@ async function runDocs(id: string, variables: Record<string, string>, cwd = REPO
     return stdout + stderr;
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`docs block ${id} failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+    throw new Error(`docs block (${commands[0]} …) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
   }
 }
 
@@ -294,9 +293,9 @@ describe('releases of the chart side by side on a real cluster', () => {
     writeFileSync(betaValues, testValues({ replicaCount: 1 }));
     const install = (release: string, values: string) => tool.attempt(['install', release, CHART_DIR, '-n', NAMESPACE, '-f', values, '--wait', '--timeout', '15m']);
     const docsInstall = (async () => {
-      await runDocs('helm-variables', {});
-      await runDocs('helm-secret', docsVariables(), work);
-      return runDocs('helm-install', docsVariables(), work);
+      await runDocs(docsCommands('docs/helm.md', 'helm-variables'), {});
+      await runDocs(docsCommands('docs/helm.md', 'helm-secret'), docsVariables(), work);
+      return runDocs(docsCommands('docs/helm.md', 'helm-install'), docsVariables(), work);
     })();
     const [installedAlpha, installedBeta, docsOutput] = await Promise.all([install('alpha', alphaValues), install('beta', betaValues), docsInstall]);
     expect(installedAlpha).toMatchObject({ exitCode: 0 });
@@ -316,14 +315,14 @@ describe('releases of the chart side by side on a real cluster', () => {
     }
     expect(nodeIds.size).toBe(4);
     expect(new Set(nodeIds.values()).size).toBe(4);
-    expect(await runDocs('helm-status', docsVariables(), work)).toContain('Peers Connected: 0');
+    expect(await runDocs(docsCommands('docs/helm.md', 'helm-status'), docsVariables(), work)).toContain('Peers Connected: 0');
   });
 
   it('`helm test` passes: every pod reports replicas-1 peers and accepts a session made on pod 0', async () => {
     const tested = await tool.attempt(['test', 'alpha', '-n', NAMESPACE, '--timeout', '10m']);
     expect(tested).toMatchObject({ exitCode: 0 });
     expect(tested.stdout).toMatch(/TEST SUITE: +alpha-multi-server-kit-test[\s\S]*Phase: +Succeeded/);
-    expect(await runDocs('helm-test', docsVariables(), work)).toMatch(/Phase: +Succeeded/);
+    expect(await runDocs(docsCommands('docs/helm.md', 'helm-test'), docsVariables(), work)).toMatch(/Phase: +Succeeded/);
     // hook-succeeded: nothing of the test stays behind
     expect(await kubectl.ok(['-n', NAMESPACE, 'get', 'pods,networkpolicies', '-l', 'app.kubernetes.io/component=helm-test', '-o', 'name'])).toBe('');
   });
@@ -337,7 +336,7 @@ describe('releases of the chart side by side on a real cluster', () => {
     const load = writeLoad({ url: entry, session, create: createBusiness });
     try {
       await load.waitForAcknowledged(10);
-      await runDocs('helm-upgrade', { ...docsVariables(), RELEASE: 'alpha', NAMESPACE });
+      await runDocs(docsCommands('docs/helm.md', 'helm-upgrade'), { ...docsVariables(), RELEASE: 'alpha', NAMESPACE });
       await alpha.waitReady(3, READY_TIMEOUT_MS);
       await load.waitForAcknowledged(load.acknowledged.length + 10);
     } finally {
@@ -383,9 +382,9 @@ describe('releases of the chart side by side on a real cluster', () => {
       ['data-alpha-multi-server-kit-0', 'data-alpha-multi-server-kit-1', 'data-alpha-multi-server-kit-2', 'data-beta-multi-server-kit-0'].map((c) => `persistentvolumeclaim/${c}`),
     );
 
-    const listed = await runDocs('helm-uninstall', docsVariables(), work);
+    const listed = await runDocs(docsCommands('docs/helm.md', 'helm-uninstall'), docsVariables(), work);
     expect(listed).toContain('data-alpha-multi-server-kit-0');
-    await runDocs('helm-delete-claims', docsVariables(), work);
+    await runDocs(docsCommands('docs/helm.md', 'helm-delete-claims'), docsVariables(), work);
     await eventually(
       async () => {
         const left = await kubectl.ok(['-n', DOCS_NAMESPACE, 'get', 'pvc,statefulsets,pods,services', '-o', 'name']);

@@ -4,59 +4,107 @@
  * enforces the Pod Security "restricted" profile; then what operators do on day two — a pod deleted, a scale-up,
  * a rolling restart under load. Steps build on each other, so they run in order in one file.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { parse, stringify } from 'yaml';
+import { docsCommands } from '../support/docsCommands';
+import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
 import { Installation } from './support/installation';
 import { businessIds, createBusiness, sessionAt, signInAsAdmin, waitForBusinesses, ADMIN } from './support/platformApi';
-import { MANIFESTS_FILE, initSecret, restrictedNamespaceYaml, withClusterImages, type TestSecret } from './support/testManifests';
+import { withClusterImages } from './support/testManifests';
 import { writeLoad } from './support/writeLoad';
 
+const execFileAsync = promisify(execFile);
 const NAMESPACE = 'multi-server-kit';
 const STATEFUL_SET = 'multi-server-kit';
+const SECRET = 'multi-server-kit-shared';
 const READY_TIMEOUT_MS = 420_000;
 const PEERS_TIMEOUT_MS = 120_000;
 const REPLICATION_TIMEOUT_MS = 120_000;
 
-describe('kubectl apply of the synthesized manifests on a real cluster', () => {
+/**
+ * Runs docs commands in one bash (stopping at the first that fails) with kubectl on PATH and the cluster's
+ * kubeconfig; `env` is what an operator's shell holds from an earlier block. Returns what they printed.
+ */
+async function runDocs(commands: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<string> {
+  const script = ['set -euo pipefail', ...commands].join('\n');
+  const path = [dirname(process.env.MSK_KUBECTL as string), process.env.PATH].join(':');
+  try {
+    const { stdout, stderr } = await execFileAsync('bash', ['-c', script], {
+      cwd,
+      env: { PATH: path, HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...env },
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return stdout + stderr;
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    throw new Error(`docs commands (${commands[0]} …) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+  }
+}
+
+describe('kubectl apply of the synthesized manifests on a real cluster, as docs/kubernetes.md does it', () => {
   const installation = new Installation(NAMESPACE, STATEFUL_SET);
   const kubectl = installation.kubectl;
-  let secret: TestSecret;
-  let manifests: string;
+  let scratch: ScratchRepository;
+  /** Where the apply block runs: deploy/kubernetes-secret.yaml and kubernetes/multi-server-kit.yaml as generated. */
+  let work: string;
   const createdThroughPod0: string[] = [];
   const nodeIds = new Map<number, string>();
 
   beforeAll(async () => {
     await kubectl.ok(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=180s']);
-    await kubectl.ok(['apply', '-f', '-'], restrictedNamespaceYaml(NAMESPACE));
-    secret = initSecret('http://platform.example.com');
-    manifests = join(secret.deploy.dir, 'manifests.yaml');
-    writeFileSync(manifests, withClusterImages(readFileSync(MANIFESTS_FILE, 'utf8')));
+    scratch = scratchRepository('kubectl');
+    work = mkdtempSync(join(tmpdir(), 'msk-kubectl-'));
   });
 
   afterAll(async () => {
     await kubectl.attempt(['delete', 'namespace', NAMESPACE, '--wait=true', '--timeout=180s']);
-    secret?.deploy.remove();
+    scratch?.remove();
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('accepts every synthesized file and the init Secret in a server-side dry run (schema, defaulting, admission)', async () => {
-    const secretFile = join(secret.deploy.dir, 'kubernetes-secret.yaml');
-    expect(await kubectl.ok(['apply', '--dry-run=server', '-n', NAMESPACE, '-f', secretFile])).toMatch(/secret\/multi-server-kit-shared created \(server dry run\)/);
-    const dryRun = await kubectl.attempt(['apply', '--dry-run=server', '-f', MANIFESTS_FILE]);
+  it('generates the Secret and the manifests with the docs\' commands (init, synth)', async () => {
+    const output = await runDocs(docsCommands('docs/kubernetes.md', 'deploy-kubectl-generate'), scratch.dir);
+    expect(output).toContain('kubernetes/multi-server-kit.yaml');
+    const secret = parse(readFileSync(join(scratch.dir, 'deploy', 'kubernetes-secret.yaml'), 'utf8')) as {
+      kind: string;
+      metadata: { name: string };
+      data: Record<string, string>;
+    };
+    expect({ kind: secret.kind, name: secret.metadata.name }).toEqual({ kind: 'Secret', name: SECRET });
+    expect(Object.keys(secret.data)).toEqual(expect.arrayContaining(['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY']));
+    // The optional first-admin key the docs tell operators to add.
+    secret.data.ADMIN_PASSWORD = Buffer.from(ADMIN.password).toString('base64');
+    mkdirSync(join(work, 'deploy'));
+    mkdirSync(join(work, 'kubernetes'));
+    writeFileSync(join(work, 'deploy', 'kubernetes-secret.yaml'), stringify(secret), { mode: 0o600 });
+    // This cluster is offline: the official postgres image is replaced by the same-interface stand-in it holds.
+    writeFileSync(join(work, 'kubernetes', 'multi-server-kit.yaml'), withClusterImages(readFileSync(join(scratch.dir, 'kubernetes', 'multi-server-kit.yaml'), 'utf8')));
+  });
+
+  it('applies them as the docs do: a restricted namespace, both pods Ready with app, sync and postgres, no Pod Security warning', async () => {
+    const output = await runDocs(docsCommands('docs/kubernetes.md', 'deploy-kubectl'), work);
+    expect(output).toMatch(/statefulset\.apps\/multi-server-kit created/);
+    expect(output).toMatch(/Peers Connected: [01]\b/);
+    expect(output).not.toMatch(/violate PodSecurity|would violate/);
+    const labels = await kubectl.ok(['get', 'namespace', NAMESPACE, '-o', 'jsonpath={.metadata.labels}']);
+    expect(JSON.parse(labels)).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const pods = await installation.waitReady(2, READY_TIMEOUT_MS);
+    expect(pods.map((p) => p.name)).toEqual([`${STATEFUL_SET}-0`, `${STATEFUL_SET}-1`]);
+  });
+
+  it('accepts every synthesized object and the Secret in a server-side dry run (schema, defaulting, admission)', async () => {
+    const secretFile = join(work, 'deploy', 'kubernetes-secret.yaml');
+    expect(await kubectl.ok(['apply', '--dry-run=server', '-n', NAMESPACE, '-f', secretFile])).toMatch(/secret\/multi-server-kit-shared (configured|unchanged) \(server dry run\)/);
+    const dryRun = await kubectl.attempt(['apply', '--dry-run=server', '-f', join(work, 'kubernetes', 'multi-server-kit.yaml')]);
     expect(dryRun).toMatchObject({ exitCode: 0 });
     for (const kind of ['serviceaccount', 'service', 'ingress.networking.k8s.io', 'statefulset.apps', 'networkpolicy.networking.k8s.io', 'poddisruptionbudget.policy']) {
       expect(dryRun.stdout).toContain(`${kind}/`);
     }
-    // PodSecurity admission in the restricted namespace found nothing to warn about.
     expect(dryRun.stderr).not.toMatch(/violate PodSecurity/);
-  });
-
-  it('applies for real: both pods become Ready with app, sync and postgres running, under the restricted profile', async () => {
-    await kubectl.ok(['apply', '-n', NAMESPACE, '-f', '-'], secret.withAdminYaml);
-    const applied = await kubectl.attempt(['apply', '-f', manifests]);
-    expect(applied.exitCode).toBe(0);
-    expect(applied.stderr).not.toMatch(/violate PodSecurity/);
-    const pods = await installation.waitReady(2, READY_TIMEOUT_MS);
-    expect(pods.map((p) => p.name)).toEqual([`${STATEFUL_SET}-0`, `${STATEFUL_SET}-1`]);
   });
 
   it('says "Peers Connected: 1" in the status command of each sync container, each pod with its own node ID and no conflict', async () => {
@@ -81,6 +129,31 @@ describe('kubectl apply of the synthesized manifests on a real cluster', () => {
     const id = await createBusiness(pod0, session, `Made on pod 0 ${Date.now()}`);
     createdThroughPod0.push(id);
     await waitForBusinesses(pod1, session, [id], REPLICATION_TIMEOUT_MS);
+  });
+
+  it('rotates NEXTAUTH_SECRET in two phases with the docs\' commands: nobody is logged out; dropping the old secret later ends the old sessions', async () => {
+    const before = await signInAsAdmin(await installation.appUrl(0));
+    const oldSecret = await secretValue('NEXTAUTH_SECRET');
+    // Phase 2 runs in the shell of phase 1, as the docs say (it uses NS, S, OLD and NEW).
+    await runDocs([...docsCommands('docs/kubernetes.md', 'rotate-secret-phase-1'), ...docsCommands('docs/kubernetes.md', 'rotate-secret-phase-2')], work);
+    await installation.waitReady(2, READY_TIMEOUT_MS);
+    expect(await secretValue('NEXTAUTH_SECRET_PREVIOUS')).toBe(oldSecret);
+    expect(await secretValue('NEXTAUTH_SECRET')).not.toBe(oldSecret);
+    const after = await signInAsAdmin(await installation.appUrl(1));
+    for (const ordinal of [0, 1]) {
+      const pod = await installation.appUrl(ordinal);
+      expect((await sessionAt(pod, before)).user?.email).toBe(ADMIN.email);
+      expect((await sessionAt(pod, after)).user?.email).toBe(ADMIN.email);
+    }
+
+    await runDocs(docsCommands('docs/kubernetes.md', 'rotate-secret-drop-old'), work, { NS: NAMESPACE, S: SECRET });
+    await installation.waitReady(2, READY_TIMEOUT_MS);
+    expect(await kubectl.ok(['-n', NAMESPACE, 'get', 'secret', SECRET, '-o', 'jsonpath={.data.NEXTAUTH_SECRET_PREVIOUS}'])).toBe('');
+    for (const ordinal of [0, 1]) {
+      const pod = await installation.appUrl(ordinal);
+      expect((await sessionAt(pod, before)).user).toBeUndefined();
+      expect((await sessionAt(pod, after)).user?.email).toBe(ADMIN.email);
+    }
   });
 
   it('brings a deleted pod 1 back with the same SYNC_NODE_ID and its own data (its claim), peers connected again', async () => {
@@ -139,6 +212,11 @@ describe('kubectl apply of the synthesized manifests on a real cluster', () => {
       'sh', '-c', 'psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -Atc "SELECT system_identifier FROM pg_control_system()"',
     ]);
     return output.trim();
+  }
+
+  async function secretValue(key: string): Promise<string> {
+    const encoded = await kubectl.ok(['-n', NAMESPACE, 'get', 'secret', SECRET, '-o', `jsonpath={.data.${key}}`]);
+    return Buffer.from(encoded.trim(), 'base64').toString('utf8');
   }
 
   async function appServiceUrl(): Promise<string> {
