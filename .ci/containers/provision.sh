@@ -2,7 +2,7 @@
 # Everything the container tests (tests/containers) need on a CI machine that has no container engine and no
 # reachable container registry. Idempotent: each step only does what is missing. Prints how long each step took.
 #
-#   1. engine     when no Docker engine answers: install docker.io, docker-compose (v1) and debootstrap from
+#   1. engine     when no Docker engine answers: install docker.io and debootstrap from
 #                 Debian's packages (as root) and start dockerd; its PID goes to $MSK_CI_STATE_DIR/dockerd.pid
 #                 so `.ci/containers/stop.sh` stops exactly that process. An engine that already answers is used
 #                 as it is and never stopped.
@@ -26,9 +26,8 @@ export DEBIAN_FRONTEND=noninteractive
 install_missing_packages() {
   local -a wanted=()
   { command -v dockerd >/dev/null 2>&1 && [ -x "$DEBIAN_DOCKER" ]; } || wanted+=(docker.io)
-  command -v docker-compose >/dev/null 2>&1 || wanted+=(docker-compose)
   command -v debootstrap >/dev/null 2>&1 || wanted+=(debootstrap)
-  if [ ${#wanted[@]} -eq 0 ]; then ts "packages present: dockerd, docker-compose, debootstrap"; return; fi
+  if [ ${#wanted[@]} -eq 0 ]; then ts "packages present: dockerd, debootstrap"; return; fi
   [ "$(id -u)" = 0 ] || die "need root to install ${wanted[*]} (or install them yourself)"
   ts "apt-get install ${wanted[*]}"
   apt-get update -qq >"$MSK_CI_STATE_DIR/apt.log" 2>&1 || { tail -20 "$MSK_CI_STATE_DIR/apt.log" >&2; die "apt-get update failed"; }

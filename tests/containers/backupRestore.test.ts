@@ -19,7 +19,6 @@ import { ADMIN, COMPOSE_DIR, containerHostAddress } from './support/containerSet
 import { freePort } from './support/freePort';
 
 const PROJECT = `msk-i-backup-${process.pid}`;
-const composeV2 = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
 
 describe('backup, restore and uninstall of a Compose node, as docs/backup-and-restore.md and docs/uninstall.md say', () => {
   let deploy: DeployFolder;
@@ -31,10 +30,10 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
   const deleted: string[] = [];
 
   const asWritten = (commands: readonly string[]) =>
-    commands.map((command) => (composeV2 ? command : command.replace(/\bdocker compose\b/g, 'docker-compose')).replace(/<project>/g, PROJECT));
+    commands.map((command) => command.replace(/<project>/g, PROJECT));
   const run = (commands: readonly string[]) => runDocsBlock(asWritten(commands), work, variables);
   const compose = (...args: string[]) =>
-    spawnSync(composeV2 ? 'docker' : 'docker-compose', [...(composeV2 ? ['compose'] : []), '-f', join(COMPOSE_DIR, 'docker-compose.yml'), ...args], {
+    spawnSync('docker', ['compose', '-f', join(COMPOSE_DIR, 'docker-compose.yml'), ...args], {
       encoding: 'utf8',
       env: { ...process.env, ...variables },
     });

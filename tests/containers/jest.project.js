@@ -1,5 +1,5 @@
 // The `containers` Jest project: images, Docker Compose and two real nodes in containers (Testcontainers).
-// Needs a Docker engine and docker-compose: on CI `.ci/containers/provision.sh` sets both up (offline). Add it to
+// Needs a Docker engine and Docker Compose v5: on CI `.ci/containers/provision.sh` and `.ci/compose/build.sh` set them up (offline). Add it to
 // the root jest.config.js:  projects: [..., require('./tests/containers/jest.project.js')]
 const { join } = require('node:path');
 

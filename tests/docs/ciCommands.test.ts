@@ -49,7 +49,14 @@ describe('the docs commands CI runs', () => {
     ['docs/testing-and-ci.md', () => docsCommands('docs/testing-and-ci.md', 'test-prerequisites')],
   ])('%s: what npm test needs is what CI runs before npm test', (_page, read) => {
     const commands = read();
-    expect(commands).toEqual(['.ci/containers/provision.sh', '.ci/kubernetes/build.sh', '.ci/kubernetes/up.sh']);
+    expect(commands).toEqual([
+      '.ci/containers/provision.sh',
+      '.ci/compose/build.sh',
+      '.ci/kubernetes/build.sh',
+      '.ci/kubernetes/up.sh',
+      '.ci/monitoring/build.sh',
+      '.ci/postgres-client/install.sh',
+    ]);
     expectRunByCiInOrder([...commands, 'npm test']);
   });
 
