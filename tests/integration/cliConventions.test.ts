@@ -101,8 +101,8 @@ describe('msk init --dry-run and --json', () => {
     const result = run('msk', ['init', '--out', out, '--peers', '10.0.0.1,10.0.0.2', '--systemd', '--dry-run']);
     expect(result.code).toBe(0);
     expect(existsSync(out)).toBe(false);
-    expect(result.stdout).toMatch(/^Dry run: nothing was written\. Would write 8 file\(s\):/);
-    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'kubernetes-secret.yaml', 'systemd/node-1/msk-app.service', 'systemd/node-2/msk-sync.service']) {
+    expect(result.stdout).toMatch(/^Dry run: nothing was written\. Would write 9 file\(s\):/);
+    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'postgres-superuser-password', 'kubernetes-secret.yaml', 'systemd/node-1/msk-app.service', 'systemd/node-2/msk-sync.service']) {
       expect(result.stdout).toContain(`--- ${join(out, file)}  (mode `);
     }
     expect(result.stdout).toMatch(/^NEXTAUTH_SECRET=fp:[0-9a-f]{8} {3}# secret: fingerprint shown$/m);
@@ -110,6 +110,9 @@ describe('msk init --dry-run and --json', () => {
     // Nothing that looks like a generated secret (32 random bytes in base64 or hex) is printed.
     expect(result.stdout).not.toMatch(/=[A-Za-z0-9+/]{43}=/);
     expect(result.stdout).not.toMatch(/=[0-9a-f]{64}\b/);
+    // The PostgreSQL superuser's password (48 hex digits) only as a fingerprint.
+    expect(result.stdout).toMatch(/^\(the password, fp:[0-9a-f]{8}; not shown\)$/m);
+    expect(result.stdout).not.toMatch(/\b[0-9a-f]{48}\b/);
   });
 
   it('--dry-run --json describes the plan for machines', () => {

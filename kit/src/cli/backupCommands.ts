@@ -115,7 +115,6 @@ export function addBackupCommands(program: Command): void {
       .description('back up one node\'s database (pg_dump custom format + a signed manifest); the node keeps running'),
   )
     .option('--out <file>', 'where to write the backup (default: backups/<node name>-<time>.mskbackup)')
-    .addHelpText('after', '\nExamples:\n  npm run backup -- --node 2\n  msk backup --exec "docker compose -f compose/docker-compose.yml exec -T -u postgres postgres-2" --env-file deploy/shared.env --env-file deploy/node-2.env')
     .action(reported(async (options: TargetOptions & { out?: string }) => {
       const target = targetOf(options);
       const { manifest, file } = await backupNode({
@@ -141,7 +140,6 @@ export function addBackupCommands(program: Command): void {
   )
     .option('--check-only', 'check the file against this node and stop (nothing is changed)')
     .option('--allow-old-backup', `accept a backup older than ${MAX_BACKUP_AGE_MS / 86_400_000} days: only when no other node survives`)
-    .addHelpText('after', '\nExamples:\n  npm run restore -- backups/node-2-20261207T063000000Z.mskbackup --node 2\n  msk restore node-2.mskbackup --check-only --node 2')
     .action(reported(async (file: string, options: TargetOptions & { checkOnly?: boolean; allowOldBackup?: boolean }) => {
       const size = statSync(file).size;
       if (size > MAX_BACKUP_FILE_BYTES) throw new BackupFileError(`${file} is ${size} bytes: larger than a backup this tool restores (4 GiB)`);

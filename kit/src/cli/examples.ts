@@ -10,6 +10,15 @@ export const KIT_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
   doctor: ['msk doctor deploy/', 'msk doctor server1/.env.local server2/.env.local', 'msk doctor --json deploy/'],
   up: ['msk up', 'msk up --nodes 3 --port 8090', 'msk up --fresh'],
   'build-app': ['msk build-app'],
+  clean: ['msk clean                      # stop the local cluster if it runs, remove .local-cluster/', 'npm start -- --clean          # the same through npm start'],
+  backup: [
+    'npm run backup -- --node 2                                            # node 2 of the local cluster',
+    'msk backup --exec "docker compose -f compose/docker-compose.yml exec -T -u postgres postgres-2" --env-file deploy/shared.env --env-file deploy/node-2.env',
+  ],
+  restore: [
+    'npm run restore -- backups/node-2-20261207T063000000Z.mskbackup --node 2',
+    'msk restore node-2.mskbackup --check-only --node 2                    # check the file, change nothing',
+  ],
   systemd: [
     'msk systemd --config deploy                                            # units in deploy/systemd/node-N/',
     'msk systemd --config deploy --install-dir /srv/msk --user platform --dry-run',

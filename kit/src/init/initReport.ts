@@ -1,9 +1,10 @@
 /**
  * How `init` reports for machines (--json) and what a dry run shows: never a secret, only its fingerprint.
  */
-import { displayValue, variable, VARIABLES } from '../contract';
+import { displayValue, fingerprint, variable, VARIABLES } from '../contract';
 import { parseEnvFile } from '../envFile/parseEnvFile';
 import type { EnvValues, GeneratedConfiguration } from './generateConfiguration';
+import { POSTGRES_SUPERUSER_PASSWORD_FILE } from './writeConfiguration';
 
 export interface InitReportInput {
   readonly outDir: string;
@@ -40,6 +41,7 @@ export function initJson(input: InitReportInput, dryRun: boolean): Record<string
 /** A planned file's text as a dry run shows it: env files with secrets replaced by fingerprints, manifests of secrets not at all. */
 export function maskedText(path: string, text: string): string {
   if (path.endsWith('.yaml')) return '(a Kubernetes Secret with the secrets above; not shown)\n';
+  if (path.endsWith(`/${POSTGRES_SUPERUSER_PASSWORD_FILE}`)) return `(the password, ${fingerprint(text.trim())}; not shown)\n`;
   if (!path.endsWith('.env')) return text;
   return text
     .split('\n')
