@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { docsCommands } from '../support/docsCommands';
 import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
+import { processAlive } from '@msk/kit/cluster';
 
 /** Only moves the cluster to its own loopback block, so it never meets another cluster on this machine. */
 const SCRATCH_OPTIONS = '-- --address-block 71';
@@ -19,14 +20,6 @@ interface Chunk {
   readonly text: string;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('npm start, as the docs say it', () => {
   let scratch: ScratchRepository;
@@ -119,7 +112,7 @@ describe('npm start, as the docs say it', () => {
     expect(pids.length).toBeGreaterThanOrEqual(7); // supervisor + PostgreSQL, app and sync of each node
     process.kill(-(child?.pid as number), 'SIGINT');
     await exited;
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
     expect(existsSync(join(scratch.dir, '.local-cluster.lock'))).toBe(false);
   });
 });

@@ -7,7 +7,7 @@
  * The builds are the ones app/src/buildReproducibility.int.test.ts makes (same keys, same cache).
  */
 import { createHash } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/postgres';
+import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from '../../app/src/testing/appServer';
 import { freePort, newSessionSecret, testNodeEnvironment } from '../../app/src/testing/nodeEnvironment';
 import { ensureStandaloneBuild } from '../../app/src/testing/standaloneBuild';

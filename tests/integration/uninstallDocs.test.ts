@@ -9,17 +9,10 @@ import { join } from 'node:path';
 import { KIT_CLI } from '../support/kitCli';
 import { docsCommands } from '../support/docsCommands';
 import { runDocsBlock } from '../support/docsShell';
+import { processAlive } from '@msk/kit/cluster';
 
 const ADDRESS_BLOCK = 79;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `npm start` in `cwd` (its default data folder .local-cluster there); resolves the pids once it is ready. */
 function startClusterIn(cwd: string): Promise<number[]> {
@@ -57,7 +50,7 @@ describe('docs/uninstall.md on a real local cluster', () => {
   });
 
   afterAll(() => {
-    for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+    for (const pid of pids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     rmSync(work, { recursive: true, force: true });
   });
 
@@ -78,7 +71,7 @@ describe('docs/uninstall.md on a real local cluster', () => {
     expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
     expect(run.stdout).toContain(`[clean] stopping the local cluster running from ${dataDir} (supervisor pid ${pids[0]})`);
     expect(run.stdout).toContain(`[clean] removing ${dataDir} (the local cluster`);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
     expect(existsSync(dataDir)).toBe(false);
     expect(existsSync(`${dataDir}.lock`)).toBe(false);
 

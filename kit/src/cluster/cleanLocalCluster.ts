@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runningCluster } from './supervisor';
+import { processAlive } from './processAlive';
 
 export interface CleanProps {
   readonly dataDir: string;
@@ -18,18 +19,10 @@ export interface CleanProps {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (alive(pid)) {
+  while (processAlive(pid)) {
     if (Date.now() > deadline) return false;
     await sleep(100);
   }
@@ -47,7 +40,7 @@ function leftoverPostgres(dataDir: string): { pid: number; dir: string }[] {
     if (!existsSync(pidFile)) continue;
     const lines = readFileSync(pidFile, 'utf8').split('\n');
     const pid = Number(lines[0]);
-    if (!Number.isInteger(pid) || pid <= 1 || !alive(pid)) continue;
+    if (!Number.isInteger(pid) || pid <= 1 || !processAlive(pid)) continue;
     // only a postgres serving exactly this folder (the pid may have been reused by anything else)
     if (resolve(lines[1] ?? '') !== resolve(dir)) continue;
     const cmdline = existsSync(`/proc/${pid}/cmdline`) ? readFileSync(`/proc/${pid}/cmdline`, 'utf8') : 'postgres';

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { loadEmbeddedPostgres } from '../postgres/embeddedPostgres';
 import { startControlServer } from './controlServer';
 import { LocalCluster, type LocalClusterProps } from './localCluster';
+import { processAlive } from './processAlive';
 
 export const READY_MARKER = 'MSK_CLUSTER_READY';
 
@@ -21,14 +22,6 @@ export interface ClusterFile {
   readonly state: ReturnType<LocalCluster['state']>;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export function clusterFilePath(dataDir: string): string {
   return resolve(dataDir, 'cluster.json');
@@ -40,7 +33,7 @@ export function runningCluster(dataDir: string): ClusterFile | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const file = JSON.parse(readFileSync(path, 'utf8')) as ClusterFile;
-    return alive(file.supervisorPid) ? file : undefined;
+    return processAlive(file.supervisorPid) ? file : undefined;
   } catch {
     return undefined;
   }
@@ -54,7 +47,7 @@ function acquireLock(dataDir: string): void {
   const path = lockPath(dataDir);
   if (existsSync(path)) {
     const pid = Number(readFileSync(path, 'utf8'));
-    if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
+    if (Number.isInteger(pid) && pid !== process.pid && processAlive(pid)) {
       const running = runningCluster(dataDir);
       throw new Error(
         `a local cluster is already running from ${dataDir} (supervisor pid ${pid})` +
