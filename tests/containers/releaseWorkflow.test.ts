@@ -36,6 +36,8 @@ interface Workflow {
 const WORKFLOW_PATH = join(REPO_ROOT, '.github', 'workflows', 'release.yml');
 const workflow = parse(readFileSync(WORKFLOW_PATH, 'utf8')) as Workflow;
 const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string }).version;
+const CHART = parse(readFileSync(join(REPO_ROOT, 'charts', 'multi-server-kit', 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+const CHART_VERSION = CHART.version;
 
 function bash(script: string, env: Record<string, string> = {}) {
   const result = spawnSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
@@ -108,11 +110,13 @@ describe('.github/workflows/release.yml', () => {
     expect(sync.run).toContain('--file sync/Dockerfile');
     expect(sync.run).toContain('--tag "$REGISTRY/multi-server-kit/sync:$VERSION"');
     const chart = releaseStep(/Helm chart/);
-    expect(chart.run).toContain('helm package charts/multi-server-kit --version "$VERSION" --app-version "$VERSION"');
-    expect(chart.run).toContain('helm push "dist-chart/multi-server-kit-$VERSION.tgz" "oci://$REGISTRY/charts"');
+    // The chart keeps its own SemVer (Chart.yaml's version); its appVersion is the release.
+    expect(chart.run).toContain('helm package charts/multi-server-kit --destination dist-chart');
+    expect(chart.run).toContain('helm push "dist-chart/multi-server-kit-$CHART_VERSION.tgz" "oci://$REGISTRY/charts"');
   });
 
   it('derives version, deployment ID and registry from the tag as the app does, and refuses a tag that is not the app\'s version', () => {
+    expect(CHART.appVersion).toBe(APP_VERSION); // the chart installs the app it is released with
     const step = releaseStep(/Version from the tag/);
     const dir = mkdtempSync(join(tmpdir(), 'msk-release-'));
     try {
@@ -122,11 +126,12 @@ describe('.github/workflows/release.yml', () => {
       expect(ok.status).toBe(0);
       expect(readFileSync(output, 'utf8').trim().split('\n')).toEqual([
         `version=${APP_VERSION}`,
+        `chart_version=${CHART_VERSION}`,
         `deployment_id=${deploymentIdForVersion(APP_VERSION)}`,
         'registry=ghcr.io/example-org',
       ]);
       const wrong = bash(step.run as string, { TAG: 'v99.0.0', OWNER: 'example-org', GITHUB_OUTPUT: output });
-      expect(wrong).toMatchObject({ status: 1, output: expect.stringContaining(`tag v99.0.0 does not match app/package.json (${APP_VERSION})`) });
+      expect(wrong).toMatchObject({ status: 1, output: expect.stringContaining(`tag v99.0.0 does not match app/package.json (${APP_VERSION}) and Chart.yaml's appVersion (${APP_VERSION})`) });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
