@@ -107,8 +107,15 @@ describe('the replication plugin', () => {
     const counter = async (service: StartedSyncService, pattern: RegExp) => Number((await service.api.metricsRegistry.metrics()).match(pattern)?.[1] ?? 0);
     const pushed = /msk_sync_replication_pokes_sent_total\{result="pushed"\} (\d+)/;
     const pulls = /msk_sync_replication_request_duration_seconds_count\{kind="pull"\} (\d+)/;
-    await sleep(300); // earlier pulls and pokes settle
-    const [pushedBefore, pullsBefore] = [await counter(a, pushed), await counter(b, pulls)];
+    // Earlier pulls and pokes settle: both counters unchanged over 300 ms (on a busy machine that takes longer).
+    const read = async () => [await counter(a, pushed), await counter(b, pulls)] as const;
+    let [pushedBefore, pullsBefore] = await read();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await sleep(300);
+      const [pushedNow, pullsNow] = await read();
+      if (pushedNow === pushedBefore && pullsNow === pullsBefore) break;
+      [pushedBefore, pullsBefore] = [pushedNow, pullsNow];
+    }
     const users = [userRow(), userRow()];
     for (const user of users) {
       await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
