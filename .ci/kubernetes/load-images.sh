@@ -2,7 +2,7 @@
 # Imports images from the Docker engine into the CI cluster's containerd (namespace k8s.io, where the kubelet
 # looks), so pods run them without any pull (no registry is reachable; the cluster's containerd cannot pull).
 # The project images come from .ci/containers/provision.sh (multi-server-kit/app:0.1.0, multi-server-kit/sync:0.1.0,
-# stand-ins such as msk-ci/postgres:15-bookworm). A name without a registry is docker.io/<name> for both Docker
+# stand-ins such as msk-ci/postgres:17-trixie). A name without a registry is docker.io/<name> for both Docker
 # and the kubelet, so a pod spec uses the same `image:` as `docker run`. Use imagePullPolicy Never or IfNotPresent.
 #
 # An image whose Docker image ID was already imported (and is still in containerd) is skipped.

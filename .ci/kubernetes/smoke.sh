@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the cluster up.sh started works for what the project's manifests need, in a namespace labelled
-# pod-security.kubernetes.io/enforce=restricted, with a locally built image (default: the node stand-in
-# msk-ci/node:20.20-bookworm-slim from .ci/containers/provision.sh, imported with load-images.sh):
+# pod-security.kubernetes.io/enforce=restricted, with a locally built image (default:
+# the node stand-in (STANDIN_NODE_IMAGE of .ci/containers/lib.sh) from .ci/containers/provision.sh, imported with load-images.sh):
 #   - PodSecurity admission: a privileged pod and a root pod are rejected (server-side dry run);
 #   - pods run as non-root and become Ready; `kubectl exec` works;
 #   - a PersistentVolumeClaim is bound by the provisioner and writable by a non-root pod through its fsGroup;

@@ -12,8 +12,13 @@ const STATE_DIR = process.env.MSK_KUBE_STATE_DIR || '/tmp/msk-kubernetes';
 const ENV_FILE = join(STATE_DIR, 'env');
 const APP_IMAGE = 'multi-server-kit/app:0.1.0';
 const SYNC_IMAGE = 'multi-server-kit/sync:0.1.0';
-const OFFICIAL_POSTGRES_IMAGE = 'postgres:17.6-bookworm';
-const STANDIN_POSTGRES_IMAGE = 'msk-ci/postgres:15-bookworm';
+
+/** The PostgreSQL images .ci/containers/lib.sh names (the one place for image names): the official one, its stand-in. */
+function postgresImages() {
+  const script = `. .ci/containers/lib.sh && printf '%s\\n' "$OFFICIAL_POSTGRES_IMAGE" "$STANDIN_POSTGRES_IMAGE"`;
+  const [official, standIn] = execFileSync('bash', ['-c', script], { cwd: root, encoding: 'utf8' }).split('\n');
+  return { OFFICIAL_POSTGRES_IMAGE: official, STANDIN_POSTGRES_IMAGE: standIn };
+}
 
 function clusterEnv() {
   if (!existsSync(ENV_FILE)) return undefined;
@@ -68,6 +73,7 @@ module.exports = async function kubernetesGlobalSetup() {
   } else {
     execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   }
+  const { OFFICIAL_POSTGRES_IMAGE, STANDIN_POSTGRES_IMAGE } = postgresImages();
   const postgres = imageExists(OFFICIAL_POSTGRES_IMAGE) ? OFFICIAL_POSTGRES_IMAGE : STANDIN_POSTGRES_IMAGE;
   if (!imageExists(postgres)) {
     throw new Error(`Neither ${OFFICIAL_POSTGRES_IMAGE} nor its offline stand-in ${STANDIN_POSTGRES_IMAGE} is in the Docker engine. Fix: run \`sudo .ci/containers/provision.sh standins\`.`);
