@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { docsCommands } from '../support/docsCommands';
+import { eventually } from '../support/eventually';
 import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
 import { Installation } from './support/installation';
 import { businessIds, createBusiness, sessionAt, signInAsAdmin, waitForBusinesses, ADMIN } from './support/platformApi';
@@ -204,6 +205,43 @@ describe('kubectl apply of the synthesized manifests on a real cluster, as docs/
     }
     const refusals = [...load.failures].map(([kind, n]) => `${n} × ${kind}`).join(', ') || 'none';
     process.stdout.write(`[kubernetes] rollout restart: ${load.acknowledged.length} writes acknowledged, none lost; refused while pods restarted: ${refusals}\n`);
+  });
+
+  it('backs up pod 1 and restores it over the running node as docs/backup-and-restore.md does: writes since then kept, a row deleted since then stays deleted', async () => {
+    const pod0 = await installation.appUrl(0);
+    const session0 = await signInAsAdmin(pod0);
+    const [keptId, deletedId] = [await createBusiness(pod0, session0, 'before the backup'), await createBusiness(pod0, session0, 'deleted after the backup')];
+    const pod1 = await installation.appUrl(1);
+    await waitForBusinesses(pod1, await signInAsAdmin(pod1), [keptId, deletedId], REPLICATION_TIMEOUT_MS);
+
+    const backup = await runDocs(docsCommands('docs/backup-and-restore.md', 'kubernetes-backup'), scratch.dir);
+    expect(backup).toContain(`backups/${STATEFUL_SET}-1.mskbackup`);
+
+    const writtenAfter = await createBusiness(pod0, session0, 'after the backup');
+    const deleted = await fetch(`${pod0}/api/businesses/${deletedId}`, { method: 'DELETE', headers: { cookie: session0.cookie, origin: pod0 } });
+    expect(deleted.status).toBe(204);
+    await eventually(async () => {
+      const listed = await businessIds(pod1, await signInAsAdmin(pod1));
+      if (!listed.has(writtenAfter) || listed.has(deletedId)) throw new Error('pod 1 has not caught up yet');
+    }, { what: 'pod 1 caught up before the restore', timeoutMs: REPLICATION_TIMEOUT_MS, intervalMs: 1000 });
+    const databaseBefore = await postgresSystemIdentifier(1);
+
+    const restore = await runDocs(docsCommands('docs/backup-and-restore.md', 'kubernetes-restore'), scratch.dir);
+    expect(restore).toMatch(/\[restore\] restored: new incarnation/);
+    await installation.waitReady(3, READY_TIMEOUT_MS);
+    // The same PostgreSQL (its data directory and claim), a restored database in it.
+    expect(await postgresSystemIdentifier(1)).toBe(databaseBefore);
+    const restoredPod1 = await installation.appUrl(1);
+    await eventually(async () => {
+      const listed = await businessIds(restoredPod1, await signInAsAdmin(restoredPod1));
+      const wrong = [
+        ...[keptId, writtenAfter, ...createdThroughPod0].filter((id) => !listed.has(id)).map((id) => `missing ${id}`),
+        ...(listed.has(deletedId) ? [`deleted ${deletedId} is back`] : []),
+      ];
+      if (wrong.length > 0) throw new Error(wrong.join(', '));
+    }, { what: 'pod 1 converged after the restore', timeoutMs: REPLICATION_TIMEOUT_MS, intervalMs: 2000 });
+    for (const ordinal of [0, 2]) expect((await businessIds(await installation.appUrl(ordinal), session0)).has(deletedId)).toBe(false);
+    await installation.waitPeersConnected(1, 2, PEERS_TIMEOUT_MS);
   });
 
   async function postgresSystemIdentifier(ordinal: number): Promise<string> {
