@@ -22,7 +22,8 @@ resolve_binaries
 keep=0
 [ "${1:-}" = --keep ] && keep=1
 NS=${SMOKE_NAMESPACE:-msk-smoke}
-IMAGE=${SMOKE_IMAGE:-$(sed -n 's/^STANDIN_NODE_IMAGE=//p' "$here/../containers/lib.sh")}
+# lib.sh builds the name from NODE_VERSION: read it as bash expands it (a subshell, so nothing else leaks in).
+IMAGE=${SMOKE_IMAGE:-$(bash -c '. "$1" && printf %s "$STANDIN_NODE_IMAGE"' _ "$here/../containers/lib.sh")}
 IMAGE_UID=${SMOKE_IMAGE_UID:-1000}
 FS_GROUP=2000
 
@@ -34,7 +35,11 @@ fail() {
 }
 xc() { kc -n "$NS" exec client -- "$@"; }
 
-load_image() { "$here/load-images.sh" "$IMAGE" | grep -v -e '^  ' -e 'step timings' -e '] import ' || true; }
+load_image() {
+  local out
+  out=$("$here/load-images.sh" "$IMAGE" 2>&1) || { printf '%s\n' "$out" >&2; fail "could not import $IMAGE into the cluster"; }
+  printf '%s\n' "$out" | grep -v -e '^  ' -e 'step timings' -e '] import ' || true
+}
 
 create_namespace() {
   if kc get namespace "$NS" >/dev/null 2>&1; then
