@@ -11,6 +11,7 @@ import { type TestDatabase, createTestDatabase } from '../replication/testing/te
 import { until } from '../replication/testing/waitUntil';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
 import { createLogger } from './logger';
 import { defaultPlugins } from './plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
@@ -108,6 +109,61 @@ describe('nodes that share one database', () => {
     for (const service of [one, two]) {
       expect(service.status().database?.problem).toContain(problem);
       expect(service.status().ready.ok).toBe(true);
+    }
+  });
+
+  it('drops a peer\'s malformed database claim with 400 and counts it, and answers a well-formed one with a fingerprint only', async () => {
+    const mallory = fakeIdentity({ name: 'mallory' });
+    const session = await handshake(`${IPS[0]}:8765`, env.SYNC_REGISTRATION_KEY as string, mallory);
+    const post = (json: string) => {
+      const body = Buffer.from(json);
+      return request(`${IPS[0]}:8765`, 'POST', '/sync/v1/database', body, signedHeaders(session, mallory.id, 'POST', '/sync/v1/database', body));
+    };
+    for (const hostile of ['{"database":"NOT-HEX"}', '{"database":"' + 'a'.repeat(33) + '"}', '{"database":null,"systemIdentifier":"1"}', '[]', '{"database":42}']) {
+      expect((await post(hostile)).status).toBe(400);
+    }
+    const metrics = await (await fetch(`http://${IPS[0]}:${one.metricsPort}/metrics`)).text();
+    expect(metrics).toMatch(/^msk_sync_dropped_messages_total\{reason="malformed",source="database"\} 5$/m);
+    expect(one.status().database?.sharedWith).toEqual(['server-2']);
+
+    const claim = await post(JSON.stringify({ database: 'f'.repeat(32) }));
+    expect(claim.status).toBe(200);
+    expect(claim.json).toEqual({ database: expect.stringMatching(/^[0-9a-f]{32}$/) }); // this node's fingerprint, not its identity
+    // (The fake peer listens nowhere, so the service soon drops it as unreachable; how a claim of another database
+    // is judged is core/databaseTopology.test.ts.)
+  });
+});
+
+describe('nodes declared per-node that share one database by mistake', () => {
+  let database: TestDatabase;
+  const pair: StartedSyncService[] = [];
+  const PAIR_IPS = ['127.0.2.83', '127.0.2.84'];
+
+  beforeAll(async () => {
+    database = await createTestDatabase('per_node_shared');
+    const pairEnv = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
+    for (const [i, ip] of PAIR_IPS.entries()) {
+      const report = validateNodeEnvironment(
+        nodeEnv(pairEnv, { name: `pair-${i + 1}`, ip, peers: PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`) }, { DATABASE_URL: database.url }),
+        'sync',
+      );
+      if (!report.config) throw new Error(JSON.stringify(report.problems));
+      pair.push(await startSyncService(report.config, { plugins: defaultPlugins(report.config), collectProcessMetrics: false, logger: createLogger('silent', {}) }));
+    }
+    await until(() => pair.every((s) => s.status().database?.detected === 'shared'), 15_000, 20);
+  });
+  afterAll(async () => {
+    await Promise.all(pair.map((s) => s.stop()));
+    await database?.drop();
+  });
+
+  it('are both refused, by name, and both fail readiness: two sync services would replicate one database into itself', () => {
+    for (const service of pair) {
+      const status = service.status();
+      expect(status.database).toMatchObject({ declared: 'per-node', detected: 'shared', thisNodeRefused: true, replication: true });
+      expect(status.database?.problem).toContain('pair-1 and pair-2 share one database but DATABASE_TOPOLOGY is per-node');
+      expect(status.database?.problem).toContain('set DATABASE_TOPOLOGY=shared on every node');
+      expect(status.ready.ok).toBe(false);
     }
   });
 });
