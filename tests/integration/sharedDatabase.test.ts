@@ -113,6 +113,23 @@ describe('a local cluster of two nodes sharing one database', () => {
     expect(state.rows).toEqual([]);
   });
 
+  it('keeps the shared database running when node 1 stops: node 2 serves every business, node 1 comes back to the same data', async () => {
+    const session = await signIn(node(2).appUrl, cluster.admin.email, cluster.admin.password);
+    const created = await api(2, session, 'POST', '/api/businesses', { name: 'written before node 1 stopped', type: 'services' });
+    expect(created.status).toBe(201);
+    await cluster.stopNode(1);
+    const whileDown = await api(2, session, 'POST', '/api/businesses', { name: 'written while node 1 was down', type: 'services' });
+    expect(whileDown.status).toBe(201);
+    expect((await api(2, session, 'GET', `/api/businesses/${created.json.id as string}`)).status).toBe(200);
+    await cluster.startNode(1);
+    const back = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
+    expect((await api(1, back, 'GET', `/api/businesses/${whileDown.json.id as string}`)).json).toMatchObject({ name: 'written while node 1 was down' });
+    await eventually('node 1 sharing the database with node 2 again', async () => {
+      const status = await statusOf(1);
+      if (JSON.stringify(status.database?.sharedWith) !== '["node-2"]') throw new Error(JSON.stringify(status.database));
+    }, 30_000, 200);
+  });
+
   it('refuses node 2 once it runs on another database, naming it on both nodes; only node 2 fails readiness', async () => {
     const shared = readEnvFile(join(cluster.dataDir, 'config', 'shared.env'));
     await superuser.query('CREATE DATABASE other_db');

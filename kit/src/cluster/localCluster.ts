@@ -427,6 +427,11 @@ export class LocalCluster {
     if (!entry) throw new Error(`there is no node ${index}`);
     await entry.sync?.stop();
     await entry.app?.stop();
+    if (this.database === 'shared') {
+      // The one PostgreSQL is every node's: it stops with the cluster, not with one node.
+      this.progress(`${entry.layout.name}: stopped (the shared PostgreSQL keeps running)`);
+      return;
+    }
     await entry.postgres?.stop();
     entry.postgres = undefined;
     this.progress(`${entry.layout.name}: stopped`);
