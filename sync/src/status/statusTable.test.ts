@@ -52,6 +52,12 @@ describe('formatStatus: the database line', () => {
     expect(formatStatus({ ...base, database })).toContain('Database: shared with server-2 (DATABASE_TOPOLOGY=shared, capture and replication off, identity 3fa2c1d0)');
   });
 
+  it('names the peers whose database is not known yet (not compared)', () => {
+    expect(formatStatus({ ...base, database: { ...database, unknownPeers: ['server-3'] } })).toContain(
+      'Database: shared with server-2 (DATABASE_TOPOLOGY=shared, capture and replication off, identity 3fa2c1d0; not told yet by server-3)',
+    );
+  });
+
   it('lists a refused topology under Problems, saying when this node is the refused one', () => {
     const problem = 'a cluster\'s nodes must all share one database or each have their own, but server-1 and server-2 share one database; server-3 has its own; refused: server-3. Fix: …';
     const text = formatStatus({ ...base, database: { ...database, detected: 'mixed', problem, thisNodeRefused: true, sharedWith: [] } });

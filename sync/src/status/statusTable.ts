@@ -45,9 +45,11 @@ function databaseLine(status: SyncStatus): string | undefined {
   const mode = db.declared === 'shared' ? 'DATABASE_TOPOLOGY=shared, capture and replication off' : 'DATABASE_TOPOLOGY=per-node, replicated';
   if (db.detected === 'unknown') return `Database: not identified yet${db.lastError ? ` (${db.lastError})` : ''} (${mode})`;
   const fp = db.fingerprint ? `, identity ${db.fingerprint}` : '';
-  if (db.sharedWith.length > 0) return `Database: shared with ${db.sharedWith.join(', ')} (${mode}${fp})`;
-  if (db.declared === 'shared') return `Database: shared, no connected peer on it yet (${mode}${fp})`;
-  return `Database: its own (${mode}${fp})`;
+  // Peers that have not told their database yet (just connected, or an older version) are not compared.
+  const untold = db.unknownPeers.length > 0 ? `; not told yet by ${db.unknownPeers.join(', ')}` : '';
+  if (db.sharedWith.length > 0) return `Database: shared with ${db.sharedWith.join(', ')} (${mode}${fp}${untold})`;
+  if (db.declared === 'shared') return `Database: shared, no connected peer on it yet (${mode}${fp}${untold})`;
+  return `Database: its own (${mode}${fp}${untold})`;
 }
 
 /** The status for a person; `colour` only when stdout is a terminal (kit's cliConventions decide). */
