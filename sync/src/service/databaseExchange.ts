@@ -27,12 +27,13 @@ export const DATABASE_IDENTITY_SQL =
 
 export type ReadDatabaseIdentity = () => Promise<DatabaseIdentity>;
 
-/** The default reader: one connection at a time to SYNC_DATABASE_URL, closed when idle. */
+/** The default reader: one connection to SYNC_DATABASE_URL. */
 export function postgresIdentityReader(ctx: ServiceContext): { read: ReadDatabaseIdentity; close: () => Promise<void> } {
   const pool = new Pool({
     connectionString: connectionStringWithPassword(ctx.config.syncDatabaseUrl, ctx.config.syncDatabasePassword),
     max: 1,
-    idleTimeoutMillis: 1_000,
+    // kept open between reads (one connection per sync service), closed if the reads stop
+    idleTimeoutMillis: 3 * DATABASE_IDENTITY_REFRESH_MS,
     connectionTimeoutMillis: DATABASE_CONNECT_TIMEOUT_MS,
   });
   pool.on('error', () => undefined);
