@@ -67,7 +67,7 @@ describe('readiness of a node', () => {
     await startSyncStandIn();
     expect(await ready()).toEqual({
       status: 200,
-      body: expect.objectContaining({ status: 'ready', checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok' }, problems: [] }),
+      body: expect.objectContaining({ status: 'ready', checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' }, problems: [] }),
     });
   });
 

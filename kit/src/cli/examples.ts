@@ -6,9 +6,10 @@ export const KIT_EXAMPLES: Readonly<Record<string, readonly string[]>> = {
     'msk init --nodes 2 --peers 192.168.1.100,192.168.1.101 --systemd      # static peers, plus systemd units',
     'msk init --dry-run --json                                              # show what would be written, as JSON',
     'msk init --out deploy --nodes 3 --keep-secrets                         # one more node, same secrets',
+    'msk init --nodes 3 --database shared --database-url postgresql://msk_app@db.example.com/multi_business_db  # one shared PostgreSQL',
   ],
   doctor: ['msk doctor deploy/', 'msk doctor server1/.env.local server2/.env.local', 'msk doctor --json deploy/'],
-  up: ['msk up', 'msk up --nodes 3 --port 8090', 'msk up --fresh'],
+  up: ['msk up', 'msk up --nodes 3 --port 8090', 'msk up --fresh', 'msk up --database shared       # every node on one PostgreSQL'],
   'build-app': ['msk build-app'],
   clean: ['msk clean                      # stop the local cluster if it runs, remove .local-cluster/', 'npm start -- --clean          # the same through npm start'],
   backup: [

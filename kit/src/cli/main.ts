@@ -3,7 +3,7 @@
  * `msk`: the operator's command line. `npm run init` and `npm run doctor` call it.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '../contract';
+import { DATABASE_TOPOLOGIES, type DatabaseTopology, SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '../contract';
 import { diagnose } from '../doctor/diagnose';
 import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
@@ -33,6 +33,13 @@ function discoveryMode(value: string): SyncDiscoveryMode {
   return value as SyncDiscoveryMode;
 }
 
+function databaseTopology(value: string): DatabaseTopology {
+  if (!(DATABASE_TOPOLOGIES as readonly string[]).includes(value)) {
+    throw new InvalidArgumentError(`must be one of ${DATABASE_TOPOLOGIES.join(', ')}`);
+  }
+  return value as DatabaseTopology;
+}
+
 export function buildProgram(): Command {
   const program = new Command('msk').description('Multi-Server Kit: configure, check and run a multi-server platform');
 
@@ -46,7 +53,8 @@ export function buildProgram(): Command {
     .option('--peers <addresses>', 'sync address of each node in order, comma-separated (static discovery)')
     .option('--dns-name <name>', 'for dns discovery: the name whose records list the peers')
     .option('--name-prefix <prefix>', 'node names are <prefix>-<n>', 'node')
-    .option('--database-url <url>', 'each node\'s own PostgreSQL URL (without password)')
+    .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node, replicated (default), or one database every node shares (needs --database-url)`, databaseTopology)
+    .option('--database-url <url>', 'each node\'s own PostgreSQL URL, or with --database shared the one shared database\'s (without password)')
     .option('--secret-name <name>', 'name of the Kubernetes Secret to write')
     .option('--keep-secrets', 'keep the secrets of an existing shared.env')
     .option('--force', 'replace existing secrets (logs every user out)')
@@ -62,6 +70,7 @@ export function buildProgram(): Command {
         peers: options.peers ? String(options.peers).split(',') : undefined,
         dnsName: options.dnsName,
         namePrefix: options.namePrefix,
+        database: options.database,
         databaseUrl: options.databaseUrl,
         secretName: options.secretName,
         keepSecrets: options.keepSecrets,
@@ -92,6 +101,7 @@ export function buildProgram(): Command {
     .option('--no-build', 'run the app build that exists, even if stale; never build')
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
     .option('--clean', 'uninstall instead: stop the cluster if it runs and remove its data folder (same as msk clean)')
+    .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node (replicated), or one for every node (default: the cluster's last choice, else per-node)`, databaseTopology)
     .action(async (options) => {
       if (options.clean) process.exit(await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) }));
       const code = await runSupervisor({
@@ -102,6 +112,7 @@ export function buildProgram(): Command {
         addressBlock: options.addressBlock,
         overrides: options.overridesFile ? JSON.parse(readFileSync(options.overridesFile, 'utf8')) : undefined,
         buildIfNeeded: options.build,
+        database: options.database,
         machineReadable: options.machineReadable,
         adminEmail: process.env.ADMIN_EMAIL,
         adminPassword: process.env.ADMIN_PASSWORD,

@@ -8,6 +8,7 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type EnvironmentOverrides, readEnvFile } from './nodeEnvironment';
+import type { DatabaseTopology } from '../contract';
 import type { ClusterState } from './localCluster';
 import type { ClusterFile } from './supervisor';
 
@@ -23,6 +24,8 @@ export interface LocalClusterOptions {
   /** @default 8080 */
   readonly entryPort?: number;
   readonly overrides?: Readonly<Record<number, EnvironmentOverrides>>;
+  /** `--database shared`: one PostgreSQL for every node. @default per-node */
+  readonly database?: DatabaseTopology;
   /** @default 180000 (includes building the app when it is stale) */
   readonly startupTimeoutMs?: number;
 }
@@ -57,6 +60,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     '--machine-readable',
     // `npm test` builds the app once before Jest starts; tests never rebuild it under each other's feet.
     '--no-build',
+    ...(options.database ? ['--database', options.database] : []),
   ];
   if (options.overrides) {
     const file = join(dataDir, 'overrides.json');

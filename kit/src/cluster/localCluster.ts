@@ -1,12 +1,13 @@
 /**
- * The local cluster: N nodes on loopback addresses, each with its own embedded PostgreSQL, app and sync service,
- * behind one round-robin entry point. `npm start` runs it in the foreground; the test harness drives it through
+ * The local cluster: N nodes on loopback addresses, each with its own embedded PostgreSQL (or, with
+ * `--database shared`, all on the first node's), app and sync service, behind one round-robin entry point. `npm start` runs it in the foreground; the test harness drives it through
  * the control API (controlServer.ts).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { DatabaseTopology } from '../contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
@@ -49,6 +50,11 @@ export interface LocalClusterProps {
   readonly onProcessExit?: (description: string) => void;
   /** @default 90000 */
   readonly nodeStartTimeoutMs?: number;
+  /**
+   * shared: one embedded PostgreSQL (the first node's) for every node, DATABASE_TOPOLOGY=shared. Kept in
+   * config/shared.env, so a later start without it keeps the cluster's choice. @default what shared.env says, else per-node
+   */
+  readonly database?: DatabaseTopology;
 }
 
 export interface NodeState {
@@ -73,6 +79,8 @@ export interface ClusterState {
   readonly dataDir: string;
   readonly configDir: string;
   readonly distinctAddresses: boolean;
+  /** DATABASE_TOPOLOGY of every node: per-node (a PostgreSQL each) or shared (the first node's for all). */
+  readonly database: DatabaseTopology;
   readonly nodes: readonly NodeState[];
 }
 
@@ -99,6 +107,7 @@ export class LocalCluster {
   private adminCreatedNow = false;
   private admin: { email: string; password: string } | undefined;
   private superuserPassword = '';
+  private database: DatabaseTopology = 'per-node';
 
   constructor(private readonly props: LocalClusterProps) {}
 
@@ -146,7 +155,8 @@ export class LocalCluster {
     // First-time PostgreSQL initialisations race to create the postgres system user: the first node alone.
     const [first, ...rest] = this.layout.nodes;
     if (first) await this.startPostgres(first);
-    await Promise.all(rest.map((node) => this.startPostgres(node)));
+    if (this.database === 'shared') this.progress(`database: shared, every node uses ${first?.name}'s PostgreSQL (DATABASE_TOPOLOGY=shared)`);
+    else await Promise.all(rest.map((node) => this.startPostgres(node)));
     this.progress(`starting the app on every node (node server.js: migrations, first admin)`);
     await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
     this.progress('starting the sync services, one after another');
@@ -191,6 +201,7 @@ export class LocalCluster {
       );
     }
     this.addMissingSecrets(sharedPath);
+    this.database = this.chooseDatabaseTopology(sharedPath);
     const superuserPath = join(configDir, LOCAL_SUPERUSER_FILE);
     if (!existsSync(superuserPath)) {
       writeFileSync(
@@ -232,12 +243,36 @@ export class LocalCluster {
     ]));
   }
 
+  /** --database, else what shared.env says, else per-node; a change is written to shared.env. */
+  private chooseDatabaseTopology(sharedPath: string): DatabaseTopology {
+    const saved = readEnvFile(sharedPath).DATABASE_TOPOLOGY;
+    const chosen = this.props.database ?? (saved === 'shared' ? 'shared' : 'per-node');
+    if (saved !== chosen) {
+      const kept = readFileSync(sharedPath, 'utf8').split('\n').filter((line) => !/^DATABASE_TOPOLOGY=/.test(line)).join('\n');
+      writeFileSync(sharedPath, `${kept.replace(/\n*$/, '\n')}${formatEnvFile(['Added by npm start --database: SAME on every node.'], [['DATABASE_TOPOLOGY', chosen]])}`, { mode: 0o600 });
+      if (saved !== undefined) this.progress(`database: ${saved} → ${chosen} (DATABASE_TOPOLOGY in ${sharedPath})`);
+    }
+    return chosen;
+  }
+
+  /** Whose PostgreSQL a node uses: its own, or the first node's when the nodes share one database. */
+  private databaseNodeOf(node: NodeLayout): NodeLayout {
+    return this.database === 'shared' ? (this.layout.nodes[0] as NodeLayout) : node;
+  }
+
   private environmentOf(node: NodeLayout): Record<string, string> {
-    return nodeEnvironment(this.layout, node, {
-      ADMIN_EMAIL: this.admin?.email,
-      ADMIN_PASSWORD: this.admin?.password,
-      ...this.props.overrides?.[node.index],
-    });
+    return nodeEnvironment(
+      this.layout,
+      node,
+      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...this.props.overrides?.[node.index] },
+      this.databaseNodeOf(node),
+    );
+  }
+
+  /** Starts the PostgreSQL a node uses (its own, or the shared one) unless it runs. */
+  private async ensurePostgresOf(node: NodeLayout): Promise<void> {
+    const databaseNode = this.databaseNodeOf(node);
+    if (!this.entryFor(databaseNode).postgres) await this.startPostgres(databaseNode);
   }
 
   private entryFor(node: NodeLayout): RunningNode {
@@ -392,6 +427,11 @@ export class LocalCluster {
     if (!entry) throw new Error(`there is no node ${index}`);
     await entry.sync?.stop();
     await entry.app?.stop();
+    if (this.database === 'shared') {
+      // The one PostgreSQL is every node's: it stops with the cluster, not with one node.
+      this.progress(`${entry.layout.name}: stopped (the shared PostgreSQL keeps running)`);
+      return;
+    }
     await entry.postgres?.stop();
     entry.postgres = undefined;
     this.progress(`${entry.layout.name}: stopped`);
@@ -410,7 +450,7 @@ export class LocalCluster {
   async startPostgresOf(index: number): Promise<void> {
     const node = this.layout.nodes.find((n) => n.index === index);
     if (!node) throw new Error(`there is no node ${index}`);
-    if (!this.entryFor(node).postgres) await this.startPostgres(node);
+    await this.ensurePostgresOf(node);
   }
 
   /**
@@ -430,7 +470,7 @@ export class LocalCluster {
       entry.env = Object.fromEntries(Object.entries(merged).filter((e): e is [string, string] => e[1] !== undefined));
       this.writeEffectiveEnvironment(entry);
     }
-    if (!entry.postgres) await this.startPostgres(node);
+    await this.ensurePostgresOf(node);
     if (!entry.app?.running) await this.startApp(node);
     if (!entry.sync?.running) await this.startSync(node);
   }
@@ -485,8 +525,10 @@ export class LocalCluster {
       dataDir: this.layout.dataDir,
       configDir: this.layout.configDir,
       distinctAddresses: this.layout.distinctAddresses,
+      database: this.database,
       nodes: this.layout.nodes.map((node) => {
         const entry = this.running.get(node.index);
+        const databaseNode = this.databaseNodeOf(node);
         return {
           index: node.index,
           name: entry?.env.SYNC_NODE_NAME ?? node.name,
@@ -497,9 +539,9 @@ export class LocalCluster {
           appMetricsUrl: `http://${node.host}:${entry?.env.APP_METRICS_PORT ?? node.appMetricsPort}/metrics`,
           syncMetricsUrl: `http://${node.host}:${entry?.env.SYNC_METRICS_PORT ?? node.syncMetricsPort}/metrics`,
           // Without the password: it stays in the 0600 config folder, never in state or output.
-          postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+          postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
           running: Boolean(entry?.app?.running),
-          pids: { app: entry?.app?.pid, sync: entry?.sync?.pid, postgres: entry?.postgres?.pid },
+          pids: { app: entry?.app?.pid, sync: entry?.sync?.pid, postgres: this.running.get(databaseNode.index)?.postgres?.pid },
           logDir: node.logDir,
         };
       }),

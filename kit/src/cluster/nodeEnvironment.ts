@@ -24,10 +24,15 @@ export const LOCAL_DATABASE_SUPERUSER = 'postgres';
 /** Where the cluster keeps that superuser's password (POSTGRES_PASSWORD), beside shared.env, mode 0600. */
 export const LOCAL_SUPERUSER_FILE = 'postgres-superuser.env';
 
+/**
+ * `databaseNode`: whose PostgreSQL the node uses; itself (per-node), or the first node's for every node with
+ * DATABASE_TOPOLOGY=shared (`npm start -- --database shared`).
+ */
 export function nodeEnvironment(
   layout: ClusterLayout,
   node: NodeLayout,
   overrides: EnvironmentOverrides = {},
+  databaseNode: NodeLayout = node,
 ): Record<string, string> {
   const shared = readEnvFile(join(layout.configDir, 'shared.env'));
   const own = readEnvFile(join(layout.configDir, `node-${node.index}.env`));
@@ -35,8 +40,8 @@ export function nodeEnvironment(
     ...shared,
     ...own,
     NEXTAUTH_URL: `http://${layout.entryHost}:${layout.entryPort}`,
-    DATABASE_URL: `postgresql://${APP_ROLE}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
-    SYNC_DATABASE_URL: `postgresql://${SYNC_ROLE}@${node.host}:${node.postgresPort}/${LOCAL_DATABASE}`,
+    DATABASE_URL: `postgresql://${APP_ROLE}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
+    SYNC_DATABASE_URL: `postgresql://${SYNC_ROLE}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
     HOSTNAME: node.host,
     PORT: String(node.appPort),
     SYNC_HTTP_PORT: String(node.appPort),

@@ -7,3 +7,4 @@ export { estimatedSecretBits, MIN_SECRET_BITS } from './checks';
 export { deriveNodeId, NODE_ID_HEX_LENGTH } from './nodeIdentity';
 export { CONFIGURATION_PAGE, configurationTable, withConfigurationTable, TABLE_BEGIN, TABLE_END } from './configurationTable';
 export { clientAddressBehind, normalizeAddress, parseTrustedProxies, trustedProxiesProblem, type TrustedProxies } from './trustedProxies';
+export { databaseTarget, isLoopbackDatabase } from './databaseTarget';

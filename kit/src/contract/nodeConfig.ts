@@ -8,6 +8,7 @@ import { parseTrustedProxies, type TrustedProxies } from './trustedProxies';
 import { type Problem, formatProblem, hasErrors } from './problem';
 import {
   type Consumer,
+  type DatabaseTopology,
   type LogLevel,
   type NodeEnv,
   type SyncDiscoveryMode,
@@ -32,6 +33,8 @@ export interface NodeConfig {
   readonly databasePassword: string | undefined;
   /** The sync service's connection: SYNC_DATABASE_URL, or DATABASE_URL when unset. */
   readonly syncDatabaseUrl: string;
+  /** DATABASE_TOPOLOGY: what the operator declared; the sync services check it against the databases' identities. */
+  readonly databaseTopology: DatabaseTopology;
   /** SYNC_DATABASE_PASSWORD with SYNC_DATABASE_URL; DATABASE_PASSWORD when the sync service falls back to DATABASE_URL. */
   readonly syncDatabasePassword: string | undefined;
   readonly nodeEnv: NodeEnv;
@@ -216,6 +219,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     databaseUrl: value('DATABASE_URL'),
     databasePassword: value('DATABASE_PASSWORD') || undefined,
     syncDatabaseUrl: value('SYNC_DATABASE_URL') || value('DATABASE_URL'),
+    databaseTopology: value('DATABASE_TOPOLOGY') as DatabaseTopology,
     syncDatabasePassword: (value('SYNC_DATABASE_URL') ? value('SYNC_DATABASE_PASSWORD') : value('DATABASE_PASSWORD')) || undefined,
     nodeEnv: value('NODE_ENV') as NodeEnv,
     appName: value('APP_NAME'),

@@ -42,6 +42,9 @@ export interface VariableSpec {
 export const SYNC_DISCOVERY_MODES = ['static', 'mdns', 'dns', 'kubernetes'] as const;
 export type SyncDiscoveryMode = (typeof SYNC_DISCOVERY_MODES)[number];
 export const SYNC_TLS_MODES = ['on', 'off'] as const;
+/** per-node: a database per node, replicated; shared: one database for every node (docs/database-topology.md). */
+export const DATABASE_TOPOLOGIES = ['per-node', 'shared'] as const;
+export type DatabaseTopology = (typeof DATABASE_TOPOLOGIES)[number];
 export type SyncTlsMode = (typeof SYNC_TLS_MODES)[number];
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -163,10 +166,24 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: BOTH,
     help:
       'The app\'s connection to this node\'s own PostgreSQL (usually on localhost), as its own role msk_app, never the ' +
-      'superuser; the sync services keep the databases equal.',
+      'superuser; the sync services keep the databases equal. With DATABASE_TOPOLOGY=shared: the one database of every node.',
     fix: 'point it at this node\'s PostgreSQL as role msk_app, e.g. postgresql://msk_app@localhost:5432/multi_business_db',
     check: check.postgresUrl,
     redact: redactUrlPassword,
+  },
+  {
+    name: 'DATABASE_TOPOLOGY',
+    scope: 'shared',
+    secret: false,
+    requiredBy: [],
+    readBy: ['sync'],
+    default: 'per-node',
+    help:
+      'per-node: every node has its own PostgreSQL and the sync services replicate between them. shared: every node\'s ' +
+      'DATABASE_URL reaches one PostgreSQL (managed or HA); replication is off. The sync services check it against the ' +
+      'databases\' identities (docs/database-topology.md).',
+    fix: 'use per-node or shared, the same on every node (npm run init -- --database shared|per-node)',
+    check: check.oneOf(DATABASE_TOPOLOGIES),
   },
   {
     name: 'DATABASE_PASSWORD',

@@ -167,3 +167,46 @@ describe('doctor', () => {
     expect(findings.filter((f) => f.severity === 'error')).toHaveLength(8);
   });
 });
+
+describe('doctor and the database topology', () => {
+  const at = (host: string) => ({ DATABASE_URL: `postgresql://msk_app@${host}:5432/multi_business_db`, SYNC_DATABASE_URL: `postgresql://msk_sync@${host}:5432/multi_business_db` });
+
+  it('accepts the same DATABASE_URL on every server when DATABASE_TOPOLOGY=shared', () => {
+    const { a, b } = cluster();
+    const shared = { DATABASE_TOPOLOGY: 'shared', ...at('db.example.com') };
+    expect(diagnose([server('a.env', { ...a, ...shared }), server('b.env', { ...b, ...shared })])).toEqual([]);
+  });
+
+  it('refuses one database host on two servers in per-node mode (the default), naming both', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', { ...a, ...at('db.example.com') }), server('b.env', { ...b, ...at('DB.example.com') })]);
+    expect(codes(findings)).toEqual(['error:database-shared-per-node:DATABASE_URL']);
+    expect(findings[0]?.where).toEqual(['a.env:7', 'b.env:7']); // the line of DATABASE_URL in each file
+    expect(findings[0]?.message).toContain('names one database (db.example.com:5432/multi_business_db) on a.env and b.env, but DATABASE_TOPOLOGY is per-node');
+    expect(findings[0]?.fix).toContain('DATABASE_TOPOLOGY=shared');
+  });
+
+  it('still accepts localhost on every server in per-node mode: that is each server\'s own database', () => {
+    const { a, b } = cluster();
+    expect(diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'per-node' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'per-node' })])).toEqual([]);
+  });
+
+  it('warns in shared mode about a localhost database and about different database names', () => {
+    const { a, b } = cluster();
+    const local = diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared' })]);
+    expect(codes(local)).toEqual(['warning:database-not-shared:DATABASE_URL']);
+    expect(local[0]?.message).toMatch(/localhost.*not one they share/);
+    const different = diagnose([
+      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared', ...at('db-1.example.com') }),
+      server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared', ...at('db-2.example.com') }),
+    ]);
+    expect(codes(different)).toEqual(['warning:database-not-shared:DATABASE_URL']);
+    expect(different[0]?.message).toContain('db-1.example.com:5432/multi_business_db in a.env; db-2.example.com:5432/multi_business_db in b.env');
+  });
+
+  it('reports a DATABASE_TOPOLOGY that differs between servers, and one that is not a topology', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'both' })]);
+    expect(codes(findings)).toEqual(expect.arrayContaining(['error:invalid:DATABASE_TOPOLOGY', 'error:shared-differs:DATABASE_TOPOLOGY']));
+  });
+});

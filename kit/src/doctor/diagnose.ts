@@ -9,7 +9,9 @@ import {
   VARIABLES,
   VARIABLES_BY_NAME,
   type VariableSpec,
+  databaseTarget,
   displayValue,
+  isLoopbackDatabase,
   validateNodeEnvironment,
 } from '../contract';
 import type { EnvEntry, EnvSyntaxError } from '../envFile/parseEnvFile';
@@ -30,7 +32,9 @@ export type FindingCode =
   | 'unique-collides'
   | 'setting-differs'
   | 'url-scheme-differs'
-  | 'url-host-differs';
+  | 'url-host-differs'
+  | 'database-shared-per-node'
+  | 'database-not-shared';
 
 export interface Finding {
   readonly code: FindingCode;
@@ -233,9 +237,64 @@ function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
   return findings;
 }
 
+/**
+ * DATABASE_URL against DATABASE_TOPOLOGY. per-node: two servers naming one database host (not localhost, which is
+ * each server's own) is an error. shared: the same DATABASE_URL everywhere is the point; a localhost one or
+ * different names are warnings (different names may still reach one database; the sync services compare the real
+ * identities at run time). A DATABASE_TOPOLOGY that differs is already a shared-differs error.
+ */
+function databaseTopologyFindings(servers: readonly ServerEnvironment[]): Finding[] {
+  const spec = VARIABLES_BY_NAME.get('DATABASE_URL') as VariableSpec;
+  const topologies = new Set(servers.map((s) => effectiveValue(s, VARIABLES_BY_NAME.get('DATABASE_TOPOLOGY') as VariableSpec)));
+  if (topologies.size !== 1) return [];
+  const urls = servers.map((server) => ({ server, url: effectiveValue(server, spec) }));
+  if (topologies.has('per-node')) {
+    const byTarget = new Map<string, ServerEnvironment[]>();
+    for (const { server, url } of urls) {
+      const target = databaseTarget(url);
+      if (target === undefined || isLoopbackDatabase(url)) continue;
+      byTarget.set(target, [...(byTarget.get(target) ?? []), server]);
+    }
+    return [...byTarget.entries()]
+      .filter(([, holders]) => holders.length > 1)
+      .map(([target, holders]) => ({
+        code: 'database-shared-per-node' as const,
+        severity: 'error' as const,
+        variable: spec.name,
+        where: holders.map((s) => location(s, spec.name)),
+        message: `names one database (${target}) on ${holders.map((s) => s.label).join(' and ')}, but DATABASE_TOPOLOGY is per-node: each node needs its own database (two sync services would replicate one database into itself)`,
+        fix: 'give every server its own PostgreSQL, or set DATABASE_TOPOLOGY=shared on every server if they share one (npm run init -- --database shared)',
+      }));
+  }
+  const findings: Finding[] = [];
+  const local = urls.filter(({ url }) => isLoopbackDatabase(url));
+  if (local.length > 0) {
+    findings.push({
+      code: 'database-not-shared',
+      severity: 'warning',
+      variable: spec.name,
+      where: local.map(({ server }) => location(server, spec.name)),
+      message: `is on this machine (localhost) with DATABASE_TOPOLOGY=shared: on separate servers that is each one's own database, not one they share`,
+      fix: 'point DATABASE_URL of every server at the shared PostgreSQL\'s host name (the sync services refuse nodes on another database)',
+    });
+  }
+  const targets = new Set(urls.map(({ url }) => databaseTarget(url)));
+  if (targets.size > 1) {
+    findings.push({
+      code: 'database-not-shared',
+      severity: 'warning',
+      variable: spec.name,
+      where: urls.map(({ server }) => location(server, spec.name)),
+      message: `names different databases with DATABASE_TOPOLOGY=shared (${urls.map(({ server, url }) => `${databaseTarget(url) ?? '?'} in ${server.label}`).join('; ')}); fine only if these names reach one database`,
+      fix: 'use the same DATABASE_URL on every server (the sync services refuse a node whose database is another one)',
+    });
+  }
+  return findings;
+}
+
 export function diagnose(servers: readonly ServerEnvironment[]): Finding[] {
   const findings = servers.flatMap(singleServerFindings);
-  if (servers.length > 1) findings.push(...crossServerFindings(servers));
+  if (servers.length > 1) findings.push(...crossServerFindings(servers), ...databaseTopologyFindings(servers));
   const rank = (f: Finding) => (f.severity === 'error' ? 0 : 1);
   return findings.sort((a, b) => rank(a) - rank(b));
 }

@@ -68,4 +68,27 @@ describe('init configuration', () => {
     expect(Object.keys(manifest.data).sort()).toEqual(['DATABASE_PASSWORD', 'NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_DATABASE_PASSWORD', 'SYNC_REGISTRATION_KEY']);
     expect(Buffer.from(manifest.data.NEXTAUTH_SECRET, 'base64').toString()).toBe(Object.fromEntries(secrets).NEXTAUTH_SECRET);
   });
+
+  it('writes DATABASE_TOPOLOGY=per-node by default, each node on its own localhost database', () => {
+    const config = generateConfiguration({ nodes: 2 }, generateSecrets());
+    expect(Object.fromEntries(config.shared).DATABASE_TOPOLOGY).toBe('per-node');
+  });
+
+  it('with database shared gives every node the one database URL, and doctor accepts it', () => {
+    const databaseUrl = 'postgresql://msk_app@db.example.com:5432/multi_business_db';
+    const config = generateConfiguration({ nodes: 3, database: 'shared', databaseUrl }, generateSecrets());
+    expect(Object.fromEntries(config.shared).DATABASE_TOPOLOGY).toBe('shared');
+    for (const node of config.nodes) {
+      expect(Object.fromEntries(node.values)).toMatchObject({ DATABASE_URL: databaseUrl, SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db' });
+    }
+    expect(diagnose(asServers(config))).toEqual([]);
+  });
+
+  it('refuses database shared without a database URL, or with one on localhost, saying how to fix it', () => {
+    expect(() => generateConfiguration({ nodes: 2, database: 'shared' }, generateSecrets())).toThrow(/--database shared needs --database-url/);
+    expect(() => generateConfiguration({ nodes: 2, database: 'shared', databaseUrl: 'postgresql://msk_app@localhost:5432/db' }, generateSecrets())).toThrow(
+      /points at localhost, which is each server's own machine/,
+    );
+    expect(() => generateConfiguration({ nodes: 2, database: 'shared', databaseUrl: 'mysql://x@db/y' }, generateSecrets())).toThrow(/^--database-url /);
+  });
 });

@@ -3,7 +3,7 @@
  * Randomness comes in as a parameter so tests can check the shapes deterministically.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT, type SyncDiscoveryMode, variable } from '../contract';
+import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT, type DatabaseTopology, type SyncDiscoveryMode, isLoopbackDatabase, variable } from '../contract';
 import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 
 export type RandomBytes = (size: number) => Buffer;
@@ -19,7 +19,12 @@ export interface InitOptions {
   readonly peers?: readonly string[];
   /** Node names are `<prefix>-<n>`. @default 'node' */
   readonly namePrefix?: string;
-  /** Each node's own database, as the app's role. @default postgresql://msk_app@localhost:5432/multi_business_db */
+  /**
+   * per-node: every node its own database (DATABASE_URL on localhost), replicated. shared: every node the one database
+   * of --database-url, which must then be given and must not be on localhost. @default per-node
+   */
+  readonly database?: DatabaseTopology;
+  /** Each node's own database (or with database shared, the one), as the app's role. @default postgresql://msk_app@localhost:5432/multi_business_db */
   readonly databaseUrl?: string | ((node: number) => string);
   /** For dns discovery. */
   readonly dnsName?: string;
@@ -87,6 +92,18 @@ function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'node
     const problem = variable('SYNC_PEERS').check(peer);
     if (problem) throw new InitOptionError(`--peers: ${problem}`);
   }
+  if (options.database === 'shared') {
+    if (typeof options.databaseUrl !== 'string') {
+      throw new InitOptionError('--database shared needs --database-url: the URL every node reaches the shared PostgreSQL at, e.g. postgresql://msk_app@db.example.com:5432/multi_business_db');
+    }
+    const problem = variable('DATABASE_URL').check(options.databaseUrl);
+    if (problem) throw new InitOptionError(`--database-url ${problem}`);
+    if (isLoopbackDatabase(options.databaseUrl) && nodes > 1) {
+      throw new InitOptionError(
+        `--database shared: --database-url points at ${new URL(options.databaseUrl).hostname}, which is each server's own machine, not one database they share. Fix: give the shared PostgreSQL's host name (or its service name in Kubernetes)`,
+      );
+    }
+  }
   if (options.discovery === 'dns' && !options.dnsName) {
     throw new InitOptionError('--discovery dns needs --dns-name (the name whose records list the peers)');
   }
@@ -112,6 +129,7 @@ export function generateConfiguration(
     ['SYNC_INTERVAL', variable('SYNC_INTERVAL').default as string],
     ['SYNC_AUTO_START', 'true'],
     ['SYNC_LOG_LEVEL', 'info'],
+    ['DATABASE_TOPOLOGY', options.database ?? 'per-node'],
     ...(options.extraShared ?? []),
   ];
   const ids = new Set<string>();

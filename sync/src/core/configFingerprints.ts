@@ -17,6 +17,7 @@ const SHARED_VALUE_READERS: Readonly<Record<string, (config: NodeConfig) => stri
   NEXTAUTH_URL: (c) => c.nextAuthUrl,
   DATABASE_PASSWORD: (c) => c.databasePassword,
   SYNC_DATABASE_PASSWORD: (c) => c.syncDatabasePassword,
+  DATABASE_TOPOLOGY: (c) => c.databaseTopology,
 };
 
 export const SESSION_SECRET_VARIABLE = 'NEXTAUTH_SECRET';

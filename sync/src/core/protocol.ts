@@ -13,6 +13,7 @@ export const PATHS = {
   heartbeat: '/sync/v1/heartbeat',
   goodbye: '/sync/v1/goodbye',
   appBuild: '/sync/v1/app-build',
+  database: '/sync/v1/database',
 } as const;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);

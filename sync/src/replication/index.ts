@@ -30,6 +30,8 @@ export { PostgresReplicationStore } from './postgres/postgresStore';
 export type { PostgresStoreProps } from './postgres/postgresStore';
 export { installReplication, introspectTables, uninstallReplication, ReplicationSetupError } from './postgres/install';
 export { CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA } from './postgres/sql';
+export { removeCapture } from './postgres/removeCapture';
+export type { CaptureRemoval } from './postgres/removeCapture';
 export { postgresTableHash, postgresTableHashes } from './postgres/tableHashes';
 export type { ReplicationTransport } from './engine/transport';
 export { PeerNotReadyError, PeerUnreachableError } from './engine/transport';

@@ -3,3 +3,4 @@ export { replicationPlugin, STATUS_REFRESH_INTERVAL_MS, PURGE_INTERVAL_MS, PURGE
 export type { ReplicationPluginOptions, ReplicationState } from './replicationPlugin';
 export { REPLICATED_TABLES } from './replicatedTables';
 export { REPLICATION_ROUTES } from './channelTransport';
+export { sharedDatabasePlugin, CAPTURE_CHECK_INTERVAL_MS } from './sharedDatabasePlugin';

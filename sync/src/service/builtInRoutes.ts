@@ -19,6 +19,9 @@ export function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
   metrics.configOddOneOut.set(current.agreement.oddOneOut ? 1 : 0);
   metrics.appBuildKnown.set(current.appBuild.build ? 1 : 0);
   metrics.appBuildAgreementOk.set(current.agreement.mismatches.some((m) => m.variable === APP_BUILD_VARIABLE) ? 0 : 1);
+  metrics.databaseSharedWithPeers.set(current.database?.sharedWith.length ?? 0);
+  metrics.databaseTopologyRefused.set(current.database?.thisNodeRefused ? 1 : 0);
+  metrics.databaseReplicated.set(current.database?.replication === false ? 0 : 1);
   metrics.candidates.reset();
   for (const c of registry.candidates.values()) for (const via of c.via) metrics.candidates.inc({ via });
   metrics.peerClockSkewSeconds.reset();

@@ -19,6 +19,9 @@ export interface SyncMetrics {
   readonly maxClockSkewSeconds: Gauge;
   readonly appBuildKnown: Gauge;
   readonly appBuildAgreementOk: Gauge;
+  readonly databaseSharedWithPeers: Gauge;
+  readonly databaseTopologyRefused: Gauge;
+  readonly databaseReplicated: Gauge;
 }
 
 export function createSyncMetrics(options: { collectProcessMetrics: boolean }): SyncMetrics {
@@ -84,6 +87,21 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
     appBuildAgreementOk: new Gauge({
       name: 'msk_sync_app_build_agreement_ok',
       help: '0 when a connected peer runs another app build (build ID or Server Actions key): build once, run the same image everywhere',
+      registers,
+    }),
+    databaseSharedWithPeers: new Gauge({
+      name: 'msk_sync_database_shared_with_peers',
+      help: 'Connected peers whose database is this node\'s own (by PostgreSQL system identifier and database OID)',
+      registers,
+    }),
+    databaseTopologyRefused: new Gauge({
+      name: 'msk_sync_database_topology_refused',
+      help: '1 when this node\'s database does not fit DATABASE_TOPOLOGY and the peers\' (a mix of shared and own databases): its readiness fails',
+      registers,
+    }),
+    databaseReplicated: new Gauge({
+      name: 'msk_sync_database_replicated',
+      help: '1 when this node replicates its database (DATABASE_TOPOLOGY=per-node), 0 when the nodes share one database',
       registers,
     }),
   };

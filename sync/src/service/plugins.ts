@@ -1,11 +1,11 @@
 /**
- * Plugins the `run` command starts with the service, in order. Replication is always on: every node has a
- * DATABASE_URL (the contract requires it).
+ * Plugins the `run` command starts with the service, in order: replication when every node has its own database
+ * (DATABASE_TOPOLOGY=per-node), otherwise the shared-database plugin, which keeps capture off the one database.
  */
 import type { NodeConfig } from '@msk/kit/contract';
-import { replicationPlugin } from '../replicationService';
+import { replicationPlugin, sharedDatabasePlugin } from '../replicationService';
 import type { SyncServicePlugin } from './plugin';
 
-export function defaultPlugins(_config: NodeConfig): SyncServicePlugin[] {
-  return [replicationPlugin()];
+export function defaultPlugins(config: NodeConfig): SyncServicePlugin[] {
+  return [config.databaseTopology === 'shared' ? sharedDatabasePlugin() : replicationPlugin()];
 }

@@ -23,6 +23,7 @@ import { createSelfSignedTlsMaterial } from '../transport/selfSignedCertificate'
 import { type TlsMaterial, loadTlsMaterial } from '../transport/tlsMaterial';
 import { AppBuildExchange } from './appBuildExchange';
 import { AppBuildWatcher, type FetchAppBuild, appBuildUrl } from './appBuildWatcher';
+import { DatabaseExchange, type ReadDatabaseIdentity, postgresIdentityReader } from './databaseExchange';
 import { createHandshakeRoutes } from './handshakeResponder';
 import { rateLimitPerAddress } from './handshakeRateLimit';
 import { createOperatorRoutes, createPeerRoutes, refreshGauges } from './builtInRoutes';
@@ -52,6 +53,8 @@ export interface SyncServiceOptions {
   readonly collectProcessMetrics?: boolean;
   /** How the app's build is read (tests). @default GET /api/build on the app's port, over loopback */
   readonly fetchAppBuild?: FetchAppBuild;
+  /** How the database's identity is read (tests). @default pg_control_system() over SYNC_DATABASE_URL */
+  readonly readDatabaseIdentity?: ReadDatabaseIdentity;
 }
 
 export interface StartedSyncService {
@@ -178,6 +181,10 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     },
   });
 
+  // The database's identity, compared with the peers' to decide the topology (see core/databaseTopology.ts).
+  const identityReader = options.readDatabaseIdentity ? undefined : postgresIdentityReader(ctx);
+  const databaseExchange = new DatabaseExchange(ctx, options.readDatabaseIdentity ?? (identityReader as { read: ReadDatabaseIdentity }).read);
+
   const status = (): SyncStatus =>
     buildStatus({
       nowMs: now(),
@@ -189,6 +196,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       selfConfig,
       appPort: config.syncHttpPort,
       appBuild: appBuildWatcher.current(),
+      database: databaseExchange.input(),
       listening: server.listening,
       registry,
       discovery: { ...discoveryStatus, candidates: [...registry.candidates.keys()].filter((a) => registry.candidates.get(a)?.state !== 'self').sort() },
@@ -200,6 +208,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     ...createOperatorRoutes(ctx, status),
     ...createPeerRoutes(ctx, connector),
     appBuildExchange.route(),
+    databaseExchange.route(),
     ...rateLimitPerAddress(ctx, createHandshakeRoutes(ctx, (id) => connector.probeAlive(id))),
   ];
   for (const route of builtIn) server.addRoute(route);
@@ -282,6 +291,7 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   }
 
   appBuildWatcher.start();
+  databaseExchange.start();
   const source = discovery.mode;
   connector.start();
   try {
@@ -328,6 +338,8 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       await connector.stop();
       await appBuildWatcher.stop();
       appBuildExchange.stop();
+      await databaseExchange.stop();
+      await identityReader?.close();
       await discovery.stop().catch((error: unknown) => logger.warn({ error: String(error) }, 'discovery stop failed'));
       await server.close();
       await connector.sayGoodbye();

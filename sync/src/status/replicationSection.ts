@@ -29,6 +29,11 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
   const node = status.replication as ReplicationNode | undefined;
   if (!node || typeof node !== 'object') return [];
   const out: string[] = [''];
+  if (node.state === 'off') {
+    out.push('Replication: off (the nodes share one database)');
+    if (node.lastError) out.push(`  error: ${node.lastError}`);
+    return out;
+  }
   let line = `Replication: ${node.state ?? '?'}`;
   if (node.state === 'waiting-for-schema' && node.waitingFor) {
     line += node.waitingFor.error ? ` (database: ${node.waitingFor.error})` : ` (tables not created yet: ${(node.waitingFor.missingTables ?? []).join(', ')})`;

@@ -101,4 +101,38 @@ describe('buildStatus', () => {
       expect.objectContaining({ address: '10.0.0.4:8765', reason: 'registration-key-differs', summary: 'registration key differs', message: 'long message', side: 'refused-by-peer', count: 1 }),
     ]);
   });
+
+  describe('the database topology', () => {
+    const A = 'a'.repeat(32);
+    const B = 'b'.repeat(32);
+    const database = (fingerprint: string | null, peers: Record<string, string | null>) => ({
+      declared: 'shared' as const,
+      fingerprint,
+      lastError: null,
+      peerDatabase: (id: string) => peers[id] ?? null,
+    });
+
+    it('says shared with the connected peers on the same database, replication off, ready', () => {
+      const registry = newRegistry();
+      registry.admit({ identity: peer, address: '10.0.0.2:8765', config: cfg('s1'), clockSkewMs: 0, nowMs: 9_000, inbound: false });
+      const status = buildStatus(input(registry, { database: database(A, { [peer.id]: A }) }));
+      expect(status.database).toMatchObject({ declared: 'shared', detected: 'shared', sharedWith: ['server-2'], replication: false, fingerprint: 'aaaaaaaa' });
+      expect(status.ready).toEqual({ ok: true, reasons: [] });
+    });
+
+    it('fails readiness with the reason when this node is the refused one, and counts only connected peers', () => {
+      const registry = newRegistry();
+      registry.admit({ identity: { ...peer, startedAt: 500 }, address: '10.0.0.2:8765', config: cfg('s1'), clockSkewMs: 0, nowMs: 9_000, inbound: false });
+      const status = buildStatus(input(registry, { database: database(B, { [peer.id]: A }) }));
+      expect(status.database?.thisNodeRefused).toBe(true);
+      expect(status.ready.ok).toBe(false);
+      expect(status.ready.reasons).toEqual([expect.stringMatching(/^database topology refused: DATABASE_TOPOLOGY is shared but server-1 and server-2 each have their own database; refused: server-1/)]);
+      registry.disconnect(peer.id, 'gone', 9_500);
+      expect(buildStatus(input(registry, { database: database(B, { [peer.id]: A }) })).ready.ok).toBe(true);
+    });
+
+    it('is null when the service runs without a database input', () => {
+      expect(buildStatus(input(newRegistry())).database).toBeNull();
+    });
+  });
 });

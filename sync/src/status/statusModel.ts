@@ -8,7 +8,9 @@ import { type Agreement, type PeerAgreement, computeAgreement, computePeerAgreem
 import { APP_BUILD_VARIABLE, type AppBuildIdentity, shortAppBuild } from '../core/appBuild';
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
+import { type TopologyDecision, decideTopology } from '../core/databaseTopology';
 import { REFUSAL_SUMMARY, type RefusalReason } from '../core/refusal';
+import type { DatabaseTopology } from '@msk/kit/contract';
 import type { PeerRegistry } from '../peers/peerRegistry';
 
 export type AuthState = 'authenticated' | 'connecting' | 'unreachable' | 'refused' | 'disconnected' | 'discovered';
@@ -76,6 +78,24 @@ export interface AppBuildInput {
   readonly checkedAt: number | null;
 }
 
+/** This node's database as the sync service read it, and the topology decided with the peers' (core/databaseTopology.ts). */
+export interface DatabaseStatus extends TopologyDecision {
+  /** Short keyed fingerprint of this node's database (the first 8 of 32 hex characters); null until read. */
+  fingerprint: string | null;
+  /** Why the identity could not be read (database down?); null when it was. */
+  lastError: string | null;
+  /** Whether capture and replication run on this node (never with DATABASE_TOPOLOGY=shared). */
+  replication: boolean;
+}
+
+export interface DatabaseInput {
+  readonly declared: DatabaseTopology;
+  readonly fingerprint: string | null;
+  readonly lastError: string | null;
+  /** What each connected peer told us of its database (absent or null: not told yet). */
+  readonly peerDatabase: (peerId: string) => string | null;
+}
+
 export interface SyncStatus {
   generatedAt: string;
   service: { name: 'msk-sync'; version: string; pid: number; uptimeMs: number; tls: boolean };
@@ -89,6 +109,8 @@ export interface SyncStatus {
   refused: RefusedStatus[];
   agreement: Agreement;
   appBuild: AppBuildStatus;
+  /** Null only when the service was started without a database (tests of the peer layer alone). */
+  database: DatabaseStatus | null;
   identity: { conflict: { message: string; otherAddress: string } | null };
   ready: { ok: boolean; reasons: string[] };
   warnings: string[];
@@ -111,6 +133,7 @@ export interface StatusInput {
   readonly selfConfig: ConfigFingerprints;
   readonly appPort: number;
   readonly appBuild: AppBuildInput;
+  readonly database?: DatabaseInput;
   readonly listening: boolean;
   readonly registry: PeerRegistry;
   readonly discovery: DiscoveryStatus;
@@ -139,6 +162,21 @@ export function computeNodeAgreement(input: Pick<StatusInput, 'self' | 'selfAddr
       build: n.appBuild,
     })),
   );
+}
+
+function databaseStatus(input: StatusInput): DatabaseStatus {
+  const db = input.database as DatabaseInput;
+  const decision = decideTopology({
+    declared: db.declared,
+    self: { id: input.self.id, name: input.self.name, startedAt: input.self.startedAt, database: db.fingerprint },
+    peers: input.registry.connectedNodes().map((n) => ({
+      id: n.identity.id,
+      name: n.identity.name,
+      startedAt: n.identity.startedAt,
+      database: db.peerDatabase(n.identity.id),
+    })),
+  });
+  return { ...decision, fingerprint: db.fingerprint?.slice(0, 8) ?? null, lastError: db.lastError, replication: db.declared === 'per-node' };
 }
 
 const withShort = (build: AppBuildIdentity | null) => (build ? { ...build, short: shortAppBuild(build) } : null);
@@ -222,6 +260,8 @@ export function buildStatus(input: StatusInput): SyncStatus {
   const oddBuild = agreement.mismatches.find((m) => m.oddOneOut && m.variable === APP_BUILD_VARIABLE);
   if (oddBuild) reasons.push(`this node is the odd one out: ${oddBuild.detail ?? 'the app build differs from the rest of the cluster'}`);
   if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
+  const database = input.database ? databaseStatus(input) : null;
+  if (database?.thisNodeRefused && database.problem) reasons.push(`database topology refused: ${database.problem}`);
 
   const status: SyncStatus = {
     generatedAt: iso(nowMs) as string,
@@ -246,6 +286,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
       lastError: input.appBuild.lastError,
       checkedAt: iso(input.appBuild.checkedAt),
     },
+    database,
     identity: { conflict: conflict ? { message: conflict.message, otherAddress: conflict.otherAddress } : null },
     ready: { ok: reasons.length === 0, reasons },
     warnings: [...input.warnings],

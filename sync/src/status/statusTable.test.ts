@@ -29,10 +29,50 @@ const base: SyncStatus = {
   refused: [],
   agreement: { ok: true, oddOneOut: false, mismatches: [] },
   appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, lastError: null, checkedAt: null },
+  database: null,
   identity: { conflict: null },
   ready: { ok: true, reasons: [] },
   warnings: [],
 };
+
+describe('formatStatus: the database line', () => {
+  const database = {
+    declared: 'shared' as const,
+    detected: 'shared' as const,
+    sharedWith: ['server-2'],
+    unknownPeers: [],
+    problem: null,
+    thisNodeRefused: false,
+    fingerprint: '3fa2c1d0',
+    lastError: null,
+    replication: false,
+  };
+
+  it('says "Database: shared with <peers>" in a shared cluster, and that replication is off', () => {
+    expect(formatStatus({ ...base, database })).toContain('Database: shared with server-2 (DATABASE_TOPOLOGY=shared, capture and replication off, identity 3fa2c1d0)');
+  });
+
+  it('names the peers whose database is not known yet (not compared)', () => {
+    expect(formatStatus({ ...base, database: { ...database, unknownPeers: ['server-3'] } })).toContain(
+      'Database: shared with server-2 (DATABASE_TOPOLOGY=shared, capture and replication off, identity 3fa2c1d0; not told yet by server-3)',
+    );
+  });
+
+  it('lists a refused topology under Problems, saying when this node is the refused one', () => {
+    const problem = 'a cluster\'s nodes must all share one database or each have their own, but server-1 and server-2 share one database; server-3 has its own; refused: server-3. Fix: …';
+    const text = formatStatus({ ...base, database: { ...database, detected: 'mixed', problem, thisNodeRefused: true, sharedWith: [] } });
+    expect(text).toContain(`Problems:\n  database topology (this node is refused: its readiness fails): ${problem}`);
+  });
+
+  it('says a per-node database is its own and replicated, and an unread one is not identified yet', () => {
+    expect(formatStatus({ ...base, database: { ...database, declared: 'per-node', detected: 'per-node', sharedWith: [], replication: true } })).toContain(
+      'Database: its own (DATABASE_TOPOLOGY=per-node, replicated, identity 3fa2c1d0)',
+    );
+    expect(formatStatus({ ...base, database: { ...database, detected: 'unknown', sharedWith: [], fingerprint: null, lastError: 'cannot read the database identity: ECONNREFUSED' } })).toContain(
+      'Database: not identified yet (cannot read the database identity: ECONNREFUSED)',
+    );
+  });
+});
 
 describe('formatStatus', () => {
   it('starts with "Peers Connected: N" and prints one table row per peer', () => {

@@ -39,6 +39,19 @@ function appBuildLine(status: SyncStatus): string {
   return `App build: unknown, not compared with peers (${lastError ?? `not asked yet: ${url}`})`;
 }
 
+function databaseLine(status: SyncStatus): string | undefined {
+  const db = status.database;
+  if (!db) return undefined;
+  const mode = db.declared === 'shared' ? 'DATABASE_TOPOLOGY=shared, capture and replication off' : 'DATABASE_TOPOLOGY=per-node, replicated';
+  if (db.detected === 'unknown') return `Database: not identified yet${db.lastError ? ` (${db.lastError})` : ''} (${mode})`;
+  const fp = db.fingerprint ? `, identity ${db.fingerprint}` : '';
+  // Peers that have not told their database yet (just connected, or an older version) are not compared.
+  const untold = db.unknownPeers.length > 0 ? `; not told yet by ${db.unknownPeers.join(', ')}` : '';
+  if (db.sharedWith.length > 0) return `Database: shared with ${db.sharedWith.join(', ')} (${mode}${fp}${untold})`;
+  if (db.declared === 'shared') return `Database: shared, no connected peer on it yet (${mode}${fp}${untold})`;
+  return `Database: its own (${mode}${fp}${untold})`;
+}
+
 /** The status for a person; `colour` only when stdout is a terminal (kit's cliConventions decide). */
 export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): string {
   const nowMs = Date.parse(status.generatedAt);
@@ -50,6 +63,8 @@ export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): 
       `, ${status.ready.ok ? colour.green('ready') : colour.red('NOT READY')}`,
   );
   out.push(appBuildLine(status));
+  const database = databaseLine(status);
+  if (database) out.push(database);
   out.push('');
   if (status.peers.length === 0) {
     out.push(
@@ -75,9 +90,11 @@ export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): 
     );
   }
   const problems = status.peers.filter((p) => p.authState !== 'authenticated' && p.lastError);
-  if (problems.length > 0 || status.refused.length > 0) {
+  const databaseProblem = status.database?.problem ?? null;
+  if (problems.length > 0 || status.refused.length > 0 || databaseProblem) {
     out.push('');
     out.push('Problems:');
+    if (databaseProblem) out.push(`  database topology${status.database?.thisNodeRefused ? ' (this node is refused: its readiness fails)' : ''}: ${databaseProblem}`);
     const seen = new Set<string>();
     for (const r of status.refused) {
       const who = r.name ? `${r.name} at ${r.address}` : r.address;

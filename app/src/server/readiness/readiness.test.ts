@@ -16,10 +16,23 @@ describe('readiness', () => {
       body: {
         status: 'ready',
         node,
-        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok' },
+        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' },
         problems: [],
       },
     });
+  });
+
+  it('is not ready when the sync service refuses this node\'s database topology, and says why; only that node', () => {
+    const problem = 'DATABASE_TOPOLOGY is shared but server-1 and server-2 each have their own database; refused: server-2. Fix: …';
+    const refused = readinessReport({ ...healthy, sync: { ...healthy.sync, reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] }, database: { problem, thisNodeRefused: true } } });
+    expect(refused.httpStatus).toBe(503);
+    expect(refused.body.checks.topology).toBe('refused');
+    expect(refused.body.problems).toEqual([`database topology: ${problem}`]);
+    expect(publicReadiness(refused).body).toEqual({ status: 'not_ready', reason: 'database_topology_refused' });
+    const other = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] }, database: { problem, thisNodeRefused: false } } });
+    expect(other.httpStatus).toBe(200);
+    expect(other.body.checks.topology).toBe('disagreement');
+    expect(other.body.problems[0]).toMatch(/not blocking: another node is the one refused/);
   });
 
   it('is not ready when the database does not answer', () => {

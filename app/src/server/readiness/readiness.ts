@@ -31,6 +31,8 @@ export interface ReadinessReport {
       readonly sync: 'ok' | 'unreachable' | 'odd-one-out' | 'disagreement';
       /** Whether the peers run the same app build ('odd-one-out': this node runs another one than the rest). */
       readonly build: 'ok' | 'odd-one-out' | 'disagreement';
+      /** Whether this node's database fits DATABASE_TOPOLOGY and the peers' ('refused': it is the one that must change). */
+      readonly topology: 'ok' | 'refused' | 'disagreement';
     };
     /** One sentence per problem; what a person reads to fix it. */
     readonly problems: readonly string[];
@@ -78,21 +80,35 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
     }
   }
 
-  const ready = database === 'ok' && migrations === 'ok' && sync !== 'odd-one-out' && build !== 'odd-one-out';
+  let topology: ReadinessReport['body']['checks']['topology'] = 'ok';
+  if (facts.sync.reachable && facts.sync.database?.problem) {
+    topology = facts.sync.database.thisNodeRefused ? 'refused' : 'disagreement';
+    problems.push(
+      `database topology: ${facts.sync.database.problem}` + (topology === 'refused' ? '' : ' (not blocking: another node is the one refused)'),
+    );
+  }
+
+  const ready = database === 'ok' && migrations === 'ok' && sync !== 'odd-one-out' && build !== 'odd-one-out' && topology !== 'refused';
   return {
     httpStatus: ready ? 200 : 503,
     body: {
       status: ready ? 'ready' : 'not_ready',
       node: facts.node,
       // The process only runs with a valid environment (it refuses to start otherwise).
-      checks: { config: 'ok', database, migrations, sync, build },
+      checks: { config: 'ok', database, migrations, sync, build, topology },
       problems,
     },
   };
 }
 
 /** Why a node is (not) ready, in one word: all an anonymous caller learns. */
-export type ReadinessReason = 'ok' | 'database_unreachable' | 'migrations_pending' | 'config_differs_from_peers' | 'build_differs_from_peers';
+export type ReadinessReason =
+  | 'ok'
+  | 'database_unreachable'
+  | 'migrations_pending'
+  | 'config_differs_from_peers'
+  | 'build_differs_from_peers'
+  | 'database_topology_refused';
 
 export interface PublicReadiness {
   readonly httpStatus: 200 | 503;
@@ -111,5 +127,6 @@ export function publicReadiness(report: ReadinessReport): PublicReadiness {
   else if (checks.migrations === 'failed') reason = 'migrations_pending';
   else if (checks.sync === 'odd-one-out') reason = 'config_differs_from_peers';
   else if (checks.build === 'odd-one-out') reason = 'build_differs_from_peers';
+  else if (checks.topology === 'refused') reason = 'database_topology_refused';
   return { httpStatus: report.httpStatus, body: { status: report.body.status, reason } };
 }

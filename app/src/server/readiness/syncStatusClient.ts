@@ -23,11 +23,18 @@ export const syncStatusResponse = z.object({
       }),
     ),
   }),
+  /** The database topology decided with the peers (absent from older sync services). */
+  database: z
+    .object({ problem: z.string().nullable(), thisNodeRefused: z.boolean() })
+    .nullable()
+    .optional(),
 });
 export type SyncAgreement = z.output<typeof syncStatusResponse>['agreement'];
 
+export type SyncDatabase = NonNullable<z.output<typeof syncStatusResponse>['database']>;
+
 export type SyncStatus =
-  | { readonly reachable: true; readonly agreement: SyncAgreement }
+  | { readonly reachable: true; readonly agreement: SyncAgreement; readonly database?: SyncDatabase | null }
   | { readonly reachable: false; readonly reason: string };
 
 /** Where the local sync service answers: its bind address, or loopback when it listens on every interface. */
@@ -53,7 +60,7 @@ export async function fetchSyncStatus(url: string, timeoutMs = SYNC_STATUS_TIMEO
   if (!parsed.success) {
     return { reachable: false, reason: `GET ${url} answered JSON without a valid "agreement": ${parsed.error.issues[0]?.message}` };
   }
-  return { reachable: true, agreement: parsed.data.agreement };
+  return { reachable: true, agreement: parsed.data.agreement, database: parsed.data.database ?? null };
 }
 
 function describe(error: unknown): string {

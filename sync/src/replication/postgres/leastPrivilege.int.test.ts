@@ -10,6 +10,9 @@ import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../te
 import { type PostgresNode, asRole, startPostgresCluster, startPostgresNode } from '../testing/postgresNodes';
 import { type TestDatabase, createTestDatabase } from '../testing/testDatabase';
 import { describeReplicationBehaviour } from '../testing/replicationBehaviour';
+import { databaseIdentitySchema } from '../../core/databaseTopology';
+import { DATABASE_IDENTITY_SQL } from '../../service/databaseExchange';
+import { removeCapture } from './removeCapture';
 
 // Roles belong to the whole test server: only this file (its tests run one after another) sets them up.
 const ROLES = { app: randomBytes(24).toString('hex'), sync: randomBytes(24).toString('hex') };
@@ -163,5 +166,57 @@ describe('the database roles setup (kit/src/postgres/databaseRoles.ts) on a data
     } finally {
       await withClient(database.url, (superuser) => superuser.query('DROP ROLE msk_roles_probe'));
     }
+  });
+});
+
+describe('a database the nodes share (DATABASE_TOPOLOGY=shared), seen by the sync service as msk_sync', () => {
+  let node: PostgresNode;
+  let sync: Pool;
+  const refusal = async (pool: Pool, sql: string): Promise<string> => {
+    try {
+      await pool.query(sql);
+      return 'accepted';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  const captureTriggers = async () =>
+    Number(
+      (await node.app.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname = 'public' AND NOT t.tgisinternal`,
+      )).rows[0]?.n,
+    );
+
+  beforeAll(async () => {
+    // ran per-node before: capture installed by msk_sync on tables msk_app owns
+    node = await startPostgresNode(NODE_IDS[1]!, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, { roles: ROLES });
+    await node.store.close();
+    sync = new Pool({ connectionString: asRole(node.database.url, SYNC_ROLE, ROLES.sync), max: 1 });
+  });
+  afterAll(async () => {
+    await sync?.end();
+    await node?.app.end();
+    await node?.database.drop();
+  });
+
+  it('reads the database identity with no grant beyond the roles setup (pg_control_system is executable by every role)', async () => {
+    const { rows } = await sync.query<{ systemIdentifier: string; databaseOid: string }>(DATABASE_IDENTITY_SQL);
+    expect(databaseIdentitySchema.parse(rows[0])).toEqual({ systemIdentifier: expect.stringMatching(/^\d+$/), databaseOid: expect.stringMatching(/^\d+$/) });
+    expect(await refusal(node.app, 'SELECT system_identifier FROM pg_control_system()')).toBe('accepted');
+  });
+
+  it('removes the capture triggers from tables it does not own, and its change log, keeping its schema', async () => {
+    expect(await captureTriggers()).toBeGreaterThan(0);
+    expect(await refusal(sync, 'DROP TRIGGER IF EXISTS msk_sync_capture_insert ON users')).toMatch(/must be owner/);
+    const removed = await removeCapture(sync);
+    expect(removed.triggers).toBeGreaterThan(0);
+    expect(await captureTriggers()).toBe(0);
+    const left = await sync.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`);
+    expect(left.rows).toEqual([]);
+    expect((await sync.query(`SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'msk_sync'`)).rows).toEqual([{ owner: 'msk_sync' }]);
+    const row = userRow();
+    await node.insert('users', row);
+    expect(await removeCapture(sync)).toEqual({ triggers: 0, objects: 0 });
   });
 });
