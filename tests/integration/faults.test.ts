@@ -90,13 +90,19 @@ describe('faults on a three-node cluster under writes', () => {
     expectSurvived(await fault('kill-postgres', 3));
   });
 
-  it('keeps a node\'s sync service running and reporting while its PostgreSQL is down', async () => {
+  it('keeps a node\'s sync service running and reporting while its PostgreSQL is down, and its API answers a signed-in user 503 (retry), not 401', async () => {
     const node = (await cluster.state()).nodes.find((n) => n.index === 2);
     const syncPid = node?.pids.sync as number;
+    const appUrl = node?.appUrl as string;
+    const session = await signInRetrying(appUrl, cluster.admin.email, cluster.admin.password, newCounters());
     await cluster.killProcess(2, 'postgres');
-    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the session standing cache (2 s)
     expect(() => process.kill(syncPid, 0)).not.toThrow(); // still alive: a lost database is not a crash
     expect((await fetch(`${node?.syncUrl}/status`)).status).toBe(200);
+    // The user is not signed out by a database outage: the API says "try again", not "sign in".
+    const during = await fetch(`${appUrl}/api/businesses`, { headers: { cookie: session.cookie } });
+    expect({ status: during.status, retryAfter: during.headers.get('retry-after'), error: ((await during.json()) as { error?: string }).error })
+      .toEqual({ status: 503, retryAfter: '2', error: 'session_unverifiable' });
     await cluster.startNode(2);
     expect((await cluster.state()).nodes.find((n) => n.index === 2)?.pids.sync).toBe(syncPid);
     await dbs.quiesce(QUIESCE_TIMEOUT_MS);

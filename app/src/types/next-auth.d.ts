@@ -4,6 +4,8 @@ import type { UserRole } from '../server/users/userSchemas';
 declare module 'next-auth' {
   interface Session {
     user: { id: string; email: string; name: string; role: UserRole } & Omit<DefaultSession['user'], 'email' | 'name'>;
+    /** The cookie is readable but could not be checked against the database for this request (database down). */
+    unverified?: boolean;
   }
   interface User {
     role: UserRole;

@@ -109,6 +109,7 @@ export function authOptions(): NextAuthOptions {
         return token;
       },
       session({ session, token }) {
+        if (unverifiedTokens.has(token)) session.unverified = true;
         session.user = {
           id: unverifiedTokens.has(token) ? '' : (token.sub ?? ''),
           email: token.email ?? '',

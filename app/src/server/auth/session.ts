@@ -9,8 +9,17 @@ import { authOptions, SIGN_IN_PATH } from './authOptions';
 export type SignedInUser = Session['user'];
 
 export async function currentUser(): Promise<SignedInUser | undefined> {
+  return (await currentSession()).user;
+}
+
+/**
+ * The signed-in user, or why there is none: `unverified` when the request carries a readable session whose user
+ * could not be checked because the database did not answer (the caller is not signed out: ask again later).
+ */
+export async function currentSession(): Promise<{ user?: SignedInUser; unverified: boolean }> {
   const session = await getServerSession(authOptions());
-  return session?.user?.id ? session.user : undefined;
+  if (session?.user?.id) return { user: session.user, unverified: false };
+  return { unverified: session?.unverified === true };
 }
 
 /** For pages and Server Actions: the user, or a redirect to the sign-in page. */

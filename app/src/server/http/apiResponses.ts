@@ -21,6 +21,15 @@ export function unauthorized(): Response {
   return apiError(401, 'unauthorized', 'sign in first: this request has no valid session cookie');
 }
 
+/** A readable session that could not be checked (database down): retry, the user is not signed out. */
+export function sessionUnverifiable(): Response {
+  return json(
+    { error: 'session_unverifiable', message: 'your session could not be checked right now (the database is not answering): try again shortly' },
+    503,
+    { 'retry-after': '2' },
+  );
+}
+
 export function forbidden(message: string): Response {
   return apiError(403, 'forbidden', message);
 }

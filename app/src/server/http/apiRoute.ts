@@ -1,10 +1,11 @@
 /**
  * The wrapper every API route handler goes through: the session (the same getServerSession + decode as the
- * pages), 401 without one, and a JSON 500 that hides internals for anything unexpected.
+ * pages), 401 without one, 503 when the session could not be checked (database down: an API client must retry,
+ * not sign in again), and a JSON 500 that hides internals for anything unexpected.
  */
-import { currentUser, type SignedInUser } from '../auth/session';
+import { currentSession, type SignedInUser } from '../auth/session';
 import { log } from '../log';
-import { apiError, unauthorized } from './apiResponses';
+import { apiError, sessionUnverifiable, unauthorized } from './apiResponses';
 
 type Params = Record<string, string>;
 export interface RouteContext<P extends Params> {
@@ -16,8 +17,8 @@ export function apiRoute<P extends Params = Params>(
 ): (request: Request, context: RouteContext<P>) => Promise<Response> {
   return async (request, context) => {
     try {
-      const user = await currentUser();
-      if (!user) return unauthorized();
+      const { user, unverified } = await currentSession();
+      if (!user) return unverified ? sessionUnverifiable() : unauthorized();
       return await handler(request, user, await context.params);
     } catch (error) {
       log().error(
