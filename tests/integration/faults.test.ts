@@ -95,7 +95,18 @@ describe('faults on a three-node cluster under writes', () => {
     const syncPid = node?.pids.sync as number;
     const appUrl = node?.appUrl as string;
     const session = await signInRetrying(appUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    expect((await fetch(`${appUrl}/api/businesses`, { headers: { cookie: session.cookie } })).status).toBe(200); // the session's standing is now cached for 2 s
     await cluster.killProcess(2, 'postgres');
+    // Within that cache the session stands, and the write itself finds no database: 503, not a 500 "server bug".
+    const write = await fetch(`${appUrl}/api/businesses`, {
+      method: 'POST',
+      headers: { cookie: session.cookie, 'content-type': 'application/json', origin: appUrl },
+      body: JSON.stringify({ name: 'while the database is down', type: 'retail' }),
+    });
+    // (On a machine slow enough to pass the 2 s, the session check itself finds no database: also a 503.)
+    const writeError = ((await write.json()) as { error?: string }).error;
+    expect({ status: write.status, retryAfter: write.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
+    expect(['database_unavailable', 'session_unverifiable']).toContain(writeError);
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the session standing cache (2 s)
     expect(() => process.kill(syncPid, 0)).not.toThrow(); // still alive: a lost database is not a crash
     expect((await fetch(`${node?.syncUrl}/status`)).status).toBe(200);

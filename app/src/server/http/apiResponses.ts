@@ -30,6 +30,15 @@ export function sessionUnverifiable(): Response {
   );
 }
 
+/** The database stopped answering (restart, failover): the request was not acknowledged, retry. */
+export function databaseUnavailable(): Response {
+  return json(
+    { error: 'database_unavailable', message: 'the database is not answering right now (restarting or unreachable): this request was not confirmed, try again shortly' },
+    503,
+    { 'retry-after': '2' },
+  );
+}
+
 export function forbidden(message: string): Response {
   return apiError(403, 'forbidden', message);
 }

@@ -1,11 +1,13 @@
 /**
  * The wrapper every API route handler goes through: the session (the same getServerSession + decode as the
  * pages), 401 without one, 503 when the session could not be checked (database down: an API client must retry,
- * not sign in again), and a JSON 500 that hides internals for anything unexpected.
+ * not sign in again), 503 database_unavailable when the database stops answering mid-request, and a JSON 500
+ * that hides internals for anything unexpected.
  */
 import { currentSession, type SignedInUser } from '../auth/session';
+import { isDatabaseUnavailable } from '../db/databaseUnavailable';
 import { log } from '../log';
-import { apiError, sessionUnverifiable, unauthorized } from './apiResponses';
+import { apiError, databaseUnavailable, sessionUnverifiable, unauthorized } from './apiResponses';
 
 type Params = Record<string, string>;
 export interface RouteContext<P extends Params> {
@@ -21,6 +23,10 @@ export function apiRoute<P extends Params = Params>(
       if (!user) return unverified ? sessionUnverifiable() : unauthorized();
       return await handler(request, user, await context.params);
     } catch (error) {
+      if (isDatabaseUnavailable(error)) {
+        log().warn({ method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) }, 'API request found the database unavailable');
+        return databaseUnavailable();
+      }
       log().error(
         { method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) },
         'API request failed',
