@@ -1,7 +1,7 @@
 /**
  * The fault suite's relevant kinds on the shared topology (`--database shared`: three nodes' apps and sync services
  * on ONE PostgreSQL, node 1's): an app killed with -9, a rolling restart of every node, the shared PostgreSQL
- * killed with -9 and started again. Each runs under a stream of writes through the apps' HTTP API; afterwards
+ * killed with -9 or stopped cleanly, and started again. Each runs under a stream of writes through the apps' HTTP API; afterwards
  * every write the client got a 2xx for is readable through every node's app (GET /api/businesses), and the sync
  * services still agree that they share one database. Replication is off here, so there are no hashes to compare
  * between databases: the check is through the apps, which is what a user sees.
@@ -19,6 +19,7 @@ import {
   runFault,
   signInRetrying,
   sleep,
+  WriteStream,
   writeBusiness,
 } from '../support/faultTools';
 
@@ -137,7 +138,26 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     for (const node of cluster.nodes) expect(await writeBusiness(node.appUrl, session, `after the database restart via ${node.name}`, newCounters())).toEqual(expect.any(String));
   });
 
-  it('while the shared PostgreSQL is down: the apps report not ready and answer 401 or 500 without clearing the session cookie, the sync services keep running; the same session works after', async () => {
+  it('loses no acknowledged write when the shared PostgreSQL is stopped cleanly (fast shutdown, as in a restart or switchover) and started again', async () => {
+    const stream = new WriteStream(session, () => [cluster.entryUrl], 'clean database restart');
+    try {
+      await sleep(400);
+      await cluster.stopPostgres(1);
+      await sleep(1_500);
+      await cluster.startNode(1);
+      await sleep(400);
+    } finally {
+      await stream.stop();
+    }
+    console.log(`clean database restart: ${stream.acknowledged.length} acknowledged, ${stream.counters.failures.length} not (${[...new Set(stream.counters.failures.map((f) => f.detail.slice(0, 40)))].join('; ')})`);
+    await expectNothingLost(stream.acknowledged, 'clean database restart');
+  });
+
+  it('refuses to stop a PostgreSQL on a node that runs none (the nodes share node 1\'s)', async () => {
+    await expect(cluster.stopPostgres(2)).rejects.toThrow("node 2 runs no PostgreSQL: every node shares node-1's");
+  });
+
+  it('while the shared PostgreSQL is down: the apps report not ready and answer 401 or 500 without clearing the session cookie, the sync services keep running and connected; the same session works after', async () => {
     const syncPids = (await cluster.state()).nodes.map((n) => n.pids.sync as number);
     await cluster.killProcess(1, 'postgres');
     try {
@@ -146,11 +166,14 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
         async () => {
           for (const node of cluster.nodes) {
             const response = await fetch(`${node.appUrl}/api/ready`);
-            if (response.status !== 503) throw new Error(`${node.name}: HTTP ${response.status}`);
+            const { checks } = (await response.json()) as { checks?: { database?: string } };
+            if (response.status !== 503 || checks?.database !== 'failed') throw new Error(`${node.name}: HTTP ${response.status} ${JSON.stringify(checks)}`);
           }
         },
         30_000,
       );
+      // the sync services stay connected to each other without their database
+      expect(Object.values(await cluster.peersConnected())).toEqual(cluster.nodes.map(() => NODES - 1));
       for (const [i, node] of cluster.nodes.entries()) {
         expect(() => process.kill(syncPids[i] as number, 0)).not.toThrow();
         expect((await fetch(`${node.syncUrl}/status`)).status).toBe(200);
