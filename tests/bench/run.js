@@ -8,6 +8,7 @@ const benches = [
   ['sync: start to all peers connected (2 and 5 nodes)', ['sync/bench/peersConnected.js']],
   ['app: load on 1 node vs 2 nodes behind the entry point, cross-node session check', ['tests/bench/load.js']],
   ['sync: replication lag through the service (2 nodes)', ['sync/bench/endToEndLag.js']],
+  ['database topology: N app nodes on one shared PostgreSQL vs a PostgreSQL each (2 and 3 nodes)', ['tests/bench/topology.js']],
   ['replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead)', ['sync/dist/replication/bench/replicationBench.js']],
 ];
 

@@ -12,7 +12,7 @@ export interface ControlEndpoint {
   stop(): Promise<void>;
 }
 
-const ROUTE = /^\/nodes\/(\d+)\/(stop|stop-app|start|stop-services|start-postgres|kill-app|kill-sync|kill-postgres)$/;
+const ROUTE = /^\/nodes\/(\d+)\/(stop|stop-app|start|stop-services|start-postgres|stop-postgres|kill-app|kill-sync|kill-postgres)$/;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -52,6 +52,7 @@ export async function startControlServer(cluster: LocalCluster, onShutdown: () =
       else if (action === 'start') await cluster.startNode(index, body.overrides, body.appDir);
       else if (action === 'stop-services') await cluster.stopServices(index);
       else if (action === 'start-postgres') await cluster.startPostgresOf(index);
+      else if (action === 'stop-postgres') await cluster.stopPostgresOf(index);
       else await cluster.killProcess(index, action?.slice('kill-'.length) as 'app' | 'sync' | 'postgres');
       return send(res, 200, cluster.state());
     };

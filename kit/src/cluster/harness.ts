@@ -45,6 +45,8 @@ export interface StartedLocalCluster {
   /** Stops only the node's app (PostgreSQL and sync keep running). */
   stopApp(index: number): Promise<void>;
   killProcess(index: number, which: 'app' | 'sync' | 'postgres'): Promise<void>;
+  /** Stops the node's PostgreSQL cleanly (fast shutdown), apps and sync services keep running; startNode starts it again. */
+  stopPostgres(index: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     startNode: async (index, overrides, appDir) => void (await call('POST', `/nodes/${index}/start`, { overrides, appDir })),
     stopApp: async (index) => void (await call('POST', `/nodes/${index}/stop-app`)),
     killProcess: async (index, which) => void (await call('POST', `/nodes/${index}/kill-${which}`)),
+    stopPostgres: async (index) => void (await call('POST', `/nodes/${index}/stop-postgres`)),
     async stop() {
       if (child.exitCode === null) {
         await call('POST', '/shutdown').catch(() => child.kill('SIGTERM'));

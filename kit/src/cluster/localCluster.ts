@@ -446,6 +446,21 @@ export class LocalCluster {
     this.progress(`${entry.layout.name}: app and sync service stopped (PostgreSQL keeps running)`);
   }
 
+  /**
+   * For fault tests: stops the PostgreSQL a node runs cleanly (a fast shutdown: open sessions end, as in a restart or
+   * a switchover), keeping every app and sync service running. With a shared database only node 1 runs one.
+   */
+  async stopPostgresOf(index: number): Promise<void> {
+    const node = this.layout.nodes.find((n) => n.index === index);
+    if (!node) throw new Error(`there is no node ${index}`);
+    const databaseNode = this.databaseNodeOf(node);
+    if (databaseNode.index !== index) throw new Error(`node ${index} runs no PostgreSQL: every node shares ${databaseNode.name}'s; stop that one`);
+    const entry = this.entryFor(node);
+    await entry.postgres?.stop();
+    entry.postgres = undefined;
+    this.progress(`${node.name}: PostgreSQL stopped (apps and sync services keep running)`);
+  }
+
   /** Starts a node's PostgreSQL alone (a wiped data folder is initialised, the roles set up), if it is not running. */
   async startPostgresOf(index: number): Promise<void> {
     const node = this.layout.nodes.find((n) => n.index === index);

@@ -88,6 +88,10 @@ describe('URLs, ports and numbers', () => {
     expect(postgresUrl('mysql://u@localhost/db')).toMatch(/postgresql:\/\//);
     expect(postgresUrl('postgresql://u@localhost:5432')).toMatch(/name a database/);
   });
+  it('accepts TLS parameters in a PostgreSQL URL, and refuses a libpq multi-host URL with ports', () => {
+    expect(postgresUrl('postgresql://msk_app@pg-rw.db.svc:5432/multi_business_db?sslmode=verify-full&sslrootcert=/etc/msk/db-ca.pem')).toBeUndefined();
+    expect(postgresUrl('postgresql://msk_app@pg-1:5432,pg-2:5432/multi_business_db?target_session_attrs=read-write')).toMatch(/must be a URL/);
+  });
   it('checks peer lists', () => {
     const peers = commaList(peerAddress);
     expect(peers('10.0.0.2:8765,node-3,[::1]:8765')).toBeUndefined();
