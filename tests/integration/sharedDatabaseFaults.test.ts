@@ -157,7 +157,7 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     await expect(cluster.stopPostgres(2)).rejects.toThrow("node 2 runs no PostgreSQL: every node shares node-1's");
   });
 
-  it('while the shared PostgreSQL is down: the apps report not ready and answer 401 or 500 without clearing the session cookie, the sync services keep running and connected; the same session works after', async () => {
+  it('while the shared PostgreSQL is down: the apps report not ready and answer 503 (retry) without clearing the session cookie, the sync services keep running and connected; the same session works after', async () => {
     const syncPids = (await cluster.state()).nodes.map((n) => n.pids.sync as number);
     await cluster.killProcess(1, 'postgres');
     try {
@@ -180,8 +180,11 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
         // a session that cannot be checked is refused for this request only: the cookie is not cleared
         const check = await fetch(`${node.appUrl}/api/auth/session`, { headers: { cookie: session.cookie } });
         expect(check.headers.getSetCookie().filter((c) => /session-token=;/.test(c))).toEqual([]);
-        // 401 once the session's standing cannot be checked, 500 while a cached standing (2 s) still lets it through
-        expect([401, 500]).toContain((await fetch(`${node.appUrl}/api/businesses`, { headers: { cookie: session.cookie } })).status);
+        // 503 with Retry-After: the session cannot be checked (or, within its cached standing, the query finds no database)
+        const api = await fetch(`${node.appUrl}/api/businesses`, { headers: { cookie: session.cookie } });
+        const { error } = (await api.json()) as { error?: string };
+        expect({ status: api.status, retryAfter: api.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
+        expect(['session_unverifiable', 'database_unavailable']).toContain(error);
       }
     } finally {
       await cluster.startNode(1);
