@@ -21,6 +21,7 @@ import {
   sleep,
   WriteStream,
   writeBusiness,
+  rollingRestartUnderLoad,
 } from '../support/faultTools';
 
 const ADDRESS_BLOCK = 44;
@@ -200,48 +201,7 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
   });
 
   it('restarts every node in turn while a client signs in and writes through the entry point: no unretried failure, no logout, nothing lost', async () => {
-    const counters = newCounters();
-    const acknowledged: string[] = [];
-    const logouts: string[] = [];
-    let running = true;
-    let rounds = 0;
-    const client = (async () => {
-      let current = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, counters);
-      while (running) {
-        rounds++;
-        if (rounds % 5 === 0) {
-          try {
-            current = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, counters);
-          } catch (error) {
-            counters.failures.push({ what: 'sign-in', detail: error instanceof Error ? error.message : String(error) });
-          }
-        }
-        try {
-          const answer = await retryingFetch(`${cluster.entryUrl}/api/auth/session`, { headers: { cookie: current.cookie } }, counters);
-          const user = (JSON.parse(answer.text || '{}') as { user?: { email?: string } }).user;
-          const cleared = answer.headers.getSetCookie().some((c) => /next-auth\.session-token=;/.test(c));
-          if (answer.status !== 200 || user?.email !== cluster.admin.email || cleared) logouts.push(`round ${rounds}: HTTP ${answer.status} ${answer.text.slice(0, 100)}${cleared ? ' (cookie cleared)' : ''}`);
-        } catch (error) {
-          counters.failures.push({ what: 'GET /api/auth/session', detail: error instanceof Error ? error.message : String(error) });
-        }
-        const id = await writeBusiness(cluster.entryUrl, current, `rolling shared ${rounds}`, counters);
-        if (id) acknowledged.push(id);
-        await sleep(20);
-      }
-    })();
-    try {
-      await sleep(500);
-      for (const node of cluster.nodes) {
-        await cluster.stopNode(node.index);
-        await sleep(500);
-        await cluster.startNode(node.index);
-        await sleep(500);
-      }
-    } finally {
-      running = false;
-      await client;
-    }
-    console.log(`rolling restart (shared): ${rounds} rounds, ${counters.requests} requests, ${counters.retries} retries, ${acknowledged.length} writes acknowledged`);
+    const { counters, acknowledged, logouts } = await rollingRestartUnderLoad(cluster, 'rolling restart (shared)');
     expect({ failures: counters.failures, logouts }).toEqual({ failures: [], logouts: [] });
     await expectNothingLost(acknowledged, 'rolling restart (shared)');
     // the shared PostgreSQL kept running through it: one process, the same for every node

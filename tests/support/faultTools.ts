@@ -227,6 +227,64 @@ export class ClusterDatabases {
 
 export const rowCount = (hash: string | undefined) => Number((hash ?? '').split(':')[0]);
 
+export interface RollingRestartOutcome {
+  readonly rounds: number;
+  readonly counters: ClientCounters;
+  readonly acknowledged: string[];
+  /** Rounds where the session read did not show the signed-in user, or cleared the cookie. */
+  readonly logouts: string[];
+}
+
+/**
+ * Stops and starts every node in turn while one client signs in (again every 5 rounds), reads its session and
+ * writes a business through the entry point, each request retried like a real client would.
+ */
+export async function rollingRestartUnderLoad(cluster: StartedLocalCluster, label: string): Promise<RollingRestartOutcome> {
+  const counters = newCounters();
+  const acknowledged: string[] = [];
+  const logouts: string[] = [];
+  let running = true;
+  let rounds = 0;
+  const client = (async () => {
+    let current = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, counters);
+    while (running) {
+      rounds++;
+      if (rounds % 5 === 0) {
+        try {
+          current = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, counters);
+        } catch (error) {
+          counters.failures.push({ what: 'sign-in', detail: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      try {
+        const answer = await retryingFetch(`${cluster.entryUrl}/api/auth/session`, { headers: { cookie: current.cookie } }, counters);
+        const user = (JSON.parse(answer.text || '{}') as { user?: { email?: string } }).user;
+        const cleared = answer.headers.getSetCookie().some((c) => /next-auth\.session-token=;/.test(c));
+        if (answer.status !== 200 || user?.email !== cluster.admin.email || cleared) logouts.push(`round ${rounds}: HTTP ${answer.status} ${answer.text.slice(0, 100)}${cleared ? ' (cookie cleared)' : ''}`);
+      } catch (error) {
+        counters.failures.push({ what: 'GET /api/auth/session', detail: error instanceof Error ? error.message : String(error) });
+      }
+      const id = await writeBusiness(cluster.entryUrl, current, `${label} ${rounds}`, counters);
+      if (id) acknowledged.push(id);
+      await sleep(20);
+    }
+  })();
+  try {
+    await sleep(500);
+    for (const node of cluster.nodes) {
+      await cluster.stopNode(node.index);
+      await sleep(500);
+      await cluster.startNode(node.index);
+      await sleep(500);
+    }
+  } finally {
+    running = false;
+    await client;
+  }
+  console.log(`${label}: ${rounds} rounds, ${counters.requests} requests, ${counters.retries} retries, ${acknowledged.length} writes acknowledged`);
+  return { rounds, counters, acknowledged, logouts };
+}
+
 export async function syncRunningEverywhere(cluster: StartedLocalCluster, timeoutMs: number): Promise<void> {
   await eventually(
     'replication running on every node',
