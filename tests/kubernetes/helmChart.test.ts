@@ -160,7 +160,7 @@ describe('the Helm chart with real Helm', () => {
     expect(policy.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }]);
     expect(policy.spec.ingress[2]).toMatchObject({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], ports: [{ port: 9464 }, { port: 9465 }] });
     const monitor = objectOf(rendered, 'ServiceMonitor', name);
-    expect(monitor.metadata.labels.release).toBe('prometheus');
+    expect(monitor.metadata.labels?.release).toBe('prometheus');
     expect(monitor.spec.endpoints).toEqual([
       { port: 'app-metrics', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
       { port: 'sync-metrics', path: '/metrics', interval: '15s', scrapeTimeout: '10s' },
@@ -169,7 +169,7 @@ describe('the Helm chart with real Helm', () => {
     expect(monitor.spec.selector.matchLabels).toEqual(metricsSelector);
     expect(objectOf(rendered, 'Service', `${name}-metrics`).metadata.labels).toMatchObject(metricsSelector);
     const rule = objectOf(rendered, 'PrometheusRule', name);
-    expect(rule.metadata.labels.release).toBe('prometheus');
+    expect(rule.metadata.labels?.release).toBe('prometheus');
     expect(rule.spec).toEqual(parse(readFileSync(join(chartWithFiles, 'files', 'prometheus-rules.yaml'), 'utf8')));
     const dashboard = objectOf(rendered, 'ConfigMap', `${name}-grafana-dashboard`);
     expect(dashboard.metadata).toMatchObject({ labels: { grafana_dashboard: 'yes' }, annotations: { grafana_folder: 'Platform' } });
@@ -186,8 +186,8 @@ describe('the Helm chart with real Helm', () => {
     );
     expect(objectOf(switchedOff, 'StatefulSet', name).spec.template.spec.serviceAccountName).toBe('shop-nodes');
     const testPod = objectOf(rendered, 'Pod', `${name}-test`);
-    expect(testPod.metadata.annotations['helm.sh/hook']).toBe('test');
-    expect(testPod.metadata.labels['app.kubernetes.io/name']).toBeUndefined();
+    expect(testPod.metadata.annotations?.['helm.sh/hook']).toBe('test');
+    expect(testPod.metadata.labels?.['app.kubernetes.io/name']).toBeUndefined();
     expect(testPod.spec.containers[0].image).toBe('registry.example.com/team/sync:2.0.1');
   });
 
