@@ -27,7 +27,7 @@ export const POSTGRES_INITDB_ARGS = '--auth-host=scram-sha-256 --auth-local=peer
 const INITDB_SCRIPTS_PATH = '/docker-entrypoint-initdb.d';
 const INITDB_ROLES_SCRIPT = '10-msk-roles.sh';
 /** The image's entrypoint with a random superuser password (it insists on one); "$@" is the container's args. */
-const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
+export const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
 export const POSTGRES_DB = 'multi_business_db';
 /**
  * A terminating pod's app keeps serving for this long before it gets SIGTERM, while the Service and the ingress

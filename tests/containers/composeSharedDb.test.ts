@@ -53,13 +53,13 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
     const entryPort = await freePort(address);
     entryUrl = `http://${address}:${entryPort}`;
 
-    const init = docsCommands(PAGE, 'compose-shared-db-init');
+    const init = docsCommands('docs/compose.md', 'compose-shared-db-init');
     expect(init).toEqual([expect.stringContaining(`--public-url ${DOCUMENTED_PUBLIC_URL}`)]);
     const initRun = runBlock(init.map((command) => command.replace(DOCUMENTED_PUBLIC_URL, entryUrl)), sandbox.dir);
     if (initRun.status !== 0) throw new Error(`${PAGE} compose-shared-db-init failed:\n${initRun.output}`);
     addAdmin(join(sandbox.dir, 'deploy'));
 
-    expect(docsCommands(PAGE, 'compose-shared-db-up')).toEqual(['cd compose', `docker compose -f ${FILE} up -d --wait`]);
+    expect(docsCommands('docs/compose.md', 'compose-shared-db-up')).toEqual(['cd compose', `docker compose -f ${FILE} up -d --wait`]);
     variables = composeVariables(join(sandbox.dir, 'deploy'), { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, MSK_REGISTRY: images.registry });
     environment = await new DockerComposeEnvironment(join(sandbox.dir, 'compose'), [FILE, join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
       .withProjectName(PROJECT)
@@ -145,7 +145,7 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
   });
 
   it('compose-shared-db-status: both sync services say the database is shared with the other node, "Peers Connected: 1"', async () => {
-    const status = docsCommands(PAGE, 'compose-shared-db-status');
+    const status = docsCommands('docs/compose.md', 'compose-shared-db-status');
     const sync1 = await eventually(
       async () => {
         const result = runBlock(status, sandbox.dir, { ...variables, COMPOSE_PROJECT_NAME: PROJECT });
@@ -200,7 +200,7 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
   });
 
   it('compose-shared-db-down: stops and removes the containers, keeps the database\'s volume', () => {
-    const result = runBlock(docsCommands(PAGE, 'compose-shared-db-down'), sandbox.dir, { ...variables, COMPOSE_PROJECT_NAME: PROJECT });
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-shared-db-down'), sandbox.dir, { ...variables, COMPOSE_PROJECT_NAME: PROJECT });
     expect({ status: result.status, output: result.status === 0 ? '' : result.output }).toEqual({ status: 0, output: '' });
     const left = execFileSync('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
     expect(left.trim()).toBe('');
