@@ -3,7 +3,8 @@
  * other Kubernetes tests use, the kit's roles made by its initdb script) stands in for the external database, and
  * the release is installed with docs/helm.md's command. Every pod is Ready with only the app and sync containers,
  * every sync service says the database is shared with `Peers Connected: replicas-1`, one login is a session on
- * every pod, a business written through pod 0 is read through pod 1 at once, and the first admin exists once.
+ * every pod, a business written through pod 0 is read through pod 1 at once, and the first admin exists once;
+ * `helm upgrade` that unsets externalDatabase.host is refused by name.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -205,5 +206,13 @@ describe('the chart with externalDatabase.* on a real cluster, a PostgreSQL Stat
       "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal",
     );
     expect(triggers).toBe('');
+  });
+
+  it('refuses `helm upgrade` that unsets externalDatabase.host (the claim template is immutable), naming the value, and leaves the release as it was', async () => {
+    const before = await tool.ok(['history', RELEASE, '-n', NAMESPACE, '-o', 'json']);
+    const refused = await tool.attempt(['upgrade', RELEASE, join(REPO_ROOT, 'charts', 'multi-server-kit'), '-n', NAMESPACE, '--reuse-values', '--set', 'externalDatabase.host=']);
+    expect(refused.exitCode).not.toBe(0);
+    expect(refused.stderr).toMatch(/externalDatabase\.host cannot be unset on release shared-multi-server-kit, installed on an external database/);
+    expect(await tool.ok(['history', RELEASE, '-n', NAMESPACE, '-o', 'json'])).toBe(before);
   });
 });
