@@ -120,6 +120,50 @@ describe('resolvePlatformConfig', () => {
     expect(problems[4]?.message).toContain('use one of');
   });
 
+  it('default: no external database; with one, fills its defaults and takes the shared Secret for the passwords', () => {
+    expect(resolvePlatformConfig(base).externalDatabase).toBeUndefined();
+    expect(resolvePlatformConfig({ ...base, sharedSecretName: 'shop-shared', externalDatabase: { host: 'db-rw.example.org' } }).externalDatabase).toEqual({
+      host: 'db-rw.example.org',
+      port: 5432,
+      database: 'multi_business_db',
+      user: 'msk_app',
+      syncUser: 'msk_sync',
+      existingSecret: 'shop-shared',
+      passwordKey: 'DATABASE_PASSWORD',
+      syncPasswordKey: 'SYNC_DATABASE_PASSWORD',
+      sslMode: '',
+    });
+  });
+
+  it('throws if an external database field is bad, naming each one', () => {
+    const problems = problemsOf({
+      ...base,
+      externalDatabase: {
+        host: 'postgresql://db.example.org',
+        port: 70_000,
+        database: 'Shop DB',
+        user: "app'; drop",
+        syncUser: '',
+        existingSecret: 'Not_A_Name',
+        passwordKey: 'a/b',
+        syncPasswordKey: '',
+        sslMode: 'allow' as never,
+      },
+    });
+    expect(problems.map((p) => p.field)).toEqual([
+      'externalDatabase.host',
+      'externalDatabase.port',
+      'externalDatabase.database',
+      'externalDatabase.user',
+      'externalDatabase.syncUser',
+      'externalDatabase.existingSecret',
+      'externalDatabase.passwordKey',
+      'externalDatabase.syncPasswordKey',
+      'externalDatabase.sslMode',
+    ]);
+    expect(problemsOf({ ...base, externalDatabase: { host: '' } })[0]?.message).toContain('is required');
+  });
+
   it('reports every problem at once, not only the first', () => {
     expect(fieldsOf({ host: 'http://x', replicas: -1, namespace: 'Bad_Namespace', tls: { secretName: '' } })).toEqual([
       'namespace',

@@ -81,6 +81,35 @@ export interface NetworkPolicyConfig {
 
 export type KubernetesDiscoveryMode = 'dns' | 'kubernetes';
 
+export const EXTERNAL_DATABASE_SSL_MODES = ['', 'disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type ExternalDatabaseSslMode = (typeof EXTERNAL_DATABASE_SSL_MODES)[number];
+
+/**
+ * One PostgreSQL every pod uses (a managed one, or an HA cluster's read-write service), in the shape of Bitnami's
+ * `externalDatabase.*`: the pods then run the app and sync containers only (no PostgreSQL container, no claim
+ * template) and DATABASE_TOPOLOGY=shared. The database needs the kit's roles (compose/postgres-initdb/10-msk-roles.sh).
+ */
+export interface ExternalDatabaseConfig {
+  /** Host name (or IPv4 address) of the database: the HA system's read-write service name, not a member's. */
+  readonly host: string;
+  /** @default 5432 */
+  readonly port?: number;
+  /** @default 'multi_business_db' */
+  readonly database?: string;
+  /** The app's role. @default 'msk_app' */
+  readonly user?: string;
+  /** The sync service's role (owns schema msk_sync). @default 'msk_sync' */
+  readonly syncUser?: string;
+  /** The Secret holding both roles' passwords. @default - the shared Secret (sharedSecretName) */
+  readonly existingSecret?: string;
+  /** Key of the app role's password in existingSecret. @default 'DATABASE_PASSWORD' */
+  readonly passwordKey?: string;
+  /** Key of the sync role's password in existingSecret. @default 'SYNC_DATABASE_PASSWORD' */
+  readonly syncPasswordKey?: string;
+  /** `sslmode` of both connections (disable, require, verify-ca, verify-full). @default '' - none in the URL: no TLS */
+  readonly sslMode?: ExternalDatabaseSslMode;
+}
+
 /** Everything an operator may set. Only `host` is required. */
 export interface PlatformConfig {
   /** Name of this installation: the StatefulSet and every other object are named after it; part of the node-ID seed. @default 'multi-server-kit' */
@@ -113,6 +142,8 @@ export interface PlatformConfig {
   readonly terminationGracePeriodSeconds?: number;
   /** Plain settings of the env contract for every node (APP_NAME, SYNC_LOG_LEVEL, ADMIN_EMAIL, ...). @default {} */
   readonly settings?: Readonly<Record<string, string>>;
+  /** One PostgreSQL shared by every pod instead of one per pod. @default - a PostgreSQL container and volume in every pod */
+  readonly externalDatabase?: ExternalDatabaseConfig;
 }
 
 /** The same configuration with every default applied and every value checked. */
@@ -134,6 +165,7 @@ export interface ResolvedPlatformConfig {
   readonly clusterDomain: string;
   readonly terminationGracePeriodSeconds: number;
   readonly settings: Readonly<Record<string, string>>;
+  readonly externalDatabase: Required<ExternalDatabaseConfig> | undefined;
 }
 
 export const MAX_REPLICAS = 64;
@@ -170,7 +202,18 @@ export const DEFAULTS = {
   networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, metricsReachableFrom: { namespace: 'monitoring' }, egress: 'restricted' },
   clusterDomain: 'cluster.local',
   terminationGracePeriodSeconds: 60,
-} as const satisfies Omit<ResolvedPlatformConfig, 'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings'> & {
+  externalDatabase: {
+    port: 5432,
+    database: 'multi_business_db',
+    user: 'msk_app',
+    syncUser: 'msk_sync',
+    passwordKey: 'DATABASE_PASSWORD',
+    syncPasswordKey: 'SYNC_DATABASE_PASSWORD',
+    sslMode: '',
+  },
+} as const satisfies Omit<ResolvedPlatformConfig, 'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings' | 'externalDatabase'> & {
+  externalDatabase: Omit<Required<ExternalDatabaseConfig>, 'host' | 'existingSecret'>;
+
   postgres: Omit<ResolvedPlatformConfig['postgres'], 'storageClassName'>;
 };
 
@@ -212,11 +255,16 @@ export const IMAGE_REPOSITORY_PATTERN =
   '^(?:[a-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$';
 export const IMAGE_TAG_PATTERN = '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$';
 export const STORAGE_SIZE_PATTERN = '^[1-9][0-9]*(Mi|Gi|Ti)$';
+/** A PostgreSQL role or database name the URLs can carry without escaping. */
+export const DATABASE_NAME_PATTERN = '^[a-z_][a-z0-9_]{0,62}$';
+export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 const DNS_LABEL = new RegExp(DNS_LABEL_PATTERN);
 const DNS_SUBDOMAIN = new RegExp(DNS_SUBDOMAIN_PATTERN);
 const IMAGE_REPOSITORY = new RegExp(IMAGE_REPOSITORY_PATTERN);
 const IMAGE_TAG = new RegExp(IMAGE_TAG_PATTERN);
 const STORAGE_SIZE = new RegExp(STORAGE_SIZE_PATTERN);
+const DATABASE_NAME = new RegExp(DATABASE_NAME_PATTERN);
+const SECRET_KEY = new RegExp(SECRET_KEY_PATTERN);
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Collects problems instead of stopping at the first one. */
@@ -294,6 +342,50 @@ function checkHost(checker: Checker, host: string): void {
   }
 }
 
+function resolveExternalDatabase(config: PlatformConfig, sharedSecretName: string): Required<ExternalDatabaseConfig> | undefined {
+  const external = config.externalDatabase;
+  if (external === undefined) return undefined;
+  const d = DEFAULTS.externalDatabase;
+  return {
+    host: external.host,
+    port: external.port ?? d.port,
+    database: external.database ?? d.database,
+    user: external.user ?? d.user,
+    syncUser: external.syncUser ?? d.syncUser,
+    existingSecret: external.existingSecret ?? sharedSecretName,
+    passwordKey: external.passwordKey ?? d.passwordKey,
+    syncPasswordKey: external.syncPasswordKey ?? d.syncPasswordKey,
+    sslMode: external.sslMode ?? d.sslMode,
+  };
+}
+
+function checkExternalDatabase(checker: Checker, external: Required<ExternalDatabaseConfig>): void {
+  if (typeof external.host !== 'string' || external.host === '') {
+    checker.fail('externalDatabase.host', 'is required: the database\'s host name, e.g. the HA cluster\'s read-write service');
+  } else {
+    checker.dnsSubdomain('externalDatabase.host', external.host);
+  }
+  checker.wholeNumber('externalDatabase.port', external.port, 1, 65_535);
+  for (const field of ['database', 'user', 'syncUser'] as const) {
+    if (!DATABASE_NAME.test(external[field])) {
+      checker.fail(`externalDatabase.${field}`, `must be a PostgreSQL name (lowercase letters, digits, '_'; at most 63), got '${external[field]}'`);
+    }
+  }
+  checker.dnsSubdomain('externalDatabase.existingSecret', external.existingSecret);
+  for (const field of ['passwordKey', 'syncPasswordKey'] as const) {
+    if (!SECRET_KEY.test(external[field])) checker.fail(`externalDatabase.${field}`, `must be a Secret key (letters, digits, '-', '_', '.'), got '${external[field]}'`);
+  }
+  if (!(EXTERNAL_DATABASE_SSL_MODES as readonly string[]).includes(external.sslMode)) {
+    checker.fail('externalDatabase.sslMode', `must be one of disable, require, verify-ca, verify-full (or '' for none), got '${String(external.sslMode)}'`);
+  }
+}
+
+/** The connection URL of one role to the external database, without password (it comes from the Secret). */
+export function externalDatabaseUrl(external: Required<ExternalDatabaseConfig>, role: string): string {
+  const ssl = external.sslMode === '' ? '' : `?sslmode=${external.sslMode}`;
+  return `postgresql://${role}@${external.host}:${external.port}/${external.database}${ssl}`;
+}
+
 function checkSettings(checker: Checker, settings: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(settings)) {
     const field = `settings.${name}`;
@@ -317,6 +409,7 @@ function checkSettings(checker: Checker, settings: Readonly<Record<string, strin
 /** Applies the defaults and checks every field; throws PlatformConfigError naming every bad field. */
 export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformConfig {
   const checker = new Checker();
+  const sharedSecretName = config.sharedSecretName ?? DEFAULTS.sharedSecretName;
   const resolved: ResolvedPlatformConfig = {
     name: config.name ?? DEFAULTS.name,
     namespace: config.namespace ?? DEFAULTS.namespace,
@@ -325,7 +418,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
     tls: config.tls,
     ingressClassName: config.ingressClassName,
     ingressAnnotations: config.ingressAnnotations ?? {},
-    sharedSecretName: config.sharedSecretName ?? DEFAULTS.sharedSecretName,
+    sharedSecretName,
     images: {
       app: config.images?.app ?? DEFAULTS.images.app,
       sync: config.images?.sync ?? DEFAULTS.images.sync,
@@ -357,6 +450,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
     clusterDomain: config.clusterDomain ?? DEFAULTS.clusterDomain,
     terminationGracePeriodSeconds: config.terminationGracePeriodSeconds ?? DEFAULTS.terminationGracePeriodSeconds,
     settings: config.settings ?? {},
+    externalDatabase: resolveExternalDatabase(config, sharedSecretName),
   };
 
   checker.dnsLabel('name', resolved.name, MAX_NAME_LENGTH);
@@ -405,6 +499,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   checker.dnsSubdomain('clusterDomain', resolved.clusterDomain);
   checker.wholeNumber('terminationGracePeriodSeconds', resolved.terminationGracePeriodSeconds, 1, 3600, ' seconds');
   checkSettings(checker, resolved.settings);
+  if (resolved.externalDatabase) checkExternalDatabase(checker, resolved.externalDatabase);
 
   if (checker.problems.length > 0) throw new PlatformConfigError(checker.problems);
   return resolved;

@@ -4,6 +4,7 @@ import { type EnvironmentContext, planContainerEnvironment, referencedSecretKeys
 const context: EnvironmentContext = {
   publicUrl: 'https://platform.example.com',
   databaseUrl: 'postgresql://msk_app@127.0.0.1:5432/multi_business_db',
+  databaseTopology: 'per-node',
   syncDatabaseUrl: 'postgresql://msk_sync@127.0.0.1:5432/multi_business_db',
   appPort: 8080,
   syncPort: 8765,

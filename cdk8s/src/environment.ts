@@ -13,7 +13,8 @@
 import { type Consumer, type VariableSpec, VARIABLES } from '@msk/kit/contract';
 
 export type EnvSource =
-  | { readonly from: 'secret'; readonly key: string; readonly optional: boolean }
+  /** `secretName`: another Secret than the shared one (externalDatabase.existingSecret). */
+  | { readonly from: 'secret'; readonly key: string; readonly optional: boolean; readonly secretName?: string }
   | { readonly from: 'value'; readonly value: string }
   | { readonly from: 'pod-field'; readonly fieldPath: string }
   /** Set by the node identity entry script before the process starts (see nodeIdentityScript.ts). */
@@ -38,6 +39,10 @@ export interface EnvironmentContext {
   readonly appPort: number;
   readonly syncPort: number;
   readonly discovery: KubernetesDiscovery;
+  /** DATABASE_TOPOLOGY: per-node (each pod's own PostgreSQL; the contract's default, not written) or shared. */
+  readonly databaseTopology: 'per-node' | 'shared';
+  /** Where the roles' passwords come from when not the shared Secret's DATABASE_PASSWORD / SYNC_DATABASE_PASSWORD. */
+  readonly databasePasswords?: { readonly secretName: string; readonly passwordKey: string; readonly syncPasswordKey: string };
   /** Operator's plain settings (already validated against the contract). */
   readonly settings: Readonly<Record<string, string>>;
 }
@@ -53,7 +58,12 @@ const REQUIRED_HERE: ReadonlySet<string> = new Set(['DATABASE_PASSWORD', 'SYNC_D
 export const POD_NAME_FIELD = 'metadata.name';
 export const ADDRESS_ALL_INTERFACES = '0.0.0.0';
 
-function fromSecret(spec: VariableSpec, consumer: Consumer): EnvSource {
+function fromSecret(spec: VariableSpec, consumer: Consumer, context: EnvironmentContext): EnvSource {
+  const passwords = context.databasePasswords;
+  if (passwords && spec.name === 'DATABASE_PASSWORD') return { from: 'secret', key: passwords.passwordKey, optional: false, secretName: passwords.secretName };
+  if (passwords && spec.name === 'SYNC_DATABASE_PASSWORD') {
+    return { from: 'secret', key: passwords.syncPasswordKey, optional: false, secretName: passwords.secretName };
+  }
   const required = spec.requiredBy.includes(consumer) || REQUIRED_HERE.has(spec.name);
   return { from: 'secret', key: spec.name, optional: !required };
 }
@@ -96,6 +106,8 @@ function plainSource(spec: VariableSpec, context: EnvironmentContext): EnvSource
       return value(String(context.appPort));
     case 'NODE_ENV':
       return value(context.settings.NODE_ENV ?? 'production');
+    case 'DATABASE_TOPOLOGY':
+      return context.databaseTopology === 'shared' ? value('shared') : undefined;
     case 'SYNC_DISCOVERY':
       return value(context.discovery.mode);
     case 'SYNC_DNS_NAME':
@@ -125,7 +137,7 @@ export function planContainerEnvironment(
     if (spec.scope === 'unique' || spec.scope === 'per-node') {
       source = perPodSource(spec, context);
     } else if (spec.secret) {
-      source = fromSecret(spec, consumer);
+      source = fromSecret(spec, consumer, context);
     } else {
       source = plainSource(spec, context);
     }
@@ -145,7 +157,7 @@ export function referencedSecretKeys(plans: readonly (readonly PlannedVariable[]
   const keys = new Map<string, boolean>();
   for (const plan of plans) {
     for (const { source } of plan) {
-      if (source.from === 'secret') keys.set(source.key, (keys.get(source.key) ?? true) && source.optional);
+      if (source.from === 'secret' && source.secretName === undefined) keys.set(source.key, (keys.get(source.key) ?? true) && source.optional);
     }
   }
   return [...keys].map(([key, optional]) => ({ key, optional }));

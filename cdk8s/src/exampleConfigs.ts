@@ -20,4 +20,9 @@ export const CONFIG_VARIATIONS: Record<string, PlatformConfig> = {
     networkPolicy: { appReachableFrom: 'anywhere', egress: 'unrestricted' },
     settings: { APP_NAME: 'Acme', SYNC_LOG_LEVEL: 'debug', ADMIN_EMAIL: 'admin@example.com' },
   },
+  'one external database shared by every pod': {
+    host: 'platform.example.com',
+    replicas: 3,
+    externalDatabase: { host: 'db-rw.databases.svc.cluster.local', port: 6432, existingSecret: 'db-credentials', passwordKey: 'app-password', sslMode: 'require' },
+  },
 };

@@ -215,14 +215,22 @@ export function checkPorts(objects: readonly KubernetesObject[]): string[] {
   return problems;
 }
 
-/** Every secret reference in the pods names the same ONE Secret, and the output contains no Secret object. */
+/** The external database's passwords, which may come from a Secret of their own (externalDatabase.existingSecret). */
+const EXTERNAL_DATABASE_PASSWORDS: ReadonlySet<string> = new Set(['DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']);
+
+/**
+ * Every secret reference in the pods names the same ONE Secret, and the output contains no Secret object. Pods
+ * without a PostgreSQL container (an external database) may read the database passwords from another Secret.
+ */
 export function secretReferences(objects: readonly KubernetesObject[]): Set<string> {
   const names = new Set<string>();
   for (const workload of workloads(objects)) {
-    for (const container of allContainers(workload.spec)) {
+    const containers = allContainers(workload.spec);
+    const externalDatabase = !containers.some((c) => c.name === 'postgres');
+    for (const container of containers) {
       for (const variable of container.env ?? []) {
         const ref = (variable.valueFrom as { secretKeyRef?: { name: string } } | undefined)?.secretKeyRef;
-        if (ref) names.add(ref.name);
+        if (ref && !(externalDatabase && EXTERNAL_DATABASE_PASSWORDS.has(variable.name))) names.add(ref.name);
       }
       for (const source of container.envFrom ?? []) {
         const ref = (source as { secretRef?: { name: string } }).secretRef;

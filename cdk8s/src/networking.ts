@@ -91,8 +91,9 @@ export function addIngress(scope: Construct, config: ResolvedPlatformConfig, app
 /**
  * Ingress: 8765 only from pods of this installation; 8080 from the Ingress controller's namespace (or anywhere);
  * the metrics ports from Prometheus's namespace (or anywhere).
- * Egress (restricted): DNS, the peers' 8765, and with kubernetes discovery the API server (443/6443; an API server
- * is not a pod, so it cannot be selected by label).
+ * Egress (restricted): DNS, the peers' 8765, with kubernetes discovery the API server (443/6443; an API server
+ * is not a pod, so it cannot be selected by label), and with externalDatabase its port (at any address: a managed
+ * database is outside the cluster).
  */
 export function addNetworkPolicy(
   scope: Construct,
@@ -116,6 +117,7 @@ export function addNetworkPolicy(
         { ports: [udp(53), tcp(53)] },
         { to: [ownPods], ports: [tcp(ports.syncPort)] },
         ...(config.discovery === 'kubernetes' ? [{ ports: [tcp(443), tcp(6443)] }] : []),
+        ...(config.externalDatabase ? [{ ports: [tcp(config.externalDatabase.port)] }] : []),
       ]
     : [{}];
   return new kplus.k8s.KubeNetworkPolicy(scope, 'network-policy', {

@@ -1,6 +1,7 @@
 /**
  * One node of the platform = one pod of this StatefulSet: the app, the sync service and the node's own
- * PostgreSQL, with a claim template for the database files.
+ * PostgreSQL, with a claim template for the database files — or, with `externalDatabase`, the app and the sync
+ * service only, every pod on the one external database.
  */
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
@@ -26,7 +27,7 @@ export const POSTGRES_INITDB_ARGS = '--auth-host=scram-sha-256 --auth-local=peer
 const INITDB_SCRIPTS_PATH = '/docker-entrypoint-initdb.d';
 const INITDB_ROLES_SCRIPT = '10-msk-roles.sh';
 /** The image's entrypoint with a random superuser password (it insists on one); "$@" is the container's args. */
-const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
+export const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
 export const POSTGRES_DB = 'multi_business_db';
 /**
  * A terminating pod's app keeps serving for this long before it gets SIGTERM, while the Service and the ingress
@@ -50,10 +51,12 @@ export interface NodeStatefulSetProps {
   readonly syncPort: number;
 }
 
-function toEnvValue(source: EnvSource, secret: kplus.ISecret): kplus.EnvValue {
+type SecretByName = (name: string | undefined) => kplus.ISecret;
+
+function toEnvValue(source: EnvSource, secret: SecretByName): kplus.EnvValue {
   switch (source.from) {
     case 'secret':
-      return kplus.EnvValue.fromSecretValue({ secret, key: source.key }, { optional: source.optional });
+      return kplus.EnvValue.fromSecretValue({ secret: secret(source.secretName), key: source.key }, { optional: source.optional });
     case 'value':
       return kplus.EnvValue.fromValue(source.value);
     case 'pod-field': {
@@ -67,7 +70,7 @@ function toEnvValue(source: EnvSource, secret: kplus.ISecret): kplus.EnvValue {
   }
 }
 
-function envVariables(plan: readonly PlannedVariable[], secret: kplus.ISecret): Record<string, kplus.EnvValue> {
+function envVariables(plan: readonly PlannedVariable[], secret: SecretByName): Record<string, kplus.EnvValue> {
   const variables: Record<string, kplus.EnvValue> = {};
   for (const { name, source } of plan) {
     if (source.from !== 'entry-script') variables[name] = toEnvValue(source, secret);
@@ -145,20 +148,20 @@ function postgresWaitsForApp(appPort: number, gracePeriodSeconds: number): strin
 }
 
 export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps): kplus.StatefulSet {
-  const { config, sharedSecret } = props;
+  const { config } = props;
+  const otherSecrets = new Map<string, kplus.ISecret>();
+  const sharedSecret: SecretByName = (name) => {
+    if (name === undefined) return props.sharedSecret;
+    const known = otherSecrets.get(name) ?? kplus.Secret.fromSecretName(scope, `secret-${otherSecrets.size}`, name);
+    otherSecrets.set(name, known);
+    return known;
+  };
   const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
   const appCache = emptyDir('app-next-cache');
   const appTmp = emptyDir('app-tmp');
   const syncTmp = emptyDir('sync-tmp');
-  const postgresRun = emptyDir('postgres-run');
-  const postgresTmp = emptyDir('postgres-tmp');
-  const postgresShm = emptyDir('postgres-shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(256) });
   const identityInputs = nodeIdentityInputs(props.nodeIdSeed);
-  const initdbScripts = new kplus.ConfigMap(scope, 'postgres-initdb', {
-    metadata: { name: `${config.name}-postgres-initdb` },
-    data: { [INITDB_ROLES_SCRIPT]: databaseRolesInitdbScript() },
-  });
-  const initdb = kplus.Volume.fromConfigMap(scope, 'volume-postgres-initdb', initdbScripts, { name: 'postgres-initdb', defaultMode: 0o555 });
+  const postgres = config.externalDatabase === undefined ? postgresContainer(scope, props) : undefined;
 
   const statefulSet = new kplus.StatefulSet(scope, 'nodes', {
     metadata: { name: config.name },
@@ -205,35 +208,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         resources: resources(config.sync.resources),
         securityContext: lockedDown(config.sync.runAsUser),
       },
-      {
-        name: POSTGRES_CONTAINER,
-        image: image(config.images.postgres),
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: POSTGRES_COMMAND,
-        ports: [{ name: 'postgres', number: POSTGRES_PORT }],
-        envVariables: {
-          POSTGRES_USER: kplus.EnvValue.fromValue(POSTGRES_USER),
-          POSTGRES_DB: kplus.EnvValue.fromValue(POSTGRES_DB),
-          POSTGRES_INITDB_ARGS: kplus.EnvValue.fromValue(POSTGRES_INITDB_ARGS),
-          POSTGRES_HOST_AUTH_METHOD: kplus.EnvValue.fromValue('scram-sha-256'),
-          // the roles' passwords, read by the initdb script when the volume is initialised
-          DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'DATABASE_PASSWORD' }),
-          SYNC_DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'SYNC_DATABASE_PASSWORD' }),
-          PGDATA: kplus.EnvValue.fromValue(PGDATA),
-        },
-        volumeMounts: [
-          { path: INITDB_SCRIPTS_PATH, volume: initdb, readOnly: true },
-          { path: '/var/run/postgresql', volume: postgresRun },
-          { path: '/tmp', volume: postgresTmp },
-          { path: '/dev/shm', volume: postgresShm },
-        ],
-        ...postgresProbes(),
-        // The database outlives the app in a terminating pod: a request the app still serves (its drain, then its
-        // in-flight work) finds its database up instead of a session treated as signed out for want of it.
-        lifecycle: { preStop: kplus.Handler.fromCommand(postgresWaitsForApp(props.appPort, config.terminationGracePeriodSeconds)) },
-        resources: resources(config.postgres.resources),
-        securityContext: lockedDown(config.postgres.runAsUser),
-      },
+      ...(postgres ? [postgres] : []),
     ],
   });
   statefulSet.select(kplus.LabelSelector.of({ labels: { ...props.selectorLabels } }));
@@ -245,12 +220,63 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
     topology: kplus.Topology.HOSTNAME,
   });
 
-  const postgresIndex = statefulSet.containers.findIndex((c) => c.name === POSTGRES_CONTAINER);
-  const storageClass = config.postgres.storageClassName === undefined ? {} : { storageClassName: config.postgres.storageClassName };
   ApiObject.of(statefulSet).addJsonPatch(
     JsonPatch.remove(KPLUS_ADDRESS_LABEL_PATH),
     // kplus has no seccomp prop; the Pod Security "restricted" profile asks for it
     JsonPatch.add('/spec/template/spec/securityContext/seccompProfile', { type: 'RuntimeDefault' }),
+  );
+  if (postgres) addDataClaim(statefulSet, props);
+  return statefulSet;
+}
+
+/** The node's own PostgreSQL: its container (with the roles' initdb script); its data is the claim template's. */
+function postgresContainer(scope: Construct, props: NodeStatefulSetProps): kplus.ContainerProps {
+  const { config, sharedSecret } = props;
+  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
+  const postgresRun = emptyDir('postgres-run');
+  const postgresTmp = emptyDir('postgres-tmp');
+  const postgresShm = emptyDir('postgres-shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(256) });
+  const initdbScripts = new kplus.ConfigMap(scope, 'postgres-initdb', {
+    metadata: { name: `${config.name}-postgres-initdb` },
+    data: { [INITDB_ROLES_SCRIPT]: databaseRolesInitdbScript() },
+  });
+  const initdb = kplus.Volume.fromConfigMap(scope, 'volume-postgres-initdb', initdbScripts, { name: 'postgres-initdb', defaultMode: 0o555 });
+  return {
+    name: POSTGRES_CONTAINER,
+    image: image(config.images.postgres),
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    command: POSTGRES_COMMAND,
+    ports: [{ name: 'postgres', number: POSTGRES_PORT }],
+    envVariables: {
+      POSTGRES_USER: kplus.EnvValue.fromValue(POSTGRES_USER),
+      POSTGRES_DB: kplus.EnvValue.fromValue(POSTGRES_DB),
+      POSTGRES_INITDB_ARGS: kplus.EnvValue.fromValue(POSTGRES_INITDB_ARGS),
+      POSTGRES_HOST_AUTH_METHOD: kplus.EnvValue.fromValue('scram-sha-256'),
+      // the roles' passwords, read by the initdb script when the volume is initialised
+      DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'DATABASE_PASSWORD' }),
+      SYNC_DATABASE_PASSWORD: kplus.EnvValue.fromSecretValue({ secret: sharedSecret, key: 'SYNC_DATABASE_PASSWORD' }),
+      PGDATA: kplus.EnvValue.fromValue(PGDATA),
+    },
+    volumeMounts: [
+      { path: INITDB_SCRIPTS_PATH, volume: initdb, readOnly: true },
+      { path: '/var/run/postgresql', volume: postgresRun },
+      { path: '/tmp', volume: postgresTmp },
+      { path: '/dev/shm', volume: postgresShm },
+    ],
+    ...postgresProbes(),
+    // The database outlives the app in a terminating pod: a request the app still serves (its drain, then its
+    // in-flight work) finds its database up instead of a session treated as signed out for want of it.
+    lifecycle: { preStop: kplus.Handler.fromCommand(postgresWaitsForApp(props.appPort, config.terminationGracePeriodSeconds)) },
+    resources: resources(config.postgres.resources),
+    securityContext: lockedDown(config.postgres.runAsUser),
+  };
+}
+
+function addDataClaim(statefulSet: kplus.StatefulSet, props: NodeStatefulSetProps): void {
+  const { config } = props;
+  const postgresIndex = statefulSet.containers.findIndex((c) => c.name === POSTGRES_CONTAINER);
+  const storageClass = config.postgres.storageClassName === undefined ? {} : { storageClassName: config.postgres.storageClassName };
+  ApiObject.of(statefulSet).addJsonPatch(
     // kplus-27 has no volumeClaimTemplates prop; the mount refers to the claim template, not to a pod volume
     JsonPatch.add('/spec/volumeClaimTemplates', [
       {
@@ -264,5 +290,4 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
     ]),
     JsonPatch.add(`/spec/template/spec/containers/${postgresIndex}/volumeMounts/-`, { name: DATA_CLAIM, mountPath: POSTGRES_DATA_PATH }),
   );
-  return statefulSet;
 }

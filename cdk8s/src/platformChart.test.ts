@@ -93,6 +93,49 @@ describe('the node StatefulSet', () => {
   });
 });
 
+describe('an external database (externalDatabase)', () => {
+  const external = synth({ replicas: 3, externalDatabase: { host: 'db-rw.databases.svc', existingSecret: 'db-credentials', passwordKey: 'app', syncPasswordKey: 'sync', sslMode: 'require' } });
+  const externalSet = objectOf(external, 'StatefulSet');
+  const externalPod = podSpecOf(external);
+  const env = (container: string, name: string) => envOf(external, container, name);
+
+  it('runs the app and sync containers only: no PostgreSQL container, volumes, initdb ConfigMap or claim template', () => {
+    expect(externalPod.containers.map((c: Loose) => c.name)).toEqual(['app', 'sync']);
+    expect(externalPod.volumes.map((v: Loose) => v.name)).toEqual(['app-next-cache', 'app-tmp', 'sync-tmp']);
+    expect(externalSet.spec.volumeClaimTemplates).toBeUndefined();
+    expect(external.filter((o) => o.kind === 'ConfigMap')).toEqual([]);
+  });
+
+  it('points both roles at the one database and declares DATABASE_TOPOLOGY=shared to the sync service', () => {
+    expect(env('app', 'DATABASE_URL').value).toBe('postgresql://msk_app@db-rw.databases.svc:5432/multi_business_db?sslmode=require');
+    expect(env('sync', 'SYNC_DATABASE_URL').value).toBe('postgresql://msk_sync@db-rw.databases.svc:5432/multi_business_db?sslmode=require');
+    expect(env('sync', 'DATABASE_TOPOLOGY').value).toBe('shared');
+    expect(env('app', 'DATABASE_TOPOLOGY')).toBeUndefined();
+  });
+
+  it('reads the passwords from the existing Secret\'s keys, the other secrets from the shared Secret', () => {
+    expect(env('app', 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'db-credentials', key: 'app', optional: false });
+    expect(env('sync', 'SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'db-credentials', key: 'sync', optional: false });
+    expect(env('sync', 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('multi-server-kit-shared');
+  });
+
+  it('still derives node IDs from the pod ordinals', () => {
+    expect(env('sync', 'MSK_POD_INDEX')).toEqual(envOf(objects, 'sync', 'MSK_POD_INDEX'));
+    expect(env('app', 'MSK_NODE_ID_SEED')).toEqual(envOf(objects, 'app', 'MSK_NODE_ID_SEED'));
+    expect(externalSet.spec.replicas).toBe(3);
+  });
+
+  it('lets the pods reach the database\'s port through a restricted NetworkPolicy', () => {
+    expect(objectOf(external, 'NetworkPolicy').spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+    expect(objectOf(objects, 'NetworkPolicy').spec.egress).not.toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+  });
+
+  it('default: the pods have their own PostgreSQL and no DATABASE_TOPOLOGY (the contract\'s per-node)', () => {
+    expect(envOf(objects, 'sync', 'DATABASE_TOPOLOGY')).toBeUndefined();
+    expect(envOf(objects, 'sync', 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
+  });
+});
+
 describe('node identity', () => {
   it.each(['app', 'sync'])('%s starts through the entry script that sets SYNC_NODE_ID, then execs its real command', (name) => {
     const command = containerOf(objects, name).command;

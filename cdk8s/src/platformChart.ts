@@ -7,7 +7,7 @@ import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
 import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
-import type { ResolvedPlatformConfig } from './config';
+import { externalDatabaseUrl, type ResolvedPlatformConfig } from './config';
 import { type EnvironmentContext, planContainerEnvironment } from './environment';
 import { type LabelScheme, manifestLabels } from './labels';
 import {
@@ -33,10 +33,18 @@ export const DATABASE_URL = `postgresql://${APP_ROLE}@127.0.0.1:${POSTGRES_PORT}
 export const SYNC_DATABASE_URL = `postgresql://${SYNC_ROLE}@127.0.0.1:${POSTGRES_PORT}/${POSTGRES_DB}`;
 
 export function environmentContext(config: ResolvedPlatformConfig): EnvironmentContext {
+  const external = config.externalDatabase;
+  const database = external
+    ? {
+        databaseUrl: externalDatabaseUrl(external, external.user),
+        syncDatabaseUrl: externalDatabaseUrl(external, external.syncUser),
+        databaseTopology: 'shared' as const,
+        databasePasswords: { secretName: external.existingSecret, passwordKey: external.passwordKey, syncPasswordKey: external.syncPasswordKey },
+      }
+    : { databaseUrl: DATABASE_URL, syncDatabaseUrl: SYNC_DATABASE_URL, databaseTopology: 'per-node' as const };
   return {
     publicUrl: publicUrl(config),
-    databaseUrl: DATABASE_URL,
-    syncDatabaseUrl: SYNC_DATABASE_URL,
+    ...database,
     appPort: DEFAULT_APP_PORT,
     syncPort: DEFAULT_SYNC_SERVICE_PORT,
     discovery:

@@ -58,6 +58,7 @@ export function synthesizeFiles(config: ResolvedPlatformConfig): Map<string, str
     [MANIFESTS_FILE, manifestsYaml(objects)],
     [`${MANIFESTS_DIR}/README.md`, manifestsReadme(config)],
   ]);
-  for (const [path, text] of helmChartFiles(config, sharedSecretKeys(config))) files.set(`${CHART_DIR}/${path}`, text);
+  // the chart offers both shapes: its secretKeys are those of the bundled database
+  for (const [path, text] of helmChartFiles(config, sharedSecretKeys({ ...config, externalDatabase: undefined }))) files.set(`${CHART_DIR}/${path}`, text);
   return files;
 }

@@ -37,7 +37,7 @@ interface ComposeFile {
 const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string }).version;
 /** Where the release workflow publishes the images (MSK_REGISTRY's default). */
 const DEFAULT_REGISTRY = 'ghcr.io/multi-server-kit';
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.lan.yml', 'docker-compose.build.yml'];
+const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.lan.yml', 'docker-compose.build.yml', 'docker-compose.shared-db.yml'];
 
 function parsedConfig(file: string, variables: Record<string, string>): ComposeFile {
   const result = composeConfig(COMPOSE_DIR, file, variables);
@@ -306,7 +306,7 @@ describe('compose/.env.example', () => {
   it('changes nothing when used as compose/.env: docker compose resolves the same configuration with and without it', () => {
     const deploy = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080' });
     try {
-      for (const [file, extra] of [['docker-compose.yml', {}], ['docker-compose.lan.yml', { MSK_NODE: '1' }], ['docker-compose.build.yml', {}]] as const) {
+      for (const [file, extra] of [['docker-compose.yml', {}], ['docker-compose.lan.yml', { MSK_NODE: '1' }], ['docker-compose.build.yml', {}], ['docker-compose.shared-db.yml', {}]] as const) {
         const variables = { DEPLOY_DIR: deploy.dir, ...extra };
         const without = dockerCompose(COMPOSE_DIR, ['-f', file, 'config', '--format', 'json'], variables);
         const withExample = dockerCompose(COMPOSE_DIR, ['--env-file', '.env.example', '-f', file, 'config', '--format', 'json'], variables);

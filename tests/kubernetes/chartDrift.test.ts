@@ -98,4 +98,14 @@ describe('the chart rendered by real Helm equals the cdk8s manifests', () => {
     };
     expect(comparable(objectsOf(rendered))).toEqual(comparable(synthAsRelease(meant, 'shop')));
   });
+
+  it('with externalDatabase.* set: the synth of the configuration with that external database', async () => {
+    const { chartDir } = synthesize('external-database', platformConfig);
+    const externalDatabase = { host: 'db-rw.databases.svc.cluster.local', port: 6432, database: 'shop_db', user: 'shop_app', syncUser: 'shop_sync', existingSecret: 'shop-database', passwordKey: 'app', syncPasswordKey: 'sync', sslMode: 'verify-full' } as const;
+    const valuesFile = join(work, 'external-database.json');
+    writeFileSync(valuesFile, JSON.stringify({ externalDatabase }));
+    const rendered = await tool.ok(['template', 'shop', chartDir, '-n', 'retail', '-f', valuesFile, '--skip-tests']);
+    const meant: PlatformConfig = { ...platformConfig, name: 'shop-multi-server-kit', namespace: 'retail', sharedSecretName: 'shop-multi-server-kit-shared', externalDatabase };
+    expect(comparable(objectsOf(rendered))).toEqual(comparable(synthAsRelease(meant, 'shop')));
+  });
 });

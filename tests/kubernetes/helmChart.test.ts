@@ -64,6 +64,10 @@ const BAD_VALUES: [string, string[], RegExp][] = [
     ['--set', 'nameOverride=a-very-long-platform-name-for-shops-x'],
     /the objects' name "shop-a-very-long-platform-name-for-shops-x" has 42 characters, at most 40 fit .*: choose a shorter release name or set fullnameOverride/,
   ],
+  ['an external database with a scheme', ['--set', 'externalDatabase.host=postgresql://db.example.org'], /at '\/externalDatabase\/host': '.*' does not match pattern/],
+  ['an external database on port 0', ['--set', 'externalDatabase.host=db.example.org,externalDatabase.port=0'], /at '\/externalDatabase\/port': minimum: got 0, want 1/],
+  ['an sslMode libpq has but the app does not take', ['--set', 'externalDatabase.sslMode=allow'], /at '\/externalDatabase\/sslMode': value must be one of/],
+  ['a role name with a quote', ['--set', "externalDatabase.user=app'x"], /at '\/externalDatabase\/user': .* does not match pattern/],
   ['a ServiceMonitor without its CRD', ['--set', 'metrics.serviceMonitor.enabled=true'], /metrics\.serviceMonitor\.enabled needs the Prometheus Operator's CRDs/],
 ];
 
@@ -100,7 +104,7 @@ describe('the Helm chart with real Helm', () => {
     const defaults = parse(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')) as unknown;
     const unset = leafPaths(tree).filter((path) => valueAt(fixture, path) === undefined || JSON.stringify(valueAt(fixture, path)) === JSON.stringify(valueAt(defaults, path)));
     // the switches that remove objects stay on here; the next test turns them off
-    expect(unset).toEqual(['serviceAccount.create', 'ingress.enabled', 'networkPolicy.enabled', 'metrics.enabled']);
+    expect(unset).toEqual(['serviceAccount.create', 'ingress.enabled', 'externalDatabase.host', 'networkPolicy.enabled', 'metrics.enabled']);
     const settings = tree.settings?.schema?.properties as Record<string, unknown>;
     expect(Object.keys((fixture as { settings: object }).settings).sort()).toEqual(Object.keys(settings).sort());
   });
@@ -115,7 +119,7 @@ describe('the Helm chart with real Helm', () => {
     const container = (c: string) => pod.spec.containers.find((x: RenderedObject) => x.name === c);
     const env = (c: string, variable: string) => container(c).env.find((e: { name: string }) => e.name === variable);
     expect(statefulSet.spec.replicas).toBe(3);
-    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.2.0' });
+    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.3.0' });
     expect(container('app')).toMatchObject({ image: 'registry.example.com/team/app:2.0.1', imagePullPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } } });
     expect(container('sync')).toMatchObject({ image: 'registry.example.com/team/sync:2.0.1', resources: { requests: { cpu: '50m' } } });
     expect(container('postgres')).toMatchObject({ image: 'registry.example.com/mirror/postgres:17.7-bookworm', imagePullPolicy: 'Never', resources: { limits: { memory: '600Mi' } } });
@@ -189,6 +193,49 @@ describe('the Helm chart with real Helm', () => {
     expect(testPod.metadata.annotations?.['helm.sh/hook']).toBe('test');
     expect(testPod.metadata.labels?.['app.kubernetes.io/name']).toBeUndefined();
     expect(testPod.spec.containers[0].image).toBe('registry.example.com/team/sync:2.0.1');
+  });
+
+  it('with externalDatabase.host: pods of app and sync only, no claim template or initdb ConfigMap, DATABASE_TOPOLOGY=shared, URLs and passwords from externalDatabase.*', async () => {
+    const rendered = objectsOf(
+      await tool.ok(['template', 'shop', chartWithFiles, '-n', 'retail', '-f', EVERY_VALUE, '--api-versions', 'monitoring.coreos.com/v1', '--set', 'externalDatabase.host=db-rw.databases.svc.corp.example,networkPolicy.egress=restricted']),
+    );
+    const name = 'shop-platform';
+    const statefulSet = objectOf(rendered, 'StatefulSet', name);
+    const pod = statefulSet.spec.template.spec;
+    const container = (c: string) => pod.containers.find((x: RenderedObject) => x.name === c);
+    const env = (c: string, variable: string) => container(c).env.find((e: { name: string }) => e.name === variable);
+    expect(pod.containers.map((c: RenderedObject) => c.name)).toEqual(['app', 'sync']);
+    expect(statefulSet.spec.volumeClaimTemplates).toBeUndefined();
+    expect(pod.volumes.map((v: { name: string }) => v.name)).toEqual(['app-next-cache', 'app-tmp', 'sync-tmp']);
+    expect(rendered.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name)).not.toContain(`${name}-postgres-initdb`);
+    const url = (role: string) => `postgresql://${role}@db-rw.databases.svc.corp.example:6432/shop_db?sslmode=verify-full`;
+    for (const c of ['app', 'sync']) {
+      expect(env(c, 'DATABASE_URL').value).toBe(url('shop_app'));
+      expect(env(c, 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'shop-database', key: 'app-password', optional: false });
+    }
+    expect(env('sync', 'SYNC_DATABASE_URL').value).toBe(url('shop_sync'));
+    expect(env('sync', 'SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'shop-database', key: 'sync-password', optional: false });
+    expect(env('sync', 'DATABASE_TOPOLOGY')).toEqual({ name: 'DATABASE_TOPOLOGY', value: 'shared' });
+    // the node IDs still come from the ordinals
+    expect(env('sync', 'MSK_POD_INDEX').valueFrom.fieldRef.fieldPath).toBe("metadata.labels['apps.kubernetes.io/pod-index']");
+    expect(env('app', 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('shop-secrets');
+    // restricted egress lets the pods reach the database's port
+    expect(objectOf(rendered, 'NetworkPolicy', name).spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 6432 }] });
+
+    const sharedSecret = objectsOf(
+      await tool.ok(['template', 'shop', CHART_DIR, '-n', 'retail', '--set', 'externalDatabase.host=10.0.0.5,existingSecret=shop-secrets']),
+    );
+    const syncEnv = objectOf(sharedSecret, 'StatefulSet', 'shop-multi-server-kit').spec.template.spec.containers[1].env;
+    const byName = (variable: string) => syncEnv.find((e: { name: string }) => e.name === variable);
+    expect(byName('DATABASE_URL').value).toBe('postgresql://msk_app@10.0.0.5:5432/multi_business_db');
+    expect(byName('SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'shop-secrets', key: 'SYNC_DATABASE_PASSWORD', optional: false });
+    expect(byName('DATABASE_TOPOLOGY')).toEqual({ name: 'DATABASE_TOPOLOGY', value: 'shared' });
+
+    const bundled = objectOf(objectsOf(await tool.ok(['template', 'shop', chartWithFiles, '-n', 'retail', '-f', EVERY_VALUE, '--api-versions', 'monitoring.coreos.com/v1'])), 'StatefulSet', name);
+    const bundledSync = bundled.spec.template.spec.containers.find((x: RenderedObject) => x.name === 'sync');
+    expect(bundledSync.env.find((e: { name: string }) => e.name === 'DATABASE_TOPOLOGY')).toBeUndefined();
+    expect(bundledSync.env.find((e: { name: string }) => e.name === 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
+    expect(bundled.spec.template.spec.containers.map((c: RenderedObject) => c.name)).toEqual(['app', 'sync', 'postgres']);
   });
 
   it('with its defaults renders only the plain manifests\' objects plus the helm test hook; no PrometheusRule without its file', async () => {

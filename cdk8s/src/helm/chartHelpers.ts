@@ -85,6 +85,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s://%s" (ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host }}
 {{- end }}
 
+{{/* The Secret with the database roles' passwords: externalDatabase.existingSecret when set, else the shared Secret. */}}
+{{- define "${T}.databaseSecretName" -}}
+{{- if .Values.externalDatabase.host }}
+{{- default (include "${T}.secretName" .) .Values.externalDatabase.existingSecret }}
+{{- else }}
+{{- include "${T}.secretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* A role's URL of the external database, without password (it comes from the Secret): (dict "root" $ "user" <role>). */}}
+{{- define "${T}.externalDatabaseUrl" -}}
+{{- $db := .root.Values.externalDatabase }}
+{{- printf "postgresql://%s@%s:%d/%s" .user $db.host (int $db.port) $db.database }}
+{{- with $db.sslMode }}{{ printf "?sslmode=%s" . }}{{ end }}
+{{- end }}
+
 {{/* What the schema cannot say clearly. */}}
 {{- define "${T}.checkValues" -}}
 {{- range $container := list "app" "sync" "postgres" }}
@@ -102,6 +118,12 @@ helm upgrade stops first, naming the value and the way out.
 {{- define "${T}.checkClaimTemplate" -}}
 {{- $fullname := include "${T}.fullname" . }}
 {{- $installed := lookup "apps/v1" "StatefulSet" .Release.Namespace $fullname }}
+{{- if and $installed .Values.externalDatabase.host (dig "spec" "volumeClaimTemplates" (list) $installed) }}
+{{- fail (printf "externalDatabase.host cannot be set on release %s, installed with a PostgreSQL in every pod: a StatefulSet's claim template is immutable. Move the data to the one database and install a new release with externalDatabase.* (see docs/database-topology.md)" $fullname) }}
+{{- end }}
+{{- if and $installed (not .Values.externalDatabase.host) (not (dig "spec" "volumeClaimTemplates" (list) $installed)) }}
+{{- fail (printf "externalDatabase.host cannot be unset on release %s, installed on an external database: a StatefulSet's claim template is immutable. Install a new release without externalDatabase.* instead" $fullname) }}
+{{- end }}
 {{- range (dig "spec" "volumeClaimTemplates" (list) $installed) }}
 {{- if eq .metadata.name "${DATA_CLAIM}" }}
 {{- $size := toString .spec.resources.requests.storage }}
@@ -121,7 +143,11 @@ helm upgrade stops first, naming the value and the way out.
 `;
 
 export const NOTES_TXT = `{{- $fullname := include "${T}.fullname" . -}}
+{{- if .Values.externalDatabase.host }}
+{{ $fullname }}: {{ .Values.replicaCount }} node(s) in namespace {{ .Release.Namespace }}, each pod = app + sync service, all on the one database {{ .Values.externalDatabase.host }} (DATABASE_TOPOLOGY=shared).
+{{- else }}
 {{ $fullname }}: {{ .Values.replicaCount }} node(s) in namespace {{ .Release.Namespace }}, each pod = app + sync service + its own PostgreSQL.
+{{- end }}
 
 Open the platform at {{ include "${T}.publicUrl" . }}/
 {{- if .Values.ingress.enabled }}

@@ -14,6 +14,8 @@ import type { LabelScheme } from '../labels';
 import { APP_METRICS_PORT, METRICS_PATH, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from '../metricsPorts';
 import { COMPONENT_LABEL, METRICS_COMPONENT } from '../networking';
 import { MultiServerKitChart } from '../platformChart';
+import { POSTGRES_CONTAINER } from '../nodeStatefulSet';
+import { type Consumer, variable } from '@msk/kit/contract';
 import { CHART_NAME } from './chartHelpers';
 import { CHART_TEST_SCRIPT } from './chartTestScript';
 import { chartSettings } from './chartValues';
@@ -28,6 +30,12 @@ export const GRAFANA_DASHBOARD_FILE = 'files/grafana-dashboard.json';
 
 const FULLNAME = `include "${CHART_NAME}.fullname" $`;
 const DISCOVERY_KUBERNETES = 'eq .Values.discovery "kubernetes"';
+/** externalDatabase.host set: one PostgreSQL for every pod, no PostgreSQL container or claim in the pods. */
+const EXTERNAL_DATABASE = '.Values.externalDatabase.host';
+const BUNDLED_DATABASE = `not ${EXTERNAL_DATABASE}`;
+/** The env entries whose value depends on where the database is, and the externalDatabase role each uses. */
+const DATABASE_URL_ROLES: Readonly<Record<string, string>> = { DATABASE_URL: 'user', SYNC_DATABASE_URL: 'syncUser' };
+const DATABASE_PASSWORD_KEYS: Readonly<Record<string, string>> = { DATABASE_PASSWORD: 'passwordKey', SYNC_DATABASE_PASSWORD: 'syncPasswordKey' };
 const APP_PORT = 8080;
 
 /** A number no manifest field holds by accident (replicas is at most 64). */
@@ -70,6 +78,8 @@ function placeholders(config: ResolvedPlatformConfig): Placeholders {
     sharedSecretName: text(`include "${CHART_NAME}.secretName" $`),
     images: { app: image('app'), sync: image('sync'), postgres: image('postgres') },
     postgres: { ...config.postgres, storageSize: text('.Values.persistence.size'), storageClassName: undefined },
+    // the bundled shape is synthesized; the values switch it to the external database (editStatefulSet)
+    externalDatabase: undefined,
     clusterDomain: text('.Values.clusterDomain'),
     tls: undefined,
     ingressClassName: undefined,
@@ -130,8 +140,32 @@ function itemLines(item: unknown): (indent: string) => string {
   return (indent) => TemplateMarkers.yamlAt([item], indent);
 }
 
-function editEnvironment(env: Loose[], kubernetesEnv: Loose[], p: Placeholders, markers: TemplateMarkers): Loose[] {
-  return env.map((item) => {
+/** With externalDatabase: its URL for the role, its Secret and key for the password, DATABASE_TOPOLOGY=shared. */
+function databaseEnvironment(item: Loose, container: string, markers: TemplateMarkers): Loose[] | undefined {
+  const role = DATABASE_URL_ROLES[item.name as string];
+  if (role) {
+    const external = `include "${CHART_NAME}.externalDatabaseUrl" (dict "root" $ "user" $.Values.externalDatabase.${role}) | quote`;
+    const url = { ...item, value: markers.scalar(`{{ if ${EXTERNAL_DATABASE} }}{{ ${external} }}{{ else }}${JSON.stringify(item.value)}{{ end }}`) };
+    const topology = item.name === 'DATABASE_URL' && variable('DATABASE_TOPOLOGY').readBy.includes(container as Consumer);
+    return topology ? [url, markers.line(when(EXTERNAL_DATABASE, { name: 'DATABASE_TOPOLOGY', value: 'shared' }))] : [url];
+  }
+  const passwordKey = DATABASE_PASSWORD_KEYS[item.name as string];
+  if (passwordKey && item.valueFrom?.secretKeyRef) {
+    const ref = item.valueFrom.secretKeyRef;
+    const bundledKey = `index $.Values.secretKeys ${JSON.stringify(ref.key)}`;
+    ref.name = markers.scalar(`{{ include "${CHART_NAME}.databaseSecretName" $ | quote }}`);
+    ref.key = markers.scalar(`{{ ternary $.Values.externalDatabase.${passwordKey} (${bundledKey}) (not (empty ${EXTERNAL_DATABASE})) | quote }}`);
+    return [item];
+  }
+  return undefined;
+}
+
+function editEnvironment(env: Loose[], kubernetesEnv: Loose[], p: Placeholders, markers: TemplateMarkers, container: string): Loose[] {
+  return env.flatMap((item) => {
+    if (container !== 'postgres') {
+      const database = databaseEnvironment(item, container, markers);
+      if (database) return database;
+    }
     if (item.valueFrom?.secretKeyRef) {
       const ref = item.valueFrom.secretKeyRef;
       ref.key = markers.scalar(`{{ index .Values.secretKeys ${JSON.stringify(ref.key)} | quote }}`);
@@ -172,8 +206,11 @@ function editStatefulSet(s: Loose, kubernetes: Loose, p: Placeholders, markers: 
     const kubernetesContainer = kubernetes.spec.template.spec.containers.find((c: Loose) => c.name === container.name);
     container.imagePullPolicy = markers.scalar(`{{ .Values.image.${container.name}.pullPolicy }}`);
     container.resources = markers.line(withValue(`.Values.resources.${container.name}`));
-    container.env = editEnvironment(container.env ?? [], kubernetesContainer?.env ?? [], p, markers);
+    container.env = editEnvironment(container.env ?? [], kubernetesContainer?.env ?? [], p, markers, container.name);
   }
+  // externalDatabase: no PostgreSQL container, none of its volumes, no claim template
+  pod.containers = (pod.containers as Loose[]).map((c) => (c.name === POSTGRES_CONTAINER ? markers.line(when(BUNDLED_DATABASE, c)) : c));
+  pod.volumes = (pod.volumes as Loose[]).map((v) => (String(v.name).startsWith(`${POSTGRES_CONTAINER}-`) ? markers.line(when(BUNDLED_DATABASE, v)) : v));
   for (const claim of s.spec.volumeClaimTemplates as Loose[]) {
     claim.metadata.annotations = markers.line(withValue('.Values.persistence.annotations'));
     claim.spec.storageClassName = markers.line((indent, key) =>
@@ -186,6 +223,7 @@ function editStatefulSet(s: Loose, kubernetes: Loose, p: Placeholders, markers: 
       ].join('\n'),
     );
   }
+  s.spec.volumeClaimTemplates = markers.line(when(BUNDLED_DATABASE, s.spec.volumeClaimTemplates));
 }
 
 function editIngress(ingress: Loose, markers: TemplateMarkers): void {
@@ -224,7 +262,8 @@ function editNetworkPolicy(policy: Loose, kubernetes: Loose, markers: TemplateMa
   });
   const apiServer = (kubernetes.spec.egress as Loose[]).find((rule) => hasPort(rule, 443));
   if (!apiServer) throw new Error('the kubernetes-discovery synth has no egress rule to the API server');
-  const restricted = [...policy.spec.egress, markers.line(when(DISCOVERY_KUBERNETES, apiServer))];
+  const databasePort = { ports: [{ protocol: 'TCP', port: markers.scalar('{{ .Values.externalDatabase.port }}') }] };
+  const restricted = [...policy.spec.egress, markers.line(when(DISCOVERY_KUBERNETES, apiServer)), markers.line(when(EXTERNAL_DATABASE, databasePort))];
   policy.spec.egress = markers.line(either('eq .Values.networkPolicy.egress "unrestricted"', [{}], restricted));
 }
 
@@ -414,6 +453,10 @@ export function chartTemplates(config: ResolvedPlatformConfig): Map<string, stri
         return;
       case 'Service':
         templates.push({ file, condition: object.metadata.name.endsWith('-metrics') ? '.Values.metrics.enabled' : undefined, object: templated });
+        return;
+      case 'ConfigMap':
+        // only the bundled PostgreSQL reads the roles' initdb script
+        templates.push({ file, condition: object.metadata.name.endsWith('-postgres-initdb') ? BUNDLED_DATABASE : undefined, object: templated });
         return;
       default:
         templates.push({ file, object: templated });

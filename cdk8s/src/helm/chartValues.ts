@@ -8,7 +8,9 @@
 import { VARIABLES } from '@msk/kit/contract';
 import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../config';
 import { CHART_NAME } from './chartHelpers';
-import { DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../config';
+import { SECRET_KEY_PATTERN } from '../config';
+export { SECRET_KEY_PATTERN };
+import { DATABASE_NAME_PATTERN, DEFAULTS, DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, EXTERNAL_DATABASE_SSL_MODES, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../config';
 
 export interface ValueSpec {
   readonly description: string;
@@ -23,7 +25,6 @@ export interface ValueSpec {
 export type ValueTree = Readonly<Record<string, ValueSpec>>;
 
 export const CONTAINERS = ['app', 'sync', 'postgres'] as const;
-export const SECRET_KEY_PATTERN = '^[-._a-zA-Z0-9]+$';
 const LABEL_MAP = { type: 'object', additionalProperties: { type: 'string' } };
 const OPEN_OBJECT = { type: 'object' };
 const LIST_OF_OBJECTS = { type: 'array', items: { type: 'object' } };
@@ -60,6 +61,43 @@ export function kubernetesResources(resources: ContainerResourcesConfig): Record
 /** A NetworkPolicy `from` list for the configuration's choice (`anywhere` = an empty list = no `from`). */
 export function peersFrom(from: AppReachableFrom): Record<string, unknown>[] {
   return from === 'anywhere' ? [] : [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }];
+}
+
+function externalDatabaseValues(config: ResolvedPlatformConfig): ValueSpec {
+  const external = config.externalDatabase;
+  const d = DEFAULTS.externalDatabase;
+  const name = { type: 'string', pattern: DATABASE_NAME_PATTERN };
+  return {
+    description:
+      'One PostgreSQL every pod uses (managed, or an HA cluster\'s read-write service) instead of one in every pod. With host set, ' +
+      'the pods run the app and sync containers only (no PostgreSQL container, no claim template) and DATABASE_TOPOLOGY=shared. ' +
+      'Fixed at install. The database needs the kit\'s roles (docs/database-topology.md).',
+    children: {
+      host: leaf('Host name or IPv4 address of the database; empty: a PostgreSQL in every pod (persistence.*).', external?.host ?? '', {
+        type: 'string',
+        pattern: `^(${DNS_SUBDOMAIN_PATTERN.slice(1, -1)})?$`,
+        maxLength: 253,
+      }),
+      port: leaf('Its port.', external?.port ?? d.port, { type: 'integer', minimum: 1, maximum: 65535 }),
+      database: leaf('The database.', external?.database ?? d.database, name),
+      user: leaf('The app\'s role.', external?.user ?? d.user, name),
+      syncUser: leaf('The sync service\'s role (owns schema msk_sync).', external?.syncUser ?? d.syncUser, name),
+      existingSecret: leaf(
+        'The Secret holding both roles\' passwords; empty: the shared Secret (existingSecret).',
+        external === undefined || external.existingSecret === config.sharedSecretName ? '' : external.existingSecret,
+        { type: 'string', pattern: `^(${DNS_SUBDOMAIN_PATTERN.slice(1, -1)})?$` },
+      ),
+      passwordKey: leaf('Key of the app role\'s password in that Secret.', external?.passwordKey ?? d.passwordKey, { type: 'string', pattern: SECRET_KEY_PATTERN }),
+      syncPasswordKey: leaf('Key of the sync role\'s password in that Secret.', external?.syncPasswordKey ?? d.syncPasswordKey, {
+        type: 'string',
+        pattern: SECRET_KEY_PATTERN,
+      }),
+      sslMode: leaf('sslmode of both connections: disable, require, verify-ca, verify-full; empty: none in the URL (no TLS).', external?.sslMode ?? d.sslMode, {
+        type: 'string',
+        enum: [...EXTERNAL_DATABASE_SSL_MODES],
+      }),
+    },
+  };
 }
 
 export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly string[]): ValueTree {
@@ -165,6 +203,7 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
         annotations: leaf('Annotations of the claims. Fixed at install, like size.', {}, LABEL_MAP),
       },
     },
+    externalDatabase: externalDatabaseValues(config),
     existingSecret: leaf(
       'The Secret holding the shared secrets (never created by the chart: `npm run init` writes one); empty: <fullname>-shared.',
       config.sharedSecretName === `${config.name}-shared` ? '' : config.sharedSecretName,

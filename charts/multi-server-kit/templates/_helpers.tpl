@@ -78,6 +78,22 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- printf "%s://%s" (ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host }}
 {{- end }}
 
+{{/* The Secret with the database roles' passwords: externalDatabase.existingSecret when set, else the shared Secret. */}}
+{{- define "multi-server-kit.databaseSecretName" -}}
+{{- if .Values.externalDatabase.host }}
+{{- default (include "multi-server-kit.secretName" .) .Values.externalDatabase.existingSecret }}
+{{- else }}
+{{- include "multi-server-kit.secretName" . }}
+{{- end }}
+{{- end }}
+
+{{/* A role's URL of the external database, without password (it comes from the Secret): (dict "root" $ "user" <role>). */}}
+{{- define "multi-server-kit.externalDatabaseUrl" -}}
+{{- $db := .root.Values.externalDatabase }}
+{{- printf "postgresql://%s@%s:%d/%s" .user $db.host (int $db.port) $db.database }}
+{{- with $db.sslMode }}{{ printf "?sslmode=%s" . }}{{ end }}
+{{- end }}
+
 {{/* What the schema cannot say clearly. */}}
 {{- define "multi-server-kit.checkValues" -}}
 {{- range $container := list "app" "sync" "postgres" }}
@@ -95,6 +111,12 @@ helm upgrade stops first, naming the value and the way out.
 {{- define "multi-server-kit.checkClaimTemplate" -}}
 {{- $fullname := include "multi-server-kit.fullname" . }}
 {{- $installed := lookup "apps/v1" "StatefulSet" .Release.Namespace $fullname }}
+{{- if and $installed .Values.externalDatabase.host (dig "spec" "volumeClaimTemplates" (list) $installed) }}
+{{- fail (printf "externalDatabase.host cannot be set on release %s, installed with a PostgreSQL in every pod: a StatefulSet's claim template is immutable. Move the data to the one database and install a new release with externalDatabase.* (see docs/database-topology.md)" $fullname) }}
+{{- end }}
+{{- if and $installed (not .Values.externalDatabase.host) (not (dig "spec" "volumeClaimTemplates" (list) $installed)) }}
+{{- fail (printf "externalDatabase.host cannot be unset on release %s, installed on an external database: a StatefulSet's claim template is immutable. Install a new release without externalDatabase.* instead" $fullname) }}
+{{- end }}
 {{- range (dig "spec" "volumeClaimTemplates" (list) $installed) }}
 {{- if eq .metadata.name "data" }}
 {{- $size := toString .spec.resources.requests.storage }}

@@ -66,11 +66,13 @@ export function initDeployFolder(options: { publicUrl: string; nodes?: number; w
     [KIT_CLI, 'init', '--out', dir, '--nodes', String(options.nodes ?? 2), '--public-url', options.publicUrl, ...peers],
     { cwd: REPO_ROOT, stdio: 'pipe' },
   );
-  if (options.withAdmin) {
-    // What an operator adds to shared.env to choose the first admin (otherwise each node prints a generated password).
-    appendFileSync(join(dir, 'shared.env'), `ADMIN_EMAIL=${ADMIN.email}\nADMIN_PASSWORD=${ADMIN.password}\n`);
-  }
+  if (options.withAdmin) addAdmin(dir);
   return { dir, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** What an operator adds to shared.env to choose the first admin (otherwise each node prints a generated password). */
+export function addAdmin(deployDir: string): void {
+  appendFileSync(join(deployDir, 'shared.env'), `ADMIN_EMAIL=${ADMIN.email}\nADMIN_PASSWORD=${ADMIN.password}\n`);
 }
 
 /** The variables compose/ reads: where init wrote, which base images, which project images, where to publish. */

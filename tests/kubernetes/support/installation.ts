@@ -8,6 +8,7 @@ import { type ClusterTool, kubectl } from './kubectl';
 
 export const APP_PORT = 8080;
 const CONTAINERS = ['app', 'sync', 'postgres'] as const;
+type ContainerName = (typeof CONTAINERS)[number];
 
 interface PodJson {
   metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
@@ -40,11 +41,15 @@ export interface SyncStatus {
 export class Installation {
   readonly kubectl: ClusterTool = kubectl();
 
-  /** `instance`: the app.kubernetes.io/instance label of the pods (Helm: the release name; kubectl: the StatefulSet's name). */
+  /**
+   * `instance`: the app.kubernetes.io/instance label of the pods (Helm: the release name; kubectl: the StatefulSet's
+   * name). `containers`: those of every pod (no postgres with an external database).
+   */
   constructor(
     readonly namespace: string,
     readonly statefulSet: string,
     readonly instance: string = statefulSet,
+    readonly containers: readonly ContainerName[] = CONTAINERS,
   ) {}
 
   podName(ordinal: number): string {
@@ -74,12 +79,12 @@ export class Installation {
     return found;
   }
 
-  /** Waits until exactly `replicas` pods exist, each Ready with app, sync and postgres running. */
+  /** Waits until exactly `replicas` pods exist, each Ready with its containers (app, sync and postgres) running. */
   async waitReady(replicas: number, timeoutMs: number): Promise<PodState[]> {
     return eventually(
       async () => {
         const pods = (await this.pods()).filter((p) => !p.terminating);
-        const unready = pods.filter((p) => !p.ready || CONTAINERS.some((c) => !p.containers.get(c)?.running || !p.containers.get(c)?.ready));
+        const unready = pods.filter((p) => !p.ready || this.containers.some((c) => !p.containers.get(c)?.running || !p.containers.get(c)?.ready));
         if (pods.length !== replicas || unready.length > 0) {
           throw new Error(`${pods.length}/${replicas} pods, not ready: ${unready.map((p) => p.name).join(', ') || 'none'}`);
         }
@@ -125,7 +130,7 @@ export class Installation {
     );
   }
 
-  async logs(ordinal: number, container: (typeof CONTAINERS)[number], lines = 30): Promise<string> {
+  async logs(ordinal: number, container: ContainerName, lines = 30): Promise<string> {
     const result = await this.kubectl.attempt(['-n', this.namespace, 'logs', this.podName(ordinal), '-c', container, `--tail=${lines}`]);
     return `--- ${this.podName(ordinal)}/${container} (last ${lines} lines) ---\n${result.stdout}${result.stderr}`;
   }
@@ -137,7 +142,7 @@ export class Installation {
     const tails: string[] = [];
     for (const pod of await this.pods().catch(() => [])) {
       const ordinal = Number(pod.name.slice(this.statefulSet.length + 1));
-      for (const container of CONTAINERS) {
+      for (const container of this.containers) {
         const state = pod.containers.get(container);
         if (!state?.ready) tails.push(await this.logs(ordinal, container, 15));
       }
