@@ -5,37 +5,17 @@
  * registry, base images, where the entry point is published) taken from this test's environment.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type PinnedImages, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';
 import { REPO_ROOT, containerHostAddress } from './support/containerSettings';
+import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
 import { freePort } from './support/freePort';
 
 const PAGE = 'docs/compose.md';
-
-/** A folder that looks like this checkout to `npm run init` and `cd compose`, with its own compose/ and no deploy/. */
-function sandboxCheckout(): { dir: string; remove(): void } {
-  const dir = mkdtempSync(join(tmpdir(), 'msk-compose-docs-'));
-  for (const entry of readdirSync(REPO_ROOT)) {
-    if (['compose', 'deploy', '.git'].includes(entry)) continue;
-    symlinkSync(join(REPO_ROOT, entry), join(dir, entry));
-  }
-  cpSync(join(REPO_ROOT, 'compose'), join(dir, 'compose'), { recursive: true, filter: (source) => !source.endsWith(`compose/.env`) });
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function runBlock(commands: readonly string[], cwd: string, env: Record<string, string> = {}): { status: number; output: string } {
-  const result = spawnSync('bash', ['--norc', '--noprofile', '-eo', 'pipefail', '-c', commands.join('\n')], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-  });
-  return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
-}
 
 function envFileValues(path: string): Record<string, string> {
   return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
@@ -43,7 +23,7 @@ function envFileValues(path: string): Record<string, string> {
 
 describe('docs/compose.md: two nodes on one Docker host, as the page says', () => {
   const PROJECT = testResourceName('docs');
-  let sandbox: { dir: string; remove(): void };
+  let sandbox: SandboxCheckout;
   let images: PinnedImages;
   let environment: Record<string, string>;
   let entryUrl: string;
@@ -103,7 +83,7 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
 });
 
 describe('docs/compose.md: the LAN configuration and the from-source build', () => {
-  let sandbox: { dir: string; remove(): void };
+  let sandbox: SandboxCheckout;
   beforeAll(() => {
     sandbox = sandboxCheckout();
   });
