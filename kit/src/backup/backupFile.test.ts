@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   BackupFileError,
   MAX_BACKUP_AGE_MS,
@@ -9,7 +10,8 @@ import {
   signManifest,
 } from './backupFile';
 
-const KEY = 'b3f1c9d7a5e4f2c3819d6b7a2e4f0c1d2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7';
+// A fresh key per run (never the setup guide's published example key).
+const KEY = randomBytes(32).toString('hex');
 const NODE = '0123456789abcdef';
 const MADE_MS = Date.parse('2026-12-01T10:00:00.000Z');
 const dump = Buffer.from('PGDMP fake custom-format bytes \u0000\u0001\u0002', 'latin1');
@@ -75,7 +77,7 @@ describe('a backup file', () => {
   it('refuses a changed manifest (the signature no longer matches), a backup of another cluster, another node', () => {
     const forged = { ...signManifest(unsigned(), KEY), createdAt: new Date(MADE_MS + 1000).toISOString() };
     expect(refusals(parseBackup(file(forged)).manifest, target)).toEqual([expect.stringMatching(/signature does not match/)]);
-    const otherCluster = signManifest(unsigned(), KEY.replace('b3', 'c4'));
+    const otherCluster = signManifest(unsigned(), randomBytes(32).toString('hex'));
     expect(refusals(parseBackup(file(otherCluster)).manifest, target)).toEqual([expect.stringMatching(/another cluster/)]);
     expect(refusals(parseBackup(file()).manifest, { ...target, nodeId: 'aaaaaaaaaaaaaaaa' })).toEqual([
       expect.stringMatching(/backup is of node 0123456789abcdef \(node-2\), this node is aaaaaaaaaaaaaaaa/),
