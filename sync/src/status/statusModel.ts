@@ -121,6 +121,8 @@ export interface StatusContributor {
   readonly name: string;
   node?(): Record<string, unknown>;
   peer?(peerId: string): Record<string, unknown> | undefined;
+  /** Why this node must not count as ready because of this contributor (e.g. replication refused); empty: no reason. */
+  notReady?(): readonly string[];
 }
 
 export interface StatusInput {
@@ -262,6 +264,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
   if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
   const database = input.database ? databaseStatus(input) : null;
   if (database?.thisNodeRefused && database.problem) reasons.push(`database topology refused: ${database.problem}`);
+  for (const contributor of input.contributors) reasons.push(...(contributor.notReady?.() ?? []));
 
   const status: SyncStatus = {
     generatedAt: iso(nowMs) as string,
