@@ -78,9 +78,9 @@ describe('doctor', () => {
   it('understands Auth.js v5 names: AUTH_SECRET on one server is NEXTAUTH_SECRET on the other', () => {
     const { a, b } = cluster();
     const { NEXTAUTH_SECRET: same, NEXTAUTH_URL: url, ...bWithout } = b;
-    expect(diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: same, AUTH_URL: url })])).toEqual([]);
+    expect(diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: same as string, AUTH_URL: url as string })])).toEqual([]);
     const other = randomBytes(32).toString('base64');
-    const findings = diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: other, AUTH_URL: url })]);
+    const findings = diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: other, AUTH_URL: url as string })]);
     expect(codes(findings)).toEqual(['error:shared-differs:NEXTAUTH_SECRET']);
     expect(findings[0]?.where[1]).toMatch(/^b\.env:\d+$/); // the AUTH_SECRET line, not "(unset)"
     expect(JSON.stringify(findings)).not.toContain(other);
