@@ -12,6 +12,7 @@ describe('the app\'s configuration with Auth.js v5 names', () => {
     const secret = randomBytes(32).toString('base64');
     process.env = {
       PATH: saved.PATH,
+      NODE_ENV: 'test',
       AUTH_SECRET: secret,
       AUTH_URL: 'https://shop.example.com',
       SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
