@@ -67,6 +67,8 @@ export interface DiscoveryStatus {
 export interface AppBuildStatus {
   url: string;
   build: (AppBuildIdentity & { short: string }) | null;
+  /** false: the app has no build endpoint (a team's own app), so the build-once check can't run; null: no answer yet. */
+  reported: boolean | null;
   lastError: string | null;
   checkedAt: string | null;
 }
@@ -74,6 +76,8 @@ export interface AppBuildStatus {
 export interface AppBuildInput {
   readonly url: string;
   readonly build: AppBuildIdentity | null;
+  /** @default null (not known) */
+  readonly reported?: boolean | null;
   readonly lastError: string | null;
   readonly checkedAt: number | null;
 }
@@ -286,6 +290,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
     appBuild: {
       url: input.appBuild.url,
       build: withShort(input.appBuild.build),
+      reported: input.appBuild.reported ?? null,
       lastError: input.appBuild.lastError,
       checkedAt: iso(input.appBuild.checkedAt),
     },

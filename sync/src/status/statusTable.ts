@@ -36,6 +36,9 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 function appBuildLine(status: SyncStatus): string {
   const { build, lastError, url } = status.appBuild;
   if (build) return `App build: ${build.short}${build.deploymentId ? ` (deployment ${build.deploymentId})` : ''}`;
+  if (status.appBuild.reported === false) {
+    return `App build: not reported by the app (${url} has no build endpoint), so the build-once check cannot run; not compared with peers`;
+  }
   return `App build: unknown, not compared with peers (${lastError ?? `not asked yet: ${url}`})`;
 }
 
