@@ -35,10 +35,10 @@ describe('the commands of docs/configuration.md', () => {
     expect(json.servers).toEqual(['server1.env', 'server2.env']);
   });
 
-  it("doctor exits 1 with 8 errors on the setup guide's own example", () => {
+  it("doctor exits 1 with 10 errors on the setup guide's own example", () => {
     const [example] = docsCommands('docs/configuration.md', 'doctor-guide-example');
     const result = scratch.run(example);
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/8 error\(s\)/);
+    expect(result.stdout).toMatch(/10 error\(s\)/);
   });
 });
