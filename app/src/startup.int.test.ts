@@ -66,7 +66,7 @@ describe('starting an app node', () => {
     expect(exited.code).toBe(1);
     expect(exited.answered).toBe(false);
     expect(exited.stderr).toContain('The app refuses to start: the environment has 5 error(s).');
-    expect(exited.stderr).toMatch(/error: NEXTAUTH_SECRET is not set\. Fix: generate one with `openssl rand -base64 32`/);
+    expect(exited.stderr).toMatch(/error: NEXTAUTH_SECRET is not set \(nor AUTH_SECRET, its Auth.js v5 name\)\. Fix: generate one with `openssl rand -base64 32`/);
     expect(exited.stderr).toMatch(/error: SYNC_REGISTRATION_KEY must be exactly 64 hex characters/);
     expect(exited.stderr).toMatch(/error: SYNC_NODE_ID must be hex \(0-9, a-f\) but contains 'g', 'h'\. Fix: generate a new one/);
     expect(exited.stderr).toMatch(/error: NEXTAUTH_URL is wrapped in quotes.*Fix: remove the quotes/);
