@@ -94,6 +94,14 @@ describe('buildStatus', () => {
     expect(status.peers[0]?.replication).toEqual({ lagMs: 12 });
   });
 
+  it('fails readiness with a contributor\'s reasons (replication refusing its tables), and passes without them', () => {
+    let reasons: string[] = ['replication refused: REPLICATED_TABLES names a table the engine cannot replicate as it is'];
+    const contributor = { name: 'replication', notReady: () => reasons };
+    expect(buildStatus(input(newRegistry(), { contributors: [contributor] })).ready).toEqual({ ok: false, reasons });
+    reasons = [];
+    expect(buildStatus(input(newRegistry(), { contributors: [contributor] })).ready).toEqual({ ok: true, reasons: [] });
+  });
+
   it('lists current refusals with a short summary and the full message', () => {
     const registry = newRegistry();
     registry.recordRefusal({ address: '10.0.0.4:8765', refusal: { reason: 'registration-key-differs', message: 'long message' }, side: 'refused-by-peer', nowMs: 9_000, outbound: true });
