@@ -68,6 +68,12 @@ const BAD_VALUES: [string, string[], RegExp][] = [
   ['an external database on port 0', ['--set', 'externalDatabase.host=db.example.org,externalDatabase.port=0'], /at '\/externalDatabase\/port': minimum: got 0, want 1/],
   ['an sslMode libpq has but the app does not take', ['--set', 'externalDatabase.sslMode=allow'], /at '\/externalDatabase\/sslMode': value must be one of/],
   ['a role name with a quote', ['--set', "externalDatabase.user=app'x"], /at '\/externalDatabase\/user': .* does not match pattern/],
+  ['an app port the sync service uses', ['--set', 'app.port=8765'], /app\.port is 8765, which another container of the pod uses/],
+  ['a probe path without its slash', ['--set', 'app.probes.readinessPath=api/ready'], /at '\/app\/probes\/readinessPath': 'api\/ready' does not match pattern/],
+  ['a contract variable as an app env extra', ['--set', 'app.env.NEXTAUTH_SECRET=x'], /app\.env\.NEXTAUTH_SECRET is a variable of the kit/],
+  ['an app env extra that is not a variable name', ['--set', 'app.env.1BAD=x'], /invalid propertyName '1BAD'/],
+  ['no replicated table', ['--set-json', 'replication.tables=[]'], /at '\/replication\/tables': minItems: got 0, want 1/],
+  ['a replicated table named twice', ['--set-json', 'replication.tables=["users","users"]'], /at '\/replication\/tables': items at 0 and 1 are equal/],
   ['a ServiceMonitor without its CRD', ['--set', 'metrics.serviceMonitor.enabled=true'], /metrics\.serviceMonitor\.enabled needs the Prometheus Operator's CRDs/],
 ];
 
@@ -146,6 +152,22 @@ describe('the Helm chart with real Helm', () => {
     expect(env('app', 'ADMIN_EMAIL').value).toBe('owner@example.org');
     expect(env('sync', 'SYNC_LOG_LEVEL').value).toBe('debug');
     expect(env('sync', 'SYNC_INTERVAL').value).toBe('20000');
+    // the app: another team's image, port, command, args, env extras, probe paths; their tables
+    expect(container('app').command.slice(-2)).toEqual(['node', 'apps/web/server.js']);
+    expect(container('app').args).toEqual(['--max-old-space-size=384']);
+    expect(container('app').ports[0]).toEqual({ name: 'http', containerPort: 3000 });
+    expect(env('app', 'PORT').value).toBe('3000');
+    expect(env('sync', 'SYNC_HTTP_PORT').value).toBe('3000');
+    expect(container('app').env.slice(-2)).toEqual([{ name: 'FEATURE_FLAGS', value: 'a,b' }, { name: 'LOG_FORMAT', value: 'json' }]);
+    expect(container('app').startupProbe.httpGet).toEqual({ path: '/api/auth/providers', port: 3000, scheme: 'HTTP' });
+    expect(container('app').livenessProbe.httpGet).toEqual({ path: '/api/auth/providers', port: 3000, scheme: 'HTTP' });
+    // no readiness path: the app is ready when live, the sync container's /ready gates the pod
+    expect(container('app').readinessProbe).toMatchObject({ httpGet: { path: '/api/auth/providers', port: 3000 }, periodSeconds: 5 });
+    expect(container('sync').readinessProbe.httpGet).toMatchObject({ path: '/ready', port: 8765, scheme: 'HTTPS' });
+    expect(container('app').securityContext).toMatchObject({ runAsUser: 1500, runAsGroup: 1500 });
+    expect(container('app').volumeMounts).toContainEqual({ name: 'app-next-cache', mountPath: '/srv/app/.next/cache' });
+    expect(env('sync', 'REPLICATED_TABLES').value).toBe('accounts,contacts,deals');
+    expect(objectOf(rendered, 'Service', `${name}-app`).spec.ports[0]).toMatchObject({ port: 80, targetPort: 3000 });
     expect(statefulSet.spec.volumeClaimTemplates[0]).toMatchObject({
       metadata: { annotations: { 'backup.example.com/policy': 'daily' } },
       spec: { storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } },
@@ -161,7 +183,7 @@ describe('the Helm chart with real Helm', () => {
     });
     const policy = objectOf(rendered, 'NetworkPolicy', name);
     expect(policy.spec.egress).toEqual([{}]);
-    expect(policy.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }]);
+    expect(policy.spec.ingress[1]).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }], ports: [{ protocol: 'TCP', port: 3000 }] });
     expect(policy.spec.ingress[2]).toMatchObject({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], ports: [{ port: 9464 }, { port: 9465 }] });
     const monitor = objectOf(rendered, 'ServiceMonitor', name);
     expect(monitor.metadata.labels?.release).toBe('prometheus');
