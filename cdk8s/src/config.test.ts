@@ -198,8 +198,9 @@ describe('resolvePlatformConfig', () => {
 
   it('throws for no replicated table, a table listed twice or a name that is not a plain table name', () => {
     expect(problemsOf({ ...base, replicatedTables: [] })[0]?.message).toContain('at least one table');
-    expect(problemsOf({ ...base, replicatedTables: ['users', 'users'] })[0]?.message).toContain("lists 'users' twice");
-    expect(problemsOf({ ...base, replicatedTables: ['public.Users'] })[0]?.message).toContain("'public.Users' is not a plain PostgreSQL table name");
+    expect(problemsOf({ ...base, replicatedTables: ['users', 'users'] })[0]?.message).toContain('names users more than once');
+    expect(problemsOf({ ...base, replicatedTables: ['public.users'] })[0]?.message).toContain('tables of schema public only');
+    expect(problemsOf({ ...base, replicatedTables: ['Users'] })[0]?.message).toContain('not a lowercase table name');
   });
 
   it('reports every problem at once, not only the first', () => {

@@ -3,7 +3,7 @@
  * The values themselves live in `platform.config.ts` (the one file an operator edits); this file says what
  * they mean. Secrets are never configured here: the manifests reference the shared Secret by name only.
  */
-import { checkValue, variable, VARIABLES } from '@msk/kit/contract';
+import { checkValue, REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem, TABLE_NAME_PATTERN as TABLE_NAME, variable, VARIABLES } from '@msk/kit/contract';
 
 /** A container image without its tag, and its pinned tag. */
 export interface ImageRef {
@@ -245,7 +245,7 @@ export const DEFAULTS = {
   networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, metricsReachableFrom: { namespace: 'monitoring' }, egress: 'restricted' },
   clusterDomain: 'cluster.local',
   terminationGracePeriodSeconds: 60,
-  replicatedTables: ['users', 'businesses', 'employees'],
+  replicatedTables: REFERENCE_APP_REPLICATED_TABLES,
   externalDatabase: {
     port: 5432,
     database: 'multi_business_db',
@@ -311,13 +311,12 @@ const DATABASE_NAME = new RegExp(DATABASE_NAME_PATTERN);
 const SECRET_KEY = new RegExp(SECRET_KEY_PATTERN);
 /** An HTTP path the kubelet can GET: empty (no HTTP check) or `/` and URL path characters, no query. */
 export const PROBE_PATH_PATTERN = "^(/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*)?$";
-/** A table the sync services replicate: a plain (unquoted, lowercase) PostgreSQL name. */
-export const TABLE_NAME_PATTERN = '^[a-z_][a-z0-9_]{0,62}$';
+/** A table the sync services replicate (the contract's rule): a plain (unquoted, lowercase) PostgreSQL name. */
+export const TABLE_NAME_PATTERN = TABLE_NAME.source;
 export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 /** Ports of the other containers of a pod (one network namespace): the app cannot listen on them. */
 export const RESERVED_POD_PORTS: readonly number[] = [5432, 8765, 9464, 9465];
 const PROBE_PATH = new RegExp(PROBE_PATH_PATTERN);
-const TABLE_NAME = new RegExp(TABLE_NAME_PATTERN);
 const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
@@ -467,15 +466,8 @@ function checkReplicatedTables(checker: Checker, tables: readonly string[]): voi
     checker.fail('replicatedTables', "must list at least one table of the app's schema, e.g. ['users', 'orders']");
     return;
   }
-  const seen = new Set<string>();
-  for (const table of tables) {
-    if (typeof table !== 'string' || !TABLE_NAME.test(table)) {
-      checker.fail('replicatedTables', `'${String(table)}' is not a plain PostgreSQL table name (lowercase letters, digits, '_'; at most 63)`);
-    } else if (seen.has(table)) {
-      checker.fail('replicatedTables', `lists '${table}' twice`);
-    }
-    seen.add(table);
-  }
+  const problem = replicatedTablesProblem(tables.join(','));
+  if (problem) checker.fail('replicatedTables', problem);
 }
 
 function checkSettings(checker: Checker, settings: Readonly<Record<string, string>>): void {
