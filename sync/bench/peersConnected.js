@@ -88,6 +88,7 @@ function syncCommands(n, tls) {
     NEXTAUTH_URL: 'http://127.0.0.1:8080',
     DATABASE_URL: 'postgresql://msk@localhost:5432/bench',
     SYNC_LOG_LEVEL: 'info',
+    REPLICATED_TABLES: 'users,businesses,employees',
   };
   return Array.from({ length: n }, (_, i) => ({
     args: [MAIN, 'run'],

@@ -39,6 +39,7 @@ const VALID: Readonly<Record<string, string>> = {
   SYNC_SERVICE_PORT: '8765',
   SYNC_PEERS: '127.0.11.22:8765',
   SYNC_LOG_LEVEL: 'info',
+  REPLICATED_TABLES: 'users,businesses,employees',
 };
 const VALID_SECRETS = [
   ...['NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_REGISTRATION_KEY', 'DATABASE_PASSWORD', 'ADMIN_PASSWORD'].map((name) => VALID[name] as string),
@@ -81,6 +82,9 @@ const ROWS: readonly Row[] = [
   { kind: 'unknown log level', name: 'SYNC_LOG_LEVEL', value: 'loud', says: /./ },
   { kind: 'unknown discovery mode', name: 'SYNC_DISCOVERY', value: 'carrier-pigeon', says: /./ },
   { kind: 'bad peer address in a list', name: 'SYNC_PEERS', value: '127.0.11.22:99999', says: /./ },
+  { kind: 'required (per-node databases) and missing', name: 'REPLICATED_TABLES', value: undefined, says: /is not set: with DATABASE_TOPOLOGY=per-node/ },
+  { kind: 'a table of another schema', name: 'REPLICATED_TABLES', value: 'users,billing.invoices', says: /schema public only/ },
+  { kind: 'a table named twice', name: 'REPLICATED_TABLES', value: 'users,businesses,users', says: /names users more than once/ },
 ];
 
 function environment(row: Row): Record<string, string> {

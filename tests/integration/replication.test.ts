@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
-import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
+import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { eventually as eventuallyWithin } from '../support/faultTools';
 import { type SignedInSession, signIn } from '../support/sessionClient';
 
@@ -109,7 +109,7 @@ describe('replication between three local nodes', () => {
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
     password = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
-    tables = await eventually('the app creating its tables on node 1', () => introspectTables(db(1), REPLICATED_TABLES));
+    tables = await eventually('the app creating its tables on node 1', () => introspectTables(db(1), REFERENCE_APP_REPLICATED_TABLES));
     await eventually('replication running on every node', async () => {
       for (const n of cluster.nodes) {
         const status = await statusOf(n.index);

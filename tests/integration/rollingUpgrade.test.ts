@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_STANDALONE_DIR, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { introspectTables, postgresTableHashes } from '../../sync/src/replication';
-import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
+import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
 import {
   ClusterDatabases,
@@ -63,7 +63,7 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
   const peerOf = (s: NodeStatus, index: number) => s.peers.find((p) => p.id === node(index).nodeId);
   const syncPid = async (index: number) => (await cluster.state()).nodes[index - 1]!.pids.sync;
   /** Each node's hashes over ITS live columns (the new column included once it has it). */
-  const hashesOf = (index: number) => dbs.query(index, async (pool) => postgresTableHashes(pool, await introspectTables(pool, REPLICATED_TABLES)));
+  const hashesOf = (index: number) => dbs.query(index, async (pool) => postgresTableHashes(pool, await introspectTables(pool, REFERENCE_APP_REPLICATED_TABLES)));
   const regionOf = (index: number, id: string) =>
     dbs.query(index, async (pool) => (await pool.query<{ region: string }>('SELECT region FROM businesses WHERE id = $1', [id])).rows[0]?.region ?? null);
   const hasBusiness = (index: number, id: string) =>
@@ -186,7 +186,7 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       if (!all.every((h) => JSON.stringify(h) === JSON.stringify(all[0]))) throw new Error(all.map((h) => JSON.stringify(h)).join(' | '));
       return all[0]!;
     }, CONVERGE_TIMEOUT_MS);
-    expect(Object.keys(hashes).sort()).toEqual([...REPLICATED_TABLES].sort());
+    expect(Object.keys(hashes).sort()).toEqual([...REFERENCE_APP_REPLICATED_TABLES].sort());
     expect(await dbs.missingOnEachNode(stream.acknowledged)).toEqual({ [node(1).name]: [], [node(2).name]: [], [node(3).name]: [] });
     const regions = async (index: number) =>
       dbs.query(index, async (pool) => (await pool.query<{ region: string; n: string }>(`SELECT region, count(*)::text AS n FROM businesses WHERE region <> 'unassigned' GROUP BY region ORDER BY region`)).rows);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { readEnvFile, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
-import { REPLICATED_TABLES } from '../../sync/src/replicationService/replicatedTables';
+import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { eventually as pollUntil } from './eventually';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -193,7 +193,7 @@ export class ClusterDatabases {
   }
 
   async hashesOf(index: number): Promise<Hashes> {
-    if (!this.tables) this.tables = await this.query(1, (pool) => introspectTables(pool, REPLICATED_TABLES));
+    if (!this.tables) this.tables = await this.query(1, (pool) => introspectTables(pool, REFERENCE_APP_REPLICATED_TABLES));
     const tables = this.tables;
     return this.query(index, (pool) => postgresTableHashes(pool, tables));
   }

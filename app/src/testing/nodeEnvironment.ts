@@ -54,6 +54,8 @@ export async function testNodeEnvironment(props: TestNodeProps): Promise<Record<
     SYNC_SERVICE_PORT: '8765',
     SYNC_PEERS: '127.0.0.254:8765',
     ADMIN_EMAIL: props.adminEmail ?? TEST_ADMIN_EMAIL,
+    // for a sync service started beside it (the app does not read it): the reference app's tables
+    REPLICATED_TABLES: 'users,businesses,employees',
   };
   if (props.adminPassword !== '') env.ADMIN_PASSWORD = props.adminPassword ?? TEST_ADMIN_PASSWORD;
   if (props.nextAuthSecretPrevious && props.nextAuthSecretPrevious.length > 0) {

@@ -56,6 +56,7 @@ export function buildProgram(): Command {
     .option('--name-prefix <prefix>', 'node names are <prefix>-<n>', 'node')
     .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node, replicated (default), or one database every node shares (needs --database-url)`, databaseTopology)
     .option('--database-url <url>', 'each node\'s own PostgreSQL URL, or with --database shared the one shared database\'s (without password)')
+    .option('--tables <names>', 'your app\'s tables to replicate, comma-separated, schema public (default: the reference app\'s users,businesses,employees)')
     .option('--secret-name <name>', 'name of the Kubernetes Secret to write')
     .option('--keep-secrets', 'keep the secrets of an existing shared.env')
     .option('--force', 'replace existing secrets (logs every user out)')
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
         namePrefix: options.namePrefix,
         database: options.database,
         databaseUrl: options.databaseUrl,
+        tables: options.tables === undefined ? undefined : String(options.tables).split(','),
         secretName: options.secretName,
         keepSecrets: options.keepSecrets,
         force: options.force,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
-import type { DatabaseTopology } from '../contract';
+import { type DatabaseTopology, REFERENCE_APP_REPLICATED_TABLES } from '../contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
@@ -58,6 +58,8 @@ export interface LocalClusterProps {
    * config/shared.env, so a later start without it keeps the cluster's choice. @default what shared.env says, else per-node
    */
   readonly database?: DatabaseTopology;
+  /** The app's tables every node replicates (REPLICATED_TABLES). @default REFERENCE_APP_REPLICATED_TABLES (app/) */
+  readonly replicatedTables?: readonly string[];
 }
 
 export interface NodeState {
@@ -309,6 +311,7 @@ export class LocalCluster {
       node,
       { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...clusterAppSettings(this.app), ...this.props.overrides?.[node.index] },
       this.databaseNodeOf(node),
+      this.props.replicatedTables ?? REFERENCE_APP_REPLICATED_TABLES,
     );
   }
 

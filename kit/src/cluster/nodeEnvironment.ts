@@ -26,13 +26,15 @@ export const LOCAL_SUPERUSER_FILE = 'postgres-superuser.env';
 
 /**
  * `databaseNode`: whose PostgreSQL the node uses; itself (per-node), or the first node's for every node with
- * DATABASE_TOPOLOGY=shared (`npm start -- --database shared`).
+ * DATABASE_TOPOLOGY=shared (`npm start -- --database shared`). `replicatedTables`: the app's tables
+ * (REPLICATED_TABLES), which the cluster's app decides, not shared.env.
  */
 export function nodeEnvironment(
   layout: ClusterLayout,
   node: NodeLayout,
-  overrides: EnvironmentOverrides = {},
-  databaseNode: NodeLayout = node,
+  overrides: EnvironmentOverrides,
+  databaseNode: NodeLayout,
+  replicatedTables: readonly string[],
 ): Record<string, string> {
   const shared = readEnvFile(join(layout.configDir, 'shared.env'));
   const own = readEnvFile(join(layout.configDir, `node-${node.index}.env`));
@@ -42,6 +44,7 @@ export function nodeEnvironment(
     NEXTAUTH_URL: `http://${layout.entryHost}:${layout.entryPort}`,
     DATABASE_URL: `postgresql://${APP_ROLE}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
     SYNC_DATABASE_URL: `postgresql://${SYNC_ROLE}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
+    REPLICATED_TABLES: replicatedTables.join(','),
     HOSTNAME: node.host,
     PORT: String(node.appPort),
     SYNC_HTTP_PORT: String(node.appPort),

@@ -8,3 +8,4 @@ export { deriveNodeId, NODE_ID_HEX_LENGTH } from './nodeIdentity';
 export { CONFIGURATION_PAGE, configurationTable, withConfigurationTable, TABLE_BEGIN, TABLE_END } from './configurationTable';
 export { clientAddressBehind, normalizeAddress, parseTrustedProxies, trustedProxiesProblem, type TrustedProxies } from './trustedProxies';
 export { databaseTarget, isLoopbackDatabase } from './databaseTarget';
+export { REFERENCE_APP_REPLICATED_TABLES, TABLE_NAME_PATTERN, parseReplicatedTables, replicatedTablesProblem } from './replicatedTables';

@@ -10,6 +10,7 @@ export function goodEnvironment(): Record<string, string> {
     NEXTAUTH_URL: 'https://platform.example.com',
     DATABASE_URL: 'postgresql://multi_business@localhost:5432/multi_business_db',
     SYNC_PEERS: '10.0.0.2:8765',
+    REPLICATED_TABLES: 'users,businesses,employees',
   };
 }
 

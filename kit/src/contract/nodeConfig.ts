@@ -4,6 +4,7 @@
  */
 import { type ChangeDetection, parseChangeDetection, quotesOrWhitespace } from './checks';
 import { GUIDE_EXAMPLE_NODE_IDS, publishedSource } from './published';
+import { parseReplicatedTables } from './replicatedTables';
 import { parseTrustedProxies, type TrustedProxies } from './trustedProxies';
 import { type Problem, formatProblem, hasErrors } from './problem';
 import {
@@ -35,6 +36,8 @@ export interface NodeConfig {
   readonly syncDatabaseUrl: string;
   /** DATABASE_TOPOLOGY: what the operator declared; the sync services check it against the databases' identities. */
   readonly databaseTopology: DatabaseTopology;
+  /** REPLICATED_TABLES as written (schema public); never empty for the sync service with per-node topology. */
+  readonly replicatedTables: readonly string[];
   /** SYNC_DATABASE_PASSWORD with SYNC_DATABASE_URL; DATABASE_PASSWORD when the sync service falls back to DATABASE_URL. */
   readonly syncDatabasePassword: string | undefined;
   readonly nodeEnv: NodeEnv;
@@ -116,11 +119,16 @@ function metricsPortProblems(value: (name: string) => string, spec: (name: strin
   return problems;
 }
 
-/** Rules that involve more than one variable of the same node. */
-function crossVariableProblems(value: (name: string) => string): Problem[] {
+/** Rules that involve more than one variable of the same node. `consumer` undefined: every consumer (doctor). */
+function crossVariableProblems(value: (name: string) => string, consumer: Consumer | undefined): Problem[] {
   const problems: Problem[] = [];
   const discovery = value('SYNC_DISCOVERY');
   const spec = (name: string) => VARIABLES.find((v) => v.name === name) as VariableSpec;
+  if (consumer !== 'app' && value('DATABASE_TOPOLOGY') === 'per-node' && value('REPLICATED_TABLES') === '') {
+    problems.push(
+      problem(spec('REPLICATED_TABLES'), 'is not set: with DATABASE_TOPOLOGY=per-node the sync service replicates the tables it names, and there is no built-in list'),
+    );
+  }
   if (discovery === 'dns' && value('SYNC_DNS_NAME') === '') {
     problems.push(problem(spec('SYNC_DNS_NAME'), 'is required when SYNC_DISCOVERY=dns'));
   }
@@ -204,7 +212,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     values.set(spec.name, raw);
   }
   const value = (name: string) => values.get(name) ?? '';
-  problems.push(...crossVariableProblems(value));
+  problems.push(...crossVariableProblems(value, consumer));
   if (hasErrors(problems)) return { problems, config: undefined };
   const list = (name: string) => (value(name) === '' ? [] : value(name).split(','));
   const config: NodeConfig = {
@@ -220,6 +228,7 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     databasePassword: value('DATABASE_PASSWORD') || undefined,
     syncDatabaseUrl: value('SYNC_DATABASE_URL') || value('DATABASE_URL'),
     databaseTopology: value('DATABASE_TOPOLOGY') as DatabaseTopology,
+    replicatedTables: parseReplicatedTables(value('REPLICATED_TABLES')),
     syncDatabasePassword: (value('SYNC_DATABASE_URL') ? value('SYNC_DATABASE_PASSWORD') : value('DATABASE_PASSWORD')) || undefined,
     nodeEnv: value('NODE_ENV') as NodeEnv,
     appName: value('APP_NAME'),

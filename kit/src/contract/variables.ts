@@ -5,6 +5,7 @@
  */
 import * as check from './checks';
 import type { Check } from './checks';
+import { REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem } from './replicatedTables';
 import { trustedProxiesProblem } from './trustedProxies';
 
 /**
@@ -184,6 +185,22 @@ export const VARIABLES: readonly VariableSpec[] = [
       'databases\' identities (docs/database-topology.md).',
     fix: 'use per-node or shared, the same on every node (npm run init -- --database shared|per-node)',
     check: check.oneOf(DATABASE_TOPOLOGIES),
+  },
+  {
+    name: 'REPLICATED_TABLES',
+    scope: 'shared',
+    secret: false,
+    // required by the sync service with DATABASE_TOPOLOGY=per-node only: a rule across variables (nodeConfig.ts)
+    requiredBy: [],
+    readBy: ['sync'],
+    help:
+      'The app\'s tables every node replicates: comma-separated names of tables in schema public (the reference app: ' +
+      `${REFERENCE_APP_REPLICATED_TABLES.join(',')}). Required with DATABASE_TOPOLOGY=per-node, ignored with shared. ` +
+      'Checked at start against the live schema: each needs a uuid primary key (docs/architecture.md).',
+    fix:
+      'list your app\'s tables of schema public, lowercase, each once, the same on every node, e.g. ' +
+      `REPLICATED_TABLES=${REFERENCE_APP_REPLICATED_TABLES.join(',')} (npm run init -- --tables a,b,c writes it)`,
+    check: replicatedTablesProblem,
   },
   {
     name: 'DATABASE_PASSWORD',

@@ -18,6 +18,7 @@ function cluster(): { shared: Record<string, string>; a: Record<string, string>;
     SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
     NEXTAUTH_URL: 'https://platform.example.com',
     SYNC_DISCOVERY: 'mdns',
+    REPLICATED_TABLES: 'users,businesses,employees',
   };
   const node = (n: number) => ({
     ...shared,
@@ -53,6 +54,25 @@ describe('doctor', () => {
     const { a, b } = cluster();
     const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex') })]);
     expect(codes(findings)).toEqual(['error:shared-differs:SYNC_REGISTRATION_KEY']);
+  });
+
+  it('reports REPLICATED_TABLES that differ between servers, and a bad table list naming the variable and the fix', () => {
+    const { a, b } = cluster();
+    const differs = diagnose([server('a.env', a), server('b.env', { ...b, REPLICATED_TABLES: 'users,businesses' })]);
+    expect(codes(differs)).toEqual(['error:shared-differs:REPLICATED_TABLES']);
+    const bad = diagnose([server('a.env', { ...a, REPLICATED_TABLES: 'users,app.orders,users' }), server('b.env', { ...b, REPLICATED_TABLES: 'users,app.orders,users' })]);
+    expect(codes(bad)).toEqual(['error:invalid:REPLICATED_TABLES', 'error:invalid:REPLICATED_TABLES']);
+    expect(bad[0]?.message).toContain('schema public only');
+    expect(bad[0]?.fix).toContain('REPLICATED_TABLES=');
+  });
+
+  it('requires REPLICATED_TABLES with per-node databases, not with one shared database', () => {
+    const { a, b } = cluster();
+    const { REPLICATED_TABLES: _a, ...aWithout } = a;
+    const { REPLICATED_TABLES: _b, ...bWithout } = b;
+    expect(codes(diagnose([server('a.env', aWithout), server('b.env', bWithout)]))).toEqual(['error:invalid:REPLICATED_TABLES', 'error:invalid:REPLICATED_TABLES']);
+    const shared = { DATABASE_TOPOLOGY: 'shared', DATABASE_URL: 'postgresql://msk_app@db.example.com:5432/multi_business_db', SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db' };
+    expect(codes(diagnose([server('a.env', { ...aWithout, ...shared }), server('b.env', { ...bWithout, ...shared })]))).toEqual([]);
   });
 
   it('reports a unique value that collides', () => {
@@ -159,12 +179,15 @@ describe('doctor', () => {
         // two different hosts: no browser shares a cookie between them
         'error:url-host-differs:NEXTAUTH_URL:guide-server1.env:7,guide-server2.env:14',
         'warning:invalid:NODE_ENV:guide-server1.env:9',
+        // the guide predates REPLICATED_TABLES: there is no built-in table list
+        'error:invalid:REPLICATED_TABLES:guide-server1.env (unset)',
+        'error:invalid:REPLICATED_TABLES:guide-server2.env (unset)',
       ]),
     );
     const keyMessages = findings.filter((f) => f.variable === 'SYNC_REGISTRATION_KEY').map((f) => f.message);
     expect(keyMessages).toContainEqual(expect.stringMatching(/got 63/));
     expect(keyMessages).toContainEqual(expect.stringMatching(/SYNC_REGISTRATION_KEY example of the multi-server setup guide/));
-    expect(findings.filter((f) => f.severity === 'error')).toHaveLength(8);
+    expect(findings.filter((f) => f.severity === 'error')).toHaveLength(10);
   });
 });
 
@@ -181,7 +204,7 @@ describe('doctor and the database topology', () => {
     const { a, b } = cluster();
     const findings = diagnose([server('a.env', { ...a, ...at('db.example.com') }), server('b.env', { ...b, ...at('DB.example.com') })]);
     expect(codes(findings)).toEqual(['error:database-shared-per-node:DATABASE_URL']);
-    expect(findings[0]?.where).toEqual(['a.env:7', 'b.env:7']); // the line of DATABASE_URL in each file
+    expect(findings[0]?.where).toEqual(['a.env:8', 'b.env:8']); // the line of DATABASE_URL in each file
     expect(findings[0]?.message).toContain('names one database (db.example.com:5432/multi_business_db) on a.env and b.env, but DATABASE_TOPOLOGY is per-node');
     expect(findings[0]?.fix).toContain('DATABASE_TOPOLOGY=shared');
   });

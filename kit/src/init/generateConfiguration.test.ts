@@ -74,6 +74,14 @@ describe('init configuration', () => {
     expect(Object.fromEntries(config.shared).DATABASE_TOPOLOGY).toBe('per-node');
   });
 
+  it('writes the reference app\'s tables by default and another app\'s with --tables; refuses a bad list naming the option', () => {
+    expect(Object.fromEntries(generateConfiguration({ nodes: 2 }, generateSecrets()).shared).REPLICATED_TABLES).toBe('users,businesses,employees');
+    const other = generateConfiguration({ nodes: 2, tables: ['orders', 'customers'] }, generateSecrets());
+    expect(Object.fromEntries(other.shared).REPLICATED_TABLES).toBe('orders,customers');
+    expect(() => generateConfiguration({ tables: ['orders', 'shop.customers'] }, generateSecrets())).toThrow(/^--tables names "shop\.customers": .*schema public only/);
+    expect(() => generateConfiguration({ tables: [] }, generateSecrets())).toThrow('--tables must name at least one table');
+  });
+
   it('with database shared gives every node the one database URL, and doctor accepts it', () => {
     const databaseUrl = 'postgresql://msk_app@db.example.com:5432/multi_business_db';
     const config = generateConfiguration({ nodes: 3, database: 'shared', databaseUrl }, generateSecrets());

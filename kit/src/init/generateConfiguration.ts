@@ -3,7 +3,15 @@
  * Randomness comes in as a parameter so tests can check the shapes deterministically.
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT, type DatabaseTopology, type SyncDiscoveryMode, isLoopbackDatabase, variable } from '../contract';
+import {
+  DEFAULT_APP_PORT,
+  DEFAULT_SYNC_SERVICE_PORT,
+  type DatabaseTopology,
+  REFERENCE_APP_REPLICATED_TABLES,
+  type SyncDiscoveryMode,
+  isLoopbackDatabase,
+  variable,
+} from '../contract';
 import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 
 export type RandomBytes = (size: number) => Buffer;
@@ -28,6 +36,8 @@ export interface InitOptions {
   readonly databaseUrl?: string | ((node: number) => string);
   /** For dns discovery. */
   readonly dnsName?: string;
+  /** The app's tables to replicate (REPLICATED_TABLES). @default REFERENCE_APP_REPLICATED_TABLES (the reference app) */
+  readonly tables?: readonly string[];
   /** Extra values for every node (e.g. the local cluster's settings). */
   readonly extraShared?: ReadonlyArray<readonly [string, string]>;
 }
@@ -74,7 +84,7 @@ export function generateNodeId(random: RandomBytes = nodeRandomBytes): string {
 
 export class InitOptionError extends Error {}
 
-function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'nodes' | 'publicUrl' | 'namePrefix'>> {
+function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'nodes' | 'publicUrl' | 'namePrefix' | 'tables'>> {
   const nodes = options.nodes ?? 2;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new InitOptionError(`--nodes must be a whole number from 1 to ${MAX_NODES}, got ${options.nodes}`);
@@ -107,7 +117,10 @@ function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'node
   if (options.discovery === 'dns' && !options.dnsName) {
     throw new InitOptionError('--discovery dns needs --dns-name (the name whose records list the peers)');
   }
-  return { nodes, publicUrl: new URL(publicUrl).origin, namePrefix };
+  const tables = options.tables ?? REFERENCE_APP_REPLICATED_TABLES;
+  const tablesProblem = tables.length === 0 ? 'must name at least one table' : variable('REPLICATED_TABLES').check(tables.join(','));
+  if (tablesProblem) throw new InitOptionError(`--tables ${tablesProblem}`);
+  return { nodes, publicUrl: new URL(publicUrl).origin, namePrefix, tables };
 }
 
 export function generateConfiguration(
@@ -115,7 +128,7 @@ export function generateConfiguration(
   secrets: EnvValues,
   random: RandomBytes = nodeRandomBytes,
 ): GeneratedConfiguration {
-  const { nodes, publicUrl, namePrefix } = validateOptions(options);
+  const { nodes, publicUrl, namePrefix, tables } = validateOptions(options);
   const discovery = options.discovery ?? (options.peers ? 'static' : 'mdns');
   const shared: Array<readonly [string, string]> = [
     ['NEXTAUTH_URL', publicUrl],
@@ -130,6 +143,7 @@ export function generateConfiguration(
     ['SYNC_AUTO_START', 'true'],
     ['SYNC_LOG_LEVEL', 'info'],
     ['DATABASE_TOPOLOGY', options.database ?? 'per-node'],
+    ['REPLICATED_TABLES', tables.join(',')],
     ...(options.extraShared ?? []),
   ];
   const ids = new Set<string>();

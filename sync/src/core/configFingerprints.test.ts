@@ -9,6 +9,7 @@ const env = {
   SYNC_NODE_NAME: 'server-1',
   NEXTAUTH_URL: 'https://platform.example.com',
   DATABASE_URL: 'postgresql://msk@localhost:5432/db',
+  REPLICATED_TABLES: 'users,businesses,employees',
 };
 
 function config(overrides: Record<string, string> = {}): NodeConfig {
@@ -55,5 +56,18 @@ describe('computeConfigFingerprints', () => {
       NEXTAUTH_SECRET_PREVIOUS: env.NEXTAUTH_SECRET,
     });
     expect(computeConfigFingerprints(rotated, keys).previousSessionSecrets).toEqual([computeConfigFingerprints(config(), keys).fingerprints.NEXTAUTH_SECRET]);
+  });
+});
+
+describe('REPLICATED_TABLES among the compared shared values', () => {
+  const of = (overrides: Record<string, string>) => computeConfigFingerprints(config(overrides), keys).fingerprints.REPLICATED_TABLES;
+
+  it('differs when another table is replicated, not when the same tables are listed in another order', () => {
+    expect(of({ REPLICATED_TABLES: 'users,businesses' })).not.toEqual(of({ REPLICATED_TABLES: 'users,businesses,employees' }));
+    expect(of({ REPLICATED_TABLES: 'employees,users,businesses' })).toEqual(of({ REPLICATED_TABLES: 'users,businesses,employees' }));
+  });
+
+  it('is not compared with one shared database, where replication is off', () => {
+    expect(of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'users' })).toEqual(of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'orders' }));
   });
 });

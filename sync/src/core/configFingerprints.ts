@@ -18,6 +18,8 @@ const SHARED_VALUE_READERS: Readonly<Record<string, (config: NodeConfig) => stri
   DATABASE_PASSWORD: (c) => c.databasePassword,
   SYNC_DATABASE_PASSWORD: (c) => c.syncDatabasePassword,
   DATABASE_TOPOLOGY: (c) => c.databaseTopology,
+  // a set (the engine orders tables by their foreign keys), and ignored with one shared database
+  REPLICATED_TABLES: (c) => (c.databaseTopology === 'per-node' ? [...c.replicatedTables].sort().join(',') : undefined),
 };
 
 export const SESSION_SECRET_VARIABLE = 'NEXTAUTH_SECRET';

@@ -25,7 +25,6 @@ import { LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PeerReplicationState } from './peerReplicationState';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
-import { REPLICATED_TABLES } from './replicatedTables';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
@@ -49,7 +48,7 @@ export const STOP_WAIT_MS = 2_000;
 export type ReplicationState = 'waiting-for-schema' | 'opening' | 'running' | 'failed' | 'stopped';
 
 export interface ReplicationPluginOptions {
-  /** @default REPLICATED_TABLES */
+  /** The app's tables to replicate. @default the node's REPLICATED_TABLES */
   readonly tables?: readonly string[];
   /**
    * Called once when the database's incarnation changes under the running service (it was restored from a backup
@@ -83,7 +82,7 @@ export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncS
   return {
     name: 'replication',
     async start(api: SyncServiceApi): Promise<StartedPlugin> {
-      const service = new ReplicationService(api, options.tables ?? REPLICATED_TABLES, options.onDatabaseReplaced ?? stopDatabaseReplaced);
+      const service = new ReplicationService(api, options.tables ?? api.config.replicatedTables, options.onDatabaseReplaced ?? stopDatabaseReplaced);
       service.begin();
       return { stop: () => service.stop() };
     },

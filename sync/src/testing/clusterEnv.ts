@@ -1,5 +1,6 @@
 /** Environments for test nodes: fresh secrets per cluster, one address per node on loopback. */
 import { randomBytes } from 'node:crypto';
+import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/kit/contract';
 
 export type Env = Record<string, string>;
 
@@ -11,6 +12,8 @@ export function newSharedEnv(overrides: Env = {}): Env {
     DATABASE_URL: 'postgresql://msk@localhost:5432/multi_business_db',
     SYNC_SERVICE_PORT: '8765',
     SYNC_LOG_LEVEL: 'debug',
+    // the tables of appShapedTables.ts, which are the reference app's
+    REPLICATED_TABLES: REFERENCE_APP_REPLICATED_TABLES.join(','),
     ...overrides,
   };
 }
