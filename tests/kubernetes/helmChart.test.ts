@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { resolvePlatformConfig } from '../../cdk8s/src/config';
@@ -21,6 +21,7 @@ import { sharedSecretKeys } from '../../cdk8s/src/synthOutputs';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { helm } from './support/kubectl';
+import { runDocs } from './support/runDocs';
 import { Installation } from './support/installation';
 import { createBusiness, signInAsAdmin, waitForBusinesses } from './support/platformApi';
 import { objectOf, objectsOf, type RenderedObject } from './support/renderedObjects';
@@ -286,19 +287,6 @@ describe('the Helm chart with real Helm', () => {
   });
 });
 
-/** Runs a docs block in bash, with helm and kubectl on PATH and the documented variables set; returns its output. */
-async function runDocs(commands: readonly string[], variables: Record<string, string>, cwd = REPO_ROOT): Promise<string> {
-  const script = ['set -euo pipefail', ...commands].join('\n');
-  const tools = [dirname(process.env.MSK_HELM as string), dirname(process.env.MSK_KUBECTL as string)];
-  const env = { PATH: [...tools, process.env.PATH].join(':'), HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...variables };
-  try {
-    const { stdout, stderr } = await execFileAsync('bash', ['-c', script], { cwd, env, maxBuffer: 64 * 1024 * 1024 });
-    return stdout + stderr;
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`docs block (${commands[0]} …) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
-  }
-}
 
 describe('releases of the chart side by side on a real cluster', () => {
   const tool = helm();
