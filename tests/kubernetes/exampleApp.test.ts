@@ -7,19 +7,23 @@
  * every sync service says "Peers Connected: 1", a login on pod 0 is a session on pod 1, and rows written through
  * pod 0 (a team, then a technician that refers to it) are read through pod 1.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { docsCommands, fencedBlocks, REPOSITORY_ROOT } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt } from '../support/sessionClient';
-import { buildExampleAppImage, type ExampleAppImage } from './support/exampleAppImage';
+import { buildExampleAppImage, type ExampleAppImage } from '../support/exampleAppImage';
 import { helm } from './support/kubectl';
 import { Installation } from './support/installation';
 import { ADMIN, signInAsAdmin } from './support/platformApi';
 import { runDocs } from './support/runDocs';
-import { initSecret, postgresImage, restrictedNamespaceYaml, type TestSecret } from './support/testManifests';
+import { REPO_ROOT, initSecret, postgresImage, restrictedNamespaceYaml, type TestSecret } from './support/testManifests';
+
+const execFileAsync = promisify(execFile);
 
 const NAMESPACE = 'msk-example-app';
 const RELEASE = 'desk';
@@ -69,6 +73,7 @@ describe('another team\'s app (examples/field-desk) through the chart on a real 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'msk-example-app-'));
     image = await buildExampleAppImage(IMAGE_REPOSITORY);
+    await execFileAsync('bash', [join(REPO_ROOT, '.ci', 'kubernetes', 'load-images.sh'), image.name]);
     await kubectl.ok(['delete', 'namespace', NAMESPACE, '--ignore-not-found', '--wait=true', '--timeout=300s']);
     await kubectl.ok(['apply', '-f', '-'], restrictedNamespaceYaml(NAMESPACE));
     secret = initSecret('http://desk.example.com');

@@ -1,15 +1,16 @@
 /**
- * The image of examples/field-desk for the cluster, made the way the project's own images reach it: the app is built
- * on the host (`npm run build --workspace examples/field-desk`: a Next.js standalone folder), copied into the
- * Dockerfile's `prebuilt` stage FROM the same Node image the project's images use (official, or its offline
- * stand-in), and imported into the cluster's containerd (.ci/kubernetes/load-images.sh). Nothing is pulled.
+ * The image of examples/field-desk, made the way the project's own images are made on machines whose containers
+ * cannot reach the npm registry: the app is built on the host (`npm run build --workspace examples/field-desk`: a
+ * Next.js standalone folder), copied into the Dockerfile's `prebuilt` stage FROM the same Node image the project's
+ * images use (official, or its offline stand-in). Nothing is pulled. The Kubernetes tests then import it into the
+ * cluster (.ci/kubernetes/load-images.sh).
  */
 import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { REPO_ROOT } from './testManifests';
+import { REPOSITORY_ROOT as REPO_ROOT } from './docsCommands';
 
 const execFileAsync = promisify(execFile);
 export const EXAMPLE_APP_DIR = join(REPO_ROOT, 'examples', 'field-desk');
@@ -18,6 +19,8 @@ const OUTPUT_LIMIT_BYTES = 64 * 1024 * 1024;
 export interface ExampleAppImage {
   readonly repository: string;
   readonly tag: string;
+  /** repository:tag */
+  readonly name: string;
   remove(): Promise<void>;
 }
 
@@ -41,7 +44,7 @@ async function nodeImage(): Promise<string> {
   throw new Error(`Neither ${official} nor its stand-in ${standIn} is in the Docker engine. Fix: run \`sudo .ci/containers/provision.sh standins\`.`);
 }
 
-/** Builds the app and its image (named after the app's package version) and imports it into the cluster. */
+/** Builds the app and its image, tagged with the app's package version. */
 export async function buildExampleAppImage(repository: string): Promise<ExampleAppImage> {
   const { version } = JSON.parse(readFileSync(join(EXAMPLE_APP_DIR, 'package.json'), 'utf8')) as { version: string };
   const image = `${repository}:${version}`;
@@ -54,6 +57,5 @@ export async function buildExampleAppImage(repository: string): Promise<ExampleA
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
-  await run('bash', [join(REPO_ROOT, '.ci', 'kubernetes', 'load-images.sh'), image]);
-  return { repository, tag: version, remove: async () => void (await execFileAsync('docker', ['rmi', image]).catch(() => undefined)) };
+  return { repository, tag: version, name: image, remove: async () => void (await execFileAsync('docker', ['rmi', image]).catch(() => undefined)) };
 }
