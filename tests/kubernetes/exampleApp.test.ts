@@ -4,8 +4,9 @@
  * built once the way the project's images reach the cluster, installed with the values and commands of
  * docs/your-app.md: the app image, port, command, probe paths (liveness on NextAuth's /api/auth/providers,
  * readiness from the sync service), its variables under its own names and REPLICATED_TABLES. Both pods are Ready,
- * every sync service says "Peers Connected: 1", a login on pod 0 is a session on pod 1, and rows written through
- * pod 0 (a team, then a technician that refers to it) are read through pod 1.
+ * every sync service says "Peers Connected: 1", a login on pod 0 is a session on pod 1 (and the chart's own
+ * `helm test` passes), and rows written through pod 0 (a team, then a technician that refers to it) are read
+ * through pod 1.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -137,6 +138,12 @@ describe('another team\'s app (examples/field-desk) through the chart on a real 
     const session = await signInAsAdmin(await installation.appUrl(0));
     expect((await sessionAt(await installation.appUrl(0), session)).user?.email).toBe(ADMIN.email);
     expect((await sessionAt(await installation.appUrl(1), session)).user?.email).toBe(ADMIN.email);
+  });
+
+  it('passes the chart\'s own `helm test` (peers on every pod, a session made on pod 0 accepted by pod 1) on this app', async () => {
+    const tested = await tool.attempt(['test', RELEASE, '-n', NAMESPACE, '--timeout', '10m']);
+    expect(tested).toMatchObject({ exitCode: 0 });
+    expect(tested.stdout).toMatch(/Phase: +Succeeded/);
   });
 
   it('reads rows written through pod 0 through pod 1: a team, and a technician whose foreign key refers to it', async () => {

@@ -126,7 +126,7 @@ describe('the Helm chart with real Helm', () => {
     const container = (c: string) => pod.spec.containers.find((x: RenderedObject) => x.name === c);
     const env = (c: string, variable: string) => container(c).env.find((e: { name: string }) => e.name === variable);
     expect(statefulSet.spec.replicas).toBe(3);
-    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.3.0' });
+    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.4.0' });
     expect(container('app')).toMatchObject({ image: 'registry.example.com/team/app:2.0.1', imagePullPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } } });
     expect(container('sync')).toMatchObject({ image: 'registry.example.com/team/sync:2.0.1', resources: { requests: { cpu: '50m' } } });
     expect(container('postgres')).toMatchObject({ image: 'registry.example.com/mirror/postgres:17.7-bookworm', imagePullPolicy: 'Never', resources: { limits: { memory: '600Mi' } } });
