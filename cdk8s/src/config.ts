@@ -90,12 +90,12 @@ export interface PostgresContainerConfig {
   readonly storageClassName?: string;
 }
 
-/** Who may open the app's port 8080 directly (the Ingress controller always has to). */
+/** Who may open the app's port (app.port) directly (the Ingress controller always has to). */
 export type AppReachableFrom = { readonly namespace: string } | 'anywhere';
 
 export interface NetworkPolicyConfig {
   /**
-   * Where connections to the app (8080) may come from: the Ingress controller's namespace, or anywhere.
+   * Where connections to the app's port may come from: the Ingress controller's namespace, or anywhere.
    * @default { namespace: 'ingress-nginx' }
    */
   readonly appReachableFrom?: AppReachableFrom;

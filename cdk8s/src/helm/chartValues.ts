@@ -282,7 +282,7 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
       children: {
         enabled: leaf('Create it.', true, { type: 'boolean' }),
         ingressFrom: leaf(
-          'Who may open the app port 8080 (NetworkPolicyPeers: the Ingress controller\'s pods); empty: anyone.',
+          'Who may open the app port, app.port (NetworkPolicyPeers: the Ingress controller\'s pods); empty: anyone.',
           peersFrom(config.networkPolicy.appReachableFrom),
           LIST_OF_OBJECTS,
         ),
