@@ -3,7 +3,7 @@
  * The values themselves live in `platform.config.ts` (the one file an operator edits); this file says what
  * they mean. Secrets are never configured here: the manifests reference the shared Secret by name only.
  */
-import { checkValue, variable, VARIABLES } from '@msk/kit/contract';
+import { checkValue, REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem, TABLE_NAME_PATTERN as TABLE_NAME, variable, VARIABLES } from '@msk/kit/contract';
 
 /** A container image without its tag, and its pinned tag. */
 export interface ImageRef {
@@ -19,12 +19,45 @@ export interface ContainerResourcesConfig {
   readonly limits: { readonly cpuMillis: number; readonly memoryMiB: number };
 }
 
+/**
+ * How the kubelet checks the app container. The paths are the app's own: ours answers /api/health (the process
+ * is up) and /api/ready (its database and its sync service are); an app without them names other paths, or none.
+ */
+export interface AppProbesConfig {
+  /**
+   * Path of the startup and liveness checks (HTTP GET, any 2xx/3xx passes), e.g. `/` or NextAuth's
+   * `/api/auth/providers`. Empty: a TCP connect to the app's port instead.
+   * @default '/api/health'
+   */
+  readonly livenessPath?: string;
+  /**
+   * Path of the readiness check. Empty: the app is ready when it passes the liveness check, and the pod's
+   * readiness comes from the sync service's own /ready (its database, its peers agreeing on the shared
+   * configuration), which gates every pod in any case.
+   * @default '/api/ready'
+   */
+  readonly readinessPath?: string;
+}
+
 export interface AppContainerConfig {
+  /**
+   * The port the app listens on inside the pod (its image must honour PORT, or listen there by itself).
+   * @default 8080
+   */
+  readonly port?: number;
   /**
    * The command that starts the app inside its image (the node identity entry script runs first, then `exec`s it).
    * @default ['node', 'server.js'] (Next.js standalone output)
    */
   readonly command?: readonly string[];
+  /** Arguments after the command (the container's `args`). @default [] */
+  readonly args?: readonly string[];
+  /**
+   * Extra plain environment variables of the app container only (the app's own settings, not the kit's: a contract
+   * variable goes in `settings`, a secret in the shared Secret). @default {}
+   */
+  readonly env?: Readonly<Record<string, string>>;
+  readonly probes?: AppProbesConfig;
   /**
    * Where Next.js writes its cache in the image (the standalone folder's `.next/cache`); an emptyDir is mounted
    * there because the root filesystem is read-only.
@@ -57,12 +90,12 @@ export interface PostgresContainerConfig {
   readonly storageClassName?: string;
 }
 
-/** Who may open the app's port 8080 directly (the Ingress controller always has to). */
+/** Who may open the app's port (app.port) directly (the Ingress controller always has to). */
 export type AppReachableFrom = { readonly namespace: string } | 'anywhere';
 
 export interface NetworkPolicyConfig {
   /**
-   * Where connections to the app (8080) may come from: the Ingress controller's namespace, or anywhere.
+   * Where connections to the app's port may come from: the Ingress controller's namespace, or anywhere.
    * @default { namespace: 'ingress-nginx' }
    */
   readonly appReachableFrom?: AppReachableFrom;
@@ -140,6 +173,11 @@ export interface PlatformConfig {
   readonly clusterDomain?: string;
   /** Time the containers get between SIGTERM and SIGKILL. @default 60 */
   readonly terminationGracePeriodSeconds?: number;
+  /**
+   * The app's tables the sync services replicate (REPLICATED_TABLES, the same on every node): plain PostgreSQL
+   * table names of the app's schema. @default ['users', 'businesses', 'employees'] (the reference app's)
+   */
+  readonly replicatedTables?: readonly string[];
   /** Plain settings of the env contract for every node (APP_NAME, SYNC_LOG_LEVEL, ADMIN_EMAIL, ...). @default {} */
   readonly settings?: Readonly<Record<string, string>>;
   /** One PostgreSQL shared by every pod instead of one per pod. @default - a PostgreSQL container and volume in every pod */
@@ -157,13 +195,14 @@ export interface ResolvedPlatformConfig {
   readonly ingressAnnotations: Readonly<Record<string, string>>;
   readonly sharedSecretName: string;
   readonly images: { readonly app: ImageRef; readonly sync: ImageRef; readonly postgres: ImageRef };
-  readonly app: Required<AppContainerConfig>;
+  readonly app: Required<Omit<AppContainerConfig, 'probes'>> & { readonly probes: Required<AppProbesConfig> };
   readonly sync: Required<SyncContainerConfig>;
   readonly postgres: Required<Omit<PostgresContainerConfig, 'storageClassName'>> & { readonly storageClassName: string | undefined };
   readonly discovery: KubernetesDiscoveryMode;
   readonly networkPolicy: Required<NetworkPolicyConfig>;
   readonly clusterDomain: string;
   readonly terminationGracePeriodSeconds: number;
+  readonly replicatedTables: readonly string[];
   readonly settings: Readonly<Record<string, string>>;
   readonly externalDatabase: Required<ExternalDatabaseConfig> | undefined;
 }
@@ -183,7 +222,11 @@ export const DEFAULTS = {
     postgres: { repository: 'postgres', tag: '17.6-bookworm' },
   },
   app: {
+    port: 8080,
     command: ['node', 'server.js'],
+    args: [],
+    env: {},
+    probes: { livenessPath: '/api/health', readinessPath: '/api/ready' },
     cacheMountPath: '/app/.next/cache',
     runAsUser: 1001,
     resources: { requests: { cpuMillis: 250, memoryMiB: 256 }, limits: { cpuMillis: 1000, memoryMiB: 512 } },
@@ -202,6 +245,7 @@ export const DEFAULTS = {
   networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, metricsReachableFrom: { namespace: 'monitoring' }, egress: 'restricted' },
   clusterDomain: 'cluster.local',
   terminationGracePeriodSeconds: 60,
+  replicatedTables: REFERENCE_APP_REPLICATED_TABLES,
   externalDatabase: {
     port: 5432,
     database: 'multi_business_db',
@@ -265,6 +309,15 @@ const IMAGE_TAG = new RegExp(IMAGE_TAG_PATTERN);
 const STORAGE_SIZE = new RegExp(STORAGE_SIZE_PATTERN);
 const DATABASE_NAME = new RegExp(DATABASE_NAME_PATTERN);
 const SECRET_KEY = new RegExp(SECRET_KEY_PATTERN);
+/** An HTTP path the kubelet can GET: empty (no HTTP check) or `/` and URL path characters, no query. */
+export const PROBE_PATH_PATTERN = "^(/[-A-Za-z0-9._~%!$&'()*+,;=:@/]*)?$";
+/** A table the sync services replicate (the contract's rule): a plain (unquoted, lowercase) PostgreSQL name. */
+export const TABLE_NAME_PATTERN = TABLE_NAME.source;
+export const ENV_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
+/** Ports of the other containers of a pod (one network namespace): the app cannot listen on them. */
+export const RESERVED_POD_PORTS: readonly number[] = [5432, 8765, 9464, 9465];
+const PROBE_PATH = new RegExp(PROBE_PATH_PATTERN);
+const ENV_NAME = new RegExp(ENV_NAME_PATTERN);
 const ANNOTATION_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 
 /** Collects problems instead of stopping at the first one. */
@@ -386,6 +439,37 @@ export function externalDatabaseUrl(external: Required<ExternalDatabaseConfig>, 
   return `postgresql://${role}@${external.host}:${external.port}/${external.database}${ssl}`;
 }
 
+function checkApp(checker: Checker, app: ResolvedPlatformConfig['app']): void {
+  checker.wholeNumber('app.port', app.port, 1, 65_535);
+  if (RESERVED_POD_PORTS.includes(app.port)) {
+    checker.fail('app.port', `is ${app.port}, which another container of the pod uses (PostgreSQL 5432, sync 8765, metrics 9464/9465): choose another port`);
+  }
+  if (!Array.isArray(app.args) || app.args.some((arg) => typeof arg !== 'string')) checker.fail('app.args', 'must be a list of strings');
+  for (const [name, value] of Object.entries(app.env)) {
+    const field = `app.env.${name}`;
+    if (!ENV_NAME.test(name)) checker.fail(field, 'is not an environment variable name (letters, digits, _; not starting with a digit)');
+    else if (VARIABLES.some((v) => v.name === name)) {
+      checker.fail(field, 'is a variable of the env contract: the synth sets it (a plain setting goes in `settings`, a secret in the shared Secret)');
+    } else if (name.startsWith('MSK_')) checker.fail(field, 'starts with MSK_, which the kit keeps for its own variables');
+    if (typeof value !== 'string') checker.fail(field, `must be a string, got ${typeof value}`);
+  }
+  for (const which of ['livenessPath', 'readinessPath'] as const) {
+    const path = app.probes[which];
+    if (typeof path !== 'string' || !PROBE_PATH.test(path)) {
+      checker.fail(`app.probes.${which}`, `must be empty or an HTTP path starting with '/' (no query, no spaces), e.g. /api/auth/providers, got '${String(path)}'`);
+    }
+  }
+}
+
+function checkReplicatedTables(checker: Checker, tables: readonly string[]): void {
+  if (!Array.isArray(tables) || tables.length === 0) {
+    checker.fail('replicatedTables', "must list at least one table of the app's schema, e.g. ['users', 'orders']");
+    return;
+  }
+  const problem = replicatedTablesProblem(tables.join(','));
+  if (problem) checker.fail('replicatedTables', problem);
+}
+
 function checkSettings(checker: Checker, settings: Readonly<Record<string, string>>): void {
   for (const [name, value] of Object.entries(settings)) {
     const field = `settings.${name}`;
@@ -425,7 +509,14 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
       postgres: config.images?.postgres ?? DEFAULTS.images.postgres,
     },
     app: {
+      port: config.app?.port ?? DEFAULTS.app.port,
       command: config.app?.command ?? DEFAULTS.app.command,
+      args: config.app?.args ?? DEFAULTS.app.args,
+      env: config.app?.env ?? DEFAULTS.app.env,
+      probes: {
+        livenessPath: config.app?.probes?.livenessPath ?? DEFAULTS.app.probes.livenessPath,
+        readinessPath: config.app?.probes?.readinessPath ?? DEFAULTS.app.probes.readinessPath,
+      },
       cacheMountPath: config.app?.cacheMountPath ?? DEFAULTS.app.cacheMountPath,
       runAsUser: config.app?.runAsUser ?? DEFAULTS.app.runAsUser,
       resources: config.app?.resources ?? DEFAULTS.app.resources,
@@ -449,6 +540,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
     },
     clusterDomain: config.clusterDomain ?? DEFAULTS.clusterDomain,
     terminationGracePeriodSeconds: config.terminationGracePeriodSeconds ?? DEFAULTS.terminationGracePeriodSeconds,
+    replicatedTables: config.replicatedTables ?? DEFAULTS.replicatedTables,
     settings: config.settings ?? {},
     externalDatabase: resolveExternalDatabase(config, sharedSecretName),
   };
@@ -465,6 +557,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   checker.dnsSubdomain('sharedSecretName', resolved.sharedSecretName);
   for (const which of ['app', 'sync', 'postgres'] as const) checker.image(`images.${which}`, resolved.images[which]);
   checker.command('app.command', resolved.app.command);
+  checkApp(checker, resolved.app);
   if (!resolved.app.cacheMountPath.startsWith('/')) {
     checker.fail('app.cacheMountPath', `must be an absolute path inside the app image, got '${resolved.app.cacheMountPath}'`);
   }
@@ -498,6 +591,7 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   }
   checker.dnsSubdomain('clusterDomain', resolved.clusterDomain);
   checker.wholeNumber('terminationGracePeriodSeconds', resolved.terminationGracePeriodSeconds, 1, 3600, ' seconds');
+  checkReplicatedTables(checker, resolved.replicatedTables);
   checkSettings(checker, resolved.settings);
   if (resolved.externalDatabase) checkExternalDatabase(checker, resolved.externalDatabase);
 

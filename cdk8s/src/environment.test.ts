@@ -9,6 +9,7 @@ const context: EnvironmentContext = {
   appPort: 8080,
   syncPort: 8765,
   discovery: { mode: 'dns', dnsName: 'peers.ns.svc.cluster.local' },
+  replicatedTables: ['users', 'businesses', 'employees'],
   settings: {},
 };
 

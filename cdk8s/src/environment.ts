@@ -43,6 +43,8 @@ export interface EnvironmentContext {
   readonly databaseTopology: 'per-node' | 'shared';
   /** Where the roles' passwords come from when not the shared Secret's DATABASE_PASSWORD / SYNC_DATABASE_PASSWORD. */
   readonly databasePasswords?: { readonly secretName: string; readonly passwordKey: string; readonly syncPasswordKey: string };
+  /** REPLICATED_TABLES: the app's tables, the same on every pod. */
+  readonly replicatedTables: readonly string[];
   /** Operator's plain settings (already validated against the contract). */
   readonly settings: Readonly<Record<string, string>>;
 }
@@ -106,6 +108,8 @@ function plainSource(spec: VariableSpec, context: EnvironmentContext): EnvSource
       return value(String(context.appPort));
     case 'NODE_ENV':
       return value(context.settings.NODE_ENV ?? 'production');
+    case 'REPLICATED_TABLES':
+      return value(context.replicatedTables.join(','));
     case 'DATABASE_TOPOLOGY':
       return context.databaseTopology === 'shared' ? value('shared') : undefined;
     case 'SYNC_DISCOVERY':

@@ -20,6 +20,24 @@ export const CONFIG_VARIATIONS: Record<string, PlatformConfig> = {
     networkPolicy: { appReachableFrom: 'anywhere', egress: 'unrestricted' },
     settings: { APP_NAME: 'Acme', SYNC_LOG_LEVEL: 'debug', ADMIN_EMAIL: 'admin@example.com' },
   },
+  "another team's app: its image, port, command, args, env, probe paths and tables": {
+    host: 'crm.example.com',
+    images: { app: { repository: 'registry.example.com/acme/crm', tag: '3.2.1' } },
+    app: {
+      port: 3000,
+      command: ['node', 'apps/web/server.js'],
+      args: ['--max-old-space-size=384'],
+      env: { FEATURE_FLAGS: 'a,b', LOG_FORMAT: 'json' },
+      probes: { livenessPath: '/api/auth/providers', readinessPath: '' },
+      cacheMountPath: '/srv/app/.next/cache',
+      runAsUser: 1500,
+    },
+    replicatedTables: ['accounts', 'contacts', 'deals'],
+  },
+  'an app with no HTTP endpoint to probe (TCP checks, readiness from the sync service)': {
+    host: 'crm.example.com',
+    app: { port: 3000, probes: { livenessPath: '', readinessPath: '' } },
+  },
   'one external database shared by every pod': {
     host: 'platform.example.com',
     replicas: 3,

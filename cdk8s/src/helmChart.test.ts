@@ -73,7 +73,7 @@ describe('the generated Helm chart', () => {
   it('writes Chart.yaml with apiVersion v2, the chart version and the app tag as a quoted appVersion', () => {
     const custom = synthesizeFiles(resolvePlatformConfig({ ...platformConfig, images: { ...platformConfig.images, app: { repository: 'a/app', tag: '1.0' } } }));
     expect(custom.get(`${CHART_DIR}/Chart.yaml`)).toContain('appVersion: "1.0"');
-    expect(parse(chartFile('Chart.yaml'))).toMatchObject({ apiVersion: 'v2', name: 'multi-server-kit', version: '0.3.0', type: 'application' });
+    expect(parse(chartFile('Chart.yaml'))).toMatchObject({ apiVersion: 'v2', name: 'multi-server-kit', version: '0.4.0', type: 'application' });
   });
 });
 

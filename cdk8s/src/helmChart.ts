@@ -16,7 +16,7 @@ export { CHART_NAME, GENERATED_HEADER };
  * minor for new values or objects, major for a value renamed or removed or an upgrade that needs a manual step
  * (while 0.x: minor for those too). `appVersion` is the app image tag the defaults install.
  */
-export const CHART_VERSION = '0.3.0';
+export const CHART_VERSION = '0.4.0';
 export const MIN_KUBERNETES_VERSION = '>=1.27.0-0';
 
 const yamlOf = (value: unknown) => stringify(value, { lineWidth: 0 });
@@ -121,6 +121,9 @@ export function chartReadme(tree: ValueTree, secretKeys: readonly { key: string;
     '  allows expansion.',
     '- **Pods are replaced one at a time** (rolling update, highest ordinal first); a changed image tag or replica count',
     '  keeps every acknowledged write (tested under load).',
+    '- **0.3.0 → 0.4.0**: new values `app.*` (the app\'s port, command, args, env, cache path, user and probe paths)',
+    '  and `replication.tables` (REPLICATED_TABLES, which the sync service now needs); with the defaults the pods run',
+    '  our app as before, and the sync containers get REPLICATED_TABLES=users,businesses,employees.',
     '- **0.2.0 → 0.3.0**: new values `externalDatabase.*` (one PostgreSQL for every pod); nothing changes while',
     '  `externalDatabase.host` is empty. It is fixed at install, like the claim template: the chart refuses to set or',
     '  unset it on an installed release (install a new release instead).',

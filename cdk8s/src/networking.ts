@@ -89,7 +89,7 @@ export function addIngress(scope: Construct, config: ResolvedPlatformConfig, app
 }
 
 /**
- * Ingress: 8765 only from pods of this installation; 8080 from the Ingress controller's namespace (or anywhere);
+ * Ingress: 8765 only from pods of this installation; the app's port from the Ingress controller's namespace (or anywhere);
  * the metrics ports from Prometheus's namespace (or anywhere).
  * Egress (restricted): DNS, the peers' 8765, with kubernetes discovery the API server (443/6443; an API server
  * is not a pod, so it cannot be selected by label), and with externalDatabase its port (at any address: a managed

@@ -103,31 +103,34 @@ function image(ref: { repository: string; tag: string }): string {
   return `${ref.repository}:${ref.tag}`;
 }
 
-/** Probes on an HTTP port: a generous startup window, then liveness and readiness. */
-/** `scheme`: HTTPS for the sync port, which speaks TLS (SYNC_TLS is never off in these manifests); the kubelet does not verify certificates. */
+const STARTUP = { periodSeconds: Duration.seconds(2), timeoutSeconds: Duration.seconds(2), failureThreshold: 60 };
+const LIVENESS = { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 };
+const READINESS = { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 2 };
+
+/**
+ * Probes on an HTTP port: a generous startup window, then liveness and readiness. `scheme`: HTTPS for the sync
+ * port, which speaks TLS (SYNC_TLS is never off in these manifests); the kubelet does not verify certificates.
+ */
 function httpProbes(port: number, livePath: string, readyPath: string, scheme = kplus.ConnectionScheme.HTTP) {
   return {
-    startup: kplus.Probe.fromHttpGet(livePath, {
-      port,
-      scheme,
-      periodSeconds: Duration.seconds(2),
-      timeoutSeconds: Duration.seconds(2),
-      failureThreshold: 60,
-    }),
-    liveness: kplus.Probe.fromHttpGet(livePath, {
-      port,
-      scheme,
-      periodSeconds: Duration.seconds(10),
-      timeoutSeconds: Duration.seconds(3),
-      failureThreshold: 3,
-    }),
-    readiness: kplus.Probe.fromHttpGet(readyPath, {
-      port,
-      scheme,
-      periodSeconds: Duration.seconds(5),
-      timeoutSeconds: Duration.seconds(3),
-      failureThreshold: 2,
-    }),
+    startup: kplus.Probe.fromHttpGet(livePath, { port, scheme, ...STARTUP }),
+    liveness: kplus.Probe.fromHttpGet(livePath, { port, scheme, ...LIVENESS }),
+    readiness: kplus.Probe.fromHttpGet(readyPath, { port, scheme, ...READINESS }),
+  };
+}
+
+/**
+ * The app's probes from its configured paths: an empty liveness path checks that the port accepts connections;
+ * an empty readiness path makes the app ready when it is live, leaving the pod's readiness to the sync
+ * container's /ready (which every pod has).
+ */
+export function appProbes(port: number, probes: ResolvedPlatformConfig['app']['probes']) {
+  const live = (timing: typeof STARTUP) =>
+    probes.livenessPath === '' ? kplus.Probe.fromTcpSocket({ port, ...timing }) : kplus.Probe.fromHttpGet(probes.livenessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...timing });
+  return {
+    startup: live(STARTUP),
+    liveness: live(LIVENESS),
+    readiness: probes.readinessPath === '' ? live(READINESS) : kplus.Probe.fromHttpGet(probes.readinessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...READINESS }),
   };
 }
 
@@ -145,6 +148,15 @@ function postgresProbes() {
 function postgresWaitsForApp(appPort: number, gracePeriodSeconds: number): string[] {
   const seconds = Math.max(1, gracePeriodSeconds - APP_DRAIN_SECONDS);
   return ['bash', '-c', `for _ in $(seq 1 ${seconds}); do (: </dev/tcp/127.0.0.1/${appPort}) 2>/dev/null || exit 0; sleep 1; done`];
+}
+
+/** The app's own extra variables, after the kit's, sorted by name (as Helm's `range` over a map writes them). */
+function appExtraEnvironment(config: ResolvedPlatformConfig): Record<string, kplus.EnvValue> {
+  return Object.fromEntries(
+    Object.keys(config.app.env)
+      .sort()
+      .map((name) => [name, kplus.EnvValue.fromValue(config.app.env[name] as string)]),
+  );
 }
 
 export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps): kplus.StatefulSet {
@@ -185,13 +197,14 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         image: image(config.images.app),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: withNodeIdentity(config.app.command),
+        ...(config.app.args.length > 0 ? { args: [...config.app.args] } : {}),
         ports: [{ name: 'http', number: props.appPort }, { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT }],
-        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.appEnvironment, sharedSecret) },
+        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.appEnvironment, sharedSecret), ...appExtraEnvironment(config) },
         volumeMounts: [
           { path: config.app.cacheMountPath, volume: appCache },
           { path: '/tmp', volume: appTmp },
         ],
-        ...httpProbes(props.appPort, '/api/health', '/api/ready'),
+        ...appProbes(props.appPort, config.app.probes),
         lifecycle: { preStop: kplus.Handler.fromCommand(['sleep', String(APP_DRAIN_SECONDS)]) },
         resources: resources(config.app.resources),
         securityContext: lockedDown(config.app.runAsUser),

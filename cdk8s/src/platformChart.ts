@@ -6,7 +6,7 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { DEFAULT_APP_PORT, DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
+import { DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
 import { externalDatabaseUrl, type ResolvedPlatformConfig } from './config';
 import { type EnvironmentContext, planContainerEnvironment } from './environment';
 import { type LabelScheme, manifestLabels } from './labels';
@@ -45,12 +45,13 @@ export function environmentContext(config: ResolvedPlatformConfig): EnvironmentC
   return {
     publicUrl: publicUrl(config),
     ...database,
-    appPort: DEFAULT_APP_PORT,
+    appPort: config.app.port,
     syncPort: DEFAULT_SYNC_SERVICE_PORT,
     discovery:
       config.discovery === 'dns'
         ? { mode: 'dns', dnsName: peersDnsName(config) }
         : { mode: 'kubernetes', serviceName: peersServiceName(config) },
+    replicatedTables: config.replicatedTables,
     settings: config.settings,
   };
 }

@@ -3,7 +3,7 @@
  * `npm run init` writes, and the tests check what it resolved: a project name, the released images by default,
  * the superuser's password as a secret, .env.example holding every setting with the files' own defaults.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
 import { type DeployFolder, composeConfig, composeVariables, dockerCompose, initDeployFolder } from './support/composeProject';
@@ -22,7 +22,8 @@ interface ComposeService {
   environment?: Record<string, string>;
   entrypoint?: string[];
   command?: string[];
-  healthcheck?: { test?: string[]; disable?: boolean; start_period?: string };
+  healthcheck?: { test?: string[]; disable?: boolean; start_period?: string; interval?: string; timeout?: string; retries?: number };
+  env_file?: unknown;
   volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>;
   depends_on?: Record<string, { condition: string }>;
 }
@@ -124,8 +125,52 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     }
   });
 
-  it('keeps the app image\'s own health check, with a longer grace for a first start (the entry point waits for it)', () => {
-    for (const n of [1, 2]) expect(service(`app-${n}`).healthcheck).toEqual({ start_period: '3m0s' });
+  it('checks the app\'s health itself (GET /api/health by default, with the image\'s node), a long grace for a first start (the entry point waits for it)', () => {
+    for (const n of [1, 2]) {
+      const check = service(`app-${n}`).healthcheck;
+      expect(check).toMatchObject({ interval: '5s', timeout: '3s', retries: 3, start_period: '3m0s' });
+      expect(check?.test?.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
+      expect(check?.test?.[4]).toBe('/api/health');
+    }
+  });
+
+  it('takes another app as settings: APP_IMAGE, APP_PORT (app, sync and entry point), APP_HEALTH_PATH (empty: TCP), APP_CACHE_PATH', () => {
+    const other = parsedConfig(
+      'docker-compose.yml',
+      composeVariables(deploy.dir, { APP_IMAGE: 'registry.example.com/team/crm:1.4.2', APP_PORT: '3000', APP_HEALTH_PATH: '', APP_CACHE_PATH: '/srv/app/.next/cache' }),
+    );
+    for (const n of [1, 2]) {
+      const app = other.services[`app-${n}`] as ComposeService;
+      expect(app.image).toBe('registry.example.com/team/crm:1.4.2');
+      expect(app.environment?.PORT).toBe('3000');
+      expect(app.healthcheck?.test?.[4]).toBe('');
+      expect(app.tmpfs).toEqual(['/tmp', '/srv/app/.next/cache']);
+      expect(other.services[`sync-${n}`]?.environment?.SYNC_HTTP_PORT).toBe('3000');
+      expect(other.services[`sync-${n}`]?.image).toContain('/multi-server-kit/sync:');
+    }
+    expect(other.services['entry-point']?.command?.[2]).toContain("sed 's/@APP_PORT@/3000/g'");
+  });
+
+  it("reads the app's own extra variables from <DEPLOY_DIR>/app.env when it exists, and needs no such file", () => {
+    expect(service('app-1').environment?.LOG_FORMAT).toBeUndefined();
+    writeFileSync(join(deploy.dir, 'app.env'), 'LOG_FORMAT=json\nFEATURE_FLAGS=a,b\n');
+    try {
+      const withExtras = parsedConfig('docker-compose.yml', composeVariables(deploy.dir));
+      for (const n of [1, 2]) expect(withExtras.services[`app-${n}`]?.environment).toMatchObject({ LOG_FORMAT: 'json', FEATURE_FLAGS: 'a,b' });
+      expect(withExtras.services['sync-1']?.environment?.LOG_FORMAT).toBeUndefined();
+    } finally {
+      rmSync(join(deploy.dir, 'app.env'));
+    }
+  });
+
+  it('gives every sync service the REPLICATED_TABLES `init --tables` wrote into shared.env, the same on both nodes', () => {
+    const crm = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080', tables: ['accounts', 'contacts'] });
+    try {
+      const resolved = parsedConfig('docker-compose.yml', composeVariables(crm.dir));
+      for (const n of [1, 2]) expect(resolved.services[`sync-${n}`]?.environment?.REPLICATED_TABLES).toBe('accounts,contacts');
+    } finally {
+      crm.remove();
+    }
   });
 
   it('puts each node\'s app, sync service and PostgreSQL in its node-N network namespace and publishes only the entry point', () => {
@@ -137,12 +182,13 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     expect(service('entry-point').ports).toEqual([{ mode: 'ingress', published: '8080', target: 8080, protocol: 'tcp' }]);
   });
 
-  it('sends the entry point\'s traffic to node-1:8080 and node-2:8080, the addresses the sync services use for each other', () => {
+  it('sends the entry point\'s traffic to node-1 and node-2 on the app\'s port (APP_PORT), the addresses the sync services use for each other', () => {
     const nginx = readFileSync(join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), 'utf8');
     const upstreamBlock = /upstream platform_nodes \{([^}]*)\}/.exec(nginx)?.[1] ?? '';
     const upstreams = [...upstreamBlock.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((m) => m[1]);
-    expect(upstreams).toEqual(['node-1:8080', 'node-2:8080']);
+    expect(upstreams).toEqual(['node-1:@APP_PORT@', 'node-2:@APP_PORT@']);
     expect(nginx).toMatch(/listen 8080;/);
+    expect(service('entry-point').command).toEqual(['sh', '-c', "sed 's/@APP_PORT@/8080/g' /etc/nginx/templates/platform.conf > /etc/nginx/conf.d/default.conf && exec nginx -g 'daemon off;'"]);
   });
 
   it('connects the app and the sync service to their own node\'s database as msk_app and msk_sync, whose setup the initdb script does', () => {
@@ -292,12 +338,14 @@ describe('compose/.env.example', () => {
       for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)) referenced.add(match[1] as string);
     }
     const listed = entries.map((entry) => entry.key);
-    expect([...referenced].filter((name) => !listed.includes(name)).sort()).toEqual(['MSK_NODE']);
+    // commented: MSK_NODE has no default, APP_IMAGE's is made of MSK_REGISTRY and MSK_VERSION
+    expect([...referenced].filter((name) => !listed.includes(name)).sort()).toEqual(['APP_IMAGE', 'MSK_NODE']);
     expect(example).toMatch(/^# MSK_NODE=1$/m);
+    expect(example).toMatch(/^# APP_IMAGE=\S+$/m);
     for (const { key, value } of entries) {
       const defaults = new Set<string>();
       for (const file of COMPOSE_FILES) {
-        for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(new RegExp(`\\$\\{${key}:-([^}]*)\\}`, 'g'))) defaults.add(match[1] as string);
+        for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(new RegExp(`\\$\\{${key}:?-([^}]*)\\}`, 'g'))) defaults.add(match[1] as string);
       }
       expect({ key, defaults: [...defaults] }).toEqual({ key, defaults: [value] });
     }

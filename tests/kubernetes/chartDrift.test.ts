@@ -75,6 +75,16 @@ describe('the chart rendered by real Helm equals the cdk8s manifests', () => {
       },
       networkPolicy: { ingressFrom: [], metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], egress: 'unrestricted' },
       settings: { APP_NAME: 'Acme', SYNC_LOG_LEVEL: 'debug' },
+      app: {
+        port: 3000,
+        command: ['node', 'apps/web/server.js'],
+        args: ['--max-old-space-size=384'],
+        env: { LOG_FORMAT: 'json', FEATURE_FLAGS: 'a,b' },
+        cacheMountPath: '/srv/app/.next/cache',
+        runAsUser: 1500,
+        probes: { livenessPath: '/api/auth/providers', readinessPath: '' },
+      },
+      replication: { tables: ['accounts', 'contacts', 'deals'] },
     };
     const valuesFile = join(work, 'other-values.json');
     writeFileSync(valuesFile, JSON.stringify(values));
@@ -95,7 +105,18 @@ describe('the chart rendered by real Helm equals the cdk8s manifests', () => {
       clusterDomain: 'corp.example',
       networkPolicy: { appReachableFrom: 'anywhere', metricsReachableFrom: { namespace: 'prometheus' }, egress: 'unrestricted' },
       settings: { ...platformConfig.settings, ...values.settings },
+      app: values.app,
+      replicatedTables: values.replication.tables,
     };
+    expect(comparable(objectsOf(rendered))).toEqual(comparable(synthAsRelease(meant, 'shop')));
+  });
+
+  it('with app.probes.* both empty: TCP checks on app.port, the synth of that configuration', async () => {
+    const { chartDir } = synthesize('tcp-probes', platformConfig);
+    const valuesFile = join(work, 'tcp-probes.json');
+    writeFileSync(valuesFile, JSON.stringify({ app: { port: 3000, probes: { livenessPath: '', readinessPath: '' } } }));
+    const rendered = await tool.ok(['template', 'shop', chartDir, '-n', 'retail', '-f', valuesFile, '--skip-tests']);
+    const meant: PlatformConfig = { ...platformConfig, name: 'shop-multi-server-kit', namespace: 'retail', sharedSecretName: 'shop-multi-server-kit-shared', app: { port: 3000, probes: { livenessPath: '', readinessPath: '' } } };
     expect(comparable(objectsOf(rendered))).toEqual(comparable(synthAsRelease(meant, 'shop')));
   });
 

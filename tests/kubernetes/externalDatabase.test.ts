@@ -6,22 +6,20 @@
  * every pod, a business written through pod 0 is read through pod 1 at once, and the first admin exists once;
  * `helm upgrade` that unsets externalDatabase.host is refused by name.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { databaseRolesInitdbScript } from '@msk/kit/postgres';
 import { PGDATA, POSTGRES_COMMAND, POSTGRES_DATA_PATH, POSTGRES_DB, POSTGRES_INITDB_ARGS, POSTGRES_PORT } from '../../cdk8s/src/nodeStatefulSet';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { helm } from './support/kubectl';
+import { runDocs } from './support/runDocs';
 import { Installation } from './support/installation';
 import { ADMIN, businessIds, createBusiness, sessionAt, signInAsAdmin } from './support/platformApi';
 import { REPO_ROOT, initSecret, postgresImage, restrictedNamespaceYaml, type TestSecret } from './support/testManifests';
 
-const execFileAsync = promisify(execFile);
 const NAMESPACE = 'msk-external-db';
 const RELEASE = 'shared';
 const REPLICAS = 3;
@@ -95,19 +93,6 @@ function databaseYaml(): string {
   return objects.map((object) => stringify(object)).join('---\n');
 }
 
-/** Runs a docs block in bash with helm and kubectl on PATH and the documented variables set; returns its output. */
-async function runDocs(commands: readonly string[], variables: Record<string, string>): Promise<string> {
-  const script = ['set -euo pipefail', ...commands].join('\n');
-  const tools = [dirname(process.env.MSK_HELM as string), dirname(process.env.MSK_KUBECTL as string)];
-  const env = { PATH: [...tools, process.env.PATH].join(':'), HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...variables };
-  try {
-    const { stdout, stderr } = await execFileAsync('bash', ['-c', script], { cwd: REPO_ROOT, env, maxBuffer: 64 * 1024 * 1024 });
-    return stdout + stderr;
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`docs block (${commands[0]} …) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
-  }
-}
 
 describe('the chart with externalDatabase.* on a real cluster, a PostgreSQL StatefulSet standing in for the external database', () => {
   const tool = helm();

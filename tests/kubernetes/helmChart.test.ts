@@ -10,7 +10,7 @@
 import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { resolvePlatformConfig } from '../../cdk8s/src/config';
@@ -21,6 +21,7 @@ import { sharedSecretKeys } from '../../cdk8s/src/synthOutputs';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { helm } from './support/kubectl';
+import { runDocs } from './support/runDocs';
 import { Installation } from './support/installation';
 import { createBusiness, signInAsAdmin, waitForBusinesses } from './support/platformApi';
 import { objectOf, objectsOf, type RenderedObject } from './support/renderedObjects';
@@ -68,6 +69,12 @@ const BAD_VALUES: [string, string[], RegExp][] = [
   ['an external database on port 0', ['--set', 'externalDatabase.host=db.example.org,externalDatabase.port=0'], /at '\/externalDatabase\/port': minimum: got 0, want 1/],
   ['an sslMode libpq has but the app does not take', ['--set', 'externalDatabase.sslMode=allow'], /at '\/externalDatabase\/sslMode': value must be one of/],
   ['a role name with a quote', ['--set', "externalDatabase.user=app'x"], /at '\/externalDatabase\/user': .* does not match pattern/],
+  ['an app port the sync service uses', ['--set', 'app.port=8765'], /app\.port is 8765, which another container of the pod uses/],
+  ['a probe path without its slash', ['--set', 'app.probes.readinessPath=api/ready'], /at '\/app\/probes\/readinessPath': 'api\/ready' does not match pattern/],
+  ['a contract variable as an app env extra', ['--set', 'app.env.NEXTAUTH_SECRET=x'], /app\.env\.NEXTAUTH_SECRET is a variable of the kit/],
+  ['an app env extra that is not a variable name', ['--set', 'app.env.1BAD=x'], /invalid propertyName '1BAD'/],
+  ['no replicated table', ['--set-json', 'replication.tables=[]'], /at '\/replication\/tables': minItems: got 0, want 1/],
+  ['a replicated table named twice', ['--set-json', 'replication.tables=["users","users"]'], /at '\/replication\/tables': items at 0 and 1 are equal/],
   ['a ServiceMonitor without its CRD', ['--set', 'metrics.serviceMonitor.enabled=true'], /metrics\.serviceMonitor\.enabled needs the Prometheus Operator's CRDs/],
 ];
 
@@ -119,7 +126,7 @@ describe('the Helm chart with real Helm', () => {
     const container = (c: string) => pod.spec.containers.find((x: RenderedObject) => x.name === c);
     const env = (c: string, variable: string) => container(c).env.find((e: { name: string }) => e.name === variable);
     expect(statefulSet.spec.replicas).toBe(3);
-    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.3.0' });
+    expect(statefulSet.metadata.labels).toMatchObject({ 'app.kubernetes.io/name': 'platform', 'app.kubernetes.io/instance': 'shop', 'app.kubernetes.io/managed-by': 'Helm', 'helm.sh/chart': 'multi-server-kit-0.4.0' });
     expect(container('app')).toMatchObject({ image: 'registry.example.com/team/app:2.0.1', imagePullPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '200Mi' }, limits: { memory: '400Mi' } } });
     expect(container('sync')).toMatchObject({ image: 'registry.example.com/team/sync:2.0.1', resources: { requests: { cpu: '50m' } } });
     expect(container('postgres')).toMatchObject({ image: 'registry.example.com/mirror/postgres:17.7-bookworm', imagePullPolicy: 'Never', resources: { limits: { memory: '600Mi' } } });
@@ -146,6 +153,22 @@ describe('the Helm chart with real Helm', () => {
     expect(env('app', 'ADMIN_EMAIL').value).toBe('owner@example.org');
     expect(env('sync', 'SYNC_LOG_LEVEL').value).toBe('debug');
     expect(env('sync', 'SYNC_INTERVAL').value).toBe('20000');
+    // the app: another team's image, port, command, args, env extras, probe paths; their tables
+    expect(container('app').command.slice(-2)).toEqual(['node', 'apps/web/server.js']);
+    expect(container('app').args).toEqual(['--max-old-space-size=384']);
+    expect(container('app').ports[0]).toEqual({ name: 'http', containerPort: 3000 });
+    expect(env('app', 'PORT').value).toBe('3000');
+    expect(env('sync', 'SYNC_HTTP_PORT').value).toBe('3000');
+    expect(container('app').env.slice(-2)).toEqual([{ name: 'FEATURE_FLAGS', value: 'a,b' }, { name: 'LOG_FORMAT', value: 'json' }]);
+    expect(container('app').startupProbe.httpGet).toEqual({ path: '/api/auth/providers', port: 3000, scheme: 'HTTP' });
+    expect(container('app').livenessProbe.httpGet).toEqual({ path: '/api/auth/providers', port: 3000, scheme: 'HTTP' });
+    // no readiness path: the app is ready when live, the sync container's /ready gates the pod
+    expect(container('app').readinessProbe).toMatchObject({ httpGet: { path: '/api/auth/providers', port: 3000 }, periodSeconds: 5 });
+    expect(container('sync').readinessProbe.httpGet).toMatchObject({ path: '/ready', port: 8765, scheme: 'HTTPS' });
+    expect(container('app').securityContext).toMatchObject({ runAsUser: 1500, runAsGroup: 1500 });
+    expect(container('app').volumeMounts).toContainEqual({ name: 'app-next-cache', mountPath: '/srv/app/.next/cache' });
+    expect(env('sync', 'REPLICATED_TABLES').value).toBe('accounts,contacts,deals');
+    expect(objectOf(rendered, 'Service', `${name}-app`).spec.ports[0]).toMatchObject({ port: 80, targetPort: 3000 });
     expect(statefulSet.spec.volumeClaimTemplates[0]).toMatchObject({
       metadata: { annotations: { 'backup.example.com/policy': 'daily' } },
       spec: { storageClassName: 'fast-ssd', resources: { requests: { storage: '50Gi' } } },
@@ -161,7 +184,7 @@ describe('the Helm chart with real Helm', () => {
     });
     const policy = objectOf(rendered, 'NetworkPolicy', name);
     expect(policy.spec.egress).toEqual([{}]);
-    expect(policy.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }]);
+    expect(policy.spec.ingress[1]).toEqual({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }], ports: [{ protocol: 'TCP', port: 3000 }] });
     expect(policy.spec.ingress[2]).toMatchObject({ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'prometheus' } } }], ports: [{ port: 9464 }, { port: 9465 }] });
     const monitor = objectOf(rendered, 'ServiceMonitor', name);
     expect(monitor.metadata.labels?.release).toBe('prometheus');
@@ -264,19 +287,6 @@ describe('the Helm chart with real Helm', () => {
   });
 });
 
-/** Runs a docs block in bash, with helm and kubectl on PATH and the documented variables set; returns its output. */
-async function runDocs(commands: readonly string[], variables: Record<string, string>, cwd = REPO_ROOT): Promise<string> {
-  const script = ['set -euo pipefail', ...commands].join('\n');
-  const tools = [dirname(process.env.MSK_HELM as string), dirname(process.env.MSK_KUBECTL as string)];
-  const env = { PATH: [...tools, process.env.PATH].join(':'), HOME: process.env.HOME ?? '/root', KUBECONFIG: process.env.MSK_KUBECONFIG as string, ...variables };
-  try {
-    const { stdout, stderr } = await execFileAsync('bash', ['-c', script], { cwd, env, maxBuffer: 64 * 1024 * 1024 });
-    return stdout + stderr;
-  } catch (error) {
-    const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`docs block (${commands[0]} …) failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
-  }
-}
 
 describe('releases of the chart side by side on a real cluster', () => {
   const tool = helm();

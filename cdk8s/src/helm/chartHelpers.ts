@@ -1,5 +1,6 @@
 /** The chart's named templates (_helpers.tpl) and the notes Helm prints after install and upgrade (NOTES.txt). */
-import { MAX_NAME_LENGTH } from '../config';
+import { VARIABLES } from '@msk/kit/contract';
+import { MAX_NAME_LENGTH, RESERVED_POD_PORTS } from '../config';
 import { DATA_CLAIM } from '../nodeStatefulSet';
 
 export const CHART_NAME = 'multi-server-kit';
@@ -107,6 +108,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if eq (lower (toString (index $.Values.image $container).tag)) "latest" }}
 {{- fail (printf "image.%s.tag is latest: pin a version tag (e.g. 0.1.0) so every pod of the StatefulSet runs the same build" $container) }}
 {{- end }}
+{{- end }}
+{{- range $name, $_ := .Values.app.env }}
+{{- if or (hasPrefix "MSK_" $name) (has $name (list ${VARIABLES.map((v) => `"${v.name}"`).join(' ')})) }}
+{{- fail (printf "app.env.%s is a variable of the kit (the env contract, or MSK_*): a plain setting goes in settings, a secret in the Secret" $name) }}
+{{- end }}
+{{- end }}
+{{- if has (int .Values.app.port) (list ${RESERVED_POD_PORTS.join(' ')}) }}
+{{- fail (printf "app.port is %d, which another container of the pod uses (PostgreSQL 5432, sync 8765, metrics 9464/9465): choose another port" (int .Values.app.port)) }}
 {{- end }}
 {{- end }}
 

@@ -14,7 +14,8 @@ import type { LabelScheme } from '../labels';
 import { APP_METRICS_PORT, METRICS_PATH, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from '../metricsPorts';
 import { COMPONENT_LABEL, METRICS_COMPONENT } from '../networking';
 import { MultiServerKitChart } from '../platformChart';
-import { POSTGRES_CONTAINER } from '../nodeStatefulSet';
+import { APP_CONTAINER, POSTGRES_CONTAINER } from '../nodeStatefulSet';
+import { withNodeIdentity } from '../nodeIdentityScript';
 import { type Consumer, variable } from '@msk/kit/contract';
 import { CHART_NAME } from './chartHelpers';
 import { CHART_TEST_SCRIPT } from './chartTestScript';
@@ -36,10 +37,16 @@ const BUNDLED_DATABASE = `not ${EXTERNAL_DATABASE}`;
 /** The env entries whose value depends on where the database is, and the externalDatabase role each uses. */
 const DATABASE_URL_ROLES: Readonly<Record<string, string>> = { DATABASE_URL: 'user', SYNC_DATABASE_URL: 'syncUser' };
 const DATABASE_PASSWORD_KEYS: Readonly<Record<string, string>> = { DATABASE_PASSWORD: 'passwordKey', SYNC_DATABASE_PASSWORD: 'syncPasswordKey' };
-const APP_PORT = 8080;
+const SYNC_PORT = 8765;
 
-/** A number no manifest field holds by accident (replicas is at most 64). */
+/** Numbers no manifest field holds by accident (replicas is at most 64, ports at most 65535). */
 const NUMBER_PLACEHOLDER = 700_000_001;
+const APP_PORT_PLACEHOLDER = 700_000_002;
+const APP_USER_PLACEHOLDER = 700_000_003;
+const APP_PORT_VALUE = '.Values.app.port';
+/** The app's probes: HTTP on a path when the value is non-empty, else a TCP connect (liveness) or the liveness check (readiness). */
+const LIVENESS_PATH = '.Values.app.probes.livenessPath';
+const READINESS_PATH = '.Values.app.probes.readinessPath';
 
 interface Placeholders {
   readonly config: ResolvedPlatformConfig;
@@ -62,6 +69,10 @@ function placeholders(config: ResolvedPlatformConfig): Placeholders {
     tag: text(`.Values.image.${which}.tag`),
   });
   expressions.set(NUMBER_PLACEHOLDER, '.Values.replicaCount');
+  expressions.set(APP_PORT_PLACEHOLDER, APP_PORT_VALUE);
+  // the port inside strings (PORT, SYNC_HTTP_PORT, PostgreSQL's wait for the app)
+  expressions.set(String(APP_PORT_PLACEHOLDER), APP_PORT_VALUE);
+  expressions.set(APP_USER_PLACEHOLDER, '.Values.app.runAsUser');
   const settings = new Map<string, string>();
   const settingValues: Record<string, string> = {};
   for (const { name } of chartSettings()) {
@@ -77,6 +88,17 @@ function placeholders(config: ResolvedPlatformConfig): Placeholders {
     replicas: NUMBER_PLACEHOLDER,
     sharedSecretName: text(`include "${CHART_NAME}.secretName" $`),
     images: { app: image('app'), sync: image('sync'), postgres: image('postgres') },
+    app: {
+      ...config.app,
+      port: APP_PORT_PLACEHOLDER,
+      runAsUser: APP_USER_PLACEHOLDER,
+      cacheMountPath: text('.Values.app.cacheMountPath'),
+      // command and args are written by editStatefulSet (lists of any length)
+      args: [],
+      env: {},
+      probes: { livenessPath: text(LIVENESS_PATH), readinessPath: text(READINESS_PATH) },
+    },
+    replicatedTables: [text('join "," .Values.replication.tables')],
     postgres: { ...config.postgres, storageSize: text('.Values.persistence.size'), storageClassName: undefined },
     // the bundled shape is synthesized; the values switch it to the external database (editStatefulSet)
     externalDatabase: undefined,
@@ -208,6 +230,7 @@ function editStatefulSet(s: Loose, kubernetes: Loose, p: Placeholders, markers: 
     container.resources = markers.line(withValue(`.Values.resources.${container.name}`));
     container.env = editEnvironment(container.env ?? [], kubernetesContainer?.env ?? [], p, markers, container.name);
   }
+  pod.containers = (pod.containers as Loose[]).map((c) => (c.name === APP_CONTAINER ? editAppContainer(c, markers) : c));
   // externalDatabase: no PostgreSQL container, none of its volumes, no claim template
   pod.containers = (pod.containers as Loose[]).map((c) => (c.name === POSTGRES_CONTAINER ? markers.line(when(BUNDLED_DATABASE, c)) : c));
   pod.volumes = (pod.volumes as Loose[]).map((v) => (String(v.name).startsWith(`${POSTGRES_CONTAINER}-`) ? markers.line(when(BUNDLED_DATABASE, v)) : v));
@@ -224,6 +247,56 @@ function editStatefulSet(s: Loose, kubernetes: Loose, p: Placeholders, markers: 
     );
   }
   s.spec.volumeClaimTemplates = markers.line(when(BUNDLED_DATABASE, s.spec.volumeClaimTemplates));
+}
+
+/** An HTTP probe as a TCP connect to the same port, with the same timing. */
+function tcpProbe(probe: Loose): Loose {
+  const { httpGet, ...timing } = probe;
+  return { ...timing, tcpSocket: { port: httpGet.port } };
+}
+
+/** command and args from the values (lists of any length), the env extras, the probes as the paths say. */
+function editAppContainer(container: Loose, markers: TemplateMarkers): Loose {
+  const { name, command, args: _args, ...rest } = container;
+  const entryScript = (command as string[]).slice(0, withNodeIdentity([]).length);
+  const extraEnv = (indent: string) =>
+    [
+      `${indent}{{- range $name, $value := .Values.app.env }}`,
+      `${indent}- name: {{ $name | quote }}`,
+      `${indent}  value: {{ $value | quote }}`,
+      `${indent}{{- end }}`,
+    ].join('\n');
+  const { startupProbe, livenessProbe, readinessProbe } = rest;
+  // readiness without its own path: the liveness check with readiness timing
+  const readinessByLiveness = { ...readinessProbe, httpGet: { ...readinessProbe.httpGet, path: livenessProbe.httpGet.path } };
+  return {
+    name,
+    // a line marker may not be a list item's first key: name stays first
+    command: markers.line((indent, key) =>
+      [
+        TemplateMarkers.yamlAt({ [key]: entryScript }, indent),
+        `${indent}  {{- range .Values.app.command }}`,
+        `${indent}  - {{ . | quote }}`,
+        `${indent}  {{- end }}`,
+      ].join('\n'),
+    ),
+    args: markers.line(withValue('.Values.app.args')),
+    ...rest,
+    env: [...rest.env, markers.line(extraEnv)],
+    startupProbe: markers.line(either(LIVENESS_PATH, startupProbe, tcpProbe(startupProbe))),
+    livenessProbe: markers.line(either(LIVENESS_PATH, livenessProbe, tcpProbe(livenessProbe))),
+    readinessProbe: markers.line((indent, key) =>
+      [
+        `${indent}{{- if ${READINESS_PATH} }}`,
+        TemplateMarkers.yamlAt({ [key]: readinessProbe }, indent),
+        `${indent}{{- else if ${LIVENESS_PATH} }}`,
+        TemplateMarkers.yamlAt({ [key]: readinessByLiveness }, indent),
+        `${indent}{{- else }}`,
+        TemplateMarkers.yamlAt({ [key]: tcpProbe(readinessProbe) }, indent),
+        `${indent}{{- end }}`,
+      ].join('\n'),
+    ),
+  };
 }
 
 function editIngress(ingress: Loose, markers: TemplateMarkers): void {
@@ -255,10 +328,11 @@ function editNetworkPolicy(policy: Loose, kubernetes: Loose, markers: TemplateMa
     const { from: _from, ...rest } = rule;
     return { ...rest, from: markers.line(withValue(expression)) };
   };
+  // the rules of the peers' sync port, the app's port (a template value here) and the metrics ports
   policy.spec.ingress = (policy.spec.ingress as Loose[]).map((rule) => {
-    if (hasPort(rule, APP_PORT)) return withFrom(rule, '.Values.networkPolicy.ingressFrom');
+    if (hasPort(rule, SYNC_PORT)) return rule;
     if (hasPort(rule, APP_METRICS_PORT)) return markers.line(when('.Values.metrics.enabled', withFrom(rule, '.Values.networkPolicy.metricsFrom')));
-    return rule;
+    return withFrom(rule, '.Values.networkPolicy.ingressFrom');
   });
   const apiServer = (kubernetes.spec.egress as Loose[]).find((rule) => hasPort(rule, 443));
   if (!apiServer) throw new Error('the kubernetes-discovery synth has no egress rule to the API server');
@@ -360,8 +434,8 @@ function chartOnlyTemplates(p: Placeholders, labels: LabelScheme, markers: Templ
             { name: 'REPLICAS', value: markers.scalar('{{ .Values.replicaCount | quote }}') },
             { name: 'STATEFUL_SET', value: p.name },
             { name: 'PEERS_DOMAIN', value: `${p.name}-peers.${p.config.namespace}.svc.${p.config.clusterDomain}` },
-            { name: 'APP_PORT', value: String(APP_PORT) },
-            { name: 'SYNC_PORT', value: '8765' },
+            { name: 'APP_PORT', value: markers.scalar(`{{ ${APP_PORT_VALUE} | quote }}`) },
+            { name: 'SYNC_PORT', value: String(SYNC_PORT) },
             { name: 'SYNC_METRICS_PORT', value: String(SYNC_METRICS_PORT) },
             { name: 'ADMIN_EMAIL', value: markers.scalar('{{ index .Values.settings "ADMIN_EMAIL" | default "" | quote }}') },
             secretEnv('NEXTAUTH_SECRET', 'NEXTAUTH_SECRET', false),
@@ -390,7 +464,7 @@ function chartOnlyTemplates(p: Placeholders, labels: LabelScheme, markers: Templ
       policyTypes: ['Ingress'],
       ingress: [
         {
-          ports: [tcp(APP_PORT), tcp(8765), tcp(SYNC_METRICS_PORT)],
+          ports: [{ protocol: 'TCP', port: markers.scalar(`{{ ${APP_PORT_VALUE} }}`) }, tcp(SYNC_PORT), tcp(SYNC_METRICS_PORT)],
           from: [{ podSelector: { matchLabels: { 'msk.helm/test-selector': markers.line(include(`${CHART_NAME}.testSelectorLabels`)) } } }],
         },
       ],

@@ -10,6 +10,7 @@ import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlat
 import { CHART_NAME } from './chartHelpers';
 import { SECRET_KEY_PATTERN } from '../config';
 export { SECRET_KEY_PATTERN };
+import { ENV_NAME_PATTERN, PROBE_PATH_PATTERN, TABLE_NAME_PATTERN } from '../config';
 import { DATABASE_NAME_PATTERN, DEFAULTS, DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, EXTERNAL_DATABASE_SSL_MODES, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../config';
 
 export interface ValueSpec {
@@ -61,6 +62,57 @@ export function kubernetesResources(resources: ContainerResourcesConfig): Record
 /** A NetworkPolicy `from` list for the configuration's choice (`anywhere` = an empty list = no `from`). */
 export function peersFrom(from: AppReachableFrom): Record<string, unknown>[] {
   return from === 'anywhere' ? [] : [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }];
+}
+
+/** The app container: whatever Next.js + NextAuth image the team runs (image.app), its port, command and probes. */
+function appValues(config: ResolvedPlatformConfig): ValueSpec {
+  const { app } = config;
+  const strings = { type: 'array', items: { type: 'string' } };
+  return {
+    description: 'The app container (its image is image.app): the kit assumes nothing of it beyond these values (docs/your-app.md).',
+    children: {
+      port: leaf('The port the app listens on (PORT is set to it); not 5432, 8765, 9464 or 9465 (the other containers\' ports).', app.port, {
+        type: 'integer',
+        minimum: 1,
+        maximum: 65535,
+      }),
+      command: leaf('The command that starts the app in its image (run after the node identity entry script).', [...app.command], {
+        ...strings,
+        minItems: 1,
+        items: { type: 'string', minLength: 1 },
+      }),
+      args: leaf('Arguments after the command.', [...app.args], strings),
+      env: leaf(
+        'Extra plain environment variables of the app container (the app\'s own settings; contract variables go in settings, secrets in the Secret).',
+        { ...app.env },
+        {
+          type: 'object',
+          // the kit's own variables (the contract's, MSK_*) are refused by the templates' checkValues, naming the value
+          propertyNames: { pattern: ENV_NAME_PATTERN },
+          additionalProperties: { type: 'string' },
+        },
+      ),
+      cacheMountPath: leaf('Where the image\'s Next.js writes its cache (.next/cache of the standalone folder): an emptyDir, the root filesystem is read-only.', app.cacheMountPath, {
+        type: 'string',
+        pattern: '^/',
+      }),
+      runAsUser: leaf('The non-root user (and group) the app runs as.', app.runAsUser, { type: 'integer', minimum: 1 }),
+      probes: {
+        description: 'The app\'s health endpoints the kubelet checks (HTTP GET on app.port).',
+        children: {
+          livenessPath: leaf('Startup and liveness path, e.g. / or /api/auth/providers; empty: a TCP connect to app.port.', app.probes.livenessPath, {
+            type: 'string',
+            pattern: PROBE_PATH_PATTERN,
+          }),
+          readinessPath: leaf(
+            'Readiness path; empty: the app is ready when live, and the pod\'s readiness comes from the sync service\'s own /ready (database, peers agreeing).',
+            app.probes.readinessPath,
+            { type: 'string', pattern: PROBE_PATH_PATTERN },
+          ),
+        },
+      },
+    },
+  };
 }
 
 function externalDatabaseValues(config: ResolvedPlatformConfig): ValueSpec {
@@ -140,6 +192,18 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
       description: 'Images of the three containers of a node.',
       children: { app: image('app', config.images.app), sync: image('sync', config.images.sync), postgres: image('postgres', config.images.postgres) },
     },
+    app: appValues(config),
+    replication: {
+      description: 'What the sync services replicate.',
+      children: {
+        tables: leaf('The app\'s tables (REPLICATED_TABLES, the same on every node): plain table names of schema public.', [...config.replicatedTables], {
+          type: 'array',
+          minItems: 1,
+          uniqueItems: true,
+          items: { type: 'string', pattern: TABLE_NAME_PATTERN },
+        }),
+      },
+    },
     imagePullSecrets: leaf('Secrets for pulling from a private registry, e.g. [{name: regcred}].', [], {
       type: 'array',
       items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
@@ -218,7 +282,7 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
       children: {
         enabled: leaf('Create it.', true, { type: 'boolean' }),
         ingressFrom: leaf(
-          'Who may open the app port 8080 (NetworkPolicyPeers: the Ingress controller\'s pods); empty: anyone.',
+          'Who may open the app port, app.port (NetworkPolicyPeers: the Ingress controller\'s pods); empty: anyone.',
           peersFrom(config.networkPolicy.appReachableFrom),
           LIST_OF_OBJECTS,
         ),

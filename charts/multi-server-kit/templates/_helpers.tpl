@@ -101,6 +101,14 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- fail (printf "image.%s.tag is latest: pin a version tag (e.g. 0.1.0) so every pod of the StatefulSet runs the same build" $container) }}
 {{- end }}
 {{- end }}
+{{- range $name, $_ := .Values.app.env }}
+{{- if or (hasPrefix "MSK_" $name) (has $name (list "NEXTAUTH_SECRET" "NEXTAUTH_SECRET_PREVIOUS" "NEXT_SERVER_ACTIONS_ENCRYPTION_KEY" "SYNC_REGISTRATION_KEY" "SYNC_SERVICE_PORT" "SYNC_NODE_ID" "SYNC_NODE_NAME" "NEXTAUTH_URL" "DATABASE_URL" "DATABASE_TOPOLOGY" "REPLICATED_TABLES" "DATABASE_PASSWORD" "SYNC_DATABASE_URL" "SYNC_DATABASE_PASSWORD" "NODE_ENV" "APP_NAME" "PORT" "APP_METRICS_PORT" "HOSTNAME" "SYNC_HTTP_PORT" "SYNC_METRICS_PORT" "SYNC_BIND_ADDRESS" "SYNC_INTERVAL" "SYNC_AUTO_START" "SYNC_LOG_LEVEL" "SYNC_DISCOVERY" "SYNC_PEERS" "SYNC_DNS_NAME" "SYNC_KUBERNETES_SERVICE" "SYNC_TLS" "SYNC_TLS_CERT_FILE" "SYNC_TLS_KEY_FILE" "SYNC_MAX_CLOCK_SKEW_MS" "SYNC_LOCAL_CHANGES" "SYNC_CLOCK_OFFSET_MS" "ADMIN_EMAIL" "ADMIN_PASSWORD" "TRUSTED_PROXIES")) }}
+{{- fail (printf "app.env.%s is a variable of the kit (the env contract, or MSK_*): a plain setting goes in settings, a secret in the Secret" $name) }}
+{{- end }}
+{{- end }}
+{{- if has (int .Values.app.port) (list 5432 8765 9464 9465) }}
+{{- fail (printf "app.port is %d, which another container of the pod uses (PostgreSQL 5432, sync 8765, metrics 9464/9465): choose another port" (int .Values.app.port)) }}
+{{- end }}
 {{- end }}
 
 {{/*

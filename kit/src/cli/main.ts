@@ -9,6 +9,7 @@ import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
 import { readFileSync } from 'node:fs';
 import { appBuildIsCurrent, buildApp } from '../cluster/appBuild';
+import { loadClusterApp, standaloneServer } from '../cluster/clusterApp';
 import { addBackupCommands } from './backupCommands';
 import { runSupervisor } from '../cluster/supervisor';
 import { cleanLocalCluster } from '../cluster/cleanLocalCluster';
@@ -104,6 +105,9 @@ export function buildProgram(): Command {
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
     .option('--clean', 'uninstall instead: stop the cluster if it runs and remove its data folder (same as msk clean)')
     .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node (replicated), or one for every node (default: the cluster's last choice, else per-node)`, databaseTopology)
+    .option('--app <dir>', 'run this Next.js app on every node instead of app/ (its package.json "multiServerKit" field says the rest)')
+    .option('--app-probe-path <path>', 'GET path that answers 200 once the app serves (default: the app\'s probePath, else /api/health)')
+    .option('--replicated-tables <tables>', 'comma-separated tables the sync services replicate (default: the app\'s replicatedTables)')
     .action(async (options) => {
       if (options.clean) process.exit(await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) }));
       const code = await runSupervisor({
@@ -115,6 +119,10 @@ export function buildProgram(): Command {
         overrides: options.overridesFile ? JSON.parse(readFileSync(options.overridesFile, 'utf8')) : undefined,
         buildIfNeeded: options.build,
         database: options.database,
+        app: loadClusterApp(options.app, {
+          probePath: options.appProbePath,
+          replicatedTables: options.replicatedTables === undefined ? undefined : String(options.replicatedTables).split(',').map((t) => t.trim()),
+        }),
         machineReadable: options.machineReadable,
         adminEmail: process.env.ADMIN_EMAIL,
         adminPassword: process.env.ADMIN_PASSWORD,
@@ -132,15 +140,17 @@ export function buildProgram(): Command {
   program
     .command('build-app')
     .description('build the app (next build + standalone) unless the existing build is current')
-    .action(async () => {
-      if (appBuildIsCurrent()) {
-        process.stdout.write('app build is current\n');
+    .option('--app <dir>', 'build this Next.js app instead of app/ (as npm start -- --app <dir> runs it)')
+    .action(async (options) => {
+      const app = loadClusterApp(options.app);
+      if (appBuildIsCurrent({ dir: app.dir, serverJs: standaloneServer(app) })) {
+        process.stdout.write(`${app.reference ? 'app' : app.label} build is current\n`);
         return;
       }
       const started = Date.now();
-      process.stdout.write('building the app (next build; its own progress follows)\n');
-      await buildApp((line) => process.stdout.write(`  next build │ ${line}\n`));
-      process.stdout.write(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(`building ${app.label} (next build; its own progress follows)\n`);
+      await buildApp((line) => process.stdout.write(`  next build │ ${line}\n`), app);
+      process.stdout.write(`${app.reference ? 'app' : app.label} built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
   registerSystemdCommand(program);
   addBackupCommands(program);

@@ -1,10 +1,11 @@
 /**
  * The one app artifact every local node runs: the Next.js standalone build, made once and re-made only when the
- * app's sources are newer than it.
+ * app's sources are newer than it. The reference app (app/) by default, or the app `--app` chose (clusterApp.ts).
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ClusterApp } from './clusterApp';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 export const APP_DIR = join(REPO_ROOT, 'app');
@@ -23,10 +24,18 @@ function newestMtimeMs(path: string): number {
   return newest;
 }
 
-export function appBuildIsCurrent(): boolean {
-  if (!existsSync(APP_SERVER)) return false;
-  const built = statSync(APP_SERVER).mtimeMs;
-  const sources = Math.max(...SOURCE_ENTRIES.map((entry) => newestMtimeMs(join(APP_DIR, entry))));
+/** What is built where: the app's folder and the server.js its build made (undefined before the first build). */
+export interface AppBuildTarget {
+  readonly dir: string;
+  readonly serverJs: string | undefined;
+}
+
+const REFERENCE_BUILD: AppBuildTarget = { dir: APP_DIR, serverJs: APP_SERVER };
+
+export function appBuildIsCurrent(target: AppBuildTarget = REFERENCE_BUILD): boolean {
+  if (target.serverJs === undefined || !existsSync(target.serverJs)) return false;
+  const built = statSync(target.serverJs).mtimeMs;
+  const sources = Math.max(...SOURCE_ENTRIES.map((entry) => newestMtimeMs(join(target.dir, entry))));
   return built >= sources;
 }
 
@@ -34,13 +43,13 @@ export function appBuildIsCurrent(): boolean {
 const BUILD_HEARTBEAT_MS = 10_000;
 
 /**
- * Runs `npm run build --workspace app` (`next build` + the standalone folder), passing each line of its own
+ * Runs `npm run build` in the app's folder (`next build` + the standalone folder), passing each line of its own
  * progress to `progress` as it comes; throws with the output's tail on failure. Ctrl-C stops it.
  */
-export function buildApp(progress: (line: string) => void): Promise<void> {
+export function buildApp(progress: (line: string) => void, app: Pick<ClusterApp, 'dir'> = { dir: APP_DIR }): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
-    const child = spawn('npm', ['run', 'build', '--workspace', 'app'], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', 'build'], { cwd: app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     const output: string[] = [];
     let lastLineAt = Date.now();
     let lastLine = 'starting';

@@ -28,6 +28,17 @@ export interface LocalClusterOptions {
   readonly database?: DatabaseTopology;
   /** @default 180000 (includes building the app when it is stale) */
   readonly startupTimeoutMs?: number;
+  /** `--app <dir>`: run this Next.js app instead of app/ (see clusterApp.ts). @default the reference app */
+  readonly app?: string;
+  /** `--app-probe-path`, `--replicated-tables`: override what the app's package.json says. */
+  readonly appProbePath?: string;
+  readonly replicatedTables?: readonly string[];
+  /**
+   * Build the app when its build is stale. Off by default: `npm test` builds app/ once before Jest starts, and tests
+   * never rebuild it under each other's feet; a test of another app (--app) that only it runs may turn it on.
+   * @default false
+   */
+  readonly buildIfNeeded?: boolean;
 }
 
 export interface StartedLocalCluster {
@@ -60,9 +71,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     '--address-block', String(options.addressBlock),
     '--port', String(options.entryPort ?? 8080),
     '--machine-readable',
-    // `npm test` builds the app once before Jest starts; tests never rebuild it under each other's feet.
-    '--no-build',
+    ...(options.buildIfNeeded ? [] : ['--no-build']),
     ...(options.database ? ['--database', options.database] : []),
+    ...(options.app ? ['--app', options.app] : []),
+    ...(options.appProbePath ? ['--app-probe-path', options.appProbePath] : []),
+    ...(options.replicatedTables ? ['--replicated-tables', options.replicatedTables.join(',')] : []),
   ];
   if (options.overrides) {
     const file = join(dataDir, 'overrides.json');

@@ -5,14 +5,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
 import { type DatabaseTopology, REFERENCE_APP_REPLICATED_TABLES } from '../contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
 import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
-import { APP_SERVER, APP_STANDALONE_DIR, SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
+import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
+import { type ClusterApp, appProcessEnvironment, clusterAppSettings, referenceApp, standaloneServer } from './clusterApp';
 import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
@@ -45,6 +46,8 @@ export interface LocalClusterProps {
   readonly adminPassword?: string;
   /** @default true */
   readonly buildIfNeeded?: boolean;
+  /** The app every node runs (`--app <dir>`), with its probe path, tables and variable names. @default the reference app */
+  readonly app?: ClusterApp;
   readonly progress?: (line: string) => void;
   /** Called when a node's process dies on its own. */
   readonly onProcessExit?: (description: string) => void;
@@ -110,8 +113,13 @@ export class LocalCluster {
   private admin: { email: string; password: string } | undefined;
   private superuserPassword = '';
   private database: DatabaseTopology = 'per-node';
+  private readonly app: ClusterApp;
+  /** The server.js of the app's standalone build, known once the build exists. */
+  private appServer = '';
 
-  constructor(private readonly props: LocalClusterProps) {}
+  constructor(private readonly props: LocalClusterProps) {
+    this.app = props.app ?? referenceApp();
+  }
 
   private progress(line: string): void {
     this.props.progress?.(line);
@@ -145,13 +153,24 @@ export class LocalCluster {
     }
     mkdirSync(this.layout.dataDir, { recursive: true, mode: 0o755 });
 
-    if (this.props.buildIfNeeded !== false && !appBuildIsCurrent()) {
-      this.progress('building the app: next build, once for every node (~30-60 s; its own progress follows)');
+    this.checkDataBelongsToApp();
+    const app = this.app;
+    if (this.props.buildIfNeeded !== false && !appBuildIsCurrent({ dir: app.dir, serverJs: standaloneServer(app) })) {
+      this.progress(`building ${app.label}: next build, once for every node (~30-60 s; its own progress follows)`);
       const started = Date.now();
-      await buildApp((line) => this.progress(`  next build │ ${line}`));
-      this.progress(`app built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      await buildApp((line) => this.progress(`  next build │ ${line}`), app);
+      this.progress(`${app.label} built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    if (!existsSync(APP_SERVER)) throw new Error(`the app is not built (${APP_SERVER} missing): run npm run build`);
+    const server = standaloneServer(app);
+    if (!server) {
+      throw new Error(`${app.label} is not built (no .next/standalone/**/server.js in ${app.dir}): run npm run build there (next.config: output: 'standalone')`);
+    }
+    this.appServer = server;
+    if (!app.reference) {
+      this.progress(`app: ${app.label} from ${relative(process.cwd(), server) || server} (probe ${app.probePath}` +
+        `${app.replicatedTables ? `, REPLICATED_TABLES=${app.replicatedTables.join(',')}` : ''}` +
+        `${Object.keys(app.envNames).length ? `, reads ${Object.entries(app.envNames).map(([own, kit]) => `${kit} as ${own}`).join(', ')}` : ''})`);
+    }
 
     this.ensureConfiguration();
     // First-time PostgreSQL initialisations race to create the postgres system user: the first node alone.
@@ -159,7 +178,7 @@ export class LocalCluster {
     if (first) await this.startPostgres(first);
     if (this.database === 'shared') this.progress(`database: shared, every node uses ${first?.name}'s PostgreSQL (DATABASE_TOPOLOGY=shared)`);
     else await Promise.all(rest.map((node) => this.startPostgres(node)));
-    this.progress(`starting the app on every node (node server.js: migrations, first admin)`);
+    this.progress(`starting ${this.app.label} on every node (node server.js: migrations, first admin)`);
     await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
     this.progress('starting the sync services, one after another');
     // One after another, in node order: start order is what breaks a tie in configuration disagreements
@@ -173,6 +192,30 @@ export class LocalCluster {
     });
     this.progress(`entry point ${this.entry.url} → round robin over ${this.layout.nodes.length} node(s)`);
     return this.state();
+  }
+
+  /**
+   * A data folder holds one app's databases: starting another app on it would mix two schemas in one database and
+   * replicate the wrong tables. config/app.json says whose it is; another app needs --fresh or another --data-dir.
+   */
+  private checkDataBelongsToApp(): void {
+    const path = join(this.layout.configDir, 'app.json');
+    const mine = this.app.reference ? 'app' : this.app.dir;
+    // A data folder from before app.json existed is the reference app's.
+    const made = existsSync(path) || existsSync(join(this.layout.configDir, 'shared.env'));
+    if (made) {
+      const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
+      const savedDir = typeof saved === 'string' ? saved : 'app';
+      if (savedDir !== mine) {
+        throw new Error(
+          `${this.layout.dataDir} holds a cluster of ${savedDir === 'app' ? 'the reference app (app/)' : savedDir}, not of ${mine}: ` +
+            `start it with --fresh to start over with ${mine}, or give another --data-dir`,
+        );
+      }
+      return;
+    }
+    mkdirSync(this.layout.configDir, { recursive: true, mode: 0o700 });
+    writeFileSync(path, `${JSON.stringify({ app: mine }, null, 2)}\n`);
   }
 
   private ensureConfiguration(): void {
@@ -266,7 +309,7 @@ export class LocalCluster {
     return nodeEnvironment(
       this.layout,
       node,
-      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...this.props.overrides?.[node.index] },
+      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...clusterAppSettings(this.app), ...this.props.overrides?.[node.index] },
       this.databaseNodeOf(node),
       this.props.replicatedTables ?? REFERENCE_APP_REPLICATED_TABLES,
     );
@@ -359,17 +402,18 @@ export class LocalCluster {
   private async startApp(node: NodeLayout): Promise<void> {
     const entry = this.entryFor(node);
     const started = Date.now();
+    const server = entry.appDir ? join(entry.appDir, 'server.js') : this.appServer;
     entry.app = new ManagedProcess({
       label: `${node.name} app`,
       command: process.execPath,
-      args: [entry.appDir ? join(entry.appDir, 'server.js') : APP_SERVER],
-      cwd: entry.appDir ?? APP_STANDALONE_DIR,
-      env: entry.env,
+      args: [server],
+      cwd: dirname(server),
+      env: appProcessEnvironment(this.app, entry.env),
       logFile: join(node.logDir, 'app.log'),
       onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
     });
     entry.app.start();
-    await entry.app.waitForHttp(`${appUrl(node)}/api/health`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 90_000 });
+    await entry.app.waitForHttp(`${appUrl(node)}${this.app.probePath}`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 90_000 });
     this.progress(`${node.name}: app ${appUrl(node)} ready in ${Date.now() - started} ms`);
   }
 

@@ -57,13 +57,14 @@ export interface DeployFolder {
 }
 
 /** Runs `msk init` (what `npm run init` runs) into a fresh temporary folder. */
-export function initDeployFolder(options: { publicUrl: string; nodes?: number; withAdmin?: boolean; peers?: readonly string[] }): DeployFolder {
+export function initDeployFolder(options: { publicUrl: string; nodes?: number; withAdmin?: boolean; peers?: readonly string[]; tables?: readonly string[] }): DeployFolder {
   const root = mkdtempSync(join(tmpdir(), 'msk-compose-'));
   const dir = join(root, 'deploy');
   const peers = options.peers ? ['--peers', options.peers.join(',')] : [];
+  const tables = options.tables ? ['--tables', options.tables.join(',')] : [];
   execFileSync(
     process.execPath,
-    [KIT_CLI, 'init', '--out', dir, '--nodes', String(options.nodes ?? 2), '--public-url', options.publicUrl, ...peers],
+    [KIT_CLI, 'init', '--out', dir, '--nodes', String(options.nodes ?? 2), '--public-url', options.publicUrl, ...peers, ...tables],
     { cwd: REPO_ROOT, stdio: 'pipe' },
   );
   if (options.withAdmin) addAdmin(dir);

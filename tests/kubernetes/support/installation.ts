@@ -50,6 +50,8 @@ export class Installation {
     readonly statefulSet: string,
     readonly instance: string = statefulSet,
     readonly containers: readonly ContainerName[] = CONTAINERS,
+    /** The app's port in the pods (the chart's app.port). */
+    readonly appPort: number = APP_PORT,
   ) {}
 
   podName(ordinal: number): string {
@@ -97,7 +99,7 @@ export class Installation {
   async appUrl(ordinal: number): Promise<string> {
     const pod = await this.pod(ordinal);
     if (!pod.ip) throw new Error(`pod ${pod.name} has no IP yet`);
-    return `http://${pod.ip}:${APP_PORT}`;
+    return `http://${pod.ip}:${this.appPort}`;
   }
 
   /** `service:status` as an operator runs it, inside the pod's sync container. */
