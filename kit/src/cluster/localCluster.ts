@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
-import { type DatabaseTopology, REFERENCE_APP_REPLICATED_TABLES } from '../contract';
+import type { DatabaseTopology } from '../contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
 import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
 import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
-import { type ClusterApp, appProcessEnvironment, clusterAppSettings, referenceApp, standaloneServer } from './clusterApp';
+import { type ClusterApp, appProcessEnvironment, referenceApp, standaloneServer } from './clusterApp';
 import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
@@ -58,7 +58,7 @@ export interface LocalClusterProps {
    * config/shared.env, so a later start without it keeps the cluster's choice. @default what shared.env says, else per-node
    */
   readonly database?: DatabaseTopology;
-  /** The app's tables every node replicates (REPLICATED_TABLES). @default REFERENCE_APP_REPLICATED_TABLES (app/) */
+  /** The app's tables every node replicates (REPLICATED_TABLES). @default the app's (REFERENCE_APP_REPLICATED_TABLES for app/) */
   readonly replicatedTables?: readonly string[];
 }
 
@@ -168,7 +168,7 @@ export class LocalCluster {
     this.appServer = server;
     if (!app.reference) {
       this.progress(`app: ${app.label} from ${relative(process.cwd(), server) || server} (probe ${app.probePath}` +
-        `${app.replicatedTables ? `, REPLICATED_TABLES=${app.replicatedTables.join(',')}` : ''}` +
+        `, REPLICATED_TABLES=${(this.props.replicatedTables ?? app.replicatedTables).join(',')}` +
         `${Object.keys(app.envNames).length ? `, reads ${Object.entries(app.envNames).map(([own, kit]) => `${kit} as ${own}`).join(', ')}` : ''})`);
     }
 
@@ -309,9 +309,9 @@ export class LocalCluster {
     return nodeEnvironment(
       this.layout,
       node,
-      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...clusterAppSettings(this.app), ...this.props.overrides?.[node.index] },
+      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...this.props.overrides?.[node.index] },
       this.databaseNodeOf(node),
-      this.props.replicatedTables ?? REFERENCE_APP_REPLICATED_TABLES,
+      this.props.replicatedTables ?? this.app.replicatedTables,
     );
   }
 
