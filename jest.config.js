@@ -18,7 +18,7 @@ const common = {
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper,
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/.*/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
 };
 
 /** @type {import('jest').Config} */
