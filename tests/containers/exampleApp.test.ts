@@ -28,7 +28,6 @@ const { version, multiServerKit } = JSON.parse(readFileSync(join(EXAMPLE_DIR, 'p
 const EXAMPLE_IMAGE = `i-example/field-desk:${version}`;
 /** The example image's own port (its Dockerfile's PORT), not the reference app's 8080. */
 const EXAMPLE_PORT = 3000;
-const SYNC_PORT = 8765;
 const DATABASE = 'field_desk';
 const SEED_USER = { email: 'dispatch@desk.example', password: 'containers-desk-password-1' } as const;
 const START_TIMEOUT_MS = 90_000;
@@ -67,7 +66,7 @@ function contractEnvironments(entryUrl: string): Record<string, string>[] {
     {
       nodes: 2,
       publicUrl: entryUrl,
-      peers: ['node-1:8765', 'node-2:8765'],
+      peers: ['node-1:8765', 'node-2:8765'], // the sync services share their app container's network namespace
       databaseUrl: (n) => `postgresql://${APP_ROLE}@postgres-${n}:5432/${DATABASE}`,
       tables: multiServerKit.replicatedTables,
     },
