@@ -28,7 +28,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)'],
+      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {
