@@ -207,9 +207,10 @@ export class LocalCluster {
       const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
       const savedDir = typeof saved === 'string' ? saved : 'app';
       if (savedDir !== mine) {
+        const shown = (dir: string) => (dir === 'app' ? 'the reference app (app/)' : relative(process.cwd(), dir) || dir);
         throw new Error(
-          `${this.layout.dataDir} holds a cluster of ${savedDir === 'app' ? 'the reference app (app/)' : savedDir}, not of ${mine}: ` +
-            `start it with --fresh to start over with ${mine}, or give another --data-dir`,
+          `${this.layout.dataDir} holds a cluster of ${shown(savedDir)}, not of ${shown(mine)}: ` +
+            `add --fresh to start over with ${shown(mine)} (new secrets, empty databases), or give another --data-dir`,
         );
       }
       return;
