@@ -11,7 +11,7 @@
  *
  * Parsing is pure (this file reads nothing but the given package.json); everything from that file is hostile input.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { REFERENCE_APP_REPLICATED_TABLES, VARIABLES_BY_NAME, replicatedTablesProblem } from '../contract';
 import { APP_DIR, APP_SERVER, REPO_ROOT } from './appBuild';
@@ -177,4 +177,28 @@ export function appProcessEnvironment(app: ClusterApp, env: Readonly<Record<stri
     if (value !== undefined) result[appName] = value;
   }
   return result;
+}
+
+/**
+ * A data folder holds one app's databases: starting another app on it would mix two schemas in one database and
+ * replicate the wrong tables. config/app.json says whose it is (a folder from before it existed is the reference
+ * app's); another app needs --fresh or another --data-dir.
+ */
+export function claimDataFolder(configDir: string, dataDir: string, app: ClusterApp): void {
+  const path = join(configDir, 'app.json');
+  const mine = app.reference ? 'app' : app.dir;
+  if (existsSync(path) || existsSync(join(configDir, 'shared.env'))) {
+    const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
+    const savedDir = typeof saved === 'string' ? saved : 'app';
+    if (savedDir !== mine) {
+      const shown = (dir: string) => (dir === 'app' ? 'the reference app (app/)' : relative(process.cwd(), dir) || dir);
+      throw new ClusterAppError(
+        `${dataDir} holds a cluster of ${shown(savedDir)}, not of ${shown(mine)}: ` +
+          `add --fresh to start over with ${shown(mine)} (new secrets, empty databases), or give another --data-dir`,
+      );
+    }
+    return;
+  }
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify({ app: mine }, null, 2)}\n`);
 }

@@ -13,7 +13,7 @@ import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
 import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
 import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
-import { type ClusterApp, appProcessEnvironment, referenceApp, standaloneServer } from './clusterApp';
+import { type ClusterApp, appProcessEnvironment, claimDataFolder, referenceApp, standaloneServer } from './clusterApp';
 import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
@@ -153,7 +153,7 @@ export class LocalCluster {
     }
     mkdirSync(this.layout.dataDir, { recursive: true, mode: 0o755 });
 
-    this.checkDataBelongsToApp();
+    claimDataFolder(this.layout.configDir, this.layout.dataDir, this.app);
     const app = this.app;
     if (this.props.buildIfNeeded !== false && !appBuildIsCurrent({ dir: app.dir, serverJs: standaloneServer(app) })) {
       this.progress(`building ${app.label}: next build, once for every node (~30-60 s; its own progress follows)`);
@@ -192,31 +192,6 @@ export class LocalCluster {
     });
     this.progress(`entry point ${this.entry.url} → round robin over ${this.layout.nodes.length} node(s)`);
     return this.state();
-  }
-
-  /**
-   * A data folder holds one app's databases: starting another app on it would mix two schemas in one database and
-   * replicate the wrong tables. config/app.json says whose it is; another app needs --fresh or another --data-dir.
-   */
-  private checkDataBelongsToApp(): void {
-    const path = join(this.layout.configDir, 'app.json');
-    const mine = this.app.reference ? 'app' : this.app.dir;
-    // A data folder from before app.json existed is the reference app's.
-    const made = existsSync(path) || existsSync(join(this.layout.configDir, 'shared.env'));
-    if (made) {
-      const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
-      const savedDir = typeof saved === 'string' ? saved : 'app';
-      if (savedDir !== mine) {
-        const shown = (dir: string) => (dir === 'app' ? 'the reference app (app/)' : relative(process.cwd(), dir) || dir);
-        throw new Error(
-          `${this.layout.dataDir} holds a cluster of ${shown(savedDir)}, not of ${shown(mine)}: ` +
-            `add --fresh to start over with ${shown(mine)} (new secrets, empty databases), or give another --data-dir`,
-        );
-      }
-      return;
-    }
-    mkdirSync(this.layout.configDir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${JSON.stringify({ app: mine }, null, 2)}\n`);
   }
 
   private ensureConfiguration(): void {
