@@ -7,27 +7,20 @@
  * before Jest starts.
  */
 import { randomBytes } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { generateConfiguration, generateSecrets } from '../../kit/src/init/generateConfiguration';
 import { APP_ROLE, databaseRolesInitdbScript } from '../../kit/src/postgres/databaseRoles';
 import { eventually } from '../support/eventually';
+import { EXAMPLE_APP, EXAMPLE_APP_PORT, buildExampleAppImage } from '../support/exampleAppImage';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { ContainerLog } from './support/containerCluster';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './support/containerOptions';
-import { REPO_ROOT, SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nodeBaseImage, postgresImage } from './support/containerSettings';
+import { SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nodeBaseImage, postgresImage } from './support/containerSettings';
 
-const EXAMPLE_DIR = join(REPO_ROOT, 'examples', 'field-desk');
-const { version, multiServerKit } = JSON.parse(readFileSync(join(EXAMPLE_DIR, 'package.json'), 'utf8')) as {
-  version: string;
-  multiServerKit: { probePath: string; replicatedTables: string[] };
-};
-const EXAMPLE_IMAGE = `i-example/field-desk:${version}`;
-/** The example image's own port (its Dockerfile's PORT), not the reference app's 8080. */
-const EXAMPLE_PORT = 3000;
+const { multiServerKit } = EXAMPLE_APP;
+const EXAMPLE_IMAGE = `i-example/field-desk:${EXAMPLE_APP.version}`;
+const EXAMPLE_PORT = EXAMPLE_APP_PORT;
 const DATABASE = 'field_desk';
 const SEED_USER = { email: 'dispatch@desk.example', password: 'containers-desk-password-1' } as const;
 const START_TIMEOUT_MS = 90_000;
@@ -39,25 +32,6 @@ interface ExampleNode {
   readonly app: StartedTestContainer;
   readonly sync: StartedTestContainer;
   logTails(): string;
-}
-
-/** The `prebuilt` target's context: the Dockerfile and .next/standalone as field-desk-standalone/. */
-async function buildExampleImage(): Promise<void> {
-  const standalone = join(EXAMPLE_DIR, '.next', 'standalone');
-  if (!existsSync(join(standalone, 'examples', 'field-desk', 'server.js'))) {
-    throw new Error(`${standalone} has no server.js: build the example first (node kit/dist/cli/main.js build-app --app examples/field-desk; npm test does)`);
-  }
-  const context = mkdtempSync(join(tmpdir(), 'i-example-image-'));
-  try {
-    cpSync(standalone, join(context, 'field-desk-standalone'), { recursive: true, verbatimSymlinks: true });
-    cpSync(join(EXAMPLE_DIR, 'Dockerfile'), join(context, 'Dockerfile'));
-    await GenericContainer.fromDockerfile(context)
-      .withBuildArgs({ NODE_IMAGE: nodeBaseImage() })
-      .withTarget('prebuilt')
-      .build(EXAMPLE_IMAGE, { deleteOnExit: false });
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
 }
 
 /** The kit's configuration for two nodes (init's code), with the example's tables. */
@@ -155,7 +129,7 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
   const allTails = () => nodes.map((n) => n.logTails()).join('\n');
 
   beforeAll(async () => {
-    await buildExampleImage();
+    await buildExampleAppImage(EXAMPLE_IMAGE, nodeBaseImage());
     network = await new Network().start();
     // AUTH_URL: the one public URL; here node 1's address on the network (the tests reach each node directly).
     const environments = contractEnvironments(`http://node-1:${EXAMPLE_PORT}`);
