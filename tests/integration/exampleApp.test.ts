@@ -199,6 +199,7 @@ describe('npm start -- --app examples/field-desk, as docs/local-cluster.md says 
       },
       { what: 'npm start -- --app examples/field-desk up', timeoutMs: 240_000, intervalMs: 200, context: () => output },
     );
+    expect(output).toMatch(/^\[start\] Multi-Server Kit: starting a local cluster of examples\/field-desk \(pid/m);
     expect(output).toMatch(/\[cluster\] starting field-desk on every node/);
     expect(output.match(/Peers Connected: 1/g)).toHaveLength(2);
 
