@@ -12,6 +12,7 @@ import { processAlive, startLocalCluster, type StartedLocalCluster } from '@msk/
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { ClusterDatabases } from '../support/faultTools';
+import { serverActionBody, serverActionFields } from '../support/serverActionForm';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
 
@@ -113,13 +114,38 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
     expect((await api(node(2).appUrl, onNode2, '/api/technicians', { teamId: team.body.id, fullName: 'Bo Wrench', email: `bo.${email}` })).status).toBe(201);
   });
 
+  it('takes the page\'s work order form rendered by node 1 when it is submitted to node 2 (one build everywhere)', async () => {
+    const session = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
+    const page = await fetch(`${node(1).appUrl}/`, { headers: { cookie: session.cookie } });
+    expect(page.status).toBe(200);
+    const hidden = serverActionFields(await page.text(), 'New work order');
+    expect(hidden.length).toBeGreaterThan(0);
+    const title = `Gutter clean ${Date.now()}`;
+    const posted = await fetch(`${node(2).appUrl}/`, {
+      method: 'POST',
+      // What a browser without JavaScript sends when the user submits the form to node 2 (Origin agrees with Host).
+      headers: { cookie: session.cookie, origin: node(2).appUrl },
+      body: serverActionBody(hidden, { title, siteAddress: '9 Mill Lane', priority: 'low', technicianId: '' }),
+    });
+    const html = await posted.text();
+    expect({ status: posted.status, added: html.includes(`Added &quot;${title}&quot;.`) }).toEqual({ status: 200, added: true });
+    await eventually(
+      async () => {
+        const orders = await api<Array<{ title: string }>>(node(1).appUrl, session, '/api/work-orders');
+        if (!orders.body.some((o) => o.title === title)) throw new Error('not on node 1 yet');
+      },
+      { what: 'the work order made through node 2\'s form on node 1', timeoutMs: REPLICATION_TIMEOUT_MS },
+    );
+    expect(readFileSync(join(node(2).logDir, 'app.log'), 'utf8')).not.toContain('Failed to find Server Action');
+  });
+
   it('converges every replicated table; audit_events stays each node\'s own', async () => {
     const databases = new ClusterDatabases(cluster, multiServerKit.replicatedTables);
     const hashes = await databases.quiesce(REPLICATION_TIMEOUT_MS, (h) => Object.keys(h).length === multiServerKit.replicatedTables.length);
     expect(Object.keys(hashes).sort()).toEqual([...multiServerKit.replicatedTables].sort());
     const audits = await Promise.all([1, 2].map((index) => databases.query(index, async (pool) => (await pool.query<{ action: string }>('SELECT action FROM audit_events ORDER BY id')).rows.map((r) => r.action))));
     expect(audits[0]).toEqual(['team.created', 'technician.created', 'work_order.created']);
-    expect(audits[1]).toEqual(['technician.created']);
+    expect(audits[1]).toEqual(['technician.created', 'work_order.created']);
   });
 
   it('says "Peers Connected: 1" for each node in service:status', () => {
