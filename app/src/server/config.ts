@@ -18,7 +18,14 @@ type ConfigHolder = { [CONFIG_KEY]?: LoadedConfig };
 /** Validates the environment (throws ConfigurationError listing every problem) and keeps the result. */
 export function loadAppConfig(): LoadedConfig {
   const holder = globalThis as ConfigHolder;
-  holder[CONFIG_KEY] ??= loadNodeConfig(process.env, 'app');
+  if (!holder[CONFIG_KEY]) {
+    const loaded = loadNodeConfig(process.env, 'app');
+    // NextAuth v4 reads NEXTAUTH_URL from the environment itself (the origin of its redirects); the contract also
+    // accepts Auth.js v5's AUTH_URL for it, so the library gets the validated origin under the name it knows.
+    // The secret needs no such step: it is passed to NextAuth and getToken explicitly.
+    process.env.NEXTAUTH_URL ??= loaded.config.nextAuthUrl;
+    holder[CONFIG_KEY] = loaded;
+  }
   return holder[CONFIG_KEY];
 }
 

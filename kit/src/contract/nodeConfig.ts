@@ -195,19 +195,53 @@ export interface NodeEnvironmentReport {
   readonly config: NodeConfig | undefined;
 }
 
+export interface VariableRead {
+  readonly raw: string | undefined;
+  /** The name the value was read under: the variable's own, or an alias when only the alias is set. */
+  readonly name: string;
+  /** An alias set to another value than the variable itself. */
+  readonly conflictingAlias?: string;
+}
+
+/** One variable's value from the environment, under its own name or else one of its aliases (AUTH_SECRET). */
+export function readVariable(env: Environment, spec: VariableSpec): VariableRead {
+  const own = env[spec.name];
+  for (const alias of spec.aliases ?? []) {
+    const other = env[alias];
+    if (other === undefined) continue;
+    if (own === undefined) return { raw: other, name: alias };
+    if (own !== other) return { raw: own, name: spec.name, conflictingAlias: alias };
+  }
+  return { raw: own, name: spec.name };
+}
+
 /** Checks every variable of one node's environment and returns every problem, not the first. */
 export function validateNodeEnvironment(env: Environment, consumer?: Consumer): NodeEnvironmentReport {
   const problems: Problem[] = [];
   const values = new Map<string, string>();
   for (const spec of VARIABLES) {
-    const raw = env[spec.name];
+    const read = readVariable(env, spec);
+    if (read.conflictingAlias) {
+      problems.push(
+        problem(
+          spec,
+          `and ${read.conflictingAlias} (its Auth.js v5 name) are both set, to different values: the app and the sync service could each use another one`,
+          'error',
+          `set only one of ${spec.name} and ${read.conflictingAlias} (the kit reads ${read.conflictingAlias} as ${spec.name}), or give both the same value`,
+        ),
+      );
+    }
+    // a value read under an alias is checked (and its problems named) under that name
+    const named: VariableSpec = read.name === spec.name ? spec : { ...spec, name: read.name };
+    const raw = read.raw;
     const required = consumer ? spec.requiredBy.includes(consumer) : spec.requiredBy.length > 0;
     if (raw === undefined || (raw === '' && spec.default === undefined)) {
-      if (required) problems.push(problem(spec, raw === undefined ? 'is not set' : 'is empty'));
+      const nor = spec.aliases && spec.aliases.length > 0 ? ` (nor ${spec.aliases.join(', ')}, its Auth.js v5 name)` : '';
+      if (required) problems.push(problem(named, raw === undefined ? `is not set${nor}` : 'is empty'));
       values.set(spec.name, spec.default ?? '');
       continue;
     }
-    const own = checkValue(spec, raw);
+    const own = checkValue(named, raw);
     problems.push(...own);
     values.set(spec.name, raw);
   }

@@ -38,6 +38,11 @@ export interface VariableSpec {
   readonly chosenByPerson?: boolean;
   /** For secrets that embed a password in a non-secret shape (URLs): how to show them. */
   readonly redact?: (value: string) => string;
+  /**
+   * Other names of the same variable (Auth.js v5 calls NEXTAUTH_SECRET `AUTH_SECRET`): read when the variable
+   * itself is unset, with the same checks; set under both names with different values is an error.
+   */
+  readonly aliases?: readonly string[];
 }
 
 export const SYNC_DISCOVERY_MODES = ['static', 'mdns', 'dns', 'kubernetes'] as const;
@@ -83,9 +88,10 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'Encrypts session cookies (JWE). The same on every node, or a login does not carry across servers.',
+    help: 'Encrypts session cookies (JWE). The same on every node, or a login does not carry across servers. Auth.js v5\'s name AUTH_SECRET is read as this variable.',
     fix: 'generate one with `openssl rand -base64 32` (or `npm run init`) and copy it to every node',
     check: check.strongSecret,
+    aliases: ['AUTH_SECRET'],
   },
   {
     name: 'NEXTAUTH_SECRET_PREVIOUS',
@@ -155,9 +161,10 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'Public origin users open (the load balancer / entry point); the same on every node behind it.',
+    help: 'Public origin users open (the load balancer / entry point); the same on every node behind it. Auth.js v5\'s name AUTH_URL is read as this variable.',
     fix: 'set it to the one URL users open, e.g. https://platform.example.com, on every node',
     check: check.httpOrigin,
+    aliases: ['AUTH_URL'],
   },
   {
     name: 'DATABASE_URL',
@@ -517,6 +524,9 @@ export const VARIABLES: readonly VariableSpec[] = [
 ];
 
 export const VARIABLES_BY_NAME: ReadonlyMap<string, VariableSpec> = new Map(VARIABLES.map((v) => [v.name, v]));
+
+/** Alias → the variable it names (AUTH_SECRET → NEXTAUTH_SECRET). */
+export const VARIABLE_ALIASES: ReadonlyMap<string, VariableSpec> = new Map(VARIABLES.flatMap((v) => (v.aliases ?? []).map((alias) => [alias, v] as const)));
 
 export function variable(name: string): VariableSpec {
   const spec = VARIABLES_BY_NAME.get(name);

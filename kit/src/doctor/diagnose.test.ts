@@ -75,6 +75,24 @@ describe('doctor', () => {
     expect(codes(diagnose([server('a.env', { ...aWithout, ...shared }), server('b.env', { ...bWithout, ...shared })]))).toEqual([]);
   });
 
+  it('understands Auth.js v5 names: AUTH_SECRET on one server is NEXTAUTH_SECRET on the other', () => {
+    const { a, b } = cluster();
+    const { NEXTAUTH_SECRET: same, NEXTAUTH_URL: url, ...bWithout } = b;
+    expect(diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: same as string, AUTH_URL: url as string })])).toEqual([]);
+    const other = randomBytes(32).toString('base64');
+    const findings = diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: other, AUTH_URL: url as string })]);
+    expect(codes(findings)).toEqual(['error:shared-differs:NEXTAUTH_SECRET']);
+    expect(findings[0]?.where[1]).toMatch(/^b\.env:\d+$/); // the AUTH_SECRET line, not "(unset)"
+    expect(JSON.stringify(findings)).not.toContain(other);
+  });
+
+  it('reports NEXTAUTH_SECRET and AUTH_SECRET set to different values on one server', () => {
+    const { a, b } = cluster();
+    const findings = diagnose([server('a.env', { ...a, AUTH_SECRET: randomBytes(32).toString('base64') }), server('b.env', b)]);
+    expect(codes(findings)).toEqual(['error:invalid:NEXTAUTH_SECRET']);
+    expect(findings[0]?.message).toContain('and AUTH_SECRET (its Auth.js v5 name) are both set, to different values');
+  });
+
   it('reports a unique value that collides', () => {
     const { a, b } = cluster();
     const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_NODE_ID: a.SYNC_NODE_ID as string, SYNC_NODE_NAME: 'server-1' })]);

@@ -48,8 +48,19 @@ export interface Finding {
 
 const OUR_PREFIXES = ['NEXTAUTH_', 'SYNC_', 'NEXT_SERVER_ACTIONS_', 'DATABASE_'];
 
-function lastEntry(server: ServerEnvironment, key: string): EnvEntry | undefined {
+function lastEntryNamed(server: ServerEnvironment, key: string): EnvEntry | undefined {
   for (let i = server.entries.length - 1; i >= 0; i--) if (server.entries[i]?.key === key) return server.entries[i];
+  return undefined;
+}
+
+/** The entry of a variable, under its own name or else one of its aliases (AUTH_SECRET for NEXTAUTH_SECRET). */
+function lastEntry(server: ServerEnvironment, key: string): EnvEntry | undefined {
+  const own = lastEntryNamed(server, key);
+  if (own) return own;
+  for (const alias of VARIABLES_BY_NAME.get(key)?.aliases ?? []) {
+    const entry = lastEntryNamed(server, alias);
+    if (entry) return entry;
+  }
   return undefined;
 }
 

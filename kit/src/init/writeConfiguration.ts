@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { displayValue, fingerprint, variable } from '../contract';
+import { VARIABLES_BY_NAME, displayValue, fingerprint, variable } from '../contract';
 import { SHARED_FILE } from '../doctor/loadServers';
 import { formatEnvFile, parseEnvFile } from '../envFile/parseEnvFile';
 import {
@@ -50,7 +50,9 @@ const SECRET_KEYS = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_AC
 function existingSecrets(path: string): EnvValues | undefined {
   if (!existsSync(path)) return undefined;
   const entries = parseEnvFile(readFileSync(path, 'utf8')).entries;
-  const values = SECRET_KEYS.map((key) => [key, entries.find((e) => e.key === key)?.value ?? ''] as const);
+  // a file written for Auth.js v5 names the secret AUTH_SECRET: kept, under the contract's name
+  const valueOf = (key: string) => [key, ...(VARIABLES_BY_NAME.get(key)?.aliases ?? [])].map((name) => entries.findLast((e) => e.key === name)?.value).find((v) => v !== undefined);
+  const values = SECRET_KEYS.map((key) => [key, valueOf(key) ?? ''] as const);
   return values.some(([, v]) => v !== '') ? values : undefined;
 }
 

@@ -13,6 +13,9 @@ export type { ColumnValue, RowState } from './core/rowState';
 export { isRowAlive, mergeRowStates } from './core/rowState';
 export type { ForeignKey, ReplicatedTable, UniqueKey } from './core/tableSchema';
 export { schemaVersionOf } from './core/tableSchema';
+export { checkReplicatedTables, formatTableProblem } from './core/tableRequirements';
+export type { SchemaFacts, TableFacts, TableProblem, TableProblemKind } from './core/tableRequirements';
+export { readTableCatalog } from './postgres/tableFacts';
 export { CONFLICT_SUFFIX, resolveUniqueConflicts } from './core/uniqueConflicts';
 export type {
   ApplyOutcome,

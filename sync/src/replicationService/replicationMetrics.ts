@@ -3,6 +3,8 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface ReplicationMetrics {
   readonly running: Gauge;
+  readonly schemaRefused: Gauge;
+  readonly schemaProblems: Gauge<'table' | 'kind'>;
   readonly lagChanges: Gauge<'peer'>;
   readonly lagSeconds: Gauge<'peer'>;
   readonly appliedChanges: Counter<'peer'>;
@@ -21,6 +23,17 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
   const prefix = 'msk_sync_replication_';
   return {
     running: new Gauge({ name: `${prefix}running`, help: '1 when replication runs (0 while it waits for the database schema)', registers }),
+    schemaRefused: new Gauge({
+      name: `${prefix}schema_refused`,
+      help: '1 when the start-up check refused REPLICATED_TABLES as the live schema has them (replication off, readiness fails)',
+      registers,
+    }),
+    schemaProblems: new Gauge({
+      name: `${prefix}schema_problems`,
+      help: 'Problems the start-up check found in the replicated tables, by table and kind (e.g. sequence-key, no-primary-key, unsupported-type)',
+      labelNames: ['table', 'kind'],
+      registers,
+    }),
     lagChanges: new Gauge({ name: `${prefix}lag_changes`, help: 'Changes a peer still had for us after the last pull', labelNames: ['peer'], registers }),
     lagSeconds: new Gauge({ name: `${prefix}lag_seconds`, help: 'Time since this node was last caught up with a peer (0: caught up)', labelNames: ['peer'], registers }),
     appliedChanges: new Counter({ name: `${prefix}applied_changes_total`, help: 'Row states from a peer that changed this node', labelNames: ['peer'], registers }),

@@ -13,6 +13,8 @@ import {
   type PullOutcome,
   type RowChange,
   SYNC_SCHEMA,
+  type TableProblem,
+  formatTableProblem,
   answerPull,
   answerSnapshot,
   pullRequestSchema,
@@ -27,6 +29,7 @@ import { PeerReplicationState } from './peerReplicationState';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
+import { refusalSummary, waitForFittingTables } from './tableCheck';
 import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
 
 /** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
@@ -45,7 +48,8 @@ export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_0
 /** How long stop() waits for a start still in progress. */
 export const STOP_WAIT_MS = 2_000;
 
-export type ReplicationState = 'waiting-for-schema' | 'opening' | 'running' | 'failed' | 'stopped';
+/** refused: the start-up check found tables it cannot replicate as they are (listed in status; readiness fails). */
+export type ReplicationState = 'waiting-for-schema' | 'refused' | 'opening' | 'running' | 'failed' | 'stopped';
 
 export interface ReplicationPluginOptions {
   /** The app's tables to replicate. @default the node's REPLICATED_TABLES */
@@ -93,6 +97,8 @@ class ReplicationService {
   private state: ReplicationState = 'waiting-for-schema';
   private stateSinceMs: number;
   private waiting: SchemaWaitReport | null = null;
+  /** What the start-up check found wrong with the configured tables; null: nothing (or not checked yet). */
+  private refusal: { problems: readonly TableProblem[]; checkedAt: string } | null = null;
   private lastError: string | null = null;
   /** Why the last status refresh failed (the database is down?); cleared by the next one that works. */
   private statusError: string | null = null;
@@ -133,7 +139,12 @@ class ReplicationService {
     this.metrics = createReplicationMetrics(api.metricsRegistry);
     this.connectionString = connectionStringWithPassword(api.config.syncDatabaseUrl, api.config.syncDatabasePassword);
     for (const route of this.routes()) api.addRoute(route);
-    api.addStatusContributor({ name: 'replication', node: () => this.nodeStatus(), peer: (peerId) => this.peerStatus(peerId) });
+    api.addStatusContributor({
+      name: 'replication',
+      node: () => this.nodeStatus(),
+      peer: (peerId) => this.peerStatus(peerId),
+      notReady: () => (this.refusal ? [refusalSummary(this.refusal.problems)] : []),
+    });
     this.unsubscribe.push(
       api.onPeerEvent((event) => {
         // The conflicts counter exists from the connection on, so the first conflict shows as an increase.
@@ -185,7 +196,39 @@ class ReplicationService {
     });
     if (!found) return;
     this.waiting = null;
+    if (!(await this.checkTablesUntilTheyFit())) return;
     await this.openAndRun(database);
+  }
+
+  /** The start-up check (tableCheck.ts): replication stays off while it refuses the tables. False: stopped. */
+  private checkTablesUntilTheyFit(): Promise<boolean> {
+    return waitForFittingTables({
+      connectionString: this.connectionString,
+      tables: this.tables,
+      isStopped: () => this.stopped,
+      sleep: (ms) => this.sleep(ms),
+      onCheckFailed: (error) => (this.lastError = `checking the replicated tables failed: ${error}`),
+      onVerdict: (problems) => {
+        this.metrics.schemaProblems.reset();
+        for (const problem of problems) this.metrics.schemaProblems.inc({ table: problem.table, kind: problem.kind });
+        this.metrics.schemaRefused.set(problems.length > 0 ? 1 : 0);
+        if (problems.length === 0) {
+          if (this.refusal) this.api.logger.info({ tables: this.tables }, 'the replicated tables fit now: replication starts');
+          this.refusal = null;
+          this.lastError = null;
+          return;
+        }
+        const changed = JSON.stringify(this.refusal?.problems) !== JSON.stringify(problems);
+        this.refusal = { problems, checkedAt: new Date(this.api.now()).toISOString() };
+        if (this.state !== 'refused') this.setState('refused');
+        if (changed) {
+          this.api.logger.error(
+            { problems: problems.map((p) => ({ table: p.table, kind: p.kind, problem: p.message, fix: p.fix })) },
+            `${refusalSummary(problems)}: ${problems.map(formatTableProblem).join(' | ')}`,
+          );
+        }
+      },
+    });
   }
 
   /**
@@ -411,7 +454,10 @@ class ReplicationService {
   private routes(): PeerRoute[] {
     const notReady = () => ({
       status: 503,
-      json: { error: 'not-ready', message: `replication on ${this.api.self.name} is ${this.state}${this.state === 'waiting-for-schema' ? ' (the app has not created its tables yet)' : ''}` },
+      json: {
+        error: 'not-ready',
+        message: `replication on ${this.api.self.name} is ${this.state}${this.state === 'waiting-for-schema' ? ' (the app has not created its tables yet)' : this.state === 'refused' ? ' (its tables do not fit replication: see its status)' : ''}`,
+      },
     });
     return [
       {
@@ -525,6 +571,8 @@ class ReplicationService {
       /** Migrations followed while running (no restart): how many re-opens, the last change, a shape it can't follow. */
       schema: { reopenedAfterMigration: this.schemaReopens, lastChange: this.lastSchemaChange, problem: this.schemaProblem },
       waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,
+      /** The start-up check's verdict while it refuses the configured tables (each problem with its fix). */
+      refused: this.refusal ? { problems: this.refusal.problems, checkedAt: this.refusal.checkedAt } : null,
       initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
       syncIntervalMs: this.api.config.syncIntervalMs,
       lastError: this.lastError ?? this.statusError,

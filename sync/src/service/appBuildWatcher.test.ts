@@ -1,5 +1,5 @@
 import { deriveClusterKeys } from '../core/clusterKeys';
-import { AppBuildWatcher, appBuildUrl, type AppBuildState } from './appBuildWatcher';
+import { AppBuildNotReportedError, AppBuildWatcher, appBuildUrl, type AppBuildState } from './appBuildWatcher';
 
 const keys = deriveClusterKeys('k'.repeat(64));
 const report = (buildId: string) => ({ buildId, deploymentId: null, serverActionsKeyCheck: 'cd'.repeat(32) });
@@ -34,6 +34,32 @@ describe('AppBuildWatcher', () => {
       ['b1', false, null],
       ['b1', false, 'GET x: fetch failed'],
       ['b2', true, null],
+    ]);
+    await watcher.stop();
+  });
+
+  it('says the build is not reported when the app answers without one (a team\'s own app), and forgets the build known before', async () => {
+    const url = 'http://127.0.0.1:8080/api/build';
+    const answers: (string | Error)[] = ['b1', new AppBuildNotReportedError(url, 404), new AppBuildNotReportedError(url, 404), new Error('GET x: answered an unexpected build document')];
+    const polls: [AppBuildState, boolean][] = [];
+    const watcher = new AppBuildWatcher({
+      url,
+      keys,
+      now: () => 5,
+      fetchBuild: async () => {
+        const next = answers.shift() as string | Error;
+        if (next instanceof Error) throw next;
+        return report(next);
+      },
+      onPoll: (state, changed) => polls.push([state, changed]),
+    });
+    for (let i = 0; i < 4; i++) await watcher.poll();
+    expect(polls.map(([state, changed]) => [state.build?.buildId ?? null, state.reported, changed, state.lastError])).toEqual([
+      ['b1', true, true, null],
+      [null, false, true, null],
+      [null, false, false, null],
+      // a malformed answer is refused as an error, not taken for "no build endpoint"
+      [null, false, false, 'GET x: answered an unexpected build document'],
     ]);
     await watcher.stop();
   });

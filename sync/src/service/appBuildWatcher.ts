@@ -25,9 +25,30 @@ export function appBuildUrl(bindAddress: string, appPort: number): string {
 
 export type FetchAppBuild = (url: string) => Promise<AppBuildReport>;
 
+/**
+ * The app answered, but not as an app of the kit: no such endpoint (404), or its sign-in gate in front of it (a
+ * redirect, 401, 403). Not a fault: a team's own app need not report its build; the build-once check then can't run.
+ */
+export class AppBuildNotReportedError extends Error {
+  override readonly name = 'AppBuildNotReportedError';
+  constructor(
+    readonly url: string,
+    readonly httpStatus: number,
+  ) {
+    super(`GET ${url} answered HTTP ${httpStatus}: the app does not report its build`);
+  }
+}
+
+/** Answers of an app that has no build endpoint (or keeps it behind its sign-in): see AppBuildNotReportedError. */
+const NOT_REPORTED_STATUSES = new Set([301, 302, 303, 307, 308, 401, 403, 404]);
+
 /** The real fetch: bounded in time and size, the answer validated before use. */
 export async function fetchAppBuild(url: string): Promise<AppBuildReport> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(APP_BUILD_REQUEST_TIMEOUT_MS), headers: { accept: 'application/json' }, redirect: 'error' });
+  const response = await fetch(url, { signal: AbortSignal.timeout(APP_BUILD_REQUEST_TIMEOUT_MS), headers: { accept: 'application/json' }, redirect: 'manual' });
+  if (NOT_REPORTED_STATUSES.has(response.status)) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AppBuildNotReportedError(url, response.status);
+  }
   const declared = Number(response.headers.get('content-length') ?? '0');
   if (declared > MAX_APP_BUILD_ANSWER_BYTES) throw new Error(`GET ${url} answered ${declared} bytes (more than ${MAX_APP_BUILD_ANSWER_BYTES})`);
   const text = await response.text();
@@ -47,6 +68,11 @@ export async function fetchAppBuild(url: string): Promise<AppBuildReport> {
 export interface AppBuildState {
   readonly url: string;
   readonly build: AppBuildIdentity | null;
+  /**
+   * false: the app answered that it has no build endpoint (AppBuildNotReportedError), so its build is not compared
+   * with the peers'; true: it reported one; null: no answer yet.
+   */
+  readonly reported: boolean | null;
   /** Why the last request failed; null after a good answer. */
   readonly lastError: string | null;
   readonly checkedAt: number | null;
@@ -71,7 +97,7 @@ export class AppBuildWatcher {
   private stopped = false;
 
   constructor(private readonly props: AppBuildWatcherProps) {
-    this.state = { url: props.url, build: null, lastError: null, checkedAt: null };
+    this.state = { url: props.url, build: null, reported: null, lastError: null, checkedAt: null };
   }
 
   current(): AppBuildState {
@@ -95,8 +121,14 @@ export class AppBuildWatcher {
     const previous = this.state.build;
     try {
       const build = appBuildIdentity(await fetchBuild(this.props.url), this.props.keys);
-      this.state = { url: this.props.url, build, lastError: null, checkedAt: this.props.now() };
+      this.state = { url: this.props.url, build, reported: true, lastError: null, checkedAt: this.props.now() };
     } catch (error) {
+      if (error instanceof AppBuildNotReportedError) {
+        // an app that answers without a build is not the build known before (if any): nothing to compare
+        this.state = { url: this.props.url, build: null, reported: false, lastError: null, checkedAt: this.props.now() };
+        if (!this.stopped) this.props.onPoll(this.state, previous !== null);
+        return;
+      }
       const message = error instanceof Error && error.name === 'TimeoutError' ? `GET ${this.props.url}: no answer within ${APP_BUILD_REQUEST_TIMEOUT_MS} ms` : describe(error, this.props.url);
       this.state = { ...this.state, lastError: message, checkedAt: this.props.now() };
     }

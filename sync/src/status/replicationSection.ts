@@ -7,6 +7,7 @@ import type { SyncStatus } from './statusModel';
 interface ReplicationNode {
   state?: string;
   waitingFor?: { missingTables?: string[]; error?: string | null } | null;
+  refused?: { problems?: Array<{ table?: string; message?: string; fix?: string }> } | null;
   lastError?: string | null;
   schemaVersion?: string | null;
   schema?: { reopenedAfterMigration?: number; problem?: string | null } | null;
@@ -25,6 +26,13 @@ interface ReplicationPeer {
 
 const text = (value: number | null | undefined, unit = ''): string => (typeof value === 'number' ? `${value}${unit}` : '-');
 
+/** The start-up check's problems with the replicated tables, one line each with its fix (for the Problems section). */
+export function replicationProblems(status: SyncStatus): string[] {
+  const node = status.replication as ReplicationNode | undefined;
+  const problems = node && typeof node === 'object' && Array.isArray(node.refused?.problems) ? node.refused.problems : [];
+  return problems.map((p) => `replication refused: ${p.message ?? '?'}. Fix: ${p.fix ?? '?'}`);
+}
+
 export function formatReplication(status: SyncStatus, renderTable: (header: readonly string[], rows: readonly (readonly string[])[]) => string): string[] {
   const node = status.replication as ReplicationNode | undefined;
   if (!node || typeof node !== 'object') return [];
@@ -38,6 +46,7 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
   if (node.state === 'waiting-for-schema' && node.waitingFor) {
     line += node.waitingFor.error ? ` (database: ${node.waitingFor.error})` : ` (tables not created yet: ${(node.waitingFor.missingTables ?? []).join(', ')})`;
   }
+  if (node.state === 'refused') line += ` (the replicated tables do not fit: ${node.refused?.problems?.length ?? 0} problem(s) under Problems)`;
   line += `, conflicts resolved: ${node.conflicts?.resolved ?? 0}`;
   out.push(line);
   if (node.lastError) out.push(`  error: ${node.lastError}`);

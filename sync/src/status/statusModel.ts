@@ -67,6 +67,8 @@ export interface DiscoveryStatus {
 export interface AppBuildStatus {
   url: string;
   build: (AppBuildIdentity & { short: string }) | null;
+  /** false: the app has no build endpoint (a team's own app), so the build-once check can't run; null: no answer yet. */
+  reported: boolean | null;
   lastError: string | null;
   checkedAt: string | null;
 }
@@ -74,6 +76,8 @@ export interface AppBuildStatus {
 export interface AppBuildInput {
   readonly url: string;
   readonly build: AppBuildIdentity | null;
+  /** @default null (not known) */
+  readonly reported?: boolean | null;
   readonly lastError: string | null;
   readonly checkedAt: number | null;
 }
@@ -121,6 +125,8 @@ export interface StatusContributor {
   readonly name: string;
   node?(): Record<string, unknown>;
   peer?(peerId: string): Record<string, unknown> | undefined;
+  /** Why this node must not count as ready because of this contributor (e.g. replication refused); empty: no reason. */
+  notReady?(): readonly string[];
 }
 
 export interface StatusInput {
@@ -262,6 +268,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
   if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
   const database = input.database ? databaseStatus(input) : null;
   if (database?.thisNodeRefused && database.problem) reasons.push(`database topology refused: ${database.problem}`);
+  for (const contributor of input.contributors) reasons.push(...(contributor.notReady?.() ?? []));
 
   const status: SyncStatus = {
     generatedAt: iso(nowMs) as string,
@@ -283,6 +290,7 @@ export function buildStatus(input: StatusInput): SyncStatus {
     appBuild: {
       url: input.appBuild.url,
       build: withShort(input.appBuild.build),
+      reported: input.appBuild.reported ?? null,
       lastError: input.appBuild.lastError,
       checkedAt: iso(input.appBuild.checkedAt),
     },

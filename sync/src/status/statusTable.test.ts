@@ -28,7 +28,7 @@ const base: SyncStatus = {
   ],
   refused: [],
   agreement: { ok: true, oddOneOut: false, mismatches: [] },
-  appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, lastError: null, checkedAt: null },
+  appBuild: { url: 'http://127.0.0.1:8080/api/build', build: null, reported: null, lastError: null, checkedAt: null },
   database: null,
   identity: { conflict: null },
   ready: { ok: true, reasons: [] },
@@ -126,6 +126,11 @@ describe('formatStatus: app build and colour', () => {
     expect(formatStatus(known)).toContain('App build: build-A, key aaaaaaaa (deployment msk-app-0-1-0)');
     const unknown = { ...base, appBuild: { ...base.appBuild, lastError: 'GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED)' } };
     expect(formatStatus(unknown)).toContain('App build: unknown, not compared with peers (GET http://127.0.0.1:8080/api/build: fetch failed (ECONNREFUSED))');
+    const notReported = { ...base, appBuild: { ...base.appBuild, reported: false } };
+    expect(formatStatus(notReported)).toContain(
+      'App build: not reported by the app (http://127.0.0.1:8080/api/build has no build endpoint), so the build-once check cannot run; not compared with peers',
+    );
+    expect(formatStatus(notReported)).not.toContain('Problems:');
   });
 
   it('colours NOT READY only when given a colour paint', () => {

@@ -1,6 +1,6 @@
 /** Human-readable rendering of the status document for `service:status`. Pure. */
 import { type Paint, paint } from '@msk/kit/cliConventions';
-import { formatReplication } from './replicationSection';
+import { formatReplication, replicationProblems } from './replicationSection';
 import type { PeerStatus, SyncStatus } from './statusModel';
 
 function ago(iso: string | null, nowMs: number): string {
@@ -36,6 +36,9 @@ export function renderTable(header: readonly string[], rows: readonly (readonly 
 function appBuildLine(status: SyncStatus): string {
   const { build, lastError, url } = status.appBuild;
   if (build) return `App build: ${build.short}${build.deploymentId ? ` (deployment ${build.deploymentId})` : ''}`;
+  if (status.appBuild.reported === false) {
+    return `App build: not reported by the app (${url} has no build endpoint), so the build-once check cannot run; not compared with peers`;
+  }
   return `App build: unknown, not compared with peers (${lastError ?? `not asked yet: ${url}`})`;
 }
 
@@ -91,10 +94,12 @@ export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): 
   }
   const problems = status.peers.filter((p) => p.authState !== 'authenticated' && p.lastError);
   const databaseProblem = status.database?.problem ?? null;
-  if (problems.length > 0 || status.refused.length > 0 || databaseProblem) {
+  const tableProblems = replicationProblems(status);
+  if (problems.length > 0 || status.refused.length > 0 || databaseProblem || tableProblems.length > 0) {
     out.push('');
     out.push('Problems:');
     if (databaseProblem) out.push(`  database topology${status.database?.thisNodeRefused ? ' (this node is refused: its readiness fails)' : ''}: ${databaseProblem}`);
+    for (const line of tableProblems) out.push(`  ${line}`);
     const seen = new Set<string>();
     for (const r of status.refused) {
       const who = r.name ? `${r.name} at ${r.address}` : r.address;

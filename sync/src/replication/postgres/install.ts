@@ -8,6 +8,8 @@ import { NODE_ID_PATTERN } from '../core/hlc';
 import type { ForeignKey, ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { schemaVersionOf } from '../core/tableSchema';
 import { NEVER_WRITTEN_HLC } from '../core/schemaCompatibility';
+import { type TableProblem, TEXT_TYPES, checkReplicatedTables, formatTableProblem } from '../core/tableRequirements';
+import { type ColumnRow, readTableCatalog } from './tableFacts';
 import {
   APPLY_LOCK_KEY,
   SYNC_SCHEMA,
@@ -20,22 +22,17 @@ import {
 } from './sql';
 
 export class ReplicationSetupError extends Error {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** The same problems, structured (kind, table, fix), when they come from the table requirements check. */
+    readonly tableProblems: readonly TableProblem[] = [],
+  ) {
     super(`replication can't be set up:\n  - ${problems.join('\n  - ')}`);
   }
-}
 
-const TEXT_TYPES = /^(text|character varying(\(\d+\))?|citext)$/;
-const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-interface ColumnRow {
-  table_name: string;
-  name: string;
-  type: string;
-  generated: string;
-  identity: string;
-  position: number;
-  default_expr: string | null;
+  static fromTableProblems(problems: readonly TableProblem[]): ReplicationSetupError {
+    return new ReplicationSetupError(problems.map(formatTableProblem), problems);
+  }
 }
 
 /** A default that is a constant (a literal, maybe cast): evaluated once. Anything else (now(), a function) is not. */
@@ -52,130 +49,38 @@ async function constantDefaults(client: ClientBase | Pool, columns: readonly Col
   return result;
 }
 
-/** Reads the shape of each table in schema public. Every problem is reported at once, with its fix. */
+/**
+ * Reads the shape of each table in schema public. Every problem of every table is reported at once, with its fix
+ * (core/tableRequirements.ts); throws ReplicationSetupError when there is any.
+ */
 export async function introspectTables(client: ClientBase | Pool, tableNames: readonly string[]): Promise<ReplicatedTable[]> {
-  const problems: string[] = [];
-  for (const name of tableNames) {
-    if (!TABLE_NAME.test(name)) problems.push(`table name "${name}" must be a lowercase SQL identifier in schema public`);
-  }
-  if (new Set(tableNames).size !== tableNames.length) problems.push('the table list names a table twice');
-  if (problems.length > 0) throw new ReplicationSetupError(problems);
+  const named = checkReplicatedTables(tableNames, { serverVersionNum: 0, tables: [] }).filter((p) => p.kind === 'bad-name' || p.kind === 'listed-twice');
+  if (named.length > 0) throw ReplicationSetupError.fromTableProblems(named);
+  const catalog = await readTableCatalog(client, tableNames);
+  const problems = checkReplicatedTables(tableNames, catalog.facts);
+  if (problems.length > 0) throw ReplicationSetupError.fromTableProblems(problems);
 
-  const existing = await client.query<{ name: string }>(
-    `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND c.relname = ANY($1::text[])`,
-    [tableNames],
-  );
-  const found = new Set(existing.rows.map((row) => row.name));
-  for (const name of tableNames) {
-    if (!found.has(name)) problems.push(`table public.${name} does not exist: run the application's migrations first`);
-  }
-  if (problems.length > 0) throw new ReplicationSetupError(problems);
-
-  const columns = await client.query<ColumnRow>(
-    `SELECT c.relname AS table_name, a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
-            a.attgenerated AS generated, a.attidentity AS identity, a.attnum AS position,
-            pg_get_expr(d.adbin, d.adrelid) AS default_expr
-     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-     WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) AND a.attnum > 0 AND NOT a.attisdropped
-     ORDER BY c.relname, a.attnum`,
-    [tableNames],
-  );
-  const primaryKeys = await client.query<{ table_name: string; columns: string[] }>(
-    `SELECT c.relname AS table_name, array_agg(a.attname::text ORDER BY k.ord) AS columns
-     FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-     WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) AND i.indisprimary
-     GROUP BY c.relname`,
-    [tableNames],
-  );
-  const uniques = await client.query<{ table_name: string; name: string; columns: string[] | null; partial: boolean }>(
-    `SELECT c.relname AS table_name, ic.relname AS name, i.indpred IS NOT NULL AS partial,
-            CASE WHEN i.indexprs IS NULL THEN
-              (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
-               JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum) END AS columns
-     FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid
-     JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) AND i.indisunique AND NOT i.indisprimary
-     ORDER BY c.relname, ic.relname`,
-    [tableNames],
-  );
-  const foreignKeys = await client.query<{
-    table_name: string;
-    name: string;
-    columns: string[];
-    referenced_schema: string;
-    referenced_table: string;
-    referenced_columns: string[];
-  }>(
-    `SELECT c.relname AS table_name, con.conname AS name, rn.nspname AS referenced_schema, rc.relname AS referenced_table,
-            (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns,
-            (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.confkey) WITH ORDINALITY AS k(attnum, ord)
-             JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum) AS referenced_columns
-     FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-     JOIN pg_class rc ON rc.oid = con.confrelid JOIN pg_namespace rn ON rn.oid = rc.relnamespace
-     WHERE n.nspname = 'public' AND c.relname = ANY($1::text[]) AND con.contype = 'f'
-     ORDER BY c.relname, con.conname`,
-    [tableNames],
-  );
-
-  const defaults = await constantDefaults(client, columns.rows.filter((column) => column.generated === ''));
-  const tables: ReplicatedTable[] = [];
-  for (const name of tableNames) {
-    const tableColumns = columns.rows.filter((row) => row.table_name === name);
-    const pk = primaryKeys.rows.find((row) => row.table_name === name)?.columns ?? [];
-    const pkColumn = tableColumns.find((column) => column.name === pk[0]);
-    if (pk.length !== 1 || !pkColumn || pkColumn.type !== 'uuid') {
-      problems.push(
-        `table ${name}: the primary key must be ONE uuid column (found ${pk.length === 0 ? 'none' : pk.map((c) => `${c} ${tableColumns.find((t) => t.name === c)?.type}`).join(', ')}); ` +
-          'replicated rows are created on every node, so keys must be UUIDs (v7), never serial',
-      );
-    }
-    for (const column of tableColumns) {
-      if (column.identity !== '') {
-        problems.push(`table ${name}: column ${column.name} is an identity column; nodes would hand out the same numbers — use a uuid`);
-      }
-    }
-    const replicatedColumns = tableColumns.filter((column) => column.generated === '');
-    const uniqueKeys: UniqueKey[] = [];
-    for (const unique of uniques.rows.filter((row) => row.table_name === name)) {
-      if (unique.columns === null || unique.partial) {
-        problems.push(
-          `table ${name}: unique index ${unique.name} is on an expression or partial; replication can only resolve ` +
-            'conflicts on plain column unique constraints — make it a plain UNIQUE constraint',
-        );
-        continue;
-      }
-      const renameColumn = unique.columns.find((column) => TEXT_TYPES.test(replicatedColumns.find((c) => c.name === column)?.type ?? ''));
-      if (!renameColumn) {
-        problems.push(`table ${name}: unique key ${unique.name} (${unique.columns.join(', ')}) has no text column to rename when two nodes claim the same value`);
-        continue;
-      }
-      uniqueKeys.push({ name: unique.name, columns: unique.columns, renameColumn });
-    }
-    const tableForeignKeys: ForeignKey[] = [];
-    for (const foreignKey of foreignKeys.rows.filter((row) => row.table_name === name)) {
-      const replicatedParent = foreignKey.referenced_schema === 'public' && tableNames.includes(foreignKey.referenced_table);
-      if (!replicatedParent) continue; // a reference to a local table: PostgreSQL enforces it as usual
-      if (foreignKey.columns.length !== 1) {
-        problems.push(`table ${name}: foreign key ${foreignKey.name} has several columns; replicated references must be one uuid column`);
-        continue;
-      }
-      tableForeignKeys.push({ name: foreignKey.name, column: foreignKey.columns[0]!, references: foreignKey.referenced_table });
-    }
-    tables.push({
-      name,
-      primaryKey: pk[0] ?? 'id',
+  const defaults = await constantDefaults(client, catalog.columns.filter((column) => column.generated === ''));
+  const replicated = new Set(tableNames);
+  return catalog.facts.tables.map((facts) => {
+    const replicatedColumns = catalog.columns.filter((row) => row.table_name === facts.name && row.generated === '');
+    const uniqueKeys: UniqueKey[] = facts.uniques.map((unique) => {
+      const columns = unique.columns as readonly string[]; // checked: plain columns with a text column
+      const renameColumn = columns.find((column) => TEXT_TYPES.test(replicatedColumns.find((c) => c.name === column)?.type ?? '')) as string;
+      return { name: unique.name, columns: [...columns], renameColumn };
+    });
+    const foreignKeys: ForeignKey[] = facts.foreignKeys
+      // a reference to a local table: PostgreSQL enforces it as usual
+      .filter((fk) => fk.referencedSchema === 'public' && replicated.has(fk.referencedTable))
+      .map((fk) => ({ name: fk.name, column: fk.columns[0] as string, references: fk.referencedTable }));
+    return {
+      name: facts.name,
+      primaryKey: facts.primaryKey[0] as string,
       columns: replicatedColumns.map((column) => ({ name: column.name, type: column.type, defaultText: defaults.get(column) ?? null })),
       uniqueKeys,
-      foreignKeys: tableForeignKeys,
-    });
-  }
-  if (problems.length > 0) throw new ReplicationSetupError(problems);
-  return tables;
+      foreignKeys,
+    };
+  });
 }
 
 export interface InstallProps {

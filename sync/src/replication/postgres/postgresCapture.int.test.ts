@@ -50,8 +50,8 @@ describe('the PostgreSQL store', () => {
       await expect(opening).rejects.toThrow(ReplicationSetupError);
       await expect(
         PostgresReplicationStore.open({ connectionString: database.url, nodeId: NODE_IDS[0], tables: ['invoices', 'notes'] }),
-      ).rejects.toThrow(/table invoices: the primary key must be ONE uuid column \(found id integer\).*never serial/);
-      await expect(opening).rejects.toThrow(/public.missing does not exist: run the application's migrations first/);
+      ).rejects.toThrow(/table invoices: primary key id is integer, filled from sequence invoices_id_seq \(serial\): every node hands out the same numbers.*Fix: move it to a UUIDv7 key/);
+      await expect(opening).rejects.toThrow(/table public.missing does not exist. Fix: run the application's migrations first/);
     } finally {
       await admin.end();
       await database.drop();
