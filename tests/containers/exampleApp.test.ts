@@ -2,7 +2,8 @@
  * Another team's app in containers: examples/field-desk's own image (its Dockerfile, target `prebuilt` filled with
  * the host's standalone build, on the same Node.js base as our images) beside our sync image and a PostgreSQL 17
  * per node, two nodes on one Docker network. The app listens on its own port (3000), reads AUTH_SECRET/AUTH_URL
- * and has none of our endpoints; the sync service replicates its tables (REPLICATED_TABLES). A login on node 1 is
+ * (so does the sync service: the contract's other names for NEXTAUTH_SECRET/NEXTAUTH_URL) and has none of our
+ * endpoints; the sync service replicates its tables (REPLICATED_TABLES). A login on node 1 is
  * a session on node 2, a row converges, service:status says "Peers Connected: 1". `npm test` builds the example
  * before Jest starts.
  */
@@ -34,7 +35,7 @@ interface ExampleNode {
   logTails(): string;
 }
 
-/** The kit's configuration for two nodes (init's code), with the example's tables. */
+/** The kit's configuration for two nodes (init's code), with the example's tables and the Auth.js v5 names. */
 function contractEnvironments(entryUrl: string): Record<string, string>[] {
   const configuration = generateConfiguration(
     {
@@ -47,7 +48,11 @@ function contractEnvironments(entryUrl: string): Record<string, string>[] {
     generateSecrets(),
   );
   const shared = Object.fromEntries([...configuration.secrets, ...configuration.shared]);
-  return configuration.nodes.map((node) => ({ ...shared, ...Object.fromEntries(node.values), SYNC_HTTP_PORT: String(EXAMPLE_PORT), PORT: String(EXAMPLE_PORT) }));
+  return configuration.nodes.map((node) => {
+    const { NEXTAUTH_SECRET, NEXTAUTH_URL, ...rest } = { ...shared, ...Object.fromEntries(node.values) };
+    // One env file per node with the team's own (Auth.js v5) names: the contract reads them as NEXTAUTH_*.
+    return { ...rest, AUTH_SECRET: NEXTAUTH_SECRET as string, AUTH_URL: NEXTAUTH_URL as string, SYNC_HTTP_PORT: String(EXAMPLE_PORT), PORT: String(EXAMPLE_PORT) };
+  });
 }
 
 /** What the example reads: Auth.js v5 names, and DATABASE_URL with its password (it knows no DATABASE_PASSWORD). */
@@ -55,8 +60,8 @@ function exampleEnvironment(env: Record<string, string>): Record<string, string>
   const databaseUrl = new URL(env.DATABASE_URL as string);
   databaseUrl.password = encodeURIComponent(env.DATABASE_PASSWORD as string);
   return {
-    AUTH_SECRET: env.NEXTAUTH_SECRET as string,
-    AUTH_URL: env.NEXTAUTH_URL as string,
+    AUTH_SECRET: env.AUTH_SECRET as string,
+    AUTH_URL: env.AUTH_URL as string,
     DATABASE_URL: databaseUrl.toString(),
     DESK_SEED_EMAIL: SEED_USER.email,
     DESK_SEED_PASSWORD: SEED_USER.password,
