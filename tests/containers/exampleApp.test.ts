@@ -3,25 +3,29 @@
  * the host's standalone build, on the same Node.js base as our images) beside our sync image and a PostgreSQL 17
  * per node, two nodes on one Docker network. The app listens on its own port (3000), reads AUTH_SECRET/AUTH_URL
  * (so does the sync service: the contract's other names for NEXTAUTH_SECRET/NEXTAUTH_URL) and has none of our
- * endpoints; the sync service replicates its tables (REPLICATED_TABLES). A login on node 1 is
- * a session on node 2, a row converges, service:status says "Peers Connected: 1". `npm test` builds the example
- * before Jest starts.
+ * endpoints; the sync service replicates its tables (REPLICATED_TABLES). A login on node 1 is a session on node 2,
+ * a row converges, service:status says "Peers Connected: 1". The image comes from the helper the compose and
+ * Kubernetes suites share (tests/support/exampleAppImage.ts).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { generateConfiguration, generateSecrets } from '../../kit/src/init/generateConfiguration';
 import { APP_ROLE, databaseRolesInitdbScript } from '../../kit/src/postgres/databaseRoles';
 import { eventually } from '../support/eventually';
-import { EXAMPLE_APP, EXAMPLE_APP_PORT, buildExampleAppImage } from '../support/exampleAppImage';
+import { type ExampleAppImage, EXAMPLE_APP_DIR, buildExampleAppImage } from '../support/exampleAppImage';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { ContainerLog } from './support/containerCluster';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './support/containerOptions';
-import { SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nodeBaseImage, postgresImage } from './support/containerSettings';
+import { SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, postgresImage } from './support/containerSettings';
 
-const { multiServerKit } = EXAMPLE_APP;
-const EXAMPLE_IMAGE = `i-example/field-desk:${EXAMPLE_APP.version}`;
-const EXAMPLE_PORT = EXAMPLE_APP_PORT;
+const { multiServerKit } = JSON.parse(readFileSync(join(EXAMPLE_APP_DIR, 'package.json'), 'utf8')) as {
+  multiServerKit: { probePath: string; replicatedTables: string[] };
+};
+/** The example image's own port (its Dockerfile's PORT), not the reference app's 8080. */
+const EXAMPLE_PORT = 3000;
 const DATABASE = 'field_desk';
 const SEED_USER = { email: 'dispatch@desk.example', password: 'containers-desk-password-1' } as const;
 const START_TIMEOUT_MS = 90_000;
@@ -86,7 +90,7 @@ async function startPostgres(index: number, env: Record<string, string>, network
     .start();
 }
 
-async function startNode(index: number, env: Record<string, string>, network: StartedNetwork): Promise<ExampleNode> {
+async function startNode(image: ExampleAppImage, index: number, env: Record<string, string>, network: StartedNetwork): Promise<ExampleNode> {
   const name = `node-${index}`;
   const appLog = new ContainerLog();
   const syncLog = new ContainerLog();
@@ -97,7 +101,7 @@ async function startNode(index: number, env: Record<string, string>, network: St
   const app = await publishedOnlyOn(
     withReadOnlyRootFilesystem(
       withInit(
-        new GenericContainer(EXAMPLE_IMAGE)
+        new GenericContainer(image.name)
           .withName(`i-example-app-${index}-${randomBytes(3).toString('hex')}`)
           .withNetwork(network)
           .withNetworkAliases(name)
@@ -128,18 +132,19 @@ async function startNode(index: number, env: Record<string, string>, network: St
 
 describe('examples/field-desk in containers: its image, our sync image, a PostgreSQL 17 per node', () => {
   let network: StartedNetwork;
+  let image: ExampleAppImage;
   const databases: StartedPostgreSqlContainer[] = [];
   const nodes: ExampleNode[] = [];
   const node = (index: number) => nodes[index - 1] as ExampleNode;
   const allTails = () => nodes.map((n) => n.logTails()).join('\n');
 
   beforeAll(async () => {
-    await buildExampleAppImage(EXAMPLE_IMAGE, nodeBaseImage());
+    image = await buildExampleAppImage('i-example/field-desk');
     network = await new Network().start();
     // AUTH_URL: the one public URL; here node 1's address on the network (the tests reach each node directly).
     const environments = contractEnvironments(`http://node-1:${EXAMPLE_PORT}`);
     databases.push(...(await Promise.all(environments.map((env, i) => startPostgres(i + 1, env, network)))));
-    nodes.push(...(await Promise.all(environments.map((env, i) => startNode(i + 1, env, network)))));
+    nodes.push(...(await Promise.all(environments.map((env, i) => startNode(image, i + 1, env, network)))));
   });
   afterAll(async () => {
     await Promise.all(nodes.map(async (n) => {
@@ -148,6 +153,7 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
     }));
     await Promise.all(databases.map((database) => database.stop()));
     await network?.stop();
+    await image?.remove();
   });
 
   it('runs the image as its Dockerfile says: non-root, port 3000, no test code, none of our endpoints', async () => {
