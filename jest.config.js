@@ -18,7 +18,7 @@ const common = {
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper,
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/.*/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
 };
 
 /** @type {import('jest').Config} */
@@ -28,7 +28,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)'],
+      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {

@@ -80,8 +80,16 @@ function runCluster(args) {
   });
 }
 
+/** `--app <dir>` / `--app=<dir>` among the arguments: the app the cluster runs instead of app/ (for the first line). */
+function chosenApp(args) {
+  const index = args.findIndex((arg) => arg === '--app' || arg.startsWith('--app='));
+  if (index < 0) return undefined;
+  return args[index].startsWith('--app=') ? args[index].slice('--app='.length) : args[index + 1];
+}
+
 async function main() {
-  say(`Multi-Server Kit: starting a local cluster (pid ${process.pid}; Ctrl-C stops everything)`);
+  const app = chosenApp(process.argv.slice(2));
+  say(`Multi-Server Kit: starting a local cluster${app ? ` of ${app}` : ''} (pid ${process.pid}; Ctrl-C stops everything)`);
   const built = await buildTypeScript();
   if (built !== 0 || stopSignal) return built || 130;
   return runCluster(process.argv.slice(2));

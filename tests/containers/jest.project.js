@@ -16,7 +16,7 @@ module.exports = {
     '^@msk/kit$': '<rootDir>/kit/src/index.ts',
   },
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/.*/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
   testMatch: ['<rootDir>/tests/containers/**/*.test.ts'],
   // Checks the engine, (re)builds the project's images from the current host build, picks the base images.
   globalSetup: '<rootDir>/tests/containers/globalSetup.js',

@@ -14,7 +14,7 @@ module.exports = {
     '^@msk/kit$': '<rootDir>/kit/src/index.ts',
   },
   testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/.*/dist/'],
+  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
   testMatch: ['<rootDir>/tests/monitoring/**/*.test.ts'],
   globalSetup: '<rootDir>/tests/monitoring/globalSetup.js',
   setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],

@@ -174,7 +174,11 @@ export class ClusterDatabases {
   private tables: ReplicatedTable[] | undefined;
   private readonly password: string;
 
-  constructor(private readonly cluster: StartedLocalCluster) {
+  /** `tableNames`: the cluster's REPLICATED_TABLES (another app's, with --app). */
+  constructor(
+    private readonly cluster: StartedLocalCluster,
+    private readonly tableNames: readonly string[] = REFERENCE_APP_REPLICATED_TABLES,
+  ) {
     this.password = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
   }
 
@@ -193,7 +197,7 @@ export class ClusterDatabases {
   }
 
   async hashesOf(index: number): Promise<Hashes> {
-    if (!this.tables) this.tables = await this.query(1, (pool) => introspectTables(pool, REFERENCE_APP_REPLICATED_TABLES));
+    if (!this.tables) this.tables = await this.query(1, (pool) => introspectTables(pool, this.tableNames));
     const tables = this.tables;
     return this.query(index, (pool) => postgresTableHashes(pool, tables));
   }

@@ -121,7 +121,7 @@ export function buildProgram(): Command {
         database: options.database,
         app: loadClusterApp(options.app, {
           probePath: options.appProbePath,
-          replicatedTables: options.replicatedTables === undefined ? undefined : String(options.replicatedTables).split(',').map((t) => t.trim()),
+          replicatedTables: options.replicatedTables === undefined ? undefined : String(options.replicatedTables).split(','),
         }),
         machineReadable: options.machineReadable,
         adminEmail: process.env.ADMIN_EMAIL,

@@ -5,15 +5,15 @@
  *
  *   "multiServerKit": {
  *     "probePath": "/api/auth/providers",           answers 200 once the app serves (@default /api/health)
- *     "replicatedTables": ["teams", "technicians"], REPLICATED_TABLES of its sync services (@default the sync's)
+ *     "replicatedTables": ["teams", "technicians"], REPLICATED_TABLES of its sync services (required)
  *     "env": { "AUTH_SECRET": "NEXTAUTH_SECRET" }    names the app reads ← the contract variable each one holds
  *   }
  *
  * Parsing is pure (this file reads nothing but the given package.json); everything from that file is hostile input.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { VARIABLES_BY_NAME } from '../contract';
+import { REFERENCE_APP_REPLICATED_TABLES, VARIABLES_BY_NAME, replicatedTablesProblem } from '../contract';
 import { APP_DIR, APP_SERVER, REPO_ROOT } from './appBuild';
 
 export const DEFAULT_PROBE_PATH = '/api/health';
@@ -21,8 +21,6 @@ const MANIFEST_FIELD = 'multiServerKit';
 const MAX_PROBE_PATH_LENGTH = 200;
 const MAX_TABLES = 100;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** An unquoted PostgreSQL identifier of schema public, as the sync service accepts in REPLICATED_TABLES. */
-const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export interface ClusterApp {
   /** For progress lines: "the reference app" or the app's package name. */
@@ -33,8 +31,8 @@ export interface ClusterApp {
   readonly reference: boolean;
   /** GET path that answers 200 once the app serves. */
   readonly probePath: string;
-  /** REPLICATED_TABLES for the sync services; undefined leaves the sync service's own default. */
-  readonly replicatedTables: readonly string[] | undefined;
+  /** REPLICATED_TABLES of every node's sync service. */
+  readonly replicatedTables: readonly string[];
   /** The name the app reads → the contract variable whose value it gets under that name. */
   readonly envNames: Readonly<Record<string, string>>;
 }
@@ -56,7 +54,7 @@ export function referenceApp(options: ClusterAppOptions = {}): ClusterApp {
     dir: APP_DIR,
     reference: true,
     probePath: checkedProbePath(options.probePath ?? DEFAULT_PROBE_PATH, '--app-probe-path'),
-    replicatedTables: options.replicatedTables && checkedTables(options.replicatedTables, '--replicated-tables'),
+    replicatedTables: options.replicatedTables ? checkedTables(options.replicatedTables, '--replicated-tables') : REFERENCE_APP_REPLICATED_TABLES,
     envNames: {},
   };
 }
@@ -68,15 +66,15 @@ function checkedProbePath(value: unknown, where: string): string {
   return value;
 }
 
+/** The contract's rule for REPLICATED_TABLES, applied where the list comes from. */
 function checkedTables(value: unknown, where: string): readonly string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_TABLES) {
-    throw new ClusterAppError(`${where} must list 1 to ${MAX_TABLES} table names`);
+    throw new ClusterAppError(`${where} must list 1 to ${MAX_TABLES} table names (the tables every node replicates)`);
   }
-  const bad = value.find((table) => typeof table !== 'string' || !TABLE_NAME.test(table));
-  if (bad !== undefined) {
-    throw new ClusterAppError(`${where}: ${JSON.stringify(bad).slice(0, 80)} is not a table name (lower-case letters, digits and _, of schema public)`);
-  }
-  return [...new Set(value as string[])];
+  if (value.some((table) => typeof table !== 'string')) throw new ClusterAppError(`${where} must list table names (strings)`);
+  const problem = replicatedTablesProblem(value.join(','));
+  if (problem) throw new ClusterAppError(`${where} ${problem}`);
+  return value as string[];
 }
 
 function checkedEnvNames(value: unknown, where: string): Record<string, string> {
@@ -123,7 +121,7 @@ export function parseClusterApp(dir: string, packageJsonText: string, source: st
       : checkedProbePath(field('probePath') ?? DEFAULT_PROBE_PATH, where('probePath')),
     replicatedTables: options.replicatedTables !== undefined
       ? checkedTables(options.replicatedTables, '--replicated-tables')
-      : field('replicatedTables') === undefined ? undefined : checkedTables(field('replicatedTables'), where('replicatedTables')),
+      : checkedTables(field('replicatedTables'), where('replicatedTables')),
     envNames: checkedEnvNames(field('env'), where('env')),
   };
 }
@@ -169,7 +167,7 @@ function findServerJs(dir: string, depth: number): string | undefined {
 
 /**
  * Pure: the environment the app process gets. Each contract variable the app reads under another name is handed
- * over under that name only (so an app that reads AUTH_SECRET proves it does), plus REPLICATED_TABLES.
+ * over under that name only (so an app that reads AUTH_SECRET proves it does).
  */
 export function appProcessEnvironment(app: ClusterApp, env: Readonly<Record<string, string>>): Record<string, string> {
   const result: Record<string, string> = { ...env };
@@ -181,7 +179,26 @@ export function appProcessEnvironment(app: ClusterApp, env: Readonly<Record<stri
   return result;
 }
 
-/** Pure: what the cluster adds to every node's environment for this app (the sync services read it). */
-export function clusterAppSettings(app: ClusterApp): Record<string, string> {
-  return app.replicatedTables ? { REPLICATED_TABLES: app.replicatedTables.join(',') } : {};
+/**
+ * A data folder holds one app's databases: starting another app on it would mix two schemas in one database and
+ * replicate the wrong tables. config/app.json says whose it is (a folder from before it existed is the reference
+ * app's); another app needs --fresh or another --data-dir.
+ */
+export function claimDataFolder(configDir: string, dataDir: string, app: ClusterApp): void {
+  const path = join(configDir, 'app.json');
+  const mine = app.reference ? 'app' : app.dir;
+  if (existsSync(path) || existsSync(join(configDir, 'shared.env'))) {
+    const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
+    const savedDir = typeof saved === 'string' ? saved : 'app';
+    if (savedDir !== mine) {
+      const shown = (dir: string) => (dir === 'app' ? 'the reference app (app/)' : relative(process.cwd(), dir) || dir);
+      throw new ClusterAppError(
+        `${dataDir} holds a cluster of ${shown(savedDir)}, not of ${shown(mine)}: ` +
+          `add --fresh to start over with ${shown(mine)} (new secrets, empty databases), or give another --data-dir`,
+      );
+    }
+    return;
+  }
+  mkdirSync(configDir, { recursive: true, mode: 0o700 });
+  writeFileSync(path, `${JSON.stringify({ app: mine }, null, 2)}\n`);
 }

@@ -7,13 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
-import { type DatabaseTopology, REFERENCE_APP_REPLICATED_TABLES } from '../contract';
+import type { DatabaseTopology } from '../contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '../envFile/parseEnvFile';
 import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
 import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
-import { type ClusterApp, appProcessEnvironment, clusterAppSettings, referenceApp, standaloneServer } from './clusterApp';
+import { type ClusterApp, appProcessEnvironment, claimDataFolder, referenceApp, standaloneServer } from './clusterApp';
 import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
@@ -58,7 +58,7 @@ export interface LocalClusterProps {
    * config/shared.env, so a later start without it keeps the cluster's choice. @default what shared.env says, else per-node
    */
   readonly database?: DatabaseTopology;
-  /** The app's tables every node replicates (REPLICATED_TABLES). @default REFERENCE_APP_REPLICATED_TABLES (app/) */
+  /** The app's tables every node replicates (REPLICATED_TABLES). @default the app's (REFERENCE_APP_REPLICATED_TABLES for app/) */
   readonly replicatedTables?: readonly string[];
 }
 
@@ -153,7 +153,7 @@ export class LocalCluster {
     }
     mkdirSync(this.layout.dataDir, { recursive: true, mode: 0o755 });
 
-    this.checkDataBelongsToApp();
+    claimDataFolder(this.layout.configDir, this.layout.dataDir, this.app);
     const app = this.app;
     if (this.props.buildIfNeeded !== false && !appBuildIsCurrent({ dir: app.dir, serverJs: standaloneServer(app) })) {
       this.progress(`building ${app.label}: next build, once for every node (~30-60 s; its own progress follows)`);
@@ -168,7 +168,7 @@ export class LocalCluster {
     this.appServer = server;
     if (!app.reference) {
       this.progress(`app: ${app.label} from ${relative(process.cwd(), server) || server} (probe ${app.probePath}` +
-        `${app.replicatedTables ? `, REPLICATED_TABLES=${app.replicatedTables.join(',')}` : ''}` +
+        `, REPLICATED_TABLES=${(this.props.replicatedTables ?? app.replicatedTables).join(',')}` +
         `${Object.keys(app.envNames).length ? `, reads ${Object.entries(app.envNames).map(([own, kit]) => `${kit} as ${own}`).join(', ')}` : ''})`);
     }
 
@@ -192,30 +192,6 @@ export class LocalCluster {
     });
     this.progress(`entry point ${this.entry.url} → round robin over ${this.layout.nodes.length} node(s)`);
     return this.state();
-  }
-
-  /**
-   * A data folder holds one app's databases: starting another app on it would mix two schemas in one database and
-   * replicate the wrong tables. config/app.json says whose it is; another app needs --fresh or another --data-dir.
-   */
-  private checkDataBelongsToApp(): void {
-    const path = join(this.layout.configDir, 'app.json');
-    const mine = this.app.reference ? 'app' : this.app.dir;
-    // A data folder from before app.json existed is the reference app's.
-    const made = existsSync(path) || existsSync(join(this.layout.configDir, 'shared.env'));
-    if (made) {
-      const saved = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { app?: unknown }).app : 'app';
-      const savedDir = typeof saved === 'string' ? saved : 'app';
-      if (savedDir !== mine) {
-        throw new Error(
-          `${this.layout.dataDir} holds a cluster of ${savedDir === 'app' ? 'the reference app (app/)' : savedDir}, not of ${mine}: ` +
-            `start it with --fresh to start over with ${mine}, or give another --data-dir`,
-        );
-      }
-      return;
-    }
-    mkdirSync(this.layout.configDir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${JSON.stringify({ app: mine }, null, 2)}\n`);
   }
 
   private ensureConfiguration(): void {
@@ -309,9 +285,9 @@ export class LocalCluster {
     return nodeEnvironment(
       this.layout,
       node,
-      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...clusterAppSettings(this.app), ...this.props.overrides?.[node.index] },
+      { ADMIN_EMAIL: this.admin?.email, ADMIN_PASSWORD: this.admin?.password, ...this.props.overrides?.[node.index] },
       this.databaseNodeOf(node),
-      this.props.replicatedTables ?? REFERENCE_APP_REPLICATED_TABLES,
+      this.props.replicatedTables ?? this.app.replicatedTables,
     );
   }
 

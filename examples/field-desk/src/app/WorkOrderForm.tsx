@@ -5,7 +5,7 @@ import { addWorkOrder, type FormResult } from './actions';
 export function WorkOrderForm({ technicians }: { technicians: { id: string; fullName: string }[] }) {
   const [state, action, pending] = useActionState<FormResult, FormData>(addWorkOrder, { message: '' });
   return (
-    <form action={action} style={{ display: 'grid', gap: '0.5rem', maxWidth: 420 }}>
+    <form action={action} aria-label="New work order" style={{ display: 'grid', gap: '0.5rem', maxWidth: 420 }}>
       <input name="title" placeholder="What needs doing" required maxLength={200} />
       <input name="siteAddress" placeholder="Site address" required maxLength={300} />
       <select name="priority" defaultValue="normal">

@@ -27,7 +27,7 @@ export class SettingsError extends Error {
 
 let cached: DeskSettings | undefined;
 
-export function deskSettings(env: NodeJS.ProcessEnv = process.env): DeskSettings {
+export function deskSettings(env: Readonly<Record<string, string | undefined>> = process.env): DeskSettings {
   if (cached && env === process.env) return cached;
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = settingsSchema.safeParse(present);
