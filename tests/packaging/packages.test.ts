@@ -25,6 +25,9 @@ const GUIDE_ADDRESSES = ['192.168.1.100', '192.168.1.101'] as const;
 const ADDRESSES = ['127.0.222.1', '127.0.222.2'] as const;
 const DOCS_PACK_DIR = '/tmp/msk-packages';
 const NPM_TIMEOUT_MS = 300_000;
+const TEAM_SCHEMA = `
+  CREATE TABLE customers (id uuid PRIMARY KEY, name text NOT NULL, email text NOT NULL UNIQUE);
+  CREATE TABLE orders (id uuid PRIMARY KEY, customer_id uuid NOT NULL REFERENCES customers (id), total_cents integer NOT NULL);`;
 
 interface PackedFile {
   readonly path: string;
@@ -129,12 +132,13 @@ beforeAll(async () => {
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `team-platform-server-${index + 1}`, version: '1.0.0', private: true, scripts: documentedScripts() }, null, 2)}\n`);
     const database = await createTestDatabase(`packaging_server_${index + 1}`);
     databases.push(database);
-    // A tiny schema of "their" app: a UUID-keyed table (REPLICATED_TABLES=notes replicates it once the contract has
-    // that setting; until then the service waits for the reference app's tables, which does not touch the peers).
+    // A tiny schema of "their" app, UUID-keyed with a foreign key. Replicating it needs REPLICATED_TABLES (init
+    // --tables customers,orders), which is not in the contract of this branch yet: the service then waits for the
+    // reference app's tables, which does not touch peers, authentication or status.
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
-      await client.query('CREATE TABLE notes (id uuid PRIMARY KEY, body text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())');
+      await client.query(TEAM_SCHEMA);
     } finally {
       await client.end();
     }
