@@ -1,6 +1,8 @@
 // One Jest run for the whole repository, split into projects by test tier:
 //   unit         pure code beside its source (no I/O): `jest --selectProjects unit` needs nothing running
 //   integration  real PostgreSQL (embedded), real processes on loopback addresses
+//   packaging    npm pack of @msk/kit and @msk/sync installed into projects outside the repository, running the setup
+//                guide's service:* commands on two nodes (needs the npm registry or a warm npm cache, and PostgreSQL)
 //   docs         README.md and docs/: every shell block marked and run, every link resolving; the docs' commands
 //                run in a scratch copy of the repository (init, doctor, npm start as written)
 //   e2e          a real browser (Debian's Chromium via playwright-core) against a local cluster
@@ -44,6 +46,14 @@ module.exports = {
       displayName: 'docs',
       testMatch: ['<rootDir>/tests/docs/**/*.test.ts'],
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
+    },
+    {
+      ...common,
+      displayName: 'packaging',
+      globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
+      globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
+      setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
+      testMatch: ['<rootDir>/tests/packaging/**/*.test.ts'],
     },
     {
       ...common,

