@@ -4,13 +4,14 @@
  * "server 2") install the tarballs and get the setup guide's three `service:*` lines in their package.json; the
  * packaged `msk init` and `msk doctor` make their configuration; each has its own database in a real PostgreSQL;
  * then the guide's `npm run service:stop`, `service:start`, `service:status` in each: "Peers Connected: 1" on both,
- * and `service:stop` leaves no process behind.
+ * the team's tables replicate, and `service:stop` leaves no process behind.
  *
  * The servers share this machine, so three things differ from real servers, all in `machineSpecificLines` and the
  * address substitution: loopback addresses 127.0.222.1/.2 instead of the guide's 192.168.1.100/.101, each service
  * binds its own address, and DATABASE_URL names a database of this run's PostgreSQL instead of localhost:5432.
  */
 import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,9 +133,7 @@ beforeAll(async () => {
     writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `team-platform-server-${index + 1}`, version: '1.0.0', private: true, scripts: documentedScripts() }, null, 2)}\n`);
     const database = await createTestDatabase(`packaging_server_${index + 1}`);
     databases.push(database);
-    // A tiny schema of "their" app, UUID-keyed with a foreign key. Replicating it needs REPLICATED_TABLES (init
-    // --tables customers,orders), which is not in the contract of this branch yet: the service then waits for the
-    // reference app's tables, which does not touch peers, authentication or status.
+    // A tiny schema of "their" app (init --tables customers,orders): UUID keys, a foreign key, a unique column.
     const client = new Client({ connectionString: database.url });
     await client.connect();
     try {
@@ -232,6 +231,7 @@ describe('the packages a team installs in its own repository', () => {
       const envFile = join(dir, '.env.local');
       expect(envValue(envFile, 'SYNC_NODE_NAME')).toBe(`sync-node-server-${index + 1}`);
       expect(envValue(envFile, 'SYNC_PEERS')).toBe(ADDRESSES[1 - index]);
+      expect(envValue(join(dir, 'deploy', 'shared.env'), 'REPLICATED_TABLES')).toBe('customers,orders');
       machineSpecificLines(envFile, databases[index] as TestDatabase, ADDRESSES[index] as string);
     }
     const doctor = bash(['npx msk doctor .env.local ../server-2/.env.local'], server1);
@@ -262,6 +262,39 @@ describe('the packages a team installs in its own repository', () => {
         { what: `server ${index + 1}: Peers Connected: 1`, timeoutMs: 60_000 },
       );
       expect(shown).toMatch(new RegExp(`sync-node-server-${2 - index}\\s+[0-9a-f]{16}\\s+${ADDRESSES[1 - index]?.replace(/\./g, '\\.')}:8765\\s+static\\s+authenticated`));
+    }
+  });
+
+  it('replicates the team\'s tables: a customer and an order written on server 1 appear on server 2', async () => {
+    const customer = randomUUID();
+    const order = randomUUID();
+    const writer = new Client({ connectionString: (databases[0] as TestDatabase).url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query('INSERT INTO customers (id, name, email) VALUES ($1, $2, $3)', [customer, 'Ada', `ada-${customer}@example.com`]);
+      await writer.query('INSERT INTO orders (id, customer_id, total_cents) VALUES ($1, $2, $3)', [order, customer, 4200]);
+      await writer.query('COMMIT');
+    } finally {
+      await writer.end();
+    }
+    const reader = new Client({ connectionString: (databases[1] as TestDatabase).url });
+    await reader.connect();
+    try {
+      const row = await eventually(
+        async () => {
+          const result = await reader.query<{ name: string; total_cents: number }>(
+            'SELECT c.name, o.total_cents FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.id = $1',
+            [order],
+          );
+          if (result.rows.length !== 1) throw new Error('the order is not on server 2 yet');
+          return result.rows[0];
+        },
+        { what: 'the order written on server 1 on server 2', timeoutMs: 60_000, context: () => bash(['npm run service:status'], servers[1] as string).stdout },
+      );
+      expect(row).toEqual({ name: 'Ada', total_cents: 4200 });
+    } finally {
+      await reader.end();
     }
   });
 
