@@ -4,9 +4,9 @@
  * release must do, and its version step run for real with bash.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parse } from 'yaml';
 import { deploymentIdForVersion } from '../../app/src/server/build/buildSettings';
 import { docsCommands } from '../support/docsCommands';
@@ -92,7 +92,7 @@ describe('.github/workflows/release.yml', () => {
     const ci = workflow.jobs.ci as Job;
     expect(ci.steps.map((step) => step.run).filter(Boolean)).toEqual(['sudo --preserve-env=PATH env CI=true bash .ci/run']);
     const release = workflow.jobs.release as Job;
-    expect(release).toMatchObject({ needs: 'ci', if: "startsWith(github.ref, 'refs/tags/v')", permissions: { contents: 'read', packages: 'write' } });
+    expect(release).toMatchObject({ needs: 'ci', if: "startsWith(github.ref, 'refs/tags/v')", permissions: { contents: 'read', packages: 'write', 'id-token': 'write' } });
   });
 
   it('builds each image exactly once, the app with the pinned deployment ID and the Server Actions key as a build secret, and pushes both and the chart', () => {
@@ -115,6 +115,19 @@ describe('.github/workflows/release.yml', () => {
     expect(chart.run).toContain('helm push "dist-chart/multi-server-kit-$CHART_VERSION.tgz" "oci://$REGISTRY/charts"');
   });
 
+  it('publishes the npm packages @msk/kit and @msk/sync (docs/packages.md) with provenance, refusing to run without the token', () => {
+    const publish = releaseStep(/npm packages/);
+    expect(publish.env?.NODE_AUTH_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
+    expect(publish.run).toContain('npm publish --workspace kit --workspace sync --provenance --access public');
+    const noToken = bash(publish.run as string, { NODE_AUTH_TOKEN: '' });
+    expect(noToken).toMatchObject({ status: 1, output: expect.stringContaining('repository secret NPM_TOKEN is not set') });
+    for (const workspace of ['kit', 'sync']) {
+      const manifest = JSON.parse(readFileSync(join(REPO_ROOT, workspace, 'package.json'), 'utf8')) as { private?: boolean; version: string };
+      expect(manifest.private).toBeUndefined();
+      expect(manifest.version).toBe(APP_VERSION); // released together, under the tag's version
+    }
+  });
+
   it('derives version, deployment ID and registry from the tag as the app does, and refuses a tag that is not the app\'s version', () => {
     expect(CHART.appVersion).toBe(APP_VERSION); // the chart installs the app it is released with
     const step = releaseStep(/Version from the tag/);
@@ -131,6 +144,17 @@ describe('.github/workflows/release.yml', () => {
         'registry=ghcr.io/example-org',
       ]);
       const wrong = bash(step.run as string, { TAG: 'v99.0.0', OWNER: 'example-org', GITHUB_OUTPUT: output });
+      // A tree whose npm package was not bumped with the app: the same step, refused naming the package.
+      const tree = join(dir, 'tree');
+      for (const file of ['app/package.json', 'kit/package.json', 'charts/multi-server-kit/Chart.yaml']) {
+        mkdirSync(dirname(join(tree, file)), { recursive: true });
+        copyFileSync(join(REPO_ROOT, file), join(tree, file));
+      }
+      mkdirSync(join(tree, 'sync'));
+      writeFileSync(join(tree, 'sync', 'package.json'), JSON.stringify({ name: '@msk/sync', version: '0.0.9' }));
+      const stale = spawnSync('bash', ['-c', step.run as string], { cwd: tree, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', TAG: `v${APP_VERSION}`, OWNER: 'o', GITHUB_OUTPUT: output } });
+      expect(stale.status).toBe(1);
+      expect(stale.stdout).toContain(`tag v${APP_VERSION} does not match sync/package.json (0.0.9): bump the npm packages with the app`);
       expect(wrong).toMatchObject({ status: 1, output: expect.stringContaining(`tag v99.0.0 does not match app/package.json (${APP_VERSION}) and Chart.yaml's appVersion (${APP_VERSION})`) });
     } finally {
       rmSync(dir, { recursive: true, force: true });

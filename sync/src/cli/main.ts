@@ -117,7 +117,7 @@ async function startBackground(options: EnvOptions & { stateDir?: string }, pass
     process.stdout.write(
       `SYNC_AUTO_START is false (in ${describeFiles(loaded)}), so the sync service is not started.\n` +
         'Set SYNC_AUTO_START=true to let `npm run service:start` start it, or run it in the foreground with ' +
-        '`node sync/dist/cli/main.js run`.\n',
+        '`npx msk-sync run`.\n',
     );
     return;
   }
@@ -227,7 +227,7 @@ async function showStatus(
       if (pid !== undefined && isAlive(pid)) lines.push(`PID ${pid} (${files.pidFile}) is alive but not answering; see ${files.logFile}.`);
     }
     if (target.problems.length > 0) lines.push('The environment has problems that keep the service from starting:', ...target.problems.map((p) => `  ${p}`));
-    lines.push('Start it with `npm run service:start` (or `node sync/dist/cli/main.js run` in the foreground).');
+    lines.push('Start it with `npm run service:start` (or `npx msk-sync run` in the foreground).');
     if (options.json) process.stdout.write(`${JSON.stringify({ running: false, address, message: lines.join(' ') })}\n`);
     else process.stderr.write(`${lines.join('\n')}\n`);
     process.exit(1);
