@@ -12,6 +12,7 @@
  * Kubernetes manifests. Every node is a fresh GenericContainer (builders accumulate settings).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
@@ -21,6 +22,7 @@ import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './contain
 import { freePort } from './freePort';
 import { ADMIN, APP_IMAGE, COMPOSE_DIR, SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nginxImage, postgresImage } from './containerSettings';
 
+
 export const APP_PORT = 8080;
 export const SYNC_PORT = 8765;
 /** The app's role (DATABASE_URL); the sync service's, msk_sync, comes from init. Both made by the initdb script. */
@@ -28,6 +30,11 @@ const DATABASE_USER = APP_ROLE;
 const DATABASE_NAME = 'multi_business_db';
 const NODE_START_TIMEOUT_MS = 90_000;
 const LOG_TAIL_LINES = 40;
+
+/** compose/entry-point/nginx.conf with the app's port in place of @APP_PORT@. */
+function entryPointConfig(): string {
+  return readFileSync(join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), 'utf8').replaceAll('@APP_PORT@', String(APP_PORT));
+}
 
 /** The image's own HEALTHCHECK command for the sync service (GET /health on its port). */
 const SYNC_HEALTH_COMMAND =
@@ -217,7 +224,8 @@ export async function startContainerCluster(options: { readonly nodes?: number }
         withInit(
           new GenericContainer(nginxImage())
             .withNetwork(network)
-            .withCopyFilesToContainer([{ source: join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), target: '/etc/nginx/conf.d/default.conf' }])
+            // The app's port written in, as the compose file's entry-point command does with sed.
+            .withCopyContentToContainer([{ content: entryPointConfig(), target: '/etc/nginx/conf.d/default.conf' }])
             .withExposedPorts({ container: APP_PORT, host: entryPort })
             .withLogConsumer(entryLog.consume)
             .withWaitStrategy(Wait.forHttp('/api/health', APP_PORT).forStatusCode(200)),
