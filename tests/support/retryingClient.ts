@@ -3,6 +3,7 @@
  * client would, NextAuth sign-in, and writers that only count 2xx-acknowledged writes.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cookieHeader, signInAttempt } from '../../app/src/testing/nextAuthClient';
 
 /** What the client retries: the request never reached an app (connection errors) or the entry point said so. */
 const RETRYABLE_STATUS = new Set([502, 503]);
@@ -50,37 +51,11 @@ export interface Session {
   readonly cookie: string;
 }
 
-function setCookies(headers: Headers): Map<string, string> {
-  const jar = new Map<string, string>();
-  for (const header of headers.getSetCookie()) {
-    const [pair] = header.split(';');
-    const eq = (pair ?? '').indexOf('=');
-    if (eq > 0) jar.set((pair as string).slice(0, eq).trim(), (pair as string).slice(eq + 1));
-  }
-  return jar;
-}
-
-/** NextAuth credentials sign-in (CSRF token + callback), each step retried like every other request. */
+/** NextAuth credentials sign-in (the one sign-in client), each step retried like every other request. */
 export async function signInRetrying(baseUrl: string, email: string, password: string, counters: ClientCounters): Promise<Session> {
-  const csrf = await retryingFetch(`${baseUrl}/api/auth/csrf`, {}, counters);
-  if (csrf.status !== 200) throw new Error(`GET /api/auth/csrf: HTTP ${csrf.status}`);
-  const jar = setCookies(csrf.headers);
-  const { csrfToken } = JSON.parse(csrf.text) as { csrfToken: string };
-  const cookie = () => [...jar.entries()].filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join('; ');
-  const login = await retryingFetch(
-    `${baseUrl}/api/auth/callback/credentials`,
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: cookie() },
-      body: new URLSearchParams({ csrfToken, email, password, json: 'true' }).toString(),
-    },
-    counters,
-  );
-  for (const [k, v] of setCookies(login.headers)) jar.set(k, v);
-  if (![...jar.keys()].some((k) => k.endsWith('next-auth.session-token'))) {
-    throw new Error(`sign-in at ${baseUrl}: HTTP ${login.status}, no session cookie`);
-  }
-  return { cookie: cookie() };
+  const attempt = await signInAttempt(baseUrl, email, password, (url, init) => retryingFetch(url, init, counters));
+  if (!attempt.sessionCookieName) throw new Error(`sign-in at ${baseUrl}: HTTP ${attempt.status}, no session cookie`);
+  return { cookie: cookieHeader(attempt.cookies) };
 }
 
 /** Creates one business; returns its id when the app acknowledged it with 2xx, undefined otherwise. */
