@@ -14,6 +14,8 @@ const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, 
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
   '^@msk/kit$': '<rootDir>/kit/src/index.ts',
+  // the app's path alias (app/tsconfig.json `paths`)
+  '^@/(.*)$': '<rootDir>/app/src/$1',
 };
 const common = {
   rootDir: __dirname,

@@ -12,9 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib.sh
 . "$here/lib.sh"
 
-[ -x "$GO" ] || die "no Go toolchain at $GO (set GO=...)"
-# The modules' go.mod must be satisfied by this machine's Go: never fetch another toolchain behind our back.
-export GOTOOLCHAIN=local CGO_ENABLED=0
+use_go_toolchain
 
 build_compose() { # OUT_DIR
   local out=$1
@@ -30,23 +28,11 @@ build_actionlint() { # OUT_DIR
 }
 
 tool() { # NAME
-  local name=$1 dir tmp started=$SECONDS
+  local name=$1 dir started=$SECONDS
   dir=$(tool_dir "$name")
   if tool_ready "$name"; then ts "$name: cached in $dir"; return; fi
   ts "$name: building into $dir (Go $(go_release))"
-  mkdir -p "$(dirname "$dir")"
-  tmp="$dir.partial.$$"
-  rm -rf "$tmp"
-  mkdir -p "$tmp/bin"
-  if ! "build_$name" "$tmp" >"$tmp.log" 2>&1; then
-    tail -40 "$tmp.log" >&2
-    rm -rf "$tmp"
-    die "building $name failed (log: $tmp.log)"
-  fi
-  rm -f "$tmp.log"
-  date -u +%FT%TZ >"$tmp/.complete"
-  rm -rf "$dir"
-  mv "$tmp" "$dir"
+  build_into_cache "$name" "$dir" "build_$name"
   ts "$name: built in $((SECONDS - started)) s ($(du -sh "$dir" | cut -f1))"
 }
 

@@ -4,6 +4,8 @@
 # shellcheck disable=SC2034 # the variables are used by the scripts that source this file
 
 COMPOSE_CI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/go.sh
+. "$COMPOSE_CI_DIR/../lib/go.sh"
 # Compose's version is the one go.mod in this folder requires (build.sh builds it from that module).
 COMPOSE_MODULE=github.com/docker/compose/v5
 ACTIONLINT_MODULE=github.com/rhysd/actionlint
@@ -12,7 +14,6 @@ ACTIONLINT_VERSION=v1.7.12
 # Binaries are built from source through the Go module proxy into folders OUTSIDE the repository, one per version
 # (plus a hash of the Go release and of how we build), so a warm run builds nothing.
 MSK_TOOL_CACHE=${MSK_TOOL_CACHE:-/var/cache}
-GO=${GO:-/usr/local/go/bin/go}
 # Bump when build.sh changes how a binary is built (flags, packaging).
 BUILD_REV=1
 
@@ -28,20 +29,11 @@ COMPOSE_VERSION=$(awk -v m="$COMPOSE_MODULE" '($1 == m || $1 == "require" && $2 
 ts() { printf '[compose %4ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '[compose] error: %s\n' "$*" >&2; exit 1; }
 
-go_release() { "$GO" env GOVERSION 2>/dev/null || echo unknown-go; }
-# A hash of the Go release, BUILD_REV and each argument (a file's content, or the text itself).
-inputs_hash() {
-  local item
-  { go_release; echo "build-v$BUILD_REV"; for item in "$@"; do
-      if [ -f "$item" ]; then sha256sum "$item" | cut -d' ' -f1; else printf '%s\n' "$item"; fi
-    done; } | sha256sum | cut -c1-10
-}
-
 # tool_dir NAME -> its folder in the cache: /var/cache/msk-<name>-<version>-<hash>
 tool_dir() {
   case $1 in
-    compose) echo "$MSK_TOOL_CACHE/msk-compose-$COMPOSE_VERSION-$(inputs_hash "$COMPOSE_CI_DIR/go.mod" "$COMPOSE_CI_DIR/go.sum")" ;;
-    actionlint) echo "$MSK_TOOL_CACHE/msk-actionlint-$ACTIONLINT_VERSION-$(inputs_hash "$ACTIONLINT_MODULE")" ;;
+    compose) echo "$MSK_TOOL_CACHE/msk-compose-$COMPOSE_VERSION-$(inputs_hash "build-v$BUILD_REV" "$COMPOSE_CI_DIR/go.mod" "$COMPOSE_CI_DIR/go.sum")" ;;
+    actionlint) echo "$MSK_TOOL_CACHE/msk-actionlint-$ACTIONLINT_VERSION-$(inputs_hash "build-v$BUILD_REV" "$ACTIONLINT_MODULE")" ;;
     *) die "unknown tool $1" ;;
   esac
 }

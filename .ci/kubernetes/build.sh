@@ -15,8 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
-[ -x "$GO" ] || die "no Go toolchain at $GO (set GO=...)"
-export GOTOOLCHAIN=local CGO_ENABLED=0
+use_go_toolchain
 mkdir -p "$MSK_KUBE_CACHE"
 
 # The module must keep every k8s.io staging module at the release of k8s.io/kubernetes (v1.X.Y <-> v0.X.Y).
@@ -135,7 +134,7 @@ build_pause() {
 
 declare -a BUILT=() CACHED=()
 component() { # NAME
-  local name=$1 dir tmp started=$SECONDS fn
+  local name=$1 dir started=$SECONDS
   dir=$(component_dir "$name")
   if component_ready "$name"; then
     CACHED+=("$name")
@@ -144,19 +143,7 @@ component() { # NAME
     return
   fi
   ts "$name: building into $dir"
-  tmp="$dir.partial.$$"
-  rm -rf "$tmp"
-  mkdir -p "$tmp/bin"
-  fn="build_${name//-/_}"
-  if ! "$fn" "$tmp" >"$tmp.log" 2>&1; then
-    tail -40 "$tmp.log" >&2
-    rm -rf "$tmp"
-    die "building $name failed (log: $tmp.log)"
-  fi
-  rm -f "$tmp.log"
-  date -u +%FT%TZ >"$tmp/.complete"
-  rm -rf "$dir"
-  mv "$tmp" "$dir"
+  build_into_cache "$name" "$dir" "build_${name//-/_}"
   BUILT+=("$name")
   MSK_TIMINGS+=("$(printf '%-34s %4ds' "$name" $((SECONDS - started)))")
   ts "$name: built in $((SECONDS - started)) s ($(du -sh "$dir" | cut -f1))"

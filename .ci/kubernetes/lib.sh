@@ -4,12 +4,13 @@
 # shellcheck disable=SC2034 # the variables are used by the scripts that source this file
 
 KUBE_CI_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/go.sh
+. "$KUBE_CI_DIR/../lib/go.sh"
 
 # Binaries: built once per version into a cache OUTSIDE the repository (build.sh); never on PATH, never the
 # kubectl a machine happens to have. State of a running cluster: certificates, kubeconfigs, data, logs, PIDs.
 MSK_KUBE_CACHE=${MSK_KUBE_CACHE:-/var/cache/msk-kubernetes}
 MSK_KUBE_STATE_DIR=${MSK_KUBE_STATE_DIR:-/tmp/msk-kubernetes}
-GO=${GO:-/usr/local/go/bin/go}
 
 # Versions. The Go module in this folder (go.mod) pins Kubernetes, etcd, CoreDNS, crictl and the provisioner
 # library together; the others are separate upstream modules built with `go install`.
@@ -88,18 +89,9 @@ print_timings() {
 
 # --- the binary cache -------------------------------------------------------------------------------------------
 # A component's folder is named after its version plus a short hash of everything else that shapes the binary
-# (go.mod/go.sum, our own sources, the Go release, BUILD_REV), so a change rebuilds it and nothing else.
-# Bump BUILD_REV when build.sh changes how components are built (flags, packaging).
+# (go.mod/go.sum, our own sources, the Go release, BUILD_REV: inputs_hash of ../lib/go.sh), so a change rebuilds it
+# and nothing else. Bump BUILD_REV when build.sh changes how components are built (flags, packaging).
 BUILD_REV=1
-go_release() { "$GO" env GOVERSION 2>/dev/null || echo unknown-go; }
-inputs_hash() {
-  { go_release; printf '%s\n' "$@"; } | {
-    local line
-    while IFS= read -r line; do
-      if [ -f "$line" ]; then sha256sum "$line" | cut -d' ' -f1; else printf '%s\n' "$line"; fi
-    done
-  } | sha256sum | cut -c1-10
-}
 KUBE_LDFLAGS_VERSION_PKGS=(k8s.io/component-base/version k8s.io/client-go/pkg/version)
 component_dir() { # NAME -> folder in the cache
   local name=$1 m="$KUBE_CI_DIR/go.mod" s="$KUBE_CI_DIR/go.sum"

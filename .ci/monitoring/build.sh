@@ -11,6 +11,9 @@
 #        build.sh --print-dir print the folder this checkout uses (built or not) and exit
 # Needs Go (/usr/local/go/bin/go or $GO) and the Go module proxy.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/go.sh
+. "$here/../lib/go.sh"
 
 # The module and version: `github.com/prometheus/prometheus` tags v0.3XX.Y for Prometheus 3.XX.Y.
 PROMETHEUS_MODULE=github.com/prometheus/prometheus
@@ -21,15 +24,13 @@ BUILD_REV=2
 # Upstream's build tag that leaves out the cloud service-discovery plugins (AWS, Azure, GCE, ...; file, HTTP and
 # Kubernetes discovery stay): the tests scrape static targets, and the build takes a fraction of the time.
 BUILD_TAGS=remove_all_sd
-GO=${GO:-/usr/local/go/bin/go}
 CACHE_ROOT=${MSK_MONITORING_CACHE:-/var/cache}
 
 ts() { printf '[monitoring %4ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '[monitoring] error: %s\n' "$*" >&2; exit 1; }
 
-[ -x "$GO" ] || die "no Go toolchain at $GO (set GO=...)"
-go_release=$("$GO" env GOVERSION)
-hash=$(printf '%s\n' "$go_release" "$PROMETHEUS_MODULE@$PROMETHEUS_MODULE_VERSION" "tags:$BUILD_TAGS" "build-v$BUILD_REV" | sha256sum | cut -c1-10)
+use_go_toolchain
+hash=$(inputs_hash "$PROMETHEUS_MODULE@$PROMETHEUS_MODULE_VERSION" "tags:$BUILD_TAGS" "build-v$BUILD_REV")
 out="$CACHE_ROOT/msk-promtool-$PROMETHEUS_MODULE_VERSION-$hash"
 
 if [ "${1:-}" = --print-dir ]; then echo "$out"; exit 0; fi
@@ -40,22 +41,20 @@ if [ -f "$out/.complete" ]; then
   exit 0
 fi
 
-ts "building promtool and prometheus $PROMETHEUS_VERSION ($PROMETHEUS_MODULE@$PROMETHEUS_MODULE_VERSION, $go_release) into $out"
-export GOTOOLCHAIN=local CGO_ENABLED=0
-work="$out.partial"
-rm -rf "$work"
-mkdir -p "$work/bin"
-ldflags="-s -w"
-for pair in Version=$PROMETHEUS_VERSION Branch=HEAD Revision=$PROMETHEUS_MODULE_VERSION BuildUser=msk-ci; do
-  ldflags+=" -X github.com/prometheus/common/version.$pair"
-done
-for cmd in promtool prometheus; do
-  started=$SECONDS
-  GOBIN="$work/bin" "$GO" install -trimpath -tags "$BUILD_TAGS" -ldflags "$ldflags" "$PROMETHEUS_MODULE/cmd/$cmd@$PROMETHEUS_MODULE_VERSION"
-  ts "$cmd built in $((SECONDS - started))s"
-done
-"$work/bin/promtool" --version | head -1
-touch "$work/.complete"
-rm -rf "$out"
-mv "$work" "$out"
-ts "done: $out"
+build_prometheus() { # OUT_DIR
+  local work=$1 ldflags="-s -w" pair cmd started
+  for pair in Version=$PROMETHEUS_VERSION Branch=HEAD Revision=$PROMETHEUS_MODULE_VERSION BuildUser=msk-ci; do
+    ldflags+=" -X github.com/prometheus/common/version.$pair"
+  done
+  for cmd in promtool prometheus; do
+    started=$SECONDS
+    GOBIN="$work/bin" "$GO" install -trimpath -tags "$BUILD_TAGS" -ldflags "$ldflags" "$PROMETHEUS_MODULE/cmd/$cmd@$PROMETHEUS_MODULE_VERSION"
+    echo "$cmd built in $((SECONDS - started))s"
+  done
+}
+
+started=$SECONDS
+ts "building promtool and prometheus $PROMETHEUS_VERSION ($PROMETHEUS_MODULE@$PROMETHEUS_MODULE_VERSION, $(go_release)) into $out"
+build_into_cache prometheus "$out" build_prometheus
+ts "done in $((SECONDS - started))s: $out"
+"$out/bin/promtool" --version | head -1

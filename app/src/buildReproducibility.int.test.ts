@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { api, sessionHeader, signedIn } from './testing/sessionClient';
+import { api, sessionHeader, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.

@@ -5,7 +5,7 @@
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from './testing/appServer';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { api, signedIn } from './testing/sessionClient';
+import { api, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.

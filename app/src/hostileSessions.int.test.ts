@@ -13,7 +13,7 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/sessionClient';
+import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 import { MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN, MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN } from './server/auth/loginRateLimit';
 import { credentialStamp } from './server/auth/sessionStanding';

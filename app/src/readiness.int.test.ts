@@ -3,9 +3,9 @@
  * node stays ready when the sync service is down, and refuses traffic when its peers say its secret differs.
  */
 import { createServer, type Server } from 'node:http';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from './testing/appServer';
-import { freePort, testNodeEnvironment } from './testing/nodeEnvironment';
+import { testNodeEnvironment } from './testing/nodeEnvironment';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.

@@ -6,7 +6,7 @@
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
 import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { api, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn, signIn } from './testing/sessionClient';
+import { api, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn, signIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.

@@ -7,7 +7,7 @@ import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, runAppServerExpectingExit, startAppServer, type StartedAppServer } from './testing/appServer';
 import { TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { signIn, signedIn } from './testing/sessionClient';
+import { signIn, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.

@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { docsCommands } from '../support/docsCommands';
 import { runDocsBlock } from '../support/docsShell';
 import { eventually } from '../support/eventually';
-import { type Session, newCounters, retryingFetch, signInRetrying, writeBusiness } from '../support/faultTools';
+import { type Session, newCounters, retryingFetch, signInRetrying, writeBusiness } from '../support/retryingClient';
 import { type DeployFolder, composeVariables, initDeployFolder } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, containerHostAddress } from './support/containerSettings';
-import { freePort } from './support/freePort';
+import { freePort } from '@msk/kit/testing';
 
 const PROJECT = `msk-i-backup-${process.pid}`;
 

@@ -13,7 +13,7 @@ import { sessionAt, signIn } from '../support/sessionClient';
 import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { eventually } from '../support/eventually';
-import { freePort } from './support/freePort';
+import { freePort } from '@msk/kit/testing';
 
 const PROJECT = testResourceName('compose');
 const SERVICES = ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres-2', 'app-2', 'sync-2', 'entry-point'];

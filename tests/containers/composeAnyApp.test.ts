@@ -16,7 +16,7 @@ import { buildExampleAppImage, type ExampleAppImage } from '../support/exampleAp
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
-import { freePort } from './support/freePort';
+import { freePort } from '@msk/kit/testing';
 
 const PROJECT = testResourceName('compose-any-app');
 const APP_PORT = 3000;

@@ -13,7 +13,7 @@ import { eventually } from '../support/eventually';
 import { type PinnedImages, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';
 import { REPO_ROOT, containerHostAddress } from './support/containerSettings';
 import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
-import { freePort } from './support/freePort';
+import { freePort } from '@msk/kit/testing';
 
 const PAGE = 'docs/compose.md';
 

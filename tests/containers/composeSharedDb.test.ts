@@ -18,7 +18,7 @@ import { type SignedInSession, sessionAt, signIn } from '../support/sessionClien
 import { type PinnedImages, addAdmin, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';
 import { ADMIN, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
-import { freePort } from './support/freePort';
+import { freePort } from '@msk/kit/testing';
 
 const PAGE = 'docs/compose.md';
 const FILE = 'docker-compose.shared-db.yml';

@@ -10,17 +10,9 @@ import { join } from 'node:path';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { PURGE_RETENTION_MS } from '../../sync/src/replicationService/replicationPlugin';
 import { TOMBSTONE_RETENTION_MS } from '../../kit/src/backup/backupFile';
-import {
-  ClusterDatabases,
-  type Session,
-  WriteStream,
-  eventually,
-  newCounters,
-  retryingFetch,
-  signInRetrying,
-  syncRunningEverywhere,
-  writeBusiness,
-} from '../support/faultTools';
+import { ClusterDatabases, syncRunningEverywhere } from '../support/clusterChecks';
+import { eventually } from '../support/eventually';
+import { type Session, WriteStream, newCounters, retryingFetch, signInRetrying, writeBusiness } from '../support/retryingClient';
 import { postgresClientBin, runKit } from '../support/kitCli';
 
 const ADDRESS_BLOCK = 77;
@@ -213,9 +205,9 @@ describe('backup and restore of one node, safe with replication', () => {
     const restore = await runKit(['restore', execFile, ...execArgs]);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
     expect(restore.stdout).toContain('start the node\'s app and sync service again');
-    await eventually('node 2\'s sync service stopping on the new incarnation', async () => {
+    await eventually(async () => {
       if (await syncUp()) throw new Error('still answering');
-    }, 30_000);
+    }, { what: 'node 2\'s sync service stopping on the new incarnation', timeoutMs: 30_000 });
     await cluster.startNode(2);
     await syncRunningEverywhere(cluster, 60_000);
     await write(2, 2, 'after exec restore n2');

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
 import { runDocsBlock } from '../support/docsShell';
-import { ClusterDatabases, newCounters, signInRetrying, syncRunningEverywhere, writeBusiness } from '../support/faultTools';
+import { ClusterDatabases, syncRunningEverywhere } from '../support/clusterChecks';
+import { newCounters, signInRetrying, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 78;
 

@@ -7,9 +7,9 @@
  * The builds are the ones app/src/buildReproducibility.int.test.ts makes (same keys, same cache).
  */
 import { createHash } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
+import { createTestDatabase, freePort, type TestDatabase } from '@msk/kit/testing';
 import { startAppServer, type StartedAppServer } from '../../app/src/testing/appServer';
-import { freePort, newSessionSecret, testNodeEnvironment } from '../../app/src/testing/nodeEnvironment';
+import { newSessionSecret, testNodeEnvironment } from '../../app/src/testing/nodeEnvironment';
 import { ensureStandaloneBuild } from '../../app/src/testing/standaloneBuild';
 import { ensureSyncBuilt } from '../../sync/src/testing/buildOnce';
 import { httpGet, startNode, stopAll, type StartedNode } from '../../sync/src/testing/nodeProcess';

@@ -9,21 +9,12 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import {
-  ClusterDatabases,
-  type Session,
-  WriteStream,
-  eventually,
-  newCounters,
-  retryingFetch,
-  rowCount,
-  signInRetrying,
-  sleep,
-  syncRunningEverywhere,
-  writeBusiness,
-} from '../support/faultTools';
+import { ClusterDatabases, rowCount, syncRunningEverywhere } from '../support/clusterChecks';
+import { eventually } from '../support/eventually';
+import { type Session, WriteStream, newCounters, retryingFetch, signInRetrying, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 50;
 const NODES = 3;
@@ -64,10 +55,10 @@ describe('clock skew on a three-node cluster under writes', () => {
     await cluster.startNode(index, { SYNC_CLOCK_OFFSET_MS: String(offsetMs) });
   };
   const allConnected = () =>
-    eventually('every node connected to both others', async () => {
+    eventually(async () => {
       const counts = await cluster.peersConnected();
       if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
-    }, 30_000);
+    }, { what: 'every node connected to both others', timeoutMs: 30_000 });
   const businessName = (index: number, id: string) =>
     dbs.query(index, async (pool) => (await pool.query<{ name: string }>('SELECT name FROM businesses WHERE id = $1', [id])).rows[0]?.name);
   /** The newest stamp replication keeps for a row, and its wall-clock part. */
@@ -110,28 +101,28 @@ describe('clock skew on a three-node cluster under writes', () => {
       await restartWithClockOffset(2, AHEAD_MS);
       await allConnected();
       // (right after the reconnect, status may still show the skew measured before the restart)
-      const skew = await eventually('node 1 measuring node 2\'s clock about 4 s ahead', async () => {
+      const skew = await eventually(async () => {
         const peer = await peerOn(1, node(2).name);
         expect(peer?.authState).toBe('authenticated');
         expect(Math.abs((peer?.clockSkewMs ?? 0) - AHEAD_MS)).toBeLessThan(500);
         return peer?.clockSkewMs as number;
-      }, 10_000, 100);
+      }, { what: 'node 1 measuring node 2\'s clock about 4 s ahead', timeoutMs: 10_000, intervalMs: 100 });
       expect((await statusOf(2)).warnings.join('\n')).toMatch(/SYNC_CLOCK_OFFSET_MS is 4000/);
 
       // Causality: node 2 (ahead) changes a row, node 1 sees it and changes it again at once. Node 1's own clock
       // is still behind node 2's stamp, so only the hybrid clock keeps node 1's later write the winner.
       const id = await writeBusiness(node(1).appUrl, session, 'causality', newCounters());
       if (!id) throw new Error('creating the causality row failed');
-      await eventually('node 2 having the row', async () => expect(await businessName(2, id)).toBe('causality'), 10_000, 50);
+      await eventually(async () => expect(await businessName(2, id)).toBe('causality'), { what: 'node 2 having the row', timeoutMs: 10_000, intervalMs: 50 });
       await patchName(2, id, 'set on node 2 (clock ahead)');
-      await eventually('node 1 applying node 2\'s change', async () => expect(await businessName(1, id)).toBe('set on node 2 (clock ahead)'), 10_000, 20);
+      await eventually(async () => expect(await businessName(1, id)).toBe('set on node 2 (clock ahead)'), { what: 'node 1 applying node 2\'s change', timeoutMs: 10_000, intervalMs: 20 });
       const skewedStamp = await newestStamp(1, id);
       await patchName(1, id, 'set on node 1 after seeing node 2');
       const node1WroteByMs = Date.now();
       expect(node1WroteByMs).toBeLessThan(skewedStamp.wallMs); // by its wall clock alone, node 1's write would lose
-      await eventually('every node ending with node 1\'s value', async () => {
+      await eventually(async () => {
         for (const n of cluster.nodes) expect(await businessName(n.index, id)).toBe('set on node 1 after seeing node 2');
-      }, 20_000);
+      }, { what: 'every node ending with node 1\'s value', timeoutMs: 20_000 });
       const node1Stamp = await newestStamp(1, id);
       expect(node1Stamp.hlc > skewedStamp.hlc).toBe(true);
       expect(node1Stamp.hlc.slice(20)).toBe(node(1).nodeId);
@@ -154,14 +145,14 @@ describe('clock skew on a three-node cluster under writes', () => {
 
   it(`refuses and reports a node whose clock is ${BEYOND_MS / 1000} s ahead, holds back its stamps after the clock is fixed until they are within the bound, then converges`, async () => {
     await restartWithClockOffset(3, BEYOND_MS);
-    await eventually('nodes 1 and 2 refusing node 3 for clock skew', async () => {
+    await eventually(async () => {
       for (const index of [1, 2]) {
         const status = await statusOf(index);
         expect(status.peersConnected).toBe(1);
         expect(status.refused).toEqual(expect.arrayContaining([expect.objectContaining({ name: node(3).name, reason: 'clock-skew' })]));
       }
       expect((await statusOf(3)).peersConnected).toBe(0);
-    }, 20_000);
+    }, { what: 'nodes 1 and 2 refusing node 3 for clock skew', timeoutMs: 20_000 });
     const report = await statusCommand(1);
     expect(report).toMatch(/^Peers Connected: 1$/m);
     expect(report).toMatch(new RegExp(`${node(3).name} at .*: clock skew too large .*SYNC_MAX_CLOCK_SKEW_MS is ${MAX_CLOCK_SKEW_MS}`));
@@ -171,7 +162,7 @@ describe('clock skew on a three-node cluster under writes', () => {
     const onSkewed = new WriteStream(session, () => [node(3).appUrl], 'on node 3 (clock beyond the bound)');
     await sleep(2_500);
     await Promise.all([onOthers.stop(), onSkewed.stop()]);
-    await eventually('nodes 1 and 2 agreeing', async () => expect(await dbs.hashesOf(2)).toEqual(await dbs.hashesOf(1)), QUIESCE_TIMEOUT_MS, 250);
+    await eventually(async () => expect(await dbs.hashesOf(2)).toEqual(await dbs.hashesOf(1)), { what: 'nodes 1 and 2 agreeing', timeoutMs: QUIESCE_TIMEOUT_MS, intervalMs: 250 });
     const missingWhileRefused = await dbs.missingOnEachNode([...onOthers.acknowledged, ...onSkewed.acknowledged]);
     expect(onOthers.acknowledged.length).toBeGreaterThan(0);
     expect(onSkewed.acknowledged.length).toBeGreaterThan(0);
@@ -188,12 +179,12 @@ describe('clock skew on a three-node cluster under writes', () => {
       await allConnected();
       // (first, for a moment, node 3's replication may still answer "waiting for the schema")
       const futureStamps = new RegExp(`batch refused: .* ms ahead of this node's clock \\(limit ${MAX_CLOCK_SKEW_MS} ms\\)`);
-      refusal = await eventually('node 1 refusing node 3\'s future stamps', async () => {
+      refusal = await eventually(async () => {
         const replication = (await peerOn(1, node(3).name))?.replication;
         expect(replication?.lastError).toMatch(futureStamps);
         expect(replication?.failing).toBe(true);
         return replication?.lastError;
-      }, 15_000, 100);
+      }, { what: 'node 1 refusing node 3\'s future stamps', timeoutMs: 15_000, intervalMs: 100 });
       const newestWhileAhead = onSkewed.acknowledged.slice(-1);
       expect(await dbs.missingOnEachNode(newestWhileAhead)).toMatchObject({ [node(1).name]: newestWhileAhead, [node(2).name]: newestWhileAhead });
       await sleep(1_000);
@@ -203,9 +194,9 @@ describe('clock skew on a three-node cluster under writes', () => {
     await dbs.quiesce(QUIESCE_TIMEOUT_MS);
     await expectNothingLost([...onOthers.acknowledged, ...onSkewed.acknowledged, ...afterHeal.acknowledged]);
     // node 3's writes may reach a node through the other one; either way both pull from node 3 without error again
-    await eventually('nodes 1 and 2 pulling from node 3 without error', async () => {
+    await eventually(async () => {
       for (const index of [1, 2]) expect((await peerOn(index, node(3).name))?.replication).toMatchObject({ failing: false });
-    }, 20_000);
+    }, { what: 'nodes 1 and 2 pulling from node 3 without error', timeoutMs: 20_000 });
     console.log(
       `clock beyond the bound: ${onOthers.acknowledged.length} writes on nodes 1-2 and ${onSkewed.acknowledged.length} on node 3 while refused, ` +
         `${afterHeal.acknowledged.length} after the heal; refused after the heal with "${refusal?.slice(0, 160)}…"; 0 lost`,

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { processAlive, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
-import { ClusterDatabases } from '../support/faultTools';
+import { ClusterDatabases } from '../support/clusterChecks';
 import { serverActionBody, serverActionFields } from '../support/serverActionForm';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';

@@ -5,29 +5,14 @@
  * default SYNC_MAX_CLOCK_SKEW_MS, so a clock-ahead fault of the mix (a node seconds ahead) must keep the node in.
  * The soak (tests/soak/soak.js) runs the same random mix for longer.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { VARIABLES } from '@msk/kit/contract';
-import {
-  CLOCK_AHEAD_MS,
-  ClusterDatabases,
-  describePlan,
-  type FaultOutcome,
-  type FaultPlan,
-  type Session,
-  faultSequence,
-  lostCount,
-  newCounters,
-  planFaults,
-  rowCount,
-  runFault,
-  signInRetrying,
-  sleep,
-  syncRunningEverywhere,
-  TcpProxy,
-  WriteStream,
-  eventually,
-  rollingRestartUnderLoad,
-} from '../support/faultTools';
+import { ClusterDatabases, rowCount, syncRunningEverywhere, rollingRestartUnderLoad } from '../support/clusterChecks';
+import { eventually } from '../support/eventually';
+import { CLOCK_AHEAD_MS, describePlan, type FaultOutcome, type FaultPlan, faultSequence, lostCount, planFaults, runFault } from '../support/faultMix';
+import { type Session, newCounters, signInRetrying, WriteStream } from '../support/retryingClient';
+import { TcpProxy } from '../support/tcpProxy';
 
 const ADDRESS_BLOCK = 40;
 const NODES = 3;
@@ -180,18 +165,18 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
     const [one, two] = cluster.nodes;
     const onOne = await signInRetrying(one?.appUrl as string, cluster.admin.email, cluster.admin.password, newCounters());
     const onTwo = await signInRetrying(two?.appUrl as string, cluster.admin.email, cluster.admin.password, newCounters());
-    await eventually('every node connected to both others through the proxies', async () => {
+    await eventually(async () => {
       const counts = await cluster.peersConnected();
       if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
-    }, 30_000);
+    }, { what: 'every node connected to both others through the proxies', timeoutMs: 30_000 });
 
     for (const [key, proxy] of proxies) if (key.includes('1')) proxy.cut();
     const streams = [new WriteStream(onOne, () => [one?.appUrl as string], 'partition side 1'), new WriteStream(onTwo, () => [two?.appUrl as string], 'partition side 2')];
     try {
-      await eventually('node 1 losing both peers', async () => {
+      await eventually(async () => {
         const counts = await cluster.peersConnected();
         if (counts['1'] !== 0) throw new Error(JSON.stringify(counts));
-      }, 30_000);
+      }, { what: 'node 1 losing both peers', timeoutMs: 30_000 });
       await sleep(2_000);
       // the cut holds: what node 1 acknowledged is not on node 2, and the other way round
       const [fromOne, fromTwo] = streams.map((s) => s.acknowledged.slice(0, 5));

@@ -7,11 +7,12 @@
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
-import { eventually as eventuallyWithin } from '../support/faultTools';
+import { eventually } from '../support/eventually';
 import { type SignedInSession, signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 30;
@@ -34,12 +35,6 @@ interface NodeStatus {
   };
   peers: Array<{ id: string | null; name: string | null; replication?: ReplicationPeerStatus }>;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Retries a probe until it succeeds (every 200 ms), for as long as convergence may take. */
-const eventually = <T>(what: string, probe: () => Promise<T>, timeoutMs = CONVERGE_TIMEOUT_MS): Promise<T> =>
-  eventuallyWithin(what, probe, timeoutMs, 200);
 
 describe('replication between three local nodes', () => {
   let cluster: StartedLocalCluster;
@@ -68,13 +63,13 @@ describe('replication between three local nodes', () => {
 
   /** Waits until every node's tables hash the same (and `check` holds on node 1's hashes), returns them. */
   const converged = async (check: (hashes: Hashes) => boolean = () => true): Promise<Hashes> =>
-    eventually('all nodes converging', async () => {
+    eventually(async () => {
       const all = await Promise.all(cluster.nodes.map((n) => hashesOf(n.index)));
       const first = JSON.stringify(all[0]);
       if (!all.every((h) => JSON.stringify(h) === first)) throw new Error(`hashes differ: ${all.map((h) => JSON.stringify(h)).join(' | ')}`);
       if (!check(all[0] as Hashes)) throw new Error(`converged, but not on the expected state: ${first}`);
       return all[0] as Hashes;
-    });
+    }, { what: 'all nodes converging', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
 
   const sessions = new Map<string, SignedInSession>();
   const adminAt = async (index: number): Promise<SignedInSession> => {
@@ -109,13 +104,13 @@ describe('replication between three local nodes', () => {
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
     password = readEnvFile(join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD ?? '';
-    tables = await eventually('the app creating its tables on node 1', () => introspectTables(db(1), REFERENCE_APP_REPLICATED_TABLES));
-    await eventually('replication running on every node', async () => {
+    tables = await eventually(() => introspectTables(db(1), REFERENCE_APP_REPLICATED_TABLES), { what: 'the app creating its tables on node 1', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
+    await eventually(async () => {
       for (const n of cluster.nodes) {
         const status = await statusOf(n.index);
         if (status.replication?.state !== 'running') throw new Error(`${n.name}: ${JSON.stringify(status.replication)}`);
       }
-    });
+    }, { what: 'replication running on every node', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
   });
   afterAll(async () => {
     for (const index of [...pools.keys()]) await forgetPool(index);
@@ -166,7 +161,7 @@ describe('replication between three local nodes', () => {
   it('lets a user created on node 1 sign in on node 3', async () => {
     const email = `clerk-${Date.now()}@example.com`;
     await created(1, '/api/users', { email, name: 'Clerk', password: 'correct horse battery staple 1' });
-    const session = await eventually('the new user signing in on node 3', () => signIn(node(3).appUrl, email, 'correct horse battery staple 1'), 30_000);
+    const session = await eventually(() => signIn(node(3).appUrl, email, 'correct horse battery staple 1'), { what: 'the new user signing in on node 3', timeoutMs: 30_000, intervalMs: 200 });
     expect(session.cookie).toContain('next-auth.session-token');
   });
 
@@ -198,9 +193,9 @@ describe('replication between three local nodes', () => {
     await cluster.killProcess(2, 'sync');
     const onNode1 = await created(1, '/api/users', { email, name: 'Twin one', password: 'twin password number one' });
     const onNode2 = await created(2, '/api/users', { email, name: 'Twin two', password: 'twin password number two' });
-    await eventually('node 3 receiving node 1\'s user', async () => {
+    await eventually(async () => {
       if ((await usersWithEmail(3, email)).length !== 1) throw new Error('not yet');
-    });
+    }, { what: 'node 3 receiving node 1\'s user', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
     await cluster.startNode(2);
     await converged();
     const outcomes = await Promise.all(cluster.nodes.map((n) => usersWithEmail(n.index, email)));
@@ -214,12 +209,12 @@ describe('replication between three local nodes', () => {
     const winnerPassword = winner === onNode1 ? 'twin password number one' : 'twin password number two';
     await signIn(node(3).appUrl, email, winnerPassword);
 
-    const recorded = await eventually('the conflict in status', async () => {
+    const recorded = await eventually(async () => {
       const statuses = await Promise.all(cluster.nodes.map((n) => statusOf(n.index)));
       const records = statuses.flatMap((s) => s.replication.conflicts.recent.filter((c) => c.loserPk === loser || c.winnerPk === loser));
       if (records.length === 0) throw new Error(JSON.stringify(statuses.map((s) => s.replication.conflicts)));
       return records;
-    }, 10_000);
+    }, { what: 'the conflict in status', timeoutMs: 10_000, intervalMs: 200 });
     for (const record of recorded) expect(record).toMatchObject({ table: 'users', winnerPk: winner, loserPk: loser, renamedColumn: 'email' });
     expect(recorded[0]?.renamedTo).toMatch(new RegExp(`^${email.replace(/[.]/g, '\\.')}#conflict-[0-9a-f]{12}$`));
   });
@@ -228,16 +223,16 @@ describe('replication between three local nodes', () => {
     await cluster.stopNode(3);
     await forgetPool(3);
     const business = await created(1, '/api/businesses', { name: 'opened while node 3 was down', type: 'restaurant' });
-    await eventually('node 2 receiving the business', async () => {
+    await eventually(async () => {
       if ((await db(2).query('SELECT 1 FROM businesses WHERE id = $1', [business])).rowCount !== 1) throw new Error('not yet');
-    });
+    }, { what: 'node 2 receiving the business', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
     await created(2, `/api/businesses/${business}/employees`, { name: 'cook' });
     await created(2, '/api/businesses', { name: 'another while node 3 was down', type: 'other' });
-    const expected = await eventually('nodes 1 and 2 agreeing', async () => {
+    const expected = await eventually(async () => {
       const [one, two] = await Promise.all([hashesOf(1), hashesOf(2)]);
       if (JSON.stringify(one) !== JSON.stringify(two)) throw new Error('not yet');
       return one;
-    });
+    }, { what: 'nodes 1 and 2 agreeing', timeoutMs: CONVERGE_TIMEOUT_MS, intervalMs: 200 });
     await cluster.startNode(3);
     expect(await converged()).toEqual(expected);
   });
@@ -260,7 +255,7 @@ describe('replication between three local nodes', () => {
   });
 
   it('shows per-peer lag, last batch, conflicts and errors in the status document and in service:status', async () => {
-    await eventually('every peer row carrying replication figures', async () => {
+    await eventually(async () => {
       for (const n of cluster.nodes) {
         const status = await statusOf(n.index);
         expect(status.peers).toHaveLength(NODES - 1);
@@ -275,7 +270,7 @@ describe('replication between three local nodes', () => {
           );
         }
       }
-    }, 15_000);
+    }, { what: 'every peer row carrying replication figures', timeoutMs: 15_000, intervalMs: 200 });
     const result = spawnSync(process.execPath, [join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js'), 'status', '--cluster', cluster.dataDir], {
       encoding: 'utf8',
       cwd: cluster.dataDir,

@@ -12,22 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_STANDALONE_DIR, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { introspectTables, postgresTableHashes } from '../../sync/src/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
-import {
-  ClusterDatabases,
-  type Session,
-  WriteStream,
-  eventually,
-  newCounters,
-  rowCount,
-  signInRetrying,
-  sleep,
-  syncRunningEverywhere,
-  writeBusiness,
-} from '../support/faultTools';
+import { ClusterDatabases, rowCount, syncRunningEverywhere } from '../support/clusterChecks';
+import { eventually } from '../support/eventually';
+import { type Session, WriteStream, newCounters, signInRetrying, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 87;
 const NODES = 3;
@@ -119,11 +111,11 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       // ---- node 1: new app build, its sync service keeps running and must notice the migration
       await cluster.stopApp(1);
       await cluster.startNode(1, undefined, nextAppDir);
-      const upgraded = await eventually('node 1 following the migration without a restart', async () => {
+      const upgraded = await eventually(async () => {
         const s = await status(1);
         if (s.replication.state !== 'running' || s.replication.schema.reopenedAfterMigration < 1) throw new Error(JSON.stringify(s.replication));
         return s;
-      }, 30_000);
+      }, { what: 'node 1 following the migration without a restart', timeoutMs: 30_000 });
       expect(upgraded.replication.schemaVersion).not.toBe(oldVersion);
       expect(upgraded.replication.schema.lastChange?.addedColumns).toEqual(['businesses.region']);
       expect(await syncPid(1)).toBe(syncPidsAtStart[1]);
@@ -132,14 +124,14 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       const fromOld = await writeOn(2, 'written on old node 2');
       const onNew = await writeOn(1, 'written on upgraded node 1');
       await setRegion(1, onNew, 'north');
-      await eventually('node 2\'s write on node 1', async () => {
+      await eventually(async () => {
         if ((await regionOf(1, fromOld)) !== 'unassigned') throw new Error('not there yet');
-      }, CONVERGE_TIMEOUT_MS);
+      }, { what: 'node 2\'s write on node 1', timeoutMs: CONVERGE_TIMEOUT_MS });
       for (const old of [2, 3]) {
-        await eventually(`node ${old} saying node 1's changes wait for its upgrade`, async () => {
+        await eventually(async () => {
           const waiting = peerOf(await status(old), 1)?.replication?.waitingForUpgrade;
           if (!waiting?.includes('businesses.region')) throw new Error(`waitingForUpgrade: ${waiting}`);
-        }, CONVERGE_TIMEOUT_MS);
+        }, { what: `node ${old} saying node 1's changes wait for its upgrade`, timeoutMs: CONVERGE_TIMEOUT_MS });
         expect(await hasBusiness(old, onNew)).toBe(false);
       }
       // every node still answers, the upgraded one included
@@ -151,9 +143,9 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       // ---- node 2: stopped and started on the new build (the sync service reads the new columns at its start)
       await cluster.stopNode(2);
       await cluster.startNode(2, undefined, nextAppDir);
-      await eventually('node 1\'s write and region on node 2', async () => {
+      await eventually(async () => {
         if ((await regionOf(2, onNew)) !== 'north') throw new Error(`region on node 2: ${await regionOf(2, onNew)}`);
-      }, CONVERGE_TIMEOUT_MS);
+      }, { what: 'node 1\'s write and region on node 2', timeoutMs: CONVERGE_TIMEOUT_MS });
       const onSecond = await writeOn(2, 'written on upgraded node 2');
       await setRegion(2, onSecond, 'south');
       await setRegion(2, fromOld, 'east'); // a row from before the upgrade, its new column written on node 2
@@ -162,13 +154,13 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       // ---- node 3 (the last): new app build, its sync service has run since the cluster started
       await cluster.stopApp(3);
       await cluster.startNode(3, undefined, nextAppDir);
-      await eventually('replication from the upgraded nodes resuming on node 3 by itself', async () => {
+      await eventually(async () => {
         const s = await status(3);
         for (const peer of [1, 2]) {
           const r = peerOf(s, peer)?.replication;
           if (r?.waitingForUpgrade !== null || r?.resumedAfterUpgradeAt === null) throw new Error(`peer ${peer}: ${JSON.stringify(r)}`);
         }
-      }, CONVERGE_TIMEOUT_MS);
+      }, { what: 'replication from the upgraded nodes resuming on node 3 by itself', timeoutMs: CONVERGE_TIMEOUT_MS });
       await sleep(1_500);
     } finally {
       await stream.stop();
@@ -181,11 +173,11 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
     );
     expect(stream.acknowledged.length).toBeGreaterThan(10);
     expect(stream.counters.failures).toEqual([]);
-    const hashes = await eventually('every node\'s tables equal (the new column included)', async () => {
+    const hashes = await eventually(async () => {
       const all = await Promise.all([1, 2, 3].map(hashesOf));
       if (!all.every((h) => JSON.stringify(h) === JSON.stringify(all[0]))) throw new Error(all.map((h) => JSON.stringify(h)).join(' | '));
       return all[0]!;
-    }, CONVERGE_TIMEOUT_MS);
+    }, { what: 'every node\'s tables equal (the new column included)', timeoutMs: CONVERGE_TIMEOUT_MS });
     expect(Object.keys(hashes).sort()).toEqual([...REFERENCE_APP_REPLICATED_TABLES].sort());
     expect(await dbs.missingOnEachNode(stream.acknowledged)).toEqual({ [node(1).name]: [], [node(2).name]: [], [node(3).name]: [] });
     const regions = async (index: number) =>

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { setUpDatabaseRoles } from '@msk/kit/postgres';
-import { eventually } from '../support/faultTools';
+import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
 
 const ADDRESS_BLOCK = 91;
@@ -52,12 +52,12 @@ describe('a local cluster of two nodes sharing one database', () => {
     superuserUrl.password = encodeURIComponent(password);
     superuser = new Pool({ connectionString: superuserUrl.toString(), max: 2 });
     superuser.on('error', () => undefined);
-    await eventually('both nodes seeing the database shared with the other', async () => {
+    await eventually(async () => {
       for (const index of [1, 2]) {
         const status = await statusOf(index);
         if (status.database?.sharedWith.length !== 1) throw new Error(`node ${index}: ${JSON.stringify(status.database)}`);
       }
-    }, 60_000, 200);
+    }, { what: 'both nodes seeing the database shared with the other', timeoutMs: 60_000, intervalMs: 200 });
   });
   afterAll(async () => {
     await superuser?.end();
@@ -124,10 +124,10 @@ describe('a local cluster of two nodes sharing one database', () => {
     await cluster.startNode(1);
     const back = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
     expect((await api(1, back, 'GET', `/api/businesses/${whileDown.json.id as string}`)).json).toMatchObject({ name: 'written while node 1 was down' });
-    await eventually('node 1 sharing the database with node 2 again', async () => {
+    await eventually(async () => {
       const status = await statusOf(1);
       if (JSON.stringify(status.database?.sharedWith) !== '["node-2"]') throw new Error(JSON.stringify(status.database));
-    }, 30_000, 200);
+    }, { what: 'node 1 sharing the database with node 2 again', timeoutMs: 30_000, intervalMs: 200 });
   });
 
   it('refuses node 2 once it runs on another database, naming it on both nodes; only node 2 fails readiness', async () => {
@@ -147,27 +147,27 @@ describe('a local cluster of two nodes sharing one database', () => {
     await cluster.stopNode(2);
     await cluster.startNode(2, { DATABASE_URL: elsewhere(env.DATABASE_URL as string), SYNC_DATABASE_URL: elsewhere(env.SYNC_DATABASE_URL as string) });
     const refused = 'DATABASE_TOPOLOGY is shared but node-1 and node-2 each have their own database; refused: node-2';
-    const status2 = await eventually('node 2 refused', async () => {
+    const status2 = await eventually(async () => {
       const status = await statusOf(2);
       if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
       return status;
-    }, 60_000, 200);
+    }, { what: 'node 2 refused', timeoutMs: 60_000, intervalMs: 200 });
     expect(status2.database?.problem).toContain(refused);
     expect(status2.database?.thisNodeRefused).toBe(true);
     expect(status2.ready.ok).toBe(false);
     // The app asks its sync service on every readiness check: node 2 leaves the entry point's rotation.
-    const appReady = await eventually('node 2\'s app not ready', async () => {
+    const appReady = await eventually(async () => {
       const response = await fetch(`${node(2).appUrl}/api/ready`);
       if (response.status !== 503) throw new Error(`HTTP ${response.status}`);
       return (await response.json()) as { checks: { topology: string }; problems: string[] };
-    }, 30_000, 200);
+    }, { what: 'node 2\'s app not ready', timeoutMs: 30_000, intervalMs: 200 });
     expect(appReady.checks.topology).toBe('refused');
     expect(appReady.problems.join('\n')).toContain(refused);
-    const status1 = await eventually('node 1 reporting node 2', async () => {
+    const status1 = await eventually(async () => {
       const status = await statusOf(1);
       if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
       return status;
-    }, 30_000, 200);
+    }, { what: 'node 1 reporting node 2', timeoutMs: 30_000, intervalMs: 200 });
     expect(status1.database?.problem).toContain(refused);
     expect(status1.ready.ok).toBe(true);
     expect((await fetch(`${node(1).appUrl}/api/ready`)).status).toBe(200);

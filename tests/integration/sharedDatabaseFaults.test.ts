@@ -6,23 +6,12 @@
  * services still agree that they share one database. Replication is off here, so there are no hashes to compare
  * between databases: the check is through the apps, which is what a user sees.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import {
-  ClusterDatabases,
-  type FaultOutcome,
-  type FaultPlan,
-  type Session,
-  eventually,
-  lostCount,
-  newCounters,
-  retryingFetch,
-  runFault,
-  signInRetrying,
-  sleep,
-  WriteStream,
-  writeBusiness,
-  rollingRestartUnderLoad,
-} from '../support/faultTools';
+import { ClusterDatabases, rollingRestartUnderLoad } from '../support/clusterChecks';
+import { eventually } from '../support/eventually';
+import { type FaultOutcome, type FaultPlan, lostCount, runFault } from '../support/faultMix';
+import { type Session, newCounters, retryingFetch, signInRetrying, WriteStream, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 44;
 const NODES = 3;
@@ -53,26 +42,22 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
 
   const everyNodeSharing = () =>
     eventually(
-      `every node's sync service sharing the database with the ${NODES - 1} others, no problem reported`,
       async () => {
         for (const node of cluster.nodes) {
           const { database } = (await (await fetch(`${node.syncUrl}/status`)).json()) as { database: DatabaseStatus | null };
           if (database?.sharedWith.length !== NODES - 1 || database.problem) throw new Error(`${node.name}: ${JSON.stringify(database)}`);
         }
-      },
-      RECOVERY_TIMEOUT_MS,
+      }, { what: `every node's sync service sharing the database with the ${NODES - 1} others, no problem reported`, timeoutMs: RECOVERY_TIMEOUT_MS },
     );
 
   const everyAppReady = () =>
     eventually(
-      'every app ready',
       async () => {
         for (const node of cluster.nodes) {
           const response = await fetch(`${node.appUrl}/api/ready`);
           if (response.status !== 200) throw new Error(`${node.name}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
         }
-      },
-      RECOVERY_TIMEOUT_MS,
+      }, { what: 'every app ready', timeoutMs: RECOVERY_TIMEOUT_MS },
     );
 
   /** After a fault: apps ready, the topology agreed again, every acknowledged write listed by every app. */
@@ -163,15 +148,13 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     await cluster.killProcess(1, 'postgres');
     try {
       await eventually(
-        'every app not ready while the database is down',
         async () => {
           for (const node of cluster.nodes) {
             const response = await fetch(`${node.appUrl}/api/ready`);
             const { checks } = (await response.json()) as { checks?: { database?: string } };
             if (response.status !== 503 || checks?.database !== 'failed') throw new Error(`${node.name}: HTTP ${response.status} ${JSON.stringify(checks)}`);
           }
-        },
-        30_000,
+        }, { what: 'every app not ready while the database is down', timeoutMs: 30_000 },
       );
       // the sync services stay connected to each other without their database
       expect(Object.values(await cluster.peersConnected())).toEqual(cluster.nodes.map(() => NODES - 1));

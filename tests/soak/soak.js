@@ -15,7 +15,7 @@ const { readFileSync } = require('node:fs');
 const { parseArgs } = require('node:util');
 const swc = require('@swc/core');
 
-// faultTools.ts is shared with the Jest test: compile TypeScript on require, the way Jest's @swc/jest does.
+// tests/support/*.ts are shared with the Jest tests: compile TypeScript on require, the way Jest's @swc/jest does.
 require.extensions['.ts'] = (module, filename) => {
   const { code } = swc.transformSync(readFileSync(filename, 'utf8'), {
     filename,
@@ -26,7 +26,11 @@ require.extensions['.ts'] = (module, filename) => {
 };
 
 const { startLocalCluster } = require('@msk/kit/cluster');
-const tools = require('../support/faultTools.ts');
+const tools = {
+  ...require('../support/clusterChecks.ts'),
+  ...require('../support/faultMix.ts'),
+  ...require('../support/retryingClient.ts'),
+};
 
 const { values } = parseArgs({
   options: {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { loadAppConfig } from './config';
+import { forgetProcessSingleton } from './processSingleton';
 
 describe('the app\'s configuration with Auth.js v5 names', () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };
-    delete (globalThis as Record<symbol, unknown>)[Symbol.for('msk.app.config')];
+    forgetProcessSingleton('msk.app.config');
   });
 
   it('reads AUTH_SECRET and AUTH_URL, and hands NextAuth v4 the origin under NEXTAUTH_URL, the name it reads itself', () => {

@@ -6,27 +6,23 @@
  * Never called at module load: `next build` imports route modules without any of the runtime environment.
  */
 import { loadNodeConfig, type NodeConfig, type Problem } from '@msk/kit/contract';
+import { processSingleton } from './processSingleton';
 
 interface LoadedConfig {
   readonly config: NodeConfig;
   readonly warnings: readonly Problem[];
 }
 
-const CONFIG_KEY = Symbol.for('msk.app.config');
-type ConfigHolder = { [CONFIG_KEY]?: LoadedConfig };
-
 /** Validates the environment (throws ConfigurationError listing every problem) and keeps the result. */
 export function loadAppConfig(): LoadedConfig {
-  const holder = globalThis as ConfigHolder;
-  if (!holder[CONFIG_KEY]) {
+  return processSingleton('msk.app.config', () => {
     const loaded = loadNodeConfig(process.env, 'app');
     // NextAuth v4 reads NEXTAUTH_URL from the environment itself (the origin of its redirects); the contract also
     // accepts Auth.js v5's AUTH_URL for it, so the library gets the validated origin under the name it knows.
     // The secret needs no such step: it is passed to NextAuth and getToken explicitly.
     process.env.NEXTAUTH_URL ??= loaded.config.nextAuthUrl;
-    holder[CONFIG_KEY] = loaded;
-  }
-  return holder[CONFIG_KEY];
+    return loaded;
+  });
 }
 
 export function appConfig(): NodeConfig {

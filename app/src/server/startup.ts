@@ -13,17 +13,13 @@ import { MigrationError } from './db/migrationPlan';
 import { databasePool } from './db/pool';
 import { log } from './log';
 import { ensureFirstAdmin } from './users/firstAdmin';
-
-const STARTED_KEY = Symbol.for('msk.app.started');
-type StartedHolder = { [STARTED_KEY]?: Promise<void> };
+import { processSingleton } from './processSingleton';
 
 /** Waits between attempts to prepare the database: quick at first, then every 10 s. */
 const RETRY_DELAYS_MS = [1_000, 2_000, 5_000, 10_000];
 
 export function startNode(): Promise<void> {
-  const holder = globalThis as StartedHolder;
-  holder[STARTED_KEY] ??= start();
-  return holder[STARTED_KEY];
+  return processSingleton('msk.app.started', start);
 }
 
 async function start(): Promise<void> {

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { DEFAULT_APP_PORT } from '@msk/kit/contract';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface AppServerProps {
   /** The standalone server.js to run (from ensureStandaloneBuild). */
@@ -32,10 +33,6 @@ export interface StartedAppServer {
 
 const POLL_INTERVAL_MS = 100;
 const STOP_TIMEOUT_MS = 5_000;
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
 
 /** True when something accepts TCP connections there (a leftover server would make a test lie). */
 export function isListening(host: string, port: number): Promise<boolean> {

@@ -1,6 +1,6 @@
 /** A valid environment for one app node under test, with fresh secrets; tests override what they examine. */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
+import { freePort } from '@msk/kit/testing';
 
 export function newSessionSecret(): string {
   return randomBytes(32).toString('base64');
@@ -23,18 +23,6 @@ export interface TestNodeProps {
 
 export const TEST_ADMIN_EMAIL = 'admin@example.com';
 export const TEST_ADMIN_PASSWORD = 'integration-admin-password';
-
-/** A port nothing listens on at `address` right now. */
-export function freePort(address: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, address, () => {
-      const bound = server.address();
-      server.close(() => (typeof bound === 'object' && bound ? resolve(bound.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function testNodeEnvironment(props: TestNodeProps): Promise<Record<string, string>> {
   const port = props.port ?? (await freePort(props.address));

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const APP_DIR = join(__dirname, '..', '..');
 export const REPO_ROOT = join(APP_DIR, '..');
@@ -53,10 +54,6 @@ export function sourcesHash(): string {
 function builtFrom(): string | undefined {
   if (!existsSync(BUILD_STAMP) || !existsSync(SOURCES_STAMP)) return undefined;
   return readFileSync(SOURCES_STAMP, 'utf8').trim();
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 async function withLock<T>(work: () => Promise<T>): Promise<T> {

@@ -4,3 +4,5 @@
  * compiles them), so no image carries this.
  */
 export { createTestDatabase, testServerUrl, type TestDatabase } from './testDatabase';
+// The one freePort: the embedded server picks its port with it too.
+export { freePort } from '../postgres/embeddedPostgres';

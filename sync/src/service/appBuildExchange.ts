@@ -7,78 +7,45 @@
 import { type AppBuildIdentity, sameAppBuild, shortAppBuild, APP_BUILD_FIX } from '../core/appBuild';
 import { PATHS, appBuildMessageSchema, parseMessage } from '../core/protocol';
 import type { Route } from '../transport/peerServer';
-import { signedRequest } from './peerChannel';
+import { PeerFactExchange } from './peerFactExchange';
 import type { ServiceContext } from './serviceContext';
 
 export const APP_BUILD_REQUEST_TIMEOUT_MS = 2_000;
-/** A new peer hears our build this long after it connected: after the first heartbeat, which measures the clock skew. */
-export const FIRST_EXCHANGE_DELAY_MS = 250;
 const key = (build: AppBuildIdentity | null) => JSON.stringify(build);
 
 export class AppBuildExchange {
-  /** Per connected peer instance: the build we last told it (JSON), so each change goes out once. */
-  private readonly told = new Map<string, string>();
-  private readonly inFlight = new Set<string>();
   /** Per peer: the pair of builds last warned about, so a difference is logged once, not on every exchange. */
   private readonly warned = new Map<string, string>();
-  private readonly unsubscribe: () => void;
+  private readonly exchange: PeerFactExchange<AppBuildIdentity | null>;
 
   constructor(
     private readonly ctx: ServiceContext,
     private readonly ownBuild: () => AppBuildIdentity | null,
   ) {
-    this.unsubscribe = ctx.registry.onEvent((event) => {
-      const peerKey = `${event.peer.identity.id}/${event.peer.identity.instanceId}`;
-      this.told.delete(peerKey);
-      if (event.type === 'peer-connected') setTimeout(() => void this.tell(event.peer.identity.id), FIRST_EXCHANGE_DELAY_MS).unref();
+    this.exchange = new PeerFactExchange(ctx, {
+      path: PATHS.appBuild,
+      maxBodyBytes: 2048,
+      requestTimeoutMs: APP_BUILD_REQUEST_TIMEOUT_MS,
+      parse: (json) => {
+        const parsed = parseMessage(appBuildMessageSchema, json);
+        return parsed.ok ? { ok: true, value: parsed.value.build } : parsed;
+      },
+      message: (build) => ({ build }),
+      own: ownBuild,
+      key,
+      learned: (peerId, build) => this.learned(peerId, build),
+      source: 'app-build',
+      what: 'app builds',
     });
   }
 
   route(): Route {
-    return {
-      method: 'POST',
-      path: PATHS.appBuild,
-      access: 'peer',
-      maxBodyBytes: 2048,
-      handle: (request) => {
-        const parsed = parseMessage(appBuildMessageSchema, request.json);
-        if (!parsed.ok) {
-          this.ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'app-build' });
-          return { status: 400, json: { error: 'malformed' } };
-        }
-        this.learned((request.peer as { peerId: string }).peerId, parsed.value.build);
-        return { status: 200, json: { build: this.ownBuild() } };
-      },
-    };
+    return this.exchange.route();
   }
 
   /** Sends this node's build to every connected peer not yet told the current one. */
   tellAll(): void {
-    for (const node of this.ctx.registry.connectedNodes()) void this.tell(node.identity.id);
-  }
-
-  private async tell(peerId: string): Promise<void> {
-    const node = this.ctx.registry.nodes.get(peerId);
-    if (!node || !node.connected) return;
-    const peerKey = `${peerId}/${node.identity.instanceId}`;
-    const build = this.ownBuild();
-    if (this.told.get(peerKey) === key(build) || this.inFlight.has(peerKey)) return;
-    this.inFlight.add(peerKey);
-    try {
-      const answer = await signedRequest(this.ctx, peerId, { method: 'POST', path: PATHS.appBuild, json: { build }, timeoutMs: APP_BUILD_REQUEST_TIMEOUT_MS });
-      const parsed = parseMessage(appBuildMessageSchema, answer.json);
-      if (answer.status !== 200 || !parsed.ok) {
-        this.ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'app-build-answer' });
-        return;
-      }
-      this.told.set(peerKey, key(build));
-      this.learned(peerId, parsed.value.build);
-    } catch (error) {
-      // Retried on the next poll; an older peer without the route answers no-route every time (harmless).
-      this.ctx.logger.debug({ peerId, error: error instanceof Error ? error.message : String(error) }, 'could not exchange app builds');
-    } finally {
-      this.inFlight.delete(peerKey);
-    }
+    this.exchange.tellAll();
   }
 
   private learned(peerId: string, build: AppBuildIdentity | null): void {
@@ -97,6 +64,6 @@ export class AppBuildExchange {
   }
 
   stop(): void {
-    this.unsubscribe();
+    this.exchange.stop();
   }
 }

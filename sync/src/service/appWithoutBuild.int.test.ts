@@ -7,7 +7,7 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateNodeEnvironment } from '@msk/kit/contract';
-import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
+import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
 import { until } from '../replication/testing/waitUntil';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';

@@ -12,15 +12,13 @@ import { PATHS, parseMessage } from '../core/protocol';
 import { connectionStringWithPassword, describeDatabase } from '../replicationService/databaseConnection';
 import type { DatabaseInput } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
-import { signedRequest } from './peerChannel';
+import { PeerFactExchange } from './peerFactExchange';
 import type { ServiceContext } from './serviceContext';
 
 export const DATABASE_REQUEST_TIMEOUT_MS = 2_000;
 /** How often the identity is read again (a restore, or DATABASE_URL's name now reaching another database). */
 export const DATABASE_IDENTITY_REFRESH_MS = 5_000;
 export const DATABASE_CONNECT_TIMEOUT_MS = 3_000;
-/** A new peer hears our database after its first heartbeat, like the app build. */
-const FIRST_EXCHANGE_DELAY_MS = 250;
 
 export const DATABASE_IDENTITY_SQL =
   'SELECT system_identifier::text AS "systemIdentifier", (SELECT oid FROM pg_database WHERE datname = current_database())::text AS "databaseOid" FROM pg_control_system()';
@@ -53,9 +51,7 @@ export class DatabaseExchange {
   private lastError: string | null = null;
   /** Per peer: which instance told us which fingerprint (a restarted peer must tell again). */
   private readonly peers = new Map<string, { instanceId: string; database: string | null }>();
-  private readonly told = new Map<string, string>();
-  private readonly inFlight = new Set<string>();
-  private readonly unsubscribe: () => void;
+  private readonly exchange: PeerFactExchange<string | null>;
   private timer: NodeJS.Timeout | undefined;
   private reading: Promise<void> | undefined;
 
@@ -63,11 +59,21 @@ export class DatabaseExchange {
     private readonly ctx: ServiceContext,
     private readonly read: ReadDatabaseIdentity,
   ) {
-    this.unsubscribe = ctx.registry.onEvent((event) => {
-      const { id, instanceId } = event.peer.identity;
-      this.told.delete(`${id}/${instanceId}`);
-      if (event.type === 'peer-connected') setTimeout(() => void this.tell(id), FIRST_EXCHANGE_DELAY_MS).unref();
-      else this.peers.delete(id);
+    this.exchange = new PeerFactExchange(ctx, {
+      path: PATHS.database,
+      maxBodyBytes: 1024,
+      requestTimeoutMs: DATABASE_REQUEST_TIMEOUT_MS,
+      parse: (json) => {
+        const parsed = parseMessage(databaseMessageSchema, json);
+        return parsed.ok ? { ok: true, value: parsed.value.database } : parsed;
+      },
+      message: (database) => ({ database }),
+      own: () => this.fingerprint,
+      key: String,
+      learned: (peerId, database) => this.learned(peerId, database),
+      onPeerChanged: (peerId) => this.peers.delete(peerId),
+      source: 'database',
+      what: 'database identities',
     });
   }
 
@@ -96,21 +102,7 @@ export class DatabaseExchange {
   }
 
   route(): Route {
-    return {
-      method: 'POST',
-      path: PATHS.database,
-      access: 'peer',
-      maxBodyBytes: 1024,
-      handle: (request) => {
-        const parsed = parseMessage(databaseMessageSchema, request.json);
-        if (!parsed.ok) {
-          this.ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'database' });
-          return { status: 400, json: { error: 'malformed' } };
-        }
-        this.learned((request.peer as { peerId: string }).peerId, parsed.value.database);
-        return { status: 200, json: { database: this.fingerprint } };
-      },
-    };
+    return this.exchange.route();
   }
 
   private async refresh(): Promise<void> {
@@ -127,30 +119,7 @@ export class DatabaseExchange {
     } catch (error) {
       this.lastError = `cannot read the database identity: ${error instanceof Error ? error.message : String(error)}`;
     }
-    for (const node of this.ctx.registry.connectedNodes()) void this.tell(node.identity.id);
-  }
-
-  private async tell(peerId: string): Promise<void> {
-    const node = this.ctx.registry.nodes.get(peerId);
-    if (!node || !node.connected) return;
-    const peerKey = `${peerId}/${node.identity.instanceId}`;
-    const mine = this.fingerprint;
-    if (this.told.get(peerKey) === String(mine) || this.inFlight.has(peerKey)) return;
-    this.inFlight.add(peerKey);
-    try {
-      const answer = await signedRequest(this.ctx, peerId, { method: 'POST', path: PATHS.database, json: { database: mine }, timeoutMs: DATABASE_REQUEST_TIMEOUT_MS });
-      const parsed = parseMessage(databaseMessageSchema, answer.json);
-      if (answer.status !== 200 || !parsed.ok) {
-        this.ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'database-answer' });
-        return;
-      }
-      this.told.set(peerKey, String(mine));
-      this.learned(peerId, parsed.value.database);
-    } catch (error) {
-      this.ctx.logger.debug({ peerId, error: error instanceof Error ? error.message : String(error) }, 'could not exchange database identities');
-    } finally {
-      this.inFlight.delete(peerKey);
-    }
+    this.exchange.tellAll();
   }
 
   private learned(peerId: string, database: string | null): void {
@@ -160,7 +129,7 @@ export class DatabaseExchange {
   }
 
   async stop(): Promise<void> {
-    this.unsubscribe();
+    this.exchange.stop();
     if (this.timer) clearInterval(this.timer);
     await this.reading?.catch(() => undefined);
   }

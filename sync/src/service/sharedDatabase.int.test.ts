@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { validateNodeEnvironment } from '@msk/kit/contract';
 import { installReplication } from '../replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
-import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
+import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
 import { until } from '../replication/testing/waitUntil';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';

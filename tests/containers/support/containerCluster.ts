@@ -19,7 +19,7 @@ import { GenericContainer, Network, type StartedNetwork, type StartedTestContain
 import { generateConfiguration, generateSecrets } from '../../../kit/src/init/generateConfiguration';
 import { APP_ROLE, databaseRolesInitdbScript } from '../../../kit/src/postgres/databaseRoles';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './containerOptions';
-import { freePort } from './freePort';
+import { freePort } from '@msk/kit/testing';
 import { ADMIN, APP_IMAGE, COMPOSE_DIR, SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nginxImage, postgresImage } from './containerSettings';
 
 

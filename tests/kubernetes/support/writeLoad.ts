@@ -3,6 +3,7 @@
  * counted (a pod being replaced may refuse or drop a request; that write was never acknowledged). Bounded in
  * count and time: it stops by itself.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SignedInSession } from '../../support/sessionClient';
 import { eventually } from '../../support/eventually';
 
@@ -33,7 +34,6 @@ export function writeLoad(options: WriteLoadOptions): RunningWriteLoad {
   const failures = new Map<string, number>();
   let stopping = false;
   const startedAt = Date.now();
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   const loop = (async () => {
     for (let n = 0; !stopping && n < MAX_WRITES && Date.now() - startedAt < MAX_DURATION_MS; n++) {

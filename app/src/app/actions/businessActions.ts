@@ -5,14 +5,14 @@
  */
 import { revalidatePath } from 'next/cache';
 import { notFound, redirect } from 'next/navigation';
-import { requireUser } from '../../server/auth/session';
-import { businessFromForm, businessInput } from '../../server/businesses/businessSchemas';
-import { createBusiness, deleteBusiness, updateBusiness } from '../../server/businesses/businessesRepository';
-import { employeeFromForm, employeeInput } from '../../server/employees/employeeSchemas';
-import { createEmployee, deleteEmployee, updateEmployee } from '../../server/employees/employeesRepository';
-import { type FormState, submittedValues } from '../../server/formState';
-import { isUuid } from '../../server/ids';
-import { fieldErrors } from '../../server/validation';
+import { requireUser } from '@/server/auth/session';
+import { businessFromForm, businessInput } from '@/server/businesses/businessSchemas';
+import { createBusiness, deleteBusiness, updateBusiness } from '@/server/businesses/businessesRepository';
+import { employeeFromForm, employeeInput } from '@/server/employees/employeeSchemas';
+import { createEmployee, deleteEmployee, updateEmployee } from '@/server/employees/employeesRepository';
+import { type FormState, submittedValues } from '@/server/formState';
+import { isUuid } from '@/server/ids';
+import { fieldErrors } from '@/server/validation';
 
 export async function createBusinessAction(_previous: FormState, form: FormData): Promise<FormState> {
   await requireUser('/businesses');

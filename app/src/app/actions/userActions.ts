@@ -1,13 +1,13 @@
 'use server';
 /** Server Actions behind the /users page. Admin rights are checked against the database on every call. */
 import { revalidatePath } from 'next/cache';
-import { requireUser } from '../../server/auth/session';
-import { type FormState, submittedValues } from '../../server/formState';
-import { isUuid } from '../../server/ids';
-import { isAdmin } from '../../server/users/adminCheck';
-import { createUser, deleteUser, updateUser } from '../../server/users/usersRepository';
-import { newUser, userFromForm, USER_ROLES, type UserRole } from '../../server/users/userSchemas';
-import { fieldErrors } from '../../server/validation';
+import { requireUser } from '@/server/auth/session';
+import { type FormState, submittedValues } from '@/server/formState';
+import { isUuid } from '@/server/ids';
+import { isAdmin } from '@/server/users/adminCheck';
+import { createUser, deleteUser, updateUser } from '@/server/users/usersRepository';
+import { newUser, userFromForm, USER_ROLES, type UserRole } from '@/server/users/userSchemas';
+import { fieldErrors } from '@/server/validation';
 
 const ADMINS_ONLY: FormState = { message: 'Only admins manage users.' };
 const LAST_ADMIN = 'This is the last admin: make another user admin first.';

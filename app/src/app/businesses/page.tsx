@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
-import { BusinessForm, NEW_BUSINESS } from '../../components/BusinessForm';
-import { requireUser } from '../../server/auth/session';
-import { listBusinesses } from '../../server/businesses/businessesRepository';
+import { BusinessForm, NEW_BUSINESS } from '@/components/BusinessForm';
+import { requireUser } from '@/server/auth/session';
+import { listBusinesses } from '@/server/businesses/businessesRepository';
 import { createBusinessAction } from '../actions/businessActions';
 
 export const metadata: Metadata = { title: 'Businesses' };

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { SignInForm } from '../../components/SignInForm';
-import { currentUser } from '../../server/auth/session';
+import { SignInForm } from '@/components/SignInForm';
+import { currentUser } from '@/server/auth/session';
 
 export const metadata: Metadata = { title: 'Sign in' };
 

@@ -1,8 +1,8 @@
 import type { Metadata } from 'next';
-import { NewUserForm, UserActionButton } from '../../components/UserForms';
-import { requireUser } from '../../server/auth/session';
-import { isAdmin } from '../../server/users/adminCheck';
-import { listUsers } from '../../server/users/usersRepository';
+import { NewUserForm, UserActionButton } from '@/components/UserForms';
+import { requireUser } from '@/server/auth/session';
+import { isAdmin } from '@/server/users/adminCheck';
+import { listUsers } from '@/server/users/usersRepository';
 import { changeUserRoleAction, createUserAction, deleteUserAction } from '../actions/userActions';
 
 export const metadata: Metadata = { title: 'Users' };

@@ -16,13 +16,11 @@ import { nodeSessionCodec } from './nodeSessionCodec';
 import { nodeSessionStanding } from './nodeSessionStanding';
 import { credentialStamp } from './sessionStanding';
 import { withSignInLimit } from './signInLimiter';
+import { processSingleton } from '../processSingleton';
 
 export const SIGN_IN_PATH = '/signin';
 /** Sessions last a working week after the last visit; each visit re-seals the cookie (rolling). */
 export const SESSION_MAX_AGE_SECONDS = 7 * 24 * 60 * 60;
-
-const OPTIONS_KEY = Symbol.for('msk.app.authOptions');
-type OptionsHolder = { [OPTIONS_KEY]?: NextAuthOptions };
 
 /** NextAuth's cookie names depend on the scheme of NEXTAUTH_URL (`__Secure-` prefix for https). */
 export function usesSecureCookies(): boolean {
@@ -47,8 +45,10 @@ const REFUSAL_REASON: Readonly<Record<'user deleted' | 'password changed' | 'no 
 const unverifiedTokens = new WeakSet<object>();
 
 export function authOptions(): NextAuthOptions {
-  const holder = globalThis as OptionsHolder;
-  if (holder[OPTIONS_KEY]) return holder[OPTIONS_KEY];
+  return processSingleton('msk.app.authOptions', createAuthOptions);
+}
+
+function createAuthOptions(): NextAuthOptions {
   const config = appConfig();
   const codec = nodeSessionCodec();
   const options: NextAuthOptions = {
@@ -142,6 +142,5 @@ export function authOptions(): NextAuthOptions {
       debug() {},
     },
   };
-  holder[OPTIONS_KEY] = options;
   return options;
 }

@@ -2,17 +2,13 @@
 import { appConfig } from '../config';
 import { countSafely } from '../metrics/appMetrics';
 import { type SessionCodec, sessionCodec } from './sessionCodec';
-
-const CODEC_KEY = Symbol.for('msk.app.sessionCodec');
-type CodecHolder = { [CODEC_KEY]?: SessionCodec };
+import { processSingleton } from '../processSingleton';
 
 export function nodeSessionCodec(): SessionCodec {
-  const holder = globalThis as CodecHolder;
-  if (!holder[CODEC_KEY]) {
+  return processSingleton('msk.app.sessionCodec', () => {
     const config = appConfig();
-    holder[CODEC_KEY] = countingRefusals(sessionCodec({ current: config.nextAuthSecret, previous: config.nextAuthSecretPrevious }));
-  }
-  return holder[CODEC_KEY];
+    return countingRefusals(sessionCodec({ current: config.nextAuthSecret, previous: config.nextAuthSecretPrevious }));
+  });
 }
 
 /** jose's error code for a token past its expiry (NextAuth's decode checks `exp`). */

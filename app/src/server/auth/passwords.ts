@@ -1,5 +1,6 @@
 /** Password hashes: bcrypt (native, works in the standalone output). */
 import bcrypt from 'bcrypt';
+import { processSingleton } from '../processSingleton';
 
 /** 2^12 rounds: about a quarter of a second per hash on the project's 2-core machines. */
 export const BCRYPT_COST = 12;
@@ -12,15 +13,11 @@ export function passwordMatches(password: string, hash: string): Promise<boolean
   return bcrypt.compare(password, hash);
 }
 
-const DUMMY_HASH_KEY = Symbol.for('msk.app.dummyPasswordHash');
-type DummyHolder = { [DUMMY_HASH_KEY]?: Promise<string> };
-
 /**
  * Compares against a throwaway hash when the email is unknown, so a failed sign-in takes as long whether or not
  * the account exists (no user enumeration by timing).
  */
 export async function spendPasswordCheckTime(password: string): Promise<void> {
-  const holder = globalThis as DummyHolder;
-  holder[DUMMY_HASH_KEY] ??= bcrypt.hash('no account has this password', BCRYPT_COST);
-  await bcrypt.compare(password, await holder[DUMMY_HASH_KEY]);
+  const dummyHash = processSingleton('msk.app.dummyPasswordHash', () => bcrypt.hash('no account has this password', BCRYPT_COST));
+  await bcrypt.compare(password, await dummyHash);
 }

@@ -14,14 +14,10 @@ import { headerReader, requestOrigin } from '../http/requestOrigin';
 import { log } from '../log';
 import { countSafely } from '../metrics/appMetrics';
 import { LoginAttemptLimiter } from './loginRateLimit';
-
-const LIMITER_KEY = Symbol.for('msk.app.signInLimiter');
-type LimiterHolder = { [LIMITER_KEY]?: { limiter: LoginAttemptLimiter; tagKey: Buffer } };
+import { processSingleton } from '../processSingleton';
 
 function nodeLimiter(): { limiter: LoginAttemptLimiter; tagKey: Buffer } {
-  const holder = globalThis as LimiterHolder;
-  holder[LIMITER_KEY] ??= { limiter: new LoginAttemptLimiter(), tagKey: randomBytes(32) };
-  return holder[LIMITER_KEY];
+  return processSingleton('msk.app.signInLimiter', () => ({ limiter: new LoginAttemptLimiter(), tagKey: randomBytes(32) }));
 }
 
 /** A tag of the typed account, keyed with this process's random key: stable in one node's log, meaningless outside. */

@@ -13,6 +13,7 @@
 import { createHmac } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { forgetProcessSingleton, processSingleton } from '../processSingleton';
 
 export const KEY_CHECK_LABEL = 'msk server actions key check v1';
 
@@ -40,20 +41,18 @@ export function appBuildReport(files: { buildId: string; requiredServerFiles: st
   };
 }
 
-const REPORT_KEY = Symbol.for('msk.app.buildReport');
-type ReportHolder = { [REPORT_KEY]?: Promise<AppBuildReport> };
+const REPORT_KEY = 'msk.app.buildReport';
 
 /** The running build's report, read once per process (the files do not change under a running server). */
 export function currentAppBuild(dir = process.cwd()): Promise<AppBuildReport> {
-  const holder = globalThis as ReportHolder;
-  holder[REPORT_KEY] ??= (async () => {
+  const report = processSingleton(REPORT_KEY, async () => {
     const read = (path: string) => readFile(join(dir, '.next', path), 'utf8');
     return appBuildReport({
       buildId: await read('BUILD_ID'),
       requiredServerFiles: await read('required-server-files.json'),
       serverReferenceManifest: await read(join('server', 'server-reference-manifest.json')),
     });
-  })();
-  holder[REPORT_KEY].catch(() => delete holder[REPORT_KEY]); // a failed read is tried again next time
-  return holder[REPORT_KEY];
+  });
+  report.catch(() => forgetProcessSingleton(REPORT_KEY)); // a failed read is tried again next time
+  return report;
 }

@@ -6,17 +6,14 @@ import { Pool, type PoolClient } from 'pg';
 import { appConfig } from '../config';
 import { log } from '../log';
 import { connectionStringWithPassword } from './connectionString';
-
-const POOL_KEY = Symbol.for('msk.app.pool');
-type PoolHolder = { [POOL_KEY]?: Pool };
+import { processSingleton } from '../processSingleton';
 
 const MAX_CONNECTIONS = 10;
 const CONNECT_TIMEOUT_MS = 5_000;
 const IDLE_TIMEOUT_MS = 30_000;
 
 export function databasePool(): Pool {
-  const holder = globalThis as PoolHolder;
-  if (!holder[POOL_KEY]) {
+  return processSingleton('msk.app.pool', () => {
     const config = appConfig();
     const pool = new Pool({
       connectionString: connectionStringWithPassword(config.databaseUrl, config.databasePassword),
@@ -27,9 +24,8 @@ export function databasePool(): Pool {
     });
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', (error) => log().warn({ err: { message: error.message } }, 'idle database connection failed'));
-    holder[POOL_KEY] = pool;
-  }
-  return holder[POOL_KEY];
+    return pool;
+  });
 }
 
 /** Runs `work` in one transaction on one connection: COMMIT when it resolves, ROLLBACK when it throws. */

@@ -11,23 +11,21 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { clientAddressBehind, normalizeAddress, type TrustedProxies } from '@msk/kit/contract';
+import { processSingleton } from '../processSingleton';
 
 export const PEER_ADDRESS_HEADER = 'x-msk-peer-address';
 export const FORWARDED_HEADER_FLAG = 'x-msk-forwarded';
 /** Headers by which a proxy says the request is not its own. */
 const FORWARDING_HEADERS = ['x-forwarded-for', 'forwarded', 'x-real-ip'];
 
-const INSTALLED_KEY = Symbol.for('msk.app.peerAddressHeaders');
-type InstalledHolder = { [INSTALLED_KEY]?: true };
-
 /** Stamps the two headers on every request this process's HTTP servers receive; idempotent. */
 export function installPeerAddressHeaders(): void {
-  const holder = globalThis as InstalledHolder;
-  if (holder[INSTALLED_KEY]) return;
-  holder[INSTALLED_KEY] = true;
-  subscribe('http.server.request.start', (message) => {
-    const { request } = message as { request: IncomingMessage };
-    stampPeerHeaders(request);
+  processSingleton('msk.app.peerAddressHeaders', () => {
+    subscribe('http.server.request.start', (message) => {
+      const { request } = message as { request: IncomingMessage };
+      stampPeerHeaders(request);
+    });
+    return true;
   });
 }
 

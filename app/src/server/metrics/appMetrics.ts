@@ -6,6 +6,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MethodLabel, RouteGroup, StatusClass } from './requestLabels';
+import { processSingleton } from '../processSingleton';
 
 export const SIGN_IN_RESULTS = ['success', 'failure', 'rate-limited'] as const;
 export type SignInResult = (typeof SIGN_IN_RESULTS)[number];
@@ -80,14 +81,9 @@ export function createAppMetrics(options: { collectProcessMetrics: boolean }): A
   return metrics;
 }
 
-const METRICS_KEY = Symbol.for('msk.app.metrics');
-type MetricsHolder = { [METRICS_KEY]?: AppMetrics };
-
 /** This process's metrics (created on first use, with Node.js process metrics). */
 export function appMetrics(): AppMetrics {
-  const holder = globalThis as MetricsHolder;
-  holder[METRICS_KEY] ??= createAppMetrics({ collectProcessMetrics: true });
-  return holder[METRICS_KEY];
+  return processSingleton('msk.app.metrics', () => createAppMetrics({ collectProcessMetrics: true }));
 }
 
 export function countRequest(metrics: AppMetrics, labels: { route: RouteGroup; method: MethodLabel; status: StatusClass }, seconds: number): void {

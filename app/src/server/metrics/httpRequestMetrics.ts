@@ -8,18 +8,14 @@ import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { countRequest, countSafely } from './appMetrics';
 import { methodLabel, routeGroup, statusClass } from './requestLabels';
-
-const INSTALLED_KEY = Symbol.for('msk.app.httpRequestMetrics');
-type InstalledHolder = { [INSTALLED_KEY]?: { ignored: WeakSet<Server> } };
+import { processSingleton } from '../processSingleton';
 
 const startedAt = new WeakMap<IncomingMessage, bigint>();
 
 /** Idempotent; `ignore` adds servers whose requests are not counted (the metrics endpoint). */
 export function installHttpRequestMetrics(ignore: readonly Server[] = []): void {
-  const holder = globalThis as InstalledHolder;
-  if (!holder[INSTALLED_KEY]) {
+  const { ignored } = processSingleton('msk.app.httpRequestMetrics', () => {
     const ignored = new WeakSet<Server>();
-    holder[INSTALLED_KEY] = { ignored };
     subscribe('http.server.request.start', (message) => {
       const { request, server } = message as { request: IncomingMessage; server: Server };
       if (!ignored.has(server)) startedAt.set(request, process.hrtime.bigint());
@@ -34,6 +30,7 @@ export function installHttpRequestMetrics(ignore: readonly Server[] = []): void 
         countRequest(metrics, { route: routeGroup(request.url), method: methodLabel(request.method), status: statusClass(response.statusCode) }, seconds),
       );
     });
-  }
-  for (const server of ignore) holder[INSTALLED_KEY].ignored.add(server);
+    return { ignored };
+  });
+  for (const server of ignore) ignored.add(server);
 }

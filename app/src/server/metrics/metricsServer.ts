@@ -9,9 +9,7 @@ import { log } from '../log';
 import { evaluateReadiness } from '../readiness/nodeReadiness';
 import { type AppMetrics, READINESS_CHECKS, appMetrics } from './appMetrics';
 import { installHttpRequestMetrics } from './httpRequestMetrics';
-
-const STARTED_KEY = Symbol.for('msk.app.metricsEndpoint');
-type StartedHolder = { [STARTED_KEY]?: Promise<StartedMetricsEndpoint> };
+import { processSingleton } from '../processSingleton';
 
 async function refreshReadiness(metrics: AppMetrics): Promise<void> {
   const report = await evaluateReadiness();
@@ -41,13 +39,13 @@ async function start(): Promise<StartedMetricsEndpoint> {
 
 /** Starts the endpoint once per process; a port that cannot be used stops the app with the reason and the fix. */
 export function startAppMetrics(): Promise<StartedMetricsEndpoint> {
-  const holder = globalThis as StartedHolder;
-  holder[STARTED_KEY] ??= start().catch((error: unknown) => {
-    if (error instanceof MetricsEndpointError) {
-      writeSync(2, `The app refuses to start: ${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  });
-  return holder[STARTED_KEY];
+  return processSingleton('msk.app.metricsEndpoint', () =>
+    start().catch((error: unknown) => {
+      if (error instanceof MetricsEndpointError) {
+        writeSync(2, `The app refuses to start: ${error.message}\n`);
+        process.exit(1);
+      }
+      throw error;
+    }),
+  );
 }

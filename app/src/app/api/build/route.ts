@@ -1,8 +1,8 @@
-import { appConfig } from '../../../server/config';
-import { currentAppBuild } from '../../../server/build/buildIdentity';
-import { apiError, json } from '../../../server/http/apiResponses';
-import { headerReader, requestOrigin } from '../../../server/http/requestOrigin';
-import { log } from '../../../server/log';
+import { appConfig } from '@/server/config';
+import { currentAppBuild } from '@/server/build/buildIdentity';
+import { apiError, json } from '@/server/http/apiResponses';
+import { headerReader, requestOrigin } from '@/server/http/requestOrigin';
+import { log } from '@/server/log';
 
 /**
  * The build this node runs, for the sync service beside it (it compares builds with its peers): only for a

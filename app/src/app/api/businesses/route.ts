@@ -1,7 +1,7 @@
-import { businessInput } from '../../../server/businesses/businessSchemas';
-import { createBusiness, listBusinesses } from '../../../server/businesses/businessesRepository';
-import { json, readJsonBody, validationFailed } from '../../../server/http/apiResponses';
-import { apiRoute } from '../../../server/http/apiRoute';
+import { businessInput } from '@/server/businesses/businessSchemas';
+import { createBusiness, listBusinesses } from '@/server/businesses/businessesRepository';
+import { json, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
 
 export const GET = apiRoute(async () => json({ businesses: await listBusinesses() }));
 

@@ -1,10 +1,10 @@
-import { appConfig } from '../../../server/config';
-import { json } from '../../../server/http/apiResponses';
-import { currentUser } from '../../../server/auth/session';
-import { headerReader, requestOrigin } from '../../../server/http/requestOrigin';
-import { evaluateReadiness } from '../../../server/readiness/nodeReadiness';
-import { publicReadiness } from '../../../server/readiness/readiness';
-import { isAdmin } from '../../../server/users/adminCheck';
+import { appConfig } from '@/server/config';
+import { json } from '@/server/http/apiResponses';
+import { currentUser } from '@/server/auth/session';
+import { headerReader, requestOrigin } from '@/server/http/requestOrigin';
+import { evaluateReadiness } from '@/server/readiness/nodeReadiness';
+import { publicReadiness } from '@/server/readiness/readiness';
+import { isAdmin } from '@/server/users/adminCheck';
 
 /**
  * Details (node identity, database error, migration names, peers) only for a process on this machine talking to the

@@ -1,8 +1,8 @@
-import { apiError, forbidden, json, readJsonBody, validationFailed } from '../../../server/http/apiResponses';
-import { apiRoute } from '../../../server/http/apiRoute';
-import { isAdmin } from '../../../server/users/adminCheck';
-import { createUser, listUsers } from '../../../server/users/usersRepository';
-import { newUser } from '../../../server/users/userSchemas';
+import { apiError, forbidden, json, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
+import { isAdmin } from '@/server/users/adminCheck';
+import { createUser, listUsers } from '@/server/users/usersRepository';
+import { newUser } from '@/server/users/userSchemas';
 
 const ADMINS_ONLY = 'only admins manage users';
 

@@ -1,18 +1,18 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
-import { BusinessForm } from '../../../components/BusinessForm';
-import { EmployeeForm } from '../../../components/EmployeeForm';
-import { requireUser } from '../../../server/auth/session';
-import { findBusiness } from '../../../server/businesses/businessesRepository';
-import { listEmployees } from '../../../server/employees/employeesRepository';
-import { isUuid } from '../../../server/ids';
+import { BusinessForm } from '@/components/BusinessForm';
+import { EmployeeForm } from '@/components/EmployeeForm';
+import { requireUser } from '@/server/auth/session';
+import { findBusiness } from '@/server/businesses/businessesRepository';
+import { listEmployees } from '@/server/employees/employeesRepository';
+import { isUuid } from '@/server/ids';
 import {
   createEmployeeAction,
   deleteBusinessAction,
   deleteEmployeeAction,
   updateBusinessAction,
   updateEmployeeAction,
-} from '../../actions/businessActions';
+} from '@/app/actions/businessActions';
 
 type Props = { params: Promise<{ id: string }> };
 

@@ -1,5 +1,5 @@
 import NextAuth from 'next-auth';
-import { authOptions } from '../../../../server/auth/authOptions';
+import { authOptions } from '@/server/auth/authOptions';
 
 type Context = { params: Promise<{ nextauth: string[] }> };
 

@@ -1,8 +1,8 @@
-import { businessInput, businessPatch } from '../../../../server/businesses/businessSchemas';
-import { deleteBusiness, findBusiness, updateBusiness } from '../../../../server/businesses/businessesRepository';
-import { json, noContent, notFound, readJsonBody, validationFailed } from '../../../../server/http/apiResponses';
-import { apiRoute } from '../../../../server/http/apiRoute';
-import { isUuid } from '../../../../server/ids';
+import { businessInput, businessPatch } from '@/server/businesses/businessSchemas';
+import { deleteBusiness, findBusiness, updateBusiness } from '@/server/businesses/businessesRepository';
+import { json, noContent, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
+import { isUuid } from '@/server/ids';
 
 export const GET = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
   const business = isUuid(id) ? await findBusiness(id) : undefined;

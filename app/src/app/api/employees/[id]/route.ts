@@ -1,8 +1,8 @@
-import { employeePatch } from '../../../../server/employees/employeeSchemas';
-import { deleteEmployee, findEmployee, updateEmployee } from '../../../../server/employees/employeesRepository';
-import { json, noContent, notFound, readJsonBody, validationFailed } from '../../../../server/http/apiResponses';
-import { apiRoute } from '../../../../server/http/apiRoute';
-import { isUuid } from '../../../../server/ids';
+import { employeePatch } from '@/server/employees/employeeSchemas';
+import { deleteEmployee, findEmployee, updateEmployee } from '@/server/employees/employeesRepository';
+import { json, noContent, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
+import { isUuid } from '@/server/ids';
 
 export const GET = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
   const employee = isUuid(id) ? await findEmployee(id) : undefined;

@@ -1,9 +1,9 @@
-import { apiError, forbidden, json, noContent, notFound, readJsonBody, validationFailed } from '../../../../server/http/apiResponses';
-import { apiRoute } from '../../../../server/http/apiRoute';
-import { isUuid } from '../../../../server/ids';
-import { isAdmin } from '../../../../server/users/adminCheck';
-import { deleteUser, findUser, updateUser } from '../../../../server/users/usersRepository';
-import { userPatch } from '../../../../server/users/userSchemas';
+import { apiError, forbidden, json, noContent, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
+import { isUuid } from '@/server/ids';
+import { isAdmin } from '@/server/users/adminCheck';
+import { deleteUser, findUser, updateUser } from '@/server/users/usersRepository';
+import { userPatch } from '@/server/users/userSchemas';
 
 const ADMINS_ONLY = 'only admins manage users';
 const LAST_ADMIN = 'this is the last admin: make another user admin first';

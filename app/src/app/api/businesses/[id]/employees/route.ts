@@ -1,9 +1,9 @@
-import { findBusiness } from '../../../../../server/businesses/businessesRepository';
-import { employeeInput } from '../../../../../server/employees/employeeSchemas';
-import { createEmployee, listEmployees } from '../../../../../server/employees/employeesRepository';
-import { json, notFound, readJsonBody, validationFailed } from '../../../../../server/http/apiResponses';
-import { apiRoute } from '../../../../../server/http/apiRoute';
-import { isUuid } from '../../../../../server/ids';
+import { findBusiness } from '@/server/businesses/businessesRepository';
+import { employeeInput } from '@/server/employees/employeeSchemas';
+import { createEmployee, listEmployees } from '@/server/employees/employeesRepository';
+import { json, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import { apiRoute } from '@/server/http/apiRoute';
+import { isUuid } from '@/server/ids';
 
 export const GET = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
   if (!isUuid(id) || !(await findBusiness(id))) return notFound('business', id);
