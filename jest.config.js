@@ -12,6 +12,8 @@
 //                server (both built from upstream source by .ci/monitoring/build.sh)
 const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
 const moduleNameMapper = {
+  '^@msk/contract/(.*)$': '<rootDir>/contract/src/$1/index.ts',
+  '^@msk/contract$': '<rootDir>/contract/src/index.ts',
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
   '^@msk/kit$': '<rootDir>/kit/src/index.ts',
 };
@@ -30,7 +32,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
+      testMatch: ['<rootDir>/{contract,kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {
@@ -39,7 +41,7 @@ module.exports = {
       globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/{contract,kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
     },
     {
       ...common,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import { type PlatformConfig, resolvePlatformConfig } from './config';
 import { CONFIG_VARIATIONS } from './exampleConfigs';
 import { platformConfig } from './platform.config';

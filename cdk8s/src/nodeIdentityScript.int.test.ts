@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { deriveNodeId } from '@msk/kit/contract';
+import { deriveNodeId } from '@msk/contract';
 import { resolvePlatformConfig } from './config';
 import { containerOf, envOf } from './manifestQueries';
 import { platformConfig } from './platform.config';

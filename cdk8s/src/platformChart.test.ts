@@ -1,5 +1,5 @@
 import { App, Testing } from 'cdk8s';
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import { databaseRolesInitdbScript } from '@msk/kit/postgres';
 import { type PlatformConfig, resolvePlatformConfig } from './config';
 import type { KubernetesObject } from './kubernetesObject';

@@ -6,7 +6,7 @@
  * The soak (tests/soak/soak.js) runs the same random mix for longer.
  */
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import {
   CLOCK_AHEAD_MS,
   ClusterDatabases,

@@ -10,6 +10,8 @@ module.exports = {
   displayName: 'monitoring',
   transform: { '^.+\\.(t|j)sx?$': swc },
   moduleNameMapper: {
+    '^@msk/contract/(.*)$': '<rootDir>/contract/src/$1/index.ts',
+    '^@msk/contract$': '<rootDir>/contract/src/index.ts',
     '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
     '^@msk/kit$': '<rootDir>/kit/src/index.ts',
   },

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Pool } from 'pg';
 import { readEnvFile, type StartedLocalCluster } from '@msk/kit/cluster';
 import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
-import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
+import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 import { eventually as pollUntil } from './eventually';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

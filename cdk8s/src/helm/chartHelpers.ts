@@ -1,5 +1,5 @@
 /** The chart's named templates (_helpers.tpl) and the notes Helm prints after install and upgrade (NOTES.txt). */
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import { MAX_NAME_LENGTH, RESERVED_POD_PORTS } from '../config';
 import { DATA_CLAIM } from '../nodeStatefulSet';
 

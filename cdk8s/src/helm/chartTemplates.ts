@@ -16,7 +16,7 @@ import { COMPONENT_LABEL, METRICS_COMPONENT } from '../networking';
 import { MultiServerKitChart } from '../platformChart';
 import { APP_CONTAINER, POSTGRES_CONTAINER } from '../nodeStatefulSet';
 import { withNodeIdentity } from '../nodeIdentityScript';
-import { type Consumer, variable } from '@msk/kit/contract';
+import { type Consumer, variable } from '@msk/contract';
 import { CHART_NAME } from './chartHelpers';
 import { CHART_TEST_SCRIPT } from './chartTestScript';
 import { chartSettings } from './chartValues';

@@ -5,7 +5,7 @@
  * annotations, network policy peers); the chart's own keys are closed (`additionalProperties: false`), so a typo
  * such as `ingres.enabled` or `image.app.tagg` is refused by `helm install` with the key named.
  */
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../config';
 import { CHART_NAME } from './chartHelpers';
 import { SECRET_KEY_PATTERN } from '../config';

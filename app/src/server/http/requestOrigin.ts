@@ -10,7 +10,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { clientAddressBehind, normalizeAddress, type TrustedProxies } from '@msk/kit/contract';
+import { clientAddressBehind, normalizeAddress, type TrustedProxies } from '@msk/contract';
 
 export const PEER_ADDRESS_HEADER = 'x-msk-peer-address';
 export const FORWARDED_HEADER_FLAG = 'x-msk-forwarded';
