@@ -8,4 +8,5 @@ export { deriveNodeId, NODE_ID_HEX_LENGTH, NODE_ID_PATTERN, NODE_ID_RULE } from 
 export { CONFIGURATION_PAGE, configurationTable, withConfigurationTable, TABLE_BEGIN, TABLE_END } from './configurationTable';
 export { clientAddressBehind, normalizeAddress, parseTrustedProxies, trustedProxiesProblem, type TrustedProxies } from './trustedProxies';
 export { databaseTarget, isLoopbackDatabase } from './databaseTarget';
+export { connectionStringWithPassword } from './connectionString';
 export { REFERENCE_APP_REPLICATED_TABLES, TABLE_NAME_PATTERN, parseReplicatedTables, replicatedTablesProblem } from './replicatedTables';

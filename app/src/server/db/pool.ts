@@ -2,10 +2,10 @@
  * The process's one PostgreSQL pool (this node's own database), kept on globalThis because Next.js loads route
  * handlers, pages and instrumentation as separate module graphs.
  */
+import { connectionStringWithPassword } from '@msk/contract';
 import { Pool, type PoolClient } from 'pg';
 import { appConfig } from '../config';
 import { log } from '../log';
-import { connectionStringWithPassword } from './connectionString';
 
 const POOL_KEY = Symbol.for('msk.app.pool');
 type PoolHolder = { [POOL_KEY]?: Pool };
