@@ -8,7 +8,7 @@
  * tests/kubernetes/chartDrift.test.ts proves it with real `helm template`.
  */
 import { App } from 'cdk8s';
-import type { ResolvedPlatformConfig } from '../config';
+import type { ResolvedPlatformConfig } from '../platformConfigSchema';
 import type { KubernetesObject } from '../kubernetesObject';
 import type { LabelScheme } from '../labels';
 import { APP_METRICS_PORT, METRICS_PATH, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from '../metricsPorts';

@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'nod
 import { dirname, join } from 'node:path';
 import { NODE_ID_PATTERN } from '@msk/contract';
 import { type Command, InvalidArgumentError } from 'commander';
-import { readEnvFile } from '../cluster/nodeEnvironment';
+import { readEnvFile } from '../cluster/clusterNodeEnvironment';
 import { backupNode } from '../backup/backupNode';
 import { BackupFileError, MAX_BACKUP_AGE_MS } from '../backup/backupFile';
 import { LocalClusterError, localClusterNode } from '../backup/localClusterNode';

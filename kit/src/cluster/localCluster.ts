@@ -26,7 +26,7 @@ import {
   LOCAL_SUPERUSER_FILE,
   nodeEnvironment,
   readEnvFile,
-} from './nodeEnvironment';
+} from './clusterNodeEnvironment';
 
 export interface LocalClusterProps {
   /** Everything the cluster keeps between runs. @default .local-cluster */
