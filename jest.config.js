@@ -10,20 +10,7 @@
 //   kubernetes   the manifests and the Helm chart on a real cluster built from upstream source (.ci/kubernetes)
 //   monitoring   alert rules and dashboard with the real promtool, a local cluster scraped by a real Prometheus
 //                server (both built from upstream source by .ci/monitoring/build.sh)
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
-const moduleNameMapper = {
-  '^@msk/contract/(.*)$': '<rootDir>/contract/src/$1/index.ts',
-  '^@msk/contract$': '<rootDir>/contract/src/index.ts',
-  '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
-  '^@msk/kit$': '<rootDir>/kit/src/index.ts',
-};
-const common = {
-  rootDir: __dirname,
-  transform: { '^.+\\.(t|j)sx?$': swc },
-  moduleNameMapper,
-  testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
-};
+const { projectDefaults: common } = require('./tests/setup/workspaceModules.js');
 
 /** @type {import('jest').Config} */
 module.exports = {
