@@ -10,20 +10,7 @@
 //   kubernetes   the manifests and the Helm chart on a real cluster built from upstream source (.ci/kubernetes)
 //   monitoring   alert rules and dashboard with the real promtool, a local cluster scraped by a real Prometheus
 //                server (both built from upstream source by .ci/monitoring/build.sh)
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
-const moduleNameMapper = {
-  '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
-  '^@msk/kit$': '<rootDir>/kit/src/index.ts',
-  // the app's path alias (app/tsconfig.json `paths`)
-  '^@/(.*)$': '<rootDir>/app/src/$1',
-};
-const common = {
-  rootDir: __dirname,
-  transform: { '^.+\\.(t|j)sx?$': swc },
-  moduleNameMapper,
-  testEnvironment: 'node',
-  modulePathIgnorePatterns: ['<rootDir>/app/.next/', '<rootDir>/examples/.*/\\.next/', '<rootDir>/.*/dist/'],
-};
+const { projectDefaults: common } = require('./tests/setup/workspaceModules.js');
 
 /** @type {import('jest').Config} */
 module.exports = {
@@ -32,7 +19,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
+      testMatch: ['<rootDir>/{contract,kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {
@@ -41,7 +28,7 @@ module.exports = {
       globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/{contract,kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
     },
     {
       ...common,

@@ -26,7 +26,7 @@ if (report.errors.length > 0) {
 
 const nextConfig: NextConfig = {
   output: 'standalone',
-  // The app imports @msk/kit from the workspace: trace from the repository root so the standalone folder has it.
+  // The app imports @msk/contract and @msk/kit from the workspace: trace from the repository root so the standalone folder has them.
   outputFileTracingRoot: repoRoot,
   turbopack: { root: repoRoot },
   deploymentId: deploymentIdForVersion(version),

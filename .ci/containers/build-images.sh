@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds multi-server-kit/app and multi-server-kit/sync from the project's Dockerfiles, target `prebuilt`: the
-# same runtime stage users get, filled with what was built on this machine (app/.next/standalone, kit/dist,
+# same runtime stage users get, filled with what was built on this machine (app/.next/standalone, contract/dist, kit/dist,
 # sync/dist, the sync workspace's production packages). Containers on CI machines cannot verify the npm
 # registry's TLS certificate, so `npm ci` cannot run inside a build there.
 #

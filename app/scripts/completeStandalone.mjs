@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const { DEFAULT_APP_PORT } = createRequire(import.meta.url)('@msk/kit/contract');
+const { DEFAULT_APP_PORT } = createRequire(import.meta.url)('@msk/contract');
 
 const appDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const repoRoot = join(appDir, '..');

@@ -2,7 +2,7 @@
  * Starting a node: the env contract checked before anything is served, migrations applied exactly once (also
  * when two processes start on one database together), and the first admin.
  */
-import { DEFAULT_APP_PORT } from '@msk/kit/contract';
+import { DEFAULT_APP_PORT } from '@msk/contract';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, runAppServerExpectingExit, startAppServer, type StartedAppServer } from './testing/appServer';

@@ -1,4 +1,4 @@
-import { type VariableSpec, VARIABLES } from '@msk/kit/contract';
+import { type VariableSpec, VARIABLES } from '@msk/contract';
 import { type EnvironmentContext, planContainerEnvironment, referencedSecretKeys } from './environment';
 
 const context: EnvironmentContext = {

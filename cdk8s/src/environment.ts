@@ -10,7 +10,7 @@
  * A contract variable the container reads, that is required and that no rule covers, stops the synth with a
  * message saying where to add the rule.
  */
-import { type Consumer, type VariableSpec, VARIABLES } from '@msk/kit/contract';
+import { type Consumer, type VariableSpec, VARIABLES } from '@msk/contract';
 
 export type EnvSource =
   /** `secretName`: another Secret than the shared one (externalDatabase.existingSecret). */

@@ -1,5 +1,5 @@
 import { parse } from 'yaml';
-import { resolvePlatformConfig } from './config';
+import { resolvePlatformConfig } from './platformConfigSchema';
 import { chartValueTree, valuesSchema } from './helmChart';
 import type { ValueTree } from './helm/chartValues';
 import { platformConfig } from './platform.config';

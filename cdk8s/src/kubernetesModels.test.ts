@@ -3,7 +3,7 @@ import { NetworkPolicy, Ingress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { Role, RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1';
 import { ConfigMap, Service, ServiceAccount } from 'kubernetes-models/v1';
-import { resolvePlatformConfig } from './config';
+import { resolvePlatformConfig } from './platformConfigSchema';
 import { CONFIG_VARIATIONS } from './exampleConfigs';
 import type { KubernetesObject } from './kubernetesObject';
 import { synthesizeObjects } from './synthOutputs';

@@ -1,5 +1,5 @@
 /** Labels of the objects of one installation. The selector labels never change (a StatefulSet's selector is immutable). */
-import type { ResolvedPlatformConfig } from './config';
+import type { ResolvedPlatformConfig } from './platformConfigSchema';
 
 export const PART_OF = 'multi-server-kit';
 

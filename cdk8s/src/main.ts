@@ -6,7 +6,7 @@
  */
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { PlatformConfigError, resolvePlatformConfig } from './config';
+import { PlatformConfigError, resolvePlatformConfig } from './platformConfigSchema';
 import { platformConfig } from './platform.config';
 import { CHART_DIR, CHART_FILES_DIR, MANIFESTS_DIR, synthesizeFiles } from './synthOutputs';
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { VARIABLES } from '@msk/kit/contract';
-import { type PlatformConfig, resolvePlatformConfig } from './config';
+import { VARIABLES } from '@msk/contract';
+import { type PlatformConfig, resolvePlatformConfig } from './platformConfigSchema';
 import { CONFIG_VARIATIONS } from './exampleConfigs';
 import { platformConfig } from './platform.config';
 import type { KubernetesObject } from './kubernetesObject';

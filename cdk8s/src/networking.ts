@@ -5,7 +5,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { AppReachableFrom, ResolvedPlatformConfig } from './config';
+import type { AppReachableFrom, ResolvedPlatformConfig } from './platformConfigSchema';
 import { APP_METRICS_PORT, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from './metricsPorts';
 
 export const SYNC_PORT_NAME = 'sync';

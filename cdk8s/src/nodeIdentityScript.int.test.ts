@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { deriveNodeId } from '@msk/kit/contract';
-import { resolvePlatformConfig } from './config';
+import { deriveNodeId } from '@msk/contract';
+import { resolvePlatformConfig } from './platformConfigSchema';
 import { containerOf, envOf } from './manifestQueries';
 import { platformConfig } from './platform.config';
 import { synthesizeObjects } from './synthOutputs';

@@ -7,9 +7,10 @@
  *             else the number at the end of the pod name (a StatefulSet pod's name and hostname end in `-<ordinal>`);
  *   SYNC_NODE_ID = deriveNodeId(seed, ordinal) = first 16 hex of sha256("<seed>/<ordinal>"), seed = "<namespace>/<name>".
  *
- * The hash is computed by `node` (present in both images) with the same formula as kit's deriveNodeId; an
+ * The hash is computed by `node` (present in both images) with the same formula as the contract's deriveNodeId; an
  * integration test runs this script and compares.
  */
+import { NODE_ID_HEX_LENGTH } from '@msk/contract';
 import type { EnvSource } from './environment';
 
 export const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
@@ -25,7 +26,7 @@ export function nodeIdSeed(namespace: string, name: string): string {
 }
 
 const HASH_WITH_NODE =
-  'process.stdout.write(require("node:crypto").createHash("sha256").update(process.argv[1]).digest("hex").slice(0, 16))';
+  `process.stdout.write(require("node:crypto").createHash("sha256").update(process.argv[1]).digest("hex").slice(0, ${NODE_ID_HEX_LENGTH}))`;
 
 export const NODE_IDENTITY_SCRIPT = [
   'set -eu',

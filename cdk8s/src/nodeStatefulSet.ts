@@ -6,7 +6,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './config';
+import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './platformConfigSchema';
 import type { EnvSource, PlannedVariable } from './environment';
 import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
 import { APP_ROLE, databaseRolesInitdbScript } from '@msk/kit/postgres';

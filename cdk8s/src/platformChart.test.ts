@@ -1,7 +1,7 @@
 import { App, Testing } from 'cdk8s';
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import { databaseRolesInitdbScript } from '@msk/kit/postgres';
-import { type PlatformConfig, resolvePlatformConfig } from './config';
+import { type PlatformConfig, resolvePlatformConfig } from './platformConfigSchema';
 import type { KubernetesObject } from './kubernetesObject';
 import { containerOf, envOf, type Loose, objectOf, podSpecOf } from './manifestQueries';
 import { NODE_IDENTITY_SCRIPT, SCRIPT_NAME } from './nodeIdentityScript';

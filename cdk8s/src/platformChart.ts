@@ -6,8 +6,8 @@
 import { Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import { DEFAULT_SYNC_SERVICE_PORT } from '@msk/kit/contract';
-import { externalDatabaseUrl, type ResolvedPlatformConfig } from './config';
+import { DEFAULT_SYNC_SERVICE_PORT } from '@msk/contract';
+import { externalDatabaseUrl, type ResolvedPlatformConfig } from './platformConfigSchema';
 import { type EnvironmentContext, planContainerEnvironment } from './environment';
 import { type LabelScheme, manifestLabels } from './labels';
 import {

@@ -10,7 +10,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
-import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { eventually } from '../support/eventually';
 import { buildExampleAppImage, type ExampleAppImage } from '../support/exampleAppImage';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';

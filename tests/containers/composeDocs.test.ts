@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type PinnedImages, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';

@@ -5,7 +5,7 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { type DeployFolder, composeConfig, composeVariables, dockerCompose, initDeployFolder } from './support/composeProject';
 import { COMPOSE_DIR, REPO_ROOT } from './support/containerSettings';
 

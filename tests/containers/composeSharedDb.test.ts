@@ -11,7 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
-import { parseEnvFile } from '../../kit/src/envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';

@@ -100,9 +100,9 @@ describe('no test code in the images', () => {
     expect(testCodeIn(files)).toEqual([]);
   });
 
-  it('the sync image holds the compiled service and kit and no compiled test, test support or bench', () => {
-    const files = filesInImage(SYNC_IMAGE, ['/app/kit', '/app/sync']);
-    expect(files).toEqual(expect.arrayContaining(['/app/sync/dist/cli/main.js', '/app/kit/dist/contract/index.js']));
+  it('the sync image holds the compiled service, contract and kit and no compiled test, test support or bench', () => {
+    const files = filesInImage(SYNC_IMAGE, ['/app/contract', '/app/kit', '/app/sync']);
+    expect(files).toEqual(expect.arrayContaining(['/app/sync/dist/cli/main.js', '/app/contract/dist/index.js', '/app/kit/dist/metrics/index.js']));
     expect(testCodeIn(files)).toEqual([]);
     // Only what runs: no type declarations, source maps or build info of our own code either.
     expect(files.filter((file) => /\.(d\.ts|map|tsbuildinfo)$/.test(file))).toEqual([]);

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvFile } from '@msk/kit/envFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 
 const ROOT = join(__dirname, '..', '..');
 const CLIS = {

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { VARIABLES } from '@msk/kit/contract';
+import { VARIABLES } from '@msk/contract';
 import { ClusterDatabases, rowCount, syncRunningEverywhere, rollingRestartUnderLoad } from '../support/clusterChecks';
 import { eventually } from '../support/eventually';
 import { CLOCK_AHEAD_MS, describePlan, type FaultOutcome, type FaultPlan, faultSequence, lostCount, planFaults, runFault } from '../support/faultMix';

@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { variable } from '@msk/kit/contract';
+import { variable } from '@msk/contract';
 import { runAppServerExpectingExit } from '../../app/src/testing/appServer';
 import { ensureStandaloneBuild } from '../../app/src/testing/standaloneBuild';
 

@@ -10,7 +10,7 @@ import { App } from 'cdk8s';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { type PlatformConfig, resolvePlatformConfig } from '../../cdk8s/src/config';
+import { type PlatformConfig, resolvePlatformConfig } from '../../cdk8s/src/platformConfigSchema';
 import { CONFIG_VARIATIONS } from '../../cdk8s/src/exampleConfigs';
 import type { KubernetesObject } from '../../cdk8s/src/kubernetesObject';
 import { PART_OF } from '../../cdk8s/src/labels';

@@ -3,7 +3,7 @@
  * and the Role the manifests create) works as well as the default `dns`: the same configuration synthesized with
  * `discovery: 'kubernetes'`, applied to its own restricted namespace.
  */
-import { resolvePlatformConfig } from '../../cdk8s/src/config';
+import { resolvePlatformConfig } from '../../cdk8s/src/platformConfigSchema';
 import { platformConfig } from '../../cdk8s/src/platform.config';
 import { manifestsYaml, synthesizeObjects } from '../../cdk8s/src/synthOutputs';
 import { Installation } from './support/installation';

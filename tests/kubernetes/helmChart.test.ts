@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { parse, stringify } from 'yaml';
-import { resolvePlatformConfig } from '../../cdk8s/src/config';
+import { resolvePlatformConfig } from '../../cdk8s/src/platformConfigSchema';
 import { chartValueTree } from '../../cdk8s/src/helmChart';
 import type { ValueTree } from '../../cdk8s/src/helm/chartValues';
 import { platformConfig } from '../../cdk8s/src/platform.config';

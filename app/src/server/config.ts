@@ -5,7 +5,7 @@
  *
  * Never called at module load: `next build` imports route modules without any of the runtime environment.
  */
-import { loadNodeConfig, type NodeConfig, type Problem } from '@msk/kit/contract';
+import { loadNodeConfig, type NodeConfig, type Problem } from '@msk/contract';
 import { processSingleton } from './processSingleton';
 
 interface LoadedConfig {

@@ -6,7 +6,7 @@
  *    the background (GET /api/ready says not ready meanwhile) instead of crash-looping.
  */
 import { writeSync } from 'node:fs';
-import { ConfigurationError, fingerprint, formatProblem } from '@msk/kit/contract';
+import { ConfigurationError, fingerprint, formatProblem } from '@msk/contract';
 import { loadAppConfig } from './config';
 import { applyMigrations, readMigrations } from './db/migrations';
 import { MigrationError } from './db/migrationPlan';

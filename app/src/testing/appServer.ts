@@ -4,7 +4,7 @@
  * (url, output, stop).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { DEFAULT_APP_PORT } from '@msk/kit/contract';
+import { DEFAULT_APP_PORT } from '@msk/contract';
 import { connect } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

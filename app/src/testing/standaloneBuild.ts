@@ -27,7 +27,7 @@ const OLD_COPY_MS = 60 * 60_000;
 
 const BUILD_INPUTS = [
   ...['src', 'migrations', 'public', 'scripts', 'next.config.ts', 'package.json', 'tsconfig.json'].map((p) => join(APP_DIR, p)),
-  join(REPO_ROOT, 'kit', 'src', 'contract'),
+  join(REPO_ROOT, 'contract', 'src'),
 ];
 
 /** Test code and test helpers are not part of the build. */

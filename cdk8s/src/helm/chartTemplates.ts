@@ -8,7 +8,7 @@
  * tests/kubernetes/chartDrift.test.ts proves it with real `helm template`.
  */
 import { App } from 'cdk8s';
-import type { ResolvedPlatformConfig } from '../config';
+import type { ResolvedPlatformConfig } from '../platformConfigSchema';
 import type { KubernetesObject } from '../kubernetesObject';
 import type { LabelScheme } from '../labels';
 import { APP_METRICS_PORT, METRICS_PATH, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from '../metricsPorts';
@@ -16,7 +16,7 @@ import { COMPONENT_LABEL, METRICS_COMPONENT } from '../networking';
 import { MultiServerKitChart } from '../platformChart';
 import { APP_CONTAINER, POSTGRES_CONTAINER } from '../nodeStatefulSet';
 import { withNodeIdentity } from '../nodeIdentityScript';
-import { type Consumer, variable } from '@msk/kit/contract';
+import { type Consumer, variable } from '@msk/contract';
 import { CHART_NAME } from './chartHelpers';
 import { CHART_TEST_SCRIPT } from './chartTestScript';
 import { chartSettings } from './chartValues';

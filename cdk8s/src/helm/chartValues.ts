@@ -5,13 +5,13 @@
  * annotations, network policy peers); the chart's own keys are closed (`additionalProperties: false`), so a typo
  * such as `ingres.enabled` or `image.app.tagg` is refused by `helm install` with the key named.
  */
-import { VARIABLES } from '@msk/kit/contract';
-import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../config';
+import { VARIABLES } from '@msk/contract';
+import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../platformConfigSchema';
 import { CHART_NAME } from './chartHelpers';
-import { SECRET_KEY_PATTERN } from '../config';
+import { SECRET_KEY_PATTERN } from '../platformConfigSchema';
 export { SECRET_KEY_PATTERN };
-import { ENV_NAME_PATTERN, PROBE_PATH_PATTERN, TABLE_NAME_PATTERN } from '../config';
-import { DATABASE_NAME_PATTERN, DEFAULTS, DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, EXTERNAL_DATABASE_SSL_MODES, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../config';
+import { ENV_NAME_PATTERN, PROBE_PATH_PATTERN, TABLE_NAME_PATTERN } from '../platformConfigSchema';
+import { DATABASE_NAME_PATTERN, DEFAULTS, DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, EXTERNAL_DATABASE_SSL_MODES, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../platformConfigSchema';
 
 export interface ValueSpec {
   readonly description: string;

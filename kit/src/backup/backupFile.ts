@@ -12,6 +12,7 @@
  * before anything is restored.
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { NODE_ID_PATTERN, NODE_ID_RULE } from '@msk/contract';
 import { z } from 'zod';
 
 export const BACKUP_HEADER = 'MSK-BACKUP 1\n';
@@ -29,14 +30,13 @@ export const RESTORE_SAFETY_MARGIN_MS = 24 * 60 * 60_000;
 /** The oldest backup `msk restore` accepts while other nodes run on (6 days). */
 export const MAX_BACKUP_AGE_MS = TOMBSTONE_RETENTION_MS - RESTORE_SAFETY_MARGIN_MS;
 
-const HEX16 = /^[0-9a-f]{16}$/;
 const cursorSchema = z.object({ xid: z.string().regex(/^\d{1,20}$/), seq: z.string().regex(/^\d{1,20}$/) });
 
 export const manifestSchema = z
   .object({
     format: z.literal('msk-backup'),
     formatVersion: z.literal(BACKUP_FORMAT_VERSION),
-    nodeId: z.string().regex(HEX16, 'must be a node ID (16 lowercase hex characters)'),
+    nodeId: z.string().regex(NODE_ID_PATTERN, `must be a node ID (${NODE_ID_RULE})`),
     nodeName: z.string().max(253).nullable(),
     database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,62}$/, 'must be a plain database name'),
     /** When the dump started (ISO 8601, UTC): the backup holds every write committed before. */
@@ -55,7 +55,7 @@ export const manifestSchema = z
       tombstones: z.number().int().min(0),
     }),
     /** Peers this node knew, with its cursor on each (informational: a restore pulls from every peer again). */
-    peers: z.array(z.object({ nodeId: z.string().regex(HEX16), cursor: cursorSchema.nullable() })).max(1000),
+    peers: z.array(z.object({ nodeId: z.string().regex(NODE_ID_PATTERN), cursor: cursorSchema.nullable() })).max(1000),
     /** Keyed fingerprint of SYNC_REGISTRATION_KEY: names the cluster without revealing the key. */
     clusterFingerprint: z.string().regex(/^[0-9a-f]{16}$/),
     dump: z.object({ bytes: z.number().int().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) }),

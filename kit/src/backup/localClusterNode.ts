@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { LOCAL_SUPERUSER_FILE, readEnvFile } from '../cluster/nodeEnvironment';
+import { LOCAL_SUPERUSER_FILE, readEnvFile } from '../cluster/clusterNodeEnvironment';
 import { runningCluster } from '../cluster/supervisor';
 import type { PostgresAccess } from './postgresTools';
 

@@ -6,8 +6,9 @@
  */
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { NODE_ID_PATTERN } from '@msk/contract';
 import { type Command, InvalidArgumentError } from 'commander';
-import { readEnvFile } from '../cluster/nodeEnvironment';
+import { readEnvFile } from '../cluster/clusterNodeEnvironment';
 import { backupNode } from '../backup/backupNode';
 import { BackupFileError, MAX_BACKUP_AGE_MS } from '../backup/backupFile';
 import { LocalClusterError, localClusterNode } from '../backup/localClusterNode';
@@ -100,7 +101,7 @@ function reported<A extends unknown[]>(action: (...args: A) => Promise<void>): (
 /** The node ID the target database records (its sync service wrote it when it first ran there). */
 async function recordedNodeId(access: PostgresAccess): Promise<string> {
   const found = await runSql(access, "SELECT CASE WHEN to_regclass('msk_sync.node') IS NULL THEN '' ELSE (SELECT node_id FROM msk_sync.node) END");
-  if (!/^[0-9a-f]{16}$/.test(found)) {
+  if (!NODE_ID_PATTERN.test(found)) {
     throw new BackupFileError(
       'this node\'s ID is unknown: put SYNC_NODE_ID in an --env-file, or start the node once (its sync service records the ID in its database)',
     );

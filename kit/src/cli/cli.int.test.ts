@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const FIXTURES = join(__dirname, '..', 'doctor', '__fixtures__');

@@ -3,7 +3,7 @@
  * `msk`: the operator's command line. `npm run init` and `npm run doctor` call it.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DATABASE_TOPOLOGIES, type DatabaseTopology, SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '../contract';
+import { DATABASE_TOPOLOGIES, type DatabaseTopology, SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '@msk/contract';
 import { diagnose } from '../doctor/diagnose';
 import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';

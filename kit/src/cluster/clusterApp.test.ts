@@ -1,5 +1,5 @@
 import { ClusterAppError, DEFAULT_PROBE_PATH, appProcessEnvironment, parseClusterApp, referenceApp } from './clusterApp';
-import { REFERENCE_APP_REPLICATED_TABLES } from '../contract';
+import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 
 const manifest = (field: unknown, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ name: 'field-desk', scripts: { build: 'next build' }, multiServerKit: field, ...extra });

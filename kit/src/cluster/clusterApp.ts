@@ -13,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { REFERENCE_APP_REPLICATED_TABLES, VARIABLES_BY_NAME, replicatedTablesProblem } from '../contract';
+import { REFERENCE_APP_REPLICATED_TABLES, VARIABLES_BY_NAME, replicatedTablesProblem } from '@msk/contract';
 import { APP_DIR, APP_SERVER, REPO_ROOT } from './appBuild';
 
 export const DEFAULT_PROBE_PATH = '/api/health';

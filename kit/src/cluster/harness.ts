@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type EnvironmentOverrides, readEnvFile } from './nodeEnvironment';
-import type { DatabaseTopology } from '../contract';
+import { type EnvironmentOverrides, readEnvFile } from './clusterNodeEnvironment';
+import type { DatabaseTopology } from '@msk/contract';
 import type { ClusterState } from './localCluster';
 import type { ClusterFile } from './supervisor';
 

@@ -7,10 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Client } from 'pg';
-import type { DatabaseTopology } from '../contract';
+import type { DatabaseTopology } from '@msk/contract';
 import { generateNodeId } from '../init/generateConfiguration';
 import { writeConfiguration } from '../init/writeConfiguration';
-import { formatEnvFile } from '../envFile/parseEnvFile';
+import { formatEnvFile } from '@msk/contract/envFile';
 import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
 import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
 import { type ClusterApp, appProcessEnvironment, claimDataFolder, referenceApp, standaloneServer } from './clusterApp';
@@ -26,7 +26,7 @@ import {
   LOCAL_SUPERUSER_FILE,
   nodeEnvironment,
   readEnvFile,
-} from './nodeEnvironment';
+} from './clusterNodeEnvironment';
 
 export interface LocalClusterProps {
   /** Everything the cluster keeps between runs. @default .local-cluster */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { type Finding, type ServerEnvironment, diagnose } from './diagnose';
 
 function server(label: string, values: Record<string, string>): ServerEnvironment {

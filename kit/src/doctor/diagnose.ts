@@ -13,8 +13,8 @@ import {
   displayValue,
   isLoopbackDatabase,
   validateNodeEnvironment,
-} from '../contract';
-import type { EnvEntry, EnvSyntaxError } from '../envFile/parseEnvFile';
+} from '@msk/contract';
+import type { EnvEntry, EnvSyntaxError } from '@msk/contract/envFile';
 
 export interface ServerEnvironment {
   /** How the server is named in findings: its file (or files). */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import type { ServerEnvironment } from './diagnose';
 
 export const SHARED_FILE = 'shared.env';

@@ -11,7 +11,7 @@ import {
   type SyncDiscoveryMode,
   isLoopbackDatabase,
   variable,
-} from '../contract';
+} from '@msk/contract';
 import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 
 export type RandomBytes = (size: number) => Buffer;

@@ -1,8 +1,8 @@
 /**
  * How `init` reports for machines (--json) and what a dry run shows: never a secret, only its fingerprint.
  */
-import { displayValue, fingerprint, variable, VARIABLES } from '../contract';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { displayValue, fingerprint, variable, VARIABLES } from '@msk/contract';
+import { parseEnvFile } from '@msk/contract/envFile';
 import type { EnvValues, GeneratedConfiguration } from './generateConfiguration';
 import { POSTGRES_SUPERUSER_PASSWORD_FILE } from './writeConfiguration';
 

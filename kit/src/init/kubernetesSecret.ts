@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { VARIABLES } from '../contract';
+import { VARIABLES } from '@msk/contract';
 import type { EnvValues } from './generateConfiguration';
 
 export const DEFAULT_SECRET_NAME = 'multi-server-kit-shared';

@@ -7,9 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { VARIABLES_BY_NAME, displayValue, fingerprint, variable } from '../contract';
+import { VARIABLES_BY_NAME, displayValue, fingerprint, variable } from '@msk/contract';
 import { SHARED_FILE } from '../doctor/loadServers';
-import { formatEnvFile, parseEnvFile } from '../envFile/parseEnvFile';
+import { formatEnvFile, parseEnvFile } from '@msk/contract/envFile';
 import {
   type EnvValues,
   type GeneratedConfiguration,

@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NODE_FILE } from '../doctor/loadServers';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { SystemdOptionError, type SystemdUnitsProps, systemdUnits } from './systemdUnits';
 
 export type UnitOptions = Omit<SystemdUnitsProps, 'nodeName' | 'nodeIndex'>;

@@ -8,8 +8,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Environment } from '@msk/kit/contract';
-import { parseEnvFile } from '@msk/kit/envFile';
+import type { Environment } from '@msk/contract';
+import { parseEnvFile } from '@msk/contract/envFile';
 
 export const DEFAULT_ENV_FILE = '.env.local';
 

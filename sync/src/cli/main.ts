@@ -7,7 +7,7 @@
  *   status   "Peers Connected: N" and a table, or --json; exit 1 when no service answers
  */
 import { Command, Option } from 'commander';
-import { ConfigurationError, type Environment, formatProblem, loadNodeConfig, validateNodeEnvironment } from '@msk/kit/contract';
+import { ConfigurationError, type Environment, formatProblem, loadNodeConfig, validateNodeEnvironment } from '@msk/contract';
 import { applyCliConventions, stdoutPaint } from '@msk/kit/cliConventions';
 import { startSyncService, SYNC_VERSION, SyncServiceStartError, type StartedSyncService } from '../service/syncService';
 import { SYNC_EXAMPLES } from './examples';

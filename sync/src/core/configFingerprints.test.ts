@@ -1,4 +1,4 @@
-import { type NodeConfig, VARIABLES, validateNodeEnvironment } from '@msk/kit/contract';
+import { type NodeConfig, VARIABLES, validateNodeEnvironment } from '@msk/contract';
 import { deriveClusterKeys } from './clusterKeys';
 import { computeConfigFingerprints, sharedVariableNames, uncomparedSharedVariables } from './configFingerprints';
 

@@ -3,7 +3,7 @@
  * the env contract (HMAC with a key derived from the registration key, so only cluster members can compare),
  * plus the plain value of the shared variables that are not secret (for messages that say what differs).
  */
-import { type NodeConfig, VARIABLES } from '@msk/kit/contract';
+import { type NodeConfig, VARIABLES } from '@msk/contract';
 import { type ClusterKeys, macHex } from './clusterKeys';
 
 /** How to read each shared variable from the typed config. A shared variable missing here is reported as uncompared. */

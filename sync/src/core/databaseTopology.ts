@@ -16,7 +16,7 @@
  * groups, the one holding the earliest-started node wins); with `per-node`, every node that shares its database.
  */
 import { z } from 'zod';
-import type { DatabaseTopology } from '@msk/kit/contract';
+import type { DatabaseTopology } from '@msk/contract';
 import { type ClusterKeys, macHex } from './clusterKeys';
 
 /** What identifies a PostgreSQL database: its cluster's system identifier and its OID in that cluster. */

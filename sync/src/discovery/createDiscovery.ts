@@ -1,5 +1,5 @@
 /** Picks the discovery backend named by SYNC_DISCOVERY. The Kubernetes backend is loaded only when chosen. */
-import type { NodeConfig } from '@msk/kit/contract';
+import type { NodeConfig } from '@msk/contract';
 import type { DiscoverySelf, PeerDiscovery } from './discovery';
 import { DnsDiscovery, type DnsResolver, createDnsResolver } from './dnsDiscovery';
 import { MdnsDiscovery, multicastInterfaceFor } from './mdnsDiscovery';

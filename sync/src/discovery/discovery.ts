@@ -2,7 +2,7 @@
  * Discovery proposes addresses; trust comes only from the handshake. Every backend implements this one small
  * interface and passes the same contract suite (discovery.contract.int.test.ts).
  */
-import type { SyncDiscoveryMode } from '@msk/kit/contract';
+import type { SyncDiscoveryMode } from '@msk/contract';
 import type { IgnoredAnnouncement } from '../status/statusModel';
 
 export interface DiscoveredAddress {

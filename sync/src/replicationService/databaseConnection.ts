@@ -1,14 +1,8 @@
 /**
- * The connection string the replication store uses: DATABASE_URL, with DATABASE_PASSWORD filled in when the URL
- * has none (the app does the same, app/src/server/db/connectionString.ts). Never log the result: it holds the
- * password; log `describeDatabase` instead.
+ * The connection string the replication store uses: the contract's, shared with the app (SYNC_DATABASE_URL with its
+ * password filled in). Never log it: log `describeDatabase` instead.
  */
-export function connectionStringWithPassword(databaseUrl: string, databasePassword: string | undefined): string {
-  const url = new URL(databaseUrl);
-  if (url.password || databasePassword === undefined || databasePassword === '') return databaseUrl;
-  url.password = encodeURIComponent(databasePassword);
-  return url.toString();
-}
+export { connectionStringWithPassword } from '@msk/contract';
 
 /** host:port/database of a connection string, without user or password. */
 export function describeDatabase(databaseUrl: string): string {

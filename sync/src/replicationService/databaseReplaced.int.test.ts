@@ -4,7 +4,7 @@
  * incarnation it sends): it notices the new incarnation and stops, so its supervisor starts it afresh.
  */
 import { Client } from 'pg';
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { APP_SHAPED_DDL } from '../replication/testing/appShapedTables';
 import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
 import { createLogger } from '../service/logger';

@@ -4,7 +4,7 @@
  * fallback poll (SYNC_INTERVAL is one minute here).
  */
 import { Client } from 'pg';
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { APP_SHAPED_DDL, userRow } from '../replication/testing/appShapedTables';
 import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
 import { createLogger } from '../service/logger';

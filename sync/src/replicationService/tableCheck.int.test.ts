@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { type NodeConfig, validateNodeEnvironment } from '@msk/kit/contract';
+import { type NodeConfig, validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';

@@ -5,7 +5,7 @@
  * one (a lost message heals itself). A peer of an older version without the route is simply not compared.
  */
 import { type AppBuildIdentity, sameAppBuild, shortAppBuild, APP_BUILD_FIX } from '../core/appBuild';
-import { PATHS, appBuildMessageSchema, parseMessage } from '../core/protocol';
+import { PATHS, appBuildMessageSchema, parseMessage } from '../core/peerProtocol';
 import type { Route } from '../transport/peerServer';
 import { PeerFactExchange } from './peerFactExchange';
 import type { ServiceContext } from './serviceContext';

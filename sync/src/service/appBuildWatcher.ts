@@ -6,7 +6,7 @@
  */
 import { type AppBuildIdentity, type AppBuildReport, appBuildIdentity, appBuildReportSchema } from '../core/appBuild';
 import type { ClusterKeys } from '../core/clusterKeys';
-import { parseMessage } from '../core/protocol';
+import { parseMessage } from '../core/peerProtocol';
 
 export const APP_BUILD_POLL_INTERVAL_MS = 5_000;
 export const APP_BUILD_REQUEST_TIMEOUT_MS = 1_000;

@@ -6,7 +6,7 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
 import { until } from '../replication/testing/waitUntil';
 import { formatStatus } from '../status/statusTable';

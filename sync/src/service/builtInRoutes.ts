@@ -1,6 +1,6 @@
 /** The routes every sync service has besides the handshake: operators' (health, readiness, status, metrics) and peers'. */
 import { APP_BUILD_VARIABLE } from '../core/appBuild';
-import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/protocol';
+import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/peerProtocol';
 import type { AuthState, SyncStatus } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
 import type { PeerConnector } from './peerConnector';

@@ -1,5 +1,5 @@
 /** Clock skew between peers, with each service's clock injected (two services in this process, 127.0.2.72-75). */
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { createLogger } from './logger';
 import { type StartedSyncService, startSyncService } from './syncService';

@@ -8,7 +8,7 @@
  */
 import { Pool } from 'pg';
 import { type DatabaseIdentity, databaseFingerprint, databaseIdentitySchema, databaseMessageSchema } from '../core/databaseTopology';
-import { PATHS, parseMessage } from '../core/protocol';
+import { PATHS, parseMessage } from '../core/peerProtocol';
 import { connectionStringWithPassword, describeDatabase } from '../replicationService/databaseConnection';
 import type { DatabaseInput } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';

@@ -1,7 +1,7 @@
 /** The initiator side of the handshake: dial an address proposed by discovery and try to authenticate the node there. */
 import { checkAnswer, createConfirm, createHello, deriveSessionKeys, estimateClockSkewMs } from '../core/handshake';
 import { HANDSHAKE_BODY_LIMIT_BYTES, NONCE_BYTES } from '../core/limits';
-import { PATHS, confirmAnswerSchema, helloAnswerSchema, parseMessage, refusalAnswerSchema } from '../core/protocol';
+import { PATHS, confirmAnswerSchema, helloAnswerSchema, parseMessage, refusalAnswerSchema } from '../core/peerProtocol';
 import type { Refusal } from '../core/refusal';
 import { PeerRequestError, type PeerResponse } from '../transport/peerClient';
 import { type ProbeAlive, judgeWithProbe } from './admissionFlow';

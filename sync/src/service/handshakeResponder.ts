@@ -3,7 +3,7 @@ import { startedLater } from '../core/admission';
 import { answerHello, checkConfirm, deriveSessionKeys, type HelloMessage } from '../core/handshake';
 import { HANDSHAKE_BODY_LIMIT_BYTES, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_REMEMBERED_NONCES, NONCE_BYTES, PROTOCOL_VERSION, REQUEST_DELAY_ALLOWANCE_MS } from '../core/limits';
 import { formatPeerAddress } from '../core/peerAddress';
-import { PATHS, confirmSchema, helloSchema, parseMessage } from '../core/protocol';
+import { PATHS, confirmSchema, helloSchema, parseMessage } from '../core/peerProtocol';
 import { REFUSAL_SUMMARY, type Refusal } from '../core/refusal';
 import { ReplayWindow } from '../core/replayWindow';
 import type { Route, RouteResponse } from '../transport/peerServer';

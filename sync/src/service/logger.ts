@@ -1,6 +1,6 @@
 /** Structured JSON logs (pino). Secrets never reach a log call; the redaction list is a second line of defence. */
 import pino, { type Logger } from 'pino';
-import type { LogLevel } from '@msk/kit/contract';
+import type { LogLevel } from '@msk/contract';
 
 export type { Logger };
 

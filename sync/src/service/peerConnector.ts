@@ -4,7 +4,7 @@
  * goodbye on shutdown.
  */
 import { estimateClockSkewMs } from '../core/handshake';
-import { PATHS, heartbeatAnswerSchema, parseMessage } from '../core/protocol';
+import { PATHS, heartbeatAnswerSchema, parseMessage } from '../core/peerProtocol';
 import { initiateHandshake } from './handshakeInitiator';
 import { PeerChannelError, signedRequest } from './peerChannel';
 import { GOODBYE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PROBE_TIMEOUT_MS, type ServiceContext } from './serviceContext';

@@ -2,7 +2,7 @@
  * The extension point replication builds on, with two services started in this process (127.0.2.70-71):
  * authenticated routes, signed requests between peers, peer events, and status contributions.
  */
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import type { RegistryEvent } from '../peers/peerRegistry';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { request } from '../testing/fakePeer';

@@ -2,7 +2,7 @@
  * How other parts of the sync service (replication) run on top of this one: they get the authenticated channel
  * to peers, authenticated routes of their own, peer events, and a place in the status document.
  */
-import type { NodeConfig } from '@msk/kit/contract';
+import type { NodeConfig } from '@msk/contract';
 import type { Registry } from 'prom-client';
 import type { NodeIdentity } from '../core/handshake';
 import type { RegistryEvent } from '../peers/peerRegistry';

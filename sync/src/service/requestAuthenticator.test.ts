@@ -1,4 +1,4 @@
-import type { NodeConfig } from '@msk/kit/contract';
+import type { NodeConfig } from '@msk/contract';
 import type { NodeIdentity } from '../core/handshake';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 import { PeerRegistry } from '../peers/peerRegistry';

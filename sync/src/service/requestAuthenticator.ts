@@ -1,5 +1,6 @@
 /** Checks the signature, freshness and nonce of every authenticated request, and signs the answers. */
 import type http from 'node:http';
+import { NODE_ID_PATTERN } from '@msk/contract';
 import { MAX_AUTH_HEADER_LENGTH } from '../core/limits';
 import { AUTH_HEADERS, signResponse, verifyRequest } from '../core/requestSignature';
 import type { AuthenticatedCaller, RequestAuthenticator } from '../transport/peerServer';
@@ -7,7 +8,7 @@ import type { ServiceContext } from './serviceContext';
 
 const HEADER_PATTERNS: Readonly<Record<keyof typeof AUTH_HEADERS, RegExp>> = {
   session: /^[0-9a-f]{32}$/,
-  node: /^[0-9a-f]{16}$/,
+  node: NODE_ID_PATTERN,
   timestamp: /^\d{1,16}$/,
   nonce: /^[0-9a-f]{32,64}$/,
   signature: /^[0-9a-f]{64}$/,

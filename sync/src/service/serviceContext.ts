@@ -1,5 +1,5 @@
 /** What the parts of a running sync service share. Built once in syncService.ts. */
-import type { NodeConfig } from '@msk/kit/contract';
+import type { NodeConfig } from '@msk/contract';
 import type { ClusterKeys } from '../core/clusterKeys';
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';

@@ -4,7 +4,7 @@
  * (capture installed), server-3 pointed at another database by mistake.
  */
 import { Pool } from 'pg';
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { installReplication } from '../replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
 import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';

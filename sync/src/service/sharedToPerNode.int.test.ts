@@ -6,7 +6,7 @@
  * writes replicate both ways.
  */
 import { Pool } from 'pg';
-import { validateNodeEnvironment } from '@msk/kit/contract';
+import { validateNodeEnvironment } from '@msk/contract';
 import { installReplication } from '../replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, userRow } from '../replication/testing/appShapedTables';
 import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';

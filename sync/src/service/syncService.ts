@@ -3,8 +3,8 @@
  * server and client, discovery, timers). `startSyncService` returns a started service with `stop()`.
  */
 import { randomBytes } from 'node:crypto';
-import type { NodeConfig, Problem } from '@msk/kit/contract';
-import { formatProblem } from '@msk/kit/contract';
+import type { NodeConfig, Problem } from '@msk/contract';
+import { formatProblem } from '@msk/contract';
 import { MetricsEndpointError, type StartedMetricsEndpoint, startMetricsEndpoint } from '@msk/kit/metrics';
 import { clusterTag, deriveClusterKeys } from '../core/clusterKeys';
 import { computeConfigFingerprints, uncomparedSharedVariables } from '../core/configFingerprints';

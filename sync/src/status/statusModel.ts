@@ -10,7 +10,7 @@ import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
 import { type TopologyDecision, decideTopology } from '../core/databaseTopology';
 import { REFUSAL_SUMMARY, type RefusalReason } from '../core/refusal';
-import type { DatabaseTopology } from '@msk/kit/contract';
+import type { DatabaseTopology } from '@msk/contract';
 import type { PeerRegistry } from '../peers/peerRegistry';
 
 export type AuthState = 'authenticated' | 'connecting' | 'unreachable' | 'refused' | 'disconnected' | 'discovered';

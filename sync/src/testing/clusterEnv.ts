@@ -1,6 +1,6 @@
 /** Environments for test nodes: fresh secrets per cluster, one address per node on loopback. */
 import { randomBytes } from 'node:crypto';
-import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/kit/contract';
+import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 
 export type Env = Record<string, string>;
 

@@ -2,7 +2,7 @@
  * What `next build` takes from its environment. Pure: the environment comes in as a parameter, and values are
  * checked with the env contract's own rules (never echoed: the Server Actions key is a secret).
  */
-import { checkValue, type Environment, variable } from '@msk/kit/contract';
+import { checkValue, type Environment, variable } from '@msk/contract';
 
 /** Next.js allows only these characters in a deployment ID. */
 const DEPLOYMENT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;

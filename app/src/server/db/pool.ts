@@ -2,10 +2,10 @@
  * The process's one PostgreSQL pool (this node's own database), kept on globalThis because Next.js loads route
  * handlers, pages and instrumentation as separate module graphs.
  */
+import { connectionStringWithPassword } from '@msk/contract';
 import { Pool, type PoolClient } from 'pg';
 import { appConfig } from '../config';
 import { log } from '../log';
-import { connectionStringWithPassword } from './connectionString';
 import { processSingleton } from '../processSingleton';
 
 const MAX_CONNECTIONS = 10;

@@ -1,4 +1,4 @@
-import { parseTrustedProxies } from '@msk/kit/contract';
+import { parseTrustedProxies } from '@msk/contract';
 import { FORWARDED_HEADER_FLAG, headerReader, PEER_ADDRESS_HEADER, requestOrigin, stampPeerHeaders } from './requestOrigin';
 
 const stamped = (remoteAddress: string, headers: Record<string, string>) => {

@@ -10,7 +10,7 @@
 import { subscribe } from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import { clientAddressBehind, normalizeAddress, type TrustedProxies } from '@msk/kit/contract';
+import { clientAddressBehind, normalizeAddress, type TrustedProxies } from '@msk/contract';
 import { processSingleton } from '../processSingleton';
 
 export const PEER_ADDRESS_HEADER = 'x-msk-peer-address';

@@ -9,12 +9,13 @@
  *
  * Pure: no timers, no I/O. The time source and the node id are parameters.
  */
+import { NODE_ID_HEX_LENGTH, NODE_ID_PATTERN } from '@msk/contract';
 
 export type Hlc = string;
 
 export const HLC_MS_DIGITS = 12;
 export const HLC_COUNTER_DIGITS = 8;
-export const NODE_ID_DIGITS = 16;
+export const NODE_ID_DIGITS = NODE_ID_HEX_LENGTH;
 export const HLC_LENGTH = HLC_MS_DIGITS + HLC_COUNTER_DIGITS + NODE_ID_DIGITS;
 export const MAX_HLC_COUNTER = 0xffff_ffff;
 export const MAX_HLC_MS = 0xffff_ffff_ffff;
@@ -23,7 +24,7 @@ export const MAX_HLC_MS = 0xffff_ffff_ffff;
 export const MAX_FUTURE_DRIFT_MS = 60_000;
 
 export const HLC_PATTERN = /^[0-9a-f]{36}$/;
-export const NODE_ID_PATTERN = /^[0-9a-f]{16}$/;
+export { NODE_ID_PATTERN };
 
 export interface DecodedHlc {
   readonly wallMs: number;

@@ -13,7 +13,7 @@
  * - unique constraints on plain columns with a text column (the loser of a conflict gets that column renamed);
  * - a reference to another replicated table through one column.
  */
-import { TABLE_NAME_PATTERN } from '@msk/kit/contract';
+import { TABLE_NAME_PATTERN } from '@msk/contract';
 
 export interface ColumnFacts {
   readonly name: string;

@@ -97,7 +97,7 @@ COMMENT ON SEQUENCE ${NOTIFY_GATE} IS 'A flag, not a counter (setval is not tran
 CREATE SEQUENCE IF NOT EXISTS ${UNNOTIFIED_WRITES};
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.node (
   singleton        boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-  node_id          text NOT NULL CHECK (node_id ~ '^[0-9a-f]{16}$'),
+  node_id          text NOT NULL CHECK (node_id ~ '${NODE_ID_PATTERN.source}'),
   clock_floor_ms   bigint NOT NULL DEFAULT 0,
   purged_up_to_xid xid8,
   purged_up_to_seq bigint,

@@ -1,15 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { REFERENCE_APP_REPLICATED_TABLES, formatProblem, validateNodeEnvironment } from './index';
-
-const goodEnvironment = (): Record<string, string> => ({
-  NEXTAUTH_SECRET: randomBytes(32).toString('base64'),
-  SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
-  SYNC_NODE_ID: randomBytes(8).toString('hex'),
-  SYNC_NODE_NAME: 'node-1',
-  NEXTAUTH_URL: 'https://platform.example.com',
-  DATABASE_URL: 'postgresql://msk_app@localhost:5432/multi_business_db',
-  REPLICATED_TABLES: 'users,businesses,employees',
-});
+import { goodEnvironment } from './testing/goodEnvironment';
 
 const problemsOf = (env: Record<string, string>, consumer?: 'app' | 'sync') =>
   validateNodeEnvironment(env, consumer).problems.filter((p) => p.variable === 'REPLICATED_TABLES').map(formatProblem);

@@ -3,7 +3,7 @@
  * The values themselves live in `platform.config.ts` (the one file an operator edits); this file says what
  * they mean. Secrets are never configured here: the manifests reference the shared Secret by name only.
  */
-import { checkValue, REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem, TABLE_NAME_PATTERN as TABLE_NAME, variable, VARIABLES } from '@msk/kit/contract';
+import { checkValue, REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem, TABLE_NAME_PATTERN as TABLE_NAME, variable, VARIABLES } from '@msk/contract';
 
 /** A container image without its tag, and its pinned tag. */
 export interface ImageRef {
@@ -475,7 +475,7 @@ function checkSettings(checker: Checker, settings: Readonly<Record<string, strin
     const field = `settings.${name}`;
     const spec = VARIABLES.find((v) => v.name === name);
     if (!spec) {
-      checker.fail(field, 'is not a variable of the env contract (kit/src/contract/variables.ts)');
+      checker.fail(field, 'is not a variable of the env contract (contract/src/variables.ts)');
     } else if (spec.scope !== 'setting') {
       checker.fail(field, `has scope '${spec.scope}': only 'setting' variables are configured here; the synth derives the rest`);
     } else if (spec.secret) {

@@ -7,7 +7,7 @@ const SCOPE_WORDS: Record<Scope, string> = {
   setting: 'setting (usually the same)',
 };
 
-export const TABLE_BEGIN = '<!-- configuration-table:begin (generated from kit/src/contract/variables.ts by `npm run docs:env`) -->';
+export const TABLE_BEGIN = '<!-- configuration-table:begin (generated from contract/src/variables.ts by `npm run docs:env`) -->';
 export const TABLE_END = '<!-- configuration-table:end -->';
 
 /** The configuration table of docs/configuration.md: the setup guide's SAME / UNIQUE / DIFFERENT table, made exact. */

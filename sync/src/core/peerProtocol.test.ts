@@ -1,4 +1,4 @@
-import { confirmSchema, helloSchema, parseMessage } from './protocol';
+import { confirmSchema, helloSchema, parseMessage } from './peerProtocol';
 
 const hello = {
   v: 1,

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '../envFile/parseEnvFile';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { APP_ROLE, SYNC_ROLE } from '../postgres/databaseRoles';
 import { type ClusterLayout, type NodeLayout, syncAddress } from './clusterLayout';
 

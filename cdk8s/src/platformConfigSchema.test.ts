@@ -1,4 +1,4 @@
-import { DEFAULTS, type PlatformConfig, PlatformConfigError, resolvePlatformConfig } from './config';
+import { DEFAULTS, type PlatformConfig, PlatformConfigError, resolvePlatformConfig } from './platformConfigSchema';
 import { platformConfig } from './platform.config';
 
 function problemsOf(config: PlatformConfig): { field: string; message: string }[] {

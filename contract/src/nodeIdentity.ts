@@ -7,6 +7,10 @@
 import { createHash } from 'node:crypto';
 
 export const NODE_ID_HEX_LENGTH = 16;
+/** The node-ID rule, written only here: SYNC_NODE_ID and every node ID a peer sends, signs, stamps or stores. */
+export const NODE_ID_RULE = `${NODE_ID_HEX_LENGTH} lowercase hex characters`;
+/** The rule as a pattern; its `.source` is also a PostgreSQL regular expression (the schema's CHECKs use it). */
+export const NODE_ID_PATTERN = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_LENGTH}}$`);
 
 /** SYNC_NODE_ID for replica `ordinal` of the installation named by `seed`: the first 16 hex of sha256(`seed/ordinal`). */
 export function deriveNodeId(seed: string, ordinal: number): string {

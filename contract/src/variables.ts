@@ -7,6 +7,7 @@ import * as check from './checks';
 import type { Check } from './checks';
 import { REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem } from './replicatedTables';
 import { trustedProxiesProblem } from './trustedProxies';
+import { NODE_ID_HEX_LENGTH, NODE_ID_RULE } from './nodeIdentity';
 
 /**
  * - `shared`: must be equal on every node (a difference breaks sessions or peer trust).
@@ -141,9 +142,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'This node\'s identity among its peers: 16 lowercase hex characters, different on every node.',
+    help: `This node's identity among its peers: ${NODE_ID_RULE}, different on every node.`,
     fix: 'generate a new one on each node with `openssl rand -hex 8` (or `npm run init`)',
-    check: check.lowercaseHexOfLength(16, 'what `openssl rand -hex 8` makes'),
+    check: check.lowercaseHexOfLength(NODE_ID_HEX_LENGTH, 'what `openssl rand -hex 8` makes'),
   },
   {
     name: 'SYNC_NODE_NAME',

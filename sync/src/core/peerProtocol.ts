@@ -2,6 +2,7 @@
  * Wire format of the peer protocol and its validation. Everything a peer sends is parsed here before it touches
  * any state; a message that does not parse is dropped and counted, never thrown across the boundary.
  */
+import { NODE_ID_PATTERN, NODE_ID_RULE } from '@msk/contract';
 import { z } from 'zod';
 import { appBuildIdentitySchema } from './appBuild';
 import { MAX_FINGERPRINTS } from './limits';
@@ -17,7 +18,7 @@ export const PATHS = {
 } as const;
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);
-export const nodeIdSchema = z.string().regex(/^[0-9a-f]{16}$/, 'must be 16 lowercase hex characters');
+export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, `must be ${NODE_ID_RULE}`);
 export const nonceSchema = hex(32);
 export const handshakeIdSchema = hex(16);
 export const instanceIdSchema = hex(16);

@@ -1,4 +1,4 @@
-import { deriveNodeId, NODE_ID_HEX_LENGTH } from './nodeIdentity';
+import { deriveNodeId, NODE_ID_HEX_LENGTH, NODE_ID_PATTERN, NODE_ID_RULE } from './nodeIdentity';
 import { variable } from './variables';
 
 describe('deriveNodeId', () => {
@@ -31,5 +31,19 @@ describe('deriveNodeId', () => {
     expect(() => deriveNodeId('s', -1)).toThrow(/whole number >= 0/);
     expect(() => deriveNodeId('s', 1.5)).toThrow(/whole number >= 0/);
     expect(() => deriveNodeId('', 0)).toThrow(/non-empty seed/);
+  });
+});
+
+describe('the node-ID rule', () => {
+  const candidates = ['2595930f841f02e1', '2595930F841F02E1', '2595930f841f02e', '2595930f841f02e10', 'a1b2c3d4e5f6g7h8', ' 2595930f841f02e1', '', '0000000000000000'];
+
+  it.each(candidates)('the pattern and the SYNC_NODE_ID check agree on %j', (value) => {
+    expect(NODE_ID_PATTERN.test(value)).toBe(variable('SYNC_NODE_ID').check(value) === undefined);
+  });
+
+  it('is 16 lowercase hex characters, as a pattern PostgreSQL reads the same way (no JavaScript-only syntax)', () => {
+    expect(NODE_ID_RULE).toBe('16 lowercase hex characters');
+    expect(NODE_ID_PATTERN.source).toBe('^[0-9a-f]{16}$');
+    expect(NODE_ID_PATTERN.flags).toBe('');
   });
 });
