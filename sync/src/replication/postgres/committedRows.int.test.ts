@@ -9,7 +9,7 @@ import type { PostgresNode } from '../testing/postgresNodes';
 import { postgresNodesPerTest } from '../testing/postgresNodes';
 import { until } from '../testing/waitUntil';
 import { CHANGE_CHANNEL } from './sql';
-import { PostgresReplicationStore } from './postgresStore';
+import { BatchApplier } from './batchApplier';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Longer than the notify gate's "quick succession": each write below is an isolated commit, the gate stays open. */
@@ -127,7 +127,7 @@ describe('the committed row a capture NOTIFY points at, read from the log', () =
     it('is applied without moving the cursor; the log\'s push then moves it, and takes the merge, not the fresh-row insert', async () => {
       const { source, peer, pushes } = await wire();
       const cursor = await peer.store.peerCursor(source.nodeId);
-      const applyFresh = jest.spyOn(PostgresReplicationStore.prototype as unknown as { applyFresh: () => Promise<unknown> }, 'applyFresh');
+      const applyFresh = jest.spyOn(BatchApplier.prototype as unknown as { applyFresh: () => Promise<unknown> }, 'applyFresh');
       const user = userRow();
       await source.insert('users', user);
       await until(() => pushes.length === 2);

@@ -8,13 +8,14 @@ import { randomBytes } from 'node:crypto';
 import type { HybridLogicalClock } from '../core/hlc';
 import { createHybridLogicalClock } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, Snapshot, ValidChange } from '../core/protocol';
-import { PROTOCOL_VERSION, compareCursors, validateChanges } from '../core/protocol';
+import { PROTOCOL_VERSION, compareCursors } from '../core/protocol';
 import { rowChangeOf } from '../core/rowChange';
 import type { ColumnValue, RowState } from '../core/rowState';
 import { isRowAlive, newestHlc, rowStateOfWrite, rowStateWithDelete, rowStateWithUpdate } from '../core/rowState';
 import type { ReplicatedTable, UniqueKey } from '../core/tableSchema';
 import { columnNames, schemaVersionOf } from '../core/tableSchema';
-import { peerSchemaGate } from './peerSchemaGate';
+import type { PeerBatch } from './batchGate';
+import { gateBatch } from './batchGate';
 import { hlcWallMs } from '../core/hlc';
 import type { LocalRow, LocalView } from './applyPlanner';
 import { planApply } from './applyPlanner';
@@ -368,21 +369,20 @@ export class MemoryReplicationStore implements ReplicationStore {
   }
 
   applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome> {
-    return this.exclusive(async () => {
-      const gate = peerSchemaGate(this, fromPeer, batch);
-      if (!gate.pass) {
-        if (gate.waitingForUpgrade) return { ok: false as const, problems: gate.problems, waitingForUpgrade: true };
-        return this.refuse(fromPeer, gate.problems);
-      }
-      const validation = validateChanges(batch.changes, {
-        peerLacks: gate.peerLacks,
-        tables: this.tableByName,
-        nowMs: this.getNowMs(),
-        maxFutureDriftMs: this.maxFutureDriftMs,
-      });
-      if (!validation.ok) return this.refuse(fromPeer, validation.problems);
-      return this.applyValid(fromPeer, validation.changes, batch.nextCursor);
-    });
+    return this.exclusive(() => this.applyGated({ fromPeer, peerSchema: batch, changes: batch.changes, cursor: batch.nextCursor }));
+  }
+
+  /** The batch gate (batchGate.ts), then the merge. */
+  private applyGated(batch: PeerBatch): Promise<ApplyOutcome> | ApplyOutcome {
+    const verdict = gateBatch(
+      { schemaVersion: this.schemaVersion, tables: this.tables, tableByName: this.tableByName, nowMs: this.getNowMs(), maxFutureDriftMs: this.maxFutureDriftMs },
+      batch,
+    );
+    if (!verdict.pass) {
+      if (verdict.refused) return this.refuse(batch.fromPeer, verdict.problems);
+      return { ok: false, problems: verdict.problems, ...(verdict.waitingForUpgrade ? { waitingForUpgrade: true } : {}) };
+    }
+    return this.applyValid(batch.fromPeer, verdict.changes, batch.cursor);
   }
 
   async exportSnapshot(): Promise<Snapshot> {
@@ -404,21 +404,7 @@ export class MemoryReplicationStore implements ReplicationStore {
   }
 
   loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome> {
-    return this.exclusive(async () => {
-      const gate = peerSchemaGate(this, fromPeer, snapshot);
-      if (!gate.pass) {
-        if (gate.waitingForUpgrade) return { ok: false as const, problems: gate.problems, waitingForUpgrade: true };
-        return this.refuse(fromPeer, gate.problems);
-      }
-      const validation = validateChanges(snapshot.changes, {
-        peerLacks: gate.peerLacks,
-        tables: this.tableByName,
-        nowMs: this.getNowMs(),
-        maxFutureDriftMs: this.maxFutureDriftMs,
-      });
-      if (!validation.ok) return this.refuse(fromPeer, validation.problems);
-      return this.applyValid(fromPeer, validation.changes, snapshot.cursor);
-    });
+    return this.exclusive(() => this.applyGated({ fromPeer, peerSchema: snapshot, changes: snapshot.changes, cursor: snapshot.cursor }));
   }
 
   async headCursor(): Promise<Cursor> {
