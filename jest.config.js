@@ -14,6 +14,8 @@ const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, 
 const moduleNameMapper = {
   '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
   '^@msk/kit$': '<rootDir>/kit/src/index.ts',
+  '^@msk/replication/testing$': '<rootDir>/replication/src/testing/index.ts',
+  '^@msk/replication$': '<rootDir>/replication/src/index.ts',
 };
 const common = {
   rootDir: __dirname,
@@ -30,7 +32,7 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
+      testMatch: ['<rootDir>/{kit,replication,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {
@@ -39,7 +41,7 @@ module.exports = {
       globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
-      testMatch: ['<rootDir>/{kit,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+      testMatch: ['<rootDir>/{kit,replication,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
     },
     {
       ...common,

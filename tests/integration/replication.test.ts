@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
+import { type ReplicatedTable, introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { eventually as eventuallyWithin } from '../support/faultTools';
 import { type SignedInSession, signIn } from '../support/sessionClient';

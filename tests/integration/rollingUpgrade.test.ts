@@ -13,7 +13,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APP_STANDALONE_DIR, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { introspectTables, postgresTableHashes } from '../../sync/src/replication';
+import { introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
 import {

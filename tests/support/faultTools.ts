@@ -9,7 +9,7 @@ import { type Server, type Socket, createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { readEnvFile, type StartedLocalCluster } from '@msk/kit/cluster';
-import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
+import { type ReplicatedTable, introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '../../kit/src/contract';
 import { eventually as pollUntil } from './eventually';
 

@@ -1,4 +1,4 @@
-import { PeerNotReadyError } from '../replication';
+import { PeerNotReadyError } from '@msk/replication';
 import { channelTransport, ReplicationRequestError } from './channelTransport';
 
 const answering = (status: number, json: unknown) => channelTransport({ request: async () => ({ status, json }) } as never);

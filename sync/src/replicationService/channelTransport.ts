@@ -3,7 +3,7 @@
  * replication routes; the answer's signature is verified by the channel and its body validated by the engine.
  */
 import { performance } from 'node:perf_hooks';
-import { PeerNotReadyError, type Push, type ReplicationTransport } from '../replication';
+import { PeerNotReadyError, type Push, type ReplicationTransport } from '@msk/replication';
 import type { SyncServiceApi } from '../service/plugin';
 
 export const REPLICATION_ROUTES = {

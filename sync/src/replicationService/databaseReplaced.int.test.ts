@@ -5,8 +5,8 @@
  */
 import { Client } from 'pg';
 import { validateNodeEnvironment } from '@msk/kit/contract';
-import { APP_SHAPED_DDL } from '../replication/testing/appShapedTables';
-import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
+import { APP_SHAPED_DDL } from '@msk/replication/testing';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';

@@ -1,6 +1,6 @@
-import type { ReplicationTransport } from '../replication';
-import { MemoryReplicationStore, PROTOCOL_VERSION, createInProcessNetwork } from '../replication';
-import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
+import type { ReplicationTransport } from '@msk/replication';
+import { MemoryReplicationStore, PROTOCOL_VERSION, createInProcessNetwork } from '@msk/replication';
+import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '@msk/replication/testing';
 import { LoadingReplicator } from './loadingReplicator';
 
 const [SOURCE, FRESH] = [NODE_IDS[0], NODE_IDS[1]];

@@ -8,7 +8,7 @@
  * several nodes load at once (a fresh cluster), where "what a peer wrote earlier reaches us through the source"
  * does not hold — the source may have skipped it too.
  */
-import { type PullOutcome, Replicator, type ReplicatorProps } from '../replication';
+import { type PullOutcome, Replicator, type ReplicatorProps } from '@msk/replication';
 
 export interface LoadingReplicatorProps extends ReplicatorProps {
   readonly needsInitialLoad: boolean;

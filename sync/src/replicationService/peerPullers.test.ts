@@ -1,7 +1,7 @@
-import type { PullOutcome } from '../replication';
-import { MemoryReplicationStore, Replicator, createInProcessNetwork } from '../replication';
-import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
-import { until } from '../replication/testing/waitUntil';
+import type { PullOutcome } from '@msk/replication';
+import { MemoryReplicationStore, Replicator, createInProcessNetwork } from '@msk/replication';
+import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '@msk/replication/testing';
+import { until } from '@msk/replication/testing';
 import { PeerPullers, retryBackoff } from './peerPullers';
 
 const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];

@@ -3,7 +3,7 @@
  * retried with backoff (not only at the next SYNC_INTERVAL tick), and a catch-up that stopped at the batch limit
  * continues at once.
  */
-import { type PullOutcome, PullScheduler, type Replicator } from '../replication';
+import { type PullOutcome, PullScheduler, type Replicator } from '@msk/replication';
 import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
 
 export interface PeerPullersProps {

@@ -1,4 +1,4 @@
-import type { PullOutcome } from '../replication';
+import type { PullOutcome } from '@msk/replication';
 import { PeerReplicationState } from './peerReplicationState';
 
 const PEER = '0123456789abcdef';

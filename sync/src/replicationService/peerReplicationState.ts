@@ -2,7 +2,7 @@
  * What this node knows about replicating FROM one peer, kept from the engine's pull outcomes: lag, the last batch,
  * failures. Pure (time comes in as a parameter); the status document and metrics read it.
  */
-import type { PullOutcome } from '../replication';
+import type { PullOutcome } from '@msk/replication';
 
 export interface LastBatch {
   readonly at: string;

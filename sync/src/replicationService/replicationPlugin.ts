@@ -18,7 +18,7 @@ import {
   answerPull,
   answerSnapshot,
   pullRequestSchema,
-} from '../replication';
+} from '@msk/replication';
 import type { PeerRoute, StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
 import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
 import { REPLICATION_ROUTES, channelTransport, sendPoke } from './channelTransport';

@@ -1,5 +1,5 @@
-import { NODE_IDS } from '../replication/testing/appShapedTables';
-import { type PostgresNode, startPostgresNode } from '../replication/testing/postgresNodes';
+import { NODE_IDS } from '@msk/replication/testing';
+import { type PostgresNode, startPostgresNode } from '@msk/replication/testing';
 import { LiveSchemaWatch } from './schemaWatch';
 
 describe('watching the live schema (PostgreSQL)', () => {

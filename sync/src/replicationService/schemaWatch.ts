@@ -5,7 +5,7 @@
  * with the live columns and the row states learn what changed (install.ts), without a restart of the service.
  */
 import type { Pool } from 'pg';
-import { ReplicationSetupError, introspectTables, schemaVersionOf } from '../replication';
+import { ReplicationSetupError, introspectTables, schemaVersionOf } from '@msk/replication';
 
 /** How often the live schema is compared with the store's. */
 export const SCHEMA_CHECK_INTERVAL_MS = 1_000;

@@ -5,7 +5,7 @@
  * again; the topology check reports that node too).
  */
 import { Pool } from 'pg';
-import { type CaptureRemoval, removeCapture } from '../replication';
+import { type CaptureRemoval, removeCapture } from '@msk/replication';
 import type { StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
 

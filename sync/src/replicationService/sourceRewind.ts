@@ -5,7 +5,7 @@
  * below its head (the xid fence), so a cursor above the head can only come from another database: such a pull is
  * answered from the start of the log instead (the merge is idempotent, so repeating states is harmless). Pure.
  */
-import { type Cursor, compareCursors } from '../replication';
+import { type Cursor, compareCursors } from '@msk/replication';
 
 export function isFromAnotherDatabase(requested: Cursor | null, head: Cursor): boolean {
   return requested !== null && compareCursors(requested, head) > 0;

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { type NodeConfig, validateNodeEnvironment } from '@msk/kit/contract';
-import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';
 import { formatStatus } from '../status/statusTable';

@@ -3,7 +3,7 @@
  * this is its I/O): one connection, the catalog read, every problem of every table.
  */
 import { Client } from 'pg';
-import { type TableProblem, checkReplicatedTables, readTableCatalog } from '../replication';
+import { type TableProblem, checkReplicatedTables, readTableCatalog } from '@msk/replication';
 import { SCHEMA_PROBE_TIMEOUT_MS } from './schemaWait';
 
 /** While the tables are refused, how often they are checked again (a migration that fixes them is picked up). */

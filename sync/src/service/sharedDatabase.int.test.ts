@@ -5,10 +5,10 @@
  */
 import { Pool } from 'pg';
 import { validateNodeEnvironment } from '@msk/kit/contract';
-import { installReplication } from '../replication';
-import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
-import { type TestDatabase, createTestDatabase } from '../replication/testing/testDatabase';
-import { until } from '../replication/testing/waitUntil';
+import { installReplication } from '@msk/replication';
+import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '@msk/replication/testing';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
+import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';

@@ -10,7 +10,7 @@
  * The engine's transport here is in-process (LISTEN/NOTIFY on commit -> pull now); the HTTP channel is not used.
  * Prints a table of ratios; asserts nothing.
  *
- * Run: npx tsc -b sync/tsconfig.test.json && node sync/dist/replication/bench/replicationBench.js [--quick] [--lag-only | --capture-only]
+ * Run: npx tsc -b replication/tsconfig.test.json && node replication/dist/bench/replicationBench.js [--quick] [--lag-only | --capture-only]
  * (--lag-only: part 1 alone, --capture-only: part 3 alone, a minute or two each; the full run takes many minutes.)
  */
 import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
