@@ -24,6 +24,8 @@ import type {
 } from '../store/replicationStore';
 import { BatchApplier } from './batchApplier';
 import { CaptureFolder } from './captureFolder';
+import type { RecentConflicts } from './statusReads';
+import { readRecentConflicts, readStoredIncarnation } from './statusReads';
 import { ChangeNotifier } from './changeNotifier';
 import { ChangeReader } from './changeReader';
 import type { InstallResult } from './install';
@@ -192,6 +194,16 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   purge(request: PurgeRequest): Promise<PurgeOutcome> {
     return purgeChangeLog(this.context, this.peers, request);
+  }
+
+  /** The unique-constraint conflicts resolved on this node: how many in all, and the newest `limit`. */
+  recentConflicts(limit: number): Promise<RecentConflicts> {
+    return readRecentConflicts(this.context.pool, limit);
+  }
+
+  /** The incarnation the database holds now: another than `incarnation` when it was restored under this store. */
+  storedIncarnation(): Promise<string | null> {
+    return readStoredIncarnation(this.context.pool);
   }
 
   onChange(listener: ChangeListener): () => void {

@@ -13,7 +13,7 @@ import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
 import { createLogger } from './logger';
-import { defaultPlugins } from './plugins';
+import { defaultPlugins } from '../cli/plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
 
 jest.setTimeout(60_000);

@@ -13,7 +13,7 @@ import { type TestDatabase, createTestDatabase } from '@msk/replication/testing'
 import { until } from '@msk/replication/testing';
 import { newNodeId, newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { createLogger } from './logger';
-import { defaultPlugins } from './plugins';
+import { defaultPlugins } from '../cli/plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
 
 jest.setTimeout(90_000);

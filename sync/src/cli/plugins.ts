@@ -3,8 +3,8 @@
  * (DATABASE_TOPOLOGY=per-node), otherwise the shared-database plugin, which keeps capture off the one database.
  */
 import type { NodeConfig } from '@msk/kit/contract';
-import { replicationPlugin, sharedDatabasePlugin } from '../replicationService';
-import type { SyncServicePlugin } from './plugin';
+import { replicationPlugin, sharedDatabasePlugin } from '../replicationPlugin';
+import type { SyncServicePlugin } from '../service/plugin';
 
 export function defaultPlugins(config: NodeConfig): SyncServicePlugin[] {
   return [config.databaseTopology === 'shared' ? sharedDatabasePlugin() : replicationPlugin()];

@@ -11,8 +11,8 @@ import {
   type PeerProgress,
   PostgresReplicationStore,
   type PullOutcome,
+  type RecentConflicts,
   type RowChange,
-  SYNC_SCHEMA,
   type TableProblem,
   formatTableProblem,
   answerPull,
@@ -26,6 +26,7 @@ import { connectionStringWithPassword, describeDatabase } from './databaseConnec
 import { LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PeerReplicationState } from './peerReplicationState';
+import type { ReplicationNodeStatus, ReplicationPeerStatus, ReplicationState } from './replicationStatus';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
@@ -48,8 +49,6 @@ export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_0
 /** How long stop() waits for a start still in progress. */
 export const STOP_WAIT_MS = 2_000;
 
-/** refused: the start-up check found tables it cannot replicate as they are (listed in status; readiness fails). */
-export type ReplicationState = 'waiting-for-schema' | 'refused' | 'opening' | 'running' | 'failed' | 'stopped';
 
 export interface ReplicationPluginOptions {
   /** The app's tables to replicate. @default the node's REPLICATED_TABLES */
@@ -71,29 +70,19 @@ export function stopDatabaseReplaced(): void {
   process.kill(process.pid, 'SIGTERM');
 }
 
-interface ConflictRow {
-  table: string;
-  constraint: string;
-  winnerPk: string;
-  loserPk: string;
-  renamedColumn: string;
-  renamedTo: string;
-  fromPeer: string;
-  detectedAt: string;
-}
-
 export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncServicePlugin {
   return {
     name: 'replication',
     async start(api: SyncServiceApi): Promise<StartedPlugin> {
-      const service = new ReplicationService(api, options.tables ?? api.config.replicatedTables, options.onDatabaseReplaced ?? stopDatabaseReplaced);
-      service.begin();
-      return { stop: () => service.stop() };
+      const plugin = new ReplicationPlugin(api, options.tables ?? api.config.replicatedTables, options.onDatabaseReplaced ?? stopDatabaseReplaced);
+      plugin.begin();
+      return { stop: () => plugin.stop() };
     },
   };
 }
 
-class ReplicationService {
+/** The replication plugin while it runs in one sync service. */
+class ReplicationPlugin {
   private state: ReplicationState = 'waiting-for-schema';
   private stateSinceMs: number;
   private waiting: SchemaWaitReport | null = null;
@@ -108,7 +97,7 @@ class ReplicationService {
   private statusPool: Pool | undefined;
   private readonly peerStates = new Map<string, PeerReplicationState>();
   private progress = new Map<string, PeerProgress>();
-  private conflicts: { total: number; recent: ConflictRow[] } = { total: 0, recent: [] };
+  private conflicts: RecentConflicts = { total: 0, recent: [] };
   private lastPurge: { at: string; purged: number } | null = null;
   private pusher: ChangePusher | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -517,29 +506,18 @@ class ReplicationService {
     if (!store || !pool || this.stopped) return;
     try {
       this.progress = new Map((await store.peerProgress()).map((peer) => [peer.peerId, peer]));
-      const result = await pool.query<ConflictRow & { total: string }>(
-        `SELECT tbl AS "table", constraint_name AS "constraint", winner_pk::text AS "winnerPk", loser_pk::text AS "loserPk",
-                renamed_column AS "renamedColumn", renamed_to AS "renamedTo", from_peer AS "fromPeer",
-                to_char(detected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS "detectedAt",
-                count(*) OVER ()::text AS total
-         FROM ${SYNC_SCHEMA}.conflict ORDER BY id DESC LIMIT ${STATUS_RECENT_CONFLICTS}`,
-      );
-      this.conflicts = {
-        total: Number(result.rows[0]?.total ?? 0),
-        recent: result.rows.map(({ total: _total, ...row }) => row),
-      };
+      this.conflicts = await store.recentConflicts(STATUS_RECENT_CONFLICTS);
       this.statusError = null;
-      await this.checkIncarnation(pool, store);
+      await this.checkIncarnation(store);
     } catch (error) {
       this.statusError = `reading replication progress failed: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
 
   /** A restore (msk restore) gives the database a new incarnation: this service's memory of it is then stale. */
-  private async checkIncarnation(pool: Pool, store: PostgresReplicationStore): Promise<void> {
+  private async checkIncarnation(store: PostgresReplicationStore): Promise<void> {
     if (this.replaced) return;
-    const { rows } = await pool.query<{ incarnation: string | null }>(`SELECT incarnation FROM ${SYNC_SCHEMA}.node`);
-    const found = rows[0]?.incarnation;
+    const found = await store.storedIncarnation();
     if (!found || found === store.incarnation) return;
     this.replaced = true;
     this.lastError = `the database was restored under this service (incarnation ${store.incarnation} → ${found}): restarting it`;
@@ -561,17 +539,15 @@ class ReplicationService {
     }
   }
 
-  private nodeStatus(): Record<string, unknown> {
+  private nodeStatus(): ReplicationNodeStatus {
     return {
       state: this.state,
       since: new Date(this.stateSinceMs).toISOString(),
       database: describeDatabase(this.api.config.syncDatabaseUrl),
       tables: this.store ? this.store.tables.map((t) => t.name) : [...this.tables],
       schemaVersion: this.store?.schemaVersion ?? null,
-      /** Migrations followed while running (no restart): how many re-opens, the last change, a shape it can't follow. */
       schema: { reopenedAfterMigration: this.schemaReopens, lastChange: this.lastSchemaChange, problem: this.schemaProblem },
       waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,
-      /** The start-up check's verdict while it refuses the configured tables (each problem with its fix). */
       refused: this.refusal ? { problems: this.refusal.problems, checkedAt: this.refusal.checkedAt } : null,
       initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
       syncIntervalMs: this.api.config.syncIntervalMs,
@@ -581,7 +557,7 @@ class ReplicationService {
     };
   }
 
-  private peerStatus(peerId: string): Record<string, unknown> | undefined {
+  private peerStatus(peerId: string): ReplicationPeerStatus | undefined {
     const state = this.peerStates.get(peerId);
     const progress = this.progress.get(peerId);
     if (!state && !progress) return undefined;
@@ -591,13 +567,11 @@ class ReplicationService {
       appliedChanges: progress?.appliedChanges ?? 0,
       conflictsResolved: progress?.conflictsResolved ?? 0,
       errors: progress?.errors ?? state?.failures ?? 0,
-      /** The last pull from this peer failed (lastError says why; it stays recorded after recovery). */
       failing: (state?.consecutiveFailures ?? 0) > 0,
       lastError: progress?.lastError ?? null,
       lastErrorAt: progress?.lastErrorAtMs ? new Date(progress.lastErrorAtMs).toISOString() : null,
       lastAppliedAt: progress?.lastAppliedAtMs ? new Date(progress.lastAppliedAtMs).toISOString() : null,
       initialLoads: state?.initialLoads ?? 0,
-      /** Set while this peer's changes wait for this node's upgrade (the peer has columns this node lacks). */
       waitingForUpgrade: state?.waitingForUpgrade ?? null,
       resumedAfterUpgradeAt: state?.resumedAfterUpgradeAt ?? null,
     };

@@ -8,6 +8,7 @@ import { Pool } from 'pg';
 import { type CaptureRemoval, removeCapture } from '@msk/replication';
 import type { StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
+import type { ReplicationOffStatus } from './replicationStatus';
 
 /** How often the shared database is checked for capture installed again. */
 export const CAPTURE_CHECK_INTERVAL_MS = 30_000;
@@ -58,7 +59,7 @@ export function sharedDatabasePlugin(): SyncServicePlugin {
 
       api.addStatusContributor({
         name: 'replication',
-        node: () => ({
+        node: (): ReplicationOffStatus => ({
           state: 'off',
           reason: 'DATABASE_TOPOLOGY=shared: every node reads and writes the one database, nothing to replicate',
           database,
