@@ -14,7 +14,7 @@ import { INLINE_APPLY_MAX_CHANGES } from './storeStatements';
 describe('the PostgreSQL store', () => {
   const start = postgresNodesPerTest();
 
-  it('describes the app-shaped tables exactly as the in-memory store is given them', async () => {
+  it('introspects the app\'s own migration (app/migrations) as exactly the tables the in-memory store is given', async () => {
     const node = await start(NODE_IDS[0]);
     expect(node.store.tables).toEqual(APP_SHAPED_TABLES);
     expect(node.store.schemaVersion).toBe(schemaVersionOf(APP_SHAPED_TABLES));

@@ -1,46 +1,22 @@
 /**
- * Test tables shaped like the application's (app/migrations/001_initial_schema.sql): users with a unique email,
- * businesses, employees referencing businesses ON DELETE CASCADE. The DDL is for PostgreSQL; APP_SHAPED_TABLES
- * is what introspection yields for it (the in-memory store is given that).
+ * Test tables shaped like the application's: APP_SHAPED_DDL is the app's migration itself
+ * (app/migrations/001_initial_schema.sql: users with a unique email, businesses, employees referencing businesses
+ * ON DELETE CASCADE); APP_SHAPED_TABLES is what introspection yields for it (the in-memory store is given that),
+ * and postgresCapture.int.test.ts checks that the store introspects exactly that from the migration.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ColumnValue } from '../core/rowState';
 import type { ReplicatedTable } from '../core/tableSchema';
 
 export type Row = Record<string, ColumnValue>;
 
-export const APP_SHAPED_DDL = `
-CREATE TABLE users (
-  id            uuid PRIMARY KEY,
-  email         text NOT NULL UNIQUE CHECK (email = lower(email)),
-  name          text NOT NULL,
-  password_hash text NOT NULL,
-  role          text NOT NULL CHECK (role IN ('admin', 'member')),
-  created_at    timestamptz NOT NULL DEFAULT now(),
-  updated_at    timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE businesses (
-  id            uuid PRIMARY KEY,
-  name          text NOT NULL,
-  type          text NOT NULL,
-  contact_email text,
-  contact_phone text,
-  address       text,
-  active        boolean NOT NULL DEFAULT true,
-  created_at    timestamptz NOT NULL DEFAULT now(),
-  updated_at    timestamptz NOT NULL DEFAULT now()
-);
-CREATE TABLE employees (
-  id          uuid PRIMARY KEY,
-  business_id uuid NOT NULL REFERENCES businesses (id) ON DELETE CASCADE,
-  name        text NOT NULL,
-  email       text,
-  title       text,
-  created_at  timestamptz NOT NULL DEFAULT now(),
-  updated_at  timestamptz NOT NULL DEFAULT now()
-);
-CREATE INDEX employees_business_id_idx ON employees (business_id);
-`;
+/** The app's own migration (never a copy, so the two can't drift): this file sits in {src,dist}/testing of the
+ * replication workspace, three levels below the repository root. */
+export const APP_MIGRATION_PATH = join(__dirname, '..', '..', '..', 'app', 'migrations', '001_initial_schema.sql');
+
+export const APP_SHAPED_DDL = readFileSync(APP_MIGRATION_PATH, 'utf8');
 
 export const APP_SHAPED_TABLE_NAMES = ['users', 'businesses', 'employees'] as const;
 
