@@ -4,7 +4,7 @@
 //   node .ci/containers/stage-build-context.mjs <out-dir>
 //
 //   <out-dir>/app-standalone/   app/.next/standalone (the completed Next.js standalone server)
-//   <out-dir>/sync-runtime/     contract/, kit/ and sync/ (package.json + the compiled JavaScript of their production build),
+//   <out-dir>/sync-runtime/     contract/, kit/, replication/ and sync/ (package.json + the compiled JavaScript of their production build),
 //                               node_modules/ with the sync workspace's production packages, the same set
 //                               `npm ci --omit=dev --omit=optional -w sync` installs in the image users build,
 //                               without type declarations and source maps
@@ -34,7 +34,7 @@ const standalone = join(repo, 'app', '.next', 'standalone');
 if (!existsSync(join(standalone, 'BUILD.json'))) {
   fail(`${relative(repo, standalone)} is missing or incomplete: build the app first (npm run build)`);
 }
-for (const built of ['contract/dist/index.js', 'sync/dist/cli/main.js']) {
+for (const built of ['contract/dist/index.js', 'replication/dist/index.js', 'sync/dist/cli/main.js']) {
   if (!existsSync(join(repo, built))) fail(`${built} is missing: compile first (npm run build:ts)`);
 }
 
@@ -59,7 +59,7 @@ function productionSources(workspace) {
 
 const syncRuntime = join(out, 'sync-runtime');
 let compiledFiles = 0;
-for (const workspace of ['contract', 'kit', 'sync']) {
+for (const workspace of ['contract', 'kit', 'replication', 'sync']) {
   cpSync(join(repo, workspace, 'package.json'), join(syncRuntime, workspace, 'package.json'));
   const { sources, rootDir, outDir } = productionSources(workspace);
   for (const source of sources) {
@@ -106,6 +106,7 @@ for (const path of listed) {
 mkdirSync(join(syncRuntime, 'node_modules', '@msk'), { recursive: true });
 symlinkSync('../../contract', join(syncRuntime, 'node_modules', '@msk', 'contract'));
 symlinkSync('../../kit', join(syncRuntime, 'node_modules', '@msk', 'kit'));
+symlinkSync('../../replication', join(syncRuntime, 'node_modules', '@msk', 'replication'));
 symlinkSync('../../sync', join(syncRuntime, 'node_modules', '@msk', 'sync'));
 
 console.log(`staged ${out}: app-standalone/, sync-runtime/ (${compiledFiles} compiled files, ${copied} packages)`);

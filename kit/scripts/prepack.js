@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// `npm pack` / `npm publish` of @msk/kit and @msk/sync run this first (their `prepack`), in the package's folder:
+// `npm pack` / `npm publish` of @msk/kit, @msk/replication and @msk/sync run this first (their `prepack`), in the
+// package's folder:
 //   1. builds it (tsc -b: the production project and its references; a no-op when current),
 //   2. removes compiled files in dist/ whose source is gone (a renamed or deleted module): dist/ is never cleaned by
 //      tsc, and the package's `files` would otherwise publish them,

@@ -9,7 +9,7 @@ const benches = [
   ['app: load on 1 node vs 2 nodes behind the entry point, cross-node session check', ['tests/bench/load.js']],
   ['sync: replication lag through the service (2 nodes)', ['sync/bench/endToEndLag.js']],
   ['database topology: N app nodes on one shared PostgreSQL vs a PostgreSQL each (2 and 3 nodes)', ['tests/bench/topology.js']],
-  ['replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead)', ['sync/dist/replication/bench/replicationBench.js']],
+  ['replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead)', ['replication/dist/bench/replicationBench.js']],
 ];
 
 let failed = 0;

@@ -115,13 +115,13 @@ describe('.github/workflows/release.yml', () => {
     expect(chart.run).toContain('helm push "dist-chart/multi-server-kit-$CHART_VERSION.tgz" "oci://$REGISTRY/charts"');
   });
 
-  it('publishes the npm packages @msk/kit and @msk/sync (docs/packages.md) with provenance, refusing to run without the token', () => {
+  it('publishes the npm packages @msk/kit, @msk/replication and @msk/sync (docs/packages.md) with provenance, refusing to run without the token', () => {
     const publish = releaseStep(/npm packages/);
     expect(publish.env?.NODE_AUTH_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
-    expect(publish.run).toContain('npm publish --workspace contract --workspace kit --workspace sync --provenance --access public');
+    expect(publish.run).toContain('npm publish --workspace contract --workspace kit --workspace replication --workspace sync --provenance --access public');
     const noToken = bash(publish.run as string, { NODE_AUTH_TOKEN: '' });
     expect(noToken).toMatchObject({ status: 1, output: expect.stringContaining('repository secret NPM_TOKEN is not set') });
-    for (const workspace of ['contract', 'kit', 'sync']) {
+    for (const workspace of ['contract', 'kit', 'replication', 'sync']) {
       const manifest = JSON.parse(readFileSync(join(REPO_ROOT, workspace, 'package.json'), 'utf8')) as { private?: boolean; version: string };
       expect(manifest.private).toBeUndefined();
       expect(manifest.version).toBe(APP_VERSION); // released together, under the tag's version

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { PURGE_RETENTION_MS } from '../../sync/src/replicationService/replicationPlugin';
+import { PURGE_RETENTION_MS } from '../../sync/src/replicationPlugin/replicationPlugin';
 import { TOMBSTONE_RETENTION_MS } from '../../kit/src/backup/backupFile';
 import { ClusterDatabases, syncRunningEverywhere } from '../support/clusterChecks';
 import { eventually } from '../support/eventually';

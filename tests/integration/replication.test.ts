@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'pg';
 import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { type ReplicatedTable, introspectTables, postgresTableHashes } from '../../sync/src/replication';
+import { type ReplicatedTable, introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, signIn } from '../support/sessionClient';

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { APP_STANDALONE_DIR, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { introspectTables, postgresTableHashes } from '../../sync/src/replication';
+import { introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
 import { ClusterDatabases, rowCount, syncRunningEverywhere } from '../support/clusterChecks';

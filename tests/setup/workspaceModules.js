@@ -13,6 +13,8 @@ const projectDefaults = {
     '^@msk/contract$': '<rootDir>/contract/src/index.ts',
     '^@msk/kit/(.*)$': '<rootDir>/kit/src/$1/index.ts',
     '^@msk/kit$': '<rootDir>/kit/src/index.ts',
+    '^@msk/replication/testing$': '<rootDir>/replication/src/testing/index.ts',
+    '^@msk/replication$': '<rootDir>/replication/src/index.ts',
     // the app's path alias (app/tsconfig.json `paths`)
     '^@/(.*)$': '<rootDir>/app/src/$1',
   },

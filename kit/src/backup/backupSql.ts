@@ -1,6 +1,6 @@
 /**
  * The SQL that backup and restore run on a node's database (pure text; psql runs it). The names follow the sync
- * service's schema (sync/src/replication/postgres/sql.ts): schema msk_sync, tables node, change_log, capture_log,
+ * service's schema (replication/src/postgres/sql.ts): schema msk_sync, tables node, change_log, capture_log,
  * peer, the sequence position_seq and the apply lock 7262001.
  */
 

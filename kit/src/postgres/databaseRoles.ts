@@ -18,7 +18,7 @@ import type { ClientBase } from 'pg';
 
 export const APP_ROLE = 'msk_app';
 export const SYNC_ROLE = 'msk_sync';
-/** The sync service's schema (sync/src/replication/postgres/sql.ts SYNC_SCHEMA); it is owned by SYNC_ROLE. */
+/** The sync service's schema (replication/src/postgres/sql.ts SYNC_SCHEMA); it is owned by SYNC_ROLE. */
 const SYNC_SCHEMA = 'msk_sync';
 export const MIN_ROLE_PASSWORD_LENGTH = 16;
 

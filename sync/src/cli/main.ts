@@ -11,7 +11,7 @@ import { ConfigurationError, type Environment, formatProblem, loadNodeConfig, va
 import { applyCliConventions, stdoutPaint } from '@msk/kit/cliConventions';
 import { startSyncService, SYNC_VERSION, SyncServiceStartError, type StartedSyncService } from '../service/syncService';
 import { SYNC_EXAMPLES } from './examples';
-import { defaultPlugins } from '../service/plugins';
+import { defaultPlugins } from './plugins';
 import { formatStatus } from '../status/statusTable';
 import type { SyncStatus } from '../status/statusModel';
 import { EnvFileProblem, type LoadedEnvironment, loadEnvironment } from './envFile';

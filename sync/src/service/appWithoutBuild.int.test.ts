@@ -7,8 +7,8 @@
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { validateNodeEnvironment } from '@msk/contract';
-import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
-import { until } from '../replication/testing/waitUntil';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
+import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { createLogger } from './logger';

@@ -9,7 +9,7 @@
 import { Pool } from 'pg';
 import { type DatabaseIdentity, databaseFingerprint, databaseIdentitySchema, databaseMessageSchema } from '../core/databaseTopology';
 import { PATHS, parseMessage } from '../core/peerProtocol';
-import { connectionStringWithPassword, describeDatabase } from '../replicationService/databaseConnection';
+import { connectionStringWithPassword, describeDatabase } from '../replicationPlugin/databaseConnection';
 import type { DatabaseInput } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
 import { PeerFactExchange } from './peerFactExchange';

@@ -5,7 +5,7 @@
  * on every poll or refresh) re-sends it to any peer not yet told the current one, so a lost message heals itself.
  * A restarted peer (a new instance) is told again. A peer of an older version without the route is not told.
  */
-import type { ParseResult } from '../core/protocol';
+import type { ParseResult } from '../core/peerProtocol';
 import type { RegistryEvent } from '../peers/peerRegistry';
 import type { Route } from '../transport/peerServer';
 import { signedRequest } from './peerChannel';

@@ -5,15 +5,15 @@
  */
 import { Pool } from 'pg';
 import { validateNodeEnvironment } from '@msk/contract';
-import { installReplication } from '../replication';
-import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '../replication/testing/appShapedTables';
-import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
-import { until } from '../replication/testing/waitUntil';
+import { installReplication } from '@msk/replication';
+import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '@msk/replication/testing';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
+import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
 import { createLogger } from './logger';
-import { defaultPlugins } from './plugins';
+import { defaultPlugins } from '../cli/plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
 
 jest.setTimeout(60_000);

@@ -7,13 +7,13 @@
  */
 import { Pool } from 'pg';
 import { validateNodeEnvironment } from '@msk/contract';
-import { installReplication } from '../replication';
-import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, userRow } from '../replication/testing/appShapedTables';
-import { type TestDatabase, createTestDatabase } from '@msk/kit/testing';
-import { until } from '../replication/testing/waitUntil';
+import { installReplication } from '@msk/replication';
+import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, userRow } from '@msk/replication/testing';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
+import { until } from '@msk/replication/testing';
 import { newNodeId, newSharedEnv, nodeEnv } from '../testing/clusterEnv';
 import { createLogger } from './logger';
-import { defaultPlugins } from './plugins';
+import { defaultPlugins } from '../cli/plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
 
 jest.setTimeout(90_000);

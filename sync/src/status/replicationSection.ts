@@ -1,28 +1,15 @@
 /**
  * The replication part of `service:status` (fields contributed by the replication plugin under `replication`,
- * node-level and per peer). Pure; reads the fields defensively because contributors are untyped.
+ * node-level and per peer, typed by the plugin: replicationPlugin/replicationStatus.ts). Pure; reads the fields
+ * defensively, since the document comes as JSON from a node that may run another release.
  */
+import type { Received, ReplicationNodeStatus, ReplicationOffStatus, ReplicationPeerStatus } from '../replicationPlugin/replicationStatus';
 import type { SyncStatus } from './statusModel';
 
-interface ReplicationNode {
-  state?: string;
-  waitingFor?: { missingTables?: string[]; error?: string | null } | null;
-  refused?: { problems?: Array<{ table?: string; message?: string; fix?: string }> } | null;
-  lastError?: string | null;
-  schemaVersion?: string | null;
-  schema?: { reopenedAfterMigration?: number; problem?: string | null } | null;
-  conflicts?: { resolved?: number; recent?: Array<{ table?: string; renamedColumn?: string; loserPk?: string; winnerPk?: string }> };
-}
-
-interface ReplicationPeer {
-  lag?: { changes?: number | null; ms?: number | null };
-  lastBatch?: { at?: string; kind?: string; received?: number; applied?: number } | null;
-  conflictsResolved?: number;
-  errors?: number;
-  failing?: boolean;
-  lastError?: string | null;
-  waitingForUpgrade?: string | null;
-}
+/** The plugin's documents as read back from JSON (a node of another release may answer: every field may be missing). */
+/** Either plugin's document (both contribute `replication`): the running one's fields, or `off` and its reason. */
+type ReplicationNode = Received<Omit<ReplicationNodeStatus, 'state'> & Partial<Omit<ReplicationOffStatus, 'state'>> & { readonly state: ReplicationNodeStatus['state'] | ReplicationOffStatus['state'] }>;
+type ReplicationPeer = Received<ReplicationPeerStatus>;
 
 const text = (value: number | null | undefined, unit = ''): string => (typeof value === 'number' ? `${value}${unit}` : '-');
 

@@ -123,8 +123,9 @@ export interface SyncStatus {
 
 export interface StatusContributor {
   readonly name: string;
-  node?(): Record<string, unknown>;
-  peer?(peerId: string): Record<string, unknown> | undefined;
+  /** The contributor's own typed document (JSON), under its name in the node's status. */
+  node?(): object;
+  peer?(peerId: string): object | undefined;
   /** Why this node must not count as ready because of this contributor (e.g. replication refused); empty: no reason. */
   notReady?(): readonly string[];
 }

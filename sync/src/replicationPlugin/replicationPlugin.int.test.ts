@@ -1,0 +1,140 @@
+/**
+ * The replication plugin inside two real sync services (127.0.31.1-2), each on its own PostgreSQL database:
+ * it waits for the app's tables and says so, then a local commit reaches the peer through a poke long before the
+ * fallback poll (SYNC_INTERVAL is one minute here).
+ */
+import { Client } from 'pg';
+import { validateNodeEnvironment } from '@msk/contract';
+import { APP_SHAPED_DDL, userRow } from '@msk/replication/testing';
+import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
+import { createLogger } from '../service/logger';
+import { type StartedSyncService, startSyncService } from '../service/syncService';
+import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { replicationPlugin } from './replicationPlugin';
+
+jest.setTimeout(60_000);
+
+const SYNC_INTERVAL_MS = 60_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(20);
+  }
+}
+
+async function sql(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const replicationOf = (service: StartedSyncService) => service.status().replication as { state: string; waitingFor: { missingTables: string[] } | null };
+
+let databases: TestDatabase[] = [];
+let a: StartedSyncService;
+let b: StartedSyncService;
+
+beforeAll(async () => {
+  databases = [await createTestDatabase('repl_plugin_a'), await createTestDatabase('repl_plugin_b')];
+  await sql(databases[1]!.url, APP_SHAPED_DDL); // node b's app has run its migrations; node a's has not yet
+  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_INTERVAL: String(SYNC_INTERVAL_MS) });
+  const config = (env: Record<string, string>) => {
+    const report = validateNodeEnvironment(env, 'sync');
+    if (!report.config) throw new Error(JSON.stringify(report.problems));
+    return report.config;
+  };
+  const options = { plugins: [replicationPlugin()], collectProcessMetrics: false, logger: createLogger('silent', {}) };
+  a = await startSyncService(config(nodeEnv(shared, { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] }, { DATABASE_URL: databases[0]!.url })), options);
+  // node b notices its local commits by polling (SYNC_LOCAL_CHANGES=poll:5), node a by NOTIFY (the default)
+  b = await startSyncService(
+    config(nodeEnv(shared, { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] }, { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' })),
+    options,
+  );
+  await until('the two services connecting', () => (a.status().peersConnected === 1 && b.status().peersConnected === 1 ? true : undefined));
+});
+
+afterAll(async () => {
+  await Promise.all([a?.stop(), b?.stop()]);
+  for (const database of databases) await database.drop();
+});
+
+describe('the replication plugin', () => {
+  it('waits for the app to create the replicated tables and names the missing ones in status', async () => {
+    const waiting = await until('node a reporting what it waits for', () => (replicationOf(a).waitingFor ? replicationOf(a) : undefined));
+    expect(waiting.state).toBe('waiting-for-schema');
+    expect(waiting.waitingFor?.missingTables).toEqual(['businesses', 'employees', 'users']);
+    expect(await until('node b running', () => (replicationOf(b).state === 'running' ? true : undefined))).toBe(true);
+  });
+
+  it('starts replicating once the tables exist, and a commit reaches the peer by a poke, not the fallback poll', async () => {
+    await sql(databases[0]!.url, APP_SHAPED_DDL);
+    await until('node a running', () => (replicationOf(a).state === 'running' ? true : undefined), 20_000);
+    await sleep(500); // the initial loads settle
+    const user = userRow();
+    const started = Date.now();
+    await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+      user.id, user.email, user.name, user.password_hash, user.role,
+    ]);
+    await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    // no pull is scheduled after the last successful one but by a poke: the fallback poll is a minute away
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('with SYNC_LOCAL_CHANGES=poll:5, installs capture without NOTIFY and still hands a local commit to the peer at once', async () => {
+    const captureSource = async (url: string) =>
+      String((await sql(url, "SELECT prosrc FROM pg_proc WHERE proname = 'capture__users'"))[0]?.prosrc ?? '');
+    expect(await captureSource(databases[1]!.url)).not.toMatch(/pg_notify/);
+    expect(await captureSource(databases[0]!.url)).toMatch(/pg_notify/);
+    const user = userRow();
+    const started = Date.now();
+    await sql(databases[1]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+      user.id, user.email, user.name, user.password_hash, user.role,
+    ]);
+    await until('the user on node a', async () => ((await sql(databases[0]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('sends a commit\'s few changes along with the poke: the peer applies them without pulling', async () => {
+    const counter = async (service: StartedSyncService, pattern: RegExp) => Number((await service.api.metricsRegistry.metrics()).match(pattern)?.[1] ?? 0);
+    const pushed = /msk_sync_replication_pokes_sent_total\{result="pushed"\} (\d+)/;
+    const pulls = /msk_sync_replication_request_duration_seconds_count\{kind="pull"\} (\d+)/;
+    // Earlier pulls and pokes settle: both counters unchanged over 300 ms (on a busy machine that takes longer).
+    const read = async () => [await counter(a, pushed), await counter(b, pulls)] as const;
+    let [pushedBefore, pullsBefore] = await read();
+    for (let attempt = 0; attempt < 50; attempt++) {
+      await sleep(300);
+      const [pushedNow, pullsNow] = await read();
+      if (pushedNow === pushedBefore && pullsNow === pullsBefore) break;
+      [pushedBefore, pullsBefore] = [pushedNow, pullsNow];
+    }
+    const users = [userRow(), userRow()];
+    for (const user of users) {
+      await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+        user.id, user.email, user.name, user.password_hash, user.role,
+      ]);
+      await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    }
+    expect(await counter(a, pushed)).toBe(pushedBefore + 2);
+    expect(await counter(b, pulls)).toBe(pullsBefore);
+  });
+
+  it('shows lag, the last batch and errors for the peer in status and in metrics', async () => {
+    const peer = await until('a peer row with replication figures', () => {
+      const row = b.status().peers[0]?.replication as { lag: { changes: number | null; ms: number | null }; lastBatch: unknown } | undefined;
+      return row?.lag.changes === 0 ? row : undefined;
+    });
+    expect(peer).toMatchObject({ lag: { changes: 0, ms: 0 }, lastBatch: { kind: 'applied' }, errors: expect.any(Number), conflictsResolved: 0 });
+    const metrics = await b.api.metricsRegistry.metrics();
+    expect(metrics).toMatch(new RegExp(`msk_sync_replication_lag_changes\\{peer="${a.self.id}"\\} 0`));
+    expect(metrics).toMatch(/msk_sync_replication_running 1/);
+  });
+});
