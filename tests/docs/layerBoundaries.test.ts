@@ -67,6 +67,12 @@ const allowed = [
   importing('replication/src/postgres/lintProbe.ts', 'pg', '../engine/replicator', '../store/applyPlanner'),
 ];
 const testCrossing = importing('replication/src/core/lintProbe.test.ts', '../store/memoryStore');
+const contractCases = [
+  ['@msk/kit', 'the contract imports no other package'],
+  ['../../kit/src/cluster', 'the contract imports no other package'],
+  ['zod', 'the contract has no dependencies'],
+].map(([module, message]) => [module, message, importing('contract/src/lintProbe.ts', module as string)] as const);
+const contractAllowed = importing('contract/src/lintProbe.ts', 'node:crypto', './nodeIdentity');
 
 beforeAll(() => {
   results = lintProbes(probes);
@@ -96,5 +102,15 @@ describe('the replication engine\'s layer boundaries (npm run lint)', () => {
 
   it('lets tests cross layers (they wire them together)', () => {
     expect(testCrossing()).toEqual([]);
+  });
+});
+
+describe('the contract has no dependencies (npm run lint)', () => {
+  it.each(contractCases)('refuses the contract importing %s', (_module, message, errors) => {
+    expect(errors()).toEqual([expect.stringContaining(message)]);
+  });
+
+  it('lets it import Node.js modules and its own files', () => {
+    expect(contractAllowed()).toEqual([]);
   });
 });
