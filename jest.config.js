@@ -19,7 +19,10 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/{contract,kit,replication,sync,app,cdk8s}/src/**/*.test.ts?(x)', '<rootDir>/examples/*/src/**/*.test.ts?(x)'],
+      testMatch: [
+        '<rootDir>/{contract,kit,replication,sync,app,cdk8s}/src/**/*.test.ts?(x)',
+        '<rootDir>/examples/*/src/**/*.test.ts?(x)',
+      ],
       testPathIgnorePatterns: ['\\.int\\.test\\.tsx?$'],
     },
     {
@@ -28,7 +31,10 @@ module.exports = {
       globalSetup: '<rootDir>/tests/setup/postgresGlobalSetup.js',
       globalTeardown: '<rootDir>/tests/setup/postgresGlobalTeardown.js',
       setupFilesAfterEnv: ['<rootDir>/tests/setup/longTests.js'],
-      testMatch: ['<rootDir>/{contract,kit,replication,sync,app,cdk8s}/src/**/*.int.test.ts?(x)', '<rootDir>/tests/integration/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/{contract,kit,replication,sync,app,cdk8s}/src/**/*.int.test.ts?(x)',
+        '<rootDir>/tests/integration/**/*.test.ts',
+      ],
     },
     {
       ...common,

@@ -49,11 +49,17 @@ cpSync(standalone, join(out, 'app-standalone'), { recursive: true, verbatimSymli
 const ts = createRequire(import.meta.url)('typescript');
 function productionSources(workspace) {
   const configPath = join(repo, workspace, 'tsconfig.json');
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => fail(`${configPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`),
-  });
-  if (parsed.errors.length > 0) fail(`${configPath}: ${ts.flattenDiagnosticMessageText(parsed.errors[0].messageText, ' ')}`);
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) =>
+        fail(`${configPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`),
+    },
+  );
+  if (parsed.errors.length > 0)
+    fail(`${configPath}: ${ts.flattenDiagnosticMessageText(parsed.errors[0].messageText, ' ')}`);
   return { sources: parsed.fileNames, rootDir: parsed.options.rootDir, outDir: parsed.options.outDir };
 }
 

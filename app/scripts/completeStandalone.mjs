@@ -23,7 +23,9 @@ const serverJs = join(serverDir, 'server.js');
 const portDefault = /parseInt\(process\.env\.PORT, 10\) \|\| \d+/;
 const server = readFileSync(serverJs, 'utf8');
 if (!portDefault.test(server)) {
-  console.error('completeStandalone: server.js no longer reads PORT as `parseInt(process.env.PORT, 10) || 3000`; update this script');
+  console.error(
+    'completeStandalone: server.js no longer reads PORT as `parseInt(process.env.PORT, 10) || 3000`; update this script',
+  );
   process.exit(1);
 }
 writeFileSync(serverJs, server.replace(portDefault, `parseInt(process.env.PORT, 10) || ${DEFAULT_APP_PORT}`));
@@ -37,10 +39,21 @@ copyFresh(join(appDir, '.next', 'static'), join(serverDir, '.next', 'static'));
 copyFresh(join(appDir, 'public'), join(serverDir, 'public'));
 copyFresh(join(appDir, 'migrations'), join(serverDir, 'migrations'));
 
-const deploymentId = JSON.parse(readFileSync(join(appDir, '.next', 'required-server-files.json'), 'utf8')).config.deploymentId;
+const deploymentId = JSON.parse(readFileSync(join(appDir, '.next', 'required-server-files.json'), 'utf8')).config
+  .deploymentId;
 // Written last: its presence means the folder is complete (the integration tests check it).
 writeFileSync(
   join(standalone, 'BUILD.json'),
-  JSON.stringify({ deploymentId, buildId: readFileSync(join(appDir, '.next', 'BUILD_ID'), 'utf8').trim(), completedAt: new Date().toISOString() }, null, 2) + '\n',
+  JSON.stringify(
+    {
+      deploymentId,
+      buildId: readFileSync(join(appDir, '.next', 'BUILD_ID'), 'utf8').trim(),
+      completedAt: new Date().toISOString(),
+    },
+    null,
+    2,
+  ) + '\n',
 );
-console.log(`standalone server ready: node ${relative(process.cwd(), join(serverDir, 'server.js'))} (deploymentId ${deploymentId})`);
+console.log(
+  `standalone server ready: node ${relative(process.cwd(), join(serverDir, 'server.js'))} (deploymentId ${deploymentId})`,
+);

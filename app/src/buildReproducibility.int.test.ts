@@ -7,7 +7,12 @@
 import { createHash } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
-import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
+import {
+  newSessionSecret,
+  TEST_ADMIN_EMAIL,
+  TEST_ADMIN_PASSWORD,
+  testNodeEnvironment,
+} from './testing/nodeEnvironment';
 import { api, sessionHeader, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
@@ -15,7 +20,8 @@ import { ensureStandaloneBuild } from './testing/standaloneBuild';
 jest.setTimeout(120_000);
 
 // Fixed test keys (base64 of 32 bytes), so the builds are cached between runs; not secrets of any deployment.
-const testKey = (label: string) => createHash('sha256').update(`msk app test server actions key ${label}`).digest('base64');
+const testKey = (label: string) =>
+  createHash('sha256').update(`msk app test server actions key ${label}`).digest('base64');
 const SHARED_KEY = testKey('shared');
 const OTHER_KEY = testKey('other');
 
@@ -23,8 +29,17 @@ const OTHER_KEY = testKey('other');
 function serverActionFields(html: string, formLabel: string): [string, string][] {
   const form = new RegExp(`<form[^>]*aria-label="${formLabel}"[^>]*>(.*?)</form>`, 's').exec(html)?.[1];
   if (!form) throw new Error(`no form "${formLabel}" in the page`);
-  const unescape = (value: string) => value.replace(/&quot;/g, '"').replace(/&amp;/g, '&').replace(/&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-  return [...form.matchAll(/<input type="hidden" name="(\$ACTION_[^"]*)"(?: value="([^"]*)")?\/>/g)].map((m) => [m[1] as string, unescape(m[2] ?? '')]);
+  const unescape = (value: string) =>
+    value
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .replace(/&#x27;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>');
+  return [...form.matchAll(/<input type="hidden" name="(\$ACTION_[^"]*)"(?: value="([^"]*)")?\/>/g)].map((m) => [
+    m[1] as string,
+    unescape(m[2] ?? ''),
+  ]);
 }
 
 describe('separate builds of one version', () => {
@@ -41,7 +56,13 @@ describe('separate builds of one version', () => {
     database = await createTestDatabase('app_builds');
     const secret = newSessionSecret();
     const env = (address: string, nodeName: string) =>
-      testNodeEnvironment({ address, nodeName, databaseUrl: database.url, nextAuthSecret: secret, nextAuthUrl: 'http://127.0.1.40:8080' });
+      testNodeEnvironment({
+        address,
+        nodeName,
+        databaseUrl: database.url,
+        nextAuthSecret: secret,
+        nextAuthUrl: 'http://127.0.1.40:8080',
+      });
     // One database for the three nodes, as if replication had already made theirs equal.
     firstBuildNode = await startAppServer({ serverJs: first, env: await env('127.0.1.40', 'first-build') });
     [secondBuildNode, otherKeyNode] = await allStarted([
@@ -73,11 +94,15 @@ describe('separate builds of one version', () => {
   }
 
   async function businessNames(): Promise<string[]> {
-    return (await api(firstBuildNode.url, session, 'GET', '/api/businesses')).body.businesses.map((b: { name: string }) => b.name);
+    return (await api(firstBuildNode.url, session, 'GET', '/api/businesses')).body.businesses.map(
+      (b: { name: string }) => b.name,
+    );
   }
 
   it('carry the same deploymentId, derived from the package version', async () => {
-    const html = await Promise.all([firstBuildNode, secondBuildNode, otherKeyNode].map(async (node) => (await fetch(`${node.url}/signin`)).text()));
+    const html = await Promise.all(
+      [firstBuildNode, secondBuildNode, otherKeyNode].map(async (node) => (await fetch(`${node.url}/signin`)).text()),
+    );
     const deploymentIds = html.map((page) => /data-dpl-id="([^"]+)"/.exec(page)?.[1]);
     expect(deploymentIds).toEqual(['msk-app-0-1-0', 'msk-app-0-1-0', 'msk-app-0-1-0']);
   });

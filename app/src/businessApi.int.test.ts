@@ -19,12 +19,16 @@ describe('the JSON API', () => {
   let node: StartedAppServer;
   let admin: string;
   /** `null` as the cookie: a request without a session. */
-  const call = (method: string, path: string, body?: unknown, cookie: string | null = admin) => api(node.url, cookie ?? undefined, method, path, body);
+  const call = (method: string, path: string, body?: unknown, cookie: string | null = admin) =>
+    api(node.url, cookie ?? undefined, method, path, body);
 
   beforeAll(async () => {
     const serverJs = await ensureStandaloneBuild();
     database = await createTestDatabase('app_api');
-    node = await startAppServer({ serverJs, env: await testNodeEnvironment({ address: '127.0.1.10', nodeName: 'api-node', databaseUrl: database.url }) });
+    node = await startAppServer({
+      serverJs,
+      env: await testNodeEnvironment({ address: '127.0.1.10', nodeName: 'api-node', databaseUrl: database.url }),
+    });
     admin = await signedIn(node.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
   }, 300_000);
 
@@ -49,7 +53,10 @@ describe('the JSON API', () => {
     });
 
     it('answers health and readiness, which need no session', async () => {
-      expect((await call('GET', '/api/health', undefined, null)).body).toEqual({ status: 'ok', node: { id: expect.any(String), name: 'api-node' } });
+      expect((await call('GET', '/api/health', undefined, null)).body).toEqual({
+        status: 'ok',
+        node: { id: expect.any(String), name: 'api-node' },
+      });
       expect((await call('GET', '/api/ready', undefined, null)).status).toBe(200);
     });
   });
@@ -84,11 +91,24 @@ describe('the JSON API', () => {
 
       const patched = await call('PATCH', `/api/businesses/${id}`, { active: false, contactPhone: null });
       expect(patched.status).toBe(200);
-      expect(patched.body).toMatchObject({ id, name: 'Corner Bakery', active: false, contactPhone: null, createdAt: created.body.createdAt });
+      expect(patched.body).toMatchObject({
+        id,
+        name: 'Corner Bakery',
+        active: false,
+        contactPhone: null,
+        createdAt: created.body.createdAt,
+      });
       expect(Date.parse(patched.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.body.updatedAt));
 
       const replaced = await call('PUT', `/api/businesses/${id}`, { name: 'Bakery & Café', type: 'retail' });
-      expect(replaced.body).toMatchObject({ id, name: 'Bakery & Café', type: 'retail', contactEmail: null, address: null, active: true });
+      expect(replaced.body).toMatchObject({
+        id,
+        name: 'Bakery & Café',
+        type: 'retail',
+        contactEmail: null,
+        address: null,
+        active: true,
+      });
 
       expect((await call('DELETE', `/api/businesses/${id}`)).status).toBe(204);
       expect((await call('GET', `/api/businesses/${id}`)).status).toBe(404);
@@ -96,7 +116,12 @@ describe('the JSON API', () => {
     });
 
     it('answers 400 naming each field that is wrong', async () => {
-      const response = await call('POST', '/api/businesses', { name: '', type: 'bank', contactEmail: 'not-an-email', extra: 1 });
+      const response = await call('POST', '/api/businesses', {
+        name: '',
+        type: 'bank',
+        contactEmail: 'not-an-email',
+        extra: 1,
+      });
       expect(response.status).toBe(400);
       expect(response.body).toEqual({
         error: 'validation_failed',
@@ -136,16 +161,30 @@ describe('the JSON API', () => {
   describe('employees', () => {
     it('adds, lists, changes and removes the employees of a business', async () => {
       const business = (await call('POST', '/api/businesses', { name: 'Hardware Store', type: 'retail' })).body;
-      const added = await call('POST', `/api/businesses/${business.id}/employees`, { name: 'Grace Hopper', title: 'Manager' });
+      const added = await call('POST', `/api/businesses/${business.id}/employees`, {
+        name: 'Grace Hopper',
+        title: 'Manager',
+      });
       expect(added.status).toBe(201);
-      expect(added.body).toMatchObject({ id: expect.stringMatching(UUID_V7), businessId: business.id, name: 'Grace Hopper', email: null, title: 'Manager' });
+      expect(added.body).toMatchObject({
+        id: expect.stringMatching(UUID_V7),
+        businessId: business.id,
+        name: 'Grace Hopper',
+        email: null,
+        title: 'Manager',
+      });
       const employeeId = added.body.id as string;
 
       const list = await call('GET', `/api/businesses/${business.id}/employees`);
       expect(list.body).toEqual({ employees: [added.body] });
 
       const patched = await call('PATCH', `/api/employees/${employeeId}`, { email: 'grace@store.example' });
-      expect(patched.body).toMatchObject({ id: employeeId, name: 'Grace Hopper', email: 'grace@store.example', title: 'Manager' });
+      expect(patched.body).toMatchObject({
+        id: employeeId,
+        name: 'Grace Hopper',
+        email: 'grace@store.example',
+        title: 'Manager',
+      });
       expect((await call('GET', `/api/employees/${employeeId}`)).body).toEqual(patched.body);
 
       expect((await call('DELETE', `/api/employees/${employeeId}`)).status).toBe(204);
@@ -156,7 +195,10 @@ describe('the JSON API', () => {
       const business = (await call('POST', '/api/businesses', { name: 'Clinic', type: 'healthcare' })).body;
       const invalid = await call('POST', `/api/businesses/${business.id}/employees`, { name: ' ', email: 'nope' });
       expect(invalid.status).toBe(400);
-      expect(invalid.body.fields).toEqual({ name: 'must not be empty', email: expect.stringMatching(/^must be an email address/) });
+      expect(invalid.body.fields).toEqual({
+        name: 'must not be empty',
+        email: expect.stringMatching(/^must be an email address/),
+      });
       expect((await call('POST', `/api/businesses/${MISSING_ID}/employees`, { name: 'Nobody' })).status).toBe(404);
       expect((await call('GET', `/api/businesses/${MISSING_ID}/employees`)).status).toBe(404);
     });
@@ -171,7 +213,11 @@ describe('the JSON API', () => {
 
   describe('users', () => {
     it('lets an admin create a member, who can use the API but not manage users', async () => {
-      const created = await call('POST', '/api/users', { email: 'Member@Example.com', name: 'Mia Member', password: 'member-password-1' });
+      const created = await call('POST', '/api/users', {
+        email: 'Member@Example.com',
+        name: 'Mia Member',
+        password: 'member-password-1',
+      });
       expect(created.status).toBe(201);
       expect(created.body).toEqual({
         id: expect.stringMatching(UUID_V7),
@@ -185,14 +231,23 @@ describe('the JSON API', () => {
 
       const member = await signedIn(node.url, 'member@example.com', 'member-password-1');
       expect((await call('GET', '/api/businesses', undefined, member)).status).toBe(200);
-      const refused = await call('POST', '/api/users', { email: 'x@example.com', name: 'X', password: 'x-password-123' }, member);
+      const refused = await call(
+        'POST',
+        '/api/users',
+        { email: 'x@example.com', name: 'X', password: 'x-password-123' },
+        member,
+      );
       expect(refused.status).toBe(403);
       expect(refused.body).toEqual({ error: 'forbidden', message: 'only admins manage users' });
       expect((await call('GET', '/api/users', undefined, member)).status).toBe(403);
     });
 
     it('refuses a second user with the same email, naming the field', async () => {
-      const response = await call('POST', '/api/users', { email: TEST_ADMIN_EMAIL, name: 'Again', password: 'another-password-1' });
+      const response = await call('POST', '/api/users', {
+        email: TEST_ADMIN_EMAIL,
+        name: 'Again',
+        password: 'another-password-1',
+      });
       expect(response.status).toBe(409);
       expect(response.body.fields).toEqual({ email: 'is taken' });
     });
@@ -206,7 +261,14 @@ describe('the JSON API', () => {
     });
 
     it('takes admin rights away at once when an admin is demoted, even with a session cookie made before', async () => {
-      const second = (await call('POST', '/api/users', { email: 'second-admin@example.com', name: 'Second', password: 'second-admin-pw', role: 'admin' })).body;
+      const second = (
+        await call('POST', '/api/users', {
+          email: 'second-admin@example.com',
+          name: 'Second',
+          password: 'second-admin-pw',
+          role: 'admin',
+        })
+      ).body;
       const secondCookie = await signedIn(node.url, 'second-admin@example.com', 'second-admin-pw');
       expect((await call('GET', '/api/users', undefined, secondCookie)).status).toBe(200);
       expect((await call('PATCH', `/api/users/${second.id}`, { role: 'member' })).status).toBe(200);

@@ -12,10 +12,18 @@ import { encode } from 'next-auth/jwt';
 import { Client } from 'pg';
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
-import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
+import {
+  newSessionSecret,
+  TEST_ADMIN_EMAIL,
+  TEST_ADMIN_PASSWORD,
+  testNodeEnvironment,
+} from './testing/nodeEnvironment';
 import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
-import { MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN, MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN } from './server/auth/loginRateLimit';
+import {
+  MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN,
+  MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN,
+} from './server/auth/loginRateLimit';
 import { credentialStamp } from './server/auth/sessionStanding';
 
 jest.setTimeout(120_000);
@@ -24,15 +32,29 @@ const SECRET = newSessionSecret();
 const MEMBER = { email: 'member@example.com', name: 'Member', password: 'member-password-123', role: 'member' };
 
 /** A sign-in through NextAuth's real endpoints, as a client behind the entry point at `clientAddress`. */
-async function signInFrom(baseUrl: string, clientAddress: string, email: string, password: string, csrfOverride?: string) {
+async function signInFrom(
+  baseUrl: string,
+  clientAddress: string,
+  email: string,
+  password: string,
+  csrfOverride?: string,
+) {
   const { csrfToken, csrfCookie } = await csrf(baseUrl);
   const response = await fetch(`${baseUrl}/api/auth/callback/credentials`, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `next-auth.csrf-token=${csrfCookie}`, 'x-forwarded-for': clientAddress },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: `next-auth.csrf-token=${csrfCookie}`,
+      'x-forwarded-for': clientAddress,
+    },
     body: new URLSearchParams({ csrfToken: csrfOverride ?? csrfToken, email, password, json: 'true' }),
   });
-  return { status: response.status, sessionCookie: setCookies(response).get(SESSION_COOKIE) || undefined, body: (await response.json()) as { url: string } };
+  return {
+    status: response.status,
+    sessionCookie: setCookies(response).get(SESSION_COOKIE) || undefined,
+    body: (await response.json()) as { url: string },
+  };
 }
 
 describe('hostile input to sign-in and sessions (real app nodes)', () => {
@@ -51,14 +73,19 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     databases.push(database);
     databaseOf.set(nodeName, database);
     const env = await testNodeEnvironment({ address, nodeName, databaseUrl: database.url, nextAuthSecret: SECRET });
-    return startAppServer({ serverJs: await ensureStandaloneBuild(), env: { ...env, TRUSTED_PROXIES: trustedProxies } });
+    return startAppServer({
+      serverJs: await ensureStandaloneBuild(),
+      env: { ...env, TRUSTED_PROXIES: trustedProxies },
+    });
   }
 
   async function passwordHashOf(databaseUrl: string, email: string): Promise<string> {
     const client = new Client({ connectionString: databaseUrl });
     await client.connect();
     try {
-      return (await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email])).rows[0]?.password_hash as string;
+      return (
+        await client.query<{ password_hash: string }>('SELECT password_hash FROM users WHERE email = $1', [email])
+      ).rows[0]?.password_hash as string;
     } finally {
       await client.end();
     }
@@ -73,12 +100,20 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     expect(page.status).toBe(307);
   };
 
-  const withoutPort = (answer: { status: number; body: { url: string } }) => ({ status: answer.status, body: { url: answer.body.url.replace(/:\d+\//, ':PORT/') } });
+  const withoutPort = (answer: { status: number; body: { url: string } }) => ({
+    status: answer.status,
+    body: { url: answer.body.url.replace(/:\d+\//, ':PORT/') },
+  });
 
   beforeAll(async () => {
     await ensureStandaloneBuild();
-    [nodeA, nodeB] = await allStarted([startNode('127.0.11.2', 'node-a', '127.0.0.1'), startNode('127.0.11.3', 'node-b', '')]);
-    adminStamp = credentialStamp(await passwordHashOf((databaseOf.get('node-a') as TestDatabase).url, TEST_ADMIN_EMAIL));
+    [nodeA, nodeB] = await allStarted([
+      startNode('127.0.11.2', 'node-a', '127.0.0.1'),
+      startNode('127.0.11.3', 'node-b', ''),
+    ]);
+    adminStamp = credentialStamp(
+      await passwordHashOf((databaseOf.get('node-a') as TestDatabase).url, TEST_ADMIN_EMAIL),
+    );
     adminCookie = await signedIn(nodeA.url, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     adminId = ((await readSession(nodeA.url, adminCookie)).body as { user: { id: string } }).user.id;
     expect((await api(nodeA.url, adminCookie, 'POST', '/api/users', MEMBER)).status).toBe(201);
@@ -90,14 +125,20 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     await Promise.all(databases.map((database) => database.drop()));
   });
 
-  const token = () => ({ sub: adminId, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' as const, cred: adminStamp });
+  const token = () => ({
+    sub: adminId,
+    email: TEST_ADMIN_EMAIL,
+    name: 'Administrator',
+    role: 'admin' as const,
+    cred: adminStamp,
+  });
 
   it('accepts a cookie sealed with the cluster secret (the control for the cases below)', async () => {
     const minted = await encode({ token: token(), secret: SECRET });
     expect((await readSession(nodeA.url, minted)).body).toMatchObject({ user: { id: adminId, role: 'admin' } });
   });
 
-  it('refuses a cookie sealed with the cluster secret but without the user\'s credential stamp, or with another', async () => {
+  it("refuses a cookie sealed with the cluster secret but without the user's credential stamp, or with another", async () => {
     const { cred: _cred, ...withoutStamp } = token();
     await expectNoSession(await encode({ token: withoutStamp, secret: SECRET }));
     await expectNoSession(await encode({ token: { ...token(), cred: 'A'.repeat(22) }, secret: SECRET }));
@@ -106,11 +147,20 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   });
 
   it('takes the role from the database, not from the cookie', async () => {
-    const memberId = ((await api(nodeA.url, adminCookie, 'GET', '/api/users')).body as { users: { id: string; email: string }[] }).users.find(
-      (user) => user.email === MEMBER.email,
-    )?.id as string;
+    const memberId = (
+      (await api(nodeA.url, adminCookie, 'GET', '/api/users')).body as { users: { id: string; email: string }[] }
+    ).users.find((user) => user.email === MEMBER.email)?.id as string;
     const memberHash = await passwordHashOf((databaseOf.get('node-a') as TestDatabase).url, MEMBER.email);
-    const claimsAdmin = await encode({ token: { sub: memberId, email: MEMBER.email, name: MEMBER.name, role: 'admin', cred: credentialStamp(memberHash) }, secret: SECRET });
+    const claimsAdmin = await encode({
+      token: {
+        sub: memberId,
+        email: MEMBER.email,
+        name: MEMBER.name,
+        role: 'admin',
+        cred: credentialStamp(memberHash),
+      },
+      secret: SECRET,
+    });
     expect((await readSession(nodeA.url, claimsAdmin)).body).toMatchObject({ user: { id: memberId, role: 'member' } });
     expect((await api(nodeA.url, claimsAdmin, 'GET', '/api/users')).status).toBe(403);
   });
@@ -130,14 +180,16 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
 
   it('refuses a cookie whose header or authentication tag was changed', async () => {
     const parts = adminCookie.split('.');
-    const headerChanged = [Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url'), ...parts.slice(1)].join('.');
+    const headerChanged = [Buffer.from('{"alg":"dir","enc":"A128GCM"}').toString('base64url'), ...parts.slice(1)].join(
+      '.',
+    );
     const tag = parts[4] as string;
     const tagChanged = [...parts.slice(0, 4), (tag[0] === 'A' ? 'B' : 'A') + tag.slice(1)].join('.');
     await expectNoSession(headerChanged);
     await expectNoSession(tagChanged);
   });
 
-  it('refuses a cookie sealed with another cluster\'s secret and says so in the log without the cookie', async () => {
+  it("refuses a cookie sealed with another cluster's secret and says so in the log without the cookie", async () => {
     const foreign = await encode({ token: token(), secret: newSessionSecret() });
     await expectNoSession(foreign);
     const line = await nodeA.waitForOutput(/JWT_SESSION_ERROR.*decryption operation failed/);
@@ -158,25 +210,35 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   it('limits failed sign-ins per account from one address: the right password is then refused there too, exactly like a wrong one, and logged without the email', async () => {
     const attacker = '198.51.100.66';
     for (let i = 0; i < MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
-      expect(withoutPort(await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(wrongPasswordAnswer);
+      expect(withoutPort(await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(
+        wrongPasswordAnswer,
+      );
     }
     const limited = await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     expect(limited.sessionCookie).toBeUndefined();
     expect(withoutPort(limited)).toEqual(wrongPasswordAnswer);
-    const line = await nodeA.waitForOutput(/sign-in refused: too many failed attempts from this address for this account/);
-    expect(JSON.parse(line)).toMatchObject({ limitedBy: 'account-and-address', address: attacker, account: expect.stringMatching(/^acct:[0-9a-f]{12}$/) });
+    const line = await nodeA.waitForOutput(
+      /sign-in refused: too many failed attempts from this address for this account/,
+    );
+    expect(JSON.parse(line)).toMatchObject({
+      limitedBy: 'account-and-address',
+      address: attacker,
+      account: expect.stringMatching(/^acct:[0-9a-f]{12}$/),
+    });
     expect(line).not.toContain(TEST_ADMIN_EMAIL);
     expect(line).not.toContain(TEST_ADMIN_PASSWORD);
   });
 
-  it('does not lock the account out: its owner signs in from another address right after an attacker\'s failures', async () => {
+  it("does not lock the account out: its owner signs in from another address right after an attacker's failures", async () => {
     const owner = await signInFrom(nodeA.url, '198.51.100.99', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     expect(owner.sessionCookie).toBeTruthy();
   });
 
   it('answers an unknown account the same way through the limit (no account enumeration)', async () => {
     for (let i = 0; i <= MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
-      expect(withoutPort(await signInFrom(nodeA.url, '198.51.100.200', 'nobody@example.com', `guess-${i}`))).toEqual(wrongPasswordAnswer);
+      expect(withoutPort(await signInFrom(nodeA.url, '198.51.100.200', 'nobody@example.com', `guess-${i}`))).toEqual(
+        wrongPasswordAnswer,
+      );
     }
   });
 
@@ -188,7 +250,9 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
     const flooder = '203.0.113.7';
     const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `guess${i}@example.com`);
     for (let i = 0; i < guesses.length; i += 2) {
-      await Promise.all(guesses.slice(i, i + 2).map((email) => signInFrom(nodeA.url, `10.9.9.9, ${flooder}`, email, 'password')));
+      await Promise.all(
+        guesses.slice(i, i + 2).map((email) => signInFrom(nodeA.url, `10.9.9.9, ${flooder}`, email, 'password')),
+      );
     }
     // A forged entry left of the entry point's own is ignored: still the same address.
     const limited = await signInFrom(nodeA.url, `10.1.2.3, ${flooder}`, MEMBER.email, MEMBER.password);
@@ -202,7 +266,9 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   it('believes no X-Forwarded-For from a client that is not a trusted proxy: a forged address per attempt sprays no further', async () => {
     const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `spray${i}@example.com`);
     for (let i = 0; i < guesses.length; i += 2) {
-      await Promise.all(guesses.slice(i, i + 2).map((email, j) => signInFrom(nodeB.url, `192.0.2.${i + j + 10}`, email, 'password')));
+      await Promise.all(
+        guesses.slice(i, i + 2).map((email, j) => signInFrom(nodeB.url, `192.0.2.${i + j + 10}`, email, 'password')),
+      );
     }
     const limited = await signInFrom(nodeB.url, '192.0.2.250', TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD);
     expect(limited.sessionCookie).toBeUndefined();

@@ -40,7 +40,10 @@ describe('readiness of a node', () => {
     return new Promise((resolve) => server.close(() => resolve()));
   }
 
-  async function ready(): Promise<{ status: number; body: { status: string; checks: { sync: string }; problems: string[] } }> {
+  async function ready(): Promise<{
+    status: number;
+    body: { status: string; checks: { sync: string }; problems: string[] };
+  }> {
     const response = await fetch(`${node.url}/api/ready`);
     return { status: response.status, body: await response.json() };
   }
@@ -63,11 +66,18 @@ describe('readiness of a node', () => {
   });
 
   it('is ready when its sync service reports that the peers agree', async () => {
-    behaviour = { status: 200, body: { node: { id: 'x' }, peers: [PEER], agreement: { ok: true, oddOneOut: false, mismatches: [] } } };
+    behaviour = {
+      status: 200,
+      body: { node: { id: 'x' }, peers: [PEER], agreement: { ok: true, oddOneOut: false, mismatches: [] } },
+    };
     await startSyncStandIn();
     expect(await ready()).toEqual({
       status: 200,
-      body: expect.objectContaining({ status: 'ready', checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' }, problems: [] }),
+      body: expect.objectContaining({
+        status: 'ready',
+        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' },
+        problems: [],
+      }),
     });
   });
 
@@ -81,7 +91,9 @@ describe('readiness of a node', () => {
     expect(status).toBe(503);
     expect(body.status).toBe('not_ready');
     expect(body.checks.sync).toBe('odd-one-out');
-    expect(body.problems).toEqual([expect.stringMatching(/^NEXTAUTH_SECRET differs from peers server-2 \(fedcba9876543210 at 127\.0\.1\.32:8765\)/)]);
+    expect(body.problems).toEqual([
+      expect.stringMatching(/^NEXTAUTH_SECRET differs from peers server-2 \(fedcba9876543210 at 127\.0\.1\.32:8765\)/),
+    ]);
   });
 
   it('stays ready and says "unreachable" when no sync service answers', async () => {

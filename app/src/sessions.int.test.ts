@@ -5,8 +5,21 @@
  */
 import { createTestDatabase, type TestDatabase } from '@msk/kit/testing';
 import { allStarted, startAppServer, type StartedAppServer } from './testing/appServer';
-import { newSessionSecret, TEST_ADMIN_EMAIL, TEST_ADMIN_PASSWORD, testNodeEnvironment } from './testing/nodeEnvironment';
-import { api, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn, signIn } from './testing/nextAuthClient';
+import {
+  newSessionSecret,
+  TEST_ADMIN_EMAIL,
+  TEST_ADMIN_PASSWORD,
+  testNodeEnvironment,
+} from './testing/nodeEnvironment';
+import {
+  api,
+  readSession,
+  SESSION_COOKIE,
+  sessionHeader,
+  setCookies,
+  signedIn,
+  signIn,
+} from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
 
 // Real processes on a shared 2-core machine; Jest ignores a testTimeout set inside a project, so set it here.
@@ -28,7 +41,13 @@ describe('sessions across app nodes', () => {
   let cookieFromA: string;
   let serverJs: string;
 
-  async function startNode(address: string, nodeName: string, secret: string, previous: string[] = [], shared?: TestDatabase) {
+  async function startNode(
+    address: string,
+    nodeName: string,
+    secret: string,
+    previous: string[] = [],
+    shared?: TestDatabase,
+  ) {
     const database = shared ?? (await createTestDatabase('app_sessions'));
     if (!shared) databases.push(database);
     const server = await startAppServer({
@@ -86,7 +105,10 @@ describe('sessions across app nodes', () => {
   it('reads the session made on node A on node B, which has the same secret', async () => {
     const onA = (await readSession(nodeA.url, cookieFromA)).body as { user: { id: string } };
     const { body } = await readSession(nodeB.url, cookieFromA);
-    expect(body).toEqual({ user: { id: onA.user.id, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' }, expires: expect.any(String) });
+    expect(body).toEqual({
+      user: { id: onA.user.id, email: TEST_ADMIN_EMAIL, name: 'Administrator', role: 'admin' },
+      expires: expect.any(String),
+    });
   });
 
   it('serves pages and the API on node B to the session made on node A, with node B in the badge', async () => {
@@ -108,7 +130,10 @@ describe('sessions across app nodes', () => {
   });
 
   it('sends the session to sign-in (pages) and answers 401 (API) on a node with a different secret', async () => {
-    const page = await fetch(`${otherSecretNode.url}/businesses`, { headers: sessionHeader(cookieFromA), redirect: 'manual' });
+    const page = await fetch(`${otherSecretNode.url}/businesses`, {
+      headers: sessionHeader(cookieFromA),
+      redirect: 'manual',
+    });
     expect(page.status).toBe(307);
     expect(page.headers.get('location')).toBe('/signin?callbackUrl=%2Fbusinesses');
     const call = await api(otherSecretNode.url, cookieFromA, 'GET', '/api/businesses');
@@ -117,9 +142,14 @@ describe('sessions across app nodes', () => {
   });
 
   it('reads a cookie sealed with the old secret on a node whose NEXTAUTH_SECRET_PREVIOUS has it (rotation phase 2)', async () => {
-    expect((await readSession(rotationPhase2Node.url, cookieFromA)).body).toMatchObject({ user: { email: TEST_ADMIN_EMAIL } });
+    expect((await readSession(rotationPhase2Node.url, cookieFromA)).body).toMatchObject({
+      user: { email: TEST_ADMIN_EMAIL },
+    });
     // The proxy and the pages open it too, not only NextAuth's own route.
-    const page = await fetch(`${rotationPhase2Node.url}/businesses`, { headers: sessionHeader(cookieFromA), redirect: 'manual' });
+    const page = await fetch(`${rotationPhase2Node.url}/businesses`, {
+      headers: sessionHeader(cookieFromA),
+      redirect: 'manual',
+    });
     expect(page.status).toBe(200);
     expect((await api(rotationPhase2Node.url, cookieFromA, 'GET', '/api/businesses')).status).toBe(200);
   });
@@ -129,8 +159,12 @@ describe('sessions across app nodes', () => {
     const resealed = setCookies(response).get(SESSION_COOKIE);
     expect(resealed).toBeTruthy();
     expect(resealed).not.toBe(cookieFromA);
-    expect((await readSession(rotationPhase1Node.url, resealed!)).body).toMatchObject({ user: { email: TEST_ADMIN_EMAIL } });
-    expect((await readSession(rotationPhase2Node.url, resealed!)).body).toMatchObject({ user: { email: TEST_ADMIN_EMAIL } });
+    expect((await readSession(rotationPhase1Node.url, resealed!)).body).toMatchObject({
+      user: { email: TEST_ADMIN_EMAIL },
+    });
+    expect((await readSession(rotationPhase2Node.url, resealed!)).body).toMatchObject({
+      user: { email: TEST_ADMIN_EMAIL },
+    });
     // A node that skipped phase 1 logs this user out: why the rotation has two phases.
     expect((await readSession(nodeA.url, resealed!)).body).toEqual({});
   });

@@ -54,7 +54,11 @@ describe('starting an app node', () => {
 
   it('refuses to start on a bad environment, listing every problem on stderr without any secret', async () => {
     const weakKey = 'only-a-weak-registration-key';
-    const env = await testNodeEnvironment({ address: '127.0.1.20', nodeName: 'bad-env', databaseUrl: 'postgresql://app@127.0.0.1:1/db' });
+    const env = await testNodeEnvironment({
+      address: '127.0.1.20',
+      nodeName: 'bad-env',
+      databaseUrl: 'postgresql://app@127.0.0.1:1/db',
+    });
     delete env.NEXTAUTH_SECRET;
     env.SYNC_REGISTRATION_KEY = weakKey;
     env.SYNC_NODE_ID = 'a1b2c3d4e5f6g7h8';
@@ -66,9 +70,13 @@ describe('starting an app node', () => {
     expect(exited.code).toBe(1);
     expect(exited.answered).toBe(false);
     expect(exited.stderr).toContain('The app refuses to start: the environment has 5 error(s).');
-    expect(exited.stderr).toMatch(/error: NEXTAUTH_SECRET is not set \(nor AUTH_SECRET, its Auth.js v5 name\)\. Fix: generate one with `openssl rand -base64 32`/);
+    expect(exited.stderr).toMatch(
+      /error: NEXTAUTH_SECRET is not set \(nor AUTH_SECRET, its Auth.js v5 name\)\. Fix: generate one with `openssl rand -base64 32`/,
+    );
     expect(exited.stderr).toMatch(/error: SYNC_REGISTRATION_KEY must be exactly 64 hex characters/);
-    expect(exited.stderr).toMatch(/error: SYNC_NODE_ID must be hex \(0-9, a-f\) but contains 'g', 'h'\. Fix: generate a new one/);
+    expect(exited.stderr).toMatch(
+      /error: SYNC_NODE_ID must be hex \(0-9, a-f\) but contains 'g', 'h'\. Fix: generate a new one/,
+    );
     expect(exited.stderr).toMatch(/error: NEXTAUTH_URL is wrapped in quotes.*Fix: remove the quotes/);
     expect(exited.stderr).toMatch(/error: DATABASE_URL must start with postgresql:\/\//);
     expect(exited.stderr + exited.stdout).not.toContain(weakKey);
@@ -81,9 +89,14 @@ describe('starting an app node', () => {
       start(await testNodeEnvironment({ address: '127.0.1.22', nodeName: 'racer-2', databaseUrl: shared.url })),
     ]);
 
-    const migrations = await query<{ version: number; name: string }>(shared.url, 'SELECT version, name FROM schema_migrations ORDER BY version');
+    const migrations = await query<{ version: number; name: string }>(
+      shared.url,
+      'SELECT version, name FROM schema_migrations ORDER BY version',
+    );
     expect(migrations).toEqual([{ version: 1, name: 'initial_schema' }]);
-    expect(await query(shared.url, 'SELECT email, role FROM users')).toEqual([{ email: TEST_ADMIN_EMAIL, role: 'admin' }]);
+    expect(await query(shared.url, 'SELECT email, role FROM users')).toEqual([
+      { email: TEST_ADMIN_EMAIL, role: 'admin' },
+    ]);
     const outputs = [first.output(), second.output()];
     expect(outputs.filter((o) => o.includes('applied 1 migration(s)'))).toHaveLength(1);
     expect(outputs.filter((o) => o.includes('database schema up to date'))).toHaveLength(1);
@@ -130,13 +143,21 @@ describe('starting an app node', () => {
 
   it('prints a generated first-admin password once, to stdout only, and it signs in', async () => {
     const db = await database();
-    const env = await testNodeEnvironment({ address: '127.0.1.21', nodeName: 'generated-admin', databaseUrl: db.url, adminPassword: '' });
+    const env = await testNodeEnvironment({
+      address: '127.0.1.21',
+      nodeName: 'generated-admin',
+      databaseUrl: db.url,
+      adminPassword: '',
+    });
     const first = await start(env);
     const password = /password: (\S+)/.exec(first.stdout())?.[1];
     expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
     expect(first.stderr()).not.toContain(password);
     // Every structured log line is free of it; only the one plain-text notice carries it.
-    const logLines = first.stdout().split('\n').filter((line) => line.startsWith('{'));
+    const logLines = first
+      .stdout()
+      .split('\n')
+      .filter((line) => line.startsWith('{'));
     expect(logLines.some((line) => line.includes(password!))).toBe(false);
     await signedIn(first.url, TEST_ADMIN_EMAIL, password!);
     await first.stop();
@@ -149,7 +170,13 @@ describe('starting an app node', () => {
   it('takes the first admin from ADMIN_EMAIL and ADMIN_PASSWORD', async () => {
     const db = await database();
     const node = await start(
-      await testNodeEnvironment({ address: '127.0.1.21', nodeName: 'set-admin', databaseUrl: db.url, adminEmail: 'Boss@Example.com', adminPassword: 'boss-password-123' }),
+      await testNodeEnvironment({
+        address: '127.0.1.21',
+        nodeName: 'set-admin',
+        databaseUrl: db.url,
+        adminEmail: 'Boss@Example.com',
+        adminPassword: 'boss-password-123',
+      }),
     );
     expect(node.output()).not.toContain('boss-password-123');
     await signedIn(node.url, 'boss@example.com', 'boss-password-123');
@@ -158,7 +185,12 @@ describe('starting an app node', () => {
 
   it("listens on the env contract's default port, 8080, when PORT is unset", async () => {
     const db = await database();
-    const env = await testNodeEnvironment({ address: '127.0.1.23', port: DEFAULT_APP_PORT, nodeName: 'default-port', databaseUrl: db.url });
+    const env = await testNodeEnvironment({
+      address: '127.0.1.23',
+      port: DEFAULT_APP_PORT,
+      nodeName: 'default-port',
+      databaseUrl: db.url,
+    });
     delete env.PORT;
     const node = await start(env);
     expect(node.url).toBe('http://127.0.1.23:8080');
@@ -166,7 +198,11 @@ describe('starting an app node', () => {
   });
 
   it('serves health but reports not ready while its database is unreachable', async () => {
-    const env = await testNodeEnvironment({ address: '127.0.1.21', nodeName: 'no-database', databaseUrl: 'postgresql://app@127.0.0.1:9/nothing_here' });
+    const env = await testNodeEnvironment({
+      address: '127.0.1.21',
+      nodeName: 'no-database',
+      databaseUrl: 'postgresql://app@127.0.0.1:9/nothing_here',
+    });
     const node = await start(env, 'health');
     expect((await fetch(`${node.url}/api/health`)).status).toBe(200);
     const ready = await fetch(`${node.url}/api/ready`);

@@ -14,14 +14,24 @@ const context: EnvironmentContext = {
 };
 
 function spec(overrides: Partial<VariableSpec> & Pick<VariableSpec, 'name' | 'scope'>): VariableSpec {
-  return { secret: false, requiredBy: [], readBy: ['app', 'sync'], help: '', fix: '', check: () => undefined, ...overrides };
+  return {
+    secret: false,
+    requiredBy: [],
+    readBy: ['app', 'sync'],
+    help: '',
+    fix: '',
+    check: () => undefined,
+    ...overrides,
+  };
 }
 
 describe('planContainerEnvironment', () => {
   it('sends every secret that is not per-pod (shared or setting) to the Secret, keyed by its name', () => {
     for (const consumer of ['app', 'sync'] as const) {
       const plan = planContainerEnvironment(consumer, context);
-      const expected = VARIABLES.filter((v) => v.secret && (v.scope === 'shared' || v.scope === 'setting') && v.readBy.includes(consumer)).map((v) => v.name);
+      const expected = VARIABLES.filter(
+        (v) => v.secret && (v.scope === 'shared' || v.scope === 'setting') && v.readBy.includes(consumer),
+      ).map((v) => v.name);
       const fromSecret = plan.filter((p) => p.source.from === 'secret');
       expect(fromSecret.map((p) => p.name)).toEqual(expected);
       for (const planned of fromSecret) expect(planned.source).toMatchObject({ key: planned.name });
@@ -31,26 +41,42 @@ describe('planContainerEnvironment', () => {
   it('never gives a secret variable a plain value, except the database URLs which carry no password here', () => {
     const secretNames = new Set(VARIABLES.filter((v) => v.secret).map((v) => v.name));
     const plainSecrets = (consumer: 'app' | 'sync') =>
-      planContainerEnvironment(consumer, context).filter((p) => secretNames.has(p.name) && p.source.from === 'value').map((p) => p.name);
+      planContainerEnvironment(consumer, context)
+        .filter((p) => secretNames.has(p.name) && p.source.from === 'value')
+        .map((p) => p.name);
     expect(plainSecrets('app')).toEqual(['DATABASE_URL']);
     expect(plainSecrets('sync')).toEqual(['DATABASE_URL', 'SYNC_DATABASE_URL']);
   });
 
   it('connects the sync service as its own role, with the password from the Secret', () => {
     const plan = planContainerEnvironment('sync', context);
-    expect(plan.find((p) => p.name === 'SYNC_DATABASE_URL')?.source).toEqual({ from: 'value', value: context.syncDatabaseUrl });
-    expect(plan.find((p) => p.name === 'SYNC_DATABASE_PASSWORD')?.source).toEqual({ from: 'secret', key: 'SYNC_DATABASE_PASSWORD', optional: false });
+    expect(plan.find((p) => p.name === 'SYNC_DATABASE_URL')?.source).toEqual({
+      from: 'value',
+      value: context.syncDatabaseUrl,
+    });
+    expect(plan.find((p) => p.name === 'SYNC_DATABASE_PASSWORD')?.source).toEqual({
+      from: 'secret',
+      key: 'SYNC_DATABASE_PASSWORD',
+      optional: false,
+    });
     expect(planContainerEnvironment('app', context).map((p) => p.name)).not.toContain('SYNC_DATABASE_PASSWORD');
-    expect(() => planContainerEnvironment('sync', { ...context, syncDatabaseUrl: 'postgresql://u:pw@127.0.0.1/db' })).toThrow(/must not carry a password/);
+    expect(() =>
+      planContainerEnvironment('sync', { ...context, syncDatabaseUrl: 'postgresql://u:pw@127.0.0.1/db' }),
+    ).toThrow(/must not carry a password/);
   });
 
   it('refuses a DATABASE_URL that carries a password', () => {
-    expect(() => planContainerEnvironment('app', { ...context, databaseUrl: 'postgresql://u:pw@127.0.0.1/db' })).toThrow(/must not carry a password/);
+    expect(() =>
+      planContainerEnvironment('app', { ...context, databaseUrl: 'postgresql://u:pw@127.0.0.1/db' }),
+    ).toThrow(/must not carry a password/);
   });
 
   it('derives the unique variables per pod: the name from the pod, the ID in the entry script', () => {
     const plan = planContainerEnvironment('sync', context);
-    expect(plan.find((p) => p.name === 'SYNC_NODE_NAME')?.source).toEqual({ from: 'pod-field', fieldPath: 'metadata.name' });
+    expect(plan.find((p) => p.name === 'SYNC_NODE_NAME')?.source).toEqual({
+      from: 'pod-field',
+      fieldPath: 'metadata.name',
+    });
     expect(plan.find((p) => p.name === 'SYNC_NODE_ID')?.source).toEqual({ from: 'entry-script' });
   });
 
@@ -66,14 +92,23 @@ describe('planContainerEnvironment', () => {
   it('covers every variable the contract requires of each container', () => {
     for (const consumer of ['app', 'sync'] as const) {
       const names = new Set(planContainerEnvironment(consumer, context).map((p) => p.name));
-      for (const required of VARIABLES.filter((v) => v.requiredBy.includes(consumer))) expect(names).toContain(required.name);
+      for (const required of VARIABLES.filter((v) => v.requiredBy.includes(consumer)))
+        expect(names).toContain(required.name);
     }
   });
 
   it('requires the optional DATABASE_PASSWORD key, because DATABASE_URL has no password here', () => {
     const plan = planContainerEnvironment('app', context);
-    expect(plan.find((p) => p.name === 'DATABASE_PASSWORD')?.source).toEqual({ from: 'secret', key: 'DATABASE_PASSWORD', optional: false });
-    expect(plan.find((p) => p.name === 'NEXTAUTH_SECRET_PREVIOUS')?.source).toEqual({ from: 'secret', key: 'NEXTAUTH_SECRET_PREVIOUS', optional: true });
+    expect(plan.find((p) => p.name === 'DATABASE_PASSWORD')?.source).toEqual({
+      from: 'secret',
+      key: 'DATABASE_PASSWORD',
+      optional: false,
+    });
+    expect(plan.find((p) => p.name === 'NEXTAUTH_SECRET_PREVIOUS')?.source).toEqual({
+      from: 'secret',
+      key: 'NEXTAUTH_SECRET_PREVIOUS',
+      optional: true,
+    });
   });
 
   it('leaves out settings nobody configured, so the contract default applies', () => {
@@ -92,7 +127,9 @@ describe('planContainerEnvironment', () => {
 
   it('stops the synth when a required non-secret variable has no rule and no default, saying where to add one', () => {
     const variables = [spec({ name: 'NEW_PER_NODE_ADDRESS', scope: 'per-node', requiredBy: ['app'] })];
-    expect(() => planContainerEnvironment('app', context, variables)).toThrow(/NEW_PER_NODE_ADDRESS.*add a rule in cdk8s\/src\/environment\.ts/);
+    expect(() => planContainerEnvironment('app', context, variables)).toThrow(
+      /NEW_PER_NODE_ADDRESS.*add a rule in cdk8s\/src\/environment\.ts/,
+    );
   });
 
   it('leaves out an optional variable without a rule', () => {
@@ -103,7 +140,10 @@ describe('planContainerEnvironment', () => {
 
 describe('referencedSecretKeys', () => {
   it('lists each key once, optional only if every container may go without it', () => {
-    const keys = referencedSecretKeys([planContainerEnvironment('app', context), planContainerEnvironment('sync', context)]);
+    const keys = referencedSecretKeys([
+      planContainerEnvironment('app', context),
+      planContainerEnvironment('sync', context),
+    ]);
     expect(keys).toEqual(
       expect.arrayContaining([
         { key: 'NEXTAUTH_SECRET', optional: false },

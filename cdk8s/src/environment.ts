@@ -26,8 +26,7 @@ export interface PlannedVariable {
 }
 
 export type KubernetesDiscovery =
-  | { readonly mode: 'dns'; readonly dnsName: string }
-  | { readonly mode: 'kubernetes'; readonly serviceName: string };
+  { readonly mode: 'dns'; readonly dnsName: string } | { readonly mode: 'kubernetes'; readonly serviceName: string };
 
 export interface EnvironmentContext {
   /** NEXTAUTH_URL: the Ingress's public origin. */
@@ -42,7 +41,11 @@ export interface EnvironmentContext {
   /** DATABASE_TOPOLOGY: per-node (each pod's own PostgreSQL; the contract's default, not written) or shared. */
   readonly databaseTopology: 'per-node' | 'shared';
   /** Where the roles' passwords come from when not the shared Secret's DATABASE_PASSWORD / SYNC_DATABASE_PASSWORD. */
-  readonly databasePasswords?: { readonly secretName: string; readonly passwordKey: string; readonly syncPasswordKey: string };
+  readonly databasePasswords?: {
+    readonly secretName: string;
+    readonly passwordKey: string;
+    readonly syncPasswordKey: string;
+  };
   /** REPLICATED_TABLES: the app's tables, the same on every pod. */
   readonly replicatedTables: readonly string[];
   /** Operator's plain settings (already validated against the contract). */
@@ -62,7 +65,8 @@ export const ADDRESS_ALL_INTERFACES = '0.0.0.0';
 
 function fromSecret(spec: VariableSpec, consumer: Consumer, context: EnvironmentContext): EnvSource {
   const passwords = context.databasePasswords;
-  if (passwords && spec.name === 'DATABASE_PASSWORD') return { from: 'secret', key: passwords.passwordKey, optional: false, secretName: passwords.secretName };
+  if (passwords && spec.name === 'DATABASE_PASSWORD')
+    return { from: 'secret', key: passwords.passwordKey, optional: false, secretName: passwords.secretName };
   if (passwords && spec.name === 'SYNC_DATABASE_PASSWORD') {
     return { from: 'secret', key: passwords.syncPasswordKey, optional: false, secretName: passwords.secretName };
   }
@@ -78,12 +82,16 @@ function perPodSource(spec: VariableSpec, context: EnvironmentContext): EnvSourc
       return { from: 'pod-field', fieldPath: POD_NAME_FIELD };
     case 'DATABASE_URL':
       if (new URL(context.databaseUrl).password !== '') {
-        throw new Error('DATABASE_URL of the manifests must not carry a password: it is read from the Secret as DATABASE_PASSWORD');
+        throw new Error(
+          'DATABASE_URL of the manifests must not carry a password: it is read from the Secret as DATABASE_PASSWORD',
+        );
       }
       return { from: 'value', value: context.databaseUrl };
     case 'SYNC_DATABASE_URL':
       if (new URL(context.syncDatabaseUrl).password !== '') {
-        throw new Error('SYNC_DATABASE_URL of the manifests must not carry a password: it is read from the Secret as SYNC_DATABASE_PASSWORD');
+        throw new Error(
+          'SYNC_DATABASE_URL of the manifests must not carry a password: it is read from the Secret as SYNC_DATABASE_PASSWORD',
+        );
       }
       return { from: 'value', value: context.syncDatabaseUrl };
     case 'HOSTNAME':
@@ -157,11 +165,14 @@ export function planContainerEnvironment(
 }
 
 /** The keys of the shared Secret any container references: the Secret an operator must provide. */
-export function referencedSecretKeys(plans: readonly (readonly PlannedVariable[])[]): { key: string; optional: boolean }[] {
+export function referencedSecretKeys(
+  plans: readonly (readonly PlannedVariable[])[],
+): { key: string; optional: boolean }[] {
   const keys = new Map<string, boolean>();
   for (const plan of plans) {
     for (const { source } of plan) {
-      if (source.from === 'secret' && source.secretName === undefined) keys.set(source.key, (keys.get(source.key) ?? true) && source.optional);
+      if (source.from === 'secret' && source.secretName === undefined)
+        keys.set(source.key, (keys.get(source.key) ?? true) && source.optional);
     }
   }
   return [...keys].map(([key, optional]) => ({ key, optional }));

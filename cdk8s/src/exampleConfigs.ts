@@ -41,6 +41,12 @@ export const CONFIG_VARIATIONS: Record<string, PlatformConfig> = {
   'one external database shared by every pod': {
     host: 'platform.example.com',
     replicas: 3,
-    externalDatabase: { host: 'db-rw.databases.svc.cluster.local', port: 6432, existingSecret: 'db-credentials', passwordKey: 'app-password', sslMode: 'require' },
+    externalDatabase: {
+      host: 'db-rw.databases.svc.cluster.local',
+      port: 6432,
+      existingSecret: 'db-credentials',
+      passwordKey: 'app-password',
+      sslMode: 'require',
+    },
   },
 };

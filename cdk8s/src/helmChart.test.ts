@@ -17,7 +17,10 @@ const templates = [...files].filter(([path]) => path.startsWith(`${CHART_DIR}/te
 describe('the generated Helm chart', () => {
   it('names every object from the release (fullname helper) and puts it in the release namespace', () => {
     for (const [path, text] of templates) {
-      expect([path, /^ {2}name: .*include "multi-server-kit\.(fullname|serviceAccountName)" \$/m.test(text)]).toEqual([path, true]);
+      expect([path, /^ {2}name: .*include "multi-server-kit\.(fullname|serviceAccountName)" \$/m.test(text)]).toEqual([
+        path,
+        true,
+      ]);
       expect([path, text.includes('namespace: {{ .Release.Namespace | quote }}')]).toEqual([path, true]);
       expect(text).not.toContain('multi-server-kit-peers');
     }
@@ -27,24 +30,35 @@ describe('the generated Helm chart', () => {
     const helpers = chartFile('templates/_helpers.tpl');
     expect(helpers).toContain('helm.sh/chart: {{ include "multi-server-kit.chart" . }}');
     expect(helpers).toContain('app.kubernetes.io/managed-by: {{ .Release.Service }}');
-    expect(helpers).toMatch(/define "multi-server-kit.selectorLabels" -}}\napp.kubernetes.io\/name: .*\napp.kubernetes.io\/instance: \{\{ \.Release\.Name \}\}\n\{\{- end \}\}/);
+    expect(helpers).toMatch(
+      /define "multi-server-kit.selectorLabels" -}}\napp.kubernetes.io\/name: .*\napp.kubernetes.io\/instance: \{\{ \.Release\.Name \}\}\n\{\{- end \}\}/,
+    );
     for (const [path, text] of templates) {
       if (path.includes('/tests/')) expect(text).toContain('include "multi-server-kit.testLabels"');
-      else expect([path, text.includes('{{- include "multi-server-kit.labels" $ | nindent 4 }}')]).toEqual([path, true]);
+      else
+        expect([path, text.includes('{{- include "multi-server-kit.labels" $ | nindent 4 }}')]).toEqual([path, true]);
     }
   });
 
   it('seeds the node IDs with the release namespace and the release-derived full name', () => {
-    expect(chartFile('templates/statefulset.yaml')).toContain('value: "{{ .Release.Namespace }}/{{ include "multi-server-kit.fullname" $ }}"');
+    expect(chartFile('templates/statefulset.yaml')).toContain(
+      'value: "{{ .Release.Namespace }}/{{ include "multi-server-kit.fullname" $ }}"',
+    );
   });
 
   it('makes NEXTAUTH_URL https when the Ingress has TLS, from the one ingress host', () => {
-    expect(chartFile('templates/statefulset.yaml')).toContain('- name: NEXTAUTH_URL\n              value: {{ include "multi-server-kit.publicUrl" $ | quote }}');
-    expect(chartFile('templates/_helpers.tpl')).toContain('(ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host');
+    expect(chartFile('templates/statefulset.yaml')).toContain(
+      '- name: NEXTAUTH_URL\n              value: {{ include "multi-server-kit.publicUrl" $ | quote }}',
+    );
+    expect(chartFile('templates/_helpers.tpl')).toContain(
+      '(ternary "https" "http" (gt (len .Values.ingress.tls) 0)) (index .Values.ingress.hosts 0).host',
+    );
   });
 
   it('refuses a persistence.size or storageClass change on upgrade by looking up the installed StatefulSet', () => {
-    expect(chartFile('templates/statefulset.yaml')).toMatch(/^\{\{- include "multi-server-kit.checkClaimTemplate" \. \}\}$/m);
+    expect(chartFile('templates/statefulset.yaml')).toMatch(
+      /^\{\{- include "multi-server-kit.checkClaimTemplate" \. \}\}$/m,
+    );
     const helpers = chartFile('templates/_helpers.tpl');
     expect(helpers).toContain('lookup "apps/v1" "StatefulSet" .Release.Namespace $fullname');
     expect(helpers).toContain('fail (printf "persistence.size cannot change after install');
@@ -53,13 +67,19 @@ describe('the generated Helm chart', () => {
 
   it('switches discovery, egress, settings and the optional objects with values', () => {
     const statefulSet = chartFile('templates/statefulset.yaml');
-    expect(statefulSet).toContain('{{- if eq .Values.discovery "kubernetes" }}\n            - name: SYNC_KUBERNETES_SERVICE');
+    expect(statefulSet).toContain(
+      '{{- if eq .Values.discovery "kubernetes" }}\n            - name: SYNC_KUBERNETES_SERVICE',
+    );
     expect(statefulSet).toContain('{{- if hasKey .Values.settings "TRUSTED_PROXIES" }}');
     expect(statefulSet).toContain('{{- with .Values.resources.postgres }}');
     expect(chartFile('templates/role-discovery.yaml')).toContain('{{- if eq .Values.discovery "kubernetes" }}');
-    expect(chartFile('templates/networkpolicy.yaml')).toContain('{{- if eq .Values.networkPolicy.egress "unrestricted" }}');
+    expect(chartFile('templates/networkpolicy.yaml')).toContain(
+      '{{- if eq .Values.networkPolicy.egress "unrestricted" }}',
+    );
     expect(chartFile('templates/ingress.yaml')).toContain('{{- if .Values.ingress.enabled }}');
-    expect(chartFile('templates/servicemonitor.yaml')).toContain('.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"');
+    expect(chartFile('templates/servicemonitor.yaml')).toContain(
+      '.Capabilities.APIVersions.Has "monitoring.coreos.com/v1"',
+    );
     expect(chartFile('templates/prometheusrule.yaml')).toContain('.Files.Get "files/prometheus-rules.yaml"');
   });
 
@@ -71,23 +91,43 @@ describe('the generated Helm chart', () => {
   });
 
   it('writes Chart.yaml with apiVersion v2, the chart version and the app tag as a quoted appVersion', () => {
-    const custom = synthesizeFiles(resolvePlatformConfig({ ...platformConfig, images: { ...platformConfig.images, app: { repository: 'a/app', tag: '1.0' } } }));
+    const custom = synthesizeFiles(
+      resolvePlatformConfig({
+        ...platformConfig,
+        images: { ...platformConfig.images, app: { repository: 'a/app', tag: '1.0' } },
+      }),
+    );
     expect(custom.get(`${CHART_DIR}/Chart.yaml`)).toContain('appVersion: "1.0"');
-    expect(parse(chartFile('Chart.yaml'))).toMatchObject({ apiVersion: 'v2', name: 'multi-server-kit', version: '0.4.0', type: 'application' });
+    expect(parse(chartFile('Chart.yaml'))).toMatchObject({
+      apiVersion: 'v2',
+      name: 'multi-server-kit',
+      version: '0.4.0',
+      type: 'application',
+    });
   });
 });
 
 describe('values.yaml', () => {
   const values = parse(chartFile('values.yaml')) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-  it('holds the configuration of platform.config.ts as defaults, under Helm\'s conventional names', () => {
+  it("holds the configuration of platform.config.ts as defaults, under Helm's conventional names", () => {
     expect(values).toMatchObject({
       replicaCount: 2,
-      image: { app: { repository: 'multi-server-kit/app', tag: '0.1.0', pullPolicy: 'IfNotPresent' }, postgres: { repository: 'postgres', tag: '17.6-bookworm' } },
-      ingress: { enabled: true, hosts: [{ host: 'platform.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [] },
+      image: {
+        app: { repository: 'multi-server-kit/app', tag: '0.1.0', pullPolicy: 'IfNotPresent' },
+        postgres: { repository: 'postgres', tag: '17.6-bookworm' },
+      },
+      ingress: {
+        enabled: true,
+        hosts: [{ host: 'platform.example.com', paths: [{ path: '/', pathType: 'Prefix' }] }],
+        tls: [],
+      },
       persistence: { size: '10Gi', storageClass: '' },
       existingSecret: '',
-      networkPolicy: { enabled: true, ingressFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }] },
+      networkPolicy: {
+        enabled: true,
+        ingressFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+      },
       resources: { app: { requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } } },
       settings: { TRUSTED_PROXIES: '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16' },
       discovery: 'dns',
@@ -103,32 +143,58 @@ describe('values.yaml', () => {
         const at = lines.findIndex((line, index) => index >= from && line.startsWith(`${indent}${key}:`));
         expect([key, at]).not.toEqual([key, -1]);
         const comment: string[] = [];
-        for (let index = at - 1; index >= 0 && lines[index]?.startsWith(`${indent}# `); index -= 1) comment.unshift((lines[index] as string).slice(indent.length + 2));
+        for (let index = at - 1; index >= 0 && lines[index]?.startsWith(`${indent}# `); index -= 1)
+          comment.unshift((lines[index] as string).slice(indent.length + 2));
         expect(comment.join(' ')).toBe(spec.description);
         from = at + 1;
         if (spec.children) walk(spec.children, `${indent}  `);
       }
     };
-    walk(chartValueTree(config, sharedSecretKeys(config).map((k) => k.key)), '');
+    walk(
+      chartValueTree(
+        config,
+        sharedSecretKeys(config).map((k) => k.key),
+      ),
+      '',
+    );
   });
 });
 
 describe('values.schema.json', () => {
-  const schema = valuesSchema(chartValueTree(config, sharedSecretKeys(config).map((k) => k.key))) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  const schema = valuesSchema(
+    chartValueTree(
+      config,
+      sharedSecretKeys(config).map((k) => k.key),
+    ),
+  ) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const at = (path: string) => path.split('.').reduce((node, key) => node.properties[key], schema);
   const accepts = (path: string, value: string) => {
     const definition = at(path) as { pattern: string; not?: { pattern: string } };
-    return new RegExp(definition.pattern).test(value) && !(definition.not && new RegExp(definition.not.pattern).test(value));
+    return (
+      new RegExp(definition.pattern).test(value) && !(definition.not && new RegExp(definition.not.pattern).test(value))
+    );
   };
 
-  it('closes the chart\'s own keys, so a typo is refused', () => {
-    for (const path of ['image', 'image.app', 'ingress', 'persistence', 'networkPolicy', 'metrics', 'metrics.serviceMonitor', 'serviceAccount', 'secretKeys', 'settings', 'resources']) {
+  it("closes the chart's own keys, so a typo is refused", () => {
+    for (const path of [
+      'image',
+      'image.app',
+      'ingress',
+      'persistence',
+      'networkPolicy',
+      'metrics',
+      'metrics.serviceMonitor',
+      'serviceAccount',
+      'secretKeys',
+      'settings',
+      'resources',
+    ]) {
       expect([path, at(path).additionalProperties]).toEqual([path, false]);
     }
     expect(schema.additionalProperties).toBe(false);
   });
 
-  it('leaves Kubernetes\' free-form types open', () => {
+  it("leaves Kubernetes' free-form types open", () => {
     expect(at('resources.app')).toMatchObject({ type: 'object' });
     expect(at('resources.app').additionalProperties).toBeUndefined();
     expect(at('affinity').additionalProperties).toBeUndefined();
@@ -137,10 +203,15 @@ describe('values.schema.json', () => {
   });
 
   it('describes every value', () => {
-    const walk = (node: Record<string, any>, path: string) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const walk = (node: Record<string, any>, path: string) => {
       for (const [key, child] of Object.entries(node.properties ?? {})) {
-        expect([`${path}${key}`, typeof (child as { description?: string }).description]).toEqual([`${path}${key}`, 'string']);
-        if ((child as { additionalProperties?: unknown }).additionalProperties === false) walk(child as Record<string, any>, `${path}${key}.`); // eslint-disable-line @typescript-eslint/no-explicit-any
+        expect([`${path}${key}`, typeof (child as { description?: string }).description]).toEqual([
+          `${path}${key}`,
+          'string',
+        ]);
+        if ((child as { additionalProperties?: unknown }).additionalProperties === false)
+          walk(child as Record<string, any>, `${path}${key}.`); // eslint-disable-line @typescript-eslint/no-explicit-any
       }
     };
     walk(schema, '');
@@ -149,7 +220,9 @@ describe('values.schema.json', () => {
   it('refuses a bad image tag (latest is refused by the templates), a host with a scheme, a size without binary unit', () => {
     expect(accepts('image.app.tag', '0.1.0')).toBe(true);
     expect(accepts('image.app.tag', 'v1/evil')).toBe(false);
-    expect(chartFile('templates/_helpers.tpl')).toContain('{{- if eq (lower (toString (index $.Values.image $container).tag)) "latest" }}');
+    expect(chartFile('templates/_helpers.tpl')).toContain(
+      '{{- if eq (lower (toString (index $.Values.image $container).tag)) "latest" }}',
+    );
     expect(accepts('persistence.size', '10Gi')).toBe(true);
     expect(accepts('persistence.size', '10GB')).toBe(false);
     const host = at('ingress.hosts').items.properties.host.pattern as string;

@@ -35,13 +35,17 @@ describe('kubernetes-models validation (Kubernetes OpenAPI schemas)', () => {
   });
 
   it('rejects an object with a wrongly typed field, so the validation above is real', () => {
-    const statefulSet = synthesizeObjects(resolvePlatformConfig(CONFIG_VARIATIONS['the committed platform.config.ts']!)).find((o) => o.kind === 'StatefulSet')!;
+    const statefulSet = synthesizeObjects(
+      resolvePlatformConfig(CONFIG_VARIATIONS['the committed platform.config.ts']!),
+    ).find((o) => o.kind === 'StatefulSet')!;
     const broken = structuredClone(statefulSet) as { spec: { replicas: unknown } } & KubernetesObject;
     broken.spec.replicas = 'two';
     expect(() => validate(broken)).toThrow(/replicas/);
   });
 
   it('refuses to validate a kind it has no model for', () => {
-    expect(() => validate({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } })).toThrow(/no kubernetes-models class/);
+    expect(() => validate({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } })).toThrow(
+      /no kubernetes-models class/,
+    );
   });
 });

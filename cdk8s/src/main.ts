@@ -43,9 +43,13 @@ if (require.main === module) {
   try {
     const outDir = parseOutDir(process.argv.slice(2));
     const written = writeSynthOutputs(outDir);
-    process.stdout.write(`wrote ${written.length} files under ${outDir}:\n${written.map((f) => `  ${f}`).join('\n')}\n`);
+    process.stdout.write(
+      `wrote ${written.length} files under ${outDir}:\n${written.map((f) => `  ${f}`).join('\n')}\n`,
+    );
   } catch (error) {
-    process.stderr.write(`${error instanceof PlatformConfigError || error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `${error instanceof PlatformConfigError || error instanceof Error ? error.message : String(error)}\n`,
+    );
     process.exitCode = 1;
   }
 }

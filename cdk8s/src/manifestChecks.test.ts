@@ -25,25 +25,32 @@ describe('cross-object checks on the synthesized manifests', () => {
 describe('each cross-object check can fail', () => {
   const objects = synth(platformConfig);
   const statefulSet = (o: Loose[]) => o.find((x) => x.kind === 'StatefulSet');
-  const container = (o: Loose[], name: string) => statefulSet(o).spec.template.spec.containers.find((c: Loose) => c.name === name);
+  const container = (o: Loose[], name: string) =>
+    statefulSet(o).spec.template.spec.containers.find((c: Loose) => c.name === name);
 
   it('reports a volumeMount without a volume or claim template', () => {
     const broken = copy(objects);
     container(broken, 'postgres').volumeMounts.push({ name: 'backup', mountPath: '/backup' });
-    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([expect.stringContaining("mounts 'backup' at /backup, which is neither a volume nor a claim template")]);
+    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([
+      expect.stringContaining("mounts 'backup' at /backup, which is neither a volume nor a claim template"),
+    ]);
   });
 
   it('reports a claim template that nothing mounts', () => {
     const broken = copy(objects);
     const postgres = container(broken, 'postgres');
     postgres.volumeMounts = postgres.volumeMounts.filter((m: Loose) => m.name !== 'data');
-    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([expect.stringContaining("volume 'data' is mounted by no container")]);
+    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([
+      expect.stringContaining("volume 'data' is mounted by no container"),
+    ]);
   });
 
   it('reports a Service whose selector matches no pod (e.g. a leftover kplus address label)', () => {
     const broken = copy(objects);
     broken.find((o) => o.metadata.name === 'multi-server-kit-peers').spec.selector['cdk8s.io/metadata.addr'] = 'x';
-    expect(MANIFEST_CHECKS.checkSelectors(broken)).toEqual([expect.stringContaining('Service multi-server-kit-peers: selector')]);
+    expect(MANIFEST_CHECKS.checkSelectors(broken)).toEqual([
+      expect.stringContaining('Service multi-server-kit-peers: selector'),
+    ]);
   });
 
   it('reports a StatefulSet selector that does not match its own pods', () => {
@@ -57,24 +64,33 @@ describe('each cross-object check can fail', () => {
     statefulSet(broken).spec.serviceName = 'multi-server-kit-app';
     expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([expect.stringContaining('is not headless')]);
     statefulSet(broken).spec.serviceName = 'missing';
-    expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([expect.stringContaining("serviceName 'missing' is not a Service")]);
+    expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([
+      expect.stringContaining("serviceName 'missing' is not a Service"),
+    ]);
   });
 
   it('reports a ServiceAccount the pods use but the output lacks', () => {
     const broken = copy(objects).filter((o) => o.kind !== 'ServiceAccount');
-    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([expect.stringContaining("serviceAccountName 'multi-server-kit'")]);
+    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([
+      expect.stringContaining("serviceAccountName 'multi-server-kit'"),
+    ]);
   });
 
   it('reports a RoleBinding to a missing Role', () => {
     const broken = copy(synth({ host: 'a.example.com', discovery: 'kubernetes' })).filter((o) => o.kind !== 'Role');
-    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([expect.stringContaining('roleRef Role multi-server-kit-discovery')]);
+    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([
+      expect.stringContaining('roleRef Role multi-server-kit-discovery'),
+    ]);
   });
 
   it('reports an image without a tag and one tagged latest', () => {
     const broken = copy(objects);
     container(broken, 'app').image = 'registry.example.com:5000/app';
     container(broken, 'sync').image = 'multi-server-kit/sync:latest';
-    expect(MANIFEST_CHECKS.checkImages(broken)).toEqual([expect.stringContaining('has no tag'), expect.stringContaining('uses latest')]);
+    expect(MANIFEST_CHECKS.checkImages(broken)).toEqual([
+      expect.stringContaining('has no tag'),
+      expect.stringContaining('uses latest'),
+    ]);
   });
 
   it('reports a container without a probe and an HTTP probe on an undeclared port', () => {
@@ -99,8 +115,16 @@ describe('each cross-object check can fail', () => {
 
   it('reports a second Secret reference and any Secret object', () => {
     const broken = copy(objects);
-    container(broken, 'sync').env.push({ name: 'EXTRA', valueFrom: { secretKeyRef: { name: 'another-secret', key: 'EXTRA' } } });
-    broken.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'generated', namespace: 'multi-server-kit' }, stringData: { A: 'b' } });
+    container(broken, 'sync').env.push({
+      name: 'EXTRA',
+      valueFrom: { secretKeyRef: { name: 'another-secret', key: 'EXTRA' } },
+    });
+    broken.push({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'generated', namespace: 'multi-server-kit' },
+      stringData: { A: 'b' },
+    });
     expect(MANIFEST_CHECKS.checkSecrets(broken)).toEqual([
       expect.stringContaining('reference 2 Secrets (multi-server-kit-shared, another-secret)'),
       expect.stringContaining('Secret generated is part of the output'),
@@ -110,7 +134,9 @@ describe('each cross-object check can fail', () => {
   it('reports a variable set twice in one container', () => {
     const broken = copy(objects);
     container(broken, 'app').env.push({ name: 'NODE_ENV', value: 'development' });
-    expect(MANIFEST_CHECKS.checkEnvironmentNames(broken)).toEqual([expect.stringContaining('sets NODE_ENV more than once')]);
+    expect(MANIFEST_CHECKS.checkEnvironmentNames(broken)).toEqual([
+      expect.stringContaining('sets NODE_ENV more than once'),
+    ]);
   });
 
   it('reports objects in different namespaces', () => {
@@ -136,16 +162,19 @@ describe('no secret value anywhere in the output', () => {
     }
   });
 
-  it.each(Object.entries(CONFIG_VARIATIONS))('no secret from the environment ends up in the files written for %s', (_, config) => {
-    const files = synthesizeFiles(resolvePlatformConfig(config));
-    for (const [path, text] of files) {
-      for (const [name, value] of values) {
-        if (text.includes(value)) throw new Error(`${path} contains the value of ${name}`);
+  it.each(Object.entries(CONFIG_VARIATIONS))(
+    'no secret from the environment ends up in the files written for %s',
+    (_, config) => {
+      const files = synthesizeFiles(resolvePlatformConfig(config));
+      for (const [path, text] of files) {
+        for (const [name, value] of values) {
+          if (text.includes(value)) throw new Error(`${path} contains the value of ${name}`);
+        }
+        // no Secret object (a ConfigMap's data, e.g. the roles' initdb script, holds no secret: the values check above)
+        expect(text).not.toMatch(/^kind:\s*Secret\s*$/m);
       }
-      // no Secret object (a ConfigMap's data, e.g. the roles' initdb script, holds no secret: the values check above)
-      expect(text).not.toMatch(/^kind:\s*Secret\s*$/m);
-    }
-  });
+    },
+  );
 
   it('sets no secret variable of the contract by value, except the database URLs without a password', () => {
     const objects = synth(platformConfig);

@@ -71,17 +71,22 @@ export function checkVolumeMounts(objects: readonly KubernetesObject[]): string[
   const problems: string[] = [];
   for (const object of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) {
     const pod = (spec(object).template as { spec: PodSpec }).spec;
-    const claims = ((spec(object).volumeClaimTemplates ?? []) as { metadata: { name: string } }[]).map((c) => c.metadata.name);
+    const claims = ((spec(object).volumeClaimTemplates ?? []) as { metadata: { name: string } }[]).map(
+      (c) => c.metadata.name,
+    );
     const volumes = new Set([...(pod.volumes ?? []).map((v) => v.name), ...claims]);
     for (const container of allContainers(pod)) {
       for (const mount of container.volumeMounts ?? []) {
         if (!volumes.has(mount.name)) {
-          problems.push(`${describe(object)}: container ${container.name} mounts '${mount.name}' at ${mount.mountPath}, which is neither a volume nor a claim template`);
+          problems.push(
+            `${describe(object)}: container ${container.name} mounts '${mount.name}' at ${mount.mountPath}, which is neither a volume nor a claim template`,
+          );
         }
       }
     }
     const mounted = new Set(allContainers(pod).flatMap((c) => (c.volumeMounts ?? []).map((m) => m.name)));
-    for (const name of volumes) if (!mounted.has(name)) problems.push(`${describe(object)}: volume '${name}' is mounted by no container`);
+    for (const name of volumes)
+      if (!mounted.has(name)) problems.push(`${describe(object)}: volume '${name}' is mounted by no container`);
   }
   return problems;
 }
@@ -92,11 +97,15 @@ export function checkSelectors(objects: readonly KubernetesObject[]): string[] {
   for (const object of objects.filter((o) => WORKLOAD_KINDS.has(o.kind))) {
     const selector = (spec(object).selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels;
     const labels = (spec(object).template as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {};
-    if (!matches(selector, labels)) problems.push(`${describe(object)}: selector ${JSON.stringify(selector)} does not match its pod labels ${JSON.stringify(labels)}`);
+    if (!matches(selector, labels))
+      problems.push(
+        `${describe(object)}: selector ${JSON.stringify(selector)} does not match its pod labels ${JSON.stringify(labels)}`,
+      );
   }
   for (const service of ofKind(objects, 'Service')) {
     const selector = spec(service).selector as Record<string, string> | undefined;
-    if (!selectsSomePod(objects, selector)) problems.push(`${describe(service)}: selector ${JSON.stringify(selector)} matches no pod`);
+    if (!selectsSomePod(objects, selector))
+      problems.push(`${describe(service)}: selector ${JSON.stringify(selector)} matches no pod`);
   }
   for (const budget of ofKind(objects, 'PodDisruptionBudget')) {
     const selector = (spec(budget).selector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels;
@@ -107,8 +116,18 @@ export function checkSelectors(objects: readonly KubernetesObject[]): string[] {
     if (!selectsSomePod(objects, selector)) problems.push(`${describe(policy)}: podSelector matches no pod`);
   }
   for (const workload of workloads(objects)) {
-    const terms = ((workload.spec.affinity as { podAntiAffinity?: { preferredDuringSchedulingIgnoredDuringExecution?: { podAffinityTerm: { labelSelector?: { matchLabels?: Record<string, string> } } }[] } } | undefined)
-      ?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? []);
+    const terms =
+      (
+        workload.spec.affinity as
+          | {
+              podAntiAffinity?: {
+                preferredDuringSchedulingIgnoredDuringExecution?: {
+                  podAffinityTerm: { labelSelector?: { matchLabels?: Record<string, string> } };
+                }[];
+              };
+            }
+          | undefined
+      )?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [];
     for (const term of terms) {
       if (!matches(term.podAffinityTerm.labelSelector?.matchLabels, workload.labels)) {
         problems.push(`${workload.owner}: pod anti-affinity selects other pods than its own`);
@@ -124,8 +143,10 @@ export function checkServiceName(objects: readonly KubernetesObject[]): string[]
   for (const statefulSet of ofKind(objects, 'StatefulSet')) {
     const name = spec(statefulSet).serviceName as string | undefined;
     const service = ofKind(objects, 'Service').find((s) => s.metadata.name === name);
-    if (!service) problems.push(`${describe(statefulSet)}: serviceName '${String(name)}' is not a Service of the output`);
-    else if (spec(service).clusterIP !== 'None') problems.push(`${describe(statefulSet)}: serviceName '${name}' is not headless (clusterIP: None)`);
+    if (!service)
+      problems.push(`${describe(statefulSet)}: serviceName '${String(name)}' is not a Service of the output`);
+    else if (spec(service).clusterIP !== 'None')
+      problems.push(`${describe(statefulSet)}: serviceName '${name}' is not headless (clusterIP: None)`);
   }
   return problems;
 }
@@ -137,13 +158,18 @@ export function checkServiceAccounts(objects: readonly KubernetesObject[]): stri
   const roles = new Set(ofKind(objects, 'Role').map((o) => o.metadata.name));
   for (const workload of workloads(objects)) {
     const name = workload.spec.serviceAccountName;
-    if (!name || !accounts.has(name)) problems.push(`${workload.owner}: serviceAccountName '${String(name)}' is not a ServiceAccount of the output`);
+    if (!name || !accounts.has(name))
+      problems.push(`${workload.owner}: serviceAccountName '${String(name)}' is not a ServiceAccount of the output`);
   }
   for (const binding of ofKind(objects, 'RoleBinding')) {
     const roleRef = binding.roleRef as { kind: string; name: string };
-    if (roleRef.kind !== 'Role' || !roles.has(roleRef.name)) problems.push(`${describe(binding)}: roleRef ${roleRef.kind} ${roleRef.name} is not a Role of the output`);
+    if (roleRef.kind !== 'Role' || !roles.has(roleRef.name))
+      problems.push(`${describe(binding)}: roleRef ${roleRef.kind} ${roleRef.name} is not a Role of the output`);
     for (const subject of (binding.subjects ?? []) as { kind: string; name: string }[]) {
-      if (subject.kind !== 'ServiceAccount' || !accounts.has(subject.name)) problems.push(`${describe(binding)}: subject ${subject.kind} ${subject.name} is not a ServiceAccount of the output`);
+      if (subject.kind !== 'ServiceAccount' || !accounts.has(subject.name))
+        problems.push(
+          `${describe(binding)}: subject ${subject.kind} ${subject.name} is not a ServiceAccount of the output`,
+        );
     }
   }
   return problems;
@@ -158,8 +184,10 @@ export function checkImages(objects: readonly KubernetesObject[]): string[] {
       const lastSegment = image.split('/').pop() ?? '';
       const tag = lastSegment.includes(':') ? lastSegment.slice(lastSegment.indexOf(':') + 1) : undefined;
       if (image.includes('@sha256:')) continue;
-      if (tag === undefined || tag === '') problems.push(`${workload.owner}: container ${container.name} image '${image}' has no tag (means latest)`);
-      else if (tag.toLowerCase() === 'latest') problems.push(`${workload.owner}: container ${container.name} image '${image}' uses latest`);
+      if (tag === undefined || tag === '')
+        problems.push(`${workload.owner}: container ${container.name} image '${image}' has no tag (means latest)`);
+      else if (tag.toLowerCase() === 'latest')
+        problems.push(`${workload.owner}: container ${container.name} image '${image}' uses latest`);
     }
   }
   return problems;
@@ -178,7 +206,10 @@ export function checkProbes(objects: readonly KubernetesObject[]): string[] {
         }
         const port = definition.httpGet?.port;
         const declared = (container.ports ?? []).some((p) => p.containerPort === port || p.name === port);
-        if (port !== undefined && !declared) problems.push(`${workload.owner}: ${container.name}'s ${probe} targets port ${port}, which the container does not declare`);
+        if (port !== undefined && !declared)
+          problems.push(
+            `${workload.owner}: ${container.name}'s ${probe} targets port ${port}, which the container does not declare`,
+          );
       }
     }
   }
@@ -196,18 +227,24 @@ export function checkPorts(objects: readonly KubernetesObject[]): string[] {
     for (const port of (spec(service).ports ?? []) as { port: number; targetPort?: number | string }[]) {
       const target = port.targetPort ?? port.port;
       if (!declared.some((p) => p.containerPort === target || p.name === target)) {
-        problems.push(`${describe(service)}: port ${port.port} forwards to ${target}, which no selected container declares`);
+        problems.push(
+          `${describe(service)}: port ${port.port} forwards to ${target}, which no selected container declares`,
+        );
       }
     }
   }
   for (const ingress of ofKind(objects, 'Ingress')) {
-    for (const rule of (spec(ingress).rules ?? []) as { http?: { paths: { backend: { service?: { name: string; port: { number?: number } } } }[] } }[]) {
+    for (const rule of (spec(ingress).rules ?? []) as {
+      http?: { paths: { backend: { service?: { name: string; port: { number?: number } } } }[] };
+    }[]) {
       for (const path of rule.http?.paths ?? []) {
         const backend = path.backend.service;
         const service = services.find((s) => s.metadata.name === backend?.name);
         const ports = ((service ? spec(service).ports : []) ?? []) as { port: number }[];
         if (!service || !ports.some((p) => p.port === backend?.port.number)) {
-          problems.push(`${describe(ingress)}: backend ${backend?.name}:${backend?.port.number} is not a Service port of the output`);
+          problems.push(
+            `${describe(ingress)}: backend ${backend?.name}:${backend?.port.number} is not a Service port of the output`,
+          );
         }
       }
     }
@@ -248,8 +285,12 @@ export function secretReferences(objects: readonly KubernetesObject[]): Set<stri
 export function checkSecrets(objects: readonly KubernetesObject[]): string[] {
   const problems: string[] = [];
   const names = secretReferences(objects);
-  if (names.size !== 1) problems.push(`the pods reference ${names.size} Secrets (${[...names].join(', ')}); exactly one shared Secret is expected`);
-  for (const secret of ofKind(objects, 'Secret')) problems.push(`${describe(secret)} is part of the output: secrets must never be synthesized`);
+  if (names.size !== 1)
+    problems.push(
+      `the pods reference ${names.size} Secrets (${[...names].join(', ')}); exactly one shared Secret is expected`,
+    );
+  for (const secret of ofKind(objects, 'Secret'))
+    problems.push(`${describe(secret)} is part of the output: secrets must never be synthesized`);
   return problems;
 }
 
@@ -260,7 +301,8 @@ export function checkEnvironmentNames(objects: readonly KubernetesObject[]): str
     for (const container of allContainers(workload.spec)) {
       const names = (container.env ?? []).map((v) => v.name);
       const duplicates = names.filter((name, index) => names.indexOf(name) !== index);
-      if (duplicates.length > 0) problems.push(`${workload.owner}: container ${container.name} sets ${duplicates.join(', ')} more than once`);
+      if (duplicates.length > 0)
+        problems.push(`${workload.owner}: container ${container.name} sets ${duplicates.join(', ')} more than once`);
     }
   }
   return problems;
@@ -269,7 +311,9 @@ export function checkEnvironmentNames(objects: readonly KubernetesObject[]): str
 /** Every namespaced object is in the same namespace. */
 export function checkNamespaces(objects: readonly KubernetesObject[]): string[] {
   const namespaces = new Set(objects.map((o) => o.metadata.namespace));
-  return namespaces.size === 1 && !namespaces.has(undefined) ? [] : [`objects are spread over namespaces ${[...namespaces].map(String).join(', ')}`];
+  return namespaces.size === 1 && !namespaces.has(undefined)
+    ? []
+    : [`objects are spread over namespaces ${[...namespaces].map(String).join(', ')}`];
 }
 
 export const MANIFEST_CHECKS = {

@@ -35,7 +35,12 @@ function selectLabels(service: kplus.Service, labels: Readonly<Record<string, st
 }
 
 /** Headless, and listing pods before they are ready: peers must find each other to agree on configuration first. */
-export function addPeersService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>, syncPort: number): kplus.Service {
+export function addPeersService(
+  scope: Construct,
+  config: ResolvedPlatformConfig,
+  labels: Readonly<Record<string, string>>,
+  syncPort: number,
+): kplus.Service {
   const service = new kplus.Service(scope, 'peers', {
     metadata: { name: peersServiceName(config) },
     clusterIP: 'None',
@@ -51,7 +56,12 @@ export function removeKplusSelector(service: kplus.Service): void {
   ApiObject.of(service).addJsonPatch(JsonPatch.remove(KPLUS_ADDRESS_SELECTOR_PATH));
 }
 
-export function addAppService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>, appPort: number): kplus.Service {
+export function addAppService(
+  scope: Construct,
+  config: ResolvedPlatformConfig,
+  labels: Readonly<Record<string, string>>,
+  appPort: number,
+): kplus.Service {
   const service = new kplus.Service(scope, 'app', {
     metadata: { name: `${config.name}-app` },
     type: kplus.ServiceType.CLUSTER_IP,
@@ -62,14 +72,28 @@ export function addAppService(scope: Construct, config: ResolvedPlatformConfig, 
 }
 
 /** Both metrics ports of every pod, for Prometheus (the ServiceMonitor of the Helm chart selects this Service). */
-export function addMetricsService(scope: Construct, config: ResolvedPlatformConfig, labels: Readonly<Record<string, string>>): kplus.Service {
+export function addMetricsService(
+  scope: Construct,
+  config: ResolvedPlatformConfig,
+  labels: Readonly<Record<string, string>>,
+): kplus.Service {
   const service = new kplus.Service(scope, 'metrics', {
     // the component label lets a ServiceMonitor select this Service and not the others of the installation
     metadata: { name: `${config.name}-metrics`, labels: { [COMPONENT_LABEL]: METRICS_COMPONENT } },
     type: kplus.ServiceType.CLUSTER_IP,
     ports: [
-      { name: APP_METRICS_PORT_NAME, port: APP_METRICS_PORT, targetPort: APP_METRICS_PORT, protocol: kplus.Protocol.TCP },
-      { name: SYNC_METRICS_PORT_NAME, port: SYNC_METRICS_PORT, targetPort: SYNC_METRICS_PORT, protocol: kplus.Protocol.TCP },
+      {
+        name: APP_METRICS_PORT_NAME,
+        port: APP_METRICS_PORT,
+        targetPort: APP_METRICS_PORT,
+        protocol: kplus.Protocol.TCP,
+      },
+      {
+        name: SYNC_METRICS_PORT_NAME,
+        port: SYNC_METRICS_PORT,
+        targetPort: SYNC_METRICS_PORT,
+        protocol: kplus.Protocol.TCP,
+      },
     ],
   });
   selectLabels(service, labels);
@@ -81,9 +105,16 @@ export function addIngress(scope: Construct, config: ResolvedPlatformConfig, app
     metadata: { name: config.name, annotations: { ...config.ingressAnnotations } },
     className: config.ingressClassName,
   });
-  ingress.addHostRule(config.host, '/', kplus.IngressBackend.fromService(appService, { port: APP_SERVICE_PORT }), kplus.HttpIngressPathType.PREFIX);
+  ingress.addHostRule(
+    config.host,
+    '/',
+    kplus.IngressBackend.fromService(appService, { port: APP_SERVICE_PORT }),
+    kplus.HttpIngressPathType.PREFIX,
+  );
   if (config.tls) {
-    ingress.addTls([{ hosts: [config.host], secret: kplus.Secret.fromSecretName(scope, 'tls-secret', config.tls.secretName) }]);
+    ingress.addTls([
+      { hosts: [config.host], secret: kplus.Secret.fromSecretName(scope, 'tls-secret', config.tls.secretName) },
+    ]);
   }
   return ingress;
 }
@@ -107,7 +138,10 @@ export function addNetworkPolicy(
   const rule = (from: AppReachableFrom, rulePorts: object[]) =>
     from === 'anywhere'
       ? { ports: rulePorts }
-      : { from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }], ports: rulePorts };
+      : {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }],
+          ports: rulePorts,
+        };
   const appRule = rule(config.networkPolicy.appReachableFrom, [tcp(ports.appPort)]);
   const metricsRule = rule(config.networkPolicy.metricsReachableFrom, [tcp(APP_METRICS_PORT), tcp(SYNC_METRICS_PORT)]);
   const restricted = config.networkPolicy.egress === 'restricted';

@@ -11,14 +11,26 @@ const seed = envOf(objects, 'sync', 'MSK_NODE_ID_SEED').value as string;
 const entry = (containerOf(objects, 'sync').command as string[]).slice(0, 4);
 
 /** Runs the synthesized entry script with a pod's environment; the "real command" prints what it received. */
-function runEntry(env: Record<string, string>, command: string[] = [process.execPath, '-e', 'process.stdout.write(JSON.stringify({ id: process.env.SYNC_NODE_ID, pid: process.pid, args: process.argv.slice(1) }))']) {
+function runEntry(
+  env: Record<string, string>,
+  command: string[] = [
+    process.execPath,
+    '-e',
+    'process.stdout.write(JSON.stringify({ id: process.env.SYNC_NODE_ID, pid: process.pid, args: process.argv.slice(1) }))',
+  ],
+) {
   const [shell, ...args] = entry as [string, ...string[]];
   const result = spawnSync(shell, [...args, ...command], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', MSK_NODE_ID_SEED: seed, ...env },
     encoding: 'utf8',
     timeout: 10_000,
   });
-  return { status: result.status, stderr: result.stderr, output: result.status === 0 ? JSON.parse(result.stdout) : undefined, pid: result.pid };
+  return {
+    status: result.status,
+    stderr: result.stderr,
+    output: result.status === 0 ? JSON.parse(result.stdout) : undefined,
+    pid: result.pid,
+  };
 }
 
 describe('the node identity entry script (run by /bin/sh, as in the Debian-based images)', () => {
@@ -33,11 +45,15 @@ describe('the node identity entry script (run by /bin/sh, as in the Debian-based
   });
 
   it('falls back to the number at the end of the pod name when the label is empty (Kubernetes < 1.28)', () => {
-    expect(runEntry({ MSK_POD_INDEX: '', SYNC_NODE_NAME: 'multi-server-kit-12' }).output.id).toBe(deriveNodeId(seed, 12));
+    expect(runEntry({ MSK_POD_INDEX: '', SYNC_NODE_NAME: 'multi-server-kit-12' }).output.id).toBe(
+      deriveNodeId(seed, 12),
+    );
   });
 
   it('gives every ordinal its own ID and the same ordinal the same ID on every start', () => {
-    const ids = [0, 1, 2, 3, 4].map((ordinal) => runEntry({ MSK_POD_INDEX: String(ordinal), SYNC_NODE_NAME: `x-${ordinal}` }).output.id);
+    const ids = [0, 1, 2, 3, 4].map(
+      (ordinal) => runEntry({ MSK_POD_INDEX: String(ordinal), SYNC_NODE_NAME: `x-${ordinal}` }).output.id,
+    );
     expect(new Set(ids).size).toBe(5);
     expect(runEntry({ MSK_POD_INDEX: '2', SYNC_NODE_NAME: 'x-2' }).output.id).toBe(ids[2]);
   });
@@ -45,7 +61,9 @@ describe('the node identity entry script (run by /bin/sh, as in the Debian-based
   it('refuses to start without an ordinal, naming the label and the pod name', () => {
     const run = runEntry({ MSK_POD_INDEX: '', SYNC_NODE_NAME: 'no-ordinal-here' });
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain("msk-node-identity: no pod ordinal: label apps.kubernetes.io/pod-index is empty and pod name 'no-ordinal-here' does not end in -<number>");
+    expect(run.stderr).toContain(
+      "msk-node-identity: no pod ordinal: label apps.kubernetes.io/pod-index is empty and pod name 'no-ordinal-here' does not end in -<number>",
+    );
   });
 
   it('execs the real command in its own process (signals reach it) with its arguments unchanged', () => {

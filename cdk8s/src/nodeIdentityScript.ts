@@ -25,8 +25,7 @@ export function nodeIdSeed(namespace: string, name: string): string {
   return `${namespace}/${name}`;
 }
 
-const HASH_WITH_NODE =
-  `process.stdout.write(require("node:crypto").createHash("sha256").update(process.argv[1]).digest("hex").slice(0, ${NODE_ID_HEX_LENGTH}))`;
+const HASH_WITH_NODE = `process.stdout.write(require("node:crypto").createHash("sha256").update(process.argv[1]).digest("hex").slice(0, ${NODE_ID_HEX_LENGTH}))`;
 
 export const NODE_IDENTITY_SCRIPT = [
   'set -eu',

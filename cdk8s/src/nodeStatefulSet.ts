@@ -27,7 +27,11 @@ export const POSTGRES_INITDB_ARGS = '--auth-host=scram-sha-256 --auth-local=peer
 const INITDB_SCRIPTS_PATH = '/docker-entrypoint-initdb.d';
 const INITDB_ROLES_SCRIPT = '10-msk-roles.sh';
 /** The image's entrypoint with a random superuser password (it insists on one); "$@" is the container's args. */
-export const POSTGRES_COMMAND = ['/bin/sh', '-c', 'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres'];
+export const POSTGRES_COMMAND = [
+  '/bin/sh',
+  '-c',
+  'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom | tr -d \' \\n\')" exec docker-entrypoint.sh postgres',
+];
 export const POSTGRES_DB = 'multi_business_db';
 /**
  * A terminating pod's app keeps serving for this long before it gets SIGTERM, while the Service and the ingress
@@ -56,7 +60,10 @@ type SecretByName = (name: string | undefined) => kplus.ISecret;
 function toEnvValue(source: EnvSource, secret: SecretByName): kplus.EnvValue {
   switch (source.from) {
     case 'secret':
-      return kplus.EnvValue.fromSecretValue({ secret: secret(source.secretName), key: source.key }, { optional: source.optional });
+      return kplus.EnvValue.fromSecretValue(
+        { secret: secret(source.secretName), key: source.key },
+        { optional: source.optional },
+      );
     case 'value':
       return kplus.EnvValue.fromValue(source.value);
     case 'pod-field': {
@@ -126,11 +133,16 @@ function httpProbes(port: number, livePath: string, readyPath: string, scheme = 
  */
 export function appProbes(port: number, probes: ResolvedPlatformConfig['app']['probes']) {
   const live = (timing: typeof STARTUP) =>
-    probes.livenessPath === '' ? kplus.Probe.fromTcpSocket({ port, ...timing }) : kplus.Probe.fromHttpGet(probes.livenessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...timing });
+    probes.livenessPath === ''
+      ? kplus.Probe.fromTcpSocket({ port, ...timing })
+      : kplus.Probe.fromHttpGet(probes.livenessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...timing });
   return {
     startup: live(STARTUP),
     liveness: live(LIVENESS),
-    readiness: probes.readinessPath === '' ? live(READINESS) : kplus.Probe.fromHttpGet(probes.readinessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...READINESS }),
+    readiness:
+      probes.readinessPath === ''
+        ? live(READINESS)
+        : kplus.Probe.fromHttpGet(probes.readinessPath, { port, scheme: kplus.ConnectionScheme.HTTP, ...READINESS }),
   };
 }
 
@@ -138,16 +150,32 @@ function postgresProbes() {
   const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', String(POSTGRES_PORT), '-U', APP_ROLE, '-d', POSTGRES_DB];
   return {
     // crash recovery after an unclean stop can take minutes: 5 minutes before liveness applies
-    startup: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 60 }),
-    liveness: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(10), timeoutSeconds: Duration.seconds(5), failureThreshold: 6 }),
-    readiness: kplus.Probe.fromCommand(isReady, { periodSeconds: Duration.seconds(5), timeoutSeconds: Duration.seconds(3), failureThreshold: 3 }),
+    startup: kplus.Probe.fromCommand(isReady, {
+      periodSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold: 60,
+    }),
+    liveness: kplus.Probe.fromCommand(isReady, {
+      periodSeconds: Duration.seconds(10),
+      timeoutSeconds: Duration.seconds(5),
+      failureThreshold: 6,
+    }),
+    readiness: kplus.Probe.fromCommand(isReady, {
+      periodSeconds: Duration.seconds(5),
+      timeoutSeconds: Duration.seconds(3),
+      failureThreshold: 3,
+    }),
   };
 }
 
 /** Waits (bounded by the grace period) until nothing listens on the app's port any more. */
 function postgresWaitsForApp(appPort: number, gracePeriodSeconds: number): string[] {
   const seconds = Math.max(1, gracePeriodSeconds - APP_DRAIN_SECONDS);
-  return ['bash', '-c', `for _ in $(seq 1 ${seconds}); do (: </dev/tcp/127.0.0.1/${appPort}) 2>/dev/null || exit 0; sleep 1; done`];
+  return [
+    'bash',
+    '-c',
+    `for _ in $(seq 1 ${seconds}); do (: </dev/tcp/127.0.0.1/${appPort}) 2>/dev/null || exit 0; sleep 1; done`,
+  ];
 }
 
 /** The app's own extra variables, after the kit's, sorted by name (as Helm's `range` over a map writes them). */
@@ -168,7 +196,8 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
     otherSecrets.set(name, known);
     return known;
   };
-  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
+  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) =>
+    kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
   const appCache = emptyDir('app-next-cache');
   const appTmp = emptyDir('app-tmp');
   const syncTmp = emptyDir('sync-tmp');
@@ -198,8 +227,15 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: withNodeIdentity(config.app.command),
         ...(config.app.args.length > 0 ? { args: [...config.app.args] } : {}),
-        ports: [{ name: 'http', number: props.appPort }, { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT }],
-        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.appEnvironment, sharedSecret), ...appExtraEnvironment(config) },
+        ports: [
+          { name: 'http', number: props.appPort },
+          { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT },
+        ],
+        envVariables: {
+          ...envVariables(identityInputs, sharedSecret),
+          ...envVariables(props.appEnvironment, sharedSecret),
+          ...appExtraEnvironment(config),
+        },
         volumeMounts: [
           { path: config.app.cacheMountPath, volume: appCache },
           { path: '/tmp', volume: appTmp },
@@ -214,8 +250,14 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         image: image(config.images.sync),
         imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
         command: withNodeIdentity(config.sync.command),
-        ports: [{ name: 'sync', number: props.syncPort }, { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT }],
-        envVariables: { ...envVariables(identityInputs, sharedSecret), ...envVariables(props.syncEnvironment, sharedSecret) },
+        ports: [
+          { name: 'sync', number: props.syncPort },
+          { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT },
+        ],
+        envVariables: {
+          ...envVariables(identityInputs, sharedSecret),
+          ...envVariables(props.syncEnvironment, sharedSecret),
+        },
         volumeMounts: [{ path: '/tmp', volume: syncTmp }],
         ...httpProbes(props.syncPort, '/health', '/ready', kplus.ConnectionScheme.HTTPS),
         resources: resources(config.sync.resources),
@@ -228,10 +270,13 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
   for (const [key, value] of Object.entries(props.selectorLabels)) statefulSet.podMetadata.addLabel(key, value);
   statefulSet.podMetadata.addLabel('app.kubernetes.io/component', 'node');
   // soft: on a one-node cluster (or too few hosts) pods still schedule, side by side
-  statefulSet.scheduling.separate(kplus.Pods.select(scope, 'same-installation-pods', { labels: { ...props.selectorLabels } }), {
-    weight: 100,
-    topology: kplus.Topology.HOSTNAME,
-  });
+  statefulSet.scheduling.separate(
+    kplus.Pods.select(scope, 'same-installation-pods', { labels: { ...props.selectorLabels } }),
+    {
+      weight: 100,
+      topology: kplus.Topology.HOSTNAME,
+    },
+  );
 
   ApiObject.of(statefulSet).addJsonPatch(
     JsonPatch.remove(KPLUS_ADDRESS_LABEL_PATH),
@@ -245,7 +290,8 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
 /** The node's own PostgreSQL: its container (with the roles' initdb script); its data is the claim template's. */
 function postgresContainer(scope: Construct, props: NodeStatefulSetProps): kplus.ContainerProps {
   const { config, sharedSecret } = props;
-  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) => kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
+  const emptyDir = (name: string, options?: kplus.EmptyDirVolumeOptions) =>
+    kplus.Volume.fromEmptyDir(scope, `volume-${name}`, name, options);
   const postgresRun = emptyDir('postgres-run');
   const postgresTmp = emptyDir('postgres-tmp');
   const postgresShm = emptyDir('postgres-shm', { medium: kplus.EmptyDirMedium.MEMORY, sizeLimit: Size.mebibytes(256) });
@@ -253,7 +299,10 @@ function postgresContainer(scope: Construct, props: NodeStatefulSetProps): kplus
     metadata: { name: `${config.name}-postgres-initdb` },
     data: { [INITDB_ROLES_SCRIPT]: databaseRolesInitdbScript() },
   });
-  const initdb = kplus.Volume.fromConfigMap(scope, 'volume-postgres-initdb', initdbScripts, { name: 'postgres-initdb', defaultMode: 0o555 });
+  const initdb = kplus.Volume.fromConfigMap(scope, 'volume-postgres-initdb', initdbScripts, {
+    name: 'postgres-initdb',
+    defaultMode: 0o555,
+  });
   return {
     name: POSTGRES_CONTAINER,
     image: image(config.images.postgres),
@@ -279,7 +328,9 @@ function postgresContainer(scope: Construct, props: NodeStatefulSetProps): kplus
     ...postgresProbes(),
     // The database outlives the app in a terminating pod: a request the app still serves (its drain, then its
     // in-flight work) finds its database up instead of a session treated as signed out for want of it.
-    lifecycle: { preStop: kplus.Handler.fromCommand(postgresWaitsForApp(props.appPort, config.terminationGracePeriodSeconds)) },
+    lifecycle: {
+      preStop: kplus.Handler.fromCommand(postgresWaitsForApp(props.appPort, config.terminationGracePeriodSeconds)),
+    },
     resources: resources(config.postgres.resources),
     securityContext: lockedDown(config.postgres.runAsUser),
   };
@@ -288,7 +339,8 @@ function postgresContainer(scope: Construct, props: NodeStatefulSetProps): kplus
 function addDataClaim(statefulSet: kplus.StatefulSet, props: NodeStatefulSetProps): void {
   const { config } = props;
   const postgresIndex = statefulSet.containers.findIndex((c) => c.name === POSTGRES_CONTAINER);
-  const storageClass = config.postgres.storageClassName === undefined ? {} : { storageClassName: config.postgres.storageClassName };
+  const storageClass =
+    config.postgres.storageClassName === undefined ? {} : { storageClassName: config.postgres.storageClassName };
   ApiObject.of(statefulSet).addJsonPatch(
     // kplus-27 has no volumeClaimTemplates prop; the mount refers to the claim template, not to a pod volume
     JsonPatch.add('/spec/volumeClaimTemplates', [
@@ -301,6 +353,9 @@ function addDataClaim(statefulSet: kplus.StatefulSet, props: NodeStatefulSetProp
         },
       },
     ]),
-    JsonPatch.add(`/spec/template/spec/containers/${postgresIndex}/volumeMounts/-`, { name: DATA_CLAIM, mountPath: POSTGRES_DATA_PATH }),
+    JsonPatch.add(`/spec/template/spec/containers/${postgresIndex}/volumeMounts/-`, {
+      name: DATA_CLAIM,
+      mountPath: POSTGRES_DATA_PATH,
+    }),
   );
 }

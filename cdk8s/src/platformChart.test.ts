@@ -46,7 +46,7 @@ describe('the node StatefulSet', () => {
     expect(pod.containers.map((c: Loose) => c.name)).toEqual(['app', 'sync', 'postgres']);
   });
 
-  it('default: pins the images of the lead\'s decision and pulls them only if not present', () => {
+  it("default: pins the images of the lead's decision and pulls them only if not present", () => {
     expect(pod.containers.map((c: Loose) => c.image)).toEqual([
       'multi-server-kit/app:0.1.0',
       'multi-server-kit/sync:0.1.0',
@@ -75,7 +75,8 @@ describe('the node StatefulSet', () => {
   });
 
   it('can configure the storage size and class of the data claims', () => {
-    const claim = objectOf(synth({ postgres: { storageSize: '50Gi', storageClassName: 'fast-ssd' } }), 'StatefulSet').spec.volumeClaimTemplates[0];
+    const claim = objectOf(synth({ postgres: { storageSize: '50Gi', storageClassName: 'fast-ssd' } }), 'StatefulSet')
+      .spec.volumeClaimTemplates[0];
     expect(claim.spec.resources.requests.storage).toBe('50Gi');
     expect(claim.spec.storageClassName).toBe('fast-ssd');
   });
@@ -83,7 +84,10 @@ describe('the node StatefulSet', () => {
   it('spreads pods across hosts softly (preferred, not required, anti-affinity)', () => {
     expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
     expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
-      { weight: 100, podAffinityTerm: { labelSelector: { matchLabels: SELECTOR }, topologyKey: 'kubernetes.io/hostname' } },
+      {
+        weight: 100,
+        podAffinityTerm: { labelSelector: { matchLabels: SELECTOR }, topologyKey: 'kubernetes.io/hostname' },
+      },
     ]);
   });
 
@@ -94,7 +98,16 @@ describe('the node StatefulSet', () => {
 });
 
 describe('an external database (externalDatabase)', () => {
-  const external = synth({ replicas: 3, externalDatabase: { host: 'db-rw.databases.svc', existingSecret: 'db-credentials', passwordKey: 'app', syncPasswordKey: 'sync', sslMode: 'require' } });
+  const external = synth({
+    replicas: 3,
+    externalDatabase: {
+      host: 'db-rw.databases.svc',
+      existingSecret: 'db-credentials',
+      passwordKey: 'app',
+      syncPasswordKey: 'sync',
+      sslMode: 'require',
+    },
+  });
   const externalSet = objectOf(external, 'StatefulSet');
   const externalPod = podSpecOf(external);
   const env = (container: string, name: string) => envOf(external, container, name);
@@ -107,15 +120,27 @@ describe('an external database (externalDatabase)', () => {
   });
 
   it('points both roles at the one database and declares DATABASE_TOPOLOGY=shared to the sync service', () => {
-    expect(env('app', 'DATABASE_URL').value).toBe('postgresql://msk_app@db-rw.databases.svc:5432/multi_business_db?sslmode=require');
-    expect(env('sync', 'SYNC_DATABASE_URL').value).toBe('postgresql://msk_sync@db-rw.databases.svc:5432/multi_business_db?sslmode=require');
+    expect(env('app', 'DATABASE_URL').value).toBe(
+      'postgresql://msk_app@db-rw.databases.svc:5432/multi_business_db?sslmode=require',
+    );
+    expect(env('sync', 'SYNC_DATABASE_URL').value).toBe(
+      'postgresql://msk_sync@db-rw.databases.svc:5432/multi_business_db?sslmode=require',
+    );
     expect(env('sync', 'DATABASE_TOPOLOGY').value).toBe('shared');
     expect(env('app', 'DATABASE_TOPOLOGY')).toBeUndefined();
   });
 
-  it('reads the passwords from the existing Secret\'s keys, the other secrets from the shared Secret', () => {
-    expect(env('app', 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'db-credentials', key: 'app', optional: false });
-    expect(env('sync', 'SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({ name: 'db-credentials', key: 'sync', optional: false });
+  it("reads the passwords from the existing Secret's keys, the other secrets from the shared Secret", () => {
+    expect(env('app', 'DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({
+      name: 'db-credentials',
+      key: 'app',
+      optional: false,
+    });
+    expect(env('sync', 'SYNC_DATABASE_PASSWORD').valueFrom.secretKeyRef).toEqual({
+      name: 'db-credentials',
+      key: 'sync',
+      optional: false,
+    });
     expect(env('sync', 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('multi-server-kit-shared');
   });
 
@@ -125,29 +150,43 @@ describe('an external database (externalDatabase)', () => {
     expect(externalSet.spec.replicas).toBe(3);
   });
 
-  it('lets the pods reach the database\'s port through a restricted NetworkPolicy', () => {
-    expect(objectOf(external, 'NetworkPolicy').spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
-    expect(objectOf(objects, 'NetworkPolicy').spec.egress).not.toContainEqual({ ports: [{ protocol: 'TCP', port: 5432 }] });
+  it("lets the pods reach the database's port through a restricted NetworkPolicy", () => {
+    expect(objectOf(external, 'NetworkPolicy').spec.egress).toContainEqual({
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
+    expect(objectOf(objects, 'NetworkPolicy').spec.egress).not.toContainEqual({
+      ports: [{ protocol: 'TCP', port: 5432 }],
+    });
   });
 
-  it('default: the pods have their own PostgreSQL and no DATABASE_TOPOLOGY (the contract\'s per-node)', () => {
+  it("default: the pods have their own PostgreSQL and no DATABASE_TOPOLOGY (the contract's per-node)", () => {
     expect(envOf(objects, 'sync', 'DATABASE_TOPOLOGY')).toBeUndefined();
     expect(envOf(objects, 'sync', 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
   });
 });
 
 describe('node identity', () => {
-  it.each(['app', 'sync'])('%s starts through the entry script that sets SYNC_NODE_ID, then execs its real command', (name) => {
-    const command = containerOf(objects, name).command;
-    expect(command.slice(0, 4)).toEqual(['sh', '-c', NODE_IDENTITY_SCRIPT, SCRIPT_NAME]);
-    expect(command.slice(4)).toEqual(name === 'app' ? ['node', 'server.js'] : ['node', 'sync/dist/cli/main.js', 'run']);
-  });
+  it.each(['app', 'sync'])(
+    '%s starts through the entry script that sets SYNC_NODE_ID, then execs its real command',
+    (name) => {
+      const command = containerOf(objects, name).command;
+      expect(command.slice(0, 4)).toEqual(['sh', '-c', NODE_IDENTITY_SCRIPT, SCRIPT_NAME]);
+      expect(command.slice(4)).toEqual(
+        name === 'app' ? ['node', 'server.js'] : ['node', 'sync/dist/cli/main.js', 'run'],
+      );
+    },
+  );
 
-  it.each(['app', 'sync'])('%s reads the ordinal from the pod-index label and the name from the pod (downward API)', (name) => {
-    expect(envOf(objects, name, 'MSK_POD_INDEX').valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
-    expect(envOf(objects, name, 'SYNC_NODE_NAME').valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
-    expect(envOf(objects, name, 'SYNC_NODE_ID')).toBeUndefined();
-  });
+  it.each(['app', 'sync'])(
+    '%s reads the ordinal from the pod-index label and the name from the pod (downward API)',
+    (name) => {
+      expect(envOf(objects, name, 'MSK_POD_INDEX').valueFrom).toEqual({
+        fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" },
+      });
+      expect(envOf(objects, name, 'SYNC_NODE_NAME').valueFrom).toEqual({ fieldRef: { fieldPath: 'metadata.name' } });
+      expect(envOf(objects, name, 'SYNC_NODE_ID')).toBeUndefined();
+    },
+  );
 
   it('seeds node IDs with namespace/name, so another release or namespace gets other IDs', () => {
     expect(envOf(objects, 'sync', 'MSK_NODE_ID_SEED').value).toBe('multi-server-kit/multi-server-kit');
@@ -170,7 +209,14 @@ describe('secrets', () => {
 
   it('references every shared secret of the env contract from the ONE Secret, in each container that reads it', () => {
     expect(sharedSecrets.map((v) => v.name)).toEqual(
-      expect.arrayContaining(['NEXTAUTH_SECRET', 'NEXTAUTH_SECRET_PREVIOUS', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']),
+      expect.arrayContaining([
+        'NEXTAUTH_SECRET',
+        'NEXTAUTH_SECRET_PREVIOUS',
+        'SYNC_REGISTRATION_KEY',
+        'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+        'DATABASE_PASSWORD',
+        'SYNC_DATABASE_PASSWORD',
+      ]),
     );
     for (const spec of sharedSecrets) {
       for (const consumer of ['app', 'sync'] as const) {
@@ -196,29 +242,40 @@ describe('secrets', () => {
   it('trusts no connection to PostgreSQL and keeps no superuser password: scram-sha-256 on every address, peer on the socket', () => {
     expect(envOf(objects, 'postgres', 'POSTGRES_USER').value).toBe('postgres');
     expect(envOf(objects, 'postgres', 'POSTGRES_DB').value).toBe('multi_business_db');
-    expect(envOf(objects, 'postgres', 'POSTGRES_INITDB_ARGS').value).toBe('--auth-host=scram-sha-256 --auth-local=peer');
+    expect(envOf(objects, 'postgres', 'POSTGRES_INITDB_ARGS').value).toBe(
+      '--auth-host=scram-sha-256 --auth-local=peer',
+    );
     expect(envOf(objects, 'postgres', 'POSTGRES_HOST_AUTH_METHOD').value).toBe('scram-sha-256');
     expect(envOf(objects, 'postgres', 'POSTGRES_PASSWORD')).toBeUndefined();
-    expect(containerOf(objects, 'postgres').command.join(' ')).toContain('POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom');
+    expect(containerOf(objects, 'postgres').command.join(' ')).toContain(
+      'POSTGRES_PASSWORD="$(od -An -N24 -tx1 /dev/urandom',
+    );
   });
 
   it('creates the roles msk_app and msk_sync with the initdb script from a ConfigMap, their passwords from the Secret', () => {
     for (const key of ['DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD']) {
-      expect(envOf(objects, 'postgres', key).valueFrom).toEqual({ secretKeyRef: { name: 'multi-server-kit-shared', key } });
+      expect(envOf(objects, 'postgres', key).valueFrom).toEqual({
+        secretKeyRef: { name: 'multi-server-kit-shared', key },
+      });
     }
     const configMap = objectOf(objects, 'ConfigMap');
     expect(configMap.data['10-msk-roles.sh']).toBe(databaseRolesInitdbScript());
     const postgres = containerOf(objects, 'postgres');
     const mount = postgres.volumeMounts.find((m: Loose) => m.mountPath === '/docker-entrypoint-initdb.d');
-    const volume = objectOf(objects, 'StatefulSet').spec.template.spec.volumes.find((v: Loose) => v.name === mount.name);
+    const volume = objectOf(objects, 'StatefulSet').spec.template.spec.volumes.find(
+      (v: Loose) => v.name === mount.name,
+    );
     expect(volume.configMap.name).toBe(configMap.metadata.name);
     expect(envOf(objects, 'app', 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
-    expect(envOf(objects, 'sync', 'SYNC_DATABASE_URL').value).toBe('postgresql://msk_sync@127.0.0.1:5432/multi_business_db');
+    expect(envOf(objects, 'sync', 'SYNC_DATABASE_URL').value).toBe(
+      'postgresql://msk_sync@127.0.0.1:5432/multi_business_db',
+    );
   });
 
   it('can use an existing Secret by name', () => {
     const custom = synth({ sharedSecretName: 'vault-synced-platform' });
-    for (const name of ['app', 'sync']) expect(envOf(custom, name, 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
+    for (const name of ['app', 'sync'])
+      expect(envOf(custom, name, 'NEXTAUTH_SECRET').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
     expect(envOf(custom, 'postgres', 'DATABASE_PASSWORD').valueFrom.secretKeyRef.name).toBe('vault-synced-platform');
   });
 
@@ -233,14 +290,19 @@ describe('plain and per-pod settings', () => {
   });
 
   it.each(['app', 'sync'])('%s gets NEXTAUTH_URL = https://host with TLS', (name) => {
-    expect(envOf(synth({ tls: { secretName: 'platform-tls' } }), name, 'NEXTAUTH_URL').value).toBe('https://platform.example.com');
+    expect(envOf(synth({ tls: { secretName: 'platform-tls' } }), name, 'NEXTAUTH_URL').value).toBe(
+      'https://platform.example.com',
+    );
   });
 
-  it.each(['app', 'sync'])('%s gets DATABASE_URL to its own pod\'s PostgreSQL as msk_app, without a password', (name) => {
-    expect(envOf(objects, name, 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
-  });
+  it.each(['app', 'sync'])(
+    "%s gets DATABASE_URL to its own pod's PostgreSQL as msk_app, without a password",
+    (name) => {
+      expect(envOf(objects, name, 'DATABASE_URL').value).toBe('postgresql://msk_app@127.0.0.1:5432/multi_business_db');
+    },
+  );
 
-  it('binds app and sync to all interfaces on the contract\'s ports', () => {
+  it("binds app and sync to all interfaces on the contract's ports", () => {
     expect(envOf(objects, 'app', 'HOSTNAME').value).toBe('0.0.0.0');
     expect(envOf(objects, 'app', 'PORT').value).toBe('8080');
     expect(envOf(objects, 'sync', 'SYNC_BIND_ADDRESS').value).toBe('0.0.0.0');
@@ -249,15 +311,19 @@ describe('plain and per-pod settings', () => {
     expect(envOf(objects, 'app', 'NODE_ENV').value).toBe('production');
   });
 
-  it('default: discovers peers by DNS on the headless Service\'s fully qualified name', () => {
+  it("default: discovers peers by DNS on the headless Service's fully qualified name", () => {
     expect(envOf(objects, 'sync', 'SYNC_DISCOVERY').value).toBe('dns');
-    expect(envOf(objects, 'sync', 'SYNC_DNS_NAME').value).toBe('multi-server-kit-peers.multi-server-kit.svc.cluster.local');
+    expect(envOf(objects, 'sync', 'SYNC_DNS_NAME').value).toBe(
+      'multi-server-kit-peers.multi-server-kit.svc.cluster.local',
+    );
     expect(envOf(objects, 'sync', 'SYNC_KUBERNETES_SERVICE')).toBeUndefined();
     expect(envOf(objects, 'sync', 'SYNC_PEERS')).toBeUndefined();
   });
 
   it('can configure the cluster domain of SYNC_DNS_NAME', () => {
-    expect(envOf(synth({ clusterDomain: 'corp.internal' }), 'sync', 'SYNC_DNS_NAME').value).toBe('multi-server-kit-peers.multi-server-kit.svc.corp.internal');
+    expect(envOf(synth({ clusterDomain: 'corp.internal' }), 'sync', 'SYNC_DNS_NAME').value).toBe(
+      'multi-server-kit-peers.multi-server-kit.svc.corp.internal',
+    );
   });
 
   it('passes operator settings of the contract as plain variables to the containers that read them', () => {
@@ -277,17 +343,30 @@ describe('kubernetes discovery (opt-in)', () => {
     expect(envOf(k8s, 'sync', 'SYNC_DNS_NAME')).toBeUndefined();
   });
 
-  it('adds a Role that may only get, list and watch EndpointSlices, bound to the pods\' ServiceAccount', () => {
-    expect(objectOf(k8s, 'Role').rules).toEqual([{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }]);
+  it("adds a Role that may only get, list and watch EndpointSlices, bound to the pods' ServiceAccount", () => {
+    expect(objectOf(k8s, 'Role').rules).toEqual([
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
+    ]);
     const binding = objectOf(k8s, 'RoleBinding');
-    expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'multi-server-kit-discovery' });
-    expect(binding.subjects).toEqual([{ apiGroup: '', kind: 'ServiceAccount', name: 'multi-server-kit', namespace: 'multi-server-kit' }]);
+    expect(binding.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: 'multi-server-kit-discovery',
+    });
+    expect(binding.subjects).toEqual([
+      { apiGroup: '', kind: 'ServiceAccount', name: 'multi-server-kit', namespace: 'multi-server-kit' },
+    ]);
     expect(podSpecOf(k8s).serviceAccountName).toBe('multi-server-kit');
     expect(podSpecOf(k8s).automountServiceAccountToken).toBe(true);
   });
 
   it('lets the pods reach the API server (443/6443) through the NetworkPolicy', () => {
-    expect(objectOf(k8s, 'NetworkPolicy').spec.egress).toContainEqual({ ports: [{ protocol: 'TCP', port: 443 }, { protocol: 'TCP', port: 6443 }] });
+    expect(objectOf(k8s, 'NetworkPolicy').spec.egress).toContainEqual({
+      ports: [
+        { protocol: 'TCP', port: 443 },
+        { protocol: 'TCP', port: 6443 },
+      ],
+    });
   });
 
   it('default (dns): no Role, and no API token mounted into the pods', () => {
@@ -307,7 +386,7 @@ describe('Services and Ingress', () => {
     expect(peers.spec.selector).toEqual(SELECTOR);
   });
 
-  it('the app Service forwards port 80 to the app\'s 8080', () => {
+  it("the app Service forwards port 80 to the app's 8080", () => {
     const app = objectOf(objects, 'Service', 'multi-server-kit-app');
     expect(app.spec.type).toBe('ClusterIP');
     expect(app.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }]);
@@ -319,7 +398,15 @@ describe('Services and Ingress', () => {
     expect(ingress.spec.rules).toEqual([
       {
         host: 'platform.example.com',
-        http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'multi-server-kit-app', port: { number: 80 } } } }] },
+        http: {
+          paths: [
+            {
+              path: '/',
+              pathType: 'Prefix',
+              backend: { service: { name: 'multi-server-kit-app', port: { number: 80 } } },
+            },
+          ],
+        },
       },
     ]);
     expect(ingress.spec.tls).toBeUndefined();
@@ -327,7 +414,11 @@ describe('Services and Ingress', () => {
 
   it('can configure TLS, the IngressClass and annotations', () => {
     const ingress = objectOf(
-      synth({ tls: { secretName: 'platform-tls' }, ingressClassName: 'nginx', ingressAnnotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' } }),
+      synth({
+        tls: { secretName: 'platform-tls' },
+        ingressClassName: 'nginx',
+        ingressAnnotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+      }),
       'Ingress',
     );
     expect(ingress.spec.tls).toEqual([{ hosts: ['platform.example.com'], secretName: 'platform-tls' }]);
@@ -340,12 +431,12 @@ describe('NetworkPolicy', () => {
   const policy = objectOf(objects, 'NetworkPolicy');
   const ownPods = { podSelector: { matchLabels: SELECTOR } };
 
-  it('applies to the installation\'s pods in both directions', () => {
+  it("applies to the installation's pods in both directions", () => {
     expect(policy.spec.podSelector).toEqual({ matchLabels: SELECTOR });
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
-  it('lets only the installation\'s own pods reach the sync port 8765', () => {
+  it("lets only the installation's own pods reach the sync port 8765", () => {
     const syncRules = policy.spec.ingress.filter((rule: Loose) => rule.ports.some((p: Loose) => p.port === 8765));
     expect(syncRules).toEqual([{ from: [ownPods], ports: [{ protocol: 'TCP', port: 8765 }] }]);
   });
@@ -361,22 +452,37 @@ describe('NetworkPolicy', () => {
   it('default: lets the monitoring namespace scrape the metrics ports 9464 and 9465; can open them to anyone', () => {
     expect(policy.spec.ingress[2]).toEqual({
       from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
-      ports: [{ protocol: 'TCP', port: 9464 }, { protocol: 'TCP', port: 9465 }],
+      ports: [
+        { protocol: 'TCP', port: 9464 },
+        { protocol: 'TCP', port: 9465 },
+      ],
     });
     const open = objectOf(synth({ networkPolicy: { metricsReachableFrom: 'anywhere' } }), 'NetworkPolicy');
-    expect(open.spec.ingress[2]).toEqual({ ports: [{ protocol: 'TCP', port: 9464 }, { protocol: 'TCP', port: 9465 }] });
+    expect(open.spec.ingress[2]).toEqual({
+      ports: [
+        { protocol: 'TCP', port: 9464 },
+        { protocol: 'TCP', port: 9465 },
+      ],
+    });
   });
 
   it('can let another namespace, or anyone, reach the app port', () => {
     const traefik = objectOf(synth({ networkPolicy: { appReachableFrom: { namespace: 'traefik' } } }), 'NetworkPolicy');
-    expect(traefik.spec.ingress[1].from).toEqual([{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } }]);
+    expect(traefik.spec.ingress[1].from).toEqual([
+      { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'traefik' } } },
+    ]);
     const open = objectOf(synth({ networkPolicy: { appReachableFrom: 'anywhere' } }), 'NetworkPolicy');
     expect(open.spec.ingress[1]).toEqual({ ports: [{ protocol: 'TCP', port: 8080 }] });
   });
 
-  it('default: allows egress only for DNS and to the peers\' sync port', () => {
+  it("default: allows egress only for DNS and to the peers' sync port", () => {
     expect(policy.spec.egress).toEqual([
-      { ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }] },
+      {
+        ports: [
+          { protocol: 'UDP', port: 53 },
+          { protocol: 'TCP', port: 53 },
+        ],
+      },
       { to: [ownPods], ports: [{ protocol: 'TCP', port: 8765 }] },
     ]);
   });
@@ -423,14 +529,32 @@ describe('security and operations', () => {
     const mounts = (name: string) => containerOf(objects, name).volumeMounts.map((m: Loose) => m.mountPath);
     expect(mounts('app')).toEqual(['/app/.next/cache', '/tmp']);
     expect(mounts('sync')).toEqual(['/tmp']);
-    expect(mounts('postgres')).toEqual(['/docker-entrypoint-initdb.d', '/var/run/postgresql', '/tmp', '/dev/shm', '/var/lib/postgresql/data']);
+    expect(mounts('postgres')).toEqual([
+      '/docker-entrypoint-initdb.d',
+      '/var/run/postgresql',
+      '/tmp',
+      '/dev/shm',
+      '/var/lib/postgresql/data',
+    ]);
     const emptyDirs = pod.volumes.filter((v: Loose) => v.emptyDir).map((v: Loose) => v.name);
-    expect(emptyDirs).toEqual(['app-next-cache', 'app-tmp', 'sync-tmp', 'postgres-run', 'postgres-tmp', 'postgres-shm']);
-    expect(pod.volumes.find((v: Loose) => v.name === 'postgres-shm').emptyDir).toEqual({ medium: 'Memory', sizeLimit: '256Mi' });
+    expect(emptyDirs).toEqual([
+      'app-next-cache',
+      'app-tmp',
+      'sync-tmp',
+      'postgres-run',
+      'postgres-tmp',
+      'postgres-shm',
+    ]);
+    expect(pod.volumes.find((v: Loose) => v.name === 'postgres-shm').emptyDir).toEqual({
+      medium: 'Memory',
+      sizeLimit: '256Mi',
+    });
   });
 
   it('can configure where the app image keeps its Next.js cache', () => {
-    expect(containerOf(synth({ app: { cacheMountPath: '/srv/app/.next/cache' } }), 'app').volumeMounts[0].mountPath).toBe('/srv/app/.next/cache');
+    expect(
+      containerOf(synth({ app: { cacheMountPath: '/srv/app/.next/cache' } }), 'app').volumeMounts[0].mountPath,
+    ).toBe('/srv/app/.next/cache');
   });
 
   it('probes the app on its real endpoints: /api/health (startup, liveness) and /api/ready (readiness)', () => {
@@ -451,24 +575,42 @@ describe('security and operations', () => {
   it('probes PostgreSQL with pg_isready over TCP on loopback, with 5 minutes for crash recovery at start', () => {
     const postgres = containerOf(objects, 'postgres');
     const isReady = ['pg_isready', '-h', '127.0.0.1', '-p', '5432', '-U', 'msk_app', '-d', 'multi_business_db'];
-    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe']) expect(postgres[probe].exec.command).toEqual(isReady);
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+      expect(postgres[probe].exec.command).toEqual(isReady);
     expect(postgres.startupProbe.failureThreshold * postgres.startupProbe.periodSeconds).toBe(300);
   });
 
   it('default: sets resource requests and limits on every container', () => {
-    expect(containerOf(objects, 'app').resources).toEqual({ requests: { cpu: '250m', memory: '256Mi' }, limits: { cpu: '1000m', memory: '512Mi' } });
-    expect(containerOf(objects, 'sync').resources).toEqual({ requests: { cpu: '100m', memory: '128Mi' }, limits: { cpu: '500m', memory: '256Mi' } });
-    expect(containerOf(objects, 'postgres').resources).toEqual({ requests: { cpu: '250m', memory: '512Mi' }, limits: { cpu: '1000m', memory: '1024Mi' } });
+    expect(containerOf(objects, 'app').resources).toEqual({
+      requests: { cpu: '250m', memory: '256Mi' },
+      limits: { cpu: '1000m', memory: '512Mi' },
+    });
+    expect(containerOf(objects, 'sync').resources).toEqual({
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    });
+    expect(containerOf(objects, 'postgres').resources).toEqual({
+      requests: { cpu: '250m', memory: '512Mi' },
+      limits: { cpu: '1000m', memory: '1024Mi' },
+    });
   });
 
   it('can configure resources', () => {
-    const custom = synth({ sync: { resources: { requests: { cpuMillis: 50, memoryMiB: 64 }, limits: { cpuMillis: 200, memoryMiB: 128 } } } });
-    expect(containerOf(custom, 'sync').resources).toEqual({ requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '200m', memory: '128Mi' } });
+    const custom = synth({
+      sync: { resources: { requests: { cpuMillis: 50, memoryMiB: 64 }, limits: { cpuMillis: 200, memoryMiB: 128 } } },
+    });
+    expect(containerOf(custom, 'sync').resources).toEqual({
+      requests: { cpu: '50m', memory: '64Mi' },
+      limits: { cpu: '200m', memory: '128Mi' },
+    });
   });
 
   it('labels every object with the installation and part-of labels', () => {
     for (const object of objects) {
-      expect(object.metadata).toMatchObject({ labels: { ...SELECTOR, 'app.kubernetes.io/part-of': 'multi-server-kit' }, namespace: 'multi-server-kit' });
+      expect(object.metadata).toMatchObject({
+        labels: { ...SELECTOR, 'app.kubernetes.io/part-of': 'multi-server-kit' },
+        namespace: 'multi-server-kit',
+      });
     }
   });
 

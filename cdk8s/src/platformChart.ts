@@ -39,7 +39,11 @@ export function environmentContext(config: ResolvedPlatformConfig): EnvironmentC
         databaseUrl: externalDatabaseUrl(external, external.user),
         syncDatabaseUrl: externalDatabaseUrl(external, external.syncUser),
         databaseTopology: 'shared' as const,
-        databasePasswords: { secretName: external.existingSecret, passwordKey: external.passwordKey, syncPasswordKey: external.syncPasswordKey },
+        databasePasswords: {
+          secretName: external.existingSecret,
+          passwordKey: external.passwordKey,
+          syncPasswordKey: external.syncPasswordKey,
+        },
       }
     : { databaseUrl: DATABASE_URL, syncDatabaseUrl: SYNC_DATABASE_URL, databaseTopology: 'per-node' as const };
   return {
@@ -60,8 +64,17 @@ export class MultiServerKitChart extends Chart {
   readonly statefulSet: kplus.StatefulSet;
 
   /** `labelScheme`: the plain manifests' labels unless the Helm chart asks for its stand-ins. */
-  constructor(scope: Construct, id: string, config: ResolvedPlatformConfig, labelScheme: LabelScheme = manifestLabels(config)) {
-    super(scope, id, { namespace: config.namespace, labels: { ...labelScheme.common }, disableResourceNameHashes: true });
+  constructor(
+    scope: Construct,
+    id: string,
+    config: ResolvedPlatformConfig,
+    labelScheme: LabelScheme = manifestLabels(config),
+  ) {
+    super(scope, id, {
+      namespace: config.namespace,
+      labels: { ...labelScheme.common },
+      disableResourceNameHashes: true,
+    });
     const labels = labelScheme.selector;
     const context = environmentContext(config);
     const ports = { appPort: context.appPort, syncPort: context.syncPort };
@@ -72,8 +85,14 @@ export class MultiServerKitChart extends Chart {
     });
     if (config.discovery === 'kubernetes') {
       const role = new kplus.Role(this, 'discovery-role', { metadata: { name: `${config.name}-discovery` } });
-      role.allow(ENDPOINT_SLICE_VERBS, kplus.ApiResource.custom({ apiGroup: 'discovery.k8s.io', resourceType: 'endpointslices' }));
-      const binding = new kplus.RoleBinding(this, 'discovery-role-binding', { metadata: { name: `${config.name}-discovery` }, role });
+      role.allow(
+        ENDPOINT_SLICE_VERBS,
+        kplus.ApiResource.custom({ apiGroup: 'discovery.k8s.io', resourceType: 'endpointslices' }),
+      );
+      const binding = new kplus.RoleBinding(this, 'discovery-role-binding', {
+        metadata: { name: `${config.name}-discovery` },
+        role,
+      });
       binding.addSubjects(serviceAccount);
     }
 

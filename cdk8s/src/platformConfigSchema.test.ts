@@ -47,7 +47,10 @@ describe('resolvePlatformConfig', () => {
 
   it('throws if the host carries a scheme, naming the field and the fix', () => {
     const [problem] = problemsOf({ ...base, host: 'https://platform.example.com' });
-    expect(problem).toEqual({ field: 'host', message: expect.stringContaining("'platform.example.com' instead of 'https://platform.example.com'") });
+    expect(problem).toEqual({
+      field: 'host',
+      message: expect.stringContaining("'platform.example.com' instead of 'https://platform.example.com'"),
+    });
   });
 
   it('throws if the host has a port or path, or is not a DNS name', () => {
@@ -61,11 +64,15 @@ describe('resolvePlatformConfig', () => {
   });
 
   it('throws if a repository carries its own tag', () => {
-    expect(fieldsOf({ ...base, images: { postgres: { repository: 'postgres:17', tag: '17.6' } } })).toEqual(['images.postgres.repository']);
+    expect(fieldsOf({ ...base, images: { postgres: { repository: 'postgres:17', tag: '17.6' } } })).toEqual([
+      'images.postgres.repository',
+    ]);
   });
 
   it('accepts a registry with a port in the repository', () => {
-    expect(fieldsOf({ ...base, images: { app: { repository: 'registry.example.com:5000/team/app', tag: '1.0.0' } } })).toEqual([]);
+    expect(
+      fieldsOf({ ...base, images: { app: { repository: 'registry.example.com:5000/team/app', tag: '1.0.0' } } }),
+    ).toEqual([]);
   });
 
   it('throws for more replicas than the sync mesh supports', () => {
@@ -90,7 +97,10 @@ describe('resolvePlatformConfig', () => {
   });
 
   it('throws for an empty command and a relative cache path', () => {
-    expect(fieldsOf({ ...base, app: { command: [], cacheMountPath: '.next/cache' } })).toEqual(['app.command', 'app.cacheMountPath']);
+    expect(fieldsOf({ ...base, app: { command: [], cacheMountPath: '.next/cache' } })).toEqual([
+      'app.command',
+      'app.cacheMountPath',
+    ]);
   });
 
   it('throws for an unknown discovery mode', () => {
@@ -122,7 +132,13 @@ describe('resolvePlatformConfig', () => {
 
   it('default: no external database; with one, fills its defaults and takes the shared Secret for the passwords', () => {
     expect(resolvePlatformConfig(base).externalDatabase).toBeUndefined();
-    expect(resolvePlatformConfig({ ...base, sharedSecretName: 'shop-shared', externalDatabase: { host: 'db-rw.example.org' } }).externalDatabase).toEqual({
+    expect(
+      resolvePlatformConfig({
+        ...base,
+        sharedSecretName: 'shop-shared',
+        externalDatabase: { host: 'db-rw.example.org' },
+      }).externalDatabase,
+    ).toEqual({
       host: 'db-rw.example.org',
       port: 5432,
       database: 'multi_business_db',
@@ -166,40 +182,64 @@ describe('resolvePlatformConfig', () => {
 
   it("default: the reference app's port, command, probe paths and tables", () => {
     const resolved = resolvePlatformConfig(base);
-    expect(resolved.app).toMatchObject({ port: 8080, command: ['node', 'server.js'], args: [], env: {}, probes: { livenessPath: '/api/health', readinessPath: '/api/ready' } });
+    expect(resolved.app).toMatchObject({
+      port: 8080,
+      command: ['node', 'server.js'],
+      args: [],
+      env: {},
+      probes: { livenessPath: '/api/health', readinessPath: '/api/ready' },
+    });
     expect(resolved.replicatedTables).toEqual(['users', 'businesses', 'employees']);
   });
 
   it("can configure another app's port, command, args, env, probe paths (empty ones too) and tables", () => {
-    const app = { port: 3000, command: ['node', 'web/server.js'], args: ['--x'], env: { LOG_FORMAT: 'json' }, probes: { livenessPath: '/api/auth/providers', readinessPath: '' } };
+    const app = {
+      port: 3000,
+      command: ['node', 'web/server.js'],
+      args: ['--x'],
+      env: { LOG_FORMAT: 'json' },
+      probes: { livenessPath: '/api/auth/providers', readinessPath: '' },
+    };
     const resolved = resolvePlatformConfig({ ...base, app, replicatedTables: ['accounts', 'deals'] });
     expect(resolved.app).toMatchObject(app);
     expect(resolved.replicatedTables).toEqual(['accounts', 'deals']);
-    expect(resolvePlatformConfig({ ...base, app: { probes: { livenessPath: '' } } }).app.probes).toEqual({ livenessPath: '', readinessPath: '/api/ready' });
+    expect(resolvePlatformConfig({ ...base, app: { probes: { livenessPath: '' } } }).app.probes).toEqual({
+      livenessPath: '',
+      readinessPath: '/api/ready',
+    });
   });
 
   it('throws for an app port another container of the pod uses, or out of range', () => {
-    for (const port of [8765, 5432, 9464, 9465]) expect(problemsOf({ ...base, app: { port } })).toEqual([{ field: 'app.port', message: expect.stringContaining('choose another port') }]);
+    for (const port of [8765, 5432, 9464, 9465])
+      expect(problemsOf({ ...base, app: { port } })).toEqual([
+        { field: 'app.port', message: expect.stringContaining('choose another port') },
+      ]);
     expect(fieldsOf({ ...base, app: { port: 70_000 } })).toEqual(['app.port']);
   });
 
   it('throws for app env extras that are contract variables, MSK_ names or not names at all', () => {
-    expect(fieldsOf({ ...base, app: { env: { NEXTAUTH_SECRET: 'x', MSK_POD_INDEX: '1', '1BAD': 'x', FINE: 'ok' } } })).toEqual([
-      'app.env.NEXTAUTH_SECRET',
-      'app.env.MSK_POD_INDEX',
-      'app.env.1BAD',
-    ]);
-    expect(problemsOf({ ...base, app: { env: { DATABASE_URL: 'postgresql://x' } } })[0]?.message).toContain('a plain setting goes in `settings`, a secret in the shared Secret');
+    expect(
+      fieldsOf({ ...base, app: { env: { NEXTAUTH_SECRET: 'x', MSK_POD_INDEX: '1', '1BAD': 'x', FINE: 'ok' } } }),
+    ).toEqual(['app.env.NEXTAUTH_SECRET', 'app.env.MSK_POD_INDEX', 'app.env.1BAD']);
+    expect(problemsOf({ ...base, app: { env: { DATABASE_URL: 'postgresql://x' } } })[0]?.message).toContain(
+      'a plain setting goes in `settings`, a secret in the shared Secret',
+    );
   });
 
   it('throws for probe paths that are not paths, naming each', () => {
-    expect(fieldsOf({ ...base, app: { probes: { livenessPath: 'api/health', readinessPath: '/ready?x=1' } } })).toEqual(['app.probes.livenessPath', 'app.probes.readinessPath']);
+    expect(fieldsOf({ ...base, app: { probes: { livenessPath: 'api/health', readinessPath: '/ready?x=1' } } })).toEqual(
+      ['app.probes.livenessPath', 'app.probes.readinessPath'],
+    );
   });
 
   it('throws for no replicated table, a table listed twice or a name that is not a plain table name', () => {
     expect(problemsOf({ ...base, replicatedTables: [] })[0]?.message).toContain('at least one table');
-    expect(problemsOf({ ...base, replicatedTables: ['users', 'users'] })[0]?.message).toContain('names users more than once');
-    expect(problemsOf({ ...base, replicatedTables: ['public.users'] })[0]?.message).toContain('tables of schema public only');
+    expect(problemsOf({ ...base, replicatedTables: ['users', 'users'] })[0]?.message).toContain(
+      'names users more than once',
+    );
+    expect(problemsOf({ ...base, replicatedTables: ['public.users'] })[0]?.message).toContain(
+      'tables of schema public only',
+    );
     expect(problemsOf({ ...base, replicatedTables: ['Users'] })[0]?.message).toContain('not a lowercase table name');
   });
 

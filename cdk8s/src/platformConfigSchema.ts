@@ -3,7 +3,14 @@
  * The values themselves live in `platform.config.ts` (the one file an operator edits); this file says what
  * they mean. Secrets are never configured here: the manifests reference the shared Secret by name only.
  */
-import { checkValue, REFERENCE_APP_REPLICATED_TABLES, replicatedTablesProblem, TABLE_NAME_PATTERN as TABLE_NAME, variable, VARIABLES } from '@msk/contract';
+import {
+  checkValue,
+  REFERENCE_APP_REPLICATED_TABLES,
+  replicatedTablesProblem,
+  TABLE_NAME_PATTERN as TABLE_NAME,
+  variable,
+  VARIABLES,
+} from '@msk/contract';
 
 /** A container image without its tag, and its pinned tag. */
 export interface ImageRef {
@@ -197,7 +204,9 @@ export interface ResolvedPlatformConfig {
   readonly images: { readonly app: ImageRef; readonly sync: ImageRef; readonly postgres: ImageRef };
   readonly app: Required<Omit<AppContainerConfig, 'probes'>> & { readonly probes: Required<AppProbesConfig> };
   readonly sync: Required<SyncContainerConfig>;
-  readonly postgres: Required<Omit<PostgresContainerConfig, 'storageClassName'>> & { readonly storageClassName: string | undefined };
+  readonly postgres: Required<Omit<PostgresContainerConfig, 'storageClassName'>> & {
+    readonly storageClassName: string | undefined;
+  };
   readonly discovery: KubernetesDiscoveryMode;
   readonly networkPolicy: Required<NetworkPolicyConfig>;
   readonly clusterDomain: string;
@@ -242,7 +251,11 @@ export const DEFAULTS = {
     storageSize: '10Gi',
   },
   discovery: 'dns',
-  networkPolicy: { appReachableFrom: { namespace: 'ingress-nginx' }, metricsReachableFrom: { namespace: 'monitoring' }, egress: 'restricted' },
+  networkPolicy: {
+    appReachableFrom: { namespace: 'ingress-nginx' },
+    metricsReachableFrom: { namespace: 'monitoring' },
+    egress: 'restricted',
+  },
   clusterDomain: 'cluster.local',
   terminationGracePeriodSeconds: 60,
   replicatedTables: REFERENCE_APP_REPLICATED_TABLES,
@@ -255,7 +268,10 @@ export const DEFAULTS = {
     syncPasswordKey: 'SYNC_DATABASE_PASSWORD',
     sslMode: '',
   },
-} as const satisfies Omit<ResolvedPlatformConfig, 'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings' | 'externalDatabase'> & {
+} as const satisfies Omit<
+  ResolvedPlatformConfig,
+  'host' | 'tls' | 'ingressClassName' | 'ingressAnnotations' | 'postgres' | 'settings' | 'externalDatabase'
+> & {
   externalDatabase: Omit<Required<ExternalDatabaseConfig>, 'host' | 'existingSecret'>;
 
   postgres: Omit<ResolvedPlatformConfig['postgres'], 'storageClassName'>;
@@ -330,7 +346,10 @@ class Checker {
 
   dnsLabel(field: string, value: string, maxLength = 63): void {
     if (value.length > maxLength || !DNS_LABEL.test(value)) {
-      this.fail(field, `must be a DNS label (lowercase letters, digits and '-', at most ${maxLength} characters), got '${value}'`);
+      this.fail(
+        field,
+        `must be a DNS label (lowercase letters, digits and '-', at most ${maxLength} characters), got '${value}'`,
+      );
     }
   }
 
@@ -373,10 +392,16 @@ class Checker {
     this.wholeNumber(`${field}.limits.cpuMillis`, limits.cpuMillis, 1, 64_000, ' millicores');
     this.wholeNumber(`${field}.limits.memoryMiB`, limits.memoryMiB, 16, 1_048_576, ' MiB');
     if (requests.cpuMillis > limits.cpuMillis) {
-      this.fail(`${field}.requests.cpuMillis`, `is above limits.cpuMillis (${requests.cpuMillis} > ${limits.cpuMillis})`);
+      this.fail(
+        `${field}.requests.cpuMillis`,
+        `is above limits.cpuMillis (${requests.cpuMillis} > ${limits.cpuMillis})`,
+      );
     }
     if (requests.memoryMiB > limits.memoryMiB) {
-      this.fail(`${field}.requests.memoryMiB`, `is above limits.memoryMiB (${requests.memoryMiB} > ${limits.memoryMiB})`);
+      this.fail(
+        `${field}.requests.memoryMiB`,
+        `is above limits.memoryMiB (${requests.memoryMiB} > ${limits.memoryMiB})`,
+      );
     }
   }
 
@@ -387,7 +412,10 @@ class Checker {
 
 function checkHost(checker: Checker, host: string): void {
   if (/^[a-z]+:\/\//i.test(host)) {
-    checker.fail('host', `must be the host name only, without a scheme: '${host.replace(/^[a-z]+:\/\//i, '')}' instead of '${host}'`);
+    checker.fail(
+      'host',
+      `must be the host name only, without a scheme: '${host.replace(/^[a-z]+:\/\//i, '')}' instead of '${host}'`,
+    );
   } else if (host.includes(':') || host.includes('/')) {
     checker.fail('host', `must be a host name without port or path, got '${host}'`);
   } else {
@@ -395,7 +423,10 @@ function checkHost(checker: Checker, host: string): void {
   }
 }
 
-function resolveExternalDatabase(config: PlatformConfig, sharedSecretName: string): Required<ExternalDatabaseConfig> | undefined {
+function resolveExternalDatabase(
+  config: PlatformConfig,
+  sharedSecretName: string,
+): Required<ExternalDatabaseConfig> | undefined {
   const external = config.externalDatabase;
   if (external === undefined) return undefined;
   const d = DEFAULTS.externalDatabase;
@@ -414,22 +445,35 @@ function resolveExternalDatabase(config: PlatformConfig, sharedSecretName: strin
 
 function checkExternalDatabase(checker: Checker, external: Required<ExternalDatabaseConfig>): void {
   if (typeof external.host !== 'string' || external.host === '') {
-    checker.fail('externalDatabase.host', 'is required: the database\'s host name, e.g. the HA cluster\'s read-write service');
+    checker.fail(
+      'externalDatabase.host',
+      "is required: the database's host name, e.g. the HA cluster's read-write service",
+    );
   } else {
     checker.dnsSubdomain('externalDatabase.host', external.host);
   }
   checker.wholeNumber('externalDatabase.port', external.port, 1, 65_535);
   for (const field of ['database', 'user', 'syncUser'] as const) {
     if (!DATABASE_NAME.test(external[field])) {
-      checker.fail(`externalDatabase.${field}`, `must be a PostgreSQL name (lowercase letters, digits, '_'; at most 63), got '${external[field]}'`);
+      checker.fail(
+        `externalDatabase.${field}`,
+        `must be a PostgreSQL name (lowercase letters, digits, '_'; at most 63), got '${external[field]}'`,
+      );
     }
   }
   checker.dnsSubdomain('externalDatabase.existingSecret', external.existingSecret);
   for (const field of ['passwordKey', 'syncPasswordKey'] as const) {
-    if (!SECRET_KEY.test(external[field])) checker.fail(`externalDatabase.${field}`, `must be a Secret key (letters, digits, '-', '_', '.'), got '${external[field]}'`);
+    if (!SECRET_KEY.test(external[field]))
+      checker.fail(
+        `externalDatabase.${field}`,
+        `must be a Secret key (letters, digits, '-', '_', '.'), got '${external[field]}'`,
+      );
   }
   if (!(EXTERNAL_DATABASE_SSL_MODES as readonly string[]).includes(external.sslMode)) {
-    checker.fail('externalDatabase.sslMode', `must be one of disable, require, verify-ca, verify-full (or '' for none), got '${String(external.sslMode)}'`);
+    checker.fail(
+      'externalDatabase.sslMode',
+      `must be one of disable, require, verify-ca, verify-full (or '' for none), got '${String(external.sslMode)}'`,
+    );
   }
 }
 
@@ -442,21 +486,33 @@ export function externalDatabaseUrl(external: Required<ExternalDatabaseConfig>, 
 function checkApp(checker: Checker, app: ResolvedPlatformConfig['app']): void {
   checker.wholeNumber('app.port', app.port, 1, 65_535);
   if (RESERVED_POD_PORTS.includes(app.port)) {
-    checker.fail('app.port', `is ${app.port}, which another container of the pod uses (PostgreSQL 5432, sync 8765, metrics 9464/9465): choose another port`);
+    checker.fail(
+      'app.port',
+      `is ${app.port}, which another container of the pod uses (PostgreSQL 5432, sync 8765, metrics 9464/9465): choose another port`,
+    );
   }
-  if (!Array.isArray(app.args) || app.args.some((arg) => typeof arg !== 'string')) checker.fail('app.args', 'must be a list of strings');
+  if (!Array.isArray(app.args) || app.args.some((arg) => typeof arg !== 'string'))
+    checker.fail('app.args', 'must be a list of strings');
   for (const [name, value] of Object.entries(app.env)) {
     const field = `app.env.${name}`;
-    if (!ENV_NAME.test(name)) checker.fail(field, 'is not an environment variable name (letters, digits, _; not starting with a digit)');
+    if (!ENV_NAME.test(name))
+      checker.fail(field, 'is not an environment variable name (letters, digits, _; not starting with a digit)');
     else if (VARIABLES.some((v) => v.name === name)) {
-      checker.fail(field, 'is a variable of the env contract: the synth sets it (a plain setting goes in `settings`, a secret in the shared Secret)');
-    } else if (name.startsWith('MSK_')) checker.fail(field, 'starts with MSK_, which the kit keeps for its own variables');
+      checker.fail(
+        field,
+        'is a variable of the env contract: the synth sets it (a plain setting goes in `settings`, a secret in the shared Secret)',
+      );
+    } else if (name.startsWith('MSK_'))
+      checker.fail(field, 'starts with MSK_, which the kit keeps for its own variables');
     if (typeof value !== 'string') checker.fail(field, `must be a string, got ${typeof value}`);
   }
   for (const which of ['livenessPath', 'readinessPath'] as const) {
     const path = app.probes[which];
     if (typeof path !== 'string' || !PROBE_PATH.test(path)) {
-      checker.fail(`app.probes.${which}`, `must be empty or an HTTP path starting with '/' (no query, no spaces), e.g. /api/auth/providers, got '${String(path)}'`);
+      checker.fail(
+        `app.probes.${which}`,
+        `must be empty or an HTTP path starting with '/' (no query, no spaces), e.g. /api/auth/providers, got '${String(path)}'`,
+      );
     }
   }
 }
@@ -477,7 +533,10 @@ function checkSettings(checker: Checker, settings: Readonly<Record<string, strin
     if (!spec) {
       checker.fail(field, 'is not a variable of the env contract (contract/src/variables.ts)');
     } else if (spec.scope !== 'setting') {
-      checker.fail(field, `has scope '${spec.scope}': only 'setting' variables are configured here; the synth derives the rest`);
+      checker.fail(
+        field,
+        `has scope '${spec.scope}': only 'setting' variables are configured here; the synth derives the rest`,
+      );
     } else if (spec.secret) {
       checker.fail(field, `is a secret: put it in the shared Secret (key ${name}) instead of the manifests`);
     } else if (DERIVED_SETTINGS.has(name)) {
@@ -552,14 +611,18 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   if (resolved.tls) checker.dnsSubdomain('tls.secretName', resolved.tls.secretName);
   if (resolved.ingressClassName !== undefined) checker.dnsSubdomain('ingressClassName', resolved.ingressClassName);
   for (const key of Object.keys(resolved.ingressAnnotations)) {
-    if (!ANNOTATION_KEY.test(key)) checker.fail(`ingressAnnotations.${key}`, 'is not a valid annotation key ([prefix/]name)');
+    if (!ANNOTATION_KEY.test(key))
+      checker.fail(`ingressAnnotations.${key}`, 'is not a valid annotation key ([prefix/]name)');
   }
   checker.dnsSubdomain('sharedSecretName', resolved.sharedSecretName);
   for (const which of ['app', 'sync', 'postgres'] as const) checker.image(`images.${which}`, resolved.images[which]);
   checker.command('app.command', resolved.app.command);
   checkApp(checker, resolved.app);
   if (!resolved.app.cacheMountPath.startsWith('/')) {
-    checker.fail('app.cacheMountPath', `must be an absolute path inside the app image, got '${resolved.app.cacheMountPath}'`);
+    checker.fail(
+      'app.cacheMountPath',
+      `must be an absolute path inside the app image, got '${resolved.app.cacheMountPath}'`,
+    );
   }
   checker.user('app.runAsUser', resolved.app.runAsUser);
   checker.resources('app.resources', resolved.app.resources);
@@ -569,7 +632,10 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   checker.user('postgres.runAsUser', resolved.postgres.runAsUser);
   checker.resources('postgres.resources', resolved.postgres.resources);
   if (!STORAGE_SIZE.test(resolved.postgres.storageSize)) {
-    checker.fail('postgres.storageSize', `must be a size such as 10Gi (a whole number with Mi, Gi or Ti), got '${resolved.postgres.storageSize}'`);
+    checker.fail(
+      'postgres.storageSize',
+      `must be a size such as 10Gi (a whole number with Mi, Gi or Ti), got '${resolved.postgres.storageSize}'`,
+    );
   }
   if (resolved.postgres.storageClassName !== undefined) {
     checker.dnsSubdomain('postgres.storageClassName', resolved.postgres.storageClassName);
@@ -577,7 +643,10 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
   if (resolved.discovery !== 'dns' && resolved.discovery !== 'kubernetes') {
     checker.fail('discovery', `must be 'dns' or 'kubernetes', got '${String(resolved.discovery)}'`);
   }
-  for (const [field, what] of [['appReachableFrom', 'ingress controller'], ['metricsReachableFrom', 'Prometheus']] as const) {
+  for (const [field, what] of [
+    ['appReachableFrom', 'ingress controller'],
+    ['metricsReachableFrom', 'Prometheus'],
+  ] as const) {
     const from = resolved.networkPolicy[field];
     if (from === 'anywhere') continue;
     if (typeof from !== 'object' || from === null) {
@@ -587,7 +656,10 @@ export function resolvePlatformConfig(config: PlatformConfig): ResolvedPlatformC
     }
   }
   if (resolved.networkPolicy.egress !== 'restricted' && resolved.networkPolicy.egress !== 'unrestricted') {
-    checker.fail('networkPolicy.egress', `must be 'restricted' or 'unrestricted', got '${String(resolved.networkPolicy.egress)}'`);
+    checker.fail(
+      'networkPolicy.egress',
+      `must be 'restricted' or 'unrestricted', got '${String(resolved.networkPolicy.egress)}'`,
+    );
   }
   checker.dnsSubdomain('clusterDomain', resolved.clusterDomain);
   checker.wholeNumber('terminationGracePeriodSeconds', resolved.terminationGracePeriodSeconds, 1, 3600, ' seconds');

@@ -31,18 +31,24 @@ describe('committed output of the synth', () => {
   });
   afterAll(() => rmSync(fresh, { recursive: true, force: true }));
 
-  it.each([MANIFESTS_DIR, CHART_DIR])('%s/ equals a fresh synth (run `npm run synth` and commit when this fails)', (folder) => {
-    const expected = filesUnder(fresh, folder);
-    // files/ holds hand-written files the chart reads (rules, dashboard): never the synth's
-    const committed = new Map([...filesUnder(REPOSITORY_ROOT, folder)].filter(([path]) => !path.startsWith(`${CHART_FILES_DIR}/`)));
-    expect(expected.size).toBeGreaterThan(0);
-    expect([...committed.keys()]).toEqual([...expected.keys()]);
-    for (const [path, text] of expected) {
-      if (committed.get(path) !== text) throw new Error(`${path} differs from a fresh synth: run \`npm run synth\` and commit the result`);
-    }
-  });
+  it.each([MANIFESTS_DIR, CHART_DIR])(
+    '%s/ equals a fresh synth (run `npm run synth` and commit when this fails)',
+    (folder) => {
+      const expected = filesUnder(fresh, folder);
+      // files/ holds hand-written files the chart reads (rules, dashboard): never the synth's
+      const committed = new Map(
+        [...filesUnder(REPOSITORY_ROOT, folder)].filter(([path]) => !path.startsWith(`${CHART_FILES_DIR}/`)),
+      );
+      expect(expected.size).toBeGreaterThan(0);
+      expect([...committed.keys()]).toEqual([...expected.keys()]);
+      for (const [path, text] of expected) {
+        if (committed.get(path) !== text)
+          throw new Error(`${path} differs from a fresh synth: run \`npm run synth\` and commit the result`);
+      }
+    },
+  );
 
-  it('writes into the folder it is given, replaces files the synth no longer produces and keeps the chart\'s files/', () => {
+  it("writes into the folder it is given, replaces files the synth no longer produces and keeps the chart's files/", () => {
     const out = mkdtempSync(join(tmpdir(), 'msk-synth-stale-'));
     try {
       writeSynthOutputs(out);

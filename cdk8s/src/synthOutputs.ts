@@ -59,6 +59,7 @@ export function synthesizeFiles(config: ResolvedPlatformConfig): Map<string, str
     [`${MANIFESTS_DIR}/README.md`, manifestsReadme(config)],
   ]);
   // the chart offers both shapes: its secretKeys are those of the bundled database
-  for (const [path, text] of helmChartFiles(config, sharedSecretKeys({ ...config, externalDatabase: undefined }))) files.set(`${CHART_DIR}/${path}`, text);
+  for (const [path, text] of helmChartFiles(config, sharedSecretKeys({ ...config, externalDatabase: undefined })))
+    files.set(`${CHART_DIR}/${path}`, text);
   return files;
 }

@@ -37,9 +37,12 @@ describe('secret strength', () => {
 });
 
 describe('framing', () => {
-  it.each([['"abc"'], ["'abc'"], ['abc"'], [' abc'], ['abc '], ['abc\t']])('reports %j as quoted or padded', (value) => {
-    expect(quotesOrWhitespace(value)).toBeDefined();
-  });
+  it.each([['"abc"'], ["'abc'"], ['abc"'], [' abc'], ['abc '], ['abc\t']])(
+    'reports %j as quoted or padded',
+    (value) => {
+      expect(quotesOrWhitespace(value)).toBeDefined();
+    },
+  );
   it('accepts quotes in the middle of a value', () => {
     expect(quotesOrWhitespace('a"b')).toBeUndefined();
   });
@@ -49,7 +52,7 @@ describe('identifiers', () => {
   it('accepts what `openssl rand -hex 8` makes as a node ID', () => {
     expect(lowercaseHexOfLength(16, 'x')(randomBytes(8).toString('hex'))).toBeUndefined();
   });
-  it('names the characters that are not hex (the guide\'s a1b2c3d4e5f6g7h8)', () => {
+  it("names the characters that are not hex (the guide's a1b2c3d4e5f6g7h8)", () => {
     expect(hexOfLength(16, 'x')('a1b2c3d4e5f6g7h8')).toBe("must be hex (0-9, a-f) but contains 'g', 'h'");
   });
   it('refuses uppercase node IDs and wrong lengths', () => {
@@ -89,8 +92,14 @@ describe('URLs, ports and numbers', () => {
     expect(postgresUrl('postgresql://u@localhost:5432')).toMatch(/name a database/);
   });
   it('accepts TLS parameters in a PostgreSQL URL, and refuses a libpq multi-host URL with ports', () => {
-    expect(postgresUrl('postgresql://msk_app@pg-rw.db.svc:5432/multi_business_db?sslmode=verify-full&sslrootcert=/etc/msk/db-ca.pem')).toBeUndefined();
-    expect(postgresUrl('postgresql://msk_app@pg-1:5432,pg-2:5432/multi_business_db?target_session_attrs=read-write')).toMatch(/must be a URL/);
+    expect(
+      postgresUrl(
+        'postgresql://msk_app@pg-rw.db.svc:5432/multi_business_db?sslmode=verify-full&sslrootcert=/etc/msk/db-ca.pem',
+      ),
+    ).toBeUndefined();
+    expect(
+      postgresUrl('postgresql://msk_app@pg-1:5432,pg-2:5432/multi_business_db?target_session_attrs=read-write'),
+    ).toMatch(/must be a URL/);
   });
   it('checks peer lists', () => {
     const peers = commaList(peerAddress);

@@ -139,7 +139,8 @@ export function changeDetection(minMs: number, maxMs: number): Check {
   return (value) => {
     const parsed = parseChangeDetection(value);
     if (!parsed) return `must be notify or poll:<milliseconds> (e.g. poll:2)`;
-    if (parsed.mode === 'notify' || (parsed.pollIntervalMs >= minMs && parsed.pollIntervalMs <= maxMs)) return undefined;
+    if (parsed.mode === 'notify' || (parsed.pollIntervalMs >= minMs && parsed.pollIntervalMs <= maxMs))
+      return undefined;
     return `poll interval must be between ${minMs} and ${maxMs} ms, got ${parsed.pollIntervalMs}`;
   };
 }

@@ -7,13 +7,21 @@ const SCOPE_WORDS: Record<Scope, string> = {
   setting: 'setting (usually the same)',
 };
 
-export const TABLE_BEGIN = '<!-- configuration-table:begin (generated from contract/src/variables.ts by `npm run docs:env`) -->';
+export const TABLE_BEGIN =
+  '<!-- configuration-table:begin (generated from contract/src/variables.ts by `npm run docs:env`) -->';
 export const TABLE_END = '<!-- configuration-table:end -->';
 
 /** The configuration table of docs/configuration.md: the setup guide's SAME / UNIQUE / DIFFERENT table, made exact. */
 export function configurationTable(): string {
   const rows = VARIABLES.map((v) => {
-    const fallback = v.default === undefined ? (v.requiredBy.length > 0 ? 'required' : '—') : v.default === '' ? '(empty)' : `\`${v.default}\``;
+    const fallback =
+      v.default === undefined
+        ? v.requiredBy.length > 0
+          ? 'required'
+          : '—'
+        : v.default === ''
+          ? '(empty)'
+          : `\`${v.default}\``;
     return `| \`${v.name}\` | ${SCOPE_WORDS[v.scope]} | ${v.secret ? 'yes' : ''} | ${v.readBy.join(', ')} | ${fallback} | ${v.help.replace(/\|/g, '\\|')} |`;
   });
   return [

@@ -2,7 +2,10 @@ import { connectionStringWithPassword } from './connectionString';
 
 describe('the database connection string', () => {
   it('takes DATABASE_PASSWORD when DATABASE_URL has no password', () => {
-    const url = connectionStringWithPassword('postgresql://app@localhost:5432/multi_business_db', 's3cr3t/with:odd@chars');
+    const url = connectionStringWithPassword(
+      'postgresql://app@localhost:5432/multi_business_db',
+      's3cr3t/with:odd@chars',
+    );
     const parsed = new URL(url);
     expect(decodeURIComponent(parsed.password)).toBe('s3cr3t/with:odd@chars');
     expect(parsed.username).toBe('app');
@@ -16,7 +19,12 @@ describe('the database connection string', () => {
   });
 
   it('keeps the query parameters when it adds the password', () => {
-    const url = new URL(connectionStringWithPassword('postgresql://msk_app@db:5432/db?sslmode=verify-full&sslrootcert=/etc/msk/ca.pem', 'pw'));
+    const url = new URL(
+      connectionStringWithPassword(
+        'postgresql://msk_app@db:5432/db?sslmode=verify-full&sslrootcert=/etc/msk/ca.pem',
+        'pw',
+      ),
+    );
     expect(url.searchParams.get('sslmode')).toBe('verify-full');
     expect(url.searchParams.get('sslrootcert')).toBe('/etc/msk/ca.pem');
   });

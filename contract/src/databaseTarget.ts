@@ -14,7 +14,9 @@ export function databaseTarget(databaseUrl: string): string | undefined {
 export function isLoopbackDatabase(databaseUrl: string): boolean {
   let host: string;
   try {
-    host = decodeURIComponent(new URL(databaseUrl).hostname).replace(/^\[|\]$/g, '').toLowerCase();
+    host = decodeURIComponent(new URL(databaseUrl).hostname)
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase();
   } catch {
     return false;
   }

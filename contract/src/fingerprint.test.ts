@@ -11,7 +11,7 @@ describe('how secrets are shown', () => {
     }
   });
 
-  it('lets two servers\' passwords be compared within one report', () => {
+  it("lets two servers' passwords be compared within one report", () => {
     const spec = variable('ADMIN_PASSWORD');
     expect(displayValue(spec, 'same-password-1')).toBe(displayValue(spec, 'same-password-1'));
     expect(displayValue(spec, 'same-password-1')).not.toBe(displayValue(spec, 'other-password-2'));

@@ -6,7 +6,10 @@ import type { VariableSpec } from './variables';
  * Only ever applied to high-entropy values (weak secrets are rejected), so it reveals nothing usable.
  */
 export function fingerprint(value: string): string {
-  return 'fp:' + createHash('sha256').update('multi-server-kit fingerprint v1\0').update(value, 'utf8').digest('hex').slice(0, 8);
+  return (
+    'fp:' +
+    createHash('sha256').update('multi-server-kit fingerprint v1\0').update(value, 'utf8').digest('hex').slice(0, 8)
+  );
 }
 
 const KEY_HOLDER = Symbol.for('msk.kit.fingerprintKey');

@@ -6,9 +6,24 @@ describe('the env contract', () => {
   it('declares every variable of the setup guide and those the kit adds', () => {
     const names = VARIABLES.map((v) => v.name);
     for (const name of [
-      'NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'SYNC_SERVICE_PORT', 'SYNC_NODE_ID', 'SYNC_NODE_NAME', 'NEXTAUTH_URL',
-      'DATABASE_URL', 'NODE_ENV', 'APP_NAME', 'PORT', 'SYNC_HTTP_PORT', 'SYNC_INTERVAL', 'SYNC_AUTO_START',
-      'SYNC_LOG_LEVEL', 'NEXTAUTH_SECRET_PREVIOUS', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_DISCOVERY', 'SYNC_PEERS',
+      'NEXTAUTH_SECRET',
+      'SYNC_REGISTRATION_KEY',
+      'SYNC_SERVICE_PORT',
+      'SYNC_NODE_ID',
+      'SYNC_NODE_NAME',
+      'NEXTAUTH_URL',
+      'DATABASE_URL',
+      'NODE_ENV',
+      'APP_NAME',
+      'PORT',
+      'SYNC_HTTP_PORT',
+      'SYNC_INTERVAL',
+      'SYNC_AUTO_START',
+      'SYNC_LOG_LEVEL',
+      'NEXTAUTH_SECRET_PREVIOUS',
+      'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+      'SYNC_DISCOVERY',
+      'SYNC_PEERS',
     ]) {
       expect(names).toContain(name);
     }
@@ -24,7 +39,7 @@ describe('the env contract', () => {
     }
   });
 
-  it('makes the guide\'s SAME / UNIQUE table exact', () => {
+  it("makes the guide's SAME / UNIQUE table exact", () => {
     const scope = (name: string) => VARIABLES.find((v) => v.name === name)?.scope;
     expect(scope('NEXTAUTH_SECRET')).toBe('shared');
     expect(scope('SYNC_REGISTRATION_KEY')).toBe('shared');
@@ -48,11 +63,20 @@ describe('the env contract', () => {
   });
 
   it('returns every problem, not the first, each naming the variable and the fix', () => {
-    const env = { ...goodEnvironment(), NEXTAUTH_SECRET: 'short', SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8', PORT: '0', SYNC_INTERVAL: '10' };
+    const env = {
+      ...goodEnvironment(),
+      NEXTAUTH_SECRET: 'short',
+      SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8',
+      PORT: '0',
+      SYNC_INTERVAL: '10',
+    };
     delete (env as Record<string, string | undefined>).DATABASE_URL;
     const { problems, config } = validateNodeEnvironment(env, 'sync');
     expect(config).toBeUndefined();
-    const errors = problems.filter((p) => p.severity === 'error').map((p) => p.variable).sort();
+    const errors = problems
+      .filter((p) => p.severity === 'error')
+      .map((p) => p.variable)
+      .sort();
     expect(errors).toEqual(['DATABASE_URL', 'NEXTAUTH_SECRET', 'PORT', 'SYNC_INTERVAL', 'SYNC_NODE_ID']);
     for (const p of problems) expect(p.fix).not.toBe('');
   });
@@ -66,7 +90,12 @@ describe('the env contract', () => {
 
   it('never puts a secret value into an error message', () => {
     const secret = randomBytes(12).toString('base64') + '"';
-    const env = { ...goodEnvironment(), NEXTAUTH_SECRET: secret, NEXTAUTH_SECRET_PREVIOUS: 'weak1,weak2', DATABASE_URL: 'mysql://u:hunter2hunter2@x/db' };
+    const env = {
+      ...goodEnvironment(),
+      NEXTAUTH_SECRET: secret,
+      NEXTAUTH_SECRET_PREVIOUS: 'weak1,weak2',
+      DATABASE_URL: 'mysql://u:hunter2hunter2@x/db',
+    };
     let thrown: unknown;
     try {
       loadNodeConfig(env, 'app');
@@ -81,7 +110,7 @@ describe('the env contract', () => {
     expect(text).not.toContain('hunter2');
   });
 
-  it('requires the discovery mode\'s own settings', () => {
+  it("requires the discovery mode's own settings", () => {
     const { problems } = validateNodeEnvironment({ ...goodEnvironment(), SYNC_DISCOVERY: 'dns' }, 'sync');
     expect(problems.find((p) => p.variable === 'SYNC_DNS_NAME')?.message).toBe('is required when SYNC_DISCOVERY=dns');
     const k8s = validateNodeEnvironment({ ...goodEnvironment(), SYNC_DISCOVERY: 'kubernetes' }, 'sync');
@@ -106,7 +135,9 @@ describe('the env contract', () => {
 
 describe('SYNC_CLOCK_OFFSET_MS (fault drills)', () => {
   const offsetProblems = (value: string) =>
-    validateNodeEnvironment({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: value }, 'sync').problems.filter((p) => p.variable === 'SYNC_CLOCK_OFFSET_MS');
+    validateNodeEnvironment({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: value }, 'sync').problems.filter(
+      (p) => p.variable === 'SYNC_CLOCK_OFFSET_MS',
+    );
 
   it('defaults to 0 with no problem, so production clocks are never shifted', () => {
     const { config, warnings } = loadNodeConfig(goodEnvironment(), 'sync');
@@ -116,9 +147,15 @@ describe('SYNC_CLOCK_OFFSET_MS (fault drills)', () => {
   });
 
   it('accepts whole milliseconds ahead or behind, and warns that the clock is shifted on purpose', () => {
-    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '+4000' }, 'sync').config.syncClockOffsetMs).toBe(4000);
-    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '-2500' }, 'sync').config.syncClockOffsetMs).toBe(-2500);
-    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '86400000' }, 'sync').config.syncClockOffsetMs).toBe(86_400_000);
+    expect(
+      loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '+4000' }, 'sync').config.syncClockOffsetMs,
+    ).toBe(4000);
+    expect(
+      loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '-2500' }, 'sync').config.syncClockOffsetMs,
+    ).toBe(-2500);
+    expect(
+      loadNodeConfig({ ...goodEnvironment(), SYNC_CLOCK_OFFSET_MS: '86400000' }, 'sync').config.syncClockOffsetMs,
+    ).toBe(86_400_000);
     const [warning] = offsetProblems('4000');
     expect(warning).toMatchObject({ severity: 'warning', message: expect.stringMatching(/shifted on purpose/) });
   });
@@ -127,20 +164,29 @@ describe('SYNC_CLOCK_OFFSET_MS (fault drills)', () => {
     for (const value of ['1.5', '4s', 'ahead', '--5', '86400001', '-86400001']) {
       const problems = offsetProblems(value);
       expect(problems).toHaveLength(1);
-      expect(problems[0]).toMatchObject({ severity: 'error', fix: expect.stringContaining('between -86400000 and 86400000') });
+      expect(problems[0]).toMatchObject({
+        severity: 'error',
+        fix: expect.stringContaining('between -86400000 and 86400000'),
+      });
     }
     expect(offsetProblems('1.5')[0]?.message).toMatch(/whole number of milliseconds/);
-    expect(offsetProblems('-86400001')[0]?.message).toBe('must be between -86400000 and 86400000 milliseconds, got -86400001');
+    expect(offsetProblems('-86400001')[0]?.message).toBe(
+      'must be between -86400000 and 86400000 milliseconds, got -86400001',
+    );
   });
 });
 
 describe('SYNC_LOCAL_CHANGES (how local commits are noticed)', () => {
   const problems = (value: string) =>
-    validateNodeEnvironment({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: value }, 'sync').problems.filter((p) => p.variable === 'SYNC_LOCAL_CHANGES');
+    validateNodeEnvironment({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: value }, 'sync').problems.filter(
+      (p) => p.variable === 'SYNC_LOCAL_CHANGES',
+    );
 
   it('defaults to NOTIFY, and reads poll:<ms> as a polling interval', () => {
     expect(loadNodeConfig(goodEnvironment(), 'sync').config.syncLocalChanges).toEqual({ mode: 'notify' });
-    expect(loadNodeConfig({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: 'poll:2' }, 'sync').config.syncLocalChanges).toEqual({ mode: 'poll', pollIntervalMs: 2 });
+    expect(
+      loadNodeConfig({ ...goodEnvironment(), SYNC_LOCAL_CHANGES: 'poll:2' }, 'sync').config.syncLocalChanges,
+    ).toEqual({ mode: 'poll', pollIntervalMs: 2 });
     expect(problems('poll:1000')).toEqual([]);
   });
 
@@ -166,7 +212,10 @@ describe('APP_METRICS_PORT and SYNC_METRICS_PORT (Prometheus metrics listeners)'
   });
 
   it('can configure either port', () => {
-    const { config } = loadNodeConfig({ ...goodEnvironment(), APP_METRICS_PORT: '19464', SYNC_METRICS_PORT: '19465' }, 'sync');
+    const { config } = loadNodeConfig(
+      { ...goodEnvironment(), APP_METRICS_PORT: '19464', SYNC_METRICS_PORT: '19465' },
+      'sync',
+    );
     expect([config.appMetricsPort, config.syncMetricsPort]).toEqual([19464, 19465]);
   });
 
@@ -183,10 +232,18 @@ describe('APP_METRICS_PORT and SYNC_METRICS_PORT (Prometheus metrics listeners)'
       severity: 'error',
       message: 'is 8080, the same port as PORT: the metrics need a port of their own',
     });
-    expect(problemsOf({ APP_METRICS_PORT: '8765' }, 'APP_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_SERVICE_PORT/);
-    expect(problemsOf({ APP_METRICS_PORT: '9465' }, 'APP_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_METRICS_PORT/);
-    expect(problemsOf({ SYNC_METRICS_PORT: '8765' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(/same port as SYNC_SERVICE_PORT/);
-    expect(problemsOf({ PORT: '9000', SYNC_METRICS_PORT: '9000' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(/same port as PORT/);
+    expect(problemsOf({ APP_METRICS_PORT: '8765' }, 'APP_METRICS_PORT')[0]?.message).toMatch(
+      /same port as SYNC_SERVICE_PORT/,
+    );
+    expect(problemsOf({ APP_METRICS_PORT: '9465' }, 'APP_METRICS_PORT')[0]?.message).toMatch(
+      /same port as SYNC_METRICS_PORT/,
+    );
+    expect(problemsOf({ SYNC_METRICS_PORT: '8765' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(
+      /same port as SYNC_SERVICE_PORT/,
+    );
+    expect(problemsOf({ PORT: '9000', SYNC_METRICS_PORT: '9000' }, 'SYNC_METRICS_PORT')[0]?.message).toMatch(
+      /same port as PORT/,
+    );
     expect(() => loadNodeConfig({ ...goodEnvironment(), APP_METRICS_PORT: '8080' }, 'app')).toThrow(/APP_METRICS_PORT/);
   });
 });

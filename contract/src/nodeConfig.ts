@@ -73,7 +73,12 @@ export interface NodeConfig {
   readonly trustedProxies: TrustedProxies;
 }
 
-function problem(spec: VariableSpec, message: string, severity: Problem['severity'] = 'error', fix = spec.fix): Problem {
+function problem(
+  spec: VariableSpec,
+  message: string,
+  severity: Problem['severity'] = 'error',
+  fix = spec.fix,
+): Problem {
   return { severity, variable: spec.name, message, fix };
 }
 
@@ -88,15 +93,25 @@ export function checkValue(spec: VariableSpec, value: string): Problem[] {
     for (const part of spec.name === 'NEXTAUTH_SECRET_PREVIOUS' ? value.split(',') : [value]) {
       const source = publishedSource(part);
       if (source) {
-        problems.push(problem(spec, `is ${source}: it is public, so anyone can forge sessions or join the cluster with it`));
+        problems.push(
+          problem(spec, `is ${source}: it is public, so anyone can forge sessions or join the cluster with it`),
+        );
       }
     }
   }
   if (spec.name === 'SYNC_CLOCK_OFFSET_MS' && !invalid && Number(value) !== 0) {
-    problems.push(problem(spec, `is ${value}: this node's clock is shifted on purpose (a fault drill), peers see it as clock skew`, 'warning'));
+    problems.push(
+      problem(
+        spec,
+        `is ${value}: this node's clock is shifted on purpose (a fault drill), peers see it as clock skew`,
+        'warning',
+      ),
+    );
   }
   if (spec.name === 'SYNC_NODE_ID' && GUIDE_EXAMPLE_NODE_IDS.has(value)) {
-    problems.push(problem(spec, `is ${GUIDE_EXAMPLE_NODE_IDS.get(value)}; copied IDs collide between installs`, 'warning'));
+    problems.push(
+      problem(spec, `is ${GUIDE_EXAMPLE_NODE_IDS.get(value)}; copied IDs collide between installs`, 'warning'),
+    );
   }
   return problems;
 }
@@ -126,7 +141,10 @@ function crossVariableProblems(value: (name: string) => string, consumer: Consum
   const spec = (name: string) => VARIABLES.find((v) => v.name === name) as VariableSpec;
   if (consumer !== 'app' && value('DATABASE_TOPOLOGY') === 'per-node' && value('REPLICATED_TABLES') === '') {
     problems.push(
-      problem(spec('REPLICATED_TABLES'), 'is not set: with DATABASE_TOPOLOGY=per-node the sync service replicates the tables it names, and there is no built-in list'),
+      problem(
+        spec('REPLICATED_TABLES'),
+        'is not set: with DATABASE_TOPOLOGY=per-node the sync service replicates the tables it names, and there is no built-in list',
+      ),
     );
   }
   if (discovery === 'dns' && value('SYNC_DNS_NAME') === '') {
@@ -137,32 +155,54 @@ function crossVariableProblems(value: (name: string) => string, consumer: Consum
   }
   if (discovery === 'static' && value('SYNC_PEERS') === '') {
     problems.push(
-      problem(spec('SYNC_PEERS'), 'is empty with SYNC_DISCOVERY=static: this node only finds peers that contact it', 'warning'),
+      problem(
+        spec('SYNC_PEERS'),
+        'is empty with SYNC_DISCOVERY=static: this node only finds peers that contact it',
+        'warning',
+      ),
     );
   }
   if ((value('SYNC_TLS_CERT_FILE') === '') !== (value('SYNC_TLS_KEY_FILE') === '')) {
     const missing = value('SYNC_TLS_CERT_FILE') === '' ? 'SYNC_TLS_CERT_FILE' : 'SYNC_TLS_KEY_FILE';
-    problems.push(problem(spec(missing), 'is empty but its partner is set: TLS needs both the certificate and the key'));
+    problems.push(
+      problem(spec(missing), 'is empty but its partner is set: TLS needs both the certificate and the key'),
+    );
   }
   if (value('SYNC_TLS') === 'off' && value('SYNC_TLS_CERT_FILE') !== '') {
     problems.push(
-      problem(spec('SYNC_TLS'), 'is off but SYNC_TLS_CERT_FILE is set: it is unclear whether peer traffic should be encrypted', 'error',
-        'remove SYNC_TLS=off to use the certificate (recommended), or unset SYNC_TLS_CERT_FILE and SYNC_TLS_KEY_FILE'),
+      problem(
+        spec('SYNC_TLS'),
+        'is off but SYNC_TLS_CERT_FILE is set: it is unclear whether peer traffic should be encrypted',
+        'error',
+        'remove SYNC_TLS=off to use the certificate (recommended), or unset SYNC_TLS_CERT_FILE and SYNC_TLS_KEY_FILE',
+      ),
     );
   }
   const previous = value('NEXTAUTH_SECRET_PREVIOUS');
   if (previous !== '' && previous.split(',').includes(value('NEXTAUTH_SECRET'))) {
     problems.push(
-      problem(spec('NEXTAUTH_SECRET_PREVIOUS'), 'contains the current NEXTAUTH_SECRET', 'warning', 'list only the old secrets'),
+      problem(
+        spec('NEXTAUTH_SECRET_PREVIOUS'),
+        'contains the current NEXTAUTH_SECRET',
+        'warning',
+        'list only the old secrets',
+      ),
     );
   }
   problems.push(...metricsPortProblems(value, spec));
   if (value('SYNC_HTTP_PORT') !== value('PORT')) {
-    problems.push(problem(spec('SYNC_HTTP_PORT'), 'differs from PORT, so status points at the wrong app port', 'warning'));
+    problems.push(
+      problem(spec('SYNC_HTTP_PORT'), 'differs from PORT, so status points at the wrong app port', 'warning'),
+    );
   }
   if (value('NODE_ENV') === 'development') {
     problems.push(
-      problem(spec('NODE_ENV'), 'is development: servers must run the production build', 'warning', 'set NODE_ENV=production'),
+      problem(
+        spec('NODE_ENV'),
+        'is development: servers must run the production build',
+        'warning',
+        'set NODE_ENV=production',
+      ),
     );
   }
   const url = value('DATABASE_URL');
@@ -170,8 +210,12 @@ function crossVariableProblems(value: (name: string) => string, consumer: Consum
     try {
       if (new URL(url).password) {
         problems.push(
-          problem(spec('DATABASE_PASSWORD'), 'is set but DATABASE_URL carries its own password, which wins', 'warning',
-            'remove the password from DATABASE_URL or unset DATABASE_PASSWORD'),
+          problem(
+            spec('DATABASE_PASSWORD'),
+            'is set but DATABASE_URL carries its own password, which wins',
+            'warning',
+            'remove the password from DATABASE_URL or unset DATABASE_PASSWORD',
+          ),
         );
       }
     } catch {
@@ -181,10 +225,16 @@ function crossVariableProblems(value: (name: string) => string, consumer: Consum
   const syncUrl = value('SYNC_DATABASE_URL');
   if (syncUrl === '') {
     problems.push(
-      problem(spec('SYNC_DATABASE_URL'), 'is not set: the sync service connects with DATABASE_URL, as the app\'s role (or worse, the superuser)', 'warning'),
+      problem(
+        spec('SYNC_DATABASE_URL'),
+        "is not set: the sync service connects with DATABASE_URL, as the app's role (or worse, the superuser)",
+        'warning',
+      ),
     );
   } else if (syncUrl === url) {
-    problems.push(problem(spec('SYNC_DATABASE_URL'), 'equals DATABASE_URL: the app and the sync service share one role', 'warning'));
+    problems.push(
+      problem(spec('SYNC_DATABASE_URL'), 'equals DATABASE_URL: the app and the sync service share one role', 'warning'),
+    );
   }
   return problems;
 }
@@ -236,7 +286,8 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     const raw = read.raw;
     const required = consumer ? spec.requiredBy.includes(consumer) : spec.requiredBy.length > 0;
     if (raw === undefined || (raw === '' && spec.default === undefined)) {
-      const nor = spec.aliases && spec.aliases.length > 0 ? ` (nor ${spec.aliases.join(', ')}, its Auth.js v5 name)` : '';
+      const nor =
+        spec.aliases && spec.aliases.length > 0 ? ` (nor ${spec.aliases.join(', ')}, its Auth.js v5 name)` : '';
       if (required) problems.push(problem(named, raw === undefined ? `is not set${nor}` : 'is empty'));
       values.set(spec.name, spec.default ?? '');
       continue;
@@ -263,7 +314,8 @@ export function validateNodeEnvironment(env: Environment, consumer?: Consumer): 
     syncDatabaseUrl: value('SYNC_DATABASE_URL') || value('DATABASE_URL'),
     databaseTopology: value('DATABASE_TOPOLOGY') as DatabaseTopology,
     replicatedTables: parseReplicatedTables(value('REPLICATED_TABLES')),
-    syncDatabasePassword: (value('SYNC_DATABASE_URL') ? value('SYNC_DATABASE_PASSWORD') : value('DATABASE_PASSWORD')) || undefined,
+    syncDatabasePassword:
+      (value('SYNC_DATABASE_URL') ? value('SYNC_DATABASE_PASSWORD') : value('DATABASE_PASSWORD')) || undefined,
     nodeEnv: value('NODE_ENV') as NodeEnv,
     appName: value('APP_NAME'),
     port: Number(value('PORT')),
@@ -306,8 +358,12 @@ export class ConfigurationError extends Error {
 }
 
 /** The one entry point processes use: the typed config, or a ConfigurationError listing every problem. */
-export function loadNodeConfig(env: Environment, consumer: Consumer): { config: NodeConfig; warnings: readonly Problem[] } {
+export function loadNodeConfig(
+  env: Environment,
+  consumer: Consumer,
+): { config: NodeConfig; warnings: readonly Problem[] } {
   const report = validateNodeEnvironment(env, consumer);
-  if (!report.config) throw new ConfigurationError(consumer === 'app' ? 'The app' : 'The sync service', report.problems);
+  if (!report.config)
+    throw new ConfigurationError(consumer === 'app' ? 'The app' : 'The sync service', report.problems);
   return { config: report.config, warnings: report.problems };
 }

@@ -35,7 +35,16 @@ describe('deriveNodeId', () => {
 });
 
 describe('the node-ID rule', () => {
-  const candidates = ['2595930f841f02e1', '2595930F841F02E1', '2595930f841f02e', '2595930f841f02e10', 'a1b2c3d4e5f6g7h8', ' 2595930f841f02e1', '', '0000000000000000'];
+  const candidates = [
+    '2595930f841f02e1',
+    '2595930F841F02E1',
+    '2595930f841f02e',
+    '2595930f841f02e10',
+    'a1b2c3d4e5f6g7h8',
+    ' 2595930f841f02e1',
+    '',
+    '0000000000000000',
+  ];
 
   it.each(candidates)('the pattern and the SYNC_NODE_ID check agree on %j', (value) => {
     expect(NODE_ID_PATTERN.test(value)).toBe(variable('SYNC_NODE_ID').check(value) === undefined);

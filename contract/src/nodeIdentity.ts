@@ -14,7 +14,7 @@ export const NODE_ID_PATTERN = new RegExp(`^[0-9a-f]{${NODE_ID_HEX_LENGTH}}$`);
 
 /** SYNC_NODE_ID for replica `ordinal` of the installation named by `seed`: the first 16 hex of sha256(`seed/ordinal`). */
 export function deriveNodeId(seed: string, ordinal: number): string {
-  if (seed === '') throw new Error('deriveNodeId needs a non-empty seed (the installation\'s name)');
+  if (seed === '') throw new Error("deriveNodeId needs a non-empty seed (the installation's name)");
   if (!Number.isSafeInteger(ordinal) || ordinal < 0) {
     throw new Error(`deriveNodeId needs a whole number >= 0 as the ordinal, got ${String(ordinal)}`);
   }

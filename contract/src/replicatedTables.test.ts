@@ -2,18 +2,25 @@ import { REFERENCE_APP_REPLICATED_TABLES, formatProblem, validateNodeEnvironment
 import { goodEnvironment } from './testing/goodEnvironment';
 
 const problemsOf = (env: Record<string, string>, consumer?: 'app' | 'sync') =>
-  validateNodeEnvironment(env, consumer).problems.filter((p) => p.variable === 'REPLICATED_TABLES').map(formatProblem);
+  validateNodeEnvironment(env, consumer)
+    .problems.filter((p) => p.variable === 'REPLICATED_TABLES')
+    .map(formatProblem);
 
 describe('REPLICATED_TABLES', () => {
   it('reads a comma-separated list of table names, in the order written', () => {
-    const { config } = validateNodeEnvironment({ ...goodEnvironment(), REPLICATED_TABLES: 'orders,customers,order_lines' }, 'sync');
+    const { config } = validateNodeEnvironment(
+      { ...goodEnvironment(), REPLICATED_TABLES: 'orders,customers,order_lines' },
+      'sync',
+    );
     expect(config?.replicatedTables).toEqual(['orders', 'customers', 'order_lines']);
   });
 
   it('is required by the sync service with per-node databases, and there is no built-in list', () => {
     const { REPLICATED_TABLES: _unset, ...env } = goodEnvironment();
     const [problem] = problemsOf(env, 'sync');
-    expect(problem).toMatch(/^error: REPLICATED_TABLES is not set: with DATABASE_TOPOLOGY=per-node .* no built-in list\. Fix: list your app's tables/);
+    expect(problem).toMatch(
+      /^error: REPLICATED_TABLES is not set: with DATABASE_TOPOLOGY=per-node .* no built-in list\. Fix: list your app's tables/,
+    );
     expect(problemsOf({ ...env, REPLICATED_TABLES: '' }, 'sync')).toHaveLength(1);
   });
 
@@ -24,7 +31,10 @@ describe('REPLICATED_TABLES', () => {
   });
 
   it.each([
-    ['app.orders', /"app\.orders": the replication engine replicates tables of schema public only, so write the table name alone \(orders\)/],
+    [
+      'app.orders',
+      /"app\.orders": the replication engine replicates tables of schema public only, so write the table name alone \(orders\)/,
+    ],
     ['public.users', /"public\.users".*write the table name alone \(users\)/],
     ['Users', /"Users", which is not a lowercase table name/],
     ['"users"', /wrapped in quotes/],
@@ -41,7 +51,7 @@ describe('REPLICATED_TABLES', () => {
     expect(problem).toContain('Fix: ');
   });
 
-  it('names the reference app\'s three tables as one configuration among others', () => {
+  it("names the reference app's three tables as one configuration among others", () => {
     expect(REFERENCE_APP_REPLICATED_TABLES).toEqual(['users', 'businesses', 'employees']);
   });
 });

@@ -19,7 +19,8 @@ export function parseReplicatedTables(value: string): string[] {
 }
 
 function itemProblem(item: string): string | undefined {
-  if (item === '' || item.trim() !== item) return 'must be a comma-separated list of table names without spaces or empty items';
+  if (item === '' || item.trim() !== item)
+    return 'must be a comma-separated list of table names without spaces or empty items';
   if (item.includes('.')) {
     const name = item.slice(item.lastIndexOf('.') + 1);
     return `names "${item}": the replication engine replicates tables of schema public only, so write the table name alone (${name || 'the table'}) and keep the table in schema public`;

@@ -30,7 +30,7 @@ describe('TRUSTED_PROXIES', () => {
 describe('the client address behind the trusted proxies', () => {
   const proxies = parseTrustedProxies('127.0.0.1,10.0.0.0/8');
 
-  it('is the connection\'s peer when the peer is not a trusted proxy, whatever X-Forwarded-For says', () => {
+  it("is the connection's peer when the peer is not a trusted proxy, whatever X-Forwarded-For says", () => {
     expect(clientAddressBehind(proxies, '203.0.113.9', '198.51.100.1')).toBe('203.0.113.9');
     expect(clientAddressBehind(parseTrustedProxies(''), '127.0.0.1', '198.51.100.1')).toBe('127.0.0.1');
   });

@@ -13,7 +13,10 @@ export interface TrustedProxies {
 
 /** IPv4-mapped IPv6 (::ffff:10.0.0.1) is the IPv4 address; IPv6 in lowercase. */
 export function normalizeAddress(address: string): string {
-  return address.trim().toLowerCase().replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
+  return address
+    .trim()
+    .toLowerCase()
+    .replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/, '$1');
 }
 
 function entryProblem(entry: string): string | undefined {
@@ -62,10 +65,17 @@ export function parseTrustedProxies(value: string): TrustedProxies {
  * X-Forwarded-For entry that is not itself a trusted proxy (entries further left were written by the client and
  * prove nothing). When every entry is a proxy, the leftmost one.
  */
-export function clientAddressBehind(proxies: TrustedProxies, peerAddress: string, xForwardedFor: string | undefined): string {
+export function clientAddressBehind(
+  proxies: TrustedProxies,
+  peerAddress: string,
+  xForwardedFor: string | undefined,
+): string {
   const peer = normalizeAddress(peerAddress);
   if (!proxies.includes(peer)) return peer;
-  const chain = (xForwardedFor ?? '').split(',').map(normalizeAddress).filter((entry) => entry !== '');
+  const chain = (xForwardedFor ?? '')
+    .split(',')
+    .map(normalizeAddress)
+    .filter((entry) => entry !== '');
   for (let i = chain.length - 1; i >= 0; i--) {
     const entry = chain[i] as string;
     if (isIP(entry) === 0) return peer; // garbage from a proxy: do not let it pick a bucket

@@ -89,7 +89,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'Encrypts session cookies (JWE). The same on every node, or a login does not carry across servers. Auth.js v5\'s name AUTH_SECRET is read as this variable.',
+    help: "Encrypts session cookies (JWE). The same on every node, or a login does not carry across servers. Auth.js v5's name AUTH_SECRET is read as this variable.",
     fix: 'generate one with `openssl rand -base64 32` (or `npm run init`) and copy it to every node',
     check: check.strongSecret,
     aliases: ['AUTH_SECRET'],
@@ -111,7 +111,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: true,
     requiredBy: [],
     readBy: ['app'],
-    help: 'Build-time key for Next.js Server Actions; the same on every build so nodes accept each other\'s actions.',
+    help: "Build-time key for Next.js Server Actions; the same on every build so nodes accept each other's actions.",
     fix: 'generate one with `openssl rand -base64 32` (or `npm run init`) and use it for every build',
     check: check.base64OfBytes([16, 24, 32]),
   },
@@ -152,7 +152,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'Human-readable node name shown in status and in the app\'s node badge; a DNS label.',
+    help: "Human-readable node name shown in status and in the app's node badge; a DNS label.",
     fix: 'pick a distinct lowercase name per node, such as server-1, server-2',
     check: check.dnsLabel,
   },
@@ -162,7 +162,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     secret: false,
     requiredBy: BOTH,
     readBy: BOTH,
-    help: 'Public origin users open (the load balancer / entry point); the same on every node behind it. Auth.js v5\'s name AUTH_URL is read as this variable.',
+    help: "Public origin users open (the load balancer / entry point); the same on every node behind it. Auth.js v5's name AUTH_URL is read as this variable.",
     fix: 'set it to the one URL users open, e.g. https://platform.example.com, on every node',
     check: check.httpOrigin,
     aliases: ['AUTH_URL'],
@@ -174,9 +174,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     requiredBy: BOTH,
     readBy: BOTH,
     help:
-      'The app\'s connection to this node\'s own PostgreSQL (usually on localhost), as its own role msk_app, never the ' +
+      "The app's connection to this node's own PostgreSQL (usually on localhost), as its own role msk_app, never the " +
       'superuser; the sync services keep the databases equal. With DATABASE_TOPOLOGY=shared: the one database of every node.',
-    fix: 'point it at this node\'s PostgreSQL as role msk_app, e.g. postgresql://msk_app@localhost:5432/multi_business_db',
+    fix: "point it at this node's PostgreSQL as role msk_app, e.g. postgresql://msk_app@localhost:5432/multi_business_db",
     check: check.postgresUrl,
     redact: redactUrlPassword,
   },
@@ -188,9 +188,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: ['sync'],
     default: 'per-node',
     help:
-      'per-node: every node has its own PostgreSQL and the sync services replicate between them. shared: every node\'s ' +
+      "per-node: every node has its own PostgreSQL and the sync services replicate between them. shared: every node's " +
       'DATABASE_URL reaches one PostgreSQL (managed or HA); replication is off. The sync services check it against the ' +
-      'databases\' identities (docs/database-topology.md).',
+      "databases' identities (docs/database-topology.md).",
     fix: 'use per-node or shared, the same on every node (npm run init -- --database shared|per-node)',
     check: check.oneOf(DATABASE_TOPOLOGIES),
   },
@@ -202,11 +202,11 @@ export const VARIABLES: readonly VariableSpec[] = [
     requiredBy: [],
     readBy: ['sync'],
     help:
-      'The app\'s tables every node replicates: comma-separated names of tables in schema public (the reference app: ' +
+      "The app's tables every node replicates: comma-separated names of tables in schema public (the reference app: " +
       `${REFERENCE_APP_REPLICATED_TABLES.join(',')}). Required with DATABASE_TOPOLOGY=per-node, ignored with shared. ` +
       'Checked at start against the live schema: each needs a uuid primary key (docs/architecture.md).',
     fix:
-      'list your app\'s tables of schema public, lowercase, each once, the same on every node, e.g. ' +
+      "list your app's tables of schema public, lowercase, each once, the same on every node, e.g. " +
       `REPLICATED_TABLES=${REFERENCE_APP_REPLICATED_TABLES.join(',')} (npm run init -- --tables a,b,c writes it)`,
     check: replicatedTablesProblem,
   },
@@ -229,9 +229,9 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: ['sync'],
     default: '',
     help:
-      'The sync service\'s connection to the same database as its own role msk_sync (owns schema msk_sync; may write ' +
-      'and put triggers on the app\'s tables). Unset: DATABASE_URL, with a warning.',
-    fix: 'point it at this node\'s PostgreSQL as role msk_sync, e.g. postgresql://msk_sync@localhost:5432/multi_business_db',
+      "The sync service's connection to the same database as its own role msk_sync (owns schema msk_sync; may write " +
+      "and put triggers on the app's tables). Unset: DATABASE_URL, with a warning.",
+    fix: "point it at this node's PostgreSQL as role msk_sync, e.g. postgresql://msk_sync@localhost:5432/multi_business_db",
     check: (value) => (value === '' ? undefined : check.postgresUrl(value)),
     redact: redactUrlPassword,
   },
@@ -263,7 +263,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     requiredBy: [],
     readBy: ['app'],
     default: 'Multi-Business Management Platform',
-    help: 'Name shown in the app\'s header and page titles.',
+    help: "Name shown in the app's header and page titles.",
     fix: 'use a short name of at most 100 characters',
     check: (value) => check.nonEmpty(value) ?? (value.length > 100 ? 'must be at most 100 characters' : undefined),
   },
@@ -297,7 +297,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: ['app'],
     default: '0.0.0.0',
     help: 'Address the app binds to (Next.js standalone reads it).',
-    fix: 'use 0.0.0.0 for all interfaces or one of this server\'s addresses',
+    fix: "use 0.0.0.0 for all interfaces or one of this server's addresses",
     check: check.nonEmpty,
   },
   {
@@ -318,8 +318,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     requiredBy: [],
     readBy: ['sync'],
     default: String(DEFAULT_SYNC_METRICS_PORT),
-    help:
-      'Port where the sync service serves Prometheus metrics at /metrics, on SYNC_BIND_ADDRESS: plain HTTP that other hosts (a Prometheus server) may reach, nothing else on it.',
+    help: 'Port where the sync service serves Prometheus metrics at /metrics, on SYNC_BIND_ADDRESS: plain HTTP that other hosts (a Prometheus server) may reach, nothing else on it.',
     fix: `use a free port other than SYNC_SERVICE_PORT, PORT and APP_METRICS_PORT (${DEFAULT_SYNC_METRICS_PORT} by default)`,
     check: check.port,
   },
@@ -331,7 +330,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     readBy: BOTH,
     default: '0.0.0.0',
     help: 'Address the sync service listens on.',
-    fix: 'use 0.0.0.0 for all interfaces or one of this server\'s addresses',
+    fix: "use 0.0.0.0 for all interfaces or one of this server's addresses",
     check: check.nonEmpty,
   },
   {
@@ -385,7 +384,7 @@ export const VARIABLES: readonly VariableSpec[] = [
     requiredBy: [],
     readBy: ['sync'],
     default: '',
-    help: 'For static discovery: the other nodes\' sync addresses, comma-separated host[:port].',
+    help: "For static discovery: the other nodes' sync addresses, comma-separated host[:port].",
     fix: 'list the other servers, e.g. 192.168.1.101:8765,192.168.1.102:8765',
     check: check.commaList(check.peerAddress),
   },
@@ -519,7 +518,7 @@ export const VARIABLES: readonly VariableSpec[] = [
       'Addresses or CIDR ranges of the reverse proxies in front of the app (the entry point, an ingress), comma-separated. ' +
       'Only a request from one of them may say who the client is (X-Forwarded-For), for the sign-in limits and the logs; ' +
       'empty: every client is the address it connects from.',
-    fix: 'list the proxy addresses, e.g. 127.0.0.1 for npm start or 10.0.0.0/8 for the ingress controller\'s pods; leave empty with no proxy',
+    fix: "list the proxy addresses, e.g. 127.0.0.1 for npm start or 10.0.0.0/8 for the ingress controller's pods; leave empty with no proxy",
     check: trustedProxiesProblem,
   },
 ];
@@ -527,7 +526,9 @@ export const VARIABLES: readonly VariableSpec[] = [
 export const VARIABLES_BY_NAME: ReadonlyMap<string, VariableSpec> = new Map(VARIABLES.map((v) => [v.name, v]));
 
 /** Alias → the variable it names (AUTH_SECRET → NEXTAUTH_SECRET). */
-export const VARIABLE_ALIASES: ReadonlyMap<string, VariableSpec> = new Map(VARIABLES.flatMap((v) => (v.aliases ?? []).map((alias) => [alias, v] as const)));
+export const VARIABLE_ALIASES: ReadonlyMap<string, VariableSpec> = new Map(
+  VARIABLES.flatMap((v) => (v.aliases ?? []).map((alias) => [alias, v] as const)),
+);
 
 export function variable(name: string): VariableSpec {
   const spec = VARIABLES_BY_NAME.get(name);

@@ -55,7 +55,11 @@ function buildTypeScript() {
     child.stderr.on('data', onData);
     child.on('exit', (code, signal) => {
       if (code === 0) {
-        say(built === 0 ? `  TypeScript is up to date (${seconds(started)})` : `  TypeScript built in ${seconds(started)}`);
+        say(
+          built === 0
+            ? `  TypeScript is up to date (${seconds(started)})`
+            : `  TypeScript built in ${seconds(started)}`,
+        );
         resolve(0);
         return;
       }
@@ -64,7 +68,9 @@ function buildTypeScript() {
         return;
       }
       // --verbose adds "<time> - Project …" lines and a project list; the rest is the compiler's errors.
-      const errors = output.filter((line) => !/^[\d:]+( [AP]M)? - /.test(line) && !/^\s+\* /.test(line) && line.trim() !== '');
+      const errors = output.filter(
+        (line) => !/^[\d:]+( [AP]M)? - /.test(line) && !/^\s+\* /.test(line) && line.trim() !== '',
+      );
       process.stderr.write(`${errors.slice(-40).join('\n')}\n`);
       say(`the TypeScript build failed (exit ${code}); fix the errors above and run npm start again`);
       resolve(code ?? 1);
@@ -89,7 +95,9 @@ function chosenApp(args) {
 
 async function main() {
   const app = chosenApp(process.argv.slice(2));
-  say(`Multi-Server Kit: starting a local cluster${app ? ` of ${app}` : ''} (pid ${process.pid}; Ctrl-C stops everything)`);
+  say(
+    `Multi-Server Kit: starting a local cluster${app ? ` of ${app}` : ''} (pid ${process.pid}; Ctrl-C stops everything)`,
+  );
   const built = await buildTypeScript();
   if (built !== 0 || stopSignal) return built || 130;
   return runCluster(process.argv.slice(2));

@@ -44,7 +44,9 @@ const walk = (dir) => {
 walk(dist);
 if (pruned === 0) say('dist/ has no stale files');
 
-for (const bin of Object.values(typeof manifest.bin === 'string' ? { [manifest.name]: manifest.bin } : (manifest.bin ?? {}))) {
+for (const bin of Object.values(
+  typeof manifest.bin === 'string' ? { [manifest.name]: manifest.bin } : (manifest.bin ?? {}),
+)) {
   chmodSync(join(packageDir, bin), 0o755);
   say(`${bin} is executable`);
 }

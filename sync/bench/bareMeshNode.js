@@ -32,10 +32,13 @@ const server = http.createServer((req, res) => {
 
 function dial(peer, failures) {
   const [host, p] = peer.split(':');
-  const req = http.get({ host, port: Number(p), path: `/hello?from=${ip}:${port}`, agent: false, localAddress: ip }, (res) => {
-    res.resume();
-    res.on('end', () => met(peer));
-  });
+  const req = http.get(
+    { host, port: Number(p), path: `/hello?from=${ip}:${port}`, agent: false, localAddress: ip },
+    (res) => {
+      res.resume();
+      res.on('end', () => met(peer));
+    },
+  );
   req.on('error', () => {
     const base = Math.min(5000, 100 * 2 ** failures);
     setTimeout(() => dial(peer, failures + 1), base + base * 0.2 * (Math.random() * 2 - 1));

@@ -48,7 +48,10 @@ function cookiesOf(response, jar) {
     const eq = pair.indexOf('=');
     if (eq > 0) jar.set(pair.slice(0, eq).trim(), pair.slice(eq + 1));
   }
-  return [...jar.entries()].filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join('; ');
+  return [...jar.entries()]
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
 }
 
 async function signIn(baseUrl, email, password) {
@@ -82,7 +85,8 @@ async function visibleAt(client, label, started) {
     const found = await client.query('SELECT 1 FROM businesses WHERE name = $1', [label]);
     const elapsedMs = performance.now() - started;
     if (found.rowCount === 1) return { ms: elapsedMs, polls };
-    if (elapsedMs > VISIBLE_TIMEOUT_MS) throw new Error(`business "${label}" not visible within ${VISIBLE_TIMEOUT_MS} ms`);
+    if (elapsedMs > VISIBLE_TIMEOUT_MS)
+      throw new Error(`business "${label}" not visible within ${VISIBLE_TIMEOUT_MS} ms`);
     await sleep(POLL_PAUSE_MS);
   }
 }
@@ -99,18 +103,25 @@ async function oneWrite(appUrl, cookie, local, remote, label) {
     body: JSON.stringify({ name: label, type: 'retail' }),
   }).then(async (response) => {
     const answeredMs = performance.now() - started;
-    if (response.status !== 201) throw new Error(`POST /api/businesses: HTTP ${response.status} ${await response.text()}`);
+    if (response.status !== 201)
+      throw new Error(`POST /api/businesses: HTTP ${response.status} ${await response.text()}`);
     await response.arrayBuffer();
     return answeredMs;
   });
-  const [answeredMs, onLocal, onRemote] = await Promise.all([post, visibleAt(local, label, started), visibleAt(remote, label, started)]);
+  const [answeredMs, onLocal, onRemote] = await Promise.all([
+    post,
+    visibleAt(local, label, started),
+    visibleAt(remote, label, started),
+  ]);
   return { answeredMs, localMs: onLocal.ms, remoteMs: onRemote.ms, remotePolls: onRemote.polls };
 }
 
 async function waitForReplication(cluster) {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const states = await Promise.all(cluster.nodes.map(async (n) => (await (await fetch(`${n.syncUrl}/status`)).json()).replication?.state));
+    const states = await Promise.all(
+      cluster.nodes.map(async (n) => (await (await fetch(`${n.syncUrl}/status`)).json()).replication?.state),
+    );
     if (states.every((s) => s === 'running')) return;
     if (Date.now() > deadline) throw new Error(`replication not running on every node: ${states.join(', ')}`);
     await sleep(200);
@@ -120,7 +131,12 @@ async function waitForReplication(cluster) {
 async function main() {
   process.stdout.write(`starting a 2-node local cluster on 127.0.${ADDRESS_BLOCK}.x ...\n`);
   const overrides = SYNC_TLS === 'off' ? { 1: { SYNC_TLS: 'off' }, 2: { SYNC_TLS: 'off' } } : undefined;
-  const cluster = await startLocalCluster({ nodes: 2, addressBlock: ADDRESS_BLOCK, startupTimeoutMs: STARTUP_TIMEOUT_MS, ...(overrides ? { overrides } : {}) });
+  const cluster = await startLocalCluster({
+    nodes: 2,
+    addressBlock: ADDRESS_BLOCK,
+    startupTimeoutMs: STARTUP_TIMEOUT_MS,
+    ...(overrides ? { overrides } : {}),
+  });
   const clients = [];
   try {
     const password = readEnv(path.join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD;
@@ -133,7 +149,9 @@ async function main() {
     const metric = async (node, name) => {
       const text = await (await fetch(`${node.syncUrl}/metrics`)).text();
       // summed over label sets not named (e.g. every peer)
-      const lines = text.split('\n').filter((line) => line.startsWith(name + ' ') || (!name.includes('{') && line.startsWith(name + '{')));
+      const lines = text
+        .split('\n')
+        .filter((line) => line.startsWith(name + ' ') || (!name.includes('{') && line.startsWith(name + '{')));
       return lines.reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
     };
     const pullStats = async () => ({
@@ -158,10 +176,14 @@ async function main() {
       ['POST sent -> HTTP answer', results.map((r) => r.answeredMs)],
       ['replication lag: readable on node 2 - readable on node 1', results.map((r) => r.remoteMs - r.localMs)],
     ];
-    process.stdout.write(`\nSYNC_TLS=${SYNC_TLS}; ${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes carry the changes or make node 2 pull)\n`);
+    process.stdout.write(
+      `\nSYNC_TLS=${SYNC_TLS}; ${WRITES} single-row writes through node 1's app API, one at a time; SYNC_INTERVAL is only the fallback (pokes carry the changes or make node 2 pull)\n`,
+    );
     process.stdout.write(`${'measure'.padEnd(64)}${'p50'.padStart(10)}${'p99'.padStart(10)}${'max'.padStart(10)}\n`);
     for (const [name, values] of rows) {
-      process.stdout.write(`${name.padEnd(64)}${fmt(quantile(values, 0.5)).padStart(10)}${fmt(quantile(values, 0.99)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}\n`);
+      process.stdout.write(
+        `${name.padEnd(64)}${fmt(quantile(values, 0.5)).padStart(10)}${fmt(quantile(values, 0.99)).padStart(10)}${fmt(Math.max(...values)).padStart(10)}\n`,
+      );
     }
     const pullsAfter = await pullStats();
     const delta = (key) => pullsAfter[key] - pullsBefore[key];
@@ -172,7 +194,12 @@ async function main() {
     );
     const remote50 = quantile(rows[0][1], 0.5);
     const local50 = quantile(rows[1][1], 0.5);
-    process.stdout.write(`ratio of p50s, replicated / local: ${(remote50 / local50).toFixed(2)}x; node 2 polls per write p50 ${quantile(results.map((r) => r.remotePolls), 0.5)}\n`);
+    process.stdout.write(
+      `ratio of p50s, replicated / local: ${(remote50 / local50).toFixed(2)}x; node 2 polls per write p50 ${quantile(
+        results.map((r) => r.remotePolls),
+        0.5,
+      )}\n`,
+    );
   } finally {
     for (const client of clients) await client.end().catch(() => undefined);
     await cluster.stop();

@@ -37,7 +37,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 /** Spawns processes that print JSON lines; resolves when every process printed a line matching `done`. */
 async function runCluster(commands, isListening, isDone) {
   const t0 = Date.now();
-  const children = commands.map(({ args, env }) => spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
+  const children = commands.map(({ args, env }) =>
+    spawn(process.execPath, args, { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
   const listeningAt = new Array(children.length).fill(undefined);
   const doneAt = new Array(children.length).fill(undefined);
   const output = children.map(() => []);
@@ -61,7 +63,9 @@ async function runCluster(commands, isListening, isDone) {
   const result = { t0, listeningAt, doneAt, children, commands };
   if (doneAt.some((t) => t === undefined)) {
     await stopAll(children);
-    throw new Error(`cluster did not connect within ${TIMEOUT_MS} ms:\n${output.map((o, i) => `--- node ${i}\n${o.slice(-10).join('\n')}`).join('\n')}`);
+    throw new Error(
+      `cluster did not connect within ${TIMEOUT_MS} ms:\n${output.map((o, i) => `--- node ${i}\n${o.slice(-10).join('\n')}`).join('\n')}`,
+    );
   }
   return result;
 }
@@ -97,19 +101,32 @@ function syncCommands(n, tls) {
       SYNC_NODE_ID: crypto.randomBytes(8).toString('hex'),
       SYNC_NODE_NAME: `bench-${i}`,
       SYNC_BIND_ADDRESS: ipOf(i),
-      SYNC_PEERS: Array.from({ length: n }, (_, j) => j).filter((j) => j !== i).map((j) => `${ipOf(j)}:${PORT}`).join(','),
+      SYNC_PEERS: Array.from({ length: n }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => `${ipOf(j)}:${PORT}`)
+        .join(','),
     },
   }));
 }
 
 function bareCommands(n) {
   return Array.from({ length: n }, (_, i) => ({
-    args: [BARE, ipOf(i), String(PORT), ...Array.from({ length: n }, (_, j) => j).filter((j) => j !== i).map((j) => `${ipOf(j)}:${PORT}`)],
+    args: [
+      BARE,
+      ipOf(i),
+      String(PORT),
+      ...Array.from({ length: n }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => `${ipOf(j)}:${PORT}`),
+    ],
     env: {},
   }));
 }
 
-const agents = { plain: new http.Agent({ keepAlive: true }), tls: new https.Agent({ keepAlive: true, rejectUnauthorized: false }) };
+const agents = {
+  plain: new http.Agent({ keepAlive: true }),
+  tls: new https.Agent({ keepAlive: true, rejectUnauthorized: false }),
+};
 const transportOf = (tls) => (tls ? https : http);
 const agentOf = (tls) => (tls ? agents.tls : agents.plain);
 
@@ -135,15 +152,30 @@ async function handshakeMs(ip, registrationKey, tls) {
   const { deriveClusterKeys } = require('../dist/core/clusterKeys.js');
   const { checkAnswer, createConfirm, createHello } = require('../dist/core/handshake.js');
   const keys = deriveClusterKeys(registrationKey);
-  const self = { id: crypto.randomBytes(8).toString('hex'), name: 'bench-peer', instanceId: crypto.randomBytes(16).toString('hex'), startedAt: Date.now(), port: 9 };
+  const self = {
+    id: crypto.randomBytes(8).toString('hex'),
+    name: 'bench-peer',
+    instanceId: crypto.randomBytes(16).toString('hex'),
+    startedAt: Date.now(),
+    port: 9,
+  };
   const config = { fingerprints: {}, previousSessionSecrets: [], publicValues: {} };
   const start = process.hrtime.bigint();
-  const hello = createHello({ self, config, nonce: crypto.randomBytes(32).toString('hex'), nowMs: Date.now(), tlsCertSha256: tls ? crypto.randomBytes(32).toString('hex') : null });
+  const hello = createHello({
+    self,
+    config,
+    nonce: crypto.randomBytes(32).toString('hex'),
+    nowMs: Date.now(),
+    tlsCertSha256: tls ? crypto.randomBytes(32).toString('hex') : null,
+  });
   const helloAnswer = await post(ip, '/sync/v1/handshake/hello', hello, tls);
   const answer = JSON.parse(helloAnswer.body);
   const check = checkAnswer({ keys, hello, answer, observedTlsCertSha256: helloAnswer.certSha256 });
   if (!check.ok) throw new Error(`bench handshake failed: ${check.reason}`);
-  const confirmed = JSON.parse((await post(ip, '/sync/v1/handshake/confirm', createConfirm(keys, answer.handshakeId, check.transcript, null), tls)).body);
+  const confirmed = JSON.parse(
+    (await post(ip, '/sync/v1/handshake/confirm', createConfirm(keys, answer.handshakeId, check.transcript, null), tls))
+      .body,
+  );
   if (!confirmed.accepted) throw new Error('bench handshake was not accepted');
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
@@ -151,7 +183,16 @@ async function handshakeMs(ip, registrationKey, tls) {
 function post(ip, route, json, tls) {
   const body = Buffer.from(JSON.stringify(json));
   return new Promise((resolve, reject) => {
-    const options = { host: ip, port: PORT, path: route, method: 'POST', agent: false, rejectUnauthorized: false, localAddress: '127.0.2.250', headers: { 'content-type': 'application/json', 'content-length': body.length } };
+    const options = {
+      host: ip,
+      port: PORT,
+      path: route,
+      method: 'POST',
+      agent: false,
+      rejectUnauthorized: false,
+      localAddress: '127.0.2.250',
+      headers: { 'content-type': 'application/json', 'content-length': body.length },
+    };
     const req = transportOf(tls).request(options, (res) => {
       const raw = tls ? res.socket.getPeerCertificate().raw : undefined;
       const certSha256 = raw ? crypto.createHash('sha256').update(raw).digest('hex') : null;
@@ -171,11 +212,13 @@ function metricValue(text, name) {
 
 function get(ip, route) {
   return new Promise((resolve, reject) => {
-    http.get({ host: ip, port: PORT, path: route, agent: false }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
-    }).on('error', reject);
+    http
+      .get({ host: ip, port: PORT, path: route, agent: false }, (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      })
+      .on('error', reject);
   });
 }
 
@@ -184,21 +227,32 @@ async function main() {
   const handshakeRows = [];
   for (const n of NODE_COUNTS) {
     const bare = { spawn: [], afterLast: [] };
-    const sides = { tls: { spawn: [], afterLast: [], startupHandshakeMs: [], warmHandshakeMs: [], rttMs: [] }, plain: { spawn: [], afterLast: [], startupHandshakeMs: [], warmHandshakeMs: [], rttMs: [] } };
+    const sides = {
+      tls: { spawn: [], afterLast: [], startupHandshakeMs: [], warmHandshakeMs: [], rttMs: [] },
+      plain: { spawn: [], afterLast: [], startupHandshakeMs: [], warmHandshakeMs: [], rttMs: [] },
+    };
     for (let run = 0; run < RUNS; run++) {
       // Rotate the order so no side always runs on a warmer machine.
       const order = ['bare', 'tls', 'plain'];
       for (let k = 0; k < run % 3; k++) order.push(order.shift());
       for (const kind of order) {
         if (kind === 'bare') {
-          const r = await runCluster(bareCommands(n), (x) => x.event === 'listening', (x) => x.event === 'all-reached');
+          const r = await runCluster(
+            bareCommands(n),
+            (x) => x.event === 'listening',
+            (x) => x.event === 'all-reached',
+          );
           bare.spawn.push(Math.max(...r.doneAt) - r.t0);
           bare.afterLast.push(Math.max(...r.doneAt) - Math.max(...r.listeningAt));
           await stopAll(r.children);
         } else {
           const tls = kind === 'tls';
           const side = sides[kind];
-          const r = await runCluster(syncCommands(n, tls), (x) => x.msg === 'sync service listening', (x) => x.peersConnected === n - 1);
+          const r = await runCluster(
+            syncCommands(n, tls),
+            (x) => x.msg === 'sync service listening',
+            (x) => x.peersConnected === n - 1,
+          );
           side.spawn.push(Math.max(...r.doneAt) - r.t0);
           side.afterLast.push(Math.max(...r.doneAt) - Math.max(...r.listeningAt));
           const metrics = await get(ipOf(0), '/metrics');
@@ -228,7 +282,10 @@ async function main() {
       median(tls.afterLast),
       ratio(median(tls.afterLast), median(bare.afterLast)),
     ]);
-    for (const [label, side] of [['TLS (default)', tls], ['SYNC_TLS=off', plain]]) {
+    for (const [label, side] of [
+      ['TLS (default)', tls],
+      ['SYNC_TLS=off', plain],
+    ]) {
       handshakeRows.push([
         n,
         label,
@@ -238,18 +295,35 @@ async function main() {
         ratio(median(side.warmHandshakeMs), 2 * median(side.rttMs)),
       ]);
     }
-    handshakeRows.push([n, 'TLS / off', ratio(median(tls.startupHandshakeMs), median(plain.startupHandshakeMs)), ratio(median(tls.warmHandshakeMs), median(plain.warmHandshakeMs)), ratio(median(tls.rttMs), median(plain.rttMs)), '']);
+    handshakeRows.push([
+      n,
+      'TLS / off',
+      ratio(median(tls.startupHandshakeMs), median(plain.startupHandshakeMs)),
+      ratio(median(tls.warmHandshakeMs), median(plain.warmHandshakeMs)),
+      ratio(median(tls.rttMs), median(plain.rttMs)),
+      '',
+    ]);
   }
   const fmt = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v);
-  console.log(`\nPeers connected: time from start until every node reports all peers connected (median of ${RUNS} runs, static discovery, loopback)\n`);
-  console.log('| nodes | bare mesh: spawn → all met (ms) | msk-sync (TLS): spawn → all connected (ms) | ratio to bare | msk-sync SYNC_TLS=off (ms) | ratio TLS / off | bare: last listening → all met (ms) | msk-sync (TLS): last listening → all connected (ms) | ratio |');
+  console.log(
+    `\nPeers connected: time from start until every node reports all peers connected (median of ${RUNS} runs, static discovery, loopback)\n`,
+  );
+  console.log(
+    '| nodes | bare mesh: spawn → all met (ms) | msk-sync (TLS): spawn → all connected (ms) | ratio to bare | msk-sync SYNC_TLS=off (ms) | ratio TLS / off | bare: last listening → all met (ms) | msk-sync (TLS): last listening → all connected (ms) | ratio |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.map(fmt).join(' | ')} |`);
-  console.log('\nHandshake against bare round trips to the same running sync processes (median of 10 per run; every request opens its own connection, as unauthenticated ones get one answer each)\n');
-  console.log('| nodes | transport | handshakes during start-up, mean (ms) | warm handshake: hello + confirm (ms) | GET /health round trip, a connection each (ms) | ratio warm handshake / 2 round trips |');
+  console.log(
+    '\nHandshake against bare round trips to the same running sync processes (median of 10 per run; every request opens its own connection, as unauthenticated ones get one answer each)\n',
+  );
+  console.log(
+    '| nodes | transport | handshakes during start-up, mean (ms) | warm handshake: hello + confirm (ms) | GET /health round trip, a connection each (ms) | ratio warm handshake / 2 round trips |',
+  );
   console.log('|---|---|---|---|---|---|');
   for (const r of handshakeRows) console.log(`| ${r.join(' | ')} |`);
-  console.log('\nTarget: all peers connected within 2000 ms of the last node starting (the setup guide says wait 30-60 s).');
+  console.log(
+    '\nTarget: all peers connected within 2000 ms of the last node starting (the setup guide says wait 30-60 s).',
+  );
 }
 
 main().catch((error) => {

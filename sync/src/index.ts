@@ -4,7 +4,14 @@
  */
 export { startSyncService, SyncServiceStartError, SYNC_VERSION } from './service/syncService';
 export type { StartedSyncService, SyncServiceOptions } from './service/syncService';
-export type { SyncServicePlugin, SyncServiceApi, StartedPlugin, PeerRoute, PeerRouteRequest, ConnectedPeer } from './service/plugin';
+export type {
+  SyncServicePlugin,
+  SyncServiceApi,
+  StartedPlugin,
+  PeerRoute,
+  PeerRouteRequest,
+  ConnectedPeer,
+} from './service/plugin';
 export { PeerChannelError } from './service/peerChannel';
 export type { SignedAnswer } from './service/peerChannel';
 export type { RegistryEvent } from './peers/peerRegistry';

@@ -96,7 +96,10 @@ async function runPhase(label, baseUrl, users) {
         const t = performance.now();
         try {
           const status = write
-            ? await call(baseUrl, cookie, 'POST', '/api/businesses', { name: `Load ${label} s${s} #${i}`, type: 'services' })
+            ? await call(baseUrl, cookie, 'POST', '/api/businesses', {
+                name: `Load ${label} s${s} #${i}`,
+                type: 'services',
+              })
             : await call(baseUrl, cookie, 'GET', '/api/businesses');
           if (status !== (write ? 201 : 200)) errors++;
         } catch {
@@ -126,7 +129,10 @@ async function sessionCheckLatencies(url, cookie, count) {
   let errors = 0;
   for (let i = 0; i < count; i++) {
     const t = performance.now();
-    const response = await fetch(`${url}/api/auth/session`, { headers: { cookie }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const response = await fetch(`${url}/api/auth/session`, {
+      headers: { cookie },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
     const body = await response.json().catch(() => ({}));
     latencies.push(performance.now() - t);
     if (!body.user) errors++;
@@ -149,7 +155,11 @@ async function main() {
     const [node1, node2] = cluster.nodes;
     // Each node seeds the admin; the load users are created on every node (a node answers 409 if replication
     // brought the user over already), so sign-ins work wherever the entry point sends them.
-    const users = Array.from({ length: SESSIONS }, (_, i) => ({ email: `load-user-${i}@example.com`, name: `Load user ${i}`, password: `load-user-password-${i}` }));
+    const users = Array.from({ length: SESSIONS }, (_, i) => ({
+      email: `load-user-${i}@example.com`,
+      name: `Load user ${i}`,
+      password: `load-user-password-${i}`,
+    }));
     for (const node of [node1, node2]) {
       const admin = await signIn(node.appUrl, cluster.admin.email, cluster.admin.password);
       for (const user of users) {
@@ -189,7 +199,10 @@ async function main() {
     const same = { latencies: [], errors: 0 };
     const cross = { latencies: [], errors: 0 };
     for (let i = 0; i < SESSION_CHECKS; i += 20) {
-      for (const [target, into] of [[node1.appUrl, same], [node2.appUrl, cross]]) {
+      for (const [target, into] of [
+        [node1.appUrl, same],
+        [node2.appUrl, cross],
+      ]) {
         const r = await sessionCheckLatencies(target, cookie, 20);
         into.latencies.push(...r.latencies);
         into.errors += r.errors;
@@ -203,7 +216,9 @@ async function main() {
     process.stdout.write(
       `\nGET /api/auth/session, ${SESSION_CHECKS} each, cookie issued by ${node1.name}\n\n` +
         `| measure | same node (${node1.name}) | other node (${node2.name}) | other / same |\n|---|---|---|---|\n` +
-        checkRows.map(([name, a, b]) => `| ${name} | ${fmt(a, 2)} | ${fmt(b, 2)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`).join('\n') +
+        checkRows
+          .map(([name, a, b]) => `| ${name} | ${fmt(a, 2)} | ${fmt(b, 2)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`)
+          .join('\n') +
         '\n',
     );
   } finally {

@@ -35,9 +35,21 @@ const VISIBILITY_TIMEOUT_MS = 10_000;
 const READY_TIMEOUT_MS = 120_000;
 const TOTAL_TIME_LIMIT_MS = 20 * 60_000;
 
-for (const [name, value] of [['nodes', NODE_COUNTS], ['writes', [WRITES]], ['writers', [WRITERS]], ['reads', [READS]], ['lag-samples', [LAG_SAMPLES]], ['rounds', [ROUNDS]]]) {
-  if (value.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000) || (name === 'nodes' && value.some((n) => n < 2 || n > 5))) {
-    process.stderr.write(`topology: --${name} must be ${name === 'nodes' ? 'a comma-separated list of node counts from 2 to 5' : 'a whole number from 1 to 10000'}\n`);
+for (const [name, value] of [
+  ['nodes', NODE_COUNTS],
+  ['writes', [WRITES]],
+  ['writers', [WRITERS]],
+  ['reads', [READS]],
+  ['lag-samples', [LAG_SAMPLES]],
+  ['rounds', [ROUNDS]],
+]) {
+  if (
+    value.some((n) => !Number.isInteger(n) || n < 1 || n > 10_000) ||
+    (name === 'nodes' && value.some((n) => n < 2 || n > 5))
+  ) {
+    process.stderr.write(
+      `topology: --${name} must be ${name === 'nodes' ? 'a comma-separated list of node counts from 2 to 5' : 'a whole number from 1 to 10000'}\n`,
+    );
     process.exit(2);
   }
 }
@@ -64,7 +76,10 @@ async function signIn(baseUrl, email, password) {
     method: 'POST',
     redirect: 'manual',
     signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; '),
+    },
     body: new URLSearchParams({ csrfToken, email, password, json: 'true' }).toString(),
   });
   await login.arrayBuffer();
@@ -81,12 +96,16 @@ async function createBusiness(baseUrl, cookie, name) {
     body: JSON.stringify({ name, type: 'services' }),
   });
   const text = await response.text();
-  if (response.status !== 201) throw new Error(`POST ${baseUrl}/api/businesses: HTTP ${response.status} ${text.slice(0, 200)}`);
+  if (response.status !== 201)
+    throw new Error(`POST ${baseUrl}/api/businesses: HTTP ${response.status} ${text.slice(0, 200)}`);
   return JSON.parse(text).id;
 }
 
 async function readBusiness(baseUrl, cookie, id) {
-  const response = await fetch(`${baseUrl}/api/businesses/${id}`, { headers: { cookie }, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+  const response = await fetch(`${baseUrl}/api/businesses/${id}`, {
+    headers: { cookie },
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
   await response.arrayBuffer();
   return response.status;
 }
@@ -98,7 +117,9 @@ async function topologyInEffect(cluster, topology) {
     const states = await Promise.all(
       cluster.nodes.map(async (node) => {
         try {
-          const status = await (await fetch(`${node.syncUrl}/status`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })).json();
+          const status = await (
+            await fetch(`${node.syncUrl}/status`, { signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) })
+          ).json();
           return topology === 'shared'
             ? status.database?.sharedWith?.length === cluster.nodes.length - 1 && !status.database?.problem
             : status.replication?.state === 'running' && status.peersConnected === cluster.nodes.length - 1;
@@ -108,7 +129,8 @@ async function topologyInEffect(cluster, topology) {
       }),
     );
     if (states.every(Boolean)) return;
-    if (Date.now() > deadline) throw new Error(`${topology}: the topology was not in effect on every node within ${READY_TIMEOUT_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`${topology}: the topology was not in effect on every node within ${READY_TIMEOUT_MS} ms`);
     await sleep(200);
   }
 }
@@ -163,7 +185,8 @@ async function visibilityPhase(contender, round) {
     for (;;) {
       reads++;
       if ((await readBusiness(reader.appUrl, cookie, id)) === 200) break;
-      if (performance.now() - acknowledged > VISIBILITY_TIMEOUT_MS) throw new Error(`${contender.topology}: ${id} not visible on ${reader.name} after ${VISIBILITY_TIMEOUT_MS} ms`);
+      if (performance.now() - acknowledged > VISIBILITY_TIMEOUT_MS)
+        throw new Error(`${contender.topology}: ${id} not visible on ${reader.name} after ${VISIBILITY_TIMEOUT_MS} ms`);
     }
     lags.push(performance.now() - acknowledged);
     firstReadHits.push(reads === 1 ? 1 : 0);
@@ -174,9 +197,26 @@ async function visibilityPhase(contender, round) {
 
 async function start(topology, nodes) {
   const t = performance.now();
-  progress(`starting ${nodes} nodes, ${topology === 'shared' ? 'one shared PostgreSQL' : 'a PostgreSQL each, replicating'}, on 127.0.${BLOCKS[topology]}.x ...`);
-  const cluster = await startLocalCluster({ nodes, addressBlock: BLOCKS[topology], entryPort: 8080, database: topology, startupTimeoutMs: READY_TIMEOUT_MS * 2 });
-  const contender = { topology, cluster, cookie: '', readMisses: 0, writes: [], reads: [], lags: [], firstReadHits: [] };
+  progress(
+    `starting ${nodes} nodes, ${topology === 'shared' ? 'one shared PostgreSQL' : 'a PostgreSQL each, replicating'}, on 127.0.${BLOCKS[topology]}.x ...`,
+  );
+  const cluster = await startLocalCluster({
+    nodes,
+    addressBlock: BLOCKS[topology],
+    entryPort: 8080,
+    database: topology,
+    startupTimeoutMs: READY_TIMEOUT_MS * 2,
+  });
+  const contender = {
+    topology,
+    cluster,
+    cookie: '',
+    readMisses: 0,
+    writes: [],
+    reads: [],
+    lags: [],
+    firstReadHits: [],
+  };
   try {
     await topologyInEffect(cluster, topology);
     contender.cookie = await signIn(cluster.nodes[0].appUrl, cluster.admin.email, cluster.admin.password);
@@ -189,7 +229,9 @@ async function start(topology, nodes) {
 }
 
 async function compare(nodes) {
-  process.stdout.write(`\n${nodes} app nodes: per-node (a PostgreSQL each, replication on) vs shared (one PostgreSQL), side by side\n`);
+  process.stdout.write(
+    `\n${nodes} app nodes: per-node (a PostgreSQL each, replication on) vs shared (one PostgreSQL), side by side\n`,
+  );
   const loadBefore = loadavg()[0];
   const contenders = [];
   try {
@@ -217,14 +259,17 @@ async function compare(nodes) {
         const v = await visibilityPhase(c, round);
         c.lags.push(...v.lags);
         c.firstReadHits.push(...v.firstReadHits);
-        progress(`round ${round}/${ROUNDS} ${c.topology}: ${READS} reads, ${LAG_SAMPLES} cross-node visibility samples`);
+        progress(
+          `round ${round}/${ROUNDS} ${c.topology}: ${READS} reads, ${LAG_SAMPLES} cross-node visibility samples`,
+        );
       }
     }
   } finally {
     for (const c of contenders) await c.cluster.stop();
   }
   const [perNode, shared] = contenders;
-  const writesPerSecond = (c) => (c.writes.length * WRITES) / (c.writes.reduce((sum, w) => sum + w.elapsedMs, 0) / 1000);
+  const writesPerSecond = (c) =>
+    (c.writes.length * WRITES) / (c.writes.reduce((sum, w) => sum + w.elapsedMs, 0) / 1000);
   const writeLatencies = (c) => c.writes.flatMap((w) => w.latencies);
   const firstReadShare = (c) => c.firstReadHits.reduce((a, b) => a + b, 0) / c.firstReadHits.length;
   const rows = [
@@ -243,7 +288,9 @@ async function compare(nodes) {
   process.stdout.write(
     `\n${ROUNDS} rounds alternating; per round ${WRITES} creates from ${WRITERS} clients, ${READS} single-row reads, ${LAG_SAMPLES} visibility samples\n\n` +
       `| measure (${nodes} nodes) | per-node | shared | shared / per-node |\n|---|---|---|---|\n` +
-      rows.map(([name, a, b]) => `| ${name} | ${fmt(a, 2)} | ${fmt(b, 2)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`).join('\n') +
+      rows
+        .map(([name, a, b]) => `| ${name} | ${fmt(a, 2)} | ${fmt(b, 2)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`)
+        .join('\n') +
       `\n| reads answered 404 (row not there yet) | ${perNode.readMisses} | ${shared.readMisses} | |\n` +
       `\nreplication lag per-node pays (its visibility minus shared's, read through HTTP, resolution one read): p50 ${fmt(lagP50, 2)} ms, p99 ${fmt(lagP99, 2)} ms\n` +
       `load average (1 min) before / after: ${fmt(loadBefore, 2)} / ${fmt(loadavg()[0], 2)} on ${cpus().length} cores (above the core count, absolute figures are noisy: read the ratios)\n`,

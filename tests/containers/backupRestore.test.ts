@@ -29,8 +29,7 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
   const acknowledged: string[] = [];
   const deleted: string[] = [];
 
-  const asWritten = (commands: readonly string[]) =>
-    commands.map((command) => command.replace(/<project>/g, PROJECT));
+  const asWritten = (commands: readonly string[]) => commands.map((command) => command.replace(/<project>/g, PROJECT));
   const run = (commands: readonly string[]) => runDocsBlock(asWritten(commands), work, variables);
   const compose = (...args: string[]) =>
     spawnSync('docker', ['compose', '-f', join(COMPOSE_DIR, 'docker-compose.yml'), ...args], {
@@ -38,7 +37,19 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
       env: { ...process.env, ...variables },
     });
   const businessIds = (node: number): string[] => {
-    const result = compose('exec', '-T', '-u', 'postgres', `postgres-${node}`, 'psql', '-d', 'multi_business_db', '-At', '-c', 'SELECT id FROM businesses ORDER BY id');
+    const result = compose(
+      'exec',
+      '-T',
+      '-u',
+      'postgres',
+      `postgres-${node}`,
+      'psql',
+      '-d',
+      'multi_business_db',
+      '-At',
+      '-c',
+      'SELECT id FROM businesses ORDER BY id',
+    );
     if (result.status !== 0) throw new Error(`psql on postgres-${node}: ${result.stderr}`);
     return result.stdout.split('\n').filter(Boolean);
   };
@@ -54,7 +65,8 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     eventually(
       async () => {
         const [one, two] = [businessIds(1), businessIds(2)];
-        if (JSON.stringify(one) !== JSON.stringify(two)) throw new Error(`node 1 has ${one.length} businesses, node 2 ${two.length}`);
+        if (JSON.stringify(one) !== JSON.stringify(two))
+          throw new Error(`node 1 has ${one.length} businesses, node 2 ${two.length}`);
         const missing = acknowledged.filter((id) => !one.includes(id));
         if (missing.length > 0) throw new Error(`acknowledged but missing: ${missing.join(', ')}`);
         return one;
@@ -71,7 +83,10 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     symlinkSync(COMPOSE_DIR, join(work, 'compose'));
     symlinkSync(deploy.dir, join(work, 'deploy'));
     mkdirSync(join(work, 'backups'));
-    variables = { ...composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${port}` }), COMPOSE_PROJECT_NAME: PROJECT };
+    variables = {
+      ...composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${port}` }),
+      COMPOSE_PROJECT_NAME: PROJECT,
+    };
     const up = compose('up', '-d');
     if (up.status !== 0) throw new Error(`compose up: ${up.stderr}`);
     session = await eventually(() => signInRetrying(entryUrl, ADMIN.email, ADMIN.password, newCounters()), {
@@ -91,13 +106,20 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     await write(8, 'before backup');
     await converged();
     const backup = await run(docsCommands('docs/backup-and-restore.md', 'compose-backup'));
-    expect({ code: backup.code, stderr: backup.stderr }).toEqual({ code: 0, stderr: expect.not.stringMatching(/error/i) });
+    expect({ code: backup.code, stderr: backup.stderr }).toEqual({
+      code: 0,
+      stderr: expect.not.stringMatching(/error/i),
+    });
     expect(backup.stdout).toContain('written to backups/node-2.mskbackup');
 
     await write(6, 'after backup');
     await converged(); // the entry point may send the delete to either node: both must have the row
     for (const id of [acknowledged[0]!, acknowledged[3]!, acknowledged[9]!]) {
-      const answer = await retryingFetch(`${entryUrl}/api/businesses/${id}`, { method: 'DELETE', headers: { cookie: session.cookie, origin: entryUrl } }, newCounters());
+      const answer = await retryingFetch(
+        `${entryUrl}/api/businesses/${id}`,
+        { method: 'DELETE', headers: { cookie: session.cookie, origin: entryUrl } },
+        newCounters(),
+      );
       expect(answer.status).toBe(204);
       deleted.push(id);
       acknowledged.splice(acknowledged.indexOf(id), 1);
@@ -107,7 +129,19 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
     const lose = await run(docsCommands('docs/backup-and-restore.md', 'compose-lose-node'));
     expect(lose.code).toBe(0);
     // a new, empty PostgreSQL: no table yet (app-2, which would run the migrations, is stopped)
-    const tables = compose('exec', '-T', '-u', 'postgres', 'postgres-2', 'psql', '-d', 'multi_business_db', '-At', '-c', "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+    const tables = compose(
+      'exec',
+      '-T',
+      '-u',
+      'postgres',
+      'postgres-2',
+      'psql',
+      '-d',
+      'multi_business_db',
+      '-At',
+      '-c',
+      "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
+    );
     expect(tables.stdout.trim()).toBe('0');
     await write(3, 'while node 2 is lost');
     const restore = await run(docsCommands('docs/backup-and-restore.md', 'compose-restore'));
@@ -121,7 +155,11 @@ describe('backup, restore and uninstall of a Compose node, as docs/backup-and-re
   it('down -v removes every container and both volumes of the project', async () => {
     const down = await run(docsCommands('docs/uninstall.md', 'compose-down'));
     expect(down.code).toBe(0);
-    const containers = spawnSync('docker', ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`], { encoding: 'utf8' });
+    const containers = spawnSync(
+      'docker',
+      ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${PROJECT}`],
+      { encoding: 'utf8' },
+    );
     expect(containers.stdout.trim()).toBe('');
     const volumes = spawnSync('docker', ['volume', 'ls', '-q', '--filter', `name=${PROJECT}_`], { encoding: 'utf8' });
     expect(volumes.stdout.trim()).toBe('');

@@ -7,10 +7,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
+import {
+  DockerComposeEnvironment,
+  type StartedDockerComposeEnvironment,
+  type StartedTestContainer,
+} from 'testcontainers';
 import { parseEnvFile } from '@msk/contract/envFile';
 import { sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
+import {
+  type DeployFolder,
+  type PinnedImages,
+  composeVariables,
+  initDeployFolder,
+  pinProjectImages,
+  testResourceName,
+} from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { eventually } from '../support/eventually';
 import { freePort } from '@msk/kit/testing';
@@ -37,14 +48,23 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     entryUrl = `http://${address}:${entryPort}`;
     deploy = initDeployFolder({ publicUrl: entryUrl, withAdmin: true });
     images = pinProjectImages();
-    environment = await new DockerComposeEnvironment(COMPOSE_DIR, ['docker-compose.yml', join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
+    environment = await new DockerComposeEnvironment(COMPOSE_DIR, [
+      'docker-compose.yml',
+      join(__dirname, 'fixtures', 'compose.publish-nodes.yml'),
+    ])
       .withProjectName(PROJECT)
       .withEnvironment(
-        composeVariables(deploy.dir, { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, NODE_PUBLISH_ADDRESS: address, MSK_REGISTRY: images.registry }),
+        composeVariables(deploy.dir, {
+          ENTRY_POINT_PUBLISH: `${address}:${entryPort}`,
+          NODE_PUBLISH_ADDRESS: address,
+          MSK_REGISTRY: images.registry,
+        }),
       )
       .up()
       .catch((error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(PROJECT, ['app-1', 'app-2', 'sync-1', 'postgres-1'])}`);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(PROJECT, ['app-1', 'app-2', 'sync-1', 'postgres-1'])}`,
+        );
       });
   });
   afterAll(async () => {
@@ -55,13 +75,17 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
 
   it('runs every service of both nodes and the entry point, each healthy where it has a health check', async () => {
     for (const service of SERVICES) {
-      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', container(service).getId()], { encoding: 'utf8' }).trim();
+      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', container(service).getId()], {
+        encoding: 'utf8',
+      }).trim();
       expect(name).toBe(`/${containerName(service)}`);
     }
     const withHealthCheck = SERVICES.filter((service) => !service.startsWith('node-'));
     const health = await eventually(
       async () => {
-        const states = Object.fromEntries(withHealthCheck.map((service) => [service, healthOf(containerName(service))]));
+        const states = Object.fromEntries(
+          withHealthCheck.map((service) => [service, healthOf(containerName(service))]),
+        );
         if (Object.values(states).some((state) => state !== 'healthy')) throw new Error(JSON.stringify(states));
         return states;
       },
@@ -78,20 +102,28 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     for (const n of [1, 2]) expect((await sessionAt(nodeUrl(n), viaEntry)).user?.email).toBe(ADMIN.email);
   });
 
-  it('refuses a wrong password on 127.0.0.1 for the app\'s role, the sync service\'s and the superuser (localhost is not trusted)', async () => {
+  it("refuses a wrong password on 127.0.0.1 for the app's role, the sync service's and the superuser (localhost is not trusted)", async () => {
     const node = envValues(join(deploy.dir, 'node-1.env'));
-    const users = [new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username, 'postgres'];
+    const users = [
+      new URL(node.DATABASE_URL as string).username,
+      new URL(node.SYNC_DATABASE_URL as string).username,
+      'postgres',
+    ];
     expect(users).toEqual(['msk_app', 'msk_sync', 'postgres']);
     for (const user of users) {
       const { exitCode, output } = await container('postgres-1').exec(
         ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', 'SELECT current_user'],
         { env: { PGPASSWORD: 'not-the-password' } },
       );
-      expect({ user, exitCode, output }).toMatchObject({ user, exitCode: 2, output: expect.stringMatching(/password authentication failed/) });
+      expect({ user, exitCode, output }).toMatchObject({
+        user,
+        exitCode: 2,
+        output: expect.stringMatching(/password authentication failed/),
+      });
     }
   });
 
-  it('sets the superuser\'s password from the secret init wrote (POSTGRES_PASSWORD_FILE), never in the container\'s environment', async () => {
+  it("sets the superuser's password from the secret init wrote (POSTGRES_PASSWORD_FILE), never in the container's environment", async () => {
     const password = readFileSync(join(deploy.dir, 'postgres-superuser-password'), 'utf8').trim();
     expect(password).toMatch(/^[0-9a-f]{48}$/);
     const { exitCode, output } = await container('postgres-1').exec(
@@ -100,7 +132,9 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     );
     expect({ exitCode, output: output.trim() }).toEqual({ exitCode: 0, output: 'postgres' });
     const env = JSON.parse(
-      execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', containerName('postgres-1')], { encoding: 'utf8' }),
+      execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', containerName('postgres-1')], {
+        encoding: 'utf8',
+      }),
     ) as string[];
     expect(env).toContain('POSTGRES_PASSWORD_FILE=/run/secrets/postgres_superuser_password');
     expect(env.filter((entry) => entry.startsWith('POSTGRES_PASSWORD='))).toEqual([]);
@@ -111,9 +145,14 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     const byRole = await eventually(
       async () => {
         const { exitCode, output } = await container('postgres-1').exec(
-          ['psql', '-d', 'multi_business_db', '-Atc',
+          [
+            'psql',
+            '-d',
+            'multi_business_db',
+            '-Atc',
             "SELECT DISTINCT a.usename || ':' || r.rolsuper FROM pg_stat_activity a JOIN pg_roles r ON r.rolname = a.usename " +
-              "WHERE a.datname = 'multi_business_db' AND a.pid <> pg_backend_pid() ORDER BY 1"],
+              "WHERE a.datname = 'multi_business_db' AND a.pid <> pg_backend_pid() ORDER BY 1",
+          ],
           { user: 'postgres' }, // the superuser only over the container's own socket (peer)
         );
         if (exitCode !== 0 || !output.includes('msk_app') || !output.includes('msk_sync')) throw new Error(output);
@@ -123,12 +162,19 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     );
     expect(byRole).toEqual(['msk_app:false', 'msk_sync:false']);
     const shared = envValues(join(deploy.dir, 'shared.env'));
-    for (const [user, password] of [['msk_app', shared.DATABASE_PASSWORD], ['msk_sync', shared.SYNC_DATABASE_PASSWORD]] as const) {
+    for (const [user, password] of [
+      ['msk_app', shared.DATABASE_PASSWORD],
+      ['msk_sync', shared.SYNC_DATABASE_PASSWORD],
+    ] as const) {
       const { exitCode, output } = await container('postgres-1').exec(
         ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', "COPY (SELECT 1) TO PROGRAM 'true'"],
         { env: { PGPASSWORD: password as string } },
       );
-      expect({ user, exitCode, output }).toMatchObject({ user, exitCode: 1, output: expect.stringMatching(/to COPY to or from an external program/) });
+      expect({ user, exitCode, output }).toMatchObject({
+        user,
+        exitCode: 1,
+        output: expect.stringMatching(/to COPY to or from an external program/),
+      });
     }
   });
 
@@ -180,7 +226,11 @@ function serviceLogTails(project: string, services: readonly string[]): string {
 }
 
 function healthOf(containerName: string): string {
-  return execFileSync('docker', ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', containerName], {
-    encoding: 'utf8',
-  }).trim();
+  return execFileSync(
+    'docker',
+    ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', containerName],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
 }

@@ -9,12 +9,23 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
+import {
+  DockerComposeEnvironment,
+  type StartedDockerComposeEnvironment,
+  type StartedTestContainer,
+} from 'testcontainers';
 import { parseEnvFile } from '@msk/contract/envFile';
 import { eventually } from '../support/eventually';
 import { buildExampleAppImage, type ExampleAppImage } from '../support/exampleAppImage';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
+import {
+  type DeployFolder,
+  type PinnedImages,
+  composeVariables,
+  initDeployFolder,
+  pinProjectImages,
+  testResourceName,
+} from './support/composeProject';
 import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { freePort } from '@msk/kit/testing';
 
@@ -35,7 +46,7 @@ function serviceLogTails(services: readonly string[]): string {
     .join('\n');
 }
 
-describe('compose/docker-compose.yml with another team\'s app (examples/field-desk) as its settings', () => {
+describe("compose/docker-compose.yml with another team's app (examples/field-desk) as its settings", () => {
   let deploy: DeployFolder;
   let images: PinnedImages;
   let app: ExampleAppImage;
@@ -68,7 +79,10 @@ describe('compose/docker-compose.yml with another team\'s app (examples/field-de
       { mode: 0o600 },
     );
     images = pinProjectImages();
-    environment = await new DockerComposeEnvironment(COMPOSE_DIR, ['docker-compose.yml', join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
+    environment = await new DockerComposeEnvironment(COMPOSE_DIR, [
+      'docker-compose.yml',
+      join(__dirname, 'fixtures', 'compose.publish-nodes.yml'),
+    ])
       .withProjectName(PROJECT)
       .withEnvironment(
         composeVariables(deploy.dir, {
@@ -82,7 +96,9 @@ describe('compose/docker-compose.yml with another team\'s app (examples/field-de
       )
       .up()
       .catch((error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(['app-1', 'app-2', 'sync-1', 'entry-point'])}`);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(['app-1', 'app-2', 'sync-1', 'entry-point'])}`,
+        );
       });
   });
   afterAll(async () => {
@@ -92,15 +108,22 @@ describe('compose/docker-compose.yml with another team\'s app (examples/field-de
     deploy?.remove();
   });
 
-  it('runs the app\'s image, healthy by the files\' own check on its path and port', () => {
+  it("runs the app's image, healthy by the files' own check on its path and port", () => {
     for (const n of [1, 2]) {
       const name = `${PROJECT}-app-${n}-1`;
-      expect(execFileSync('docker', ['inspect', '--format', '{{.Config.Image}} {{.State.Health.Status}}', name], { encoding: 'utf8' }).trim()).toBe(`${app.name} healthy`);
+      expect(
+        execFileSync('docker', ['inspect', '--format', '{{.Config.Image}} {{.State.Health.Status}}', name], {
+          encoding: 'utf8',
+        }).trim(),
+      ).toBe(`${app.name} healthy`);
     }
   });
 
   it('accepts a login made on node 1 (the seeded user) as a session on node 2 and through the entry point, which forwards to port 3000', async () => {
-    const session = await eventually(() => signIn(nodeUrl(1), ADMIN.email, ADMIN.password), { what: 'sign-in on node 1', timeoutMs: 60_000 });
+    const session = await eventually(() => signIn(nodeUrl(1), ADMIN.email, ADMIN.password), {
+      what: 'sign-in on node 1',
+      timeoutMs: 60_000,
+    });
     expect((await sessionAt(nodeUrl(2), session)).user?.email).toBe(ADMIN.email);
     expect((await sessionAt(entryUrl, session)).user?.email).toBe(ADMIN.email);
   });
@@ -116,7 +139,9 @@ describe('compose/docker-compose.yml with another team\'s app (examples/field-de
     const { id } = (await created.json()) as { id: string };
     await eventually(
       async () => {
-        const teams = (await (await fetch(`${nodeUrl(2)}/api/teams`, { headers: { cookie: session.cookie } })).json()) as { id: string }[];
+        const teams = (await (
+          await fetch(`${nodeUrl(2)}/api/teams`, { headers: { cookie: session.cookie } })
+        ).json()) as { id: string }[];
         if (!teams.some((t) => t.id === id)) throw new Error(`node 2 lists ${teams.length} teams, not ${id}`);
       },
       { what: `team ${id} on node 2`, timeoutMs: 60_000, context: async () => serviceLogTails(['sync-1', 'sync-2']) },

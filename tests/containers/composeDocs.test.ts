@@ -34,12 +34,19 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
     const address = containerHostAddress();
     const port = await freePort(address);
     entryUrl = `http://${address}:${port}`;
-    const { DEPLOY_DIR: _unused, ...settings } = composeVariables('', { MSK_REGISTRY: images.registry, ENTRY_POINT_PUBLISH: `${address}:${port}` });
+    const { DEPLOY_DIR: _unused, ...settings } = composeVariables('', {
+      MSK_REGISTRY: images.registry,
+      ENTRY_POINT_PUBLISH: `${address}:${port}`,
+    });
     environment = { COMPOSE_PROJECT_NAME: PROJECT, ...settings };
   });
 
   afterAll(() => {
-    spawnSync('docker', ['compose', 'down', '--volumes', '--timeout', '0'], { cwd: join(sandbox.dir, 'compose'), env: { ...process.env, ...environment }, stdio: 'ignore' });
+    spawnSync('docker', ['compose', 'down', '--volumes', '--timeout', '0'], {
+      cwd: join(sandbox.dir, 'compose'),
+      env: { ...process.env, ...environment },
+      stdio: 'ignore',
+    });
     images?.remove();
     sandbox?.remove();
   });
@@ -47,14 +54,30 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
   it('compose-env-file: copies .env.example to compose/.env', () => {
     const result = runBlock(docsCommands('docs/compose.md', 'compose-env-file'), sandbox.dir);
     expect(result).toEqual({ status: 0, output: '' });
-    expect(readFileSync(join(sandbox.dir, 'compose', '.env'), 'utf8')).toBe(readFileSync(join(REPO_ROOT, 'compose', '.env.example'), 'utf8'));
+    expect(readFileSync(join(sandbox.dir, 'compose', '.env'), 'utf8')).toBe(
+      readFileSync(join(REPO_ROOT, 'compose', '.env.example'), 'utf8'),
+    );
   });
 
   it('compose-two-nodes: init, then up --wait returns with every service running and the entry point answering', async () => {
     const result = runBlock(docsCommands('docs/compose.md', 'compose-two-nodes'), sandbox.dir, environment);
-    expect({ status: result.status, tail: result.status === 0 ? '' : result.output.slice(-3000) }).toEqual({ status: 0, tail: '' });
-    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'postgres-superuser-password']) expect(existsSync(join(sandbox.dir, 'deploy', file))).toBe(true);
-    for (const service of ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres-2', 'app-2', 'sync-2', 'entry-point']) {
+    expect({ status: result.status, tail: result.status === 0 ? '' : result.output.slice(-3000) }).toEqual({
+      status: 0,
+      tail: '',
+    });
+    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'postgres-superuser-password'])
+      expect(existsSync(join(sandbox.dir, 'deploy', file))).toBe(true);
+    for (const service of [
+      'node-1',
+      'postgres-1',
+      'app-1',
+      'sync-1',
+      'node-2',
+      'postgres-2',
+      'app-2',
+      'sync-2',
+      'entry-point',
+    ]) {
       expect(result.output).toMatch(new RegExp(`^${PROJECT}-${service}-1\\s`, 'm')); // docker compose ps lists it
     }
     expect((await fetch(`${entryUrl}/api/health`)).status).toBe(200);
@@ -72,13 +95,24 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
     expect(output).toMatch(/^node-2\b.*authenticated/m);
   });
 
-  it('compose-two-nodes-down: stops and removes the containers, keeps the databases\' volumes', () => {
+  it("compose-two-nodes-down: stops and removes the containers, keeps the databases' volumes", () => {
     const result = runBlock(docsCommands('docs/compose.md', 'compose-two-nodes-down'), sandbox.dir, environment);
     expect(result.status).toBe(0);
-    const left = spawnSync('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
+    const left = spawnSync(
+      'docker',
+      ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'],
+      { encoding: 'utf8' },
+    );
     expect(left.stdout.trim()).toBe('');
-    const volumes = spawnSync('docker', ['volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'], { encoding: 'utf8' });
-    expect(volumes.stdout.trim().split('\n').sort()).toEqual([`${PROJECT}_postgres-data-1`, `${PROJECT}_postgres-data-2`]);
+    const volumes = spawnSync(
+      'docker',
+      ['volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'],
+      { encoding: 'utf8' },
+    );
+    expect(volumes.stdout.trim().split('\n').sort()).toEqual([
+      `${PROJECT}_postgres-data-1`,
+      `${PROJECT}_postgres-data-2`,
+    ]);
   });
 });
 
@@ -89,12 +123,15 @@ describe('docs/compose.md: the LAN configuration and the from-source build', () 
   });
   afterAll(() => sandbox?.remove());
 
-  it('compose-lan-init: writes every server\'s files with the one public URL', () => {
+  it("compose-lan-init: writes every server's files with the one public URL", () => {
     const result = runBlock(docsCommands('docs/compose.md', 'compose-lan-init'), sandbox.dir);
     expect(result.status).toBe(0);
     const deploy = join(sandbox.dir, 'deploy');
     expect(envFileValues(join(deploy, 'shared.env')).NEXTAUTH_URL).toBe('http://192.168.1.100:8080');
-    expect(['node-1.env', 'node-2.env'].map((file) => envFileValues(join(deploy, file)).SYNC_NODE_NAME)).toEqual(['node-1', 'node-2']);
+    expect(['node-1.env', 'node-2.env'].map((file) => envFileValues(join(deploy, file)).SYNC_NODE_NAME)).toEqual([
+      'node-1',
+      'node-2',
+    ]);
     expect(readFileSync(join(deploy, 'postgres-superuser-password'), 'utf8')).toMatch(/^[0-9a-f]{48}\n$/);
   });
 
@@ -106,7 +143,9 @@ describe('docs/compose.md: the LAN configuration and the from-source build', () 
       'docker compose -f docker-compose.build.yml build',
     ]);
     // Not run: npm ci inside a container cannot verify the registry's certificate on CI machines, and there is no buildx.
-    const result = runBlock(commands.slice(0, 2), sandbox.dir, { NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'dGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCA=' });
+    const result = runBlock(commands.slice(0, 2), sandbox.dir, {
+      NEXT_SERVER_ACTIONS_ENCRYPTION_KEY: 'dGVzdCBrZXkgdGVzdCBrZXkgdGVzdCBrZXkgdGVzdCA=',
+    });
     expect(result).toEqual({ status: 0, output: '' });
   });
 });

@@ -6,7 +6,13 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile } from '@msk/contract/envFile';
-import { type DeployFolder, composeConfig, composeVariables, dockerCompose, initDeployFolder } from './support/composeProject';
+import {
+  type DeployFolder,
+  composeConfig,
+  composeVariables,
+  dockerCompose,
+  initDeployFolder,
+} from './support/composeProject';
 import { COMPOSE_DIR, REPO_ROOT } from './support/containerSettings';
 
 interface ComposeService {
@@ -22,7 +28,14 @@ interface ComposeService {
   environment?: Record<string, string>;
   entrypoint?: string[];
   command?: string[];
-  healthcheck?: { test?: string[]; disable?: boolean; start_period?: string; interval?: string; timeout?: string; retries?: number };
+  healthcheck?: {
+    test?: string[];
+    disable?: boolean;
+    start_period?: string;
+    interval?: string;
+    timeout?: string;
+    retries?: number;
+  };
   env_file?: unknown;
   volumes?: Array<{ type: string; source: string; target: string; read_only?: boolean }>;
   depends_on?: Record<string, { condition: string }>;
@@ -35,10 +48,16 @@ interface ComposeFile {
   secrets?: Record<string, { file?: string; environment?: string }>;
 }
 
-const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string }).version;
+const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string })
+  .version;
 /** Where the release workflow publishes the images (MSK_REGISTRY's default). */
 const DEFAULT_REGISTRY = 'ghcr.io/multi-server-kit';
-const COMPOSE_FILES = ['docker-compose.yml', 'docker-compose.lan.yml', 'docker-compose.build.yml', 'docker-compose.shared-db.yml'];
+const COMPOSE_FILES = [
+  'docker-compose.yml',
+  'docker-compose.lan.yml',
+  'docker-compose.build.yml',
+  'docker-compose.shared-db.yml',
+];
 
 function parsedConfig(file: string, variables: Record<string, string>): ComposeFile {
   const result = composeConfig(COMPOSE_DIR, file, variables);
@@ -84,13 +103,17 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     expect(config.name).toBe('multi-server-kit');
   });
 
-  it('runs the released images <MSK_REGISTRY>/multi-server-kit/{app,sync}:<MSK_VERSION>, the app\'s version by default, never a build', () => {
+  it("runs the released images <MSK_REGISTRY>/multi-server-kit/{app,sync}:<MSK_VERSION>, the app's version by default, never a build", () => {
     const defaults = parsedConfig('docker-compose.yml', { DEPLOY_DIR: deploy.dir });
     for (const n of [1, 2]) {
       expect(defaults.services[`app-${n}`]?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/app:${APP_VERSION}`);
       expect(defaults.services[`sync-${n}`]?.image).toBe(`${DEFAULT_REGISTRY}/multi-server-kit/sync:${APP_VERSION}`);
     }
-    const mirrored = parsedConfig('docker-compose.yml', { DEPLOY_DIR: deploy.dir, MSK_REGISTRY: 'registry.example.com:5000/team', MSK_VERSION: '9.8.7' });
+    const mirrored = parsedConfig('docker-compose.yml', {
+      DEPLOY_DIR: deploy.dir,
+      MSK_REGISTRY: 'registry.example.com:5000/team',
+      MSK_VERSION: '9.8.7',
+    });
     expect(mirrored.services['app-2']?.image).toBe('registry.example.com:5000/team/multi-server-kit/app:9.8.7');
     expect(mirrored.services['sync-1']?.image).toBe('registry.example.com:5000/team/multi-server-kit/sync:9.8.7');
     for (const each of Object.values(defaults.services)) expect(each.build).toBeUndefined();
@@ -106,7 +129,9 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
       expect(appFromFiles).toEqual(expected);
       expect(TRUSTED_PROXIES).toBe('10.0.0.0/8,172.16.0.0/12,192.168.0.0/16');
       const { SYNC_DISCOVERY, SYNC_PEERS, ...fromFiles } = service(`sync-${n}`).environment ?? {};
-      expect(fromFiles).toEqual(Object.fromEntries(Object.entries(expected).filter(([key]) => key !== 'SYNC_DISCOVERY')));
+      expect(fromFiles).toEqual(
+        Object.fromEntries(Object.entries(expected).filter(([key]) => key !== 'SYNC_DISCOVERY')),
+      );
       expect({ SYNC_DISCOVERY, SYNC_PEERS }).toEqual({ SYNC_DISCOVERY: 'static', SYNC_PEERS: `node-${3 - n}:8765` });
     }
   });
@@ -118,14 +143,14 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     for (const name of Object.keys(config.services)) expect(service(name).restart).toBe('unless-stopped');
   });
 
-  it('runs app and sync with a read-only root filesystem, writable only in /tmp (and the app\'s .next/cache)', () => {
+  it("runs app and sync with a read-only root filesystem, writable only in /tmp (and the app's .next/cache)", () => {
     for (const n of [1, 2]) {
       expect(service(`app-${n}`)).toMatchObject({ read_only: true, tmpfs: ['/tmp', '/app/.next/cache'] });
       expect(service(`sync-${n}`)).toMatchObject({ read_only: true, tmpfs: ['/tmp'] });
     }
   });
 
-  it('checks the app\'s health itself (GET /api/health by default, with the image\'s node), a long grace for a first start (the entry point waits for it)', () => {
+  it("checks the app's health itself (GET /api/health by default, with the image's node), a long grace for a first start (the entry point waits for it)", () => {
     for (const n of [1, 2]) {
       const check = service(`app-${n}`).healthcheck;
       expect(check).toMatchObject({ interval: '5s', timeout: '3s', retries: 3, start_period: '3m0s' });
@@ -137,7 +162,12 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
   it('takes another app as settings: APP_IMAGE, APP_PORT (app, sync and entry point), APP_HEALTH_PATH (empty: TCP), APP_CACHE_PATH', () => {
     const other = parsedConfig(
       'docker-compose.yml',
-      composeVariables(deploy.dir, { APP_IMAGE: 'registry.example.com/team/crm:1.4.2', APP_PORT: '3000', APP_HEALTH_PATH: '', APP_CACHE_PATH: '/srv/app/.next/cache' }),
+      composeVariables(deploy.dir, {
+        APP_IMAGE: 'registry.example.com/team/crm:1.4.2',
+        APP_PORT: '3000',
+        APP_HEALTH_PATH: '',
+        APP_CACHE_PATH: '/srv/app/.next/cache',
+      }),
     );
     for (const n of [1, 2]) {
       const app = other.services[`app-${n}`] as ComposeService;
@@ -156,7 +186,11 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     writeFileSync(join(deploy.dir, 'app.env'), 'LOG_FORMAT=json\nFEATURE_FLAGS=a,b\n');
     try {
       const withExtras = parsedConfig('docker-compose.yml', composeVariables(deploy.dir));
-      for (const n of [1, 2]) expect(withExtras.services[`app-${n}`]?.environment).toMatchObject({ LOG_FORMAT: 'json', FEATURE_FLAGS: 'a,b' });
+      for (const n of [1, 2])
+        expect(withExtras.services[`app-${n}`]?.environment).toMatchObject({
+          LOG_FORMAT: 'json',
+          FEATURE_FLAGS: 'a,b',
+        });
       expect(withExtras.services['sync-1']?.environment?.LOG_FORMAT).toBeUndefined();
     } finally {
       rmSync(join(deploy.dir, 'app.env'));
@@ -167,31 +201,41 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     const crm = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080', tables: ['accounts', 'contacts'] });
     try {
       const resolved = parsedConfig('docker-compose.yml', composeVariables(crm.dir));
-      for (const n of [1, 2]) expect(resolved.services[`sync-${n}`]?.environment?.REPLICATED_TABLES).toBe('accounts,contacts');
+      for (const n of [1, 2])
+        expect(resolved.services[`sync-${n}`]?.environment?.REPLICATED_TABLES).toBe('accounts,contacts');
     } finally {
       crm.remove();
     }
   });
 
-  it('puts each node\'s app, sync service and PostgreSQL in its node-N network namespace and publishes only the entry point', () => {
+  it("puts each node's app, sync service and PostgreSQL in its node-N network namespace and publishes only the entry point", () => {
     for (const n of [1, 2]) {
-      for (const part of ['app', 'sync', 'postgres']) expect(service(`${part}-${n}`).network_mode).toBe(`service:node-${n}`);
+      for (const part of ['app', 'sync', 'postgres'])
+        expect(service(`${part}-${n}`).network_mode).toBe(`service:node-${n}`);
     }
-    const published = Object.entries(config.services).filter(([, s]) => s.ports !== undefined).map(([name]) => name);
+    const published = Object.entries(config.services)
+      .filter(([, s]) => s.ports !== undefined)
+      .map(([name]) => name);
     expect(published).toEqual(['entry-point']);
-    expect(service('entry-point').ports).toEqual([{ mode: 'ingress', published: '8080', target: 8080, protocol: 'tcp' }]);
+    expect(service('entry-point').ports).toEqual([
+      { mode: 'ingress', published: '8080', target: 8080, protocol: 'tcp' },
+    ]);
   });
 
-  it('sends the entry point\'s traffic to node-1 and node-2 on the app\'s port (APP_PORT), the addresses the sync services use for each other', () => {
+  it("sends the entry point's traffic to node-1 and node-2 on the app's port (APP_PORT), the addresses the sync services use for each other", () => {
     const nginx = readFileSync(join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), 'utf8');
     const upstreamBlock = /upstream platform_nodes \{([^}]*)\}/.exec(nginx)?.[1] ?? '';
     const upstreams = [...upstreamBlock.matchAll(/^\s*server\s+([^\s;]+)/gm)].map((m) => m[1]);
     expect(upstreams).toEqual(['node-1:@APP_PORT@', 'node-2:@APP_PORT@']);
     expect(nginx).toMatch(/listen 8080;/);
-    expect(service('entry-point').command).toEqual(['sh', '-c', "sed 's/@APP_PORT@/8080/g' /etc/nginx/templates/platform.conf > /etc/nginx/conf.d/default.conf && exec nginx -g 'daemon off;'"]);
+    expect(service('entry-point').command).toEqual([
+      'sh',
+      '-c',
+      "sed 's/@APP_PORT@/8080/g' /etc/nginx/templates/platform.conf > /etc/nginx/conf.d/default.conf && exec nginx -g 'daemon off;'",
+    ]);
   });
 
-  it('connects the app and the sync service to their own node\'s database as msk_app and msk_sync, whose setup the initdb script does', () => {
+  it("connects the app and the sync service to their own node's database as msk_app and msk_sync, whose setup the initdb script does", () => {
     const shared = envFileValues(join(deploy.dir, 'shared.env'));
     for (const n of [1, 2]) {
       const node = envFileValues(join(deploy.dir, `node-${n}.env`));
@@ -212,33 +256,54 @@ describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
     }
   });
 
-  it('trusts no connection: scram-sha-256 on every address (localhost too), peer on the socket, the superuser\'s password a secret', () => {
+  it("trusts no connection: scram-sha-256 on every address (localhost too), peer on the socket, the superuser's password a secret", () => {
     for (const n of [1, 2]) {
       const postgres = service(`postgres-${n}`);
       expect(postgres.environment).toMatchObject(POSTGRES_AUTHENTICATION);
       expect(postgres.environment?.POSTGRES_PASSWORD).toBeUndefined();
       expect(postgres.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_superuser_password');
-      expect(postgres.secrets).toEqual([{ source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' }]);
+      expect(postgres.secrets).toEqual([
+        { source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' },
+      ]);
       expect(postgres.entrypoint ?? null).toBeNull(); // the image's own entrypoint: no shell wrapper
     }
     expect(config.secrets?.postgres_superuser_password?.file).toBe(join(deploy.dir, 'postgres-superuser-password'));
   });
 
-  it('keeps each database in its own named volume and mounts the roles\' initdb script', () => {
+  it("keeps each database in its own named volume and mounts the roles' initdb script", () => {
     expect(Object.keys(config.volumes ?? {}).sort()).toEqual(['postgres-data-1', 'postgres-data-2']);
     for (const n of [1, 2]) {
       expect(service(`postgres-${n}`).volumes).toEqual([
         { type: 'volume', source: `postgres-data-${n}`, target: '/var/lib/postgresql/data', volume: {} },
-        { type: 'bind', source: join(COMPOSE_DIR, 'postgres-initdb'), target: '/docker-entrypoint-initdb.d', read_only: true, bind: {} },
+        {
+          type: 'bind',
+          source: join(COMPOSE_DIR, 'postgres-initdb'),
+          target: '/docker-entrypoint-initdb.d',
+          read_only: true,
+          bind: {},
+        },
       ]);
     }
   });
 
   it('starts the apps only on a healthy database, and the entry point only on healthy apps', () => {
-    expect(service('postgres-1').healthcheck?.test).toEqual(['CMD', 'pg_isready', '-h', '127.0.0.1', '-U', 'msk_app', '-d', 'multi_business_db']);
+    expect(service('postgres-1').healthcheck?.test).toEqual([
+      'CMD',
+      'pg_isready',
+      '-h',
+      '127.0.0.1',
+      '-U',
+      'msk_app',
+      '-d',
+      'multi_business_db',
+    ]);
     for (const n of [1, 2]) {
-      expect(declaredDependencies(service(`app-${n}`))).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
-      expect(declaredDependencies(service(`sync-${n}`))).toEqual({ [`postgres-${n}`]: { condition: 'service_healthy' } });
+      expect(declaredDependencies(service(`app-${n}`))).toEqual({
+        [`postgres-${n}`]: { condition: 'service_healthy' },
+      });
+      expect(declaredDependencies(service(`sync-${n}`))).toEqual({
+        [`postgres-${n}`]: { condition: 'service_healthy' },
+      });
     }
     expect(declaredDependencies(service('entry-point'))).toEqual({
       'app-1': { condition: 'service_healthy' },
@@ -255,7 +320,11 @@ describe('compose/docker-compose.lan.yml (one node per server) as Docker Compose
   afterAll(() => deploy?.remove());
 
   it('runs app, sync service and PostgreSQL on the host network with the identity of node MSK_NODE', () => {
-    const result = composeConfig(COMPOSE_DIR, 'docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '2' }));
+    const result = composeConfig(
+      COMPOSE_DIR,
+      'docker-compose.lan.yml',
+      composeVariables(deploy.dir, { MSK_NODE: '2' }),
+    );
     expect(result.stderr).toBe('');
     const config = JSON.parse(result.stdout) as ComposeFile;
     expect(config.name).toBe('multi-server-kit-lan');
@@ -264,7 +333,10 @@ describe('compose/docker-compose.lan.yml (one node per server) as Docker Compose
     for (const name of ['app', 'sync', 'postgres']) expect(config.services[name]?.network_mode).toBe('host');
     for (const name of ['app', 'sync']) {
       expect(config.services[name]).toMatchObject({ init: true, restart: 'unless-stopped', read_only: true });
-      expect(config.services[name]?.environment).toMatchObject({ SYNC_NODE_ID: node2.SYNC_NODE_ID, SYNC_NODE_NAME: 'node-2' });
+      expect(config.services[name]?.environment).toMatchObject({
+        SYNC_NODE_ID: node2.SYNC_NODE_ID,
+        SYNC_NODE_NAME: 'node-2',
+      });
     }
     // init without --peers: mDNS discovery, which is why this file uses the host's network
     expect(config.services.sync?.environment?.SYNC_DISCOVERY).toBe('mdns');
@@ -272,19 +344,27 @@ describe('compose/docker-compose.lan.yml (one node per server) as Docker Compose
     expect(Object.keys(config.volumes ?? {})).toEqual(['postgres-data']);
   });
 
-  it('trusts no connection on the host\'s network: the same authentication and roles as docker-compose.yml', () => {
+  it("trusts no connection on the host's network: the same authentication and roles as docker-compose.yml", () => {
     const config = parsedConfig('docker-compose.lan.yml', composeVariables(deploy.dir, { MSK_NODE: '1' }));
     const postgres = config.services.postgres;
     expect(postgres?.environment).toMatchObject(POSTGRES_AUTHENTICATION);
     expect(postgres?.environment?.POSTGRES_PASSWORD_FILE).toBe('/run/secrets/postgres_superuser_password');
-    expect(postgres?.secrets).toEqual([{ source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' }]);
+    expect(postgres?.secrets).toEqual([
+      { source: 'postgres_superuser_password', target: '/run/secrets/postgres_superuser_password' },
+    ]);
     expect(postgres?.entrypoint ?? null).toBeNull();
     expect(config.secrets?.postgres_superuser_password?.file).toBe(join(deploy.dir, 'postgres-superuser-password'));
-    expect(postgres?.volumes).toContainEqual(
-      { type: 'bind', source: join(COMPOSE_DIR, 'postgres-initdb'), target: '/docker-entrypoint-initdb.d', read_only: true, bind: {} },
-    );
+    expect(postgres?.volumes).toContainEqual({
+      type: 'bind',
+      source: join(COMPOSE_DIR, 'postgres-initdb'),
+      target: '/docker-entrypoint-initdb.d',
+      read_only: true,
+      bind: {},
+    });
     const node = envFileValues(join(deploy.dir, 'node-1.env'));
-    expect([new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username]).toEqual(['msk_app', 'msk_sync']);
+    expect([new URL(node.DATABASE_URL as string).username, new URL(node.SYNC_DATABASE_URL as string).username]).toEqual(
+      ['msk_app', 'msk_sync'],
+    );
   });
 
   it('refuses to start without MSK_NODE, saying which node file it needs', () => {
@@ -303,7 +383,10 @@ describe('compose/docker-compose.lan.yml (one node per server) as Docker Compose
 
 describe('compose/docker-compose.build.yml: the from-source option, built once', () => {
   it('builds both images under the names the other files run, the Server Actions key a build secret and the deployment ID an argument', () => {
-    const config = parsedConfig('docker-compose.build.yml', { NEXT_DEPLOYMENT_ID: 'msk-app-9-8-7', MSK_VERSION: '9.8.7' });
+    const config = parsedConfig('docker-compose.build.yml', {
+      NEXT_DEPLOYMENT_ID: 'msk-app-9-8-7',
+      MSK_VERSION: '9.8.7',
+    });
     expect(config.name).toBe('multi-server-kit-build');
     expect(Object.keys(config.services).sort()).toEqual(['app', 'sync']);
     expect(config.services.app).toMatchObject({
@@ -311,14 +394,19 @@ describe('compose/docker-compose.build.yml: the from-source option, built once',
       build: { context: REPO_ROOT, dockerfile: 'app/Dockerfile', args: { NEXT_DEPLOYMENT_ID: 'msk-app-9-8-7' } },
     });
     expect(config.services.app?.build?.secrets).toEqual([{ source: 'server_actions_key' }]);
-    expect(config.secrets).toEqual({ server_actions_key: { name: 'multi-server-kit-build_server_actions_key', environment: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY' } });
+    expect(config.secrets).toEqual({
+      server_actions_key: {
+        name: 'multi-server-kit-build_server_actions_key',
+        environment: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+      },
+    });
     expect(config.services.sync).toMatchObject({
       image: `${DEFAULT_REGISTRY}/multi-server-kit/sync:9.8.7`,
       build: { context: REPO_ROOT, dockerfile: 'sync/Dockerfile' },
     });
   });
 
-  it('hands the key and the deployment ID to app/Dockerfile\'s build stage, which takes them', () => {
+  it("hands the key and the deployment ID to app/Dockerfile's build stage, which takes them", () => {
     const dockerfile = readFileSync(join(REPO_ROOT, 'app', 'Dockerfile'), 'utf8');
     const buildStage = dockerfile.slice(dockerfile.indexOf(' AS build'), dockerfile.lastIndexOf('\nFROM '));
     expect(buildStage).toMatch(/^ARG NEXT_DEPLOYMENT_ID=$/m);
@@ -332,10 +420,11 @@ describe('compose/.env.example', () => {
   const example = readFileSync(join(COMPOSE_DIR, '.env.example'), 'utf8');
   const entries = parseEnvFile(example).entries;
 
-  it('lists every variable the compose files read, each with the files\' own default (MSK_NODE commented: it has none)', () => {
+  it("lists every variable the compose files read, each with the files' own default (MSK_NODE commented: it has none)", () => {
     const referenced = new Set<string>();
     for (const file of COMPOSE_FILES) {
-      for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)) referenced.add(match[1] as string);
+      for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g))
+        referenced.add(match[1] as string);
     }
     const listed = entries.map((entry) => entry.key);
     // commented: MSK_NODE has no default, APP_IMAGE's is made of MSK_REGISTRY and MSK_VERSION
@@ -345,7 +434,10 @@ describe('compose/.env.example', () => {
     for (const { key, value } of entries) {
       const defaults = new Set<string>();
       for (const file of COMPOSE_FILES) {
-        for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(new RegExp(`\\$\\{${key}:?-([^}]*)\\}`, 'g'))) defaults.add(match[1] as string);
+        for (const match of readFileSync(join(COMPOSE_DIR, file), 'utf8').matchAll(
+          new RegExp(`\\$\\{${key}:?-([^}]*)\\}`, 'g'),
+        ))
+          defaults.add(match[1] as string);
       }
       expect({ key, defaults: [...defaults] }).toEqual({ key, defaults: [value] });
     }
@@ -354,11 +446,24 @@ describe('compose/.env.example', () => {
   it('changes nothing when used as compose/.env: docker compose resolves the same configuration with and without it', () => {
     const deploy = initDeployFolder({ publicUrl: 'http://127.0.0.1:8080' });
     try {
-      for (const [file, extra] of [['docker-compose.yml', {}], ['docker-compose.lan.yml', { MSK_NODE: '1' }], ['docker-compose.build.yml', {}], ['docker-compose.shared-db.yml', {}]] as const) {
+      for (const [file, extra] of [
+        ['docker-compose.yml', {}],
+        ['docker-compose.lan.yml', { MSK_NODE: '1' }],
+        ['docker-compose.build.yml', {}],
+        ['docker-compose.shared-db.yml', {}],
+      ] as const) {
         const variables = { DEPLOY_DIR: deploy.dir, ...extra };
         const without = dockerCompose(COMPOSE_DIR, ['-f', file, 'config', '--format', 'json'], variables);
-        const withExample = dockerCompose(COMPOSE_DIR, ['--env-file', '.env.example', '-f', file, 'config', '--format', 'json'], variables);
-        expect({ file, status: withExample.status, stderr: withExample.stderr }).toEqual({ file, status: 0, stderr: '' });
+        const withExample = dockerCompose(
+          COMPOSE_DIR,
+          ['--env-file', '.env.example', '-f', file, 'config', '--format', 'json'],
+          variables,
+        );
+        expect({ file, status: withExample.status, stderr: withExample.stderr }).toEqual({
+          file,
+          status: 0,
+          stderr: '',
+        });
         expect(JSON.parse(withExample.stdout)).toEqual(JSON.parse(without.stdout));
       }
     } finally {

@@ -11,7 +11,14 @@ import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { serverActionBody, serverActionFields } from '../support/serverActionForm';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { type DeployFolder, type PinnedImages, composeVariables, initDeployFolder, pinProjectImages, testResourceName } from './support/composeProject';
+import {
+  type DeployFolder,
+  type PinnedImages,
+  composeVariables,
+  initDeployFolder,
+  pinProjectImages,
+  testResourceName,
+} from './support/composeProject';
 import { ADMIN, REPO_ROOT, containerHostAddress } from './support/containerSettings';
 
 const SERVERS = [1, 2] as const;
@@ -26,7 +33,9 @@ function docker(...args: string[]): string {
 
 /** A container's log, both streams (the app logs errors to stderr). */
 function containerLog(name: string, tailLines?: number): string {
-  const result = spawnSync('docker', ['logs', ...(tailLines ? ['--tail', String(tailLines)] : []), name], { encoding: 'utf8' });
+  const result = spawnSync('docker', ['logs', ...(tailLines ? ['--tail', String(tailLines)] : []), name], {
+    encoding: 'utf8',
+  });
   return `${result.stdout}${result.stderr}`;
 }
 
@@ -34,11 +43,20 @@ function containerLog(name: string, tailLines?: number): string {
  * A docs/compose.md block run for server `n`, as the page says: the placeholder N replaced by the server's number,
  * and (one machine has one host network) the fixture added after `-f docker-compose.lan.yml`.
  */
-function runDocsBlock(commands: readonly string[], n: number, variables: Record<string, string>): { status: number; output: string } {
+function runDocsBlock(
+  commands: readonly string[],
+  n: number,
+  variables: Record<string, string>,
+): { status: number; output: string } {
   const script = commands
-    .map((command) => command.replace(/\bMSK_NODE=N\b/g, `MSK_NODE=${n}`).replace(LAN_FILE_OPTION, `${LAN_FILE_OPTION} -f ${SERVER_IN_CONTAINER}`))
+    .map((command) =>
+      command
+        .replace(/\bMSK_NODE=N\b/g, `MSK_NODE=${n}`)
+        .replace(LAN_FILE_OPTION, `${LAN_FILE_OPTION} -f ${SERVER_IN_CONTAINER}`),
+    )
     .join('\n');
-  if (!script.includes(`MSK_NODE=${n}`)) throw new Error(`this docs/compose.md block no longer sets MSK_NODE=N:\n${commands.join('\n')}`);
+  if (!script.includes(`MSK_NODE=${n}`))
+    throw new Error(`this docs/compose.md block no longer sets MSK_NODE=N:\n${commands.join('\n')}`);
   const result = spawnSync('bash', ['--norc', '--noprofile', '-eo', 'pipefail', '-c', script], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
@@ -47,7 +65,7 @@ function runDocsBlock(commands: readonly string[], n: number, variables: Record<
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 
-describe('compose/docker-compose.lan.yml started on two servers with docs/compose.md\'s commands, one image built once', () => {
+describe("compose/docker-compose.lan.yml started on two servers with docs/compose.md's commands, one image built once", () => {
   let deploy: DeployFolder;
   let images: PinnedImages;
   let variables: Record<string, string>;
@@ -57,19 +75,37 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
     docker('network', 'create', LAN_NETWORK);
     images = pinProjectImages();
     // Every server uses the same public NEXTAUTH_URL (init's rule); static discovery by the servers' LAN names.
-    deploy = initDeployFolder({ publicUrl: 'http://192.0.2.10:8080', withAdmin: true, peers: SERVERS.map((n) => `server-${n}:8765`) });
-    variables = composeVariables(deploy.dir, { MSK_REGISTRY: images.registry, LAN_NETWORK, PUBLISH_ADDRESS: containerHostAddress() });
-    const started = await Promise.all(SERVERS.map(async (n) => ({ n, ...runDocsBlock(docsCommands('docs/compose.md', 'compose-lan-up'), n, variables) })));
+    deploy = initDeployFolder({
+      publicUrl: 'http://192.0.2.10:8080',
+      withAdmin: true,
+      peers: SERVERS.map((n) => `server-${n}:8765`),
+    });
+    variables = composeVariables(deploy.dir, {
+      MSK_REGISTRY: images.registry,
+      LAN_NETWORK,
+      PUBLISH_ADDRESS: containerHostAddress(),
+    });
+    const started = await Promise.all(
+      SERVERS.map(async (n) => ({
+        n,
+        ...runDocsBlock(docsCommands('docs/compose.md', 'compose-lan-up'), n, variables),
+      })),
+    );
     for (const { n, status, output } of started) {
       if (status !== 0) {
-        throw new Error(`docs/compose.md compose-lan-up for server ${n} failed (exit ${status}):\n${output.slice(-3000)}\n${containerLog(`${project(n)}-app-1`, 30)}`);
+        throw new Error(
+          `docs/compose.md compose-lan-up for server ${n} failed (exit ${status}):\n${output.slice(-3000)}\n${containerLog(`${project(n)}-app-1`, 30)}`,
+        );
       }
     }
   }, 300_000);
 
   afterAll(() => {
     for (const n of SERVERS) {
-      spawnSync('docker', ['compose', '-p', project(n), 'down', '--volumes', '--timeout', '0'], { stdio: 'ignore', env: { ...process.env, ...variables, MSK_NODE: String(n) } });
+      spawnSync('docker', ['compose', '-p', project(n), 'down', '--volumes', '--timeout', '0'], {
+        stdio: 'ignore',
+        env: { ...process.env, ...variables, MSK_NODE: String(n) },
+      });
     }
     spawnSync('docker', ['network', 'rm', LAN_NETWORK], { stdio: 'ignore' });
     images?.remove();
@@ -77,7 +113,8 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
   });
 
   it('runs the same app image and the same sync image on both servers, the one built once', () => {
-    const running = (n: number, service: string) => docker('inspect', '--format', '{{.Image}}', `${project(n)}-${service}-1`);
+    const running = (n: number, service: string) =>
+      docker('inspect', '--format', '{{.Image}}', `${project(n)}-${service}-1`);
     expect(SERVERS.map((n) => running(n, 'app'))).toEqual([images.appImageId, images.appImageId]);
     expect(running(1, 'sync')).toBe(running(2, 'sync'));
   });
@@ -90,7 +127,11 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
           if (result.status !== 0 || !result.output.includes('Peers Connected: 1')) throw new Error(result.output);
           return result.output;
         },
-        { what: `docs/compose.md compose-lan-check on server ${n} showing "Peers Connected: 1"`, timeoutMs: 60_000, context: () => containerLog(`${project(n)}-sync-1`, 20) },
+        {
+          what: `docs/compose.md compose-lan-check on server ${n} showing "Peers Connected: 1"`,
+          timeoutMs: 60_000,
+          context: () => containerLog(`${project(n)}-sync-1`, 20),
+        },
       );
       expect(status).toMatch(new RegExp(`^node-${3 - n}\\b.*authenticated`, 'm'));
     }
@@ -101,7 +142,8 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
     const session: SignedInSession = await eventually(
       async () => {
         const signedIn = await signIn(serverUrl(1), ADMIN.email, ADMIN.password);
-        if ((await sessionAt(serverUrl(2), signedIn)).user?.email !== ADMIN.email) throw new Error('server 2 does not accept the session yet');
+        if ((await sessionAt(serverUrl(2), signedIn)).user?.email !== ADMIN.email)
+          throw new Error('server 2 does not accept the session yet');
         const listed = await fetch(`${serverUrl(2)}/api/businesses`, { headers: { cookie: signedIn.cookie } });
         if (listed.status !== 200) throw new Error(`GET /api/businesses on server 2: HTTP ${listed.status}`);
         return signedIn;
@@ -120,7 +162,11 @@ describe('compose/docker-compose.lan.yml started on two servers with docs/compos
       headers: { cookie: session.cookie, origin: serverUrl(2) },
       body: serverActionBody(hidden, { name, type: 'services' }),
     });
-    const answer = { status: posted.status, location: posted.headers.get('location'), body: posted.status === 303 ? '' : (await posted.text()).slice(0, 300) };
+    const answer = {
+      status: posted.status,
+      location: posted.headers.get('location'),
+      body: posted.status === 303 ? '' : (await posted.text()).slice(0, 300),
+    };
     expect(answer).toMatchObject({ status: 303, location: expect.stringMatching(/^\/businesses\/[0-9a-f-]{36}$/) });
     const id = (answer.location as string).split('/').pop() as string;
     await eventually(

@@ -10,12 +10,22 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerComposeEnvironment, type StartedDockerComposeEnvironment, type StartedTestContainer } from 'testcontainers';
+import {
+  DockerComposeEnvironment,
+  type StartedDockerComposeEnvironment,
+  type StartedTestContainer,
+} from 'testcontainers';
 import { parseEnvFile } from '@msk/contract/envFile';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { type PinnedImages, addAdmin, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';
+import {
+  type PinnedImages,
+  addAdmin,
+  composeVariables,
+  pinProjectImages,
+  testResourceName,
+} from './support/composeProject';
 import { ADMIN, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
 import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
 import { freePort } from '@msk/kit/testing';
@@ -35,13 +45,16 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
   let variables: Record<string, string>;
   let entryUrl: string;
   const containerName = (service: string) => `${PROJECT}-${service}-1`;
-  const container = (service: string): StartedTestContainer => (environment as StartedDockerComposeEnvironment).getContainer(`${service}-1`);
+  const container = (service: string): StartedTestContainer =>
+    (environment as StartedDockerComposeEnvironment).getContainer(`${service}-1`);
   const nodeUrl = (n: number) => {
     const holder = container(`node-${n}`);
     return `http://${holder.getHost()}:${holder.getMappedPort(8080)}`;
   };
   const superuserQuery = async (sql: string): Promise<string> => {
-    const { exitCode, output } = await container('postgres').exec(['psql', '-d', 'multi_business_db', '-Atc', sql], { user: 'postgres' });
+    const { exitCode, output } = await container('postgres').exec(['psql', '-d', 'multi_business_db', '-Atc', sql], {
+      user: 'postgres',
+    });
     if (exitCode !== 0) throw new Error(`psql failed: ${output}`);
     return output.trim();
   };
@@ -55,18 +68,32 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
 
     const init = docsCommands('docs/compose.md', 'compose-shared-db-init');
     expect(init).toEqual([expect.stringContaining(`--public-url ${DOCUMENTED_PUBLIC_URL}`)]);
-    const initRun = runBlock(init.map((command) => command.replace(DOCUMENTED_PUBLIC_URL, entryUrl)), sandbox.dir);
+    const initRun = runBlock(
+      init.map((command) => command.replace(DOCUMENTED_PUBLIC_URL, entryUrl)),
+      sandbox.dir,
+    );
     if (initRun.status !== 0) throw new Error(`${PAGE} compose-shared-db-init failed:\n${initRun.output}`);
     addAdmin(join(sandbox.dir, 'deploy'));
 
-    expect(docsCommands('docs/compose.md', 'compose-shared-db-up')).toEqual(['cd compose', `docker compose -f ${FILE} up -d --wait`]);
-    variables = composeVariables(join(sandbox.dir, 'deploy'), { ENTRY_POINT_PUBLISH: `${address}:${entryPort}`, MSK_REGISTRY: images.registry });
-    environment = await new DockerComposeEnvironment(join(sandbox.dir, 'compose'), [FILE, join(__dirname, 'fixtures', 'compose.publish-nodes.yml')])
+    expect(docsCommands('docs/compose.md', 'compose-shared-db-up')).toEqual([
+      'cd compose',
+      `docker compose -f ${FILE} up -d --wait`,
+    ]);
+    variables = composeVariables(join(sandbox.dir, 'deploy'), {
+      ENTRY_POINT_PUBLISH: `${address}:${entryPort}`,
+      MSK_REGISTRY: images.registry,
+    });
+    environment = await new DockerComposeEnvironment(join(sandbox.dir, 'compose'), [
+      FILE,
+      join(__dirname, 'fixtures', 'compose.publish-nodes.yml'),
+    ])
       .withProjectName(PROJECT)
       .withEnvironment({ ...variables, NODE_PUBLISH_ADDRESS: address })
       .up()
       .catch((error: unknown) => {
-        throw new Error(`${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(['postgres', 'app-1', 'sync-1', 'app-2'])}`);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(['postgres', 'app-1', 'sync-1', 'app-2'])}`,
+        );
       });
     await waitHealthy(['postgres', 'app-1', 'app-2', 'entry-point']);
   });
@@ -113,11 +140,16 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
     return text;
   }
 
-  it('runs both nodes\' app and sync service, the entry point and ONE PostgreSQL, which both nodes\' URLs name', () => {
-    const running = execFileSync('docker', ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
+  it("runs both nodes' app and sync service, the entry point and ONE PostgreSQL, which both nodes' URLs name", () => {
+    const running = execFileSync(
+      'docker',
+      ['ps', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'],
+      { encoding: 'utf8' },
+    );
     expect(running.trim().split('\n').sort()).toEqual(SERVICES.map(containerName).sort());
     const deploy = join(sandbox.dir, 'deploy');
-    const env = (file: string) => Object.fromEntries(parseEnvFile(readFileSync(join(deploy, file), 'utf8')).entries.map((e) => [e.key, e.value]));
+    const env = (file: string) =>
+      Object.fromEntries(parseEnvFile(readFileSync(join(deploy, file), 'utf8')).entries.map((e) => [e.key, e.value]));
     expect(env('shared.env').DATABASE_TOPOLOGY).toBe('shared');
     for (const file of ['node-1.env', 'node-2.env']) {
       expect(env(file)).toMatchObject({
@@ -149,7 +181,12 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
     const sync1 = await eventually(
       async () => {
         const result = runBlock(status, sandbox.dir, { ...variables, COMPOSE_PROJECT_NAME: PROJECT });
-        if (result.status !== 0 || !result.output.includes('Peers Connected: 1') || !result.output.includes('Database: shared with node-2')) throw new Error(result.output);
+        if (
+          result.status !== 0 ||
+          !result.output.includes('Peers Connected: 1') ||
+          !result.output.includes('Database: shared with node-2')
+        )
+          throw new Error(result.output);
         return result.output;
       },
       { what: `${PAGE} compose-shared-db-status saying shared with node-2`, timeoutMs: 60_000 },
@@ -158,18 +195,27 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
     await eventually(
       async () => {
         const { exitCode, output } = await container('sync-2').exec(SERVICE_STATUS_COMMAND);
-        if (exitCode !== 0 || !output.includes('Peers Connected: 1') || !output.includes('Database: shared with node-1')) throw new Error(output);
+        if (
+          exitCode !== 0 ||
+          !output.includes('Peers Connected: 1') ||
+          !output.includes('Database: shared with node-1')
+        )
+          throw new Error(output);
       },
       { what: 'service:status in sync-2 saying shared with node-1', timeoutMs: 60_000 },
     );
   });
 
-  it('has no capture trigger on the app\'s tables and no change log (replication is off)', async () => {
+  it("has no capture trigger on the app's tables and no change log (replication is off)", async () => {
     const triggers = await superuserQuery(
       "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal",
     );
     expect(triggers).toBe('');
-    expect(await superuserQuery("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync' AND c.relkind = 'r'")).toBe('0');
+    expect(
+      await superuserQuery(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync' AND c.relkind = 'r'",
+      ),
+    ).toBe('0');
   });
 
   it('loses no acknowledged write across a restart of app-1 and then of the database; the session survives both', async () => {
@@ -190,26 +236,49 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
     execFileSync('docker', ['restart', containerName('postgres')]);
     await waitHealthy(['postgres', 'app-1', 'app-2']);
     for (const n of [1, 2]) {
-      const listed = await eventually(() => businessesAt(n, session), { what: `node ${n} serving businesses after the database restart`, timeoutMs: 60_000 });
+      const listed = await eventually(() => businessesAt(n, session), {
+        what: `node ${n} serving businesses after the database restart`,
+        timeoutMs: 60_000,
+      });
       expect({ node: n, missing: written.filter((name) => !listed.includes(name)) }).toEqual({ node: n, missing: [] });
     }
     const after = `Durable ${stamp} after the restarts`;
     await createBusiness(2, session, after);
     expect(await businessesAt(1, session)).toContain(after);
-    expect(await superuserQuery(`SELECT count(*) FROM businesses WHERE name LIKE 'Durable ${stamp} %'`)).toBe(String(written.length + 1));
+    expect(await superuserQuery(`SELECT count(*) FROM businesses WHERE name LIKE 'Durable ${stamp} %'`)).toBe(
+      String(written.length + 1),
+    );
   });
 
-  it('compose-shared-db-down: stops and removes the containers, keeps the database\'s volume', () => {
-    const result = runBlock(docsCommands('docs/compose.md', 'compose-shared-db-down'), sandbox.dir, { ...variables, COMPOSE_PROJECT_NAME: PROJECT });
-    expect({ status: result.status, output: result.status === 0 ? '' : result.output }).toEqual({ status: 0, output: '' });
-    const left = execFileSync('docker', ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'], { encoding: 'utf8' });
+  it("compose-shared-db-down: stops and removes the containers, keeps the database's volume", () => {
+    const result = runBlock(docsCommands('docs/compose.md', 'compose-shared-db-down'), sandbox.dir, {
+      ...variables,
+      COMPOSE_PROJECT_NAME: PROJECT,
+    });
+    expect({ status: result.status, output: result.status === 0 ? '' : result.output }).toEqual({
+      status: 0,
+      output: '',
+    });
+    const left = execFileSync(
+      'docker',
+      ['ps', '-a', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Names}}'],
+      { encoding: 'utf8' },
+    );
     expect(left.trim()).toBe('');
-    const volumes = execFileSync('docker', ['volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'], { encoding: 'utf8' });
+    const volumes = execFileSync(
+      'docker',
+      ['volume', 'ls', '--filter', `label=com.docker.compose.project=${PROJECT}`, '--format', '{{.Name}}'],
+      { encoding: 'utf8' },
+    );
     expect(volumes.trim()).toBe(`${PROJECT}_postgres-data`);
   });
 });
 
 function healthOf(containerName: string): string {
-  const result = spawnSync('docker', ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', containerName], { encoding: 'utf8' });
+  const result = spawnSync(
+    'docker',
+    ['inspect', '--format', '{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}', containerName],
+    { encoding: 'utf8' },
+  );
   return result.status === 0 ? result.stdout.trim() : `missing (${result.stderr.trim()})`;
 }

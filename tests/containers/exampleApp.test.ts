@@ -55,7 +55,13 @@ function contractEnvironments(entryUrl: string): Record<string, string>[] {
   return configuration.nodes.map((node) => {
     const { NEXTAUTH_SECRET, NEXTAUTH_URL, ...rest } = { ...shared, ...Object.fromEntries(node.values) };
     // One env file per node with the team's own (Auth.js v5) names: the contract reads them as NEXTAUTH_*.
-    return { ...rest, AUTH_SECRET: NEXTAUTH_SECRET as string, AUTH_URL: NEXTAUTH_URL as string, SYNC_HTTP_PORT: String(EXAMPLE_PORT), PORT: String(EXAMPLE_PORT) };
+    return {
+      ...rest,
+      AUTH_SECRET: NEXTAUTH_SECRET as string,
+      AUTH_URL: NEXTAUTH_URL as string,
+      SYNC_HTTP_PORT: String(EXAMPLE_PORT),
+      PORT: String(EXAMPLE_PORT),
+    };
   });
 }
 
@@ -72,7 +78,11 @@ function exampleEnvironment(env: Record<string, string>): Record<string, string>
   };
 }
 
-async function startPostgres(index: number, env: Record<string, string>, network: StartedNetwork): Promise<StartedPostgreSqlContainer> {
+async function startPostgres(
+  index: number,
+  env: Record<string, string>,
+  network: StartedNetwork,
+): Promise<StartedPostgreSqlContainer> {
   return new PostgreSqlContainer(postgresImage())
     .withDatabase(DATABASE)
     .withUsername('postgres')
@@ -83,21 +93,32 @@ async function startPostgres(index: number, env: Record<string, string>, network
       DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
       SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
     })
-    .withCopyContentToContainer([{ content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 }])
+    .withCopyContentToContainer([
+      { content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 },
+    ])
     .withNetwork(network)
     .withNetworkAliases(`postgres-${index}`)
     .withName(`i-example-postgres-${index}-${randomBytes(3).toString('hex')}`)
     .start();
 }
 
-async function startNode(image: ExampleAppImage, index: number, env: Record<string, string>, network: StartedNetwork): Promise<ExampleNode> {
+async function startNode(
+  image: ExampleAppImage,
+  index: number,
+  env: Record<string, string>,
+  network: StartedNetwork,
+): Promise<ExampleNode> {
   const name = `node-${index}`;
   const appLog = new ContainerLog();
   const syncLog = new ContainerLog();
   const tails = () => `--- ${name} app ---\n${appLog.tail()}\n--- ${name} sync ---\n${syncLog.tail()}`;
-  const explain = (what: string) => (error: unknown): never => {
-    throw new Error(`${what} of ${name} did not start: ${error instanceof Error ? error.message : String(error)}\n${tails()}`);
-  };
+  const explain =
+    (what: string) =>
+    (error: unknown): never => {
+      throw new Error(
+        `${what} of ${name} did not start: ${error instanceof Error ? error.message : String(error)}\n${tails()}`,
+      );
+    };
   const app = await publishedOnlyOn(
     withReadOnlyRootFilesystem(
       withInit(
@@ -114,7 +135,9 @@ async function startNode(image: ExampleAppImage, index: number, env: Record<stri
       ),
     ),
     containerHostAddress(),
-  ).start().catch(explain('the example app container'));
+  )
+    .start()
+    .catch(explain('the example app container'));
   const sync = await withReadOnlyRootFilesystem(
     withInit(
       new GenericContainer(SYNC_IMAGE)
@@ -126,7 +149,9 @@ async function startNode(image: ExampleAppImage, index: number, env: Record<stri
         .withWaitStrategy(Wait.forLogMessage(/sync service listening/))
         .withStartupTimeout(START_TIMEOUT_MS),
     ),
-  ).start().catch(explain('the sync container'));
+  )
+    .start()
+    .catch(explain('the sync container'));
   return { name, appUrl: `http://${app.getHost()}:${app.getMappedPort(EXAMPLE_PORT)}`, app, sync, logTails: tails };
 }
 
@@ -147,10 +172,12 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
     nodes.push(...(await Promise.all(environments.map((env, i) => startNode(image, i + 1, env, network)))));
   });
   afterAll(async () => {
-    await Promise.all(nodes.map(async (n) => {
-      await n.sync.stop();
-      await n.app.stop();
-    }));
+    await Promise.all(
+      nodes.map(async (n) => {
+        await n.sync.stop();
+        await n.app.stop();
+      }),
+    );
     await Promise.all(databases.map((database) => database.stop()));
     await network?.stop();
     await image?.remove();
@@ -160,7 +187,8 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
     const { output } = await node(1).app.exec(['sh', '-c', 'id -u; echo "$PORT"; ls /app; ls /app/migrations']);
     expect(output.split('\n')).toEqual(expect.arrayContaining(['1001', '3000', 'server.js', '001_field_desk.sql']));
     expect(output).not.toMatch(/test/i);
-    for (const path of ['/api/health', '/api/ready', '/api/build']) expect((await fetch(`${node(1).appUrl}${path}`)).status).toBe(404);
+    for (const path of ['/api/health', '/api/ready', '/api/build'])
+      expect((await fetch(`${node(1).appUrl}${path}`)).status).toBe(404);
   });
 
   it('accepts a login made on node 1 as a session on node 2', async () => {
@@ -176,7 +204,11 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
           const { exitCode, output } = await each.sync.exec(SERVICE_STATUS_COMMAND);
           if (exitCode !== 0 || !output.includes('Peers Connected: 1')) throw new Error(`exit ${exitCode}:\n${output}`);
         },
-        { what: `service:status in ${each.name}'s sync container showing "Peers Connected: 1"`, timeoutMs: CONVERGE_TIMEOUT_MS, context: allTails },
+        {
+          what: `service:status in ${each.name}'s sync container showing "Peers Connected: 1"`,
+          timeoutMs: CONVERGE_TIMEOUT_MS,
+          context: allTails,
+        },
       );
     }
   });
@@ -184,12 +216,20 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
   it('shows a team and its technician created on node 1 on node 2', async () => {
     const onNode1 = await signIn(node(1).appUrl, SEED_USER.email, SEED_USER.password);
     const post = async (session: SignedInSession, path: string, body: unknown) => {
-      const response = await fetch(`${node(1).appUrl}${path}`, { method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const response = await fetch(`${node(1).appUrl}${path}`, {
+        method: 'POST',
+        headers: { cookie: session.cookie, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       return { status: response.status, body: (await response.json()) as { id: string } };
     };
     const team = await post(onNode1, '/api/teams', { name: 'Harbour crew', region: 'Docks' });
     expect(team.status).toBe(201);
-    const technician = await post(onNode1, '/api/technicians', { teamId: team.body.id, fullName: 'Cy Spanner', email: 'cy@desk.example' });
+    const technician = await post(onNode1, '/api/technicians', {
+      teamId: team.body.id,
+      fullName: 'Cy Spanner',
+      email: 'cy@desk.example',
+    });
     expect(technician.status).toBe(201);
 
     const onNode2 = await signIn(node(2).appUrl, SEED_USER.email, SEED_USER.password);
@@ -203,6 +243,11 @@ describe('examples/field-desk in containers: its image, our sync image, a Postgr
       },
       { what: 'the technician on node 2', timeoutMs: CONVERGE_TIMEOUT_MS, context: allTails },
     );
-    expect(onTwo).toEqual({ id: technician.body.id, teamId: team.body.id, fullName: 'Cy Spanner', email: 'cy@desk.example' });
+    expect(onTwo).toEqual({
+      id: technician.body.id,
+      teamId: team.body.id,
+      fullName: 'Cy Spanner',
+      email: 'cy@desk.example',
+    });
   });
 });

@@ -34,7 +34,9 @@ function ciNames(names) {
  */
 function chooseReaper(names) {
   if (process.env.TESTCONTAINERS_RYUK_DISABLED === 'true') return 'off (TESTCONTAINERS_RYUK_DISABLED=true was set)';
-  const candidates = [process.env.RYUK_CONTAINER_IMAGE, names.OFFICIAL_RYUK_IMAGE, names.STANDIN_RYUK_IMAGE].filter(Boolean);
+  const candidates = [process.env.RYUK_CONTAINER_IMAGE, names.OFFICIAL_RYUK_IMAGE, names.STANDIN_RYUK_IMAGE].filter(
+    Boolean,
+  );
   const present = candidates.find((image) => imageExists(image));
   if (present) {
     process.env.RYUK_CONTAINER_IMAGE = present;
@@ -59,9 +61,16 @@ function imageExists(name) {
 module.exports = async function containersGlobalSetup() {
   const started = Date.now();
   const names = ciNames([
-    'NODE_VERSION', 'OFFICIAL_RYUK_IMAGE', 'STANDIN_RYUK_IMAGE',
-    'STANDIN_NODE_IMAGE', 'OFFICIAL_NODE_IMAGE', 'STANDIN_POSTGRES_IMAGE', 'OFFICIAL_POSTGRES_IMAGE',
-    'STANDIN_NGINX_IMAGE', 'OFFICIAL_NGINX_IMAGE', 'POSTGRES_MAJOR',
+    'NODE_VERSION',
+    'OFFICIAL_RYUK_IMAGE',
+    'STANDIN_RYUK_IMAGE',
+    'STANDIN_NODE_IMAGE',
+    'OFFICIAL_NODE_IMAGE',
+    'STANDIN_POSTGRES_IMAGE',
+    'OFFICIAL_POSTGRES_IMAGE',
+    'STANDIN_NGINX_IMAGE',
+    'OFFICIAL_NGINX_IMAGE',
+    'POSTGRES_MAJOR',
   ]);
   process.env.MSK_NODE_VERSION = names.NODE_VERSION;
   process.env.MSK_POSTGRES_MAJOR = names.POSTGRES_MAJOR;
@@ -100,10 +109,15 @@ module.exports = async function containersGlobalSetup() {
     if (process.env[variable]) continue;
     if (imageExists(standIn)) process.env[variable] = standIn;
     else if (imageExists(official)) process.env[variable] = official;
-    else throw new Error(`Neither ${standIn} (offline stand-in) nor ${official} is present. Fix: run \`sudo ${PROVISION} standins\`, or docker pull ${official}.`);
+    else
+      throw new Error(
+        `Neither ${standIn} (offline stand-in) nor ${official} is present. Fix: run \`sudo ${PROVISION} standins\`, or docker pull ${official}.`,
+      );
   }
 
-  process.stdout.write(`\n[containers] Docker ${info.stdout.trim()}, Docker Compose ${reported}; building the project images from the host build\n`);
+  process.stdout.write(
+    `\n[containers] Docker ${info.stdout.trim()}, Docker Compose ${reported}; building the project images from the host build\n`,
+  );
   try {
     execFileSync(join(root, '.ci', 'containers', 'build-images.sh'), [], {
       cwd: root,
@@ -111,7 +125,9 @@ module.exports = async function containersGlobalSetup() {
       env: { ...process.env, NODE_IMAGE: process.env.MSK_NODE_IMAGE },
     });
   } catch {
-    throw new Error('Building the project images failed (output above). The host build must exist first: npm run build.');
+    throw new Error(
+      'Building the project images failed (output above). The host build must exist first: npm run build.',
+    );
   }
   const reaper = chooseReaper(names);
   process.stdout.write(

@@ -40,23 +40,48 @@ interface ImageConfig {
 }
 
 function imageConfig(image: string): ImageConfig {
-  return JSON.parse(execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config}}', image], { encoding: 'utf8' })) as ImageConfig;
+  return JSON.parse(
+    execFileSync('docker', ['image', 'inspect', '--format', '{{json .Config}}', image], { encoding: 'utf8' }),
+  ) as ImageConfig;
 }
 
 function imageSizeMb(image: string): number {
-  return Number(execFileSync('docker', ['image', 'inspect', '--format', '{{.Size}}', image], { encoding: 'utf8' })) / 1_000_000;
+  return (
+    Number(execFileSync('docker', ['image', 'inspect', '--format', '{{.Size}}', image], { encoding: 'utf8' })) /
+    1_000_000
+  );
 }
 
 /** Runs a shell script in a throw-away container of the image, as the image's own user. */
 function runInImage(image: string, script: string): string {
-  return execFileSync('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', image, '-c', script], { encoding: 'utf8' }).trim();
+  return execFileSync('docker', ['run', '--rm', '--network', 'none', '--entrypoint', 'sh', image, '-c', script], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** Every file and link under the given folders of the image (as root, so nothing is unreadable). */
 function filesInImage(image: string, folders: string[]): string[] {
   const listing = execFileSync(
     'docker',
-    ['run', '--rm', '--network', 'none', '--user', '0:0', '--entrypoint', 'find', image, ...folders, '(', '-type', 'f', '-o', '-type', 'l', ')'],
+    [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '--user',
+      '0:0',
+      '--entrypoint',
+      'find',
+      image,
+      ...folders,
+      '(',
+      '-type',
+      'f',
+      '-o',
+      '-type',
+      'l',
+      ')',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   return listing.trim().split('\n');
@@ -102,7 +127,13 @@ describe('no test code in the images', () => {
 
   it('the sync image holds the compiled service, contract and kit and no compiled test, test support or bench', () => {
     const files = filesInImage(SYNC_IMAGE, ['/app/contract', '/app/kit', '/app/sync']);
-    expect(files).toEqual(expect.arrayContaining(['/app/sync/dist/cli/main.js', '/app/contract/dist/index.js', '/app/kit/dist/metrics/index.js']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        '/app/sync/dist/cli/main.js',
+        '/app/contract/dist/index.js',
+        '/app/kit/dist/metrics/index.js',
+      ]),
+    );
     expect(testCodeIn(files)).toEqual([]);
     // Only what runs: no type declarations, source maps or build info of our own code either.
     expect(files.filter((file) => /\.(d\.ts|map|tsbuildinfo)$/.test(file))).toEqual([]);
@@ -151,8 +182,12 @@ describe('the app image', () => {
 describe('the sync image', () => {
   const config = () => imageConfig(SYNC_IMAGE);
 
-  it('runs `node sync/dist/cli/main.js run` in /app as uid 1000 (the node image\'s user, numeric)', () => {
-    expect(config()).toMatchObject({ User: '1000:1000', WorkingDir: '/app', Cmd: ['node', 'sync/dist/cli/main.js', 'run'] });
+  it("runs `node sync/dist/cli/main.js run` in /app as uid 1000 (the node image's user, numeric)", () => {
+    expect(config()).toMatchObject({
+      User: '1000:1000',
+      WorkingDir: '/app',
+      Cmd: ['node', 'sync/dist/cli/main.js', 'run'],
+    });
     expect(Object.keys(config().ExposedPorts)).toEqual(['8765/tcp']);
   });
 
@@ -200,7 +235,10 @@ describe('the PostgreSQL image the suite runs', () => {
     writeFileSync(join(folder, 'password'), password);
     chmodSync(join(folder, 'password'), 0o644);
     mkdirSync(join(folder, 'initdb'));
-    writeFileSync(join(folder, 'initdb', '01-probe.sql'), 'CREATE TABLE initdb_probe (id int); INSERT INTO initdb_probe VALUES (1);\n');
+    writeFileSync(
+      join(folder, 'initdb', '01-probe.sql'),
+      'CREATE TABLE initdb_probe (id int); INSERT INTO initdb_probe VALUES (1);\n',
+    );
     const container = await new GenericContainer(postgresImage())
       .withEnvironment({
         POSTGRES_PASSWORD_FILE: '/run/secrets/db-password',
@@ -213,12 +251,26 @@ describe('the PostgreSQL image the suite runs', () => {
         { source: join(folder, 'password'), target: '/run/secrets/db-password', mode: 'ro' },
         { source: join(folder, 'initdb'), target: '/docker-entrypoint-initdb.d', mode: 'ro' },
       ])
-      .withWaitStrategy(Wait.forSuccessfulCommand('pg_isready -h 127.0.0.1 -U shop_owner -d shop').withStartupTimeout(120_000))
+      .withWaitStrategy(
+        Wait.forSuccessfulCommand('pg_isready -h 127.0.0.1 -U shop_owner -d shop').withStartupTimeout(120_000),
+      )
       .start();
     try {
       const query = (secret: string) =>
-        container.exec(['psql', '-h', '127.0.0.1', '-U', 'shop_owner', '-d', 'shop', '-Atc',
-          "SELECT current_setting('server_version_num')::int / 10000, (SELECT count(*) FROM initdb_probe)"], { env: { PGPASSWORD: secret } });
+        container.exec(
+          [
+            'psql',
+            '-h',
+            '127.0.0.1',
+            '-U',
+            'shop_owner',
+            '-d',
+            'shop',
+            '-Atc',
+            "SELECT current_setting('server_version_num')::int / 10000, (SELECT count(*) FROM initdb_probe)",
+          ],
+          { env: { PGPASSWORD: secret } },
+        );
       const right = await query(password);
       expect(right.exitCode).toBe(0);
       expect(right.output.trim()).toBe(`${postgresMajor()}|1`);
@@ -238,7 +290,10 @@ describe("Testcontainers' reaper (Ryuk)", () => {
   });
 
   it('stands in for the version the installed Testcontainers starts', () => {
-    const reaperSource = readFileSync(join(REPO_ROOT, 'node_modules', 'testcontainers', 'build', 'reaper', 'reaper.js'), 'utf8');
+    const reaperSource = readFileSync(
+      join(REPO_ROOT, 'node_modules', 'testcontainers', 'build', 'reaper', 'reaper.js'),
+      'utf8',
+    );
     expect(/fromString\("(testcontainers\/ryuk:[^"]+)"\)/.exec(reaperSource)?.[1]).toBe(officialRyukImage());
     expect(process.env.RYUK_CONTAINER_IMAGE?.split(':')[1]).toBe(officialRyukImage().split(':')[1]);
   });
@@ -251,24 +306,70 @@ describe("Testcontainers' reaper (Ryuk)", () => {
       if (result.status !== 0) throw new Error(`docker ${args.join(' ')}: ${result.stderr}`);
       return result.stdout.trim();
     };
-    const names = { reaper: `msk-${session}-reaper`, doomed: `msk-${session}-doomed`, kept: `msk-${session}-kept`, network: `msk-${session}-net` };
+    const names = {
+      reaper: `msk-${session}-reaper`,
+      doomed: `msk-${session}-doomed`,
+      kept: `msk-${session}-kept`,
+      network: `msk-${session}-net`,
+    };
     try {
-      started(['run', '-d', '--name', names.reaper, '-e', 'RYUK_RECONNECTION_TIMEOUT=1s', '-p', `${containerHostAddress()}::8080`,
-        '-v', '/var/run/docker.sock:/var/run/docker.sock', process.env.RYUK_CONTAINER_IMAGE as string]);
-      started(['run', '-d', '--name', names.doomed, '--label', `msk.test-session=${session}`, '--entrypoint', 'sleep', nodeBaseImage(), '600']);
-      started(['run', '-d', '--name', names.kept, '--label', `msk.test-session=${session}-other`, '--entrypoint', 'sleep', nodeBaseImage(), '600']);
+      started([
+        'run',
+        '-d',
+        '--name',
+        names.reaper,
+        '-e',
+        'RYUK_RECONNECTION_TIMEOUT=1s',
+        '-p',
+        `${containerHostAddress()}::8080`,
+        '-v',
+        '/var/run/docker.sock:/var/run/docker.sock',
+        process.env.RYUK_CONTAINER_IMAGE as string,
+      ]);
+      started([
+        'run',
+        '-d',
+        '--name',
+        names.doomed,
+        '--label',
+        `msk.test-session=${session}`,
+        '--entrypoint',
+        'sleep',
+        nodeBaseImage(),
+        '600',
+      ]);
+      started([
+        'run',
+        '-d',
+        '--name',
+        names.kept,
+        '--label',
+        `msk.test-session=${session}-other`,
+        '--entrypoint',
+        'sleep',
+        nodeBaseImage(),
+        '600',
+      ]);
       started(['network', 'create', '--label', `msk.test-session=${session}`, names.network]);
-      await eventually(async () => expect(docker('logs', names.reaper).stderr + docker('logs', names.reaper).stdout).toContain('Started'), { what: 'the reaper logs Started' });
+      await eventually(
+        async () =>
+          expect(docker('logs', names.reaper).stderr + docker('logs', names.reaper).stdout).toContain('Started'),
+        { what: 'the reaper logs Started' },
+      );
       const port = Number(started(['port', names.reaper, '8080']).split(':').pop());
 
       const socket = new Socket();
-      await new Promise<void>((resolve, reject) => socket.once('error', reject).connect(port, containerHostAddress(), resolve));
+      await new Promise<void>((resolve, reject) =>
+        socket.once('error', reject).connect(port, containerHostAddress(), resolve),
+      );
       const ack = new Promise<string>((resolve) => socket.once('data', (data) => resolve(data.toString())));
       socket.write(`label=msk.test-session=${session}\r\n`);
       expect(await ack).toBe('ACK\n');
       socket.end();
 
-      await eventually(async () => expect(docker('container', 'inspect', names.doomed).status).not.toBe(0), { what: 'the reaper removed the session container' });
+      await eventually(async () => expect(docker('container', 'inspect', names.doomed).status).not.toBe(0), {
+        what: 'the reaper removed the session container',
+      });
       expect(docker('network', 'inspect', names.network).status).not.toBe(0);
       expect(docker('container', 'inspect', names.kept).status).toBe(0);
     } finally {

@@ -35,12 +35,20 @@ interface Workflow {
 
 const WORKFLOW_PATH = join(REPO_ROOT, '.github', 'workflows', 'release.yml');
 const workflow = parse(readFileSync(WORKFLOW_PATH, 'utf8')) as Workflow;
-const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string }).version;
-const CHART = parse(readFileSync(join(REPO_ROOT, 'charts', 'multi-server-kit', 'Chart.yaml'), 'utf8')) as { version: string; appVersion: string };
+const APP_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'app', 'package.json'), 'utf8')) as { version: string })
+  .version;
+const CHART = parse(readFileSync(join(REPO_ROOT, 'charts', 'multi-server-kit', 'Chart.yaml'), 'utf8')) as {
+  version: string;
+  appVersion: string;
+};
 const CHART_VERSION = CHART.version;
 
 function bash(script: string, env: Record<string, string> = {}) {
-  const result = spawnSync('bash', ['-c', script], { cwd: REPO_ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env } });
+  const result = spawnSync('bash', ['-c', script], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+  });
   return { status: result.status ?? -1, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -55,7 +63,12 @@ describe('.github/workflows/release.yml', () => {
     const commands = docsCommands('docs/releases.md', 'releases-actionlint');
     expect(commands).toEqual(['.ci/compose/build.sh actionlint', '.ci/compose/actionlint.sh']);
     const result = bash(commands.join(' && '));
-    expect(result).toMatchObject({ status: 0, output: expect.stringMatching(/actionlint v1\.7\.12, shellcheck [\d.]+: \.github\/workflows\/release\.yml[\s\S]*no finding/) });
+    expect(result).toMatchObject({
+      status: 0,
+      output: expect.stringMatching(
+        /actionlint v1\.7\.12, shellcheck [\d.]+: \.github\/workflows\/release\.yml[\s\S]*no finding/,
+      ),
+    });
   });
 
   it('is checked by an actionlint that finds real mistakes: an unknown output and a shell error fail the check', () => {
@@ -90,9 +103,15 @@ describe('.github/workflows/release.yml', () => {
     expect(workflow.on.push).toEqual({ branches: ['main'], tags: ['v[0-9]+.[0-9]+.[0-9]+'] });
     expect(workflow.permissions).toEqual({ contents: 'read' });
     const ci = workflow.jobs.ci as Job;
-    expect(ci.steps.map((step) => step.run).filter(Boolean)).toEqual(['sudo --preserve-env=PATH env CI=true bash .ci/run']);
+    expect(ci.steps.map((step) => step.run).filter(Boolean)).toEqual([
+      'sudo --preserve-env=PATH env CI=true bash .ci/run',
+    ]);
     const release = workflow.jobs.release as Job;
-    expect(release).toMatchObject({ needs: 'ci', if: "startsWith(github.ref, 'refs/tags/v')", permissions: { contents: 'read', packages: 'write', 'id-token': 'write' } });
+    expect(release).toMatchObject({
+      needs: 'ci',
+      if: "startsWith(github.ref, 'refs/tags/v')",
+      permissions: { contents: 'read', packages: 'write', 'id-token': 'write' },
+    });
   });
 
   it('builds each image exactly once, the app with the pinned deployment ID and the Server Actions key as a build secret, and pushes both and the chart', () => {
@@ -118,17 +137,25 @@ describe('.github/workflows/release.yml', () => {
   it('publishes the npm packages @msk/kit, @msk/replication and @msk/sync (docs/packages.md) with provenance, refusing to run without the token', () => {
     const publish = releaseStep(/npm packages/);
     expect(publish.env?.NODE_AUTH_TOKEN).toBe('${{ secrets.NPM_TOKEN }}');
-    expect(publish.run).toContain('npm publish --workspace contract --workspace kit --workspace replication --workspace sync --provenance --access public');
+    expect(publish.run).toContain(
+      'npm publish --workspace contract --workspace kit --workspace replication --workspace sync --provenance --access public',
+    );
     const noToken = bash(publish.run as string, { NODE_AUTH_TOKEN: '' });
-    expect(noToken).toMatchObject({ status: 1, output: expect.stringContaining('repository secret NPM_TOKEN is not set') });
+    expect(noToken).toMatchObject({
+      status: 1,
+      output: expect.stringContaining('repository secret NPM_TOKEN is not set'),
+    });
     for (const workspace of ['contract', 'kit', 'replication', 'sync']) {
-      const manifest = JSON.parse(readFileSync(join(REPO_ROOT, workspace, 'package.json'), 'utf8')) as { private?: boolean; version: string };
+      const manifest = JSON.parse(readFileSync(join(REPO_ROOT, workspace, 'package.json'), 'utf8')) as {
+        private?: boolean;
+        version: string;
+      };
       expect(manifest.private).toBeUndefined();
       expect(manifest.version).toBe(APP_VERSION); // released together, under the tag's version
     }
   });
 
-  it('derives version, deployment ID and registry from the tag as the app does, and refuses a tag that is not the app\'s version', () => {
+  it("derives version, deployment ID and registry from the tag as the app does, and refuses a tag that is not the app's version", () => {
     expect(CHART.appVersion).toBe(APP_VERSION); // the chart installs the app it is released with
     const step = releaseStep(/Version from the tag/);
     const dir = mkdtempSync(join(tmpdir(), 'msk-release-'));
@@ -152,10 +179,21 @@ describe('.github/workflows/release.yml', () => {
       }
       mkdirSync(join(tree, 'sync'));
       writeFileSync(join(tree, 'sync', 'package.json'), JSON.stringify({ name: '@msk/sync', version: '0.0.9' }));
-      const stale = spawnSync('bash', ['-c', step.run as string], { cwd: tree, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', TAG: `v${APP_VERSION}`, OWNER: 'o', GITHUB_OUTPUT: output } });
+      const stale = spawnSync('bash', ['-c', step.run as string], {
+        cwd: tree,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', TAG: `v${APP_VERSION}`, OWNER: 'o', GITHUB_OUTPUT: output },
+      });
       expect(stale.status).toBe(1);
-      expect(stale.stdout).toContain(`tag v${APP_VERSION} does not match sync/package.json (0.0.9): bump the npm packages with the app`);
-      expect(wrong).toMatchObject({ status: 1, output: expect.stringContaining(`tag v99.0.0 does not match app/package.json (${APP_VERSION}) and Chart.yaml's appVersion (${APP_VERSION})`) });
+      expect(stale.stdout).toContain(
+        `tag v${APP_VERSION} does not match sync/package.json (0.0.9): bump the npm packages with the app`,
+      );
+      expect(wrong).toMatchObject({
+        status: 1,
+        output: expect.stringContaining(
+          `tag v99.0.0 does not match app/package.json (${APP_VERSION}) and Chart.yaml's appVersion (${APP_VERSION})`,
+        ),
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,17 +5,23 @@
  */
 import https from 'node:https';
 import { nodeBadge, sessionAt, signIn } from '../support/sessionClient';
-import { type StartedContainerCluster, type StartedContainerNode, startContainerCluster } from './support/containerCluster';
+import {
+  type StartedContainerCluster,
+  type StartedContainerNode,
+  startContainerCluster,
+} from './support/containerCluster';
 import { ADMIN } from './support/containerSettings';
 import { eventually } from '../support/eventually';
 
 /** The status of a GET over TLS without checking the certificate (a node makes its own at start; peers pin it). */
 function httpsStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    https.get(url, { rejectUnauthorized: false, timeout: 5_000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    }).on('error', reject);
+    https
+      .get(url, { rejectUnauthorized: false, timeout: 5_000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      })
+      .on('error', reject);
   });
 }
 
@@ -36,7 +42,8 @@ async function readiness(node: StartedContainerNode): Promise<{ status: number; 
     "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/api/ready')" +
     '.then(async (r) => process.stdout.write(JSON.stringify({ status: r.status, body: await r.json() })))';
   const { exitCode, output } = await node.app.exec(['node', '-e', script]);
-  if (exitCode !== 0) throw new Error(`GET /api/ready inside ${node.name}'s app container: exit ${exitCode}: ${output}`);
+  if (exitCode !== 0)
+    throw new Error(`GET /api/ready inside ${node.name}'s app container: exit ${exitCode}: ${output}`);
   return JSON.parse(output) as { status: number; body: ReadyBody };
 }
 
@@ -44,10 +51,15 @@ async function peersConnected(node: StartedContainerNode, expected: number): Pro
   return eventually(
     async () => {
       const { exitCode, output } = await node.serviceStatus();
-      if (exitCode !== 0 || !output.includes(`Peers Connected: ${expected}`)) throw new Error(`exit ${exitCode}:\n${output}`);
+      if (exitCode !== 0 || !output.includes(`Peers Connected: ${expected}`))
+        throw new Error(`exit ${exitCode}:\n${output}`);
       return output;
     },
-    { what: `service:status in ${node.name}'s sync container showing "Peers Connected: ${expected}"`, timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => node.logTails() },
+    {
+      what: `service:status in ${node.name}'s sync container showing "Peers Connected: ${expected}"`,
+      timeoutMs: PEER_CONNECT_TIMEOUT_MS,
+      context: () => node.logTails(),
+    },
   );
 }
 
@@ -62,9 +74,12 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
     await cluster?.stop();
   });
 
-  it('answers the real health endpoints of every node: the app\'s /api/health and /api/ready, the sync service\'s /health', async () => {
+  it("answers the real health endpoints of every node: the app's /api/health and /api/ready, the sync service's /health", async () => {
     for (const each of cluster.nodes) {
-      const health = (await (await fetch(`${each.appUrl}/api/health`)).json()) as { status: string; node: { name: string } };
+      const health = (await (await fetch(`${each.appUrl}/api/health`)).json()) as {
+        status: string;
+        node: { name: string };
+      };
       expect(health).toMatchObject({ status: 'ok', node: { name: each.name } });
       // The sync port speaks TLS (the default); from outside the container, plain HTTP gets nothing.
       expect(await httpsStatus(`${each.syncUrl.replace(/^http:/, 'https:')}/health`)).toBe(200);
@@ -74,16 +89,23 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
           if (answer.status !== 200 || answer.body.checks.sync !== 'ok') throw new Error(JSON.stringify(answer));
           return answer;
         },
-        { what: `${each.name} ready with its sync service agreeing`, timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => each.logTails() },
+        {
+          what: `${each.name} ready with its sync service agreeing`,
+          timeoutMs: PEER_CONNECT_TIMEOUT_MS,
+          context: () => each.logTails(),
+        },
       );
       expect(ready.body.status).toBe('ready');
       // From outside the node, anonymous: ready or not and a reason code, nothing about the node.
       const outside = await fetch(`${each.appUrl}/api/ready`);
-      expect({ status: outside.status, body: await outside.json() }).toEqual({ status: 200, body: { status: 'ready', reason: 'ok' } });
+      expect({ status: outside.status, body: await outside.json() }).toEqual({
+        status: 200,
+        body: { status: 'ready', reason: 'ok' },
+      });
     }
   });
 
-  it('accepts a login made through node 1\'s mapped port as a valid session on node 2', async () => {
+  it("accepts a login made through node 1's mapped port as a valid session on node 2", async () => {
     const session = await signIn(node(1).appUrl, ADMIN.email, ADMIN.password);
     expect((await sessionAt(node(1).appUrl, session)).user?.email).toBe(ADMIN.email);
     expect((await sessionAt(node(2).appUrl, session)).user?.email).toBe(ADMIN.email);
@@ -93,7 +115,10 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
     const session = await signIn(cluster.entryUrl, ADMIN.email, ADMIN.password);
     const servedBy = new Set<string>();
     for (let i = 0; i < 6; i++) {
-      const response = await fetch(`${cluster.entryUrl}/businesses`, { headers: { cookie: session.cookie }, redirect: 'manual' });
+      const response = await fetch(`${cluster.entryUrl}/businesses`, {
+        headers: { cookie: session.cookie },
+        redirect: 'manual',
+      });
       expect(response.status).toBe(200); // a signed-out visitor is redirected to the sign-in page
       servedBy.add(nodeBadge(await response.text())?.name ?? 'no node badge');
     }
@@ -125,7 +150,11 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
         if (response.status !== 200) throw new Error(`GET /api/businesses/${id} on node 2: HTTP ${response.status}`);
         return (await response.json()) as { id: string; name: string };
       },
-      { what: `business ${id} on node 2`, timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => `${node(1).logTails()}\n${node(2).logTails()}` },
+      {
+        what: `business ${id} on node 2`,
+        timeoutMs: PEER_CONNECT_TIMEOUT_MS,
+        context: () => `${node(1).logTails()}\n${node(2).logTails()}`,
+      },
     );
     expect(shown).toMatchObject({ id, name });
   });
@@ -138,7 +167,7 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
       await peersConnected(node(2), 1);
     });
 
-    it('node 2 answers node 1\'s session cookie with no session and logs JWT_SESSION_ERROR', async () => {
+    it("node 2 answers node 1's session cookie with no session and logs JWT_SESSION_ERROR", async () => {
       const session = await signIn(node(1).appUrl, ADMIN.email, ADMIN.password);
       expect((await sessionAt(node(1).appUrl, session)).user?.email).toBe(ADMIN.email);
       expect(await sessionAt(node(2).appUrl, session)).toEqual({});
@@ -146,7 +175,7 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
         async () => {
           if (!node(2).appLog.text().includes('JWT_SESSION_ERROR')) throw new Error('not in the app log yet');
         },
-        { what: 'JWT_SESSION_ERROR in node 2\'s app log', timeoutMs: 5_000, context: () => node(2).logTails() },
+        { what: "JWT_SESSION_ERROR in node 2's app log", timeoutMs: 5_000, context: () => node(2).logTails() },
       );
       expect(node(2).appLog.text()).not.toContain(otherSecret);
     });
@@ -156,7 +185,8 @@ describe('two nodes in containers, each with its own PostgreSQL, behind one entr
         async () => {
           const answer = await readiness(node(2));
           // While node 2's sync service starts, readiness is 503 with sync "unreachable": wait for the verdict.
-          if (answer.status !== 503 || answer.body.checks.sync === 'unreachable') throw new Error(JSON.stringify(answer));
+          if (answer.status !== 503 || answer.body.checks.sync === 'unreachable')
+            throw new Error(JSON.stringify(answer));
           return answer;
         },
         { what: 'node 2 not ready', timeoutMs: PEER_CONNECT_TIMEOUT_MS, context: () => node(2).logTails() },

@@ -20,7 +20,16 @@ function ciStageCommands(): string[] {
 
 /** The index of the stage that runs `command` (the stage may add `--` options after it); -1 when none does. */
 function stageIndex(stages: readonly string[], command: string): number {
-  return stages.findIndex((stage) => stage === command || (stage.startsWith(`${command} `) && stage.slice(command.length).trim().split(/\s+/).every((word) => word.startsWith('--'))));
+  return stages.findIndex(
+    (stage) =>
+      stage === command ||
+      (stage.startsWith(`${command} `) &&
+        stage
+          .slice(command.length)
+          .trim()
+          .split(/\s+/)
+          .every((word) => word.startsWith('--'))),
+  );
 }
 
 function expectRunByCiInOrder(commands: readonly string[]): void {
@@ -67,6 +76,9 @@ describe('the docs commands CI runs', () => {
   });
 
   it('getting started installs and tests the way CI does', () => {
-    expectRunByCiInOrder([...docsCommands('docs/getting-started.md', 'install'), ...docsCommands('docs/getting-started.md', 'test')]);
+    expectRunByCiInOrder([
+      ...docsCommands('docs/getting-started.md', 'install'),
+      ...docsCommands('docs/getting-started.md', 'test'),
+    ]);
   });
 });

@@ -23,13 +23,19 @@ describe('the commands of docs/configuration.md', () => {
       expect(existsSync(path)).toBe(true);
       expect(statSync(path).mode & 0o777).toBe(0o600);
     }
-    expect(readFileSync(join(scratch.dir, 'deploy', 'shared.env'), 'utf8')).toContain('NEXTAUTH_URL=https://platform.example.com');
+    expect(readFileSync(join(scratch.dir, 'deploy', 'shared.env'), 'utf8')).toContain(
+      'NEXTAUTH_URL=https://platform.example.com',
+    );
     expect(result.stdout).toMatch(/fp:[0-9a-f]{8}/);
   });
 
   it('doctor passes the files init wrote, as two servers, as a folder and as JSON', () => {
-    const outputs = docsCommands('docs/configuration.md', 'doctor').map((command) => ({ command, ...scratch.run(command) }));
-    for (const output of outputs) expect({ command: output.command, code: output.code }).toEqual({ command: output.command, code: 0 });
+    const outputs = docsCommands('docs/configuration.md', 'doctor').map((command) => ({
+      command,
+      ...scratch.run(command),
+    }));
+    for (const output of outputs)
+      expect({ command: output.command, code: output.code }).toEqual({ command: output.command, code: 0 });
     const json = JSON.parse(outputs[outputs.length - 1].stdout.slice(outputs[outputs.length - 1].stdout.indexOf('{')));
     expect(json.errors).toBe(0);
     expect(json.servers).toEqual(['server1.env', 'server2.env']);

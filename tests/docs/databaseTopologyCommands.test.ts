@@ -39,7 +39,9 @@ describe('the commands of docs/database-topology.md', () => {
     for (const index of [1, 2, 3]) {
       const node = readFileSync(join(scratch.dir, 'deploy', `node-${index}.env`), 'utf8');
       expect(node).toMatch(/^DATABASE_URL=postgresql:\/\/msk_app@db\.internal\.example:5432\/multi_business_db$/m);
-      expect(node).toMatch(/^SYNC_DATABASE_URL=postgresql:\/\/msk_sync@db\.internal\.example:5432\/multi_business_db$/m);
+      expect(node).toMatch(
+        /^SYNC_DATABASE_URL=postgresql:\/\/msk_sync@db\.internal\.example:5432\/multi_business_db$/m,
+      );
     }
   });
 
@@ -86,8 +88,12 @@ describe('the commands of docs/database-topology.md', () => {
     }
     expect(result.code).toBe(0);
     expect(result.stdout.match(/^Peers Connected: 1$/gm)).toHaveLength(2);
-    expect(result.stdout).toContain('Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off');
-    expect(result.stdout).toContain('Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off');
+    expect(result.stdout).toContain(
+      'Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off',
+    );
+    expect(result.stdout).toContain(
+      'Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off',
+    );
     expect(result.stdout).toContain('Replication: off (the nodes share one database)');
   });
 
@@ -96,9 +102,10 @@ describe('the commands of docs/database-topology.md', () => {
       supervisorPid: number;
       state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
     };
-    const pids = [clusterFile.supervisorPid, ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids))].filter(
-      (pid): pid is number => typeof pid === 'number',
-    );
+    const pids = [
+      clusterFile.supervisorPid,
+      ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids)),
+    ].filter((pid): pid is number => typeof pid === 'number');
     expect(new Set(pids).size).toBe(6); // supervisor + one PostgreSQL + app and sync of each node
     process.kill(-(child?.pid as number), 'SIGINT');
     await exited;

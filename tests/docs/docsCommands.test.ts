@@ -65,7 +65,9 @@ describe('parseDocsCommandBlocks', () => {
 
 describe('fencedBlocks', () => {
   it('closes a fence only with the same character, at least as long', () => {
-    const blocks = fencedBlocks(['````md', '```bash', 'not a block of its own', '```', '````', '~~~', '```', '~~~'].join('\n'));
+    const blocks = fencedBlocks(
+      ['````md', '```bash', 'not a block of its own', '```', '````', '~~~', '```', '~~~'].join('\n'),
+    );
     expect(blocks.map((block) => [block.language, block.body.length])).toEqual([
       ['md', 3],
       ['', 1],
@@ -111,7 +113,9 @@ describe('headingSlug and headingAnchors', () => {
   });
 
   it('numbers repeated headings and ignores headings inside code blocks', () => {
-    const anchors = headingAnchors(['# Design', '## Design', '```bash', '# not a heading', '```', '### Design ##'].join('\n'));
+    const anchors = headingAnchors(
+      ['# Design', '## Design', '```bash', '# not a heading', '```', '### Design ##'].join('\n'),
+    );
     expect([...anchors]).toEqual(['design', 'design-1', 'design-2']);
   });
 });

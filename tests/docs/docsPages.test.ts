@@ -75,7 +75,10 @@ describe('the docs pages', () => {
     it('has every marked block read by a test or CI script (a literal docsCommands call)', () => {
       const unread = blocks
         .filter((block) => block.id !== null && !readers.has(`${page}#${block.id}`))
-        .map((block) => `${page}#${block.id} (line ${block.line}): no docsCommands('${page}', '${block.id}') under ${REFERENCE_ROOTS.join(', ')}`);
+        .map(
+          (block) =>
+            `${page}#${block.id} (line ${block.line}): no docsCommands('${page}', '${block.id}') under ${REFERENCE_ROOTS.join(', ')}`,
+        );
       expect(unread).toEqual([]);
     });
 

@@ -26,7 +26,12 @@ function lintProbes(probes: readonly Probe[]): string[][] {
       }
       process.stdout.write(JSON.stringify(out));
     })().catch((error) => { console.error(error); process.exit(1); });`;
-  const run = spawnSync(process.execPath, ['-e', script], { cwd: REPOSITORY_ROOT, input: JSON.stringify(probes), encoding: 'utf8', timeout: 120_000 });
+  const run = spawnSync(process.execPath, ['-e', script], {
+    cwd: REPOSITORY_ROOT,
+    input: JSON.stringify(probes),
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
   if (run.status !== 0) throw new Error(`eslint failed (${run.status}): ${run.stderr}`);
   return JSON.parse(run.stdout) as string[][];
 }
@@ -38,7 +43,8 @@ function probe(path: string, code: string): () => string[] {
   return () => results[index] as string[];
 }
 let results: string[][] = [];
-const importing = (path: string, ...modules: string[]) => probe(path, modules.map((module) => `import '${module}';\n`).join(''));
+const importing = (path: string, ...modules: string[]) =>
+  probe(path, modules.map((module) => `import '${module}';\n`).join(''));
 
 const coreCases = [
   ['pg', 'core does no I/O'],
@@ -48,20 +54,33 @@ const coreCases = [
   ['../store/replicationStore', 'core imports nothing of store'],
   ['../engine/replicator', 'core imports nothing of store, engine'],
   ['../postgres/sql', 'core imports nothing of store, engine, postgres'],
-].map(([module, message]) => [module, message, importing('replication/src/core/lintProbe.ts', module as string)] as const);
+].map(
+  ([module, message]) => [module, message, importing('replication/src/core/lintProbe.ts', module as string)] as const,
+);
 const engineCases = [
   ['node:http', 'knows no transport'],
   ['node:net', 'knows no transport'],
   ['pg', 'PostgreSQL stays in postgres/'],
   ['../postgres/postgresStore', 'PostgreSQL stays in postgres/'],
-].map(([module, message]) => [module, message, importing('replication/src/engine/lintProbe.ts', module as string)] as const);
+].map(
+  ([module, message]) => [module, message, importing('replication/src/engine/lintProbe.ts', module as string)] as const,
+);
 const storeOnEngine = importing('replication/src/store/lintProbe.ts', '../engine/replicator');
 const storeOnPg = importing('replication/src/store/lintProbe.ts', 'pg');
 const outside = ['core', 'store', 'engine', 'postgres'].map(
-  (layer) => [layer, ['@msk/sync', '../../../sync/src/service/plugin', '../../../app/src/server/db'].map((module) => importing(`replication/src/${layer}/lintProbe.ts`, module))] as const,
+  (layer) =>
+    [
+      layer,
+      ['@msk/sync', '../../../sync/src/service/plugin', '../../../app/src/server/db'].map((module) =>
+        importing(`replication/src/${layer}/lintProbe.ts`, module),
+      ),
+    ] as const,
 );
 const allowed = [
-  probe('replication/src/core/lintProbe.ts', "import { z } from 'zod';\nimport { createHash } from 'node:crypto';\nimport './hlc';\nexport { z, createHash };\n"),
+  probe(
+    'replication/src/core/lintProbe.ts',
+    "import { z } from 'zod';\nimport { createHash } from 'node:crypto';\nimport './hlc';\nexport { z, createHash };\n",
+  ),
   importing('replication/src/store/lintProbe.ts', '../core/protocol'),
   importing('replication/src/engine/lintProbe.ts', '../core/protocol', '../store/replicationStore'),
   importing('replication/src/postgres/lintProbe.ts', 'pg', '../engine/replicator', '../store/applyPlanner'),
@@ -78,7 +97,7 @@ beforeAll(() => {
   results = lintProbes(probes);
 });
 
-describe('the replication engine\'s layer boundaries (npm run lint)', () => {
+describe("the replication engine's layer boundaries (npm run lint)", () => {
   it.each(coreCases)('refuses core importing %s', (_module, message, errors) => {
     expect(errors()).toEqual([expect.stringContaining(message)]);
   });
@@ -93,7 +112,8 @@ describe('the replication engine\'s layer boundaries (npm run lint)', () => {
   });
 
   it.each(outside)('refuses %s importing the sync service or the app', (_layer, cases) => {
-    for (const errors of cases) expect(errors()).toEqual([expect.stringMatching(/imports nothing of the (sync service|app)/)]);
+    for (const errors of cases)
+      expect(errors()).toEqual([expect.stringMatching(/imports nothing of the (sync service|app)/)]);
   });
 
   it('lets each layer import what it builds on: core for all, store for the engine, pg and the engine for postgres', () => {

@@ -20,7 +20,6 @@ interface Chunk {
   readonly text: string;
 }
 
-
 describe('npm start, as the docs say it', () => {
   let scratch: ScratchRepository;
   let child: ChildProcess | undefined;
@@ -71,7 +70,9 @@ describe('npm start, as the docs say it', () => {
     });
 
     const chunkOf = (pattern: RegExp) => chunks.find((chunk) => pattern.test(chunk.text))?.index ?? -1;
-    const firstLine = output().split('\n').find((line) => line.trim() !== '' && !line.startsWith('>'));
+    const firstLine = output()
+      .split('\n')
+      .find((line) => line.trim() !== '' && !line.startsWith('>'));
     expect(firstLine).toMatch(/^\[start\] Multi-Server Kit: starting a local cluster/);
     const first = chunkOf(/\[start\] Multi-Server Kit: starting/);
     const typescriptDone = chunkOf(/\[start\]\s+TypeScript (is up to date|built in)/);
@@ -106,9 +107,10 @@ describe('npm start, as the docs say it', () => {
       supervisorPid: number;
       state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
     };
-    const pids = [clusterFile.supervisorPid, ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids))].filter(
-      (pid): pid is number => typeof pid === 'number',
-    );
+    const pids = [
+      clusterFile.supervisorPid,
+      ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids)),
+    ].filter((pid): pid is number => typeof pid === 'number');
     expect(pids.length).toBeGreaterThanOrEqual(7); // supervisor + PostgreSQL, app and sync of each node
     process.kill(-(child?.pid as number), 'SIGINT');
     await exited;

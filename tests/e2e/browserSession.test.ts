@@ -20,8 +20,14 @@ describe('a person in a browser, behind the entry point of a two-node cluster', 
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
-        '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-        '--disable-background-networking', '--disable-component-update', '--disable-sync',
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
       ],
     });
   });
@@ -38,7 +44,9 @@ describe('a person in a browser, behind the entry point of a two-node cluster', 
       await page.getByLabel('Email').fill(email);
       await page.getByLabel('Password').fill(cluster.admin.password);
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await expect(page.locator('#sign-in-error').textContent()).resolves.toBe('Email must be an email address such as ada@example.com.');
+      await expect(page.locator('#sign-in-error').textContent()).resolves.toBe(
+        'Email must be an email address such as ada@example.com.',
+      );
       expect(page.url()).toMatch(/\/signin$/);
     }
     const cookies = await context.cookies(cluster.entryUrl);

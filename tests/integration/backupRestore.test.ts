@@ -12,7 +12,14 @@ import { PURGE_RETENTION_MS } from '../../sync/src/replicationPlugin/replication
 import { TOMBSTONE_RETENTION_MS } from '../../kit/src/backup/backupFile';
 import { ClusterDatabases, syncRunningEverywhere } from '../support/clusterChecks';
 import { eventually } from '../support/eventually';
-import { type Session, WriteStream, newCounters, retryingFetch, signInRetrying, writeBusiness } from '../support/retryingClient';
+import {
+  type Session,
+  WriteStream,
+  newCounters,
+  retryingFetch,
+  signInRetrying,
+  writeBusiness,
+} from '../support/retryingClient';
 import { postgresClientBin, runKit } from '../support/kitCli';
 
 const ADDRESS_BLOCK = 77;
@@ -38,21 +45,38 @@ describe('backup and restore of one node, safe with replication', () => {
   };
   const remove = async (index: number, ids: readonly string[]) => {
     for (const id of ids) {
-      const answer = await retryingFetch(`${nodeUrl(index)}/api/businesses/${id}`, { method: 'DELETE', headers: { cookie: session.cookie, origin: nodeUrl(index) } }, newCounters());
+      const answer = await retryingFetch(
+        `${nodeUrl(index)}/api/businesses/${id}`,
+        { method: 'DELETE', headers: { cookie: session.cookie, origin: nodeUrl(index) } },
+        newCounters(),
+      );
       expect(answer.status).toBe(204);
       deleted.push(id);
       acknowledged.splice(acknowledged.indexOf(id), 1);
     }
   };
-  const kitArgs = (command: string, ...rest: string[]) => [command, ...rest, '--node', '2', '--data-dir', cluster.dataDir];
+  const kitArgs = (command: string, ...rest: string[]) => [
+    command,
+    ...rest,
+    '--node',
+    '2',
+    '--data-dir',
+    cluster.dataDir,
+  ];
 
   /** Every node equal, every acknowledged write everywhere, no deleted row anywhere. */
   const expectConverged = async () => {
     const hashes = await dbs.quiesce(QUIESCE_TIMEOUT_MS);
-    expect(await dbs.missingOnEachNode(acknowledged)).toEqual(Object.fromEntries(cluster.nodes.map((n) => [n.name, []])));
+    expect(await dbs.missingOnEachNode(acknowledged)).toEqual(
+      Object.fromEntries(cluster.nodes.map((n) => [n.name, []])),
+    );
     for (const node of cluster.nodes) {
       const back = await dbs.query(node.index, async (pool) =>
-        (await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses WHERE id = ANY($1::uuid[])', [deleted])).rows.map((r) => r.id),
+        (
+          await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses WHERE id = ANY($1::uuid[])', [
+            deleted,
+          ])
+        ).rows.map((r) => r.id),
       );
       expect({ node: node.name, deletedRowsBack: back }).toEqual({ node: node.name, deletedRowsBack: [] });
     }
@@ -72,7 +96,7 @@ describe('backup and restore of one node, safe with replication', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('keeps backups within the sync service\'s tombstone retention (the two constants agree)', () => {
+  it("keeps backups within the sync service's tombstone retention (the two constants agree)", () => {
     expect(TOMBSTONE_RETENTION_MS).toBe(PURGE_RETENTION_MS);
   });
 
@@ -92,7 +116,8 @@ describe('backup and restore of one node, safe with replication', () => {
     expect(manifest.nodeId).toBe(cluster.nodes[1]!.nodeId);
     expect(manifest.capture.rows).toBeGreaterThanOrEqual(13); // 12 businesses + the admin user
     const secrets = readFileSync(join(cluster.dataDir, 'config', 'shared.env'), 'utf8').matchAll(/^(\w+)=(.{16,})$/gm);
-    for (const [, name, value] of secrets) expect({ name, inBackup: bytes.includes(value!.replace(/^"|"$/g, '')) }).toEqual({ name, inBackup: false });
+    for (const [, name, value] of secrets)
+      expect({ name, inBackup: bytes.includes(value!.replace(/^"|"$/g, '')) }).toEqual({ name, inBackup: false });
   });
 
   it('refuses a bad backup with a clear reason and changes nothing on the node', async () => {
@@ -122,7 +147,11 @@ describe('backup and restore of one node, safe with replication', () => {
     expect((await runKit(['backup', '--node', '1', '--data-dir', cluster.dataDir, '--out', node1Backup])).code).toBe(0);
     const wrongNode = await runKit(kitArgs('restore', node1Backup));
     expect(wrongNode.code).toBe(1);
-    expect(wrongNode.stderr).toMatch(new RegExp(`backup is of node ${cluster.nodes[0]!.nodeId} \\(node-1\\), this node is ${cluster.nodes[1]!.nodeId}`));
+    expect(wrongNode.stderr).toMatch(
+      new RegExp(
+        `backup is of node ${cluster.nodes[0]!.nodeId} \\(node-1\\), this node is ${cluster.nodes[1]!.nodeId}`,
+      ),
+    );
     const checked = await runKit(kitArgs('restore', backupFile, '--check-only'));
     expect(checked.code).toBe(0);
     expect(checked.stdout).toContain('checks passed');
@@ -151,7 +180,9 @@ describe('backup and restore of one node, safe with replication', () => {
     }
     acknowledged.push(...stream.acknowledged);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(restore.stdout).toMatch(/checks passed[\s\S]*dropping database[\s\S]*new incarnation [0-9a-f]{32}[\s\S]*starting node 2 again/);
+    expect(restore.stdout).toMatch(
+      /checks passed[\s\S]*dropping database[\s\S]*new incarnation [0-9a-f]{32}[\s\S]*starting node 2 again/,
+    );
     await syncRunningEverywhere(cluster, 60_000);
     await write(2, 4, 'after restore n2');
     await write(1, 2, 'after restore n1');
@@ -179,7 +210,9 @@ describe('backup and restore of one node, safe with replication', () => {
     await expectConverged();
     // node 1 saw node 2's new incarnation and loaded node 2's log again; node 2 loaded a snapshot from a peer
     const loadsOf = async (index: number, peerIndex?: number) => {
-      const status = (await (await fetch(`${cluster.nodes[index - 1]!.syncUrl}/status`)).json()) as { peers: Array<{ id?: string; replication?: { initialLoads?: number } }> };
+      const status = (await (await fetch(`${cluster.nodes[index - 1]!.syncUrl}/status`)).json()) as {
+        peers: Array<{ id?: string; replication?: { initialLoads?: number } }>;
+      };
       return status.peers
         .filter((peer) => peerIndex === undefined || peer.id === cluster.nodes[peerIndex - 1]!.nodeId)
         .reduce((sum, peer) => sum + (peer.replication?.initialLoads ?? 0), 0);
@@ -188,9 +221,11 @@ describe('backup and restore of one node, safe with replication', () => {
     expect(await loadsOf(2)).toBeGreaterThanOrEqual(1);
   });
 
-  it('backs up and restores through --exec with the node\'s app and sync service left running (as on Kubernetes): the sync service stops on the new incarnation and the cluster converges once it is started again', async () => {
+  it("backs up and restores through --exec with the node's app and sync service left running (as on Kubernetes): the sync service stops on the new incarnation and the cluster converges once it is started again", async () => {
     // The programs run through a command prefix, as `kubectl exec -i <pod> -c postgres --` would run them in the pod.
-    const password = readFileSync(join(cluster.dataDir, 'config', 'postgres-superuser.env'), 'utf8').match(/^POSTGRES_PASSWORD=(.+)$/m)![1]!;
+    const password = readFileSync(join(cluster.dataDir, 'config', 'postgres-superuser.env'), 'utf8').match(
+      /^POSTGRES_PASSWORD=(.+)$/m,
+    )![1]!;
     const postgres = new URL(cluster.nodes[1]!.postgresUrl);
     const exec = `env PGHOST=${postgres.hostname} PGPORT=${postgres.port || 5432} PGPASSWORD=${password} PATH=${postgresClientBin()}:/usr/bin:/bin`;
     const execArgs = ['--exec', exec, '--env-file', join(cluster.dataDir, 'node-2', 'node.env')];
@@ -200,14 +235,21 @@ describe('backup and restore of one node, safe with replication', () => {
     await write(2, 3, 'after exec backup n2');
     await remove(1, [acknowledged[2]!, acknowledged[acknowledged.length - 2]!]);
     await expectConverged();
-    const syncUp = async () => fetch(`${cluster.nodes[1]!.syncUrl}/status`).then(() => true, () => false);
+    const syncUp = async () =>
+      fetch(`${cluster.nodes[1]!.syncUrl}/status`).then(
+        () => true,
+        () => false,
+      );
     expect(await syncUp()).toBe(true);
     const restore = await runKit(['restore', execFile, ...execArgs]);
     expect({ code: restore.code, stderr: restore.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(restore.stdout).toContain('start the node\'s app and sync service again');
-    await eventually(async () => {
-      if (await syncUp()) throw new Error('still answering');
-    }, { what: 'node 2\'s sync service stopping on the new incarnation', timeoutMs: 30_000 });
+    expect(restore.stdout).toContain("start the node's app and sync service again");
+    await eventually(
+      async () => {
+        if (await syncUp()) throw new Error('still answering');
+      },
+      { what: "node 2's sync service stopping on the new incarnation", timeoutMs: 30_000 },
+    );
     await cluster.startNode(2);
     await syncRunningEverywhere(cluster, 60_000);
     await write(2, 2, 'after exec restore n2');

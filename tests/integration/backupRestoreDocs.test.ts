@@ -31,7 +31,11 @@ describe('docs/backup-and-restore.md on a real local cluster', () => {
   });
 
   it('installs the client programs, backs up node 2, checks the file and restores it; the nodes converge', async () => {
-    const install = await runDocsBlock([...docsCommands('docs/backup-and-restore.md', 'pg-client'), 'printf %s "$MSK_PG_BIN"'], REPOSITORY_ROOT, { MSK_PG_BIN: '' });
+    const install = await runDocsBlock(
+      [...docsCommands('docs/backup-and-restore.md', 'pg-client'), 'printf %s "$MSK_PG_BIN"'],
+      REPOSITORY_ROOT,
+      { MSK_PG_BIN: '' },
+    );
     expect(install.code).toBe(0);
     expect(statSync(join(install.stdout, 'pg_dump')).isFile()).toBe(true);
     const session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());

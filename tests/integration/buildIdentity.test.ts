@@ -16,7 +16,8 @@ import { httpGet, startNode, stopAll, type StartedNode } from '../../sync/src/te
 import type { SyncStatus } from '../../sync/src/status/statusModel';
 
 // The same fixed test keys as the reproducibility test, so both reuse one set of builds.
-const testKey = (label: string) => createHash('sha256').update(`msk app test server actions key ${label}`).digest('base64');
+const testKey = (label: string) =>
+  createHash('sha256').update(`msk app test server actions key ${label}`).digest('base64');
 const SHARED_KEY = testKey('shared');
 const OTHER_KEY = testKey('other');
 const ADDRESSES = ['127.0.62.2', '127.0.62.3'] as const;
@@ -30,7 +31,10 @@ interface TestNode {
   sync?: StartedNode;
 }
 
-const buildsOf = (status: SyncStatus) => ({ mine: status.appBuild.build?.short, peer: status.peers[0]?.appBuild?.short });
+const buildsOf = (status: SyncStatus) => ({
+  mine: status.appBuild.build?.short,
+  peer: status.peers[0]?.appBuild?.short,
+});
 
 describe('app build identity across two nodes', () => {
   const databases: TestDatabase[] = [];
@@ -51,7 +55,14 @@ describe('app build identity across two nodes', () => {
       databases.push(database);
       const name = `build-node-${i + 1}`;
       const env = {
-        ...(await testNodeEnvironment({ address, port: await freePort(address), databaseUrl: database.url, nodeName: name, nextAuthSecret, nextAuthUrl: 'http://127.0.62.1:8080' })),
+        ...(await testNodeEnvironment({
+          address,
+          port: await freePort(address),
+          databaseUrl: database.url,
+          nodeName: name,
+          nextAuthSecret,
+          nextAuthUrl: 'http://127.0.62.1:8080',
+        })),
         SYNC_REGISTRATION_KEY: registrationKey,
         SYNC_SERVICE_PORT: SYNC_PORT,
         SYNC_PEERS: `${ADDRESSES[1 - i]}:${SYNC_PORT}`,
@@ -75,7 +86,8 @@ describe('app build identity across two nodes', () => {
 
   it('two separate builds made with the same Server Actions key and deployment ID count as one build', async () => {
     const [one, two] = nodes as [TestNode, TestNode];
-    const bothKnown = (s: SyncStatus) => s.peersConnected === 1 && s.appBuild.build !== null && s.peers[0]?.appBuild != null;
+    const bothKnown = (s: SyncStatus) =>
+      s.peersConnected === 1 && s.appBuild.build !== null && s.peers[0]?.appBuild != null;
     const status1 = await one.sync!.waitForStatus('both builds known', bothKnown, DETECT_TIMEOUT_MS);
     const status2 = await two.sync!.waitForStatus('both builds known', bothKnown, DETECT_TIMEOUT_MS);
     expect(status1.appBuild.build?.deploymentId).toBe('msk-app-0-1-0');
@@ -131,7 +143,10 @@ describe('app build identity across two nodes', () => {
     expect((await one.sync!.get('/ready')).status).toBe(200);
     const appReady = async (node: TestNode) => {
       const answer = await httpGet(`${node.app!.url}/api/ready`);
-      return { status: answer.status, body: JSON.parse(answer.body) as { checks: { build: string }; problems: string[] } };
+      return {
+        status: answer.status,
+        body: JSON.parse(answer.body) as { checks: { build: string }; problems: string[] },
+      };
     };
     const ready2 = await appReady(two);
     expect(ready2.status).toBe(503);
@@ -141,7 +156,15 @@ describe('app build identity across two nodes', () => {
     expect(JSON.parse(proxiedReady2.body)).toEqual({ status: 'not_ready', reason: 'build_differs_from_peers' });
     expect((await appReady(one)).status).toBe(200);
 
-    for (const node of [one, two]) expect((await node.sync!.get('/metrics')).body).toMatch(/^msk_sync_app_build_agreement_ok 0$/m);
-    expect(two.sync!.logRecords().some((r) => r.level === 40 && String(r.msg).includes('the app build differs') && String(r.msg).includes(otherBuild))).toBe(true);
+    for (const node of [one, two])
+      expect((await node.sync!.get('/metrics')).body).toMatch(/^msk_sync_app_build_agreement_ok 0$/m);
+    expect(
+      two
+        .sync!.logRecords()
+        .some(
+          (r) =>
+            r.level === 40 && String(r.msg).includes('the app build differs') && String(r.msg).includes(otherBuild),
+        ),
+    ).toBe(true);
   });
 });

@@ -26,19 +26,34 @@ const RESET_COLOUR = `${ESC}39m`;
 
 /** A clean environment: no colour settings inherited from whoever runs the tests. */
 function baseEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root', ...extra };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/root',
+    ...extra,
+  };
   return env;
 }
 
-function run(cli: keyof typeof CLIS, args: readonly string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
-  const result = spawnSync(process.execPath, [CLIS[cli], ...args], { encoding: 'utf8', cwd: options.cwd ?? tmpdir(), env: baseEnv(options.env) });
+function run(
+  cli: keyof typeof CLIS,
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+) {
+  const result = spawnSync(process.execPath, [CLIS[cli], ...args], {
+    encoding: 'utf8',
+    cwd: options.cwd ?? tmpdir(),
+    env: baseEnv(options.env),
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** Runs under a real pseudo-terminal (util-linux `script`), so stdout is a TTY as in an operator's shell. */
 function runOnTerminal(cli: keyof typeof CLIS, args: readonly string[], env: Record<string, string> = {}) {
   const command = [process.execPath, CLIS[cli], ...args].map((part) => `'${part.replace(/'/g, `'\\''`)}'`).join(' ');
-  const result = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', env: baseEnv({ TERM: 'xterm', ...env }) });
+  const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+    encoding: 'utf8',
+    env: baseEnv({ TERM: 'xterm', ...env }),
+  });
   return { code: result.status, output: result.stdout };
 }
 
@@ -53,7 +68,9 @@ describe.each(Object.keys(CLIS) as (keyof typeof CLIS)[])('%s', (cli) => {
   it('ends the help of the program and of every command with examples', () => {
     const top = run(cli, ['--help']);
     expect(top.code).toBe(0);
-    const commands = [...top.stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)].map((m) => m[1] as string).filter((name) => name !== 'help');
+    const commands = [...top.stdout.matchAll(/^ {2}([a-z][a-z-]*) /gm)]
+      .map((m) => m[1] as string)
+      .filter((name) => name !== 'help');
     expect(commands.length).toBeGreaterThanOrEqual(4);
     expect(top.stdout).toMatch(/\nExamples:\n {2}\$ /);
     for (const command of commands) {
@@ -79,7 +96,9 @@ describe('msk exit codes', () => {
     expect(run('msk', ['init', '--nodes', 'many']).code).toBe(2);
     expect(run('msk', ['init', '--nodes', 'many']).stderr).toContain("option '--nodes <n>' argument 'many' is invalid");
     expect(run('msk', ['doctor']).code).toBe(2);
-    expect(run('msk', ['doctor', join(FIXTURES, 'guide-server1.env'), join(FIXTURES, 'guide-server2.env')]).code).toBe(1);
+    expect(run('msk', ['doctor', join(FIXTURES, 'guide-server1.env'), join(FIXTURES, 'guide-server2.env')]).code).toBe(
+      1,
+    );
   });
 
   it('msk-sync status exits 1 (a problem, not a usage error) when no service answers', () => {
@@ -102,7 +121,15 @@ describe('msk init --dry-run and --json', () => {
     expect(result.code).toBe(0);
     expect(existsSync(out)).toBe(false);
     expect(result.stdout).toMatch(/^Dry run: nothing was written\. Would write 9 file\(s\):/);
-    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'postgres-superuser-password', 'kubernetes-secret.yaml', 'systemd/node-1/msk-app.service', 'systemd/node-2/msk-sync.service']) {
+    for (const file of [
+      'shared.env',
+      'node-1.env',
+      'node-2.env',
+      'postgres-superuser-password',
+      'kubernetes-secret.yaml',
+      'systemd/node-1/msk-app.service',
+      'systemd/node-2/msk-sync.service',
+    ]) {
       expect(result.stdout).toContain(`--- ${join(out, file)}  (mode `);
     }
     expect(result.stdout).toMatch(/^NEXTAUTH_SECRET=fp:[0-9a-f]{8} {3}# secret: fingerprint shown$/m);
@@ -138,7 +165,12 @@ describe('msk init --dry-run and --json', () => {
       expect(file.mode).toBe('0600');
     }
     const shared = parseEnvFile(readFileSync(join(out, 'shared.env'), 'utf8')).entries;
-    for (const key of ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD']) {
+    for (const key of [
+      'NEXTAUTH_SECRET',
+      'SYNC_REGISTRATION_KEY',
+      'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+      'DATABASE_PASSWORD',
+    ]) {
       const value = shared.find((e) => e.key === key)?.value as string;
       expect(value.length).toBeGreaterThan(20);
       expect(result.stdout).not.toContain(value);
@@ -162,7 +194,9 @@ describe('msk systemd', () => {
     expect(existsSync(join(config, 'systemd'))).toBe(false);
     const written = run('msk', ['systemd', '--config', config, '--user', 'platform', '--install-dir', '/srv/msk']);
     expect(written.code).toBe(0);
-    expect(readFileSync(join(config, 'systemd', 'node-3', 'msk-sync.service'), 'utf8')).toContain('ExecStart=/usr/bin/node /srv/msk/sync/dist/cli/main.js run');
+    expect(readFileSync(join(config, 'systemd', 'node-3', 'msk-sync.service'), 'utf8')).toContain(
+      'ExecStart=/usr/bin/node /srv/msk/sync/dist/cli/main.js run',
+    );
     expect(readFileSync(join(config, 'systemd', 'node-3', 'msk-app.service'), 'utf8')).toContain('User=platform');
   });
 
@@ -172,9 +206,15 @@ describe('msk systemd', () => {
     const root = run('msk', ['systemd', '--config', config, '--user', 'root']);
     expect(root).toMatchObject({ code: 2, stderr: expect.stringContaining('--user must not be root') });
     const relative = run('msk', ['systemd', '--config', config, '--install-dir', 'opt/msk']);
-    expect(relative).toMatchObject({ code: 2, stderr: expect.stringContaining('--install-dir must be an absolute path') });
+    expect(relative).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--install-dir must be an absolute path'),
+    });
     const missing = run('msk', ['systemd', '--config', join(dir, 'nothing-here')]);
-    expect(missing).toMatchObject({ code: 2, stderr: expect.stringContaining('does not exist: run `npm run init` first') });
+    expect(missing).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('does not exist: run `npm run init` first'),
+    });
     expect(existsSync(join(config, 'systemd'))).toBe(false);
   });
 });

@@ -25,7 +25,12 @@ const { multiServerKit } = JSON.parse(readFileSync(join(REPOSITORY, EXAMPLE, 'pa
 };
 const REPLICATION_TIMEOUT_MS = 30_000;
 
-async function api<T>(baseUrl: string, session: SignedInSession, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+async function api<T>(
+  baseUrl: string,
+  session: SignedInSession,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
   const response = await fetch(`${baseUrl}${path}`, {
     method: body === undefined ? 'GET' : 'POST',
     headers: { cookie: session.cookie, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -37,7 +42,9 @@ async function api<T>(baseUrl: string, session: SignedInSession, path: string, b
 /** The environment a running process was started with (Linux /proc): what the kit really handed the app. */
 function processEnvironment(pid: number): Record<string, string> {
   const entries = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter(Boolean);
-  return Object.fromEntries(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
 }
 
 describe('the local cluster running examples/field-desk (npm start -- --app)', () => {
@@ -51,13 +58,21 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
     await cluster?.stop();
   });
 
-  it('runs the example on every node, probed on its own path, with the contract\'s secrets under the names it reads', () => {
-    expect(cluster.output()).toMatch(/\[cluster\] app: field-desk from .*examples\/field-desk\/\.next\/standalone\/.*server\.js \(probe \/api\/auth\/providers/);
+  it("runs the example on every node, probed on its own path, with the contract's secrets under the names it reads", () => {
+    expect(cluster.output()).toMatch(
+      /\[cluster\] app: field-desk from .*examples\/field-desk\/\.next\/standalone\/.*server\.js \(probe \/api\/auth\/providers/,
+    );
     for (const each of cluster.nodes) {
       const env = processEnvironment(each.pids.app as number);
-      expect(Object.keys(env)).toEqual(expect.arrayContaining(['AUTH_SECRET', 'AUTH_URL', 'DATABASE_URL', 'PGPASSWORD', 'DESK_SEED_EMAIL']));
+      expect(Object.keys(env)).toEqual(
+        expect.arrayContaining(['AUTH_SECRET', 'AUTH_URL', 'DATABASE_URL', 'PGPASSWORD', 'DESK_SEED_EMAIL']),
+      );
       expect(Object.keys(env)).not.toEqual(expect.arrayContaining(['NEXTAUTH_SECRET']));
-      expect(Object.keys(env).filter((name) => name === 'NEXTAUTH_SECRET' || name === 'DATABASE_PASSWORD' || name === 'ADMIN_PASSWORD')).toEqual([]);
+      expect(
+        Object.keys(env).filter(
+          (name) => name === 'NEXTAUTH_SECRET' || name === 'DATABASE_PASSWORD' || name === 'ADMIN_PASSWORD',
+        ),
+      ).toEqual([]);
       expect(env.AUTH_URL).toBe(cluster.entryUrl);
       // The sync service beside it reads the contract's names, and the example's tables.
       const syncEnv = processEnvironment(each.pids.sync as number);
@@ -66,7 +81,7 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
     }
   });
 
-  it('has none of the reference app\'s endpoints: the kit copes without them', async () => {
+  it("has none of the reference app's endpoints: the kit copes without them", async () => {
     for (const path of ['/api/health', '/api/ready', '/api/build']) {
       expect((await fetch(`${node(1).appUrl}${path}`)).status).toBe(404);
     }
@@ -89,19 +104,33 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
   it('replicates a team, a technician (foreign key, unique email) and a work order from node 1 to node 2', async () => {
     const onNode1 = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
     const onNode2 = await signIn(node(2).appUrl, cluster.admin.email, cluster.admin.password);
-    const team = await api<{ id: string }>(node(1).appUrl, onNode1, '/api/teams', { name: 'North crew', region: 'North' });
+    const team = await api<{ id: string }>(node(1).appUrl, onNode1, '/api/teams', {
+      name: 'North crew',
+      region: 'North',
+    });
     expect(team.status).toBe(201);
     const email = `ada.${Date.now()}@desk.example`;
-    const technician = await api<{ id: string }>(node(1).appUrl, onNode1, '/api/technicians', { teamId: team.body.id, fullName: 'Ada Fixer', email });
+    const technician = await api<{ id: string }>(node(1).appUrl, onNode1, '/api/technicians', {
+      teamId: team.body.id,
+      fullName: 'Ada Fixer',
+      email,
+    });
     expect(technician.status).toBe(201);
     const order = await api<{ id: string }>(node(1).appUrl, onNode1, '/api/work-orders', {
-      title: 'Boiler check', siteAddress: '1 Quay Street', priority: 'urgent', technicianId: technician.body.id,
+      title: 'Boiler check',
+      siteAddress: '1 Quay Street',
+      priority: 'urgent',
+      technicianId: technician.body.id,
     });
     expect(order.status).toBe(201);
 
     const shown = await eventually(
       async () => {
-        const orders = await api<Array<{ id: string; technicianName: string | null; status: string }>>(node(2).appUrl, onNode2, '/api/work-orders');
+        const orders = await api<Array<{ id: string; technicianName: string | null; status: string }>>(
+          node(2).appUrl,
+          onNode2,
+          '/api/work-orders',
+        );
         const found = orders.body.find((o) => o.id === order.body.id);
         if (!found) throw new Error(`work order ${order.body.id} not on node 2 yet`);
         return found;
@@ -110,11 +139,22 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
     );
     expect(shown).toMatchObject({ technicianName: 'Ada Fixer', status: 'assigned' });
     // Node 2 now enforces node 1's unique email and knows node 1's team as a parent.
-    expect((await api(node(2).appUrl, onNode2, '/api/technicians', { teamId: team.body.id, fullName: 'Ada Again', email })).status).toBe(409);
-    expect((await api(node(2).appUrl, onNode2, '/api/technicians', { teamId: team.body.id, fullName: 'Bo Wrench', email: `bo.${email}` })).status).toBe(201);
+    expect(
+      (await api(node(2).appUrl, onNode2, '/api/technicians', { teamId: team.body.id, fullName: 'Ada Again', email }))
+        .status,
+    ).toBe(409);
+    expect(
+      (
+        await api(node(2).appUrl, onNode2, '/api/technicians', {
+          teamId: team.body.id,
+          fullName: 'Bo Wrench',
+          email: `bo.${email}`,
+        })
+      ).status,
+    ).toBe(201);
   });
 
-  it('takes the page\'s work order form rendered by node 1 when it is submitted to node 2 (one build everywhere)', async () => {
+  it("takes the page's work order form rendered by node 1 when it is submitted to node 2 (one build everywhere)", async () => {
     const session = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
     const page = await fetch(`${node(1).appUrl}/`, { headers: { cookie: session.cookie } });
     expect(page.status).toBe(200);
@@ -128,34 +168,51 @@ describe('the local cluster running examples/field-desk (npm start -- --app)', (
       body: serverActionBody(hidden, { title, siteAddress: '9 Mill Lane', priority: 'low', technicianId: '' }),
     });
     const html = await posted.text();
-    expect({ status: posted.status, added: html.includes(`Added &quot;${title}&quot;.`) }).toEqual({ status: 200, added: true });
+    expect({ status: posted.status, added: html.includes(`Added &quot;${title}&quot;.`) }).toEqual({
+      status: 200,
+      added: true,
+    });
     await eventually(
       async () => {
         const orders = await api<Array<{ title: string }>>(node(1).appUrl, session, '/api/work-orders');
         if (!orders.body.some((o) => o.title === title)) throw new Error('not on node 1 yet');
       },
-      { what: 'the work order made through node 2\'s form on node 1', timeoutMs: REPLICATION_TIMEOUT_MS },
+      { what: "the work order made through node 2's form on node 1", timeoutMs: REPLICATION_TIMEOUT_MS },
     );
     expect(readFileSync(join(node(2).logDir, 'app.log'), 'utf8')).not.toContain('Failed to find Server Action');
   });
 
-  it('converges every replicated table; audit_events stays each node\'s own', async () => {
+  it("converges every replicated table; audit_events stays each node's own", async () => {
     const databases = new ClusterDatabases(cluster, multiServerKit.replicatedTables);
-    const hashes = await databases.quiesce(REPLICATION_TIMEOUT_MS, (h) => Object.keys(h).length === multiServerKit.replicatedTables.length);
+    const hashes = await databases.quiesce(
+      REPLICATION_TIMEOUT_MS,
+      (h) => Object.keys(h).length === multiServerKit.replicatedTables.length,
+    );
     expect(Object.keys(hashes).sort()).toEqual([...multiServerKit.replicatedTables].sort());
-    const audits = await Promise.all([1, 2].map((index) => databases.query(index, async (pool) => (await pool.query<{ action: string }>('SELECT action FROM audit_events ORDER BY id')).rows.map((r) => r.action))));
+    const audits = await Promise.all(
+      [1, 2].map((index) =>
+        databases.query(index, async (pool) =>
+          (await pool.query<{ action: string }>('SELECT action FROM audit_events ORDER BY id')).rows.map(
+            (r) => r.action,
+          ),
+        ),
+      ),
+    );
     expect(audits[0]).toEqual(['team.created', 'technician.created', 'work_order.created']);
     expect(audits[1]).toEqual(['technician.created', 'work_order.created']);
   });
 
   it('says "Peers Connected: 1" for each node in service:status', () => {
-    const result = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], { encoding: 'utf8', cwd: cluster.dataDir });
+    const result = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], {
+      encoding: 'utf8',
+      cwd: cluster.dataDir,
+    });
     expect(result.status).toBe(0);
     expect(result.stdout.match(/Peers Connected: 1/g)).toHaveLength(2);
   });
 });
 
-describe('the start-up check of the example\'s tables', () => {
+describe("the start-up check of the example's tables", () => {
   let cluster: StartedLocalCluster | undefined;
   afterAll(async () => {
     await cluster?.stop();
@@ -178,11 +235,16 @@ describe('the start-up check of the example\'s tables', () => {
       },
       { what: 'the sync service refusing audit_events', timeoutMs: REPLICATION_TIMEOUT_MS },
     );
-    expect(refusal).toMatch(/table audit_events: primary key id is bigint, filled from sequence audit_events_id_seq \(serial\)/);
+    expect(refusal).toMatch(
+      /table audit_events: primary key id is bigint, filled from sequence audit_events_id_seq \(serial\)/,
+    );
     expect(refusal).toMatch(/move it to a UUIDv7 key/);
     expect(refusal).not.toMatch(/table (desk_users|teams|technicians|work_orders):/);
     // The seed's status command says so too, and the node is not ready.
-    const status = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], { encoding: 'utf8', cwd: cluster.dataDir });
+    const status = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], {
+      encoding: 'utf8',
+      cwd: cluster.dataDir,
+    });
     expect(status.stdout).toMatch(/replication refused: table audit_events: primary key id/);
     expect(status.stdout).toMatch(/NOT READY/);
   });
@@ -239,7 +301,9 @@ describe('npm start -- --app examples/field-desk, as docs/local-cluster.md says 
       supervisorPid: number;
       state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
     };
-    const pids = [clusterFile.supervisorPid, ...clusterFile.state.nodes.flatMap((n) => Object.values(n.pids))].filter((pid): pid is number => typeof pid === 'number');
+    const pids = [clusterFile.supervisorPid, ...clusterFile.state.nodes.flatMap((n) => Object.values(n.pids))].filter(
+      (pid): pid is number => typeof pid === 'number',
+    );
     expect(pids.length).toBeGreaterThanOrEqual(7);
     process.kill(-(child.pid as number), 'SIGINT');
     await exited;

@@ -10,7 +10,16 @@ import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { VARIABLES } from '@msk/contract';
 import { ClusterDatabases, rowCount, syncRunningEverywhere, rollingRestartUnderLoad } from '../support/clusterChecks';
 import { eventually } from '../support/eventually';
-import { CLOCK_AHEAD_MS, describePlan, type FaultOutcome, type FaultPlan, faultSequence, lostCount, planFaults, runFault } from '../support/faultMix';
+import {
+  CLOCK_AHEAD_MS,
+  describePlan,
+  type FaultOutcome,
+  type FaultPlan,
+  faultSequence,
+  lostCount,
+  planFaults,
+  runFault,
+} from '../support/faultMix';
 import { type Session, newCounters, signInRetrying, WriteStream } from '../support/retryingClient';
 import { TcpProxy } from '../support/tcpProxy';
 
@@ -46,10 +55,15 @@ describe('faults on a three-node cluster under writes', () => {
       `${outcome.plan.kind}@${outcome.plan.node}: ${outcome.acknowledged} acknowledged, ${outcome.unacknowledged} not ${JSON.stringify(outcome.unacknowledgedBy)}, ` +
         `healed after ${outcome.healedAfterMs} ms, quiesced in ${outcome.quiesceMs} ms, lost ${lostCount(outcome)}`,
     );
-    expect({ error: outcome.error, hashesEqual: outcome.hashesEqual, lost: lostCount(outcome) }).toEqual({ error: undefined, hashesEqual: true, lost: 0 });
+    expect({ error: outcome.error, hashesEqual: outcome.hashesEqual, lost: lostCount(outcome) }).toEqual({
+      error: undefined,
+      hashesEqual: true,
+      lost: 0,
+    });
     expect(outcome.acknowledged).toBeGreaterThan(0);
   };
-  const fault = (kind: FaultPlan['kind'], node: number, downMs = 1_000) => runFault(cluster, dbs, session, { kind, node, downMs }, QUIESCE_TIMEOUT_MS);
+  const fault = (kind: FaultPlan['kind'], node: number, downMs = 1_000) =>
+    runFault(cluster, dbs, session, { kind, node, downMs }, QUIESCE_TIMEOUT_MS);
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
@@ -70,11 +84,11 @@ describe('faults on a three-node cluster under writes', () => {
     expectSurvived(await fault('kill-app', 1, 500));
   });
 
-  it('loses no acknowledged write when a node\'s PostgreSQL is killed with -9 and the node restarted', async () => {
+  it("loses no acknowledged write when a node's PostgreSQL is killed with -9 and the node restarted", async () => {
     expectSurvived(await fault('kill-postgres', 3));
   });
 
-  it('keeps a node\'s sync service running and reporting while its PostgreSQL is down, and its API answers a signed-in user 503 (retry), not 401', async () => {
+  it("keeps a node's sync service running and reporting while its PostgreSQL is down, and its API answers a signed-in user 503 (retry), not 401", async () => {
     const node = (await cluster.state()).nodes.find((n) => n.index === 2);
     const syncPid = node?.pids.sync as number;
     const appUrl = node?.appUrl as string;
@@ -89,15 +103,21 @@ describe('faults on a three-node cluster under writes', () => {
     });
     // (On a machine slow enough to pass the 2 s, the session check itself finds no database: also a 503.)
     const writeError = ((await write.json()) as { error?: string }).error;
-    expect({ status: write.status, retryAfter: write.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
+    expect({ status: write.status, retryAfter: write.headers.get('retry-after') }).toEqual({
+      status: 503,
+      retryAfter: '2',
+    });
     expect(['database_unavailable', 'session_unverifiable']).toContain(writeError);
     await new Promise((resolve) => setTimeout(resolve, 2_500)); // past the session standing cache (2 s)
     expect(() => process.kill(syncPid, 0)).not.toThrow(); // still alive: a lost database is not a crash
     expect((await fetch(`${node?.syncUrl}/status`)).status).toBe(200);
     // The user is not signed out by a database outage: the API says "try again", not "sign in".
     const during = await fetch(`${appUrl}/api/businesses`, { headers: { cookie: session.cookie } });
-    expect({ status: during.status, retryAfter: during.headers.get('retry-after'), error: ((await during.json()) as { error?: string }).error })
-      .toEqual({ status: 503, retryAfter: '2', error: 'session_unverifiable' });
+    expect({
+      status: during.status,
+      retryAfter: during.headers.get('retry-after'),
+      error: ((await during.json()) as { error?: string }).error,
+    }).toEqual({ status: 503, retryAfter: '2', error: 'session_unverifiable' });
     await cluster.startNode(2);
     expect((await cluster.state()).nodes.find((n) => n.index === 2)?.pids.sync).toBe(syncPid);
     await dbs.quiesce(QUIESCE_TIMEOUT_MS);
@@ -125,7 +145,15 @@ describe('faults on a three-node cluster under writes', () => {
     console.log(`fault mix seed ${MIX_SEED}: ${plans.map(describePlan).join(', ')}`);
     const outcomes: FaultOutcome[] = [];
     for (const plan of plans) outcomes.push(await runFault(cluster, dbs, session, plan, QUIESCE_TIMEOUT_MS));
-    const table = outcomes.map((o) => ({ fault: `${o.plan.kind}@${o.plan.node}${o.plan.clockOffsetMs === undefined ? '' : ` +${o.plan.clockOffsetMs}ms`}`, acknowledged: o.acknowledged, unacknowledged: o.unacknowledged, lost: lostCount(o), hashesEqual: o.hashesEqual, quiesceMs: o.quiesceMs, error: o.error }));
+    const table = outcomes.map((o) => ({
+      fault: `${o.plan.kind}@${o.plan.node}${o.plan.clockOffsetMs === undefined ? '' : ` +${o.plan.clockOffsetMs}ms`}`,
+      acknowledged: o.acknowledged,
+      unacknowledged: o.unacknowledged,
+      lost: lostCount(o),
+      hashesEqual: o.hashesEqual,
+      quiesceMs: o.quiesceMs,
+      error: o.error,
+    }));
     console.table(table);
     expect(table.filter((row) => row.lost > 0 || !row.hashesEqual || row.error)).toEqual([]);
   });
@@ -144,12 +172,23 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
     for (let from = 1; from <= NODES; from++) {
       for (let to = 1; to <= NODES; to++) {
         if (from === to) continue;
-        proxies.set(`${from}>${to}`, await TcpProxy.start({ host: `127.0.${PARTITION_BLOCK}.${100 + 10 * from + to}`, port: SYNC_PORT }, { host: host(to), port: SYNC_PORT }));
+        proxies.set(
+          `${from}>${to}`,
+          await TcpProxy.start(
+            { host: `127.0.${PARTITION_BLOCK}.${100 + 10 * from + to}`, port: SYNC_PORT },
+            { host: host(to), port: SYNC_PORT },
+          ),
+        );
       }
     }
     const overrides: Record<number, { SYNC_PEERS: string }> = {};
     for (let from = 1; from <= NODES; from++) {
-      overrides[from] = { SYNC_PEERS: [...proxies.entries()].filter(([key]) => key.startsWith(`${from}>`)).map(([, proxy]) => proxy.address).join(',') };
+      overrides[from] = {
+        SYNC_PEERS: [...proxies.entries()]
+          .filter(([key]) => key.startsWith(`${from}>`))
+          .map(([, proxy]) => proxy.address)
+          .join(','),
+      };
     }
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: PARTITION_BLOCK, overrides });
     dbs = new ClusterDatabases(cluster);
@@ -163,20 +202,39 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
 
   it('keeps both sides writing while apart, then converges with every acknowledged write on every node', async () => {
     const [one, two] = cluster.nodes;
-    const onOne = await signInRetrying(one?.appUrl as string, cluster.admin.email, cluster.admin.password, newCounters());
-    const onTwo = await signInRetrying(two?.appUrl as string, cluster.admin.email, cluster.admin.password, newCounters());
-    await eventually(async () => {
-      const counts = await cluster.peersConnected();
-      if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
-    }, { what: 'every node connected to both others through the proxies', timeoutMs: 30_000 });
+    const onOne = await signInRetrying(
+      one?.appUrl as string,
+      cluster.admin.email,
+      cluster.admin.password,
+      newCounters(),
+    );
+    const onTwo = await signInRetrying(
+      two?.appUrl as string,
+      cluster.admin.email,
+      cluster.admin.password,
+      newCounters(),
+    );
+    await eventually(
+      async () => {
+        const counts = await cluster.peersConnected();
+        if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
+      },
+      { what: 'every node connected to both others through the proxies', timeoutMs: 30_000 },
+    );
 
     for (const [key, proxy] of proxies) if (key.includes('1')) proxy.cut();
-    const streams = [new WriteStream(onOne, () => [one?.appUrl as string], 'partition side 1'), new WriteStream(onTwo, () => [two?.appUrl as string], 'partition side 2')];
+    const streams = [
+      new WriteStream(onOne, () => [one?.appUrl as string], 'partition side 1'),
+      new WriteStream(onTwo, () => [two?.appUrl as string], 'partition side 2'),
+    ];
     try {
-      await eventually(async () => {
-        const counts = await cluster.peersConnected();
-        if (counts['1'] !== 0) throw new Error(JSON.stringify(counts));
-      }, { what: 'node 1 losing both peers', timeoutMs: 30_000 });
+      await eventually(
+        async () => {
+          const counts = await cluster.peersConnected();
+          if (counts['1'] !== 0) throw new Error(JSON.stringify(counts));
+        },
+        { what: 'node 1 losing both peers', timeoutMs: 30_000 },
+      );
       await sleep(2_000);
       // the cut holds: what node 1 acknowledged is not on node 2, and the other way round
       const [fromOne, fromTwo] = streams.map((s) => s.acknowledged.slice(0, 5));
@@ -191,7 +249,9 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
     await dbs.quiesce(QUIESCE_TIMEOUT_MS);
     const acknowledged = streams.flatMap((s) => s.acknowledged);
     const missing = await dbs.missingOnEachNode(acknowledged);
-    console.log(`partition: ${acknowledged.length} writes acknowledged on both sides, ${Object.values(missing).flat().length} missing after heal`);
+    console.log(
+      `partition: ${acknowledged.length} writes acknowledged on both sides, ${Object.values(missing).flat().length} missing after heal`,
+    );
     expect(streams.every((s) => s.acknowledged.length > 0)).toBe(true);
     expect(Object.values(missing).flat()).toEqual([]);
   });

@@ -15,14 +15,28 @@ const READY = 'MSK_CLUSTER_READY';
 interface Supervisor {
   readonly child: ChildProcess;
   output(): string;
-  ready(): Promise<{ state: { entryUrl: string; configDir: string; nodes: Array<{ pids: Record<string, number | undefined> }> } }>;
+  ready(): Promise<{
+    state: { entryUrl: string; configDir: string; nodes: Array<{ pids: Record<string, number | undefined> }> };
+  }>;
   exited(): Promise<number | null>;
 }
 
 function up(dataDir: string, block: number, extra: string[] = []): Supervisor {
   const child = spawn(
     process.execPath,
-    [CLI, 'up', '--nodes', '2', '--data-dir', dataDir, '--address-block', String(block), '--no-build', '--machine-readable', ...extra],
+    [
+      CLI,
+      'up',
+      '--nodes',
+      '2',
+      '--data-dir',
+      dataDir,
+      '--address-block',
+      String(block),
+      '--no-build',
+      '--machine-readable',
+      ...extra,
+    ],
     // its own process group, as in a terminal: a Ctrl-C there signals the whole group
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' }, detached: true },
   );
@@ -96,9 +110,15 @@ describe('npm start (msk up)', () => {
     const servedBy = new URL(created.url).host;
     expect(servedBy).toBeTruthy();
 
-    const second = spawnSync(process.execPath, [CLI, 'up', '--data-dir', dataDir, '--address-block', '21', '--no-build'], { encoding: 'utf8' });
+    const second = spawnSync(
+      process.execPath,
+      [CLI, 'up', '--data-dir', dataDir, '--address-block', '21', '--no-build'],
+      { encoding: 'utf8' },
+    );
     expect(second.status).toBe(2);
-    expect(second.stderr).toMatch(/a local cluster is already running from .* \(supervisor pid \d+\) at http:\/\/127\.0\.21\.1:8080/);
+    expect(second.stderr).toMatch(
+      /a local cluster is already running from .* \(supervisor pid \d+\) at http:\/\/127\.0\.21\.1:8080/,
+    );
 
     first.child.kill('SIGTERM');
     expect(await first.exited()).toBe(0);
@@ -116,7 +136,9 @@ describe('npm start (msk up)', () => {
       const session2 = await signIn(restarted.state.entryUrl, admin.email, admin.password);
       let found = false;
       for (let i = 0; i < 4 && !found; i++) {
-        const response = await fetch(`${restarted.state.entryUrl}/api/businesses/${id}`, { headers: { cookie: session2.cookie } });
+        const response = await fetch(`${restarted.state.entryUrl}/api/businesses/${id}`, {
+          headers: { cookie: session2.cookie },
+        });
         found = response.status === 200;
       }
       expect(found).toBe(true);

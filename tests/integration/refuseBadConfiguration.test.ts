@@ -42,7 +42,13 @@ const VALID: Readonly<Record<string, string>> = {
   REPLICATED_TABLES: 'users,businesses,employees',
 };
 const VALID_SECRETS = [
-  ...['NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_REGISTRATION_KEY', 'DATABASE_PASSWORD', 'ADMIN_PASSWORD'].map((name) => VALID[name] as string),
+  ...[
+    'NEXTAUTH_SECRET',
+    'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+    'SYNC_REGISTRATION_KEY',
+    'DATABASE_PASSWORD',
+    'ADMIN_PASSWORD',
+  ].map((name) => VALID[name] as string),
   DATABASE_URL_PASSWORD,
 ];
 
@@ -60,21 +66,46 @@ interface Row {
 const ROWS: readonly Row[] = [
   { kind: 'required and missing', name: 'NEXTAUTH_SECRET', value: undefined, says: /is not set/ },
   { kind: 'weak secret', name: 'NEXTAUTH_SECRET', value: 'password-password', says: /./ },
-  { kind: 'secret list with spaces', name: 'NEXTAUTH_SECRET_PREVIOUS', value: `${randomBytes(32).toString('base64')}, x`, says: /comma-separated list/ },
-  { kind: 'hex of the wrong length', name: 'SYNC_REGISTRATION_KEY', value: 'ab'.repeat(31), says: /must be exactly 64 hex characters/ },
+  {
+    kind: 'secret list with spaces',
+    name: 'NEXTAUTH_SECRET_PREVIOUS',
+    value: `${randomBytes(32).toString('base64')}, x`,
+    says: /comma-separated list/,
+  },
+  {
+    kind: 'hex of the wrong length',
+    name: 'SYNC_REGISTRATION_KEY',
+    value: 'ab'.repeat(31),
+    says: /must be exactly 64 hex characters/,
+  },
   { kind: 'not hex', name: 'SYNC_NODE_ID', value: 'a1b2c3d4e5f6g7h8', says: /must be hex .* contains 'g', 'h'/ },
   { kind: 'uppercase hex', name: 'SYNC_NODE_ID', value: 'A1B2C3D4E5F6A7B8', says: /must be lowercase hex/ },
   { kind: 'not a DNS label', name: 'SYNC_NODE_NAME', value: 'Server One', says: /must be a DNS label/ },
   { kind: 'trailing whitespace', name: 'SYNC_NODE_NAME', value: 'server-1 ', says: /whitespace/ },
   { kind: 'wrapped in quotes', name: 'NEXTAUTH_URL', value: '"http://127.0.11.20:8080"', says: /wrapped in quotes/ },
   { kind: 'not an absolute URL', name: 'NEXTAUTH_URL', value: 'platform.example.com', says: /must be an absolute URL/ },
-  { kind: 'URL with a path', name: 'NEXTAUTH_URL', value: 'http://127.0.11.20:8080/app', says: /must be an origin only/ },
-  { kind: 'wrong URL scheme', name: 'DATABASE_URL', value: 'mysql://msk@127.0.11.29:3306/multi_business_db', says: /must start with postgresql:\/\// },
+  {
+    kind: 'URL with a path',
+    name: 'NEXTAUTH_URL',
+    value: 'http://127.0.11.20:8080/app',
+    says: /must be an origin only/,
+  },
+  {
+    kind: 'wrong URL scheme',
+    name: 'DATABASE_URL',
+    value: 'mysql://msk@127.0.11.29:3306/multi_business_db',
+    says: /must start with postgresql:\/\//,
+  },
   { kind: 'too short', name: 'DATABASE_PASSWORD', value: 'short-pw', says: /./ },
   { kind: 'port out of range', name: 'SYNC_SERVICE_PORT', value: '70000', says: /between 1 and 65535/ },
   { kind: 'port not a number', name: 'SYNC_SERVICE_PORT', value: 'http', says: /must be a whole number/ },
   { kind: 'not one of the allowed words', name: 'NODE_ENV', value: 'prod', says: /./, notSeenBy: 'app' },
-  { kind: 'not base64 of 16/24/32 bytes', name: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', value: randomBytes(20).toString('base64'), says: /./ },
+  {
+    kind: 'not base64 of 16/24/32 bytes',
+    name: 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+    value: randomBytes(20).toString('base64'),
+    says: /./,
+  },
   { kind: 'not an email address', name: 'ADMIN_EMAIL', value: 'admin-at-example', says: /./ },
   { kind: 'integer below the minimum', name: 'SYNC_INTERVAL', value: '10', says: /./ },
   { kind: 'not an integer', name: 'SYNC_MAX_CLOCK_SKEW_MS', value: '10s', says: /./ },
@@ -82,9 +113,24 @@ const ROWS: readonly Row[] = [
   { kind: 'unknown log level', name: 'SYNC_LOG_LEVEL', value: 'loud', says: /./ },
   { kind: 'unknown discovery mode', name: 'SYNC_DISCOVERY', value: 'carrier-pigeon', says: /./ },
   { kind: 'bad peer address in a list', name: 'SYNC_PEERS', value: '127.0.11.22:99999', says: /./ },
-  { kind: 'required (per-node databases) and missing', name: 'REPLICATED_TABLES', value: undefined, says: /is not set: with DATABASE_TOPOLOGY=per-node/ },
-  { kind: 'a table of another schema', name: 'REPLICATED_TABLES', value: 'users,billing.invoices', says: /schema public only/ },
-  { kind: 'a table named twice', name: 'REPLICATED_TABLES', value: 'users,businesses,users', says: /names users more than once/ },
+  {
+    kind: 'required (per-node databases) and missing',
+    name: 'REPLICATED_TABLES',
+    value: undefined,
+    says: /is not set: with DATABASE_TOPOLOGY=per-node/,
+  },
+  {
+    kind: 'a table of another schema',
+    name: 'REPLICATED_TABLES',
+    value: 'users,billing.invoices',
+    says: /schema public only/,
+  },
+  {
+    kind: 'a table named twice',
+    name: 'REPLICATED_TABLES',
+    value: 'users,businesses,users',
+    says: /names users more than once/,
+  },
 ];
 
 function environment(row: Row): Record<string, string> {
@@ -96,7 +142,10 @@ function environment(row: Row): Record<string, string> {
 
 function runSync(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [SYNC_MAIN, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SYNC_MAIN, 'run'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -116,8 +165,12 @@ function expectRefusal(part: string, code: number | null, output: string, row: R
   const line = output.split('\n').find((l) => l.includes(`error: ${row.name}`)) as string;
   expect(line).toMatch(row.says);
   expect(line).toMatch(/Fix: /);
-  const secrets = [...VALID_SECRETS, ...(variable(row.name).secret && row.value && row.value.length >= 6 ? [row.value] : [])];
-  for (const secret of secrets) expect({ context, leaked: output.includes(secret) }).toEqual({ context, leaked: false });
+  const secrets = [
+    ...VALID_SECRETS,
+    ...(variable(row.name).secret && row.value && row.value.length >= 6 ? [row.value] : []),
+  ];
+  for (const secret of secrets)
+    expect({ context, leaked: output.includes(secret) }).toEqual({ context, leaked: false });
 }
 
 describe('refusing a bad configuration at start', () => {
@@ -130,11 +183,17 @@ describe('refusing a bad configuration at start', () => {
   it('starts both parts with the valid environment the rows spoil (the control)', async () => {
     // Sync serves with it; the app gets past configuration and fails only on the unreachable database.
     const env = { ...VALID, SYNC_LOG_LEVEL: 'info' };
-    const child = spawn(process.execPath, [SYNC_MAIN, 'run'], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [SYNC_MAIN, 'run'], {
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       let healthy = false;
       for (let i = 0; i < 100 && !healthy; i++) {
-        healthy = await fetch('http://127.0.11.21:8765/health').then((r) => r.status === 200, () => false);
+        healthy = await fetch('http://127.0.11.21:8765/health').then(
+          (r) => r.status === 200,
+          () => false,
+        );
         if (!healthy) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(healthy).toBe(true);
@@ -148,21 +207,24 @@ describe('refusing a bad configuration at start', () => {
     expect(app.stderr + app.stdout).not.toMatch(/refuses to start/);
   });
 
-  it.each(ROWS.map((row) => [row.name, row.kind, row] as const))('refuses %s (%s) in every part that reads it', async (_name, _kind, row) => {
-    const readBy = variable(row.name).readBy.filter((part) => part !== row.notSeenBy);
-    expect(readBy.length).toBeGreaterThan(0);
-    const env = environment(row);
-    const [app, sync] = await Promise.all([
-      readBy.includes('app') ? runAppServerExpectingExit(serverJs, env) : undefined,
-      readBy.includes('sync') ? runSync(env) : undefined,
-    ]);
-    if (app) {
-      expect(app.answered).toBe(false);
-      expect(app.stderr).toContain('The app refuses to start');
-      expectRefusal('the app', app.code, app.stdout + app.stderr, row);
-    }
-    if (sync) expectRefusal('the sync service', sync.code, sync.output, row);
-  });
+  it.each(ROWS.map((row) => [row.name, row.kind, row] as const))(
+    'refuses %s (%s) in every part that reads it',
+    async (_name, _kind, row) => {
+      const readBy = variable(row.name).readBy.filter((part) => part !== row.notSeenBy);
+      expect(readBy.length).toBeGreaterThan(0);
+      const env = environment(row);
+      const [app, sync] = await Promise.all([
+        readBy.includes('app') ? runAppServerExpectingExit(serverJs, env) : undefined,
+        readBy.includes('sync') ? runSync(env) : undefined,
+      ]);
+      if (app) {
+        expect(app.answered).toBe(false);
+        expect(app.stderr).toContain('The app refuses to start');
+        expectRefusal('the app', app.code, app.stdout + app.stderr, row);
+      }
+      if (sync) expectRefusal('the sync service', sync.code, sync.output, row);
+    },
+  );
 
   it('covers both parts for every class that applies to a variable both read', () => {
     const both = ROWS.filter((row) => variable(row.name).readBy.length === 2);

@@ -51,15 +51,27 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
   let nextAppDir: string;
 
   const node = (index: number) => cluster.nodes[index - 1]!;
-  const status = async (index: number): Promise<NodeStatus> => (await (await fetch(`${node(index).syncUrl}/status`)).json()) as NodeStatus;
+  const status = async (index: number): Promise<NodeStatus> =>
+    (await (await fetch(`${node(index).syncUrl}/status`)).json()) as NodeStatus;
   const peerOf = (s: NodeStatus, index: number) => s.peers.find((p) => p.id === node(index).nodeId);
   const syncPid = async (index: number) => (await cluster.state()).nodes[index - 1]!.pids.sync;
   /** Each node's hashes over ITS live columns (the new column included once it has it). */
-  const hashesOf = (index: number) => dbs.query(index, async (pool) => postgresTableHashes(pool, await introspectTables(pool, REFERENCE_APP_REPLICATED_TABLES)));
+  const hashesOf = (index: number) =>
+    dbs.query(index, async (pool) =>
+      postgresTableHashes(pool, await introspectTables(pool, REFERENCE_APP_REPLICATED_TABLES)),
+    );
   const regionOf = (index: number, id: string) =>
-    dbs.query(index, async (pool) => (await pool.query<{ region: string }>('SELECT region FROM businesses WHERE id = $1', [id])).rows[0]?.region ?? null);
+    dbs.query(
+      index,
+      async (pool) =>
+        (await pool.query<{ region: string }>('SELECT region FROM businesses WHERE id = $1', [id])).rows[0]?.region ??
+        null,
+    );
   const hasBusiness = (index: number, id: string) =>
-    dbs.query(index, async (pool) => ((await pool.query('SELECT 1 FROM businesses WHERE id = $1', [id])).rowCount ?? 0) > 0);
+    dbs.query(
+      index,
+      async (pool) => ((await pool.query('SELECT 1 FROM businesses WHERE id = $1', [id])).rowCount ?? 0) > 0,
+    );
   /** Release 2's code writing the new column (its app would; this one has no form for it yet). */
   const setRegion = (index: number, id: string, region: string) =>
     dbs.query(index, (pool) => pool.query('UPDATE businesses SET region = $2 WHERE id = $1', [id, region]));
@@ -75,9 +87,16 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       cwd: REPOSITORY_ROOT,
       encoding: 'utf8',
       timeout: 120_000,
-      env: { ...process.env, SYNC_ADDRESS: new URL(node(index).syncUrl).host, APP_ADDRESS: new URL(node(index).appUrl).host },
+      env: {
+        ...process.env,
+        SYNC_ADDRESS: new URL(node(index).syncUrl).host,
+        APP_ADDRESS: new URL(node(index).appUrl).host,
+      },
     });
-    if (run.status !== 0) throw new Error(`docs commands ${JSON.stringify(commands)} failed (exit ${run.status}): ${run.stderr}${run.stdout}`);
+    if (run.status !== 0)
+      throw new Error(
+        `docs commands ${JSON.stringify(commands)} failed (exit ${run.status}): ${run.stderr}${run.stdout}`,
+      );
     return run.stdout;
   };
 
@@ -111,11 +130,15 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       // ---- node 1: new app build, its sync service keeps running and must notice the migration
       await cluster.stopApp(1);
       await cluster.startNode(1, undefined, nextAppDir);
-      const upgraded = await eventually(async () => {
-        const s = await status(1);
-        if (s.replication.state !== 'running' || s.replication.schema.reopenedAfterMigration < 1) throw new Error(JSON.stringify(s.replication));
-        return s;
-      }, { what: 'node 1 following the migration without a restart', timeoutMs: 30_000 });
+      const upgraded = await eventually(
+        async () => {
+          const s = await status(1);
+          if (s.replication.state !== 'running' || s.replication.schema.reopenedAfterMigration < 1)
+            throw new Error(JSON.stringify(s.replication));
+          return s;
+        },
+        { what: 'node 1 following the migration without a restart', timeoutMs: 30_000 },
+      );
       expect(upgraded.replication.schemaVersion).not.toBe(oldVersion);
       expect(upgraded.replication.schema.lastChange?.addedColumns).toEqual(['businesses.region']);
       expect(await syncPid(1)).toBe(syncPidsAtStart[1]);
@@ -124,28 +147,39 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       const fromOld = await writeOn(2, 'written on old node 2');
       const onNew = await writeOn(1, 'written on upgraded node 1');
       await setRegion(1, onNew, 'north');
-      await eventually(async () => {
-        if ((await regionOf(1, fromOld)) !== 'unassigned') throw new Error('not there yet');
-      }, { what: 'node 2\'s write on node 1', timeoutMs: CONVERGE_TIMEOUT_MS });
+      await eventually(
+        async () => {
+          if ((await regionOf(1, fromOld)) !== 'unassigned') throw new Error('not there yet');
+        },
+        { what: "node 2's write on node 1", timeoutMs: CONVERGE_TIMEOUT_MS },
+      );
       for (const old of [2, 3]) {
-        await eventually(async () => {
-          const waiting = peerOf(await status(old), 1)?.replication?.waitingForUpgrade;
-          if (!waiting?.includes('businesses.region')) throw new Error(`waitingForUpgrade: ${waiting}`);
-        }, { what: `node ${old} saying node 1's changes wait for its upgrade`, timeoutMs: CONVERGE_TIMEOUT_MS });
+        await eventually(
+          async () => {
+            const waiting = peerOf(await status(old), 1)?.replication?.waitingForUpgrade;
+            if (!waiting?.includes('businesses.region')) throw new Error(`waitingForUpgrade: ${waiting}`);
+          },
+          { what: `node ${old} saying node 1's changes wait for its upgrade`, timeoutMs: CONVERGE_TIMEOUT_MS },
+        );
         expect(await hasBusiness(old, onNew)).toBe(false);
       }
       // every node still answers, the upgraded one included
       for (const index of [1, 2, 3]) expect((await fetch(`${node(index).appUrl}/api/health`)).status).toBe(200);
       const json = JSON.parse(runDocs(docsCommands('docs/upgrades.md', 'upgrade-status-json'), 2)) as NodeStatus;
       expect(peerOf(json, 1)?.replication?.waitingForUpgrade).toMatch(/Upgrade this node/);
-      expect(JSON.parse(runDocs(docsCommands('docs/upgrades.md', 'upgrade-ready'), 1))).toMatchObject({ status: 'ready' });
+      expect(JSON.parse(runDocs(docsCommands('docs/upgrades.md', 'upgrade-ready'), 1))).toMatchObject({
+        status: 'ready',
+      });
 
       // ---- node 2: stopped and started on the new build (the sync service reads the new columns at its start)
       await cluster.stopNode(2);
       await cluster.startNode(2, undefined, nextAppDir);
-      await eventually(async () => {
-        if ((await regionOf(2, onNew)) !== 'north') throw new Error(`region on node 2: ${await regionOf(2, onNew)}`);
-      }, { what: 'node 1\'s write and region on node 2', timeoutMs: CONVERGE_TIMEOUT_MS });
+      await eventually(
+        async () => {
+          if ((await regionOf(2, onNew)) !== 'north') throw new Error(`region on node 2: ${await regionOf(2, onNew)}`);
+        },
+        { what: "node 1's write and region on node 2", timeoutMs: CONVERGE_TIMEOUT_MS },
+      );
       const onSecond = await writeOn(2, 'written on upgraded node 2');
       await setRegion(2, onSecond, 'south');
       await setRegion(2, fromOld, 'east'); // a row from before the upgrade, its new column written on node 2
@@ -154,13 +188,17 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
       // ---- node 3 (the last): new app build, its sync service has run since the cluster started
       await cluster.stopApp(3);
       await cluster.startNode(3, undefined, nextAppDir);
-      await eventually(async () => {
-        const s = await status(3);
-        for (const peer of [1, 2]) {
-          const r = peerOf(s, peer)?.replication;
-          if (r?.waitingForUpgrade !== null || r?.resumedAfterUpgradeAt === null) throw new Error(`peer ${peer}: ${JSON.stringify(r)}`);
-        }
-      }, { what: 'replication from the upgraded nodes resuming on node 3 by itself', timeoutMs: CONVERGE_TIMEOUT_MS });
+      await eventually(
+        async () => {
+          const s = await status(3);
+          for (const peer of [1, 2]) {
+            const r = peerOf(s, peer)?.replication;
+            if (r?.waitingForUpgrade !== null || r?.resumedAfterUpgradeAt === null)
+              throw new Error(`peer ${peer}: ${JSON.stringify(r)}`);
+          }
+        },
+        { what: 'replication from the upgraded nodes resuming on node 3 by itself', timeoutMs: CONVERGE_TIMEOUT_MS },
+      );
       await sleep(1_500);
     } finally {
       await stream.stop();
@@ -173,16 +211,37 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
     );
     expect(stream.acknowledged.length).toBeGreaterThan(10);
     expect(stream.counters.failures).toEqual([]);
-    const hashes = await eventually(async () => {
-      const all = await Promise.all([1, 2, 3].map(hashesOf));
-      if (!all.every((h) => JSON.stringify(h) === JSON.stringify(all[0]))) throw new Error(all.map((h) => JSON.stringify(h)).join(' | '));
-      return all[0]!;
-    }, { what: 'every node\'s tables equal (the new column included)', timeoutMs: CONVERGE_TIMEOUT_MS });
+    const hashes = await eventually(
+      async () => {
+        const all = await Promise.all([1, 2, 3].map(hashesOf));
+        if (!all.every((h) => JSON.stringify(h) === JSON.stringify(all[0])))
+          throw new Error(all.map((h) => JSON.stringify(h)).join(' | '));
+        return all[0]!;
+      },
+      { what: "every node's tables equal (the new column included)", timeoutMs: CONVERGE_TIMEOUT_MS },
+    );
     expect(Object.keys(hashes).sort()).toEqual([...REFERENCE_APP_REPLICATED_TABLES].sort());
-    expect(await dbs.missingOnEachNode(stream.acknowledged)).toEqual({ [node(1).name]: [], [node(2).name]: [], [node(3).name]: [] });
+    expect(await dbs.missingOnEachNode(stream.acknowledged)).toEqual({
+      [node(1).name]: [],
+      [node(2).name]: [],
+      [node(3).name]: [],
+    });
     const regions = async (index: number) =>
-      dbs.query(index, async (pool) => (await pool.query<{ region: string; n: string }>(`SELECT region, count(*)::text AS n FROM businesses WHERE region <> 'unassigned' GROUP BY region ORDER BY region`)).rows);
-    for (const index of [1, 2, 3]) expect(await regions(index)).toEqual([{ region: 'east', n: '1' }, { region: 'north', n: '1' }, { region: 'south', n: '1' }]);
+      dbs.query(
+        index,
+        async (pool) =>
+          (
+            await pool.query<{ region: string; n: string }>(
+              `SELECT region, count(*)::text AS n FROM businesses WHERE region <> 'unassigned' GROUP BY region ORDER BY region`,
+            )
+          ).rows,
+      );
+    for (const index of [1, 2, 3])
+      expect(await regions(index)).toEqual([
+        { region: 'east', n: '1' },
+        { region: 'north', n: '1' },
+        { region: 'south', n: '1' },
+      ]);
 
     const statuses = await Promise.all([1, 2, 3].map(status));
     expect(new Set(statuses.map((s) => s.replication.schemaVersion)).size).toBe(1);
@@ -199,6 +258,8 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
     expect(await syncPid(1)).toBe(syncPidsAtStart[1]);
     expect(await syncPid(3)).toBe(syncPidsAtStart[3]);
     expect(statuses[2]!.replication.schema.reopenedAfterMigration).toBeGreaterThanOrEqual(1);
-    expect(runDocs(docsCommands('docs/upgrades.md', 'upgrade-status'), 3)).toMatch(/followed \d+ migration\(s\) while running/);
+    expect(runDocs(docsCommands('docs/upgrades.md', 'upgrade-status'), 3)).toMatch(
+      /followed \d+ migration\(s\) while running/,
+    );
   }, 600_000);
 });

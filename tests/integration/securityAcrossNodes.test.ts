@@ -22,18 +22,30 @@ interface UserView {
   role: string;
 }
 
-async function call(baseUrl: string, session: SignedInSession | undefined, method: string, path: string, body?: unknown) {
+async function call(
+  baseUrl: string,
+  session: SignedInSession | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+) {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     redirect: 'manual',
-    headers: { ...(session ? { cookie: session.cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(session ? { cookie: session.cookie } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text === '' ? undefined : (JSON.parse(text) as unknown) };
 }
 
-async function sessionBody(baseUrl: string, session: SignedInSession): Promise<{ user?: { id?: string; role?: string } }> {
+async function sessionBody(
+  baseUrl: string,
+  session: SignedInSession,
+): Promise<{ user?: { id?: string; role?: string } }> {
   return (await call(baseUrl, session, 'GET', '/api/auth/session')).body as { user?: { id?: string; role?: string } };
 }
 
@@ -51,11 +63,17 @@ describe('security across the nodes of a fresh local cluster', () => {
 
   /** Creates a user on node 2 and waits until node 1 has it, so it can sign in there. */
   const createOnNode2 = async (email: string, role: 'admin' | 'member', password: string): Promise<UserView> => {
-    const created = await call(node2, admin2, 'POST', '/api/users', { email, name: email.split('@')[0], password, role });
+    const created = await call(node2, admin2, 'POST', '/api/users', {
+      email,
+      name: email.split('@')[0],
+      password,
+      role,
+    });
     expect(created.status).toBe(201);
     await eventually(
       async () => {
-        if (!(await usersOn(node1, admin2)).some((user) => user.email === email)) throw new Error(`${email} not on node 1 yet`);
+        if (!(await usersOn(node1, admin2)).some((user) => user.email === email))
+          throw new Error(`${email} not on node 1 yet`);
       },
       { what: `${email} replicated to node 1` },
     );
@@ -98,7 +116,8 @@ describe('security across the nodes of a fresh local cluster', () => {
           peers: Array<{ replication?: { errors?: number; conflictsResolved?: number; lastError?: string | null } }>;
         };
         expect(status.replication?.conflicts?.resolved).toBe(0);
-        for (const peer of status.peers) expect(peer.replication).toMatchObject({ errors: 0, conflictsResolved: 0, lastError: null });
+        for (const peer of status.peers)
+          expect(peer.replication).toMatchObject({ errors: 0, conflictsResolved: 0, lastError: null });
       }
     });
   });
@@ -114,10 +133,10 @@ describe('security across the nodes of a fresh local cluster', () => {
     const client = new Client({ connectionString: url.toString() });
     await client.connect();
     try {
-      await client.query("INSERT INTO users (id, email, name, password_hash, role) VALUES (gen_random_uuid(), $1, 'Ops', $2, 'admin')", [
-        renamed,
-        await bcrypt.hash(password, 4),
-      ]);
+      await client.query(
+        "INSERT INTO users (id, email, name, password_hash, role) VALUES (gen_random_uuid(), $1, 'Ops', $2, 'admin')",
+        [renamed, await bcrypt.hash(password, 4)],
+      );
     } finally {
       await client.end();
     }
@@ -127,7 +146,7 @@ describe('security across the nodes of a fresh local cluster', () => {
     }
   });
 
-  it('ends a deleted user\'s session on the other node within seconds: no list, no create, no session re-issued', async () => {
+  it("ends a deleted user's session on the other node within seconds: no list, no create, no session re-issued", async () => {
     const password = 'deleted-user-password-1';
     const doomed = await createOnNode2('doomed@example.com', 'member', password);
     const session = await signIn(node1, doomed.email, password);
@@ -140,9 +159,11 @@ describe('security across the nodes of a fresh local cluster', () => {
         const list = await call(node1, session, 'GET', '/api/businesses');
         if (list.status !== 401) throw new Error(`GET /api/businesses still answers ${list.status}`);
       },
-      { what: 'the deleted user\'s cookie refused on node 1' },
+      { what: "the deleted user's cookie refused on node 1" },
     );
-    expect((await call(node1, session, 'POST', '/api/businesses', { name: 'Ghost Ltd', type: 'retail' })).status).toBe(401);
+    expect((await call(node1, session, 'POST', '/api/businesses', { name: 'Ghost Ltd', type: 'retail' })).status).toBe(
+      401,
+    );
     const reissue = await fetch(`${node1}/api/auth/session`, { headers: { cookie: session.cookie } });
     expect(await reissue.json()).toEqual({});
     const cleared = reissue.headers.getSetCookie().find((cookie) => cookie.startsWith(`${session.sessionCookieName}=`));
@@ -183,7 +204,7 @@ describe('security across the nodes of a fresh local cluster', () => {
         const role = (await sessionBody(node1, session)).user?.role;
         if (role !== 'member') throw new Error(`the session still says ${role}`);
       },
-      { what: 'the demoted admin\'s session says member on node 1' },
+      { what: "the demoted admin's session says member on node 1" },
     );
     expect((await call(node1, session, 'GET', '/api/users')).status).toBe(403);
     expect((await call(node1, session, 'GET', '/api/businesses')).status).toBe(200);
@@ -195,9 +216,13 @@ describe('security across the nodes of a fresh local cluster', () => {
       expect(answer).toEqual({ status: 200, body: { status: 'ready', reason: 'ok' } });
     });
 
-    it('gives the details to a process on the node\'s machine talking to it directly', async () => {
+    it("gives the details to a process on the node's machine talking to it directly", async () => {
       const answer = await call(node1, undefined, 'GET', '/api/ready');
-      expect(answer.body).toMatchObject({ status: 'ready', node: { name: cluster.nodes[0]?.name }, checks: { database: 'ok' } });
+      expect(answer.body).toMatchObject({
+        status: 'ready',
+        node: { name: cluster.nodes[0]?.name },
+        checks: { database: 'ok' },
+      });
     });
 
     it('gives the details to an admin through the entry point', async () => {

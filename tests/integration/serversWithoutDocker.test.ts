@@ -17,18 +17,28 @@ const PAGE = 'docs/servers-without-docker.md';
 const UNITS = ['msk-app.service', 'msk-sync.service'];
 
 function bash(script: string, cwd: string, wrapper: readonly string[] = []) {
-  const result = spawnSync(wrapper[0] ?? 'bash', [...wrapper.slice(1), ...(wrapper.length > 0 ? ['bash'] : []), '-eo', 'pipefail', '-c', script], {
-    cwd,
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
-    timeout: 300_000,
-  });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr, output: `${result.stdout}${result.stderr}` };
+  const result = spawnSync(
+    wrapper[0] ?? 'bash',
+    [...wrapper.slice(1), ...(wrapper.length > 0 ? ['bash'] : []), '-eo', 'pipefail', '-c', script],
+    {
+      cwd,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
+      timeout: 300_000,
+    },
+  );
+  return {
+    code: result.status,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    output: `${result.stdout}${result.stderr}`,
+  };
 }
 
 describe(PAGE, () => {
   let dir: string;
-  const inDeploy = (commands: readonly string[]) => commands.map((c) => c.replace(/(^|[\s=])deploy(?=\/|\s|$)/g, `$1${join(dir, 'deploy')}`));
+  const inDeploy = (commands: readonly string[]) =>
+    commands.map((c) => c.replace(/(^|[\s=])deploy(?=\/|\s|$)/g, `$1${join(dir, 'deploy')}`));
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'msk-swd-'));
@@ -47,14 +57,20 @@ describe(PAGE, () => {
     }
   });
 
-  it('systemd-analyze verify (Debian\'s systemd) accepts the units without a word', () => {
-    const verify = bash(inDeploy(docsCommands('docs/servers-without-docker.md', 'swd-verify')).join('\n'), REPOSITORY_ROOT);
+  it("systemd-analyze verify (Debian's systemd) accepts the units without a word", () => {
+    const verify = bash(
+      inDeploy(docsCommands('docs/servers-without-docker.md', 'swd-verify')).join('\n'),
+      REPOSITORY_ROOT,
+    );
     expect(verify).toMatchObject({ code: 0, output: '' });
   });
 
   it('systemd-analyze verify would catch a broken unit (the check above can fail)', () => {
     const broken = join(dir, 'broken.service');
-    const unit = readFileSync(join(dir, 'deploy', 'systemd', 'node-1', 'msk-app.service'), 'utf8').replace('ExecStart=/usr/bin/node', 'ExecStart=/usr/bin/no-such-node');
+    const unit = readFileSync(join(dir, 'deploy', 'systemd', 'node-1', 'msk-app.service'), 'utf8').replace(
+      'ExecStart=/usr/bin/node',
+      'ExecStart=/usr/bin/no-such-node',
+    );
     writeFileSync(broken, unit);
     const verify = bash(`systemd-analyze verify ${broken}`, dir);
     expect(verify.code).not.toBe(0);

@@ -34,7 +34,8 @@ describe('a local cluster of two nodes sharing one database', () => {
   let superuser: Pool;
   let superuserUrl: URL;
   const node = (index: number) => cluster.nodes[index - 1] as StartedLocalCluster['nodes'][number];
-  const statusOf = async (index: number): Promise<NodeStatus> => (await (await fetch(`${node(index).syncUrl}/status`)).json()) as NodeStatus;
+  const statusOf = async (index: number): Promise<NodeStatus> =>
+    (await (await fetch(`${node(index).syncUrl}/status`)).json()) as NodeStatus;
   const api = async (index: number, session: SignedInSession, method: string, path: string, body?: unknown) => {
     const response = await fetch(`${node(index).appUrl}${path}`, {
       method,
@@ -52,12 +53,16 @@ describe('a local cluster of two nodes sharing one database', () => {
     superuserUrl.password = encodeURIComponent(password);
     superuser = new Pool({ connectionString: superuserUrl.toString(), max: 2 });
     superuser.on('error', () => undefined);
-    await eventually(async () => {
-      for (const index of [1, 2]) {
-        const status = await statusOf(index);
-        if (status.database?.sharedWith.length !== 1) throw new Error(`node ${index}: ${JSON.stringify(status.database)}`);
-      }
-    }, { what: 'both nodes seeing the database shared with the other', timeoutMs: 60_000, intervalMs: 200 });
+    await eventually(
+      async () => {
+        for (const index of [1, 2]) {
+          const status = await statusOf(index);
+          if (status.database?.sharedWith.length !== 1)
+            throw new Error(`node ${index}: ${JSON.stringify(status.database)}`);
+        }
+      },
+      { what: 'both nodes seeing the database shared with the other', timeoutMs: 60_000, intervalMs: 200 },
+    );
   });
   afterAll(async () => {
     await superuser?.end();
@@ -76,7 +81,8 @@ describe('a local cluster of two nodes sharing one database', () => {
 
   it('serves one login on every node, and a business written through node 1 is read through node 2 at once', async () => {
     const session = await signIn(cluster.entryUrl, cluster.admin.email, cluster.admin.password);
-    for (const index of [1, 2]) expect((await sessionAt(node(index).appUrl, session)).user?.email).toBe(cluster.admin.email);
+    for (const index of [1, 2])
+      expect((await sessionAt(node(index).appUrl, session)).user?.email).toBe(cluster.admin.email);
     const created = await api(1, session, 'POST', '/api/businesses', { name: 'one database shop', type: 'retail' });
     expect(created.status).toBe(201);
     const read = await api(2, session, 'GET', `/api/businesses/${created.json.id as string}`);
@@ -85,20 +91,40 @@ describe('a local cluster of two nodes sharing one database', () => {
   });
 
   it('made the first admin once', async () => {
-    const { rows } = await superuser.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE email = $1', [cluster.admin.email]);
+    const { rows } = await superuser.query<{ n: string }>('SELECT count(*) AS n FROM users WHERE email = $1', [
+      cluster.admin.email,
+    ]);
     expect(rows[0]?.n).toBe('1');
   });
 
   it('says "Database: shared with" the other node and Peers Connected: 1 in service:status, text and --json', async () => {
-    const text = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], { encoding: 'utf8', cwd: cluster.dataDir });
+    const text = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir], {
+      encoding: 'utf8',
+      cwd: cluster.dataDir,
+    });
     expect(text.status).toBe(0);
     expect(text.stdout.match(/^Peers Connected: 1$/gm)).toHaveLength(2);
-    expect(text.stdout).toContain('Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off');
-    expect(text.stdout).toContain('Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off');
-    const json = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir, '--json'], { encoding: 'utf8', cwd: cluster.dataDir });
+    expect(text.stdout).toContain(
+      'Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off',
+    );
+    expect(text.stdout).toContain(
+      'Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off',
+    );
+    const json = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir, '--json'], {
+      encoding: 'utf8',
+      cwd: cluster.dataDir,
+    });
     expect(json.status).toBe(0);
     const documents = JSON.parse(json.stdout) as NodeStatus[];
-    expect(documents.map((d) => [d.peersConnected, d.database?.detected, d.database?.sharedWith, d.replication?.state, d.ready.ok])).toEqual([
+    expect(
+      documents.map((d) => [
+        d.peersConnected,
+        d.database?.detected,
+        d.database?.sharedWith,
+        d.replication?.state,
+        d.ready.ok,
+      ]),
+    ).toEqual([
       [1, 'shared', ['node-2'], 'off', true],
       [1, 'shared', ['node-1'], 'off', true],
     ]);
@@ -109,25 +135,39 @@ describe('a local cluster of two nodes sharing one database', () => {
       `SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND NOT t.tgisinternal`,
     );
     expect(triggers.rows).toEqual([]);
-    const state = await superuser.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`);
+    const state = await superuser.query(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`,
+    );
     expect(state.rows).toEqual([]);
   });
 
   it('keeps the shared database running when node 1 stops: node 2 serves every business, node 1 comes back to the same data', async () => {
     const session = await signIn(node(2).appUrl, cluster.admin.email, cluster.admin.password);
-    const created = await api(2, session, 'POST', '/api/businesses', { name: 'written before node 1 stopped', type: 'services' });
+    const created = await api(2, session, 'POST', '/api/businesses', {
+      name: 'written before node 1 stopped',
+      type: 'services',
+    });
     expect(created.status).toBe(201);
     await cluster.stopNode(1);
-    const whileDown = await api(2, session, 'POST', '/api/businesses', { name: 'written while node 1 was down', type: 'services' });
+    const whileDown = await api(2, session, 'POST', '/api/businesses', {
+      name: 'written while node 1 was down',
+      type: 'services',
+    });
     expect(whileDown.status).toBe(201);
     expect((await api(2, session, 'GET', `/api/businesses/${created.json.id as string}`)).status).toBe(200);
     await cluster.startNode(1);
     const back = await signIn(node(1).appUrl, cluster.admin.email, cluster.admin.password);
-    expect((await api(1, back, 'GET', `/api/businesses/${whileDown.json.id as string}`)).json).toMatchObject({ name: 'written while node 1 was down' });
-    await eventually(async () => {
-      const status = await statusOf(1);
-      if (JSON.stringify(status.database?.sharedWith) !== '["node-2"]') throw new Error(JSON.stringify(status.database));
-    }, { what: 'node 1 sharing the database with node 2 again', timeoutMs: 30_000, intervalMs: 200 });
+    expect((await api(1, back, 'GET', `/api/businesses/${whileDown.json.id as string}`)).json).toMatchObject({
+      name: 'written while node 1 was down',
+    });
+    await eventually(
+      async () => {
+        const status = await statusOf(1);
+        if (JSON.stringify(status.database?.sharedWith) !== '["node-2"]')
+          throw new Error(JSON.stringify(status.database));
+      },
+      { what: 'node 1 sharing the database with node 2 again', timeoutMs: 30_000, intervalMs: 200 },
+    );
   });
 
   it('refuses node 2 once it runs on another database, naming it on both nodes; only node 2 fails readiness', async () => {
@@ -138,36 +178,51 @@ describe('a local cluster of two nodes sharing one database', () => {
     const client = new Client({ connectionString: otherAdmin.toString() });
     await client.connect();
     try {
-      await setUpDatabaseRoles(client, { app: shared.DATABASE_PASSWORD as string, sync: shared.SYNC_DATABASE_PASSWORD as string });
+      await setUpDatabaseRoles(client, {
+        app: shared.DATABASE_PASSWORD as string,
+        sync: shared.SYNC_DATABASE_PASSWORD as string,
+      });
     } finally {
       await client.end();
     }
     const env = readEnvFile(join(cluster.dataDir, 'node-2', 'node.env'));
     const elsewhere = (url: string) => url.replace(/\/multi_business_db$/, '/other_db');
     await cluster.stopNode(2);
-    await cluster.startNode(2, { DATABASE_URL: elsewhere(env.DATABASE_URL as string), SYNC_DATABASE_URL: elsewhere(env.SYNC_DATABASE_URL as string) });
+    await cluster.startNode(2, {
+      DATABASE_URL: elsewhere(env.DATABASE_URL as string),
+      SYNC_DATABASE_URL: elsewhere(env.SYNC_DATABASE_URL as string),
+    });
     const refused = 'DATABASE_TOPOLOGY is shared but node-1 and node-2 each have their own database; refused: node-2';
-    const status2 = await eventually(async () => {
-      const status = await statusOf(2);
-      if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
-      return status;
-    }, { what: 'node 2 refused', timeoutMs: 60_000, intervalMs: 200 });
+    const status2 = await eventually(
+      async () => {
+        const status = await statusOf(2);
+        if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
+        return status;
+      },
+      { what: 'node 2 refused', timeoutMs: 60_000, intervalMs: 200 },
+    );
     expect(status2.database?.problem).toContain(refused);
     expect(status2.database?.thisNodeRefused).toBe(true);
     expect(status2.ready.ok).toBe(false);
     // The app asks its sync service on every readiness check: node 2 leaves the entry point's rotation.
-    const appReady = await eventually(async () => {
-      const response = await fetch(`${node(2).appUrl}/api/ready`);
-      if (response.status !== 503) throw new Error(`HTTP ${response.status}`);
-      return (await response.json()) as { checks: { topology: string }; problems: string[] };
-    }, { what: 'node 2\'s app not ready', timeoutMs: 30_000, intervalMs: 200 });
+    const appReady = await eventually(
+      async () => {
+        const response = await fetch(`${node(2).appUrl}/api/ready`);
+        if (response.status !== 503) throw new Error(`HTTP ${response.status}`);
+        return (await response.json()) as { checks: { topology: string }; problems: string[] };
+      },
+      { what: "node 2's app not ready", timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(appReady.checks.topology).toBe('refused');
     expect(appReady.problems.join('\n')).toContain(refused);
-    const status1 = await eventually(async () => {
-      const status = await statusOf(1);
-      if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
-      return status;
-    }, { what: 'node 1 reporting node 2', timeoutMs: 30_000, intervalMs: 200 });
+    const status1 = await eventually(
+      async () => {
+        const status = await statusOf(1);
+        if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
+        return status;
+      },
+      { what: 'node 1 reporting node 2', timeoutMs: 30_000, intervalMs: 200 },
+    );
     expect(status1.database?.problem).toContain(refused);
     expect(status1.ready.ok).toBe(true);
     expect((await fetch(`${node(1).appUrl}/api/ready`)).status).toBe(200);

@@ -11,7 +11,14 @@ import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { ClusterDatabases, rollingRestartUnderLoad } from '../support/clusterChecks';
 import { eventually } from '../support/eventually';
 import { type FaultOutcome, type FaultPlan, lostCount, runFault } from '../support/faultMix';
-import { type Session, newCounters, retryingFetch, signInRetrying, WriteStream, writeBusiness } from '../support/retryingClient';
+import {
+  type Session,
+  newCounters,
+  retryingFetch,
+  signInRetrying,
+  WriteStream,
+  writeBusiness,
+} from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 44;
 const NODES = 3;
@@ -32,9 +39,16 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
   const missingThroughEachApp = async (ids: readonly string[]): Promise<Record<string, string[]>> => {
     const result: Record<string, string[]> = {};
     for (const node of cluster.nodes) {
-      const answer = await retryingFetch(`${node.appUrl}/api/businesses`, { headers: { cookie: session.cookie } }, newCounters());
-      if (answer.status !== 200) throw new Error(`GET ${node.appUrl}/api/businesses: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
-      const listed = new Set((JSON.parse(answer.text) as { businesses: Array<{ id: string }> }).businesses.map((b) => b.id));
+      const answer = await retryingFetch(
+        `${node.appUrl}/api/businesses`,
+        { headers: { cookie: session.cookie } },
+        newCounters(),
+      );
+      if (answer.status !== 200)
+        throw new Error(`GET ${node.appUrl}/api/businesses: HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
+      const listed = new Set(
+        (JSON.parse(answer.text) as { businesses: Array<{ id: string }> }).businesses.map((b) => b.id),
+      );
       result[node.name] = ids.filter((id) => !listed.has(id));
     }
     return result;
@@ -44,10 +58,17 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     eventually(
       async () => {
         for (const node of cluster.nodes) {
-          const { database } = (await (await fetch(`${node.syncUrl}/status`)).json()) as { database: DatabaseStatus | null };
-          if (database?.sharedWith.length !== NODES - 1 || database.problem) throw new Error(`${node.name}: ${JSON.stringify(database)}`);
+          const { database } = (await (await fetch(`${node.syncUrl}/status`)).json()) as {
+            database: DatabaseStatus | null;
+          };
+          if (database?.sharedWith.length !== NODES - 1 || database.problem)
+            throw new Error(`${node.name}: ${JSON.stringify(database)}`);
         }
-      }, { what: `every node's sync service sharing the database with the ${NODES - 1} others, no problem reported`, timeoutMs: RECOVERY_TIMEOUT_MS },
+      },
+      {
+        what: `every node's sync service sharing the database with the ${NODES - 1} others, no problem reported`,
+        timeoutMs: RECOVERY_TIMEOUT_MS,
+      },
     );
 
   const everyAppReady = () =>
@@ -55,9 +76,11 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
       async () => {
         for (const node of cluster.nodes) {
           const response = await fetch(`${node.appUrl}/api/ready`);
-          if (response.status !== 200) throw new Error(`${node.name}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+          if (response.status !== 200)
+            throw new Error(`${node.name}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
         }
-      }, { what: 'every app ready', timeoutMs: RECOVERY_TIMEOUT_MS },
+      },
+      { what: 'every app ready', timeoutMs: RECOVERY_TIMEOUT_MS },
     );
 
   /** After a fault: apps ready, the topology agreed again, every acknowledged write listed by every app. */
@@ -65,7 +88,9 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     await everyAppReady();
     await everyNodeSharing();
     const missing = await missingThroughEachApp(acknowledged);
-    console.log(`${label}: ${acknowledged.length} writes acknowledged, missing through the apps: ${JSON.stringify(Object.fromEntries(Object.entries(missing).map(([k, v]) => [k, v.length])))}`);
+    console.log(
+      `${label}: ${acknowledged.length} writes acknowledged, missing through the apps: ${JSON.stringify(Object.fromEntries(Object.entries(missing).map(([k, v]) => [k, v.length])))}`,
+    );
     expect(missing).toEqual(Object.fromEntries(cluster.nodes.map((n) => [n.name, []])));
     expect(acknowledged.length).toBeGreaterThan(0);
   };
@@ -88,7 +113,9 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     return { outcome, written };
   };
   const allBusinessIds = async () =>
-    dbs.query(1, async (pool) => (await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses')).rows.map((r) => r.id));
+    dbs.query(1, async (pool) =>
+      (await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses')).rows.map((r) => r.id),
+    );
 
   beforeAll(async () => {
     cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK, database: 'shared' });
@@ -121,7 +148,10 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     expect((await cluster.state()).nodes.map((n) => ({ app: n.pids.app, sync: n.pids.sync }))).toEqual(pidsBefore);
     await expectSurvived(outcome, written);
     // and they write again, through every node
-    for (const node of cluster.nodes) expect(await writeBusiness(node.appUrl, session, `after the database restart via ${node.name}`, newCounters())).toEqual(expect.any(String));
+    for (const node of cluster.nodes)
+      expect(
+        await writeBusiness(node.appUrl, session, `after the database restart via ${node.name}`, newCounters()),
+      ).toEqual(expect.any(String));
   });
 
   it('loses no acknowledged write when the shared PostgreSQL is stopped cleanly (fast shutdown, as in a restart or switchover) and started again', async () => {
@@ -135,11 +165,13 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     } finally {
       await stream.stop();
     }
-    console.log(`clean database restart: ${stream.acknowledged.length} acknowledged, ${stream.counters.failures.length} not (${[...new Set(stream.counters.failures.map((f) => f.detail.slice(0, 40)))].join('; ')})`);
+    console.log(
+      `clean database restart: ${stream.acknowledged.length} acknowledged, ${stream.counters.failures.length} not (${[...new Set(stream.counters.failures.map((f) => f.detail.slice(0, 40)))].join('; ')})`,
+    );
     await expectNothingLost(stream.acknowledged, 'clean database restart');
   });
 
-  it('refuses to stop a PostgreSQL on a node that runs none (the nodes share node 1\'s)', async () => {
+  it("refuses to stop a PostgreSQL on a node that runs none (the nodes share node 1's)", async () => {
     await expect(cluster.stopPostgres(2)).rejects.toThrow("node 2 runs no PostgreSQL: every node shares node-1's");
   });
 
@@ -152,9 +184,11 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
           for (const node of cluster.nodes) {
             const response = await fetch(`${node.appUrl}/api/ready`);
             const { checks } = (await response.json()) as { checks?: { database?: string } };
-            if (response.status !== 503 || checks?.database !== 'failed') throw new Error(`${node.name}: HTTP ${response.status} ${JSON.stringify(checks)}`);
+            if (response.status !== 503 || checks?.database !== 'failed')
+              throw new Error(`${node.name}: HTTP ${response.status} ${JSON.stringify(checks)}`);
           }
-        }, { what: 'every app not ready while the database is down', timeoutMs: 30_000 },
+        },
+        { what: 'every app not ready while the database is down', timeoutMs: 30_000 },
       );
       // the sync services stay connected to each other without their database
       expect(Object.values(await cluster.peersConnected())).toEqual(cluster.nodes.map(() => NODES - 1));
@@ -167,7 +201,10 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
         // 503 with Retry-After: the session cannot be checked (or, within its cached standing, the query finds no database)
         const api = await fetch(`${node.appUrl}/api/businesses`, { headers: { cookie: session.cookie } });
         const { error } = (await api.json()) as { error?: string };
-        expect({ status: api.status, retryAfter: api.headers.get('retry-after') }).toEqual({ status: 503, retryAfter: '2' });
+        expect({ status: api.status, retryAfter: api.headers.get('retry-after') }).toEqual({
+          status: 503,
+          retryAfter: '2',
+        });
         expect(['session_unverifiable', 'database_unavailable']).toContain(error);
       }
     } finally {
@@ -178,7 +215,9 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     expect((await cluster.state()).nodes.map((n) => n.pids.sync)).toEqual(syncPids);
     // the same session works again on every node once the database is back
     for (const node of cluster.nodes) {
-      const after = (await (await fetch(`${node.appUrl}/api/auth/session`, { headers: { cookie: session.cookie } })).json()) as { user?: { email?: string } };
+      const after = (await (
+        await fetch(`${node.appUrl}/api/auth/session`, { headers: { cookie: session.cookie } })
+      ).json()) as { user?: { email?: string } };
       expect(after.user?.email).toBe(cluster.admin.email);
     }
   });

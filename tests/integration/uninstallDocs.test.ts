@@ -13,14 +13,17 @@ import { processAlive } from '@msk/kit/cluster';
 
 const ADDRESS_BLOCK = 79;
 
-
 /** `npm start` in `cwd` (its default data folder .local-cluster there); resolves the pids once it is ready. */
 function startClusterIn(cwd: string): Promise<number[]> {
-  const child = spawn(process.execPath, [KIT_CLI, 'up', '--nodes', '2', '--address-block', String(ADDRESS_BLOCK), '--machine-readable', '--no-build'], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    [KIT_CLI, 'up', '--nodes', '2', '--address-block', String(ADDRESS_BLOCK), '--machine-readable', '--no-build'],
+    {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
+    },
+  );
   let output = '';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`cluster not ready:\n${output.slice(-3000)}`)), 170_000);
@@ -29,7 +32,10 @@ function startClusterIn(cwd: string): Promise<number[]> {
       const line = output.split('\n').find((l) => l.startsWith('MSK_CLUSTER_READY '));
       if (!line) return;
       clearTimeout(timer);
-      const ready = JSON.parse(line.slice('MSK_CLUSTER_READY '.length)) as { supervisorPid: number; state: { nodes: Array<{ pids: Record<string, number> }> } };
+      const ready = JSON.parse(line.slice('MSK_CLUSTER_READY '.length)) as {
+        supervisorPid: number;
+        state: { nodes: Array<{ pids: Record<string, number> }> };
+      };
       resolve([ready.supervisorPid, ...ready.state.nodes.flatMap((node) => Object.values(node.pids))]);
     });
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
@@ -59,24 +65,29 @@ describe('docs/uninstall.md on a real local cluster', () => {
     'npm start -- --clean': () => docsCommands('docs/uninstall.md', 'clean-start'),
   };
 
-  it.each(Object.keys(blocks))('%s stops the running cluster, removes .local-cluster and its lock, and says so', async (name) => {
-    expect(blocks[name]!()).toEqual([name]);
-    pids = await startClusterIn(work);
-    const dataDir = join(work, '.local-cluster');
-    expect(pids.length).toBe(7); // supervisor + 2 × (app, sync, postgres)
-    expect(existsSync(join(dataDir, 'config', 'shared.env'))).toBe(true);
-    expect(readFileSync(`${dataDir}.lock`, 'utf8')).toBe(String(pids[0]));
+  it.each(Object.keys(blocks))(
+    '%s stops the running cluster, removes .local-cluster and its lock, and says so',
+    async (name) => {
+      expect(blocks[name]!()).toEqual([name]);
+      pids = await startClusterIn(work);
+      const dataDir = join(work, '.local-cluster');
+      expect(pids.length).toBe(7); // supervisor + 2 × (app, sync, postgres)
+      expect(existsSync(join(dataDir, 'config', 'shared.env'))).toBe(true);
+      expect(readFileSync(`${dataDir}.lock`, 'utf8')).toBe(String(pids[0]));
 
-    const run = await runDocsBlock(blocks[name]!(), work);
-    expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(run.stdout).toContain(`[clean] stopping the local cluster running from ${dataDir} (supervisor pid ${pids[0]})`);
-    expect(run.stdout).toContain(`[clean] removing ${dataDir} (the local cluster`);
-    expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
-    expect(existsSync(dataDir)).toBe(false);
-    expect(existsSync(`${dataDir}.lock`)).toBe(false);
+      const run = await runDocsBlock(blocks[name]!(), work);
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(run.stdout).toContain(
+        `[clean] stopping the local cluster running from ${dataDir} (supervisor pid ${pids[0]})`,
+      );
+      expect(run.stdout).toContain(`[clean] removing ${dataDir} (the local cluster`);
+      expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
+      expect(existsSync(dataDir)).toBe(false);
+      expect(existsSync(`${dataDir}.lock`)).toBe(false);
 
-    const again = await runDocsBlock(blocks[name]!(), work);
-    expect(again.code).toBe(0);
-    expect(again.stdout).toContain(`nothing to remove: ${dataDir} does not exist`);
-  });
+      const again = await runDocsBlock(blocks[name]!(), work);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain(`nothing to remove: ${dataDir} does not exist`);
+    },
+  );
 });

@@ -26,18 +26,28 @@ const queries = dashboardQueries(dashboard);
 function checkRules(exprs: readonly string[]): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'msk-dashboard-'));
   const file = join(dir, 'dashboard-queries.yaml');
-  writeFileSync(file, stringify({ groups: [{ name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }] }));
+  writeFileSync(
+    file,
+    stringify({
+      groups: [{ name: 'dashboard', rules: exprs.map((expr, i) => ({ record: `dashboard:query_${i}`, expr })) }],
+    }),
+  );
   return promtool(['check', 'rules', file]);
 }
 
 describe('the Grafana dashboard (charts/multi-server-kit/files/grafana-dashboard.json)', () => {
   it('asks for its Prometheus data source as the variable "datasource" and uses it in every panel and query', () => {
     expect(dashboard.uid).toBe('multi-server-kit');
-    expect(dashboard.templating.list).toContainEqual(expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }));
+    expect(dashboard.templating.list).toContainEqual(
+      expect.objectContaining({ name: 'datasource', type: 'datasource', query: 'prometheus' }),
+    );
     const dataPanels = dashboard.panels.filter((p) => p.type !== 'row');
     expect(dataPanels.length).toBeGreaterThan(20);
     for (const panel of dataPanels) {
-      expect({ panel: panel.title, datasource: panel.datasource }).toEqual({ panel: panel.title, datasource: { type: 'prometheus', uid: '${datasource}' } });
+      expect({ panel: panel.title, datasource: panel.datasource }).toEqual({
+        panel: panel.title,
+        datasource: { type: 'prometheus', uid: '${datasource}' },
+      });
       expect(panel.targets?.length).toBeGreaterThan(0);
       for (const target of panel.targets ?? []) expect(target.datasource?.uid).toBe('${datasource}');
     }

@@ -5,5 +5,8 @@ const { join } = require('node:path');
 
 module.exports = async function monitoringGlobalSetup() {
   const root = join(__dirname, '..', '..');
-  execFileSync('bash', [join(root, '.ci', 'monitoring', 'build.sh')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync('bash', [join(root, '.ci', 'monitoring', 'build.sh')], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 };

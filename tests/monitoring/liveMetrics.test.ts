@@ -12,7 +12,15 @@ import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
 import { docsCommands, REPOSITORY_ROOT } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { DASHBOARD_FILE, RULES_FILE, acceptedLintFindings, alertRules, dashboardQueries, exposedMetricNames, promtool } from './support/prometheusTools';
+import {
+  DASHBOARD_FILE,
+  RULES_FILE,
+  acceptedLintFindings,
+  alertRules,
+  dashboardQueries,
+  exposedMetricNames,
+  promtool,
+} from './support/prometheusTools';
 import { type StartedPrometheus, selectorText, startPrometheus } from './support/prometheusServer';
 
 const ADDRESS_BLOCK = 143;
@@ -38,13 +46,20 @@ function documentedConfig(cluster: StartedLocalCluster): string {
   return stringify({ global: { scrape_interval: '1s', evaluation_interval: '1s' }, ...config });
 }
 
-async function callApi(baseUrl: string, session: SignedInSession, method: string, path: string, body?: unknown): Promise<{ id?: string }> {
+async function callApi(
+  baseUrl: string,
+  session: SignedInSession,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ id?: string }> {
   const response = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { cookie: session.cookie, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status >= 300) throw new Error(`${method} ${path} on ${baseUrl}: HTTP ${response.status} ${await response.text()}`);
+  if (response.status >= 300)
+    throw new Error(`${method} ${path} on ${baseUrl}: HTTP ${response.status} ${await response.text()}`);
   return response.status === 204 ? {} : ((await response.json()) as { id?: string });
 }
 
@@ -52,8 +67,16 @@ async function callApi(baseUrl: string, session: SignedInSession, method: string
 async function revokeTwoSessions(cluster: StartedLocalCluster, admin: SignedInSession): Promise<void> {
   const node1 = cluster.nodes[0]?.appUrl as string;
   const password = 'monitoring test password 1';
-  const changed = await callApi(node1, admin, 'POST', '/api/users', { email: 'changed@example.com', name: 'Changed', password });
-  const deleted = await callApi(node1, admin, 'POST', '/api/users', { email: 'deleted@example.com', name: 'Deleted', password });
+  const changed = await callApi(node1, admin, 'POST', '/api/users', {
+    email: 'changed@example.com',
+    name: 'Changed',
+    password,
+  });
+  const deleted = await callApi(node1, admin, 'POST', '/api/users', {
+    email: 'deleted@example.com',
+    name: 'Deleted',
+    password,
+  });
   const changedSession = await signIn(node1, 'changed@example.com', password);
   const deletedSession = await signIn(node1, 'deleted@example.com', password);
   await callApi(node1, admin, 'PATCH', `/api/users/${changed.id}`, { password: 'monitoring test password 2' });
@@ -101,20 +124,37 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
     );
     // Traffic, so the counters have series: a sign-in, a wrong password, a cookie no secret opens, pages.
     const session = await signIn(cluster.entryUrl, cluster.admin.email, cluster.admin.password);
-    await expect(signIn(cluster.nodes[0]?.appUrl as string, cluster.admin.email, 'not the password at all')).rejects.toThrow(/failed/);
+    await expect(
+      signIn(cluster.nodes[0]?.appUrl as string, cluster.admin.email, 'not the password at all'),
+    ).rejects.toThrow(/failed/);
     for (const node of cluster.nodes) {
       await (await fetch(`${node.appUrl}/businesses`, { headers: { cookie: session.cookie } })).text();
-      await (await fetch(`${node.appUrl}/api/auth/session`, { headers: { cookie: `${session.sessionCookieName}=forged.cookie.value.x.y` } })).text();
+      await (
+        await fetch(`${node.appUrl}/api/auth/session`, {
+          headers: { cookie: `${session.sessionCookieName}=forged.cookie.value.x.y` },
+        })
+      ).text();
     }
     await revokeTwoSessions(cluster, session);
-    prometheus = await startPrometheus({ config: documentedConfig(cluster), host: PROMETHEUS_HOST, port: PROMETHEUS_PORT });
+    prometheus = await startPrometheus({
+      config: documentedConfig(cluster),
+      host: PROMETHEUS_HOST,
+      port: PROMETHEUS_PORT,
+    });
     await eventually(
       async () => {
-        const targets = await prometheus.api<{ activeTargets: { health: string; scrapeUrl: string; lastError: string }[] }>('/api/v1/targets');
+        const targets = await prometheus.api<{
+          activeTargets: { health: string; scrapeUrl: string; lastError: string }[];
+        }>('/api/v1/targets');
         const down = targets.data.activeTargets.filter((t) => t.health !== 'up');
-        if (targets.data.activeTargets.length !== 4 || down.length > 0) throw new Error(`targets not up: ${JSON.stringify(down)}`);
+        if (targets.data.activeTargets.length !== 4 || down.length > 0)
+          throw new Error(`targets not up: ${JSON.stringify(down)}`);
       },
-      { what: 'Prometheus scraping the four targets of the documented configuration', timeoutMs: 60_000, context: () => prometheus.output() },
+      {
+        what: 'Prometheus scraping the four targets of the documented configuration',
+        timeoutMs: 60_000,
+        context: () => prometheus.output(),
+      },
     );
     for (const node of cluster.nodes) {
       exposed.set(`${node.name} app`, await scrape(node.appMetricsUrl));
@@ -157,19 +197,24 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
       if (!source.endsWith('app')) continue;
       expect(text).not.toContain(cluster.admin.email);
       expect(text).not.toContain('forged.cookie');
-      for (const match of text.matchAll(/^msk_app_http_requests_total\{route="([^"]*)",method="([^"]*)",status="([^"]*)"\}/gm)) {
+      for (const match of text.matchAll(
+        /^msk_app_http_requests_total\{route="([^"]*)",method="([^"]*)",status="([^"]*)"\}/gm,
+      )) {
         expect(match[1]).toMatch(/^[a-z-]+$/);
         expect(match[3]).toMatch(/^([1-5]xx|other)$/);
       }
     }
   });
 
-  it('exposes every metric name the alert rules and the dashboard use (names from Prometheus\' own parse of each query)', async () => {
+  it("exposes every metric name the alert rules and the dashboard use (names from Prometheus' own parse of each query)", async () => {
     const names = new Set([...PROMETHEUS_OWN_SERIES]);
     for (const text of exposed.values()) for (const name of exposedMetricNames(text)) names.add(name);
     const missing: string[] = [];
     let selectorsSeen = 0;
-    for (const { where, expr } of [...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })), ...dashboard.map((q) => ({ where: `panel "${q.panel}" ${q.refId}`, expr: q.expr }))]) {
+    for (const { where, expr } of [
+      ...rules.map((r) => ({ where: `alert ${r.alert}`, expr: r.expr })),
+      ...dashboard.map((q) => ({ where: `panel "${q.panel}" ${q.refId}`, expr: q.expr })),
+    ]) {
       const selectors = await prometheus.selectors(expr);
       expect({ where, selectors: selectors.length > 0 }).toEqual({ where, selectors: true });
       selectorsSeen += selectors.length;
@@ -192,11 +237,14 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
       }
       let seriesExist = true;
       for (const selector of await prometheus.selectors(query.expr)) {
-        const count = await prometheus.api<{ result: unknown[] }>('/api/v1/query', { query: `count(${selectorText(selector)})` });
+        const count = await prometheus.api<{ result: unknown[] }>('/api/v1/query', {
+          query: `count(${selectorText(selector)})`,
+        });
         if (count.data.result.length === 0) seriesExist = false;
       }
       if (result.data.result.length > 0) withData += 1;
-      else if (seriesExist) problems.push(`panel "${query.panel}" ${query.refId}: no data although its series exist: ${query.expr}`);
+      else if (seriesExist)
+        problems.push(`panel "${query.panel}" ${query.refId}: no data although its series exist: ${query.expr}`);
     }
     expect(problems).toEqual([]);
     // Most panels show data on a fresh cluster; the rest wait for events (conflicts, failures, 5xx).
@@ -204,12 +252,18 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
   });
 
   it('evaluates every alert rule without error, and none is active on the healthy cluster', async () => {
-    const groups = await prometheus.api<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules');
+    const groups = await prometheus.api<{
+      groups: { rules: { name: string; health: string; lastError?: string }[] }[];
+    }>('/api/v1/rules');
     const loaded = groups.data.groups.flatMap((g) => g.rules);
     expect(loaded.map((r) => r.name).sort()).toEqual(rules.map((r) => r.alert).sort());
     await eventually(
       async () => {
-        const unhealthy = (await prometheus.api<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>('/api/v1/rules')).data.groups
+        const unhealthy = (
+          await prometheus.api<{ groups: { rules: { name: string; health: string; lastError?: string }[] }[] }>(
+            '/api/v1/rules',
+          )
+        ).data.groups
           .flatMap((g) => g.rules)
           .filter((r) => r.health !== 'ok');
         if (unhealthy.length > 0) throw new Error(`rules not evaluated cleanly: ${JSON.stringify(unhealthy)}`);
@@ -220,8 +274,13 @@ describe('metrics of a running two-node cluster, scraped by Prometheus', () => {
   });
 
   it('runs the scrape commands docs/monitoring.md shows, against node 1', () => {
-    const commands = docsCommands('docs/monitoring.md', 'scrape-one-node').map((c) => c.replaceAll('127.0.0.2', cluster.nodes[0]?.host as string));
-    const output = execFileSync('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], { encoding: 'utf8', timeout: 30_000 });
+    const commands = docsCommands('docs/monitoring.md', 'scrape-one-node').map((c) =>
+      c.replaceAll('127.0.0.2', cluster.nodes[0]?.host as string),
+    );
+    const output = execFileSync('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(output).toMatch(/^msk_app_ready 1$/m);
     expect(output).toMatch(/^msk_sync_peers_connected 1$/m);
     expect(output).toMatch(/^msk_sync_peers_expected 1$/m);

@@ -23,7 +23,15 @@ describe('the Prometheus alert rules (charts/multi-server-kit/files/prometheus-r
     expect(check.output).toContain(`SUCCESS: ${rules.length} rules found`);
     expect(check.status).toBe(0);
     const names = rules.map((r) => r.alert);
-    for (const topic of ['MskSyncPeersMissing', 'MskSyncConfigurationOddOneOut', 'MskSyncReplicationLag', 'MskSyncClockSkew', 'MskSyncConflicts', 'MskSyncDown', 'MskAppDown']) {
+    for (const topic of [
+      'MskSyncPeersMissing',
+      'MskSyncConfigurationOddOneOut',
+      'MskSyncReplicationLag',
+      'MskSyncClockSkew',
+      'MskSyncConflicts',
+      'MskSyncDown',
+      'MskAppDown',
+    ]) {
       expect(names).toContain(topic);
     }
     expect(new Set(names).size).toBe(names.length);
@@ -33,7 +41,9 @@ describe('the Prometheus alert rules (charts/multi-server-kit/files/prometheus-r
     const run = promtool(['test', 'rules', RULES_TEST_FILE]);
     expect(run.output).toMatch(/SUCCESS/);
     expect(run.status).toBe(0);
-    const cases = (parse(readFileSync(RULES_TEST_FILE, 'utf8')) as RuleTestFile).tests.flatMap((t) => t.alert_rule_test ?? []);
+    const cases = (parse(readFileSync(RULES_TEST_FILE, 'utf8')) as RuleTestFile).tests.flatMap(
+      (t) => t.alert_rule_test ?? [],
+    );
     for (const { alert } of rules) {
       const own = cases.filter((c) => c.alertname === alert);
       expect({ alert, fires: own.some((c) => (c.exp_alerts ?? []).length > 0) }).toEqual({ alert, fires: true });
@@ -44,7 +54,10 @@ describe('the Prometheus alert rules (charts/multi-server-kit/files/prometheus-r
   it('fails promtool test rules when an expectation is wrong (the unit tests can fail)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'msk-rules-'));
     copyFileSync(RULES_FILE, join(dir, 'prometheus-rules.yaml'));
-    const broken = readFileSync(RULES_TEST_FILE, 'utf8').replace('exp_labels: { severity: warning, job: msk-sync, instance: n2 }', 'exp_labels: { severity: warning, job: msk-sync, instance: n1 }');
+    const broken = readFileSync(RULES_TEST_FILE, 'utf8').replace(
+      'exp_labels: { severity: warning, job: msk-sync, instance: n2 }',
+      'exp_labels: { severity: warning, job: msk-sync, instance: n1 }',
+    );
     expect(broken).not.toBe(readFileSync(RULES_TEST_FILE, 'utf8'));
     writeFileSync(join(dir, 'prometheus-rules.test.yaml'), broken);
     const run = promtool(['test', 'rules', join(dir, 'prometheus-rules.test.yaml')]);
@@ -55,22 +68,41 @@ describe('the Prometheus alert rules (charts/multi-server-kit/files/prometheus-r
 
   it('gives every alert a severity, a summary, a description and a runbook section in docs/monitoring.md', () => {
     const page = readFileSync(join(REPOSITORY_ROOT, 'docs/monitoring.md'), 'utf8');
-    const anchors = new Set([...page.matchAll(/^#{2,4} (.+)$/gm)].map((m) => (m[1] as string).trim().toLowerCase().replace(/[^a-z0-9 -]/g, '').replace(/ /g, '-')));
+    const anchors = new Set(
+      [...page.matchAll(/^#{2,4} (.+)$/gm)].map((m) =>
+        (m[1] as string)
+          .trim()
+          .toLowerCase()
+          .replace(/[^a-z0-9 -]/g, '')
+          .replace(/ /g, '-'),
+      ),
+    );
     for (const rule of rules) {
-      expect({ alert: rule.alert, severity: ['critical', 'warning', 'info'].includes(rule.labels.severity ?? '') }).toEqual({ alert: rule.alert, severity: true });
+      expect({
+        alert: rule.alert,
+        severity: ['critical', 'warning', 'info'].includes(rule.labels.severity ?? ''),
+      }).toEqual({ alert: rule.alert, severity: true });
       expect(rule.annotations.summary?.length).toBeGreaterThan(10);
       expect(rule.annotations.description?.length).toBeGreaterThan(20);
       const [file, anchor] = (rule.annotations.runbook ?? '').split('#');
-      expect({ alert: rule.alert, file, anchorFound: anchors.has(anchor ?? '') }).toEqual({ alert: rule.alert, file: 'docs/monitoring.md', anchorFound: true });
+      expect({ alert: rule.alert, file, anchorFound: anchors.has(anchor ?? '') }).toEqual({
+        alert: rule.alert,
+        file: 'docs/monitoring.md',
+        anchorFound: true,
+      });
     }
   });
 
   it('runs the promtool commands docs/monitoring.md shows', () => {
-    const output = execFileSync('bash', ['-euo', 'pipefail', '-c', docsCommands('docs/monitoring.md', 'promtool-check').join('\n')], {
-      cwd: REPOSITORY_ROOT,
-      encoding: 'utf8',
-      timeout: 600_000,
-    });
+    const output = execFileSync(
+      'bash',
+      ['-euo', 'pipefail', '-c', docsCommands('docs/monitoring.md', 'promtool-check').join('\n')],
+      {
+        cwd: REPOSITORY_ROOT,
+        encoding: 'utf8',
+        timeout: 600_000,
+      },
+    );
     expect(output).toContain(`SUCCESS: ${rules.length} rules found`);
     expect(output).toMatch(/Processing test file: .*prometheus-rules\.test\.yaml\n\s+SUCCESS/);
   });

@@ -10,12 +10,16 @@ const ALWAYS_PACKED = ['LICENSE', 'README.md', 'package.json'];
 
 export function expectedPackFiles(workspace: 'contract' | 'kit' | 'replication' | 'sync'): string[] {
   const configPath = join(REPOSITORY_ROOT, workspace, 'tsconfig.json');
-  const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
-      throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`);
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    configPath,
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (diagnostic) => {
+        throw new Error(`${configPath}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`);
+      },
     },
-  });
+  );
   if (!parsed || parsed.errors.length > 0) throw new Error(`${configPath} does not parse`);
   const rootDir = parsed.options.rootDir as string;
   const outDir = relative(join(REPOSITORY_ROOT, workspace), parsed.options.outDir as string);

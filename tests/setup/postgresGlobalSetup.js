@@ -25,5 +25,7 @@ module.exports = async function postgresGlobalSetup() {
   });
   process.env.MSK_TEST_PG_URL = server.url('postgres');
   globalThis.__MSK_TEST_PG__ = { server, dir };
-  process.stdout.write(`\n[integration] PostgreSQL ready on ${server.host}:${server.port} in ${Date.now() - started} ms\n`);
+  process.stdout.write(
+    `\n[integration] PostgreSQL ready on ${server.host}:${server.port} in ${Date.now() - started} ms\n`,
+  );
 };

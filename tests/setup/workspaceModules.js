@@ -3,7 +3,10 @@
 // tests/*/jest.project.js spread it into each project.
 const { join } = require('node:path');
 
-const swc = ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } }];
+const swc = [
+  '@swc/jest',
+  { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' }, module: { type: 'commonjs' } },
+];
 
 const projectDefaults = {
   rootDir: join(__dirname, '..', '..'),

@@ -56,11 +56,24 @@ async function main() {
   const nodes = wholeNumber('nodes', values.nodes, 2);
   const addressBlock = wholeNumber('address-block', values['address-block'], 0);
   const seed = values.seed === undefined ? Date.now() % 2 ** 31 : wholeNumber('seed', values.seed, 0);
-  const durationMs = values['duration-ms'] === undefined ? undefined : wholeNumber('duration-ms', values['duration-ms'], 1);
-  const count = values.count === undefined ? (durationMs === undefined ? 20 : Number.MAX_SAFE_INTEGER) : wholeNumber('count', values.count, 1);
+  const durationMs =
+    values['duration-ms'] === undefined ? undefined : wholeNumber('duration-ms', values['duration-ms'], 1);
+  const count =
+    values.count === undefined
+      ? durationMs === undefined
+        ? 20
+        : Number.MAX_SAFE_INTEGER
+      : wholeNumber('count', values.count, 1);
   const quiesceTimeoutMs = wholeNumber('quiesce-timeout-ms', values['quiesce-timeout-ms'], 1000);
-  const limit = [count !== Number.MAX_SAFE_INTEGER ? `${count} faults` : '', durationMs !== undefined ? `${durationMs} ms` : ''].filter(Boolean).join(' or ');
-  console.log(`soak: seed ${seed} (replay with --seed ${seed}), ${nodes} nodes on 127.0.${addressBlock}.x, until ${limit}`);
+  const limit = [
+    count !== Number.MAX_SAFE_INTEGER ? `${count} faults` : '',
+    durationMs !== undefined ? `${durationMs} ms` : '',
+  ]
+    .filter(Boolean)
+    .join(' or ');
+  console.log(
+    `soak: seed ${seed} (replay with --seed ${seed}), ${nodes} nodes on 127.0.${addressBlock}.x, until ${limit}`,
+  );
 
   const started = Date.now();
   const cluster = await startLocalCluster({ nodes, addressBlock });
@@ -74,7 +87,12 @@ async function main() {
     const dbs = new tools.ClusterDatabases(cluster);
     await tools.syncRunningEverywhere(cluster, 60_000);
     await dbs.quiesce(quiesceTimeoutMs, (h) => tools.rowCount(h.users) === nodes);
-    const session = await tools.signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, tools.newCounters());
+    const session = await tools.signInRetrying(
+      cluster.entryUrl,
+      cluster.admin.email,
+      cluster.admin.password,
+      tools.newCounters(),
+    );
     // the same sequence as the test's mix: `--seed <the test's seed> --count 4` replays it
     const plans = tools.faultSequence(seed, nodes);
     for (let i = 0; i < count && !interrupted; i++) {
@@ -97,7 +115,13 @@ async function main() {
 
   const rows = {};
   for (const o of outcomes) {
-    const row = (rows[o.plan.kind] ??= { faults: 0, survived: 0, 'writes acknowledged': 0, 'writes lost': 0, 'max quiesce ms': 0 });
+    const row = (rows[o.plan.kind] ??= {
+      faults: 0,
+      survived: 0,
+      'writes acknowledged': 0,
+      'writes lost': 0,
+      'max quiesce ms': 0,
+    });
     const ok = o.hashesEqual && tools.lostCount(o) === 0 && !o.error;
     row.faults++;
     row.survived += ok ? 1 : 0;
@@ -106,7 +130,13 @@ async function main() {
     row['max quiesce ms'] = Math.max(row['max quiesce ms'], o.quiesceMs);
   }
   const total = Object.values(rows).reduce(
-    (sum, r) => ({ faults: sum.faults + r.faults, survived: sum.survived + r.survived, 'writes acknowledged': sum['writes acknowledged'] + r['writes acknowledged'], 'writes lost': sum['writes lost'] + r['writes lost'], 'max quiesce ms': Math.max(sum['max quiesce ms'], r['max quiesce ms']) }),
+    (sum, r) => ({
+      faults: sum.faults + r.faults,
+      survived: sum.survived + r.survived,
+      'writes acknowledged': sum['writes acknowledged'] + r['writes acknowledged'],
+      'writes lost': sum['writes lost'] + r['writes lost'],
+      'max quiesce ms': Math.max(sum['max quiesce ms'], r['max quiesce ms']),
+    }),
     { faults: 0, survived: 0, 'writes acknowledged': 0, 'writes lost': 0, 'max quiesce ms': 0 },
   );
   rows.total = total;

@@ -52,10 +52,12 @@ export class ClusterDatabases {
       async () => {
         const all = await Promise.all(this.cluster.nodes.map((n) => this.hashesOf(n.index)));
         const first = JSON.stringify(all[0]);
-        if (!all.every((h) => JSON.stringify(h) === first)) throw new Error(`hashes differ: ${all.map((h) => JSON.stringify(h)).join(' | ')}`);
+        if (!all.every((h) => JSON.stringify(h) === first))
+          throw new Error(`hashes differ: ${all.map((h) => JSON.stringify(h)).join(' | ')}`);
         if (!check(all[0] as Hashes)) throw new Error(`equal, but not the expected state: ${first}`);
         return all[0] as Hashes;
-      }, { what: 'every node\'s per-table hashes becoming equal', timeoutMs: timeoutMs, intervalMs: 500 },
+      },
+      { what: "every node's per-table hashes becoming equal", timeoutMs: timeoutMs, intervalMs: 500 },
     );
   }
 
@@ -63,7 +65,17 @@ export class ClusterDatabases {
   async missingOnEachNode(ids: readonly string[]): Promise<Record<string, string[]>> {
     const result: Record<string, string[]> = {};
     for (const node of this.cluster.nodes) {
-      const present = await this.query(node.index, async (pool) => new Set((await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses WHERE id = ANY($1::uuid[])', [ids])).rows.map((r) => r.id)));
+      const present = await this.query(
+        node.index,
+        async (pool) =>
+          new Set(
+            (
+              await pool.query<{ id: string }>('SELECT id::text AS id FROM businesses WHERE id = ANY($1::uuid[])', [
+                ids,
+              ])
+            ).rows.map((r) => r.id),
+          ),
+      );
       result[node.name] = ids.filter((id) => !present.has(id));
     }
     return result;
@@ -84,7 +96,10 @@ export interface RollingRestartOutcome {
  * Stops and starts every node in turn while one client signs in (again every 5 rounds), reads its session and
  * writes a business through the entry point, each request retried like a real client would.
  */
-export async function rollingRestartUnderLoad(cluster: StartedLocalCluster, label: string): Promise<RollingRestartOutcome> {
+export async function rollingRestartUnderLoad(
+  cluster: StartedLocalCluster,
+  label: string,
+): Promise<RollingRestartOutcome> {
   const counters = newCounters();
   const acknowledged: string[] = [];
   const logouts: string[] = [];
@@ -102,12 +117,22 @@ export async function rollingRestartUnderLoad(cluster: StartedLocalCluster, labe
         }
       }
       try {
-        const answer = await retryingFetch(`${cluster.entryUrl}/api/auth/session`, { headers: { cookie: current.cookie } }, counters);
+        const answer = await retryingFetch(
+          `${cluster.entryUrl}/api/auth/session`,
+          { headers: { cookie: current.cookie } },
+          counters,
+        );
         const user = (JSON.parse(answer.text || '{}') as { user?: { email?: string } }).user;
         const cleared = answer.headers.getSetCookie().some((c) => /next-auth\.session-token=;/.test(c));
-        if (answer.status !== 200 || user?.email !== cluster.admin.email || cleared) logouts.push(`round ${rounds}: HTTP ${answer.status} ${answer.text.slice(0, 100)}${cleared ? ' (cookie cleared)' : ''}`);
+        if (answer.status !== 200 || user?.email !== cluster.admin.email || cleared)
+          logouts.push(
+            `round ${rounds}: HTTP ${answer.status} ${answer.text.slice(0, 100)}${cleared ? ' (cookie cleared)' : ''}`,
+          );
       } catch (error) {
-        counters.failures.push({ what: 'GET /api/auth/session', detail: error instanceof Error ? error.message : String(error) });
+        counters.failures.push({
+          what: 'GET /api/auth/session',
+          detail: error instanceof Error ? error.message : String(error),
+        });
       }
       const id = await writeBusiness(cluster.entryUrl, current, `${label} ${rounds}`, counters);
       if (id) acknowledged.push(id);
@@ -126,7 +151,9 @@ export async function rollingRestartUnderLoad(cluster: StartedLocalCluster, labe
     running = false;
     await client;
   }
-  console.log(`${label}: ${rounds} rounds, ${counters.requests} requests, ${counters.retries} retries, ${acknowledged.length} writes acknowledged`);
+  console.log(
+    `${label}: ${rounds} rounds, ${counters.requests} requests, ${counters.retries} retries, ${acknowledged.length} writes acknowledged`,
+  );
   return { rounds, counters, acknowledged, logouts };
 }
 
@@ -135,8 +162,10 @@ export async function syncRunningEverywhere(cluster: StartedLocalCluster, timeou
     async () => {
       for (const n of cluster.nodes) {
         const status = (await (await fetch(`${n.syncUrl}/status`)).json()) as { replication?: { state?: string } };
-        if (status.replication?.state !== 'running') throw new Error(`${n.name}: ${JSON.stringify(status.replication)}`);
+        if (status.replication?.state !== 'running')
+          throw new Error(`${n.name}: ${JSON.stringify(status.replication)}`);
       }
-    }, { what: 'replication running on every node', timeoutMs: timeoutMs },
+    },
+    { what: 'replication running on every node', timeoutMs: timeoutMs },
   );
 }

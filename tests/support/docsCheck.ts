@@ -17,7 +17,8 @@ export function docsCommandReferences(text: string): string[] {
 function withoutFencedBlocks(text: string): string[] {
   const lines = text.split('\n');
   for (const block of fencedBlocks(text)) {
-    for (let index = block.line - 1; index <= block.line + block.body.length && index < lines.length; index += 1) lines[index] = '';
+    for (let index = block.line - 1; index <= block.line + block.body.length && index < lines.length; index += 1)
+      lines[index] = '';
   }
   return lines;
 }

@@ -30,18 +30,29 @@ async function run(command: string, args: readonly string[], cwd = REPO_ROOT): P
     return stdout;
   } catch (error) {
     const failed = error as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${(failed.stderr ?? '').slice(-3000)}${(failed.stdout ?? '').slice(-2000)}`);
+    throw new Error(
+      `${command} ${args.join(' ')} failed: ${failed.message}\n${(failed.stderr ?? '').slice(-3000)}${(failed.stdout ?? '').slice(-2000)}`,
+    );
   }
 }
 
 /** The Node image app/Dockerfile builds on, as .ci/containers/lib.sh names it: the official one if present, else its stand-in. */
 async function nodeImage(): Promise<string> {
-  const names = await run('bash', ['-c', `. .ci/containers/lib.sh && printf '%s\\n' "$OFFICIAL_NODE_IMAGE" "$STANDIN_NODE_IMAGE"`]);
+  const names = await run('bash', [
+    '-c',
+    `. .ci/containers/lib.sh && printf '%s\\n' "$OFFICIAL_NODE_IMAGE" "$STANDIN_NODE_IMAGE"`,
+  ]);
   const [official, standIn] = names.split('\n') as [string, string];
-  const present = async (image: string) => execFileAsync('docker', ['image', 'inspect', image]).then(() => true, () => false);
+  const present = async (image: string) =>
+    execFileAsync('docker', ['image', 'inspect', image]).then(
+      () => true,
+      () => false,
+    );
   if (await present(official)) return official;
   if (await present(standIn)) return standIn;
-  throw new Error(`Neither ${official} nor its stand-in ${standIn} is in the Docker engine. Fix: run \`sudo .ci/containers/provision.sh standins\`.`);
+  throw new Error(
+    `Neither ${official} nor its stand-in ${standIn} is in the Docker engine. Fix: run \`sudo .ci/containers/provision.sh standins\`.`,
+  );
 }
 
 /** Builds the app and its image, tagged with the app's package version. */
@@ -51,11 +62,29 @@ export async function buildExampleAppImage(repository: string): Promise<ExampleA
   await run('npm', ['run', 'build', '--workspace', 'examples/field-desk']);
   const context = mkdtempSync(join(tmpdir(), 'msk-field-desk-image-'));
   try {
-    cpSync(join(EXAMPLE_APP_DIR, '.next', 'standalone'), join(context, 'field-desk-standalone'), { recursive: true, verbatimSymlinks: true });
+    cpSync(join(EXAMPLE_APP_DIR, '.next', 'standalone'), join(context, 'field-desk-standalone'), {
+      recursive: true,
+      verbatimSymlinks: true,
+    });
     cpSync(join(EXAMPLE_APP_DIR, 'Dockerfile'), join(context, 'Dockerfile'));
-    await run('docker', ['build', '-q', '--target', 'prebuilt', '--build-arg', `NODE_IMAGE=${await nodeImage()}`, '-t', image, context]);
+    await run('docker', [
+      'build',
+      '-q',
+      '--target',
+      'prebuilt',
+      '--build-arg',
+      `NODE_IMAGE=${await nodeImage()}`,
+      '-t',
+      image,
+      context,
+    ]);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
-  return { repository, tag: version, name: image, remove: async () => void (await execFileAsync('docker', ['rmi', image]).catch(() => undefined)) };
+  return {
+    repository,
+    tag: version,
+    name: image,
+    remove: async () => void (await execFileAsync('docker', ['rmi', image]).catch(() => undefined)),
+  };
 }

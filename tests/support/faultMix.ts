@@ -13,7 +13,14 @@ import { type Session, WriteStream } from './retryingClient';
 import { seededRandom } from './seededRandom';
 
 export type FaultKind = 'kill-sync' | 'kill-app' | 'kill-postgres' | 'restart-node' | 'wipe-node' | 'clock-ahead';
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-sync', 'kill-app', 'kill-postgres', 'restart-node', 'wipe-node', 'clock-ahead'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill-sync',
+  'kill-app',
+  'kill-postgres',
+  'restart-node',
+  'wipe-node',
+  'clock-ahead',
+];
 
 /**
  * How far ahead a clock-ahead fault sets a node's clock (SYNC_CLOCK_OFFSET_MS): seconds, yet well inside the
@@ -78,19 +85,33 @@ export interface FaultOutcome {
  * A clock ahead within the bound must not cost the node its place: every node connected to all others, and a peer
  * measuring the skewed node's clock offsetMs ahead (so the skew really is in effect, not just configured).
  */
-async function connectedWhileSkewed(cluster: StartedLocalCluster, index: number, offsetMs: number, timeoutMs: number): Promise<void> {
+async function connectedWhileSkewed(
+  cluster: StartedLocalCluster,
+  index: number,
+  offsetMs: number,
+  timeoutMs: number,
+): Promise<void> {
   const skewed = cluster.nodes[index - 1];
   const observer = cluster.nodes.find((n) => n.index !== index);
   if (!skewed || !observer) throw new Error(`clock-ahead needs node ${index} and another node`);
   await eventually(
     async () => {
       const counts = await cluster.peersConnected();
-      if (Object.values(counts).some((n) => n !== cluster.nodes.length - 1)) throw new Error(`peers connected: ${JSON.stringify(counts)}`);
-      const status = (await (await fetch(`${observer.syncUrl}/status`)).json()) as { peers?: Array<{ name: string | null; authState: string; clockSkewMs: number | null }> };
+      if (Object.values(counts).some((n) => n !== cluster.nodes.length - 1))
+        throw new Error(`peers connected: ${JSON.stringify(counts)}`);
+      const status = (await (await fetch(`${observer.syncUrl}/status`)).json()) as {
+        peers?: Array<{ name: string | null; authState: string; clockSkewMs: number | null }>;
+      };
       const peer = status.peers?.find((p) => p.name === skewed.name);
       // (right after the reconnect, a peer may still show the skew it measured before the restart)
-      if (peer?.authState !== 'authenticated' || Math.abs((peer.clockSkewMs ?? 0) - offsetMs) > 1_000) throw new Error(`${observer.name} sees ${JSON.stringify(peer)}`);
-    }, { what: `${skewed.name}, ${offsetMs} ms ahead, connected to every node and measured ahead by ${observer.name}`, timeoutMs: timeoutMs, intervalMs: 100 },
+      if (peer?.authState !== 'authenticated' || Math.abs((peer.clockSkewMs ?? 0) - offsetMs) > 1_000)
+        throw new Error(`${observer.name} sees ${JSON.stringify(peer)}`);
+    },
+    {
+      what: `${skewed.name}, ${offsetMs} ms ahead, connected to every node and measured ahead by ${observer.name}`,
+      timeoutMs: timeoutMs,
+      intervalMs: 100,
+    },
   );
 }
 
@@ -149,8 +170,11 @@ export async function runFault(
           await cluster.stopNode(plan.node);
           await cluster.startNode(plan.node, { SYNC_CLOCK_OFFSET_MS: undefined });
         }
-        const { warnings } = (await (await fetch(`${cluster.nodes[plan.node - 1]?.syncUrl}/status`)).json()) as { warnings: string[] };
-        if (warnings.some((w) => w.includes('SYNC_CLOCK_OFFSET_MS'))) throw new Error(`node ${plan.node}'s clock is still shifted after the heal: ${warnings.join('; ')}`);
+        const { warnings } = (await (await fetch(`${cluster.nodes[plan.node - 1]?.syncUrl}/status`)).json()) as {
+          warnings: string[];
+        };
+        if (warnings.some((w) => w.includes('SYNC_CLOCK_OFFSET_MS')))
+          throw new Error(`node ${plan.node}'s clock is still shifted after the heal: ${warnings.join('; ')}`);
         break;
       }
     }
@@ -189,4 +213,5 @@ export async function runFault(
   };
 }
 
-export const lostCount = (outcome: FaultOutcome) => Object.values(outcome.lost).reduce((sum, ids) => sum + ids.length, 0);
+export const lostCount = (outcome: FaultOutcome) =>
+  Object.values(outcome.lost).reduce((sum, ids) => sum + ids.length, 0);

@@ -12,7 +12,9 @@ const CACHED_PG_BIN = '/var/cache/msk-postgres-client-17.10.0/pginstall/bin';
 export function postgresClientBin(): string {
   const dir = process.env.MSK_PG_BIN ?? CACHED_PG_BIN;
   if (!existsSync(join(dir, 'pg_dump'))) {
-    throw new Error(`no PostgreSQL 17 client programs in ${dir}: run .ci/postgres-client/install.sh (or set MSK_PG_BIN)`);
+    throw new Error(
+      `no PostgreSQL 17 client programs in ${dir}: run .ci/postgres-client/install.sh (or set MSK_PG_BIN)`,
+    );
   }
   return dir;
 }
@@ -24,9 +26,18 @@ export interface CliRun {
 }
 
 /** Runs a shell command line (or argv with `file`) from the repository root; resolves with its exit code and output. */
-export function runCommand(file: string, args: readonly string[], env: NodeJS.ProcessEnv = {}, cwd = REPOSITORY_ROOT): Promise<CliRun> {
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  cwd = REPOSITORY_ROOT,
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { cwd, env: { ...process.env, MSK_PG_BIN: postgresClientBin(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      cwd,
+      env: { ...process.env, MSK_PG_BIN: postgresClientBin(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));

@@ -41,7 +41,10 @@ export async function retryingFetch(
       }
       return { status: response.status, text, headers: response.headers };
     } catch (error) {
-      last = error instanceof Error ? `${error.message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause?: { code?: string } }).cause?.code})` : ''}` : String(error);
+      last =
+        error instanceof Error
+          ? `${error.message}${(error as { cause?: { code?: string } }).cause?.code ? ` (${(error as { cause?: { code?: string } }).cause?.code})` : ''}`
+          : String(error);
     }
   }
   throw new Error(`gave up after ${maxAttempts} attempts: ${last}`);
@@ -52,24 +55,44 @@ export interface Session {
 }
 
 /** NextAuth credentials sign-in (the one sign-in client), each step retried like every other request. */
-export async function signInRetrying(baseUrl: string, email: string, password: string, counters: ClientCounters): Promise<Session> {
+export async function signInRetrying(
+  baseUrl: string,
+  email: string,
+  password: string,
+  counters: ClientCounters,
+): Promise<Session> {
   const attempt = await signInAttempt(baseUrl, email, password, (url, init) => retryingFetch(url, init, counters));
   if (!attempt.sessionCookieName) throw new Error(`sign-in at ${baseUrl}: HTTP ${attempt.status}, no session cookie`);
   return { cookie: cookieHeader(attempt.cookies) };
 }
 
 /** Creates one business; returns its id when the app acknowledged it with 2xx, undefined otherwise. */
-export async function writeBusiness(baseUrl: string, session: Session, name: string, counters: ClientCounters): Promise<string | undefined> {
+export async function writeBusiness(
+  baseUrl: string,
+  session: Session,
+  name: string,
+  counters: ClientCounters,
+): Promise<string | undefined> {
   try {
     const answer = await retryingFetch(
       `${baseUrl}/api/businesses`,
-      { method: 'POST', headers: { cookie: session.cookie, 'content-type': 'application/json', origin: baseUrl }, body: JSON.stringify({ name, type: 'retail' }) },
+      {
+        method: 'POST',
+        headers: { cookie: session.cookie, 'content-type': 'application/json', origin: baseUrl },
+        body: JSON.stringify({ name, type: 'retail' }),
+      },
       counters,
     );
     if (answer.status >= 200 && answer.status < 300) return (JSON.parse(answer.text) as { id: string }).id;
-    counters.failures.push({ what: `POST ${baseUrl}/api/businesses`, detail: `HTTP ${answer.status} ${answer.text.slice(0, 200)}` });
+    counters.failures.push({
+      what: `POST ${baseUrl}/api/businesses`,
+      detail: `HTTP ${answer.status} ${answer.text.slice(0, 200)}`,
+    });
   } catch (error) {
-    counters.failures.push({ what: `POST ${baseUrl}/api/businesses`, detail: error instanceof Error ? error.message : String(error) });
+    counters.failures.push({
+      what: `POST ${baseUrl}/api/businesses`,
+      detail: error instanceof Error ? error.message : String(error),
+    });
   }
   return undefined;
 }

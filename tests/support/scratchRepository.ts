@@ -8,7 +8,14 @@ import { join } from 'node:path';
 import { REPOSITORY_ROOT } from './docsCommands';
 
 /** What the docs' commands create in the folder they run in; never linked, so a scratch copy starts without them. */
-const WRITTEN_BY_COMMANDS = new Set(['.git', 'deploy', '.local-cluster', '.local-cluster.lock', '.msk', 'test-artifacts']);
+const WRITTEN_BY_COMMANDS = new Set([
+  '.git',
+  'deploy',
+  '.local-cluster',
+  '.local-cluster.lock',
+  '.msk',
+  'test-artifacts',
+]);
 
 export interface ScratchRepository {
   readonly dir: string;

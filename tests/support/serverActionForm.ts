@@ -9,7 +9,10 @@ export function serverActionFields(html: string, formLabel: string): [string, st
   const form = new RegExp(`<form[^>]*aria-label="${formLabel}"[^>]*>(.*?)</form>`, 's').exec(html)?.[1];
   if (!form) throw new Error(`no form "${formLabel}" in the page`);
   const unescape = (value: string) => value.replace(/&(quot|amp|#x27|lt|gt);/g, (entity) => ENTITIES[entity] ?? entity);
-  return [...form.matchAll(/<input type="hidden" name="(\$ACTION_[^"]*)"(?: value="([^"]*)")?\/>/g)].map((m) => [m[1] as string, unescape(m[2] ?? '')]);
+  return [...form.matchAll(/<input type="hidden" name="(\$ACTION_[^"]*)"(?: value="([^"]*)")?\/>/g)].map((m) => [
+    m[1] as string,
+    unescape(m[2] ?? ''),
+  ]);
 }
 
 /** A multipart body with the form's hidden fields and `fields`. */

@@ -13,7 +13,9 @@ export interface SignedInSession {
 export async function signIn(baseUrl: string, email: string, password: string): Promise<SignedInSession> {
   const attempt = await signInAttempt(baseUrl, email, password);
   if (!attempt.sessionCookieName) {
-    throw new Error(`sign-in as ${email} at ${baseUrl} failed: HTTP ${attempt.status}, no session cookie (${attempt.location})`);
+    throw new Error(
+      `sign-in as ${email} at ${baseUrl} failed: HTTP ${attempt.status}, no session cookie (${attempt.location})`,
+    );
   }
   return { cookie: cookieHeader(attempt.cookies), sessionCookieName: attempt.sessionCookieName };
 }

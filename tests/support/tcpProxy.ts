@@ -10,7 +10,10 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
 
-  private constructor(readonly listen: { host: string; port: number }, readonly target: { host: string; port: number }) {
+  private constructor(
+    readonly listen: { host: string; port: number },
+    readonly target: { host: string; port: number },
+  ) {
     this.server = createServer((client) => {
       if (this.cutOff) {
         client.destroy();
@@ -29,7 +32,10 @@ export class TcpProxy {
     });
   }
 
-  static async start(listen: { host: string; port: number }, target: { host: string; port: number }): Promise<TcpProxy> {
+  static async start(
+    listen: { host: string; port: number },
+    target: { host: string; port: number },
+  ): Promise<TcpProxy> {
     const proxy = new TcpProxy(listen, target);
     await new Promise<void>((resolve, reject) => {
       proxy.server.once('error', reject);

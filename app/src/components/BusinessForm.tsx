@@ -14,7 +14,14 @@ export interface BusinessFormValues {
   active: boolean;
 }
 
-export const NEW_BUSINESS: BusinessFormValues = { name: '', type: 'retail', contactEmail: '', contactPhone: '', address: '', active: true };
+export const NEW_BUSINESS: BusinessFormValues = {
+  name: '',
+  type: 'retail',
+  contactEmail: '',
+  contactPhone: '',
+  address: '',
+  active: true,
+};
 
 export function BusinessForm({
   action,
@@ -43,10 +50,20 @@ export function BusinessForm({
         </select>
       </Field>
       <Field label="Contact email" name="contactEmail" state={state}>
-        <input name="contactEmail" type="email" defaultValue={value('contactEmail')} {...invalid(state, 'contactEmail')} />
+        <input
+          name="contactEmail"
+          type="email"
+          defaultValue={value('contactEmail')}
+          {...invalid(state, 'contactEmail')}
+        />
       </Field>
       <Field label="Contact phone" name="contactPhone" state={state}>
-        <input name="contactPhone" type="tel" defaultValue={value('contactPhone')} {...invalid(state, 'contactPhone')} />
+        <input
+          name="contactPhone"
+          type="tel"
+          defaultValue={value('contactPhone')}
+          {...invalid(state, 'contactPhone')}
+        />
       </Field>
       <Field label="Address" name="address" state={state}>
         <textarea name="address" rows={2} defaultValue={value('address')} {...invalid(state, 'address')} />

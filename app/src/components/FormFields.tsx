@@ -2,7 +2,17 @@ import type { ReactNode } from 'react';
 import type { FormState } from '../server/formState';
 
 /** A labelled input with its error underneath; `name` is also the API field the error came from. */
-export function Field({ label, name, state, children }: { label: string; name: string; state: FormState; children: ReactNode }) {
+export function Field({
+  label,
+  name,
+  state,
+  children,
+}: {
+  label: string;
+  name: string;
+  state: FormState;
+  children: ReactNode;
+}) {
   const error = state.fields?.[name];
   return (
     <label>

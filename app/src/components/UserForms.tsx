@@ -17,7 +17,14 @@ export function NewUserForm({ action }: { action: (previous: FormState, form: Fo
         <input name="name" defaultValue={value('name')} required maxLength={100} {...invalid(state, 'name')} />
       </Field>
       <Field label="Password" name="password" state={state}>
-        <input name="password" type="password" autoComplete="new-password" required minLength={MIN_PASSWORD_LENGTH} {...invalid(state, 'password')} />
+        <input
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={MIN_PASSWORD_LENGTH}
+          {...invalid(state, 'password')}
+        />
       </Field>
       <Field label="Role" name="role" state={state}>
         <select name="role" defaultValue={value('role', 'member')} {...invalid(state, 'role')}>

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { loadAppConfig } from './config';
 import { forgetProcessSingleton } from './processSingleton';
 
-describe('the app\'s configuration with Auth.js v5 names', () => {
+describe("the app's configuration with Auth.js v5 names", () => {
   const saved = { ...process.env };
   afterEach(() => {
     process.env = { ...saved };

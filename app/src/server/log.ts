@@ -5,5 +5,7 @@ import pino, { type Logger } from 'pino';
 import { processSingleton } from './processSingleton';
 
 export function log(): Logger {
-  return processSingleton('msk.app.logger', () => pino({ base: { service: 'app' }, timestamp: pino.stdTimeFunctions.isoTime }));
+  return processSingleton('msk.app.logger', () =>
+    pino({ base: { service: 'app' }, timestamp: pino.stdTimeFunctions.isoTime }),
+  );
 }

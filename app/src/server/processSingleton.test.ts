@@ -23,7 +23,11 @@ describe('processSingleton', () => {
   });
 
   it('keeps nothing when create throws, so the next call tries again', () => {
-    expect(() => processSingleton(key, () => { throw new Error('not yet'); })).toThrow('not yet');
+    expect(() =>
+      processSingleton(key, () => {
+        throw new Error('not yet');
+      }),
+    ).toThrow('not yet');
     expect(processSingleton(key, () => 'second try')).toBe('second try');
   });
 

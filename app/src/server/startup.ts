@@ -64,7 +64,10 @@ async function prepareDatabase(): Promise<void> {
   const { adminEmail, adminPassword, nextAuthSecret } = loadAppConfig().config;
   const admin = await ensureFirstAdmin(pool, { adminEmail, adminPassword, clusterSecret: nextAuthSecret });
   if (!admin.created) return;
-  log().info({ email: admin.email, userId: admin.id }, 'created the first admin (the same row on every node of this cluster)');
+  log().info(
+    { email: admin.email, userId: admin.id },
+    'created the first admin (the same row on every node of this cluster)',
+  );
   if (admin.generatedPassword !== undefined) {
     // Printed once, to stdout only, never logged: the operator copies it and changes it after signing in.
     writeSync(

@@ -49,7 +49,11 @@ export const emailAddress = z
   .string({ error: 'must be a string' })
   .trim()
   .toLowerCase()
-  .pipe(z.email({ error: 'must be an email address such as ada@example.com' }).max(254, { error: 'must be at most 254 characters' }));
+  .pipe(
+    z
+      .email({ error: 'must be an email address such as ada@example.com' })
+      .max(254, { error: 'must be at most 254 characters' }),
+  );
 
 export const optionalEmailAddress = z
   .string({ error: 'must be an email address or null' })

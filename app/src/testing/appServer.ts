@@ -104,7 +104,9 @@ export async function startAppServer(props: AppServerProps): Promise<StartedAppS
   const deadline = Date.now() + startupTimeoutMs;
   for (;;) {
     if (exitCode !== undefined) {
-      throw new Error(`the app on ${url} exited (code ${exitCode}) before it was up; its output:\n${lastLines(output.all())}`);
+      throw new Error(
+        `the app on ${url} exited (code ${exitCode}) before it was up; its output:\n${lastLines(output.all())}`,
+      );
     }
     try {
       const response = await fetch(url + probe, { signal: AbortSignal.timeout(2_000) });
@@ -114,7 +116,9 @@ export async function startAppServer(props: AppServerProps): Promise<StartedAppS
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`the app on ${url} did not answer ${probe} with 200 within ${startupTimeoutMs} ms; its output:\n${lastLines(output.all())}`);
+      throw new Error(
+        `the app on ${url} did not answer ${probe} with 200 within ${startupTimeoutMs} ms; its output:\n${lastLines(output.all())}`,
+      );
     }
     await sleep(POLL_INTERVAL_MS);
   }
@@ -128,9 +132,15 @@ export async function startAppServer(props: AppServerProps): Promise<StartedAppS
     async waitForOutput(pattern, timeoutMs = 5_000) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const match = output.all().split('\n').find((line) => pattern.test(line));
+        const match = output
+          .all()
+          .split('\n')
+          .find((line) => pattern.test(line));
         if (match) return match;
-        if (Date.now() > until) throw new Error(`no output line matched ${pattern} within ${timeoutMs} ms; last lines:\n${lastLines(output.all())}`);
+        if (Date.now() > until)
+          throw new Error(
+            `no output line matched ${pattern} within ${timeoutMs} ms; last lines:\n${lastLines(output.all())}`,
+          );
         await sleep(50);
       }
     },
@@ -154,7 +164,11 @@ export async function runAppServerExpectingExit(
 ): Promise<ExitedApp> {
   const host = env.HOSTNAME ?? '127.0.0.1';
   const port = Number(env.PORT ?? DEFAULT_APP_PORT);
-  const child = spawn(process.execPath, [serverJs], { cwd: dirname(serverJs), env: childEnvironment(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [serverJs], {
+    cwd: dirname(serverJs),
+    env: childEnvironment(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = capture(child);
   let answered = false;
   let done = false;
@@ -182,7 +196,9 @@ export async function runAppServerExpectingExit(
  * Like Promise.all for starts, but waits for every start to finish before failing, so no server comes up after
  * the test gave up on it (and escapes afterAll).
  */
-export async function allStarted<T extends readonly unknown[]>(starts: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+export async function allStarted<T extends readonly unknown[]>(starts: {
+  readonly [K in keyof T]: Promise<T[K]>;
+}): Promise<T> {
   const results = await Promise.allSettled(starts as readonly Promise<unknown>[]);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;

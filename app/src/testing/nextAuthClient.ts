@@ -19,11 +19,17 @@ export function setCookies(response: { readonly headers: Headers }): Map<string,
 
 /** The Cookie header a browser sends back: every cookie it holds (deleted ones left out). */
 export function cookieHeader(jar: ReadonlyMap<string, string>): string {
-  return [...jar.entries()].filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join('; ');
+  return [...jar.entries()]
+    .filter(([, v]) => v !== '')
+    .map(([k, v]) => `${k}=${v}`)
+    .join('; ');
 }
 
 /** One HTTP exchange as the sign-in needs it; tests/support/retryingClient.ts passes one that retries. */
-export type SignInFetch = (url: string, init: RequestInit) => Promise<{ status: number; text: string; headers: Headers }>;
+export type SignInFetch = (
+  url: string,
+  init: RequestInit,
+) => Promise<{ status: number; text: string; headers: Headers }>;
 
 const plainFetch: SignInFetch = async (url, init) => {
   const response = await fetch(url, { ...init, redirect: 'manual' });
@@ -42,11 +48,17 @@ export interface SignInAttempt {
 }
 
 /** NextAuth's credentials sign-in: GET /api/auth/csrf (token and cookie), then POST the credentials with the cookies. */
-export async function signInAttempt(baseUrl: string, email: string, password: string, fetchStep: SignInFetch = plainFetch): Promise<SignInAttempt> {
+export async function signInAttempt(
+  baseUrl: string,
+  email: string,
+  password: string,
+  fetchStep: SignInFetch = plainFetch,
+): Promise<SignInAttempt> {
   const csrfAnswer = await fetchStep(`${baseUrl}/api/auth/csrf`, {});
   if (csrfAnswer.status !== 200) throw new Error(`GET ${baseUrl}/api/auth/csrf answered ${csrfAnswer.status}`);
   const jar = setCookies(csrfAnswer);
-  if (![...jar.keys()].some((name) => name.endsWith(CSRF_COOKIE))) throw new Error(`GET ${baseUrl}/api/auth/csrf set no CSRF cookie`);
+  if (![...jar.keys()].some((name) => name.endsWith(CSRF_COOKIE)))
+    throw new Error(`GET ${baseUrl}/api/auth/csrf set no CSRF cookie`);
   const { csrfToken } = JSON.parse(csrfAnswer.text) as { csrfToken: string };
   const login = await fetchStep(`${baseUrl}/api/auth/callback/credentials`, {
     method: 'POST',
@@ -82,14 +94,18 @@ export interface SignInResult {
 
 export async function signIn(baseUrl: string, email: string, password: string): Promise<SignInResult> {
   const attempt = await signInAttempt(baseUrl, email, password);
-  const sessionCookie = attempt.sessionCookieName === undefined ? undefined : attempt.cookies.get(attempt.sessionCookieName);
+  const sessionCookie =
+    attempt.sessionCookieName === undefined ? undefined : attempt.cookies.get(attempt.sessionCookieName);
   return { status: attempt.status, sessionCookie, body: attempt.body };
 }
 
 /** Signs in or throws: for tests whose subject is something after the sign-in. */
 export async function signedIn(baseUrl: string, email: string, password: string): Promise<string> {
   const result = await signIn(baseUrl, email, password);
-  if (!result.sessionCookie) throw new Error(`signing in as ${email} on ${baseUrl} failed: HTTP ${result.status} ${JSON.stringify(result.body)}`);
+  if (!result.sessionCookie)
+    throw new Error(
+      `signing in as ${email} on ${baseUrl} failed: HTTP ${result.status} ${JSON.stringify(result.body)}`,
+    );
   return result.sessionCookie;
 }
 
@@ -97,7 +113,10 @@ export function sessionHeader(sessionCookie: string): { cookie: string } {
   return { cookie: `${SESSION_COOKIE}=${sessionCookie}` };
 }
 
-export async function readSession(baseUrl: string, sessionCookie: string): Promise<{ body: unknown; response: Response }> {
+export async function readSession(
+  baseUrl: string,
+  sessionCookie: string,
+): Promise<{ body: unknown; response: Response }> {
   const response = await fetch(`${baseUrl}/api/auth/session`, { headers: sessionHeader(sessionCookie) });
   return { body: await response.json(), response };
 }

@@ -6,7 +6,17 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -26,7 +36,9 @@ const COPY_PREFIX = 'msk-app-standalone-';
 const OLD_COPY_MS = 60 * 60_000;
 
 const BUILD_INPUTS = [
-  ...['src', 'migrations', 'public', 'scripts', 'next.config.ts', 'package.json', 'tsconfig.json'].map((p) => join(APP_DIR, p)),
+  ...['src', 'migrations', 'public', 'scripts', 'next.config.ts', 'package.json', 'tsconfig.json'].map((p) =>
+    join(APP_DIR, p),
+  ),
   join(REPO_ROOT, 'contract', 'src'),
 ];
 
@@ -62,7 +74,8 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
       mkdirSync(LOCK_DIR);
       break;
     } catch {
-      if (existsSync(LOCK_DIR) && Date.now() - statSync(LOCK_DIR).mtimeMs > LOCK_STALE_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+      if (existsSync(LOCK_DIR) && Date.now() - statSync(LOCK_DIR).mtimeMs > LOCK_STALE_MS)
+        rmSync(LOCK_DIR, { recursive: true, force: true });
       await sleep(500);
     }
   }
@@ -75,9 +88,13 @@ async function withLock<T>(work: () => Promise<T>): Promise<T> {
 
 async function build(options: StandaloneBuildOptions, buildId: string): Promise<number> {
   const startedAt = Date.now();
-  const tsc = spawnSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(REPO_ROOT, 'kit')], {
-    encoding: 'utf8',
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-b', join(REPO_ROOT, 'kit')],
+    {
+      encoding: 'utf8',
+    },
+  );
   if (tsc.status !== 0) throw new Error(`tsc -b kit failed:\n${tsc.stdout}${tsc.stderr}`);
   for (;;) {
     // The build machine has no node secrets: build with a bare environment, as CI and image builds do.
@@ -96,11 +113,16 @@ async function build(options: StandaloneBuildOptions, buildId: string): Promise<
     const output = `${result.stdout}\n${result.stderr}`;
     if (result.status === 0) break;
     // Someone else (a developer, another helper's test) is building app/ right now: wait for it, then build ours.
-    if (output.includes('Another next build process is already running') && Date.now() - startedAt < CONCURRENT_BUILD_MAX_WAIT_MS) {
+    if (
+      output.includes('Another next build process is already running') &&
+      Date.now() - startedAt < CONCURRENT_BUILD_MAX_WAIT_MS
+    ) {
       await sleep(CONCURRENT_BUILD_RETRY_MS);
       continue;
     }
-    throw new Error(`npm run build -w app failed (exit ${result.status}):\n${output.trim().split('\n').slice(-40).join('\n')}`);
+    throw new Error(
+      `npm run build -w app failed (exit ${result.status}):\n${output.trim().split('\n').slice(-40).join('\n')}`,
+    );
   }
   writeFileSync(SOURCES_STAMP, `${buildId}\n`);
   const tookMs = Date.now() - startedAt;

@@ -6,12 +6,27 @@
  * such as `ingres.enabled` or `image.app.tagg` is refused by `helm install` with the key named.
  */
 import { VARIABLES } from '@msk/contract';
-import type { AppReachableFrom, ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from '../platformConfigSchema';
+import type {
+  AppReachableFrom,
+  ContainerResourcesConfig,
+  ImageRef,
+  ResolvedPlatformConfig,
+} from '../platformConfigSchema';
 import { CHART_NAME } from './chartHelpers';
 import { SECRET_KEY_PATTERN } from '../platformConfigSchema';
 export { SECRET_KEY_PATTERN };
 import { ENV_NAME_PATTERN, PROBE_PATH_PATTERN, TABLE_NAME_PATTERN } from '../platformConfigSchema';
-import { DATABASE_NAME_PATTERN, DEFAULTS, DERIVED_SETTINGS, DNS_SUBDOMAIN_PATTERN, EXTERNAL_DATABASE_SSL_MODES, IMAGE_REPOSITORY_PATTERN, IMAGE_TAG_PATTERN, MAX_REPLICAS, STORAGE_SIZE_PATTERN } from '../platformConfigSchema';
+import {
+  DATABASE_NAME_PATTERN,
+  DEFAULTS,
+  DERIVED_SETTINGS,
+  DNS_SUBDOMAIN_PATTERN,
+  EXTERNAL_DATABASE_SSL_MODES,
+  IMAGE_REPOSITORY_PATTERN,
+  IMAGE_TAG_PATTERN,
+  MAX_REPLICAS,
+  STORAGE_SIZE_PATTERN,
+} from '../platformConfigSchema';
 
 export interface ValueSpec {
   readonly description: string;
@@ -32,7 +47,10 @@ const LIST_OF_OBJECTS = { type: 'array', items: { type: 'object' } };
 
 /** The contract's plain settings a chart user may set (secrets come from the Secret; ports and discovery are derived). */
 export function chartSettings(): { name: string; help: string }[] {
-  return VARIABLES.filter((v) => v.scope === 'setting' && !v.secret && !DERIVED_SETTINGS.has(v.name)).map((v) => ({ name: v.name, help: v.help }));
+  return VARIABLES.filter((v) => v.scope === 'setting' && !v.secret && !DERIVED_SETTINGS.has(v.name)).map((v) => ({
+    name: v.name,
+    help: v.help,
+  }));
 }
 
 function leaf(description: string, value: unknown, schema: Record<string, unknown>): ValueSpec {
@@ -43,10 +61,19 @@ function image(which: string, ref: ImageRef): ValueSpec {
   return {
     description: `The ${which} container's image.`,
     children: {
-      repository: leaf('Image name without tag.', ref.repository, { type: 'string', pattern: IMAGE_REPOSITORY_PATTERN }),
+      repository: leaf('Image name without tag.', ref.repository, {
+        type: 'string',
+        pattern: IMAGE_REPOSITORY_PATTERN,
+      }),
       // `latest` is refused by the templates (checkValues), with a clearer message than a schema's `not` gives
-      tag: leaf('A pinned tag, never latest: every pod of the StatefulSet must run the same build.', ref.tag, { type: 'string', pattern: IMAGE_TAG_PATTERN }),
-      pullPolicy: leaf('IfNotPresent, Always or Never.', 'IfNotPresent', { type: 'string', enum: ['IfNotPresent', 'Always', 'Never'] }),
+      tag: leaf('A pinned tag, never latest: every pod of the StatefulSet must run the same build.', ref.tag, {
+        type: 'string',
+        pattern: IMAGE_TAG_PATTERN,
+      }),
+      pullPolicy: leaf('IfNotPresent, Always or Never.', 'IfNotPresent', {
+        type: 'string',
+        enum: ['IfNotPresent', 'Always', 'Never'],
+      }),
     },
   };
 }
@@ -61,7 +88,9 @@ export function kubernetesResources(resources: ContainerResourcesConfig): Record
 
 /** A NetworkPolicy `from` list for the configuration's choice (`anywhere` = an empty list = no `from`). */
 export function peersFrom(from: AppReachableFrom): Record<string, unknown>[] {
-  return from === 'anywhere' ? [] : [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }];
+  return from === 'anywhere'
+    ? []
+    : [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': from.namespace } } }];
 }
 
 /** The app container: whatever Next.js + NextAuth image the team runs (image.app), its port, command and probes. */
@@ -69,21 +98,30 @@ function appValues(config: ResolvedPlatformConfig): ValueSpec {
   const { app } = config;
   const strings = { type: 'array', items: { type: 'string' } };
   return {
-    description: 'The app container (its image is image.app): the kit assumes nothing of it beyond these values (docs/your-app.md).',
+    description:
+      'The app container (its image is image.app): the kit assumes nothing of it beyond these values (docs/your-app.md).',
     children: {
-      port: leaf('The port the app listens on (PORT is set to it); not 5432, 8765, 9464 or 9465 (the other containers\' ports).', app.port, {
-        type: 'integer',
-        minimum: 1,
-        maximum: 65535,
-      }),
-      command: leaf('The command that starts the app in its image (run after the node identity entry script).', [...app.command], {
-        ...strings,
-        minItems: 1,
-        items: { type: 'string', minLength: 1 },
-      }),
+      port: leaf(
+        "The port the app listens on (PORT is set to it); not 5432, 8765, 9464 or 9465 (the other containers' ports).",
+        app.port,
+        {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65535,
+        },
+      ),
+      command: leaf(
+        'The command that starts the app in its image (run after the node identity entry script).',
+        [...app.command],
+        {
+          ...strings,
+          minItems: 1,
+          items: { type: 'string', minLength: 1 },
+        },
+      ),
       args: leaf('Arguments after the command.', [...app.args], strings),
       env: leaf(
-        'Extra plain environment variables of the app container (the app\'s own settings; contract variables go in settings, secrets in the Secret).',
+        "Extra plain environment variables of the app container (the app's own settings; contract variables go in settings, secrets in the Secret).",
         { ...app.env },
         {
           type: 'object',
@@ -92,20 +130,28 @@ function appValues(config: ResolvedPlatformConfig): ValueSpec {
           additionalProperties: { type: 'string' },
         },
       ),
-      cacheMountPath: leaf('Where the image\'s Next.js writes its cache (.next/cache of the standalone folder): an emptyDir, the root filesystem is read-only.', app.cacheMountPath, {
-        type: 'string',
-        pattern: '^/',
-      }),
+      cacheMountPath: leaf(
+        "Where the image's Next.js writes its cache (.next/cache of the standalone folder): an emptyDir, the root filesystem is read-only.",
+        app.cacheMountPath,
+        {
+          type: 'string',
+          pattern: '^/',
+        },
+      ),
       runAsUser: leaf('The non-root user (and group) the app runs as.', app.runAsUser, { type: 'integer', minimum: 1 }),
       probes: {
-        description: 'The app\'s health endpoints the kubelet checks (HTTP GET on app.port).',
+        description: "The app's health endpoints the kubelet checks (HTTP GET on app.port).",
         children: {
-          livenessPath: leaf('Startup and liveness path, e.g. / or /api/auth/providers; empty: a TCP connect to app.port.', app.probes.livenessPath, {
-            type: 'string',
-            pattern: PROBE_PATH_PATTERN,
-          }),
+          livenessPath: leaf(
+            'Startup and liveness path, e.g. / or /api/auth/providers; empty: a TCP connect to app.port.',
+            app.probes.livenessPath,
+            {
+              type: 'string',
+              pattern: PROBE_PATH_PATTERN,
+            },
+          ),
           readinessPath: leaf(
-            'Readiness path; empty: the app is ready when live, and the pod\'s readiness comes from the sync service\'s own /ready (database, peers agreeing).',
+            "Readiness path; empty: the app is ready when live, and the pod's readiness comes from the sync service's own /ready (database, peers agreeing).",
             app.probes.readinessPath,
             { type: 'string', pattern: PROBE_PATH_PATTERN },
           ),
@@ -121,33 +167,48 @@ function externalDatabaseValues(config: ResolvedPlatformConfig): ValueSpec {
   const name = { type: 'string', pattern: DATABASE_NAME_PATTERN };
   return {
     description:
-      'One PostgreSQL every pod uses (managed, or an HA cluster\'s read-write service) instead of one in every pod. With host set, ' +
+      "One PostgreSQL every pod uses (managed, or an HA cluster's read-write service) instead of one in every pod. With host set, " +
       'the pods run the app and sync containers only (no PostgreSQL container, no claim template) and DATABASE_TOPOLOGY=shared. ' +
-      'Fixed at install. The database needs the kit\'s roles (docs/database-topology.md).',
+      "Fixed at install. The database needs the kit's roles (docs/database-topology.md).",
     children: {
-      host: leaf('Host name or IPv4 address of the database; empty: a PostgreSQL in every pod (persistence.*).', external?.host ?? '', {
-        type: 'string',
-        pattern: `^(${DNS_SUBDOMAIN_PATTERN.slice(1, -1)})?$`,
-        maxLength: 253,
-      }),
+      host: leaf(
+        'Host name or IPv4 address of the database; empty: a PostgreSQL in every pod (persistence.*).',
+        external?.host ?? '',
+        {
+          type: 'string',
+          pattern: `^(${DNS_SUBDOMAIN_PATTERN.slice(1, -1)})?$`,
+          maxLength: 253,
+        },
+      ),
       port: leaf('Its port.', external?.port ?? d.port, { type: 'integer', minimum: 1, maximum: 65535 }),
       database: leaf('The database.', external?.database ?? d.database, name),
-      user: leaf('The app\'s role.', external?.user ?? d.user, name),
-      syncUser: leaf('The sync service\'s role (owns schema msk_sync).', external?.syncUser ?? d.syncUser, name),
+      user: leaf("The app's role.", external?.user ?? d.user, name),
+      syncUser: leaf("The sync service's role (owns schema msk_sync).", external?.syncUser ?? d.syncUser, name),
       existingSecret: leaf(
-        'The Secret holding both roles\' passwords; empty: the shared Secret (existingSecret).',
+        "The Secret holding both roles' passwords; empty: the shared Secret (existingSecret).",
         external === undefined || external.existingSecret === config.sharedSecretName ? '' : external.existingSecret,
         { type: 'string', pattern: `^(${DNS_SUBDOMAIN_PATTERN.slice(1, -1)})?$` },
       ),
-      passwordKey: leaf('Key of the app role\'s password in that Secret.', external?.passwordKey ?? d.passwordKey, { type: 'string', pattern: SECRET_KEY_PATTERN }),
-      syncPasswordKey: leaf('Key of the sync role\'s password in that Secret.', external?.syncPasswordKey ?? d.syncPasswordKey, {
+      passwordKey: leaf("Key of the app role's password in that Secret.", external?.passwordKey ?? d.passwordKey, {
         type: 'string',
         pattern: SECRET_KEY_PATTERN,
       }),
-      sslMode: leaf('sslmode of both connections: disable, require, verify-ca, verify-full; empty: none in the URL (no TLS).', external?.sslMode ?? d.sslMode, {
-        type: 'string',
-        enum: [...EXTERNAL_DATABASE_SSL_MODES],
-      }),
+      syncPasswordKey: leaf(
+        "Key of the sync role's password in that Secret.",
+        external?.syncPasswordKey ?? d.syncPasswordKey,
+        {
+          type: 'string',
+          pattern: SECRET_KEY_PATTERN,
+        },
+      ),
+      sslMode: leaf(
+        'sslmode of both connections: disable, require, verify-ca, verify-full; empty: none in the URL (no TLS).',
+        external?.sslMode ?? d.sslMode,
+        {
+          type: 'string',
+          enum: [...EXTERNAL_DATABASE_SSL_MODES],
+        },
+      ),
     },
   };
 }
@@ -159,7 +220,12 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
     additionalProperties: false,
     required: ['host'],
     properties: {
-      host: { type: 'string', pattern: DNS_SUBDOMAIN_PATTERN, maxLength: 253, description: 'Host name without scheme or port.' },
+      host: {
+        type: 'string',
+        pattern: DNS_SUBDOMAIN_PATTERN,
+        maxLength: 253,
+        description: 'Host name without scheme or port.',
+      },
       paths: {
         type: 'array',
         minItems: 1,
@@ -176,32 +242,48 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
     },
   };
   return {
-    nameOverride: leaf('Replaces the chart name in object names and the app.kubernetes.io/name label.', '', { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 40 }),
+    nameOverride: leaf('Replaces the chart name in object names and the app.kubernetes.io/name label.', '', {
+      type: 'string',
+      pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$',
+      maxLength: 40,
+    }),
     fullnameOverride: leaf(
       'Name of every object instead of <release>-multi-server-kit (at most 40 characters: pod names and labels are built from it).',
       // installed under the configuration's name, the release gets the configuration's object names
       config.name.includes(CHART_NAME) ? '' : config.name,
       { type: 'string', pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 40 },
     ),
-    replicaCount: leaf('Number of nodes (pods): each runs the app, the sync service and its own PostgreSQL.', config.replicas, {
-      type: 'integer',
-      minimum: 1,
-      maximum: MAX_REPLICAS,
-    }),
+    replicaCount: leaf(
+      'Number of nodes (pods): each runs the app, the sync service and its own PostgreSQL.',
+      config.replicas,
+      {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_REPLICAS,
+      },
+    ),
     image: {
       description: 'Images of the three containers of a node.',
-      children: { app: image('app', config.images.app), sync: image('sync', config.images.sync), postgres: image('postgres', config.images.postgres) },
+      children: {
+        app: image('app', config.images.app),
+        sync: image('sync', config.images.sync),
+        postgres: image('postgres', config.images.postgres),
+      },
     },
     app: appValues(config),
     replication: {
       description: 'What the sync services replicate.',
       children: {
-        tables: leaf('The app\'s tables (REPLICATED_TABLES, the same on every node): plain table names of schema public.', [...config.replicatedTables], {
-          type: 'array',
-          minItems: 1,
-          uniqueItems: true,
-          items: { type: 'string', pattern: TABLE_NAME_PATTERN },
-        }),
+        tables: leaf(
+          "The app's tables (REPLICATED_TABLES, the same on every node): plain table names of schema public.",
+          [...config.replicatedTables],
+          {
+            type: 'array',
+            minItems: 1,
+            uniqueItems: true,
+            items: { type: 'string', pattern: TABLE_NAME_PATTERN },
+          },
+        ),
       },
     },
     imagePullSecrets: leaf('Secrets for pulling from a private registry, e.g. [{name: regcred}].', [], {
@@ -209,9 +291,12 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
       items: { type: 'object', required: ['name'], properties: { name: { type: 'string' } } },
     }),
     serviceAccount: {
-      description: 'The pods\' ServiceAccount (with discovery "kubernetes" it is granted read access to EndpointSlices).',
+      description:
+        'The pods\' ServiceAccount (with discovery "kubernetes" it is granted read access to EndpointSlices).',
       children: {
-        create: leaf('Create the ServiceAccount (else use an existing one named serviceAccount.name).', true, { type: 'boolean' }),
+        create: leaf('Create the ServiceAccount (else use an existing one named serviceAccount.name).', true, {
+          type: 'boolean',
+        }),
         name: leaf('Its name; empty: the full name of the release.', '', { type: 'string' }),
         annotations: leaf('Annotations of the ServiceAccount (e.g. a cloud IAM role).', {}, LABEL_MAP),
       },
@@ -221,20 +306,39 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
     resources: {
       description: 'Requests and limits of each container (a Kubernetes ResourceRequirements).',
       children: Object.fromEntries(
-        CONTAINERS.map((name) => [name, leaf(`Of the ${name} container.`, kubernetesResources(config[name].resources), OPEN_OBJECT)]),
+        CONTAINERS.map((name) => [
+          name,
+          leaf(`Of the ${name} container.`, kubernetesResources(config[name].resources), OPEN_OBJECT),
+        ]),
       ),
     },
     nodeSelector: leaf('Node labels the pods must run on.', {}, LABEL_MAP),
     tolerations: leaf('Tolerations of the pods.', [], LIST_OF_OBJECTS),
-    affinity: leaf('Affinity of the pods; empty: prefer one pod of this release per node (soft anti-affinity).', {}, OPEN_OBJECT),
-    topologySpreadConstraints: leaf('Topology spread constraints of the pods (labelSelector included, as Kubernetes expects).', [], LIST_OF_OBJECTS),
+    affinity: leaf(
+      'Affinity of the pods; empty: prefer one pod of this release per node (soft anti-affinity).',
+      {},
+      OPEN_OBJECT,
+    ),
+    topologySpreadConstraints: leaf(
+      'Topology spread constraints of the pods (labelSelector included, as Kubernetes expects).',
+      [],
+      LIST_OF_OBJECTS,
+    ),
     priorityClassName: leaf('PriorityClass of the pods; empty: the cluster default.', '', { type: 'string' }),
     ingress: {
       description: 'The ONE entry point users open: a session cookie is valid on every pod only behind one host name.',
       children: {
-        enabled: leaf('Create the Ingress (else expose the <fullname>-app Service yourself, on the same host).', true, { type: 'boolean' }),
-        className: leaf('IngressClass; empty: the cluster\'s default class.', config.ingressClassName ?? '', { type: 'string' }),
-        annotations: leaf('Annotations of the Ingress (controller options, cert-manager).', { ...config.ingressAnnotations }, LABEL_MAP),
+        enabled: leaf('Create the Ingress (else expose the <fullname>-app Service yourself, on the same host).', true, {
+          type: 'boolean',
+        }),
+        className: leaf("IngressClass; empty: the cluster's default class.", config.ingressClassName ?? '', {
+          type: 'string',
+        }),
+        annotations: leaf(
+          'Annotations of the Ingress (controller options, cert-manager).',
+          { ...config.ingressAnnotations },
+          LABEL_MAP,
+        ),
         hosts: leaf(
           'Exactly one host: NEXTAUTH_URL is made from it (https when tls is set), so it is used even with enabled=false.',
           [{ host: config.host, paths: [{ path: '/', pathType: 'Prefix' }] }],
@@ -248,22 +352,33 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
             items: {
               type: 'object',
               additionalProperties: false,
-              properties: { secretName: { type: 'string', pattern: DNS_SUBDOMAIN_PATTERN }, hosts: { type: 'array', items: { type: 'string' } } },
+              properties: {
+                secretName: { type: 'string', pattern: DNS_SUBDOMAIN_PATTERN },
+                hosts: { type: 'array', items: { type: 'string' } },
+              },
             },
           },
         ),
       },
     },
     persistence: {
-      description: 'Each node\'s PostgreSQL volume (the StatefulSet\'s claim template: it cannot change after install).',
+      description: "Each node's PostgreSQL volume (the StatefulSet's claim template: it cannot change after install).",
       children: {
-        storageClass: leaf('StorageClass of the claims; empty: the cluster default; "-": none (storageClassName "").', config.postgres.storageClassName ?? '', {
-          type: 'string',
-        }),
-        size: leaf('Size of each claim, e.g. 10Gi. Fixed at install: helm upgrade refuses a change (resize the claims instead).', config.postgres.storageSize, {
-          type: 'string',
-          pattern: STORAGE_SIZE_PATTERN,
-        }),
+        storageClass: leaf(
+          'StorageClass of the claims; empty: the cluster default; "-": none (storageClassName "").',
+          config.postgres.storageClassName ?? '',
+          {
+            type: 'string',
+          },
+        ),
+        size: leaf(
+          'Size of each claim, e.g. 10Gi. Fixed at install: helm upgrade refuses a change (resize the claims instead).',
+          config.postgres.storageSize,
+          {
+            type: 'string',
+            pattern: STORAGE_SIZE_PATTERN,
+          },
+        ),
         annotations: leaf('Annotations of the claims. Fixed at install, like size.', {}, LABEL_MAP),
       },
     },
@@ -275,14 +390,16 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
     ),
     secretKeys: {
       description: 'The key in existingSecret that holds each of our secrets, when your Secret names them differently.',
-      children: Object.fromEntries(secretKeys.map((key) => [key, leaf(`Key of ${key}.`, key, { type: 'string', pattern: SECRET_KEY_PATTERN })])),
+      children: Object.fromEntries(
+        secretKeys.map((key) => [key, leaf(`Key of ${key}.`, key, { type: 'string', pattern: SECRET_KEY_PATTERN })]),
+      ),
     },
     networkPolicy: {
       description: 'A NetworkPolicy around the pods (enforced only where the network plugin enforces policies).',
       children: {
         enabled: leaf('Create it.', true, { type: 'boolean' }),
         ingressFrom: leaf(
-          'Who may open the app port, app.port (NetworkPolicyPeers: the Ingress controller\'s pods); empty: anyone.',
+          "Who may open the app port, app.port (NetworkPolicyPeers: the Ingress controller's pods); empty: anyone.",
           peersFrom(config.networkPolicy.appReachableFrom),
           LIST_OF_OBJECTS,
         ),
@@ -292,23 +409,35 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
           LIST_OF_OBJECTS,
         ),
         egress: leaf(
-          'restricted: DNS, the peers\' sync port and (discovery kubernetes) the API server only; unrestricted: any egress.',
+          "restricted: DNS, the peers' sync port and (discovery kubernetes) the API server only; unrestricted: any egress.",
           config.networkPolicy.egress,
           { type: 'string', enum: ['restricted', 'unrestricted'] },
         ),
       },
     },
     metrics: {
-      description: 'Prometheus metrics: the app on port 9464 (app-metrics), the sync service on 9465 (sync-metrics), path /metrics.',
+      description:
+        'Prometheus metrics: the app on port 9464 (app-metrics), the sync service on 9465 (sync-metrics), path /metrics.',
       children: {
-        enabled: leaf('Create the <fullname>-metrics Service (both ports) and let networkPolicy.metricsFrom reach them.', true, { type: 'boolean' }),
+        enabled: leaf(
+          'Create the <fullname>-metrics Service (both ports) and let networkPolicy.metricsFrom reach them.',
+          true,
+          { type: 'boolean' },
+        ),
         serviceMonitor: {
           description: 'A Prometheus Operator ServiceMonitor for the metrics Service (needs its CRD).',
           children: {
             enabled: leaf('Create it.', false, { type: 'boolean' }),
             interval: leaf('Scrape interval.', '30s', { type: 'string', pattern: '^[0-9]+(ms|s|m|h)$' }),
-            scrapeTimeout: leaf('Scrape timeout; empty: Prometheus\'s default.', '', { type: 'string', pattern: '^([0-9]+(ms|s|m|h))?$' }),
-            labels: leaf('Extra labels, e.g. the release label your Prometheus selects ServiceMonitors by.', {}, LABEL_MAP),
+            scrapeTimeout: leaf("Scrape timeout; empty: Prometheus's default.", '', {
+              type: 'string',
+              pattern: '^([0-9]+(ms|s|m|h))?$',
+            }),
+            labels: leaf(
+              'Extra labels, e.g. the release label your Prometheus selects ServiceMonitors by.',
+              {},
+              LABEL_MAP,
+            ),
           },
         },
         prometheusRule: {
@@ -319,23 +448,31 @@ export function chartValues(config: ResolvedPlatformConfig, secretKeys: readonly
           },
         },
         grafanaDashboard: {
-          description: 'A ConfigMap with the Grafana dashboard of files/grafana-dashboard.json, for Grafana\'s dashboard sidecar.',
+          description:
+            "A ConfigMap with the Grafana dashboard of files/grafana-dashboard.json, for Grafana's dashboard sidecar.",
           children: {
             enabled: leaf('Create it.', false, { type: 'boolean' }),
             labels: leaf('Labels the sidecar looks for.', { grafana_dashboard: '1' }, LABEL_MAP),
-            annotations: leaf('Annotations (e.g. the sidecar\'s target folder).', {}, LABEL_MAP),
+            annotations: leaf("Annotations (e.g. the sidecar's target folder).", {}, LABEL_MAP),
           },
         },
       },
     },
-    discovery: leaf('How sync services find each other: dns (headless Service) or kubernetes (EndpointSlice API, adds a Role).', config.discovery, {
+    discovery: leaf(
+      'How sync services find each other: dns (headless Service) or kubernetes (EndpointSlice API, adds a Role).',
+      config.discovery,
+      {
+        type: 'string',
+        enum: ['dns', 'kubernetes'],
+      },
+    ),
+    clusterDomain: leaf('DNS suffix of the cluster (in SYNC_DNS_NAME).', config.clusterDomain, {
       type: 'string',
-      enum: ['dns', 'kubernetes'],
+      pattern: DNS_SUBDOMAIN_PATTERN,
     }),
-    clusterDomain: leaf('DNS suffix of the cluster (in SYNC_DNS_NAME).', config.clusterDomain, { type: 'string', pattern: DNS_SUBDOMAIN_PATTERN }),
     settings: {
       description:
-        'Plain settings of the env contract for every node, as strings (secrets go in the Secret). Unset: the contract\'s default. ' +
+        "Plain settings of the env contract for every node, as strings (secrets go in the Secret). Unset: the contract's default. " +
         `Allowed: ${settings.map((s) => s.name).join(', ')}.`,
       value: { ...config.settings },
       schema: {
@@ -357,7 +494,10 @@ export function valuesYamlText(tree: ValueTree, header: string, yamlOf: (value: 
         lines.push(`${indent}${key}:`);
         walk(spec.children, `${indent}  `);
       } else {
-        for (const line of yamlOf({ [key]: spec.value }).trimEnd().split('\n')) lines.push(indent + line);
+        for (const line of yamlOf({ [key]: spec.value })
+          .trimEnd()
+          .split('\n'))
+          lines.push(indent + line);
       }
       if (indent === '') lines.push('');
     }
@@ -389,7 +529,9 @@ export function valuesSchemaOf(tree: ValueTree, title: string): Record<string, u
     properties: Object.fromEntries(
       Object.entries(node).map(([key, spec]) => [
         key,
-        spec.children ? { ...objectOf(spec.children), description: spec.description } : { ...spec.schema, description: spec.description },
+        spec.children
+          ? { ...objectOf(spec.children), description: spec.description }
+          : { ...spec.schema, description: spec.description },
       ]),
     ),
   });
@@ -399,7 +541,10 @@ export function valuesSchemaOf(tree: ValueTree, title: string): Record<string, u
     title,
     ...root,
     // Helm adds `global` when the chart is used as a dependency
-    properties: { ...(root.properties as object), global: { type: 'object', description: 'Helm global values (unused by this chart).' } },
+    properties: {
+      ...(root.properties as object),
+      global: { type: 'object', description: 'Helm global values (unused by this chart).' },
+    },
   };
 }
 

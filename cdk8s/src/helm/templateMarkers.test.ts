@@ -7,10 +7,12 @@ function written(build: (markers: TemplateMarkers) => unknown): string {
 
 describe('TemplateMarkers', () => {
   it('replaces a scalar marker by its template text, in place', () => {
-    expect(written((m) => ({ spec: { replicas: m.scalar('{{ .Values.replicaCount }}') } }))).toBe('spec:\n  replicas: {{ .Values.replicaCount }}');
+    expect(written((m) => ({ spec: { replicas: m.scalar('{{ .Values.replicaCount }}') } }))).toBe(
+      'spec:\n  replicas: {{ .Values.replicaCount }}',
+    );
   });
 
-  it('replaces an entry marker by lines at the entry\'s indentation, naming the entry\'s key', () => {
+  it("replaces an entry marker by lines at the entry's indentation, naming the entry's key", () => {
     expect(written((m) => ({ spec: { nodeSelector: m.line(withValue('.Values.nodeSelector')) } }))).toBe(
       'spec:\n  {{- with .Values.nodeSelector }}\n  nodeSelector:\n    {{- toYaml . | nindent 4 }}\n  {{- end }}',
     );
@@ -27,7 +29,10 @@ describe('TemplateMarkers', () => {
 
   it('writes conditional list items and alternatives, with markers nested inside replaced too', () => {
     const text = written((m) => ({
-      env: [{ name: 'A', value: '1' }, m.line(when('.Values.b', { name: 'B', value: m.scalar('{{ .Values.b | quote }}') }))],
+      env: [
+        { name: 'A', value: '1' },
+        m.line(when('.Values.b', { name: 'B', value: m.scalar('{{ .Values.b | quote }}') })),
+      ],
       egress: m.line(either('.Values.open', [{}], [{ ports: [53] }])),
       affinity: m.line(valueOr('.Values.affinity', { soft: true })),
     }));
@@ -60,10 +65,14 @@ describe('TemplateMarkers', () => {
   });
 
   it('throws if an entry marker is the first key of a list item (its indentation would be wrong)', () => {
-    expect(() => written((m) => ({ rules: [{ from: m.line(withValue('.Values.from')), ports: [80] }] }))).toThrow(/first key of a list item \(from\)/);
+    expect(() => written((m) => ({ rules: [{ from: m.line(withValue('.Values.from')), ports: [80] }] }))).toThrow(
+      /first key of a list item \(from\)/,
+    );
   });
 
   it('throws on a marker it did not make', () => {
-    expect(() => new TemplateMarkers().replaceIn('a: mskhelmscalar00042x')).toThrow(/unknown template marker mskhelmscalar00042x/);
+    expect(() => new TemplateMarkers().replaceIn('a: mskhelmscalar00042x')).toThrow(
+      /unknown template marker mskhelmscalar00042x/,
+    );
   });
 });

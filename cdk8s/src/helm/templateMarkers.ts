@@ -69,7 +69,8 @@ export class TemplateMarkers {
         });
     }
     const left = ANY_MARKER.exec(current);
-    if (left) throw new Error(`template marker ${left[0]} was left in a position it cannot be replaced from:\n${current}`);
+    if (left)
+      throw new Error(`template marker ${left[0]} was left in a position it cannot be replaced from:\n${current}`);
     return current;
   }
 
@@ -82,18 +83,29 @@ export class TemplateMarkers {
 
 /** `{{- with <expression> }}` → `key:` and the value as YAML; nothing when the value is empty. */
 export function withValue(expression: string): LineRenderer {
-  return (indent, key) => [`${indent}{{- with ${expression} }}`, `${indent}${key}:`, `${indent}  {{- toYaml . | nindent ${indent.length + 2} }}`, `${indent}{{- end }}`].join('\n');
+  return (indent, key) =>
+    [
+      `${indent}{{- with ${expression} }}`,
+      `${indent}${key}:`,
+      `${indent}  {{- toYaml . | nindent ${indent.length + 2} }}`,
+      `${indent}{{- end }}`,
+    ].join('\n');
 }
 
 /** `{{- with <expression> }}` → `key: <value>` for a scalar; nothing when empty. */
 export function withScalar(expression: string, pipeline = 'quote'): LineRenderer {
-  return (indent, key) => [`${indent}{{- with ${expression} }}`, `${indent}${key}: {{ . | ${pipeline} }}`, `${indent}{{- end }}`].join('\n');
+  return (indent, key) =>
+    [`${indent}{{- with ${expression} }}`, `${indent}${key}: {{ . | ${pipeline} }}`, `${indent}{{- end }}`].join('\n');
 }
 
 /** The entry (or list item) `content` only when `condition` holds. */
 export function when(condition: string, content: unknown): LineRenderer {
   return (indent, key) =>
-    [`${indent}{{- if ${condition} }}`, TemplateMarkers.yamlAt(key === '' ? [content] : { [key]: content }, indent), `${indent}{{- end }}`].join('\n');
+    [
+      `${indent}{{- if ${condition} }}`,
+      TemplateMarkers.yamlAt(key === '' ? [content] : { [key]: content }, indent),
+      `${indent}{{- end }}`,
+    ].join('\n');
 }
 
 /** `key: <yaml of the expression>` when the expression is non-empty, else `key: <fallback content>`. */
@@ -128,5 +140,10 @@ export function include(template: string): LineRenderer {
 
 /** Lines spliced into the mapping from a values map (`{{- with .Values.podLabels }}{{ toYaml . }}`), the key ignored. */
 export function spliceValue(expression: string): LineRenderer {
-  return (indent) => [`${indent}{{- with ${expression} }}`, `${indent}{{- toYaml . | nindent ${indent.length} }}`, `${indent}{{- end }}`].join('\n');
+  return (indent) =>
+    [
+      `${indent}{{- with ${expression} }}`,
+      `${indent}{{- toYaml . | nindent ${indent.length} }}`,
+      `${indent}{{- end }}`,
+    ].join('\n');
 }

@@ -1,7 +1,7 @@
 import { formatEnvFile, parseEnvFile } from './parseEnvFile';
 
 describe('parseEnvFile', () => {
-  it('reads the setup guide\'s style: quoted values with a comment after them', () => {
+  it("reads the setup guide's style: quoted values with a comment after them", () => {
     const { entries, errors } = parseEnvFile(
       '# SAME\nNEXTAUTH_URL="http://[server-2-ip]:8080"  # Server 2\nSYNC_SERVICE_PORT=8765\n',
     );
@@ -23,7 +23,7 @@ describe('parseEnvFile', () => {
   });
 
   it('accepts export and single quotes and skips comments and blank lines', () => {
-    const { entries } = parseEnvFile('\n  # note\nexport A=1\nB=\'two words\'\n');
+    const { entries } = parseEnvFile("\n  # note\nexport A=1\nB='two words'\n");
     expect(entries.map((e) => [e.key, e.value])).toEqual([
       ['A', '1'],
       ['B', 'two words'],

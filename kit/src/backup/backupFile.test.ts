@@ -27,7 +27,13 @@ function unsigned(overrides: Partial<UnsignedManifest> = {}): UnsignedManifest {
     schemaVersion: 'abc123',
     serverVersion: '17.10',
     dumpTool: 'pg_dump (PostgreSQL) 17.10',
-    capture: { incarnation: 'f'.repeat(32), position: { xid: '812', seq: '0' }, newestHlc: null, rows: 3, tombstones: 1 },
+    capture: {
+      incarnation: 'f'.repeat(32),
+      position: { xid: '812', seq: '0' },
+      newestHlc: null,
+      rows: 3,
+      tombstones: 1,
+    },
     peers: [{ nodeId: 'fedcba9876543210', cursor: { xid: '900', seq: '4' } }],
     dump: { bytes: dump.length, sha256: sha256(dump) },
     ...overrides,
@@ -76,9 +82,13 @@ describe('a backup file', () => {
 
   it('refuses a changed manifest (the signature no longer matches), a backup of another cluster, another node', () => {
     const forged = { ...signManifest(unsigned(), KEY), createdAt: new Date(MADE_MS + 1000).toISOString() };
-    expect(refusals(parseBackup(file(forged)).manifest, target)).toEqual([expect.stringMatching(/signature does not match/)]);
+    expect(refusals(parseBackup(file(forged)).manifest, target)).toEqual([
+      expect.stringMatching(/signature does not match/),
+    ]);
     const otherCluster = signManifest(unsigned(), randomBytes(32).toString('hex'));
-    expect(refusals(parseBackup(file(otherCluster)).manifest, target)).toEqual([expect.stringMatching(/another cluster/)]);
+    expect(refusals(parseBackup(file(otherCluster)).manifest, target)).toEqual([
+      expect.stringMatching(/another cluster/),
+    ]);
     expect(refusals(parseBackup(file()).manifest, { ...target, nodeId: 'aaaaaaaaaaaaaaaa' })).toEqual([
       expect.stringMatching(/backup is of node 0123456789abcdef \(node-2\), this node is aaaaaaaaaaaaaaaa/),
     ]);
@@ -91,6 +101,8 @@ describe('a backup file', () => {
       expect.stringMatching(/6\.0 days old; the other nodes forget deletes after 7 days.*--allow-old-backup/),
     ]);
     expect(refusals(manifest, { ...target, nowMs: MADE_MS + MAX_BACKUP_AGE_MS + 1, allowOld: true })).toEqual([]);
-    expect(refusals(manifest, { ...target, nowMs: MADE_MS - 3_600_000 })).toEqual([expect.stringMatching(/made in the future/)]);
+    expect(refusals(manifest, { ...target, nowMs: MADE_MS - 3_600_000 })).toEqual([
+      expect.stringMatching(/made in the future/),
+    ]);
   });
 });

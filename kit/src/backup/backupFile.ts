@@ -46,11 +46,17 @@ export const manifestSchema = z
     dumpTool: z.string().max(200),
     capture: z.object({
       /** The incarnation of the change log when the backup was taken (a restore makes a new one). */
-      incarnation: z.string().regex(/^[0-9a-f]{32}$/).nullable(),
+      incarnation: z
+        .string()
+        .regex(/^[0-9a-f]{32}$/)
+        .nullable(),
       /** The xid fence before the dump: every change below it is in the backup. */
       position: cursorSchema,
       /** The newest HLC stamp in the change log. */
-      newestHlc: z.string().regex(/^[0-9a-f]{36}$/).nullable(),
+      newestHlc: z
+        .string()
+        .regex(/^[0-9a-f]{36}$/)
+        .nullable(),
       rows: z.number().int().min(0),
       tombstones: z.number().int().min(0),
     }),
@@ -74,7 +80,9 @@ function manifestKey(registrationKey: string): Buffer {
 
 /** Names the cluster (the registration key) in the manifest: a keyed hash, useless for guessing the key. */
 export function clusterFingerprint(registrationKey: string): string {
-  return Buffer.from(hkdfSync('sha256', registrationKey, 'multi-server-kit backup', 'cluster fingerprint v1', 8)).toString('hex');
+  return Buffer.from(
+    hkdfSync('sha256', registrationKey, 'multi-server-kit backup', 'cluster fingerprint v1', 8),
+  ).toString('hex');
 }
 
 /** The manifest's bytes that the signature covers: every field but the signature, in a fixed order. */
@@ -83,7 +91,11 @@ function signedText(manifest: Omit<BackupManifest, 'signature'>): string {
     Array.isArray(value)
       ? value.map(sorted)
       : value !== null && typeof value === 'object'
-        ? Object.fromEntries(Object.keys(value).sort().map((key) => [key, sorted((value as Record<string, unknown>)[key])]))
+        ? Object.fromEntries(
+            Object.keys(value)
+              .sort()
+              .map((key) => [key, sorted((value as Record<string, unknown>)[key])]),
+          )
         : value;
   return JSON.stringify(sorted(manifest));
 }
@@ -112,12 +124,19 @@ export interface ParsedBackup {
  * the manifest says). Does NOT check the signature (verifyBackup does, with the cluster's key).
  */
 export function parseBackup(bytes: Buffer, name = 'the backup file'): ParsedBackup {
-  if (bytes.length < BACKUP_HEADER.length || bytes.subarray(0, BACKUP_HEADER.length).toString('latin1') !== BACKUP_HEADER) {
-    throw new BackupFileError(`${name} is not a Multi-Server Kit backup (it does not start with "MSK-BACKUP 1"): make backups with msk backup`);
+  if (
+    bytes.length < BACKUP_HEADER.length ||
+    bytes.subarray(0, BACKUP_HEADER.length).toString('latin1') !== BACKUP_HEADER
+  ) {
+    throw new BackupFileError(
+      `${name} is not a Multi-Server Kit backup (it does not start with "MSK-BACKUP 1"): make backups with msk backup`,
+    );
   }
   const end = bytes.indexOf(0x0a, BACKUP_HEADER.length);
   if (end < 0 || end - BACKUP_HEADER.length > MAX_MANIFEST_BYTES) {
-    throw new BackupFileError(`${name}: the manifest line is missing or longer than ${MAX_MANIFEST_BYTES} bytes (a damaged or foreign file)`);
+    throw new BackupFileError(
+      `${name}: the manifest line is missing or longer than ${MAX_MANIFEST_BYTES} bytes (a damaged or foreign file)`,
+    );
   }
   let json: unknown;
   try {
@@ -127,7 +146,9 @@ export function parseBackup(bytes: Buffer, name = 'the backup file'): ParsedBack
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`);
+    const problems = parsed.error.issues
+      .slice(0, 5)
+      .map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`);
     throw new BackupFileError(`${name}: the manifest is not valid: ${problems.join('; ')}`);
   }
   const manifest = parsed.data;
@@ -138,7 +159,9 @@ export function parseBackup(bytes: Buffer, name = 'the backup file'): ParsedBack
     );
   }
   if (sha256(dump) !== manifest.dump.sha256) {
-    throw new BackupFileError(`${name}: the dump's SHA-256 differs from the manifest's (the file was changed or damaged)`);
+    throw new BackupFileError(
+      `${name}: the dump's SHA-256 differs from the manifest's (the file was changed or damaged)`,
+    );
   }
   return { manifest, dump };
 }
@@ -158,13 +181,13 @@ export function refusals(manifest: BackupManifest, target: RestoreTarget): strin
   const problems: string[] = [];
   if (manifest.clusterFingerprint !== clusterFingerprint(target.registrationKey)) {
     problems.push(
-      'the backup was made in another cluster (its SYNC_REGISTRATION_KEY differs from this node\'s): restore a backup of this cluster',
+      "the backup was made in another cluster (its SYNC_REGISTRATION_KEY differs from this node's): restore a backup of this cluster",
     );
   } else {
     const { signature, ...signed } = manifest;
     const expected = createHmac('sha256', manifestKey(target.registrationKey)).update(signedText(signed)).digest();
     if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-      problems.push('the manifest\'s signature does not match (the manifest was changed): use an unchanged backup file');
+      problems.push("the manifest's signature does not match (the manifest was changed): use an unchanged backup file");
     }
   }
   if (manifest.nodeId !== target.nodeId) {

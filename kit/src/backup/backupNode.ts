@@ -54,12 +54,14 @@ export async function backupNode(props: BackupProps): Promise<BackupResult> {
   if (dumpTool.major < facts.serverMajor) {
     throw new PostgresToolError(
       `${dumpTool.text} is older than the server (PostgreSQL ${facts.serverVersion}): use pg_dump ${facts.serverMajor} or newer ` +
-        (access.kind === 'local' ? '(--pg-bin DIR or MSK_PG_BIN)' : '(the server\'s own, through --exec)'),
+        (access.kind === 'local' ? '(--pg-bin DIR or MSK_PG_BIN)' : "(the server's own, through --exec)"),
     );
   }
   const replication = JSON.parse(await runSql(access, REPLICATION_FACTS_SQL)) as ReplicationFacts;
   const createdAt = new Date(now()).toISOString();
-  progress(`dumping database ${facts.database} of node ${replication.nodeId} (PostgreSQL ${facts.serverVersion}, ${replication.rows} replicated rows) with ${dumpTool.text}`);
+  progress(
+    `dumping database ${facts.database} of node ${replication.nodeId} (PostgreSQL ${facts.serverVersion}, ${replication.rows} replicated rows) with ${dumpTool.text}`,
+  );
   const started = now();
   const dump = (await runTool(access, 'pg_dump', ['--format=custom', '--no-password'])).stdout;
   if (dump.length === 0) throw new PostgresToolError('pg_dump wrote nothing');

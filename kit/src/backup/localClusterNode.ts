@@ -30,9 +30,13 @@ export function localClusterNode(dataDir: string, index: number, pgBinDir: strin
     );
   }
   const node = cluster.state.nodes.find((candidate) => candidate.index === index);
-  if (!node) throw new LocalClusterError(`the cluster in ${dataDir} has no node ${index} (it has ${cluster.state.nodes.length})`);
+  if (!node)
+    throw new LocalClusterError(
+      `the cluster in ${dataDir} has no node ${index} (it has ${cluster.state.nodes.length})`,
+    );
   const envPath = join(resolve(dataDir), `node-${index}`, 'node.env');
-  if (!existsSync(envPath)) throw new LocalClusterError(`${envPath} is missing: restart the cluster (npm start) to write it`);
+  if (!existsSync(envPath))
+    throw new LocalClusterError(`${envPath} is missing: restart the cluster (npm start) to write it`);
   const env = readEnvFile(envPath);
   const superuser = readEnvFile(join(cluster.state.configDir, LOCAL_SUPERUSER_FILE));
   const url = new URL(node.postgresUrl);
@@ -62,7 +66,9 @@ export function localClusterNode(dataDir: string, index: number, pgBinDir: strin
       });
       if (!response.ok) {
         const body = (await response.json().catch(() => ({}))) as { error?: string };
-        throw new LocalClusterError(`the cluster could not ${action.replace('-', ' ')} node ${index}: ${body.error ?? response.status}`);
+        throw new LocalClusterError(
+          `the cluster could not ${action.replace('-', ' ')} node ${index}: ${body.error ?? response.status}`,
+        );
       }
     },
   };

@@ -40,15 +40,23 @@ export interface ToolRun {
 /** Most bytes kept of a tool's error output (its last lines go into our error message). */
 const MAX_STDERR_BYTES = 64 * 1024;
 
-function commandOf(access: PostgresAccess, tool: PostgresTool, args: readonly string[], database: string): { file: string; argv: string[]; env: NodeJS.ProcessEnv } {
+function commandOf(
+  access: PostgresAccess,
+  tool: PostgresTool,
+  args: readonly string[],
+  database: string,
+): { file: string; argv: string[]; env: NodeJS.ProcessEnv } {
   if (access.kind === 'exec') {
     const [file, ...rest] = access.prefix;
-    if (!file) throw new PostgresToolError('--exec is empty: give the command that runs a program next to the database');
+    if (!file)
+      throw new PostgresToolError('--exec is empty: give the command that runs a program next to the database');
     return { file, argv: [...rest, tool, '-U', access.user, '-d', database, ...args], env: process.env };
   }
   const file = access.binDir ? join(access.binDir, tool) : tool;
   if (access.binDir && !existsSync(file)) {
-    throw new PostgresToolError(`${file} does not exist: --pg-bin (or MSK_PG_BIN) must be the folder of PostgreSQL's client programs`);
+    throw new PostgresToolError(
+      `${file} does not exist: --pg-bin (or MSK_PG_BIN) must be the folder of PostgreSQL's client programs`,
+    );
   }
   return {
     file,
@@ -68,7 +76,12 @@ function commandOf(access: PostgresAccess, tool: PostgresTool, args: readonly st
  * Runs one program to the end. `input` goes to its standard input; its standard output is returned whole (a dump
  * of a node's database fits in memory, as a snapshot between nodes does). Fails with the program's last error lines.
  */
-export function runTool(access: PostgresAccess, tool: PostgresTool, args: readonly string[], options: { input?: Buffer | string; database?: string } = {}): Promise<ToolRun> {
+export function runTool(
+  access: PostgresAccess,
+  tool: PostgresTool,
+  args: readonly string[],
+  options: { input?: Buffer | string; database?: string } = {},
+): Promise<ToolRun> {
   const { file, argv, env } = commandOf(access, tool, args, options.database ?? access.database);
   return new Promise((resolve, reject) => {
     const child = spawn(file, argv, { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -92,7 +105,9 @@ export function runTool(access: PostgresAccess, tool: PostgresTool, args: readon
       if (code === 0) resolve({ stdout: Buffer.concat(out), stderr: err });
       else {
         const last = err.trim().split('\n').slice(-6).join('\n  ');
-        reject(new PostgresToolError(`${tool} failed (exit ${code}):\n  ${last || '(no output)'}${hintFor(err, access)}`));
+        reject(
+          new PostgresToolError(`${tool} failed (exit ${code}):\n  ${last || '(no output)'}${hintFor(err, access)}`),
+        );
       }
     });
     child.stdin.end(options.input ?? '');
@@ -101,19 +116,25 @@ export function runTool(access: PostgresAccess, tool: PostgresTool, args: readon
 
 function hintFor(stderr: string, access: PostgresAccess): string {
   if (/server version mismatch|aborting because of server version/i.test(stderr)) {
-    return `\n  fix: use ${access.kind === 'local' ? 'client programs of the server\'s major version or newer (--pg-bin DIR or MSK_PG_BIN)' : 'the server\'s own programs (--exec into the database container)'}`;
+    return `\n  fix: use ${access.kind === 'local' ? "client programs of the server's major version or newer (--pg-bin DIR or MSK_PG_BIN)" : "the server's own programs (--exec into the database container)"}`;
   }
   return '';
 }
 
 /** Runs SQL with psql (stops at the first error, no psqlrc) and returns its unaligned, header-less output. */
 export async function runSql(access: PostgresAccess, sql: string, database?: string): Promise<string> {
-  const run = await runTool(access, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], { input: sql, database });
+  const run = await runTool(access, 'psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1'], {
+    input: sql,
+    database,
+  });
   return run.stdout.toString('utf8').trim();
 }
 
 /** The major version of a program (`pg_dump (PostgreSQL) 17.10` → 17). */
-export async function toolMajorVersion(access: PostgresAccess, tool: PostgresTool): Promise<{ major: number; text: string }> {
+export async function toolMajorVersion(
+  access: PostgresAccess,
+  tool: PostgresTool,
+): Promise<{ major: number; text: string }> {
   if (access.kind === 'exec') {
     const [file, ...rest] = access.prefix;
     const text = await new Promise<string>((resolve, reject) => {
@@ -121,7 +142,11 @@ export async function toolMajorVersion(access: PostgresAccess, tool: PostgresToo
       let out = '';
       child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
       child.on('error', (error) => reject(new PostgresToolError(`${file} could not be started: ${error.message}`)));
-      child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new PostgresToolError(`${tool} --version failed through --exec (exit ${code})`))));
+      child.on('close', (code) =>
+        code === 0
+          ? resolve(out.trim())
+          : reject(new PostgresToolError(`${tool} --version failed through --exec (exit ${code})`)),
+      );
     });
     return { major: majorOf(text), text };
   }
@@ -131,9 +156,17 @@ export async function toolMajorVersion(access: PostgresAccess, tool: PostgresToo
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
     child.on('error', (error: NodeJS.ErrnoException) =>
-      reject(new PostgresToolError(error.code === 'ENOENT' ? `${file} was not found: install PostgreSQL's client programs and pass --pg-bin DIR or set MSK_PG_BIN` : error.message)),
+      reject(
+        new PostgresToolError(
+          error.code === 'ENOENT'
+            ? `${file} was not found: install PostgreSQL's client programs and pass --pg-bin DIR or set MSK_PG_BIN`
+            : error.message,
+        ),
+      ),
     );
-    child.on('close', (code) => (code === 0 ? resolve(out.trim()) : reject(new PostgresToolError(`${file} --version failed (exit ${code})`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out.trim()) : reject(new PostgresToolError(`${file} --version failed (exit ${code})`)),
+    );
   });
   return { major: majorOf(text), text };
 }

@@ -31,7 +31,8 @@ export function checkBackup(props: CheckProps): { manifest: BackupManifest; dump
     nowMs: (props.getNowMs ?? Date.now)(),
     allowOld: props.allowOld,
   });
-  if (problems.length > 0) throw new BackupFileError(`${props.fileName} is refused, nothing was restored:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0)
+    throw new BackupFileError(`${props.fileName} is refused, nothing was restored:\n  - ${problems.join('\n  - ')}`);
   return parsed;
 }
 
@@ -48,15 +49,24 @@ export async function restoreDatabase(
 ): Promise<RestoreOutcome> {
   const { manifest, dump } = backup;
   if (manifest.database !== access.database) {
-    throw new BackupFileError(`the backup is of database ${manifest.database}, the node's database is ${access.database}: pass --database ${manifest.database}`);
+    throw new BackupFileError(
+      `the backup is of database ${manifest.database}, the node's database is ${access.database}: pass --database ${manifest.database}`,
+    );
   }
   progress(`dropping database ${manifest.database} (with every connection to it)`);
   await runSql(access, dropDatabaseSql(manifest.database), 'postgres');
   progress(`restoring ${manifest.database} from the dump (${dump.length} bytes, made ${manifest.createdAt})`);
-  await runTool(access, 'pg_restore', ['--create', '--exit-on-error', '--no-password'], { input: dump, database: 'postgres' });
+  await runTool(access, 'pg_restore', ['--create', '--exit-on-error', '--no-password'], {
+    input: dump,
+    database: 'postgres',
+  });
   const hasLog = await runSql(access, "SELECT to_regclass('msk_sync.node') IS NOT NULL");
   if (hasLog !== 't') return { incarnation: null, logRows: 0, peers: 0 };
-  progress('preparing the restored change log for replication (new incarnation, positions moved to now, cursors on peers cleared)');
-  const outcome = JSON.parse((await runSql(access, PREPARE_RESTORED_LOG_SQL)).split('\n').filter(Boolean).pop() ?? '{}') as RestoreOutcome;
+  progress(
+    'preparing the restored change log for replication (new incarnation, positions moved to now, cursors on peers cleared)',
+  );
+  const outcome = JSON.parse(
+    (await runSql(access, PREPARE_RESTORED_LOG_SQL)).split('\n').filter(Boolean).pop() ?? '{}',
+  ) as RestoreOutcome;
   return outcome;
 }

@@ -27,10 +27,19 @@ describe('msk init and doctor', () => {
     const init = msk('init', '--nodes', '3', '--public-url', 'https://platform.example.com', '--out', out);
     expect(init.code).toBe(0);
     expect(init.stdout).toMatch(/configuration of 3 node\(s\)/);
-    for (const file of ['shared.env', 'node-1.env', 'node-2.env', 'node-3.env', 'kubernetes-secret.yaml', 'postgres-superuser-password']) {
+    for (const file of [
+      'shared.env',
+      'node-1.env',
+      'node-2.env',
+      'node-3.env',
+      'kubernetes-secret.yaml',
+      'postgres-superuser-password',
+    ]) {
       expect(statSync(join(out, file)).mode & 0o777).toBe(0o600);
     }
-    const shared = Object.fromEntries(parseEnvFile(readFileSync(join(out, 'shared.env'), 'utf8')).entries.map((e) => [e.key, e.value]));
+    const shared = Object.fromEntries(
+      parseEnvFile(readFileSync(join(out, 'shared.env'), 'utf8')).entries.map((e) => [e.key, e.value]),
+    );
     // The summary shows fingerprints, never the secrets.
     expect(init.stdout).not.toContain(shared.NEXTAUTH_SECRET);
     expect(init.stdout).not.toContain(shared.SYNC_REGISTRATION_KEY);
@@ -63,13 +72,15 @@ describe('msk init and doctor', () => {
     expect(result.stderr).toMatch(/--public-url must be an absolute URL/);
   });
 
-  it('doctor exits 1 on the setup guide\'s own example and prints findings with the files involved', () => {
+  it("doctor exits 1 on the setup guide's own example and prints findings with the files involved", () => {
     const result = msk('doctor', join(FIXTURES, 'guide-server1.env'), join(FIXTURES, 'guide-server2.env'));
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/ERROR +NEXTAUTH_URL +\[.*guide-server1\.env:7, .*guide-server2\.env:14\]/);
     expect(result.stdout).toMatch(/10 error\(s\)/); // 8 in the guide's values, and REPLICATED_TABLES, which it predates, on each server
     // The published secret is shown as a fingerprint only.
-    const published = parseEnvFile(readFileSync(join(FIXTURES, 'guide-server1.env'), 'utf8')).entries.find((e) => e.key === 'NEXTAUTH_SECRET')?.value as string;
+    const published = parseEnvFile(readFileSync(join(FIXTURES, 'guide-server1.env'), 'utf8')).entries.find(
+      (e) => e.key === 'NEXTAUTH_SECRET',
+    )?.value as string;
     expect(result.stdout).not.toContain(published);
     expect(result.stdout).toMatch(/NEXTAUTH_SECRET +fp:[0-9a-f]{8} +fp:[0-9a-f]{8}/);
   });
@@ -81,7 +92,9 @@ describe('msk init and doctor', () => {
     expect(result.code).toBe(1);
     const report = JSON.parse(result.stdout);
     expect(report.servers).toEqual([a]);
-    expect(report.findings).toContainEqual(expect.objectContaining({ variable: 'SYNC_NODE_ID', severity: 'error', where: [`${a}:1`] }));
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ variable: 'SYNC_NODE_ID', severity: 'error', where: [`${a}:1`] }),
+    );
     expect(report.errors).toBeGreaterThan(0);
   });
 

@@ -3,7 +3,12 @@
  * `msk`: the operator's command line. `npm run init` and `npm run doctor` call it.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { DATABASE_TOPOLOGIES, type DatabaseTopology, SYNC_DISCOVERY_MODES, type SyncDiscoveryMode } from '@msk/contract';
+import {
+  DATABASE_TOPOLOGIES,
+  type DatabaseTopology,
+  SYNC_DISCOVERY_MODES,
+  type SyncDiscoveryMode,
+} from '@msk/contract';
 import { diagnose } from '../doctor/diagnose';
 import { loadServers } from '../doctor/loadServers';
 import { buildReport, renderReport } from '../doctor/renderReport';
@@ -50,46 +55,68 @@ export function buildProgram(): Command {
     .option('--nodes <n>', 'number of servers', wholeNumber, 2)
     .option('--public-url <url>', 'the one URL users open (load balancer / entry point)', 'http://127.0.0.1:8080')
     .option('--out <dir>', 'output folder (git-ignored)', DEFAULT_OUT_DIR)
-    .option('--discovery <mode>', `peer discovery: ${SYNC_DISCOVERY_MODES.join(' | ')} (default: mdns, static with --peers)`, discoveryMode)
+    .option(
+      '--discovery <mode>',
+      `peer discovery: ${SYNC_DISCOVERY_MODES.join(' | ')} (default: mdns, static with --peers)`,
+      discoveryMode,
+    )
     .option('--peers <addresses>', 'sync address of each node in order, comma-separated (static discovery)')
     .option('--dns-name <name>', 'for dns discovery: the name whose records list the peers')
     .option('--name-prefix <prefix>', 'node names are <prefix>-<n>', 'node')
-    .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node, replicated (default), or one database every node shares (needs --database-url)`, databaseTopology)
-    .option('--database-url <url>', 'each node\'s own PostgreSQL URL, or with --database shared the one shared database\'s (without password)')
-    .option('--tables <names>', 'your app\'s tables to replicate, comma-separated, schema public (default: the reference app\'s users,businesses,employees)')
+    .option(
+      '--database <topology>',
+      `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node, replicated (default), or one database every node shares (needs --database-url)`,
+      databaseTopology,
+    )
+    .option(
+      '--database-url <url>',
+      "each node's own PostgreSQL URL, or with --database shared the one shared database's (without password)",
+    )
+    .option(
+      '--tables <names>',
+      "your app's tables to replicate, comma-separated, schema public (default: the reference app's users,businesses,employees)",
+    )
     .option('--secret-name <name>', 'name of the Kubernetes Secret to write')
     .option('--keep-secrets', 'keep the secrets of an existing shared.env')
     .option('--force', 'replace existing secrets (logs every user out)')
-    .option('--systemd', 'also write systemd units for each node to <out>/systemd/ (see `msk systemd` for paths and user)')
+    .option(
+      '--systemd',
+      'also write systemd units for each node to <out>/systemd/ (see `msk systemd` for paths and user)',
+    )
     .option('--dry-run', 'print what would be written (secrets as fingerprints), write nothing')
     .option('--json', 'machine-readable output (secrets as fingerprints)')
     .action((options) => {
-      runInit({
-        outDir: options.out,
-        nodes: options.nodes,
-        publicUrl: options.publicUrl,
-        discovery: options.discovery,
-        peers: options.peers ? String(options.peers).split(',') : undefined,
-        dnsName: options.dnsName,
-        namePrefix: options.namePrefix,
-        database: options.database,
-        databaseUrl: options.databaseUrl,
-        tables: options.tables === undefined ? undefined : String(options.tables).split(','),
-        secretName: options.secretName,
-        keepSecrets: options.keepSecrets,
-        force: options.force,
-      }, { dryRun: options.dryRun, json: options.json, systemd: options.systemd });
+      runInit(
+        {
+          outDir: options.out,
+          nodes: options.nodes,
+          publicUrl: options.publicUrl,
+          discovery: options.discovery,
+          peers: options.peers ? String(options.peers).split(',') : undefined,
+          dnsName: options.dnsName,
+          namePrefix: options.namePrefix,
+          database: options.database,
+          databaseUrl: options.databaseUrl,
+          tables: options.tables === undefined ? undefined : String(options.tables).split(','),
+          secretName: options.secretName,
+          keepSecrets: options.keepSecrets,
+          force: options.force,
+        },
+        { dryRun: options.dryRun, json: options.json, systemd: options.systemd },
+      );
     });
 
   program
     .command('doctor')
-    .description('check servers\' env files against the contract and against each other')
-    .argument('<files...>', 'each server\'s env file (like .env.local), or a folder written by init')
+    .description("check servers' env files against the contract and against each other")
+    .argument('<files...>', "each server's env file (like .env.local), or a folder written by init")
     .option('--json', 'machine-readable output')
     .action((files: string[], options) => {
       const servers = loadServers(files);
       const report = buildReport(servers, diagnose(servers));
-      process.stdout.write((options.json ? JSON.stringify(report, null, 2) : renderReport(report, stdoutPaint())) + '\n');
+      process.stdout.write(
+        (options.json ? JSON.stringify(report, null, 2) : renderReport(report, stdoutPaint())) + '\n',
+      );
       process.exitCode = report.errors > 0 ? 1 : 0;
     });
   program
@@ -104,12 +131,31 @@ export function buildProgram(): Command {
     .option('--no-build', 'run the app build that exists, even if stale; never build')
     .option('--machine-readable', 'print a ready line with the cluster state as JSON (for the test harness)')
     .option('--clean', 'uninstall instead: stop the cluster if it runs and remove its data folder (same as msk clean)')
-    .option('--database <topology>', `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node (replicated), or one for every node (default: the cluster's last choice, else per-node)`, databaseTopology)
-    .option('--app <dir>', 'run this Next.js app on every node instead of app/ (its package.json "multiServerKit" field says the rest)')
-    .option('--app-probe-path <path>', 'GET path that answers 200 once the app serves (default: the app\'s probePath, else /api/health)')
-    .option('--replicated-tables <tables>', 'comma-separated tables the sync services replicate (default: the app\'s replicatedTables)')
+    .option(
+      '--database <topology>',
+      `${DATABASE_TOPOLOGIES.join(' | ')}: a PostgreSQL per node (replicated), or one for every node (default: the cluster's last choice, else per-node)`,
+      databaseTopology,
+    )
+    .option(
+      '--app <dir>',
+      'run this Next.js app on every node instead of app/ (its package.json "multiServerKit" field says the rest)',
+    )
+    .option(
+      '--app-probe-path <path>',
+      "GET path that answers 200 once the app serves (default: the app's probePath, else /api/health)",
+    )
+    .option(
+      '--replicated-tables <tables>',
+      "comma-separated tables the sync services replicate (default: the app's replicatedTables)",
+    )
     .action(async (options) => {
-      if (options.clean) process.exit(await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) }));
+      if (options.clean)
+        process.exit(
+          await cleanLocalCluster({
+            dataDir: options.dataDir,
+            print: (line) => process.stdout.write(`[clean] ${line}\n`),
+          }),
+        );
       const code = await runSupervisor({
         dataDir: options.dataDir,
         nodes: options.nodes,
@@ -121,7 +167,8 @@ export function buildProgram(): Command {
         database: options.database,
         app: loadClusterApp(options.app, {
           probePath: options.appProbePath,
-          replicatedTables: options.replicatedTables === undefined ? undefined : String(options.replicatedTables).split(','),
+          replicatedTables:
+            options.replicatedTables === undefined ? undefined : String(options.replicatedTables).split(','),
         }),
         machineReadable: options.machineReadable,
         adminEmail: process.env.ADMIN_EMAIL,
@@ -132,10 +179,15 @@ export function buildProgram(): Command {
     });
   program
     .command('clean')
-    .description('uninstall the local cluster: stop it if it runs, remove its data folder (databases, logs, generated configuration)')
-    .option('--data-dir <dir>', 'the local cluster\'s data folder', '.local-cluster')
+    .description(
+      'uninstall the local cluster: stop it if it runs, remove its data folder (databases, logs, generated configuration)',
+    )
+    .option('--data-dir <dir>', "the local cluster's data folder", '.local-cluster')
     .action(async (options) => {
-      process.exitCode = await cleanLocalCluster({ dataDir: options.dataDir, print: (line) => process.stdout.write(`[clean] ${line}\n`) });
+      process.exitCode = await cleanLocalCluster({
+        dataDir: options.dataDir,
+        print: (line) => process.stdout.write(`[clean] ${line}\n`),
+      });
     });
   program
     .command('build-app')
@@ -150,7 +202,9 @@ export function buildProgram(): Command {
       const started = Date.now();
       process.stdout.write(`building ${app.label} (next build; its own progress follows)\n`);
       await buildApp((line) => process.stdout.write(`  next build │ ${line}\n`), app);
-      process.stdout.write(`${app.reference ? 'app' : app.label} built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+      process.stdout.write(
+        `${app.reference ? 'app' : app.label} built in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     });
   registerSystemdCommand(program);
   addBackupCommands(program);
@@ -162,7 +216,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     await buildProgram().parseAsync(argv as string[]);
   } catch (error) {
     // Usage errors (2): a bad option value, secrets that would be replaced, a file argument that does not exist.
-    if (error instanceof InitOptionError || error instanceof ExistingSecretsError || error instanceof UsageError || error instanceof Error) {
+    if (
+      error instanceof InitOptionError ||
+      error instanceof ExistingSecretsError ||
+      error instanceof UsageError ||
+      error instanceof Error
+    ) {
       process.stderr.write(`error: ${error.message}\n`);
       process.exitCode = 2;
       return;

@@ -22,7 +22,12 @@ import { renderDryRun } from '../init/initReport';
 
 export const SYSTEMD_SUBDIR = 'systemd';
 
-export function unitOptionsFrom(options: { installDir?: string; envDir?: string; user?: string; node?: string }): UnitOptions {
+export function unitOptionsFrom(options: {
+  installDir?: string;
+  envDir?: string;
+  user?: string;
+  node?: string;
+}): UnitOptions {
   return {
     ...(options.installDir ? { installDir: options.installDir } : {}),
     ...(options.envDir ? { envDir: options.envDir } : {}),
@@ -42,7 +47,11 @@ export function renderUnitsWritten(files: readonly PlannedUnitFile[], outDir: st
 }
 
 /** Plans (and unless dry) writes the units; errors in the options become usage errors. */
-export function systemdUnitFiles(nodes: readonly { index: number; name: string }[], outDir: string, options: UnitOptions): PlannedUnitFile[] {
+export function systemdUnitFiles(
+  nodes: readonly { index: number; name: string }[],
+  outDir: string,
+  options: UnitOptions,
+): PlannedUnitFile[] {
   try {
     return planSystemdUnits(nodes, outDir, options);
   } catch (error) {
@@ -69,23 +78,34 @@ export function registerSystemdCommand(program: Command): void {
   )
     .option('--dry-run', 'print the units, write nothing')
     .option('--json', 'machine-readable output')
-    .action((options: { config: string; out?: string; dryRun?: boolean; json?: boolean; installDir?: string; envDir?: string; user?: string; node?: string }) => {
-      let nodes: { index: number; name: string }[];
-      try {
-        nodes = nodesOfConfigFolder(options.config);
-      } catch (error) {
-        if (error instanceof SystemdOptionError) throw new UsageError(error.message);
-        throw error;
-      }
-      const outDir = options.out ?? join(options.config, SYSTEMD_SUBDIR);
-      const files = systemdUnitFiles(nodes, outDir, unitOptionsFrom(options));
-      if (!options.dryRun) writePlannedFiles(files);
-      if (options.json) {
-        process.stdout.write(
-          `${JSON.stringify({ dryRun: Boolean(options.dryRun), written: !options.dryRun, outDir, units: files.map((f) => ({ path: f.path, holds: f.holds })) }, null, 2)}\n`,
-        );
-      } else {
-        process.stdout.write(`${options.dryRun ? renderDryRun(files) : renderUnitsWritten(files, outDir)}\n`);
-      }
-    });
+    .action(
+      (options: {
+        config: string;
+        out?: string;
+        dryRun?: boolean;
+        json?: boolean;
+        installDir?: string;
+        envDir?: string;
+        user?: string;
+        node?: string;
+      }) => {
+        let nodes: { index: number; name: string }[];
+        try {
+          nodes = nodesOfConfigFolder(options.config);
+        } catch (error) {
+          if (error instanceof SystemdOptionError) throw new UsageError(error.message);
+          throw error;
+        }
+        const outDir = options.out ?? join(options.config, SYSTEMD_SUBDIR);
+        const files = systemdUnitFiles(nodes, outDir, unitOptionsFrom(options));
+        if (!options.dryRun) writePlannedFiles(files);
+        if (options.json) {
+          process.stdout.write(
+            `${JSON.stringify({ dryRun: Boolean(options.dryRun), written: !options.dryRun, outDir, units: files.map((f) => ({ path: f.path, holds: f.holds })) }, null, 2)}\n`,
+          );
+        } else {
+          process.stdout.write(`${options.dryRun ? renderDryRun(files) : renderUnitsWritten(files, outDir)}\n`);
+        }
+      },
+    );
 }

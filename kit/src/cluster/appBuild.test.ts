@@ -28,7 +28,9 @@ describe('buildLineToShow', () => {
   });
 
   it("keeps next build's own lines, without colours or indentation", () => {
-    expect(buildLineToShow('\u001b[32m ✓\u001b[39m Compiled successfully in 25.1s')).toBe('✓ Compiled successfully in 25.1s');
+    expect(buildLineToShow('\u001b[32m ✓\u001b[39m Compiled successfully in 25.1s')).toBe(
+      '✓ Compiled successfully in 25.1s',
+    );
     expect(buildLineToShow('   Collecting page data ...')).toBe('Collecting page data ...');
   });
 });

@@ -46,7 +46,10 @@ const BUILD_HEARTBEAT_MS = 10_000;
  * Runs `npm run build` in the app's folder (`next build` + the standalone folder), passing each line of its own
  * progress to `progress` as it comes; throws with the output's tail on failure. Ctrl-C stops it.
  */
-export function buildApp(progress: (line: string) => void, app: Pick<ClusterApp, 'dir'> = { dir: APP_DIR }): Promise<void> {
+export function buildApp(
+  progress: (line: string) => void,
+  app: Pick<ClusterApp, 'dir'> = { dir: APP_DIR },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     const child = spawn('npm', ['run', 'build'], { cwd: app.dir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +85,10 @@ export function buildApp(progress: (line: string) => void, app: Pick<ClusterApp,
 }
 
 /** Splits a stream's chunks into whole lines (the last partial line is kept until more comes or the end). */
-export function progressLines(onLine: (line: string) => void): { push: (chunk: Buffer | string) => void; end: () => void } {
+export function progressLines(onLine: (line: string) => void): {
+  push: (chunk: Buffer | string) => void;
+  end: () => void;
+} {
   let pending = '';
   return {
     push: (chunk) => {

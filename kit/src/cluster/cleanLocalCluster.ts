@@ -19,7 +19,6 @@ export interface CleanProps {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (processAlive(pid)) {
@@ -57,11 +56,16 @@ export async function cleanLocalCluster(props: CleanProps): Promise<number> {
   const running = runningCluster(dataDir);
   if (running) {
     print(`stopping the local cluster running from ${dataDir} (supervisor pid ${running.supervisorPid})`);
-    await fetch(`${running.control.url}/shutdown`, { method: 'POST', headers: { authorization: `Bearer ${running.control.token}` } }).catch(() => {
+    await fetch(`${running.control.url}/shutdown`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${running.control.token}` },
+    }).catch(() => {
       process.kill(running.supervisorPid, 'SIGTERM');
     });
     if (!(await waitForExit(running.supervisorPid, timeoutMs))) {
-      print(`the cluster did not stop within ${timeoutMs / 1000} s: stop it (Ctrl-C in its terminal, or kill ${running.supervisorPid}) and run clean again`);
+      print(
+        `the cluster did not stop within ${timeoutMs / 1000} s: stop it (Ctrl-C in its terminal, or kill ${running.supervisorPid}) and run clean again`,
+      );
       return 1;
     }
   }
@@ -74,7 +78,10 @@ export async function cleanLocalCluster(props: CleanProps): Promise<number> {
     }
   }
   const removable = [
-    { path: dataDir, what: 'the local cluster: every node\'s database, logs and the generated configuration (secrets, admin password)' },
+    {
+      path: dataDir,
+      what: "the local cluster: every node's database, logs and the generated configuration (secrets, admin password)",
+    },
     { path: `${dataDir}.lock`, what: 'the lock file of npm start' },
   ];
   let removed = 0;
@@ -84,6 +91,10 @@ export async function cleanLocalCluster(props: CleanProps): Promise<number> {
     rmSync(path, { recursive: true, force: true });
     removed += 1;
   }
-  print(removed === 0 ? `nothing to remove: ${dataDir} does not exist` : 'the local cluster is removed; npm start makes a new one (new secrets, empty databases)');
+  print(
+    removed === 0
+      ? `nothing to remove: ${dataDir} does not exist`
+      : 'the local cluster is removed; npm start makes a new one (new secrets, empty databases)',
+  );
   return 0;
 }

@@ -3,9 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimDataFolder, parseClusterApp, referenceApp } from './clusterApp';
 
-const example = parseClusterApp('/repo/examples/desk', JSON.stringify({ name: 'desk', scripts: { build: 'next build' }, multiServerKit: { replicatedTables: ['t'] } }), 'p.json');
+const example = parseClusterApp(
+  '/repo/examples/desk',
+  JSON.stringify({ name: 'desk', scripts: { build: 'next build' }, multiServerKit: { replicatedTables: ['t'] } }),
+  'p.json',
+);
 
-describe('a local cluster\'s data folder belongs to one app', () => {
+describe("a local cluster's data folder belongs to one app", () => {
   let dir: string;
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'msk-claim-'));
@@ -20,13 +24,17 @@ describe('a local cluster\'s data folder belongs to one app', () => {
 
   it('throws if another app starts on it, naming both and --fresh', () => {
     claimDataFolder(join(dir, 'config'), dir, example);
-    expect(() => claimDataFolder(join(dir, 'config'), dir, referenceApp())).toThrow(/holds a cluster of .*examples\/desk, not of the reference app \(app\/\): add --fresh/);
+    expect(() => claimDataFolder(join(dir, 'config'), dir, referenceApp())).toThrow(
+      /holds a cluster of .*examples\/desk, not of the reference app \(app\/\): add --fresh/,
+    );
   });
 
-  it('counts a folder made before app.json existed as the reference app\'s', () => {
+  it("counts a folder made before app.json existed as the reference app's", () => {
     mkdirSync(join(dir, 'config'));
     writeFileSync(join(dir, 'config', 'shared.env'), '');
     expect(() => claimDataFolder(join(dir, 'config'), dir, referenceApp())).not.toThrow();
-    expect(() => claimDataFolder(join(dir, 'config'), dir, example)).toThrow(/holds a cluster of the reference app \(app\/\), not of/);
+    expect(() => claimDataFolder(join(dir, 'config'), dir, example)).toThrow(
+      /holds a cluster of the reference app \(app\/\), not of/,
+    );
   });
 });

@@ -54,14 +54,24 @@ export function referenceApp(options: ClusterAppOptions = {}): ClusterApp {
     dir: APP_DIR,
     reference: true,
     probePath: checkedProbePath(options.probePath ?? DEFAULT_PROBE_PATH, '--app-probe-path'),
-    replicatedTables: options.replicatedTables ? checkedTables(options.replicatedTables, '--replicated-tables') : REFERENCE_APP_REPLICATED_TABLES,
+    replicatedTables: options.replicatedTables
+      ? checkedTables(options.replicatedTables, '--replicated-tables')
+      : REFERENCE_APP_REPLICATED_TABLES,
     envNames: {},
   };
 }
 
 function checkedProbePath(value: unknown, where: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.length > MAX_PROBE_PATH_LENGTH || /[\s\\#]/.test(value)) {
-    throw new ClusterAppError(`${where} must be a path on the app starting with one "/", without spaces or "#", at most ${MAX_PROBE_PATH_LENGTH} characters (e.g. /api/auth/providers)`);
+  if (
+    typeof value !== 'string' ||
+    !value.startsWith('/') ||
+    value.startsWith('//') ||
+    value.length > MAX_PROBE_PATH_LENGTH ||
+    /[\s\\#]/.test(value)
+  ) {
+    throw new ClusterAppError(
+      `${where} must be a path on the app starting with one "/", without spaces or "#", at most ${MAX_PROBE_PATH_LENGTH} characters (e.g. /api/auth/providers)`,
+    );
   }
   return value;
 }
@@ -71,7 +81,8 @@ function checkedTables(value: unknown, where: string): readonly string[] {
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_TABLES) {
     throw new ClusterAppError(`${where} must list 1 to ${MAX_TABLES} table names (the tables every node replicates)`);
   }
-  if (value.some((table) => typeof table !== 'string')) throw new ClusterAppError(`${where} must list table names (strings)`);
+  if (value.some((table) => typeof table !== 'string'))
+    throw new ClusterAppError(`${where} must list table names (strings)`);
   const problem = replicatedTablesProblem(value.join(','));
   if (problem) throw new ClusterAppError(`${where} ${problem}`);
   return value as string[];
@@ -84,7 +95,10 @@ function checkedEnvNames(value: unknown, where: string): Record<string, string> 
   }
   const names: Record<string, string> = {};
   for (const [appName, contractName] of Object.entries(value)) {
-    if (!ENV_NAME.test(appName)) throw new ClusterAppError(`${where}: ${JSON.stringify(appName).slice(0, 80)} is not an environment variable name`);
+    if (!ENV_NAME.test(appName))
+      throw new ClusterAppError(
+        `${where}: ${JSON.stringify(appName).slice(0, 80)} is not an environment variable name`,
+      );
     if (typeof contractName !== 'string' || !VARIABLES_BY_NAME.has(contractName)) {
       throw new ClusterAppError(
         `${where}.${appName}: ${JSON.stringify(contractName).slice(0, 80)} is not a variable of the kit's contract (e.g. NEXTAUTH_SECRET, NEXTAUTH_URL, DATABASE_URL; see docs/configuration.md)`,
@@ -96,7 +110,12 @@ function checkedEnvNames(value: unknown, where: string): Record<string, string> 
 }
 
 /** Pure: the ClusterApp that an app's package.json text describes. `source` names the file in errors. */
-export function parseClusterApp(dir: string, packageJsonText: string, source: string, options: ClusterAppOptions = {}): ClusterApp {
+export function parseClusterApp(
+  dir: string,
+  packageJsonText: string,
+  source: string,
+  options: ClusterAppOptions = {},
+): ClusterApp {
   let pkg: unknown;
   try {
     pkg = JSON.parse(packageJsonText);
@@ -106,22 +125,27 @@ export function parseClusterApp(dir: string, packageJsonText: string, source: st
   if (typeof pkg !== 'object' || pkg === null) throw new ClusterAppError(`${source} is not a package.json object`);
   const { name, scripts } = pkg as { name?: unknown; scripts?: Record<string, unknown> };
   if (typeof scripts?.build !== 'string') {
-    throw new ClusterAppError(`${source} has no "build" script: the kit builds the app with npm run build (next build with output: 'standalone')`);
+    throw new ClusterAppError(
+      `${source} has no "build" script: the kit builds the app with npm run build (next build with output: 'standalone')`,
+    );
   }
   const manifest = (pkg as Record<string, unknown>)[MANIFEST_FIELD] ?? {};
-  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw new ClusterAppError(`${source}: "${MANIFEST_FIELD}" must be an object`);
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest))
+    throw new ClusterAppError(`${source}: "${MANIFEST_FIELD}" must be an object`);
   const field = (key: string) => (manifest as Record<string, unknown>)[key];
   const where = (key: string) => `${source} ${MANIFEST_FIELD}.${key}`;
   return {
     label: typeof name === 'string' && name !== '' ? name.slice(0, 80) : basename(dir),
     dir,
     reference: false,
-    probePath: options.probePath !== undefined
-      ? checkedProbePath(options.probePath, '--app-probe-path')
-      : checkedProbePath(field('probePath') ?? DEFAULT_PROBE_PATH, where('probePath')),
-    replicatedTables: options.replicatedTables !== undefined
-      ? checkedTables(options.replicatedTables, '--replicated-tables')
-      : checkedTables(field('replicatedTables'), where('replicatedTables')),
+    probePath:
+      options.probePath !== undefined
+        ? checkedProbePath(options.probePath, '--app-probe-path')
+        : checkedProbePath(field('probePath') ?? DEFAULT_PROBE_PATH, where('probePath')),
+    replicatedTables:
+      options.replicatedTables !== undefined
+        ? checkedTables(options.replicatedTables, '--replicated-tables')
+        : checkedTables(field('replicatedTables'), where('replicatedTables')),
     envNames: checkedEnvNames(field('env'), where('env')),
   };
 }
@@ -132,8 +156,14 @@ export function loadClusterApp(dir: string | undefined, options: ClusterAppOptio
   const absolute = resolve(dir);
   if (absolute === APP_DIR) return referenceApp(options);
   const packageJson = join(absolute, 'package.json');
-  if (!existsSync(packageJson)) throw new ClusterAppError(`--app ${dir}: no package.json in ${absolute}; give the folder of a Next.js app`);
-  return parseClusterApp(absolute, readFileSync(packageJson, 'utf8'), relative(process.cwd(), packageJson) || packageJson, options);
+  if (!existsSync(packageJson))
+    throw new ClusterAppError(`--app ${dir}: no package.json in ${absolute}; give the folder of a Next.js app`);
+  return parseClusterApp(
+    absolute,
+    readFileSync(packageJson, 'utf8'),
+    relative(process.cwd(), packageJson) || packageJson,
+    options,
+  );
 }
 
 /** Where `next build` (output: 'standalone') left server.js: .next/standalone/ or, in a workspace, below it. */
@@ -141,7 +171,10 @@ export function standaloneServer(app: ClusterApp): string | undefined {
   if (app.reference) return existsSync(APP_SERVER) ? APP_SERVER : undefined;
   const standalone = join(app.dir, '.next', 'standalone');
   // Traced from a workspace root, the server sits at the app's path below that root (this repository: its own).
-  for (const candidate of [join(standalone, 'server.js'), join(standalone, relative(REPO_ROOT, app.dir), 'server.js')]) {
+  for (const candidate of [
+    join(standalone, 'server.js'),
+    join(standalone, relative(REPO_ROOT, app.dir), 'server.js'),
+  ]) {
     if (existsSync(candidate)) return candidate;
   }
   return findServerJs(standalone, 4);

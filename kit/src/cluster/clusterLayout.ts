@@ -54,7 +54,8 @@ export function clusterLayout(options: {
   }
   const entryPort = options.entryPort ?? DEFAULT_ENTRY_PORT;
   const block = options.addressBlock ?? 0;
-  if (!Number.isInteger(block) || block < 0 || block > 255) throw new Error(`address block must be 0-255, got ${block}`);
+  if (!Number.isInteger(block) || block < 0 || block > 255)
+    throw new Error(`address block must be 0-255, got ${block}`);
   const entryHost = distinctAddresses ? `127.0.${block}.1` : ENTRY_HOST;
   return {
     dataDir,

@@ -53,7 +53,10 @@ export function nodeEnvironment(
     APP_METRICS_PORT: String(node.appMetricsPort),
     SYNC_METRICS_PORT: String(node.syncMetricsPort),
     SYNC_DISCOVERY: 'static',
-    SYNC_PEERS: layout.nodes.filter((n) => n.index !== node.index).map(syncAddress).join(','),
+    SYNC_PEERS: layout.nodes
+      .filter((n) => n.index !== node.index)
+      .map(syncAddress)
+      .join(','),
     NODE_ENV: 'production',
     // The entry point (and nothing else on this machine's loopback) may say who the client is.
     TRUSTED_PROXIES: layout.entryHost,

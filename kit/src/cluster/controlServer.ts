@@ -12,7 +12,8 @@ export interface ControlEndpoint {
   stop(): Promise<void>;
 }
 
-const ROUTE = /^\/nodes\/(\d+)\/(stop|stop-app|start|stop-services|start-postgres|stop-postgres|kill-app|kill-sync|kill-postgres)$/;
+const ROUTE =
+  /^\/nodes\/(\d+)\/(stop|stop-app|start|stop-services|start-postgres|stop-postgres|kill-app|kill-sync|kill-postgres)$/;
 
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -30,7 +31,8 @@ export async function startControlServer(cluster: LocalCluster, onShutdown: () =
   const expected = Buffer.from(`Bearer ${token}`);
   const server = createServer((req, res) => {
     const given = Buffer.from(req.headers.authorization ?? '');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return send(res, 401, { error: 'bad token' });
+    if (given.length !== expected.length || !timingSafeEqual(given, expected))
+      return send(res, 401, { error: 'bad token' });
     const run = async () => {
       if (req.method === 'GET' && req.url === '/state') return send(res, 200, cluster.state());
       if (req.method === 'GET' && req.url === '/peers') {
@@ -46,7 +48,8 @@ export async function startControlServer(cluster: LocalCluster, onShutdown: () =
       const index = Number(match[1]);
       const action = match[2];
       const body = (await readJson(req)) as { overrides?: Record<string, string>; appDir?: unknown };
-      if (body.appDir !== undefined && typeof body.appDir !== 'string') return send(res, 400, { error: 'appDir must be a folder path (a string)' });
+      if (body.appDir !== undefined && typeof body.appDir !== 'string')
+        return send(res, 400, { error: 'appDir must be a folder path (a string)' });
       if (action === 'stop') await cluster.stopNode(index);
       else if (action === 'stop-app') await cluster.stopApp(index);
       else if (action === 'start') await cluster.startNode(index, body.overrides, body.appDir);

@@ -59,7 +59,9 @@ export async function startEntryPoint(props: EntryPointProps): Promise<StartedEn
     }
     const body = await readBody(req, limit);
     if (body === undefined) {
-      res.writeHead(413, { 'content-type': 'application/json' }).end('{"error":"request body too large for the entry point"}');
+      res
+        .writeHead(413, { 'content-type': 'application/json' })
+        .end('{"error":"request body too large for the entry point"}');
       return;
     }
     const kind = req.headers['sec-fetch-mode'] === 'navigate' ? 'navigation' : 'other';

@@ -65,11 +65,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
   const dataDir = mkdtempSync(join(tmpdir(), 'msk-cluster-'));
   chmodSync(dataDir, 0o755); // PostgreSQL runs as the postgres user when we are root: it must traverse this folder
   const args = [
-    CLI, 'up',
-    '--nodes', String(options.nodes ?? 2),
-    '--data-dir', join(dataDir, 'cluster'),
-    '--address-block', String(options.addressBlock),
-    '--port', String(options.entryPort ?? 8080),
+    CLI,
+    'up',
+    '--nodes',
+    String(options.nodes ?? 2),
+    '--data-dir',
+    join(dataDir, 'cluster'),
+    '--address-block',
+    String(options.addressBlock),
+    '--port',
+    String(options.entryPort ?? 8080),
     '--machine-readable',
     ...(options.buildIfNeeded ? [] : ['--no-build']),
     ...(options.database ? ['--database', options.database] : []),
@@ -82,7 +87,10 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     writeFileSync(file, JSON.stringify(options.overrides));
     args.push('--overrides-file', file);
   }
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' } });
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
+  });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ready = await new Promise<ClusterFile>((resolve, reject) => {
@@ -103,7 +111,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`the local cluster exited with code ${code} before it was ready; its output:\n${output.slice(-4000)}`));
+      reject(
+        new Error(
+          `the local cluster exited with code ${code} before it was ready; its output:\n${output.slice(-4000)}`,
+        ),
+      );
     });
   });
 
@@ -128,7 +140,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<S
     state: () => call<ClusterState>('GET', '/state'),
     peersConnected: () => call('GET', '/peers'),
     stopNode: async (index) => void (await call('POST', `/nodes/${index}/stop`)),
-    startNode: async (index, overrides, appDir) => void (await call('POST', `/nodes/${index}/start`, { overrides, appDir })),
+    startNode: async (index, overrides, appDir) =>
+      void (await call('POST', `/nodes/${index}/start`, { overrides, appDir })),
     stopApp: async (index) => void (await call('POST', `/nodes/${index}/stop-app`)),
     killProcess: async (index, which) => void (await call('POST', `/nodes/${index}/kill-${which}`)),
     stopPostgres: async (index) => void (await call('POST', `/nodes/${index}/stop-postgres`)),

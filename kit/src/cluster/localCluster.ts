@@ -163,20 +163,31 @@ export class LocalCluster {
     }
     const server = standaloneServer(app);
     if (!server) {
-      throw new Error(`${app.label} is not built (no .next/standalone/**/server.js in ${app.dir}): run npm run build there (next.config: output: 'standalone')`);
+      throw new Error(
+        `${app.label} is not built (no .next/standalone/**/server.js in ${app.dir}): run npm run build there (next.config: output: 'standalone')`,
+      );
     }
     this.appServer = server;
     if (!app.reference) {
-      this.progress(`app: ${app.label} from ${relative(process.cwd(), server) || server} (probe ${app.probePath}` +
-        `, REPLICATED_TABLES=${(this.props.replicatedTables ?? app.replicatedTables).join(',')}` +
-        `${Object.keys(app.envNames).length ? `, reads ${Object.entries(app.envNames).map(([own, kit]) => `${kit} as ${own}`).join(', ')}` : ''})`);
+      this.progress(
+        `app: ${app.label} from ${relative(process.cwd(), server) || server} (probe ${app.probePath}` +
+          `, REPLICATED_TABLES=${(this.props.replicatedTables ?? app.replicatedTables).join(',')}` +
+          `${
+            Object.keys(app.envNames).length
+              ? `, reads ${Object.entries(app.envNames)
+                  .map(([own, kit]) => `${kit} as ${own}`)
+                  .join(', ')}`
+              : ''
+          })`,
+      );
     }
 
     this.ensureConfiguration();
     // First-time PostgreSQL initialisations race to create the postgres system user: the first node alone.
     const [first, ...rest] = this.layout.nodes;
     if (first) await this.startPostgres(first);
-    if (this.database === 'shared') this.progress(`database: shared, every node uses ${first?.name}'s PostgreSQL (DATABASE_TOPOLOGY=shared)`);
+    if (this.database === 'shared')
+      this.progress(`database: shared, every node uses ${first?.name}'s PostgreSQL (DATABASE_TOPOLOGY=shared)`);
     else await Promise.all(rest.map((node) => this.startPostgres(node)));
     this.progress(`starting ${this.app.label} on every node (node server.js: migrations, first admin)`);
     await Promise.all(this.layout.nodes.map((node) => this.startApp(node)));
@@ -187,8 +198,7 @@ export class LocalCluster {
     this.entry = await startEntryPoint({
       host: this.layout.entryHost,
       port: this.layout.entryPort,
-      targets: () =>
-        [...this.running.values()].filter((n) => n.app?.running).map((n) => appUrl(n.layout)),
+      targets: () => [...this.running.values()].filter((n) => n.app?.running).map((n) => appUrl(n.layout)),
     });
     this.progress(`entry point ${this.entry.url} → round robin over ${this.layout.nodes.length} node(s)`);
     return this.state();
@@ -214,10 +224,13 @@ export class LocalCluster {
       if (existsSync(path)) continue;
       writeFileSync(
         path,
-        formatEnvFile([`UNIQUE to ${node.name}: added by npm start.`], [
-          ['SYNC_NODE_ID', generateNodeId()],
-          ['SYNC_NODE_NAME', node.name],
-        ]),
+        formatEnvFile(
+          [`UNIQUE to ${node.name}: added by npm start.`],
+          [
+            ['SYNC_NODE_ID', generateNodeId()],
+            ['SYNC_NODE_NAME', node.name],
+          ],
+        ),
         { mode: 0o600 },
       );
     }
@@ -227,9 +240,10 @@ export class LocalCluster {
     if (!existsSync(superuserPath)) {
       writeFileSync(
         superuserPath,
-        formatEnvFile(['Superuser of every node\'s PostgreSQL: only npm start uses it, to set up the roles msk_app and msk_sync.'], [
-          ['POSTGRES_PASSWORD', randomBytes(24).toString('hex')],
-        ]),
+        formatEnvFile(
+          ["Superuser of every node's PostgreSQL: only npm start uses it, to set up the roles msk_app and msk_sync."],
+          [['POSTGRES_PASSWORD', randomBytes(24).toString('hex')]],
+        ),
         { mode: 0o600 },
       );
     }
@@ -245,10 +259,13 @@ export class LocalCluster {
       };
       writeFileSync(
         adminPath,
-        formatEnvFile(['The first admin of this local cluster (shown once by npm start).'], [
-          ['ADMIN_EMAIL', this.admin.email],
-          ['ADMIN_PASSWORD', this.admin.password],
-        ]),
+        formatEnvFile(
+          ['The first admin of this local cluster (shown once by npm start).'],
+          [
+            ['ADMIN_EMAIL', this.admin.email],
+            ['ADMIN_PASSWORD', this.admin.password],
+          ],
+        ),
         { mode: 0o600 },
       );
       this.adminCreatedNow = true;
@@ -259,9 +276,13 @@ export class LocalCluster {
   private addMissingSecrets(sharedPath: string): void {
     const shared = readEnvFile(sharedPath);
     if (shared.SYNC_DATABASE_PASSWORD) return;
-    appendFileSync(sharedPath, formatEnvFile(['Added by npm start: the sync service\'s own database role.'], [
-      ['SYNC_DATABASE_PASSWORD', randomBytes(24).toString('hex')],
-    ]));
+    appendFileSync(
+      sharedPath,
+      formatEnvFile(
+        ["Added by npm start: the sync service's own database role."],
+        [['SYNC_DATABASE_PASSWORD', randomBytes(24).toString('hex')]],
+      ),
+    );
   }
 
   /** --database, else what shared.env says, else per-node; a change is written to shared.env. */
@@ -269,8 +290,15 @@ export class LocalCluster {
     const saved = readEnvFile(sharedPath).DATABASE_TOPOLOGY;
     const chosen = this.props.database ?? (saved === 'shared' ? 'shared' : 'per-node');
     if (saved !== chosen) {
-      const kept = readFileSync(sharedPath, 'utf8').split('\n').filter((line) => !/^DATABASE_TOPOLOGY=/.test(line)).join('\n');
-      writeFileSync(sharedPath, `${kept.replace(/\n*$/, '\n')}${formatEnvFile(['Added by npm start --database: SAME on every node.'], [['DATABASE_TOPOLOGY', chosen]])}`, { mode: 0o600 });
+      const kept = readFileSync(sharedPath, 'utf8')
+        .split('\n')
+        .filter((line) => !/^DATABASE_TOPOLOGY=/.test(line))
+        .join('\n');
+      writeFileSync(
+        sharedPath,
+        `${kept.replace(/\n*$/, '\n')}${formatEnvFile(['Added by npm start --database: SAME on every node.'], [['DATABASE_TOPOLOGY', chosen]])}`,
+        { mode: 0o600 },
+      );
       if (saved !== undefined) this.progress(`database: ${saved} → ${chosen} (DATABASE_TOPOLOGY in ${sharedPath})`);
     }
     return chosen;
@@ -311,9 +339,13 @@ export class LocalCluster {
   private writeEffectiveEnvironment(entry: RunningNode): void {
     mkdirSync(entry.layout.dir, { recursive: true });
     const path = join(entry.layout.dir, 'node.env');
-    writeFileSync(path, formatEnvFile([`What ${entry.layout.name} runs with (written by npm start).`], Object.entries(entry.env)), {
-      mode: 0o600,
-    });
+    writeFileSync(
+      path,
+      formatEnvFile([`What ${entry.layout.name} runs with (written by npm start).`], Object.entries(entry.env)),
+      {
+        mode: 0o600,
+      },
+    );
   }
 
   private async startPostgres(node: NodeLayout): Promise<void> {
@@ -354,7 +386,11 @@ export class LocalCluster {
   }
 
   /** A superuser connection; with a legacy password that works, the superuser's password is changed first. */
-  private async connectAsSuperuser(server: StartedPostgres, database: string, legacyPasswords: readonly string[]): Promise<Client> {
+  private async connectAsSuperuser(
+    server: StartedPostgres,
+    database: string,
+    legacyPasswords: readonly string[],
+  ): Promise<Client> {
     const connect = async (password: string) => {
       const url = new URL(server.url(database));
       url.password = encodeURIComponent(password);
@@ -368,7 +404,9 @@ export class LocalCluster {
       for (const legacy of legacyPasswords) {
         const client = await connect(legacy).catch(() => undefined);
         if (!client) continue;
-        await client.query(`ALTER ROLE ${LOCAL_DATABASE_SUPERUSER} PASSWORD '${this.superuserPassword.replace(/'/g, "''")}'`);
+        await client.query(
+          `ALTER ROLE ${LOCAL_DATABASE_SUPERUSER} PASSWORD '${this.superuserPassword.replace(/'/g, "''")}'`,
+        );
         return client;
       }
       throw error;
@@ -389,7 +427,9 @@ export class LocalCluster {
       onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
     });
     entry.app.start();
-    await entry.app.waitForHttp(`${appUrl(node)}${this.app.probePath}`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 90_000 });
+    await entry.app.waitForHttp(`${appUrl(node)}${this.app.probePath}`, {
+      timeoutMs: this.props.nodeStartTimeoutMs ?? 90_000,
+    });
     this.progress(`${node.name}: app ${appUrl(node)} ready in ${Date.now() - started} ms`);
   }
 
@@ -399,7 +439,8 @@ export class LocalCluster {
       this.progress(`${node.name}: sync service not started (SYNC_AUTO_START=false)`);
       return;
     }
-    if (!existsSync(SYNC_CLI)) throw new Error(`the sync service is not built (${SYNC_CLI} missing): run npm run build:ts`);
+    if (!existsSync(SYNC_CLI))
+      throw new Error(`the sync service is not built (${SYNC_CLI} missing): run npm run build:ts`);
     const started = Date.now();
     entry.sync = new ManagedProcess({
       label: `${node.name} sync`,
@@ -410,7 +451,9 @@ export class LocalCluster {
       onUnexpectedExit: (description) => this.props.onProcessExit?.(description),
     });
     entry.sync.start();
-    await entry.sync.waitForHttp(`http://${syncAddress(node)}/health`, { timeoutMs: this.props.nodeStartTimeoutMs ?? 30_000 });
+    await entry.sync.waitForHttp(`http://${syncAddress(node)}/health`, {
+      timeoutMs: this.props.nodeStartTimeoutMs ?? 30_000,
+    });
     this.progress(`${node.name}: sync service ${syncAddress(node)} ready in ${Date.now() - started} ms`);
   }
 
@@ -477,7 +520,8 @@ export class LocalCluster {
     const node = this.layout.nodes.find((n) => n.index === index);
     if (!node) throw new Error(`there is no node ${index}`);
     const databaseNode = this.databaseNodeOf(node);
-    if (databaseNode.index !== index) throw new Error(`node ${index} runs no PostgreSQL: every node shares ${databaseNode.name}'s; stop that one`);
+    if (databaseNode.index !== index)
+      throw new Error(`node ${index} runs no PostgreSQL: every node shares ${databaseNode.name}'s; stop that one`);
     const entry = this.entryFor(node);
     await entry.postgres?.stop();
     entry.postgres = undefined;
@@ -500,7 +544,8 @@ export class LocalCluster {
     if (!node) throw new Error(`there is no node ${index}`);
     const entry = this.entryFor(node);
     if (appDir !== undefined) {
-      if (!existsSync(join(appDir, 'server.js'))) throw new Error(`appDir ${appDir} has no server.js: give the folder of a standalone app build`);
+      if (!existsSync(join(appDir, 'server.js')))
+        throw new Error(`appDir ${appDir} has no server.js: give the folder of a standalone app build`);
       entry.appDir = appDir;
     }
     if (overrides) {
@@ -579,7 +624,11 @@ export class LocalCluster {
           // Without the password: it stays in the 0600 config folder, never in state or output.
           postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
           running: Boolean(entry?.app?.running),
-          pids: { app: entry?.app?.pid, sync: entry?.sync?.pid, postgres: this.running.get(databaseNode.index)?.postgres?.pid },
+          pids: {
+            app: entry?.app?.pid,
+            sync: entry?.sync?.pid,
+            postgres: this.running.get(databaseNode.index)?.postgres?.pid,
+          },
           logDir: node.logDir,
         };
       }),

@@ -51,7 +51,11 @@ export class ManagedProcess {
     // The cluster's own environment is NOT inherited: each node gets exactly the environment it is given
     // (plus PATH/HOME so node and its tools run), so a developer's shell variables can't leak into a node.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...this.props.env };
-    const child = spawn(this.props.command, [...this.props.args], { cwd: this.props.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.props.command, [...this.props.args], {
+      cwd: this.props.cwd,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     this.child = child;
     const onData = (chunk: Buffer) => {
       this.log?.write(chunk);
@@ -97,7 +101,8 @@ export class ManagedProcess {
         if (ok.includes(response.status)) return;
         lastError = `HTTP ${response.status}`;
       } catch (error) {
-        lastError = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+        lastError =
+          error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

@@ -22,7 +22,6 @@ export interface ClusterFile {
   readonly state: ReturnType<LocalCluster['state']>;
 }
 
-
 export function clusterFilePath(dataDir: string): string {
   return resolve(dataDir, 'cluster.json');
 }
@@ -116,7 +115,11 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     }
     const control = await startControlServer(cluster, () => void stop('shutdown requested'));
     const peers = await cluster.waitForPeers(10_000);
-    const file: ClusterFile = { supervisorPid: process.pid, control: { url: control.url, token: control.token }, state };
+    const file: ClusterFile = {
+      supervisorPid: process.pid,
+      control: { url: control.url, token: control.token },
+      state,
+    };
     writeFileSync(clusterFilePath(options.dataDir), JSON.stringify(file, null, 2), { mode: 0o600 });
 
     const admin = cluster.adminCredentials;
@@ -145,7 +148,9 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
     exitCode = stopping ? 130 : 1;
     const reason = error instanceof Error ? error.message : String(error);
     // A start cut short by Ctrl-C is not a failure to report as one: its first line says what was interrupted.
-    process.stderr.write(stopping ? `[cluster] start interrupted: ${reason.split('\n')[0]}\n` : `[cluster] failed to start: ${reason}\n`);
+    process.stderr.write(
+      stopping ? `[cluster] start interrupted: ${reason.split('\n')[0]}\n` : `[cluster] failed to start: ${reason}\n`,
+    );
     if (!stopping) await stop('start failed');
     await cluster.stop(); // again: nodes still starting when the first stop ran
   } finally {

@@ -52,7 +52,10 @@ describe('doctor', () => {
 
   it('reports a registration key that differs', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex') })]);
+    const findings = diagnose([
+      server('a.env', a),
+      server('b.env', { ...b, SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex') }),
+    ]);
     expect(codes(findings)).toEqual(['error:shared-differs:SYNC_REGISTRATION_KEY']);
   });
 
@@ -60,7 +63,10 @@ describe('doctor', () => {
     const { a, b } = cluster();
     const differs = diagnose([server('a.env', a), server('b.env', { ...b, REPLICATED_TABLES: 'users,businesses' })]);
     expect(codes(differs)).toEqual(['error:shared-differs:REPLICATED_TABLES']);
-    const bad = diagnose([server('a.env', { ...a, REPLICATED_TABLES: 'users,app.orders,users' }), server('b.env', { ...b, REPLICATED_TABLES: 'users,app.orders,users' })]);
+    const bad = diagnose([
+      server('a.env', { ...a, REPLICATED_TABLES: 'users,app.orders,users' }),
+      server('b.env', { ...b, REPLICATED_TABLES: 'users,app.orders,users' }),
+    ]);
     expect(codes(bad)).toEqual(['error:invalid:REPLICATED_TABLES', 'error:invalid:REPLICATED_TABLES']);
     expect(bad[0]?.message).toContain('schema public only');
     expect(bad[0]?.fix).toContain('REPLICATED_TABLES=');
@@ -70,17 +76,34 @@ describe('doctor', () => {
     const { a, b } = cluster();
     const { REPLICATED_TABLES: _a, ...aWithout } = a;
     const { REPLICATED_TABLES: _b, ...bWithout } = b;
-    expect(codes(diagnose([server('a.env', aWithout), server('b.env', bWithout)]))).toEqual(['error:invalid:REPLICATED_TABLES', 'error:invalid:REPLICATED_TABLES']);
-    const shared = { DATABASE_TOPOLOGY: 'shared', DATABASE_URL: 'postgresql://msk_app@db.example.com:5432/multi_business_db', SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db' };
-    expect(codes(diagnose([server('a.env', { ...aWithout, ...shared }), server('b.env', { ...bWithout, ...shared })]))).toEqual([]);
+    expect(codes(diagnose([server('a.env', aWithout), server('b.env', bWithout)]))).toEqual([
+      'error:invalid:REPLICATED_TABLES',
+      'error:invalid:REPLICATED_TABLES',
+    ]);
+    const shared = {
+      DATABASE_TOPOLOGY: 'shared',
+      DATABASE_URL: 'postgresql://msk_app@db.example.com:5432/multi_business_db',
+      SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db',
+    };
+    expect(
+      codes(diagnose([server('a.env', { ...aWithout, ...shared }), server('b.env', { ...bWithout, ...shared })])),
+    ).toEqual([]);
   });
 
   it('understands Auth.js v5 names: AUTH_SECRET on one server is NEXTAUTH_SECRET on the other', () => {
     const { a, b } = cluster();
     const { NEXTAUTH_SECRET: same, NEXTAUTH_URL: url, ...bWithout } = b;
-    expect(diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: same as string, AUTH_URL: url as string })])).toEqual([]);
+    expect(
+      diagnose([
+        server('a.env', a),
+        server('b.env', { ...bWithout, AUTH_SECRET: same as string, AUTH_URL: url as string }),
+      ]),
+    ).toEqual([]);
     const other = randomBytes(32).toString('base64');
-    const findings = diagnose([server('a.env', a), server('b.env', { ...bWithout, AUTH_SECRET: other, AUTH_URL: url as string })]);
+    const findings = diagnose([
+      server('a.env', a),
+      server('b.env', { ...bWithout, AUTH_SECRET: other, AUTH_URL: url as string }),
+    ]);
     expect(codes(findings)).toEqual(['error:shared-differs:NEXTAUTH_SECRET']);
     expect(findings[0]?.where[1]).toMatch(/^b\.env:\d+$/); // the AUTH_SECRET line, not "(unset)"
     expect(JSON.stringify(findings)).not.toContain(other);
@@ -88,15 +111,24 @@ describe('doctor', () => {
 
   it('reports NEXTAUTH_SECRET and AUTH_SECRET set to different values on one server', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', { ...a, AUTH_SECRET: randomBytes(32).toString('base64') }), server('b.env', b)]);
+    const findings = diagnose([
+      server('a.env', { ...a, AUTH_SECRET: randomBytes(32).toString('base64') }),
+      server('b.env', b),
+    ]);
     expect(codes(findings)).toEqual(['error:invalid:NEXTAUTH_SECRET']);
     expect(findings[0]?.message).toContain('and AUTH_SECRET (its Auth.js v5 name) are both set, to different values');
   });
 
   it('reports a unique value that collides', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', a), server('b.env', { ...b, SYNC_NODE_ID: a.SYNC_NODE_ID as string, SYNC_NODE_NAME: 'server-1' })]);
-    expect(codes(findings).sort()).toEqual(['error:unique-collides:SYNC_NODE_ID', 'error:unique-collides:SYNC_NODE_NAME']);
+    const findings = diagnose([
+      server('a.env', a),
+      server('b.env', { ...b, SYNC_NODE_ID: a.SYNC_NODE_ID as string, SYNC_NODE_NAME: 'server-1' }),
+    ]);
+    expect(codes(findings).sort()).toEqual([
+      'error:unique-collides:SYNC_NODE_ID',
+      'error:unique-collides:SYNC_NODE_NAME',
+    ]);
     expect(findings[0]?.message).toMatch(/used by a\.env and b\.env/);
   });
 
@@ -129,7 +161,9 @@ describe('doctor', () => {
     const { a } = cluster();
     const text = `NEXTAUTH_SECRET="'${a.NEXTAUTH_SECRET}'"\nSYNC_NODE_NAME=server-1   \n`;
     const parsed = parseEnvFile(text);
-    const findings = diagnose([{ label: 'a.env', entries: [...server('x', a).entries, ...parsed.entries], syntaxErrors: [] }]);
+    const findings = diagnose([
+      { label: 'a.env', entries: [...server('x', a).entries, ...parsed.entries], syntaxErrors: [] },
+    ]);
     const secret = findings.find((f) => f.variable === 'NEXTAUTH_SECRET');
     expect(secret?.message).toMatch(/wrapped in quotes/);
     expect(secret?.fix).toMatch(/remove the quotes/);
@@ -138,7 +172,10 @@ describe('doctor', () => {
 
   it('reports NEXTAUTH_URL with different schemes: the cookie names differ', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', a), server('b.env', { ...b, NEXTAUTH_URL: 'http://platform.example.com' })]);
+    const findings = diagnose([
+      server('a.env', a),
+      server('b.env', { ...b, NEXTAUTH_URL: 'http://platform.example.com' }),
+    ]);
     expect(codes(findings)).toEqual(['error:url-scheme-differs:NEXTAUTH_URL']);
     expect(findings[0]?.message).toMatch(/__Secure-/);
   });
@@ -161,23 +198,31 @@ describe('doctor', () => {
     expect(findings.map((f) => f.message)).toContainEqual(expect.stringMatching(/setup guide: it is public/));
   });
 
-  it('reports the guide\'s example node ID a1b2c3d4e5f6g7h8 as not what openssl makes', () => {
+  it("reports the guide's example node ID a1b2c3d4e5f6g7h8 as not what openssl makes", () => {
     const { a } = cluster();
     const findings = diagnose([server('a.env', { ...a, SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8' })]);
     expect(findings.map((f) => `${f.severity}: ${f.message}`)).toEqual([
       "error: must be hex (0-9, a-f) but contains 'g', 'h'",
-      expect.stringMatching(/^warning: is the guide's example for server 2, which is not hex and not what `openssl rand -hex 8` makes/),
+      expect.stringMatching(
+        /^warning: is the guide's example for server 2, which is not hex and not what `openssl rand -hex 8` makes/,
+      ),
     ]);
   });
 
   it('warns about a setting that differs and a misspelt variable', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', { ...a, SYNC_INTERVAL: '10000' }), server('b.env', { ...b, NEXTAUTH_SECERT: 'x' })]);
-    expect(codes(findings).sort()).toEqual(['warning:setting-differs:SYNC_INTERVAL', 'warning:unknown-variable:NEXTAUTH_SECERT']);
+    const findings = diagnose([
+      server('a.env', { ...a, SYNC_INTERVAL: '10000' }),
+      server('b.env', { ...b, NEXTAUTH_SECERT: 'x' }),
+    ]);
+    expect(codes(findings).sort()).toEqual([
+      'warning:setting-differs:SYNC_INTERVAL',
+      'warning:unknown-variable:NEXTAUTH_SECERT',
+    ]);
     expect(findings.find((f) => f.code === 'unknown-variable')?.message).toMatch(/did you mean NEXTAUTH_SECRET/);
   });
 
-  it('checks the setup guide\'s own two-server example and finds what is wrong with it', () => {
+  it("checks the setup guide's own two-server example and finds what is wrong with it", () => {
     const read = (name: string): ServerEnvironment => {
       const parsed = parseEnvFile(readFileSync(join(__dirname, '__fixtures__', name), 'utf8'));
       return { label: name, entries: parsed.entries, syntaxErrors: parsed.errors };
@@ -204,13 +249,18 @@ describe('doctor', () => {
     );
     const keyMessages = findings.filter((f) => f.variable === 'SYNC_REGISTRATION_KEY').map((f) => f.message);
     expect(keyMessages).toContainEqual(expect.stringMatching(/got 63/));
-    expect(keyMessages).toContainEqual(expect.stringMatching(/SYNC_REGISTRATION_KEY example of the multi-server setup guide/));
+    expect(keyMessages).toContainEqual(
+      expect.stringMatching(/SYNC_REGISTRATION_KEY example of the multi-server setup guide/),
+    );
     expect(findings.filter((f) => f.severity === 'error')).toHaveLength(10);
   });
 });
 
 describe('doctor and the database topology', () => {
-  const at = (host: string) => ({ DATABASE_URL: `postgresql://msk_app@${host}:5432/multi_business_db`, SYNC_DATABASE_URL: `postgresql://msk_sync@${host}:5432/multi_business_db` });
+  const at = (host: string) => ({
+    DATABASE_URL: `postgresql://msk_app@${host}:5432/multi_business_db`,
+    SYNC_DATABASE_URL: `postgresql://msk_sync@${host}:5432/multi_business_db`,
+  });
 
   it('accepts the same DATABASE_URL on every server when DATABASE_TOPOLOGY=shared', () => {
     const { a, b } = cluster();
@@ -220,21 +270,34 @@ describe('doctor and the database topology', () => {
 
   it('refuses one database host on two servers in per-node mode (the default), naming both', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', { ...a, ...at('db.example.com') }), server('b.env', { ...b, ...at('DB.example.com') })]);
+    const findings = diagnose([
+      server('a.env', { ...a, ...at('db.example.com') }),
+      server('b.env', { ...b, ...at('DB.example.com') }),
+    ]);
     expect(codes(findings)).toEqual(['error:database-shared-per-node:DATABASE_URL']);
     expect(findings[0]?.where).toEqual(['a.env:8', 'b.env:8']); // the line of DATABASE_URL in each file
-    expect(findings[0]?.message).toContain('names one database (db.example.com:5432/multi_business_db) on a.env and b.env, but DATABASE_TOPOLOGY is per-node');
+    expect(findings[0]?.message).toContain(
+      'names one database (db.example.com:5432/multi_business_db) on a.env and b.env, but DATABASE_TOPOLOGY is per-node',
+    );
     expect(findings[0]?.fix).toContain('DATABASE_TOPOLOGY=shared');
   });
 
-  it('still accepts localhost on every server in per-node mode: that is each server\'s own database', () => {
+  it("still accepts localhost on every server in per-node mode: that is each server's own database", () => {
     const { a, b } = cluster();
-    expect(diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'per-node' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'per-node' })])).toEqual([]);
+    expect(
+      diagnose([
+        server('a.env', { ...a, DATABASE_TOPOLOGY: 'per-node' }),
+        server('b.env', { ...b, DATABASE_TOPOLOGY: 'per-node' }),
+      ]),
+    ).toEqual([]);
   });
 
   it('warns in shared mode about a localhost database and about different database names', () => {
     const { a, b } = cluster();
-    const local = diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared' })]);
+    const local = diagnose([
+      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }),
+      server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared' }),
+    ]);
     expect(codes(local)).toEqual(['warning:database-not-shared:DATABASE_URL']);
     expect(local[0]?.message).toMatch(/localhost.*not one they share/);
     const different = diagnose([
@@ -242,12 +305,19 @@ describe('doctor and the database topology', () => {
       server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared', ...at('db-2.example.com') }),
     ]);
     expect(codes(different)).toEqual(['warning:database-not-shared:DATABASE_URL']);
-    expect(different[0]?.message).toContain('db-1.example.com:5432/multi_business_db in a.env; db-2.example.com:5432/multi_business_db in b.env');
+    expect(different[0]?.message).toContain(
+      'db-1.example.com:5432/multi_business_db in a.env; db-2.example.com:5432/multi_business_db in b.env',
+    );
   });
 
   it('reports a DATABASE_TOPOLOGY that differs between servers, and one that is not a topology', () => {
     const { a, b } = cluster();
-    const findings = diagnose([server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }), server('b.env', { ...b, DATABASE_TOPOLOGY: 'both' })]);
-    expect(codes(findings)).toEqual(expect.arrayContaining(['error:invalid:DATABASE_TOPOLOGY', 'error:shared-differs:DATABASE_TOPOLOGY']));
+    const findings = diagnose([
+      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }),
+      server('b.env', { ...b, DATABASE_TOPOLOGY: 'both' }),
+    ]);
+    expect(codes(findings)).toEqual(
+      expect.arrayContaining(['error:invalid:DATABASE_TOPOLOGY', 'error:shared-differs:DATABASE_TOPOLOGY']),
+    );
   });
 });

@@ -148,7 +148,10 @@ function groupByValue(servers: readonly ServerEnvironment[], spec: VariableSpec)
 
 function describeGroups(spec: VariableSpec, groups: Map<string, ServerEnvironment[]>): string {
   return [...groups.entries()]
-    .map(([value, servers]) => `${value === '' ? '(unset)' : displayValue(spec, value)} in ${servers.map((s) => s.label).join(', ')}`)
+    .map(
+      ([value, servers]) =>
+        `${value === '' ? '(unset)' : displayValue(spec, value)} in ${servers.map((s) => s.label).join(', ')}`,
+    )
     .join('; ');
 }
 
@@ -216,9 +219,10 @@ function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
         variable: spec.name,
         where,
         message: `must be the same on every server but differs: ${describeGroups(spec, groups)}`,
-        fix: spec.name === 'NEXTAUTH_SECRET'
-          ? 'copy one value to every server (a server with another secret logs users out with JWT_SESSION_ERROR)'
-          : spec.fix,
+        fix:
+          spec.name === 'NEXTAUTH_SECRET'
+            ? 'copy one value to every server (a server with another secret logs users out with JWT_SESSION_ERROR)'
+            : spec.fix,
       });
     }
     if (spec.scope === 'setting' && groups.size > 1) {
@@ -256,7 +260,9 @@ function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
  */
 function databaseTopologyFindings(servers: readonly ServerEnvironment[]): Finding[] {
   const spec = VARIABLES_BY_NAME.get('DATABASE_URL') as VariableSpec;
-  const topologies = new Set(servers.map((s) => effectiveValue(s, VARIABLES_BY_NAME.get('DATABASE_TOPOLOGY') as VariableSpec)));
+  const topologies = new Set(
+    servers.map((s) => effectiveValue(s, VARIABLES_BY_NAME.get('DATABASE_TOPOLOGY') as VariableSpec)),
+  );
   if (topologies.size !== 1) return [];
   const urls = servers.map((server) => ({ server, url: effectiveValue(server, spec) }));
   if (topologies.has('per-node')) {
@@ -286,7 +292,7 @@ function databaseTopologyFindings(servers: readonly ServerEnvironment[]): Findin
       variable: spec.name,
       where: local.map(({ server }) => location(server, spec.name)),
       message: `is on this machine (localhost) with DATABASE_TOPOLOGY=shared: on separate servers that is each one's own database, not one they share`,
-      fix: 'point DATABASE_URL of every server at the shared PostgreSQL\'s host name (the sync services refuse nodes on another database)',
+      fix: "point DATABASE_URL of every server at the shared PostgreSQL's host name (the sync services refuse nodes on another database)",
     });
   }
   const targets = new Set(urls.map(({ url }) => databaseTarget(url)));
@@ -316,7 +322,11 @@ export function comparisonTable(servers: readonly ServerEnvironment[]): Array<{ 
     variable: spec.name,
     values: servers.map((server) => {
       const entry = lastEntry(server, spec.name);
-      return entry ? displayValue(spec, entry.value) : spec.default !== undefined ? `(default ${spec.default || 'empty'})` : '(unset)';
+      return entry
+        ? displayValue(spec, entry.value)
+        : spec.default !== undefined
+          ? `(default ${spec.default || 'empty'})`
+          : '(unset)';
     }),
   }));
 }

@@ -22,7 +22,9 @@ function readInitFolder(folder: string): ServerEnvironment[] {
     .filter((name) => NODE_FILE.test(name))
     .sort((a, b) => Number(NODE_FILE.exec(a)?.[1]) - Number(NODE_FILE.exec(b)?.[1]));
   if (nodeFiles.length === 0) {
-    throw new Error(`${folder} has no node-N.env files: pass each server's env file, or a folder written by \`npm run init\``);
+    throw new Error(
+      `${folder} has no node-N.env files: pass each server's env file, or a folder written by \`npm run init\``,
+    );
   }
   const shared = existsSync(sharedPath) ? readServerFile(sharedPath) : undefined;
   return nodeFiles.map((name) => {
@@ -30,10 +32,7 @@ function readInitFolder(folder: string): ServerEnvironment[] {
     return {
       label: join(folder, name),
       // shared.env first, the node file second: the node file wins, as when they are concatenated.
-      entries: [
-        ...(shared?.entries ?? []).map((e) => ({ ...e })),
-        ...node.entries,
-      ],
+      entries: [...(shared?.entries ?? []).map((e) => ({ ...e })), ...node.entries],
       syntaxErrors: [...(shared?.syntaxErrors ?? []), ...node.syntaxErrors],
     };
   });

@@ -26,21 +26,37 @@ function pad(text: string, width: number): string {
 /** The report for a person; `colour` only when stdout is a terminal (see cliConventions/colour). */
 export function renderReport(report: DoctorReport, colour: Paint = paint(false)): string {
   const out: string[] = [`doctor: checked ${report.servers.length} server(s): ${report.servers.join(', ')}`, ''];
-  if (report.servers.length === 1) out.push('note: pass every server\'s file to compare them with each other', '');
+  if (report.servers.length === 1) out.push("note: pass every server's file to compare them with each other", '');
   for (const f of report.findings) {
-    out.push(`${f.severity === 'error' ? colour.red('ERROR  ') : colour.yellow('WARNING')} ${colour.bold(f.variable)}  [${f.where.join(', ')}]`);
+    out.push(
+      `${f.severity === 'error' ? colour.red('ERROR  ') : colour.yellow('WARNING')} ${colour.bold(f.variable)}  [${f.where.join(', ')}]`,
+    );
     out.push(`        ${f.message}`);
     out.push(`        fix: ${f.fix}`);
     out.push('');
   }
   const widths = [
     Math.max(...report.comparison.map((r) => r.variable.length), 8),
-    ...report.servers.map((label, i) => Math.min(40, Math.max(label.length, ...report.comparison.map((r) => r.values[i]?.length ?? 0)))),
+    ...report.servers.map((label, i) =>
+      Math.min(40, Math.max(label.length, ...report.comparison.map((r) => r.values[i]?.length ?? 0))),
+    ),
   ];
-  out.push('Values side by side (secrets as fingerprints; passwords as kfp: keyed for this run only, comparable within this report):');
-  out.push('  ' + [pad('variable', widths[0] as number), ...report.servers.map((s, i) => pad(s, widths[i + 1] as number))].join('  '));
+  out.push(
+    'Values side by side (secrets as fingerprints; passwords as kfp: keyed for this run only, comparable within this report):',
+  );
+  out.push(
+    '  ' +
+      [pad('variable', widths[0] as number), ...report.servers.map((s, i) => pad(s, widths[i + 1] as number))].join(
+        '  ',
+      ),
+  );
   for (const row of report.comparison) {
-    out.push('  ' + [pad(row.variable, widths[0] as number), ...row.values.map((v, i) => pad(v, widths[i + 1] as number))].join('  '));
+    out.push(
+      '  ' +
+        [pad(row.variable, widths[0] as number), ...row.values.map((v, i) => pad(v, widths[i + 1] as number))].join(
+          '  ',
+        ),
+    );
   }
   out.push('');
   out.push(

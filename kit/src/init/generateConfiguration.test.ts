@@ -7,7 +7,12 @@ import { parse } from 'yaml';
 function asServers(config: ReturnType<typeof generateConfiguration>): ServerEnvironment[] {
   return config.nodes.map((node) => ({
     label: `node-${node.index}.env`,
-    entries: [...config.secrets, ...config.shared, ...node.values].map(([key, value], i) => ({ key, value, line: i + 1, quoted: false })),
+    entries: [...config.secrets, ...config.shared, ...node.values].map(([key, value], i) => ({
+      key,
+      value,
+      line: i + 1,
+      quoted: false,
+    })),
     syntaxErrors: [],
   }));
 }
@@ -39,7 +44,10 @@ describe('init configuration', () => {
   });
 
   it('gives each node the others as static peers', () => {
-    const config = generateConfiguration({ nodes: 3, peers: ['10.0.0.1', '10.0.0.2', '10.0.0.3:9000'] }, generateSecrets());
+    const config = generateConfiguration(
+      { nodes: 3, peers: ['10.0.0.1', '10.0.0.2', '10.0.0.3:9000'] },
+      generateSecrets(),
+    );
     expect(Object.fromEntries(config.shared).SYNC_DISCOVERY).toBe('static');
     expect(config.nodes.map((n) => Object.fromEntries(n.values).SYNC_PEERS)).toEqual([
       '10.0.0.2,10.0.0.3:9000',
@@ -62,11 +70,25 @@ describe('init configuration', () => {
 
   it('writes ONE Kubernetes Secret with the shared secrets only, keyed by variable name', () => {
     const secrets = generateSecrets();
-    const manifest = parse(kubernetesSecretManifest([...secrets, ['NEXTAUTH_URL', 'https://x.example'], ['SYNC_NODE_ID', randomBytes(8).toString('hex')]]));
+    const manifest = parse(
+      kubernetesSecretManifest([
+        ...secrets,
+        ['NEXTAUTH_URL', 'https://x.example'],
+        ['SYNC_NODE_ID', randomBytes(8).toString('hex')],
+      ]),
+    );
     expect(manifest.kind).toBe('Secret');
     expect(manifest.metadata.name).toBe('multi-server-kit-shared');
-    expect(Object.keys(manifest.data).sort()).toEqual(['DATABASE_PASSWORD', 'NEXTAUTH_SECRET', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'SYNC_DATABASE_PASSWORD', 'SYNC_REGISTRATION_KEY']);
-    expect(Buffer.from(manifest.data.NEXTAUTH_SECRET, 'base64').toString()).toBe(Object.fromEntries(secrets).NEXTAUTH_SECRET);
+    expect(Object.keys(manifest.data).sort()).toEqual([
+      'DATABASE_PASSWORD',
+      'NEXTAUTH_SECRET',
+      'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+      'SYNC_DATABASE_PASSWORD',
+      'SYNC_REGISTRATION_KEY',
+    ]);
+    expect(Buffer.from(manifest.data.NEXTAUTH_SECRET, 'base64').toString()).toBe(
+      Object.fromEntries(secrets).NEXTAUTH_SECRET,
+    );
   });
 
   it('writes DATABASE_TOPOLOGY=per-node by default, each node on its own localhost database', () => {
@@ -74,12 +96,18 @@ describe('init configuration', () => {
     expect(Object.fromEntries(config.shared).DATABASE_TOPOLOGY).toBe('per-node');
   });
 
-  it('writes the reference app\'s tables by default and another app\'s with --tables; refuses a bad list naming the option', () => {
-    expect(Object.fromEntries(generateConfiguration({ nodes: 2 }, generateSecrets()).shared).REPLICATED_TABLES).toBe('users,businesses,employees');
+  it("writes the reference app's tables by default and another app's with --tables; refuses a bad list naming the option", () => {
+    expect(Object.fromEntries(generateConfiguration({ nodes: 2 }, generateSecrets()).shared).REPLICATED_TABLES).toBe(
+      'users,businesses,employees',
+    );
     const other = generateConfiguration({ nodes: 2, tables: ['orders', 'customers'] }, generateSecrets());
     expect(Object.fromEntries(other.shared).REPLICATED_TABLES).toBe('orders,customers');
-    expect(() => generateConfiguration({ tables: ['orders', 'shop.customers'] }, generateSecrets())).toThrow(/^--tables names "shop\.customers": .*schema public only/);
-    expect(() => generateConfiguration({ tables: [] }, generateSecrets())).toThrow('--tables must name at least one table');
+    expect(() => generateConfiguration({ tables: ['orders', 'shop.customers'] }, generateSecrets())).toThrow(
+      /^--tables names "shop\.customers": .*schema public only/,
+    );
+    expect(() => generateConfiguration({ tables: [] }, generateSecrets())).toThrow(
+      '--tables must name at least one table',
+    );
   });
 
   it('with database shared gives every node the one database URL, and doctor accepts it', () => {
@@ -87,16 +115,26 @@ describe('init configuration', () => {
     const config = generateConfiguration({ nodes: 3, database: 'shared', databaseUrl }, generateSecrets());
     expect(Object.fromEntries(config.shared).DATABASE_TOPOLOGY).toBe('shared');
     for (const node of config.nodes) {
-      expect(Object.fromEntries(node.values)).toMatchObject({ DATABASE_URL: databaseUrl, SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db' });
+      expect(Object.fromEntries(node.values)).toMatchObject({
+        DATABASE_URL: databaseUrl,
+        SYNC_DATABASE_URL: 'postgresql://msk_sync@db.example.com:5432/multi_business_db',
+      });
     }
     expect(diagnose(asServers(config))).toEqual([]);
   });
 
   it('refuses database shared without a database URL, or with one on localhost, saying how to fix it', () => {
-    expect(() => generateConfiguration({ nodes: 2, database: 'shared' }, generateSecrets())).toThrow(/--database shared needs --database-url/);
-    expect(() => generateConfiguration({ nodes: 2, database: 'shared', databaseUrl: 'postgresql://msk_app@localhost:5432/db' }, generateSecrets())).toThrow(
-      /points at localhost, which is each server's own machine/,
+    expect(() => generateConfiguration({ nodes: 2, database: 'shared' }, generateSecrets())).toThrow(
+      /--database shared needs --database-url/,
     );
-    expect(() => generateConfiguration({ nodes: 2, database: 'shared', databaseUrl: 'mysql://x@db/y' }, generateSecrets())).toThrow(/^--database-url /);
+    expect(() =>
+      generateConfiguration(
+        { nodes: 2, database: 'shared', databaseUrl: 'postgresql://msk_app@localhost:5432/db' },
+        generateSecrets(),
+      ),
+    ).toThrow(/points at localhost, which is each server's own machine/);
+    expect(() =>
+      generateConfiguration({ nodes: 2, database: 'shared', databaseUrl: 'mysql://x@db/y' }, generateSecrets()),
+    ).toThrow(/^--database-url /);
   });
 });

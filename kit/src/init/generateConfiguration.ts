@@ -84,7 +84,9 @@ export function generateNodeId(random: RandomBytes = nodeRandomBytes): string {
 
 export class InitOptionError extends Error {}
 
-function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'nodes' | 'publicUrl' | 'namePrefix' | 'tables'>> {
+function validateOptions(
+  options: InitOptions,
+): Required<Pick<InitOptions, 'nodes' | 'publicUrl' | 'namePrefix' | 'tables'>> {
   const nodes = options.nodes ?? 2;
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > MAX_NODES) {
     throw new InitOptionError(`--nodes must be a whole number from 1 to ${MAX_NODES}, got ${options.nodes}`);
@@ -96,7 +98,9 @@ function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'node
   const nameProblem = variable('SYNC_NODE_NAME').check(`${namePrefix}-${nodes}`);
   if (nameProblem) throw new InitOptionError(`--name-prefix: node names ${nameProblem}`);
   if (options.peers && options.peers.length !== nodes) {
-    throw new InitOptionError(`--peers lists ${options.peers.length} address(es) but --nodes is ${nodes}: give one per node, in order`);
+    throw new InitOptionError(
+      `--peers lists ${options.peers.length} address(es) but --nodes is ${nodes}: give one per node, in order`,
+    );
   }
   for (const peer of options.peers ?? []) {
     const problem = variable('SYNC_PEERS').check(peer);
@@ -104,7 +108,9 @@ function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'node
   }
   if (options.database === 'shared') {
     if (typeof options.databaseUrl !== 'string') {
-      throw new InitOptionError('--database shared needs --database-url: the URL every node reaches the shared PostgreSQL at, e.g. postgresql://msk_app@db.example.com:5432/multi_business_db');
+      throw new InitOptionError(
+        '--database shared needs --database-url: the URL every node reaches the shared PostgreSQL at, e.g. postgresql://msk_app@db.example.com:5432/multi_business_db',
+      );
     }
     const problem = variable('DATABASE_URL').check(options.databaseUrl);
     if (problem) throw new InitOptionError(`--database-url ${problem}`);
@@ -118,7 +124,8 @@ function validateOptions(options: InitOptions): Required<Pick<InitOptions, 'node
     throw new InitOptionError('--discovery dns needs --dns-name (the name whose records list the peers)');
   }
   const tables = options.tables ?? REFERENCE_APP_REPLICATED_TABLES;
-  const tablesProblem = tables.length === 0 ? 'must name at least one table' : variable('REPLICATED_TABLES').check(tables.join(','));
+  const tablesProblem =
+    tables.length === 0 ? 'must name at least one table' : variable('REPLICATED_TABLES').check(tables.join(','));
   if (tablesProblem) throw new InitOptionError(`--tables ${tablesProblem}`);
   return { nodes, publicUrl: new URL(publicUrl).origin, namePrefix, tables };
 }
@@ -154,7 +161,9 @@ export function generateConfiguration(
     ids.add(id);
     const name = `${namePrefix}-${index}`;
     const databaseUrl =
-      typeof options.databaseUrl === 'function' ? options.databaseUrl(index) : (options.databaseUrl ?? DEFAULT_DATABASE_URL);
+      typeof options.databaseUrl === 'function'
+        ? options.databaseUrl(index)
+        : (options.databaseUrl ?? DEFAULT_DATABASE_URL);
     const values: Array<readonly [string, string]> = [
       ['SYNC_NODE_ID', id],
       ['SYNC_NODE_NAME', name],

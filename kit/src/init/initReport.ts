@@ -34,14 +34,17 @@ export function initJson(input: InitReportInput, dryRun: boolean): Record<string
       id: get(node.values, 'SYNC_NODE_ID'),
       ...(get(node.values, 'SYNC_PEERS') ? { peers: get(node.values, 'SYNC_PEERS').split(',') } : {}),
     })),
-    ...(input.notIgnoredByGit ? { warnings: [`${input.outDir}/ is inside a git work tree and NOT ignored: add it to .gitignore`] } : {}),
+    ...(input.notIgnoredByGit
+      ? { warnings: [`${input.outDir}/ is inside a git work tree and NOT ignored: add it to .gitignore`] }
+      : {}),
   };
 }
 
 /** A planned file's text as a dry run shows it: env files with secrets replaced by fingerprints, manifests of secrets not at all. */
 export function maskedText(path: string, text: string): string {
   if (path.endsWith('.yaml')) return '(a Kubernetes Secret with the secrets above; not shown)\n';
-  if (path.endsWith(`/${POSTGRES_SUPERUSER_PASSWORD_FILE}`)) return `(the password, ${fingerprint(text.trim())}; not shown)\n`;
+  if (path.endsWith(`/${POSTGRES_SUPERUSER_PASSWORD_FILE}`))
+    return `(the password, ${fingerprint(text.trim())}; not shown)\n`;
   if (!path.endsWith('.env')) return text;
   return text
     .split('\n')

@@ -45,13 +45,22 @@ export interface WrittenConfiguration {
 
 export class ExistingSecretsError extends Error {}
 
-const SECRET_KEYS = ['NEXTAUTH_SECRET', 'SYNC_REGISTRATION_KEY', 'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY', 'DATABASE_PASSWORD', 'SYNC_DATABASE_PASSWORD'];
+const SECRET_KEYS = [
+  'NEXTAUTH_SECRET',
+  'SYNC_REGISTRATION_KEY',
+  'NEXT_SERVER_ACTIONS_ENCRYPTION_KEY',
+  'DATABASE_PASSWORD',
+  'SYNC_DATABASE_PASSWORD',
+];
 
 function existingSecrets(path: string): EnvValues | undefined {
   if (!existsSync(path)) return undefined;
   const entries = parseEnvFile(readFileSync(path, 'utf8')).entries;
   // a file written for Auth.js v5 names the secret AUTH_SECRET: kept, under the contract's name
-  const valueOf = (key: string) => [key, ...(VARIABLES_BY_NAME.get(key)?.aliases ?? [])].map((name) => entries.findLast((e) => e.key === name)?.value).find((v) => v !== undefined);
+  const valueOf = (key: string) =>
+    [key, ...(VARIABLES_BY_NAME.get(key)?.aliases ?? [])]
+      .map((name) => entries.findLast((e) => e.key === name)?.value)
+      .find((v) => v !== undefined);
   const values = SECRET_KEYS.map((key) => [key, valueOf(key) ?? ''] as const);
   return values.some(([, v]) => v !== '') ? values : undefined;
 }
@@ -105,9 +114,10 @@ export function planConfiguration(options: WriteOptions): PlannedConfiguration {
   const keptSecrets = Boolean(previous && options.keepSecrets && !options.force);
   // Keeping: a secret an earlier release did not make (SYNC_DATABASE_PASSWORD) is added, fresh.
   const fresh = generateSecrets();
-  const secrets = keptSecrets && previous
-    ? fresh.map(([key, value]) => [key, previous.find(([k]) => k === key)?.[1] || value] as const)
-    : fresh;
+  const secrets =
+    keptSecrets && previous
+      ? fresh.map(([key, value]) => [key, previous.find(([k]) => k === key)?.[1] || value] as const)
+      : fresh;
   const configuration = generateConfiguration(options, secrets);
 
   const files: PlannedFile[] = [];
@@ -121,7 +131,10 @@ export function planConfiguration(options: WriteOptions): PlannedConfiguration {
     path: sharedPath,
     mode: 0o600,
     holds: 'secrets and settings, the SAME on every node',
-    text: formatEnvFile(header('SAME on every node. Holds the secrets: mode 0600, never commit it.'), [...configuration.secrets, ...configuration.shared]),
+    text: formatEnvFile(header('SAME on every node. Holds the secrets: mode 0600, never commit it.'), [
+      ...configuration.secrets,
+      ...configuration.shared,
+    ]),
   });
   for (const node of configuration.nodes) {
     files.push({
@@ -138,7 +151,9 @@ export function planConfiguration(options: WriteOptions): PlannedConfiguration {
     path: superuserPath,
     mode: 0o600,
     holds: 'PostgreSQL superuser password (compose secret)',
-    text: keptSuperuser ?? `${randomBytes(24).toString('hex')}
+    text:
+      keptSuperuser ??
+      `${randomBytes(24).toString('hex')}
 `,
   });
   const secretName = options.secretName ?? DEFAULT_SECRET_NAME;
@@ -172,12 +187,15 @@ export function renderInitSummary(result: WrittenConfiguration): string {
     '',
     'SAME on every node (shared.env):',
     // displayValue: a kept DATABASE_PASSWORD may be one a person chose, shown only as a keyed fingerprint.
-    ...configuration.secrets.map(([key, value]) => `  ${key.padEnd(36)} ${displayValue(variable(key), value)}  (secret: fingerprint shown)`),
+    ...configuration.secrets.map(
+      ([key, value]) => `  ${key.padEnd(36)} ${displayValue(variable(key), value)}  (secret: fingerprint shown)`,
+    ),
     ...configuration.shared.map(([key, value]) => `  ${key.padEnd(36)} ${value}`),
     '',
     'UNIQUE to each node (node-N.env):',
     ...configuration.nodes.map(
-      (node) => `  node-${node.index}.env  SYNC_NODE_NAME=${node.name}  SYNC_NODE_ID=${get(node.values, 'SYNC_NODE_ID')}` +
+      (node) =>
+        `  node-${node.index}.env  SYNC_NODE_NAME=${node.name}  SYNC_NODE_ID=${get(node.values, 'SYNC_NODE_ID')}` +
         (get(node.values, 'SYNC_PEERS') ? `  SYNC_PEERS=${get(node.values, 'SYNC_PEERS')}` : ''),
     ),
     '',
@@ -190,7 +208,10 @@ export function renderInitSummary(result: WrittenConfiguration): string {
     'Never commit these files: they hold the secrets.',
   ];
   if (result.notIgnoredByGit) {
-    lines.push('', `WARNING: ${result.outDir}/ is inside a git work tree and NOT ignored: add it to .gitignore before committing anything.`);
+    lines.push(
+      '',
+      `WARNING: ${result.outDir}/ is inside a git work tree and NOT ignored: add it to .gitignore before committing anything.`,
+    );
   }
   return lines.join('\n');
 }

@@ -4,12 +4,19 @@ import { MetricsEndpointError, type StartedMetricsEndpoint, startMetricsEndpoint
 
 const HOST = '127.0.41.1';
 
-function call(port: number, method: string, path: string, body?: string): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+function call(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: HOST, port, method, path }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -53,7 +60,7 @@ describe('the plain-HTTP metrics endpoint', () => {
     expect(post.headers.allow).toBe('GET, HEAD');
   });
 
-  it('answers 500 without the error\'s text when the metrics cannot be rendered', async () => {
+  it("answers 500 without the error's text when the metrics cannot be rendered", async () => {
     failNext = true;
     try {
       const answer = await call(endpoint.port, 'GET', '/metrics');
@@ -69,7 +76,13 @@ describe('the plain-HTTP metrics endpoint', () => {
     await new Promise<void>((resolve) => blocker.listen(0, HOST, resolve));
     const port = (blocker.address() as { port: number }).port;
     try {
-      const attempt = startMetricsEndpoint({ host: HOST, port, portVariable: 'SYNC_METRICS_PORT', hostVariable: 'SYNC_BIND_ADDRESS', render: async () => ({ contentType: 'text/plain', text: '' }) });
+      const attempt = startMetricsEndpoint({
+        host: HOST,
+        port,
+        portVariable: 'SYNC_METRICS_PORT',
+        hostVariable: 'SYNC_BIND_ADDRESS',
+        render: async () => ({ contentType: 'text/plain', text: '' }),
+      });
       await expect(attempt).rejects.toThrow(MetricsEndpointError);
       await expect(attempt).rejects.toThrow(`SYNC_METRICS_PORT ${port} on ${HOST} is already in use`);
       await expect(attempt).rejects.toThrow(/Fix: stop what listens/);
@@ -78,8 +91,14 @@ describe('the plain-HTTP metrics endpoint', () => {
     }
   });
 
-  it('throws if the address is not one of this host\'s, naming the address variable', async () => {
-    const attempt = startMetricsEndpoint({ host: '192.0.2.1', port: 9464, portVariable: 'APP_METRICS_PORT', hostVariable: 'HOSTNAME', render: async () => ({ contentType: 'text/plain', text: '' }) });
+  it("throws if the address is not one of this host's, naming the address variable", async () => {
+    const attempt = startMetricsEndpoint({
+      host: '192.0.2.1',
+      port: 9464,
+      portVariable: 'APP_METRICS_PORT',
+      hostVariable: 'HOSTNAME',
+      render: async () => ({ contentType: 'text/plain', text: '' }),
+    });
     await expect(attempt).rejects.toThrow(/HOSTNAME 192\.0\.2\.1 is not an address of this host/);
   });
 });

@@ -42,7 +42,10 @@ export class MetricsEndpointError extends Error {
   override readonly name = 'MetricsEndpointError';
 }
 
-export function listenErrorMessage(error: NodeJS.ErrnoException, props: Pick<MetricsEndpointProps, 'host' | 'port' | 'portVariable' | 'hostVariable'>): string {
+export function listenErrorMessage(
+  error: NodeJS.ErrnoException,
+  props: Pick<MetricsEndpointProps, 'host' | 'port' | 'portVariable' | 'hostVariable'>,
+): string {
   const where = `${props.host}:${props.port}`;
   switch (error.code) {
     case 'EADDRINUSE':
@@ -65,7 +68,8 @@ async function handle(props: MetricsEndpointProps, request: IncomingMessage, res
   // The path only; a query string (some scrapers add one) is ignored, never echoed.
   const path = (request.url ?? '').split('?')[0];
   if (path !== METRICS_PATH) return answer(response, 404, `not found: this port serves only GET ${METRICS_PATH}\n`);
-  if (request.method !== 'GET' && request.method !== 'HEAD') return answer(response, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
+  if (request.method !== 'GET' && request.method !== 'HEAD')
+    return answer(response, 405, 'method not allowed\n', { Allow: 'GET, HEAD' });
   let metrics: MetricsText;
   try {
     metrics = await props.render();
@@ -78,11 +82,14 @@ async function handle(props: MetricsEndpointProps, request: IncomingMessage, res
 }
 
 export async function startMetricsEndpoint(props: MetricsEndpointProps): Promise<StartedMetricsEndpoint> {
-  const server = createServer({ headersTimeout: METRICS_HEADERS_TIMEOUT_MS, requestTimeout: METRICS_REQUEST_TIMEOUT_MS }, (request, response) => {
-    // Nothing is read from a body: drain it so a client that sent one is not left hanging.
-    request.resume();
-    void handle(props, request, response);
-  });
+  const server = createServer(
+    { headersTimeout: METRICS_HEADERS_TIMEOUT_MS, requestTimeout: METRICS_REQUEST_TIMEOUT_MS },
+    (request, response) => {
+      // Nothing is read from a body: drain it so a client that sent one is not left hanging.
+      request.resume();
+      void handle(props, request, response);
+    },
+  );
   server.maxConnections = MAX_METRICS_CONNECTIONS;
   server.keepAliveTimeout = METRICS_REQUEST_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {

@@ -95,10 +95,10 @@ export interface DatabaseRolePasswords {
 export async function setUpDatabaseRoles(superuser: ClientBase, passwords: DatabaseRolePasswords): Promise<void> {
   await superuser.query('BEGIN');
   try {
-    await superuser.query(`SELECT set_config('${APP_PASSWORD_SETTING}', $1, true), set_config('${SYNC_PASSWORD_SETTING}', $2, true)`, [
-      passwords.app,
-      passwords.sync,
-    ]);
+    await superuser.query(
+      `SELECT set_config('${APP_PASSWORD_SETTING}', $1, true), set_config('${SYNC_PASSWORD_SETTING}', $2, true)`,
+      [passwords.app, passwords.sync],
+    );
     await superuser.query(DATABASE_ROLES_SQL);
     await superuser.query('COMMIT');
   } catch (error) {

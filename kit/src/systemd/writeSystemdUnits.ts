@@ -19,22 +19,35 @@ export interface PlannedUnitFile {
 
 /** Node index → SYNC_NODE_NAME, from the node-N.env files of an init folder. */
 export function nodesOfConfigFolder(configDir: string): { index: number; name: string }[] {
-  if (!existsSync(configDir)) throw new SystemdOptionError(`--config ${configDir} does not exist: run \`npm run init\` first (it writes deploy/)`);
+  if (!existsSync(configDir))
+    throw new SystemdOptionError(
+      `--config ${configDir} does not exist: run \`npm run init\` first (it writes deploy/)`,
+    );
   const nodes = readdirSync(configDir)
     .map((file) => ({ file, match: NODE_FILE.exec(file) }))
     .filter((entry): entry is { file: string; match: RegExpExecArray } => entry.match !== null)
     .map(({ file, match }) => {
       const entries = parseEnvFile(readFileSync(join(configDir, file), 'utf8')).entries;
       const name = entries.find((e) => e.key === 'SYNC_NODE_NAME')?.value;
-      if (!name) throw new SystemdOptionError(`${join(configDir, file)} has no SYNC_NODE_NAME: write it again with \`npm run init\``);
+      if (!name)
+        throw new SystemdOptionError(
+          `${join(configDir, file)} has no SYNC_NODE_NAME: write it again with \`npm run init\``,
+        );
       return { index: Number(match[1]), name };
     })
     .sort((a, b) => a.index - b.index);
-  if (nodes.length === 0) throw new SystemdOptionError(`--config ${configDir} has no node-N.env files: pass the folder \`npm run init\` wrote`);
+  if (nodes.length === 0)
+    throw new SystemdOptionError(
+      `--config ${configDir} has no node-N.env files: pass the folder \`npm run init\` wrote`,
+    );
   return nodes;
 }
 
-export function planSystemdUnits(nodes: readonly { index: number; name: string }[], outDir: string, options: UnitOptions): PlannedUnitFile[] {
+export function planSystemdUnits(
+  nodes: readonly { index: number; name: string }[],
+  outDir: string,
+  options: UnitOptions,
+): PlannedUnitFile[] {
   return nodes.flatMap((node) =>
     systemdUnits({ ...options, nodeName: node.name, nodeIndex: node.index }).map((unit) => ({
       path: join(outDir, `node-${node.index}`, unit.name),

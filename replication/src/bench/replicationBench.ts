@@ -32,7 +32,12 @@ interface StartedPostgres {
   stop(): Promise<void>;
 }
 interface EmbeddedPostgresModule {
-  startEmbeddedPostgres(props: { dataDir: string; host?: string; password: string; settings?: Record<string, string> }): Promise<StartedPostgres>;
+  startEmbeddedPostgres(props: {
+    dataDir: string;
+    host?: string;
+    password: string;
+    settings?: Record<string, string>;
+  }): Promise<StartedPostgres>;
 }
 
 const QUICK = process.argv.includes('--quick');
@@ -160,7 +165,9 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
   await publisher.query('CREATE PUBLICATION bench_pub FOR TABLE users');
   // the subscription connects with the same credentials, over TCP to the publisher's loopback address
-  await subscriber.query(`CREATE SUBSCRIPTION bench_sub CONNECTION '${publisherUrl.replace(/'/g, "''")}' PUBLICATION bench_pub WITH (copy_data = false)`);
+  await subscriber.query(
+    `CREATE SUBSCRIPTION bench_sub CONNECTION '${publisherUrl.replace(/'/g, "''")}' PUBLICATION bench_pub WITH (copy_data = false)`,
+  );
   for (let i = 0; i < 200; i++) {
     const { rows } = await subscriber.query<{ ready: boolean }>(
       `SELECT count(*) FILTER (WHERE srsubstate = 'r') = count(*) AND count(*) > 0 AS ready FROM pg_subscription_rel`,
@@ -196,7 +203,11 @@ async function nativePair(a: StartedPostgres, b: StartedPostgres): Promise<Pair>
 
 type Poke = { mode: 'notify' } | { mode: 'poll'; pollIntervalMs: number };
 
-async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): Promise<Pair & { schedulerErrors: string[] }> {
+async function enginePair(
+  a: StartedPostgres,
+  b: StartedPostgres,
+  poke: Poke,
+): Promise<Pair & { schedulerErrors: string[] }> {
   const database = poke.mode === 'notify' ? 'engine_notify' : 'engine_poll';
   const publisherUrl = await createDatabase(a, database);
   const subscriberUrl = await createDatabase(b, database);
@@ -205,8 +216,19 @@ async function enginePair(a: StartedPostgres, b: StartedPostgres, poke: Poke): P
   await publisher.query(APP_SHAPED_DDL);
   await subscriber.query(APP_SHAPED_DDL + ARRIVAL_TRIGGER);
   // the publisher's engine runs in its own thread (its own sync process in a deployment), the subscriber's here
-  const source = await startSourceWorker({ connectionString: publisherUrl, nodeId: NODE_A, tables: ['users'], poke, peerId: NODE_B });
-  const storeB = await PostgresReplicationStore.open({ connectionString: subscriberUrl, nodeId: NODE_B, tables: ['users'], poke });
+  const source = await startSourceWorker({
+    connectionString: publisherUrl,
+    nodeId: NODE_A,
+    tables: ['users'],
+    poke,
+    peerId: NODE_B,
+  });
+  const storeB = await PostgresReplicationStore.open({
+    connectionString: subscriberUrl,
+    nodeId: NODE_B,
+    tables: ['users'],
+    poke,
+  });
   const replicator = new Replicator({ store: storeB, transport: source.transport, pullLimit: ENGINE_PULL_LIMIT });
   const schedulerErrors: string[] = [];
   const scheduler = new PullScheduler({
@@ -300,7 +322,10 @@ async function measureThroughput(pair: Pair): Promise<{ appliedRowsPerS: number;
     connections: WRITER_CONNECTIONS,
   });
   const doneMs = await waitForCount(pair, BULK_ROWS);
-  return { appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000), insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000) };
+  return {
+    appliedRowsPerS: BULK_ROWS / ((doneMs - startMs) / 1000),
+    insertedRowsPerS: BULK_ROWS / ((insertedMs - startMs) / 1000),
+  };
 }
 
 /** Milliseconds of the time in a UUID v7 (its first 48 bits). */
@@ -330,7 +355,13 @@ interface PacedRun {
 /** Offers `rowsPerS` (1000-row inserts from 4 connections, in a worker thread) for PACED_SECONDS; samples the lag. */
 async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
   await freshStart(pair);
-  const load = pacedLoadInWorker({ url: pair.publisherUrl, rowsPerS, seconds: PACED_SECONDS, chunkRows: BULK_CHUNK_ROWS, connections: WRITER_CONNECTIONS });
+  const load = pacedLoadInWorker({
+    url: pair.publisherUrl,
+    rowsPerS,
+    seconds: PACED_SECONDS,
+    chunkRows: BULK_CHUNK_ROWS,
+    connections: WRITER_CONNECTIONS,
+  });
   const samples: { atMs: number; lagMs: number }[] = [];
   let running = true;
   const finished = load.finally(() => (running = false));
@@ -344,7 +375,7 @@ async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
   const { rows, startedMs, endedMs } = await finished;
   await waitForCount(pair, rows);
   const catchUpMs = now() - endedMs;
-  const halfMs = startedMs + ((endedMs - startedMs) / 2);
+  const halfMs = startedMs + (endedMs - startedMs) / 2;
   const mean = (list: number[]) => (list.length ? list.reduce((a, b) => a + b, 0) / list.length : 0);
   const first = mean(samples.filter((s) => s.atMs >= startedMs + 1000 && s.atMs < halfMs).map((s) => s.lagMs));
   const second = mean(samples.filter((s) => s.atMs >= halfMs).map((s) => s.lagMs));
@@ -364,7 +395,10 @@ async function measurePaced(pair: Pair, rowsPerS: number): Promise<PacedRun> {
  * burst's rate and steps up (or down) by PACED_STEP until the verdict changes, then halves the bracket
  * PACED_BISECTIONS times.
  */
-async function measureSustained(pair: Pair, burstRowsPerS: number): Promise<{ runs: PacedRun[]; sustainedRowsPerS: number }> {
+async function measureSustained(
+  pair: Pair,
+  burstRowsPerS: number,
+): Promise<{ runs: PacedRun[]; sustainedRowsPerS: number }> {
   const runs: PacedRun[] = [];
   const paced = async (rate: number) => {
     const run = await measurePaced(pair, rate);
@@ -409,7 +443,9 @@ async function insertRate(pool: Pool, rowsPerStatement: number, ms: number): Pro
 type CaptureSide = 'plain' | 'captured' | 'capturedNoNotify';
 
 /** Insert throughput without triggers, with capture (+ the NOTIFY poke), and with capture alone. */
-async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'single' | 'bulk', Record<CaptureSide, number>>> {
+async function measureCaptureOverhead(
+  server: StartedPostgres,
+): Promise<Record<'single' | 'bulk', Record<CaptureSide, number>>> {
   const sides: CaptureSide[] = ['plain', 'captured', 'capturedNoNotify'];
   const pools = {} as Record<CaptureSide, Pool>;
   const stores: PostgresReplicationStore[] = [];
@@ -421,7 +457,12 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
       // poll mode installs capture without the NOTIFY; the store listens as the sync service does (its notify gate
       // or its polling run beside the writers), but nothing pulls
       const poke: Poke = side === 'captured' ? { mode: 'notify' } : { mode: 'poll', pollIntervalMs: POLL_INTERVAL_MS };
-      const store = await PostgresReplicationStore.open({ connectionString: url, nodeId: NODE_A, tables: ['users'], poke });
+      const store = await PostgresReplicationStore.open({
+        connectionString: url,
+        nodeId: NODE_A,
+        tables: ['users'],
+        poke,
+      });
       stores.push(store);
       store.onChange(() => undefined);
       await store.listening();
@@ -434,7 +475,10 @@ async function measureCaptureOverhead(server: StartedPostgres): Promise<Record<'
     await pool.query('CHECKPOINT');
   };
   const samples = { single: {} as Record<CaptureSide, number[]>, bulk: {} as Record<CaptureSide, number[]> };
-  for (const [kind, rowsPerStatement] of [['single', 1], ['bulk', 1000]] as const) {
+  for (const [kind, rowsPerStatement] of [
+    ['single', 1],
+    ['bulk', 1000],
+  ] as const) {
     for (let round = 0; round < CAPTURE_ROUNDS; round++) {
       // alternate the order so drift on a shared machine hits every side alike
       const order = round % 2 === 0 ? sides : [...sides].reverse();
@@ -460,13 +504,30 @@ function captureTable(capture: Awaited<ReturnType<typeof measureCaptureOverhead>
   const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
   const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
   return [
-    ['capture overhead', 'no triggers', 'capture + NOTIFY', 'capture only (poll mode)', 'ratios (notify, poll)', 'target'],
-    ['single-row inserts/s (4 connections)', fmt(capture.single.plain), fmt(capture.single.captured), fmt(capture.single.capturedNoNotify),
+    [
+      'capture overhead',
+      'no triggers',
+      'capture + NOTIFY',
+      'capture only (poll mode)',
+      'ratios (notify, poll)',
+      'target',
+    ],
+    [
+      'single-row inserts/s (4 connections)',
+      fmt(capture.single.plain),
+      fmt(capture.single.captured),
+      fmt(capture.single.capturedNoNotify),
       `${ratio(capture.single.plain, capture.single.captured)}, ${ratio(capture.single.plain, capture.single.capturedNoNotify)}`,
-      `< 1.5x: ${verdict(capture.single.plain / capture.single.captured < 1.5)}, ${verdict(capture.single.plain / capture.single.capturedNoNotify < 1.5)}`],
-    ['rows/s in 1000-row inserts', fmt(capture.bulk.plain), fmt(capture.bulk.captured), fmt(capture.bulk.capturedNoNotify),
+      `< 1.5x: ${verdict(capture.single.plain / capture.single.captured < 1.5)}, ${verdict(capture.single.plain / capture.single.capturedNoNotify < 1.5)}`,
+    ],
+    [
+      'rows/s in 1000-row inserts',
+      fmt(capture.bulk.plain),
+      fmt(capture.bulk.captured),
+      fmt(capture.bulk.capturedNoNotify),
       `${ratio(capture.bulk.plain, capture.bulk.captured)}, ${ratio(capture.bulk.plain, capture.bulk.capturedNoNotify)}`,
-      `< 1.5x: ${verdict(capture.bulk.plain / capture.bulk.captured < 1.5)}, ${verdict(capture.bulk.plain / capture.bulk.capturedNoNotify < 1.5)}`],
+      `< 1.5x: ${verdict(capture.bulk.plain / capture.bulk.captured < 1.5)}, ${verdict(capture.bulk.plain / capture.bulk.capturedNoNotify < 1.5)}`,
+    ],
   ];
 }
 
@@ -475,7 +536,8 @@ function table(list: string[][]): string {
   return list.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')).join('\n');
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
   const { startEmbeddedPostgres } = loadEmbeddedPostgres();
@@ -495,14 +557,30 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   try {
-    process.stdout.write(`starting two PostgreSQL instances (${PUBLISHER_HOST}, ${SUBSCRIBER_HOST}) with wal_level=logical ...\n`);
-    const a = await startEmbeddedPostgres({ dataDir: join(dir, 'publisher'), host: PUBLISHER_HOST, password: 'bench', settings });
+    process.stdout.write(
+      `starting two PostgreSQL instances (${PUBLISHER_HOST}, ${SUBSCRIBER_HOST}) with wal_level=logical ...\n`,
+    );
+    const a = await startEmbeddedPostgres({
+      dataDir: join(dir, 'publisher'),
+      host: PUBLISHER_HOST,
+      password: 'bench',
+      settings,
+    });
     servers.push(a);
-    const b = await startEmbeddedPostgres({ dataDir: join(dir, 'subscriber'), host: SUBSCRIBER_HOST, password: 'bench', settings });
+    const b = await startEmbeddedPostgres({
+      dataDir: join(dir, 'subscriber'),
+      host: SUBSCRIBER_HOST,
+      password: 'bench',
+      settings,
+    });
     servers.push(b);
     if (CAPTURE_ONLY) {
-      process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
-      process.stdout.write('\n' + table(captureTable(await measureCaptureOverhead(a))) + '\n\n--capture-only: capture overhead alone.\n');
+      process.stdout.write(
+        `capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`,
+      );
+      process.stdout.write(
+        '\n' + table(captureTable(await measureCaptureOverhead(a))) + '\n\n--capture-only: capture overhead alone.\n',
+      );
       return;
     }
     const native = await nativePair(a, b);
@@ -540,19 +618,36 @@ async function main(): Promise<void> {
     const ratio = (value: number, base: number) => fmt(value / base, 2) + 'x';
     const verdict = (ok: boolean) => (ok ? 'met' : 'NOT met');
     const lagRows: string[][] = [
-      ['lag p50 (ms)', fmt(p(0, 50), 2), fmt(p(1, 50), 2), fmt(p(2, 50), 2), `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`, ''],
-      ['lag p99 (ms)', fmt(p(0, 99), 2), fmt(p(1, 99), 2), fmt(p(2, 99), 2), `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
-        `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`],
+      [
+        'lag p50 (ms)',
+        fmt(p(0, 50), 2),
+        fmt(p(1, 50), 2),
+        fmt(p(2, 50), 2),
+        `${ratio(p(1, 50), p(0, 50))}, ${ratio(p(2, 50), p(0, 50))}`,
+        '',
+      ],
+      [
+        'lag p99 (ms)',
+        fmt(p(0, 99), 2),
+        fmt(p(1, 99), 2),
+        fmt(p(2, 99), 2),
+        `${ratio(p(1, 99), p(0, 99))}, ${ratio(p(2, 99), p(0, 99))}`,
+        `<= 2x: ${verdict(p(1, 99) <= 2 * p(0, 99))}, ${verdict(p(2, 99) <= 2 * p(0, 99))}`,
+      ],
     ];
     const header = ['measure', native.name, engineNotify.name, enginePoll.name, 'ratios (notify, poll)', 'target'];
     if (LAG_ONLY) {
-      process.stdout.write('\n' + table([header, ...lagRows]) + '\n\n--lag-only: lag alone (no throughput or capture runs).\n');
+      process.stdout.write(
+        '\n' + table([header, ...lagRows]) + '\n\n--lag-only: lag alone (no throughput or capture runs).\n',
+      );
       return;
     }
 
     // the arrival trigger is the lag probe only: throughput is measured by counting rows, without a NOTIFY per row
     for (const pair of contenders) await pair.subscriber.query('ALTER TABLE users DISABLE TRIGGER bench_arrival');
-    process.stdout.write(`sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`);
+    process.stdout.write(
+      `sustained throughput: ${fmt(BULK_ROWS)} rows as ${BULK_CHUNK_ROWS}-row inserts from ${WRITER_CONNECTIONS} connections ...\n`,
+    );
     const bulk: { appliedRowsPerS: number; insertedRowsPerS: number }[] = [];
     for (const pair of contenders) {
       await activate(pair);
@@ -574,19 +669,33 @@ async function main(): Promise<void> {
       }
     }
 
-    process.stdout.write(`capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`);
+    process.stdout.write(
+      `capture overhead: ${CAPTURE_ROUNDS} alternating rounds of ${CAPTURE_ROUND_MS} ms per side ...\n`,
+    );
     await activate(undefined);
     const capture = await measureCaptureOverhead(a);
 
     const rows: string[][] = [
       header,
       ...lagRows,
-      ['sustained: highest paced rate kept up (rows/s)', ...sustained.map((r) => fmt(r.sustainedRowsPerS)),
+      [
+        'sustained: highest paced rate kept up (rows/s)',
+        ...sustained.map((r) => fmt(r.sustainedRowsPerS)),
         `${ratio(sustained[1]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}, ${ratio(sustained[2]!.sustainedRowsPerS, sustained[0]!.sustainedRowsPerS)}`,
-        `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(sustained[i]!.sustainedRowsPerS >= 0.5 * sustained[0]!.sustainedRowsPerS && sustained[i]!.sustainedRowsPerS > 10_000)).join(', ')}`],
-      ['  paced runs kept up / run', ...sustained.map((r) => `${r.runs.filter((run) => run.keptUp).length} / ${r.runs.length}`), '', ''],
-      [`burst: ${fmt(BULK_ROWS)} rows, until all applied (rows/s)`, ...bulk.map((b) => fmt(b.appliedRowsPerS)),
-        `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`, ''],
+        `>= 0.5x and > 10,000: ${[1, 2].map((i) => verdict(sustained[i]!.sustainedRowsPerS >= 0.5 * sustained[0]!.sustainedRowsPerS && sustained[i]!.sustainedRowsPerS > 10_000)).join(', ')}`,
+      ],
+      [
+        '  paced runs kept up / run',
+        ...sustained.map((r) => `${r.runs.filter((run) => run.keptUp).length} / ${r.runs.length}`),
+        '',
+        '',
+      ],
+      [
+        `burst: ${fmt(BULK_ROWS)} rows, until all applied (rows/s)`,
+        ...bulk.map((b) => fmt(b.appliedRowsPerS)),
+        `${ratio(bulk[1]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}, ${ratio(bulk[2]!.appliedRowsPerS, bulk[0]!.appliedRowsPerS)}`,
+        '',
+      ],
       ['  publisher insert rate (rows/s)', ...bulk.map((b) => fmt(b.insertedRowsPerS)), '', ''],
     ];
     const captureRows = captureTable(capture);
@@ -599,10 +708,12 @@ async function main(): Promise<void> {
         `Each contender is measured while the others' engines stop watching their publisher. ${QUICK ? 'QUICK run: fewer samples.' : ''}\n`,
     );
     for (const engine of [engineNotify, enginePoll]) {
-      if (engine.schedulerErrors.length > 0) process.stdout.write(`${engine.name} pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);
+      if (engine.schedulerErrors.length > 0)
+        process.stdout.write(`${engine.name} pull errors: ${engine.schedulerErrors.slice(0, 3).join(' | ')}\n`);
     }
   } finally {
-    for (const pair of pairs.reverse()) await pair.stop().catch((error) => process.stderr.write(`stop: ${String(error)}\n`));
+    for (const pair of pairs.reverse())
+      await pair.stop().catch((error) => process.stderr.write(`stop: ${String(error)}\n`));
     for (const server of servers.reverse()) await server.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -45,7 +45,10 @@ export function startSourceWorker(props: WorkerProps): Promise<SourceWorker> {
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let pokeListener: (push: unknown) => Promise<boolean> = async () => false;
   let nextId = 1;
-  const call = (message: Omit<Extract<Request, { kind: 'pull' | 'snapshot' }>, 'id'> | { kind: 'close' } | { kind: 'pokes'; on: boolean }) =>
+  const call = (
+    message:
+      Omit<Extract<Request, { kind: 'pull' | 'snapshot' }>, 'id'> | { kind: 'close' } | { kind: 'pokes'; on: boolean },
+  ) =>
     new Promise<unknown>((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
@@ -70,8 +73,10 @@ export function startSourceWorker(props: WorkerProps): Promise<SourceWorker> {
       } else {
         resolve({
           transport: {
-            pull: (_peerId, request) => call({ kind: 'pull', requester: request.requesterNodeId, json: JSON.stringify(request) }),
-            snapshot: (_peerId, request) => call({ kind: 'snapshot', requester: request.requesterNodeId, json: JSON.stringify(request) }),
+            pull: (_peerId, request) =>
+              call({ kind: 'pull', requester: request.requesterNodeId, json: JSON.stringify(request) }),
+            snapshot: (_peerId, request) =>
+              call({ kind: 'snapshot', requester: request.requesterNodeId, json: JSON.stringify(request) }),
           },
           onPoke: (listener) => {
             pokeListener = listener;
@@ -141,7 +146,11 @@ async function serve(): Promise<void> {
             })
           : answerSnapshot(store, JSON.parse(request.json), request.requester);
     answer.then(
-      (value) => port.postMessage({ id: request.id, json: value === undefined ? undefined : JSON.stringify(value) } satisfies Reply),
+      (value) =>
+        port.postMessage({
+          id: request.id,
+          json: value === undefined ? undefined : JSON.stringify(value),
+        } satisfies Reply),
       (error: unknown) => port.postMessage({ id: request.id, error: String(error) } satisfies Reply),
     );
   });

@@ -41,7 +41,12 @@ function runInWorker(load: Load): Promise<LoadTimes> {
     worker.on('error', reject);
     worker.on('message', (message: { error?: string; startedAt?: number; endedAt?: number; rows?: number }) => {
       if (message.error) reject(new Error(message.error));
-      else resolve({ startedMs: message.startedAt! - performance.timeOrigin, endedMs: message.endedAt! - performance.timeOrigin, rows: message.rows! });
+      else
+        resolve({
+          startedMs: message.startedAt! - performance.timeOrigin,
+          endedMs: message.endedAt! - performance.timeOrigin,
+          rows: message.rows!,
+        });
       void worker.terminate();
     });
   });

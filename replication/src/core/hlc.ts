@@ -93,12 +93,25 @@ export function hlcSuccessor(after: Hlc, nodeId: string): Hlc {
 
 export type RemoteHlcCheck =
   | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'malformed' | 'too-far-in-future'; readonly message: string; readonly driftMs?: number };
+  | {
+      readonly ok: false;
+      readonly reason: 'malformed' | 'too-far-in-future';
+      readonly message: string;
+      readonly driftMs?: number;
+    };
 
 /** Refuses a remote stamp that is malformed or more than `maxFutureDriftMs` ahead of `nowMs`. */
-export function checkRemoteHlc(hlc: unknown, nowMs: number, maxFutureDriftMs: number = MAX_FUTURE_DRIFT_MS): RemoteHlcCheck {
+export function checkRemoteHlc(
+  hlc: unknown,
+  nowMs: number,
+  maxFutureDriftMs: number = MAX_FUTURE_DRIFT_MS,
+): RemoteHlcCheck {
   if (!isHlc(hlc)) {
-    return { ok: false, reason: 'malformed', message: `stamp "${String(hlc).slice(0, 60)}" is not an HLC (36 lowercase hex characters)` };
+    return {
+      ok: false,
+      reason: 'malformed',
+      message: `stamp "${String(hlc).slice(0, 60)}" is not an HLC (36 lowercase hex characters)`,
+    };
   }
   const driftMs = hlcWallMs(hlc) - nowMs;
   if (driftMs > maxFutureDriftMs) {

@@ -1,5 +1,12 @@
 import { encodeHlc } from './hlc';
-import { MAX_VALUE_LENGTH, PROTOCOL_VERSION, compareCursors, pullRequestSchema, pullResponseSchema, validateChanges } from './protocol';
+import {
+  MAX_VALUE_LENGTH,
+  PROTOCOL_VERSION,
+  compareCursors,
+  pullRequestSchema,
+  pullResponseSchema,
+  validateChanges,
+} from './protocol';
 import type { RowChange } from './protocol';
 import type { ReplicatedTable } from './tableSchema';
 
@@ -29,7 +36,14 @@ const context = { tables: new Map([['users', TABLE]]), nowMs: NOW_MS };
 
 describe('protocol messages', () => {
   it('accept a well-formed pull request and reject one with a bad cursor, naming the field', () => {
-    const request = { type: 'pull', protocolVersion: PROTOCOL_VERSION, schemaVersion: 'sv1-x', requesterNodeId: NODE, cursor: null, limit: 100 };
+    const request = {
+      type: 'pull',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: 'sv1-x',
+      requesterNodeId: NODE,
+      cursor: null,
+      limit: 100,
+    };
     expect(pullRequestSchema.safeParse(request).success).toBe(true);
     const bad = pullRequestSchema.safeParse({ ...request, cursor: { xid: '-1', seq: '0' } });
     expect(bad.success).toBe(false);
@@ -37,7 +51,16 @@ describe('protocol messages', () => {
   });
 
   it('reject a batch larger than the limit and a response of unknown type', () => {
-    expect(pullRequestSchema.safeParse({ type: 'pull', protocolVersion: 1, schemaVersion: 's', requesterNodeId: NODE, cursor: null, limit: 1_000_000 }).success).toBe(false);
+    expect(
+      pullRequestSchema.safeParse({
+        type: 'pull',
+        protocolVersion: 1,
+        schemaVersion: 's',
+        requesterNodeId: NODE,
+        cursor: null,
+        limit: 1_000_000,
+      }).success,
+    ).toBe(false);
     expect(pullResponseSchema.safeParse({ type: 'surprise' }).success).toBe(false);
   });
 
@@ -45,13 +68,18 @@ describe('protocol messages', () => {
     expect(compareCursors({ xid: '9', seq: '100' }, { xid: '10', seq: '1' })).toBe(-1);
     expect(compareCursors({ xid: '10', seq: '2' }, { xid: '10', seq: '10' })).toBe(-1);
     expect(compareCursors(null, { xid: '0', seq: '0' })).toBe(-1);
-    expect(compareCursors({ xid: '18446744073709551615', seq: '1' }, { xid: '18446744073709551614', seq: '9' })).toBe(1);
+    expect(compareCursors({ xid: '18446744073709551615', seq: '1' }, { xid: '18446744073709551614', seq: '9' })).toBe(
+      1,
+    );
   });
 });
 
 describe('validating row states from a peer', () => {
   it('expands a valid state to per-column versions', () => {
-    const validation = validateChanges([change({ columnHlcs: { email: encodeHlc({ wallMs: NOW_MS, counter: 1, nodeId: NODE }) } })], context);
+    const validation = validateChanges(
+      [change({ columnHlcs: { email: encodeHlc({ wallMs: NOW_MS, counter: 1, nodeId: NODE }) } })],
+      context,
+    );
     expect(validation.ok && validation.changes[0]!.state.versions).toEqual({
       id: encodeHlc({ wallMs: NOW_MS, counter: 0, nodeId: NODE }),
       email: encodeHlc({ wallMs: NOW_MS, counter: 1, nodeId: NODE }),
@@ -60,7 +88,12 @@ describe('validating row states from a peer', () => {
 
   it('refuses the whole batch when one state names an unknown table, misses a column or mismatches its pk', () => {
     const validation = validateChanges(
-      [change(), change({ table: 'ghosts' }), change({ values: { id: PK } }), change({ values: { id: '00000000-0000-7000-8000-000000000002', email: null } })],
+      [
+        change(),
+        change({ table: 'ghosts' }),
+        change({ values: { id: PK } }),
+        change({ values: { id: '00000000-0000-7000-8000-000000000002', email: null } }),
+      ],
       context,
     );
     expect(validation.ok).toBe(false);
@@ -74,12 +107,23 @@ describe('validating row states from a peer', () => {
   it('refuses a value or a stamp for a column the table does not have, whatever the name', () => {
     const odd = 'email"; DROP TABLE users; --';
     const parsed = pullResponseSchema.safeParse({
-      type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion: 's', sourceNodeId: NODE,
-      changes: [change({ values: { id: PK, email: 'a@example.com', [odd]: 'x' } }), change({ columnHlcs: { __proto__x: change().hlc } })],
-      nextCursor: { xid: '1', seq: '0' }, hasMore: false, remainingChanges: 0,
+      type: 'batch',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion: 's',
+      sourceNodeId: NODE,
+      changes: [
+        change({ values: { id: PK, email: 'a@example.com', [odd]: 'x' } }),
+        change({ columnHlcs: { __proto__x: change().hlc } }),
+      ],
+      nextCursor: { xid: '1', seq: '0' },
+      hasMore: false,
+      remainingChanges: 0,
     });
     expect(parsed.success).toBe(true); // the names are checked against the table, not by pattern
-    const validation = validateChanges(parsed.success && parsed.data.type === 'batch' ? parsed.data.changes : [], context);
+    const validation = validateChanges(
+      parsed.success && parsed.data.type === 'batch' ? parsed.data.changes : [],
+      context,
+    );
     expect(!validation.ok && validation.problems).toEqual([
       expect.stringContaining(`change 0 (users ${PK}): unknown columns ${odd}`),
       expect.stringContaining(`change 1 (users ${PK}): unknown columns __proto__x`),
@@ -89,11 +133,24 @@ describe('validating row states from a peer', () => {
   it('refuses values that are not text or null, too long, or under a name too long, naming the field', () => {
     const batchWith = (values: unknown) =>
       pullResponseSchema.safeParse({
-        type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion: 's', sourceNodeId: NODE,
-        changes: [{ ...change(), values }], nextCursor: { xid: '1', seq: '0' }, hasMore: false, remainingChanges: 0,
+        type: 'batch',
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: 's',
+        sourceNodeId: NODE,
+        changes: [{ ...change(), values }],
+        nextCursor: { xid: '1', seq: '0' },
+        hasMore: false,
+        remainingChanges: 0,
       });
     expect(batchWith({ id: PK, email: null }).success).toBe(true);
-    for (const values of [{ id: PK, email: 42 }, { id: PK, email: 'x'.repeat(MAX_VALUE_LENGTH + 1) }, { id: PK, ['c'.repeat(64)]: 'x' }, [PK], null, 'id']) {
+    for (const values of [
+      { id: PK, email: 42 },
+      { id: PK, email: 'x'.repeat(MAX_VALUE_LENGTH + 1) },
+      { id: PK, ['c'.repeat(64)]: 'x' },
+      [PK],
+      null,
+      'id',
+    ]) {
       const parsed = batchWith(values);
       expect(parsed.success).toBe(false);
       expect(!parsed.success && parsed.error.issues[0]!.path).toEqual(['changes', 0, 'values']);
@@ -102,7 +159,10 @@ describe('validating row states from a peer', () => {
   });
 
   it('refuses a stamp too far in the future, saying how far and what to fix', () => {
-    const validation = validateChanges([change({ hlc: encodeHlc({ wallMs: NOW_MS + 120_000, counter: 0, nodeId: NODE }) })], context);
+    const validation = validateChanges(
+      [change({ hlc: encodeHlc({ wallMs: NOW_MS + 120_000, counter: 0, nodeId: NODE }) })],
+      context,
+    );
     expect(!validation.ok && validation.problems[0]).toMatch(/120000 ms ahead .* fix that node's clock/);
   });
 });

@@ -71,7 +71,10 @@ export const rowChangeSchema = z.object({
   hlc: hlcSchema,
   /** ... except these. */
   columnHlcs: z.record(columnKeySchema, hlcSchema).optional(),
-  values: z.custom<Record<string, string | null>>(isColumnValues, 'must map column names (1-63 characters) to text (at most 1 MiB) or null'),
+  values: z.custom<Record<string, string | null>>(
+    isColumnValues,
+    'must map column names (1-63 characters) to text (at most 1 MiB) or null',
+  ),
   deletedHlc: hlcSchema.nullable(),
 });
 export type RowChange = z.infer<typeof rowChangeSchema>;
@@ -240,7 +243,10 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
   const valid: ValidChange[] = [];
   const maxFutureDriftMs = context.maxFutureDriftMs ?? MAX_FUTURE_DRIFT_MS;
   // per table, once per batch: its column names as a list and a set
-  const columnsOf = new Map<ReplicatedTable, { list: string[]; set: Set<string>; absent: ReplicatedTable['columns'] }>();
+  const columnsOf = new Map<
+    ReplicatedTable,
+    { list: string[]; set: Set<string>; absent: ReplicatedTable['columns'] }
+  >();
   changes.forEach((change, index) => {
     const where = () => `change ${index} (${change.table} ${change.pk})`;
     const table = context.tables.get(change.table);
@@ -267,7 +273,9 @@ export function validateChanges(changes: readonly RowChange[], context: ChangeVa
     }
     const missing = columns.list.filter((column) => !(column in values));
     const unknown = Object.keys(change.values).filter((column) => !columns.set.has(column));
-    const unknownStamped = change.columnHlcs ? Object.keys(change.columnHlcs).filter((column) => !columns.set.has(column)) : [];
+    const unknownStamped = change.columnHlcs
+      ? Object.keys(change.columnHlcs).filter((column) => !columns.set.has(column))
+      : [];
     if (missing.length > 0) report(`${where()}: missing columns ${missing.join(', ')}`);
     if (unknown.length > 0 || unknownStamped.length > 0) {
       report(`${where()}: unknown columns ${[...new Set([...unknown, ...unknownStamped])].join(', ')}`);

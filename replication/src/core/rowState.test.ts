@@ -15,12 +15,18 @@ import {
 const COLUMNS = ['id', 'name', 'email', 'role'] as const;
 const NODES = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc'];
 const hlcArb = fc
-  .record({ wallMs: fc.integer({ min: 1, max: 6 }), counter: fc.integer({ min: 0, max: 2 }), nodeId: fc.constantFrom(...NODES) })
+  .record({
+    wallMs: fc.integer({ min: 1, max: 6 }),
+    counter: fc.integer({ min: 0, max: 2 }),
+    nodeId: fc.constantFrom(...NODES),
+  })
   .map(encodeHlc);
 const valueArb = fc.option(fc.constantFrom('x', 'y', 'z', ''), { nil: null });
 const stateArb: fc.Arbitrary<RowState> = fc.record({
   versions: fc.record(Object.fromEntries(COLUMNS.map((c) => [c, hlcArb])) as Record<string, fc.Arbitrary<string>>),
-  values: fc.record(Object.fromEntries(COLUMNS.map((c) => [c, valueArb])) as Record<string, fc.Arbitrary<string | null>>),
+  values: fc.record(
+    Object.fromEntries(COLUMNS.map((c) => [c, valueArb])) as Record<string, fc.Arbitrary<string | null>>,
+  ),
   deletedHlc: fc.option(hlcArb, { nil: null }),
 });
 
@@ -40,11 +46,13 @@ describe('merging row states', () => {
   });
 
   it('is idempotent', () => {
-    fc.assert(fc.property(stateArb, stateArb, (a, b) => {
-      same(mergeRowStates(a, a), a);
-      const ab = mergeRowStates(a, b);
-      same(mergeRowStates(ab, b), ab);
-    }));
+    fc.assert(
+      fc.property(stateArb, stateArb, (a, b) => {
+        same(mergeRowStates(a, a), a);
+        const ab = mergeRowStates(a, b);
+        same(mergeRowStates(ab, b), ab);
+      }),
+    );
   });
 
   it('gives the same state for any order or duplication of a stream of states', () => {
@@ -53,7 +61,10 @@ describe('merging row states', () => {
         fc.array(stateArb, { minLength: 1, maxLength: 12 }).chain((states) =>
           fc.tuple(
             fc.constant(states),
-            fc.shuffledSubarray([...states, ...states, ...states], { minLength: 3 * states.length, maxLength: 3 * states.length }),
+            fc.shuffledSubarray([...states, ...states, ...states], {
+              minLength: 3 * states.length,
+              maxLength: 3 * states.length,
+            }),
           ),
         ),
         ([stream, reorderedWithDuplicates]) => {
@@ -65,7 +76,10 @@ describe('merging row states', () => {
   });
 
   it('keeps concurrent edits of different columns of one row', () => {
-    const created = rowStateOfWrite({ id: 'r', name: 'old', email: 'old@x' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
+    const created = rowStateOfWrite(
+      { id: 'r', name: 'old', email: 'old@x' },
+      encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }),
+    );
     const onA = rowStateWithUpdate(created, { name: 'A' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[0]! }));
     const onB = rowStateWithUpdate(created, { email: 'b@x' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }));
     expect(mergeRowStates(onA, onB).values).toEqual({ id: 'r', name: 'A', email: 'b@x' });
@@ -82,16 +96,27 @@ describe('merging row states', () => {
 
   it('a delete newer than the update wins', () => {
     const created = rowStateOfWrite({ id: 'r', name: 'old' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(created, { name: 'new' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }));
+    const updated = rowStateWithUpdate(
+      created,
+      { name: 'new' },
+      encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }),
+    );
     const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[0]! }));
     expect(isRowAlive(mergeRowStates(updated, deleted))).toBe(false);
     expect(isRowAlive(mergeRowStates(deleted, updated))).toBe(false);
   });
 
   it('an update newer than the delete resurrects the whole row', () => {
-    const created = rowStateOfWrite({ id: 'r', name: 'old', email: 'e@x' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
+    const created = rowStateOfWrite(
+      { id: 'r', name: 'old', email: 'e@x' },
+      encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }),
+    );
     const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(created, { name: 'new' }, encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[1]! }));
+    const updated = rowStateWithUpdate(
+      created,
+      { name: 'new' },
+      encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[1]! }),
+    );
     const merged = mergeRowStates(deleted, updated);
     expect(isRowAlive(merged)).toBe(true);
     expect(merged.values).toEqual({ id: 'r', name: 'new', email: 'e@x' });
@@ -99,7 +124,11 @@ describe('merging row states', () => {
 
   it('a late, older update does not resurrect a deleted row', () => {
     const created = rowStateOfWrite({ id: 'r', name: 'old' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(created, { name: 'late' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }));
+    const updated = rowStateWithUpdate(
+      created,
+      { name: 'late' },
+      encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }),
+    );
     const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 5, counter: 0, nodeId: NODES[0]! }));
     expect(isRowAlive(mergeRowStates(deleted, updated))).toBe(false);
   });
@@ -107,9 +136,11 @@ describe('merging row states', () => {
 
 describe('compact versions', () => {
   it('round-trip to the same per-column versions', () => {
-    fc.assert(fc.property(stateArb, (state) => {
-      expect(expandVersions([...COLUMNS], compactVersions(state.versions))).toEqual(state.versions);
-    }));
+    fc.assert(
+      fc.property(stateArb, (state) => {
+        expect(expandVersions([...COLUMNS], compactVersions(state.versions))).toEqual(state.versions);
+      }),
+    );
   });
 
   it('carry no per-column stamps for a row written at once', () => {

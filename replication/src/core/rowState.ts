@@ -86,7 +86,11 @@ export function rowStateOfWrite(values: Readonly<Record<string, ColumnValue>>, h
 }
 
 /** `state` after a local update of some columns at `hlc` (which must be newer than every stamp in the state). */
-export function rowStateWithUpdate(state: RowState, changed: Readonly<Record<string, ColumnValue>>, hlc: Hlc): RowState {
+export function rowStateWithUpdate(
+  state: RowState,
+  changed: Readonly<Record<string, ColumnValue>>,
+  hlc: Hlc,
+): RowState {
   const versions: Record<string, Hlc> = { ...state.versions };
   const values: Record<string, ColumnValue> = { ...state.values };
   for (const [column, value] of Object.entries(changed)) {

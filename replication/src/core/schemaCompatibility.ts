@@ -52,7 +52,11 @@ export type PeerSchemaVerdict =
   /** The peer lacks columns this node has (it is not upgraded yet): its changes apply, those columns untouched. */
   | { readonly kind: 'peer-behind'; readonly peerLacks: readonly string[] }
   /** The peer has columns this node lacks: its changes wait for this node's upgrade. */
-  | { readonly kind: 'waiting-for-upgrade'; readonly localLacks: readonly string[]; readonly peerLacks: readonly string[] }
+  | {
+      readonly kind: 'waiting-for-upgrade';
+      readonly localLacks: readonly string[];
+      readonly peerLacks: readonly string[];
+    }
   | { readonly kind: 'incompatible'; readonly problems: readonly string[] };
 
 export function comparePeerSchema(local: readonly ReplicatedTable[], peer: SchemaDescription): PeerSchemaVerdict {
@@ -73,13 +77,15 @@ export function comparePeerSchema(local: readonly ReplicatedTable[], peer: Schem
     for (const column of table.columns) {
       const type = theirColumns.get(column.name);
       if (type === undefined) peerLacks.push(`${table.name}.${column.name}`);
-      else if (type !== column.type) problems.push(`table ${table.name}: column ${column.name} is ${type} there, ${column.type} here`);
+      else if (type !== column.type)
+        problems.push(`table ${table.name}: column ${column.name} is ${type} there, ${column.type} here`);
     }
     const ours = new Set(table.columns.map((column) => column.name));
     for (const column of theirs.columns) if (!ours.has(column.name)) localLacks.push(`${table.name}.${column.name}`);
   }
   const localNames = new Set(local.map((table) => table.name));
-  for (const table of peer.tables) if (!localNames.has(table.name)) problems.push(`the peer replicates table ${table.name}, this node does not`);
+  for (const table of peer.tables)
+    if (!localNames.has(table.name)) problems.push(`the peer replicates table ${table.name}, this node does not`);
   if (problems.length > 0) return { kind: 'incompatible', problems };
   if (localLacks.length > 0) return { kind: 'waiting-for-upgrade', localLacks, peerLacks };
   if (peerLacks.length > 0) return { kind: 'peer-behind', peerLacks };
@@ -98,14 +104,19 @@ export function judgePeerSchema(
   if (!peer.schema) {
     return {
       kind: 'incompatible',
-      problems: [`schema version ${peer.schemaVersion} of the peer differs from ${local.schemaVersion} here and the peer did not describe its tables (a sync service from before rolling upgrades): run the same release on every node`],
+      problems: [
+        `schema version ${peer.schemaVersion} of the peer differs from ${local.schemaVersion} here and the peer did not describe its tables (a sync service from before rolling upgrades): run the same release on every node`,
+      ],
     };
   }
   return comparePeerSchema(local.tables, peer.schema);
 }
 
 /** The message a node shows while a peer's changes wait for its own upgrade. */
-export function waitingMessage(peerId: string, verdict: Extract<PeerSchemaVerdict, { kind: 'waiting-for-upgrade' }>): string {
+export function waitingMessage(
+  peerId: string,
+  verdict: Extract<PeerSchemaVerdict, { kind: 'waiting-for-upgrade' }>,
+): string {
   return (
     `changes from ${peerId} wait for this node's upgrade: the peer has column(s) ${verdict.localLacks.join(', ')} that this node's ` +
     `tables lack. Upgrade this node (its migrations add them); replication from ${peerId} resumes by itself`

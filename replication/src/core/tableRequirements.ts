@@ -34,8 +34,17 @@ export interface TableFacts {
   readonly primaryKey: readonly string[];
   /** The primary key constraint's name (e.g. orders_pkey); null: none. */
   readonly primaryKeyName: string | null;
-  readonly uniques: readonly { readonly name: string; readonly columns: readonly string[] | null; readonly partial: boolean }[];
-  readonly foreignKeys: readonly { readonly name: string; readonly columns: readonly string[]; readonly referencedSchema: string; readonly referencedTable: string }[];
+  readonly uniques: readonly {
+    readonly name: string;
+    readonly columns: readonly string[] | null;
+    readonly partial: boolean;
+  }[];
+  readonly foreignKeys: readonly {
+    readonly name: string;
+    readonly columns: readonly string[];
+    readonly referencedSchema: string;
+    readonly referencedTable: string;
+  }[];
 }
 
 export interface SchemaFacts {
@@ -103,7 +112,9 @@ function moveToUuidKey(
       (oldKey.length > 0 ? ` (keep ${oldKey.join(', ')} as an ordinary column, or drop it once nothing uses it)` : ''),
   ];
   if (referencedBy.length > 0) {
-    steps.push(`first point the references to it (${referencedBy.join(', ')}) at the new column: add a uuid column there, fill it with an UPDATE … FROM ${table}, and recreate the foreign keys on it`);
+    steps.push(
+      `first point the references to it (${referencedBy.join(', ')}) at the new column: add a uuid column there, fill it with an UPDATE … FROM ${table}, and recreate the foreign keys on it`,
+    );
   }
   steps.push(keyGenerationAdvice(serverVersionNum));
   return steps.join('; ');
@@ -113,12 +124,23 @@ function nameProblems(names: readonly string[]): TableProblem[] {
   const problems: TableProblem[] = [];
   for (const name of names) {
     if (!TABLE_NAME_PATTERN.test(name)) {
-      problems.push({ table: name, kind: 'bad-name', message: `table name "${name}" is not a lowercase table name of schema public`, fix: 'fix REPLICATED_TABLES: plain lowercase table names, comma-separated' });
+      problems.push({
+        table: name,
+        kind: 'bad-name',
+        message: `table name "${name}" is not a lowercase table name of schema public`,
+        fix: 'fix REPLICATED_TABLES: plain lowercase table names, comma-separated',
+      });
     }
   }
   const seen = new Set<string>();
   for (const name of names) {
-    if (seen.has(name)) problems.push({ table: name, kind: 'listed-twice', message: `table ${name} is listed twice`, fix: 'list each table once in REPLICATED_TABLES' });
+    if (seen.has(name))
+      problems.push({
+        table: name,
+        kind: 'listed-twice',
+        message: `table ${name} is listed twice`,
+        fix: 'list each table once in REPLICATED_TABLES',
+      });
     seen.add(name);
   }
   return problems;
@@ -131,42 +153,50 @@ function primaryKeyProblems(table: TableFacts, schema: SchemaFacts, referencedBy
   const column = (columnName: string) => table.columns.find((c) => c.name === columnName);
   if (pk.length === 0) {
     const uuidId = table.columns.find((c) => c.name === 'id' && c.type === 'uuid');
-    return [{
-      table: name,
-      kind: 'no-primary-key',
-      message: `table ${name} has no primary key: replication tells rows apart (and merges them) by one uuid primary key`,
-      fix: uuidId
-        ? `make its uuid column the key: ALTER TABLE ${name} ADD PRIMARY KEY (id)`
-        : `add one in a migration: ALTER TABLE ${name} ADD COLUMN id uuid NOT NULL DEFAULT ${uuidDefault(v)} PRIMARY KEY (existing rows get a key each); ${keyGenerationAdvice(v)}`,
-    }];
+    return [
+      {
+        table: name,
+        kind: 'no-primary-key',
+        message: `table ${name} has no primary key: replication tells rows apart (and merges them) by one uuid primary key`,
+        fix: uuidId
+          ? `make its uuid column the key: ALTER TABLE ${name} ADD PRIMARY KEY (id)`
+          : `add one in a migration: ALTER TABLE ${name} ADD COLUMN id uuid NOT NULL DEFAULT ${uuidDefault(v)} PRIMARY KEY (existing rows get a key each); ${keyGenerationAdvice(v)}`,
+      },
+    ];
   }
   if (pk.length > 1) {
-    return [{
-      table: name,
-      kind: 'composite-key',
-      message: `table ${name} has a primary key of ${pk.length} columns (${pk.join(', ')}): replication needs ONE uuid column as the key`,
-      fix: `${moveToUuidKey(name, [], table.primaryKeyName, v, referencedBy)}; keep (${pk.join(', ')}) unique with a UNIQUE constraint if it must be`,
-    }];
+    return [
+      {
+        table: name,
+        kind: 'composite-key',
+        message: `table ${name} has a primary key of ${pk.length} columns (${pk.join(', ')}): replication needs ONE uuid column as the key`,
+        fix: `${moveToUuidKey(name, [], table.primaryKeyName, v, referencedBy)}; keep (${pk.join(', ')}) unique with a UNIQUE constraint if it must be`,
+      },
+    ];
   }
   const key = column(pk[0] as string);
   if (!key || key.type === 'uuid') return [];
   if (key.identity || key.sequence) {
     const how = key.identity ? 'an identity column' : `filled from sequence ${key.sequence} (serial)`;
-    return [{
-      table: name,
-      kind: 'sequence-key',
-      message:
-        `table ${name}: primary key ${key.name} is ${key.type}, ${how}: every node hands out the same numbers (1, 2, 3…), ` +
-        'so two nodes create different rows with the same key and replication merges them into one (the later write wins, the other row is lost)',
-      fix: `move it to a UUIDv7 key: ${moveToUuidKey(name, [key.name], table.primaryKeyName, v, referencedBy)}`,
-    }];
+    return [
+      {
+        table: name,
+        kind: 'sequence-key',
+        message:
+          `table ${name}: primary key ${key.name} is ${key.type}, ${how}: every node hands out the same numbers (1, 2, 3…), ` +
+          'so two nodes create different rows with the same key and replication merges them into one (the later write wins, the other row is lost)',
+        fix: `move it to a UUIDv7 key: ${moveToUuidKey(name, [key.name], table.primaryKeyName, v, referencedBy)}`,
+      },
+    ];
   }
-  return [{
-    table: name,
-    kind: 'key-not-uuid',
-    message: `table ${name}: primary key ${key.name} is ${key.type}: replication keys rows by one uuid column, created on any node without coordination`,
-    fix: `move it to a UUIDv7 key: ${moveToUuidKey(name, [key.name], table.primaryKeyName, v, referencedBy)}`,
-  }];
+  return [
+    {
+      table: name,
+      kind: 'key-not-uuid',
+      message: `table ${name}: primary key ${key.name} is ${key.type}: replication keys rows by one uuid column, created on any node without coordination`,
+      fix: `move it to a UUIDv7 key: ${moveToUuidKey(name, [key.name], table.primaryKeyName, v, referencedBy)}`,
+    },
+  ];
 }
 
 function columnProblems(table: TableFacts, primaryKey: string | undefined): TableProblem[] {
@@ -205,7 +235,9 @@ function constraintProblems(table: TableFacts, replicated: ReadonlySet<string>):
       });
       continue;
     }
-    const hasText = unique.columns.some((name) => TEXT_TYPES.test(table.columns.find((c) => c.name === name && !c.generated)?.type ?? ''));
+    const hasText = unique.columns.some((name) =>
+      TEXT_TYPES.test(table.columns.find((c) => c.name === name && !c.generated)?.type ?? ''),
+    );
     if (!hasText) {
       problems.push({
         table: table.name,
@@ -238,11 +270,18 @@ export function checkReplicatedTables(names: readonly string[], schema: SchemaFa
   for (const name of names) {
     const table = byName.get(name);
     if (!table) {
-      problems.push({ table: name, kind: 'missing', message: `table public.${name} does not exist`, fix: 'run the application\'s migrations first (or remove it from REPLICATED_TABLES)' });
+      problems.push({
+        table: name,
+        kind: 'missing',
+        message: `table public.${name} does not exist`,
+        fix: "run the application's migrations first (or remove it from REPLICATED_TABLES)",
+      });
       continue;
     }
     const referencedBy = schema.tables.flatMap((other) =>
-      other.foreignKeys.filter((fk) => fk.referencedSchema === 'public' && fk.referencedTable === name).map((fk) => `${other.name}.${fk.columns.join('+')}`),
+      other.foreignKeys
+        .filter((fk) => fk.referencedSchema === 'public' && fk.referencedTable === name)
+        .map((fk) => `${other.name}.${fk.columns.join('+')}`),
     );
     problems.push(...primaryKeyProblems(table, schema, referencedBy));
     problems.push(...columnProblems(table, table.primaryKey.length === 1 ? table.primaryKey[0] : undefined));

@@ -25,7 +25,9 @@ describe('table dependency order', () => {
 
 describe('schema version', () => {
   it('does not depend on table or column order', () => {
-    expect(schemaVersionOf([table('a', [], ['id', 'x']), table('b')])).toBe(schemaVersionOf([table('b'), table('a', [], ['x', 'id'])]));
+    expect(schemaVersionOf([table('a', [], ['id', 'x']), table('b')])).toBe(
+      schemaVersionOf([table('b'), table('a', [], ['x', 'id'])]),
+    );
   });
 
   it('changes when a column is added', () => {

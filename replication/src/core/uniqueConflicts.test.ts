@@ -20,7 +20,11 @@ describe('unique-constraint conflicts', () => {
     const second = user(PK1, 'same@example.com', hlc(20, 'aaaaaaaaaaaaaaaa'));
     const [resolution, ...rest] = resolveUniqueConflicts([second, first], EMAIL_KEY);
     expect(rest).toHaveLength(0);
-    expect(resolution).toMatchObject({ winnerPk: PK2, loserPk: PK1, renamedTo: 'same@example.com#conflict-000000000001' });
+    expect(resolution).toMatchObject({
+      winnerPk: PK2,
+      loserPk: PK1,
+      renamedTo: 'same@example.com#conflict-000000000001',
+    });
     expect(resolution!.loserState.values.email).toBe('same@example.com#conflict-000000000001');
     expect(resolution!.loserState.versions.email! > hlc(20, 'aaaaaaaaaaaaaaaa')).toBe(true);
   });
@@ -48,21 +52,33 @@ describe('unique-constraint conflicts', () => {
 
   it('renames a loser the same way whichever winner it met', () => {
     const loser = user(PK3, 'x@example.com', hlc(20, 'cccccccccccccccc'));
-    const againstEarly = resolveUniqueConflicts([loser, user(PK1, 'x@example.com', hlc(5, 'aaaaaaaaaaaaaaaa'))], EMAIL_KEY);
-    const againstLater = resolveUniqueConflicts([loser, user(PK2, 'x@example.com', hlc(10, 'bbbbbbbbbbbbbbbb'))], EMAIL_KEY);
+    const againstEarly = resolveUniqueConflicts(
+      [loser, user(PK1, 'x@example.com', hlc(5, 'aaaaaaaaaaaaaaaa'))],
+      EMAIL_KEY,
+    );
+    const againstLater = resolveUniqueConflicts(
+      [loser, user(PK2, 'x@example.com', hlc(10, 'bbbbbbbbbbbbbbbb'))],
+      EMAIL_KEY,
+    );
     expect(againstEarly[0]!.loserState).toEqual(againstLater[0]!.loserState);
   });
 
   it('ignores null values and distinct values', () => {
     expect(
       resolveUniqueConflicts(
-        [user(PK1, null, hlc(1, 'aaaaaaaaaaaaaaaa')), user(PK2, null, hlc(2, 'bbbbbbbbbbbbbbbb')), user(PK3, 'a@b', hlc(3, 'cccccccccccccccc'))],
+        [
+          user(PK1, null, hlc(1, 'aaaaaaaaaaaaaaaa')),
+          user(PK2, null, hlc(2, 'bbbbbbbbbbbbbbbb')),
+          user(PK3, 'a@b', hlc(3, 'cccccccccccccccc')),
+        ],
         EMAIL_KEY,
       ),
     ).toEqual([]);
   });
 
   it('keeps the renamed value lowercase and unique per row', () => {
-    expect(conflictRenameOf('a@b.c', 'AbCd0000-0000-7000-8000-0000deadbeef'.toLowerCase())).toBe('a@b.c#conflict-0000deadbeef');
+    expect(conflictRenameOf('a@b.c', 'AbCd0000-0000-7000-8000-0000deadbeef'.toLowerCase())).toBe(
+      'a@b.c#conflict-0000deadbeef',
+    );
   });
 });

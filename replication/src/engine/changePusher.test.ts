@@ -10,13 +10,23 @@ import { Replicator } from './replicator';
 
 const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];
 /** A pull answer that ends, caught up, at `nextCursor` (what the pull route reports to the pusher). */
-const caughtUpAt = (nextCursor: Cursor): PullResponse =>
-  ({ type: 'batch', protocolVersion: 1, schemaVersion: 'x', sourceNodeId: SOURCE, changes: [], nextCursor, hasMore: false, remainingChanges: 0 });
+const caughtUpAt = (nextCursor: Cursor): PullResponse => ({
+  type: 'batch',
+  protocolVersion: 1,
+  schemaVersion: 'x',
+  sourceNodeId: SOURCE,
+  changes: [],
+  nextCursor,
+  hasMore: false,
+  remainingChanges: 0,
+});
 
 /** A source and a puller in memory; the puller's pulls are counted and reported to the source's pusher, as the
  * pull route does. Pokes go straight to the puller's scheduler, as the poke route does. */
 function setup(options: { maxBytes?: number } = {}) {
-  const stores = new Map([SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));
+  const stores = new Map(
+    [SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]),
+  );
   const source = stores.get(SOURCE)!;
   const puller = stores.get(PULLER)!;
   const network = createInProcessNetwork((id) => stores.get(id));
@@ -59,7 +69,7 @@ function setup(options: { maxBytes?: number } = {}) {
   return { source, puller, scheduler, pusher, pulls: () => pulls, results, pushes, firstPull };
 }
 
-describe('pushing a commit\'s changes with the poke', () => {
+describe("pushing a commit's changes with the poke", () => {
   it('sends a few new changes along and the peer applies them without pulling', async () => {
     const h = setup();
     await h.firstPull();
@@ -81,14 +91,15 @@ describe('pushing a commit\'s changes with the poke', () => {
     await h.scheduler.stop();
   });
 
-  it('sends a commit\'s row ahead of the log (the peer\'s cursor stays), then the log\'s push moves the cursor', async () => {
+  it("sends a commit's row ahead of the log (the peer's cursor stays), then the log's push moves the cursor", async () => {
     const h = setup();
     await h.firstPull();
     const cursor = await h.puller.peerCursor(SOURCE);
     const user = userRow();
     await h.source.insert('users', user);
     // the row as the store reads it at the commit (PostgreSQL: from the capture log): here, as the log has it
-    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch']).changes;
+    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch'])
+      .changes;
     h.pusher.localCommit([PULLER], row);
     await until(() => h.results.length === 2);
     expect(h.results).toEqual(['row-pushed', 'pushed']);
@@ -109,7 +120,8 @@ describe('pushing a commit\'s changes with the poke', () => {
     const cursor = await h.puller.peerCursor(SOURCE);
     const user = userRow({ name: 'n'.repeat(3000) });
     await h.source.insert('users', user);
-    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch']).changes;
+    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor, limit: 10, forPush: true })) as Push['batch'])
+      .changes;
     h.pusher.localCommit([PULLER], row);
     await until(() => h.puller.visibleRows('users').length === 1);
     expect(h.results).toEqual(['poked']);
@@ -122,7 +134,9 @@ describe('pushing a commit\'s changes with the poke', () => {
     const h = setup();
     const user = userRow();
     await h.source.insert('users', user);
-    const [row] = ((await h.source.readChanges({ forPeer: PULLER, cursor: null, limit: 10, forPush: true })) as Push['batch']).changes;
+    const [row] = (
+      (await h.source.readChanges({ forPeer: PULLER, cursor: null, limit: 10, forPush: true })) as Push['batch']
+    ).changes;
     h.pusher.localCommit([PULLER], row);
     await until(() => h.puller.visibleRows('users').length === 1);
     expect(h.results).toEqual(['poked']);
@@ -147,7 +161,7 @@ describe('pushing a commit\'s changes with the poke', () => {
     await h.scheduler.stop();
   });
 
-  it('a push that does not start at the peer\'s cursor is not applied: the peer pulls instead', async () => {
+  it("a push that does not start at the peer's cursor is not applied: the peer pulls instead", async () => {
     const h = setup();
     await h.source.insert('users', userRow());
     h.scheduler.poke();
@@ -187,7 +201,7 @@ describe('pushing a commit\'s changes with the poke', () => {
     await h.scheduler.stop();
   });
 
-  it('leaves many changes to the peer\'s pull', async () => {
+  it("leaves many changes to the peer's pull", async () => {
     const h = setup();
     await h.firstPull();
     for (let i = 0; i <= MAX_PUSH_CHANGES; i++) await h.source.insert('users', userRow());
@@ -245,12 +259,23 @@ describe('a push offered to the pull scheduler', () => {
     const h = setup();
     const outcomes: string[] = [];
     const scheduler = new PullScheduler({
-      replicator: new Replicator({ store: h.puller, transport: { pull: async () => { throw new Error('down'); }, snapshot: async () => undefined } }),
+      replicator: new Replicator({
+        store: h.puller,
+        transport: {
+          pull: async () => {
+            throw new Error('down');
+          },
+          snapshot: async () => undefined,
+        },
+      }),
       peerId: SOURCE,
       fallbackIntervalMs: 0,
-      onOutcome: (outcome) => outcomes.push(outcome.kind === 'applied' ? 'applied' : `${outcome.kind}: ${outcome.message}`),
+      onOutcome: (outcome) =>
+        outcomes.push(outcome.kind === 'applied' ? 'applied' : `${outcome.kind}: ${outcome.message}`),
     });
-    expect(await scheduler.offer({ type: 'push', protocolVersion: 1, fromCursor: null, batch: { type: 'batch' } })).toBe(false);
+    expect(
+      await scheduler.offer({ type: 'push', protocolVersion: 1, fromCursor: null, batch: { type: 'batch' } }),
+    ).toBe(false);
     await until(() => outcomes.length === 2);
     expect(outcomes[0]).toMatch(/^bad-response: push from .* refused: batch\./);
     expect(outcomes[1]).toMatch(/^unreachable/);

@@ -23,7 +23,11 @@ export interface ChangePusherProps {
   /** @default MAX_PUSH_BYTES */
   readonly maxBytes?: number;
   /** After every poke, what came of it (after a failed one, the peer's fallback poll catches up). */
-  readonly onSent?: (peerId: string, result: 'row-pushed' | 'pushed' | 'poked' | 'skipped' | 'failed', error?: unknown) => void;
+  readonly onSent?: (
+    peerId: string,
+    result: 'row-pushed' | 'pushed' | 'poked' | 'skipped' | 'failed',
+    error?: unknown,
+  ) => void;
 }
 
 export class ChangePusher {
@@ -78,7 +82,12 @@ export class ChangePusher {
     try {
       const from = this.from.get(peerId);
       if (from !== undefined) {
-        const answer = await this.props.store.readChanges({ forPeer: peerId, cursor: from, limit: this.props.maxChanges ?? MAX_PUSH_CHANGES, forPush: true });
+        const answer = await this.props.store.readChanges({
+          forPeer: peerId,
+          cursor: from,
+          limit: this.props.maxChanges ?? MAX_PUSH_CHANGES,
+          forPush: true,
+        });
         if (answer.type === 'batch' && !answer.hasMore) {
           // nothing for this peer (what committed came from it): no poke at all
           if (answer.changes.length === 0) return this.props.onSent?.(peerId, 'skipped');
@@ -108,7 +117,14 @@ export class ChangePusher {
     if (from === undefined || from === null) return; // where the peer stands is not known: the usual poke only
     const { nodeId, schemaVersion, incarnation } = this.props.store;
     const batch: ChangeBatch = {
-      type: 'batch', protocolVersion: PROTOCOL_VERSION, schemaVersion, sourceNodeId: nodeId, changes: [row], nextCursor: from, hasMore: false, remainingChanges: 1,
+      type: 'batch',
+      protocolVersion: PROTOCOL_VERSION,
+      schemaVersion,
+      sourceNodeId: nodeId,
+      changes: [row],
+      nextCursor: from,
+      hasMore: false,
+      remainingChanges: 1,
       sourceIncarnation: incarnation,
     };
     const push = pushOf(from, batch, this.props.maxBytes ?? MAX_PUSH_BYTES);

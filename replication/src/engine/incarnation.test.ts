@@ -14,7 +14,10 @@ describe('a source database of another incarnation', () => {
     const original = new MemoryReplicationStore({ nodeId: sourceId, tables: APP_SHAPED_TABLES });
     const puller = new MemoryReplicationStore({ nodeId: pullerId, tables: APP_SHAPED_TABLES });
     stores.set(sourceId, original).set(pullerId, puller);
-    const replicator = new Replicator({ store: puller, transport: createInProcessNetwork((id) => stores.get(id)).transportFor(pullerId) });
+    const replicator = new Replicator({
+      store: puller,
+      transport: createInProcessNetwork((id) => stores.get(id)).transportFor(pullerId),
+    });
     for (let i = 0; i < 5; i++) await original.insert('businesses', businessRow());
     await replicator.catchUp(sourceId);
     return { stores, original, puller, replicator };
@@ -36,7 +39,10 @@ describe('a source database of another incarnation', () => {
     const written = businessRow();
     await replaced.insert('businesses', written);
     const first = await replicator.catchUp(sourceId);
-    expect(first.last).toMatchObject({ kind: 'reload-required', message: expect.stringContaining('another incarnation') });
+    expect(first.last).toMatchObject({
+      kind: 'reload-required',
+      message: expect.stringContaining('another incarnation'),
+    });
     expect(first.applied).toBe(0);
     expect(await puller.peerCursor(sourceId)).toBeNull();
     expect(await puller.peerIncarnation(sourceId)).toBe(replaced.incarnation);
@@ -47,7 +53,11 @@ describe('a source database of another incarnation', () => {
 
   it('without the new incarnation the stale cursor would skip the new write (the hazard it closes)', async () => {
     const { stores, puller, replicator, original } = await setUp();
-    const replaced = new MemoryReplicationStore({ nodeId: sourceId, tables: APP_SHAPED_TABLES, incarnation: original.incarnation });
+    const replaced = new MemoryReplicationStore({
+      nodeId: sourceId,
+      tables: APP_SHAPED_TABLES,
+      incarnation: original.incarnation,
+    });
     stores.set(sourceId, replaced);
     const written = businessRow();
     await replaced.insert('businesses', written);

@@ -7,7 +7,23 @@ function fakeReplicator(pullMs: number) {
     async catchUp() {
       pulls += 1;
       await new Promise((resolve) => setTimeout(resolve, pullMs));
-      return { batches: 1, applied: 0, last: { peerId: 'p', kind: 'applied', applied: 0, unchanged: 0, pending: 0, conflicts: [], received: 0, hasMore: false, remainingChanges: 0, lagMs: null, durationMs: pullMs } };
+      return {
+        batches: 1,
+        applied: 0,
+        last: {
+          peerId: 'p',
+          kind: 'applied',
+          applied: 0,
+          unchanged: 0,
+          pending: 0,
+          conflicts: [],
+          received: 0,
+          hasMore: false,
+          remainingChanges: 0,
+          lagMs: null,
+          durationMs: pullMs,
+        },
+      };
     },
   } as unknown as Replicator;
   return { replicator, pulls: () => pulls };
@@ -34,8 +50,17 @@ describe('the pull scheduler', () => {
 
   it('reports a pull that threw and keeps going', async () => {
     const errors: unknown[] = [];
-    const replicator = { catchUp: async () => { throw new Error('database down'); } } as unknown as Replicator;
-    const scheduler = new PullScheduler({ replicator, peerId: 'p', fallbackIntervalMs: 0, onError: (error) => errors.push(error) });
+    const replicator = {
+      catchUp: async () => {
+        throw new Error('database down');
+      },
+    } as unknown as Replicator;
+    const scheduler = new PullScheduler({
+      replicator,
+      peerId: 'p',
+      fallbackIntervalMs: 0,
+      onError: (error) => errors.push(error),
+    });
     scheduler.poke();
     await new Promise((resolve) => setTimeout(resolve, 10));
     scheduler.poke();

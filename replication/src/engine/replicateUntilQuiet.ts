@@ -26,7 +26,10 @@ export interface QuietResult {
 
 export class NotQuietError extends Error {}
 
-export async function replicateUntilQuiet(nodes: readonly ReplicationNode[], options: QuietOptions = {}): Promise<QuietResult> {
+export async function replicateUntilQuiet(
+  nodes: readonly ReplicationNode[],
+  options: QuietOptions = {},
+): Promise<QuietResult> {
   const maxRounds = options.maxRounds ?? 30;
   const isDown = options.isDown ?? (() => false);
   let total = 0;

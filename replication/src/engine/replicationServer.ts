@@ -17,7 +17,11 @@ export interface BadRequest {
  * Nodes on different schema versions still exchange changes (a rolling upgrade): the answer then carries this
  * node's table description, and the requester decides what it can apply (schemaCompatibility.ts).
  */
-function describedFor<T extends { schemaVersion: string }>(store: ReplicationStore, requesterSchemaVersion: string, answer: T): T {
+function describedFor<T extends { schemaVersion: string }>(
+  store: ReplicationStore,
+  requesterSchemaVersion: string,
+  answer: T,
+): T {
   return requesterSchemaVersion === store.schemaVersion || answer.schemaVersion !== store.schemaVersion
     ? answer
     : { ...answer, schema: describeSchema(store.tables) };
@@ -33,11 +37,17 @@ export async function answerPull(
 ): Promise<PullResponse | BadRequest> {
   const parsed = pullRequestSchema.safeParse(body);
   if (!parsed.success) {
-    return { type: 'bad-request', message: `pull request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}` };
+    return {
+      type: 'bad-request',
+      message: `pull request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
+    };
   }
   const request = parsed.data;
   if (authenticatedPeerId !== undefined && request.requesterNodeId !== authenticatedPeerId) {
-    return { type: 'bad-request', message: `pull request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
+    return {
+      type: 'bad-request',
+      message: `pull request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
+    };
   }
   if (request.startAtHead && request.cursor === null) {
     return describedFor<ChangeBatch>(store, request.schemaVersion, {
@@ -68,10 +78,16 @@ export async function answerSnapshot(
 ): Promise<SnapshotResponse | BadRequest> {
   const parsed = snapshotRequestSchema.safeParse(body);
   if (!parsed.success) {
-    return { type: 'bad-request', message: `snapshot request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}` };
+    return {
+      type: 'bad-request',
+      message: `snapshot request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
+    };
   }
   if (authenticatedPeerId !== undefined && parsed.data.requesterNodeId !== authenticatedPeerId) {
-    return { type: 'bad-request', message: `snapshot request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}` };
+    return {
+      type: 'bad-request',
+      message: `snapshot request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
+    };
   }
   return describedFor(store, parsed.data.schemaVersion, await store.exportSnapshot());
 }

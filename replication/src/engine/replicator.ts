@@ -30,7 +30,14 @@ export type PullOutcome =
   | {
       readonly peerId: string;
       /** waiting-for-upgrade: the peer has columns this node lacks (a rolling upgrade); nothing applied, no error. */
-      readonly kind: 'refused' | 'reload-required' | 'schema-mismatch' | 'waiting-for-upgrade' | 'bad-response' | 'unreachable' | 'peer-not-ready';
+      readonly kind:
+        | 'refused'
+        | 'reload-required'
+        | 'schema-mismatch'
+        | 'waiting-for-upgrade'
+        | 'bad-response'
+        | 'unreachable'
+        | 'peer-not-ready';
       readonly message: string;
       readonly durationMs: number;
     };
@@ -67,10 +74,16 @@ export class Replicator {
     return this.store.nodeId;
   }
 
-  private async failed(peerId: string, kind: Exclude<PullOutcome['kind'], 'applied'>, message: string, startedMs: number): Promise<PullOutcome> {
+  private async failed(
+    peerId: string,
+    kind: Exclude<PullOutcome['kind'], 'applied'>,
+    message: string,
+    startedMs: number,
+  ): Promise<PullOutcome> {
     // a refused batch is recorded by the store itself; a peer that is still starting, or a batch that waits for
     // this node's upgrade, is no error
-    if (kind !== 'refused' && kind !== 'peer-not-ready' && kind !== 'waiting-for-upgrade') await this.store.recordPeerError(peerId, message).catch(() => undefined);
+    if (kind !== 'refused' && kind !== 'peer-not-ready' && kind !== 'waiting-for-upgrade')
+      await this.store.recordPeerError(peerId, message).catch(() => undefined);
     return { peerId, kind, message, durationMs: this.getNowMs() - startedMs };
   }
 
@@ -99,14 +112,32 @@ export class Replicator {
     startedMs: number,
   ): Promise<{ outcome: PullOutcome; batch?: ChangeBatch }> {
     if (!parsed.success) {
-      const issues = parsed.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
-      return { outcome: await this.failed(peerId, 'bad-response', `answer from ${peerId} refused: ${issues.join('; ')}`, startedMs) };
+      const issues = parsed.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      return {
+        outcome: await this.failed(
+          peerId,
+          'bad-response',
+          `answer from ${peerId} refused: ${issues.join('; ')}`,
+          startedMs,
+        ),
+      };
     }
     const response = parsed.data;
-    if (response.type === 'reload-required') return { outcome: await this.failed(peerId, 'reload-required', response.message, startedMs) };
-    if (response.type === 'schema-mismatch') return { outcome: await this.failed(peerId, 'schema-mismatch', response.message, startedMs) };
+    if (response.type === 'reload-required')
+      return { outcome: await this.failed(peerId, 'reload-required', response.message, startedMs) };
+    if (response.type === 'schema-mismatch')
+      return { outcome: await this.failed(peerId, 'schema-mismatch', response.message, startedMs) };
     if (response.sourceNodeId !== peerId) {
-      return { outcome: await this.failed(peerId, 'bad-response', `answer names node ${response.sourceNodeId}, expected ${peerId}`, startedMs) };
+      return {
+        outcome: await this.failed(
+          peerId,
+          'bad-response',
+          `answer names node ${response.sourceNodeId}, expected ${peerId}`,
+          startedMs,
+        ),
+      };
     }
     if (!(await this.sameIncarnation(peerId, response.sourceIncarnation))) {
       const message =
@@ -119,7 +150,14 @@ export class Replicator {
       return { outcome: await this.failed(peerId, 'waiting-for-upgrade', outcome.problems.join('; '), startedMs) };
     }
     if (!outcome.ok) {
-      return { outcome: await this.failed(peerId, 'refused', `batch from ${peerId} refused: ${outcome.problems.join('; ')}`, startedMs) };
+      return {
+        outcome: await this.failed(
+          peerId,
+          'refused',
+          `batch from ${peerId} refused: ${outcome.problems.join('; ')}`,
+          startedMs,
+        ),
+      };
     }
     return {
       batch: response,
@@ -162,7 +200,9 @@ export class Replicator {
     const startedMs = this.getNowMs();
     const push = pushSchema.safeParse(raw);
     if (!push.success) {
-      const issues = push.error.issues.slice(0, 5).map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
+      const issues = push.error.issues
+        .slice(0, 5)
+        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
       return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${issues.join('; ')}`, startedMs);
     }
     if (!sameCursor(await this.store.peerCursor(peerId), push.data.fromCursor)) return null;
@@ -251,7 +291,8 @@ export class Replicator {
       }
       const parsed = pullResponseSchema.safeParse(raw);
       if (parsed.success && parsed.data.type === 'batch') {
-        if (parsed.data.sourceIncarnation) await this.store.setPeerIncarnation(peerId, parsed.data.sourceIncarnation, false);
+        if (parsed.data.sourceIncarnation)
+          await this.store.setPeerIncarnation(peerId, parsed.data.sourceIncarnation, false);
         await this.store.setPeerCursor(peerId, parsed.data.nextCursor);
       }
     }
@@ -268,14 +309,28 @@ export class Replicator {
     }
     const parsed = snapshotResponseSchema.safeParse(raw);
     if (!parsed.success) {
-      return this.failed(sourcePeerId, 'bad-response', `snapshot from ${sourcePeerId} refused: ${parsed.error.issues[0]?.message ?? 'invalid'}`, startedMs);
+      return this.failed(
+        sourcePeerId,
+        'bad-response',
+        `snapshot from ${sourcePeerId} refused: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        startedMs,
+      );
     }
-    if (parsed.data.type === 'schema-mismatch') return this.failed(sourcePeerId, 'schema-mismatch', parsed.data.message, startedMs);
+    if (parsed.data.type === 'schema-mismatch')
+      return this.failed(sourcePeerId, 'schema-mismatch', parsed.data.message, startedMs);
     const outcome = await this.store.loadSnapshot(sourcePeerId, parsed.data);
-    if (!outcome.ok && outcome.waitingForUpgrade) return this.failed(sourcePeerId, 'waiting-for-upgrade', outcome.problems.join('; '), startedMs);
-    if (!outcome.ok) return this.failed(sourcePeerId, 'refused', `snapshot from ${sourcePeerId} refused: ${outcome.problems.join('; ')}`, startedMs);
+    if (!outcome.ok && outcome.waitingForUpgrade)
+      return this.failed(sourcePeerId, 'waiting-for-upgrade', outcome.problems.join('; '), startedMs);
+    if (!outcome.ok)
+      return this.failed(
+        sourcePeerId,
+        'refused',
+        `snapshot from ${sourcePeerId} refused: ${outcome.problems.join('; ')}`,
+        startedMs,
+      );
     // our cursor on the source is now the snapshot's: it belongs to the incarnation that made it
-    if (parsed.data.sourceIncarnation) await this.store.setPeerIncarnation(sourcePeerId, parsed.data.sourceIncarnation, false);
+    if (parsed.data.sourceIncarnation)
+      await this.store.setPeerIncarnation(sourcePeerId, parsed.data.sourceIncarnation, false);
     return {
       peerId: sourcePeerId,
       kind: 'applied',

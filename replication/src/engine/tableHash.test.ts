@@ -7,7 +7,9 @@ describe('the table hash', () => {
   it('does not depend on row order or column order', () => {
     fc.assert(
       fc.property(fc.uniqueArray(rowArb, { selector: (row) => row.id, maxLength: 20 }), fc.nat(), (rows, seed) => {
-        const shuffled = [...rows].sort((a, b) => ((a.id.charCodeAt(seed % 36) || 0) - (b.id.charCodeAt(seed % 36) || 0)));
+        const shuffled = [...rows].sort(
+          (a, b) => (a.id.charCodeAt(seed % 36) || 0) - (b.id.charCodeAt(seed % 36) || 0),
+        );
         const reordered = shuffled.map((row) => ({ note: row.note, name: row.name, id: row.id }));
         expect(tableHashOf(reordered)).toBe(tableHashOf(rows));
       }),

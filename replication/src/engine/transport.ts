@@ -13,7 +13,10 @@ export interface ReplicationTransport {
 }
 
 export class PeerUnreachableError extends Error {
-  constructor(readonly peerId: string, reason: string) {
+  constructor(
+    readonly peerId: string,
+    reason: string,
+  ) {
     super(`peer ${peerId} is unreachable: ${reason}`);
   }
 }
@@ -23,7 +26,10 @@ export class PeerUnreachableError extends Error {
  * expected while a cluster starts, so it is retried like an unreachable peer but never counted as an error.
  */
 export class PeerNotReadyError extends Error {
-  constructor(readonly peerId: string, reason: string) {
+  constructor(
+    readonly peerId: string,
+    reason: string,
+  ) {
     super(`peer ${peerId} is not ready yet: ${reason}`);
   }
 }

@@ -49,7 +49,8 @@ export function runnerFor(client: ClientBase, opening: string): Runner {
     if (pending !== null && params !== undefined) await client.query(pending);
     else if (pending !== null) text = `${pending}; ${sql}`;
     pending = null;
-    const result = (await client.query(text, params as unknown[] | undefined)) as unknown as { rows: unknown[] } | { rows: unknown[] }[];
+    const result = (await client.query(text, params as unknown[] | undefined)) as unknown as
+      { rows: unknown[] } | { rows: unknown[] }[];
     return Array.isArray(result) ? result : [result];
   };
   return Object.assign(run, { client });
@@ -60,9 +61,14 @@ export function runnerFor(client: ClientBase, opening: string): Runner {
  * (a migration ran ahead of it, and a local write of the new column was folded): kept, so the write's stamp is
  * still there when the store learns the column.
  */
-function versionsKeepingUnknown(columns: readonly string[], hlc: string, columnHlcs: Record<string, string> | null): Record<string, string> {
+function versionsKeepingUnknown(
+  columns: readonly string[],
+  hlc: string,
+  columnHlcs: Record<string, string> | null,
+): Record<string, string> {
   const versions = expandVersions(columns, { hlc, columnHlcs: columnHlcs ?? undefined });
-  if (columnHlcs) for (const [column, stamp] of Object.entries(columnHlcs)) if (!(column in versions)) versions[column] = stamp;
+  if (columnHlcs)
+    for (const [column, stamp] of Object.entries(columnHlcs)) if (!(column in versions)) versions[column] = stamp;
   return versions;
 }
 
@@ -70,7 +76,12 @@ function zeroStamp(nodeId: string): string {
   return '0'.repeat(20) + nodeId;
 }
 
-function localRows(nodeId: string, table: ReplicatedTable, data: Map<string, Record<string, ColumnValue>>, states: readonly StateRow[]): Map<string, LocalRow> {
+function localRows(
+  nodeId: string,
+  table: ReplicatedTable,
+  data: Map<string, Record<string, ColumnValue>>,
+  states: readonly StateRow[],
+): Map<string, LocalRow> {
   const rows = new Map<string, LocalRow>();
   const columns = columnNames(table);
   for (const state of states) {
@@ -124,7 +135,12 @@ export function applyView(context: StoreContext, folder: CaptureFolder, run: Run
       stateResults = (await run(statesSql)).slice(-lookups.length) as { rows: StateRow[] }[];
     }
     return lookups.map((lookup, index) =>
-      localRows(context.nodeId, lookup.table, new Map(dataResults[index]!.rows.map((row) => [row.pk, row.v])), stateResults[index]!.rows),
+      localRows(
+        context.nodeId,
+        lookup.table,
+        new Map(dataResults[index]!.rows.map((row) => [row.pk, row.v])),
+        stateResults[index]!.rows,
+      ),
     );
   };
   /**
@@ -133,30 +149,45 @@ export function applyView(context: StoreContext, folder: CaptureFolder, run: Run
    * of `extraPks` — one round trip of prepared statements, arguments as quoted literals. Only when the fold left
    * entries to foldCaptured are the states read again after it.
    */
-  const lockedRows = async (table: ReplicatedTable, kind: LockKind, match: readonly string[], extraPks: readonly string[] = []) =>
-    (await lockedRowSets([{ table, kind, match, extraPks }]))[0]!;
+  const lockedRows = async (
+    table: ReplicatedTable,
+    kind: LockKind,
+    match: readonly string[],
+    extraPks: readonly string[] = [],
+  ) => (await lockedRowSets([{ table, kind, match, extraPks }]))[0]!;
 
   const prefetchedHolders = new Map<string, Map<string, LocalRow>>();
-  const holdersKey = (table: ReplicatedTable, keyName: string, values: readonly string[]) => JSON.stringify([table.name, keyName, [...values].sort()]);
+  const holdersKey = (table: ReplicatedTable, keyName: string, values: readonly string[]) =>
+    JSON.stringify([table.name, keyName, [...values].sort()]);
   return {
     loadRows: async (table, pks, uniqueHints) => {
       // the unique keys' holders the plan will probably ask for are locked and read in the same round trip
-      const hinted = [...(uniqueHints ?? new Map<string, readonly string[]>())].filter(([, values]) => values.length > 0);
+      const hinted = [...(uniqueHints ?? new Map<string, readonly string[]>())].filter(
+        ([, values]) => values.length > 0,
+      );
       const [rows, ...holders] = await lockedRowSets([
         { table, kind: 'pk', match: pks, extraPks: pks },
         ...hinted.map(([keyName, values]): RowLookup => ({ table, kind: `unique:${keyName}`, match: values })),
       ]);
-      hinted.forEach(([keyName, values], index) => prefetchedHolders.set(holdersKey(table, keyName, values), holders[index]!));
+      hinted.forEach(([keyName, values], index) =>
+        prefetchedHolders.set(holdersKey(table, keyName, values), holders[index]!),
+      );
       return rows!;
     },
     materializedPks: async (table, pks) => {
       const pk = quoteIdent(table.primaryKey);
-      const results = await run(`SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${literal(pks)}::uuid[]) FOR KEY SHARE`);
+      const results = await run(
+        `SELECT ${pk}::text AS pk FROM ${qualified(table)} WHERE ${pk} = ANY(${literal(pks)}::uuid[]) FOR KEY SHARE`,
+      );
       return new Set((results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk));
     },
-    materializedChildren: async (table, column, parentPks) => [...(await lockedRows(table, `fk:${column}`, parentPks)).values()],
+    materializedChildren: async (table, column, parentPks) => [
+      ...(await lockedRows(table, `fk:${column}`, parentPks)).values(),
+    ],
     pendingChildren: async (table, parentPks) => {
-      const results = await run(`SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${literal(parentPks)}::uuid[])`);
+      const results = await run(
+        `SELECT pk::text AS pk FROM ${LOG} WHERE tbl = ${quoteLiteral(table.name)} AND pending_parent = ANY(${literal(parentPks)}::uuid[])`,
+      );
       const pks = (results.at(-1)!.rows as { pk: string }[]).map((row) => row.pk);
       if (pks.length === 0) return [];
       return [...(await lockedRows(table, 'pk', [], pks)).values()].filter((row) => !row.materialized);

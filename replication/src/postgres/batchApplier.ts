@@ -67,12 +67,22 @@ export class BatchApplier {
     const { fromPeer, cursor } = batch;
     const { context } = this;
     const verdict = gateBatch(
-      { schemaVersion: context.schemaVersion, tables: context.tables, tableByName: context.tableByName, nowMs: context.getNowMs(), maxFutureDriftMs: context.maxFutureDriftMs },
+      {
+        schemaVersion: context.schemaVersion,
+        tables: context.tables,
+        tableByName: context.tableByName,
+        nowMs: context.getNowMs(),
+        maxFutureDriftMs: context.maxFutureDriftMs,
+      },
       batch,
     );
     if (!verdict.pass) {
       if (verdict.refused) return this.refuse(fromPeer, verdict.problems);
-      return { ok: false, problems: verdict.problems, ...(verdict.waitingForUpgrade ? { waitingForUpgrade: true } : {}) };
+      return {
+        ok: false,
+        problems: verdict.problems,
+        ...(verdict.waitingForUpgrade ? { waitingForUpgrade: true } : {}),
+      };
     }
     const changes = verdict.changes;
     if (changes.length === 0) {
@@ -116,7 +126,11 @@ export class BatchApplier {
    * The fast path for a batch of rows new to this node (freshInsertText): a small batch goes in ONE round trip with
    * its cursor and COMMIT. Resolves undefined, having rolled back, when a row was not new here after all.
    */
-  private async applyFresh(fromPeer: string, rows: ReadonlyMap<string, readonly FreshRow[]>, cursor: Cursor): Promise<ApplyOutcome | undefined> {
+  private async applyFresh(
+    fromPeer: string,
+    rows: ReadonlyMap<string, readonly FreshRow[]>,
+    cursor: Cursor,
+  ): Promise<ApplyOutcome | undefined> {
     const { context } = this;
     const expected = await this.peers.expectedCursor(fromPeer);
     const client = await context.connect();
@@ -134,10 +148,16 @@ export class BatchApplier {
       const executes: string[] = [];
       for (const table of tables) {
         const params = freshInsertParams(table, rows.get(table.name)!);
-        if (small) executes.push(`EXECUTE msk_fresh_${context.tableIndex.get(table.name)}(${params.map(literal).join(', ')})`);
+        if (small)
+          executes.push(`EXECUTE msk_fresh_${context.tableIndex.get(table.name)}(${params.map(literal).join(', ')})`);
         else await run(freshInsertText(table), params);
       }
-      await run([...executes, ...cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs })].join(';\n'));
+      await run(
+        [
+          ...executes,
+          ...cursorAndCommitSql(fromPeer, cursor, expected, { applied: count, conflicts: 0, newestWallMs }),
+        ].join(';\n'),
+      );
       this.peers.committed(fromPeer, cursor);
       return { ok: true, applied: count, unchanged: 0, pending: 0, conflicts: [], cursor };
     } catch (error) {
@@ -149,7 +169,11 @@ export class BatchApplier {
     }
   }
 
-  private async applyInTransaction(fromPeer: string, changes: readonly ValidChange[], cursor: Cursor): Promise<ApplyOutcome> {
+  private async applyInTransaction(
+    fromPeer: string,
+    changes: readonly ValidChange[],
+    cursor: Cursor,
+  ): Promise<ApplyOutcome> {
     const { context } = this;
     const expected = await this.peers.expectedCursor(fromPeer);
     const client = await context.connect();
@@ -168,7 +192,12 @@ export class BatchApplier {
       };
       for (let start = 0; start < changes.length; start += APPLY_CHUNK_CHANGES) {
         await writeNow(lastWrites);
-        const plan = await planApply(applyView(context, this.folder, run), context.tables, changes.slice(start, start + APPLY_CHUNK_CHANGES), context.nodeId);
+        const plan = await planApply(
+          applyView(context, this.folder, run),
+          context.tables,
+          changes.slice(start, start + APPLY_CHUNK_CHANGES),
+          context.nodeId,
+        );
         lastWrites = planStatements(plan, fromPeer, context.orderedTables);
         applied += plan.writes.filter((write) => write.stateChanged).length;
         pending += plan.writes.filter((write) => write.pendingParent !== null).length;
@@ -201,7 +230,12 @@ export class BatchApplier {
 
 /** Clock floor, the cursor (moved only from where this store left it, else nothing of the apply commits), the
  * peer's counters, and COMMIT. Every inlined value is validated (digits, hex id) or a number. */
-function cursorAndCommitSql(fromPeer: string, cursor: Cursor, expected: Cursor | null, counts: { applied: number; conflicts: number; newestWallMs: number }): string[] {
+function cursorAndCommitSql(
+  fromPeer: string,
+  cursor: Cursor,
+  expected: Cursor | null,
+  counts: { applied: number; conflicts: number; newestWallMs: number },
+): string[] {
   const { applied, conflicts, newestWallMs } = counts;
   return [
     `UPDATE ${SYNC_SCHEMA}.node SET clock_floor_ms = ${newestWallMs} WHERE clock_floor_ms < ${newestWallMs}`,

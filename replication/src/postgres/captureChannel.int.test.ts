@@ -64,7 +64,15 @@ describe('the capture channel, seen by a role without table privileges', () => {
     await until(() => payloads.length === 2);
 
     const heard = payloads.join('\n');
-    for (const value of [user.password_hash, user.email, user.name, business.name, business.contact_email, user.id, business.id]) {
+    for (const value of [
+      user.password_hash,
+      user.email,
+      user.name,
+      business.name,
+      business.contact_email,
+      user.id,
+      business.id,
+    ]) {
       expect(heard).not.toContain(value);
     }
   });
@@ -100,9 +108,16 @@ describe('the capture channel, seen by a role without table privileges', () => {
     const intruder = await intruderOn(source);
 
     // an admin that nobody created, in the form a single-row INSERT's capture NOTIFY used to carry its row
-    const forged = userRow({ email: 'mallory@example.com', role: 'admin', password_hash: '$2b$10$MalloryKnowsThisPasswordHash' });
+    const forged = userRow({
+      email: 'mallory@example.com',
+      role: 'admin',
+      password_hash: '$2b$10$MalloryKnowsThisPasswordHash',
+    });
     const stamp = Date.now().toString(16).padStart(12, '0') + '00000001' + source.nodeId;
-    await intruder.query('SELECT pg_notify($1, $2)', [CHANGE_CHANNEL, JSON.stringify({ t: 'users', k: forged.id, h: stamp, v: forged })]);
+    await intruder.query('SELECT pg_notify($1, $2)', [
+      CHANGE_CHANNEL,
+      JSON.stringify({ t: 'users', k: forged.id, h: stamp, v: forged }),
+    ]);
     await sleep(APART_MS);
     // a real write after it: pushes to a peer go one after another, so once this row is there, whatever the
     // forged NOTIFY made the service send has been sent

@@ -59,7 +59,10 @@ export class CaptureFolder {
         // one round trip: the fold of new rows, COMMIT and the read; a write that needs foldCaptured makes the fold
         // raise (nothing taken), and the full fold runs below until a fold meets new rows only again
         try {
-          const results = (await client.query({ text: `${this.context.writerOpening()}; ${FRESH_FOLD_STATEMENT}; COMMIT; ${read}`, rowMode: 'array' })) as unknown as ArrayResult[];
+          const results = (await client.query({
+            text: `${this.context.writerOpening()}; ${FRESH_FOLD_STATEMENT}; COMMIT; ${read}`,
+            rowMode: 'array',
+          })) as unknown as ArrayResult[];
           this.vacuumSoon(Number(results[results.length - 3]!.rows[0]![0]));
           return results[results.length - 1]!;
         } catch (error) {
@@ -84,11 +87,13 @@ export class CaptureFolder {
     const rows = result ?? (await client.query<CapturedRow & FoldResult>(FOLD_STATEMENT)).rows;
     const taken = rows[0]?.taken_count ?? 0;
     const floorMs = Number(rows[0]?.floor_ms ?? 0);
-    const captured = rows.filter((row) => row.tbl !== null).sort((a, b) => {
-      const sa = BigInt(a.seq);
-      const sb = BigInt(b.seq);
-      return sa < sb ? -1 : sa > sb ? 1 : 0;
-    });
+    const captured = rows
+      .filter((row) => row.tbl !== null)
+      .sort((a, b) => {
+        const sa = BigInt(a.seq);
+        const sb = BigInt(b.seq);
+        return sa < sb ? -1 : sa > sb ? 1 : 0;
+      });
     const byRow = new Map<string, { first: CapturedRow; entries: CaptureEntry[] }>();
     for (const row of captured) {
       const key = `${row.tbl}\u0000${row.pk}`;
@@ -134,7 +139,9 @@ export class CaptureFolder {
   /** Opens a transaction holding the apply lock and folds in it (the caller commits). Returns entries taken and
    * how many of them foldCaptured had to fold. */
   private async foldIn(client: ClientBase): Promise<{ taken: number; leftForFold: number }> {
-    const results = (await client.query(`${this.context.writerOpening()}; ${FOLD_STATEMENT}`)) as unknown as { rows: (CapturedRow & FoldResult)[] }[];
+    const results = (await client.query(`${this.context.writerOpening()}; ${FOLD_STATEMENT}`)) as unknown as {
+      rows: (CapturedRow & FoldResult)[];
+    }[];
     const rows = results[results.length - 1]!.rows;
     return { taken: await this.foldCaptured(client, rows), leftForFold: rows.filter((row) => row.tbl !== null).length };
   }

@@ -21,7 +21,11 @@ export class ChangeReader {
 
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
     const { context } = this;
-    if (!request.forPush) this.peers.noteAcknowledged(request.forPeer, request.acknowledged !== undefined ? request.acknowledged : request.cursor);
+    if (!request.forPush)
+      this.peers.noteAcknowledged(
+        request.forPeer,
+        request.acknowledged !== undefined ? request.acknowledged : request.cursor,
+      );
     const purgedUpTo = context.purgedUpTo;
     if (purgedUpTo !== null && compareCursors(request.cursor, purgedUpTo) < 0) {
       return {
@@ -59,7 +63,8 @@ export class ChangeReader {
     const hasMore = rows.length > request.limit;
     const page = rows.slice(0, request.limit);
     const last = page[page.length - 1];
-    let nextCursor: Cursor = hasMore && last ? { xid: last[at.xid!] as string, seq: last[at.seq!] as string } : { xid: fence, seq: '0' };
+    let nextCursor: Cursor =
+      hasMore && last ? { xid: last[at.xid!] as string, seq: last[at.seq!] as string } : { xid: fence, seq: '0' };
     if (compareCursors(nextCursor, cursor) < 0) nextCursor = cursor;
     const changes: RowChange[] = [];
     for (const row of page) {
@@ -86,8 +91,13 @@ export class ChangeReader {
     const client = await context.pool.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const fence = await client.query<{ fence: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence');
-      const rows = (await client.query({ text: context.logRows.snapshotSql, rowMode: 'array' })) as unknown as ArrayResult;
+      const fence = await client.query<{ fence: string }>(
+        'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence',
+      );
+      const rows = (await client.query({
+        text: context.logRows.snapshotSql,
+        rowMode: 'array',
+      })) as unknown as ArrayResult;
       await client.query('COMMIT');
       return {
         type: 'snapshot',
@@ -107,13 +117,20 @@ export class ChangeReader {
   }
 
   async headCursor(): Promise<Cursor> {
-    const result = await this.context.pool.query<{ fence: string }>('SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence');
+    const result = await this.context.pool.query<{ fence: string }>(
+      'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS fence',
+    );
     return { xid: result.rows[0]!.fence, seq: '0' };
   }
 
   /** The committed rows that capture positions point at (committedRows.ts), read under this service's role. */
   async committedRows(client: ClientBase, positions: readonly string[]): Promise<RowChange[]> {
-    const result = (await client.query({ name: 'msk_rows_ahead', text: this.context.logRows.rowsAheadSql, values: [positions], rowMode: 'array' })) as unknown as ArrayResult;
+    const result = (await client.query({
+      name: 'msk_rows_ahead',
+      text: this.context.logRows.rowsAheadSql,
+      values: [positions],
+      rowMode: 'array',
+    })) as unknown as ArrayResult;
     return this.context.logRows.changesOf(result);
   }
 }

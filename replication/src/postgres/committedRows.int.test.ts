@@ -56,13 +56,21 @@ describe('the committed row a capture NOTIFY points at, read from the log', () =
       await sleep(APART_MS);
     };
     try {
-      await committed([['INSERT INTO users SELECT * FROM jsonb_populate_recordset(NULL::users, $1)', [JSON.stringify([a, b])]]]);
+      await committed([
+        ['INSERT INTO users SELECT * FROM jsonb_populate_recordset(NULL::users, $1)', [JSON.stringify([a, b])]],
+      ]);
       await committed([['UPDATE users SET name = $2 WHERE id = $1', [a!.id, 'renamed']]]);
       await committed([['DELETE FROM users WHERE id = $1', [b!.id]]]);
       // the row as first inserted is not what the transaction committed
-      await committed([[insert, [JSON.stringify(c)]], ['UPDATE users SET name = $2 WHERE id = $1', [c!.id, 'renamed']]]);
+      await committed([
+        [insert, [JSON.stringify(c)]],
+        ['UPDATE users SET name = $2 WHERE id = $1', [c!.id, 'renamed']],
+      ]);
       // the first statement's row is what the transaction committed for that row: it goes ahead
-      await committed([[insert, [JSON.stringify(d)]], [insert, [JSON.stringify(e)]]]);
+      await committed([
+        [insert, [JSON.stringify(d)]],
+        [insert, [JSON.stringify(e)]],
+      ]);
     } finally {
       await client.end();
     }
@@ -124,34 +132,48 @@ describe('the committed row a capture NOTIFY points at, read from the log', () =
     };
     const logState = 'SELECT hlc, column_hlcs, max_hlc, deleted_hlc, origin FROM msk_sync.change_log WHERE pk = $1';
 
-    it('is applied without moving the cursor; the log\'s push then moves it, and takes the merge, not the fresh-row insert', async () => {
+    it("is applied without moving the cursor; the log's push then moves it, and takes the merge, not the fresh-row insert", async () => {
       const { source, peer, pushes } = await wire();
       const cursor = await peer.store.peerCursor(source.nodeId);
-      const applyFresh = jest.spyOn(BatchApplier.prototype as unknown as { applyFresh: () => Promise<unknown> }, 'applyFresh');
+      const applyFresh = jest.spyOn(
+        BatchApplier.prototype as unknown as { applyFresh: () => Promise<unknown> },
+        'applyFresh',
+      );
       const user = userRow();
       await source.insert('users', user);
       await until(() => pushes.length === 2);
       await until(async () => !sameCursor(await peer.store.peerCursor(source.nodeId), cursor));
-      expect(pushes[0]!.batch.changes).toEqual([expect.objectContaining({ pk: user.id, hlc: pushes[1]!.batch.changes[0]!.hlc })]);
+      expect(pushes[0]!.batch.changes).toEqual([
+        expect.objectContaining({ pk: user.id, hlc: pushes[1]!.batch.changes[0]!.hlc }),
+      ]);
       expect(pushes[0]!.batch.nextCursor).toEqual(cursor);
       expect(await peer.store.peerCursor(source.nodeId)).toEqual(pushes[1]!.batch.nextCursor);
       expect(applyFresh).toHaveBeenCalledTimes(1); // the row ahead; the log's push found it applied already
       expect(await peer.rows('users')).toEqual([user]);
-      expect((await peer.app.query(logState, [user.id])).rows).toEqual((await source.app.query(logState, [user.id])).rows);
-      expect((await peer.app.query('SELECT last_error FROM msk_sync.peer WHERE node_id = $1', [source.nodeId])).rows[0]?.last_error ?? null).toBeNull();
+      expect((await peer.app.query(logState, [user.id])).rows).toEqual(
+        (await source.app.query(logState, [user.id])).rows,
+      );
+      expect(
+        (await peer.app.query('SELECT last_error FROM msk_sync.peer WHERE node_id = $1', [source.nodeId])).rows[0]
+          ?.last_error ?? null,
+      ).toBeNull();
     });
 
-    it('never outranks the row\'s folded state: raised by the clock floor, the folded stamp replaces it everywhere', async () => {
+    it("never outranks the row's folded state: raised by the clock floor, the folded stamp replaces it everywhere", async () => {
       const { source, peer, pushes } = await wire();
       // a peer's clock ran a minute ahead: the fold stamps local writes above that (captureFold.raiseToFloor)
-      await source.app.query('UPDATE msk_sync.node SET clock_floor_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint + 60000');
+      await source.app.query(
+        'UPDATE msk_sync.node SET clock_floor_ms = (extract(epoch FROM clock_timestamp()) * 1000)::bigint + 60000',
+      );
       const user = userRow();
       await source.insert('users', user);
       await until(() => pushes.length === 2);
       const [ahead, folded] = [pushes[0]!.batch.changes[0]!, pushes[1]!.batch.changes[0]!];
       expect(folded.hlc > ahead.hlc).toBe(true);
       await until(async () => (await peer.app.query(logState, [user.id])).rows[0]?.hlc === folded.hlc);
-      expect((await peer.app.query(logState, [user.id])).rows).toEqual((await source.app.query(logState, [user.id])).rows);
+      expect((await peer.app.query(logState, [user.id])).rows).toEqual(
+        (await source.app.query(logState, [user.id])).rows,
+      );
       expect(await peer.rows('users')).toEqual([user]);
     });
   });

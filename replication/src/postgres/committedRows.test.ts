@@ -8,7 +8,10 @@ describe('the capture position a NOTIFY names', () => {
 
   it.each([
     ['an empty payload (a commit that is not a single-row INSERT)', ''],
-    ['a row, as capture NOTIFYs carried them before', JSON.stringify({ t: 'users', k: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', v: {} })],
+    [
+      'a row, as capture NOTIFYs carried them before',
+      JSON.stringify({ t: 'users', k: '0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', v: {} }),
+    ],
     ['zero', '0'],
     ['a leading zero', '012'],
     ['a negative number', '-5'],

@@ -36,14 +36,22 @@ export class ReplicationSetupError extends Error {
 }
 
 /** A default that is a constant (a literal, maybe cast): evaluated once. Anything else (now(), a function) is not. */
-const CONSTANT_DEFAULT = /^(?:'(?:[^']|'')*'|-?[0-9]+(?:\.[0-9]+)?|true|false|NULL)(?:::[a-z][a-z0-9_ ]*(?:\([0-9, ]+\))?(?:\[\])?)*$/;
+const CONSTANT_DEFAULT =
+  /^(?:'(?:[^']|'')*'|-?[0-9]+(?:\.[0-9]+)?|true|false|NULL)(?:::[a-z][a-z0-9_ ]*(?:\([0-9, ]+\))?(?:\[\])?)*$/;
 
 /** Canonical text of each column's constant default (what a peer that lacks the column leaves in it). */
-async function constantDefaults(client: ClientBase | Pool, columns: readonly ColumnRow[]): Promise<Map<ColumnRow, string | null>> {
+async function constantDefaults(
+  client: ClientBase | Pool,
+  columns: readonly ColumnRow[],
+): Promise<Map<ColumnRow, string | null>> {
   const result = new Map<ColumnRow, string | null>();
-  const constant = columns.filter((column) => column.default_expr !== null && CONSTANT_DEFAULT.test(column.default_expr));
+  const constant = columns.filter(
+    (column) => column.default_expr !== null && CONSTANT_DEFAULT.test(column.default_expr),
+  );
   if (constant.length === 0) return result;
-  const select = constant.map((column, index) => `${canonicalText(`(${column.default_expr})::${column.type}`, column.type)} AS d${index}`);
+  const select = constant.map(
+    (column, index) => `${canonicalText(`(${column.default_expr})::${column.type}`, column.type)} AS d${index}`,
+  );
   const { rows } = await client.query<Record<string, string | null>>(`SELECT ${select.join(', ')}`);
   constant.forEach((column, index) => result.set(column, rows[0]?.[`d${index}`] ?? null));
   return result;
@@ -53,20 +61,30 @@ async function constantDefaults(client: ClientBase | Pool, columns: readonly Col
  * Reads the shape of each table in schema public. Every problem of every table is reported at once, with its fix
  * (core/tableRequirements.ts); throws ReplicationSetupError when there is any.
  */
-export async function introspectTables(client: ClientBase | Pool, tableNames: readonly string[]): Promise<ReplicatedTable[]> {
-  const named = checkReplicatedTables(tableNames, { serverVersionNum: 0, tables: [] }).filter((p) => p.kind === 'bad-name' || p.kind === 'listed-twice');
+export async function introspectTables(
+  client: ClientBase | Pool,
+  tableNames: readonly string[],
+): Promise<ReplicatedTable[]> {
+  const named = checkReplicatedTables(tableNames, { serverVersionNum: 0, tables: [] }).filter(
+    (p) => p.kind === 'bad-name' || p.kind === 'listed-twice',
+  );
   if (named.length > 0) throw ReplicationSetupError.fromTableProblems(named);
   const catalog = await readTableCatalog(client, tableNames);
   const problems = checkReplicatedTables(tableNames, catalog.facts);
   if (problems.length > 0) throw ReplicationSetupError.fromTableProblems(problems);
 
-  const defaults = await constantDefaults(client, catalog.columns.filter((column) => column.generated === ''));
+  const defaults = await constantDefaults(
+    client,
+    catalog.columns.filter((column) => column.generated === ''),
+  );
   const replicated = new Set(tableNames);
   return catalog.facts.tables.map((facts) => {
     const replicatedColumns = catalog.columns.filter((row) => row.table_name === facts.name && row.generated === '');
     const uniqueKeys: UniqueKey[] = facts.uniques.map((unique) => {
       const columns = unique.columns as readonly string[]; // checked: plain columns with a text column
-      const renameColumn = columns.find((column) => TEXT_TYPES.test(replicatedColumns.find((c) => c.name === column)?.type ?? '')) as string;
+      const renameColumn = columns.find((column) =>
+        TEXT_TYPES.test(replicatedColumns.find((c) => c.name === column)?.type ?? ''),
+      ) as string;
       return { name: unique.name, columns: [...columns], renameColumn };
     });
     const foreignKeys: ForeignKey[] = facts.foreignKeys
@@ -76,7 +94,11 @@ export async function introspectTables(client: ClientBase | Pool, tableNames: re
     return {
       name: facts.name,
       primaryKey: facts.primaryKey[0] as string,
-      columns: replicatedColumns.map((column) => ({ name: column.name, type: column.type, defaultText: defaults.get(column) ?? null })),
+      columns: replicatedColumns.map((column) => ({
+        name: column.name,
+        type: column.type,
+        defaultText: defaults.get(column) ?? null,
+      })),
       uniqueKeys,
       foreignKeys,
     };
@@ -173,7 +195,9 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
       [props.nodeId, schemaVersion],
     );
     // A new change log (or one from before incarnations) gets its incarnation here; msk restore makes a new one.
-    await client.query(`UPDATE ${SYNC_SCHEMA}.node SET incarnation = md5(random()::text || clock_timestamp()::text) WHERE incarnation IS NULL`);
+    await client.query(
+      `UPDATE ${SYNC_SCHEMA}.node SET incarnation = md5(random()::text || clock_timestamp()::text) WHERE incarnation IS NULL`,
+    );
     const previous = await client.query<{ name: string }>(`SELECT name FROM ${SYNC_SCHEMA}.replicated_table`);
     for (const { name } of previous.rows) {
       if (props.tables.includes(name)) continue;
@@ -185,13 +209,24 @@ export async function installReplication(pool: Pool, props: InstallProps): Promi
          END $$`,
       );
     }
-    const known = await client.query<{ name: string; columns: string[] | null }>(`SELECT name, columns FROM ${SYNC_SCHEMA}.replicated_table`);
-    const columnChanges = await recordColumnChanges(client, tables, new Map(known.rows.map((row) => [row.name, row.columns])));
+    const known = await client.query<{ name: string; columns: string[] | null }>(
+      `SELECT name, columns FROM ${SYNC_SCHEMA}.replicated_table`,
+    );
+    const columnChanges = await recordColumnChanges(
+      client,
+      tables,
+      new Map(known.rows.map((row) => [row.name, row.columns])),
+    );
     await client.query(`DELETE FROM ${SYNC_SCHEMA}.replicated_table`);
     let backfilledRows = 0;
     for (const table of tables) {
-      await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name, columns) VALUES ($1, $2)`, [table.name, table.columns.map((c) => c.name)]);
-      await client.query(captureFunctionSql(table, props.nodeId, props.clockOffsetMs ?? 0, props.notifyOnCommit ?? true));
+      await client.query(`INSERT INTO ${SYNC_SCHEMA}.replicated_table (name, columns) VALUES ($1, $2)`, [
+        table.name,
+        table.columns.map((c) => c.name),
+      ]);
+      await client.query(
+        captureFunctionSql(table, props.nodeId, props.clockOffsetMs ?? 0, props.notifyOnCommit ?? true),
+      );
       await client.query(triggersSql(table));
       backfilledRows += (await client.query(backfillSql(table, props.nodeId, props.clockOffsetMs ?? 0))).rowCount ?? 0;
     }

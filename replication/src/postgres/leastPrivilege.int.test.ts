@@ -25,10 +25,12 @@ describe('the app and the sync service as their own database roles', () => {
   /** Entries for a row in the capture log or the change log (the store folds one into the other at any time). */
   const logged = async (id: string) =>
     Number(
-      (await sync.query<{ n: string }>(
-        'SELECT (SELECT count(*) FROM msk_sync.capture_log WHERE pk = $1) + (SELECT count(*) FROM msk_sync.change_log WHERE pk = $1) AS n',
-        [id],
-      )).rows[0]?.n,
+      (
+        await sync.query<{ n: string }>(
+          'SELECT (SELECT count(*) FROM msk_sync.capture_log WHERE pk = $1) + (SELECT count(*) FROM msk_sync.change_log WHERE pk = $1) AS n',
+          [id],
+        )
+      ).rows[0]?.n,
     );
 
   beforeAll(async () => {
@@ -50,7 +52,10 @@ describe('the app and the sync service as their own database roles', () => {
   };
 
   it('connects neither as a superuser', async () => {
-    for (const [pool, role] of [[node.app, 'msk_app'], [sync, 'msk_sync']] as const) {
+    for (const [pool, role] of [
+      [node.app, 'msk_app'],
+      [sync, 'msk_sync'],
+    ] as const) {
       const { rows } = await pool.query<{ role: string; superuser: boolean }>(
         'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
       );
@@ -67,7 +72,7 @@ describe('the app and the sync service as their own database roles', () => {
     }
   });
 
-  it('captures the app\'s writes although the app may not read or write the change log itself', async () => {
+  it("captures the app's writes although the app may not read or write the change log itself", async () => {
     const row = userRow();
     await node.insert('users', row);
     expect(await logged(row.id as string)).toBeGreaterThan(0);
@@ -75,7 +80,7 @@ describe('the app and the sync service as their own database roles', () => {
     expect(await refusal(node.app, 'DELETE FROM msk_sync.capture_log')).toMatch(/permission denied/);
   });
 
-  it('lets the sync service write the app\'s tables but not drop them or the app\'s schema objects', async () => {
+  it("lets the sync service write the app's tables but not drop them or the app's schema objects", async () => {
     expect(await refusal(sync, "UPDATE users SET name = 'by sync' WHERE false")).toBe('accepted');
     expect(await refusal(sync, 'DROP TABLE employees')).toMatch(/must be owner/);
     expect(await refusal(sync, 'CREATE TABLE public.intruder (id int)')).toMatch(/permission denied/);
@@ -138,7 +143,9 @@ describe('the database roles setup (kit/src/postgres/databaseRoles.ts) on a data
     });
     // the sync service may change and put triggers on the app's table, the app may not read the sync schema
     await withClient(asRole(database.url, 'msk_sync', ROLES.sync), (sync) =>
-      sync.query('CREATE OR REPLACE TRIGGER probe AFTER INSERT ON public.legacy_users FOR EACH STATEMENT EXECUTE FUNCTION msk_sync.capture__legacy_users()'),
+      sync.query(
+        'CREATE OR REPLACE TRIGGER probe AFTER INSERT ON public.legacy_users FOR EACH STATEMENT EXECUTE FUNCTION msk_sync.capture__legacy_users()',
+      ),
     );
     await expect(
       withClient(asRole(database.url, 'msk_app', ROLES.app), (app) => app.query('SELECT * FROM msk_sync.change_log')),
@@ -155,11 +162,15 @@ describe('the database roles setup (kit/src/postgres/databaseRoles.ts) on a data
 
   it('keeps other roles out of the database: only msk_app and msk_sync (and superusers) may connect', async () => {
     await withClient(database.url, async (superuser) => {
-      await superuser.query("DROP ROLE IF EXISTS msk_roles_probe; CREATE ROLE msk_roles_probe LOGIN PASSWORD 'probe-password-0123456789'");
+      await superuser.query(
+        "DROP ROLE IF EXISTS msk_roles_probe; CREATE ROLE msk_roles_probe LOGIN PASSWORD 'probe-password-0123456789'",
+      );
     });
     try {
       await expect(
-        withClient(asRole(database.url, 'msk_roles_probe', 'probe-password-0123456789'), (client) => client.query('SELECT 1')),
+        withClient(asRole(database.url, 'msk_roles_probe', 'probe-password-0123456789'), (client) =>
+          client.query('SELECT 1'),
+        ),
       ).rejects.toThrow(/permission denied for database/);
     } finally {
       await withClient(database.url, (superuser) => superuser.query('DROP ROLE msk_roles_probe'));
@@ -180,10 +191,12 @@ describe('a database the nodes share (DATABASE_TOPOLOGY=shared), seen by the syn
   };
   const captureTriggers = async () =>
     Number(
-      (await node.app.query<{ n: string }>(
-        `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+      (
+        await node.app.query<{ n: string }>(
+          `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
          WHERE n.nspname = 'public' AND NOT t.tgisinternal`,
-      )).rows[0]?.n,
+        )
+      ).rows[0]?.n,
     );
 
   beforeAll(async () => {
@@ -204,7 +217,10 @@ describe('a database the nodes share (DATABASE_TOPOLOGY=shared), seen by the syn
     const { rows } = await sync.query<{ systemIdentifier: string; databaseOid: string }>(
       'SELECT system_identifier::text AS "systemIdentifier", (SELECT oid FROM pg_database WHERE datname = current_database())::text AS "databaseOid" FROM pg_control_system()',
     );
-    expect(rows[0]).toEqual({ systemIdentifier: expect.stringMatching(/^\d+$/), databaseOid: expect.stringMatching(/^\d+$/) });
+    expect(rows[0]).toEqual({
+      systemIdentifier: expect.stringMatching(/^\d+$/),
+      databaseOid: expect.stringMatching(/^\d+$/),
+    });
     expect(await refusal(node.app, 'SELECT system_identifier FROM pg_control_system()')).toBe('accepted');
   });
 
@@ -214,9 +230,13 @@ describe('a database the nodes share (DATABASE_TOPOLOGY=shared), seen by the syn
     const removed = await removeCapture(sync);
     expect(removed.triggers).toBeGreaterThan(0);
     expect(await captureTriggers()).toBe(0);
-    const left = await sync.query(`SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`);
+    const left = await sync.query(
+      `SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`,
+    );
     expect(left.rows).toEqual([]);
-    expect((await sync.query(`SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'msk_sync'`)).rows).toEqual([{ owner: 'msk_sync' }]);
+    expect(
+      (await sync.query(`SELECT nspowner::regrole::text AS owner FROM pg_namespace WHERE nspname = 'msk_sync'`)).rows,
+    ).toEqual([{ owner: 'msk_sync' }]);
     const row = userRow();
     await node.insert('users', row);
     expect(await removeCapture(sync)).toEqual({ triggers: 0, objects: 0 });

@@ -19,7 +19,15 @@ const withOptions = (options: string) => (url: string) => {
   return withThem.toString();
 };
 
-const TRICKY = [`C:\\new\\table`, `it's "quoted"`, `ends with a backslash \\`, `\\'; SELECT 1; --`, `\\\\ two \\x41 \\n`, '{a,b}', 'plain'];
+const TRICKY = [
+  `C:\\new\\table`,
+  `it's "quoted"`,
+  `ends with a backslash \\`,
+  `\\'; SELECT 1; --`,
+  `\\\\ two \\x41 \\n`,
+  '{a,b}',
+  'plain',
+];
 
 describe('values with backslashes and quotes', () => {
   let nodes: PostgresNode[] = [];
@@ -28,23 +36,28 @@ describe('values with backslashes and quotes', () => {
     nodes = [];
   });
 
-  it.each(['on', 'off'])('are written as literals that PostgreSQL reads back unchanged with standard_conforming_strings %s', async (setting) => {
-    const database = await createTestDatabase('literals');
-    const client = new Client({ connectionString: database.url });
-    await client.connect();
-    try {
-      await client.query(`SET standard_conforming_strings = ${setting}`);
-      for (const value of TRICKY) expect((await client.query(`SELECT ${literal(value)}::text AS v`)).rows[0].v).toBe(value);
-      expect((await client.query(`SELECT ${literal(TRICKY)}::text[] AS v`)).rows[0].v).toEqual(TRICKY);
-    } finally {
-      await client.end();
-      await database.drop();
-    }
-  });
+  it.each(['on', 'off'])(
+    'are written as literals that PostgreSQL reads back unchanged with standard_conforming_strings %s',
+    async (setting) => {
+      const database = await createTestDatabase('literals');
+      const client = new Client({ connectionString: database.url });
+      await client.connect();
+      try {
+        await client.query(`SET standard_conforming_strings = ${setting}`);
+        for (const value of TRICKY)
+          expect((await client.query(`SELECT ${literal(value)}::text AS v`)).rows[0].v).toBe(value);
+        expect((await client.query(`SELECT ${literal(TRICKY)}::text[] AS v`)).rows[0].v).toEqual(TRICKY);
+      } finally {
+        await client.end();
+        await database.drop();
+      }
+    },
+  );
 
   it('replicate and converge when DATABASE_URL turns standard_conforming_strings off', async () => {
     const storeUrl = withOptions('-c standard_conforming_strings=off');
-    for (const nodeId of NODE_IDS.slice(0, 2)) nodes.push(await startPostgresNode(nodeId, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, { storeUrl }));
+    for (const nodeId of NODE_IDS.slice(0, 2))
+      nodes.push(await startPostgresNode(nodeId, APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, { storeUrl }));
     const [a, b] = nodes as [PostgresNode, PostgresNode];
     const network = createInProcessNetwork((nodeId) => nodes.find((node) => node.nodeId === nodeId)?.store);
     const replication = nodes.map((node) => ({

@@ -10,7 +10,11 @@ import type { PeerCursors } from './peerCursors';
 import { SYNC_SCHEMA } from './sql';
 import type { StoreContext } from './storeContext';
 
-export async function purgeChangeLog(context: StoreContext, peers: PeerCursors, request: PurgeRequest): Promise<PurgeOutcome> {
+export async function purgeChangeLog(
+  context: StoreContext,
+  peers: PeerCursors,
+  request: PurgeRequest,
+): Promise<PurgeOutcome> {
   if (request.knownPeers.length === 0) return { purged: 0, purgedUpTo: context.purgedUpTo };
   const progress = new Map((await peers.peerProgress()).map((peer) => [peer.peerId, peer]));
   let horizon: Cursor | null = null;
@@ -38,7 +42,10 @@ export async function purgeChangeLog(context: StoreContext, peers: PeerCursors, 
     if (row.purged > 0) {
       const position = { xid: row.xid, seq: row.seq };
       if (context.purgedUpTo === null || compareCursors(position, context.purgedUpTo) > 0) {
-        await client.query(`UPDATE ${SYNC_SCHEMA}.node SET purged_up_to_xid = $1::xid8, purged_up_to_seq = $2::bigint`, [position.xid, position.seq]);
+        await client.query(
+          `UPDATE ${SYNC_SCHEMA}.node SET purged_up_to_xid = $1::xid8, purged_up_to_seq = $2::bigint`,
+          [position.xid, position.seq],
+        );
         context.purgedUpTo = position;
       }
     }

@@ -27,11 +27,15 @@ export interface LogFields {
  * A stash (the values of a row not in its table) with every column of the table: a column added by a migration
  * after the row left its table has its default there.
  */
-export function completeStash(table: ReplicatedTable, stash: Record<string, ColumnValue> | null): Record<string, ColumnValue> {
+export function completeStash(
+  table: ReplicatedTable,
+  stash: Record<string, ColumnValue> | null,
+): Record<string, ColumnValue> {
   if (!stash) return {};
   if (table.columns.every((column) => column.name in stash)) return stash;
   const complete: Record<string, ColumnValue> = {};
-  for (const column of table.columns) complete[column.name] = column.name in stash ? stash[column.name]! : (column.defaultText ?? null);
+  for (const column of table.columns)
+    complete[column.name] = column.name in stash ? stash[column.name]! : (column.defaultText ?? null);
   return complete;
 }
 
@@ -54,10 +58,14 @@ export class LogRows {
     // Each table's values as plain text columns of a lateral join (t<i>_<j>; t<i>_present when the row is in its
     // table): PostgreSQL builds and node-postgres parses no JSON on the hot read path. OFFSET 0 keeps each lateral
     // subquery apart, so its l.tbl test is a one-time gate per row and only the row's own table is probed.
-    this.valueColumns = tables.map((table, i) => table.columns.map((column, j) => [column.name, `t${i}_${j}`] as const));
+    this.valueColumns = tables.map((table, i) =>
+      table.columns.map((column, j) => [column.name, `t${i}_${j}`] as const),
+    );
     const valueJoins = tables
       .map((table, i) => {
-        const selected = table.columns.map((column, j) => `${canonicalText(`d.${quoteIdent(column.name)}`, column.type)} AS t${i}_${j}`);
+        const selected = table.columns.map(
+          (column, j) => `${canonicalText(`d.${quoteIdent(column.name)}`, column.type)} AS t${i}_${j}`,
+        );
         return `LEFT JOIN LATERAL (SELECT true AS t${i}_present, ${selected.join(', ')} FROM ${qualified(table)} d
                   WHERE l.tbl = ${quoteLiteral(table.name)} AND d.${quoteIdent(table.primaryKey)} = l.pk OFFSET 0) v${i} ON true`;
       })
@@ -103,7 +111,10 @@ export class LogRows {
   fields(result: ArrayResult): LogFields {
     const position: Record<string, number> = {};
     result.fields.forEach((field, index) => (position[field.name] = index));
-    return { position, values: this.valueColumns.map((columns) => columns.map(([column, field]) => [column, position[field]!] as const)) };
+    return {
+      position,
+      values: this.valueColumns.map((columns) => columns.map(([column, field]) => [column, position[field]!] as const)),
+    };
   }
 
   /** The wire form straight from the log row (already compact: base stamp + per-column exceptions). */
@@ -121,7 +132,9 @@ export class LogRows {
     const table = this.tables[index]!;
     // a stamp of a column this store does not know (written while a migration ran ahead of it): not sent
     if (columnHlcs && Object.keys(columnHlcs).some((column) => !this.columnSets[index]!.has(column))) {
-      columnHlcs = Object.fromEntries(Object.entries(columnHlcs).filter(([column]) => this.columnSets[index]!.has(column)));
+      columnHlcs = Object.fromEntries(
+        Object.entries(columnHlcs).filter(([column]) => this.columnSets[index]!.has(column)),
+      );
     }
     return {
       table: tbl,
@@ -137,6 +150,8 @@ export class LogRows {
   /** Every change of a rowMode 'array' result that belongs to a replicated table. */
   changesOf(result: ArrayResult): RowChange[] {
     const fields = this.fields(result);
-    return result.rows.map((row) => this.changeOf(row, fields)).filter((change): change is RowChange => change !== null);
+    return result.rows
+      .map((row) => this.changeOf(row, fields))
+      .filter((change): change is RowChange => change !== null);
   }
 }

@@ -18,7 +18,8 @@ describe('the notify gate', () => {
     await client.connect();
     return client;
   };
-  const gateOf = async (client: Client) => Number((await client.query(`SELECT last_value FROM ${NOTIFY_GATE}`)).rows[0].last_value);
+  const gateOf = async (client: Client) =>
+    Number((await client.query(`SELECT last_value FROM ${NOTIFY_GATE}`)).rows[0].last_value);
 
   beforeEach(async () => {
     node = await startPostgresNode(NODE_IDS[0]);
@@ -62,7 +63,11 @@ describe('the notify gate', () => {
   });
 
   it('a second store on the database (which does not drive the gate) is poked after a burst too', async () => {
-    const second = await PostgresReplicationStore.open({ connectionString: node.database.url, nodeId: node.nodeId, tables: ['users', 'businesses', 'employees'] });
+    const second = await PostgresReplicationStore.open({
+      connectionString: node.database.url,
+      nodeId: node.nodeId,
+      tables: ['users', 'businesses', 'employees'],
+    });
     try {
       const pokes = { driver: [] as number[], follower: [] as number[] };
       node.store.onChange(() => pokes.driver.push(Date.now()));
@@ -70,7 +75,9 @@ describe('the notify gate', () => {
       second.onChange(() => pokes.follower.push(Date.now()));
       await second.listening();
       const lastCommitMs = await burst(100);
-      await until(() => pokes.driver.some((at) => at >= lastCommitMs) && pokes.follower.some((at) => at >= lastCommitMs));
+      await until(
+        () => pokes.driver.some((at) => at >= lastCommitMs) && pokes.follower.some((at) => at >= lastCommitMs),
+      );
     } finally {
       await second.close();
     }
@@ -106,7 +113,14 @@ describe('the notify gate', () => {
       const driver = await connect();
       const watcher = await connect();
       const pokes: number[] = [];
-      const gate = new NotifyGate(driver, () => pokes.push(Date.now()), (error) => { throw error; }, timing);
+      const gate = new NotifyGate(
+        driver,
+        () => pokes.push(Date.now()),
+        (error) => {
+          throw error;
+        },
+        timing,
+      );
       try {
         gate.notified();
         gate.notified(); // two in quick succession: close
@@ -124,7 +138,14 @@ describe('the notify gate', () => {
       await watcher.query(`SELECT setval('${NOTIFY_GATE}', 0)`); // what a driver that died while closed leaves
       const driver = await connect();
       const pokes: number[] = [];
-      const gate = new NotifyGate(driver, () => pokes.push(Date.now()), (error) => { throw error; }, timing);
+      const gate = new NotifyGate(
+        driver,
+        () => pokes.push(Date.now()),
+        (error) => {
+          throw error;
+        },
+        timing,
+      );
       try {
         const writer = await writeWhileClosed();
         await gate.start();

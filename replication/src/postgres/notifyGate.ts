@@ -35,7 +35,11 @@ export interface GateTiming {
   readonly probeMs: number;
   readonly maxProbeMs: number;
 }
-const DEFAULT_TIMING: GateTiming = { closeWithinMs: GATE_CLOSE_WITHIN_MS, probeMs: GATE_PROBE_MS, maxProbeMs: GATE_MAX_PROBE_MS };
+const DEFAULT_TIMING: GateTiming = {
+  closeWithinMs: GATE_CLOSE_WITHIN_MS,
+  probeMs: GATE_PROBE_MS,
+  maxProbeMs: GATE_MAX_PROBE_MS,
+};
 
 // a fresh sequence's first nextval leaves last_value as it is and sets is_called
 const WRITES = `(CASE WHEN w.is_called THEN w.last_value ELSE w.last_value - 1 END)::text`;

@@ -39,21 +39,41 @@ export function planStatements(plan: ApplyPlan, fromPeer: string, orderedTables:
   if (plan.writes.length === 0) return statements;
   // rows leaving their table: children first
   for (const table of [...orderedTables].reverse()) {
-    const leaving = plan.writes.filter((w) => w.table.name === table.name && w.before?.materialized && !w.materialize).map((w) => w.pk);
+    const leaving = plan.writes
+      .filter((w) => w.table.name === table.name && w.before?.materialized && !w.materialize)
+      .map((w) => w.pk);
     if (leaving.length === 0) continue;
-    statements.push({ text: `DELETE FROM ${qualified(table)} WHERE ${quoteIdent(table.primaryKey)} = ANY($1::uuid[])`, params: [leaving] });
+    statements.push({
+      text: `DELETE FROM ${qualified(table)} WHERE ${quoteIdent(table.primaryKey)} = ANY($1::uuid[])`,
+      params: [leaving],
+    });
   }
   // rows entering or changing: parents first; within a table, rows already there change first, so a row
   // renamed by a unique conflict frees its value before the winner of that value is inserted
   for (const table of orderedTables) {
     const writes = plan.writes.filter(
-      (w) => w.table.name === table.name && w.materialize && !(w.before?.materialized && valuesEqual(w.before.state.values, w.state.values)),
+      (w) =>
+        w.table.name === table.name &&
+        w.materialize &&
+        !(w.before?.materialized && valuesEqual(w.before.state.values, w.state.values)),
     );
     if (writes.length === 0) continue;
     const changing = writes.filter((w) => w.before?.materialized);
     const entering = writes.filter((w) => !w.before?.materialized);
-    if (changing.length > 0) statements.push(upsertSql(table, changing.map((w) => w.state.values)));
-    if (entering.length > 0) statements.push(upsertSql(table, entering.map((w) => w.state.values)));
+    if (changing.length > 0)
+      statements.push(
+        upsertSql(
+          table,
+          changing.map((w) => w.state.values),
+        ),
+      );
+    if (entering.length > 0)
+      statements.push(
+        upsertSql(
+          table,
+          entering.map((w) => w.state.values),
+        ),
+      );
   }
   const toRecord = (w: ApplyPlan['writes'][number]): StateRecord => {
     const compact = compactVersions(w.state.versions);

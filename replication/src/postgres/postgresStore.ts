@@ -99,7 +99,8 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   /** Installs (idempotently) capture on the tables and opens the store. */
   static async open(props: PostgresStoreProps): Promise<PostgresReplicationStore> {
-    if (!NODE_ID_PATTERN.test(props.nodeId)) throw new RangeError(`node id "${props.nodeId}" is not 16 lowercase hex characters (SYNC_NODE_ID)`);
+    if (!NODE_ID_PATTERN.test(props.nodeId))
+      throw new RangeError(`node id "${props.nodeId}" is not 16 lowercase hex characters (SYNC_NODE_ID)`);
     const pool = new Pool(poolConfig(props.connectionString, props.poolSize ?? 4));
     pool.on('error', () => undefined); // an idle client's broken connection: the next query reports it
     // A checked-out client has no listener of the pool's: without this, its PostgreSQL going away between two
@@ -109,7 +110,9 @@ export class PostgresReplicationStore implements ReplicationStore {
     try {
       const poke = props.poke ?? { mode: 'notify' as const };
       if (poke.mode === 'poll' && !(poke.pollIntervalMs >= MIN_POLL_INTERVAL_MS)) {
-        throw new RangeError(`poke.pollIntervalMs must be at least ${MIN_POLL_INTERVAL_MS} ms (got ${poke.pollIntervalMs})`);
+        throw new RangeError(
+          `poke.pollIntervalMs must be at least ${MIN_POLL_INTERVAL_MS} ms (got ${poke.pollIntervalMs})`,
+        );
       }
       const installed: InstallResult = await installReplication(pool, {
         nodeId: props.nodeId,

@@ -32,10 +32,22 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
   const upgrade = async (index: number) => {
     await nodes[index]!.app.query(ADD_NICKNAME);
     await storeOf(index).close();
-    stores.set(nodes[index]!.nodeId, await PostgresReplicationStore.open({ connectionString: nodes[index]!.database.url, nodeId: nodes[index]!.nodeId, tables: ['users', 'businesses', 'employees'], poolSize: 2 }));
+    stores.set(
+      nodes[index]!.nodeId,
+      await PostgresReplicationStore.open({
+        connectionString: nodes[index]!.database.url,
+        nodeId: nodes[index]!.nodeId,
+        tables: ['users', 'businesses', 'employees'],
+        poolSize: 2,
+      }),
+    );
   };
   const nicknames = async (index: number) =>
-    (await nodes[index]!.app.query<{ id: string; nickname: string }>('SELECT id::text, nickname FROM users ORDER BY id')).rows;
+    (
+      await nodes[index]!.app.query<{ id: string; nickname: string }>(
+        'SELECT id::text, nickname FROM users ORDER BY id',
+      )
+    ).rows;
 
   beforeEach(async () => {
     nodes = [await startPostgresNode(NODE_IDS[0]), await startPostgresNode(NODE_IDS[1])];
@@ -49,24 +61,33 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
     stores.clear();
   });
 
-  it('an upgraded node keeps taking the old node\'s changes, its own wait, and the new column\'s values win once both run the new release', async () => {
+  it("an upgraded node keeps taking the old node's changes, its own wait, and the new column's values win once both run the new release", async () => {
     const user = userRow();
     await nodes[1]!.insert('users', user);
     expect((await pull(0, 1)).last.kind).toBe('applied');
 
     await upgrade(0);
     expect(storeOf(0).addedColumns).toEqual(['users.nickname']);
-    const state = await nodes[0]!.app.query<{ column_hlcs: Record<string, string> }>(`SELECT column_hlcs FROM msk_sync.change_log WHERE pk = $1`, [user.id]);
+    const state = await nodes[0]!.app.query<{ column_hlcs: Record<string, string> }>(
+      `SELECT column_hlcs FROM msk_sync.change_log WHERE pk = $1`,
+      [user.id],
+    );
     expect(state.rows[0]!.column_hlcs).toMatchObject({ nickname: NEVER_WRITTEN_HLC });
 
     // the upgraded node writes the new column; then the old node rewrites every column it knows (newer stamps)
     await nodes[0]!.app.query(`UPDATE users SET nickname = 'ace' WHERE id = $1`, [user.id]);
     await pause();
-    await nodes[1]!.update('users', user.id!, { name: 'renamed on the old node', email: 'new@example.com', role: 'admin' });
+    await nodes[1]!.update('users', user.id!, {
+      name: 'renamed on the old node',
+      email: 'new@example.com',
+      role: 'admin',
+    });
 
     // old -> new flows, the new column untouched; new -> old waits (nothing applied, no error)
     expect((await pull(0, 1)).last.kind).toBe('applied');
-    expect(await nodes[0]!.rows('users')).toEqual([expect.objectContaining({ name: 'renamed on the old node', role: 'admin' })]);
+    expect(await nodes[0]!.rows('users')).toEqual([
+      expect.objectContaining({ name: 'renamed on the old node', role: 'admin' }),
+    ]);
     expect(await nicknames(0)).toEqual([{ id: user.id, nickname: 'ace' }]);
     const waiting = await pull(1, 0);
     expect(waiting.last).toMatchObject({ kind: 'waiting-for-upgrade' });
@@ -78,7 +99,9 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
     expect((await pull(0, 1)).last.kind).toBe('applied');
     expect(await nicknames(1)).toEqual([{ id: user.id, nickname: 'ace' }]);
     expect(await nicknames(0)).toEqual([{ id: user.id, nickname: 'ace' }]);
-    expect(await postgresTableHashes(nodes[0]!.app, storeOf(0).tables)).toEqual(await postgresTableHashes(nodes[1]!.app, storeOf(1).tables));
+    expect(await postgresTableHashes(nodes[0]!.app, storeOf(0).tables)).toEqual(
+      await postgresTableHashes(nodes[1]!.app, storeOf(1).tables),
+    );
   });
 
   it('a write of the new column made before the sync service re-reads the schema is captured and replicated', async () => {
@@ -89,18 +112,29 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
     await nodes[0]!.app.query(ADD_NICKNAME);
     // node 0's capture was installed without the column: this update changes only the new column
     await nodes[0]!.app.query(`UPDATE users SET nickname = 'early' WHERE id = $1`, [user.id]);
-    const captured = await nodes[0]!.app.query<{ changed: string[] }>(`SELECT changed FROM msk_sync.capture_log WHERE pk = $1 AND op = 'U'`, [user.id]);
+    const captured = await nodes[0]!.app.query<{ changed: string[] }>(
+      `SELECT changed FROM msk_sync.capture_log WHERE pk = $1 AND op = 'U'`,
+      [user.id],
+    );
     expect(captured.rows).toEqual([{ changed: ['nickname'] }]);
     await storeOf(0).foldNow(); // folded by the store that does not know the column yet
     for (const index of [0, 1]) {
       await storeOf(index).close();
-      stores.set(nodes[index]!.nodeId, await PostgresReplicationStore.open({ connectionString: nodes[index]!.database.url, nodeId: nodes[index]!.nodeId, tables: ['users', 'businesses', 'employees'], poolSize: 2 }));
+      stores.set(
+        nodes[index]!.nodeId,
+        await PostgresReplicationStore.open({
+          connectionString: nodes[index]!.database.url,
+          nodeId: nodes[index]!.nodeId,
+          tables: ['users', 'businesses', 'employees'],
+          poolSize: 2,
+        }),
+      );
     }
     expect((await pull(1, 0)).last.kind).toBe('applied');
     expect(await nicknames(1)).toEqual([{ id: user.id, nickname: 'early' }]);
   });
 
-  it('a row state older than the migration never outranks a peer\'s write of the new column (the column is marked never written)', async () => {
+  it("a row state older than the migration never outranks a peer's write of the new column (the column is marked never written)", async () => {
     // the same row created on both nodes (as every node's first admin is): the old node's copy is the newer one
     const user = userRow();
     await upgrade(0);

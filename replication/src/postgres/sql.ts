@@ -44,11 +44,13 @@ export function quoteLiteral(value: string): string {
 
 /** Canonical text of a column, independent of the session's TimeZone/DateStyle (what replication carries). */
 export function canonicalText(expression: string, type: string): string {
-  const finite = (formatted: string) => `CASE WHEN isfinite(${expression}) THEN ${formatted} ELSE ${expression}::text END`;
+  const finite = (formatted: string) =>
+    `CASE WHEN isfinite(${expression}) THEN ${formatted} ELSE ${expression}::text END`;
   if (/^timestamp(\(\d\))? with time zone$/.test(type)) {
     return finite(`to_char(${expression} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`);
   }
-  if (/^timestamp(\(\d\))?( without time zone)?$/.test(type)) return finite(`to_char(${expression}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`);
+  if (/^timestamp(\(\d\))?( without time zone)?$/.test(type))
+    return finite(`to_char(${expression}, 'YYYY-MM-DD"T"HH24:MI:SS.US')`);
   if (type === 'date') return finite(`to_char(${expression}, 'YYYY-MM-DD')`);
   return `${expression}::text`;
 }
@@ -59,7 +61,10 @@ export function canonicalJson(table: ReplicatedTable, rowReference: string): str
   for (let i = 0; i < table.columns.length; i += 40) {
     const args = table.columns
       .slice(i, i + 40)
-      .map((column) => `${quoteLiteral(column.name)}, ${canonicalText(`${rowReference}.${quoteIdent(column.name)}`, column.type)}`);
+      .map(
+        (column) =>
+          `${quoteLiteral(column.name)}, ${canonicalText(`${rowReference}.${quoteIdent(column.name)}`, column.type)}`,
+      );
     chunks.push(`jsonb_build_object(${args.join(', ')})`);
   }
   return chunks.join(' || ');
@@ -71,7 +76,8 @@ export function canonicalJson(table: ReplicatedTable, rowReference: string): str
  * install, so it costs nothing per row.
  */
 export function wallMsSql(clockOffsetMs = 0): string {
-  if (!Number.isSafeInteger(clockOffsetMs)) throw new RangeError(`clock offset ${clockOffsetMs} is not a whole number of milliseconds`);
+  if (!Number.isSafeInteger(clockOffsetMs))
+    throw new RangeError(`clock offset ${clockOffsetMs} is not a whole number of milliseconds`);
   const offset = clockOffsetMs === 0 ? '' : ` + (${clockOffsetMs})`;
   return `(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint${offset})`;
 }
@@ -213,16 +219,26 @@ $fn$;
  * fire while the sync service applies a peer's batch (msk.origin set, see the WHEN clause in triggersSql): the
  * apply writes change_log itself with the true stamps.
  */
-export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clockOffsetMs = 0, notifyOnCommit = true): string {
+export function captureFunctionSql(
+  table: ReplicatedTable,
+  nodeId: string,
+  clockOffsetMs = 0,
+  notifyOnCommit = true,
+): string {
   if (!NODE_ID_PATTERN.test(nodeId)) throw new RangeError(`node id "${nodeId}" is not 16 lowercase hex characters`);
   const name = quoteLiteral(table.name);
   const node = quoteLiteral(nodeId);
   const pk = quoteIdent(table.primaryKey);
-  const stamp = (position: string) => `lpad(to_hex(wall), 12, '0') || lpad(to_hex(${position} % 4294967296), 8, '0') || ${node}`;
+  const stamp = (position: string) =>
+    `lpad(to_hex(wall), 12, '0') || lpad(to_hex(${position} % 4294967296), 8, '0') || ${node}`;
   const changedColumns = table.columns
     .filter((column) => column.name !== table.primaryKey)
-    .map((column) => `CASE WHEN n.${quoteIdent(column.name)} IS DISTINCT FROM o.${quoteIdent(column.name)} THEN ${quoteLiteral(column.name)}::text END`);
-  const changed = changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
+    .map(
+      (column) =>
+        `CASE WHEN n.${quoteIdent(column.name)} IS DISTINCT FROM o.${quoteIdent(column.name)} THEN ${quoteLiteral(column.name)}::text END`,
+    );
+  const changed =
+    changedColumns.length > 0 ? `array_remove(ARRAY[${changedColumns.join(', ')}], NULL)` : 'ARRAY[]::text[]';
   const changedByName =
     `ARRAY(SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = TG_RELID AND a.attnum > 0 AND NOT a.attisdropped ` +
     `AND a.attgenerated = '' AND a.attname <> ${quoteLiteral(table.primaryKey)} ` +
@@ -232,7 +248,8 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
   // One NOTIFY per transaction (its first statement while the gate is open). A single-row INSERT puts its capture
   // position in it: a hint, never data. The sync service reads that entry and its row from the log and the table
   // under its own role, and pushes the row on at once, before the fold and the read (committedRows.ts).
-  const notify = notifyOnCommit ? `
+  const notify = notifyOnCommit
+    ? `
   IF written > 0 THEN
     IF (SELECT last_value FROM ${NOTIFY_GATE}) = 1 THEN
       IF coalesce(current_setting('${NOTIFIED_SETTING}', true), '') = '' THEN
@@ -241,7 +258,8 @@ export function captureFunctionSql(table: ReplicatedTable, nodeId: string, clock
       END IF;
     ELSE PERFORM nextval('${UNNOTIFIED_WRITES}');
     END IF;
-  END IF;` : '';
+  END IF;`
+    : '';
   return `
 CREATE OR REPLACE FUNCTION ${captureFunctionName(table)}() RETURNS trigger LANGUAGE plpgsql
   SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
@@ -284,12 +302,20 @@ $fn$;`;
 export const NOT_APPLYING = `coalesce(current_setting('${ORIGIN_SETTING}', true), '') = ''`;
 
 /** Names of the triggers install puts on a replicated table (and of those earlier versions put there). */
-export const CAPTURE_TRIGGERS = ['msk_sync_capture_insert', 'msk_sync_capture_update', 'msk_sync_capture_delete', 'msk_sync_key_guard', 'msk_sync_refuse_truncate'] as const;
+export const CAPTURE_TRIGGERS = [
+  'msk_sync_capture_insert',
+  'msk_sync_capture_update',
+  'msk_sync_capture_delete',
+  'msk_sync_key_guard',
+  'msk_sync_refuse_truncate',
+] as const;
 const RETIRED_TRIGGERS = ['msk_sync_capture', 'msk_sync_notify'] as const;
 
 /** Drops capture from a table; DROP TRIGGER needs the table's owner (uninstall, a table leaving replication). */
 export function dropTriggersSql(table: Pick<ReplicatedTable, 'name'>): string {
-  return [...CAPTURE_TRIGGERS, ...RETIRED_TRIGGERS].map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON public.${quoteIdent(table.name)};`).join('\n');
+  return [...CAPTURE_TRIGGERS, ...RETIRED_TRIGGERS]
+    .map((trigger) => `DROP TRIGGER IF EXISTS ${trigger} ON public.${quoteIdent(table.name)};`)
+    .join('\n');
 }
 
 /**

@@ -21,7 +21,8 @@ export interface RecentConflicts {
 }
 
 export async function readRecentConflicts(pool: Pool, limit: number): Promise<RecentConflicts> {
-  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`conflict limit must be a whole number of rows (got ${limit})`);
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new RangeError(`conflict limit must be a whole number of rows (got ${limit})`);
   const result = await pool.query<RecordedConflict & { total: string }>(
     `SELECT tbl AS "table", constraint_name AS "constraint", winner_pk::text AS "winnerPk", loser_pk::text AS "loserPk",
             renamed_column AS "renamedColumn", renamed_to AS "renamedTo", from_peer AS "fromPeer",

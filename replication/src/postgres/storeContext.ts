@@ -18,7 +18,8 @@ import { foldSql, freshInsertParamTypes, freshInsertText, lockQueriesOf } from '
  * quoteLiteral), and no sequential scans — every store query is keyed (log position, primary keys, unique keys),
  * and a freshly filled change log without statistics would otherwise be scanned whole on every pull.
  */
-const SESSION_OPTIONS = '-c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
+const SESSION_OPTIONS =
+  '-c standard_conforming_strings=on -c TimeZone=UTC -c DateStyle=ISO,YMD -c IntervalStyle=postgres -c extra_float_digits=1 -c enable_seqscan=off';
 
 /**
  * A connection with the store's session settings. Options in the URL (`?options=...` in DATABASE_URL) would
@@ -43,7 +44,9 @@ export function poolConfig(connectionString: string, max: number): PoolConfig {
 }
 
 export function sqlState(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error ? String((error as { code: unknown }).code) : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error
+    ? String((error as { code: unknown }).code)
+    : undefined;
 }
 
 export function errorMessage(error: unknown): string {
@@ -100,10 +103,21 @@ export class StoreContext {
     this.getNowMs = props.getNowMs ?? Date.now;
     this.maxFutureDriftMs = props.maxFutureDriftMs;
     this.purgedUpTo = props.purgedUpTo;
-    this.logRows = new LogRows(props.nodeId, props.tables, props.tables.map((table) => new Set(columnNames(table))));
+    this.logRows = new LogRows(
+      props.nodeId,
+      props.tables,
+      props.tables.map((table) => new Set(columnNames(table))),
+    );
     this.lockQueries = lockQueriesOf(props.tables);
-    this.foldSql = foldSql(props.nodeId, props.tables.map((table) => table.name));
-    this.freshFoldSql = foldSql(props.nodeId, props.tables.map((table) => table.name), 'fresh');
+    this.foldSql = foldSql(
+      props.nodeId,
+      props.tables.map((table) => table.name),
+    );
+    this.freshFoldSql = foldSql(
+      props.nodeId,
+      props.tables.map((table) => table.name),
+      'fresh',
+    );
   }
 
   /**
@@ -119,7 +133,9 @@ export class StoreContext {
           (query) =>
             `PREPARE ${query.data}(${query.paramType}) AS ${query.dataSql}; PREPARE ${query.states}(${query.paramType}, uuid[]) AS ${query.statesSql}`,
         );
-        const freshInserts = this.tables.map((table, index) => `PREPARE msk_fresh_${index}(${freshInsertParamTypes(table)}) AS ${freshInsertText(table)}`);
+        const freshInserts = this.tables.map(
+          (table, index) => `PREPARE msk_fresh_${index}(${freshInsertParamTypes(table)}) AS ${freshInsertText(table)}`,
+        );
         await client.query(
           [
             `PREPARE msk_fold AS ${this.foldSql}`,

@@ -26,7 +26,10 @@ describe('parameters written in as literals', () => {
 describe('the row locks of an apply', () => {
   it('has one prepared pair per table for the key, each replicated foreign key and each unique key', () => {
     const queries = lockQueriesOf(APP_SHAPED_TABLES);
-    const expected = APP_SHAPED_TABLES.reduce((sum, table) => sum + 1 + table.foreignKeys.length + table.uniqueKeys.length, 0);
+    const expected = APP_SHAPED_TABLES.reduce(
+      (sum, table) => sum + 1 + table.foreignKeys.length + table.uniqueKeys.length,
+      0,
+    );
     expect(queries.size).toBe(expected);
     const users = APP_SHAPED_TABLES.find((table) => table.name === 'users')!;
     const byEmail = queries.get(lockKey(users, `unique:${users.uniqueKeys[0]!.name}`));

@@ -37,13 +37,21 @@ export function lockQueriesOf(tables: readonly ReplicatedTable[]): Map<string, L
     const pk = quoteIdent(table.primaryKey);
     const kinds: [LockKind, string, LockQuery['paramType']][] = [
       ['pk', `d.${pk} = ANY($1)`, 'uuid[]'],
-      ...table.foreignKeys.map((fk): [LockKind, string, LockQuery['paramType']] => [`fk:${fk.column}`, `d.${quoteIdent(fk.column)} = ANY($1)`, 'uuid[]']),
+      ...table.foreignKeys.map((fk): [LockKind, string, LockQuery['paramType']] => [
+        `fk:${fk.column}`,
+        `d.${quoteIdent(fk.column)} = ANY($1)`,
+        'uuid[]',
+      ]),
       ...table.uniqueKeys.map((key): [LockKind, string, LockQuery['paramType']] => {
         if (key.columns.length === 1) {
           const column = table.columns.find((c) => c.name === key.columns[0])!;
           return [`unique:${key.name}`, `d.${quoteIdent(column.name)} = ANY($1::${column.type}[])`, 'text[]'];
         }
-        return [`unique:${key.name}`, `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY($1)`, 'text[]'];
+        return [
+          `unique:${key.name}`,
+          `concat_ws(E'\\x1f', ${key.columns.map((c) => `d.${quoteIdent(c)}::text`).join(', ')}) = ANY($1)`,
+          'text[]',
+        ];
       }),
     ];
     kinds.forEach(([kind, where, paramType], kindIndex) => {
@@ -95,14 +103,16 @@ export function foldSql(nodeId: string, tableNames: readonly string[], only: 'al
     CROSS JOIN LATERAL (SELECT CASE WHEN ${wallMs} >= f.ms THEN t.hlc ELSE lpad(to_hex(f.ms), 12, '0') || substr(t.hlc, 13) END AS hlc) s
     WHERE t.fresh
     RETURNING 1)
-  ${only === 'fresh'
-    ? `SELECT (SELECT count(*) FROM taken)::int AS taken_count,
+  ${
+    only === 'fresh'
+      ? `SELECT (SELECT count(*) FROM taken)::int AS taken_count,
          ${SYNC_SCHEMA}.expect_fresh('captured writes that are not new rows', (SELECT count(*) FROM classified WHERE NOT fresh)) AS fresh`
-    : `SELECT (SELECT count(*) FROM taken)::int AS taken_count, (SELECT ms::text FROM floor) AS floor_ms, rest.*
+      : `SELECT (SELECT count(*) FROM taken)::int AS taken_count, (SELECT ms::text FROM floor) AS floor_ms, rest.*
   FROM (SELECT 1) one LEFT JOIN LATERAL (
     SELECT t.tbl, t.pk::text AS pk, t.op, t.hlc, t.changed, t.stash, t.seq::text AS seq, t.state_hlc, t.state_column_hlcs,
            t.state_max_hlc, t.state_deleted_hlc, t.state_stash, t.state_pending_parent
-    FROM classified t WHERE NOT t.fresh) rest ON true`}`;
+    FROM classified t WHERE NOT t.fresh) rest ON true`
+  }`;
 }
 
 export interface StateRecord {
@@ -184,7 +194,11 @@ export function freshInsertText(table: ReplicatedTable): string {
   const name = quoteLiteral(table.name);
   const columns = table.columns.map((column) => quoteIdent(column.name));
   // "msk.hlc" can't collide with a column: replicated column names are plain lowercase identifiers
-  const arrays = [...table.columns.map((column, index) => `$${index + 1}::${column.type}[]`), `$${columns.length + 1}::text[]`, `$${columns.length + 2}::text[]`];
+  const arrays = [
+    ...table.columns.map((column, index) => `$${index + 1}::${column.type}[]`),
+    `$${columns.length + 1}::text[]`,
+    `$${columns.length + 2}::text[]`,
+  ];
   return `WITH r AS (SELECT * FROM unnest(${arrays.join(', ')}) AS u(${columns.join(', ')}, "msk.hlc", "msk.origin")),
   ins AS (INSERT INTO ${qualified(table)} (${columns.join(', ')}) SELECT ${columns.map((column) => `r.${column}`).join(', ')} FROM r),
   logged AS (
@@ -202,7 +216,11 @@ export function freshInsertParamTypes(table: ReplicatedTable): string {
 
 /** freshInsertText's parameters: one array per column, then the rows' stamps and origins. */
 export function freshInsertParams(table: ReplicatedTable, rows: readonly FreshRow[]): unknown[] {
-  return [...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)), rows.map((row) => row.hlc), rows.map((row) => row.origin)];
+  return [
+    ...table.columns.map((column) => rows.map((row) => row.values[column.name] ?? null)),
+    rows.map((row) => row.hlc),
+    rows.map((row) => row.origin),
+  ];
 }
 
 export function writeStatesSql(records: readonly StateRecord[]): Sql {

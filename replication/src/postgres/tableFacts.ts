@@ -28,7 +28,10 @@ export function sequenceOfDefault(defaultExpr: string | null): string | null {
   return match ? (match[1] as string).replace(/''/g, "'") : null;
 }
 
-export async function readTableCatalog(client: ClientBase | Pool, tableNames: readonly string[]): Promise<TableCatalog> {
+export async function readTableCatalog(
+  client: ClientBase | Pool,
+  tableNames: readonly string[],
+): Promise<TableCatalog> {
   const version = await client.query<{ v: string }>(`SELECT current_setting('server_version_num') AS v`);
   const existing = await client.query<{ name: string }>(
     `SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -68,7 +71,13 @@ export async function readTableCatalog(client: ClientBase | Pool, tableNames: re
      ORDER BY c.relname, ic.relname`,
     [tableNames],
   );
-  const foreignKeys = await client.query<{ table_name: string; name: string; columns: string[]; referenced_schema: string; referenced_table: string }>(
+  const foreignKeys = await client.query<{
+    table_name: string;
+    name: string;
+    columns: string[];
+    referenced_schema: string;
+    referenced_table: string;
+  }>(
     `SELECT c.relname AS table_name, con.conname AS name, rn.nspname AS referenced_schema, rc.relname AS referenced_table,
             (SELECT array_agg(a.attname::text ORDER BY k.ord) FROM unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum) AS columns
@@ -97,10 +106,17 @@ export async function readTableCatalog(client: ClientBase | Pool, tableNames: re
           })),
         primaryKey: pk?.columns ?? [],
         primaryKeyName: pk?.name ?? null,
-        uniques: uniques.rows.filter((row) => row.table_name === name).map((row) => ({ name: row.name, columns: row.columns, partial: row.partial })),
+        uniques: uniques.rows
+          .filter((row) => row.table_name === name)
+          .map((row) => ({ name: row.name, columns: row.columns, partial: row.partial })),
         foreignKeys: foreignKeys.rows
           .filter((row) => row.table_name === name)
-          .map((row) => ({ name: row.name, columns: row.columns, referencedSchema: row.referenced_schema, referencedTable: row.referenced_table })),
+          .map((row) => ({
+            name: row.name,
+            columns: row.columns,
+            referencedSchema: row.referenced_schema,
+            referencedTable: row.referenced_table,
+          })),
       };
     });
   return { facts: { serverVersionNum: Number(version.rows[0]?.v ?? 0), tables }, columns: columns.rows };

@@ -28,7 +28,10 @@ export async function postgresTableHash(db: Pool | ClientBase, table: Replicated
   }
 }
 
-export async function postgresTableHashes(db: Pool | ClientBase, tables: readonly ReplicatedTable[]): Promise<Record<string, string>> {
+export async function postgresTableHashes(
+  db: Pool | ClientBase,
+  tables: readonly ReplicatedTable[],
+): Promise<Record<string, string>> {
   const hashes: Record<string, string> = {};
   for (const table of tables) hashes[table.name] = await postgresTableHash(db, table);
   return hashes;

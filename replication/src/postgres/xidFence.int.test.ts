@@ -19,7 +19,9 @@ async function connect(url: string): Promise<Client> {
 async function insertUser(client: Client, row = userRow()): Promise<{ id: string; seq: number }> {
   await client.query('INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, $1)', [JSON.stringify(row)]);
   // the transaction sees its own uncommitted capture entry
-  const { rows } = await client.query<{ seq: string }>('SELECT seq::text FROM msk_sync.capture_log WHERE pk = $1', [row.id]);
+  const { rows } = await client.query<{ seq: string }>('SELECT seq::text FROM msk_sync.capture_log WHERE pk = $1', [
+    row.id,
+  ]);
   return { id: row.id!, seq: Number(rows[0]!.seq) };
 }
 
@@ -36,7 +38,10 @@ async function pullAll(node: PostgresNode, cursor: Cursor | null): Promise<{ ids
 
 /** A reader without the fence: "entries with a position above the last one I saw". */
 async function naiveRead(node: PostgresNode, afterSeq: number): Promise<number[]> {
-  const { rows } = await node.app.query<{ seq: string }>('SELECT seq::text FROM msk_sync.capture_log WHERE seq > $1 ORDER BY seq', [afterSeq]);
+  const { rows } = await node.app.query<{ seq: string }>(
+    'SELECT seq::text FROM msk_sync.capture_log WHERE seq > $1 ORDER BY seq',
+    [afterSeq],
+  );
   return rows.map((row) => Number(row.seq));
 }
 

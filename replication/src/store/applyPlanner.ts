@@ -27,7 +27,11 @@ export interface LocalView {
    * @param uniqueHints per unique key (by name), the values the plan will probably ask `uniqueHolders` for: a view
    * may look them up in the same round trip and answer that call from it.
    */
-  loadRows(table: ReplicatedTable, pks: readonly string[], uniqueHints?: ReadonlyMap<string, readonly string[]>): Promise<Map<string, LocalRow>>;
+  loadRows(
+    table: ReplicatedTable,
+    pks: readonly string[],
+    uniqueHints?: ReadonlyMap<string, readonly string[]>,
+  ): Promise<Map<string, LocalRow>>;
   /** Which of `pks` exist in the real table. */
   materializedPks(table: ReplicatedTable, pks: readonly string[]): Promise<Set<string>>;
   /** Materialized rows of `table` whose `column` is one of `parentPks`. */
@@ -89,7 +93,11 @@ export function mergeDuplicateChanges(changes: readonly ValidChange[]): ValidCha
       continue;
     }
     const merged = mergeRowStates(existing.state, change.state);
-    const origin = rowStatesEqual(merged, existing.state) ? existing.origin : rowStatesEqual(merged, change.state) ? change.origin : '';
+    const origin = rowStatesEqual(merged, existing.state)
+      ? existing.origin
+      : rowStatesEqual(merged, change.state)
+        ? change.origin
+        : '';
     byKey.set(key, { ...change, state: merged, origin });
   }
   return [...byKey.values()];
@@ -124,7 +132,15 @@ export async function planApply(
   const addUntouched = (table: ReplicatedTable, row: LocalRow) => {
     const rows = planned.get(table.name)!;
     if (rows.has(row.pk)) return;
-    rows.set(row.pk, { table, pk: row.pk, before: row, state: row.state, origin: row.origin, materialize: row.materialized, pendingParent: null });
+    rows.set(row.pk, {
+      table,
+      pk: row.pk,
+      before: row,
+      state: row.state,
+      origin: row.origin,
+      materialize: row.materialized,
+      pendingParent: null,
+    });
   };
 
   for (const table of ordered) {
@@ -135,10 +151,21 @@ export async function planApply(
       const hints = new Map(
         table.uniqueKeys.map((key) => [
           key.name,
-          [...new Set(changes.filter((change) => isRowAlive(change.state)).map((change) => uniqueValueOf(change.state, key)).filter((v): v is string => v !== null))],
+          [
+            ...new Set(
+              changes
+                .filter((change) => isRowAlive(change.state))
+                .map((change) => uniqueValueOf(change.state, key))
+                .filter((v): v is string => v !== null),
+            ),
+          ],
         ]),
       );
-      const local = await view.loadRows(table, changes.map((change) => change.pk), hints);
+      const local = await view.loadRows(
+        table,
+        changes.map((change) => change.pk),
+        hints,
+      );
       for (const change of changes) {
         const before = rows.get(change.pk)?.before ?? local.get(change.pk) ?? null;
         const merged = before ? mergeRowStates(before.state, change.state) : change.state;
@@ -148,7 +175,15 @@ export async function planApply(
         }
         // the origin is the node that has exactly this state; the log never sends a state back to its origin
         const origin = change.origin !== '' && rowStatesEqual(merged, change.state) ? change.origin : selfNodeId;
-        rows.set(change.pk, { table, pk: change.pk, before, state: merged, origin, materialize: false, pendingParent: null });
+        rows.set(change.pk, {
+          table,
+          pk: change.pk,
+          before,
+          state: merged,
+          origin,
+          materialize: false,
+          pendingParent: null,
+        });
       }
     }
     if (rows.size === 0) continue;
@@ -164,7 +199,8 @@ export async function planApply(
         const parentPk = row.state.values[foreignKey.column];
         if (parentPk && isRowAlive(row.state) && !parentPlan.has(parentPk)) unknownParents.add(parentPk);
       }
-      const present = unknownParents.size > 0 ? await view.materializedPks(parentTable, [...unknownParents]) : new Set<string>();
+      const present =
+        unknownParents.size > 0 ? await view.materializedPks(parentTable, [...unknownParents]) : new Set<string>();
       for (const row of rows.values()) {
         const parentPk = row.state.values[foreignKey.column];
         if (!parentPk || missingParent.has(row.pk)) continue;
@@ -182,14 +218,19 @@ export async function planApply(
     // 3. unique values: rows about to exist compete with rows already here
     for (const key of table.uniqueKeys) {
       const candidates = [...rows.values()].filter((row) => row.materialize);
-      const values = [...new Set(candidates.map((row) => uniqueValueOf(row.state, key)).filter((v): v is string => v !== null))];
+      const values = [
+        ...new Set(candidates.map((row) => uniqueValueOf(row.state, key)).filter((v): v is string => v !== null)),
+      ];
       if (values.length === 0) continue;
       const holders = (await view.uniqueHolders(table, key, values)).filter((holder) => {
         const plannedHolder = rows.get(holder.pk);
         return !plannedHolder; // a planned row competes with its planned state instead
       });
       const resolutions = resolveUniqueConflicts(
-        [...candidates.map((row) => ({ pk: row.pk, state: row.state })), ...holders.map((h) => ({ pk: h.pk, state: h.state }))],
+        [
+          ...candidates.map((row) => ({ pk: row.pk, state: row.state })),
+          ...holders.map((h) => ({ pk: h.pk, state: h.state })),
+        ],
         key,
       );
       for (const resolution of resolutions) {
@@ -214,11 +255,16 @@ export async function planApply(
 
     // 4. rows leaving the table take their materialized children out with them (they wait as pending);
     //    rows entering it bring back children that were waiting for them
-    const leaving = [...rows.values()].filter((row) => row.before?.materialized && !row.materialize).map((row) => row.pk);
-    const entering = [...rows.values()].filter((row) => row.materialize && !row.before?.materialized).map((row) => row.pk);
+    const leaving = [...rows.values()]
+      .filter((row) => row.before?.materialized && !row.materialize)
+      .map((row) => row.pk);
+    const entering = [...rows.values()]
+      .filter((row) => row.materialize && !row.before?.materialized)
+      .map((row) => row.pk);
     for (const child of children.get(table.name) ?? []) {
       if (leaving.length > 0) {
-        for (const row of await view.materializedChildren(child.table, child.column, leaving)) addUntouched(child.table, row);
+        for (const row of await view.materializedChildren(child.table, child.column, leaving))
+          addUntouched(child.table, row);
       }
       if (entering.length > 0) {
         for (const row of await view.pendingChildren(child.table, entering)) addUntouched(child.table, row);

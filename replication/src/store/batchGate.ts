@@ -30,15 +30,23 @@ export interface PeerBatch {
 export type BatchGateVerdict =
   | { readonly pass: true; readonly changes: readonly ValidChange[] }
   /** `refused`: record the problems against the peer (not for a malformed peer id nor a batch that waits for us). */
-  | { readonly pass: false; readonly problems: readonly string[]; readonly refused: boolean; readonly waitingForUpgrade?: true };
+  | {
+      readonly pass: false;
+      readonly problems: readonly string[];
+      readonly refused: boolean;
+      readonly waitingForUpgrade?: true;
+    };
 
 export function gateBatch(local: BatchGateLocal, batch: PeerBatch): BatchGateVerdict {
   const { fromPeer } = batch;
-  if (!NODE_ID_PATTERN.test(fromPeer)) return { pass: false, refused: false, problems: [`peer id "${fromPeer}" is not a node id`] };
-  if (!cursorSchema.safeParse(batch.cursor).success) return { pass: false, refused: true, problems: [`cursor ${JSON.stringify(batch.cursor)} is not a cursor`] };
+  if (!NODE_ID_PATTERN.test(fromPeer))
+    return { pass: false, refused: false, problems: [`peer id "${fromPeer}" is not a node id`] };
+  if (!cursorSchema.safeParse(batch.cursor).success)
+    return { pass: false, refused: true, problems: [`cursor ${JSON.stringify(batch.cursor)} is not a cursor`] };
   const gate = peerSchemaGate(local, fromPeer, batch.peerSchema);
   if (!gate.pass) {
-    if (gate.waitingForUpgrade) return { pass: false, refused: false, problems: gate.problems, waitingForUpgrade: true };
+    if (gate.waitingForUpgrade)
+      return { pass: false, refused: false, problems: gate.problems, waitingForUpgrade: true };
     return { pass: false, refused: true, problems: gate.problems };
   }
   const validation = validateChanges(batch.changes, {

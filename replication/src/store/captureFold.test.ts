@@ -9,7 +9,12 @@ const at = (wallMs: number, nodeId = SELF, counter = 0) => encodeHlc({ wallMs, c
 describe('folding captured local writes', () => {
   it('an insert stamps every column at once', () => {
     expect(foldCaptured(null, [{ op: 'I', hlc: at(5), changed: null, stash: null }], SELF)).toEqual({
-      hlc: at(5), columnHlcs: null, deletedHlc: null, maxHlc: at(5), stash: null, pendingParent: null,
+      hlc: at(5),
+      columnHlcs: null,
+      deletedHlc: null,
+      maxHlc: at(5),
+      stash: null,
+      pendingParent: null,
     });
   });
 
@@ -25,8 +30,15 @@ describe('folding captured local writes', () => {
     expect(state).toMatchObject({ hlc: at(5), columnHlcs: { name: at(6) }, maxHlc: at(6) });
   });
 
-  it('a local write after a peer\'s stamp from the future gets a newer stamp than it', () => {
-    const fromPeer: StoredState = { hlc: at(9_000, PEER), columnHlcs: null, deletedHlc: null, maxHlc: at(9_000, PEER), stash: null, pendingParent: null };
+  it("a local write after a peer's stamp from the future gets a newer stamp than it", () => {
+    const fromPeer: StoredState = {
+      hlc: at(9_000, PEER),
+      columnHlcs: null,
+      deletedHlc: null,
+      maxHlc: at(9_000, PEER),
+      stash: null,
+      pendingParent: null,
+    };
     const state = foldCaptured(fromPeer, [{ op: 'U', hlc: at(100), changed: ['name'], stash: null }], SELF);
     expect(state.columnHlcs!.name! > at(9_000, PEER)).toBe(true);
     expect(decodeHlc(state.columnHlcs!.name!).nodeId).toBe(SELF);
@@ -37,7 +49,7 @@ describe('folding captured local writes', () => {
     expect(decodeHlc(state.hlc)).toEqual({ wallMs: 5_000, counter: 7, nodeId: SELF });
   });
 
-  it('a delete keeps the row\'s values and is newer than everything in it', () => {
+  it("a delete keeps the row's values and is newer than everything in it", () => {
     const state = foldCaptured(
       null,
       [

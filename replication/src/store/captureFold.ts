@@ -49,13 +49,25 @@ export function raiseToFloor(hlc: Hlc, floorMs: number): Hlc {
   return decoded.wallMs >= floorMs ? hlc : encodeHlc({ ...decoded, wallMs: floorMs });
 }
 
-export function foldCaptured(previous: StoredState | null, entries: readonly CaptureEntry[], nodeId: string, floorMs = 0): StoredState {
+export function foldCaptured(
+  previous: StoredState | null,
+  entries: readonly CaptureEntry[],
+  nodeId: string,
+  floorMs = 0,
+): StoredState {
   let state = previous;
   for (const entry of entries) {
     const stamp = stampAfter(raiseToFloor(entry.hlc, floorMs), state?.maxHlc ?? null, nodeId);
     if (entry.op === 'I' || state === null) {
       // a fresh row (or one written while capture was off): every column at this stamp
-      state = { hlc: stamp, columnHlcs: null, deletedHlc: state?.deletedHlc ?? null, maxHlc: stamp, stash: null, pendingParent: null };
+      state = {
+        hlc: stamp,
+        columnHlcs: null,
+        deletedHlc: state?.deletedHlc ?? null,
+        maxHlc: stamp,
+        stash: null,
+        pendingParent: null,
+      };
       if (entry.op !== 'D') continue;
     }
     if (entry.op === 'U') {

@@ -39,7 +39,9 @@ describe('the in-memory store', () => {
     const store = new MemoryReplicationStore({ nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLES });
     await store.insert('users', userRow({ email: 'a@example.com' }));
     await expect(store.insert('users', userRow({ email: 'a@example.com' }))).rejects.toThrow(LocalWriteError);
-    await expect(store.insert('employees', employeeRow('00000000-0000-7000-8000-000000000001'))).rejects.toThrow(/no businesses row/);
+    await expect(store.insert('employees', employeeRow('00000000-0000-7000-8000-000000000001'))).rejects.toThrow(
+      /no businesses row/,
+    );
   });
 
   it('converges whatever order and duplication the batches of two writers arrive in', async () => {
@@ -51,7 +53,10 @@ describe('the in-memory store', () => {
     const shared = userRow();
     await writerA.insert('businesses', business);
     await writerA.insert('users', shared);
-    await writerB.applyBatch(NODE_IDS[0], (await writerA.readChanges({ forPeer: NODE_IDS[1], cursor: null, limit: 100 })) as ChangeBatch);
+    await writerB.applyBatch(
+      NODE_IDS[0],
+      (await writerA.readChanges({ forPeer: NODE_IDS[1], cursor: null, limit: 100 })) as ChangeBatch,
+    );
     const employee = employeeRow(business.id!);
     await writerA.insert('employees', employee);
     await writerA.update('users', shared.id!, { name: 'from A' });
@@ -62,7 +67,10 @@ describe('the in-memory store', () => {
     await writerB.insert('users', userRow({ email: 'dup@example.com' }));
 
     const batches: { from: string; batch: ChangeBatch }[] = [];
-    for (const [from, source] of [[NODE_IDS[0], writerA], [NODE_IDS[1], writerB]] as const) {
+    for (const [from, source] of [
+      [NODE_IDS[0], writerA],
+      [NODE_IDS[1], writerB],
+    ] as const) {
       let cursor = null;
       for (;;) {
         const batch = (await source.readChanges({ forPeer: NODE_IDS[2], cursor, limit: 1 })) as ChangeBatch;
@@ -82,8 +90,11 @@ describe('the in-memory store', () => {
         fc.shuffledSubarray([...batches, ...batches], { minLength: batches.length * 2, maxLength: batches.length * 2 }),
         async (delivery) => {
           const receiver = new MemoryReplicationStore({ nodeId: NODE_IDS[3], tables: APP_SHAPED_TABLES });
-          for (const { from, batch } of delivery) expect(await receiver.applyBatch(from, batch)).toMatchObject({ ok: true });
-          expect(Object.fromEntries(APP_SHAPED_TABLES.map((t) => [t.name, receiver.visibleRows(t.name)]))).toEqual(expected);
+          for (const { from, batch } of delivery)
+            expect(await receiver.applyBatch(from, batch)).toMatchObject({ ok: true });
+          expect(Object.fromEntries(APP_SHAPED_TABLES.map((t) => [t.name, receiver.visibleRows(t.name)]))).toEqual(
+            expected,
+          );
         },
       ),
       { numRuns: 60 },

@@ -101,7 +101,11 @@ export class MemoryReplicationStore implements ReplicationStore {
     for (const table of props.tables) this.rows.set(table.name, new Map());
     this.getNowMs = props.getNowMs ?? Date.now;
     this.maxFutureDriftMs = props.maxFutureDriftMs;
-    this.clock = createHybridLogicalClock({ nodeId: props.nodeId, getNowMs: this.getNowMs, maxFutureDriftMs: props.maxFutureDriftMs });
+    this.clock = createHybridLogicalClock({
+      nodeId: props.nodeId,
+      getNowMs: this.getNowMs,
+      maxFutureDriftMs: props.maxFutureDriftMs,
+    });
   }
 
   private exclusive<T>(work: () => Promise<T> | T): Promise<T> {
@@ -140,7 +144,11 @@ export class MemoryReplicationStore implements ReplicationStore {
     this.rowsOf(table).set(pk, { ...row, xid, seq: this.nextSeq++ });
   }
 
-  private checkLocalConstraints(table: ReplicatedTable, pk: string, values: Readonly<Record<string, ColumnValue>>): void {
+  private checkLocalConstraints(
+    table: ReplicatedTable,
+    pk: string,
+    values: Readonly<Record<string, ColumnValue>>,
+  ): void {
     for (const foreignKey of table.foreignKeys) {
       const parentPk = values[foreignKey.column];
       if (parentPk == null) continue;
@@ -174,7 +182,12 @@ export class MemoryReplicationStore implements ReplicationStore {
       this.checkLocalConstraints(table, pk, full);
       const stamp = this.stampAfter(existing?.state);
       const state = { ...rowStateOfWrite(full, stamp), deletedHlc: existing?.state.deletedHlc ?? null };
-      this.writeRow(tableName, pk, { state, materialized: true, pendingParent: null, origin: this.nodeId }, this.beginTransaction());
+      this.writeRow(
+        tableName,
+        pk,
+        { state, materialized: true, pendingParent: null, origin: this.nodeId },
+        this.beginTransaction(),
+      );
       this.notify();
     });
   }
@@ -215,7 +228,8 @@ export class MemoryReplicationStore implements ReplicationStore {
       for (const foreignKey of child.foreignKeys) {
         if (foreignKey.references !== table.name) continue;
         for (const [childPk, childRow] of this.rowsOf(child.name)) {
-          if (childRow.materialized && childRow.state.values[foreignKey.column] === pk) this.deleteCascading(child, childPk, xid);
+          if (childRow.materialized && childRow.state.values[foreignKey.column] === pk)
+            this.deleteCascading(child, childPk, xid);
         }
       }
     }
@@ -240,16 +254,20 @@ export class MemoryReplicationStore implements ReplicationStore {
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
     return this.exclusive(() => {
       const peer = this.peer(request.forPeer);
-      if (!request.forPush) peer.acknowledged = request.acknowledged !== undefined ? request.acknowledged : request.cursor;
+      if (!request.forPush)
+        peer.acknowledged = request.acknowledged !== undefined ? request.acknowledged : request.cursor;
       if (this.purgedUpTo !== null && compareCursors(request.cursor, this.purgedUpTo) < 0) {
         return this.reloadRequired(request.cursor);
       }
       const fence = this.fence();
       const after: { table: string; pk: string; row: MemoryRow }[] = [];
       for (const [table, rows] of this.rows) {
-        for (const [pk, row] of rows) if (row.xid < fence && isAfter(row, request.cursor)) after.push({ table, pk, row });
+        for (const [pk, row] of rows)
+          if (row.xid < fence && isAfter(row, request.cursor)) after.push({ table, pk, row });
       }
-      after.sort((a, b) => (a.row.xid !== b.row.xid ? (a.row.xid < b.row.xid ? -1 : 1) : a.row.seq < b.row.seq ? -1 : 1));
+      after.sort((a, b) =>
+        a.row.xid !== b.row.xid ? (a.row.xid < b.row.xid ? -1 : 1) : a.row.seq < b.row.seq ? -1 : 1,
+      );
       const page = after.slice(0, request.limit);
       const hasMore = after.length > request.limit;
       const last = page[page.length - 1];
@@ -286,14 +304,28 @@ export class MemoryReplicationStore implements ReplicationStore {
   private peer(peerId: string): MutablePeer {
     let peer = this.peers.get(peerId);
     if (!peer) {
-      peer = { cursor: null, acknowledged: null, lastAppliedAtMs: null, appliedChanges: 0, conflictsResolved: 0, errors: 0, lastError: null, lastErrorAtMs: null };
+      peer = {
+        cursor: null,
+        acknowledged: null,
+        lastAppliedAtMs: null,
+        appliedChanges: 0,
+        conflictsResolved: 0,
+        errors: 0,
+        lastError: null,
+        lastErrorAtMs: null,
+      };
       this.peers.set(peerId, peer);
     }
     return peer;
   }
 
   private view(): LocalView {
-    const toLocal = (pk: string, row: MemoryRow): LocalRow => ({ pk, state: row.state, materialized: row.materialized, origin: row.origin });
+    const toLocal = (pk: string, row: MemoryRow): LocalRow => ({
+      pk,
+      state: row.state,
+      materialized: row.materialized,
+      origin: row.origin,
+    });
     return {
       loadRows: async (table, pks) => {
         const found = new Map<string, LocalRow>();
@@ -335,7 +367,12 @@ export class MemoryReplicationStore implements ReplicationStore {
     const xid = this.beginTransaction();
     for (const write of plan.writes) {
       const existing = this.rowsOf(write.table.name).get(write.pk);
-      const row = { state: write.state, materialized: write.materialize, pendingParent: write.pendingParent, origin: write.origin };
+      const row = {
+        state: write.state,
+        materialized: write.materialize,
+        pendingParent: write.pendingParent,
+        origin: write.origin,
+      };
       if (write.stateChanged || !existing) this.writeRow(write.table.name, write.pk, row, xid);
       else Object.assign(existing, row);
     }
@@ -369,18 +406,30 @@ export class MemoryReplicationStore implements ReplicationStore {
   }
 
   applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome> {
-    return this.exclusive(() => this.applyGated({ fromPeer, peerSchema: batch, changes: batch.changes, cursor: batch.nextCursor }));
+    return this.exclusive(() =>
+      this.applyGated({ fromPeer, peerSchema: batch, changes: batch.changes, cursor: batch.nextCursor }),
+    );
   }
 
   /** The batch gate (batchGate.ts), then the merge. */
   private applyGated(batch: PeerBatch): Promise<ApplyOutcome> | ApplyOutcome {
     const verdict = gateBatch(
-      { schemaVersion: this.schemaVersion, tables: this.tables, tableByName: this.tableByName, nowMs: this.getNowMs(), maxFutureDriftMs: this.maxFutureDriftMs },
+      {
+        schemaVersion: this.schemaVersion,
+        tables: this.tables,
+        tableByName: this.tableByName,
+        nowMs: this.getNowMs(),
+        maxFutureDriftMs: this.maxFutureDriftMs,
+      },
       batch,
     );
     if (!verdict.pass) {
       if (verdict.refused) return this.refuse(batch.fromPeer, verdict.problems);
-      return { ok: false, problems: verdict.problems, ...(verdict.waitingForUpgrade ? { waitingForUpgrade: true } : {}) };
+      return {
+        ok: false,
+        problems: verdict.problems,
+        ...(verdict.waitingForUpgrade ? { waitingForUpgrade: true } : {}),
+      };
     }
     return this.applyValid(batch.fromPeer, verdict.changes, batch.cursor);
   }
@@ -404,7 +453,9 @@ export class MemoryReplicationStore implements ReplicationStore {
   }
 
   loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome> {
-    return this.exclusive(() => this.applyGated({ fromPeer, peerSchema: snapshot, changes: snapshot.changes, cursor: snapshot.cursor }));
+    return this.exclusive(() =>
+      this.applyGated({ fromPeer, peerSchema: snapshot, changes: snapshot.changes, cursor: snapshot.cursor }),
+    );
   }
 
   async headCursor(): Promise<Cursor> {
@@ -456,7 +507,13 @@ export class MemoryReplicationStore implements ReplicationStore {
       for (const rows of this.rows.values()) {
         for (const [pk, row] of rows) {
           const deletedHlc = row.state.deletedHlc;
-          if (deletedHlc === null || isRowAlive(row.state) || isAfter(row, horizon) || hlcWallMs(deletedHlc) >= cutoffMs) continue;
+          if (
+            deletedHlc === null ||
+            isRowAlive(row.state) ||
+            isAfter(row, horizon) ||
+            hlcWallMs(deletedHlc) >= cutoffMs
+          )
+            continue;
           rows.delete(pk);
           purged += 1;
           const position = cursorOf(row);

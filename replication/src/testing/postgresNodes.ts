@@ -59,7 +59,12 @@ export async function startPostgresNode(
   let store: PostgresReplicationStore;
   try {
     await app.query(ddl);
-    store = await PostgresReplicationStore.open({ connectionString: options.storeUrl?.(storeUrl) ?? storeUrl, nodeId, tables, poolSize: 3 });
+    store = await PostgresReplicationStore.open({
+      connectionString: options.storeUrl?.(storeUrl) ?? storeUrl,
+      nodeId,
+      tables,
+      poolSize: 3,
+    });
   } catch (error) {
     await app.end();
     await database.drop();
@@ -78,13 +83,16 @@ export async function startPostgresNode(
     async insert(name, row) {
       const table = tableOf(name);
       const columns = Object.keys(row).map(quoteIdent).join(', ');
-      await app.query(`INSERT INTO ${qualified(table)} (${columns}) SELECT ${columns} FROM jsonb_populate_record(NULL::${qualified(table)}, $1::jsonb)`, [
-        JSON.stringify(row),
-      ]);
+      await app.query(
+        `INSERT INTO ${qualified(table)} (${columns}) SELECT ${columns} FROM jsonb_populate_record(NULL::${qualified(table)}, $1::jsonb)`,
+        [JSON.stringify(row)],
+      );
     },
     async update(name, pk, changes) {
       const table = tableOf(name);
-      const sets = Object.keys(changes).map((c) => `${quoteIdent(c)} = r.${quoteIdent(c)}`).join(', ');
+      const sets = Object.keys(changes)
+        .map((c) => `${quoteIdent(c)} = r.${quoteIdent(c)}`)
+        .join(', ');
       await app.query(
         `UPDATE ${qualified(table)} t SET ${sets} FROM jsonb_populate_record(NULL::${qualified(table)}, $1::jsonb) r WHERE t.${quoteIdent(table.primaryKey)} = $2`,
         [JSON.stringify(changes), pk],

@@ -52,7 +52,11 @@ class Harness {
   replicator(node: BehaviourNode): Replicator {
     let replicator = this.replicators.get(node.nodeId);
     if (!replicator) {
-      replicator = new Replicator({ store: node.store, transport: this.network.transportFor(node.nodeId), pullLimit: 50 });
+      replicator = new Replicator({
+        store: node.store,
+        transport: this.network.transportFor(node.nodeId),
+        pullLimit: 50,
+      });
       this.replicators.set(node.nodeId, replicator);
     }
     return replicator;
@@ -83,7 +87,8 @@ class Harness {
   async expectConverged(): Promise<Record<string, string>> {
     const [first, ...rest] = this.cluster.nodes.filter((node) => !this.network.isDown(node.nodeId));
     const expected = await this.hashes(first!);
-    for (const node of rest) expect({ node: node.nodeId, hashes: await this.hashes(node) }).toEqual({ node: node.nodeId, hashes: expected });
+    for (const node of rest)
+      expect({ node: node.nodeId, hashes: await this.hashes(node) }).toEqual({ node: node.nodeId, hashes: expected });
     return expected;
   }
 }
@@ -113,7 +118,8 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       const businesses = cluster.nodes.map(() => businessRow());
       for (const [index, node] of cluster.nodes.entries()) {
         await node.insert('businesses', businesses[index]!);
-        for (let i = 0; i < 3; i++) await node.insert('employees', employeeRow(businesses[index]!.id!, { name: `e${index}-${i}` }));
+        for (let i = 0; i < 3; i++)
+          await node.insert('employees', employeeRow(businesses[index]!.id!, { name: `e${index}-${i}` }));
         await node.insert('users', userRow({ name: `user of node ${index}` }));
       }
       await h.sync();
@@ -173,7 +179,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       await h.node(1).update('businesses', business.id!, { name: 'edited after the delete' });
       await h.sync();
       for (const node of cluster.nodes) {
-        expect(await node.rows('businesses')).toEqual([{ ...business, address: '2 Side Street', name: 'edited after the delete' }]);
+        expect(await node.rows('businesses')).toEqual([
+          { ...business, address: '2 Side Street', name: 'edited after the delete' },
+        ]);
       }
     });
 
@@ -220,11 +228,14 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       for (const node of cluster.nodes) {
         const users = await node.rows('users');
         expect(users.find((u) => u.id === first.id)?.email).toBe('same@example.com');
-        expect(users.find((u) => u.id === second.id)?.email).toBe(`same@example.com#conflict-${second.id!.replace(/-/g, '').slice(-12)}`);
+        expect(users.find((u) => u.id === second.id)?.email).toBe(
+          `same@example.com#conflict-${second.id!.replace(/-/g, '').slice(-12)}`,
+        );
       }
       await h.expectConverged();
       let resolved = 0;
-      for (const node of cluster.nodes) for (const peer of await node.store.peerProgress()) resolved += peer.conflictsResolved;
+      for (const node of cluster.nodes)
+        for (const peer of await node.store.peerProgress()) resolved += peer.conflictsResolved;
       expect(resolved).toBeGreaterThanOrEqual(1);
     });
 
@@ -276,7 +287,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
     it('redelivering a batch changes nothing', async () => {
       await h.node(0).insert('users', userRow());
       await h.node(0).insert('businesses', businessRow());
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
       const first = await h.node(1).store.applyBatch(h.node(0).nodeId, batch);
       const rowsAfterFirst = await h.node(1).rows('users');
       const second = await h.node(1).store.applyBatch(h.node(0).nodeId, batch);
@@ -287,9 +300,17 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
 
     it('a batch with one bad state applies nothing and is reported', async () => {
       await h.node(0).insert('users', userRow());
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
-      const bad = { ...batch.changes[0]!, pk: '00000000-0000-7000-8000-0000000000aa', values: { ...batch.changes[0]!.values, id: '00000000-0000-7000-8000-0000000000aa', shoe_size: '44' } };
-      const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, { ...batch, changes: [...batch.changes, bad] });
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const bad = {
+        ...batch.changes[0]!,
+        pk: '00000000-0000-7000-8000-0000000000aa',
+        values: { ...batch.changes[0]!.values, id: '00000000-0000-7000-8000-0000000000aa', shoe_size: '44' },
+      };
+      const outcome = await h
+        .node(1)
+        .store.applyBatch(h.node(0).nodeId, { ...batch, changes: [...batch.changes, bad] });
       expect(outcome.ok).toBe(false);
       expect(!outcome.ok && outcome.problems.join(' ')).toMatch(/unknown columns shoe_size/);
       expect(await h.node(1).rows('users')).toEqual([]);
@@ -300,9 +321,13 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
 
     it('a stamp too far in the future is refused and reported', async () => {
       await h.node(0).insert('users', userRow());
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
       const future = encodeHlc({ wallMs: Date.now() + 3_600_000, counter: 0, nodeId: h.node(0).nodeId });
-      const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, { ...batch, changes: batch.changes.map((c) => ({ ...c, hlc: future })) });
+      const outcome = await h
+        .node(1)
+        .store.applyBatch(h.node(0).nodeId, { ...batch, changes: batch.changes.map((c) => ({ ...c, hlc: future })) });
       expect(outcome.ok).toBe(false);
       expect(!outcome.ok && outcome.problems.join(' ')).toMatch(/ms ahead of this node's clock/);
       expect(await h.node(1).rows('users')).toEqual([]);
@@ -320,13 +345,26 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       });
       expect(answer).toMatchObject({ type: 'batch', schemaVersion: h.node(0).store.schemaVersion });
       const schema = answer.type === 'batch' ? answer.schema : undefined;
-      expect(schema?.tables.find((t) => t.name === 'users')?.columns.map((c) => c.name)).toEqual(expect.arrayContaining(['email', 'role']));
-      const same = await answerPull(h.node(0).store, { type: 'pull', protocolVersion: PROTOCOL_VERSION, schemaVersion: h.node(0).store.schemaVersion, requesterNodeId: h.node(1).nodeId, cursor: null, limit: 10 });
+      expect(schema?.tables.find((t) => t.name === 'users')?.columns.map((c) => c.name)).toEqual(
+        expect.arrayContaining(['email', 'role']),
+      );
+      const same = await answerPull(h.node(0).store, {
+        type: 'pull',
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: h.node(0).store.schemaVersion,
+        requesterNodeId: h.node(1).nodeId,
+        cursor: null,
+        limit: 10,
+      });
       expect(same.type === 'batch' && same.schema).toBeUndefined();
     });
 
     /** node 0's batch as a peer on another release would send it: `shape` edits the users table's columns. */
-    const asOtherRelease = (batch: ChangeBatch, store: ReplicationStore, shape: (columns: { name: string; type: string }[]) => { name: string; type: string }[]): ChangeBatch => {
+    const asOtherRelease = (
+      batch: ChangeBatch,
+      store: ReplicationStore,
+      shape: (columns: { name: string; type: string }[]) => { name: string; type: string }[],
+    ): ChangeBatch => {
       const schema = describeSchema(store.tables);
       return {
         ...batch,
@@ -342,12 +380,19 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       await pause();
       await h.node(1).update('users', user.id!, { name: 'renamed on the upgraded node' });
       await pause();
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
       // the older peer rewrote every column it has, after the rename: a base stamp newer than the rename
       const newer = encodeHlc({ wallMs: Date.now(), counter: 0, nodeId: h.node(0).nodeId });
       const { name: _name, ...withoutName } = batch.changes[0]!.values;
       const older = asOtherRelease(
-        { ...batch, changes: [{ ...batch.changes[0]!, hlc: newer, columnHlcs: undefined, values: { ...withoutName, role: 'admin' } }] },
+        {
+          ...batch,
+          changes: [
+            { ...batch.changes[0]!, hlc: newer, columnHlcs: undefined, values: { ...withoutName, role: 'admin' } },
+          ],
+        },
         h.node(0).store,
         (columns) => columns.filter((c) => c.name !== 'name'),
       );
@@ -359,7 +404,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
     it('a change from a peer with a column this node lacks waits: nothing applied, cursor kept, no error recorded', async () => {
       const user = userRow();
       await h.node(0).insert('users', user);
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
       const newer = asOtherRelease(
         { ...batch, changes: batch.changes.map((c) => ({ ...c, values: { ...c.values, nickname: 'nick' } })) },
         h.node(0).store,
@@ -376,9 +423,22 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
 
     it('a push from a peer on another schema version is taken as a poke: nothing applied, nothing recorded', async () => {
       await h.node(0).insert('users', userRow());
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100, forPush: true })) as ChangeBatch;
-      const replicator = new Replicator({ store: h.node(1).store, transport: { pull: () => Promise.reject(new Error('not here')), snapshot: () => Promise.reject(new Error('not here')) } });
-      const pushed = { type: 'push', protocolVersion: PROTOCOL_VERSION, fromCursor: null, batch: { ...batch, schemaVersion: 'sv1-0123456789abcdef' } };
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100, forPush: true })) as ChangeBatch;
+      const replicator = new Replicator({
+        store: h.node(1).store,
+        transport: {
+          pull: () => Promise.reject(new Error('not here')),
+          snapshot: () => Promise.reject(new Error('not here')),
+        },
+      });
+      const pushed = {
+        type: 'push',
+        protocolVersion: PROTOCOL_VERSION,
+        fromCursor: null,
+        batch: { ...batch, schemaVersion: 'sv1-0123456789abcdef' },
+      };
       expect(await replicator.applyPushed(h.node(0).nodeId, pushed)).toBeNull();
       expect(await h.node(1).rows('users')).toEqual([]);
       const progress = (await h.node(1).store.peerProgress()).find((p) => p.peerId === h.node(0).nodeId);
@@ -387,12 +447,18 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
 
     it('a peer whose column has another type is refused, saying which and how to fix it', async () => {
       await h.node(0).insert('users', userRow());
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
-      const other = asOtherRelease(batch, h.node(0).store, (columns) => columns.map((c) => (c.name === 'role' ? { ...c, type: 'integer' } : c)));
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const other = asOtherRelease(batch, h.node(0).store, (columns) =>
+        columns.map((c) => (c.name === 'role' ? { ...c, type: 'integer' } : c)),
+      );
       const outcome = await h.node(1).store.applyBatch(h.node(0).nodeId, other);
       expect(outcome.ok).toBe(false);
       expect(!outcome.ok && outcome.waitingForUpgrade).toBeFalsy();
-      expect(!outcome.ok && outcome.problems.join(' ')).toMatch(/column role is integer there, text here.*run the same release on every node/);
+      expect(!outcome.ok && outcome.problems.join(' ')).toMatch(
+        /column role is integer there, text here.*run the same release on every node/,
+      );
       expect(await h.node(1).rows('users')).toEqual([]);
     });
 
@@ -401,7 +467,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       const employee = employeeRow(business.id!);
       await h.node(0).insert('businesses', business);
       await h.node(0).insert('employees', employee);
-      const batch = (await h.node(0).store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
+      const batch = (await h
+        .node(0)
+        .store.readChanges({ forPeer: h.node(1).nodeId, cursor: null, limit: 100 })) as ChangeBatch;
       const childOnly = { ...batch, changes: batch.changes.filter((c) => c.table === 'employees') };
       const parentOnly = { ...batch, changes: batch.changes.filter((c) => c.table === 'businesses') };
       expect(await h.node(1).store.applyBatch(h.node(0).nodeId, childOnly)).toMatchObject({ ok: true, pending: 1 });
@@ -425,7 +493,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       expect(purge.purged).toBe(1);
       const answer = await h.node(0).store.readChanges({ forPeer: NODE_IDS[3], cursor: null, limit: 10 });
       expect(answer).toMatchObject({ type: 'reload-required' });
-      const unacknowledged = await h.node(1).store.purge({ knownPeers: [NODE_IDS[3]], retentionMs: 0, nowMs: Date.now() + 1000 });
+      const unacknowledged = await h
+        .node(1)
+        .store.purge({ knownPeers: [NODE_IDS[3]], retentionMs: 0, nowMs: Date.now() + 1000 });
       expect(unacknowledged.purged).toBe(0);
     });
 
@@ -436,7 +506,9 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       await h.node(0).remove('businesses', business.id!);
       await h.sync();
       await h.sync();
-      const purge = await h.node(0).store.purge({ knownPeers: [h.node(1).nodeId, h.node(2).nodeId], retentionMs: 3_600_000 });
+      const purge = await h
+        .node(0)
+        .store.purge({ knownPeers: [h.node(1).nodeId, h.node(2).nodeId], retentionMs: 3_600_000 });
       expect(purge.purged).toBe(0);
     });
 
@@ -451,14 +523,19 @@ export function describeReplicationBehaviour(storeName: string, factory: Behavio
       for (const source of [h.node(0), h.node(1)]) {
         let cursor = null;
         for (;;) {
-          const batch = (await source.store.readChanges({ forPeer: h.node(2).nodeId, cursor, limit: 1 })) as ChangeBatch;
+          const batch = (await source.store.readChanges({
+            forPeer: h.node(2).nodeId,
+            cursor,
+            limit: 1,
+          })) as ChangeBatch;
           if (batch.changes.length > 0) batches.push({ from: source.nodeId, batch });
           if (!batch.hasMore) break;
           cursor = batch.nextCursor;
         }
       }
       const scrambled = [...batches].reverse().concat(batches[0]!, batches[batches.length - 1]!);
-      for (const { from, batch } of scrambled) expect(await h.node(2).store.applyBatch(from, batch)).toMatchObject({ ok: true });
+      for (const { from, batch } of scrambled)
+        expect(await h.node(2).store.applyBatch(from, batch)).toMatchObject({ ok: true });
       await h.sync();
       await h.expectConverged();
       expect((await h.node(2).rows('employees')).length).toBe(1);

@@ -15,11 +15,21 @@ jest.setTimeout(60_000);
 
 function writeEnvLocal(dir: string, env: Record<string, string>): void {
   // The guide's style: quoted values.
-  writeFileSync(path.join(dir, '.env.local'), Object.entries(env).map(([k, v]) => `${k}="${v}"`).join('\n') + '\n');
+  writeFileSync(
+    path.join(dir, '.env.local'),
+    Object.entries(env)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join('\n') + '\n',
+  );
 }
 
 function cli(cwd: string, ...args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [SYNC_MAIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [SYNC_MAIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
 }
 
 function newNodeDir(env: Record<string, string>): string {
@@ -64,7 +74,12 @@ describe('service:start / service:status / service:stop', () => {
     pidsToKill.push(pid1, pid2);
     expect(alive(pid1) && alive(pid2)).toBe(true);
 
-    const status = await eventually('Peers Connected: 1', () => cli(dir1, 'status'), (r) => r.stdout.startsWith('Peers Connected: 1\n'), 2_000);
+    const status = await eventually(
+      'Peers Connected: 1',
+      () => cli(dir1, 'status'),
+      (r) => r.stdout.startsWith('Peers Connected: 1\n'),
+      2_000,
+    );
     expect(status.status).toBe(0);
     expect(status.stdout).toMatch(/PEER\s+ID\s+ADDRESS\s+DISCOVERED VIA\s+AUTH\s+LAST SEEN\s+CLOCK SKEW\s+CONFIG/);
     expect(status.stdout).toMatch(/server-2\s+[0-9a-f]{16}\s+127\.0\.2\.61:8765\s+static\s+authenticated\s+.*agrees/);
@@ -84,14 +99,21 @@ describe('service:start / service:status / service:stop', () => {
     const none = cli(dir1, 'status');
     expect(none.status).toBe(1);
     expect(none.stderr).toMatch(/^No sync service is running at 127\.0\.2\.60:8765/);
-    await eventually('Peers Connected: 0', () => cli(dir2, 'status'), (r) => r.stdout.startsWith('Peers Connected: 0\n'), 2_000);
+    await eventually(
+      'Peers Connected: 0',
+      () => cli(dir2, 'status'),
+      (r) => r.stdout.startsWith('Peers Connected: 0\n'),
+      2_000,
+    );
 
     expect(cli(dir2, 'stop').status).toBe(0);
     expect(alive(pid2)).toBe(false);
   });
 
   it('does not start when SYNC_AUTO_START is false, and says how to change that', () => {
-    const dir = newNodeDir(nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }, { SYNC_AUTO_START: 'false' }));
+    const dir = newNodeDir(
+      nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }, { SYNC_AUTO_START: 'false' }),
+    );
     const start = cli(dir, 'start');
     expect(start.status).toBe(0);
     expect(start.stdout).toMatch(/SYNC_AUTO_START is false .* so the sync service is not started/);
@@ -99,10 +121,15 @@ describe('service:start / service:status / service:stop', () => {
   });
 
   it('refuses to start with a bad environment and lists every problem', () => {
-    const env = nodeEnv(newSharedEnv(), { name: 'Server One', ip: '127.0.2.62' }, { SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8', SYNC_REGISTRATION_KEY: 'short' });
+    const env = nodeEnv(
+      newSharedEnv(),
+      { name: 'Server One', ip: '127.0.2.62' },
+      { SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8', SYNC_REGISTRATION_KEY: 'short' },
+    );
     const start = cli(newNodeDir(env), 'start');
     expect(start.status).toBe(1);
-    for (const variable of ['SYNC_NODE_ID', 'SYNC_NODE_NAME', 'SYNC_REGISTRATION_KEY']) expect(start.stderr).toContain(`error: ${variable}`);
+    for (const variable of ['SYNC_NODE_ID', 'SYNC_NODE_NAME', 'SYNC_REGISTRATION_KEY'])
+      expect(start.stderr).toContain(`error: ${variable}`);
     expect(start.stderr).not.toContain('short');
   });
 
@@ -127,12 +154,19 @@ describe('service:start / service:status / service:stop', () => {
   it('reads --env-file instead of .env.local and keeps PID files under --state-dir', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-cli-'));
     const envFile = path.join(dir, 'node.env');
-    writeFileSync(envFile, Object.entries(nodeEnv(newSharedEnv(), { name: 'server-9', ip: '127.0.2.62' })).map(([k, v]) => `${k}=${v}`).join('\n'));
+    writeFileSync(
+      envFile,
+      Object.entries(nodeEnv(newSharedEnv(), { name: 'server-9', ip: '127.0.2.62' }))
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n'),
+    );
     const start = cli(dir, 'start', '--env-file', envFile, '--state-dir', 'state');
     expect(start.status).toBe(0);
     const pid = Number(readFileSync(path.join(dir, 'state/sync-server-9.pid'), 'utf8'));
     pidsToKill.push(pid);
     expect(cli(dir, 'status', '--env-file', envFile).stdout).toMatch(/^Peers Connected: 0\n/);
-    expect(cli(dir, 'stop', '--env-file', envFile, '--state-dir', 'state').stdout).toBe(`Sync service stopped (PID ${pid}).\n`);
+    expect(cli(dir, 'stop', '--env-file', envFile, '--state-dir', 'state').stdout).toBe(
+      `Sync service stopped (PID ${pid}).\n`,
+    );
   });
 });

@@ -1,13 +1,18 @@
 import { mergeEnvironment, parseEnvText } from './envFile';
 
 describe('parseEnvText', () => {
-  it('reads the setup guide\'s .env.local style: quotes are syntax, comments are skipped', () => {
+  it("reads the setup guide's .env.local style: quotes are syntax, comments are skipped", () => {
     const { values, errors } = parseEnvText(
       '# SAME ON BOTH SERVERS\nNEXTAUTH_SECRET="abc=="\nSYNC_NODE_NAME="sync-node-server-2"  # Descriptive name\nexport SYNC_SERVICE_PORT=8765\nB=\'two words\'\n',
       '.env.local',
     );
     expect(errors).toEqual([]);
-    expect(Object.fromEntries(values)).toEqual({ NEXTAUTH_SECRET: 'abc==', SYNC_NODE_NAME: 'sync-node-server-2', SYNC_SERVICE_PORT: '8765', B: 'two words' });
+    expect(Object.fromEntries(values)).toEqual({
+      NEXTAUTH_SECRET: 'abc==',
+      SYNC_NODE_NAME: 'sync-node-server-2',
+      SYNC_SERVICE_PORT: '8765',
+      B: 'two words',
+    });
   });
 
   it('keeps the trailing spaces of an unquoted value so the contract can report them', () => {
@@ -29,6 +34,9 @@ describe('parseEnvText', () => {
 
 describe('mergeEnvironment', () => {
   it('lets the process environment win over the file', () => {
-    expect(mergeEnvironment({ A: 'file', B: 'file' }, { A: 'process', C: undefined })).toEqual({ A: 'process', B: 'file' });
+    expect(mergeEnvironment({ A: 'file', B: 'file' }, { A: 'process', C: undefined })).toEqual({
+      A: 'process',
+      B: 'file',
+    });
   });
 });

@@ -47,7 +47,9 @@ export function loadEnvironment(input: {
   processEnv: Environment;
 }): LoadedEnvironment {
   const explicit = input.envFiles.length > 0;
-  const candidates = explicit ? input.envFiles.map((f) => path.resolve(input.cwd, f)) : [path.join(input.cwd, DEFAULT_ENV_FILE)];
+  const candidates = explicit
+    ? input.envFiles.map((f) => path.resolve(input.cwd, f))
+    : [path.join(input.cwd, DEFAULT_ENV_FILE)];
   const merged: Record<string, string | undefined> = {};
   const files: string[] = [];
   const errors: EnvFileError[] = [];

@@ -24,7 +24,9 @@ export function localClusterNodes(cwd: string, dataDir = DEFAULT_LOCAL_CLUSTER_D
     };
     if (typeof parsed.supervisorPid !== 'number' || !isAlive(parsed.supervisorPid)) return undefined;
     return (parsed.state?.nodes ?? [])
-      .filter((n): n is { name: string; syncUrl: string } => typeof n.name === 'string' && typeof n.syncUrl === 'string')
+      .filter(
+        (n): n is { name: string; syncUrl: string } => typeof n.name === 'string' && typeof n.syncUrl === 'string',
+      )
       .map((n) => ({ name: n.name, syncAddress: n.syncUrl.replace(/^https?:\/\//, '') }));
   } catch {
     return undefined;

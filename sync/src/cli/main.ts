@@ -7,7 +7,13 @@
  *   status   "Peers Connected: N" and a table, or --json; exit 1 when no service answers
  */
 import { Command, Option } from 'commander';
-import { ConfigurationError, type Environment, formatProblem, loadNodeConfig, validateNodeEnvironment } from '@msk/contract';
+import {
+  ConfigurationError,
+  type Environment,
+  formatProblem,
+  loadNodeConfig,
+  validateNodeEnvironment,
+} from '@msk/contract';
 import { applyCliConventions, stdoutPaint } from '@msk/kit/cliConventions';
 import { startSyncService, SYNC_VERSION, SyncServiceStartError, type StartedSyncService } from '../service/syncService';
 import { SYNC_EXAMPLES } from './examples';
@@ -15,7 +21,17 @@ import { defaultPlugins } from './plugins';
 import { formatStatus } from '../status/statusTable';
 import type { SyncStatus } from '../status/statusModel';
 import { EnvFileProblem, type LoadedEnvironment, loadEnvironment } from './envFile';
-import { isAlive, isSyncServiceProcess, lastLines, probe, readPid, removeFile, sleep, spawnBackground, stopProcess } from './processControl';
+import {
+  isAlive,
+  isSyncServiceProcess,
+  lastLines,
+  probe,
+  readPid,
+  removeFile,
+  sleep,
+  spawnBackground,
+  stopProcess,
+} from './processControl';
 import { localStatusAddress, serviceFiles } from './serviceFiles';
 import { DEFAULT_LOCAL_CLUSTER_DIR, type LocalClusterNode, localClusterNodes } from './localClusterNodes';
 
@@ -48,22 +64,37 @@ function describeFiles(loaded: LoadedEnvironment): string {
 }
 
 /** For stop/status: the node name and status address even when the configuration has errors. */
-function lenientTarget(env: Environment): { nodeName: string | undefined; address: string; tls: boolean; problems: string[] } {
+function lenientTarget(env: Environment): {
+  nodeName: string | undefined;
+  address: string;
+  tls: boolean;
+  problems: string[];
+} {
   const report = validateNodeEnvironment(env, 'sync');
   const problems = report.problems.filter((p) => p.severity === 'error').map(formatProblem);
   if (report.config) {
     const { config } = report;
     return {
       nodeName: config.syncNodeName,
-      address: localStatusAddress({ SYNC_BIND_ADDRESS: config.syncBindAddress, SYNC_SERVICE_PORT: String(config.syncServicePort) }),
+      address: localStatusAddress({
+        SYNC_BIND_ADDRESS: config.syncBindAddress,
+        SYNC_SERVICE_PORT: String(config.syncServicePort),
+      }),
       tls: config.syncTlsCertFile !== '',
       problems,
     };
   }
-  return { nodeName: env.SYNC_NODE_NAME || undefined, address: localStatusAddress(env), tls: (env.SYNC_TLS_CERT_FILE ?? '') !== '', problems };
+  return {
+    nodeName: env.SYNC_NODE_NAME || undefined,
+    address: localStatusAddress(env),
+    tls: (env.SYNC_TLS_CERT_FILE ?? '') !== '',
+    problems,
+  };
 }
 
-async function runForeground(options: EnvOptions & { dnsServer?: string[]; kubeconfig?: string; kubernetesNamespace?: string }): Promise<void> {
+async function runForeground(
+  options: EnvOptions & { dnsServer?: string[]; kubeconfig?: string; kubernetesNamespace?: string },
+): Promise<void> {
   const loaded = loadEnv(options);
   let service: StartedSyncService;
   try {
@@ -124,18 +155,31 @@ async function startBackground(options: EnvOptions & { stateDir?: string }, pass
   const files = serviceFiles(process.cwd(), options.stateDir, config.syncNodeName);
   const existing = readPid(files.pidFile);
   if (existing !== undefined && isSyncServiceProcess(existing)) {
-    process.stdout.write(`The sync service of ${config.syncNodeName} is already running (PID ${existing}); log: ${files.logFile}\n`);
+    process.stdout.write(
+      `The sync service of ${config.syncNodeName} is already running (PID ${existing}); log: ${files.logFile}\n`,
+    );
     return;
   }
   const envFileArgs = loaded.files.flatMap((f) => ['--env-file', f]);
-  const pid = spawnBackground({ files, mainScript: __filename, args: [...envFileArgs, ...passThrough], cwd: process.cwd(), env: process.env });
+  const pid = spawnBackground({
+    files,
+    mainScript: __filename,
+    args: [...envFileArgs, ...passThrough],
+    cwd: process.cwd(),
+    env: process.env,
+  });
   const scheme = config.syncTlsCertFile !== '' ? 'https' : 'http';
-  const address = localStatusAddress({ SYNC_BIND_ADDRESS: config.syncBindAddress, SYNC_SERVICE_PORT: String(config.syncServicePort) });
+  const address = localStatusAddress({
+    SYNC_BIND_ADDRESS: config.syncBindAddress,
+    SYNC_SERVICE_PORT: String(config.syncServicePort),
+  });
   const deadline = Date.now() + START_WAIT_MS;
   while (Date.now() < deadline) {
     if (!isAlive(pid)) {
       removeFile(files.pidFile);
-      process.stderr.write(`The sync service exited during start. Last lines of ${files.logFile}:\n${lastLines(files.logFile, 20).join('\n')}\n`);
+      process.stderr.write(
+        `The sync service exited during start. Last lines of ${files.logFile}:\n${lastLines(files.logFile, 20).join('\n')}\n`,
+      );
       process.exit(1);
     }
     const health = await probe(`${scheme}://${address}/health`, 500);
@@ -200,7 +244,10 @@ async function showLocalClusterStatus(nodes: readonly LocalClusterNode[], json: 
       continue;
     }
     if (json) documents.push(JSON.parse(answer.body));
-    else process.stdout.write(`== ${node.name} (local cluster)\n${formatStatus(JSON.parse(answer.body) as SyncStatus, stdoutPaint())}\n\n`);
+    else
+      process.stdout.write(
+        `== ${node.name} (local cluster)\n${formatStatus(JSON.parse(answer.body) as SyncStatus, stdoutPaint())}\n\n`,
+      );
   }
   if (json) process.stdout.write(`${JSON.stringify(documents)}\n`);
   if (failures > 0) process.exitCode = 1;
@@ -223,24 +270,33 @@ async function showStatus(
     if (target.nodeName) {
       const files = serviceFiles(process.cwd(), options.stateDir, target.nodeName);
       const pid = readPid(files.pidFile);
-      if (pid !== undefined && !isAlive(pid)) lines.push(`The PID file ${files.pidFile} names PID ${pid}, which is not running; see ${files.logFile}.`);
-      if (pid !== undefined && isAlive(pid)) lines.push(`PID ${pid} (${files.pidFile}) is alive but not answering; see ${files.logFile}.`);
+      if (pid !== undefined && !isAlive(pid))
+        lines.push(`The PID file ${files.pidFile} names PID ${pid}, which is not running; see ${files.logFile}.`);
+      if (pid !== undefined && isAlive(pid))
+        lines.push(`PID ${pid} (${files.pidFile}) is alive but not answering; see ${files.logFile}.`);
     }
-    if (target.problems.length > 0) lines.push('The environment has problems that keep the service from starting:', ...target.problems.map((p) => `  ${p}`));
+    if (target.problems.length > 0)
+      lines.push(
+        'The environment has problems that keep the service from starting:',
+        ...target.problems.map((p) => `  ${p}`),
+      );
     lines.push('Start it with `npm run service:start` (or `npx msk-sync run` in the foreground).');
-    if (options.json) process.stdout.write(`${JSON.stringify({ running: false, address, message: lines.join(' ') })}\n`);
+    if (options.json)
+      process.stdout.write(`${JSON.stringify({ running: false, address, message: lines.join(' ') })}\n`);
     else process.stderr.write(`${lines.join('\n')}\n`);
     process.exit(1);
   }
   if (answer.status === 401) {
     process.stderr.write(
       `The sync service at ${address} answers /status without credentials only to loopback clients; ` +
-        'run `npm run service:status` on that server (peers read each other\'s status with signed requests).\n',
+        "run `npm run service:status` on that server (peers read each other's status with signed requests).\n",
     );
     process.exit(1);
   }
   if (answer.status !== 200) {
-    process.stderr.write(`The sync service at ${address} answered HTTP ${answer.status} to /status: ${answer.body.slice(0, 300)}\n`);
+    process.stderr.write(
+      `The sync service at ${address} answered HTTP ${answer.status} to /status: ${answer.body.slice(0, 300)}\n`,
+    );
     process.exit(1);
   }
   if (options.json) {
@@ -260,16 +316,27 @@ async function showStatus(
 export function buildProgram(): Command {
   const program = new Command('msk-sync').description('Sync service of the Multi-Server Kit');
   const envFileOption = () =>
-    new Option('--env-file <path>', 'read variables from this file (repeatable); default: .env.local in the working directory').argParser(collect);
+    new Option(
+      '--env-file <path>',
+      'read variables from this file (repeatable); default: .env.local in the working directory',
+    ).argParser(collect);
   const stateDirOption = () => new Option('--state-dir <dir>', 'where PID and log files live').default('.msk');
 
   program
     .command('run')
     .description('run the sync service in the foreground (containers, local cluster); SIGTERM stops it')
     .addOption(envFileOption())
-    .addOption(new Option('--dns-server <host:port>', 'dns discovery: ask this DNS server instead of the system resolver (repeatable)').argParser(collect))
+    .addOption(
+      new Option(
+        '--dns-server <host:port>',
+        'dns discovery: ask this DNS server instead of the system resolver (repeatable)',
+      ).argParser(collect),
+    )
     .option('--kubeconfig <path>', 'kubernetes discovery: kubeconfig file instead of the in-cluster service account')
-    .option('--kubernetes-namespace <name>', 'kubernetes discovery: namespace (default: the kubeconfig context or the pod\'s)')
+    .option(
+      '--kubernetes-namespace <name>',
+      "kubernetes discovery: namespace (default: the kubeconfig context or the pod's)",
+    )
     .action(runForeground);
 
   program
@@ -301,8 +368,15 @@ export function buildProgram(): Command {
     .addOption(envFileOption())
     .addOption(stateDirOption())
     .option('--json', 'print the status document as JSON')
-    .option('--address <host:port>', 'ask this service instead of the one configured here (loopback only without credentials)')
-    .option('--cluster <dir>', 'without .env.local: show every node of the local cluster (npm start) kept in this folder', DEFAULT_LOCAL_CLUSTER_DIR)
+    .option(
+      '--address <host:port>',
+      'ask this service instead of the one configured here (loopback only without credentials)',
+    )
+    .option(
+      '--cluster <dir>',
+      'without .env.local: show every node of the local cluster (npm start) kept in this folder',
+      DEFAULT_LOCAL_CLUSTER_DIR,
+    )
     .action(showStatus);
   return applyCliConventions(program, { version: SYNC_VERSION, examples: SYNC_EXAMPLES });
 }

@@ -25,28 +25,53 @@ describe('decideAdmission', () => {
     expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '2'), '10.0.0.2:8765'))).toEqual({ action: 'accept' });
   });
 
-  it('refuses a node with this node\'s own ID, naming both addresses, and says which one started later', () => {
+  it("refuses a node with this node's own ID, naming both addresses, and says which one started later", () => {
     const later = decideAdmission(base(identity(me.id, '3', 2_000), '10.0.0.3:8765'));
-    expect(later).toMatchObject({ action: 'refuse', refusal: { reason: 'duplicate-node-id' }, thisNodeIsSecond: false });
+    expect(later).toMatchObject({
+      action: 'refuse',
+      refusal: { reason: 'duplicate-node-id' },
+      thisNodeIsSecond: false,
+    });
     expect(later.action === 'refuse' && later.refusal.message).toMatch(/10\.0\.0\.1:8765.*10\.0\.0\.3:8765/);
     expect(decideAdmission(base(identity(me.id, '3', 500), '10.0.0.3:8765'))).toMatchObject({ thisNodeIsSecond: true });
   });
 
   it('refuses a newcomer claiming the ID of a live peer at another address, naming both addresses', () => {
-    const existing = { identity: identity('bbbbbbbbbbbbbbbb', '2'), address: '10.0.0.2:8765', connected: true, lastSeenAt: 9_000 };
+    const existing = {
+      identity: identity('bbbbbbbbbbbbbbbb', '2'),
+      address: '10.0.0.2:8765',
+      connected: true,
+      lastSeenAt: 9_000,
+    };
     const decision = decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '4'), '10.0.0.4:8765', { existing }));
     expect(decision).toMatchObject({ action: 'refuse', refusal: { reason: 'duplicate-node-id' } });
-    expect(decision.action === 'refuse' && decision.refusal.message).toMatch(/already used by node-2 at 10\.0\.0\.2:8765; refused node-4 at 10\.0\.0\.4:8765/);
+    expect(decision.action === 'refuse' && decision.refusal.message).toMatch(
+      /already used by node-2 at 10\.0\.0\.2:8765; refused node-4 at 10\.0\.0\.4:8765/,
+    );
   });
 
   it('replaces a peer that restarted at the same address', () => {
-    const existing = { identity: identity('bbbbbbbbbbbbbbbb', '2'), address: '10.0.0.2:8765', connected: true, lastSeenAt: 9_000 };
-    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.2:8765', { existing }))).toEqual({ action: 'replace' });
+    const existing = {
+      identity: identity('bbbbbbbbbbbbbbbb', '2'),
+      address: '10.0.0.2:8765',
+      connected: true,
+      lastSeenAt: 9_000,
+    };
+    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.2:8765', { existing }))).toEqual({
+      action: 'replace',
+    });
   });
 
   it('replaces a peer that moved when its old record is no longer live', () => {
-    const existing = { identity: identity('bbbbbbbbbbbbbbbb', '2'), address: '10.0.0.2:8765', connected: true, lastSeenAt: 1_000 };
-    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.9:8765', { existing }))).toEqual({ action: 'replace' });
+    const existing = {
+      identity: identity('bbbbbbbbbbbbbbbb', '2'),
+      address: '10.0.0.2:8765',
+      connected: true,
+      lastSeenAt: 1_000,
+    };
+    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.9:8765', { existing }))).toEqual({
+      action: 'replace',
+    });
   });
 
   it('accepts another session with the same running node', () => {
@@ -56,8 +81,12 @@ describe('decideAdmission', () => {
   });
 
   it('refuses a peer whose clock is too far off', () => {
-    const decision = decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '2'), '10.0.0.2:8765', { clockSkewMs: -12_000 }));
+    const decision = decideAdmission(
+      base(identity('bbbbbbbbbbbbbbbb', '2'), '10.0.0.2:8765', { clockSkewMs: -12_000 }),
+    );
     expect(decision).toMatchObject({ action: 'refuse', refusal: { reason: 'clock-skew' } });
-    expect(decision.action === 'refuse' && decision.refusal.message).toMatch(/-12000 ms .*SYNC_MAX_CLOCK_SKEW_MS is 10000/);
+    expect(decision.action === 'refuse' && decision.refusal.message).toMatch(
+      /-12000 ms .*SYNC_MAX_CLOCK_SKEW_MS is 10000/,
+    );
   });
 });

@@ -19,7 +19,11 @@ const node = (name: string, config: ConfigFingerprints, startedAt: number, id?: 
 
 describe('computeAgreement', () => {
   it('is ok when every connected node has the same fingerprints', () => {
-    expect(computeAgreement(node('a', fp('s1'), 1), [node('b', fp('s1'), 2)])).toEqual({ ok: true, oddOneOut: false, mismatches: [] });
+    expect(computeAgreement(node('a', fp('s1'), 1), [node('b', fp('s1'), 2)])).toEqual({
+      ok: true,
+      oddOneOut: false,
+      mismatches: [],
+    });
   });
 
   it('with two nodes, makes the one that started later the odd one out, and both report the mismatch', () => {
@@ -27,7 +31,13 @@ describe('computeAgreement', () => {
     const b = node('b', fp('s2'), 200);
     const fromA = computeAgreement(a, [b]);
     const fromB = computeAgreement(b, [a]);
-    expect(fromA).toEqual({ ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: b.id, name: 'b', address: 'b:8765' }], oddOneOut: false }] });
+    expect(fromA).toEqual({
+      ok: false,
+      oddOneOut: false,
+      mismatches: [
+        { variable: 'NEXTAUTH_SECRET', peers: [{ id: b.id, name: 'b', address: 'b:8765' }], oddOneOut: false },
+      ],
+    });
     expect(fromB.oddOneOut).toBe(true);
     expect(fromB.mismatches[0]?.peers.map((p) => p.name)).toEqual(['a']);
   });
@@ -55,7 +65,7 @@ describe('computeAgreement', () => {
     expect(computeAgreement(c, [a, b]).oddOneOut).toBe(true);
   });
 
-  it('accepts a correct two-phase secret rotation (each current secret is in the other\'s previous list)', () => {
+  it("accepts a correct two-phase secret rotation (each current secret is in the other's previous list)", () => {
     const updated = node('updated', fp('new', 'url-1', ['old']), 200);
     const waiting = node('waiting', fp('old', 'url-1', ['new']), 100);
     expect(computeAgreement(updated, [waiting]).ok).toBe(true);
@@ -79,20 +89,32 @@ describe('computeAgreement', () => {
   it('says when only the NEXTAUTH_URL host differs', () => {
     const one = node('a', fp('s1', 'https://one.example.com'), 1);
     const two = node('b', fp('s1', 'https://two.example.com'), 2);
-    expect(computeAgreement(one, [two]).mismatches[0]?.detail).toMatch(/^origin differs: this node has https:\/\/one.example.com, b has https:\/\/two.example.com/);
+    expect(computeAgreement(one, [two]).mismatches[0]?.detail).toMatch(
+      /^origin differs: this node has https:\/\/one.example.com, b has https:\/\/two.example.com/,
+    );
   });
 });
 
 describe('computePeerAgreement', () => {
   it('lists the variables on which one peer differs', () => {
-    expect(computePeerAgreement(fp('s1'), fp('s2', 'url-2'))).toEqual({ ok: false, differing: ['NEXTAUTH_SECRET', 'NEXTAUTH_URL'] });
+    expect(computePeerAgreement(fp('s1'), fp('s2', 'url-2'))).toEqual({
+      ok: false,
+      differing: ['NEXTAUTH_SECRET', 'NEXTAUTH_URL'],
+    });
     expect(computePeerAgreement(fp('s1'), fp('s1'))).toEqual({ ok: true, differing: [] });
   });
 });
 
 describe('app build agreement', () => {
-  const build = (buildId: string, key: string): AppBuildIdentity => ({ buildId, deploymentId: 'msk-app-0-1-0', serverActionsKeyFingerprint: key.repeat(32).slice(0, 32) });
-  const withBuild = (name: string, startedAt: number, b: AppBuildIdentity | null) => ({ ...node(name, fp('s1'), startedAt), build: b });
+  const build = (buildId: string, key: string): AppBuildIdentity => ({
+    buildId,
+    deploymentId: 'msk-app-0-1-0',
+    serverActionsKeyFingerprint: key.repeat(32).slice(0, 32),
+  });
+  const withBuild = (name: string, startedAt: number, b: AppBuildIdentity | null) => ({
+    ...node(name, fp('s1'), startedAt),
+    build: b,
+  });
 
   it('agrees when every node runs the same build', () => {
     expect(computeAgreement(withBuild('a', 1, build('b1', 'a')), [withBuild('b', 2, build('b1', 'a'))]).ok).toBe(true);
@@ -105,21 +127,35 @@ describe('app build agreement', () => {
     expect(fromB.oddOneOut).toBe(true);
     expect(fromB.mismatches).toHaveLength(1);
     expect(fromB.mismatches[0]).toMatchObject({ variable: 'APP_BUILD', oddOneOut: true, peers: [{ name: 'a' }] });
-    expect(fromB.mismatches[0]?.detail).toContain('(Server Actions key): this node runs b1, key cccccccc, a runs b1, key aaaaaaaa');
+    expect(fromB.mismatches[0]?.detail).toContain(
+      '(Server Actions key): this node runs b1, key cccccccc, a runs b1, key aaaaaaaa',
+    );
     expect(fromB.mismatches[0]?.detail).toContain('build once, run the same image');
     const fromA = computeAgreement(a, [b]);
-    expect(fromA).toMatchObject({ ok: false, oddOneOut: false, mismatches: [{ variable: 'APP_BUILD', oddOneOut: false, peers: [{ name: 'b' }] }] });
-    expect(fromA.mismatches[0]?.detail).toMatch(/^b is the odd one out \(readiness fails there\): the app builds differ/);
+    expect(fromA).toMatchObject({
+      ok: false,
+      oddOneOut: false,
+      mismatches: [{ variable: 'APP_BUILD', oddOneOut: false, peers: [{ name: 'b' }] }],
+    });
+    expect(fromA.mismatches[0]?.detail).toMatch(
+      /^b is the odd one out \(readiness fails there\): the app builds differ/,
+    );
     expect(fromB.mismatches[0]?.detail).toMatch(/^the app builds differ/);
   });
 
   it('says the build ID differs when it does', () => {
     const fromB = computeAgreement(withBuild('b', 2, build('b2', 'a')), [withBuild('a', 1, build('b1', 'a'))]);
-    expect(fromB.mismatches[0]?.detail).toContain('(build ID): this node runs b2, key aaaaaaaa, a runs b1, key aaaaaaaa');
+    expect(fromB.mismatches[0]?.detail).toContain(
+      '(build ID): this node runs b2, key aaaaaaaa, a runs b1, key aaaaaaaa',
+    );
   });
 
   it('does not compare a node whose app has not told its build yet', () => {
-    expect(computeAgreement(withBuild('b', 2, null), [withBuild('a', 1, build('b1', 'a'))])).toEqual({ ok: true, oddOneOut: false, mismatches: [] });
+    expect(computeAgreement(withBuild('b', 2, null), [withBuild('a', 1, build('b1', 'a'))])).toEqual({
+      ok: true,
+      oddOneOut: false,
+      mismatches: [],
+    });
     expect(computeAgreement(node('b', fp('s1'), 2), [withBuild('a', 1, build('b1', 'a'))]).ok).toBe(true);
   });
 
@@ -132,7 +168,13 @@ describe('app build agreement', () => {
   });
 
   it('lists APP_BUILD among what differs for one peer', () => {
-    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: build('b1', 'c') })).toEqual({ ok: false, differing: ['APP_BUILD'] });
-    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: null })).toEqual({ ok: true, differing: [] });
+    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: build('b1', 'c') })).toEqual({
+      ok: false,
+      differing: ['APP_BUILD'],
+    });
+    expect(computePeerAgreement(fp('s1'), fp('s1'), { self: build('b1', 'a'), peer: null })).toEqual({
+      ok: true,
+      differing: [],
+    });
   });
 });

@@ -105,7 +105,9 @@ function urlDetail(self: AgreementNode, others: readonly AgreementNode[]): strin
   const myScheme = schemeOf(mine);
   const schemeDiffers = others.filter((o) => schemeOf(o.config.publicValues[PUBLIC_URL_VARIABLE]) !== myScheme);
   if (schemeDiffers.length > 0) {
-    const theirs = schemeDiffers.map((o) => `${o.name} uses ${schemeOf(o.config.publicValues[PUBLIC_URL_VARIABLE]) ?? '?'}`);
+    const theirs = schemeDiffers.map(
+      (o) => `${o.name} uses ${schemeOf(o.config.publicValues[PUBLIC_URL_VARIABLE]) ?? '?'}`,
+    );
     return (
       `scheme differs: this node uses ${myScheme ?? '?'}, ${theirs.join(', ')}; ` +
       'https cookies (__Secure-/__Host-) are silently ignored by nodes configured with http'
@@ -115,7 +117,11 @@ function urlDetail(self: AgreementNode, others: readonly AgreementNode[]): strin
   return `origin differs: this node has ${mine ?? '?'}, ${theirs.join(', ')}; every node behind one entry point needs the same public URL`;
 }
 
-function buildDetail(self: AgreementNode, others: readonly AgreementNode[], oddPeers: readonly AgreementNode[]): string {
+function buildDetail(
+  self: AgreementNode,
+  others: readonly AgreementNode[],
+  oddPeers: readonly AgreementNode[],
+): string {
   // Only nodes with a known build can differ on it, so both builds are known here.
   const mine = self.build as AppBuildIdentity;
   const difference = appBuildDifference(
@@ -142,7 +148,13 @@ export function computeAgreement(self: AgreementNode, peers: readonly AgreementN
       peers: differing.map((p) => ({ id: p.id, name: p.name, address: p.address })),
       ...(variable === PUBLIC_URL_VARIABLE ? { detail: urlDetail(self, differing) } : {}),
       ...(variable === APP_BUILD_VARIABLE
-        ? { detail: buildDetail(self, differing, oddOnThis ? [] : differing.filter((p) => sideBeats(mySide, sideOf(p)))) }
+        ? {
+            detail: buildDetail(
+              self,
+              differing,
+              oddOnThis ? [] : differing.filter((p) => sideBeats(mySide, sideOf(p))),
+            ),
+          }
         : {}),
       oddOneOut: oddOnThis,
     };

@@ -1,7 +1,11 @@
 import { deriveClusterKeys } from './clusterKeys';
 import { appBuildIdentity, appBuildReportSchema, appBuildsAgree, shortAppBuild } from './appBuild';
 
-const report = { buildId: 'build-TfctsWXpff2fKS', deploymentId: 'msk-app-0-1-0', serverActionsKeyCheck: 'ab'.repeat(32) };
+const report = {
+  buildId: 'build-TfctsWXpff2fKS',
+  deploymentId: 'msk-app-0-1-0',
+  serverActionsKeyCheck: 'ab'.repeat(32),
+};
 
 describe('appBuildIdentity', () => {
   it('keys the Server Actions key check with the cluster key, so another cluster gets another fingerprint', () => {
@@ -15,7 +19,9 @@ describe('appBuildIdentity', () => {
 
   it('names a build by its ID and the first 8 characters of the key fingerprint', () => {
     const identity = appBuildIdentity(report, deriveClusterKeys('k'.repeat(64)));
-    expect(shortAppBuild(identity)).toBe(`build-TfctsWXpff2fKS, key ${identity.serverActionsKeyFingerprint.slice(0, 8)}`);
+    expect(shortAppBuild(identity)).toBe(
+      `build-TfctsWXpff2fKS, key ${identity.serverActionsKeyFingerprint.slice(0, 8)}`,
+    );
   });
 
   it('treats an unknown build as agreeing with any build', () => {

@@ -40,7 +40,11 @@ export function appBuildIdentity(report: AppBuildReport, keys: ClusterKeys): App
   return {
     buildId: report.buildId,
     deploymentId: report.deploymentId,
-    serverActionsKeyFingerprint: macHex(keys['config-fingerprint'], ['app build', 'server actions key', report.serverActionsKeyCheck]).slice(0, 32),
+    serverActionsKeyFingerprint: macHex(keys['config-fingerprint'], [
+      'app build',
+      'server actions key',
+      report.serverActionsKeyCheck,
+    ]).slice(0, 32),
   };
 }
 
@@ -50,7 +54,10 @@ export function sameAppBuild(a: AppBuildIdentity, b: AppBuildIdentity): boolean 
 }
 
 /** Whether two nodes agree on the build. A node whose app has not answered yet is not compared (unknown ≠ different). */
-export function appBuildsAgree(a: AppBuildIdentity | null | undefined, b: AppBuildIdentity | null | undefined): boolean {
+export function appBuildsAgree(
+  a: AppBuildIdentity | null | undefined,
+  b: AppBuildIdentity | null | undefined,
+): boolean {
   if (!a || !b) return true;
   return sameAppBuild(a, b);
 }
@@ -61,7 +68,10 @@ export function shortAppBuild(build: AppBuildIdentity): string {
 }
 
 /** What differs between this node's build and the others', in one sentence, with the fix. */
-export function appBuildDifference(mine: AppBuildIdentity, others: readonly { name: string; build: AppBuildIdentity }[]): string {
+export function appBuildDifference(
+  mine: AppBuildIdentity,
+  others: readonly { name: string; build: AppBuildIdentity }[],
+): string {
   const what = others.some((o) => o.build.buildId !== mine.buildId) ? 'build ID' : 'Server Actions key';
   const theirs = others.map((o) => `${o.name} runs ${shortAppBuild(o.build)}`).join(', ');
   return (

@@ -17,7 +17,8 @@ describe('deriveClusterKeys', () => {
 
   it('never contains the registration key itself', () => {
     const keys = deriveClusterKeys(KEY);
-    for (const p of KEY_PURPOSES) expect(keys[p].toString('hex')).not.toContain(Buffer.from(KEY).toString('hex').slice(0, 16));
+    for (const p of KEY_PURPOSES)
+      expect(keys[p].toString('hex')).not.toContain(Buffer.from(KEY).toString('hex').slice(0, 16));
   });
 });
 

@@ -23,7 +23,9 @@ const keys = deriveClusterKeys(env.SYNC_REGISTRATION_KEY);
 describe('computeConfigFingerprints', () => {
   it('compares every shared variable of the env contract', () => {
     expect(uncomparedSharedVariables()).toEqual([]);
-    expect(Object.keys(computeConfigFingerprints(config(), keys).fingerprints).sort()).toEqual(sharedVariableNames().sort());
+    expect(Object.keys(computeConfigFingerprints(config(), keys).fingerprints).sort()).toEqual(
+      sharedVariableNames().sort(),
+    );
   });
 
   it('never carries a secret value, only fingerprints; plain values only for non-secret variables', () => {
@@ -39,7 +41,10 @@ describe('computeConfigFingerprints', () => {
   it('gives equal values equal fingerprints and different values different ones', () => {
     const a = computeConfigFingerprints(config(), keys);
     const b = computeConfigFingerprints(config(), keys);
-    const c = computeConfigFingerprints(config({ NEXTAUTH_SECRET: 'RGlmZmVyZW50U2VjcmV0Rm9yVGVzdHNPbmx5MTIzNDU2Nzg5MEFCQw==' }), keys);
+    const c = computeConfigFingerprints(
+      config({ NEXTAUTH_SECRET: 'RGlmZmVyZW50U2VjcmV0Rm9yVGVzdHNPbmx5MTIzNDU2Nzg5MEFCQw==' }),
+      keys,
+    );
     expect(a.fingerprints).toEqual(b.fingerprints);
     expect(c.fingerprints.NEXTAUTH_SECRET).not.toBe(a.fingerprints.NEXTAUTH_SECRET);
     expect(c.fingerprints.NEXTAUTH_URL).toBe(a.fingerprints.NEXTAUTH_URL);
@@ -47,7 +52,9 @@ describe('computeConfigFingerprints', () => {
 
   it('fingerprints are keyed: another cluster cannot compare them', () => {
     const other = deriveClusterKeys('8d1e4c2b9a8f6e5d4c3b2a1908f7e6d5c4b3a29181706f5e4d3c2b1a09f8e7d6');
-    expect(computeConfigFingerprints(config(), other).fingerprints.NEXTAUTH_SECRET).not.toBe(computeConfigFingerprints(config(), keys).fingerprints.NEXTAUTH_SECRET);
+    expect(computeConfigFingerprints(config(), other).fingerprints.NEXTAUTH_SECRET).not.toBe(
+      computeConfigFingerprints(config(), keys).fingerprints.NEXTAUTH_SECRET,
+    );
   });
 
   it('fingerprints previous session secrets so they compare with current ones', () => {
@@ -55,19 +62,28 @@ describe('computeConfigFingerprints', () => {
       NEXTAUTH_SECRET: 'TmV3U2VjcmV0Rm9yUm90YXRpb25UZXN0c09ubHkxMjM0NTY3ODkwQUI=',
       NEXTAUTH_SECRET_PREVIOUS: env.NEXTAUTH_SECRET,
     });
-    expect(computeConfigFingerprints(rotated, keys).previousSessionSecrets).toEqual([computeConfigFingerprints(config(), keys).fingerprints.NEXTAUTH_SECRET]);
+    expect(computeConfigFingerprints(rotated, keys).previousSessionSecrets).toEqual([
+      computeConfigFingerprints(config(), keys).fingerprints.NEXTAUTH_SECRET,
+    ]);
   });
 });
 
 describe('REPLICATED_TABLES among the compared shared values', () => {
-  const of = (overrides: Record<string, string>) => computeConfigFingerprints(config(overrides), keys).fingerprints.REPLICATED_TABLES;
+  const of = (overrides: Record<string, string>) =>
+    computeConfigFingerprints(config(overrides), keys).fingerprints.REPLICATED_TABLES;
 
   it('differs when another table is replicated, not when the same tables are listed in another order', () => {
-    expect(of({ REPLICATED_TABLES: 'users,businesses' })).not.toEqual(of({ REPLICATED_TABLES: 'users,businesses,employees' }));
-    expect(of({ REPLICATED_TABLES: 'employees,users,businesses' })).toEqual(of({ REPLICATED_TABLES: 'users,businesses,employees' }));
+    expect(of({ REPLICATED_TABLES: 'users,businesses' })).not.toEqual(
+      of({ REPLICATED_TABLES: 'users,businesses,employees' }),
+    );
+    expect(of({ REPLICATED_TABLES: 'employees,users,businesses' })).toEqual(
+      of({ REPLICATED_TABLES: 'users,businesses,employees' }),
+    );
   });
 
   it('is not compared with one shared database, where replication is off', () => {
-    expect(of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'users' })).toEqual(of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'orders' }));
+    expect(of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'users' })).toEqual(
+      of({ DATABASE_TOPOLOGY: 'shared', REPLICATED_TABLES: 'orders' }),
+    );
   });
 });

@@ -45,7 +45,11 @@ export function uncomparedSharedVariables(): string[] {
 }
 
 function fingerprintOf(keys: ClusterKeys, variable: string, value: string | undefined): string {
-  return macHex(keys['config-fingerprint'], ['config fingerprint', variable, value === undefined || value === '' ? null : value]).slice(0, 32);
+  return macHex(keys['config-fingerprint'], [
+    'config fingerprint',
+    variable,
+    value === undefined || value === '' ? null : value,
+  ]).slice(0, 32);
 }
 
 export function computeConfigFingerprints(config: NodeConfig, keys: ClusterKeys): ConfigFingerprints {
@@ -60,6 +64,8 @@ export function computeConfigFingerprints(config: NodeConfig, keys: ClusterKeys)
     if (!spec.secret && value !== undefined) publicValues[spec.name] = value;
   }
   // Previous secrets are fingerprinted as NEXTAUTH_SECRET values, so "your current is one of my previous" is visible.
-  const previousSessionSecrets = config.nextAuthSecretPrevious.map((s) => fingerprintOf(keys, SESSION_SECRET_VARIABLE, s));
+  const previousSessionSecrets = config.nextAuthSecretPrevious.map((s) =>
+    fingerprintOf(keys, SESSION_SECRET_VARIABLE, s),
+  );
   return { fingerprints, previousSessionSecrets, publicValues };
 }

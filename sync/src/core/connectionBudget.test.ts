@@ -22,7 +22,12 @@ describe('the budget of unauthenticated connections', () => {
 
   it('with one connection per address, displaces the oldest', () => {
     const budget = new ConnectionBudget({ maxTotal: 3, maxPerAddress: 3 });
-    for (const [id, address] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) budget.admit(id, address);
+    for (const [id, address] of [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ] as const)
+      budget.admit(id, address);
     expect(budget.admit(4, 'd')).toEqual({ admitted: true, displaced: [1] });
   });
 

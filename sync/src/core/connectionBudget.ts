@@ -13,7 +13,8 @@ export interface ConnectionBudgetLimits {
   readonly maxPerAddress: number;
 }
 
-export type Admission = { readonly admitted: true; readonly displaced: readonly number[] } | { readonly admitted: false };
+export type Admission =
+  { readonly admitted: true; readonly displaced: readonly number[] } | { readonly admitted: false };
 
 export class ConnectionBudget {
   /** id → address, in order of admission (oldest first). */
@@ -21,7 +22,8 @@ export class ConnectionBudget {
   private readonly perAddress = new Map<string, number>();
 
   constructor(readonly limits: ConnectionBudgetLimits) {
-    if (limits.maxTotal < 1 || limits.maxPerAddress < 1) throw new Error(`invalid connection limits ${JSON.stringify(limits)}`);
+    if (limits.maxTotal < 1 || limits.maxPerAddress < 1)
+      throw new Error(`invalid connection limits ${JSON.stringify(limits)}`);
   }
 
   get size(): number {

@@ -41,7 +41,11 @@ export const databaseMessageSchema = z.strictObject({
 
 /** A physical standby promoted by a failover keeps the system identifier, so the fingerprint survives failovers. */
 export function databaseFingerprint(identity: DatabaseIdentity, keys: ClusterKeys): string {
-  return macHex(keys['config-fingerprint'], ['database identity', identity.systemIdentifier, identity.databaseOid]).slice(0, 32);
+  return macHex(keys['config-fingerprint'], [
+    'database identity',
+    identity.systemIdentifier,
+    identity.databaseOid,
+  ]).slice(0, 32);
 }
 
 export interface TopologyNode {
@@ -87,7 +91,9 @@ function describeGroups(groups: readonly (readonly TopologyNode[])[]): string {
   return groups
     .map((group) => [...group].sort(byName))
     .sort((a, b) => b.length - a.length || byName(a[0] as TopologyNode, b[0] as TopologyNode))
-    .map((group) => (group.length > 1 ? `${list(names(group))} share one database` : `${(group[0] as TopologyNode).name} has its own`))
+    .map((group) =>
+      group.length > 1 ? `${list(names(group))} share one database` : `${(group[0] as TopologyNode).name} has its own`,
+    )
     .join('; ');
 }
 
@@ -107,7 +113,14 @@ export function decideTopology(input: {
   const mine = groups.get(self.database) as TopologyNode[];
   const sharedWith = names(mine.filter((n) => n !== self));
   const all = [...groups.values()];
-  const detected: DetectedTopology = known.length === 1 ? declared : all.length === 1 ? 'shared' : all.every((g) => g.length === 1) ? 'per-node' : 'mixed';
+  const detected: DetectedTopology =
+    known.length === 1
+      ? declared
+      : all.length === 1
+        ? 'shared'
+        : all.every((g) => g.length === 1)
+          ? 'per-node'
+          : 'mixed';
   const base = { declared, detected, sharedWith, unknownPeers };
   if (detected === declared) return { ...base, problem: null, thisNodeRefused: false };
 

@@ -76,19 +76,33 @@ function configFields(config: ConfigFingerprints): Field[] {
   const fp = Object.entries(config.fingerprints).sort(([a], [b]) => (a < b ? -1 : 1));
   const pub = Object.entries(config.publicValues).sort(([a], [b]) => (a < b ? -1 : 1));
   return [
-    fp.length, ...fp.flat(),
-    config.previousSessionSecrets.length, ...config.previousSessionSecrets,
-    pub.length, ...pub.flat(),
+    fp.length,
+    ...fp.flat(),
+    config.previousSessionSecrets.length,
+    ...config.previousSessionSecrets,
+    pub.length,
+    ...pub.flat(),
   ];
 }
 
 export function transcriptHash(hello: HelloMessage, answer: Omit<HelloAnswer, 'proof'>): string {
   const fields: Field[] = [
     LABEL,
-    'hello', hello.v, ...identityFields(hello.initiator), hello.nonce, hello.timestampMs, ...configFields(hello.config),
+    'hello',
+    hello.v,
+    ...identityFields(hello.initiator),
+    hello.nonce,
+    hello.timestampMs,
+    ...configFields(hello.config),
     hello.tlsCertSha256,
-    'answer', answer.v, answer.handshakeId, ...identityFields(answer.responder), answer.nonce, answer.timestampMs,
-    ...configFields(answer.config), answer.tlsCertSha256,
+    'answer',
+    answer.v,
+    answer.handshakeId,
+    ...identityFields(answer.responder),
+    answer.nonce,
+    answer.timestampMs,
+    ...configFields(answer.config),
+    answer.tlsCertSha256,
   ];
   return createHash('sha256').update(encodeFields(fields)).digest('hex');
 }
@@ -174,7 +188,12 @@ export function checkAnswer(input: {
   return { ok: true, transcript };
 }
 
-export function createConfirm(keys: ClusterKeys, handshakeId: string, transcript: string, refusal: Refusal | null): ConfirmMessage {
+export function createConfirm(
+  keys: ClusterKeys,
+  handshakeId: string,
+  transcript: string,
+  refusal: Refusal | null,
+): ConfirmMessage {
   return {
     v: PROTOCOL_VERSION,
     handshakeId,
@@ -183,7 +202,8 @@ export function createConfirm(keys: ClusterKeys, handshakeId: string, transcript
   };
 }
 
-export type ConfirmCheck = { readonly ok: true } | { readonly ok: false; readonly reason: 'reflected' | 'registration-key-differs' };
+export type ConfirmCheck =
+  { readonly ok: true } | { readonly ok: false; readonly reason: 'reflected' | 'registration-key-differs' };
 
 /** The responder's check of the initiator's proof; `issuedProof` is the responder's own proof from its answer. */
 export function checkConfirm(input: {

@@ -15,7 +15,12 @@ describe('peer addresses', () => {
 
   it('recognise loopback clients, IPv4-mapped ones included, and nothing else', () => {
     expect(['127.0.0.1', '127.0.2.3', '::1', '::ffff:127.0.0.1'].map(isLoopbackIp)).toEqual([true, true, true, true]);
-    expect(['10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', 'fe80::1'].map(isLoopbackIp)).toEqual([false, false, false, false]);
+    expect(['10.0.0.1', '::ffff:10.0.0.1', '128.0.0.1', 'fe80::1'].map(isLoopbackIp)).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(normalizeIp('::ffff:10.1.2.3')).toBe('10.1.2.3');
   });
 });

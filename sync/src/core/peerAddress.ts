@@ -34,7 +34,8 @@ export function isWildcardAddress(host: string): boolean {
 function ipv6Groups(ip: string): number[] | undefined {
   const [head = '', tail, extra] = ip.split('::');
   if (extra !== undefined) return undefined;
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN)));
+  const parse = (part: string) =>
+    part === '' ? [] : part.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : NaN));
   const left = parse(head);
   const right = tail === undefined ? [] : parse(tail);
   const missing = 8 - left.length - right.length;
@@ -52,7 +53,10 @@ export function limitKey(ip: string): string {
   if (!plain.includes(':')) return plain;
   const groups = ipv6Groups(plain.split('%')[0] as string);
   if (!groups) return plain;
-  return `${groups.slice(0, 4).map((g) => g.toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toString(16))
+    .join(':')}::/64`;
 }
 
 /**

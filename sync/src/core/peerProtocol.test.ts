@@ -31,8 +31,12 @@ describe('protocol validation', () => {
   });
 
   it('refuses uppercase hex, wrong lengths and non-objects', () => {
-    expect(parseMessage(confirmSchema, { v: 1, handshakeId: 'AB'.repeat(16), proof: 'ab'.repeat(32), refusal: null }).ok).toBe(false);
-    expect(parseMessage(confirmSchema, { v: 1, handshakeId: 'ab'.repeat(15), proof: 'ab'.repeat(32), refusal: null }).ok).toBe(false);
+    expect(
+      parseMessage(confirmSchema, { v: 1, handshakeId: 'AB'.repeat(16), proof: 'ab'.repeat(32), refusal: null }).ok,
+    ).toBe(false);
+    expect(
+      parseMessage(confirmSchema, { v: 1, handshakeId: 'ab'.repeat(15), proof: 'ab'.repeat(32), refusal: null }).ok,
+    ).toBe(false);
     expect(parseMessage(confirmSchema, 'hello').ok).toBe(false);
     expect(parseMessage(confirmSchema, undefined).ok).toBe(false);
   });

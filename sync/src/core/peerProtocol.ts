@@ -17,14 +17,19 @@ export const PATHS = {
   database: '/sync/v1/database',
 } as const;
 
-const hex = (bytes: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);
+const hex = (bytes: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${bytes * 2}}$`), `must be ${bytes * 2} lowercase hex characters`);
 export const nodeIdSchema = z.string().regex(NODE_ID_PATTERN, `must be ${NODE_ID_RULE}`);
 export const nonceSchema = hex(32);
 export const handshakeIdSchema = hex(16);
 export const instanceIdSchema = hex(16);
 const macSchema = hex(32);
 const timestampSchema = z.number().int().min(0).max(8.64e15);
-const dnsLabelSchema = z.string().min(1).max(63).regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+const dnsLabelSchema = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
 const variableNameSchema = z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/);
 
 export const nodeIdentitySchema = z.strictObject({

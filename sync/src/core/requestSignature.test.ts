@@ -34,7 +34,13 @@ describe('request signatures', () => {
 });
 
 describe('response signatures', () => {
-  const response = { status: 200, body: Buffer.from('{}'), requestNonce: 'ab'.repeat(32), senderId: 'b'.repeat(16), receiverId: 'a'.repeat(16) };
+  const response = {
+    status: 200,
+    body: Buffer.from('{}'),
+    requestNonce: 'ab'.repeat(32),
+    senderId: 'b'.repeat(16),
+    receiverId: 'a'.repeat(16),
+  };
 
   it('bind the answer to the request nonce and status', () => {
     const signature = signResponse(key, response);

@@ -29,7 +29,16 @@ export function bodyDigest(body: Buffer): string {
 }
 
 export function signRequest(key: Buffer, r: SignedRequestFields): string {
-  return macHex(key, ['msk-sync/v1 request', r.method.toUpperCase(), r.path, bodyDigest(r.body), r.timestampMs, r.nonce, r.senderId, r.receiverId]);
+  return macHex(key, [
+    'msk-sync/v1 request',
+    r.method.toUpperCase(),
+    r.path,
+    bodyDigest(r.body),
+    r.timestampMs,
+    r.nonce,
+    r.senderId,
+    r.receiverId,
+  ]);
 }
 
 export function verifyRequest(key: Buffer, r: SignedRequestFields, signature: string): boolean {

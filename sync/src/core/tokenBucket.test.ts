@@ -47,7 +47,7 @@ describe('token buckets per source address', () => {
     expect(buckets.take('limited', 0).allowed).toBe(false);
   });
 
-  it('lets keys beyond maxKeys share one overflow bucket, so between them they get one key\'s allowance', () => {
+  it("lets keys beyond maxKeys share one overflow bucket, so between them they get one key's allowance", () => {
     const buckets = new TokenBuckets({ burst: 2, refillPerSecond: 0.5, maxKeys: 2 });
     buckets.take('a', 0);
     buckets.take('b', 0);

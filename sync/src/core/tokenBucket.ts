@@ -23,7 +23,8 @@ export class TokenBuckets {
   private readonly overflow: Bucket;
 
   constructor(readonly limits: TokenBucketLimits) {
-    if (limits.burst < 1 || limits.refillPerSecond <= 0 || limits.maxKeys < 1) throw new Error(`invalid token bucket limits ${JSON.stringify(limits)}`);
+    if (limits.burst < 1 || limits.refillPerSecond <= 0 || limits.maxKeys < 1)
+      throw new Error(`invalid token bucket limits ${JSON.stringify(limits)}`);
     this.overflow = { tokens: limits.burst, updatedAtMs: -Infinity };
   }
 

@@ -17,17 +17,30 @@ export interface DiscoveryDeps {
   readonly kubernetesNamespace?: string;
 }
 
-export type DiscoveryConfig = Pick<NodeConfig, 'syncDiscovery' | 'syncPeers' | 'syncDnsName' | 'syncKubernetesService' | 'syncBindAddress'>;
+export type DiscoveryConfig = Pick<
+  NodeConfig,
+  'syncDiscovery' | 'syncPeers' | 'syncDnsName' | 'syncKubernetesService' | 'syncBindAddress'
+>;
 
 export function createDiscovery(config: DiscoveryConfig, self: DiscoverySelf, deps: DiscoveryDeps): PeerDiscovery {
   switch (config.syncDiscovery) {
     case 'static':
       return new StaticDiscovery(self, config.syncPeers);
     case 'dns':
-      return new DnsDiscovery(self, config.syncDnsName, deps.dnsResolver ?? createDnsResolver(deps.dnsServers), deps.dnsIntervalMs);
+      return new DnsDiscovery(
+        self,
+        config.syncDnsName,
+        deps.dnsResolver ?? createDnsResolver(deps.dnsServers),
+        deps.dnsIntervalMs,
+      );
     case 'mdns': {
       const interfaceIp = multicastInterfaceFor(config.syncBindAddress);
-      return new MdnsDiscovery({ self, clusterTag: deps.clusterTag, now: deps.now, ...(interfaceIp ? { interfaceIp } : {}) });
+      return new MdnsDiscovery({
+        self,
+        clusterTag: deps.clusterTag,
+        now: deps.now,
+        ...(interfaceIp ? { interfaceIp } : {}),
+      });
     }
     case 'kubernetes': {
       const { KubernetesDiscovery } = require('./kubernetesDiscovery') as typeof import('./kubernetesDiscovery');

@@ -43,7 +43,11 @@ const self = {
   ownAddresses: [`${SELF_IP}:${PORT}`],
   advertisedIps: [SELF_IP],
 };
-const peer = (n: number): WorldPeer => ({ id: randomBytes(8).toString('hex'), name: `peer-${n}`, ip: `127.0.2.${95 + n}` });
+const peer = (n: number): WorldPeer => ({
+  id: randomBytes(8).toString('hex'),
+  name: `peer-${n}`,
+  ip: `127.0.2.${95 + n}`,
+});
 const addressOf = (p: WorldPeer) => `${p.ip}:${PORT}`;
 const baseConfig = { syncPeers: [] as string[], syncDnsName: '', syncKubernetesService: '', syncBindAddress: SELF_IP };
 
@@ -58,7 +62,13 @@ function staticWorld(): World {
       throw new Error('static discovery has no changes');
     },
     addSelf: async () => void listed.push(`${SELF_IP}:${PORT}`),
-    start: () => agent.send({ cmd: 'start', self, config: { ...baseConfig, syncDiscovery: 'static', syncPeers: listed }, deps: { clusterTag: TAG } }),
+    start: () =>
+      agent.send({
+        cmd: 'start',
+        self,
+        config: { ...baseConfig, syncDiscovery: 'static', syncPeers: listed },
+        deps: { clusterTag: TAG },
+      }),
     close: async () => void (await agent.stop()),
   };
 }
@@ -101,7 +111,10 @@ async function kubernetesWorld(): Promise<World> {
       publish();
     },
     remove: async (p) => {
-      endpoints.splice(endpoints.findIndex((e) => e.ip === p.ip), 1);
+      endpoints.splice(
+        endpoints.findIndex((e) => e.ip === p.ip),
+        1,
+      );
       publish();
     },
     addSelf: async () => {
@@ -129,16 +142,31 @@ function mdnsWorld(): World {
     dynamic: true,
     agent,
     add: async (p) => {
-      agent.send({ cmd: 'advertise', peer: { id: p.id, name: p.name, instanceId: randomBytes(16).toString('hex'), tag: TAG, port: PORT, ips: [p.ip] } });
+      agent.send({
+        cmd: 'advertise',
+        peer: {
+          id: p.id,
+          name: p.name,
+          instanceId: randomBytes(16).toString('hex'),
+          tag: TAG,
+          port: PORT,
+          ips: [p.ip],
+        },
+      });
       advertised += 1;
-      await agent.waitFor(`advertised ${p.name}`, () => (agent.events.filter((e) => e.event === 'advertised').length >= advertised ? true : undefined));
+      await agent.waitFor(`advertised ${p.name}`, () =>
+        agent.events.filter((e) => e.event === 'advertised').length >= advertised ? true : undefined,
+      );
     },
     remove: async (p) => {
       agent.send({ cmd: 'withdraw', id: p.id });
-      await agent.waitFor(`withdrawn ${p.name}`, () => agent.events.find((e) => e.event === 'withdrawn' && e.id === p.id));
+      await agent.waitFor(`withdrawn ${p.name}`, () =>
+        agent.events.find((e) => e.event === 'withdrawn' && e.id === p.id),
+      );
     },
     addSelf: async () => undefined,
-    start: () => agent.send({ cmd: 'start', self, config: { ...baseConfig, syncDiscovery: 'mdns' }, deps: { clusterTag: TAG } }),
+    start: () =>
+      agent.send({ cmd: 'start', self, config: { ...baseConfig, syncDiscovery: 'mdns' }, deps: { clusterTag: TAG } }),
     close: async () => void (await agent.stop()),
   };
 }
@@ -226,7 +254,9 @@ describe('kubernetes discovery without permission', () => {
         deps: { clusterTag: TAG, kubeconfigPath: kubeconfig },
       });
       const error = await agent.waitFor('an error event', () => agent.events.find((e) => e.event === 'error'));
-      expect(error.message).toMatch(/HTTP 401: the pod's service account needs a Role with get\/list\/watch on endpointslices\.discovery\.k8s\.io/);
+      expect(error.message).toMatch(
+        /HTTP 401: the pod's service account needs a Role with get\/list\/watch on endpointslices\.discovery\.k8s\.io/,
+      );
     } finally {
       await agent.stop();
       await api.close();

@@ -17,7 +17,10 @@ import { MdnsDiscovery } from './mdnsDiscovery';
 
 type Command =
   | { cmd: 'start'; config: DiscoveryConfig; self: DiscoverySelf; deps: Omit<DiscoveryDeps, 'now'> }
-  | { cmd: 'advertise'; peer: { id: string; name: string; instanceId: string; tag: string; port: number; ips: string[] } }
+  | {
+      cmd: 'advertise';
+      peer: { id: string; name: string; instanceId: string; tag: string; port: number; ips: string[] };
+    }
   | { cmd: 'withdraw'; id: string }
   | { cmd: 'stop' };
 
@@ -39,7 +42,14 @@ async function handle(command: Command): Promise<void> {
     case 'advertise': {
       const { peer } = command;
       const fake = new MdnsDiscovery({
-        self: { id: peer.id, name: peer.name, instanceId: peer.instanceId, port: peer.port, ownAddresses: [], advertisedIps: peer.ips },
+        self: {
+          id: peer.id,
+          name: peer.name,
+          instanceId: peer.instanceId,
+          port: peer.port,
+          ownAddresses: [],
+          advertisedIps: peer.ips,
+        },
         clusterTag: peer.tag,
         now: Date.now,
       });

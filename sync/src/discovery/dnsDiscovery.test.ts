@@ -1,15 +1,35 @@
 import type { DiscoveryUpdate } from './discovery';
 import { DnsDiscovery, type DnsResolver } from './dnsDiscovery';
 
-const self = { id: 'aaaaaaaaaaaaaaaa', name: 'me', instanceId: '1'.repeat(32), port: 8765, ownAddresses: ['10.0.0.1:8765'], advertisedIps: ['10.0.0.1'] };
+const self = {
+  id: 'aaaaaaaaaaaaaaaa',
+  name: 'me',
+  instanceId: '1'.repeat(32),
+  port: 8765,
+  ownAddresses: ['10.0.0.1:8765'],
+  advertisedIps: ['10.0.0.1'],
+};
 const fail = (code: string) => Promise.reject(Object.assign(new Error(code), { code }));
 
-function resolver(records: { a?: Record<string, string[]>; srv?: Record<string, { name: string; port: number }[]>; failing?: string }): DnsResolver {
+function resolver(records: {
+  a?: Record<string, string[]>;
+  srv?: Record<string, { name: string; port: number }[]>;
+  failing?: string;
+}): DnsResolver {
   return {
-    resolve4: (name) => (records.failing ? fail(records.failing) : records.a?.[name] ? Promise.resolve(records.a[name] as string[]) : fail('ENOTFOUND')),
+    resolve4: (name) =>
+      records.failing
+        ? fail(records.failing)
+        : records.a?.[name]
+          ? Promise.resolve(records.a[name] as string[])
+          : fail('ENOTFOUND'),
     resolve6: () => fail('ENODATA'),
     resolveSrv: (name) =>
-      records.failing ? fail(records.failing) : records.srv?.[name] ? Promise.resolve((records.srv[name] ?? []).map((s) => ({ ...s, priority: 0, weight: 0 }))) : fail('ENOTFOUND'),
+      records.failing
+        ? fail(records.failing)
+        : records.srv?.[name]
+          ? Promise.resolve((records.srv[name] ?? []).map((s) => ({ ...s, priority: 0, weight: 0 })))
+          : fail('ENOTFOUND'),
   };
 }
 
@@ -29,7 +49,10 @@ describe('DnsDiscovery (resolver injected)', () => {
 
   it('prefers SRV records and resolves their targets, with the SRV port', async () => {
     const { updates } = await once(
-      resolver({ srv: { '_sync._tcp.peers.test': [{ name: 'p-1.peers.test', port: 9000 }] }, a: { 'p-1.peers.test': ['10.0.0.7'], 'peers.test': ['10.0.0.9'] } }),
+      resolver({
+        srv: { '_sync._tcp.peers.test': [{ name: 'p-1.peers.test', port: 9000 }] },
+        a: { 'p-1.peers.test': ['10.0.0.7'], 'peers.test': ['10.0.0.9'] },
+      }),
     );
     expect(updates[0]?.addresses.map((a) => a.address)).toEqual(['10.0.0.7:9000']);
   });

@@ -4,7 +4,13 @@
  */
 import { promises as dns } from 'node:dns';
 import { formatPeerAddress } from '../core/peerAddress';
-import { type DiscoveredAddress, type DiscoveryListener, type DiscoverySelf, type PeerDiscovery, withoutOwn } from './discovery';
+import {
+  type DiscoveredAddress,
+  type DiscoveryListener,
+  type DiscoverySelf,
+  type PeerDiscovery,
+  withoutOwn,
+} from './discovery';
 
 export interface DnsResolver {
   resolve4(name: string): Promise<string[]>;
@@ -76,12 +82,19 @@ export class DnsDiscovery implements PeerDiscovery {
     if (srv.error) errors.push(`SRV ${srvNameFor(this.name)}: ${srv.error}`);
     if (srv.records.length > 0) {
       for (const record of srv.records) {
-        const [v4, v6] = await Promise.all([lookup(() => this.resolver.resolve4(record.name)), lookup(() => this.resolver.resolve6(record.name))]);
-        for (const ip of [...v4.records, ...v6.records]) addresses.push({ address: formatPeerAddress(ip, record.port) });
+        const [v4, v6] = await Promise.all([
+          lookup(() => this.resolver.resolve4(record.name)),
+          lookup(() => this.resolver.resolve6(record.name)),
+        ]);
+        for (const ip of [...v4.records, ...v6.records])
+          addresses.push({ address: formatPeerAddress(ip, record.port) });
         if (v4.records.length + v6.records.length === 0) errors.push(`SRV target ${record.name} has no A/AAAA record`);
       }
     } else if (!this.name.startsWith('_')) {
-      const [v4, v6] = await Promise.all([lookup(() => this.resolver.resolve4(this.name)), lookup(() => this.resolver.resolve6(this.name))]);
+      const [v4, v6] = await Promise.all([
+        lookup(() => this.resolver.resolve4(this.name)),
+        lookup(() => this.resolver.resolve6(this.name)),
+      ]);
       if (v4.error && v6.error) errors.push(`A/AAAA ${this.name}: ${v4.error}`);
       addresses = [...v4.records, ...v6.records].map((ip) => ({ address: formatPeerAddress(ip, this.self.port) }));
     }

@@ -12,7 +12,11 @@ export interface EndpointSliceLike {
   readonly addressType?: string;
   readonly endpoints?: readonly {
     readonly addresses?: readonly string[];
-    readonly conditions?: { readonly ready?: boolean | null; readonly serving?: boolean | null; readonly terminating?: boolean | null };
+    readonly conditions?: {
+      readonly ready?: boolean | null;
+      readonly serving?: boolean | null;
+      readonly terminating?: boolean | null;
+    };
     readonly hostname?: string;
     readonly targetRef?: { readonly kind?: string; readonly name?: string };
   }[];
@@ -22,14 +26,19 @@ export interface EndpointSliceLike {
 export const SYNC_PORT_NAME = 'sync';
 
 export function syncPortOf(slice: EndpointSliceLike, defaultPort: number): number {
-  const ports = (slice.ports ?? []).filter((p): p is { name?: string | null; port: number } => typeof p.port === 'number');
+  const ports = (slice.ports ?? []).filter(
+    (p): p is { name?: string | null; port: number } => typeof p.port === 'number',
+  );
   const named = ports.find((p) => p.name === SYNC_PORT_NAME);
   if (named) return named.port;
   if (ports.length === 1) return (ports[0] as { port: number }).port;
   return defaultPort;
 }
 
-export function addressesFromEndpointSlices(slices: readonly EndpointSliceLike[], defaultPort: number): DiscoveredAddress[] {
+export function addressesFromEndpointSlices(
+  slices: readonly EndpointSliceLike[],
+  defaultPort: number,
+): DiscoveredAddress[] {
   const out: DiscoveredAddress[] = [];
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;

@@ -63,7 +63,12 @@ export class KubernetesDiscovery implements PeerDiscovery {
     const labelSelector = `kubernetes.io/service-name=${this.options.service}`;
     const api = kc.makeApiClient(k8s.DiscoveryV1Api);
     const path = `/apis/discovery.k8s.io/v1/namespaces/${namespace}/endpointslices`;
-    const informer = k8s.makeInformer(kc, path, () => api.listNamespacedEndpointSlice({ namespace, labelSelector }), labelSelector) as unknown as Informer;
+    const informer = k8s.makeInformer(
+      kc,
+      path,
+      () => api.listNamespacedEndpointSlice({ namespace, labelSelector }),
+      labelSelector,
+    ) as unknown as Informer;
     this.informer = informer;
     const publish = () => {
       if (this.stopped) return;
@@ -77,13 +82,20 @@ export class KubernetesDiscovery implements PeerDiscovery {
     informer.on('error', (error) => {
       if (this.stopped) return;
       const detail = error instanceof Error ? error.message : String(error);
-      const status = (error as { code?: unknown; statusCode?: unknown } | undefined)?.code ?? (error as { statusCode?: unknown } | undefined)?.statusCode;
+      const status =
+        (error as { code?: unknown; statusCode?: unknown } | undefined)?.code ??
+        (error as { statusCode?: unknown } | undefined)?.statusCode;
       const hint =
         status === 401 || status === 403
           ? ` (HTTP ${status}: the pod's service account needs a Role with get/list/watch on endpointslices.discovery.k8s.io)`
           : '';
-      listener.error(`watching EndpointSlices of Service ${this.options.service} in ${namespace} failed: ${detail}${hint}`);
-      this.restartTimer = setTimeout(() => void informer.start(), this.options.restartDelayMs ?? KUBERNETES_RESTART_DELAY_MS);
+      listener.error(
+        `watching EndpointSlices of Service ${this.options.service} in ${namespace} failed: ${detail}${hint}`,
+      );
+      this.restartTimer = setTimeout(
+        () => void informer.start(),
+        this.options.restartDelayMs ?? KUBERNETES_RESTART_DELAY_MS,
+      );
       this.restartTimer.unref();
     });
     await informer.start();

@@ -7,8 +7,21 @@ import os from 'node:os';
 import makeMdns from 'multicast-dns';
 import { formatPeerAddress } from '../core/peerAddress';
 import type { IgnoredAnnouncement } from '../status/statusModel';
-import { type DiscoveredAddress, type DiscoveryListener, type DiscoverySelf, type PeerDiscovery, withoutOwn } from './discovery';
-import { MDNS_SERVICE_TYPE, type MdnsAdvertisement, type MdnsAnnouncement, advertisementRecords, asksForService, readAnnouncements } from './mdnsRecords';
+import {
+  type DiscoveredAddress,
+  type DiscoveryListener,
+  type DiscoverySelf,
+  type PeerDiscovery,
+  withoutOwn,
+} from './discovery';
+import {
+  MDNS_SERVICE_TYPE,
+  type MdnsAdvertisement,
+  type MdnsAnnouncement,
+  advertisementRecords,
+  asksForService,
+  readAnnouncements,
+} from './mdnsRecords';
 
 /** Queries at start, then slower: peers that start later announce themselves anyway. */
 export const MDNS_QUERY_SCHEDULE_MS = [0, 1_000, 3_000] as const;
@@ -56,12 +69,23 @@ export class MdnsDiscovery implements PeerDiscovery {
 
   private get advertisement(): MdnsAdvertisement {
     const { self, clusterTag } = this.options;
-    return { id: self.id, name: self.name, instanceId: self.instanceId, tag: clusterTag, port: self.port, ips: self.advertisedIps };
+    return {
+      id: self.id,
+      name: self.name,
+      instanceId: self.instanceId,
+      tag: clusterTag,
+      port: self.port,
+      ips: self.advertisedIps,
+    };
   }
 
   async start(listener: DiscoveryListener): Promise<void> {
     this.listener = listener;
-    const mdns = makeMdns({ reuseAddr: true, loopback: true, ...(this.options.interfaceIp ? { interface: this.options.interfaceIp } : {}) });
+    const mdns = makeMdns({
+      reuseAddr: true,
+      loopback: true,
+      ...(this.options.interfaceIp ? { interface: this.options.interfaceIp } : {}),
+    });
     this.mdns = mdns;
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error) => reject(new Error(`mDNS cannot listen on UDP 5353: ${error.message}`));
@@ -117,7 +141,8 @@ export class MdnsDiscovery implements PeerDiscovery {
             address: formatPeerAddress(ips[0] as string, a.port),
             id: a.id ?? null,
             name: a.name ?? null,
-            reason: 'mDNS cluster tag differs: this node belongs to another cluster (a different SYNC_REGISTRATION_KEY)',
+            reason:
+              'mDNS cluster tag differs: this node belongs to another cluster (a different SYNC_REGISTRATION_KEY)',
             expiresAtMs: now() + MDNS_FORGET_AFTER_MS,
           });
         changed = true;
@@ -149,7 +174,10 @@ export class MdnsDiscovery implements PeerDiscovery {
 
   private publish(): void {
     this.listener?.update({
-      addresses: withoutOwn(this.options.self, [...this.seen.values()].map((s) => s.address)),
+      addresses: withoutOwn(
+        this.options.self,
+        [...this.seen.values()].map((s) => s.address),
+      ),
       ignored: [...this.ignored.values()].map(({ expiresAtMs: _expires, ...rest }) => rest),
     });
   }

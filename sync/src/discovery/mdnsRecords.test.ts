@@ -1,6 +1,19 @@
-import { MDNS_SERVICE_TYPE, advertisementRecords, asksForService, instanceNameOf, readAnnouncements } from './mdnsRecords';
+import {
+  MDNS_SERVICE_TYPE,
+  advertisementRecords,
+  asksForService,
+  instanceNameOf,
+  readAnnouncements,
+} from './mdnsRecords';
 
-const ad = { id: '0123456789abcdef', name: 'server-1', instanceId: 'ab'.repeat(16), tag: 'cafebabecafebabe', port: 8765, ips: ['192.168.1.100'] };
+const ad = {
+  id: '0123456789abcdef',
+  name: 'server-1',
+  instanceId: 'ab'.repeat(16),
+  tag: 'cafebabecafebabe',
+  port: 8765,
+  ips: ['192.168.1.100'],
+};
 
 describe('mDNS records', () => {
   it('read back what a node announces: ID, name, instance, cluster tag, port and address', () => {
@@ -29,7 +42,12 @@ describe('mDNS records', () => {
   });
 
   it('ignore records of other service types', () => {
-    expect(readAnnouncements({ answers: [{ name: '_http._tcp.local', type: 'PTR', data: 'x._http._tcp.local' }], additionals: [] })).toEqual([]);
+    expect(
+      readAnnouncements({
+        answers: [{ name: '_http._tcp.local', type: 'PTR', data: 'x._http._tcp.local' }],
+        additionals: [],
+      }),
+    ).toEqual([]);
   });
 
   it('recognise queries for our service type only', () => {

@@ -44,7 +44,10 @@ function hostNameOf(ad: Pick<MdnsAdvertisement, 'name' | 'id'>): string {
 }
 
 /** The records a node sends when announcing itself or answering a query; ttl 0 for the goodbye. */
-export function advertisementRecords(ad: MdnsAdvertisement, ttl = MDNS_TTL_SECONDS): { answers: Answer[]; additionals: Answer[] } {
+export function advertisementRecords(
+  ad: MdnsAdvertisement,
+  ttl = MDNS_TTL_SECONDS,
+): { answers: Answer[]; additionals: Answer[] } {
   const instance = instanceNameOf(ad);
   const host = hostNameOf(ad);
   const txt = [`v=1`, `id=${ad.id}`, `name=${ad.name}`, `inst=${ad.instanceId}`, `tag=${ad.tag}`];
@@ -52,7 +55,9 @@ export function advertisementRecords(ad: MdnsAdvertisement, ttl = MDNS_TTL_SECON
   const additionals: Answer[] = [
     { name: instance, type: 'SRV', ttl, data: { port: ad.port, target: host, priority: 0, weight: 0 } },
     { name: instance, type: 'TXT', ttl, data: txt },
-    ...ad.ips.map<Answer>((ip) => (ip.includes(':') ? { name: host, type: 'AAAA', ttl, data: ip } : { name: host, type: 'A', ttl, data: ip })),
+    ...ad.ips.map<Answer>((ip) =>
+      ip.includes(':') ? { name: host, type: 'AAAA', ttl, data: ip } : { name: host, type: 'A', ttl, data: ip },
+    ),
   ];
   return { answers, additionals };
 }
@@ -70,7 +75,9 @@ function txtPairs(record: TxtAnswer): Map<string, string> {
 
 /** Whether a query asks for our service type (PTR or ANY). */
 export function asksForService(packet: Pick<Packet, 'questions'>): boolean {
-  return (packet.questions ?? []).some((q) => q.name.toLowerCase() === MDNS_SERVICE_TYPE && (q.type === 'PTR' || (q.type as string) === 'ANY'));
+  return (packet.questions ?? []).some(
+    (q) => q.name.toLowerCase() === MDNS_SERVICE_TYPE && (q.type === 'PTR' || (q.type as string) === 'ANY'),
+  );
 }
 
 /** Reads every announcement of our service type from a response packet. Anything else is ignored. */
@@ -90,7 +97,9 @@ export function readAnnouncements(packet: Pick<Packet, 'answers' | 'additionals'
     const pairs = txt ? txtPairs(txt) : new Map<string, string>();
     const target = srv?.data.target;
     const ips = target
-      ? records.filter((r): r is StringAnswer => (r.type === 'A' || r.type === 'AAAA') && r.name === target).map((r) => String(r.data))
+      ? records
+          .filter((r): r is StringAnswer => (r.type === 'A' || r.type === 'AAAA') && r.name === target)
+          .map((r) => String(r.data))
       : [];
     out.push({
       instanceName,

@@ -18,7 +18,12 @@ export class StaticDiscovery implements PeerDiscovery {
   ) {}
 
   async start(listener: DiscoveryListener): Promise<void> {
-    listener.update({ addresses: withoutOwn(this.self, staticAddresses(this.peers, this.self.port).map((address) => ({ address }))) });
+    listener.update({
+      addresses: withoutOwn(
+        this.self,
+        staticAddresses(this.peers, this.self.port).map((address) => ({ address })),
+      ),
+    });
   }
 
   async stop(): Promise<void> {}

@@ -3,16 +3,32 @@ import type { NodeIdentity } from '../core/handshake';
 import { PeerRegistry, type RegistryEvent } from './peerRegistry';
 
 const config: ConfigFingerprints = { fingerprints: {}, previousSessionSecrets: [], publicValues: {} };
-const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity => ({ id, name: `node-${id.slice(0, 2)}`, instanceId: instance.repeat(32), startedAt, port: 8765 });
+const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity => ({
+  id,
+  name: `node-${id.slice(0, 2)}`,
+  instanceId: instance.repeat(32),
+  startedAt,
+  port: 8765,
+});
 const self = identity('aaaaaaaaaaaaaaaa');
-const registry = () => new PeerRegistry({ self, selfAddress: '10.0.0.1:8765', maxClockSkewMs: 10_000, liveWithinMs: 6_000, random: () => 0.5 });
+const registry = () =>
+  new PeerRegistry({
+    self,
+    selfAddress: '10.0.0.1:8765',
+    maxClockSkewMs: 10_000,
+    liveWithinMs: 6_000,
+    random: () => 0.5,
+  });
 const admit = (r: PeerRegistry, node: NodeIdentity, address: string, nowMs = 0, inbound = false) =>
   r.admit({ identity: node, address, config, clockSkewMs: 0, nowMs, inbound });
 
 describe('PeerRegistry', () => {
   it('keeps the addresses each discovery source proposes and drops them when the source stops proposing them', () => {
     const r = registry();
-    expect(r.setDiscovered('static', [{ address: '10.0.0.2:8765' }, { address: '10.0.0.3:8765' }], 0)).toEqual(['10.0.0.2:8765', '10.0.0.3:8765']);
+    expect(r.setDiscovered('static', [{ address: '10.0.0.2:8765' }, { address: '10.0.0.3:8765' }], 0)).toEqual([
+      '10.0.0.2:8765',
+      '10.0.0.3:8765',
+    ]);
     r.setDiscovered('dns', [{ address: '10.0.0.3:8765' }], 0);
     r.setDiscovered('static', [{ address: '10.0.0.2:8765' }], 0);
     expect([...r.candidates.keys()].sort()).toEqual(['10.0.0.2:8765', '10.0.0.3:8765']);
@@ -68,7 +84,9 @@ describe('PeerRegistry', () => {
     const refusal = { reason: 'registration-key-differs' as const, message: 'key differs' };
     r.recordRefusal({ address: '10.0.0.2:8765', refusal, side: 'refused-by-this-node', nowMs: 0, outbound: true });
     r.recordRefusal({ address: '10.0.0.2:8765', refusal, side: 'refused-by-this-node', nowMs: 10, outbound: false });
-    expect(r.currentRefusals(10)).toEqual([expect.objectContaining({ reason: 'registration-key-differs', count: 2, firstAt: 0, lastAt: 10 })]);
+    expect(r.currentRefusals(10)).toEqual([
+      expect.objectContaining({ reason: 'registration-key-differs', count: 2, firstAt: 0, lastAt: 10 }),
+    ]);
     expect(r.candidates.get('10.0.0.2:8765')?.state).toBe('refused');
     expect(r.dueCandidates(4_000)).toEqual([]);
     expect(r.currentRefusals(200_000)).toEqual([]);
@@ -103,8 +121,20 @@ describe('PeerRegistry', () => {
 
   it('keeps refusals of single messages (replays) when the node at that address is accepted', () => {
     const r = registry();
-    r.recordRefusal({ address: '10.0.0.2:8765', refusal: { reason: 'replayed', message: 'replay' }, side: 'refused-by-this-node', nowMs: 0, outbound: false });
-    r.recordRefusal({ address: '10.0.0.2:8765', refusal: { reason: 'clock-skew', message: 'skew' }, side: 'refused-by-this-node', nowMs: 0, outbound: false });
+    r.recordRefusal({
+      address: '10.0.0.2:8765',
+      refusal: { reason: 'replayed', message: 'replay' },
+      side: 'refused-by-this-node',
+      nowMs: 0,
+      outbound: false,
+    });
+    r.recordRefusal({
+      address: '10.0.0.2:8765',
+      refusal: { reason: 'clock-skew', message: 'skew' },
+      side: 'refused-by-this-node',
+      nowMs: 0,
+      outbound: false,
+    });
     admit(r, identity('bbbbbbbbbbbbbbbb'), '10.0.0.2:8765', 1);
     expect(r.currentRefusals(2).map((x) => x.reason)).toEqual(['replayed']);
   });

@@ -83,7 +83,13 @@ export const INBOUND_CANDIDATE_TTL_MS = 10 * 60_000;
 export const MAX_REFUSAL_RECORDS = 256;
 export const MAX_CANDIDATES = 1024;
 /** Refusals about the node at an address itself (not about one message), which also settle its candidate. */
-const NODE_REFUSALS: ReadonlySet<RefusalReason> = new Set(['registration-key-differs', 'duplicate-node-id', 'clock-skew', 'protocol-version', 'tls-certificate-mismatch']);
+const NODE_REFUSALS: ReadonlySet<RefusalReason> = new Set([
+  'registration-key-differs',
+  'duplicate-node-id',
+  'clock-skew',
+  'protocol-version',
+  'tls-certificate-mismatch',
+]);
 
 export type RegistryEvent =
   | { readonly type: 'peer-connected'; readonly peer: PeerNode }
@@ -115,14 +121,25 @@ export class PeerRegistry {
   }
 
   /** Replaces the addresses one discovery source proposes. Returns the addresses that are new. */
-  setDiscovered(source: DiscoverySource, entries: readonly { address: string; hint?: DiscoveryHint }[], nowMs: number): string[] {
+  setDiscovered(
+    source: DiscoverySource,
+    entries: readonly { address: string; hint?: DiscoveryHint }[],
+    nowMs: number,
+  ): string[] {
     const added: string[] = [];
     const current = new Set(entries.map((e) => e.address));
     for (const entry of entries) {
       let candidate = this.candidates.get(entry.address);
       if (!candidate) {
         if (this.candidates.size >= MAX_CANDIDATES) continue;
-        candidate = { address: entry.address, via: new Set(), hint: {}, state: 'new', failures: 0, nextAttemptAtMs: nowMs };
+        candidate = {
+          address: entry.address,
+          via: new Set(),
+          hint: {},
+          state: 'new',
+          failures: 0,
+          nextAttemptAtMs: nowMs,
+        };
         this.candidates.set(entry.address, candidate);
         added.push(entry.address);
       }
@@ -141,7 +158,11 @@ export class PeerRegistry {
   /** Candidates to dial now: not self, not behind a connected node, and due. */
   dueCandidates(nowMs: number): Candidate[] {
     return [...this.candidates.values()].filter(
-      (c) => c.state !== 'self' && c.state !== 'connecting' && !this.isLinkedToConnectedNode(c) && c.nextAttemptAtMs <= nowMs,
+      (c) =>
+        c.state !== 'self' &&
+        c.state !== 'connecting' &&
+        !this.isLinkedToConnectedNode(c) &&
+        c.nextAttemptAtMs <= nowMs,
     );
   }
 
@@ -238,7 +259,8 @@ export class PeerRegistry {
         c.nextAttemptAtMs = nowMs + backoffDelayMs(REFUSED_BACKOFF, c.failures, this.options.random);
       }
     }
-    const secondByPeer = side === 'refused-by-peer' && refusal.reason === 'duplicate-node-id' && peer?.id !== this.options.self.id;
+    const secondByPeer =
+      side === 'refused-by-peer' && refusal.reason === 'duplicate-node-id' && peer?.id !== this.options.self.id;
     if (refusal.reason === 'duplicate-node-id' && (input.thisNodeIsSecond === true || secondByPeer)) {
       this.identityConflict = { message: refusal.message, otherAddress: address, at: nowMs };
     }

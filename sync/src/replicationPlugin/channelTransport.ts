@@ -48,7 +48,9 @@ export function channelTransport(
       throw new PeerNotReadyError(peerId, answerMessage(answer.json));
     }
     if (answer.status !== 200) {
-      throw new ReplicationRequestError(`peer ${peerId} answered HTTP ${answer.status} on ${path}: ${answerMessage(answer.json)}`);
+      throw new ReplicationRequestError(
+        `peer ${peerId} answered HTTP ${answer.status} on ${path}: ${answerMessage(answer.json)}`,
+      );
     }
     return answer.json;
   };
@@ -59,8 +61,22 @@ export function channelTransport(
 }
 
 /** "Pull now", or with `push` "here are my new changes" (see ChangePusher). Resolves whether the peer applied the push. */
-export async function sendPoke(api: Pick<SyncServiceApi, 'request'>, peerId: string, push: Push | null = null): Promise<boolean> {
-  const answer = await api.request(peerId, { method: 'POST', path: REPLICATION_ROUTES.poke, json: push ?? {}, timeoutMs: POKE_TIMEOUT_MS });
-  if (answer.status !== 200) throw new ReplicationRequestError(`peer ${peerId} answered HTTP ${answer.status} to a poke: ${answerMessage(answer.json)}`);
-  return typeof answer.json === 'object' && answer.json !== null && (answer.json as { applied?: unknown }).applied === true;
+export async function sendPoke(
+  api: Pick<SyncServiceApi, 'request'>,
+  peerId: string,
+  push: Push | null = null,
+): Promise<boolean> {
+  const answer = await api.request(peerId, {
+    method: 'POST',
+    path: REPLICATION_ROUTES.poke,
+    json: push ?? {},
+    timeoutMs: POKE_TIMEOUT_MS,
+  });
+  if (answer.status !== 200)
+    throw new ReplicationRequestError(
+      `peer ${peerId} answered HTTP ${answer.status} to a poke: ${answerMessage(answer.json)}`,
+    );
+  return (
+    typeof answer.json === 'object' && answer.json !== null && (answer.json as { applied?: unknown }).applied === true
+  );
 }

@@ -42,7 +42,11 @@ beforeAll(async () => {
   database = await createTestDatabase('repl_database_replaced');
   await sql(database.url, APP_SHAPED_DDL);
   const report = validateNodeEnvironment(
-    nodeEnv(newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }), { name: 'server-r', ip: '127.0.31.9' }, { DATABASE_URL: database.url }),
+    nodeEnv(
+      newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }),
+      { name: 'server-r', ip: '127.0.31.9' },
+      { DATABASE_URL: database.url },
+    ),
     'sync',
   );
   if (!report.config) throw new Error(JSON.stringify(report.problems));
@@ -61,7 +65,9 @@ afterAll(async () => {
 it('a sync service whose database gets a new incarnation under it says so and asks to be restarted, once', async () => {
   const replication = () => service.status().replication as { state: string; lastError: string | null };
   await until('replication running', () => (replication().state === 'running' ? true : undefined));
-  const [{ incarnation: opened }] = (await sql(database.url, 'SELECT incarnation FROM msk_sync.node')) as [{ incarnation: string }];
+  const [{ incarnation: opened }] = (await sql(database.url, 'SELECT incarnation FROM msk_sync.node')) as [
+    { incarnation: string },
+  ];
   expect(opened).toMatch(/^[0-9a-f]{32}$/);
   await new Promise((resolve) => setTimeout(resolve, STATUS_REFRESH_INTERVAL_MS + 500));
   expect(replaced).toEqual([]); // its own incarnation is no news

@@ -6,7 +6,9 @@ import { LoadingReplicator } from './loadingReplicator';
 const [SOURCE, FRESH] = [NODE_IDS[0], NODE_IDS[1]];
 
 function setup() {
-  const stores = new Map([SOURCE, FRESH].map((id) => [id as string, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));
+  const stores = new Map(
+    [SOURCE, FRESH].map((id) => [id as string, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]),
+  );
   const network = createInProcessNetwork((id) => stores.get(id));
   const calls: string[] = [];
   let reloadOnce = false;
@@ -16,7 +18,13 @@ function setup() {
       calls.push('pull');
       if (reloadOnce) {
         reloadOnce = false;
-        return { type: 'reload-required', protocolVersion: PROTOCOL_VERSION, sourceNodeId: peerId, purgedUpTo: { xid: '9', seq: '0' }, message: 'purged' };
+        return {
+          type: 'reload-required',
+          protocolVersion: PROTOCOL_VERSION,
+          sourceNodeId: peerId,
+          purgedUpTo: { xid: '9', seq: '0' },
+          message: 'purged',
+        };
       }
       return inner.pull(peerId, request);
     },
@@ -40,7 +48,12 @@ describe('the replicator of the sync service', () => {
     await h.source.insert('users', userRow());
     await h.source.insert('users', userRow());
     const loads: string[] = [];
-    const replicator = new LoadingReplicator({ store: h.fresh, transport: h.transport, needsInitialLoad: true, onInitialLoad: (o) => loads.push(o.kind) });
+    const replicator = new LoadingReplicator({
+      store: h.fresh,
+      transport: h.transport,
+      needsInitialLoad: true,
+      onInitialLoad: (o) => loads.push(o.kind),
+    });
     const first = await replicator.catchUp(SOURCE);
     expect(first.last.kind).toBe('applied');
     expect(h.fresh.visibleRows('users')).toHaveLength(2);
@@ -73,7 +86,10 @@ describe('the replicator of the sync service', () => {
   it('keeps the load pending while the peer cannot be reached, and pulls nothing around it', async () => {
     const h = setup();
     await h.source.insert('users', userRow());
-    const failing: ReplicationTransport = { pull: h.transport.pull, snapshot: () => Promise.reject(new Error('connection refused')) };
+    const failing: ReplicationTransport = {
+      pull: h.transport.pull,
+      snapshot: () => Promise.reject(new Error('connection refused')),
+    };
     const down = new LoadingReplicator({ store: h.fresh, transport: failing, needsInitialLoad: true });
     expect((await down.catchUp(SOURCE)).last.kind).toBe('unreachable');
     expect(down.waitingForInitialLoad).toBe(true);

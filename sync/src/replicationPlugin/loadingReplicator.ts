@@ -60,8 +60,13 @@ export class LoadingReplicator extends Replicator {
     const result = await super.catchUp(peerId);
     if (result.last.kind !== 'reload-required') return result;
     const reload = await this.load(peerId, true);
-    if (!reload || reload.kind !== 'applied') return { batches: result.batches + 1, applied: result.applied, last: reload ?? result.last };
+    if (!reload || reload.kind !== 'applied')
+      return { batches: result.batches + 1, applied: result.applied, last: reload ?? result.last };
     const after = await super.catchUp(peerId);
-    return { batches: result.batches + 1 + after.batches, applied: result.applied + reload.applied + after.applied, last: after.last };
+    return {
+      batches: result.batches + 1 + after.batches,
+      applied: result.applied + reload.applied + after.applied,
+      last: after.last,
+    };
   }
 }

@@ -7,12 +7,17 @@ import { PeerPullers, retryBackoff } from './peerPullers';
 const [SOURCE, PULLER] = [NODE_IDS[0] as string, NODE_IDS[1] as string];
 
 function setup() {
-  const stores = new Map([SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]));
+  const stores = new Map(
+    [SOURCE, PULLER].map((id) => [id, new MemoryReplicationStore({ nodeId: id, tables: APP_SHAPED_TABLES })]),
+  );
   const network = createInProcessNetwork((id) => stores.get(id));
   const outcomes: PullOutcome['kind'][] = [];
   let failures = 0;
   const pullers = new PeerPullers({
-    replicator: new Replicator({ store: stores.get(PULLER) as MemoryReplicationStore, transport: network.transportFor(PULLER) }),
+    replicator: new Replicator({
+      store: stores.get(PULLER) as MemoryReplicationStore,
+      transport: network.transportFor(PULLER),
+    }),
     fallbackIntervalMs: 0, // no fallback poll: only pokes and retries pull
     onOutcome: (outcome) => {
       outcomes.push(outcome.kind);
@@ -22,7 +27,13 @@ function setup() {
     failuresInARow: () => failures,
     random: () => 0.5,
   });
-  return { source: stores.get(SOURCE) as MemoryReplicationStore, puller: stores.get(PULLER) as MemoryReplicationStore, network, outcomes, pullers };
+  return {
+    source: stores.get(SOURCE) as MemoryReplicationStore,
+    puller: stores.get(PULLER) as MemoryReplicationStore,
+    network,
+    outcomes,
+    pullers,
+  };
 }
 
 describe('the pullers of the connected peers', () => {

@@ -77,7 +77,11 @@ export class PeerPullers {
 
   private retryLater(peerId: string): void {
     if (this.stopped || this.retries.has(peerId)) return;
-    const delayMs = backoffDelayMs(retryBackoff(this.props.fallbackIntervalMs), Math.max(1, this.props.failuresInARow(peerId)), this.props.random ?? Math.random);
+    const delayMs = backoffDelayMs(
+      retryBackoff(this.props.fallbackIntervalMs),
+      Math.max(1, this.props.failuresInARow(peerId)),
+      this.props.random ?? Math.random,
+    );
     const timer = setTimeout(() => {
       this.retries.delete(peerId);
       this.schedulers.get(peerId)?.poke();

@@ -27,7 +27,13 @@ describe('replication state of one peer', () => {
     const state = new PeerReplicationState(0);
     state.record(applied(), 1000);
     expect(state.lag(5000)).toEqual({ changes: 0, ms: 0 });
-    expect(state.batch()).toMatchObject({ kind: 'applied', received: 3, applied: 3, deliveryLagMs: 12, at: new Date(1000).toISOString() });
+    expect(state.batch()).toMatchObject({
+      kind: 'applied',
+      received: 3,
+      applied: 3,
+      deliveryLagMs: 12,
+      at: new Date(1000).toISOString(),
+    });
   });
 
   it('counts the changes still waiting and the time since it was last caught up', () => {
@@ -39,7 +45,10 @@ describe('replication state of one peer', () => {
 
   it('backs off from a peer that is still starting but does not count it as an error', () => {
     const state = new PeerReplicationState(0);
-    state.record({ peerId: PEER, kind: 'peer-not-ready', message: 'replication on node-2 is waiting-for-schema', durationMs: 1 }, 1000);
+    state.record(
+      { peerId: PEER, kind: 'peer-not-ready', message: 'replication on node-2 is waiting-for-schema', durationMs: 1 },
+      1000,
+    );
     expect(state.consecutiveFailures).toBe(1);
     expect(state.failures).toBe(0);
   });

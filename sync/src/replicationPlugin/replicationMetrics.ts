@@ -22,7 +22,11 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
   const registers = [registry];
   const prefix = 'msk_sync_replication_';
   return {
-    running: new Gauge({ name: `${prefix}running`, help: '1 when replication runs (0 while it waits for the database schema)', registers }),
+    running: new Gauge({
+      name: `${prefix}running`,
+      help: '1 when replication runs (0 while it waits for the database schema)',
+      registers,
+    }),
     schemaRefused: new Gauge({
       name: `${prefix}schema_refused`,
       help: '1 when the start-up check refused REPLICATED_TABLES as the live schema has them (replication off, readiness fails)',
@@ -34,11 +38,36 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
       labelNames: ['table', 'kind'],
       registers,
     }),
-    lagChanges: new Gauge({ name: `${prefix}lag_changes`, help: 'Changes a peer still had for us after the last pull', labelNames: ['peer'], registers }),
-    lagSeconds: new Gauge({ name: `${prefix}lag_seconds`, help: 'Time since this node was last caught up with a peer (0: caught up)', labelNames: ['peer'], registers }),
-    appliedChanges: new Counter({ name: `${prefix}applied_changes_total`, help: 'Row states from a peer that changed this node', labelNames: ['peer'], registers }),
-    conflictsResolved: new Counter({ name: `${prefix}conflicts_resolved_total`, help: 'Unique-constraint conflicts resolved while applying from a peer', labelNames: ['peer'], registers }),
-    pullFailures: new Counter({ name: `${prefix}pull_failures_total`, help: 'Pulls from a peer that failed, by kind', labelNames: ['peer', 'kind'], registers }),
+    lagChanges: new Gauge({
+      name: `${prefix}lag_changes`,
+      help: 'Changes a peer still had for us after the last pull',
+      labelNames: ['peer'],
+      registers,
+    }),
+    lagSeconds: new Gauge({
+      name: `${prefix}lag_seconds`,
+      help: 'Time since this node was last caught up with a peer (0: caught up)',
+      labelNames: ['peer'],
+      registers,
+    }),
+    appliedChanges: new Counter({
+      name: `${prefix}applied_changes_total`,
+      help: 'Row states from a peer that changed this node',
+      labelNames: ['peer'],
+      registers,
+    }),
+    conflictsResolved: new Counter({
+      name: `${prefix}conflicts_resolved_total`,
+      help: 'Unique-constraint conflicts resolved while applying from a peer',
+      labelNames: ['peer'],
+      registers,
+    }),
+    pullFailures: new Counter({
+      name: `${prefix}pull_failures_total`,
+      help: 'Pulls from a peer that failed, by kind',
+      labelNames: ['peer', 'kind'],
+      registers,
+    }),
     pullSeconds: new Histogram({
       name: `${prefix}pull_duration_seconds`,
       help: 'Duration of one catch-up with a peer (request + apply)',
@@ -48,7 +77,7 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
     }),
     requestSeconds: new Histogram({
       name: `${prefix}request_duration_seconds`,
-      help: 'Signed pull/snapshot requests to peers, until the answer arrived (round trip + the source\'s read)',
+      help: "Signed pull/snapshot requests to peers, until the answer arrived (round trip + the source's read)",
       labelNames: ['kind'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 10],
       registers,
@@ -60,8 +89,22 @@ export function createReplicationMetrics(registry: Registry): ReplicationMetrics
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
       registers,
     }),
-    initialLoads: new Counter({ name: `${prefix}initial_loads_total`, help: 'Snapshots loaded from a peer', labelNames: ['peer', 'result'], registers }),
-    pokesSent: new Counter({ name: `${prefix}pokes_sent_total`, help: 'Pokes to peers after a local commit, by result: row-pushed (a committed row sent ahead of the log and applied), pushed (the changes went along and were applied), poked (the peer pulls), skipped (nothing for that peer), failed', labelNames: ['result'], registers }),
-    purgedStates: new Counter({ name: `${prefix}purged_states_total`, help: 'Tombstones purged from the change log', registers }),
+    initialLoads: new Counter({
+      name: `${prefix}initial_loads_total`,
+      help: 'Snapshots loaded from a peer',
+      labelNames: ['peer', 'result'],
+      registers,
+    }),
+    pokesSent: new Counter({
+      name: `${prefix}pokes_sent_total`,
+      help: 'Pokes to peers after a local commit, by result: row-pushed (a committed row sent ahead of the log and applied), pushed (the changes went along and were applied), poked (the peer pulls), skipped (nothing for that peer), failed',
+      labelNames: ['result'],
+      registers,
+    }),
+    purgedStates: new Counter({
+      name: `${prefix}purged_states_total`,
+      help: 'Tombstones purged from the change log',
+      registers,
+    }),
   };
 }

@@ -17,7 +17,11 @@ jest.setTimeout(60_000);
 const SYNC_INTERVAL_MS = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 15_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -37,7 +41,8 @@ async function sql(url: string, text: string, params: unknown[] = []): Promise<R
   }
 }
 
-const replicationOf = (service: StartedSyncService) => service.status().replication as { state: string; waitingFor: { missingTables: string[] } | null };
+const replicationOf = (service: StartedSyncService) =>
+  service.status().replication as { state: string; waitingFor: { missingTables: string[] } | null };
 
 let databases: TestDatabase[] = [];
 let a: StartedSyncService;
@@ -53,13 +58,30 @@ beforeAll(async () => {
     return report.config;
   };
   const options = { plugins: [replicationPlugin()], collectProcessMetrics: false, logger: createLogger('silent', {}) };
-  a = await startSyncService(config(nodeEnv(shared, { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] }, { DATABASE_URL: databases[0]!.url })), options);
-  // node b notices its local commits by polling (SYNC_LOCAL_CHANGES=poll:5), node a by NOTIFY (the default)
-  b = await startSyncService(
-    config(nodeEnv(shared, { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] }, { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' })),
+  a = await startSyncService(
+    config(
+      nodeEnv(
+        shared,
+        { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] },
+        { DATABASE_URL: databases[0]!.url },
+      ),
+    ),
     options,
   );
-  await until('the two services connecting', () => (a.status().peersConnected === 1 && b.status().peersConnected === 1 ? true : undefined));
+  // node b notices its local commits by polling (SYNC_LOCAL_CHANGES=poll:5), node a by NOTIFY (the default)
+  b = await startSyncService(
+    config(
+      nodeEnv(
+        shared,
+        { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] },
+        { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' },
+      ),
+    ),
+    options,
+  );
+  await until('the two services connecting', () =>
+    a.status().peersConnected === 1 && b.status().peersConnected === 1 ? true : undefined,
+  );
 });
 
 afterAll(async () => {
@@ -69,7 +91,9 @@ afterAll(async () => {
 
 describe('the replication plugin', () => {
   it('waits for the app to create the replicated tables and names the missing ones in status', async () => {
-    const waiting = await until('node a reporting what it waits for', () => (replicationOf(a).waitingFor ? replicationOf(a) : undefined));
+    const waiting = await until('node a reporting what it waits for', () =>
+      replicationOf(a).waitingFor ? replicationOf(a) : undefined,
+    );
     expect(waiting.state).toBe('waiting-for-schema');
     expect(waiting.waitingFor?.missingTables).toEqual(['businesses', 'employees', 'users']);
     expect(await until('node b running', () => (replicationOf(b).state === 'running' ? true : undefined))).toBe(true);
@@ -81,10 +105,14 @@ describe('the replication plugin', () => {
     await sleep(500); // the initial loads settle
     const user = userRow();
     const started = Date.now();
-    await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
-      user.id, user.email, user.name, user.password_hash, user.role,
-    ]);
-    await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    await sql(
+      databases[0]!.url,
+      'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
+      [user.id, user.email, user.name, user.password_hash, user.role],
+    );
+    await until('the user on node b', async () =>
+      (await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
+    );
     // no pull is scheduled after the last successful one but by a poke: the fallback poll is a minute away
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -96,15 +124,20 @@ describe('the replication plugin', () => {
     expect(await captureSource(databases[0]!.url)).toMatch(/pg_notify/);
     const user = userRow();
     const started = Date.now();
-    await sql(databases[1]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
-      user.id, user.email, user.name, user.password_hash, user.role,
-    ]);
-    await until('the user on node a', async () => ((await sql(databases[0]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+    await sql(
+      databases[1]!.url,
+      'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
+      [user.id, user.email, user.name, user.password_hash, user.role],
+    );
+    await until('the user on node a', async () =>
+      (await sql(databases[0]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
+    );
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
-  it('sends a commit\'s few changes along with the poke: the peer applies them without pulling', async () => {
-    const counter = async (service: StartedSyncService, pattern: RegExp) => Number((await service.api.metricsRegistry.metrics()).match(pattern)?.[1] ?? 0);
+  it("sends a commit's few changes along with the poke: the peer applies them without pulling", async () => {
+    const counter = async (service: StartedSyncService, pattern: RegExp) =>
+      Number((await service.api.metricsRegistry.metrics()).match(pattern)?.[1] ?? 0);
     const pushed = /msk_sync_replication_pokes_sent_total\{result="pushed"\} (\d+)/;
     const pulls = /msk_sync_replication_request_duration_seconds_count\{kind="pull"\} (\d+)/;
     // Earlier pulls and pokes settle: both counters unchanged over 300 ms (on a busy machine that takes longer).
@@ -118,10 +151,14 @@ describe('the replication plugin', () => {
     }
     const users = [userRow(), userRow()];
     for (const user of users) {
-      await sql(databases[0]!.url, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
-        user.id, user.email, user.name, user.password_hash, user.role,
-      ]);
-      await until('the user on node b', async () => ((await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined));
+      await sql(
+        databases[0]!.url,
+        'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
+        [user.id, user.email, user.name, user.password_hash, user.role],
+      );
+      await until('the user on node b', async () =>
+        (await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
+      );
     }
     expect(await counter(a, pushed)).toBe(pushedBefore + 2);
     expect(await counter(b, pulls)).toBe(pullsBefore);
@@ -129,10 +166,16 @@ describe('the replication plugin', () => {
 
   it('shows lag, the last batch and errors for the peer in status and in metrics', async () => {
     const peer = await until('a peer row with replication figures', () => {
-      const row = b.status().peers[0]?.replication as { lag: { changes: number | null; ms: number | null }; lastBatch: unknown } | undefined;
+      const row = b.status().peers[0]?.replication as
+        { lag: { changes: number | null; ms: number | null }; lastBatch: unknown } | undefined;
       return row?.lag.changes === 0 ? row : undefined;
     });
-    expect(peer).toMatchObject({ lag: { changes: 0, ms: 0 }, lastBatch: { kind: 'applied' }, errors: expect.any(Number), conflictsResolved: 0 });
+    expect(peer).toMatchObject({
+      lag: { changes: 0, ms: 0 },
+      lastBatch: { kind: 'applied' },
+      errors: expect.any(Number),
+      conflictsResolved: 0,
+    });
     const metrics = await b.api.metricsRegistry.metrics();
     expect(metrics).toMatch(new RegExp(`msk_sync_replication_lag_changes\\{peer="${a.self.id}"\\} 0`));
     expect(metrics).toMatch(/msk_sync_replication_running 1/);

@@ -49,7 +49,6 @@ export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_0
 /** How long stop() waits for a start still in progress. */
 export const STOP_WAIT_MS = 2_000;
 
-
 export interface ReplicationPluginOptions {
   /** The app's tables to replicate. @default the node's REPLICATED_TABLES */
   readonly tables?: readonly string[];
@@ -74,7 +73,11 @@ export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncS
   return {
     name: 'replication',
     async start(api: SyncServiceApi): Promise<StartedPlugin> {
-      const plugin = new ReplicationPlugin(api, options.tables ?? api.config.replicatedTables, options.onDatabaseReplaced ?? stopDatabaseReplaced);
+      const plugin = new ReplicationPlugin(
+        api,
+        options.tables ?? api.config.replicatedTables,
+        options.onDatabaseReplaced ?? stopDatabaseReplaced,
+      );
       plugin.begin();
       return { stop: () => plugin.stop() };
     },
@@ -109,7 +112,12 @@ class ReplicationPlugin {
   private schemaProblem: string | null = null;
   private schemaReopens = 0;
   private schemaWatch: { pool: Pool; watch: LiveSchemaWatch } | undefined;
-  private lastSchemaChange: { at: string; schemaVersion: string; addedColumns: readonly string[]; removedColumns: readonly string[] } | null = null;
+  private lastSchemaChange: {
+    at: string;
+    schemaVersion: string;
+    addedColumns: readonly string[];
+    removedColumns: readonly string[];
+  } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
   private readonly rewoundPeers = new Set<string>();
@@ -175,7 +183,13 @@ class ReplicationPlugin {
         // every attempt at first, then every tenth: the wait can be long when the app starts late
         if (report.attempt <= 3 || report.attempt % 10 === 0) {
           this.api.logger.info(
-            { database, missingTables: report.missingTables, error: report.error, attempt: report.attempt, nextAttemptInMs: report.nextAttemptInMs },
+            {
+              database,
+              missingTables: report.missingTables,
+              error: report.error,
+              attempt: report.attempt,
+              nextAttemptInMs: report.nextAttemptInMs,
+            },
             report.error
               ? `replication waits for the database: ${report.error}`
               : `replication waits for the app's migrations to create ${report.missingTables.join(', ')}`,
@@ -202,7 +216,8 @@ class ReplicationPlugin {
         for (const problem of problems) this.metrics.schemaProblems.inc({ table: problem.table, kind: problem.kind });
         this.metrics.schemaRefused.set(problems.length > 0 ? 1 : 0);
         if (problems.length === 0) {
-          if (this.refusal) this.api.logger.info({ tables: this.tables }, 'the replicated tables fit now: replication starts');
+          if (this.refusal)
+            this.api.logger.info({ tables: this.tables }, 'the replicated tables fit now: replication starts');
           this.refusal = null;
           this.lastError = null;
           return;
@@ -242,7 +257,10 @@ class ReplicationPlugin {
       } catch (error) {
         this.lastError = error instanceof Error ? error.message : String(error);
         const delayMs = backoffDelayMs(OPEN_RETRY_BACKOFF, attempt, Math.random);
-        this.api.logger.error({ database, error: this.lastError, nextAttemptInMs: delayMs }, 'replication could not open its store');
+        this.api.logger.error(
+          { database, error: this.lastError, nextAttemptInMs: delayMs },
+          'replication could not open its store',
+        );
         this.setState('failed');
         await this.sleep(delayMs);
       }
@@ -261,7 +279,9 @@ class ReplicationPlugin {
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
       store,
-      transport: channelTransport(this.api, (kind, durationMs) => this.metrics.requestSeconds.observe({ kind }, durationMs / 1000)),
+      transport: channelTransport(this.api, (kind, durationMs) =>
+        this.metrics.requestSeconds.observe({ kind }, durationMs / 1000),
+      ),
       needsInitialLoad: neverApplied,
       getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.recordInitialLoad(outcome),
@@ -271,7 +291,10 @@ class ReplicationPlugin {
       fallbackIntervalMs: this.api.config.syncIntervalMs,
       onOutcome: (outcome) => this.recordOutcome(outcome),
       onError: (peerId, error) => {
-        this.api.logger.warn({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'replication pull failed locally');
+        this.api.logger.warn(
+          { peer: peerId, error: error instanceof Error ? error.message : String(error) },
+          'replication pull failed locally',
+        );
       },
       failuresInARow: (peerId) => this.peerState(peerId).consecutiveFailures,
     });
@@ -280,7 +303,11 @@ class ReplicationPlugin {
       send: (peerId, push) => sendPoke(this.api, peerId, push),
       onSent: (peerId, result, error) => {
         this.metrics.pokesSent.inc({ result }); // a failed poke: the peer's fallback poll catches up
-        if (error !== undefined) this.api.logger.debug({ peer: peerId, error: error instanceof Error ? error.message : String(error) }, 'poke failed');
+        if (error !== undefined)
+          this.api.logger.debug(
+            { peer: peerId, error: error instanceof Error ? error.message : String(error) },
+            'poke failed',
+          );
       },
     });
     this.unsubscribeStore = store.onChange((committedRow) => this.pokePeers(committedRow));
@@ -296,10 +323,18 @@ class ReplicationPlugin {
         addedColumns: store.addedColumns,
         removedColumns: store.removedColumns,
       };
-      this.api.logger.info({ schemaVersion: store.schemaVersion, addedColumns: store.addedColumns, removedColumns: store.removedColumns }, 'replication follows a migration');
+      this.api.logger.info(
+        { schemaVersion: store.schemaVersion, addedColumns: store.addedColumns, removedColumns: store.removedColumns },
+        'replication follows a migration',
+      );
     }
     this.api.logger.info(
-      { database, tables: store.tables.map((t) => t.name), schemaVersion: store.schemaVersion, initialLoad: neverApplied },
+      {
+        database,
+        tables: store.tables.map((t) => t.name),
+        schemaVersion: store.schemaVersion,
+        initialLoad: neverApplied,
+      },
       neverApplied ? 'replication running; this node will load a snapshot from the first peer' : 'replication running',
     );
     await this.refreshStatus();
@@ -318,17 +353,26 @@ class ReplicationPlugin {
       const live = await this.schemaWatch.watch.read();
       if (live.kind === 'problem') {
         if (this.schemaProblem !== live.message) {
-          this.api.logger.error({ problem: live.message }, 'a migration left the replicated tables in a shape replication cannot follow; replication keeps the last good one');
+          this.api.logger.error(
+            { problem: live.message },
+            'a migration left the replicated tables in a shape replication cannot follow; replication keeps the last good one',
+          );
         }
         this.schemaProblem = live.message;
         return;
       }
       this.schemaProblem = null;
       if (live.schemaVersion === store.schemaVersion || this.store !== store) return;
-      this.api.logger.info({ from: store.schemaVersion, to: live.schemaVersion }, 'the replicated tables changed (a migration): re-opening replication with the live columns');
+      this.api.logger.info(
+        { from: store.schemaVersion, to: live.schemaVersion },
+        'the replicated tables changed (a migration): re-opening replication with the live columns',
+      );
       await this.reopenAfterMigration();
     } catch (error) {
-      this.api.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'checking the replicated tables failed');
+      this.api.logger.warn(
+        { error: error instanceof Error ? error.message : String(error) },
+        'checking the replicated tables failed',
+      );
     } finally {
       this.followingSchema = false;
     }
@@ -394,9 +438,21 @@ class ReplicationPlugin {
     this.metrics.initialLoads.inc({ peer: outcome.peerId, result: ok ? 'loaded' : outcome.kind });
     if (ok) {
       this.peerState(outcome.peerId).initialLoads += 1;
-      this.api.logger.info({ peer: outcome.peerId, states: outcome.received, applied: outcome.applied, conflicts: outcome.conflicts.length, durationMs: outcome.durationMs }, 'loaded a snapshot from a peer');
+      this.api.logger.info(
+        {
+          peer: outcome.peerId,
+          states: outcome.received,
+          applied: outcome.applied,
+          conflicts: outcome.conflicts.length,
+          durationMs: outcome.durationMs,
+        },
+        'loaded a snapshot from a peer',
+      );
     } else {
-      this.api.logger.warn({ peer: outcome.peerId, kind: outcome.kind, message: outcome.message }, 'loading a snapshot from a peer failed; retrying');
+      this.api.logger.warn(
+        { peer: outcome.peerId, kind: outcome.kind, message: outcome.message },
+        'loading a snapshot from a peer failed; retrying',
+      );
     }
   }
 
@@ -414,22 +470,39 @@ class ReplicationPlugin {
       if (outcome.conflicts.length > 0) {
         this.metrics.conflictsResolved.inc({ peer }, outcome.conflicts.length);
         for (const conflict of outcome.conflicts) {
-          this.api.logger.info({ peer, table: conflict.table, constraint: conflict.constraint, winnerPk: conflict.winnerPk, loserPk: conflict.loserPk, renamedColumn: conflict.renamedColumn }, 'resolved a unique-constraint conflict');
+          this.api.logger.info(
+            {
+              peer,
+              table: conflict.table,
+              constraint: conflict.constraint,
+              winnerPk: conflict.winnerPk,
+              loserPk: conflict.loserPk,
+              renamedColumn: conflict.renamedColumn,
+            },
+            'resolved a unique-constraint conflict',
+          );
         }
       }
       if (outcome.lagMs !== null) this.metrics.deliveryLagSeconds.observe({ peer }, outcome.lagMs / 1000);
-      if (wasFailing) this.api.logger.info({ peer, resumedAfterUpgrade: state.resumedAfterUpgradeAt !== null }, 'replication from peer works again');
+      if (wasFailing)
+        this.api.logger.info(
+          { peer, resumedAfterUpgrade: state.resumedAfterUpgradeAt !== null },
+          'replication from peer works again',
+        );
       if (outcome.applied > 0 || outcome.conflicts.length > 0) void this.refreshStatus();
     } else if (outcome.kind === 'waiting-for-upgrade') {
       // not an error: the peer runs the next release already. This node's migration may just have run.
       if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
-        this.api.logger.info({ peer, message: outcome.message }, 'changes from a peer wait for this node\'s upgrade');
+        this.api.logger.info({ peer, message: outcome.message }, "changes from a peer wait for this node's upgrade");
       }
       void this.checkSchema();
     } else {
       this.metrics.pullFailures.inc({ peer, kind: outcome.kind });
       if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
-        this.api.logger.warn({ peer, kind: outcome.kind, failuresInARow: state.consecutiveFailures, message: outcome.message }, 'replication pull failed');
+        this.api.logger.warn(
+          { peer, kind: outcome.kind, failuresInARow: state.consecutiveFailures, message: outcome.message },
+          'replication pull failed',
+        );
       }
     }
   }
@@ -437,7 +510,10 @@ class ReplicationPlugin {
   /** A local commit: poke every connected peer, with the changes when they are few (ChangePusher). */
   private pokePeers(committedRow?: RowChange): void {
     if (this.stopped) return;
-    this.pusher?.localCommit(this.api.connectedPeers().map((peer) => peer.id), committedRow);
+    this.pusher?.localCommit(
+      this.api.connectedPeers().map((peer) => peer.id),
+      committedRow,
+    );
   }
 
   private routes(): PeerRoute[] {
@@ -493,7 +569,8 @@ class ReplicationPlugin {
           if (!pullers) return { status: 200, json: { pulling: false, applied: false } };
           const body = request.json as { type?: unknown } | null;
           // a push is applied when it starts at our cursor; otherwise, like a plain poke, it makes us pull
-          if (body?.type === 'push') return { status: 200, json: { pulling: true, applied: await pullers.offer(request.peerId, body) } };
+          if (body?.type === 'push')
+            return { status: 200, json: { pulling: true, applied: await pullers.offer(request.peerId, body) } };
           return { status: 200, json: { pulling: pullers.poke(request.peerId), applied: false } };
         },
       },
@@ -521,7 +598,10 @@ class ReplicationPlugin {
     if (!found || found === store.incarnation) return;
     this.replaced = true;
     this.lastError = `the database was restored under this service (incarnation ${store.incarnation} → ${found}): restarting it`;
-    this.api.logger.error({ opened: store.incarnation, found }, 'the database was restored from a backup while this sync service ran: stopping so it starts afresh');
+    this.api.logger.error(
+      { opened: store.incarnation, found },
+      'the database was restored from a backup while this sync service ran: stopping so it starts afresh',
+    );
     this.onDatabaseReplaced({ opened: store.incarnation, found });
   }
 
@@ -529,11 +609,20 @@ class ReplicationPlugin {
     const store = this.store;
     if (!store || this.stopped) return;
     try {
-      const knownPeers = [...new Set([...(await store.peerProgress()).map((peer) => peer.peerId), ...this.api.connectedPeers().map((peer) => peer.id)])];
+      const knownPeers = [
+        ...new Set([
+          ...(await store.peerProgress()).map((peer) => peer.peerId),
+          ...this.api.connectedPeers().map((peer) => peer.id),
+        ]),
+      ];
       const outcome = await store.purge({ knownPeers, retentionMs: PURGE_RETENTION_MS });
       this.lastPurge = { at: new Date(this.api.now()).toISOString(), purged: outcome.purged };
       this.metrics.purgedStates.inc(outcome.purged);
-      if (outcome.purged > 0) this.api.logger.info({ purged: outcome.purged, knownPeers: knownPeers.length }, 'purged acknowledged tombstones');
+      if (outcome.purged > 0)
+        this.api.logger.info(
+          { purged: outcome.purged, knownPeers: knownPeers.length },
+          'purged acknowledged tombstones',
+        );
     } catch (error) {
       this.api.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'purge failed');
     }
@@ -546,8 +635,14 @@ class ReplicationPlugin {
       database: describeDatabase(this.api.config.syncDatabaseUrl),
       tables: this.store ? this.store.tables.map((t) => t.name) : [...this.tables],
       schemaVersion: this.store?.schemaVersion ?? null,
-      schema: { reopenedAfterMigration: this.schemaReopens, lastChange: this.lastSchemaChange, problem: this.schemaProblem },
-      waitingFor: this.waiting ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt } : null,
+      schema: {
+        reopenedAfterMigration: this.schemaReopens,
+        lastChange: this.lastSchemaChange,
+        problem: this.schemaProblem,
+      },
+      waitingFor: this.waiting
+        ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt }
+        : null,
       refused: this.refusal ? { problems: this.refusal.problems, checkedAt: this.refusal.checkedAt } : null,
       initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
       syncIntervalMs: this.api.config.syncIntervalMs,
@@ -586,7 +681,10 @@ class ReplicationPlugin {
     this.pusher?.stop();
     await this.pullers?.stop();
     // the background start may be sleeping between attempts: it sees `stopped` when it wakes and closes what it opened
-    await Promise.race([this.background.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref())]);
+    await Promise.race([
+      this.background.catch(() => undefined),
+      new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref()),
+    ]);
     await this.store?.close().catch(() => undefined);
     await this.statusPool?.end().catch(() => undefined);
     this.setState('stopped');

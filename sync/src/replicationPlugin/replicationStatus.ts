@@ -19,10 +19,19 @@ export interface ReplicationNodeStatus {
   /** Migrations followed while running (no restart): how many re-opens, the last change, a shape it can't follow. */
   readonly schema: {
     readonly reopenedAfterMigration: number;
-    readonly lastChange: { readonly at: string; readonly schemaVersion: string; readonly addedColumns: readonly string[]; readonly removedColumns: readonly string[] } | null;
+    readonly lastChange: {
+      readonly at: string;
+      readonly schemaVersion: string;
+      readonly addedColumns: readonly string[];
+      readonly removedColumns: readonly string[];
+    } | null;
     readonly problem: string | null;
   };
-  readonly waitingFor: { readonly missingTables: readonly string[]; readonly error: string | null; readonly attempts: number } | null;
+  readonly waitingFor: {
+    readonly missingTables: readonly string[];
+    readonly error: string | null;
+    readonly attempts: number;
+  } | null;
   /** The start-up check's verdict while it refuses the configured tables (each problem with its fix). */
   readonly refused: { readonly problems: readonly TableProblem[]; readonly checkedAt: string } | null;
   readonly initialLoadPending: boolean | null;
@@ -37,7 +46,12 @@ export interface ReplicationOffStatus {
   readonly state: 'off';
   readonly reason: string;
   readonly database: string;
-  readonly capture: { readonly checkedAt: string | null; readonly removedAt: string | null; readonly removedTriggers: number; readonly removedObjects: number };
+  readonly capture: {
+    readonly checkedAt: string | null;
+    readonly removedAt: string | null;
+    readonly removedTriggers: number;
+    readonly removedObjects: number;
+  };
   readonly lastError: string | null;
 }
 

@@ -57,7 +57,9 @@ export async function waitForTables(props: {
     }
     const nextAttemptInMs = backoffDelayMs(SCHEMA_WAIT_BACKOFF, attempt, props.random ?? Math.random);
     props.onWaiting({ attempt, missingTables: missing, error, nextAttemptInMs });
-    await (props.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())))(nextAttemptInMs);
+    await (props.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref())))(
+      nextAttemptInMs,
+    );
   }
   return false;
 }

@@ -11,7 +11,7 @@ describe('watching the live schema (PostgreSQL)', () => {
     await node?.close();
   });
 
-  it('reads the store\'s schema version, a new one after a migration, and names a shape replication cannot follow', async () => {
+  it("reads the store's schema version, a new one after a migration, and names a shape replication cannot follow", async () => {
     const watch = new LiveSchemaWatch(node.app, ['users', 'businesses', 'employees']);
     expect(await watch.read()).toEqual({ kind: 'version', schemaVersion: node.store.schemaVersion });
     expect(await watch.read()).toEqual({ kind: 'version', schemaVersion: node.store.schemaVersion });

@@ -42,7 +42,10 @@ export function sharedDatabasePlugin(): SyncServicePlugin {
           if (outcome.triggers + outcome.objects > 0) {
             removed = { triggers: removed.triggers + outcome.triggers, objects: removed.objects + outcome.objects };
             removedAt = checkedAt;
-            api.logger.info({ database, ...outcome }, 'the nodes share one database: removed the capture triggers and replication state left on it');
+            api.logger.info(
+              { database, ...outcome },
+              'the nodes share one database: removed the capture triggers and replication state left on it',
+            );
           }
           schedule(CAPTURE_CHECK_INTERVAL_MS);
         } catch (error) {

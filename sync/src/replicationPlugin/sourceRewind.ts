@@ -12,6 +12,8 @@ export function isFromAnotherDatabase(requested: Cursor | null, head: Cursor): b
 }
 
 /** The pull body with its cursor (and acknowledgement) reset to the start; other fields untouched. */
-export function pullFromStart<T extends { cursor: Cursor | null; acknowledged?: Cursor | null | undefined }>(request: T): T {
+export function pullFromStart<T extends { cursor: Cursor | null; acknowledged?: Cursor | null | undefined }>(
+  request: T,
+): T {
   return { ...request, cursor: null, acknowledged: null };
 }

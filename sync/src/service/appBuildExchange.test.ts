@@ -6,14 +6,39 @@ import { AppBuildExchange } from './appBuildExchange';
 import { createSyncMetrics } from './metrics';
 import type { ServiceContext } from './serviceContext';
 
-const self: NodeIdentity = { id: 'aaaaaaaaaaaaaaaa', name: 'server-1', instanceId: '1'.repeat(32), startedAt: 1, port: 8765 };
-const peer: NodeIdentity = { id: 'bbbbbbbbbbbbbbbb', name: 'server-2', instanceId: '2'.repeat(32), startedAt: 2, port: 8765 };
+const self: NodeIdentity = {
+  id: 'aaaaaaaaaaaaaaaa',
+  name: 'server-1',
+  instanceId: '1'.repeat(32),
+  startedAt: 1,
+  port: 8765,
+};
+const peer: NodeIdentity = {
+  id: 'bbbbbbbbbbbbbbbb',
+  name: 'server-2',
+  instanceId: '2'.repeat(32),
+  startedAt: 2,
+  port: 8765,
+};
 const mine: AppBuildIdentity = { buildId: 'build-A', deploymentId: null, serverActionsKeyFingerprint: 'a'.repeat(32) };
 const theirs: AppBuildIdentity = { ...mine, serverActionsKeyFingerprint: 'b'.repeat(32) };
 
 function setUp() {
-  const registry = new PeerRegistry({ self, selfAddress: '10.0.0.1:8765', maxClockSkewMs: 10_000, liveWithinMs: 6_000, random: () => 0.5 });
-  registry.admit({ identity: peer, address: '10.0.0.2:8765', config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} }, clockSkewMs: 0, nowMs: 1, inbound: true });
+  const registry = new PeerRegistry({
+    self,
+    selfAddress: '10.0.0.1:8765',
+    maxClockSkewMs: 10_000,
+    liveWithinMs: 6_000,
+    random: () => 0.5,
+  });
+  registry.admit({
+    identity: peer,
+    address: '10.0.0.2:8765',
+    config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
+    clockSkewMs: 0,
+    nowMs: 1,
+    inbound: true,
+  });
   const warnings: string[] = [];
   const logger = { warn: (_fields: unknown, message: string) => warnings.push(message), debug: () => undefined };
   const metrics = createSyncMetrics({ collectProcessMetrics: false });
@@ -30,18 +55,29 @@ describe('the app-build route', () => {
     expect(await send({ build: theirs })).toEqual({ status: 200, json: { build: mine } });
     expect(registry.nodes.get(peer.id)?.appBuild).toEqual(theirs);
     await send({ build: theirs });
-    expect(warnings).toEqual([expect.stringContaining('this node runs build-A, key aaaaaaaa, it runs build-A, key bbbbbbbb')]);
+    expect(warnings).toEqual([
+      expect.stringContaining('this node runs build-A, key aaaaaaaa, it runs build-A, key bbbbbbbb'),
+    ]);
     expect(warnings[0]).toContain('build once, run the same image');
     exchange.stop();
   });
 
   it('drops and counts a malformed or hostile body without touching the registry', async () => {
     const { registry, metrics, exchange, send } = setUp();
-    for (const body of [undefined, {}, { build: 'x' }, { build: { ...theirs, extra: 1 } }, { build: { ...theirs, buildId: '../../etc' } }, { build: theirs, more: true }]) {
+    for (const body of [
+      undefined,
+      {},
+      { build: 'x' },
+      { build: { ...theirs, extra: 1 } },
+      { build: { ...theirs, buildId: '../../etc' } },
+      { build: theirs, more: true },
+    ]) {
       expect(await send(body)).toEqual({ status: 400, json: { error: 'malformed' } });
     }
     expect(registry.nodes.get(peer.id)?.appBuild).toBeNull();
-    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain('msk_sync_dropped_messages_total{reason="malformed",source="app-build"} 6');
+    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain(
+      'msk_sync_dropped_messages_total{reason="malformed",source="app-build"} 6',
+    );
     exchange.stop();
   });
 });

@@ -38,9 +38,14 @@ describe('AppBuildWatcher', () => {
     await watcher.stop();
   });
 
-  it('says the build is not reported when the app answers without one (a team\'s own app), and forgets the build known before', async () => {
+  it("says the build is not reported when the app answers without one (a team's own app), and forgets the build known before", async () => {
     const url = 'http://127.0.0.1:8080/api/build';
-    const answers: (string | Error)[] = ['b1', new AppBuildNotReportedError(url, 404), new AppBuildNotReportedError(url, 404), new Error('GET x: answered an unexpected build document')];
+    const answers: (string | Error)[] = [
+      'b1',
+      new AppBuildNotReportedError(url, 404),
+      new AppBuildNotReportedError(url, 404),
+      new Error('GET x: answered an unexpected build document'),
+    ];
     const polls: [AppBuildState, boolean][] = [];
     const watcher = new AppBuildWatcher({
       url,
@@ -54,7 +59,9 @@ describe('AppBuildWatcher', () => {
       onPoll: (state, changed) => polls.push([state, changed]),
     });
     for (let i = 0; i < 4; i++) await watcher.poll();
-    expect(polls.map(([state, changed]) => [state.build?.buildId ?? null, state.reported, changed, state.lastError])).toEqual([
+    expect(
+      polls.map(([state, changed]) => [state.build?.buildId ?? null, state.reported, changed, state.lastError]),
+    ).toEqual([
       ['b1', true, true, null],
       [null, false, true, null],
       [null, false, false, null],

@@ -44,16 +44,22 @@ const NOT_REPORTED_STATUSES = new Set([301, 302, 303, 307, 308, 401, 403, 404]);
 
 /** The real fetch: bounded in time and size, the answer validated before use. */
 export async function fetchAppBuild(url: string): Promise<AppBuildReport> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(APP_BUILD_REQUEST_TIMEOUT_MS), headers: { accept: 'application/json' }, redirect: 'manual' });
+  const response = await fetch(url, {
+    signal: AbortSignal.timeout(APP_BUILD_REQUEST_TIMEOUT_MS),
+    headers: { accept: 'application/json' },
+    redirect: 'manual',
+  });
   if (NOT_REPORTED_STATUSES.has(response.status)) {
     await response.body?.cancel().catch(() => undefined);
     throw new AppBuildNotReportedError(url, response.status);
   }
   const declared = Number(response.headers.get('content-length') ?? '0');
-  if (declared > MAX_APP_BUILD_ANSWER_BYTES) throw new Error(`GET ${url} answered ${declared} bytes (more than ${MAX_APP_BUILD_ANSWER_BYTES})`);
+  if (declared > MAX_APP_BUILD_ANSWER_BYTES)
+    throw new Error(`GET ${url} answered ${declared} bytes (more than ${MAX_APP_BUILD_ANSWER_BYTES})`);
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${url} answered HTTP ${response.status}`);
-  if (text.length > MAX_APP_BUILD_ANSWER_BYTES) throw new Error(`GET ${url} answered more than ${MAX_APP_BUILD_ANSWER_BYTES} bytes`);
+  if (text.length > MAX_APP_BUILD_ANSWER_BYTES)
+    throw new Error(`GET ${url} answered more than ${MAX_APP_BUILD_ANSWER_BYTES} bytes`);
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -125,11 +131,20 @@ export class AppBuildWatcher {
     } catch (error) {
       if (error instanceof AppBuildNotReportedError) {
         // an app that answers without a build is not the build known before (if any): nothing to compare
-        this.state = { url: this.props.url, build: null, reported: false, lastError: null, checkedAt: this.props.now() };
+        this.state = {
+          url: this.props.url,
+          build: null,
+          reported: false,
+          lastError: null,
+          checkedAt: this.props.now(),
+        };
         if (!this.stopped) this.props.onPoll(this.state, previous !== null);
         return;
       }
-      const message = error instanceof Error && error.name === 'TimeoutError' ? `GET ${this.props.url}: no answer within ${APP_BUILD_REQUEST_TIMEOUT_MS} ms` : describe(error, this.props.url);
+      const message =
+        error instanceof Error && error.name === 'TimeoutError'
+          ? `GET ${this.props.url}: no answer within ${APP_BUILD_REQUEST_TIMEOUT_MS} ms`
+          : describe(error, this.props.url);
       this.state = { ...this.state, lastError: message, checkedAt: this.props.now() };
     }
     if (this.stopped) return;

@@ -21,7 +21,10 @@ const IPS = ['127.0.34.1', '127.0.34.2'];
 /** An "app" that answers every path the same way. */
 async function startApp(ip: string, answer: { status: number; body: string; location?: string }): Promise<Server> {
   const server = createServer((_request, response) => {
-    response.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.location ? { location: answer.location } : {}) });
+    response.writeHead(answer.status, {
+      'content-type': 'application/json',
+      ...(answer.location ? { location: answer.location } : {}),
+    });
     response.end(answer.body);
   });
   await new Promise<void>((resolve) => server.listen(0, ip, resolve));
@@ -37,11 +40,19 @@ async function startNode(index: number, app: Server, databaseUrl: string): Promi
   const env = nodeEnv(
     newSharedEnvOnce(),
     { name: `their-node-${index + 1}`, ip, peers: IPS.filter((other) => other !== ip).map((other) => `${other}:8765`) },
-    { DATABASE_URL: databaseUrl, SYNC_HTTP_PORT: String((app.address() as AddressInfo).port), PORT: String((app.address() as AddressInfo).port) },
+    {
+      DATABASE_URL: databaseUrl,
+      SYNC_HTTP_PORT: String((app.address() as AddressInfo).port),
+      PORT: String((app.address() as AddressInfo).port),
+    },
   );
   const report = validateNodeEnvironment(env, 'sync');
   if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, { plugins: [], collectProcessMetrics: false, logger: createLogger('silent', {}) });
+  const service = await startSyncService(report.config, {
+    plugins: [],
+    collectProcessMetrics: false,
+    logger: createLogger('silent', {}),
+  });
   services.push(service);
   return service;
 }
@@ -53,7 +64,13 @@ beforeAll(async () => {
   databases = [await createTestDatabase('no_build_a'), await createTestDatabase('no_build_b')];
   apps.push(await startApp(IPS[0] as string, { status: 404, body: '{"error":"not found"}' }));
   // the other app keeps everything behind its sign-in page, as NextAuth middleware does
-  apps.push(await startApp(IPS[1] as string, { status: 307, body: '', location: '/api/auth/signin?callbackUrl=%2Fapi%2Fbuild' }));
+  apps.push(
+    await startApp(IPS[1] as string, {
+      status: 307,
+      body: '',
+      location: '/api/auth/signin?callbackUrl=%2Fapi%2Fbuild',
+    }),
+  );
   for (const [index, app] of apps.entries()) await startNode(index, app, databases[index]!.url);
 });
 
@@ -63,16 +80,25 @@ afterAll(async () => {
   for (const database of databases) await database.drop();
 });
 
-describe('an app without the kit\'s build endpoint', () => {
+describe("an app without the kit's build endpoint", () => {
   it('leaves the nodes ready and connected, and status says the app does not report its build, without a Problem', async () => {
-    await until(() => services.every((service) => service.status().peersConnected === 1 && service.status().appBuild.reported === false), 20_000, 50);
+    await until(
+      () =>
+        services.every(
+          (service) => service.status().peersConnected === 1 && service.status().appBuild.reported === false,
+        ),
+      20_000,
+      50,
+    );
     for (const service of services) {
       const status = service.status();
       expect(status.ready).toEqual({ ok: true, reasons: [] });
       expect(status.appBuild).toMatchObject({ build: null, reported: false, lastError: null });
       expect(status.agreement.ok).toBe(true);
       const table = formatStatus(status);
-      expect(table).toMatch(/App build: not reported by the app \(http:\/\/127\.0\.34\.\d:\d+\/api\/build has no build endpoint\), so the build-once check cannot run/);
+      expect(table).toMatch(
+        /App build: not reported by the app \(http:\/\/127\.0\.34\.\d:\d+\/api\/build has no build endpoint\), so the build-once check cannot run/,
+      );
       expect(table).not.toContain('Problems:');
     }
     const ready = await fetch(`http://${IPS[0]}:${services[0]!.port}/ready`);
@@ -87,7 +113,13 @@ describe('an app without the kit\'s build endpoint', () => {
     IPS.push('127.0.34.3');
     const service = await startNode(2, app, database.url);
     await until(() => service.status().appBuild.lastError !== null, 20_000, 50);
-    expect(service.status().appBuild).toMatchObject({ build: null, reported: null, lastError: expect.stringMatching(/answered an unexpected build document/) });
-    expect(formatStatus(service.status())).toMatch(/App build: unknown, not compared with peers \(GET .* answered an unexpected build document/);
+    expect(service.status().appBuild).toMatchObject({
+      build: null,
+      reported: null,
+      lastError: expect.stringMatching(/answered an unexpected build document/),
+    });
+    expect(formatStatus(service.status())).toMatch(
+      /App build: unknown, not compared with peers \(GET .* answered an unexpected build document/,
+    );
   });
 });

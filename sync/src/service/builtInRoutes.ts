@@ -6,14 +6,22 @@ import type { Route } from '../transport/peerServer';
 import type { PeerConnector } from './peerConnector';
 import type { ServiceContext } from './serviceContext';
 
-const PEER_STATES: readonly AuthState[] = ['authenticated', 'connecting', 'unreachable', 'refused', 'disconnected', 'discovered'];
+const PEER_STATES: readonly AuthState[] = [
+  'authenticated',
+  'connecting',
+  'unreachable',
+  'refused',
+  'disconnected',
+  'discovered',
+];
 
 /** Sets the gauges that mirror the status document; called before every scrape. */
 export function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
   const { metrics, registry } = ctx;
   metrics.peersConnected.set(current.peersConnected);
   metrics.peersExpected.set(current.peers.length);
-  for (const state of PEER_STATES) metrics.peers.set({ state }, current.peers.filter((p) => p.authState === state).length);
+  for (const state of PEER_STATES)
+    metrics.peers.set({ state }, current.peers.filter((p) => p.authState === state).length);
   metrics.maxClockSkewSeconds.set(ctx.config.syncMaxClockSkewMs / 1000);
   metrics.configAgreementOk.set(current.agreement.ok ? 1 : 0);
   metrics.configOddOneOut.set(current.agreement.oddOneOut ? 1 : 0);
@@ -26,14 +34,21 @@ export function refreshGauges(ctx: ServiceContext, current: SyncStatus): void {
   for (const c of registry.candidates.values()) for (const via of c.via) metrics.candidates.inc({ via });
   metrics.peerClockSkewSeconds.reset();
   for (const node of registry.connectedNodes()) {
-    if (node.clockSkewMs !== null) metrics.peerClockSkewSeconds.set({ peer: node.identity.name }, node.clockSkewMs / 1000);
+    if (node.clockSkewMs !== null)
+      metrics.peerClockSkewSeconds.set({ peer: node.identity.name }, node.clockSkewMs / 1000);
   }
 }
 
 export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStatus): Route[] {
   const { self, metrics } = ctx;
   return [
-    { method: 'GET', path: '/health', access: 'open', hostPlaintext: true, handle: () => ({ status: 200, json: { status: 'ok', node: { id: self.id, name: self.name } } }) },
+    {
+      method: 'GET',
+      path: '/health',
+      access: 'open',
+      hostPlaintext: true,
+      handle: () => ({ status: 200, json: { status: 'ok', node: { id: self.id, name: self.name } } }),
+    },
     {
       method: 'GET',
       path: '/ready',

@@ -16,8 +16,14 @@ const services: StartedSyncService[] = [];
 async function pair(ips: [string, string], offsetMs: number): Promise<[StartedSyncService, StartedSyncService]> {
   const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
   const base = { collectProcessMetrics: false, logger: createLogger('silent', {}) };
-  const a = await startSyncService(config(nodeEnv(shared, { name: 'server-1', ip: ips[0], peers: [`${ips[1]}:8765`] })), base);
-  const b = await startSyncService(config(nodeEnv(shared, { name: 'server-2', ip: ips[1], peers: [`${ips[0]}:8765`] })), { ...base, now: () => Date.now() + offsetMs });
+  const a = await startSyncService(
+    config(nodeEnv(shared, { name: 'server-1', ip: ips[0], peers: [`${ips[1]}:8765`] })),
+    base,
+  );
+  const b = await startSyncService(
+    config(nodeEnv(shared, { name: 'server-2', ip: ips[1], peers: [`${ips[0]}:8765`] })),
+    { ...base, now: () => Date.now() + offsetMs },
+  );
   services.push(a, b);
   return [a, b];
 }
@@ -37,7 +43,10 @@ afterAll(async () => {
 describe('clock skew between peers', () => {
   it('is measured and reported per peer, with its sign (positive: the peer is ahead)', async () => {
     const [a, b] = await pair(['127.0.2.72', '127.0.2.73'], 3_000);
-    await until('a measured skew on both', () => a.status().peers[0]?.clockSkewMs != null && b.status().peers[0]?.clockSkewMs != null);
+    await until(
+      'a measured skew on both',
+      () => a.status().peers[0]?.clockSkewMs != null && b.status().peers[0]?.clockSkewMs != null,
+    );
     expect(a.status().peers[0]?.clockSkewMs).toBeGreaterThan(2_900);
     expect(a.status().peers[0]?.clockSkewMs).toBeLessThan(3_100);
     expect(b.status().peers[0]?.clockSkewMs).toBeLessThan(-2_900);
@@ -49,6 +58,8 @@ describe('clock skew between peers', () => {
     const skewRefused = (s: StartedSyncService) => s.status().refused.some((r) => r.reason === 'clock-skew');
     await until('clock-skew refusals on both sides', () => skewRefused(a) && skewRefused(b));
     expect(a.status().peersConnected + b.status().peersConnected).toBe(0);
-    expect(a.status().refused.find((r) => r.reason === 'clock-skew')?.message).toMatch(/SYNC_MAX_CLOCK_SKEW_MS is 10000/);
+    expect(a.status().refused.find((r) => r.reason === 'clock-skew')?.message).toMatch(
+      /SYNC_MAX_CLOCK_SKEW_MS is 10000/,
+    );
   });
 });

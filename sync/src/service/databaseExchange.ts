@@ -7,7 +7,12 @@
  * validated (core/databaseTopology.ts) and kept per peer instance; the topology is decided in the status model.
  */
 import { Pool } from 'pg';
-import { type DatabaseIdentity, databaseFingerprint, databaseIdentitySchema, databaseMessageSchema } from '../core/databaseTopology';
+import {
+  type DatabaseIdentity,
+  databaseFingerprint,
+  databaseIdentitySchema,
+  databaseMessageSchema,
+} from '../core/databaseTopology';
 import { PATHS, parseMessage } from '../core/peerProtocol';
 import { connectionStringWithPassword, describeDatabase } from '../replicationPlugin/databaseConnection';
 import type { DatabaseInput } from '../status/statusModel';
@@ -26,7 +31,10 @@ export const DATABASE_IDENTITY_SQL =
 export type ReadDatabaseIdentity = () => Promise<DatabaseIdentity>;
 
 /** The default reader: one connection to SYNC_DATABASE_URL. */
-export function postgresIdentityReader(ctx: ServiceContext): { read: ReadDatabaseIdentity; close: () => Promise<void> } {
+export function postgresIdentityReader(ctx: ServiceContext): {
+  read: ReadDatabaseIdentity;
+  close: () => Promise<void>;
+} {
   const pool = new Pool({
     connectionString: connectionStringWithPassword(ctx.config.syncDatabaseUrl, ctx.config.syncDatabasePassword),
     max: 1,
@@ -110,8 +118,14 @@ export class DatabaseExchange {
       const next = databaseFingerprint(await this.read(), this.ctx.keys);
       if (next !== this.fingerprint) {
         this.ctx.logger.info(
-          { database: describeDatabase(this.ctx.config.syncDatabaseUrl), identity: next.slice(0, 8), declared: this.ctx.config.databaseTopology },
-          this.fingerprint === null ? 'identified the database' : 'the database behind SYNC_DATABASE_URL is another one now',
+          {
+            database: describeDatabase(this.ctx.config.syncDatabaseUrl),
+            identity: next.slice(0, 8),
+            declared: this.ctx.config.databaseTopology,
+          },
+          this.fingerprint === null
+            ? 'identified the database'
+            : 'the database behind SYNC_DATABASE_URL is another one now',
         );
       }
       this.fingerprint = next;

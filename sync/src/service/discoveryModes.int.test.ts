@@ -17,13 +17,21 @@ import type { SyncStatus } from '../status/statusModel';
 jest.setTimeout(60_000);
 
 const started: StartedNode[] = [];
-async function node(env: Record<string, string>, options: { args?: string[]; netnsPid?: number } = {}): Promise<StartedNode> {
+async function node(
+  env: Record<string, string>,
+  options: { args?: string[]; netnsPid?: number } = {},
+): Promise<StartedNode> {
   const n = await startNode({ env, ...options });
   started.push(n);
   return n;
 }
 const connected = (names: string[]) => (s: SyncStatus) =>
-  JSON.stringify(s.peers.filter((p) => p.authState === 'authenticated').map((p) => p.name).sort()) === JSON.stringify([...names].sort());
+  JSON.stringify(
+    s.peers
+      .filter((p) => p.authState === 'authenticated')
+      .map((p) => p.name)
+      .sort(),
+  ) === JSON.stringify([...names].sort());
 
 beforeAll(() => ensureSyncBuilt());
 afterEach(async () => {
@@ -35,7 +43,12 @@ describe('dns discovery with real processes', () => {
   beforeAll(async () => {
     dns = await startDnsServer('127.0.2.40', 53, {
       a: { 'peers.msk.test': ['127.0.2.41', '127.0.2.42'] },
-      srv: { '_sync._tcp.srv-peers.msk.test': [{ target: 'node-3.msk.test', port: 8765 }, { target: 'node-4.msk.test', port: 8765 }] },
+      srv: {
+        '_sync._tcp.srv-peers.msk.test': [
+          { target: 'node-3.msk.test', port: 8765 },
+          { target: 'node-4.msk.test', port: 8765 },
+        ],
+      },
     });
     dns.records.a = { ...dns.records.a, 'node-3.msk.test': ['127.0.2.43'], 'node-4.msk.test': ['127.0.2.44'] };
   });
@@ -43,7 +56,7 @@ describe('dns discovery with real processes', () => {
     await dns?.close();
   });
 
-  it('finds the peers behind a name\'s A records (a headless Service) and connects within 2 s', async () => {
+  it("finds the peers behind a name's A records (a headless Service) and connects within 2 s", async () => {
     const shared = newSharedEnv({ SYNC_DISCOVERY: 'dns', SYNC_DNS_NAME: 'peers.msk.test' });
     const args = ['--dns-server', dns.address];
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.41' }), { args });
@@ -77,9 +90,16 @@ describe('kubernetes discovery with real processes', () => {
     await api?.close();
   });
 
-  it('watches the Service\'s EndpointSlices and connects to the pods listed there, including ones added later', async () => {
+  it("watches the Service's EndpointSlices and connects to the pods listed there, including ones added later", async () => {
     const shared = newSharedEnv({ SYNC_DISCOVERY: 'kubernetes', SYNC_KUBERNETES_SERVICE: 'platform-peers' });
-    api.setEndpoints('platform-peers', [{ ip: '127.0.2.46', podName: 'platform-0' }, { ip: '127.0.2.47', podName: 'platform-1', ready: false }], 8765);
+    api.setEndpoints(
+      'platform-peers',
+      [
+        { ip: '127.0.2.46', podName: 'platform-0' },
+        { ip: '127.0.2.47', podName: 'platform-1', ready: false },
+      ],
+      8765,
+    );
     const args = ['--kubeconfig', kubeconfig];
     const a = await node(nodeEnv(shared, { name: 'platform-0', ip: '127.0.2.46' }), { args });
     const b = await node(nodeEnv(shared, { name: 'platform-1', ip: '127.0.2.47' }), { args });
@@ -89,12 +109,20 @@ describe('kubernetes discovery with real processes', () => {
     const c = await node(nodeEnv(shared, { name: 'platform-2', ip: '127.0.2.48' }), { args });
     api.setEndpoints(
       'platform-peers',
-      [{ ip: '127.0.2.46', podName: 'platform-0' }, { ip: '127.0.2.47', podName: 'platform-1' }, { ip: '127.0.2.48', podName: 'platform-2' }],
+      [
+        { ip: '127.0.2.46', podName: 'platform-0' },
+        { ip: '127.0.2.47', podName: 'platform-1' },
+        { ip: '127.0.2.48', podName: 'platform-2' },
+      ],
       8765,
     );
     await c.waitForStatus('both others', connected(['platform-0', 'platform-1']), 2_000);
     await a.waitForStatus('both others', connected(['platform-1', 'platform-2']), 2_000);
-    expect(api.requests.some((r) => r.includes('watch=true') && r.includes('labelSelector=kubernetes.io%2Fservice-name%3Dplatform-peers'))).toBe(true);
+    expect(
+      api.requests.some(
+        (r) => r.includes('watch=true') && r.includes('labelSelector=kubernetes.io%2Fservice-name%3Dplatform-peers'),
+      ),
+    ).toBe(true);
   });
 });
 
@@ -110,7 +138,7 @@ describe('mdns discovery with real processes (private network namespace)', () =>
     holder?.kill('SIGKILL');
   });
 
-  it('finds peers by their announcements, and lists another cluster\'s announcements as ignored without a handshake', async () => {
+  it("finds peers by their announcements, and lists another cluster's announcements as ignored without a handshake", async () => {
     if (!netns.ok) {
       console.warn(`mDNS with real processes NOT RUN: ${netns.reason}`);
       return;
@@ -119,11 +147,19 @@ describe('mdns discovery with real processes (private network namespace)', () =>
     const shared = newSharedEnv({ SYNC_DISCOVERY: 'mdns' });
     const a = await node(nodeEnv(shared, { name: 'lan-1', ip: '127.0.2.2' }), { netnsPid });
     const b = await node(nodeEnv(shared, { name: 'lan-2', ip: '127.0.2.3' }), { netnsPid });
-    const other = await node(nodeEnv(newSharedEnv({ SYNC_DISCOVERY: 'mdns' }), { name: 'other-cluster', ip: '127.0.2.4' }), { netnsPid });
+    const other = await node(
+      nodeEnv(newSharedEnv({ SYNC_DISCOVERY: 'mdns' }), { name: 'other-cluster', ip: '127.0.2.4' }),
+      { netnsPid },
+    );
     const sa = await a.waitForStatus('lan-2', connected(['lan-2']), 2_000);
     await b.waitForStatus('lan-1', connected(['lan-1']), 2_000);
-    expect(sa.peers.find((p) => p.name === 'lan-2')).toMatchObject({ address: '127.0.2.3:8765', discoveredVia: ['mdns'] });
-    const withIgnored = await a.waitForStatus('the other cluster ignored', (s) => s.discovery.ignored.some((i) => i.name === 'other-cluster'));
+    expect(sa.peers.find((p) => p.name === 'lan-2')).toMatchObject({
+      address: '127.0.2.3:8765',
+      discoveredVia: ['mdns'],
+    });
+    const withIgnored = await a.waitForStatus('the other cluster ignored', (s) =>
+      s.discovery.ignored.some((i) => i.name === 'other-cluster'),
+    );
     expect(withIgnored.discovery.ignored[0]?.reason).toMatch(/another cluster/);
     expect(withIgnored.refused).toEqual([]);
     const so = await other.status();

@@ -18,7 +18,13 @@ function jsonOf(response: PeerResponse): unknown {
 }
 
 /** `pinnedCertSha256`: the confirm goes only to the server that answered the hello (its certificate, on TLS). */
-async function post(ctx: ServiceContext, address: string, path: string, json: unknown, pinnedCertSha256?: string | null): Promise<PeerResponse> {
+async function post(
+  ctx: ServiceContext,
+  address: string,
+  path: string,
+  json: unknown,
+  pinnedCertSha256?: string | null,
+): Promise<PeerResponse> {
   const body = Buffer.from(JSON.stringify(json), 'utf8');
   if (body.length > HANDSHAKE_BODY_LIMIT_BYTES) throw new Error('handshake message too large');
   return ctx.client.request({
@@ -31,7 +37,11 @@ async function post(ctx: ServiceContext, address: string, path: string, json: un
   });
 }
 
-export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAlive, address: string): Promise<HandshakeOutcome> {
+export async function initiateHandshake(
+  ctx: ServiceContext,
+  probeAlive: ProbeAlive,
+  address: string,
+): Promise<HandshakeOutcome> {
   const { registry, metrics, logger } = ctx;
   const count = (result: string) => metrics.handshakes.inc({ role: 'initiator', result });
   const failed = (message: string): HandshakeOutcome => {
@@ -40,9 +50,19 @@ export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAl
     logger.debug({ address, error: message }, 'handshake attempt failed');
     return 'failed';
   };
-  const refusedByPeer = (refusal: Refusal, peer?: Parameters<typeof registry.recordRefusal>[0]['peer']): HandshakeOutcome => {
+  const refusedByPeer = (
+    refusal: Refusal,
+    peer?: Parameters<typeof registry.recordRefusal>[0]['peer'],
+  ): HandshakeOutcome => {
     count(`refused-by-peer:${refusal.reason}`);
-    registry.recordRefusal({ address, refusal, side: 'refused-by-peer', ...(peer ? { peer } : {}), nowMs: ctx.now(), outbound: true });
+    registry.recordRefusal({
+      address,
+      refusal,
+      side: 'refused-by-peer',
+      ...(peer ? { peer } : {}),
+      nowMs: ctx.now(),
+      outbound: true,
+    });
     logger.warn({ address, reason: refusal.reason }, `refused by the peer: ${refusal.message}`);
     return 'refused';
   };
@@ -66,7 +86,8 @@ export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAl
   const body = jsonOf(response);
   if (response.status !== 200) {
     const refusal = parseMessage(refusalAnswerSchema, body);
-    if (!refusal.ok) return failed(`${address} answered HTTP ${response.status} to the hello: is it a sync service of this kit?`);
+    if (!refusal.ok)
+      return failed(`${address} answered HTTP ${response.status} to the hello: is it a sync service of this kit?`);
     if (refusal.value.self) {
       registry.markSelf(address);
       logger.debug({ address }, 'address is this node itself');
@@ -84,7 +105,13 @@ export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAl
   const check = checkAnswer({ keys: ctx.keys, hello, answer, observedTlsCertSha256: response.tlsCertSha256 });
   const confirmWith = async (refusal: Refusal | null): Promise<PeerResponse | undefined> => {
     try {
-      return await post(ctx, address, PATHS.confirm, createConfirm(ctx.keys, answer.handshakeId, check.transcript, refusal), response.tlsCertSha256);
+      return await post(
+        ctx,
+        address,
+        PATHS.confirm,
+        createConfirm(ctx.keys, answer.handshakeId, check.transcript, refusal),
+        response.tlsCertSha256,
+      );
     } catch (error) {
       logger.debug({ address, error: String(error) }, 'confirm failed');
       return undefined;
@@ -101,7 +128,10 @@ export async function initiateHandshake(ctx: ServiceContext, probeAlive: ProbeAl
       outbound: true,
       ...(thisNodeIsSecond !== undefined ? { thisNodeIsSecond } : {}),
     });
-    logger.warn({ peer: { id: peer.id, name: peer.name, address }, reason: refusal.reason }, `refused a peer: ${refusal.message}`);
+    logger.warn(
+      { peer: { id: peer.id, name: peer.name, address }, reason: refusal.reason },
+      `refused a peer: ${refusal.message}`,
+    );
     // Still send our proof (and the reason) so the peer can judge and report it too.
     await confirmWith(refusal);
     return 'refused';

@@ -10,7 +10,12 @@ function setup() {
     metrics: { rejectedRequests: { inc: ({ reason }: { reason: string }) => rejected.push(reason) } },
     logger: { warn: () => undefined },
   } as unknown as Pick<ServiceContext, 'metrics' | 'logger' | 'now'>;
-  const hello: Route = { method: 'POST', path: '/sync/v1/handshake/hello', access: 'open', handle: () => ({ status: 200, json: {} }) };
+  const hello: Route = {
+    method: 'POST',
+    path: '/sync/v1/handshake/hello',
+    access: 'open',
+    handle: () => ({ status: 200, json: {} }),
+  };
   const [limited] = rateLimitPerAddress(ctx, [hello]) as [Route];
   const send = (remoteIp: string) => (limited.handle({ remoteIp } as RouteRequest) as { status: number }).status;
   return { send, rejected };
@@ -22,7 +27,8 @@ describe('the handshake rate limit per address', () => {
     const flooder = '127.0.13.21';
     for (let i = 0; i < HANDSHAKE_BURST_PER_ADDRESS; i++) expect(send(flooder)).toBe(200);
     expect(send(flooder)).toBe(429);
-    for (let i = 0; i < MAX_RATE_LIMITED_ADDRESSES + 1_000; i++) send(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
+    for (let i = 0; i < MAX_RATE_LIMITED_ADDRESSES + 1_000; i++)
+      send(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
     expect(send(flooder)).toBe(429);
   });
 
@@ -35,7 +41,9 @@ describe('the handshake rate limit per address', () => {
 
   it('counts an IPv6 /64 as one address', () => {
     const { send } = setup();
-    const statuses = Array.from({ length: HANDSHAKE_BURST_PER_ADDRESS + 1 }, (_, i) => send(`2001:db8:0:1::${(i + 1).toString(16)}`));
+    const statuses = Array.from({ length: HANDSHAKE_BURST_PER_ADDRESS + 1 }, (_, i) =>
+      send(`2001:db8:0:1::${(i + 1).toString(16)}`),
+    );
     expect(statuses.at(-1)).toBe(429);
     expect(send('2001:db8:0:2::1')).toBe(200);
   });

@@ -19,7 +19,11 @@ export const HANDSHAKE_RATE_LIMITS: TokenBucketLimits = {
 /** At most one warning per this interval, so a flood does not become a log flood (the metric counts all). */
 const WARN_INTERVAL_MS = 10_000;
 
-export function rateLimitPerAddress(ctx: Pick<ServiceContext, 'metrics' | 'logger' | 'now'>, routes: readonly Route[], limits = HANDSHAKE_RATE_LIMITS): Route[] {
+export function rateLimitPerAddress(
+  ctx: Pick<ServiceContext, 'metrics' | 'logger' | 'now'>,
+  routes: readonly Route[],
+  limits = HANDSHAKE_RATE_LIMITS,
+): Route[] {
   const buckets = new TokenBuckets(limits);
   let lastWarnedAtMs = -Infinity;
   return routes.map((route) => ({
@@ -32,7 +36,10 @@ export function rateLimitPerAddress(ctx: Pick<ServiceContext, 'metrics' | 'logge
       ctx.metrics.rejectedRequests.inc({ reason: 'rate-limited', route: routeName });
       if (nowMs - lastWarnedAtMs >= WARN_INTERVAL_MS) {
         lastWarnedAtMs = nowMs;
-        ctx.logger.warn({ remote: request.remoteIp, route: routeName }, 'rate-limited handshake requests from an address (more are counted in metrics, not logged)');
+        ctx.logger.warn(
+          { remote: request.remoteIp, route: routeName },
+          'rate-limited handshake requests from an address (more are counted in metrics, not logged)',
+        );
       }
       const retryAfterSeconds = Math.max(1, Math.ceil(taken.retryAfterMs / 1000));
       return {

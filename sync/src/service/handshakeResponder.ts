@@ -1,7 +1,15 @@
 /** The responder side of the handshake: the hello and confirm routes. */
 import { startedLater } from '../core/admission';
 import { answerHello, checkConfirm, deriveSessionKeys, type HelloMessage } from '../core/handshake';
-import { HANDSHAKE_BODY_LIMIT_BYTES, HANDSHAKE_TIMEOUT_MS, MAX_PENDING_HANDSHAKES, MAX_REMEMBERED_NONCES, NONCE_BYTES, PROTOCOL_VERSION, REQUEST_DELAY_ALLOWANCE_MS } from '../core/limits';
+import {
+  HANDSHAKE_BODY_LIMIT_BYTES,
+  HANDSHAKE_TIMEOUT_MS,
+  MAX_PENDING_HANDSHAKES,
+  MAX_REMEMBERED_NONCES,
+  NONCE_BYTES,
+  PROTOCOL_VERSION,
+  REQUEST_DELAY_ALLOWANCE_MS,
+} from '../core/limits';
 import { formatPeerAddress } from '../core/peerAddress';
 import { PATHS, confirmSchema, helloSchema, parseMessage } from '../core/peerProtocol';
 import { REFUSAL_SUMMARY, type Refusal } from '../core/refusal';
@@ -66,7 +74,10 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
         metrics.droppedMessages.inc({ reason: 'replayed', source: 'hello' });
         registry.recordRefusal({
           address,
-          refusal: { reason: 'replayed', message: `a hello already received was sent again from ${request.remoteIp} (replay); ignored` },
+          refusal: {
+            reason: 'replayed',
+            message: `a hello already received was sent again from ${request.remoteIp} (replay); ignored`,
+          },
           side: 'refused-by-this-node',
           nowMs,
           outbound: false,
@@ -114,7 +125,13 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
         const text = replay
           ? `a confirm for a handshake that was already completed arrived from ${request.remoteIp} (replay); ignored`
           : `a confirm for an unknown or expired handshake arrived from ${request.remoteIp}; ignored`;
-        registry.recordRefusal({ address: request.remoteIp, refusal: { reason, message: text }, side: 'refused-by-this-node', nowMs, outbound: false });
+        registry.recordRefusal({
+          address: request.remoteIp,
+          refusal: { reason, message: text },
+          side: 'refused-by-this-node',
+          nowMs,
+          outbound: false,
+        });
         logger.warn({ remote: request.remoteIp, reason }, 'refused a confirm');
         return refused(403, { reason, message: text });
       }
@@ -122,11 +139,19 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
       usedHandshakes.check(message.handshakeId, nowMs, nowMs);
       const { hello: helloMessage, address } = started;
       const peer = helloMessage.initiator;
-      const check = checkConfirm({ keys: ctx.keys, transcript: started.transcript, confirm: message, issuedProof: started.issuedProof });
+      const check = checkConfirm({
+        keys: ctx.keys,
+        transcript: started.transcript,
+        confirm: message,
+        issuedProof: started.issuedProof,
+      });
       if (!check.ok) {
         const refusal: Refusal =
           check.reason === 'reflected'
-            ? { reason: 'reflected', message: `${address} sent back this node's own handshake proof (reflection); refused` }
+            ? {
+                reason: 'reflected',
+                message: `${address} sent back this node's own handshake proof (reflection); refused`,
+              }
             : message.refusal?.reason === 'tls-certificate-mismatch'
               ? {
                   reason: 'tls-certificate-mismatch',
@@ -135,14 +160,17 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
                     'something intercepts TLS between the two nodes (proof over the certificate does not verify)',
                 }
               : {
-                reason: 'registration-key-differs',
-                message:
-                  `${peer.name} at ${address} could not prove it holds this cluster's SYNC_REGISTRATION_KEY: ` +
-                  'the registration key differs (compare fingerprints with `npm run doctor`)',
-              };
+                  reason: 'registration-key-differs',
+                  message:
+                    `${peer.name} at ${address} could not prove it holds this cluster's SYNC_REGISTRATION_KEY: ` +
+                    'the registration key differs (compare fingerprints with `npm run doctor`)',
+                };
         count(refusal.reason);
         registry.recordRefusal({ address, refusal, side: 'refused-by-this-node', peer, nowMs, outbound: false });
-        logger.warn({ peer: { id: peer.id, name: peer.name, address }, reason: refusal.reason }, `refused a peer: ${REFUSAL_SUMMARY[refusal.reason]}`);
+        logger.warn(
+          { peer: { id: peer.id, name: peer.name, address }, reason: refusal.reason },
+          `refused a peer: ${REFUSAL_SUMMARY[refusal.reason]}`,
+        );
         return refused(403, refusal);
       }
       if (message.refusal) {
@@ -156,7 +184,10 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
           outbound: false,
           ...(peer.id === ctx.self.id ? { thisNodeIsSecond: startedLater(ctx.self, peer) } : {}),
         });
-        logger.warn({ peer: { id: peer.id, name: peer.name, address }, reason: message.refusal.reason }, `refused by a peer: ${message.refusal.message}`);
+        logger.warn(
+          { peer: { id: peer.id, name: peer.name, address }, reason: message.refusal.reason },
+          `refused by a peer: ${message.refusal.message}`,
+        );
         return refused(403, { reason: message.refusal.reason, message: 'refusal received' });
       }
       const clockSkewMs = helloMessage.timestampMs - started.receivedAtMs;
@@ -172,7 +203,10 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
           outbound: false,
           ...(decision.thisNodeIsSecond !== undefined ? { thisNodeIsSecond: decision.thisNodeIsSecond } : {}),
         });
-        logger.warn({ peer: { id: peer.id, name: peer.name, address }, reason: decision.refusal.reason }, `refused a peer: ${decision.refusal.message}`);
+        logger.warn(
+          { peer: { id: peer.id, name: peer.name, address }, reason: decision.refusal.reason },
+          `refused a peer: ${decision.refusal.message}`,
+        );
         return refused(403, decision.refusal);
       }
       const keys = deriveSessionKeys(ctx.keys, started.transcript);
@@ -187,10 +221,20 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
         peerTlsCertSha256: helloMessage.tlsCertSha256,
         createdAtMs: ctx.now(),
       });
-      registry.admit({ identity: peer, address, config: helloMessage.config, clockSkewMs: null, nowMs: ctx.now(), inbound: true });
+      registry.admit({
+        identity: peer,
+        address,
+        config: helloMessage.config,
+        clockSkewMs: null,
+        nowMs: ctx.now(),
+        inbound: true,
+      });
       count('accepted');
       metrics.handshakeSeconds.observe({ role: 'responder' }, (ctx.now() - started.receivedAtMs) / 1000);
-      logger.info({ peer: { id: peer.id, name: peer.name, address }, peersConnected: registry.connectedNodes().length }, 'peer authenticated (inbound)');
+      logger.info(
+        { peer: { id: peer.id, name: peer.name, address }, peersConnected: registry.connectedNodes().length },
+        'peer authenticated (inbound)',
+      );
       return { status: 200, json: { accepted: true } };
     },
   };

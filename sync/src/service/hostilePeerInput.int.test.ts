@@ -11,7 +11,12 @@ import type http from 'node:http';
 import https from 'node:https';
 import { deriveClusterKeys } from '../core/clusterKeys';
 import { type HelloAnswer, type NodeIdentity, checkAnswer, createConfirm, createHello } from '../core/handshake';
-import { HANDSHAKE_BODY_LIMIT_BYTES, HANDSHAKE_BURST_PER_ADDRESS, HANDSHAKE_REFILL_PER_SECOND, MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS } from '../core/limits';
+import {
+  HANDSHAKE_BODY_LIMIT_BYTES,
+  HANDSHAKE_BURST_PER_ADDRESS,
+  HANDSHAKE_REFILL_PER_SECOND,
+  MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS,
+} from '../core/limits';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
@@ -45,7 +50,9 @@ function send(
   options: { chunked?: boolean } = {},
 ): Promise<Answer> {
   const payload = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  const lengthHeader: Record<string, string> = options.chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(payload.length) };
+  const lengthHeader: Record<string, string> = options.chunked
+    ? { 'transfer-encoding': 'chunked' }
+    : { 'content-length': String(payload.length) };
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -73,7 +80,9 @@ function send(
       },
     );
     // The server may answer 413 and close before the whole body is written.
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'EPIPE' || error.code === 'ECONNRESET' ? undefined : reject(error),
+    );
     if (options.chunked) {
       for (let offset = 0; offset < payload.length; offset += 4096) req.write(payload.subarray(offset, offset + 4096));
       req.end();
@@ -84,15 +93,30 @@ function send(
 }
 
 /** The whole handshake as `identity` with `registrationKey`, the hello stamped at `helloAtMs`. */
-async function handshakeAs(identity: NodeIdentity, registrationKey: string, helloAtMs: number): Promise<{ hello: Answer; confirm: Answer }> {
+async function handshakeAs(
+  identity: NodeIdentity,
+  registrationKey: string,
+  helloAtMs: number,
+): Promise<{ hello: Answer; confirm: Answer }> {
   const keys = deriveClusterKeys(registrationKey);
-  const message = createHello({ self: identity, config: emptyConfig, nonce: randomBytes(32).toString('hex'), nowMs: helloAtMs, tlsCertSha256: randomBytes(32).toString('hex') });
+  const message = createHello({
+    self: identity,
+    config: emptyConfig,
+    nonce: randomBytes(32).toString('hex'),
+    nowMs: helloAtMs,
+    tlsCertSha256: randomBytes(32).toString('hex'),
+  });
   const hello = await send(ATTACKER_IP, 'POST', HELLO, JSON.stringify(message));
   if (hello.status !== 200) return { hello, confirm: hello };
   const answer = hello.json as HelloAnswer;
   // The attacker cannot verify the answer without the key, but sends a confirm anyway: proof made with what it has.
   const { transcript } = checkAnswer({ keys, hello: message, answer, observedTlsCertSha256: answer.tlsCertSha256 });
-  const confirm = await send(ATTACKER_IP, 'POST', CONFIRM, JSON.stringify(createConfirm(keys, answer.handshakeId, transcript, null)));
+  const confirm = await send(
+    ATTACKER_IP,
+    'POST',
+    CONFIRM,
+    JSON.stringify(createConfirm(keys, answer.handshakeId, transcript, null)),
+  );
   return { hello, confirm };
 }
 
@@ -117,10 +141,16 @@ afterAll(async () => {
 
 describe('hostile input on the peer port (real processes)', () => {
   it('refuses a hello stamped ten minutes ago at the confirm, as clock skew, even with the right key', async () => {
-    const { hello, confirm } = await handshakeAs(fakeIdentity({ name: 'stale-peer' }), shared.SYNC_REGISTRATION_KEY as string, Date.now() - 600_000);
+    const { hello, confirm } = await handshakeAs(
+      fakeIdentity({ name: 'stale-peer' }),
+      shared.SYNC_REGISTRATION_KEY as string,
+      Date.now() - 600_000,
+    );
     expect(hello.status).toBe(200);
     expect(confirm.status).toBe(403);
-    expect(confirm.json).toMatchObject({ refused: { reason: 'clock-skew', message: expect.stringMatching(/SYNC_MAX_CLOCK_SKEW_MS is 10000/) } });
+    expect(confirm.json).toMatchObject({
+      refused: { reason: 'clock-skew', message: expect.stringMatching(/SYNC_MAX_CLOCK_SKEW_MS is 10000/) },
+    });
     expect((await b.status()).peers.map((p) => p.name)).not.toContain('stale-peer');
   });
 
@@ -135,21 +165,31 @@ describe('hostile input on the peer port (real processes)', () => {
       [AUTH_HEADERS.node]: peer.id,
       [AUTH_HEADERS.timestamp]: String(timestampMs),
       [AUTH_HEADERS.nonce]: nonce,
-      [AUTH_HEADERS.signature]: signRequest(session.sendKey, { method: 'POST', path: '/sync/v1/heartbeat', body, timestampMs, nonce, senderId: peer.id, receiverId: session.peerId }),
+      [AUTH_HEADERS.signature]: signRequest(session.sendKey, {
+        method: 'POST',
+        path: '/sync/v1/heartbeat',
+        body,
+        timestampMs,
+        nonce,
+        senderId: peer.id,
+        receiverId: session.peerId,
+      }),
     };
     const answer = await send(ATTACKER_IP, 'POST', '/sync/v1/heartbeat', body, headers);
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ error: 'stale' });
   });
 
-  it('refuses a hello that claims a connected node\'s ID without the key, and keeps the real node connected', async () => {
+  it("refuses a hello that claims a connected node's ID without the key, and keeps the real node connected", async () => {
     const connectedAt = (await b.status()).peers.find((p) => p.id === A_ID)?.connectedAt;
     expect(connectedAt).toEqual(expect.any(String));
     const forged = fakeIdentity({ id: A_ID, name: 'server-a' });
     const { hello, confirm } = await handshakeAs(forged, randomBytes(32).toString('hex'), Date.now());
     expect(hello.status).toBe(200);
     expect(confirm.status).toBe(403);
-    expect(confirm.json).toMatchObject({ refused: { reason: 'registration-key-differs', message: expect.stringMatching(/SYNC_REGISTRATION_KEY/) } });
+    expect(confirm.json).toMatchObject({
+      refused: { reason: 'registration-key-differs', message: expect.stringMatching(/SYNC_REGISTRATION_KEY/) },
+    });
     const status = await b.status();
     const real = status.peers.filter((p) => p.id === A_ID);
     expect(real).toHaveLength(1);
@@ -163,7 +203,9 @@ describe('hostile input on the peer port (real processes)', () => {
     expect(notJson.json).toEqual({ error: 'malformed', message: 'body is not JSON' });
     const wrongShape = await send(ATTACKER_IP, 'POST', HELLO, JSON.stringify({ v: 1, initiator: { id: 42 } }));
     expect(wrongShape.status).toBe(400);
-    expect(wrongShape.json).toMatchObject({ refused: { reason: 'malformed', message: expect.stringMatching(/^malformed hello: /) } });
+    expect(wrongShape.json).toMatchObject({
+      refused: { reason: 'malformed', message: expect.stringMatching(/^malformed hello: /) },
+    });
     const badConfirm = await send(ATTACKER_IP, 'POST', CONFIRM, JSON.stringify([1, 2, 3]));
     expect(badConfirm.status).toBe(400);
     expect(badConfirm.json).toMatchObject({ refused: { reason: 'malformed' } });
@@ -174,7 +216,14 @@ describe('hostile input on the peer port (real processes)', () => {
     const declared = await send(ATTACKER_IP, 'POST', HELLO, oversized);
     expect(declared.status).toBe(413);
     expect(declared.json).toEqual({ error: `body larger than ${HANDSHAKE_BODY_LIMIT_BYTES} bytes` });
-    const streamed = await send(ATTACKER_IP, 'POST', HELLO, Buffer.alloc(10 * HANDSHAKE_BODY_LIMIT_BYTES, 'x'), {}, { chunked: true });
+    const streamed = await send(
+      ATTACKER_IP,
+      'POST',
+      HELLO,
+      Buffer.alloc(10 * HANDSHAKE_BODY_LIMIT_BYTES, 'x'),
+      {},
+      { chunked: true },
+    );
     expect(streamed.status).toBe(413);
     // A peer route without credentials is refused on its headers, before its body (preAuthLimits.int.test.ts).
     const heartbeat = await send(ATTACKER_IP, 'POST', '/sync/v1/heartbeat', Buffer.alloc(2048, 'x'));
@@ -189,31 +238,54 @@ describe('hostile input on the peer port (real processes)', () => {
     const flood: Answer[] = [];
     const startedAtMs = Date.now();
     while (flood.length < 120) {
-      const wave = Array.from({ length: MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS }, () => send(FLOODER_IP, 'POST', HELLO, JSON.stringify(freshHello(fakeIdentity({ name: 'flooder' })))));
+      const wave = Array.from({ length: MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS }, () =>
+        send(FLOODER_IP, 'POST', HELLO, JSON.stringify(freshHello(fakeIdentity({ name: 'flooder' })))),
+      );
       flood.push(...(await Promise.all(wave)));
     }
     // Tokens earned back while the waves went out (HANDSHAKE_REFILL_PER_SECOND), plus one for rounding.
     const earned = Math.ceil(((Date.now() - startedAtMs) / 1000) * HANDSHAKE_REFILL_PER_SECOND) + 1;
     const limited = flood.filter((answer) => answer.status === 429);
-    expect(flood.filter((answer) => answer.status === 200).length).toBeLessThanOrEqual(HANDSHAKE_BURST_PER_ADDRESS + earned);
+    expect(flood.filter((answer) => answer.status === 200).length).toBeLessThanOrEqual(
+      HANDSHAKE_BURST_PER_ADDRESS + earned,
+    );
     expect(limited.length).toBeGreaterThanOrEqual(120 - HANDSHAKE_BURST_PER_ADDRESS - earned);
     expect(limited.length + flood.filter((answer) => answer.status === 200).length).toBe(flood.length);
     expect(Number(limited[0]?.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    expect(limited[0]?.json).toMatchObject({ error: 'rate-limited', message: expect.stringMatching(/too many handshake requests from 127\.0\.12\.21/) });
+    expect(limited[0]?.json).toMatchObject({
+      error: 'rate-limited',
+      message: expect.stringMatching(/too many handshake requests from 127\.0\.12\.21/),
+    });
     // Another address is not affected by the flood.
-    const other = await send(ATTACKER_IP, 'POST', HELLO, JSON.stringify(freshHello(fakeIdentity({ name: 'bystander' }))));
+    const other = await send(
+      ATTACKER_IP,
+      'POST',
+      HELLO,
+      JSON.stringify(freshHello(fakeIdentity({ name: 'bystander' }))),
+    );
     expect(other.status).toBe(200);
     const after = (await b.get('/metrics')).body;
-    const counted = (metrics: string) => metricValue(metrics, /msk_sync_rejected_requests_total\{reason="rate-limited",route="POST \/sync\/v1\/handshake\/hello"\} (\d+)/);
+    const counted = (metrics: string) =>
+      metricValue(
+        metrics,
+        /msk_sync_rejected_requests_total\{reason="rate-limited",route="POST \/sync\/v1\/handshake\/hello"\} (\d+)/,
+      );
     expect(counted(after) - counted(before)).toBe(limited.length);
   });
 
   it('keeps serving: the real peer stays connected, a new real peer connects, and nothing hostile was admitted', async () => {
     c = await startNode({ env: nodeEnv(shared, { name: 'server-c', ip: C_IP, peers: [B] }) });
     const status = await b.waitForStatus('server-c connected', (s) => s.peersConnected === 2, 15_000);
-    expect(status.peers.filter((p) => p.authState === 'authenticated').map((p) => p.name).sort()).toEqual(['server-a', 'server-c']);
+    expect(
+      status.peers
+        .filter((p) => p.authState === 'authenticated')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['server-a', 'server-c']);
     expect((await a.status()).peersConnected).toBe(1);
-    expect(status.refused.map((r) => r.reason)).toEqual(expect.arrayContaining(['clock-skew', 'registration-key-differs']));
+    expect(status.refused.map((r) => r.reason)).toEqual(
+      expect.arrayContaining(['clock-skew', 'registration-key-differs']),
+    );
     const logs = b.logLines.join('\n');
     expect(logs).toMatch(/rate-limited handshake requests from an address/);
     expect(logs).not.toContain(shared.SYNC_REGISTRATION_KEY as string);

@@ -30,7 +30,11 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
   const registers = [registry];
   return {
     registry,
-    peersConnected: new Gauge({ name: 'msk_sync_peers_connected', help: 'Peers that passed the handshake and are connected', registers }),
+    peersConnected: new Gauge({
+      name: 'msk_sync_peers_connected',
+      help: 'Peers that passed the handshake and are connected',
+      registers,
+    }),
     peersExpected: new Gauge({
       name: 'msk_sync_peers_expected',
       help: 'Peers this node knows of and should be connected to: connected ones plus every discovered address that is not (yet) connected',
@@ -42,7 +46,12 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
       labelNames: ['state'],
       registers,
     }),
-    candidates: new Gauge({ name: 'msk_sync_discovered_addresses', help: 'Addresses proposed by discovery', labelNames: ['via'], registers }),
+    candidates: new Gauge({
+      name: 'msk_sync_discovered_addresses',
+      help: 'Addresses proposed by discovery',
+      labelNames: ['via'],
+      registers,
+    }),
     handshakes: new Counter({
       name: 'msk_sync_handshakes_total',
       help: 'Handshakes by role (initiator/responder) and result (accepted or the refusal reason)',
@@ -68,13 +77,30 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
       labelNames: ['reason', 'source'],
       registers,
     }),
-    discoveryErrors: new Counter({ name: 'msk_sync_discovery_errors_total', help: 'Discovery failures', labelNames: ['via'], registers }),
-    heartbeatFailures: new Counter({ name: 'msk_sync_heartbeat_failures_total', help: 'Heartbeats to peers that failed', registers }),
-    configAgreementOk: new Gauge({ name: 'msk_sync_config_agreement_ok', help: '1 when every connected peer has the same shared configuration', registers }),
-    configOddOneOut: new Gauge({ name: 'msk_sync_config_odd_one_out', help: '1 when this node is the odd one out of a configuration disagreement', registers }),
+    discoveryErrors: new Counter({
+      name: 'msk_sync_discovery_errors_total',
+      help: 'Discovery failures',
+      labelNames: ['via'],
+      registers,
+    }),
+    heartbeatFailures: new Counter({
+      name: 'msk_sync_heartbeat_failures_total',
+      help: 'Heartbeats to peers that failed',
+      registers,
+    }),
+    configAgreementOk: new Gauge({
+      name: 'msk_sync_config_agreement_ok',
+      help: '1 when every connected peer has the same shared configuration',
+      registers,
+    }),
+    configOddOneOut: new Gauge({
+      name: 'msk_sync_config_odd_one_out',
+      help: '1 when this node is the odd one out of a configuration disagreement',
+      registers,
+    }),
     peerClockSkewSeconds: new Gauge({
       name: 'msk_sync_peer_clock_skew_seconds',
-      help: 'Clock of each connected peer minus this node\'s clock',
+      help: "Clock of each connected peer minus this node's clock",
       labelNames: ['peer'],
       registers,
     }),
@@ -83,7 +109,11 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
       help: 'SYNC_MAX_CLOCK_SKEW_MS in seconds: a peer whose clock is further off is refused',
       registers,
     }),
-    appBuildKnown: new Gauge({ name: 'msk_sync_app_build_known', help: '1 when the app beside this service told it its build (GET /api/build)', registers }),
+    appBuildKnown: new Gauge({
+      name: 'msk_sync_app_build_known',
+      help: '1 when the app beside this service told it its build (GET /api/build)',
+      registers,
+    }),
     appBuildAgreementOk: new Gauge({
       name: 'msk_sync_app_build_agreement_ok',
       help: '0 when a connected peer runs another app build (build ID or Server Actions key): build once, run the same image everywhere',
@@ -91,12 +121,12 @@ export function createSyncMetrics(options: { collectProcessMetrics: boolean }): 
     }),
     databaseSharedWithPeers: new Gauge({
       name: 'msk_sync_database_shared_with_peers',
-      help: 'Connected peers whose database is this node\'s own (by PostgreSQL system identifier and database OID)',
+      help: "Connected peers whose database is this node's own (by PostgreSQL system identifier and database OID)",
       registers,
     }),
     databaseTopologyRefused: new Gauge({
       name: 'msk_sync_database_topology_refused',
-      help: '1 when this node\'s database does not fit DATABASE_TOPOLOGY and the peers\' (a mix of shared and own databases): its readiness fails',
+      help: "1 when this node's database does not fit DATABASE_TOPOLOGY and the peers' (a mix of shared and own databases): its readiness fails",
       registers,
     }),
     databaseReplicated: new Gauge({

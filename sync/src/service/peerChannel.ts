@@ -38,7 +38,10 @@ export async function signedRequest(
   const pinnedCertSha256 = session.peerTlsCertSha256;
   if (ctx.client.usesTls && pinnedCertSha256 === null) {
     // A peer that named no certificate in its handshake cannot be reached over TLS without trusting any certificate.
-    throw new PeerChannelError(`the handshake with ${node.address} named no TLS certificate to pin; nothing was sent`, 'tls-certificate-mismatch');
+    throw new PeerChannelError(
+      `the handshake with ${node.address} named no TLS certificate to pin; nothing was sent`,
+      'tls-certificate-mismatch',
+    );
   }
   const body = request.json === undefined ? Buffer.alloc(0) : Buffer.from(JSON.stringify(request.json), 'utf8');
   const timestampMs = ctx.now();
@@ -71,7 +74,10 @@ export async function signedRequest(
     });
   } catch (error) {
     if (error instanceof PeerRequestError) {
-      throw new PeerChannelError(error.message, error.code === TLS_CERTIFICATE_MISMATCH ? 'tls-certificate-mismatch' : error.code);
+      throw new PeerChannelError(
+        error.message,
+        error.code === TLS_CERTIFICATE_MISMATCH ? 'tls-certificate-mismatch' : error.code,
+      );
     }
     throw error;
   }
@@ -85,12 +91,19 @@ export async function signedRequest(
     throw new PeerChannelError(`${node.address} refused the signed request: ${code}`, code);
   }
   if (response.status === 404 || response.status === 405) {
-    throw new PeerChannelError(`${node.address} has no route ${request.method} ${request.path} (another version of the sync service?)`, 'no-route');
+    throw new PeerChannelError(
+      `${node.address} has no route ${request.method} ${request.path} (another version of the sync service?)`,
+      'no-route',
+    );
   }
   const answerSignature = response.headers[AUTH_HEADERS.signature];
   if (
     typeof answerSignature !== 'string' ||
-    !verifyResponse(session.receiveKey, { status: response.status, body: response.body, requestNonce: nonce, senderId: peerId, receiverId: ctx.self.id }, answerSignature)
+    !verifyResponse(
+      session.receiveKey,
+      { status: response.status, body: response.body, requestNonce: nonce, senderId: peerId, receiverId: ctx.self.id },
+      answerSignature,
+    )
   ) {
     throw new PeerChannelError(`the answer from ${node.address} is not signed by the peer`, 'bad-signature');
   }

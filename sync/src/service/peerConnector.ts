@@ -7,7 +7,13 @@ import { estimateClockSkewMs } from '../core/handshake';
 import { PATHS, heartbeatAnswerSchema, parseMessage } from '../core/peerProtocol';
 import { initiateHandshake } from './handshakeInitiator';
 import { PeerChannelError, signedRequest } from './peerChannel';
-import { GOODBYE_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, PROBE_TIMEOUT_MS, type ServiceContext } from './serviceContext';
+import {
+  GOODBYE_TIMEOUT_MS,
+  HEARTBEAT_INTERVAL_MS,
+  HEARTBEAT_TIMEOUT_MS,
+  PROBE_TIMEOUT_MS,
+  type ServiceContext,
+} from './serviceContext';
 
 /** Dials in flight at once. */
 export const MAX_CONCURRENT_DIALS = 16;
@@ -15,8 +21,21 @@ export const MAX_CONCURRENT_DIALS = 16;
 export const AFTER_GOODBYE_RETRY_MS = 1_000;
 /** Heartbeats that may time out in a row before the peer counts as gone. */
 export const HEARTBEAT_FAILURES_BEFORE_DISCONNECT = 2;
-const SESSION_ENDING_FAILURES = new Set(['unknown-session', 'no-session', 'wrong-node', 'bad-signature', 'tls-certificate-mismatch']);
-const DEFINITE_FAILURES = new Set(['ECONNREFUSED', 'unknown-session', 'no-session', 'wrong-node', 'bad-signature', 'tls-certificate-mismatch']);
+const SESSION_ENDING_FAILURES = new Set([
+  'unknown-session',
+  'no-session',
+  'wrong-node',
+  'bad-signature',
+  'tls-certificate-mismatch',
+]);
+const DEFINITE_FAILURES = new Set([
+  'ECONNREFUSED',
+  'unknown-session',
+  'no-session',
+  'wrong-node',
+  'bad-signature',
+  'tls-certificate-mismatch',
+]);
 
 export class PeerConnector {
   private dialTimer: NodeJS.Timeout | undefined;
@@ -89,7 +108,12 @@ export class PeerConnector {
     const { ctx } = this;
     const sentAtMs = ctx.now();
     try {
-      const answer = await signedRequest(ctx, peerId, { method: 'POST', path: PATHS.heartbeat, json: { sentAtMs }, timeoutMs });
+      const answer = await signedRequest(ctx, peerId, {
+        method: 'POST',
+        path: PATHS.heartbeat,
+        json: { sentAtMs },
+        timeoutMs,
+      });
       const parsed = parseMessage(heartbeatAnswerSchema, answer.json);
       if (answer.status !== 200 || !parsed.ok) {
         ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'heartbeat-answer' });
@@ -110,7 +134,10 @@ export class PeerConnector {
       this.heartbeatFailures.set(peerId, failures);
       // A timeout may be one lost packet; a refused connection or a forgotten session is final.
       if (!DEFINITE_FAILURES.has(code) && failures < HEARTBEAT_FAILURES_BEFORE_DISCONNECT) return false;
-      const reason = code === 'unknown-session' ? 'the peer no longer knows our session (it restarted?): handshaking again' : message;
+      const reason =
+        code === 'unknown-session'
+          ? 'the peer no longer knows our session (it restarted?): handshaking again'
+          : message;
       ctx.logger.info({ peerId, code, error: message }, 'peer disconnected');
       ctx.registry.disconnect(peerId, reason, ctx.now());
       // Keep the sessions after a network failure (the peer may still reach us); drop them when they are dead.
@@ -130,7 +157,14 @@ export class PeerConnector {
     ctx.logger.warn({ peerId, clockSkewMs }, message);
     ctx.registry.disconnect(peerId, message, ctx.now());
     ctx.sessions.dropPeer(peerId);
-    ctx.registry.recordRefusal({ address: node.address, refusal: { reason: 'clock-skew', message }, side: 'refused-by-this-node', peer: node.identity, nowMs: ctx.now(), outbound: true });
+    ctx.registry.recordRefusal({
+      address: node.address,
+      refusal: { reason: 'clock-skew', message },
+      side: 'refused-by-this-node',
+      peer: node.identity,
+      nowMs: ctx.now(),
+      outbound: true,
+    });
   }
 
   /** Whether the peer answers right now (one short heartbeat). */
@@ -138,7 +172,12 @@ export class PeerConnector {
     const { ctx } = this;
     const sentAtMs = ctx.now();
     try {
-      const answer = await signedRequest(ctx, peerId, { method: 'POST', path: PATHS.heartbeat, json: { sentAtMs }, timeoutMs: PROBE_TIMEOUT_MS });
+      const answer = await signedRequest(ctx, peerId, {
+        method: 'POST',
+        path: PATHS.heartbeat,
+        json: { sentAtMs },
+        timeoutMs: PROBE_TIMEOUT_MS,
+      });
       return answer.status === 200;
     } catch {
       return false;
@@ -163,7 +202,12 @@ export class PeerConnector {
     const peers = this.ctx.registry.connectedNodes();
     await Promise.allSettled(
       peers.map((peer) =>
-        signedRequest(this.ctx, peer.identity.id, { method: 'POST', path: PATHS.goodbye, json: { reason: 'shutting down' }, timeoutMs: GOODBYE_TIMEOUT_MS }),
+        signedRequest(this.ctx, peer.identity.id, {
+          method: 'POST',
+          path: PATHS.goodbye,
+          json: { reason: 'shutting down' },
+          timeoutMs: GOODBYE_TIMEOUT_MS,
+        }),
       ),
     );
   }

@@ -8,14 +8,39 @@ import type { ServiceContext } from './serviceContext';
 jest.mock('./peerChannel', () => ({ signedRequest: jest.fn() }));
 const request = signedRequest as jest.MockedFunction<typeof signedRequest>;
 
-const self: NodeIdentity = { id: 'aaaaaaaaaaaaaaaa', name: 'server-1', instanceId: '1'.repeat(32), startedAt: 1, port: 8765 };
-const peer: NodeIdentity = { id: 'bbbbbbbbbbbbbbbb', name: 'server-2', instanceId: '2'.repeat(32), startedAt: 2, port: 8765 };
+const self: NodeIdentity = {
+  id: 'aaaaaaaaaaaaaaaa',
+  name: 'server-1',
+  instanceId: '1'.repeat(32),
+  startedAt: 1,
+  port: 8765,
+};
+const peer: NodeIdentity = {
+  id: 'bbbbbbbbbbbbbbbb',
+  name: 'server-2',
+  instanceId: '2'.repeat(32),
+  startedAt: 2,
+  port: 8765,
+};
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 function setUp() {
-  const registry = new PeerRegistry({ self, selfAddress: '10.0.0.1:8765', maxClockSkewMs: 10_000, liveWithinMs: 6_000, random: () => 0.5 });
+  const registry = new PeerRegistry({
+    self,
+    selfAddress: '10.0.0.1:8765',
+    maxClockSkewMs: 10_000,
+    liveWithinMs: 6_000,
+    random: () => 0.5,
+  });
   const admit = (identity: NodeIdentity) =>
-    registry.admit({ identity, address: '10.0.0.2:8765', config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} }, clockSkewMs: 0, nowMs: 1, inbound: true });
+    registry.admit({
+      identity,
+      address: '10.0.0.2:8765',
+      config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
+      clockSkewMs: 0,
+      nowMs: 1,
+      inbound: true,
+    });
   const metrics = createSyncMetrics({ collectProcessMetrics: false });
   const ctx = { registry, metrics, logger: { debug: () => undefined }, now: () => 1 } as unknown as ServiceContext;
   let fact = 'first';
@@ -60,7 +85,6 @@ describe('PeerFactExchange', () => {
     exchange.stop();
   });
 
-
   it('tells a peer instance a fact once, and again only when the fact changes', async () => {
     const { admit, exchange, learned, setFact } = setUp();
     admit(peer);
@@ -70,7 +94,11 @@ describe('PeerFactExchange', () => {
     exchange.tellAll();
     await flush();
     expect(request).toHaveBeenCalledTimes(1);
-    expect(request.mock.calls[0]?.[2]).toMatchObject({ method: 'POST', path: '/sync/v1/test-fact', json: { fact: 'first' } });
+    expect(request.mock.calls[0]?.[2]).toMatchObject({
+      method: 'POST',
+      path: '/sync/v1/test-fact',
+      json: { fact: 'first' },
+    });
     expect(learned).toEqual([[peer.id, 'theirs']]);
     setFact('second');
     exchange.tellAll();
@@ -84,13 +112,17 @@ describe('PeerFactExchange', () => {
     const { admit, exchange, metrics } = setUp();
     admit(peer);
     request.mockResolvedValueOnce({ status: 200, json: { fact: 42 } } as Awaited<ReturnType<typeof signedRequest>>);
-    request.mockResolvedValueOnce({ status: 200, json: { fact: 'theirs' } } as Awaited<ReturnType<typeof signedRequest>>);
+    request.mockResolvedValueOnce({ status: 200, json: { fact: 'theirs' } } as Awaited<
+      ReturnType<typeof signedRequest>
+    >);
     exchange.tellAll();
     await flush();
     exchange.tellAll();
     await flush();
     expect(request).toHaveBeenCalledTimes(2);
-    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain('{reason="malformed",source="test-fact-answer"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain(
+      '{reason="malformed",source="test-fact-answer"} 1',
+    );
     exchange.stop();
   });
 
@@ -110,11 +142,14 @@ describe('PeerFactExchange', () => {
   it('the route learns the peer fact and answers with this node fact; a malformed body is dropped and counted', async () => {
     const { exchange, learned, metrics } = setUp();
     const route = exchange.route();
-    const send = (json: unknown) => route.handle({ json, peer: { peerId: peer.id } } as unknown as Parameters<typeof route.handle>[0]);
+    const send = (json: unknown) =>
+      route.handle({ json, peer: { peerId: peer.id } } as unknown as Parameters<typeof route.handle>[0]);
     expect(await send({ fact: 'theirs' })).toEqual({ status: 200, json: { fact: 'first' } });
     expect(await send({ fact: 7 })).toEqual({ status: 400, json: { error: 'malformed' } });
     expect(learned).toEqual([[peer.id, 'theirs']]);
-    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain('{reason="malformed",source="test-fact"} 1');
+    expect(await metrics.registry.getSingleMetricAsString('msk_sync_dropped_messages_total')).toContain(
+      '{reason="malformed",source="test-fact"} 1',
+    );
     exchange.stop();
   });
 });

@@ -88,7 +88,12 @@ export class PeerFactExchange<F> {
     if (this.told.get(peerKey) === key(fact) || this.inFlight.has(peerKey)) return;
     this.inFlight.add(peerKey);
     try {
-      const answer = await signedRequest(this.ctx, peerId, { method: 'POST', path, json: message(fact), timeoutMs: requestTimeoutMs });
+      const answer = await signedRequest(this.ctx, peerId, {
+        method: 'POST',
+        path,
+        json: message(fact),
+        timeoutMs: requestTimeoutMs,
+      });
       const parsed = parse(answer.json);
       if (answer.status !== 200 || !parsed.ok) {
         this.ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: `${source}-answer` });
@@ -98,7 +103,10 @@ export class PeerFactExchange<F> {
       learned(peerId, parsed.value);
     } catch (error) {
       // Retried on the next tellAll(); an older peer without the route answers no-route every time (harmless).
-      this.ctx.logger.debug({ peerId, error: error instanceof Error ? error.message : String(error) }, `could not exchange ${what}`);
+      this.ctx.logger.debug(
+        { peerId, error: error instanceof Error ? error.message : String(error) },
+        `could not exchange ${what}`,
+      );
     } finally {
       this.inFlight.delete(peerKey);
     }

@@ -44,7 +44,10 @@ export interface SyncServiceApi {
   /** An authenticated route: only peers with a valid session reach the handler; answers are signed. */
   addRoute(route: PeerRoute): void;
   /** A signed request to a connected peer; the answer's signature is verified. Throws PeerChannelError. */
-  request(peerId: string, request: { method: 'GET' | 'POST'; path: string; json?: unknown; timeoutMs?: number }): Promise<SignedAnswer>;
+  request(
+    peerId: string,
+    request: { method: 'GET' | 'POST'; path: string; json?: unknown; timeoutMs?: number },
+  ): Promise<SignedAnswer>;
   connectedPeers(): ConnectedPeer[];
   onPeerEvent(listener: (event: RegistryEvent) => void): () => void;
   addStatusContributor(contributor: StatusContributor): void;

@@ -12,11 +12,7 @@ import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  MAX_UNAUTHENTICATED_CONNECTIONS,
-  PRE_AUTH_BODY_LIMIT_BYTES,
-  PRE_AUTH_TIMEOUT_MS,
-} from '../core/limits';
+import { MAX_UNAUTHENTICATED_CONNECTIONS, PRE_AUTH_BODY_LIMIT_BYTES, PRE_AUTH_TIMEOUT_MS } from '../core/limits';
 import { AUTH_HEADERS } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
@@ -35,7 +31,27 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-preauth-'));
 function certificate(name: string): Record<string, string> {
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', key, '-out', cert], { stdio: 'pipe' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'pipe' },
+  );
   return { SYNC_TLS_CERT_FILE: cert, SYNC_TLS_KEY_FILE: key };
 }
 
@@ -51,7 +67,13 @@ async function eventually(what: string, condition: () => boolean, timeoutMs: num
  * Sends the headers of a request that declares `declaredBytes` of body and only `sentBytes` of it, then waits for
  * the answer: a server that reads the whole body before judging the request never answers.
  */
-function partialRequest(input: { method: 'GET' | 'POST'; path: string; declaredBytes: number; sentBytes: number; headers?: Record<string, string> }): Promise<{ status: number; body: string }> {
+function partialRequest(input: {
+  method: 'GET' | 'POST';
+  path: string;
+  declaredBytes: number;
+  sentBytes: number;
+  headers?: Record<string, string>;
+}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(
       {
@@ -62,7 +84,11 @@ function partialRequest(input: { method: 'GET' | 'POST'; path: string; declaredB
         path: input.path,
         agent: false,
         rejectUnauthorized: false,
-        headers: { 'content-type': 'application/json', 'content-length': String(input.declaredBytes), ...input.headers },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(input.declaredBytes),
+          ...input.headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -70,7 +96,9 @@ function partialRequest(input: { method: 'GET' | 'POST'; path: string; declaredB
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       },
     );
-    req.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+    );
     req.write(Buffer.alloc(input.sentBytes, 'x'));
   });
 }
@@ -82,7 +110,11 @@ class IdleFlood {
   attempts = 0;
   private holding = true;
 
-  constructor(private readonly addresses: readonly string[], private readonly perAddress: number, private readonly reopen: boolean) {
+  constructor(
+    private readonly addresses: readonly string[],
+    private readonly perAddress: number,
+    private readonly reopen: boolean,
+  ) {
     for (const address of addresses) for (let i = 0; i < perAddress; i++) this.connect(address);
   }
 
@@ -115,7 +147,9 @@ let c: StartedNode | undefined;
 beforeAll(async () => {
   ensureSyncBuilt();
   b = await startNode({ env: nodeEnv(shared, { name: 'server-b', ip: B_IP }, certificate('server-b')) });
-  a = await startNode({ env: nodeEnv(shared, { name: 'server-a', ip: A_IP, peers: [`${B_IP}:8765`] }, certificate('server-a')) });
+  a = await startNode({
+    env: nodeEnv(shared, { name: 'server-a', ip: A_IP, peers: [`${B_IP}:8765`] }, certificate('server-a')),
+  });
   await b.waitForStatus('server-a connected', (s) => s.peersConnected === 1);
 });
 
@@ -132,11 +166,22 @@ describe('port 8765 before authentication (real processes, TLS)', () => {
       [AUTH_HEADERS.nonce]: randomBytes(32).toString('hex'),
       [AUTH_HEADERS.signature]: randomBytes(32).toString('hex'),
     };
-    const poke = await partialRequest({ method: 'POST', path: POKE, declaredBytes: 200 * 1024, sentBytes: 1024, headers: forged });
+    const poke = await partialRequest({
+      method: 'POST',
+      path: POKE,
+      declaredBytes: 200 * 1024,
+      sentBytes: 1024,
+      headers: forged,
+    });
     expect(poke.status).toBe(401);
     expect(JSON.parse(poke.body)).toMatchObject({ error: 'unknown-session' });
     // An open route from loopback: the same small limit, whatever the route would take from a peer.
-    const status = await partialRequest({ method: 'GET', path: '/status', declaredBytes: 1024 * 1024, sentBytes: 1024 });
+    const status = await partialRequest({
+      method: 'GET',
+      path: '/status',
+      declaredBytes: 1024 * 1024,
+      sentBytes: 1024,
+    });
     expect(status.status).toBe(413);
     expect(JSON.parse(status.body)).toEqual({ error: `body larger than ${PRE_AUTH_BODY_LIMIT_BYTES} bytes` });
   });
@@ -145,7 +190,11 @@ describe('port 8765 before authentication (real processes, TLS)', () => {
     const flood = new IdleFlood([ATTACKER_IP], 1, false);
     try {
       await eventually('the idle connection to open', () => flood.open.size === 1, 5_000);
-      await eventually('the server to close the idle connection', () => flood.closedByServer === 1, PRE_AUTH_TIMEOUT_MS + 10_000);
+      await eventually(
+        'the server to close the idle connection',
+        () => flood.closedByServer === 1,
+        PRE_AUTH_TIMEOUT_MS + 10_000,
+      );
     } finally {
       flood.stop();
     }
@@ -163,10 +212,25 @@ describe('port 8765 before authentication (real processes, TLS)', () => {
       );
 
       // While the flood goes on, a new real peer connects and handshakes, and the existing one stays connected.
-      c = await startNode({ env: nodeEnv(shared, { name: 'server-c', ip: C_IP, peers: [`${B_IP}:8765`] }, certificate('server-c')) });
-      const status = await b.waitForStatus('server-c connected during the flood', (s) => s.peersConnected === 2, 30_000);
-      expect(status.peers.filter((p) => p.authState === 'authenticated').map((p) => p.name).sort()).toEqual(['server-a', 'server-c']);
-      await c.waitForStatus('a heartbeat from server-c to server-b', (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null, 30_000);
+      c = await startNode({
+        env: nodeEnv(shared, { name: 'server-c', ip: C_IP, peers: [`${B_IP}:8765`] }, certificate('server-c')),
+      });
+      const status = await b.waitForStatus(
+        'server-c connected during the flood',
+        (s) => s.peersConnected === 2,
+        30_000,
+      );
+      expect(
+        status.peers
+          .filter((p) => p.authState === 'authenticated')
+          .map((p) => p.name)
+          .sort(),
+      ).toEqual(['server-a', 'server-c']);
+      await c.waitForStatus(
+        'a heartbeat from server-c to server-b',
+        (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null,
+        30_000,
+      );
       expect(flood.attempts).toBeGreaterThan(attempted);
       const metrics = (await b.get('/metrics')).body;
       expect(metrics).toMatch(/msk_sync_rejected_requests_total\{reason="connection-limit",route="connection"\} [1-9]/);

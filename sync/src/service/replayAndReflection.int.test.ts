@@ -7,7 +7,14 @@
 import type { HelloAnswer, HelloMessage } from '../core/handshake';
 import { ensureSyncBuilt } from '../testing/buildOnce';
 import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { type Answer, fakeIdentity, freshHello, handshake, request as anyRequest, signedHeaders } from '../testing/fakePeer';
+import {
+  type Answer,
+  fakeIdentity,
+  freshHello,
+  handshake,
+  request as anyRequest,
+  signedHeaders,
+} from '../testing/fakePeer';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 import { type StartedProxy, startRecordingProxy } from '../testing/recordingProxy';
 
@@ -23,18 +30,33 @@ let a: StartedNode;
 let b: StartedNode;
 let proxy: StartedProxy;
 const shared = newSharedEnv({ SYNC_TLS: 'off' });
-const request = (address: string, method: 'GET' | 'POST', path: string, body?: Buffer | string, headers: Record<string, string> = {}): Promise<Answer> =>
-  anyRequest(address, method, path, body, headers, { plain: true });
+const request = (
+  address: string,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: Buffer | string,
+  headers: Record<string, string> = {},
+): Promise<Answer> => anyRequest(address, method, path, body, headers, { plain: true });
 
 beforeAll(async () => {
   ensureSyncBuilt();
-  proxy = await startRecordingProxy({ listenIp: PROXY_IP, port: 8765, targetIp: B_IP, targetPort: 8765, sourceIp: A_IP });
+  proxy = await startRecordingProxy({
+    listenIp: PROXY_IP,
+    port: 8765,
+    targetIp: B_IP,
+    targetPort: 8765,
+    sourceIp: A_IP,
+  });
   b = await startNode({ env: nodeEnv(shared, { name: 'server-b', ip: B_IP }) });
   a = await startNode({ env: nodeEnv(shared, { name: 'server-a', ip: A_IP, peers: [`${PROXY_IP}:8765`] }) });
   await b.waitForStatus('server-a connected', (s) => s.peersConnected === 1);
   // server-a knows server-b at two addresses (direct and through the proxy); a redial through the proxy can back
   // off for several seconds on a busy machine before its first heartbeat there
-  await a.waitForStatus('a heartbeat through the proxy', () => proxy.exchanges.some((e) => e.path === '/sync/v1/heartbeat' && e.status === 200), 30_000);
+  await a.waitForStatus(
+    'a heartbeat through the proxy',
+    () => proxy.exchanges.some((e) => e.path === '/sync/v1/heartbeat' && e.status === 200),
+    30_000,
+  );
 });
 
 afterAll(async () => {
@@ -63,19 +85,26 @@ describe('replayed and reflected handshake messages (real processes, recording p
 
   it('refuses a replayed signed request', async () => {
     const heartbeat = recorded('/sync/v1/heartbeat');
-    const headers = Object.fromEntries(Object.entries(heartbeat.headers).filter(([k]) => k.startsWith('x-msk-'))) as Record<string, string>;
+    const headers = Object.fromEntries(
+      Object.entries(heartbeat.headers).filter(([k]) => k.startsWith('x-msk-')),
+    ) as Record<string, string>;
     const answer = await request(B, 'POST', '/sync/v1/heartbeat', heartbeat.body, headers);
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ error: 'replayed' });
   });
 
-  it('refuses the responder\'s own proof reflected back as the initiator\'s proof', async () => {
+  it("refuses the responder's own proof reflected back as the initiator's proof", async () => {
     const claimed = (JSON.parse(recorded('/sync/v1/handshake/hello').body.toString()) as HelloMessage).initiator;
     const hello = freshHello(fakeIdentity({ id: claimed.id, name: claimed.name, port: claimed.port }), undefined, true);
     const answer = await request(B, 'POST', '/sync/v1/handshake/hello', JSON.stringify(hello));
     expect(answer.status).toBe(200);
     const { handshakeId, proof } = answer.json as HelloAnswer;
-    const confirm = await request(B, 'POST', '/sync/v1/handshake/confirm', JSON.stringify({ v: 1, handshakeId, proof, refusal: null }));
+    const confirm = await request(
+      B,
+      'POST',
+      '/sync/v1/handshake/confirm',
+      JSON.stringify({ v: 1, handshakeId, proof, refusal: null }),
+    );
     expect(confirm.status).toBe(403);
     expect(confirm.json).toMatchObject({ refused: { reason: 'reflected' } });
   });
@@ -94,7 +123,10 @@ describe('replayed and reflected handshake messages (real processes, recording p
     const signedAnswer = await request(B, 'GET', '/status', undefined, good);
     expect(signedAnswer.status).toBe(200);
     expect(signedAnswer.headers['x-msk-signature']).toMatch(/^[0-9a-f]{64}$/);
-    const forged = { ...signedHeaders(session, testPeer.id, 'GET', '/status', Buffer.alloc(0)), 'x-msk-signature': 'ab'.repeat(32) };
+    const forged = {
+      ...signedHeaders(session, testPeer.id, 'GET', '/status', Buffer.alloc(0)),
+      'x-msk-signature': 'ab'.repeat(32),
+    };
     const answer = await request(B, 'GET', '/status', undefined, forged);
     expect(answer.status).toBe(401);
     expect(answer.json).toMatchObject({ error: 'bad-signature' });
@@ -109,7 +141,9 @@ describe('replayed and reflected handshake messages (real processes, recording p
     const metrics = (await b.get('/metrics')).body;
     expect(metrics).toMatch(/msk_sync_handshakes_total\{role="responder",result="replayed"\} 2/);
     expect(metrics).toMatch(/msk_sync_handshakes_total\{role="responder",result="reflected"\} 1/);
-    expect(metrics).toMatch(/msk_sync_rejected_requests_total\{reason="replayed",route="POST \/sync\/v1\/heartbeat"\} 1/);
+    expect(metrics).toMatch(
+      /msk_sync_rejected_requests_total\{reason="replayed",route="POST \/sync\/v1\/heartbeat"\} 1/,
+    );
     expect(metrics).toMatch(/msk_sync_rejected_requests_total\{reason="bad-signature",route="GET \/status"\} 1/);
     expect((await a.status()).peersConnected).toBe(1);
   });

@@ -13,9 +13,31 @@ const nowMs = 100_000;
 
 function setup() {
   const sessions = new SessionStore(15_000);
-  const registry = new PeerRegistry({ self, selfAddress: '10.0.0.1:8765', maxClockSkewMs: 10_000, liveWithinMs: 6_000, random: () => 0.5 });
-  registry.admit({ identity: { ...self, id: peerId, name: 'peer', instanceId: '2'.repeat(32) }, address: '10.0.0.2:8765', config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} }, clockSkewMs: 0, nowMs: 0, inbound: false });
-  sessions.add({ id: 'cd'.repeat(16), peerId, peerInstanceId: '2'.repeat(32), role: 'responder', sendKey: Buffer.alloc(32, 2), receiveKey, peerTlsCertSha256: null, createdAtMs: 0 });
+  const registry = new PeerRegistry({
+    self,
+    selfAddress: '10.0.0.1:8765',
+    maxClockSkewMs: 10_000,
+    liveWithinMs: 6_000,
+    random: () => 0.5,
+  });
+  registry.admit({
+    identity: { ...self, id: peerId, name: 'peer', instanceId: '2'.repeat(32) },
+    address: '10.0.0.2:8765',
+    config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
+    clockSkewMs: 0,
+    nowMs: 0,
+    inbound: false,
+  });
+  sessions.add({
+    id: 'cd'.repeat(16),
+    peerId,
+    peerInstanceId: '2'.repeat(32),
+    role: 'responder',
+    sendKey: Buffer.alloc(32, 2),
+    receiveKey,
+    peerTlsCertSha256: null,
+    createdAtMs: 0,
+  });
   const ctx = { self, sessions, registry, now: () => nowMs } as unknown as ServiceContext & { config: NodeConfig };
   return { auth: createRequestAuthenticator(ctx), registry };
 }
@@ -28,7 +50,15 @@ function headers(overrides: Record<string, string> = {}, body = Buffer.from('{}'
     [AUTH_HEADERS.node]: peerId,
     [AUTH_HEADERS.timestamp]: String(timestampMs),
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.signature]: signRequest(key, { method: 'POST', path: '/sync/v1/heartbeat', body, timestampMs, nonce, senderId: peerId, receiverId: self.id }),
+    [AUTH_HEADERS.signature]: signRequest(key, {
+      method: 'POST',
+      path: '/sync/v1/heartbeat',
+      body,
+      timestampMs,
+      nonce,
+      senderId: peerId,
+      receiverId: self.id,
+    }),
     ...overrides,
   };
 }
@@ -38,7 +68,10 @@ const check = (auth: ReturnType<typeof setup>['auth'], h: Record<string, string>
 describe('request authenticator', () => {
   it('accepts a correctly signed request once and records that the peer was seen', () => {
     const { auth, registry } = setup();
-    expect(check(auth, headers())).toEqual({ ok: true, caller: { peerId, sessionId: 'cd'.repeat(16), nonce: 'ef'.repeat(32) } });
+    expect(check(auth, headers())).toEqual({
+      ok: true,
+      caller: { peerId, sessionId: 'cd'.repeat(16), nonce: 'ef'.repeat(32) },
+    });
     expect(registry.nodes.get(peerId)?.lastSeenAt).toBe(nowMs);
     expect(check(auth, headers())).toMatchObject({ ok: false, reason: 'replayed' });
   });
@@ -49,7 +82,10 @@ describe('request authenticator', () => {
     ['unknown-session', () => ({ [AUTH_HEADERS.session]: '00'.repeat(16) })],
     ['wrong-node', () => ({ [AUTH_HEADERS.node]: 'cccccccccccccccc' })],
     ['bad-signature', () => ({ [AUTH_HEADERS.signature]: '00'.repeat(32) })],
-    ['stale', () => headers({ [AUTH_HEADERS.timestamp]: String(nowMs - 60_000), [AUTH_HEADERS.nonce]: '12'.repeat(32) })],
+    [
+      'stale',
+      () => headers({ [AUTH_HEADERS.timestamp]: String(nowMs - 60_000), [AUTH_HEADERS.nonce]: '12'.repeat(32) }),
+    ],
   ])('refuses a request with %s', (reason, change) => {
     const { auth } = setup();
     const h: Record<string, string> = { ...headers({ [AUTH_HEADERS.nonce]: '34'.repeat(32) }), ...change() };

@@ -26,8 +26,13 @@ export function createRequestAuthenticator(ctx: ServiceContext): RequestAuthenti
     const values: Partial<Record<keyof typeof AUTH_HEADERS, string>> = {};
     for (const key of Object.keys(AUTH_HEADERS) as (keyof typeof AUTH_HEADERS)[]) {
       const value = header(headers, AUTH_HEADERS[key]);
-      if (value === undefined) return fail('missing-credentials', `header ${AUTH_HEADERS[key]} is missing: this route needs a signed request from a peer`);
-      if (!HEADER_PATTERNS[key].test(value)) return fail('malformed-credentials', `header ${AUTH_HEADERS[key]} is malformed`);
+      if (value === undefined)
+        return fail(
+          'missing-credentials',
+          `header ${AUTH_HEADERS[key]} is missing: this route needs a signed request from a peer`,
+        );
+      if (!HEADER_PATTERNS[key].test(value))
+        return fail('malformed-credentials', `header ${AUTH_HEADERS[key]} is malformed`);
       values[key] = value;
     }
     const v = values as Record<keyof typeof AUTH_HEADERS, string>;
@@ -48,11 +53,13 @@ export function createRequestAuthenticator(ctx: ServiceContext): RequestAuthenti
       const { values: v, session } = checked;
       const timestampMs = Number(v.timestamp);
       const fields = { method, path, body, timestampMs, nonce: v.nonce, senderId: v.node, receiverId: ctx.self.id };
-      if (!verifyRequest(session.receiveKey, fields, v.signature)) return fail('bad-signature', 'the request signature does not verify');
+      if (!verifyRequest(session.receiveKey, fields, v.signature))
+        return fail('bad-signature', 'the request signature does not verify');
       const nowMs = ctx.now();
       const verdict = session.replay.check(v.nonce, timestampMs, nowMs);
       if (verdict === 'replayed') return fail('replayed', 'this request was already received (replay)');
-      if (verdict === 'stale') return fail('stale', 'the request timestamp is outside the accepted window (replay, or clocks too far apart)');
+      if (verdict === 'stale')
+        return fail('stale', 'the request timestamp is outside the accepted window (replay, or clocks too far apart)');
       session.lastUsedAtMs = nowMs;
       ctx.registry.touch(session.peerId, nowMs);
       return { ok: true, caller: { peerId: session.peerId, sessionId: session.id, nonce: v.nonce } };

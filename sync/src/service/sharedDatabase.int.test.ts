@@ -27,22 +27,37 @@ let sharedPool: Pool;
 const services: StartedSyncService[] = [];
 
 async function start(i: number, databaseUrl: string, env: Record<string, string>): Promise<StartedSyncService> {
-  const report = validateNodeEnvironment(nodeEnv(env, { name: `server-${i + 1}`, ip: IPS[i] as string, peers: peersOf(i) }, { DATABASE_URL: databaseUrl }), 'sync');
+  const report = validateNodeEnvironment(
+    nodeEnv(env, { name: `server-${i + 1}`, ip: IPS[i] as string, peers: peersOf(i) }, { DATABASE_URL: databaseUrl }),
+    'sync',
+  );
   if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, { plugins: defaultPlugins(report.config), collectProcessMetrics: false, logger: createLogger('silent', {}) });
+  const service = await startSyncService(report.config, {
+    plugins: defaultPlugins(report.config),
+    collectProcessMetrics: false,
+    logger: createLogger('silent', {}),
+  });
   services.push(service);
   return service;
 }
 
 const captureTriggers = async () =>
   Number(
-    (await sharedPool.query<{ n: string }>(
-      `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    (
+      await sharedPool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE n.nspname = 'public' AND NOT t.tgisinternal`,
-    )).rows[0]?.n,
+      )
+    ).rows[0]?.n,
   );
 const syncRelations = async () =>
-  Number((await sharedPool.query<{ n: string }>(`SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`)).rows[0]?.n);
+  Number(
+    (
+      await sharedPool.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'msk_sync'`,
+      )
+    ).rows[0]?.n,
+  );
 
 let env: Record<string, string>;
 let one: StartedSyncService;
@@ -57,7 +72,11 @@ beforeAll(async () => {
   env = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', DATABASE_TOPOLOGY: 'shared' });
   one = await start(0, shared.url, env);
   two = await start(1, shared.url, env);
-  await until(() => one.status().database?.sharedWith.length === 1 && two.status().database?.sharedWith.length === 1, 15_000, 20);
+  await until(
+    () => one.status().database?.sharedWith.length === 1 && two.status().database?.sharedWith.length === 1,
+    15_000,
+    20,
+  );
 });
 
 afterAll(async () => {
@@ -68,11 +87,20 @@ afterAll(async () => {
 
 describe('nodes that share one database', () => {
   it('connect, agree, and each says the database is shared with the other', () => {
-    for (const [service, peer] of [[one, 'server-2'], [two, 'server-1']] as const) {
+    for (const [service, peer] of [
+      [one, 'server-2'],
+      [two, 'server-1'],
+    ] as const) {
       const status = service.status();
       expect(status.peersConnected).toBe(1);
       expect(status.agreement.ok).toBe(true);
-      expect(status.database).toMatchObject({ declared: 'shared', detected: 'shared', sharedWith: [peer], problem: null, replication: false });
+      expect(status.database).toMatchObject({
+        declared: 'shared',
+        detected: 'shared',
+        sharedWith: [peer],
+        problem: null,
+        replication: false,
+      });
       expect(status.ready).toEqual({ ok: true, reasons: [] });
       const text = formatStatus(status);
       expect(text).toMatch(/^Peers Connected: 1$/m);
@@ -81,10 +109,16 @@ describe('nodes that share one database', () => {
     }
   });
 
-  it('leave nothing installed that costs the app\'s writes: the capture triggers and change log of the per-node past are gone', async () => {
+  it("leave nothing installed that costs the app's writes: the capture triggers and change log of the per-node past are gone", async () => {
     await until(async () => (await captureTriggers()) === 0 && (await syncRelations()) === 0, 10_000, 50);
     const user = userRow();
-    await sharedPool.query('INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [user.id, user.email, user.name, user.password_hash, user.role]);
+    await sharedPool.query('INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+      user.id,
+      user.email,
+      user.name,
+      user.password_hash,
+      user.role,
+    ]);
     expect(await captureTriggers()).toBe(0);
     expect(await syncRelations()).toBe(0);
     expect(one.status().replication).toMatchObject({ state: 'off', lastError: null });
@@ -99,27 +133,49 @@ describe('nodes that share one database', () => {
 
   it('refuse a node whose database is another one, naming it on every node; only that node fails readiness', async () => {
     const three = await start(2, other.url, env);
-    await until(() => three.status().peersConnected === 2 && three.status().database?.detected === 'mixed' && one.status().database?.detected === 'mixed', 15_000, 20);
-    const problem = "a cluster's nodes must all share one database or each have their own, but server-1 and server-2 share one database; server-3 has its own; refused: server-3";
+    await until(
+      () =>
+        three.status().peersConnected === 2 &&
+        three.status().database?.detected === 'mixed' &&
+        one.status().database?.detected === 'mixed',
+      15_000,
+      20,
+    );
+    const problem =
+      "a cluster's nodes must all share one database or each have their own, but server-1 and server-2 share one database; server-3 has its own; refused: server-3";
     expect(three.status().database?.problem).toContain(problem);
     expect(three.status().database?.thisNodeRefused).toBe(true);
     expect(three.status().ready.ok).toBe(false);
     expect(three.status().ready.reasons.join('\n')).toContain(`database topology refused: ${problem}`);
-    expect(formatStatus(three.status())).toContain(`Problems:\n  database topology (this node is refused: its readiness fails): ${problem}`);
+    expect(formatStatus(three.status())).toContain(
+      `Problems:\n  database topology (this node is refused: its readiness fails): ${problem}`,
+    );
     for (const service of [one, two]) {
       expect(service.status().database?.problem).toContain(problem);
       expect(service.status().ready.ok).toBe(true);
     }
   });
 
-  it('drops a peer\'s malformed database claim with 400 and counts it, and answers a well-formed one with a fingerprint only', async () => {
+  it("drops a peer's malformed database claim with 400 and counts it, and answers a well-formed one with a fingerprint only", async () => {
     const mallory = fakeIdentity({ name: 'mallory' });
     const session = await handshake(`${IPS[0]}:8765`, env.SYNC_REGISTRATION_KEY as string, mallory);
     const post = (json: string) => {
       const body = Buffer.from(json);
-      return request(`${IPS[0]}:8765`, 'POST', '/sync/v1/database', body, signedHeaders(session, mallory.id, 'POST', '/sync/v1/database', body));
+      return request(
+        `${IPS[0]}:8765`,
+        'POST',
+        '/sync/v1/database',
+        body,
+        signedHeaders(session, mallory.id, 'POST', '/sync/v1/database', body),
+      );
     };
-    for (const hostile of ['{"database":"NOT-HEX"}', '{"database":"' + 'a'.repeat(33) + '"}', '{"database":null,"systemIdentifier":"1"}', '[]', '{"database":42}']) {
+    for (const hostile of [
+      '{"database":"NOT-HEX"}',
+      '{"database":"' + 'a'.repeat(33) + '"}',
+      '{"database":null,"systemIdentifier":"1"}',
+      '[]',
+      '{"database":42}',
+    ]) {
       expect((await post(hostile)).status).toBe(400);
     }
     const metrics = await (await fetch(`http://${IPS[0]}:${one.metricsPort}/metrics`)).text();
@@ -144,11 +200,25 @@ describe('nodes declared per-node that share one database by mistake', () => {
     const pairEnv = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
     for (const [i, ip] of PAIR_IPS.entries()) {
       const report = validateNodeEnvironment(
-        nodeEnv(pairEnv, { name: `pair-${i + 1}`, ip, peers: PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`) }, { DATABASE_URL: database.url }),
+        nodeEnv(
+          pairEnv,
+          {
+            name: `pair-${i + 1}`,
+            ip,
+            peers: PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`),
+          },
+          { DATABASE_URL: database.url },
+        ),
         'sync',
       );
       if (!report.config) throw new Error(JSON.stringify(report.problems));
-      pair.push(await startSyncService(report.config, { plugins: defaultPlugins(report.config), collectProcessMetrics: false, logger: createLogger('silent', {}) }));
+      pair.push(
+        await startSyncService(report.config, {
+          plugins: defaultPlugins(report.config),
+          collectProcessMetrics: false,
+          logger: createLogger('silent', {}),
+        }),
+      );
     }
     await until(() => pair.every((s) => s.status().database?.detected === 'shared'), 15_000, 20);
   });
@@ -160,8 +230,15 @@ describe('nodes declared per-node that share one database by mistake', () => {
   it('are both refused, by name, and both fail readiness: two sync services would replicate one database into itself', () => {
     for (const service of pair) {
       const status = service.status();
-      expect(status.database).toMatchObject({ declared: 'per-node', detected: 'shared', thisNodeRefused: true, replication: true });
-      expect(status.database?.problem).toContain('pair-1 and pair-2 share one database but DATABASE_TOPOLOGY is per-node');
+      expect(status.database).toMatchObject({
+        declared: 'per-node',
+        detected: 'shared',
+        thisNodeRefused: true,
+        replication: true,
+      });
+      expect(status.database?.problem).toContain(
+        'pair-1 and pair-2 share one database but DATABASE_TOPOLOGY is per-node',
+      );
       expect(status.database?.problem).toContain('set DATABASE_TOPOLOGY=shared on every node');
       expect(status.ready.ok).toBe(false);
     }

@@ -87,7 +87,10 @@ function listenErrorMessage(error: NodeJS.ErrnoException, host: string, port: nu
   }
 }
 
-export async function startSyncService(config: NodeConfig, options: SyncServiceOptions = {}): Promise<StartedSyncService> {
+export async function startSyncService(
+  config: NodeConfig,
+  options: SyncServiceOptions = {},
+): Promise<StartedSyncService> {
   // SYNC_CLOCK_OFFSET_MS (fault drills) shifts everything this node reads the time for: heartbeats, handshakes,
   // status and the replication plugin (api.now), which also bakes the shift into its capture triggers.
   const offsetMs = config.syncClockOffsetMs;
@@ -102,7 +105,8 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     startedAt: now(),
     port: config.syncServicePort,
   };
-  const logger = options.logger ?? createLogger(config.syncLogLevel, { node: config.syncNodeName, nodeId: config.syncNodeId });
+  const logger =
+    options.logger ?? createLogger(config.syncLogLevel, { node: config.syncNodeName, nodeId: config.syncNodeId });
   // TLS unless SYNC_TLS=off: the operator's certificate, or a key and certificate made now (peers pin it through
   // the keyed handshake, which every start repeats, so it need not outlive the process).
   let tls: TlsMaterial | undefined;
@@ -118,7 +122,10 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   }
   const bindHost = config.syncBindAddress;
   const advertisedIps = advertisedIpsFor(bindHost);
-  const selfAddress = formatPeerAddress(isWildcardAddress(bindHost) ? (advertisedIps[0] as string) : bindHost, config.syncServicePort);
+  const selfAddress = formatPeerAddress(
+    isWildcardAddress(bindHost) ? (advertisedIps[0] as string) : bindHost,
+    config.syncServicePort,
+  );
   const selfConfig = computeConfigFingerprints(config, keys);
   const registry = new PeerRegistry({
     self,
@@ -154,9 +161,17 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   const contributors: StatusContributor[] = [];
   const warnings = [
     ...(options.warnings ?? []).map(formatProblem),
-    ...uncomparedSharedVariables().map((name) => `shared variable ${name} is not compared between peers (this sync version cannot read it)`),
+    ...uncomparedSharedVariables().map(
+      (name) => `shared variable ${name} is not compared between peers (this sync version cannot read it)`,
+    ),
   ];
-  const discoveryStatus: DiscoveryStatus = { mode: config.syncDiscovery, candidates: [], lastUpdateAt: null, lastError: null, ignored: [] };
+  const discoveryStatus: DiscoveryStatus = {
+    mode: config.syncDiscovery,
+    candidates: [],
+    lastUpdateAt: null,
+    lastError: null,
+    ignored: [],
+  };
 
   const server = new PeerServer({
     ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
@@ -165,7 +180,8 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       metrics.rejectedRequests.inc({ reason, route });
       logger.debug({ reason, route }, 'rejected a request');
     },
-    onHandlerError: (error, route) => logger.error({ route, error: error instanceof Error ? error.stack : String(error) }, 'route handler failed'),
+    onHandlerError: (error, route) =>
+      logger.error({ route, error: error instanceof Error ? error.stack : String(error) }, 'route handler failed'),
   });
 
   // The build of the app beside this service, compared with the peers' (see core/appBuild.ts).
@@ -176,14 +192,18 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     now,
     ...(options.fetchAppBuild ? { fetchBuild: options.fetchAppBuild } : {}),
     onPoll: (state, changed) => {
-      if (changed && state.build) logger.info({ appBuild: state.build.buildId, deploymentId: state.build.deploymentId }, 'learned the app build');
+      if (changed && state.build)
+        logger.info({ appBuild: state.build.buildId, deploymentId: state.build.deploymentId }, 'learned the app build');
       appBuildExchange.tellAll();
     },
   });
 
   // The database's identity, compared with the peers' to decide the topology (see core/databaseTopology.ts).
   const identityReader = options.readDatabaseIdentity ? undefined : postgresIdentityReader(ctx);
-  const databaseExchange = new DatabaseExchange(ctx, options.readDatabaseIdentity ?? (identityReader as { read: ReadDatabaseIdentity }).read);
+  const databaseExchange = new DatabaseExchange(
+    ctx,
+    options.readDatabaseIdentity ?? (identityReader as { read: ReadDatabaseIdentity }).read,
+  );
 
   const status = (): SyncStatus =>
     buildStatus({
@@ -199,7 +219,10 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       database: databaseExchange.input(),
       listening: server.listening,
       registry,
-      discovery: { ...discoveryStatus, candidates: [...registry.candidates.keys()].filter((a) => registry.candidates.get(a)?.state !== 'self').sort() },
+      discovery: {
+        ...discoveryStatus,
+        candidates: [...registry.candidates.keys()].filter((a) => registry.candidates.get(a)?.state !== 'self').sort(),
+      },
       warnings,
       contributors,
     });
@@ -209,7 +232,10 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     ...createPeerRoutes(ctx, connector),
     appBuildExchange.route(),
     databaseExchange.route(),
-    ...rateLimitPerAddress(ctx, createHandshakeRoutes(ctx, (id) => connector.probeAlive(id))),
+    ...rateLimitPerAddress(
+      ctx,
+      createHandshakeRoutes(ctx, (id) => connector.probeAlive(id)),
+    ),
   ];
   for (const route of builtIn) server.addRoute(route);
 
@@ -227,12 +253,22 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
         access: 'peer',
         ...(route.maxBodyBytes !== undefined ? { maxBodyBytes: route.maxBodyBytes } : {}),
         handle: (request) =>
-          route.handle({ peerId: (request.peer as { peerId: string }).peerId, path: request.path, body: request.body, json: request.json }),
+          route.handle({
+            peerId: (request.peer as { peerId: string }).peerId,
+            path: request.path,
+            body: request.body,
+            json: request.json,
+          }),
       });
     },
     request: (peerId, request) => signedRequest(ctx, peerId, request),
     connectedPeers: () =>
-      registry.connectedNodes().map((n) => ({ id: n.identity.id, name: n.identity.name, address: n.address, instanceId: n.identity.instanceId })),
+      registry.connectedNodes().map((n) => ({
+        id: n.identity.id,
+        name: n.identity.name,
+        address: n.address,
+        instanceId: n.identity.instanceId,
+      })),
     onPeerEvent: (listener) => registry.onEvent(listener),
     addStatusContributor: (contributor) => contributors.push(contributor),
   };
@@ -245,7 +281,9 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
     ownAddresses: [
       selfAddress,
       ...advertisedIps.map((ip) => formatPeerAddress(ip, config.syncServicePort)),
-      ...(isWildcardAddress(bindHost) ? [`127.0.0.1:${config.syncServicePort}`, `localhost:${config.syncServicePort}`] : []),
+      ...(isWildcardAddress(bindHost)
+        ? [`127.0.0.1:${config.syncServicePort}`, `localhost:${config.syncServicePort}`]
+        : []),
     ],
     advertisedIps,
   };
@@ -265,7 +303,9 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
   } catch (error) {
     for (const plugin of startedPlugins.reverse()) await plugin.stop().catch(() => undefined);
     client.close();
-    throw new SyncServiceStartError(listenErrorMessage(error as NodeJS.ErrnoException, bindHost, config.syncServicePort));
+    throw new SyncServiceStartError(
+      listenErrorMessage(error as NodeJS.ErrnoException, bindHost, config.syncServicePort),
+    );
   }
 
   // Plain-HTTP metrics for scrapers on other hosts (the sync port itself is TLS, plain only from loopback).
@@ -280,7 +320,11 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
         refreshGauges(ctx, status());
         return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
       },
-      onRenderError: (error) => logger.error({ error: error instanceof Error ? error.message : String(error) }, 'metrics could not be rendered'),
+      onRenderError: (error) =>
+        logger.error(
+          { error: error instanceof Error ? error.message : String(error) },
+          'metrics could not be rendered',
+        ),
     });
   } catch (error) {
     await server.close();
@@ -323,7 +367,12 @@ export async function startSyncService(config: NodeConfig, options: SyncServiceO
       metrics: `http://${formatPeerAddress(bindHost, metricsEndpoint.port)}/metrics`,
       discovery: source,
       tls: tls !== undefined,
-      ...(tls ? { tlsCertificate: config.syncTlsCertFile !== '' ? 'SYNC_TLS_CERT_FILE' : 'made at start', tlsCertSha256: tls.certSha256 } : {}),
+      ...(tls
+        ? {
+            tlsCertificate: config.syncTlsCertFile !== '' ? 'SYNC_TLS_CERT_FILE' : 'made at start',
+            tlsCertSha256: tls.certSha256,
+          }
+        : {}),
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
       processUptimeMs: Math.round(performance.now()),
     },

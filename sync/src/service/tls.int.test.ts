@@ -17,9 +17,29 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-tls-'));
 function selfSigned(name: string): { SYNC_TLS_CERT_FILE: string; SYNC_TLS_KEY_FILE: string } {
   const cert = path.join(dir, `${name}.crt`);
   const key = path.join(dir, `${name}.key`);
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', key, '-out', cert], {
-    stdio: 'pipe',
-  });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    {
+      stdio: 'pipe',
+    },
+  );
   return { SYNC_TLS_CERT_FILE: cert, SYNC_TLS_KEY_FILE: key };
 }
 
@@ -38,8 +58,12 @@ afterEach(async () => {
 describe('TLS on the sync port', () => {
   it('two nodes with self-signed certificates authenticate each other over TLS', async () => {
     const shared = newSharedEnv();
-    const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.50', peers: ['127.0.2.51:8765'] }, selfSigned('server-1')));
-    const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.51', peers: ['127.0.2.50:8765'] }, selfSigned('server-2')));
+    const a = await node(
+      nodeEnv(shared, { name: 'server-1', ip: '127.0.2.50', peers: ['127.0.2.51:8765'] }, selfSigned('server-1')),
+    );
+    const b = await node(
+      nodeEnv(shared, { name: 'server-2', ip: '127.0.2.51', peers: ['127.0.2.50:8765'] }, selfSigned('server-2')),
+    );
     const sa = await a.waitForStatus('one peer', (s) => s.peersConnected === 1, 2_000);
     await b.waitForStatus('one peer', (s) => s.peersConnected === 1, 2_000);
     expect(sa.service.tls).toBe(true);
@@ -48,30 +72,65 @@ describe('TLS on the sync port', () => {
 
   it('a TLS node and a plain node do not connect, and each says the other side differs in TLS', async () => {
     const shared = newSharedEnv();
-    const tlsNode = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.52', peers: ['127.0.2.53:8765'] }, selfSigned('server-3')));
-    const plain = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.53', peers: ['127.0.2.52:8765'] }, { SYNC_TLS: 'off' }));
-    const st = await tlsNode.waitForStatus('a TLS error', (s) => /does not speak TLS: SYNC_TLS must be the same/.test(s.peers[0]?.lastError ?? ''));
-    const sp = await plain.waitForStatus('a TLS hint', (s) => /uses TLS on its sync port \(SYNC_TLS=on/.test(s.peers[0]?.lastError ?? ''));
+    const tlsNode = await node(
+      nodeEnv(shared, { name: 'server-1', ip: '127.0.2.52', peers: ['127.0.2.53:8765'] }, selfSigned('server-3')),
+    );
+    const plain = await node(
+      nodeEnv(shared, { name: 'server-2', ip: '127.0.2.53', peers: ['127.0.2.52:8765'] }, { SYNC_TLS: 'off' }),
+    );
+    const st = await tlsNode.waitForStatus('a TLS error', (s) =>
+      /does not speak TLS: SYNC_TLS must be the same/.test(s.peers[0]?.lastError ?? ''),
+    );
+    const sp = await plain.waitForStatus('a TLS hint', (s) =>
+      /uses TLS on its sync port \(SYNC_TLS=on/.test(s.peers[0]?.lastError ?? ''),
+    );
     expect(st.peersConnected + sp.peersConnected).toBe(0);
   });
 
   it('refuses to start when the certificate file cannot be read, naming the variable', () => {
-    const env = nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.52' }, { SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') });
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], { env: { PATH: process.env.PATH, ...env }, cwd: dir, encoding: 'utf8', timeout: 10_000 });
+    const env = nodeEnv(
+      newSharedEnv(),
+      { name: 'server-1', ip: '127.0.2.52' },
+      { SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') },
+    );
+    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
+      env: { PATH: process.env.PATH, ...env },
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/SYNC_TLS_CERT_FILE points at .*missing\.crt, which cannot be read \(ENOENT\)/);
   });
 
   it('refuses to start with SYNC_TLS=off and a certificate file, naming both variables', () => {
-    const env = nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.52' }, { SYNC_TLS: 'off', ...selfSigned('server-8') });
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], { env: { PATH: process.env.PATH, ...env }, cwd: dir, encoding: 'utf8', timeout: 10_000 });
+    const env = nodeEnv(
+      newSharedEnv(),
+      { name: 'server-1', ip: '127.0.2.52' },
+      { SYNC_TLS: 'off', ...selfSigned('server-8') },
+    );
+    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
+      env: { PATH: process.env.PATH, ...env },
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/SYNC_TLS is off but SYNC_TLS_CERT_FILE is set/);
   });
 
   it('refuses to start when only one of the two TLS files is set', () => {
-    const env = nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.52' }, { SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') });
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], { env: { PATH: process.env.PATH, ...env }, cwd: dir, encoding: 'utf8', timeout: 10_000 });
+    const env = nodeEnv(
+      newSharedEnv(),
+      { name: 'server-1', ip: '127.0.2.52' },
+      { SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') },
+    );
+    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
+      env: { PATH: process.env.PATH, ...env },
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
     expect(run.status).toBe(1);
     expect(run.stderr).toMatch(/SYNC_TLS_KEY_FILE is empty but its partner is set/);
   });
@@ -91,8 +150,11 @@ describe('TLS channel binding', () => {
     try {
       const shared = newSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.55' }, selfSigned('server-5')));
-      const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.54', peers: ['127.0.2.56:8765'] }, selfSigned('server-4')));
-      const mismatch = (s: { refused: { reason: string }[] }) => s.refused.some((r) => r.reason === 'tls-certificate-mismatch');
+      const a = await node(
+        nodeEnv(shared, { name: 'server-1', ip: '127.0.2.54', peers: ['127.0.2.56:8765'] }, selfSigned('server-4')),
+      );
+      const mismatch = (s: { refused: { reason: string }[] }) =>
+        s.refused.some((r) => r.reason === 'tls-certificate-mismatch');
       const sa = await a.waitForStatus('a certificate mismatch', mismatch);
       const sb = await b.waitForStatus('a certificate mismatch', mismatch);
       expect(sa.peersConnected + sb.peersConnected).toBe(0);
@@ -134,42 +196,60 @@ async function startSwitchableRelay(
       target = ip;
       for (const s of pipes) s.destroy();
     },
-    close: () => new Promise<void>((resolve) => {
-      for (const s of pipes) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of pipes) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
 describe('TLS certificate pinning on requests', () => {
-  it('a server with another certificate at a connected peer\'s address never receives a byte of a signed request', async () => {
+  it("a server with another certificate at a connected peer's address never receives a byte of a signed request", async () => {
     const impostorCert = selfSigned('impostor');
     const received: { bytes: Buffer[]; closed: boolean }[] = [];
-    const impostor = tls.createServer({ cert: readFileSync(impostorCert.SYNC_TLS_CERT_FILE), key: readFileSync(impostorCert.SYNC_TLS_KEY_FILE) }, (socket) => {
-      const connection = { bytes: [] as Buffer[], closed: false };
-      received.push(connection);
-      socket.on('data', (chunk: Buffer) => connection.bytes.push(chunk));
-      socket.on('error', () => undefined);
-      socket.on('close', () => (connection.closed = true));
-    });
+    const impostor = tls.createServer(
+      { cert: readFileSync(impostorCert.SYNC_TLS_CERT_FILE), key: readFileSync(impostorCert.SYNC_TLS_KEY_FILE) },
+      (socket) => {
+        const connection = { bytes: [] as Buffer[], closed: false };
+        received.push(connection);
+        socket.on('data', (chunk: Buffer) => connection.bytes.push(chunk));
+        socket.on('error', () => undefined);
+        socket.on('close', () => (connection.closed = true));
+      },
+    );
     await new Promise<void>((resolve) => impostor.listen(8765, '127.0.2.59', resolve));
     const relay = await startSwitchableRelay('127.0.2.60', '127.0.2.57', '127.0.2.58');
     try {
       const shared = newSharedEnv();
       await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.58' }, selfSigned('server-7')));
-      const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.57', peers: ['127.0.2.60:8765'] }, selfSigned('server-6')));
-      await a.waitForStatus('a heartbeat to the real peer', (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null);
+      const a = await node(
+        nodeEnv(shared, { name: 'server-1', ip: '127.0.2.57', peers: ['127.0.2.60:8765'] }, selfSigned('server-6')),
+      );
+      await a.waitForStatus(
+        'a heartbeat to the real peer',
+        (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null,
+      );
 
       relay.switchTo('127.0.2.59');
-      const firstLines = () => received.filter((c) => c.bytes.length > 0).map((c) => Buffer.concat(c.bytes).toString('latin1').split('\r\n')[0]);
+      const firstLines = () =>
+        received
+          .filter((c) => c.bytes.length > 0)
+          .map((c) => Buffer.concat(c.bytes).toString('latin1').split('\r\n')[0]);
       // server-1's next signed request (a heartbeat) meets the impostor; it then starts a new handshake there.
       const deadline = Date.now() + 30_000;
-      while (!firstLines().includes('POST /sync/v1/handshake/hello HTTP/1.1') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      while (!firstLines().includes('POST /sync/v1/handshake/hello HTTP/1.1') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
 
       // Only hellos arrived (first contact, nothing secret: a hello learns the certificate), never a signed request.
       expect(firstLines()).toContain('POST /sync/v1/handshake/hello HTTP/1.1');
       for (const line of firstLines()) expect(line).toBe('POST /sync/v1/handshake/hello HTTP/1.1');
-      expect(received.flatMap((c) => c.bytes).map((b) => b.toString('latin1')).join('')).not.toMatch(/x-msk-signature/i);
+      expect(
+        received
+          .flatMap((c) => c.bytes)
+          .map((b) => b.toString('latin1'))
+          .join(''),
+      ).not.toMatch(/x-msk-signature/i);
       expect(a.logLines.join('\n')).toMatch(/presented a TLS certificate other than the one its handshake proved/);
     } finally {
       await relay.close();
@@ -184,7 +264,9 @@ function plainExchange(from: string, to: string, request: string): Promise<Buffe
     const chunks: Buffer[] = [];
     const socket = net.connect({ host: to, port: 8765, localAddress: from }, () => socket.write(request));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error)));
+    socket.on('error', (error: NodeJS.ErrnoException) =>
+      error.code === 'ECONNRESET' || error.code === 'EPIPE' ? undefined : reject(error),
+    );
     socket.on('close', () => resolve(Buffer.concat(chunks)));
   });
 }
@@ -196,10 +278,17 @@ describe('TLS by default', () => {
       const shared = newSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.62' }));
       const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.61', peers: ['127.0.2.63:8765'] }));
-      const sa = await a.waitForStatus('a heartbeat over TLS', (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null);
+      const sa = await a.waitForStatus(
+        'a heartbeat over TLS',
+        (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null,
+      );
       expect(sa.service.tls).toBe(true);
       expect((await b.status()).peersConnected).toBe(1);
-      expect(a.logRecords().find((r) => r.msg === 'sync service listening')).toMatchObject({ tls: true, tlsCertificate: 'made at start', tlsCertSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+      expect(a.logRecords().find((r) => r.msg === 'sync service listening')).toMatchObject({
+        tls: true,
+        tlsCertificate: 'made at start',
+        tlsCertSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
       const observed = Buffer.concat(relay.sent);
       expect(observed[0]).toBe(0x16); // a TLS handshake record
       expect(observed.toString('latin1')).not.toMatch(/sync\/v1|server-1|HTTP\/1\.1/);
@@ -222,7 +311,7 @@ describe('TLS by default', () => {
     }
   });
 
-  it('still answers this host\'s own plain-text clients (the app\'s readiness, `status`) on the operator routes only', async () => {
+  it("still answers this host's own plain-text clients (the app's readiness, `status`) on the operator routes only", async () => {
     const shared = newSharedEnv();
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.66' }));
     const status = await httpGet('http://127.0.2.66:8765/status');
@@ -231,7 +320,11 @@ describe('TLS by default', () => {
     expect((await httpGet('https://127.0.2.66:8765/health')).status).toBe(200);
     const hello = JSON.stringify(freshHello(fakeIdentity()));
     const answer = (
-      await plainExchange('127.0.0.1', '127.0.2.66', `POST /sync/v1/handshake/hello HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(hello)}\r\n\r\n${hello}`)
+      await plainExchange(
+        '127.0.0.1',
+        '127.0.2.66',
+        `POST /sync/v1/handshake/hello HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(hello)}\r\n\r\n${hello}`,
+      )
     ).toString('utf8');
     expect(answer).toMatch(/^HTTP\/1\.1 403 /);
     expect(answer).toMatch(/"error":"tls-required"/);

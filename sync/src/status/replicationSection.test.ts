@@ -25,14 +25,24 @@ describe('the replication section of service:status', () => {
   });
 
   it('says which tables it waits for', () => {
-    const lines = formatReplication(statusWith({ state: 'waiting-for-schema', waitingFor: { missingTables: ['users', 'employees'], error: null } }), renderTable);
-    expect(lines.join('\n')).toContain('Replication: waiting-for-schema (tables not created yet: users, employees), conflicts resolved: 0');
+    const lines = formatReplication(
+      statusWith({ state: 'waiting-for-schema', waitingFor: { missingTables: ['users', 'employees'], error: null } }),
+      renderTable,
+    );
+    expect(lines.join('\n')).toContain(
+      'Replication: waiting-for-schema (tables not created yet: users, employees), conflicts resolved: 0',
+    );
   });
 
   it('prints lag in changes and ms, the last batch, conflicts and errors per peer', () => {
     const text = formatReplication(
       statusWith({ state: 'running', conflicts: { resolved: 1, recent: [] } }, [
-        peer({ lag: { changes: 0, ms: 0 }, lastBatch: { at: '2030-01-01T00:00:00.000Z', kind: 'applied', received: 3, applied: 2 }, conflictsResolved: 1, errors: 2 }),
+        peer({
+          lag: { changes: 0, ms: 0 },
+          lastBatch: { at: '2030-01-01T00:00:00.000Z', kind: 'applied', received: 3, applied: 2 },
+          conflictsResolved: 1,
+          errors: 2,
+        }),
       ]),
       renderTable,
     ).join('\n');
@@ -40,9 +50,15 @@ describe('the replication section of service:status', () => {
     expect(text).toMatch(/server-2\s+0\s+0\s+applied 3 received, 2 applied at 2030-01-01T00:00:00.000Z\s+1\s+2/);
   });
 
-  it('prints a peer\'s last error only while pulls from it fail', () => {
-    const failing = formatReplication(statusWith({ state: 'running' }, [peer({ failing: true, lastError: 'peer answered HTTP 503' })]), renderTable).join('\n');
-    const recovered = formatReplication(statusWith({ state: 'running' }, [peer({ failing: false, lastError: 'peer answered HTTP 503' })]), renderTable).join('\n');
+  it("prints a peer's last error only while pulls from it fail", () => {
+    const failing = formatReplication(
+      statusWith({ state: 'running' }, [peer({ failing: true, lastError: 'peer answered HTTP 503' })]),
+      renderTable,
+    ).join('\n');
+    const recovered = formatReplication(
+      statusWith({ state: 'running' }, [peer({ failing: false, lastError: 'peer answered HTTP 503' })]),
+      renderTable,
+    ).join('\n');
     expect(failing).toContain('server-2: last error: peer answered HTTP 503');
     expect(recovered).not.toContain('last error');
   });

@@ -3,24 +3,39 @@
  * node-level and per peer, typed by the plugin: replicationPlugin/replicationStatus.ts). Pure; reads the fields
  * defensively, since the document comes as JSON from a node that may run another release.
  */
-import type { Received, ReplicationNodeStatus, ReplicationOffStatus, ReplicationPeerStatus } from '../replicationPlugin/replicationStatus';
+import type {
+  Received,
+  ReplicationNodeStatus,
+  ReplicationOffStatus,
+  ReplicationPeerStatus,
+} from '../replicationPlugin/replicationStatus';
 import type { SyncStatus } from './statusModel';
 
 /** The plugin's documents as read back from JSON (a node of another release may answer: every field may be missing). */
 /** Either plugin's document (both contribute `replication`): the running one's fields, or `off` and its reason. */
-type ReplicationNode = Received<Omit<ReplicationNodeStatus, 'state'> & Partial<Omit<ReplicationOffStatus, 'state'>> & { readonly state: ReplicationNodeStatus['state'] | ReplicationOffStatus['state'] }>;
+type ReplicationNode = Received<
+  Omit<ReplicationNodeStatus, 'state'> &
+    Partial<Omit<ReplicationOffStatus, 'state'>> & {
+      readonly state: ReplicationNodeStatus['state'] | ReplicationOffStatus['state'];
+    }
+>;
 type ReplicationPeer = Received<ReplicationPeerStatus>;
 
-const text = (value: number | null | undefined, unit = ''): string => (typeof value === 'number' ? `${value}${unit}` : '-');
+const text = (value: number | null | undefined, unit = ''): string =>
+  typeof value === 'number' ? `${value}${unit}` : '-';
 
 /** The start-up check's problems with the replicated tables, one line each with its fix (for the Problems section). */
 export function replicationProblems(status: SyncStatus): string[] {
   const node = status.replication as ReplicationNode | undefined;
-  const problems = node && typeof node === 'object' && Array.isArray(node.refused?.problems) ? node.refused.problems : [];
+  const problems =
+    node && typeof node === 'object' && Array.isArray(node.refused?.problems) ? node.refused.problems : [];
   return problems.map((p) => `replication refused: ${p.message ?? '?'}. Fix: ${p.fix ?? '?'}`);
 }
 
-export function formatReplication(status: SyncStatus, renderTable: (header: readonly string[], rows: readonly (readonly string[])[]) => string): string[] {
+export function formatReplication(
+  status: SyncStatus,
+  renderTable: (header: readonly string[], rows: readonly (readonly string[])[]) => string,
+): string[] {
   const node = status.replication as ReplicationNode | undefined;
   if (!node || typeof node !== 'object') return [];
   const out: string[] = [''];
@@ -31,15 +46,20 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
   }
   let line = `Replication: ${node.state ?? '?'}`;
   if (node.state === 'waiting-for-schema' && node.waitingFor) {
-    line += node.waitingFor.error ? ` (database: ${node.waitingFor.error})` : ` (tables not created yet: ${(node.waitingFor.missingTables ?? []).join(', ')})`;
+    line += node.waitingFor.error
+      ? ` (database: ${node.waitingFor.error})`
+      : ` (tables not created yet: ${(node.waitingFor.missingTables ?? []).join(', ')})`;
   }
-  if (node.state === 'refused') line += ` (the replicated tables do not fit: ${node.refused?.problems?.length ?? 0} problem(s) under Problems)`;
+  if (node.state === 'refused')
+    line += ` (the replicated tables do not fit: ${node.refused?.problems?.length ?? 0} problem(s) under Problems)`;
   line += `, conflicts resolved: ${node.conflicts?.resolved ?? 0}`;
   out.push(line);
   if (node.lastError) out.push(`  error: ${node.lastError}`);
   if (node.schemaVersion) {
     const reopened = node.schema?.reopenedAfterMigration ?? 0;
-    out.push(`  schema ${node.schemaVersion}${reopened > 0 ? ` (followed ${reopened} migration(s) while running)` : ''}`);
+    out.push(
+      `  schema ${node.schemaVersion}${reopened > 0 ? ` (followed ${reopened} migration(s) while running)` : ''}`,
+    );
   }
   if (node.schema?.problem) out.push(`  schema problem: ${node.schema.problem}`);
   const rows = status.peers
@@ -53,7 +73,9 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
           peer.name ?? peer.id ?? '?',
           text(r?.lag?.changes),
           text(r?.lag?.ms),
-          r?.lastBatch ? `${r.lastBatch.kind ?? '?'} ${r.lastBatch.received ?? 0} received, ${r.lastBatch.applied ?? 0} applied at ${r.lastBatch.at ?? '?'}` : 'none yet',
+          r?.lastBatch
+            ? `${r.lastBatch.kind ?? '?'} ${r.lastBatch.received ?? 0} received, ${r.lastBatch.applied ?? 0} applied at ${r.lastBatch.at ?? '?'}`
+            : 'none yet',
           text(r?.conflictsResolved),
           text(r?.errors),
         ]),
@@ -65,7 +87,9 @@ export function formatReplication(status: SyncStatus, renderTable: (header: read
     }
   }
   for (const conflict of node.conflicts?.recent ?? []) {
-    out.push(`  conflict: ${conflict.table ?? '?'}.${conflict.renamedColumn ?? '?'} of ${conflict.loserPk ?? '?'} renamed (kept by ${conflict.winnerPk ?? '?'})`);
+    out.push(
+      `  conflict: ${conflict.table ?? '?'}.${conflict.renamedColumn ?? '?'} of ${conflict.loserPk ?? '?'} renamed (kept by ${conflict.winnerPk ?? '?'})`,
+    );
   }
   return out;
 }

@@ -148,9 +148,12 @@ export interface StatusInput {
   readonly contributors: readonly StatusContributor[];
 }
 
-const iso = (ms: number | undefined | null): string | null => (ms === undefined || ms === null ? null : new Date(ms).toISOString());
+const iso = (ms: number | undefined | null): string | null =>
+  ms === undefined || ms === null ? null : new Date(ms).toISOString();
 
-export function computeNodeAgreement(input: Pick<StatusInput, 'self' | 'selfAddress' | 'selfConfig' | 'registry'> & { appBuild?: AppBuildInput }): Agreement {
+export function computeNodeAgreement(
+  input: Pick<StatusInput, 'self' | 'selfAddress' | 'selfConfig' | 'registry'> & { appBuild?: AppBuildInput },
+): Agreement {
   return computeAgreement(
     {
       id: input.self.id,
@@ -183,7 +186,12 @@ function databaseStatus(input: StatusInput): DatabaseStatus {
       database: db.peerDatabase(n.identity.id),
     })),
   });
-  return { ...decision, fingerprint: db.fingerprint?.slice(0, 8) ?? null, lastError: db.lastError, replication: db.declared === 'per-node' };
+  return {
+    ...decision,
+    fingerprint: db.fingerprint?.slice(0, 8) ?? null,
+    lastError: db.lastError,
+    replication: db.declared === 'per-node',
+  };
 }
 
 const withShort = (build: AppBuildIdentity | null) => (build ? { ...build, short: shortAppBuild(build) } : null);
@@ -210,7 +218,10 @@ export function buildStatus(input: StatusInput): SyncStatus {
       authState: node.connected ? 'authenticated' : 'disconnected',
       lastSeenAt: iso(node.lastSeenAt),
       clockSkewMs: node.clockSkewMs,
-      agreement: computePeerAgreement(input.selfConfig, node.config, { self: input.appBuild.build, peer: node.appBuild }),
+      agreement: computePeerAgreement(input.selfConfig, node.config, {
+        self: input.appBuild.build,
+        peer: node.appBuild,
+      }),
       connectedAt: node.connected ? iso(node.connectedAt) : null,
       lastError: node.connected ? null : (node.disconnectedReason ?? null),
       refusalReason: null,
@@ -241,7 +252,11 @@ export function buildStatus(input: StatusInput): SyncStatus {
       appBuild: null,
     });
   }
-  peers.sort((a, b) => (a.authState === 'authenticated' ? 0 : 1) - (b.authState === 'authenticated' ? 0 : 1) || a.address.localeCompare(b.address));
+  peers.sort(
+    (a, b) =>
+      (a.authState === 'authenticated' ? 0 : 1) - (b.authState === 'authenticated' ? 0 : 1) ||
+      a.address.localeCompare(b.address),
+  );
 
   const refused: RefusedStatus[] = registry.currentRefusals(nowMs).map((r) => ({
     address: r.address,
@@ -260,12 +275,19 @@ export function buildStatus(input: StatusInput): SyncStatus {
   const conflict = registry.currentIdentityConflict(nowMs);
   const reasons: string[] = [];
   if (!input.listening) reasons.push('the sync port is not listening');
-  const oddVariables = agreement.mismatches.filter((m) => m.oddOneOut && m.variable !== APP_BUILD_VARIABLE).map((m) => m.variable);
+  const oddVariables = agreement.mismatches
+    .filter((m) => m.oddOneOut && m.variable !== APP_BUILD_VARIABLE)
+    .map((m) => m.variable);
   if (oddVariables.length > 0) {
-    reasons.push(`configuration differs from the rest of the cluster and this node is the odd one out: ${oddVariables.join(', ')}`);
+    reasons.push(
+      `configuration differs from the rest of the cluster and this node is the odd one out: ${oddVariables.join(', ')}`,
+    );
   }
   const oddBuild = agreement.mismatches.find((m) => m.oddOneOut && m.variable === APP_BUILD_VARIABLE);
-  if (oddBuild) reasons.push(`this node is the odd one out: ${oddBuild.detail ?? 'the app build differs from the rest of the cluster'}`);
+  if (oddBuild)
+    reasons.push(
+      `this node is the odd one out: ${oddBuild.detail ?? 'the app build differs from the rest of the cluster'}`,
+    );
   if (conflict) reasons.push(`duplicate node ID: ${conflict.message}`);
   const database = input.database ? databaseStatus(input) : null;
   if (database?.thisNodeRefused && database.problem) reasons.push(`database topology refused: ${database.problem}`);
@@ -273,7 +295,13 @@ export function buildStatus(input: StatusInput): SyncStatus {
 
   const status: SyncStatus = {
     generatedAt: iso(nowMs) as string,
-    service: { name: 'msk-sync', version: input.version, pid: input.pid, uptimeMs: nowMs - input.self.startedAt, tls: input.tls },
+    service: {
+      name: 'msk-sync',
+      version: input.version,
+      pid: input.pid,
+      uptimeMs: nowMs - input.self.startedAt,
+      tls: input.tls,
+    },
     node: {
       id: input.self.id,
       name: input.self.name,

@@ -29,7 +29,11 @@ function authCell(peer: PeerStatus): string {
 
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] as number))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -45,8 +49,12 @@ function appBuildLine(status: SyncStatus): string {
 function databaseLine(status: SyncStatus): string | undefined {
   const db = status.database;
   if (!db) return undefined;
-  const mode = db.declared === 'shared' ? 'DATABASE_TOPOLOGY=shared, capture and replication off' : 'DATABASE_TOPOLOGY=per-node, replicated';
-  if (db.detected === 'unknown') return `Database: not identified yet${db.lastError ? ` (${db.lastError})` : ''} (${mode})`;
+  const mode =
+    db.declared === 'shared'
+      ? 'DATABASE_TOPOLOGY=shared, capture and replication off'
+      : 'DATABASE_TOPOLOGY=per-node, replicated';
+  if (db.detected === 'unknown')
+    return `Database: not identified yet${db.lastError ? ` (${db.lastError})` : ''} (${mode})`;
   const fp = db.fingerprint ? `, identity ${db.fingerprint}` : '';
   // Peers that have not told their database yet (just connected, or an older version) are not compared.
   const untold = db.unknownPeers.length > 0 ? `; not told yet by ${db.unknownPeers.join(', ')}` : '';
@@ -98,7 +106,10 @@ export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): 
   if (problems.length > 0 || status.refused.length > 0 || databaseProblem || tableProblems.length > 0) {
     out.push('');
     out.push('Problems:');
-    if (databaseProblem) out.push(`  database topology${status.database?.thisNodeRefused ? ' (this node is refused: its readiness fails)' : ''}: ${databaseProblem}`);
+    if (databaseProblem)
+      out.push(
+        `  database topology${status.database?.thisNodeRefused ? ' (this node is refused: its readiness fails)' : ''}: ${databaseProblem}`,
+      );
     for (const line of tableProblems) out.push(`  ${line}`);
     const seen = new Set<string>();
     for (const r of status.refused) {
@@ -126,9 +137,13 @@ export function formatStatus(status: SyncStatus, colour: Paint = paint(false)): 
   if (status.agreement.ok) {
     out.push(`Configuration: agrees with all ${status.peersConnected} connected peer(s).`);
   } else {
-    out.push(`Configuration: ${colour.red('DISAGREES')}${status.agreement.oddOneOut ? ' (this node is the odd one out: its readiness fails)' : ''}`);
+    out.push(
+      `Configuration: ${colour.red('DISAGREES')}${status.agreement.oddOneOut ? ' (this node is the odd one out: its readiness fails)' : ''}`,
+    );
     for (const m of status.agreement.mismatches) {
-      out.push(`  ${m.variable} differs on ${m.peers.map((p) => `${p.name} (${p.address})`).join(', ')}${m.detail ? `: ${m.detail}` : ''}`);
+      out.push(
+        `  ${m.variable} differs on ${m.peers.map((p) => `${p.name} (${p.address})`).join(', ')}${m.detail ? `: ${m.detail}` : ''}`,
+      );
     }
   }
   out.push(...formatReplication(status, renderTable));

@@ -17,10 +17,16 @@ let built = false;
 export function ensureSyncBuilt(): void {
   if (built || process.env.MSK_SYNC_PREBUILT === '1') return;
   try {
-    execFileSync('flock', ['/tmp/msk-sync-build.lock', 'npx', 'tsc', '-b', 'sync/tsconfig.test.json'], { cwd: REPO_ROOT, stdio: 'pipe', timeout: BUILD_TIMEOUT_MS });
+    execFileSync('flock', ['/tmp/msk-sync-build.lock', 'npx', 'tsc', '-b', 'sync/tsconfig.test.json'], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+      timeout: BUILD_TIMEOUT_MS,
+    });
   } catch (error) {
     const e = error as { stdout?: Buffer; stderr?: Buffer };
-    throw new Error(`npx tsc -b sync/tsconfig.test.json failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`);
+    throw new Error(
+      `npx tsc -b sync/tsconfig.test.json failed:\n${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`,
+    );
   }
   built = true;
 }

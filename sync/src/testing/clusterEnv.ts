@@ -22,7 +22,11 @@ export function newNodeId(): string {
   return randomBytes(8).toString('hex');
 }
 
-export function nodeEnv(shared: Env, node: { name: string; ip: string; id?: string; peers?: readonly string[] }, overrides: Env = {}): Env {
+export function nodeEnv(
+  shared: Env,
+  node: { name: string; ip: string; id?: string; peers?: readonly string[] },
+  overrides: Env = {},
+): Env {
   return {
     ...shared,
     SYNC_NODE_ID: node.id ?? newNodeId(),

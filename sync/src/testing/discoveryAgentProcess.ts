@@ -18,7 +18,8 @@ export const NETNS_SETUP = 'ip link set lo up && ip link set lo multicast on && 
 export function networkNamespaceSupport(): { ok: true } | { ok: false; reason: string } {
   const probe = spawnSync('unshare', ['-n', 'bash', '-c', NETNS_SETUP], { encoding: 'utf8', timeout: 10_000 });
   if (probe.error) return { ok: false, reason: `unshare is not available: ${probe.error.message}` };
-  if (probe.status !== 0) return { ok: false, reason: `unshare -n failed (needs root or user namespaces): ${probe.stderr.trim()}` };
+  if (probe.status !== 0)
+    return { ok: false, reason: `unshare -n failed (needs root or user namespaces): ${probe.stderr.trim()}` };
   return { ok: true };
 }
 
@@ -30,7 +31,9 @@ export class DiscoveryAgentProcess {
 
   constructor(options: { inNetworkNamespace: boolean }) {
     this.child = options.inNetworkNamespace
-      ? spawn('unshare', ['-n', 'bash', '-c', `${NETNS_SETUP} && exec "${process.execPath}" "${DISCOVERY_AGENT}"`], { stdio: ['pipe', 'pipe', 'pipe'] })
+      ? spawn('unshare', ['-n', 'bash', '-c', `${NETNS_SETUP} && exec "${process.execPath}" "${DISCOVERY_AGENT}"`], {
+          stdio: ['pipe', 'pipe', 'pipe'],
+        })
       : spawn(process.execPath, [DISCOVERY_AGENT], { stdio: ['pipe', 'pipe', 'pipe'] });
     createInterface({ input: this.child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
       try {
@@ -50,7 +53,10 @@ export class DiscoveryAgentProcess {
   /** The addresses of the latest update, or undefined before the first. */
   latestAddresses(): string[] | undefined {
     const updates = this.events.filter((e) => e.event === 'update');
-    return updates.at(-1)?.addresses?.map((a) => a.address).sort();
+    return updates
+      .at(-1)
+      ?.addresses?.map((a) => a.address)
+      .sort();
   }
 
   async waitFor<T>(what: string, check: () => T | undefined, timeoutMs = 10_000): Promise<T> {
@@ -73,10 +79,14 @@ export class DiscoveryAgentProcess {
   /** Waits until the latest update lists exactly these addresses. */
   waitForAddresses(expected: readonly string[], timeoutMs?: number): Promise<string[]> {
     const want = [...expected].sort();
-    return this.waitFor(`addresses ${JSON.stringify(want)} (latest: ${JSON.stringify(this.latestAddresses())})`, () => {
-      const latest = this.latestAddresses();
-      return latest && JSON.stringify(latest) === JSON.stringify(want) ? latest : undefined;
-    }, timeoutMs);
+    return this.waitFor(
+      `addresses ${JSON.stringify(want)} (latest: ${JSON.stringify(this.latestAddresses())})`,
+      () => {
+        const latest = this.latestAddresses();
+        return latest && JSON.stringify(latest) === JSON.stringify(want) ? latest : undefined;
+      },
+      timeoutMs,
+    );
   }
 
   async stop(): Promise<number | null> {

@@ -42,9 +42,16 @@ export async function startDnsServer(ip: string, port: number, records: DnsRecor
       const { a = {}, aaaa = {}, srv = {} } = server.records;
       known ||= name in a || name in aaaa || name in srv;
       if (q.type === 'A') for (const ip4 of a[name] ?? []) answers.push({ type: 'A', name: q.name, ttl: 1, data: ip4 });
-      if (q.type === 'AAAA') for (const ip6 of aaaa[name] ?? []) answers.push({ type: 'AAAA', name: q.name, ttl: 1, data: ip6 });
+      if (q.type === 'AAAA')
+        for (const ip6 of aaaa[name] ?? []) answers.push({ type: 'AAAA', name: q.name, ttl: 1, data: ip6 });
       if (q.type === 'SRV') {
-        for (const s of srv[name] ?? []) answers.push({ type: 'SRV', name: q.name, ttl: 1, data: { target: s.target, port: s.port, priority: 0, weight: 10 } });
+        for (const s of srv[name] ?? [])
+          answers.push({
+            type: 'SRV',
+            name: q.name,
+            ttl: 1,
+            data: { target: s.target, port: s.port, priority: 0, weight: 10 },
+          });
       }
     }
     const response = dnsPacket.encode({

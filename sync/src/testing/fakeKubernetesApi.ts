@@ -27,7 +27,11 @@ export interface StartedFakeKubernetesApi {
   close(): Promise<void>;
 }
 
-export async function startFakeKubernetesApi(ip: string, port: number, namespace = 'msk'): Promise<StartedFakeKubernetesApi> {
+export async function startFakeKubernetesApi(
+  ip: string,
+  port: number,
+  namespace = 'msk',
+): Promise<StartedFakeKubernetesApi> {
   const token = 'test-token-' + Math.random().toString(16).slice(2);
   let resourceVersion = 100;
   const slices = new Map<string, Record<string, unknown>>();
@@ -37,7 +41,8 @@ export async function startFakeKubernetesApi(ip: string, port: number, namespace
 
   const serviceOf = (selector: string | null) => /kubernetes\.io\/service-name=([a-z0-9-]+)/.exec(selector ?? '')?.[1];
   const notify = (type: 'ADDED' | 'MODIFIED' | 'DELETED', service: string, object: Record<string, unknown>) => {
-    for (const w of watchers) if (w.service === undefined || w.service === service) w.res.write(`${JSON.stringify({ type, object })}\n`);
+    for (const w of watchers)
+      if (w.service === undefined || w.service === service) w.res.write(`${JSON.stringify({ type, object })}\n`);
   };
 
   const server = http.createServer((req, res) => {
@@ -45,7 +50,9 @@ export async function startFakeKubernetesApi(ip: string, port: number, namespace
     requests.push(`${req.method} ${url.pathname}${url.search}`);
     if (req.headers.authorization !== `Bearer ${token}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 }));
+      res.end(
+        JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Unauthorized', code: 401 }),
+      );
       return;
     }
     if (url.pathname !== basePath) {
@@ -62,9 +69,18 @@ export async function startFakeKubernetesApi(ip: string, port: number, namespace
       req.on('close', () => watchers.delete(watcher));
       return;
     }
-    const items = [...slices.entries()].filter(([s]) => service === undefined || s === service).map(([, slice]) => slice);
+    const items = [...slices.entries()]
+      .filter(([s]) => service === undefined || s === service)
+      .map(([, slice]) => slice);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSliceList', metadata: { resourceVersion: String(resourceVersion) }, items }));
+    res.end(
+      JSON.stringify({
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSliceList',
+        metadata: { resourceVersion: String(resourceVersion) },
+        items,
+      }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(port, ip, resolve));
 
@@ -101,7 +117,10 @@ export async function startFakeKubernetesApi(ip: string, port: number, namespace
       if (!slice) return;
       resourceVersion += 1;
       slices.delete(service);
-      notify('DELETED', service, { ...slice, metadata: { ...(slice.metadata as object), resourceVersion: String(resourceVersion) } });
+      notify('DELETED', service, {
+        ...slice,
+        metadata: { ...(slice.metadata as object), resourceVersion: String(resourceVersion) },
+      });
     },
     writeKubeconfig(dir) {
       const file = path.join(dir, 'kubeconfig.json');

@@ -8,7 +8,15 @@ import https from 'node:https';
 import type { TLSSocket } from 'node:tls';
 import { type ClusterKeys, deriveClusterKeys } from '../core/clusterKeys';
 import type { ConfigFingerprints } from '../core/configFingerprints';
-import { type HelloAnswer, type HelloMessage, type NodeIdentity, checkAnswer, createConfirm, createHello, deriveSessionKeys } from '../core/handshake';
+import {
+  type HelloAnswer,
+  type HelloMessage,
+  type NodeIdentity,
+  checkAnswer,
+  createConfirm,
+  createHello,
+  deriveSessionKeys,
+} from '../core/handshake';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 
 export interface Answer {
@@ -85,8 +93,18 @@ export function fakeIdentity(overrides: Partial<NodeIdentity> = {}): NodeIdentit
 }
 
 /** A fake peer has no server of its own; over TLS it names a certificate nobody holds (requests to it fail). */
-export function freshHello(identity: NodeIdentity, config: ConfigFingerprints = emptyConfig, plain = false): HelloMessage {
-  return createHello({ self: identity, config, nonce: randomBytes(32).toString('hex'), nowMs: Date.now(), tlsCertSha256: plain ? null : randomBytes(32).toString('hex') });
+export function freshHello(
+  identity: NodeIdentity,
+  config: ConfigFingerprints = emptyConfig,
+  plain = false,
+): HelloMessage {
+  return createHello({
+    self: identity,
+    config,
+    nonce: randomBytes(32).toString('hex'),
+    nowMs: Date.now(),
+    tlsCertSha256: plain ? null : randomBytes(32).toString('hex'),
+  });
 }
 
 export interface FakeSession {
@@ -118,10 +136,20 @@ export async function handshake(
     options,
   );
   if (confirm.status !== 200) throw new Error(`confirm refused: ${confirm.body}`);
-  return { id: helloAnswer.handshakeId, peerId: helloAnswer.responder.id, sendKey: deriveSessionKeys(keys, check.transcript).initiatorToResponder };
+  return {
+    id: helloAnswer.handshakeId,
+    peerId: helloAnswer.responder.id,
+    sendKey: deriveSessionKeys(keys, check.transcript).initiatorToResponder,
+  };
 }
 
-export function signedHeaders(session: FakeSession, senderId: string, method: string, path: string, body: Buffer): Record<string, string> {
+export function signedHeaders(
+  session: FakeSession,
+  senderId: string,
+  method: string,
+  path: string,
+  body: Buffer,
+): Record<string, string> {
   const timestampMs = Date.now();
   const nonce = randomBytes(32).toString('hex');
   return {
@@ -129,6 +157,14 @@ export function signedHeaders(session: FakeSession, senderId: string, method: st
     [AUTH_HEADERS.node]: senderId,
     [AUTH_HEADERS.timestamp]: String(timestampMs),
     [AUTH_HEADERS.nonce]: nonce,
-    [AUTH_HEADERS.signature]: signRequest(session.sendKey, { method, path, body, timestampMs, nonce, senderId, receiverId: session.peerId }),
+    [AUTH_HEADERS.signature]: signRequest(session.sendKey, {
+      method,
+      path,
+      body,
+      timestampMs,
+      nonce,
+      senderId,
+      receiverId: session.peerId,
+    }),
   };
 }

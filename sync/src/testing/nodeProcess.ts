@@ -95,7 +95,8 @@ export class StartedNode {
 
   async status(): Promise<SyncStatus> {
     const answer = await this.get('/status');
-    if (answer.status !== 200) throw new Error(`GET /status of ${this.label} answered ${answer.status}\n${this.tail()}`);
+    if (answer.status !== 200)
+      throw new Error(`GET /status of ${this.label} answered ${answer.status}\n${this.tail()}`);
     return JSON.parse(answer.body) as SyncStatus;
   }
 
@@ -130,7 +131,9 @@ export class StartedNode {
 
 function nsenterGet(pid: number, url: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, NS_HTTP_GET, url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('nsenter', ['-t', String(pid), '-n', process.execPath, NS_HTTP_GET, url], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -155,12 +158,24 @@ export async function startNode(options: NodeOptions): Promise<StartedNode> {
   const child =
     options.netnsPid === undefined
       ? spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] })
-      : spawn('nsenter', ['-t', String(options.netnsPid), '-n', process.execPath, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+      : spawn('nsenter', ['-t', String(options.netnsPid), '-n', process.execPath, ...args], {
+          cwd,
+          env,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
   const label = options.label ?? options.env.SYNC_NODE_NAME ?? 'node';
-  const node = new StartedNode(child, label, statusAddressOf(options.env), (options.env.SYNC_TLS_CERT_FILE ?? '') !== '', options.netnsPid, Date.now());
+  const node = new StartedNode(
+    child,
+    label,
+    statusAddressOf(options.env),
+    (options.env.SYNC_TLS_CERT_FILE ?? '') !== '',
+    options.netnsPid,
+    Date.now(),
+  );
   const deadline = Date.now() + NODE_START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${label} exited with code ${child.exitCode} during start\n${node.tail()}`);
+    if (child.exitCode !== null)
+      throw new Error(`${label} exited with code ${child.exitCode} during start\n${node.tail()}`);
     try {
       const health = await node.get('/health');
       if (health.status === 200) return node;

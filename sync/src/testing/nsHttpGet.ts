@@ -7,7 +7,9 @@ const transport = url.startsWith('https:') ? https : http;
 const req = transport.get(url, { timeout: 3_000, rejectUnauthorized: false }, (res) => {
   const chunks: Buffer[] = [];
   res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => process.stdout.write(JSON.stringify({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') })));
+  res.on('end', () =>
+    process.stdout.write(JSON.stringify({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') })),
+  );
 });
 req.on('timeout', () => req.destroy(new Error('timeout')));
 req.on('error', (error) => {

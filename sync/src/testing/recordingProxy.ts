@@ -39,13 +39,27 @@ export async function startRecordingProxy(input: {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const forward = transport.request(
-        { host: input.targetIp, port: input.targetPort, method: req.method, path: req.url, headers: req.headers, agent },
+        {
+          host: input.targetIp,
+          port: input.targetPort,
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          agent,
+        },
         (answer) => {
           const answerChunks: Buffer[] = [];
           answer.on('data', (c: Buffer) => answerChunks.push(c));
           answer.on('end', () => {
             const responseBody = Buffer.concat(answerChunks);
-            exchanges.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, status: answer.statusCode ?? 0, responseBody });
+            exchanges.push({
+              method: req.method ?? '',
+              path: req.url ?? '',
+              headers: req.headers,
+              body,
+              status: answer.statusCode ?? 0,
+              responseBody,
+            });
             res.writeHead(answer.statusCode ?? 502, answer.headers);
             res.end(responseBody);
           });
@@ -58,7 +72,9 @@ export async function startRecordingProxy(input: {
       forward.end(body);
     });
   };
-  const server = input.tls ? https.createServer({ cert: input.tls.cert, key: input.tls.key }, handler) : http.createServer(handler);
+  const server = input.tls
+    ? https.createServer({ cert: input.tls.cert, key: input.tls.key }, handler)
+    : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(input.port, input.listenIp, resolve));
   return {
     exchanges,

@@ -5,7 +5,11 @@
  */
 import type net from 'node:net';
 import { ConnectionBudget } from '../core/connectionBudget';
-import { MAX_UNAUTHENTICATED_CONNECTIONS, MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS, PRE_AUTH_TIMEOUT_MS } from '../core/limits';
+import {
+  MAX_UNAUTHENTICATED_CONNECTIONS,
+  MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS,
+  PRE_AUTH_TIMEOUT_MS,
+} from '../core/limits';
 import { limitKey, normalizeIp } from '../core/peerAddress';
 
 export interface ConnectionGateLimits {
@@ -45,7 +49,10 @@ export class ConnectionGate {
       maxUnauthenticatedPerAddress: limits.maxUnauthenticatedPerAddress ?? MAX_UNAUTHENTICATED_CONNECTIONS_PER_ADDRESS,
       preAuthTimeoutMs: limits.preAuthTimeoutMs ?? PRE_AUTH_TIMEOUT_MS,
     };
-    this.budget = new ConnectionBudget({ maxTotal: this.limits.maxUnauthenticated, maxPerAddress: this.limits.maxUnauthenticatedPerAddress });
+    this.budget = new ConnectionBudget({
+      maxTotal: this.limits.maxUnauthenticated,
+      maxPerAddress: this.limits.maxUnauthenticatedPerAddress,
+    });
   }
 
   /** Admits a new TCP connection, or closes it at once (undefined) when its address has used its share. */
@@ -64,7 +71,14 @@ export class ConnectionGate {
       if (displaced) this.refuse(displaced, 'displaced');
     }
     const endpoint = `${socket.remoteAddress}|${socket.remotePort}`;
-    const connection: AcceptedConnection = { id, socket, remoteIp, authenticated: false, hostPlaintext: false, timer: undefined };
+    const connection: AcceptedConnection = {
+      id,
+      socket,
+      remoteIp,
+      authenticated: false,
+      hostPlaintext: false,
+      timer: undefined,
+    };
     connection.timer = setTimeout(() => this.refuse(connection, 'pre-auth-timeout'), this.limits.preAuthTimeoutMs);
     connection.timer.unref();
     this.connections.set(id, connection);

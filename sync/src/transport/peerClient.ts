@@ -103,9 +103,16 @@ class PinningAgent extends https.Agent {
     return `${super.getName(options)}:pin=${options.pinnedCertSha256 ?? 'none'}`;
   }
 
-  override createConnection(options: PinnedConnectOptions, callback?: (error: Error | null, socket: Duplex) => void): Duplex | undefined {
+  override createConnection(
+    options: PinnedConnectOptions,
+    callback?: (error: Error | null, socket: Duplex) => void,
+  ): Duplex | undefined {
     const pin = options.pinnedCertSha256;
-    const socket = tls.connect({ ...(options as tls.ConnectionOptions), rejectUnauthorized: false, session: undefined });
+    const socket = tls.connect({
+      ...(options as tls.ConnectionOptions),
+      rejectUnauthorized: false,
+      session: undefined,
+    });
     if (pin === undefined || callback === undefined) return socket;
     let done = false;
     const finish = (error: Error | null) => {
@@ -121,7 +128,11 @@ class PinningAgent extends https.Agent {
       const raw = socket.getPeerCertificate().raw as Buffer | undefined;
       const seen = raw ? certificateSha256(raw) : 'none';
       if (seen === pin) return finish(null);
-      finish(Object.assign(new Error(`presented ${seen.slice(0, 16)}…, pinned ${pin.slice(0, 16)}…`), { code: TLS_CERTIFICATE_MISMATCH }));
+      finish(
+        Object.assign(new Error(`presented ${seen.slice(0, 16)}…, pinned ${pin.slice(0, 16)}…`), {
+          code: TLS_CERTIFICATE_MISMATCH,
+        }),
+      );
     });
     return undefined;
   }
@@ -136,7 +147,9 @@ export class PeerClient {
       maxSockets: 8,
       ...(options.localAddress ? { localAddress: options.localAddress } : {}),
     };
-    this.agent = options.tls ? new PinningAgent({ ...agentOptions, rejectUnauthorized: false, maxCachedSessions: 0 }) : new http.Agent(agentOptions);
+    this.agent = options.tls
+      ? new PinningAgent({ ...agentOptions, rejectUnauthorized: false, maxCachedSessions: 0 })
+      : new http.Agent(agentOptions);
   }
 
   get usesTls(): boolean {
@@ -164,7 +177,9 @@ export class PeerClient {
           agent: this.agent,
           ...(this.options.tls && req.pinnedCertSha256 !== undefined ? { pinnedCertSha256: req.pinnedCertSha256 } : {}),
           headers: {
-            ...(req.method === 'POST' ? { 'content-type': 'application/json', 'content-length': String(body.length) } : {}),
+            ...(req.method === 'POST'
+              ? { 'content-type': 'application/json', 'content-length': String(body.length) }
+              : {}),
             ...req.headers,
           },
         },
@@ -181,7 +196,12 @@ export class PeerClient {
             size += chunk.length;
             if (size > this.options.maxResponseBytes) {
               res.destroy();
-              fail(new PeerRequestError(`answer from ${req.address} exceeds ${this.options.maxResponseBytes} bytes`, 'TOO_LARGE'));
+              fail(
+                new PeerRequestError(
+                  `answer from ${req.address} exceeds ${this.options.maxResponseBytes} bytes`,
+                  'TOO_LARGE',
+                ),
+              );
               return;
             }
             chunks.push(chunk);
@@ -197,7 +217,9 @@ export class PeerClient {
       request.setTimeout(timeoutMs, () => {
         request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'TIMEOUT' }));
       });
-      request.on('error', (error: NodeJS.ErrnoException) => fail(describeConnectionError(error, req.address, this.options.tls)));
+      request.on('error', (error: NodeJS.ErrnoException) =>
+        fail(describeConnectionError(error, req.address, this.options.tls)),
+      );
       request.end(body);
     });
   }

@@ -66,8 +66,15 @@ export interface RequestAuthenticator {
    * What can be checked before the body is read: well-formed headers that name a live session of the claimed node.
    * Only a request that passes may send a body larger than PRE_AUTH_BODY_LIMIT_BYTES.
    */
-  precheck(headers: http.IncomingHttpHeaders): { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string };
-  authenticate(request: { method: string; path: string; body: Buffer; headers: http.IncomingHttpHeaders }): AuthenticationResult;
+  precheck(
+    headers: http.IncomingHttpHeaders,
+  ): { readonly ok: true } | { readonly ok: false; readonly reason: string; readonly message: string };
+  authenticate(request: {
+    method: string;
+    path: string;
+    body: Buffer;
+    headers: http.IncomingHttpHeaders;
+  }): AuthenticationResult;
   /** Headers that sign a response to an authenticated request. */
   signResponse(caller: AuthenticatedCaller, status: number, body: Buffer): Record<string, string>;
 }
@@ -107,7 +114,9 @@ export class PeerServer {
 
   constructor(private readonly options: PeerServerOptions) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => void this.dispatch(req, res);
-    this.tlsServer = options.tls ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler) : undefined;
+    this.tlsServer = options.tls
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, handler)
+      : undefined;
     this.plainServer = http.createServer(handler);
     for (const server of [this.tlsServer, this.plainServer]) {
       if (!server) continue;
@@ -187,11 +196,17 @@ export class PeerServer {
   }
 
   /** Unauthenticated connections are closed after their one answer. */
-  private send(res: http.ServerResponse, response: RouteResponse, extraHeaders: Record<string, string> = {}, body?: Buffer): void {
+  private send(
+    res: http.ServerResponse,
+    response: RouteResponse,
+    extraHeaders: Record<string, string> = {},
+    body?: Buffer,
+  ): void {
     const payload = body ?? serialize(response);
     const connection = this.gate.connectionOf(res.socket);
     res.writeHead(response.status, {
-      'content-type': response.contentType ?? (response.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
+      'content-type':
+        response.contentType ?? (response.text !== undefined ? 'text/plain; charset=utf-8' : 'application/json'),
       'content-length': String(payload.length),
       ...response.headers,
       ...extraHeaders,
@@ -216,7 +231,10 @@ export class PeerServer {
       this.options.onRejected('tls-required', routeName);
       this.send(res, {
         status: 403,
-        json: { error: 'tls-required', message: `${routeName} is served over TLS only (SYNC_TLS is on); plain HTTP on this port is for /health, /ready, /status and /metrics from this host` },
+        json: {
+          error: 'tls-required',
+          message: `${routeName} is served over TLS only (SYNC_TLS is on); plain HTTP on this port is for /health, /ready, /status and /metrics from this host`,
+        },
       });
       return;
     }

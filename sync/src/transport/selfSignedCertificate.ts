@@ -43,7 +43,9 @@ function time(ms: number): Buffer {
   const digits = iso.slice(0, 19).replace(/[-:T]/g, '');
   const year = Number(iso.slice(0, 4));
   // RFC 5280: UTCTime through 2049, GeneralizedTime from 2050.
-  return year < 2050 ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'ascii')) : tlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
+  return year < 2050
+    ? tlv(0x17, Buffer.from(`${digits.slice(2)}Z`, 'ascii'))
+    : tlv(0x18, Buffer.from(`${digits}Z`, 'ascii'));
 }
 
 const ECDSA_WITH_SHA256 = sequence(oid('1.2.840.10045.4.3.2'));
@@ -66,7 +68,10 @@ export function createSelfSignedTlsMaterial(commonName: string, nowMs: number = 
   const signature = sign('sha256', tbs, privateKey);
   const der = sequence(tbs, ECDSA_WITH_SHA256, tlv(0x03, Buffer.from([0]), signature));
   const certificate = new X509Certificate(der);
-  if (!certificate.verify(publicKey) || !certificate.checkPrivateKey(createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })))) {
+  if (
+    !certificate.verify(publicKey) ||
+    !certificate.checkPrivateKey(createPrivateKey(privateKey.export({ type: 'pkcs8', format: 'pem' })))
+  ) {
     throw new Error('the generated TLS certificate does not verify (this is a bug)');
   }
   return {

@@ -18,7 +18,9 @@ function readPem(variable: string, path: string): Buffer {
     return readFileSync(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
-    throw new TlsMaterialError(`${variable} points at ${path}, which cannot be read (${code}). Fix: point it at a readable PEM file.`);
+    throw new TlsMaterialError(
+      `${variable} points at ${path}, which cannot be read (${code}). Fix: point it at a readable PEM file.`,
+    );
   }
 }
 
@@ -33,16 +35,22 @@ export function loadTlsMaterial(certFile: string, keyFile: string): TlsMaterial 
   try {
     x509 = new X509Certificate(cert);
   } catch {
-    throw new TlsMaterialError(`SYNC_TLS_CERT_FILE (${certFile}) is not a PEM certificate. Fix: use the .crt/.pem certificate file.`);
+    throw new TlsMaterialError(
+      `SYNC_TLS_CERT_FILE (${certFile}) is not a PEM certificate. Fix: use the .crt/.pem certificate file.`,
+    );
   }
   try {
     const privateKey = createPrivateKey(key);
     if (!x509.checkPrivateKey(privateKey)) {
-      throw new TlsMaterialError(`SYNC_TLS_KEY_FILE (${keyFile}) is not the key of the certificate in SYNC_TLS_CERT_FILE. Fix: use the matching pair.`);
+      throw new TlsMaterialError(
+        `SYNC_TLS_KEY_FILE (${keyFile}) is not the key of the certificate in SYNC_TLS_CERT_FILE. Fix: use the matching pair.`,
+      );
     }
   } catch (error) {
     if (error instanceof TlsMaterialError) throw error;
-    throw new TlsMaterialError(`SYNC_TLS_KEY_FILE (${keyFile}) is not a PEM private key (or is encrypted). Fix: use an unencrypted PEM key.`);
+    throw new TlsMaterialError(
+      `SYNC_TLS_KEY_FILE (${keyFile}) is not a PEM private key (or is encrypted). Fix: use an unencrypted PEM key.`,
+    );
   }
   return { cert, key, certSha256: certificateSha256(x509.raw) };
 }

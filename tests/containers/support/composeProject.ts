@@ -46,8 +46,14 @@ export function pinProjectImages(): PinnedImages {
     execFileSync('docker', ['tag', image, tag]);
     return tag;
   });
-  const appImageId = execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', pinned[0] as string], { encoding: 'utf8' }).trim();
-  return { registry, appImageId, remove: () => spawnSync('docker', ['image', 'rm', ...pinned], { stdio: 'ignore' }) && undefined };
+  const appImageId = execFileSync('docker', ['image', 'inspect', '--format', '{{.Id}}', pinned[0] as string], {
+    encoding: 'utf8',
+  }).trim();
+  return {
+    registry,
+    appImageId,
+    remove: () => spawnSync('docker', ['image', 'rm', ...pinned], { stdio: 'ignore' }) && undefined,
+  };
 }
 
 export interface DeployFolder {
@@ -57,14 +63,31 @@ export interface DeployFolder {
 }
 
 /** Runs `msk init` (what `npm run init` runs) into a fresh temporary folder. */
-export function initDeployFolder(options: { publicUrl: string; nodes?: number; withAdmin?: boolean; peers?: readonly string[]; tables?: readonly string[] }): DeployFolder {
+export function initDeployFolder(options: {
+  publicUrl: string;
+  nodes?: number;
+  withAdmin?: boolean;
+  peers?: readonly string[];
+  tables?: readonly string[];
+}): DeployFolder {
   const root = mkdtempSync(join(tmpdir(), 'msk-compose-'));
   const dir = join(root, 'deploy');
   const peers = options.peers ? ['--peers', options.peers.join(',')] : [];
   const tables = options.tables ? ['--tables', options.tables.join(',')] : [];
   execFileSync(
     process.execPath,
-    [KIT_CLI, 'init', '--out', dir, '--nodes', String(options.nodes ?? 2), '--public-url', options.publicUrl, ...peers, ...tables],
+    [
+      KIT_CLI,
+      'init',
+      '--out',
+      dir,
+      '--nodes',
+      String(options.nodes ?? 2),
+      '--public-url',
+      options.publicUrl,
+      ...peers,
+      ...tables,
+    ],
     { cwd: REPO_ROOT, stdio: 'pipe' },
   );
   if (options.withAdmin) addAdmin(dir);
@@ -97,7 +120,11 @@ export interface ComposeResult {
  * `docker compose <args>` in `composeDir` with only `variables` (plus PATH and HOME) in its environment, so
  * nothing from the test runner's environment leaks into what Compose resolves.
  */
-export function dockerCompose(composeDir: string, args: readonly string[], variables: Record<string, string> = {}): ComposeResult {
+export function dockerCompose(
+  composeDir: string,
+  args: readonly string[],
+  variables: Record<string, string> = {},
+): ComposeResult {
   const result = spawnSync('docker', ['compose', ...args], {
     cwd: composeDir,
     encoding: 'utf8',

@@ -20,8 +20,16 @@ import { generateConfiguration, generateSecrets } from '../../../kit/src/init/ge
 import { APP_ROLE, databaseRolesInitdbScript } from '../../../kit/src/postgres/databaseRoles';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './containerOptions';
 import { freePort } from '@msk/kit/testing';
-import { ADMIN, APP_IMAGE, COMPOSE_DIR, SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, nginxImage, postgresImage } from './containerSettings';
-
+import {
+  ADMIN,
+  APP_IMAGE,
+  COMPOSE_DIR,
+  SERVICE_STATUS_COMMAND,
+  SYNC_IMAGE,
+  containerHostAddress,
+  nginxImage,
+  postgresImage,
+} from './containerSettings';
 
 export const APP_PORT = 8080;
 export const SYNC_PORT = 8765;
@@ -33,7 +41,10 @@ const LOG_TAIL_LINES = 40;
 
 /** compose/entry-point/nginx.conf with the app's port in place of @APP_PORT@. */
 function entryPointConfig(): string {
-  return readFileSync(join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), 'utf8').replaceAll('@APP_PORT@', String(APP_PORT));
+  return readFileSync(join(COMPOSE_DIR, 'entry-point', 'nginx.conf'), 'utf8').replaceAll(
+    '@APP_PORT@',
+    String(APP_PORT),
+  );
 }
 
 /** The image's own HEALTHCHECK command for the sync service (GET /health on its port). */
@@ -46,7 +57,13 @@ export class ContainerLog {
   private readonly lines: string[] = [];
 
   consume = (stream: NodeJS.ReadableStream): void => {
-    stream.on('data', (chunk: Buffer | string) => this.lines.push(...String(chunk).split('\n').filter((line) => line !== '')));
+    stream.on('data', (chunk: Buffer | string) =>
+      this.lines.push(
+        ...String(chunk)
+          .split('\n')
+          .filter((line) => line !== ''),
+      ),
+    );
   };
 
   text(): string {
@@ -84,7 +101,6 @@ export interface StartedContainerCluster {
   replaceNode(index: number, overrides: Environment): Promise<StartedContainerNode>;
   stop(): Promise<void>;
 }
-
 
 function nodeEnvironments(nodeCount: number, entryUrl: string): Environment[] {
   const nodeNumbers = Array.from({ length: nodeCount }, (_, i) => i + 1);
@@ -172,7 +188,11 @@ async function startNode(index: number, env: Environment, network: StartedNetwor
 }
 
 /** As the compose files and the manifests run it: no trust, a superuser for the init only, the roles' initdb script. */
-async function startPostgres(index: number, env: Environment, network: StartedNetwork): Promise<StartedPostgreSqlContainer> {
+async function startPostgres(
+  index: number,
+  env: Environment,
+  network: StartedNetwork,
+): Promise<StartedPostgreSqlContainer> {
   return publishedOnlyOn(
     new PostgreSqlContainer(postgresImage())
       .withDatabase(DATABASE_NAME)
@@ -184,14 +204,18 @@ async function startPostgres(index: number, env: Environment, network: StartedNe
         DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
         SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
       })
-      .withCopyContentToContainer([{ content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 }])
+      .withCopyContentToContainer([
+        { content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 },
+      ])
       .withNetwork(network)
       .withNetworkAliases(`postgres-${index}`),
     containerHostAddress(),
   ).start();
 }
 
-export async function startContainerCluster(options: { readonly nodes?: number } = {}): Promise<StartedContainerCluster> {
+export async function startContainerCluster(
+  options: { readonly nodes?: number } = {},
+): Promise<StartedContainerCluster> {
   const nodeCount = options.nodes ?? 2;
   const address = containerHostAddress();
   const entryPort = await freePort(address);
@@ -214,9 +238,7 @@ export async function startContainerCluster(options: { readonly nodes?: number }
   };
 
   try {
-    databases.push(
-      ...(await Promise.all(environments.map((env, i) => startPostgres(i + 1, env, network)))),
-    );
+    databases.push(...(await Promise.all(environments.map((env, i) => startPostgres(i + 1, env, network)))));
     nodes = await Promise.all(environments.map((env, i) => startNode(i + 1, env, network)));
     const entryLog = new ContainerLog();
     entryPoint = await startOrExplain('the entry point', entryLog, () =>

@@ -12,7 +12,10 @@ export const SYNC_IMAGE = 'multi-server-kit/sync:0.1.0';
 
 function fromGlobalSetup(variable: string): string {
   const value = process.env[variable];
-  if (!value) throw new Error(`${variable} is not set: run the container tests through Jest's "containers" project (its globalSetup sets it)`);
+  if (!value)
+    throw new Error(
+      `${variable} is not set: run the container tests through Jest's "containers" project (its globalSetup sets it)`,
+    );
   return value;
 }
 

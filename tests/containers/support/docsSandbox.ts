@@ -19,12 +19,19 @@ export function sandboxCheckout(): SandboxCheckout {
     if (['compose', 'deploy', '.git'].includes(entry)) continue;
     symlinkSync(join(REPO_ROOT, entry), join(dir, entry));
   }
-  cpSync(join(REPO_ROOT, 'compose'), join(dir, 'compose'), { recursive: true, filter: (source) => !source.endsWith(`compose/.env`) });
+  cpSync(join(REPO_ROOT, 'compose'), join(dir, 'compose'), {
+    recursive: true,
+    filter: (source) => !source.endsWith(`compose/.env`),
+  });
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** A block's commands in one bash (-e, pipefail), with only PATH, HOME and `env` in its environment. */
-export function runBlock(commands: readonly string[], cwd: string, env: Record<string, string> = {}): { status: number; output: string } {
+export function runBlock(
+  commands: readonly string[],
+  cwd: string,
+  env: Record<string, string> = {},
+): { status: number; output: string } {
   const result = spawnSync('bash', ['--norc', '--noprofile', '-eo', 'pipefail', '-c', commands.join('\n')], {
     cwd,
     encoding: 'utf8',

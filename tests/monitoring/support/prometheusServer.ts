@@ -55,7 +55,8 @@ function collectSelectors(node: unknown, into: PromqlSelector[]): void {
   const record = node as Record<string, unknown>;
   if (record.type === 'vectorSelector' || record.type === 'matrixSelector') {
     const matchers = (record.matchers ?? []) as PromqlMatcher[];
-    const name = (record.name as string) || (matchers.find((m) => m.name === '__name__' && m.type === '=')?.value ?? '');
+    const name =
+      (record.name as string) || (matchers.find((m) => m.name === '__name__' && m.type === '=')?.value ?? '');
     into.push({ name, matchers });
     return;
   }
@@ -78,7 +79,13 @@ export async function startPrometheus(props: PrometheusProps): Promise<StartedPr
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const collect = (chunk: Buffer) => lines.push(...chunk.toString('utf8').split('\n').filter((l) => l.trim() !== ''));
+  const collect = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString('utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== ''),
+    );
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

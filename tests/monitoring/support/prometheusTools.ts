@@ -26,7 +26,12 @@ export interface ToolRun {
 }
 
 export function promtool(args: readonly string[], input?: string): ToolRun {
-  const run = spawnSync(prometheusBinaries().promtool, args, { encoding: 'utf8', input, timeout: 120_000, cwd: REPOSITORY_ROOT });
+  const run = spawnSync(prometheusBinaries().promtool, args, {
+    encoding: 'utf8',
+    input,
+    timeout: 120_000,
+    cwd: REPOSITORY_ROOT,
+  });
   return { status: run.status, output: `${run.stdout ?? ''}${run.stderr ?? ''}` };
 }
 
@@ -48,7 +53,8 @@ export function dashboardQueries(dashboard: { panels?: readonly DashboardPanel[]
   const walk = (panels: readonly DashboardPanel[]) => {
     for (const panel of panels) {
       for (const target of panel.targets ?? []) {
-        if (typeof target.expr === 'string') queries.push({ panel: panel.title ?? '(untitled)', refId: target.refId ?? '?', expr: target.expr });
+        if (typeof target.expr === 'string')
+          queries.push({ panel: panel.title ?? '(untitled)', refId: target.refId ?? '?', expr: target.expr });
       }
       walk(panel.panels ?? []);
     }
@@ -65,7 +71,9 @@ export interface AlertRule {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-export function alertRules(ruleFile: { groups?: readonly { rules?: readonly Record<string, unknown>[] }[] }): AlertRule[] {
+export function alertRules(ruleFile: {
+  groups?: readonly { rules?: readonly Record<string, unknown>[] }[];
+}): AlertRule[] {
   return (ruleFile.groups ?? []).flatMap((group) =>
     (group.rules ?? [])
       .filter((rule) => typeof rule.alert === 'string')

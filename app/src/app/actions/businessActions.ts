@@ -22,7 +22,11 @@ export async function createBusinessAction(_previous: FormState, form: FormData)
   redirect(`/businesses/${business.id}`);
 }
 
-export async function updateBusinessAction(businessId: string, _previous: FormState, form: FormData): Promise<FormState> {
+export async function updateBusinessAction(
+  businessId: string,
+  _previous: FormState,
+  form: FormData,
+): Promise<FormState> {
   await requireUser(`/businesses/${businessId}`);
   if (!isUuid(businessId)) notFound();
   const parsed = businessInput.safeParse(businessFromForm(form));
@@ -38,7 +42,11 @@ export async function deleteBusinessAction(businessId: string): Promise<void> {
   redirect('/businesses');
 }
 
-export async function createEmployeeAction(businessId: string, _previous: FormState, form: FormData): Promise<FormState> {
+export async function createEmployeeAction(
+  businessId: string,
+  _previous: FormState,
+  form: FormData,
+): Promise<FormState> {
   await requireUser(`/businesses/${businessId}`);
   if (!isUuid(businessId)) notFound();
   const parsed = employeeInput.safeParse(employeeFromForm(form));

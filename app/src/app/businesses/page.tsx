@@ -33,7 +33,9 @@ export default async function BusinessesPage() {
                 <td>{business.type}</td>
                 <td>{[business.contactEmail, business.contactPhone].filter(Boolean).join(' · ') || '—'}</td>
                 <td>
-                  <span className={`status ${business.active ? 'active' : 'inactive'}`}>{business.active ? 'active' : 'inactive'}</span>
+                  <span className={`status ${business.active ? 'active' : 'inactive'}`}>
+                    {business.active ? 'active' : 'inactive'}
+                  </span>
                 </td>
               </tr>
             ))}

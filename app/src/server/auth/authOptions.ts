@@ -35,7 +35,9 @@ export class SessionRevokedError extends Error {
   }
 }
 
-const REFUSAL_REASON: Readonly<Record<'user deleted' | 'password changed' | 'no credential stamp', SessionRefusalReason>> = {
+const REFUSAL_REASON: Readonly<
+  Record<'user deleted' | 'password changed' | 'no credential stamp', SessionRefusalReason>
+> = {
   'user deleted': 'deleted-user',
   'password changed': 'stale-credential-stamp',
   'no credential stamp': 'stale-credential-stamp',
@@ -78,7 +80,13 @@ function createAuthOptions(): NextAuthOptions {
               return null;
             }
             if (!(await passwordMatches(password, user.passwordHash))) return null;
-            return { id: user.id, email: user.email, name: user.name, role: user.role, credentialStamp: credentialStamp(user.passwordHash) };
+            return {
+              id: user.id,
+              email: user.email,
+              name: user.name,
+              role: user.role,
+              credentialStamp: credentialStamp(user.passwordHash),
+            };
           });
         },
       }),
@@ -101,7 +109,10 @@ function createAuthOptions(): NextAuthOptions {
         }
         if (standing.standing === 'unknown') {
           // Signed out for this request only (fail closed); the cookie is kept for when the database is back.
-          log().warn({ error: standing.error }, 'could not check a session against the database; treating the request as signed out');
+          log().warn(
+            { error: standing.error },
+            'could not check a session against the database; treating the request as signed out',
+          );
           unverifiedTokens.add(token);
           return token;
         }

@@ -16,10 +16,14 @@ describe('the sign-in attempt limiter', () => {
   it('refuses an address that keeps failing for one account, and says until when', () => {
     const limiter = new LoginAttemptLimiter();
     fail(limiter, 'ada@example.com', '10.0.0.1', 0, MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN);
-    expect(limiter.begin('ada@example.com', '10.0.0.1', 1_000)).toEqual({ allowed: false, limitedBy: 'account-and-address', retryAfterMs: LOGIN_LIMIT_WINDOW_MS - 1_000 });
+    expect(limiter.begin('ada@example.com', '10.0.0.1', 1_000)).toEqual({
+      allowed: false,
+      limitedBy: 'account-and-address',
+      retryAfterMs: LOGIN_LIMIT_WINDOW_MS - 1_000,
+    });
   });
 
-  it('never locks the account itself: after an attacker\'s failures the owner, from another address, is let in', () => {
+  it("never locks the account itself: after an attacker's failures the owner, from another address, is let in", () => {
     const limiter = new LoginAttemptLimiter();
     fail(limiter, 'ada@example.com', '203.0.113.66', 0, MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN);
     expect(limiter.begin('ada@example.com', '203.0.113.66', 10).allowed).toBe(false);
@@ -35,7 +39,11 @@ describe('the sign-in attempt limiter', () => {
       delays.push(verdict.delayMs);
     }
     expect(delays.slice(0, FREE_FAILED_LOGINS_PER_ACCOUNT)).toEqual(Array(FREE_FAILED_LOGINS_PER_ACCOUNT).fill(0));
-    expect(delays.slice(FREE_FAILED_LOGINS_PER_ACCOUNT, FREE_FAILED_LOGINS_PER_ACCOUNT + 3)).toEqual([FIRST_ACCOUNT_DELAY_MS, 2 * FIRST_ACCOUNT_DELAY_MS, 4 * FIRST_ACCOUNT_DELAY_MS]);
+    expect(delays.slice(FREE_FAILED_LOGINS_PER_ACCOUNT, FREE_FAILED_LOGINS_PER_ACCOUNT + 3)).toEqual([
+      FIRST_ACCOUNT_DELAY_MS,
+      2 * FIRST_ACCOUNT_DELAY_MS,
+      4 * FIRST_ACCOUNT_DELAY_MS,
+    ]);
     expect(delays[delays.length - 1]).toBe(MAX_ACCOUNT_DELAY_MS);
   });
 
@@ -49,7 +57,8 @@ describe('the sign-in attempt limiter', () => {
 
   it('refuses an address that failed for many accounts, even for an account it never tried', () => {
     const limiter = new LoginAttemptLimiter();
-    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN; i++) expect(limiter.begin(`guess${i}@example.com`, '10.0.0.9', i).allowed).toBe(true);
+    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN; i++)
+      expect(limiter.begin(`guess${i}@example.com`, '10.0.0.9', i).allowed).toBe(true);
     expect(limiter.begin('new@example.com', '10.0.0.9', 100)).toMatchObject({ allowed: false, limitedBy: 'address' });
     expect(limiter.begin('new@example.com', '10.0.0.10', 100).allowed).toBe(true);
   });
@@ -61,7 +70,13 @@ describe('the sign-in attempt limiter', () => {
   });
 
   it('clears the account after a success and gives the address its attempt back', () => {
-    const limiter = new LoginAttemptLimiter({ ...new LoginAttemptLimiter().limits, windowMs: 1_000, maxFailuresPerAccountAndAddress: 2, maxFailuresPerAddress: 2, freeFailuresPerAccount: 1 });
+    const limiter = new LoginAttemptLimiter({
+      ...new LoginAttemptLimiter().limits,
+      windowMs: 1_000,
+      maxFailuresPerAccountAndAddress: 2,
+      maxFailuresPerAddress: 2,
+      freeFailuresPerAccount: 1,
+    });
     expect(limiter.begin('ada@example.com', '10.0.0.1', 0)).toEqual({ allowed: true, delayMs: 0 });
     expect(limiter.begin('ada@example.com', '10.0.0.1', 1)).toEqual({ allowed: true, delayMs: FIRST_ACCOUNT_DELAY_MS });
     limiter.succeeded('ada@example.com', '10.0.0.1', 1);
@@ -70,7 +85,13 @@ describe('the sign-in attempt limiter', () => {
   });
 
   it('keeps memory bounded, forgetting the least recently active keys', () => {
-    const limiter = new LoginAttemptLimiter({ ...new LoginAttemptLimiter().limits, windowMs: 1_000, maxFailuresPerAccountAndAddress: 1, maxFailuresPerAddress: 1_000, maxTrackedKeys: 3 });
+    const limiter = new LoginAttemptLimiter({
+      ...new LoginAttemptLimiter().limits,
+      windowMs: 1_000,
+      maxFailuresPerAccountAndAddress: 1,
+      maxFailuresPerAddress: 1_000,
+      maxTrackedKeys: 3,
+    });
     for (let i = 0; i < 10; i++) limiter.begin(`user${i}@example.com`, '10.0.0.1', 0);
     expect(limiter.trackedKeys).toBe(7); // 3 pairs + 1 address + 3 accounts
     expect(limiter.begin('user0@example.com', '10.0.0.1', 0).allowed).toBe(true);

@@ -112,10 +112,15 @@ export class LoginAttemptLimiter {
   private readonly accounts: SlidingWindowCounts;
 
   constructor(readonly limits: LoginLimits = LOGIN_LIMITS) {
-    this.pairs = new SlidingWindowCounts(limits.windowMs, limits.maxFailuresPerAccountAndAddress, limits.maxTrackedKeys);
+    this.pairs = new SlidingWindowCounts(
+      limits.windowMs,
+      limits.maxFailuresPerAccountAndAddress,
+      limits.maxTrackedKeys,
+    );
     this.addresses = new SlidingWindowCounts(limits.windowMs, limits.maxFailuresPerAddress, limits.maxTrackedKeys);
     // Enough failures are kept to reach the longest delay; more would not change anything.
-    const accountDepth = limits.freeFailuresPerAccount + Math.ceil(Math.log2(limits.maxAccountDelayMs / limits.firstAccountDelayMs)) + 1;
+    const accountDepth =
+      limits.freeFailuresPerAccount + Math.ceil(Math.log2(limits.maxAccountDelayMs / limits.firstAccountDelayMs)) + 1;
     this.accounts = new SlidingWindowCounts(limits.windowMs, accountDepth, limits.maxTrackedKeys);
   }
 
@@ -154,4 +159,3 @@ export class LoginAttemptLimiter {
 function pairKey(account: string, address: string): string {
   return `${account}\u0000${address}`;
 }
-

@@ -18,6 +18,8 @@ export function passwordMatches(password: string, hash: string): Promise<boolean
  * the account exists (no user enumeration by timing).
  */
 export async function spendPasswordCheckTime(password: string): Promise<void> {
-  const dummyHash = processSingleton('msk.app.dummyPasswordHash', () => bcrypt.hash('no account has this password', BCRYPT_COST));
+  const dummyHash = processSingleton('msk.app.dummyPasswordHash', () =>
+    bcrypt.hash('no account has this password', BCRYPT_COST),
+  );
   await bcrypt.compare(password, await dummyHash);
 }

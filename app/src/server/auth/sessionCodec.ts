@@ -20,7 +20,9 @@ export interface SessionCodec {
 
 /** jose's error for "this key does not open this JWE"; any other failure (expired, malformed) is final. */
 function isWrongKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_JWE_DECRYPTION_FAILED';
+  return (
+    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 'ERR_JWE_DECRYPTION_FAILED'
+  );
 }
 
 export function sessionCodec(secrets: SessionSecrets): SessionCodec {

@@ -1,4 +1,9 @@
-import { credentialStamp, SESSION_STANDING_CACHE_MS, type SessionFacts, SessionStandingChecker } from './sessionStanding';
+import {
+  credentialStamp,
+  SESSION_STANDING_CACHE_MS,
+  type SessionFacts,
+  SessionStandingChecker,
+} from './sessionStanding';
 
 const ID = '0190a6b2-7c4e-7000-8000-000000000001';
 const HASH = '$2b$12$abcdefghijklmnopqrstuu0123456789012345678901234567890';
@@ -24,19 +29,28 @@ describe('the standing of a session', () => {
 
   it('is revoked once the user is deleted', async () => {
     const { checker } = checkerOver(new Map());
-    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({ standing: 'revoked', reason: 'user deleted' });
+    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({
+      standing: 'revoked',
+      reason: 'user deleted',
+    });
   });
 
   it('is revoked once the password changed after the session began', async () => {
     const rows = new Map([[ID, { role: 'admin' as const, passwordHash: `${HASH}x` }]]);
     const { checker } = checkerOver(rows);
-    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({ standing: 'revoked', reason: 'password changed' });
+    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({
+      standing: 'revoked',
+      reason: 'password changed',
+    });
   });
 
   it('is revoked for a cookie without a credential stamp or without a user id', async () => {
     const rows = new Map([[ID, { role: 'admin' as const, passwordHash: HASH }]]);
     const { checker, reads } = checkerOver(rows);
-    await expect(checker.check(ID, undefined)).resolves.toMatchObject({ standing: 'revoked', reason: 'no credential stamp' });
+    await expect(checker.check(ID, undefined)).resolves.toMatchObject({
+      standing: 'revoked',
+      reason: 'no credential stamp',
+    });
     await expect(checker.check(undefined, credentialStamp(HASH))).resolves.toMatchObject({ standing: 'revoked' });
     expect(reads).toEqual([]);
   });
@@ -64,14 +78,21 @@ describe('the standing of a session', () => {
       },
       nowMs: () => 0,
     });
-    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({ standing: 'unknown', error: 'connect ECONNREFUSED' });
+    await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({
+      standing: 'unknown',
+      error: 'connect ECONNREFUSED',
+    });
     fail = false;
     await expect(checker.check(ID, credentialStamp(HASH))).resolves.toEqual({ standing: 'valid', role: 'member' });
   });
 
   it('keeps the cache bounded', async () => {
     const rows = new Map<string, SessionFacts>();
-    const checker = new SessionStandingChecker({ loadFacts: async (id) => rows.get(id), nowMs: () => 0, maxCachedUsers: 2 });
+    const checker = new SessionStandingChecker({
+      loadFacts: async (id) => rows.get(id),
+      nowMs: () => 0,
+      maxCachedUsers: 2,
+    });
     for (const id of ['a', 'b', 'c', 'a']) await checker.check(id, 'stamp');
     expect((checker as unknown as { cache: Map<string, unknown> }).cache.size).toBe(2);
   });

@@ -17,7 +17,10 @@ import { LoginAttemptLimiter } from './loginRateLimit';
 import { processSingleton } from '../processSingleton';
 
 function nodeLimiter(): { limiter: LoginAttemptLimiter; tagKey: Buffer } {
-  return processSingleton('msk.app.signInLimiter', () => ({ limiter: new LoginAttemptLimiter(), tagKey: randomBytes(32) }));
+  return processSingleton('msk.app.signInLimiter', () => ({
+    limiter: new LoginAttemptLimiter(),
+    tagKey: randomBytes(32),
+  }));
 }
 
 /** A tag of the typed account, keyed with this process's random key: stable in one node's log, meaningless outside. */
@@ -27,21 +30,33 @@ export function accountTag(account: string, key: Buffer): string {
 
 type RequestHeaders = Record<string, string | string[] | undefined> | undefined;
 
-export async function withSignInLimit<T>(email: string, headers: RequestHeaders, checkPassword: () => Promise<T | null>): Promise<T | null> {
+export async function withSignInLimit<T>(
+  email: string,
+  headers: RequestHeaders,
+  checkPassword: () => Promise<T | null>,
+): Promise<T | null> {
   const { limiter, tagKey } = nodeLimiter();
   const address = requestOrigin(headerReader(headers), appConfig().trustedProxies).clientAddress;
   const begunAtMs = Date.now();
   const verdict = limiter.begin(email, address, begunAtMs);
   if (!verdict.allowed) {
     log().warn(
-      { limitedBy: verdict.limitedBy, address, account: accountTag(email, tagKey), retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000) },
+      {
+        limitedBy: verdict.limitedBy,
+        address,
+        account: accountTag(email, tagKey),
+        retryAfterSeconds: Math.ceil(verdict.retryAfterMs / 1000),
+      },
       `sign-in refused: too many failed attempts from this ${verdict.limitedBy === 'address' ? 'address' : 'address for this account'} on this node`,
     );
     countSafely((metrics) => metrics.signIns.inc({ result: 'rate-limited' }));
     return null;
   }
   if (verdict.delayMs > 0) {
-    log().info({ address, account: accountTag(email, tagKey), delayMs: verdict.delayMs }, 'sign-in slowed: this account failed often lately');
+    log().info(
+      { address, account: accountTag(email, tagKey), delayMs: verdict.delayMs },
+      'sign-in slowed: this account failed often lately',
+    );
     await new Promise((resolve) => setTimeout(resolve, verdict.delayMs));
   }
   const user = await checkPassword();

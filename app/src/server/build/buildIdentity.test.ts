@@ -2,7 +2,9 @@ import { createHmac } from 'node:crypto';
 import { appBuildReport, KEY_CHECK_LABEL, serverActionsKeyCheck } from './buildIdentity';
 
 const key = Buffer.alloc(32, 7).toString('base64');
-const files = (overrides: Partial<{ buildId: string; requiredServerFiles: string; serverReferenceManifest: string }> = {}) => ({
+const files = (
+  overrides: Partial<{ buildId: string; requiredServerFiles: string; serverReferenceManifest: string }> = {},
+) => ({
   buildId: 'build-TfctsWXpff2fKS\n',
   requiredServerFiles: JSON.stringify({ config: { deploymentId: 'msk-app-0-1-0' } }),
   serverReferenceManifest: JSON.stringify({ node: {}, edge: {}, encryptionKey: key }),
@@ -25,7 +27,9 @@ describe('appBuildReport', () => {
   });
 
   it('says which file is wrong when the build output is not what it expects', () => {
-    expect(() => appBuildReport(files({ serverReferenceManifest: '{}' }))).toThrow('server-reference-manifest.json has no encryptionKey');
+    expect(() => appBuildReport(files({ serverReferenceManifest: '{}' }))).toThrow(
+      'server-reference-manifest.json has no encryptionKey',
+    );
     expect(() => appBuildReport(files({ buildId: '<script>' }))).toThrow('.next/BUILD_ID is not a build ID');
   });
 

@@ -28,12 +28,18 @@ export function serverActionsKeyCheck(keyBase64: string): string {
 }
 
 /** Pure: the report from the three files' contents. Throws with the file at fault. */
-export function appBuildReport(files: { buildId: string; requiredServerFiles: string; serverReferenceManifest: string }): AppBuildReport {
+export function appBuildReport(files: {
+  buildId: string;
+  requiredServerFiles: string;
+  serverReferenceManifest: string;
+}): AppBuildReport {
   const buildId = files.buildId.trim();
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(buildId)) throw new Error('.next/BUILD_ID is not a build ID');
-  const deploymentId = (JSON.parse(files.requiredServerFiles) as { config?: { deploymentId?: unknown } }).config?.deploymentId;
+  const deploymentId = (JSON.parse(files.requiredServerFiles) as { config?: { deploymentId?: unknown } }).config
+    ?.deploymentId;
   const key = (JSON.parse(files.serverReferenceManifest) as { encryptionKey?: unknown }).encryptionKey;
-  if (typeof key !== 'string' || key === '') throw new Error('.next/server/server-reference-manifest.json has no encryptionKey');
+  if (typeof key !== 'string' || key === '')
+    throw new Error('.next/server/server-reference-manifest.json has no encryptionKey');
   return {
     buildId,
     deploymentId: typeof deploymentId === 'string' && deploymentId !== '' ? deploymentId : null,

@@ -61,7 +61,11 @@ describe('business validation', () => {
     form.set('name', 'Hardware Store');
     form.set('type', 'retail');
     form.set('contactEmail', '');
-    expect(businessInput.parse(businessFromForm(form))).toMatchObject({ name: 'Hardware Store', contactEmail: null, active: false });
+    expect(businessInput.parse(businessFromForm(form))).toMatchObject({
+      name: 'Hardware Store',
+      contactEmail: null,
+      active: false,
+    });
     form.set('active', 'on');
     expect(businessInput.parse(businessFromForm(form)).active).toBe(true);
   });

@@ -2,7 +2,15 @@
 import { z } from 'zod';
 import { optionalEmailAddress, optionalText, requiredText } from '../validation';
 
-export const BUSINESS_TYPES = ['retail', 'restaurant', 'services', 'construction', 'healthcare', 'manufacturing', 'other'] as const;
+export const BUSINESS_TYPES = [
+  'retail',
+  'restaurant',
+  'services',
+  'construction',
+  'healthcare',
+  'manufacturing',
+  'other',
+] as const;
 export type BusinessType = (typeof BUSINESS_TYPES)[number];
 
 const phone = z
@@ -13,7 +21,9 @@ const phone = z
   .pipe(
     z
       .string()
-      .regex(/^\+?[0-9][0-9 ()./-]{2,29}$/, { error: 'must be a phone number: digits, spaces and + ( ) . / -, 3 to 30 characters' })
+      .regex(/^\+?[0-9][0-9 ()./-]{2,29}$/, {
+        error: 'must be a phone number: digits, spaces and + ( ) . / -, 3 to 30 characters',
+      })
       .nullable(),
   );
 
@@ -27,7 +37,10 @@ const fields = {
 };
 
 /** POST and PUT: a whole business; optional fields may be left out (null), `active` defaults to true. */
-export const businessInput = z.strictObject({ ...fields, active: fields.active.default(true) }, { error: 'must be a JSON object' });
+export const businessInput = z.strictObject(
+  { ...fields, active: fields.active.default(true) },
+  { error: 'must be a JSON object' },
+);
 export type BusinessInput = z.output<typeof businessInput>;
 
 /** PATCH: any subset of the fields, at least one. */

@@ -41,7 +41,9 @@ function toBusiness(row: BusinessRow): Business {
 }
 
 export async function listBusinesses(): Promise<Business[]> {
-  const { rows } = await databasePool().query<BusinessRow>(`SELECT ${COLUMNS} FROM businesses ORDER BY lower(name), id`);
+  const { rows } = await databasePool().query<BusinessRow>(
+    `SELECT ${COLUMNS} FROM businesses ORDER BY lower(name), id`,
+  );
   return rows.map(toBusiness);
 }
 

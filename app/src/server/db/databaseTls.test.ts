@@ -6,7 +6,8 @@ describe('TLS parameters (sslmode) for a database on a network', () => {
   /** What node-postgres makes of the URL the app hands it (no connection is opened). */
   const sslOf = (query: string) => {
     const url = connectionStringWithPassword(`postgresql://msk_app@pg-rw.db.svc:5432/multi_business_db?${query}`, 'pw');
-    return (new Client({ connectionString: url }) as unknown as { connectionParameters: { ssl: unknown } }).connectionParameters.ssl;
+    return (new Client({ connectionString: url }) as unknown as { connectionParameters: { ssl: unknown } })
+      .connectionParameters.ssl;
   };
 
   it('verifies the certificate with verify-full, and also with require (node-postgres, unlike libpq)', () => {

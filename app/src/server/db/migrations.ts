@@ -40,9 +40,13 @@ const CREATE_SCHEMA_MIGRATIONS = `
   )`;
 
 async function appliedMigrations(client: PoolClient | Pool): Promise<AppliedMigration[]> {
-  const exists = await client.query<{ present: boolean }>("SELECT to_regclass('schema_migrations') IS NOT NULL AS present");
+  const exists = await client.query<{ present: boolean }>(
+    "SELECT to_regclass('schema_migrations') IS NOT NULL AS present",
+  );
   if (!exists.rows[0]?.present) return [];
-  const { rows } = await client.query<AppliedMigration>('SELECT version, checksum FROM schema_migrations ORDER BY version');
+  const { rows } = await client.query<AppliedMigration>(
+    'SELECT version, checksum FROM schema_migrations ORDER BY version',
+  );
   return rows;
 }
 

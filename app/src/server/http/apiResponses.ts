@@ -24,7 +24,10 @@ export function unauthorized(): Response {
 /** A readable session that could not be checked (database down): retry, the user is not signed out. */
 export function sessionUnverifiable(): Response {
   return json(
-    { error: 'session_unverifiable', message: 'your session could not be checked right now (the database is not answering): try again shortly' },
+    {
+      error: 'session_unverifiable',
+      message: 'your session could not be checked right now (the database is not answering): try again shortly',
+    },
     503,
     { 'retry-after': '2' },
   );
@@ -33,7 +36,11 @@ export function sessionUnverifiable(): Response {
 /** The database stopped answering (restart, failover): the request was not acknowledged, retry. */
 export function databaseUnavailable(): Response {
   return json(
-    { error: 'database_unavailable', message: 'the database is not answering right now (restarting or unreachable): this request was not confirmed, try again shortly' },
+    {
+      error: 'database_unavailable',
+      message:
+        'the database is not answering right now (restarting or unreachable): this request was not confirmed, try again shortly',
+    },
     503,
     { 'retry-after': '2' },
   );
@@ -57,7 +64,9 @@ export function validationFailed(error: ZodError): Response {
 export async function readJsonBody(request: Request): Promise<{ body: unknown } | { response: Response }> {
   const contentType = request.headers.get('content-type') ?? '';
   if (!/^application\/(.+\+)?json\b/i.test(contentType)) {
-    return { response: apiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json') };
+    return {
+      response: apiError(415, 'unsupported_media_type', 'send the body as JSON with Content-Type: application/json'),
+    };
   }
   try {
     return { body: await request.json() };

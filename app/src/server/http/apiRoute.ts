@@ -24,11 +24,22 @@ export function apiRoute<P extends Params = Params>(
       return await handler(request, user, await context.params);
     } catch (error) {
       if (isDatabaseUnavailable(error)) {
-        log().warn({ method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) }, 'API request found the database unavailable');
+        log().warn(
+          {
+            method: request.method,
+            path: new URL(request.url).pathname,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'API request found the database unavailable',
+        );
         return databaseUnavailable();
       }
       log().error(
-        { method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) },
+        {
+          method: request.method,
+          path: new URL(request.url).pathname,
+          error: error instanceof Error ? error.message : String(error),
+        },
         'API request failed',
       );
       return apiError(500, 'internal_error', 'the server could not complete this request; see its log');

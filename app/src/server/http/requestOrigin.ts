@@ -37,7 +37,9 @@ export function stampPeerHeaders(request: Pick<IncomingMessage, 'headers' | 'soc
 
 export type HeaderReader = (name: string) => string | undefined;
 
-export function headerReader(headers: Headers | Record<string, string | string[] | undefined> | undefined): HeaderReader {
+export function headerReader(
+  headers: Headers | Record<string, string | string[] | undefined> | undefined,
+): HeaderReader {
   if (!headers) return () => undefined;
   if (typeof (headers as Headers).get === 'function') return (name) => (headers as Headers).get(name) ?? undefined;
   return (name) => {

@@ -5,7 +5,8 @@ describe('the app metrics registry', () => {
     const metrics = createAppMetrics({ collectProcessMetrics: false });
     const text = await metrics.registry.metrics();
     for (const result of SIGN_IN_RESULTS) expect(text).toContain(`msk_app_sign_ins_total{result="${result}"} 0`);
-    for (const reason of SESSION_REFUSAL_REASONS) expect(text).toContain(`msk_app_sessions_refused_total{reason="${reason}"} 0`);
+    for (const reason of SESSION_REFUSAL_REASONS)
+      expect(text).toContain(`msk_app_sessions_refused_total{reason="${reason}"} 0`);
   });
 
   it('counts a request under its labels and observes its duration by route group', async () => {

@@ -46,7 +46,7 @@ export function createAppMetrics(options: { collectProcessMetrics: boolean }): A
     }),
     httpRequestSeconds: new Histogram({
       name: 'msk_app_http_request_duration_seconds',
-      help: 'Time from a request\'s arrival to the end of its answer, by route group',
+      help: "Time from a request's arrival to the end of its answer, by route group",
       labelNames: ['route'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -86,7 +86,11 @@ export function appMetrics(): AppMetrics {
   return processSingleton('msk.app.metrics', () => createAppMetrics({ collectProcessMetrics: true }));
 }
 
-export function countRequest(metrics: AppMetrics, labels: { route: RouteGroup; method: MethodLabel; status: StatusClass }, seconds: number): void {
+export function countRequest(
+  metrics: AppMetrics,
+  labels: { route: RouteGroup; method: MethodLabel; status: StatusClass },
+  seconds: number,
+): void {
   metrics.httpRequests.inc(labels);
   metrics.httpRequestSeconds.observe({ route: labels.route }, seconds);
 }

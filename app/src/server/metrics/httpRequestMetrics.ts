@@ -27,7 +27,15 @@ export function installHttpRequestMetrics(ignore: readonly Server[] = []): void 
       startedAt.delete(request);
       const seconds = Number(process.hrtime.bigint() - began) / 1e9;
       countSafely((metrics) =>
-        countRequest(metrics, { route: routeGroup(request.url), method: methodLabel(request.method), status: statusClass(response.statusCode) }, seconds),
+        countRequest(
+          metrics,
+          {
+            route: routeGroup(request.url),
+            method: methodLabel(request.method),
+            status: statusClass(response.statusCode),
+          },
+          seconds,
+        ),
       );
     });
     return { ignored };

@@ -14,7 +14,8 @@ import { processSingleton } from '../processSingleton';
 async function refreshReadiness(metrics: AppMetrics): Promise<void> {
   const report = await evaluateReadiness();
   metrics.ready.set(report.httpStatus === 200 ? 1 : 0);
-  for (const check of READINESS_CHECKS) metrics.readinessCheck.set({ check }, report.body.checks[check] === 'ok' ? 1 : 0);
+  for (const check of READINESS_CHECKS)
+    metrics.readinessCheck.set({ check }, report.body.checks[check] === 'ok' ? 1 : 0);
 }
 
 async function start(): Promise<StartedMetricsEndpoint> {
@@ -30,10 +31,16 @@ async function start(): Promise<StartedMetricsEndpoint> {
       await refreshReadiness(metrics);
       return { contentType: metrics.registry.contentType, text: await metrics.registry.metrics() };
     },
-    onRenderError: (error) => log().error({ error: error instanceof Error ? error.message : String(error) }, 'metrics could not be rendered'),
+    onRenderError: (error) =>
+      log().error({ error: error instanceof Error ? error.message : String(error) }, 'metrics could not be rendered'),
   });
   installHttpRequestMetrics([endpoint.server]);
-  log().info({ metrics: `http://${config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname}:${endpoint.port}/metrics` }, 'serving Prometheus metrics');
+  log().info(
+    {
+      metrics: `http://${config.hostname.includes(':') ? `[${config.hostname}]` : config.hostname}:${endpoint.port}/metrics`,
+    },
+    'serving Prometheus metrics',
+  );
   return endpoint;
 }
 

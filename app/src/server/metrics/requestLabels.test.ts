@@ -21,7 +21,16 @@ describe('HTTP request labels of the app metrics', () => {
   });
 
   it('puts every unknown or hostile path in one "other" group', () => {
-    for (const path of ['/wp-admin.php', '/businessesX', '/apix', '/api2/users', '//evil', '/%00', 'x'.repeat(10_000), undefined]) {
+    for (const path of [
+      '/wp-admin.php',
+      '/businessesX',
+      '/apix',
+      '/api2/users',
+      '//evil',
+      '/%00',
+      'x'.repeat(10_000),
+      undefined,
+    ]) {
       expect(routeGroup(path)).toBe(path === undefined ? 'home' : 'other');
     }
     const seen = new Set(['/a', '/b/c', '/../etc/passwd', '/users/../../x', '/\u0000', '/é'].map(routeGroup));
@@ -31,12 +40,22 @@ describe('HTTP request labels of the app metrics', () => {
   it('keeps the standard methods and folds the rest into "other"', () => {
     expect(methodLabel('GET')).toBe('GET');
     expect(methodLabel('POST')).toBe('POST');
-    for (const method of ['get', 'PROPFIND', 'other', '', undefined, 'X'.repeat(500)]) expect(methodLabel(method)).toBe('other');
+    for (const method of ['get', 'PROPFIND', 'other', '', undefined, 'X'.repeat(500)])
+      expect(methodLabel(method)).toBe('other');
     expect(METHODS).toContain(methodLabel('BREW'));
   });
 
   it('reduces a status code to its class', () => {
-    expect([101, 200, 204, 302, 404, 429, 500, 503].map(statusClass)).toEqual(['1xx', '2xx', '2xx', '3xx', '4xx', '4xx', '5xx', '5xx']);
+    expect([101, 200, 204, 302, 404, 429, 500, 503].map(statusClass)).toEqual([
+      '1xx',
+      '2xx',
+      '2xx',
+      '3xx',
+      '4xx',
+      '4xx',
+      '5xx',
+      '5xx',
+    ]);
     for (const code of [0, 99, 600, 1000, 200.5, Number.NaN, undefined]) expect(statusClass(code)).toBe('other');
     expect(STATUS_CLASSES).toContain(statusClass(-1));
   });

@@ -63,7 +63,9 @@ export function routeGroup(url: string | undefined): RouteGroup {
 }
 
 export function methodLabel(method: string | undefined): MethodLabel {
-  return (METHODS as readonly string[]).includes(method ?? '') && method !== 'other' ? (method as MethodLabel) : 'other';
+  return (METHODS as readonly string[]).includes(method ?? '') && method !== 'other'
+    ? (method as MethodLabel)
+    : 'other';
 }
 
 export function statusClass(statusCode: number | undefined): StatusClass {

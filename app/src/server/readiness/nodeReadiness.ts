@@ -16,7 +16,10 @@ async function databaseError(): Promise<string | undefined> {
     await Promise.race([
       databasePool().query('SELECT 1'),
       new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${DATABASE_CHECK_TIMEOUT_MS} ms`)), DATABASE_CHECK_TIMEOUT_MS);
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${DATABASE_CHECK_TIMEOUT_MS} ms`)),
+          DATABASE_CHECK_TIMEOUT_MS,
+        );
       }),
     ]);
     return undefined;

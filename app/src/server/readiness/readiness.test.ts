@@ -22,14 +22,30 @@ describe('readiness', () => {
     });
   });
 
-  it('is not ready when the sync service refuses this node\'s database topology, and says why; only that node', () => {
-    const problem = 'DATABASE_TOPOLOGY is shared but server-1 and server-2 each have their own database; refused: server-2. Fix: …';
-    const refused = readinessReport({ ...healthy, sync: { ...healthy.sync, reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] }, database: { problem, thisNodeRefused: true } } });
+  it("is not ready when the sync service refuses this node's database topology, and says why; only that node", () => {
+    const problem =
+      'DATABASE_TOPOLOGY is shared but server-1 and server-2 each have their own database; refused: server-2. Fix: …';
+    const refused = readinessReport({
+      ...healthy,
+      sync: {
+        ...healthy.sync,
+        reachable: true,
+        agreement: { ok: true, oddOneOut: false, mismatches: [] },
+        database: { problem, thisNodeRefused: true },
+      },
+    });
     expect(refused.httpStatus).toBe(503);
     expect(refused.body.checks.topology).toBe('refused');
     expect(refused.body.problems).toEqual([`database topology: ${problem}`]);
     expect(publicReadiness(refused).body).toEqual({ status: 'not_ready', reason: 'database_topology_refused' });
-    const other = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] }, database: { problem, thisNodeRefused: false } } });
+    const other = readinessReport({
+      ...healthy,
+      sync: {
+        reachable: true,
+        agreement: { ok: true, oddOneOut: false, mismatches: [] },
+        database: { problem, thisNodeRefused: false },
+      },
+    });
     expect(other.httpStatus).toBe(200);
     expect(other.body.checks.topology).toBe('disagreement');
     expect(other.body.problems[0]).toMatch(/not blocking: another node is the one refused/);
@@ -49,7 +65,10 @@ describe('readiness', () => {
   });
 
   it('stays ready when the sync service is unreachable, and says so', () => {
-    const report = readinessReport({ ...healthy, sync: { reachable: false, reason: 'GET http://127.0.0.1:8765/status: fetch failed (ECONNREFUSED)' } });
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: false, reason: 'GET http://127.0.0.1:8765/status: fetch failed (ECONNREFUSED)' },
+    });
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.sync).toBe('unreachable');
     expect(report.body.problems[0]).toMatch(/^sync service unreachable \(not blocking\)/);
@@ -58,7 +77,10 @@ describe('readiness', () => {
   it('is not ready when this node is the odd one out on NEXTAUTH_SECRET, naming the variable and the peers', () => {
     const report = readinessReport({
       ...healthy,
-      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } },
+      sync: {
+        reachable: true,
+        agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
+      },
     });
     expect(report.httpStatus).toBe(503);
     expect(report.body.checks.sync).toBe('odd-one-out');
@@ -72,7 +94,11 @@ describe('readiness', () => {
       ...healthy,
       sync: {
         reachable: true,
-        agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_URL', peers: [peer], detail: 'scheme http here, https on the peers' }] },
+        agreement: {
+          ok: false,
+          oddOneOut: true,
+          mismatches: [{ variable: 'NEXTAUTH_URL', peers: [peer], detail: 'scheme http here, https on the peers' }],
+        },
       },
     });
     expect(report.body.problems[0]).toMatch(
@@ -83,7 +109,10 @@ describe('readiness', () => {
   it('stays ready when it agrees with the majority and a peer differs', () => {
     const report = readinessReport({
       ...healthy,
-      sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } },
+      sync: {
+        reachable: true,
+        agreement: { ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
+      },
     });
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.sync).toBe('disagreement');
@@ -95,12 +124,16 @@ describe('readiness and the app build', () => {
   const buildMismatch = (oddOneOut: boolean) => ({
     variable: 'APP_BUILD',
     peers: [peer],
-    detail: 'the app builds differ (Server Actions key): this node runs b1, key aaaaaaaa, server-2 runs b1, key bbbbbbbb; … Fix: build once, run the same image everywhere',
+    detail:
+      'the app builds differ (Server Actions key): this node runs b1, key aaaaaaaa, server-2 runs b1, key bbbbbbbb; … Fix: build once, run the same image everywhere',
     oddOneOut,
   });
 
   it('is not ready when this node runs another build than the rest, with both builds and the fix', () => {
-    const report = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true)] } } });
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true)] } },
+    });
     expect(report.httpStatus).toBe(503);
     expect(report.body.checks).toMatchObject({ sync: 'ok', build: 'odd-one-out' });
     expect(report.body.problems[0]).toContain('the app build differs from peers server-2');
@@ -110,7 +143,10 @@ describe('readiness and the app build', () => {
   });
 
   it('stays ready on the majority build', () => {
-    const report = readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [buildMismatch(false)] } } });
+    const report = readinessReport({
+      ...healthy,
+      sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [buildMismatch(false)] } },
+    });
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.build).toBe('disagreement');
   });
@@ -118,7 +154,14 @@ describe('readiness and the app build', () => {
   it('names the configuration first when both the configuration and the build make this node odd', () => {
     const report = readinessReport({
       ...healthy,
-      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true), { variable: 'NEXTAUTH_SECRET', peers: [peer], oddOneOut: true }] } },
+      sync: {
+        reachable: true,
+        agreement: {
+          ok: false,
+          oddOneOut: true,
+          mismatches: [buildMismatch(true), { variable: 'NEXTAUTH_SECRET', peers: [peer], oddOneOut: true }],
+        },
+      },
     });
     expect(publicReadiness(report).body.reason).toBe('config_differs_from_peers');
   });
@@ -128,20 +171,33 @@ describe('the public readiness answer', () => {
   const everything = (answer: unknown) => JSON.stringify(answer);
 
   it('says ready and ok, and nothing about the node', () => {
-    expect(publicReadiness(readinessReport(healthy))).toEqual({ httpStatus: 200, body: { status: 'ready', reason: 'ok' } });
+    expect(publicReadiness(readinessReport(healthy))).toEqual({
+      httpStatus: 200,
+      body: { status: 'ready', reason: 'ok' },
+    });
   });
 
   it('gives a reason code for each way of not being ready, without the details', () => {
-    const down = publicReadiness(readinessReport({ ...healthy, databaseError: 'password authentication failed for user "multi_business"' }));
+    const down = publicReadiness(
+      readinessReport({ ...healthy, databaseError: 'password authentication failed for user "multi_business"' }),
+    );
     expect(down).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'database_unreachable' } });
     const pending = publicReadiness(readinessReport({ ...healthy, pendingMigrations: ['002_add_notes.sql'] }));
     expect(pending).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'migrations_pending' } });
     const odd = publicReadiness(
-      readinessReport({ ...healthy, sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] } } }),
+      readinessReport({
+        ...healthy,
+        sync: {
+          reachable: true,
+          agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
+        },
+      }),
     );
     expect(odd).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'config_differs_from_peers' } });
     for (const answer of [down, pending, odd]) {
-      expect(everything(answer)).not.toMatch(/multi_business|002_add_notes|127\.0\.0\.3|server-2|0123456789abcdef|server-1/);
+      expect(everything(answer)).not.toMatch(
+        /multi_business|002_add_notes|127\.0\.0\.3|server-2|0123456789abcdef|server-1/,
+      );
     }
   });
 });

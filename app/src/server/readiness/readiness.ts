@@ -69,12 +69,17 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
       const detail = mismatch.detail ? ` (${mismatch.detail})` : '';
       if (mismatch.variable === APP_BUILD_VARIABLE) {
         build = odd ? 'odd-one-out' : 'disagreement';
-        problems.push(`the app build differs from peers ${peers}${detail}` + (odd ? ': this node is the odd one out' : ' (not blocking: this node runs the majority build)'));
+        problems.push(
+          `the app build differs from peers ${peers}${detail}` +
+            (odd ? ': this node is the odd one out' : ' (not blocking: this node runs the majority build)'),
+        );
       } else {
         if (sync !== 'odd-one-out') sync = odd ? 'odd-one-out' : 'disagreement';
         problems.push(
           `${mismatch.variable} differs from peers ${peers}${detail}` +
-            (odd ? ': this node is the odd one out, copy the value the other nodes use' : ' (not blocking: this node agrees with the majority)'),
+            (odd
+              ? ': this node is the odd one out, copy the value the other nodes use'
+              : ' (not blocking: this node agrees with the majority)'),
         );
       }
     }
@@ -84,11 +89,17 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
   if (facts.sync.reachable && facts.sync.database?.problem) {
     topology = facts.sync.database.thisNodeRefused ? 'refused' : 'disagreement';
     problems.push(
-      `database topology: ${facts.sync.database.problem}` + (topology === 'refused' ? '' : ' (not blocking: another node is the one refused)'),
+      `database topology: ${facts.sync.database.problem}` +
+        (topology === 'refused' ? '' : ' (not blocking: another node is the one refused)'),
     );
   }
 
-  const ready = database === 'ok' && migrations === 'ok' && sync !== 'odd-one-out' && build !== 'odd-one-out' && topology !== 'refused';
+  const ready =
+    database === 'ok' &&
+    migrations === 'ok' &&
+    sync !== 'odd-one-out' &&
+    build !== 'odd-one-out' &&
+    topology !== 'refused';
   return {
     httpStatus: ready ? 200 : 503,
     body: {

@@ -15,7 +15,11 @@ describe('the sync status client', () => {
     const parsed = syncStatusResponse.parse({
       node: { id: 'x' },
       peers: [],
-      agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'a', name: 'b', address: 'c', extra: 1 }] }] },
+      agreement: {
+        ok: false,
+        oddOneOut: true,
+        mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [{ id: 'a', name: 'b', address: 'c', extra: 1 }] }],
+      },
     });
     expect(parsed.agreement.mismatches[0]?.variable).toBe('NEXTAUTH_SECRET');
   });

@@ -24,10 +24,7 @@ export const syncStatusResponse = z.object({
     ),
   }),
   /** The database topology decided with the peers (absent from older sync services). */
-  database: z
-    .object({ problem: z.string().nullable(), thisNodeRefused: z.boolean() })
-    .nullable()
-    .optional(),
+  database: z.object({ problem: z.string().nullable(), thisNodeRefused: z.boolean() }).nullable().optional(),
 });
 export type SyncAgreement = z.output<typeof syncStatusResponse>['agreement'];
 
@@ -49,16 +46,23 @@ export function syncStatusUrl(bindAddress: string, port: number): string {
 export async function fetchSyncStatus(url: string, timeoutMs = SYNC_STATUS_TIMEOUT_MS): Promise<SyncStatus> {
   let body: unknown;
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    });
     if (!response.ok) return { reachable: false, reason: `GET ${url} answered HTTP ${response.status}` };
     body = await response.json();
   } catch (error) {
-    const reason = error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describe(error);
+    const reason =
+      error instanceof Error && error.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : describe(error);
     return { reachable: false, reason: `GET ${url}: ${reason}` };
   }
   const parsed = syncStatusResponse.safeParse(body);
   if (!parsed.success) {
-    return { reachable: false, reason: `GET ${url} answered JSON without a valid "agreement": ${parsed.error.issues[0]?.message}` };
+    return {
+      reachable: false,
+      reason: `GET ${url} answered JSON without a valid "agreement": ${parsed.error.issues[0]?.message}`,
+    };
   }
   return { reachable: true, agreement: parsed.data.agreement, database: parsed.data.database ?? null };
 }

@@ -13,7 +13,12 @@ const FIRST_ADMIN_LOCK_KEY = '7209468131352027462';
 
 export type FirstAdminResult =
   | { readonly created: false }
-  | { readonly created: true; readonly id: string; readonly email: string; readonly generatedPassword: string | undefined };
+  | {
+      readonly created: true;
+      readonly id: string;
+      readonly email: string;
+      readonly generatedPassword: string | undefined;
+    };
 
 export interface FirstAdminSettings {
   readonly adminEmail: string;

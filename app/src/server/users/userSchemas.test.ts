@@ -25,12 +25,21 @@ describe('user validation', () => {
   });
 
   it('reads sign-in credentials with the email normalised the way it is stored', () => {
-    expect(signInCredentials.parse({ email: ' Ada@Example.com ', password: 'x' })).toEqual({ email: 'ada@example.com', password: 'x' });
+    expect(signInCredentials.parse({ email: ' Ada@Example.com ', password: 'x' })).toEqual({
+      email: 'ada@example.com',
+      password: 'x',
+    });
     expect(signInCredentials.safeParse({ email: 'ada@example.com' }).success).toBe(false);
   });
 
   it('refuses a sign-in whose email is not an email address, naming the field', () => {
-    for (const email of ['ada', 'ada@', 'admin@example.com#conflict-0123456789ab', 'ada@example.com, bob@example.com', '']) {
+    for (const email of [
+      'ada',
+      'ada@',
+      'admin@example.com#conflict-0123456789ab',
+      'ada@example.com, bob@example.com',
+      '',
+    ]) {
       const result = signInCredentials.safeParse({ email, password: 'x' });
       expect(result.success).toBe(false);
       expect(fieldErrors(result.error!)).toEqual({ email: 'must be an email address such as ada@example.com' });

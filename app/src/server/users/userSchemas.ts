@@ -36,7 +36,10 @@ export type UserPatch = z.output<typeof userPatch>;
  */
 export const signInCredentials = z.object({
   email: emailAddress,
-  password: z.string({ error: 'must be a string' }).min(1, { error: 'must not be empty' }).max(1024, { error: 'must be at most 1024 characters' }),
+  password: z
+    .string({ error: 'must be a string' })
+    .min(1, { error: 'must not be empty' })
+    .max(1024, { error: 'must be at most 1024 characters' }),
 });
 
 export interface User {

@@ -79,7 +79,9 @@ export type ChangeUserResult = { user: User } | { notFound: true } | { lastAdmin
 /** Both checks run under one lock so two admins demoting each other at once cannot leave no admin. */
 async function lockAdmins(client: import('pg').PoolClient): Promise<number> {
   await client.query("SELECT id FROM users WHERE role = 'admin' FOR UPDATE");
-  const { rows } = await client.query<{ admins: number }>("SELECT count(*)::int AS admins FROM users WHERE role = 'admin'");
+  const { rows } = await client.query<{ admins: number }>(
+    "SELECT count(*)::int AS admins FROM users WHERE role = 'admin'",
+  );
   return rows[0]?.admins ?? 0;
 }
 
@@ -87,7 +89,9 @@ export async function updateUser(id: string, patch: UserPatch): Promise<ChangeUs
   const passwordHash = patch.password === undefined ? undefined : await hashPassword(patch.password);
   return inTransaction(async (client) => {
     const admins = await lockAdmins(client);
-    const { rows: current } = await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [id]);
+    const { rows: current } = await client.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
     const user = current[0];
     if (!user) return { notFound: true };
     if (user.role === 'admin' && patch.role === 'member' && admins <= 1) return { lastAdmin: true };

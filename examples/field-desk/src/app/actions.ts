@@ -5,7 +5,9 @@ import { sqlState } from '../server/database';
 import { createWorkOrder } from '../server/deskRecords';
 import { firstProblem, newWorkOrderSchema } from '../server/deskInput';
 
-export interface FormResult { readonly message: string }
+export interface FormResult {
+  readonly message: string;
+}
 
 export async function addWorkOrder(_previous: FormResult, form: FormData): Promise<FormResult> {
   const user = await currentUser();

@@ -15,7 +15,8 @@ export default async function WorkOrdersPage() {
       <header style={{ display: 'flex', justifyContent: 'space-between', alignItems: 'baseline' }}>
         <h1>Field Desk</h1>
         <span>
-          Signed in as <strong data-testid="signed-in-as">{user.email}</strong> · <a href="/api/auth/signout">Sign out</a>
+          Signed in as <strong data-testid="signed-in-as">{user.email}</strong> ·{' '}
+          <a href="/api/auth/signout">Sign out</a>
         </span>
       </header>
       <h2>Work orders</h2>
@@ -24,7 +25,13 @@ export default async function WorkOrdersPage() {
       ) : (
         <table>
           <thead>
-            <tr><th>Title</th><th>Site</th><th>Priority</th><th>Status</th><th>Technician</th></tr>
+            <tr>
+              <th>Title</th>
+              <th>Site</th>
+              <th>Priority</th>
+              <th>Status</th>
+              <th>Technician</th>
+            </tr>
           </thead>
           <tbody>
             {orders.map((order) => (

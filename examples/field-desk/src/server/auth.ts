@@ -32,10 +32,12 @@ export function authOptions(): NextAuthOptions {
           const parsed = credentialsSchema.safeParse(credentials);
           if (!parsed.success) return null;
           const email = parsed.data.email.toLowerCase();
-          const { rows } = await pool().query<{ id: string; email: string; display_name: string; password_hash: string }>(
-            'SELECT id, email, display_name, password_hash FROM desk_users WHERE email = $1',
-            [email],
-          );
+          const { rows } = await pool().query<{
+            id: string;
+            email: string;
+            display_name: string;
+            password_hash: string;
+          }>('SELECT id, email, display_name, password_hash FROM desk_users WHERE email = $1', [email]);
           const user = rows[0];
           const matches = await bcrypt.compare(parsed.data.password, user?.password_hash ?? UNKNOWN_USER_HASH);
           return user && matches ? { id: user.id, email: user.email, name: user.display_name } : null;
@@ -52,7 +54,11 @@ export function authOptions(): NextAuthOptions {
   return options;
 }
 
-export interface DeskUser { id: string; email: string; name: string }
+export interface DeskUser {
+  id: string;
+  email: string;
+  name: string;
+}
 
 export async function currentUser(): Promise<DeskUser | undefined> {
   const session = await getServerSession(authOptions());

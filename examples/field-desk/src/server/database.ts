@@ -9,7 +9,11 @@ export function pool(): Pool {
   const holder = globalThis as PoolHolder;
   if (!holder[POOL_KEY]) {
     // A DATABASE_URL without a password takes it from PGPASSWORD, as every libpq client does.
-    holder[POOL_KEY] = new Pool({ connectionString: deskSettings().databaseUrl, max: 10, connectionTimeoutMillis: 5_000 });
+    holder[POOL_KEY] = new Pool({
+      connectionString: deskSettings().databaseUrl,
+      max: 10,
+      connectionTimeoutMillis: 5_000,
+    });
   }
   return holder[POOL_KEY];
 }

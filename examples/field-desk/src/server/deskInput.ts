@@ -11,7 +11,10 @@ export const newTeamSchema = z.strictObject({ name: text(120), region: text(80) 
 export const newTechnicianSchema = z.strictObject({
   teamId: z.uuid('must be the id of a team'),
   fullName: text(120),
-  email: z.email('must be an email address').max(254).transform((value) => value.toLowerCase()),
+  email: z
+    .email('must be an email address')
+    .max(254)
+    .transform((value) => value.toLowerCase()),
 });
 export const newWorkOrderSchema = z.strictObject({
   title: text(200),

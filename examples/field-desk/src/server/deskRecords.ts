@@ -7,8 +7,17 @@ import { inTransaction, pool } from './database';
 import { newId } from './ids';
 import type { NewTeam, NewTechnician, NewWorkOrder } from './deskInput';
 
-export interface Team { id: string; name: string; region: string }
-export interface Technician { id: string; teamId: string; fullName: string; email: string }
+export interface Team {
+  id: string;
+  name: string;
+  region: string;
+}
+export interface Technician {
+  id: string;
+  teamId: string;
+  fullName: string;
+  email: string;
+}
 export interface WorkOrder {
   id: string;
   title: string;
@@ -24,11 +33,17 @@ export interface WorkOrder {
 export const LIST_LIMIT = 200;
 
 async function audit(client: PoolClient, actorEmail: string, action: string, subjectId: string): Promise<void> {
-  await client.query('INSERT INTO audit_events (actor_email, action, subject_id) VALUES ($1, $2, $3)', [actorEmail, action, subjectId]);
+  await client.query('INSERT INTO audit_events (actor_email, action, subject_id) VALUES ($1, $2, $3)', [
+    actorEmail,
+    action,
+    subjectId,
+  ]);
 }
 
 export async function listTeams(): Promise<Team[]> {
-  const { rows } = await pool().query<Team>('SELECT id, name, region FROM teams ORDER BY id DESC LIMIT $1', [LIST_LIMIT]);
+  const { rows } = await pool().query<Team>('SELECT id, name, region FROM teams ORDER BY id DESC LIMIT $1', [
+    LIST_LIMIT,
+  ]);
   return rows;
 }
 
@@ -54,7 +69,10 @@ export async function createTechnician(actorEmail: string, input: NewTechnician)
   const technician: Technician = { id: newId(), ...input };
   await inTransaction(async (client) => {
     await client.query('INSERT INTO technicians (id, team_id, full_name, email) VALUES ($1, $2, $3, $4)', [
-      technician.id, technician.teamId, technician.fullName, technician.email,
+      technician.id,
+      technician.teamId,
+      technician.fullName,
+      technician.email,
     ]);
     await audit(client, actorEmail, 'technician.created', technician.id);
   });
@@ -78,7 +96,14 @@ export async function createWorkOrder(actorEmail: string, input: NewWorkOrder): 
   await inTransaction(async (client) => {
     await client.query(
       `INSERT INTO work_orders (id, technician_id, title, site_address, priority, status) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, input.technicianId ?? null, input.title, input.siteAddress, input.priority, input.technicianId ? 'assigned' : 'open'],
+      [
+        id,
+        input.technicianId ?? null,
+        input.title,
+        input.siteAddress,
+        input.priority,
+        input.technicianId ? 'assigned' : 'open',
+      ],
     );
     await audit(client, actorEmail, 'work_order.created', id);
   });

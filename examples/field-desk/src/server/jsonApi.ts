@@ -9,7 +9,8 @@ import { firstProblem } from './deskInput';
 
 const MAX_BODY_BYTES = 16 * 1024;
 
-export const json = (status: number, body: unknown): Response => Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
+export const json = (status: number, body: unknown): Response =>
+  Response.json(body, { status, headers: { 'cache-control': 'no-store' } });
 
 export function signedIn(handle: (user: DeskUser) => Promise<Response>): () => Promise<Response> {
   return async () => {
@@ -28,9 +29,11 @@ export function create<S extends z.ZodType>(
 ): (request: Request) => Promise<Response> {
   return async (request) =>
     signedIn(async (user) => {
-      if (!(request.headers.get('content-type') ?? '').startsWith('application/json')) return json(415, { error: 'send application/json' });
+      if (!(request.headers.get('content-type') ?? '').startsWith('application/json'))
+        return json(415, { error: 'send application/json' });
       const text = await request.text();
-      if (Buffer.byteLength(text) > MAX_BODY_BYTES) return json(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
+      if (Buffer.byteLength(text) > MAX_BODY_BYTES)
+        return json(413, { error: `body larger than ${MAX_BODY_BYTES} bytes` });
       let body: unknown;
       try {
         body = JSON.parse(text);

@@ -11,12 +11,18 @@ const MIGRATIONS_DIR = join(process.cwd(), 'migrations');
 const LOCK_KEY = 0x6465736b; // "desk"
 
 export async function migrate(log: (line: string) => void): Promise<void> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((name) => /^\d+_[\w-]+\.sql$/.test(name)).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((name) => /^\d+_[\w-]+\.sql$/.test(name))
+    .sort();
   const client = await pool().connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    await client.query('CREATE TABLE IF NOT EXISTS desk_schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const applied = new Set((await client.query<{ name: string }>('SELECT name FROM desk_schema_migrations')).rows.map((row) => row.name));
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS desk_schema_migrations (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
+    );
+    const applied = new Set(
+      (await client.query<{ name: string }>('SELECT name FROM desk_schema_migrations')).rows.map((row) => row.name),
+    );
     for (const name of files.filter((file) => !applied.has(file))) {
       await client.query('BEGIN');
       try {

@@ -31,9 +31,13 @@ describe('Field Desk settings', () => {
     expect(() => deskSettings({})).toThrow(/AUTH_SECRET: is required/);
   });
 
-  it('requires the first user\'s password with its email, and lower-cases the email', () => {
-    expect(() => deskSettings({ ...valid, DESK_SEED_EMAIL: 'a@b.example' })).toThrow(/DESK_SEED_PASSWORD: is required when DESK_SEED_EMAIL is set/);
-    expect(deskSettings({ ...valid, DESK_SEED_EMAIL: 'Boss@Desk.example', DESK_SEED_PASSWORD: 'long-enough-pass' }).seedUser).toEqual({
+  it("requires the first user's password with its email, and lower-cases the email", () => {
+    expect(() => deskSettings({ ...valid, DESK_SEED_EMAIL: 'a@b.example' })).toThrow(
+      /DESK_SEED_PASSWORD: is required when DESK_SEED_EMAIL is set/,
+    );
+    expect(
+      deskSettings({ ...valid, DESK_SEED_EMAIL: 'Boss@Desk.example', DESK_SEED_PASSWORD: 'long-enough-pass' }).seedUser,
+    ).toEqual({
       email: 'boss@desk.example',
       password: 'long-enough-pass',
     });

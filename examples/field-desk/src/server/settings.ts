@@ -32,18 +32,26 @@ export function deskSettings(env: Readonly<Record<string, string | undefined>> =
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = settingsSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.code === 'invalid_type' ? 'is required' : issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) =>
+        `${issue.path.join('.') || 'environment'}: ${issue.code === 'invalid_type' ? 'is required' : issue.message}`,
+    );
     throw new SettingsError(`Field Desk cannot start; fix its environment:\n  ${problems.join('\n  ')}`);
   }
   const values = parsed.data;
   if (values.DESK_SEED_EMAIL && !values.DESK_SEED_PASSWORD) {
-    throw new SettingsError('Field Desk cannot start; fix its environment:\n  DESK_SEED_PASSWORD: is required when DESK_SEED_EMAIL is set');
+    throw new SettingsError(
+      'Field Desk cannot start; fix its environment:\n  DESK_SEED_PASSWORD: is required when DESK_SEED_EMAIL is set',
+    );
   }
   const settings: DeskSettings = {
     authSecret: values.AUTH_SECRET,
     authUrl: values.AUTH_URL.replace(/\/+$/, ''),
     databaseUrl: values.DATABASE_URL,
-    seedUser: values.DESK_SEED_EMAIL && values.DESK_SEED_PASSWORD ? { email: values.DESK_SEED_EMAIL.toLowerCase(), password: values.DESK_SEED_PASSWORD } : undefined,
+    seedUser:
+      values.DESK_SEED_EMAIL && values.DESK_SEED_PASSWORD
+        ? { email: values.DESK_SEED_EMAIL.toLowerCase(), password: values.DESK_SEED_PASSWORD }
+        : undefined,
   };
   if (env === process.env) {
     cached = settings;

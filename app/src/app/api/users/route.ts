@@ -19,7 +19,9 @@ export const POST = apiRoute(async (request, user) => {
   if (!parsed.success) return validationFailed(parsed.error);
   const result = await createUser(parsed.data);
   if ('emailTaken' in result) {
-    return apiError(409, 'conflict', `a user with email ${parsed.data.email} exists already`, { fields: { email: 'is taken' } });
+    return apiError(409, 'conflict', `a user with email ${parsed.data.email} exists already`, {
+      fields: { email: 'is taken' },
+    });
   }
   return json(result.user, 201, { location: `/api/users/${result.user.id}` });
 });

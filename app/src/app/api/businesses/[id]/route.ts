@@ -10,7 +10,11 @@ export const GET = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
 });
 
 /** PATCH changes the fields given; PUT replaces the whole business (fields left out become null/defaults). */
-async function change(request: Request, id: string, schema: typeof businessInput | typeof businessPatch): Promise<Response> {
+async function change(
+  request: Request,
+  id: string,
+  schema: typeof businessInput | typeof businessPatch,
+): Promise<Response> {
   if (!isUuid(id)) return notFound('business', id);
   const read = await readJsonBody(request);
   if ('response' in read) return read.response;

@@ -1,4 +1,12 @@
-import { apiError, forbidden, json, noContent, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
+import {
+  apiError,
+  forbidden,
+  json,
+  noContent,
+  notFound,
+  readJsonBody,
+  validationFailed,
+} from '@/server/http/apiResponses';
 import { apiRoute } from '@/server/http/apiRoute';
 import { isUuid } from '@/server/ids';
 import { isAdmin } from '@/server/users/adminCheck';
