@@ -173,7 +173,13 @@ describe('.github/workflows/release.yml', () => {
       const wrong = bash(step.run as string, { TAG: 'v99.0.0', OWNER: 'example-org', GITHUB_OUTPUT: output });
       // A tree whose npm package was not bumped with the app: the same step, refused naming the package.
       const tree = join(dir, 'tree');
-      for (const file of ['app/package.json', 'kit/package.json', 'charts/multi-server-kit/Chart.yaml']) {
+      for (const file of [
+        'app/package.json',
+        'contract/package.json',
+        'kit/package.json',
+        'replication/package.json',
+        'charts/multi-server-kit/Chart.yaml',
+      ]) {
         mkdirSync(dirname(join(tree, file)), { recursive: true });
         copyFileSync(join(REPO_ROOT, file), join(tree, file));
       }
