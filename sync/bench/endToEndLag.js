@@ -139,7 +139,8 @@ async function main() {
   });
   const clients = [];
   try {
-    const password = readEnv(path.join(cluster.dataDir, 'config', 'shared.env')).DATABASE_PASSWORD;
+    // the nodes' postgresUrl names the embedded PostgreSQL's superuser, whose password the cluster keeps apart
+    const password = readEnv(path.join(cluster.dataDir, 'config', 'postgres-superuser.env')).POSTGRES_PASSWORD;
     await waitForReplication(cluster);
     const [node1, node2] = cluster.nodes;
     const cookie = await signIn(node1.appUrl, cluster.admin.email, cluster.admin.password);
