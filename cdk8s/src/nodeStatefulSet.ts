@@ -6,7 +6,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './platformConfigSchema';
+import type { ContainerResourcesConfig, ImageRef, ResolvedPlatformConfig } from './platformConfigTypes';
 import type { EnvSource, PlannedVariable } from './environment';
 import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
 import { APP_ROLE, databaseRolesInitdbScript } from '@msk/kit/postgres';
@@ -203,6 +203,26 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
   const syncTmp = emptyDir('sync-tmp');
   const identityInputs = nodeIdentityInputs(props.nodeIdSeed);
   const postgres = config.externalDatabase === undefined ? postgresContainer(scope, props) : undefined;
+  /** The app and the sync container alike: the node-identity script runs first and sets the identity variables. */
+  const nodeContainer = (
+    name: string,
+    imageRef: ImageRef,
+    command: readonly string[],
+    ports: kplus.ContainerPort[],
+    environment: readonly PlannedVariable[],
+    extraEnvironment: Record<string, kplus.EnvValue> = {},
+  ) => ({
+    name,
+    image: image(imageRef),
+    imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+    command: withNodeIdentity(command),
+    ports,
+    envVariables: {
+      ...envVariables(identityInputs, sharedSecret),
+      ...envVariables(environment, sharedSecret),
+      ...extraEnvironment,
+    },
+  });
 
   const statefulSet = new kplus.StatefulSet(scope, 'nodes', {
     metadata: { name: config.name },
@@ -222,20 +242,18 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
     },
     containers: [
       {
-        name: APP_CONTAINER,
-        image: image(config.images.app),
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: withNodeIdentity(config.app.command),
+        ...nodeContainer(
+          APP_CONTAINER,
+          config.images.app,
+          config.app.command,
+          [
+            { name: 'http', number: props.appPort },
+            { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT },
+          ],
+          props.appEnvironment,
+          appExtraEnvironment(config),
+        ),
         ...(config.app.args.length > 0 ? { args: [...config.app.args] } : {}),
-        ports: [
-          { name: 'http', number: props.appPort },
-          { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT },
-        ],
-        envVariables: {
-          ...envVariables(identityInputs, sharedSecret),
-          ...envVariables(props.appEnvironment, sharedSecret),
-          ...appExtraEnvironment(config),
-        },
         volumeMounts: [
           { path: config.app.cacheMountPath, volume: appCache },
           { path: '/tmp', volume: appTmp },
@@ -246,18 +264,16 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         securityContext: lockedDown(config.app.runAsUser),
       },
       {
-        name: SYNC_CONTAINER,
-        image: image(config.images.sync),
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: withNodeIdentity(config.sync.command),
-        ports: [
-          { name: 'sync', number: props.syncPort },
-          { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT },
-        ],
-        envVariables: {
-          ...envVariables(identityInputs, sharedSecret),
-          ...envVariables(props.syncEnvironment, sharedSecret),
-        },
+        ...nodeContainer(
+          SYNC_CONTAINER,
+          config.images.sync,
+          config.sync.command,
+          [
+            { name: 'sync', number: props.syncPort },
+            { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT },
+          ],
+          props.syncEnvironment,
+        ),
         volumeMounts: [{ path: '/tmp', volume: syncTmp }],
         ...httpProbes(props.syncPort, '/health', '/ready', kplus.ConnectionScheme.HTTPS),
         resources: resources(config.sync.resources),

@@ -8,7 +8,7 @@
  * tests/kubernetes/chartDrift.test.ts proves it with real `helm template`.
  */
 import { App } from 'cdk8s';
-import type { ResolvedPlatformConfig } from '../platformConfigSchema';
+import type { ResolvedPlatformConfig } from '../platformConfigTypes';
 import type { KubernetesObject } from '../kubernetesObject';
 import type { LabelScheme } from '../labels';
 import {
