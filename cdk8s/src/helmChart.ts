@@ -7,8 +7,7 @@ import { stringify } from 'yaml';
 import type { ResolvedPlatformConfig } from './platformConfigTypes';
 import { CHART_NAME, HELPERS_TPL, NOTES_TXT } from './helm/chartHelpers';
 import { chartTemplates } from './helm/chartTemplates';
-import { GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE } from './helm/chartOnlyTemplates';
-import { GENERATED_HEADER } from './helm/templateFile';
+import { GENERATED_HEADER, GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE } from './helm/templateFile';
 import { chartValues, valueRows, valuesSchemaOf, valuesYamlText, type ValueTree } from './helm/chartValues';
 
 export { CHART_NAME, GENERATED_HEADER };

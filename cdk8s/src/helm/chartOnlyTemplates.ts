@@ -7,11 +7,8 @@ import { type Placeholders, templatize } from './chartPlaceholders';
 import { CHART_NAME } from './chartHelpers';
 import { CHART_TEST_SCRIPT } from './chartTestScript';
 import { include, spliceValue, TemplateMarkers, withScalar, withValue } from './templateMarkers';
-import type { Template } from './templateFile';
+import { GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE, type Template } from './templateFile';
 import { APP_PORT_VALUE, SYNC_PORT } from './valueExpressions';
-
-export const PROMETHEUS_RULES_FILE = 'files/prometheus-rules.yaml';
-export const GRAFANA_DASHBOARD_FILE = 'files/grafana-dashboard.json';
 
 /** The chart-only objects, each with its file name and condition. */
 export function chartOnlyTemplates(
