@@ -1,5 +1,5 @@
 /** Configurations that together take every branch of the synth; tests synthesize and check each of them. */
-import type { PlatformConfig } from './platformConfigSchema';
+import type { PlatformConfig } from './platformConfigTypes';
 import { platformConfig } from './platform.config';
 
 export const CONFIG_VARIATIONS: Record<string, PlatformConfig> = {

@@ -4,9 +4,10 @@
  * templates/ (with _helpers.tpl, NOTES.txt and the helm test hook) and the chart's README.
  */
 import { stringify } from 'yaml';
-import type { ResolvedPlatformConfig } from './platformConfigSchema';
+import type { ResolvedPlatformConfig } from './platformConfigTypes';
 import { CHART_NAME, HELPERS_TPL, NOTES_TXT } from './helm/chartHelpers';
-import { chartTemplates, GENERATED_HEADER, GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE } from './helm/chartTemplates';
+import { chartTemplates } from './helm/chartTemplates';
+import { GENERATED_HEADER, GRAFANA_DASHBOARD_FILE, PROMETHEUS_RULES_FILE } from './helm/templateFile';
 import { chartValues, valueRows, valuesSchemaOf, valuesYamlText, type ValueTree } from './helm/chartValues';
 
 export { CHART_NAME, GENERATED_HEADER };

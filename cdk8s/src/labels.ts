@@ -1,5 +1,5 @@
 /** Labels of the objects of one installation. The selector labels never change (a StatefulSet's selector is immutable). */
-import type { ResolvedPlatformConfig } from './platformConfigSchema';
+import type { ResolvedPlatformConfig } from './platformConfigTypes';
 
 export const PART_OF = 'multi-server-kit';
 

@@ -28,29 +28,109 @@ describe('each cross-object check can fail', () => {
   const container = (o: Loose[], name: string) =>
     statefulSet(o).spec.template.spec.containers.find((c: Loose) => c.name === name);
 
-  it('reports a volumeMount without a volume or claim template', () => {
-    const broken = copy(objects);
-    container(broken, 'postgres').volumeMounts.push({ name: 'backup', mountPath: '/backup' });
-    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([
-      expect.stringContaining("mounts 'backup' at /backup, which is neither a volume nor a claim template"),
-    ]);
-  });
+  /** One way to break the manifests: `breaks` edits a copy in place, or returns other objects to check. */
+  interface BrokenManifests {
+    readonly what: string;
+    readonly check: keyof typeof MANIFEST_CHECKS;
+    readonly breaks: (broken: Loose[]) => Loose[] | void;
+    readonly reported: readonly string[];
+  }
+  const cases: BrokenManifests[] = [
+    {
+      what: 'a volumeMount without a volume or claim template',
+      check: 'checkVolumeMounts',
+      breaks: (broken) =>
+        void container(broken, 'postgres').volumeMounts.push({ name: 'backup', mountPath: '/backup' }),
+      reported: ["mounts 'backup' at /backup, which is neither a volume nor a claim template"],
+    },
+    {
+      what: 'a claim template that nothing mounts',
+      check: 'checkVolumeMounts',
+      breaks: (broken) => {
+        const postgres = container(broken, 'postgres');
+        postgres.volumeMounts = postgres.volumeMounts.filter((m: Loose) => m.name !== 'data');
+      },
+      reported: ["volume 'data' is mounted by no container"],
+    },
+    {
+      what: 'a Service whose selector matches no pod (e.g. a leftover kplus address label)',
+      check: 'checkSelectors',
+      breaks: (broken) => {
+        broken.find((o) => o.metadata.name === 'multi-server-kit-peers').spec.selector['cdk8s.io/metadata.addr'] = 'x';
+      },
+      reported: ['Service multi-server-kit-peers: selector'],
+    },
+    {
+      what: 'a ServiceAccount the pods use but the output lacks',
+      check: 'checkServiceAccounts',
+      breaks: (broken) => broken.filter((o) => o.kind !== 'ServiceAccount'),
+      reported: ["serviceAccountName 'multi-server-kit'"],
+    },
+    {
+      what: 'a RoleBinding to a missing Role',
+      check: 'checkServiceAccounts',
+      breaks: () => copy(synth({ host: 'a.example.com', discovery: 'kubernetes' })).filter((o) => o.kind !== 'Role'),
+      reported: ['roleRef Role multi-server-kit-discovery'],
+    },
+    {
+      what: 'an image without a tag and one tagged latest',
+      check: 'checkImages',
+      breaks: (broken) => {
+        container(broken, 'app').image = 'registry.example.com:5000/app';
+        container(broken, 'sync').image = 'multi-server-kit/sync:latest';
+      },
+      reported: ['has no tag', 'uses latest'],
+    },
+    {
+      what: 'a container without a probe and an HTTP probe on an undeclared port',
+      check: 'checkProbes',
+      breaks: (broken) => {
+        delete container(broken, 'postgres').startupProbe;
+        container(broken, 'sync').readinessProbe.httpGet.port = 9999;
+      },
+      reported: ["sync's readinessProbe targets port 9999", 'container postgres has no startupProbe'],
+    },
+    {
+      what: 'a Service port forwarding to no container port and an Ingress to a missing Service port',
+      check: 'checkPorts',
+      breaks: (broken) => {
+        broken.find((o) => o.metadata.name === 'multi-server-kit-app').spec.ports[0].targetPort = 3000;
+        broken.find((o) => o.kind === 'Ingress').spec.rules[0].http.paths[0].backend.service.port.number = 8080;
+      },
+      reported: ['forwards to 3000', 'backend multi-server-kit-app:8080'],
+    },
+    {
+      what: 'a second Secret reference and any Secret object',
+      check: 'checkSecrets',
+      breaks: (broken) => {
+        container(broken, 'sync').env.push({
+          name: 'EXTRA',
+          valueFrom: { secretKeyRef: { name: 'another-secret', key: 'EXTRA' } },
+        });
+        broken.push({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'generated', namespace: 'multi-server-kit' },
+          stringData: { A: 'b' },
+        });
+      },
+      reported: [
+        'reference 2 Secrets (multi-server-kit-shared, another-secret)',
+        'Secret generated is part of the output',
+      ],
+    },
+    {
+      what: 'a variable set twice in one container',
+      check: 'checkEnvironmentNames',
+      breaks: (broken) => void container(broken, 'app').env.push({ name: 'NODE_ENV', value: 'development' }),
+      reported: ['sets NODE_ENV more than once'],
+    },
+  ];
 
-  it('reports a claim template that nothing mounts', () => {
+  it.each(cases)('reports $what', ({ check, breaks, reported }) => {
     const broken = copy(objects);
-    const postgres = container(broken, 'postgres');
-    postgres.volumeMounts = postgres.volumeMounts.filter((m: Loose) => m.name !== 'data');
-    expect(MANIFEST_CHECKS.checkVolumeMounts(broken)).toEqual([
-      expect.stringContaining("volume 'data' is mounted by no container"),
-    ]);
-  });
-
-  it('reports a Service whose selector matches no pod (e.g. a leftover kplus address label)', () => {
-    const broken = copy(objects);
-    broken.find((o) => o.metadata.name === 'multi-server-kit-peers').spec.selector['cdk8s.io/metadata.addr'] = 'x';
-    expect(MANIFEST_CHECKS.checkSelectors(broken)).toEqual([
-      expect.stringContaining('Service multi-server-kit-peers: selector'),
-    ]);
+    const checked = breaks(broken) ?? broken;
+    expect(MANIFEST_CHECKS[check](checked)).toEqual(reported.map((text) => expect.stringContaining(text)));
   });
 
   it('reports a StatefulSet selector that does not match its own pods', () => {
@@ -66,76 +146,6 @@ describe('each cross-object check can fail', () => {
     statefulSet(broken).spec.serviceName = 'missing';
     expect(MANIFEST_CHECKS.checkServiceName(broken)).toEqual([
       expect.stringContaining("serviceName 'missing' is not a Service"),
-    ]);
-  });
-
-  it('reports a ServiceAccount the pods use but the output lacks', () => {
-    const broken = copy(objects).filter((o) => o.kind !== 'ServiceAccount');
-    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([
-      expect.stringContaining("serviceAccountName 'multi-server-kit'"),
-    ]);
-  });
-
-  it('reports a RoleBinding to a missing Role', () => {
-    const broken = copy(synth({ host: 'a.example.com', discovery: 'kubernetes' })).filter((o) => o.kind !== 'Role');
-    expect(MANIFEST_CHECKS.checkServiceAccounts(broken)).toEqual([
-      expect.stringContaining('roleRef Role multi-server-kit-discovery'),
-    ]);
-  });
-
-  it('reports an image without a tag and one tagged latest', () => {
-    const broken = copy(objects);
-    container(broken, 'app').image = 'registry.example.com:5000/app';
-    container(broken, 'sync').image = 'multi-server-kit/sync:latest';
-    expect(MANIFEST_CHECKS.checkImages(broken)).toEqual([
-      expect.stringContaining('has no tag'),
-      expect.stringContaining('uses latest'),
-    ]);
-  });
-
-  it('reports a container without a probe and an HTTP probe on an undeclared port', () => {
-    const broken = copy(objects);
-    delete container(broken, 'postgres').startupProbe;
-    container(broken, 'sync').readinessProbe.httpGet.port = 9999;
-    expect(MANIFEST_CHECKS.checkProbes(broken)).toEqual([
-      expect.stringContaining("sync's readinessProbe targets port 9999"),
-      expect.stringContaining('container postgres has no startupProbe'),
-    ]);
-  });
-
-  it('reports a Service port forwarding to no container port and an Ingress to a missing Service port', () => {
-    const broken = copy(objects);
-    broken.find((o) => o.metadata.name === 'multi-server-kit-app').spec.ports[0].targetPort = 3000;
-    broken.find((o) => o.kind === 'Ingress').spec.rules[0].http.paths[0].backend.service.port.number = 8080;
-    expect(MANIFEST_CHECKS.checkPorts(broken)).toEqual([
-      expect.stringContaining('forwards to 3000'),
-      expect.stringContaining('backend multi-server-kit-app:8080'),
-    ]);
-  });
-
-  it('reports a second Secret reference and any Secret object', () => {
-    const broken = copy(objects);
-    container(broken, 'sync').env.push({
-      name: 'EXTRA',
-      valueFrom: { secretKeyRef: { name: 'another-secret', key: 'EXTRA' } },
-    });
-    broken.push({
-      apiVersion: 'v1',
-      kind: 'Secret',
-      metadata: { name: 'generated', namespace: 'multi-server-kit' },
-      stringData: { A: 'b' },
-    });
-    expect(MANIFEST_CHECKS.checkSecrets(broken)).toEqual([
-      expect.stringContaining('reference 2 Secrets (multi-server-kit-shared, another-secret)'),
-      expect.stringContaining('Secret generated is part of the output'),
-    ]);
-  });
-
-  it('reports a variable set twice in one container', () => {
-    const broken = copy(objects);
-    container(broken, 'app').env.push({ name: 'NODE_ENV', value: 'development' });
-    expect(MANIFEST_CHECKS.checkEnvironmentNames(broken)).toEqual([
-      expect.stringContaining('sets NODE_ENV more than once'),
     ]);
   });
 

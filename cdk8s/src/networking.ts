@@ -5,7 +5,7 @@
 import { ApiObject, JsonPatch } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { AppReachableFrom, ResolvedPlatformConfig } from './platformConfigSchema';
+import type { AppReachableFrom, ResolvedPlatformConfig } from './platformConfigTypes';
 import { APP_METRICS_PORT, APP_METRICS_PORT_NAME, SYNC_METRICS_PORT, SYNC_METRICS_PORT_NAME } from './metricsPorts';
 
 export const SYNC_PORT_NAME = 'sync';
@@ -30,8 +30,20 @@ export function publicUrl(config: Pick<ResolvedPlatformConfig, 'host' | 'tls'>):
   return `${config.tls ? 'https' : 'http'}://${config.host}`;
 }
 
-function selectLabels(service: kplus.Service, labels: Readonly<Record<string, string>>): void {
+/** A Service that selects the pods by our labels only. */
+function labelSelectedService(
+  scope: Construct,
+  id: string,
+  labels: Readonly<Record<string, string>>,
+  props: kplus.ServiceProps,
+): kplus.Service {
+  const service = new kplus.Service(scope, id, props);
   for (const [key, value] of Object.entries(labels)) service.selectLabel(key, value);
+  return service;
+}
+
+function tcpPort(name: string, port: number, targetPort = port): kplus.ServicePort {
+  return { name, port, targetPort, protocol: kplus.Protocol.TCP };
 }
 
 /** Headless, and listing pods before they are ready: peers must find each other to agree on configuration first. */
@@ -41,12 +53,11 @@ export function addPeersService(
   labels: Readonly<Record<string, string>>,
   syncPort: number,
 ): kplus.Service {
-  const service = new kplus.Service(scope, 'peers', {
+  const service = labelSelectedService(scope, 'peers', labels, {
     metadata: { name: peersServiceName(config) },
     clusterIP: 'None',
-    ports: [{ name: SYNC_PORT_NAME, port: syncPort, targetPort: syncPort, protocol: kplus.Protocol.TCP }],
+    ports: [tcpPort(SYNC_PORT_NAME, syncPort)],
   });
-  selectLabels(service, labels);
   ApiObject.of(service).addJsonPatch(JsonPatch.add('/spec/publishNotReadyAddresses', true));
   return service;
 }
@@ -62,13 +73,11 @@ export function addAppService(
   labels: Readonly<Record<string, string>>,
   appPort: number,
 ): kplus.Service {
-  const service = new kplus.Service(scope, 'app', {
+  return labelSelectedService(scope, 'app', labels, {
     metadata: { name: `${config.name}-app` },
     type: kplus.ServiceType.CLUSTER_IP,
-    ports: [{ name: HTTP_PORT_NAME, port: APP_SERVICE_PORT, targetPort: appPort, protocol: kplus.Protocol.TCP }],
+    ports: [tcpPort(HTTP_PORT_NAME, APP_SERVICE_PORT, appPort)],
   });
-  selectLabels(service, labels);
-  return service;
 }
 
 /** Both metrics ports of every pod, for Prometheus (the ServiceMonitor of the Helm chart selects this Service). */
@@ -77,27 +86,12 @@ export function addMetricsService(
   config: ResolvedPlatformConfig,
   labels: Readonly<Record<string, string>>,
 ): kplus.Service {
-  const service = new kplus.Service(scope, 'metrics', {
+  return labelSelectedService(scope, 'metrics', labels, {
     // the component label lets a ServiceMonitor select this Service and not the others of the installation
     metadata: { name: `${config.name}-metrics`, labels: { [COMPONENT_LABEL]: METRICS_COMPONENT } },
     type: kplus.ServiceType.CLUSTER_IP,
-    ports: [
-      {
-        name: APP_METRICS_PORT_NAME,
-        port: APP_METRICS_PORT,
-        targetPort: APP_METRICS_PORT,
-        protocol: kplus.Protocol.TCP,
-      },
-      {
-        name: SYNC_METRICS_PORT_NAME,
-        port: SYNC_METRICS_PORT,
-        targetPort: SYNC_METRICS_PORT,
-        protocol: kplus.Protocol.TCP,
-      },
-    ],
+    ports: [tcpPort(APP_METRICS_PORT_NAME, APP_METRICS_PORT), tcpPort(SYNC_METRICS_PORT_NAME, SYNC_METRICS_PORT)],
   });
-  selectLabels(service, labels);
-  return service;
 }
 
 export function addIngress(scope: Construct, config: ResolvedPlatformConfig, appService: kplus.Service): kplus.Ingress {

@@ -6,7 +6,7 @@
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-27';
 import type { Construct } from 'constructs';
-import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './platformConfigSchema';
+import type { ContainerResourcesConfig, ResolvedPlatformConfig } from './platformConfigTypes';
 import type { EnvSource, PlannedVariable } from './environment';
 import { nodeIdentityInputs, withNodeIdentity } from './nodeIdentityScript';
 import { APP_ROLE, databaseRolesInitdbScript } from '@msk/kit/postgres';
@@ -54,6 +54,17 @@ export interface NodeStatefulSetProps {
   readonly appPort: number;
   readonly syncPort: number;
 }
+
+/** The containers that run the node-identity script: their names and ports (besides the app's configurable one). */
+const NODE_CONTAINERS = {
+  app: { name: APP_CONTAINER, portName: 'http', metricsPortName: APP_METRICS_PORT_NAME, metricsPort: APP_METRICS_PORT },
+  sync: {
+    name: SYNC_CONTAINER,
+    portName: 'sync',
+    metricsPortName: SYNC_METRICS_PORT_NAME,
+    metricsPort: SYNC_METRICS_PORT,
+  },
+} as const;
 
 type SecretByName = (name: string | undefined) => kplus.ISecret;
 
@@ -203,6 +214,30 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
   const syncTmp = emptyDir('sync-tmp');
   const identityInputs = nodeIdentityInputs(props.nodeIdSeed);
   const postgres = config.externalDatabase === undefined ? postgresContainer(scope, props) : undefined;
+  /** The app and the sync container alike: the node-identity script runs first and sets the identity variables. */
+  const nodeContainer = (
+    which: 'app' | 'sync',
+    port: number,
+    environment: readonly PlannedVariable[],
+    extraEnvironment: Record<string, kplus.EnvValue> = {},
+  ) => {
+    const { name, portName, metricsPortName, metricsPort } = NODE_CONTAINERS[which];
+    return {
+      name,
+      image: image(config.images[which]),
+      imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
+      command: withNodeIdentity(config[which].command),
+      ports: [
+        { name: portName, number: port },
+        { name: metricsPortName, number: metricsPort },
+      ],
+      envVariables: {
+        ...envVariables(identityInputs, sharedSecret),
+        ...envVariables(environment, sharedSecret),
+        ...extraEnvironment,
+      },
+    };
+  };
 
   const statefulSet = new kplus.StatefulSet(scope, 'nodes', {
     metadata: { name: config.name },
@@ -222,20 +257,8 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
     },
     containers: [
       {
-        name: APP_CONTAINER,
-        image: image(config.images.app),
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: withNodeIdentity(config.app.command),
+        ...nodeContainer('app', props.appPort, props.appEnvironment, appExtraEnvironment(config)),
         ...(config.app.args.length > 0 ? { args: [...config.app.args] } : {}),
-        ports: [
-          { name: 'http', number: props.appPort },
-          { name: APP_METRICS_PORT_NAME, number: APP_METRICS_PORT },
-        ],
-        envVariables: {
-          ...envVariables(identityInputs, sharedSecret),
-          ...envVariables(props.appEnvironment, sharedSecret),
-          ...appExtraEnvironment(config),
-        },
         volumeMounts: [
           { path: config.app.cacheMountPath, volume: appCache },
           { path: '/tmp', volume: appTmp },
@@ -246,18 +269,7 @@ export function addNodeStatefulSet(scope: Construct, props: NodeStatefulSetProps
         securityContext: lockedDown(config.app.runAsUser),
       },
       {
-        name: SYNC_CONTAINER,
-        image: image(config.images.sync),
-        imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-        command: withNodeIdentity(config.sync.command),
-        ports: [
-          { name: 'sync', number: props.syncPort },
-          { name: SYNC_METRICS_PORT_NAME, number: SYNC_METRICS_PORT },
-        ],
-        envVariables: {
-          ...envVariables(identityInputs, sharedSecret),
-          ...envVariables(props.syncEnvironment, sharedSecret),
-        },
+        ...nodeContainer('sync', props.syncPort, props.syncEnvironment),
         volumeMounts: [{ path: '/tmp', volume: syncTmp }],
         ...httpProbes(props.syncPort, '/health', '/ready', kplus.ConnectionScheme.HTTPS),
         resources: resources(config.sync.resources),

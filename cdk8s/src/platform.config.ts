@@ -1,11 +1,11 @@
 /**
- * THE file an operator edits for Kubernetes: every knob of the deployment, typed and checked (see platformConfigSchema.ts for
+ * THE file an operator edits for Kubernetes: every knob of the deployment, typed and checked (see platformConfigTypes.ts for
  * what each field means and its default). Then `npm run synth` regenerates kubernetes/ and charts/ — commit both.
  *
  * Secrets do not belong here: `npm run init` writes the shared Secret (deploy/kubernetes-secret.yaml, git-ignored)
  * and the manifests only reference it by name (sharedSecretName).
  */
-import type { PlatformConfig } from './platformConfigSchema';
+import type { PlatformConfig } from './platformConfigTypes';
 
 export const platformConfig: PlatformConfig = {
   name: 'multi-server-kit',

@@ -4,7 +4,7 @@
  */
 import { App } from 'cdk8s';
 import { stringify } from 'yaml';
-import type { ResolvedPlatformConfig } from './platformConfigSchema';
+import type { ResolvedPlatformConfig } from './platformConfigTypes';
 import type { KubernetesObject } from './kubernetesObject';
 import { CHART_NAME, GENERATED_HEADER, helmChartFiles, secretKeyList } from './helmChart';
 import { planContainerEnvironment, referencedSecretKeys } from './environment';

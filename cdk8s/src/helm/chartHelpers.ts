@@ -1,6 +1,6 @@
 /** The chart's named templates (_helpers.tpl) and the notes Helm prints after install and upgrade (NOTES.txt). */
 import { VARIABLES } from '@msk/contract';
-import { MAX_NAME_LENGTH, RESERVED_POD_PORTS } from '../platformConfigSchema';
+import { MAX_NAME_LENGTH, RESERVED_POD_PORTS } from '../platformConfigDefaults';
 import { DATA_CLAIM } from '../nodeStatefulSet';
 
 export const CHART_NAME = 'multi-server-kit';

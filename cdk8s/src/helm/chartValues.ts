@@ -6,27 +6,27 @@
  * such as `ingres.enabled` or `image.app.tagg` is refused by `helm install` with the key named.
  */
 import { VARIABLES } from '@msk/contract';
-import type {
-  AppReachableFrom,
-  ContainerResourcesConfig,
-  ImageRef,
-  ResolvedPlatformConfig,
-} from '../platformConfigSchema';
+import {
+  type AppReachableFrom,
+  type ContainerResourcesConfig,
+  EXTERNAL_DATABASE_SSL_MODES,
+  type ImageRef,
+  type ResolvedPlatformConfig,
+} from '../platformConfigTypes';
 import { CHART_NAME } from './chartHelpers';
-import { SECRET_KEY_PATTERN } from '../platformConfigSchema';
-export { SECRET_KEY_PATTERN };
-import { ENV_NAME_PATTERN, PROBE_PATH_PATTERN, TABLE_NAME_PATTERN } from '../platformConfigSchema';
+import { DEFAULTS, DERIVED_SETTINGS, MAX_REPLICAS } from '../platformConfigDefaults';
 import {
   DATABASE_NAME_PATTERN,
-  DEFAULTS,
-  DERIVED_SETTINGS,
   DNS_SUBDOMAIN_PATTERN,
-  EXTERNAL_DATABASE_SSL_MODES,
+  ENV_NAME_PATTERN,
   IMAGE_REPOSITORY_PATTERN,
   IMAGE_TAG_PATTERN,
-  MAX_REPLICAS,
+  PROBE_PATH_PATTERN,
+  SECRET_KEY_PATTERN,
   STORAGE_SIZE_PATTERN,
-} from '../platformConfigSchema';
+  TABLE_NAME_PATTERN,
+} from '../platformConfigPatterns';
+export { SECRET_KEY_PATTERN };
 
 export interface ValueSpec {
   readonly description: string;

@@ -3,30 +3,24 @@
  * `--database shared`, all on the first node's), app and sync service, behind one round-robin entry point. `npm start` runs it in the foreground; the test harness drives it through
  * the control API (controlServer.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { Client } from 'pg';
 import type { DatabaseTopology } from '@msk/contract';
-import { generateNodeId } from '../init/generateConfiguration';
-import { writeConfiguration } from '../init/writeConfiguration';
 import { formatEnvFile } from '@msk/contract/envFile';
-import { startEmbeddedPostgres, type StartedPostgres } from '../postgres/embeddedPostgres';
+import { startEmbeddedPostgres } from '../postgres/embeddedPostgres';
 import { SYNC_CLI, appBuildIsCurrent, buildApp } from './appBuild';
 import { type ClusterApp, appProcessEnvironment, claimDataFolder, referenceApp, standaloneServer } from './clusterApp';
+import { ensureClusterConfiguration } from './clusterConfiguration';
 import { type ClusterLayout, type NodeLayout, appUrl, clusterLayout, syncAddress } from './clusterLayout';
+import { type EnvironmentOverrides, LOCAL_DATABASE_SUPERUSER, nodeEnvironment } from './clusterNodeEnvironment';
+import { type ClusterState, type RunningNode, nodeState } from './clusterState';
 import { type StartedEntryPoint, startEntryPoint } from './entryPoint';
 import { canBindDistinctLoopbackAddresses, isPortTaken } from './loopbackAddresses';
 import { ManagedProcess } from './managedProcess';
-import { setUpDatabaseRoles } from '../postgres/databaseRoles';
-import {
-  type EnvironmentOverrides,
-  LOCAL_DATABASE,
-  LOCAL_DATABASE_SUPERUSER,
-  LOCAL_SUPERUSER_FILE,
-  nodeEnvironment,
-  readEnvFile,
-} from './clusterNodeEnvironment';
+import { setUpNodeDatabase } from './nodeDatabaseSetup';
+import { allPeersConnected, peersConnected } from './peerCounts';
+
+export type { ClusterState, NodeState } from './clusterState';
 
 export interface LocalClusterProps {
   /** Everything the cluster keeps between runs. @default .local-cluster */
@@ -61,45 +55,6 @@ export interface LocalClusterProps {
   /** The app's tables every node replicates (REPLICATED_TABLES). @default the app's (REFERENCE_APP_REPLICATED_TABLES for app/) */
   readonly replicatedTables?: readonly string[];
 }
-
-export interface NodeState {
-  readonly index: number;
-  readonly name: string;
-  readonly nodeId: string;
-  readonly host: string;
-  readonly appUrl: string;
-  readonly syncUrl: string;
-  /** Prometheus metrics of the node's app and sync service (plain HTTP). */
-  readonly appMetricsUrl: string;
-  readonly syncMetricsUrl: string;
-  /** The node's PostgreSQL as its superuser (password in config/postgres-superuser.env); the app and sync use their own roles. */
-  readonly postgresUrl: string;
-  readonly running: boolean;
-  readonly pids: { app?: number; sync?: number; postgres?: number };
-  readonly logDir: string;
-}
-
-export interface ClusterState {
-  readonly entryUrl: string;
-  readonly dataDir: string;
-  readonly configDir: string;
-  readonly distinctAddresses: boolean;
-  /** DATABASE_TOPOLOGY of every node: per-node (a PostgreSQL each) or shared (the first node's for all). */
-  readonly database: DatabaseTopology;
-  readonly nodes: readonly NodeState[];
-}
-
-interface RunningNode {
-  readonly layout: NodeLayout;
-  postgres?: StartedPostgres;
-  app?: ManagedProcess;
-  sync?: ManagedProcess;
-  env: Record<string, string>;
-  /** The app build this node runs (a standalone folder with server.js); default: the repository's build. */
-  appDir?: string;
-}
-
-const ADMIN_FILE = 'admin.env';
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -205,103 +160,17 @@ export class LocalCluster {
   }
 
   private ensureConfiguration(): void {
-    const { configDir, nodes, entryHost, entryPort } = this.layout;
-    const sharedPath = join(configDir, 'shared.env');
-    if (!existsSync(sharedPath)) {
-      this.progress(`configuration: generating secrets and node identities in ${configDir} (npm run init)`);
-      writeConfiguration({
-        outDir: configDir,
-        nodes: nodes.length,
-        publicUrl: `http://${entryHost}:${entryPort}`,
-        peers: nodes.map(syncAddress),
-        namePrefix: 'node',
-      });
-    } else {
-      this.progress(`configuration: keeping the secrets in ${configDir}`);
-    }
-    for (const node of nodes) {
-      const path = join(configDir, `node-${node.index}.env`);
-      if (existsSync(path)) continue;
-      writeFileSync(
-        path,
-        formatEnvFile(
-          [`UNIQUE to ${node.name}: added by npm start.`],
-          [
-            ['SYNC_NODE_ID', generateNodeId()],
-            ['SYNC_NODE_NAME', node.name],
-          ],
-        ),
-        { mode: 0o600 },
-      );
-    }
-    this.addMissingSecrets(sharedPath);
-    this.database = this.chooseDatabaseTopology(sharedPath);
-    const superuserPath = join(configDir, LOCAL_SUPERUSER_FILE);
-    if (!existsSync(superuserPath)) {
-      writeFileSync(
-        superuserPath,
-        formatEnvFile(
-          ["Superuser of every node's PostgreSQL: only npm start uses it, to set up the roles msk_app and msk_sync."],
-          [['POSTGRES_PASSWORD', randomBytes(24).toString('hex')]],
-        ),
-        { mode: 0o600 },
-      );
-    }
-    this.superuserPassword = readEnvFile(superuserPath).POSTGRES_PASSWORD ?? '';
-    const adminPath = join(configDir, ADMIN_FILE);
-    if (existsSync(adminPath)) {
-      const saved = readEnvFile(adminPath);
-      this.admin = { email: saved.ADMIN_EMAIL ?? '', password: saved.ADMIN_PASSWORD ?? '' };
-    } else {
-      this.admin = {
-        email: this.props.adminEmail || 'admin@example.com',
-        password: this.props.adminPassword || randomBytes(12).toString('base64url'),
-      };
-      writeFileSync(
-        adminPath,
-        formatEnvFile(
-          ['The first admin of this local cluster (shown once by npm start).'],
-          [
-            ['ADMIN_EMAIL', this.admin.email],
-            ['ADMIN_PASSWORD', this.admin.password],
-          ],
-        ),
-        { mode: 0o600 },
-      );
-      this.adminCreatedNow = true;
-    }
-  }
-
-  /** A cluster made by an earlier release has no SYNC_DATABASE_PASSWORD: add one, keeping every other secret. */
-  private addMissingSecrets(sharedPath: string): void {
-    const shared = readEnvFile(sharedPath);
-    if (shared.SYNC_DATABASE_PASSWORD) return;
-    appendFileSync(
-      sharedPath,
-      formatEnvFile(
-        ["Added by npm start: the sync service's own database role."],
-        [['SYNC_DATABASE_PASSWORD', randomBytes(24).toString('hex')]],
-      ),
-    );
-  }
-
-  /** --database, else what shared.env says, else per-node; a change is written to shared.env. */
-  private chooseDatabaseTopology(sharedPath: string): DatabaseTopology {
-    const saved = readEnvFile(sharedPath).DATABASE_TOPOLOGY;
-    const chosen = this.props.database ?? (saved === 'shared' ? 'shared' : 'per-node');
-    if (saved !== chosen) {
-      const kept = readFileSync(sharedPath, 'utf8')
-        .split('\n')
-        .filter((line) => !/^DATABASE_TOPOLOGY=/.test(line))
-        .join('\n');
-      writeFileSync(
-        sharedPath,
-        `${kept.replace(/\n*$/, '\n')}${formatEnvFile(['Added by npm start --database: SAME on every node.'], [['DATABASE_TOPOLOGY', chosen]])}`,
-        { mode: 0o600 },
-      );
-      if (saved !== undefined) this.progress(`database: ${saved} → ${chosen} (DATABASE_TOPOLOGY in ${sharedPath})`);
-    }
-    return chosen;
+    const configuration = ensureClusterConfiguration({
+      layout: this.layout,
+      database: this.props.database,
+      adminEmail: this.props.adminEmail,
+      adminPassword: this.props.adminPassword,
+      progress: (line) => this.progress(line),
+    });
+    this.database = configuration.database;
+    this.superuserPassword = configuration.superuserPassword;
+    this.admin = configuration.admin;
+    this.adminCreatedNow = configuration.adminCreatedNow;
   }
 
   /** Whose PostgreSQL a node uses: its own, or the first node's when the nodes share one database. */
@@ -368,49 +237,8 @@ export class LocalCluster {
       password: this.superuserPassword,
       settings: { max_connections: '100' },
     });
-    // An earlier release made the superuser with DATABASE_PASSWORD (and let the app and sync use it): move it.
-    const postgres = await this.connectAsSuperuser(entry.postgres, 'postgres', [app]);
-    try {
-      const exists = await postgres.query('SELECT 1 FROM pg_database WHERE datname = $1', [LOCAL_DATABASE]);
-      if (exists.rowCount === 0) await postgres.query(`CREATE DATABASE ${LOCAL_DATABASE}`);
-    } finally {
-      await postgres.end();
-    }
-    const database = await this.connectAsSuperuser(entry.postgres, LOCAL_DATABASE, []);
-    try {
-      await setUpDatabaseRoles(database, { app, sync });
-    } finally {
-      await database.end();
-    }
+    await setUpNodeDatabase(entry.postgres, this.superuserPassword, { app, sync });
     this.progress(`${node.name}: PostgreSQL on ${node.host}:${node.postgresPort} ready in ${Date.now() - started} ms`);
-  }
-
-  /** A superuser connection; with a legacy password that works, the superuser's password is changed first. */
-  private async connectAsSuperuser(
-    server: StartedPostgres,
-    database: string,
-    legacyPasswords: readonly string[],
-  ): Promise<Client> {
-    const connect = async (password: string) => {
-      const url = new URL(server.url(database));
-      url.password = encodeURIComponent(password);
-      const client = new Client({ connectionString: url.toString() });
-      await client.connect();
-      return client;
-    };
-    try {
-      return await connect(this.superuserPassword);
-    } catch (error) {
-      for (const legacy of legacyPasswords) {
-        const client = await connect(legacy).catch(() => undefined);
-        if (!client) continue;
-        await client.query(
-          `ALTER ROLE ${LOCAL_DATABASE_SUPERUSER} PASSWORD '${this.superuserPassword.replace(/'/g, "''")}'`,
-        );
-        return client;
-      }
-      throw error;
-    }
   }
 
   private async startApp(node: NodeLayout): Promise<void> {
@@ -458,20 +286,8 @@ export class LocalCluster {
   }
 
   /** `Peers Connected` per node, as each sync service reports it (undefined when it does not answer). */
-  async peersConnected(): Promise<Map<number, number | undefined>> {
-    const result = new Map<number, number | undefined>();
-    await Promise.all(
-      this.layout.nodes.map(async (node) => {
-        try {
-          const response = await fetch(`http://${syncAddress(node)}/status`, { signal: AbortSignal.timeout(1000) });
-          const body = (await response.json()) as { peersConnected?: unknown };
-          result.set(node.index, typeof body.peersConnected === 'number' ? body.peersConnected : undefined);
-        } catch {
-          result.set(node.index, undefined);
-        }
-      }),
-    );
-    return result;
+  peersConnected(): Promise<Map<number, number | undefined>> {
+    return peersConnected(this.layout.nodes);
   }
 
   /** Waits until every running node reports all other running nodes connected. */
@@ -479,11 +295,8 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const counts = await this.peersConnected();
-      const runningSyncs = [...this.running.values()].filter((n) => n.sync?.running).length;
-      const done = [...this.running.values()]
-        .filter((n) => n.sync?.running)
-        .every((n) => counts.get(n.layout.index) === runningSyncs - 1);
-      if (done || Date.now() > deadline) return counts;
+      const runningSyncs = [...this.running.values()].filter((n) => n.sync?.running).map((n) => n.layout.index);
+      if (allPeersConnected(counts, runningSyncs) || Date.now() > deadline) return counts;
       await sleep(100);
     }
   }
@@ -609,29 +422,7 @@ export class LocalCluster {
       configDir: this.layout.configDir,
       distinctAddresses: this.layout.distinctAddresses,
       database: this.database,
-      nodes: this.layout.nodes.map((node) => {
-        const entry = this.running.get(node.index);
-        const databaseNode = this.databaseNodeOf(node);
-        return {
-          index: node.index,
-          name: entry?.env.SYNC_NODE_NAME ?? node.name,
-          nodeId: entry?.env.SYNC_NODE_ID ?? '',
-          host: node.host,
-          appUrl: appUrl(node),
-          syncUrl: `http://${syncAddress(node)}`,
-          appMetricsUrl: `http://${node.host}:${entry?.env.APP_METRICS_PORT ?? node.appMetricsPort}/metrics`,
-          syncMetricsUrl: `http://${node.host}:${entry?.env.SYNC_METRICS_PORT ?? node.syncMetricsPort}/metrics`,
-          // Without the password: it stays in the 0600 config folder, never in state or output.
-          postgresUrl: `postgresql://${LOCAL_DATABASE_SUPERUSER}@${databaseNode.host}:${databaseNode.postgresPort}/${LOCAL_DATABASE}`,
-          running: Boolean(entry?.app?.running),
-          pids: {
-            app: entry?.app?.pid,
-            sync: entry?.sync?.pid,
-            postgres: this.running.get(databaseNode.index)?.postgres?.pid,
-          },
-          logDir: node.logDir,
-        };
-      }),
+      nodes: this.layout.nodes.map((node) => nodeState(node, this.running, this.databaseNodeOf(node))),
     };
   }
 }

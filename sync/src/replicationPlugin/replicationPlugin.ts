@@ -5,44 +5,33 @@
  * the peer pokes ("I committed"), every SYNC_INTERVAL otherwise. Local commits poke every connected peer.
  */
 import { Pool } from 'pg';
-import {
-  ChangePusher,
-  MAX_PUSH_BYTES,
-  type PeerProgress,
-  PostgresReplicationStore,
-  type PullOutcome,
-  type RecentConflicts,
-  type RowChange,
-  type TableProblem,
-  formatTableProblem,
-  answerPull,
-  answerSnapshot,
-  pullRequestSchema,
-} from '@msk/replication';
-import type { PeerRoute, StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
+import { ChangePusher, PostgresReplicationStore, type RowChange } from '@msk/replication';
+import type { StartedPlugin, SyncServiceApi, SyncServicePlugin } from '../service/plugin';
 import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
-import { REPLICATION_ROUTES, channelTransport, sendPoke } from './channelTransport';
+import { channelTransport, sendPoke } from './channelTransport';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
+import { stopDatabaseReplaced } from './databaseReplaced';
 import { LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
-import { PeerReplicationState } from './peerReplicationState';
-import type { ReplicationNodeStatus, ReplicationPeerStatus, ReplicationState } from './replicationStatus';
+import { PullOutcomeRecorder } from './pullOutcomeRecorder';
+import type { ReplicationNodeStatus, ReplicationState } from './replicationStatus';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
+import { replicationRoutes } from './replicationRoutes';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
+import { StoredStatus } from './storedStatus';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
-import { refusalSummary, waitForFittingTables } from './tableCheck';
-import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
+import { warnIfSuperuser } from './superuserWarning';
+import { TableRefusal } from './tableRefusal';
+import { waitForFittingTables } from './tableCheck';
+import { PURGE_INTERVAL_MS, purgeTombstones } from './tombstonePurge';
+
+export { DATABASE_REPLACED_EXIT_CODE, stopDatabaseReplaced } from './databaseReplaced';
+export { REQUEST_BODY_LIMIT_BYTES } from './replicationRoutes';
+export { PURGE_INTERVAL_MS, PURGE_RETENTION_MS } from './tombstonePurge';
+export { STATUS_RECENT_CONFLICTS } from './storedStatus';
 
 /** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
 export const STATUS_REFRESH_INTERVAL_MS = 2_000;
-/** How often acknowledged tombstones are purged from the change log. */
-export const PURGE_INTERVAL_MS = 10 * 60_000;
-/** Tombstones are kept at least this long, even when every known peer acknowledged them. */
-export const PURGE_RETENTION_MS = 7 * 24 * 60 * 60_000;
-/** Conflicts listed in the status document (newest first). */
-export const STATUS_RECENT_CONFLICTS = 10;
-/** Largest pull/snapshot request body (they are small JSON objects). */
-export const REQUEST_BODY_LIMIT_BYTES = 16 * 1024;
 /** Retrying to open the store after a setup error (database down, a table the engine can't replicate). */
 export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
@@ -58,15 +47,6 @@ export interface ReplicationPluginOptions {
    * the database it replaced. @default stopDatabaseReplaced (exit code 75, so the supervisor starts it afresh)
    */
   readonly onDatabaseReplaced?: (details: { opened: string; found: string }) => void;
-}
-
-/** Exit code of a sync service that stopped because its database was restored under it (EX_TEMPFAIL). */
-export const DATABASE_REPLACED_EXIT_CODE = 75;
-
-/** The default reaction: stop cleanly with DATABASE_REPLACED_EXIT_CODE; the container, systemd or npm start restarts it. */
-export function stopDatabaseReplaced(): void {
-  process.exitCode = DATABASE_REPLACED_EXIT_CODE;
-  process.kill(process.pid, 'SIGTERM');
 }
 
 export function replicationPlugin(options: ReplicationPluginOptions = {}): SyncServicePlugin {
@@ -89,18 +69,14 @@ class ReplicationPlugin {
   private state: ReplicationState = 'waiting-for-schema';
   private stateSinceMs: number;
   private waiting: SchemaWaitReport | null = null;
-  /** What the start-up check found wrong with the configured tables; null: nothing (or not checked yet). */
-  private refusal: { problems: readonly TableProblem[]; checkedAt: string } | null = null;
+  private readonly refusal: TableRefusal;
   private lastError: string | null = null;
-  /** Why the last status refresh failed (the database is down?); cleared by the next one that works. */
-  private statusError: string | null = null;
   private store: PostgresReplicationStore | undefined;
   private replicator: LoadingReplicator | undefined;
   private pullers: PeerPullers | undefined;
   private statusPool: Pool | undefined;
-  private readonly peerStates = new Map<string, PeerReplicationState>();
-  private progress = new Map<string, PeerProgress>();
-  private conflicts: RecentConflicts = { total: 0, recent: [] };
+  private readonly outcomes: PullOutcomeRecorder;
+  private readonly stored: StoredStatus;
   private lastPurge: { at: string; purged: number } | null = null;
   private pusher: ChangePusher | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -120,10 +96,8 @@ class ReplicationPlugin {
   } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
-  private readonly rewoundPeers = new Set<string>();
   private background: Promise<void> = Promise.resolve();
   private stopped = false;
-  private replaced = false;
   private wakeSleepers: () => void = () => undefined;
   private readonly stopRequested = new Promise<void>((resolve) => (this.wakeSleepers = resolve));
 
@@ -135,12 +109,30 @@ class ReplicationPlugin {
     this.stateSinceMs = api.now();
     this.metrics = createReplicationMetrics(api.metricsRegistry);
     this.connectionString = connectionStringWithPassword(api.config.syncDatabaseUrl, api.config.syncDatabasePassword);
-    for (const route of this.routes()) api.addRoute(route);
+    this.refusal = new TableRefusal(api, this.metrics, tables);
+    this.stored = new StoredStatus(api.logger, (details, lastError) => {
+      this.lastError = lastError;
+      this.onDatabaseReplaced(details);
+    });
+    this.outcomes = new PullOutcomeRecorder(
+      api,
+      this.metrics,
+      () => this.refreshStatus(),
+      () => this.checkSchema(),
+    );
+    const routes = replicationRoutes({
+      api,
+      state: () => this.state,
+      store: () => this.store,
+      pullers: () => this.pullers,
+      pusher: () => this.pusher,
+    });
+    for (const route of routes) api.addRoute(route);
     api.addStatusContributor({
       name: 'replication',
       node: () => this.nodeStatus(),
-      peer: (peerId) => this.peerStatus(peerId),
-      notReady: () => (this.refusal ? [refusalSummary(this.refusal.problems)] : []),
+      peer: (peerId) => this.outcomes.peerStatus(peerId, this.stored.progress.get(peerId)),
+      notReady: () => this.refusal.notReady(),
     });
     this.unsubscribe.push(
       api.onPeerEvent((event) => {
@@ -212,25 +204,8 @@ class ReplicationPlugin {
       sleep: (ms) => this.sleep(ms),
       onCheckFailed: (error) => (this.lastError = `checking the replicated tables failed: ${error}`),
       onVerdict: (problems) => {
-        this.metrics.schemaProblems.reset();
-        for (const problem of problems) this.metrics.schemaProblems.inc({ table: problem.table, kind: problem.kind });
-        this.metrics.schemaRefused.set(problems.length > 0 ? 1 : 0);
-        if (problems.length === 0) {
-          if (this.refusal)
-            this.api.logger.info({ tables: this.tables }, 'the replicated tables fit now: replication starts');
-          this.refusal = null;
-          this.lastError = null;
-          return;
-        }
-        const changed = JSON.stringify(this.refusal?.problems) !== JSON.stringify(problems);
-        this.refusal = { problems, checkedAt: new Date(this.api.now()).toISOString() };
-        if (this.state !== 'refused') this.setState('refused');
-        if (changed) {
-          this.api.logger.error(
-            { problems: problems.map((p) => ({ table: p.table, kind: p.kind, problem: p.message, fix: p.fix })) },
-            `${refusalSummary(problems)}: ${problems.map(formatTableProblem).join(' | ')}`,
-          );
-        }
+        if (!this.refusal.record(problems)) this.lastError = null;
+        else if (this.state !== 'refused') this.setState('refused');
       },
     });
   }
@@ -274,7 +249,7 @@ class ReplicationPlugin {
     this.statusPool = new Pool({ connectionString: this.connectionString, max: 1, idleTimeoutMillis: 10_000 });
     this.statusPool.on('error', () => undefined);
     this.statusPool.on('connect', (client) => client.on('error', () => undefined));
-    await this.warnIfSuperuser(database);
+    await warnIfSuperuser(this.statusPool, this.api.logger, database);
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
@@ -284,19 +259,19 @@ class ReplicationPlugin {
       ),
       needsInitialLoad: neverApplied,
       getNowMs: this.api.now,
-      onInitialLoad: (outcome) => this.recordInitialLoad(outcome),
+      onInitialLoad: (outcome) => this.outcomes.recordInitialLoad(outcome),
     });
     this.pullers = new PeerPullers({
       replicator: this.replicator,
       fallbackIntervalMs: this.api.config.syncIntervalMs,
-      onOutcome: (outcome) => this.recordOutcome(outcome),
+      onOutcome: (outcome) => this.outcomes.recordOutcome(outcome),
       onError: (peerId, error) => {
         this.api.logger.warn(
           { peer: peerId, error: error instanceof Error ? error.message : String(error) },
           'replication pull failed locally',
         );
       },
-      failuresInARow: (peerId) => this.peerState(peerId).consecutiveFailures,
+      failuresInARow: (peerId) => this.outcomes.peerState(peerId).consecutiveFailures,
     });
     this.pusher = new ChangePusher({
       store,
@@ -401,110 +376,9 @@ class ReplicationPlugin {
     await this.openAndRun(describeDatabase(this.api.config.syncDatabaseUrl));
   }
 
-  /** Least privilege: the sync service should connect as its own role (SYNC_DATABASE_URL), never the superuser. */
-  private async warnIfSuperuser(database: string): Promise<void> {
-    try {
-      const { rows } = await (this.statusPool as Pool).query<{ role: string; superuser: boolean }>(
-        'SELECT current_user AS role, rolsuper AS superuser FROM pg_roles WHERE rolname = current_user',
-      );
-      if (rows[0]?.superuser) {
-        this.api.logger.warn(
-          { database, role: rows[0].role },
-          'replication connects as a PostgreSQL superuser: an injected statement could run programs on the database server. ' +
-            'Fix: create the roles msk_app and msk_sync (docs/architecture.md: Database roles) and set SYNC_DATABASE_URL to connect as msk_sync',
-        );
-      }
-    } catch {
-      // only a warning; the status refresh reports a broken connection
-    }
-  }
-
   /** A wait that ends early when the plugin stops. */
   private sleep(ms: number): Promise<void> {
     return Promise.race([new Promise<void>((resolve) => setTimeout(resolve, ms).unref()), this.stopRequested]);
-  }
-
-  private peerState(peerId: string): PeerReplicationState {
-    let state = this.peerStates.get(peerId);
-    if (!state) {
-      state = new PeerReplicationState(this.api.now());
-      this.peerStates.set(peerId, state);
-    }
-    return state;
-  }
-
-  private recordInitialLoad(outcome: PullOutcome): void {
-    const ok = outcome.kind === 'applied';
-    this.metrics.initialLoads.inc({ peer: outcome.peerId, result: ok ? 'loaded' : outcome.kind });
-    if (ok) {
-      this.peerState(outcome.peerId).initialLoads += 1;
-      this.api.logger.info(
-        {
-          peer: outcome.peerId,
-          states: outcome.received,
-          applied: outcome.applied,
-          conflicts: outcome.conflicts.length,
-          durationMs: outcome.durationMs,
-        },
-        'loaded a snapshot from a peer',
-      );
-    } else {
-      this.api.logger.warn(
-        { peer: outcome.peerId, kind: outcome.kind, message: outcome.message },
-        'loading a snapshot from a peer failed; retrying',
-      );
-    }
-  }
-
-  private recordOutcome(outcome: PullOutcome): void {
-    const state = this.peerState(outcome.peerId);
-    const wasFailing = state.consecutiveFailures > 0;
-    state.record(outcome, this.api.now());
-    const peer = outcome.peerId;
-    const lag = state.lag(this.api.now());
-    this.metrics.lagChanges.set({ peer }, lag.changes ?? 0);
-    this.metrics.lagSeconds.set({ peer }, (lag.ms ?? 0) / 1000);
-    this.metrics.pullSeconds.observe({ peer }, outcome.durationMs / 1000);
-    if (outcome.kind === 'applied') {
-      this.metrics.appliedChanges.inc({ peer }, outcome.applied);
-      if (outcome.conflicts.length > 0) {
-        this.metrics.conflictsResolved.inc({ peer }, outcome.conflicts.length);
-        for (const conflict of outcome.conflicts) {
-          this.api.logger.info(
-            {
-              peer,
-              table: conflict.table,
-              constraint: conflict.constraint,
-              winnerPk: conflict.winnerPk,
-              loserPk: conflict.loserPk,
-              renamedColumn: conflict.renamedColumn,
-            },
-            'resolved a unique-constraint conflict',
-          );
-        }
-      }
-      if (outcome.lagMs !== null) this.metrics.deliveryLagSeconds.observe({ peer }, outcome.lagMs / 1000);
-      if (wasFailing)
-        this.api.logger.info(
-          { peer, resumedAfterUpgrade: state.resumedAfterUpgradeAt !== null },
-          'replication from peer works again',
-        );
-      if (outcome.applied > 0 || outcome.conflicts.length > 0) void this.refreshStatus();
-    } else if (outcome.kind === 'waiting-for-upgrade') {
-      // not an error: the peer runs the next release already. This node's migration may just have run.
-      if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
-        this.api.logger.info({ peer, message: outcome.message }, "changes from a peer wait for this node's upgrade");
-      }
-      void this.checkSchema();
-    } else {
-      this.metrics.pullFailures.inc({ peer, kind: outcome.kind });
-      if (state.consecutiveFailures === 1 || state.consecutiveFailures % 20 === 0) {
-        this.api.logger.warn(
-          { peer, kind: outcome.kind, failuresInARow: state.consecutiveFailures, message: outcome.message },
-          'replication pull failed',
-        );
-      }
-    }
   }
 
   /** A local commit: poke every connected peer, with the changes when they are few (ChangePusher). */
@@ -516,116 +390,17 @@ class ReplicationPlugin {
     );
   }
 
-  private routes(): PeerRoute[] {
-    const notReady = () => ({
-      status: 503,
-      json: {
-        error: 'not-ready',
-        message: `replication on ${this.api.self.name} is ${this.state}${this.state === 'waiting-for-schema' ? ' (the app has not created its tables yet)' : this.state === 'refused' ? ' (its tables do not fit replication: see its status)' : ''}`,
-      },
-    });
-    return [
-      {
-        method: 'POST',
-        path: REPLICATION_ROUTES.pull,
-        maxBodyBytes: REQUEST_BODY_LIMIT_BYTES,
-        handle: async (request) => {
-          const store = this.store;
-          if (this.state !== 'running' || !store) return notReady();
-          let body = request.json;
-          const parsed = pullRequestSchema.safeParse(body);
-          if (parsed.success && isFromAnotherDatabase(parsed.data.cursor, await store.headCursor())) {
-            if (!this.rewoundPeers.has(request.peerId)) {
-              this.rewoundPeers.add(request.peerId);
-              this.api.logger.warn(
-                { peer: request.peerId, cursor: parsed.data.cursor },
-                'a peer pulls from a position this database never reached (this database was replaced): answering from the start of the log',
-              );
-            }
-            body = pullFromStart(parsed.data);
-          }
-          const answer = await answerPull(store, body, request.peerId);
-          this.pusher?.served(request.peerId, answer);
-          return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
-        },
-      },
-      {
-        method: 'POST',
-        path: REPLICATION_ROUTES.snapshot,
-        maxBodyBytes: REQUEST_BODY_LIMIT_BYTES,
-        handle: async (request) => {
-          const store = this.store;
-          if (this.state !== 'running' || !store) return notReady();
-          const answer = await answerSnapshot(store, request.json, request.peerId);
-          return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
-        },
-      },
-      {
-        method: 'POST',
-        path: REPLICATION_ROUTES.poke,
-        maxBodyBytes: MAX_PUSH_BYTES + 4096,
-        handle: async (request) => {
-          const pullers = this.pullers;
-          if (!pullers) return { status: 200, json: { pulling: false, applied: false } };
-          const body = request.json as { type?: unknown } | null;
-          // a push is applied when it starts at our cursor; otherwise, like a plain poke, it makes us pull
-          if (body?.type === 'push')
-            return { status: 200, json: { pulling: true, applied: await pullers.offer(request.peerId, body) } };
-          return { status: 200, json: { pulling: pullers.poke(request.peerId), applied: false } };
-        },
-      },
-    ];
-  }
-
   private async refreshStatus(): Promise<void> {
     const store = this.store;
     const pool = this.statusPool;
     if (!store || !pool || this.stopped) return;
-    try {
-      this.progress = new Map((await store.peerProgress()).map((peer) => [peer.peerId, peer]));
-      this.conflicts = await store.recentConflicts(STATUS_RECENT_CONFLICTS);
-      this.statusError = null;
-      await this.checkIncarnation(store);
-    } catch (error) {
-      this.statusError = `reading replication progress failed: ${error instanceof Error ? error.message : String(error)}`;
-    }
-  }
-
-  /** A restore (msk restore) gives the database a new incarnation: this service's memory of it is then stale. */
-  private async checkIncarnation(store: PostgresReplicationStore): Promise<void> {
-    if (this.replaced) return;
-    const found = await store.storedIncarnation();
-    if (!found || found === store.incarnation) return;
-    this.replaced = true;
-    this.lastError = `the database was restored under this service (incarnation ${store.incarnation} → ${found}): restarting it`;
-    this.api.logger.error(
-      { opened: store.incarnation, found },
-      'the database was restored from a backup while this sync service ran: stopping so it starts afresh',
-    );
-    this.onDatabaseReplaced({ opened: store.incarnation, found });
+    await this.stored.refresh(store);
   }
 
   private async purge(): Promise<void> {
     const store = this.store;
     if (!store || this.stopped) return;
-    try {
-      const knownPeers = [
-        ...new Set([
-          ...(await store.peerProgress()).map((peer) => peer.peerId),
-          ...this.api.connectedPeers().map((peer) => peer.id),
-        ]),
-      ];
-      const outcome = await store.purge({ knownPeers, retentionMs: PURGE_RETENTION_MS });
-      this.lastPurge = { at: new Date(this.api.now()).toISOString(), purged: outcome.purged };
-      this.metrics.purgedStates.inc(outcome.purged);
-      if (outcome.purged > 0)
-        this.api.logger.info(
-          { purged: outcome.purged, knownPeers: knownPeers.length },
-          'purged acknowledged tombstones',
-        );
-    } catch (error) {
-      this.api.logger.warn({ error: error instanceof Error ? error.message : String(error) }, 'purge failed');
-    }
+    this.lastPurge = (await purgeTombstones(store, this.api, this.metrics)) ?? this.lastPurge;
   }
 
   private nodeStatus(): ReplicationNodeStatus {
@@ -643,32 +418,12 @@ class ReplicationPlugin {
       waitingFor: this.waiting
         ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt }
         : null,
-      refused: this.refusal ? { problems: this.refusal.problems, checkedAt: this.refusal.checkedAt } : null,
+      refused: this.refusal.verdict,
       initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
       syncIntervalMs: this.api.config.syncIntervalMs,
-      lastError: this.lastError ?? this.statusError,
-      conflicts: { resolved: this.conflicts.total, recent: this.conflicts.recent },
+      lastError: this.lastError ?? this.stored.error,
+      conflicts: { resolved: this.stored.conflicts.total, recent: this.stored.conflicts.recent },
       lastPurge: this.lastPurge,
-    };
-  }
-
-  private peerStatus(peerId: string): ReplicationPeerStatus | undefined {
-    const state = this.peerStates.get(peerId);
-    const progress = this.progress.get(peerId);
-    if (!state && !progress) return undefined;
-    return {
-      lag: state ? state.lag(this.api.now()) : { changes: null, ms: null },
-      lastBatch: state?.batch() ?? null,
-      appliedChanges: progress?.appliedChanges ?? 0,
-      conflictsResolved: progress?.conflictsResolved ?? 0,
-      errors: progress?.errors ?? state?.failures ?? 0,
-      failing: (state?.consecutiveFailures ?? 0) > 0,
-      lastError: progress?.lastError ?? null,
-      lastErrorAt: progress?.lastErrorAtMs ? new Date(progress.lastErrorAtMs).toISOString() : null,
-      lastAppliedAt: progress?.lastAppliedAtMs ? new Date(progress.lastAppliedAtMs).toISOString() : null,
-      initialLoads: state?.initialLoads ?? 0,
-      waitingForUpgrade: state?.waitingForUpgrade ?? null,
-      resumedAfterUpgradeAt: state?.resumedAfterUpgradeAt ?? null,
     };
   }
 
