@@ -21,7 +21,7 @@ export const BACKUP_FORMAT_VERSION = 1;
 export const MAX_MANIFEST_BYTES = 64 * 1024;
 /**
  * How long a tombstone (the record of a delete) is kept after every peer acknowledged it: the sync service's
- * PURGE_RETENTION_MS (sync/src/replicationPlugin/replicationPlugin.ts). A backup older than that may hold rows
+ * PURGE_RETENTION_MS (sync/src/replicationPlugin/tombstonePurge.ts). A backup older than that may hold rows
  * whose deletes the other nodes have forgotten: restored, they would come back.
  */
 export const TOMBSTONE_RETENTION_MS = 7 * 24 * 60 * 60_000;
