@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError, fingerprint, loadNodeConfig, validateNodeEnvironment, VARIABLES } from './index';
-import { goodEnvironment } from './testing/goodEnvironment';
+import { goodEnvironment } from './testing';
 
 describe('the env contract', () => {
   it('declares every variable of the setup guide and those the kit adds', () => {

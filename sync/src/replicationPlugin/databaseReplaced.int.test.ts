@@ -9,7 +9,7 @@ import { APP_SHAPED_DDL } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { STATUS_REFRESH_INTERVAL_MS, replicationPlugin } from './replicationPlugin';
 
 jest.setTimeout(60_000);
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await sql(database.url, APP_SHAPED_DDL);
   const report = validateNodeEnvironment(
     nodeEnv(
-      newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }),
+      loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' }),
       { name: 'server-r', ip: '127.0.31.9' },
       { DATABASE_URL: database.url },
     ),

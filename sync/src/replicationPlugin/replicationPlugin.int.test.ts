@@ -9,7 +9,7 @@ import { APP_SHAPED_DDL, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
 
 jest.setTimeout(60_000);
@@ -51,7 +51,7 @@ let b: StartedSyncService;
 beforeAll(async () => {
   databases = [await createTestDatabase('repl_plugin_a'), await createTestDatabase('repl_plugin_b')];
   await sql(databases[1]!.url, APP_SHAPED_DDL); // node b's app has run its migrations; node a's has not yet
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_INTERVAL: String(SYNC_INTERVAL_MS) });
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_INTERVAL: String(SYNC_INTERVAL_MS) });
   const config = (env: Record<string, string>) => {
     const report = validateNodeEnvironment(env, 'sync');
     if (!report.config) throw new Error(JSON.stringify(report.problems));

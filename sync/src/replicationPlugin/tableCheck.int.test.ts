@@ -12,7 +12,7 @@ import { type TestDatabase, createTestDatabase } from '@msk/replication/testing'
 import { createLogger } from '../service/logger';
 import { type StartedSyncService, startSyncService } from '../service/syncService';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
 
 jest.setTimeout(90_000);
@@ -82,7 +82,7 @@ const configs: NodeConfig[] = [];
 beforeAll(async () => {
   databases = [await createTestDatabase('table_check_a'), await createTestDatabase('table_check_b')];
   for (const database of databases) await sql(database.url, THEIR_SCHEMA);
-  const shared = newSharedEnv({
+  const shared = loopbackSharedEnv({
     SYNC_LOG_LEVEL: 'silent',
     SYNC_INTERVAL: '60000',
     SYNC_TLS: 'off',

@@ -10,7 +10,7 @@ import { validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { createLogger } from './logger';
 import { type StartedSyncService, startSyncService } from './syncService';
 
@@ -58,7 +58,7 @@ async function startNode(index: number, app: Server, databaseUrl: string): Promi
 }
 
 let sharedEnv: Record<string, string> | undefined;
-const newSharedEnvOnce = () => (sharedEnv ??= newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_TLS: 'off' }));
+const newSharedEnvOnce = () => (sharedEnv ??= loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_TLS: 'off' }));
 
 beforeAll(async () => {
   databases = [await createTestDatabase('no_build_a'), await createTestDatabase('no_build_b')];

@@ -1,6 +1,6 @@
 /** Clock skew between peers, with each service's clock injected (two services in this process, 127.0.2.72-75). */
 import { validateNodeEnvironment } from '@msk/contract';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { createLogger } from './logger';
 import { type StartedSyncService, startSyncService } from './syncService';
 
@@ -14,7 +14,7 @@ function config(env: Record<string, string>) {
 
 const services: StartedSyncService[] = [];
 async function pair(ips: [string, string], offsetMs: number): Promise<[StartedSyncService, StartedSyncService]> {
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
   const base = { collectProcessMetrics: false, logger: createLogger('silent', {}) };
   const a = await startSyncService(
     config(nodeEnv(shared, { name: 'server-1', ip: ips[0], peers: [`${ips[1]}:8765`] })),

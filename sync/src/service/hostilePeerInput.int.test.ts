@@ -19,7 +19,7 @@ import {
 } from '../core/limits';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { emptyConfig, fakeIdentity, freshHello, handshake } from '../testing/fakePeer';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 
@@ -122,7 +122,7 @@ async function handshakeAs(
 
 const metricValue = (metrics: string, pattern: RegExp): number => Number(metrics.match(pattern)?.[1] ?? 0);
 
-const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'info', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
+const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'info', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
 const A_ID = randomBytes(8).toString('hex');
 let a: StartedNode;
 let b: StartedNode;

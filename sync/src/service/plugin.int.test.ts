@@ -4,7 +4,7 @@
  */
 import { validateNodeEnvironment } from '@msk/contract';
 import type { RegistryEvent } from '../peers/peerRegistry';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { request } from '../testing/fakePeer';
 import { createLogger } from './logger';
 import type { SyncServiceApi, SyncServicePlugin } from './plugin';
@@ -40,7 +40,7 @@ const echoPlugin: SyncServicePlugin = {
 let a: StartedSyncService;
 let b: StartedSyncService;
 beforeAll(async () => {
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
   const options = { plugins: [echoPlugin], collectProcessMetrics: false, logger: createLogger('silent', {}) };
   a = await startSyncService(
     config(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.70', peers: ['127.0.2.71:8765'] })),

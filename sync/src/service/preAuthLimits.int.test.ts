@@ -15,7 +15,7 @@ import path from 'node:path';
 import { MAX_UNAUTHENTICATED_CONNECTIONS, PRE_AUTH_BODY_LIMIT_BYTES, PRE_AUTH_TIMEOUT_MS } from '../core/limits';
 import { AUTH_HEADERS } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 
 jest.setTimeout(120_000);
@@ -139,7 +139,7 @@ class IdleFlood {
   }
 }
 
-const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'info' });
+const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'info' });
 let a: StartedNode;
 let b: StartedNode;
 let c: StartedNode | undefined;

@@ -10,7 +10,7 @@ import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '@msk/
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
 import { createLogger } from './logger';
 import { defaultPlugins } from '../cli/plugins';
@@ -69,7 +69,7 @@ beforeAll(async () => {
   await sharedPool.query(APP_SHAPED_DDL);
   // The database ran per-node before: a node's capture is installed on it.
   await installReplication(sharedPool, { nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLE_NAMES });
-  env = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', DATABASE_TOPOLOGY: 'shared' });
+  env = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', DATABASE_TOPOLOGY: 'shared' });
   one = await start(0, shared.url, env);
   two = await start(1, shared.url, env);
   await until(
@@ -197,7 +197,7 @@ describe('nodes declared per-node that share one database by mistake', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('per_node_shared');
-    const pairEnv = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
+    const pairEnv = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
     for (const [i, ip] of PAIR_IPS.entries()) {
       const report = validateNodeEnvironment(
         nodeEnv(

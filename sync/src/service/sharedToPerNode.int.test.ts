@@ -11,7 +11,7 @@ import { installReplication } from '@msk/replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
-import { newNodeId, newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { newNodeId, loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { createLogger } from './logger';
 import { defaultPlugins } from '../cli/plugins';
 import { type StartedSyncService, startSyncService } from './syncService';
@@ -20,7 +20,7 @@ jest.setTimeout(90_000);
 
 const IPS = ['127.0.2.85', '127.0.2.86'];
 const IDS = [newNodeId(), newNodeId()];
-const env = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
+const env = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
 
 let shared: TestDatabase;
 let fresh: TestDatabase;

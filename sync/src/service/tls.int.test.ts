@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { SYNC_MAIN, ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { httpGet, type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 import { fakeIdentity, freshHello } from '../testing/fakePeer';
 import { startRecordingProxy } from '../testing/recordingProxy';
@@ -57,7 +57,7 @@ afterEach(async () => {
 
 describe('TLS on the sync port', () => {
   it('two nodes with self-signed certificates authenticate each other over TLS', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(
       nodeEnv(shared, { name: 'server-1', ip: '127.0.2.50', peers: ['127.0.2.51:8765'] }, selfSigned('server-1')),
     );
@@ -71,7 +71,7 @@ describe('TLS on the sync port', () => {
   });
 
   it('a TLS node and a plain node do not connect, and each says the other side differs in TLS', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const tlsNode = await node(
       nodeEnv(shared, { name: 'server-1', ip: '127.0.2.52', peers: ['127.0.2.53:8765'] }, selfSigned('server-3')),
     );
@@ -89,7 +89,7 @@ describe('TLS on the sync port', () => {
 
   it('refuses to start when the certificate file cannot be read, naming the variable', () => {
     const env = nodeEnv(
-      newSharedEnv(),
+      loopbackSharedEnv(),
       { name: 'server-1', ip: '127.0.2.52' },
       { SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') },
     );
@@ -105,7 +105,7 @@ describe('TLS on the sync port', () => {
 
   it('refuses to start with SYNC_TLS=off and a certificate file, naming both variables', () => {
     const env = nodeEnv(
-      newSharedEnv(),
+      loopbackSharedEnv(),
       { name: 'server-1', ip: '127.0.2.52' },
       { SYNC_TLS: 'off', ...selfSigned('server-8') },
     );
@@ -121,7 +121,7 @@ describe('TLS on the sync port', () => {
 
   it('refuses to start when only one of the two TLS files is set', () => {
     const env = nodeEnv(
-      newSharedEnv(),
+      loopbackSharedEnv(),
       { name: 'server-1', ip: '127.0.2.52' },
       { SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') },
     );
@@ -148,7 +148,7 @@ describe('TLS channel binding', () => {
       tls: { cert: readFileSync(proxyCert.SYNC_TLS_CERT_FILE), key: readFileSync(proxyCert.SYNC_TLS_KEY_FILE) },
     });
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.55' }, selfSigned('server-5')));
       const a = await node(
         nodeEnv(shared, { name: 'server-1', ip: '127.0.2.54', peers: ['127.0.2.56:8765'] }, selfSigned('server-4')),
@@ -221,7 +221,7 @@ describe('TLS certificate pinning on requests', () => {
     await new Promise<void>((resolve) => impostor.listen(8765, '127.0.2.59', resolve));
     const relay = await startSwitchableRelay('127.0.2.60', '127.0.2.57', '127.0.2.58');
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.58' }, selfSigned('server-7')));
       const a = await node(
         nodeEnv(shared, { name: 'server-1', ip: '127.0.2.57', peers: ['127.0.2.60:8765'] }, selfSigned('server-6')),
@@ -275,7 +275,7 @@ describe('TLS by default', () => {
   it('two nodes with no TLS setting talk TLS to each other: an on-path observer sees no plain text', async () => {
     const relay = await startSwitchableRelay('127.0.2.63', '127.0.2.61', '127.0.2.62');
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.62' }));
       const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.61', peers: ['127.0.2.63:8765'] }));
       const sa = await a.waitForStatus(
@@ -298,7 +298,7 @@ describe('TLS by default', () => {
   });
 
   it('gives a plain-text client on another address nothing: no status, no health, no handshake, no rows', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.64' }));
     const hello = JSON.stringify(freshHello(fakeIdentity()));
     for (const request of [
@@ -312,7 +312,7 @@ describe('TLS by default', () => {
   });
 
   it("still answers this host's own plain-text clients (the app's readiness, `status`) on the operator routes only", async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.66' }));
     const status = await httpGet('http://127.0.2.66:8765/status');
     expect(status.status).toBe(200);
