@@ -1,6 +1,7 @@
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
-import { PeerRegistry, type RegistryEvent } from './peerRegistry';
+import { testRegistry } from '../testing/peerRegistryFixture';
+import type { PeerRegistry, RegistryEvent } from './peerRegistry';
 
 const config: ConfigFingerprints = { fingerprints: {}, previousSessionSecrets: [], publicValues: {} };
 const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity => ({
@@ -11,14 +12,7 @@ const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity =
   port: 8765,
 });
 const self = identity('aaaaaaaaaaaaaaaa');
-const registry = () =>
-  new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
+const registry = () => testRegistry(self);
 const admit = (r: PeerRegistry, node: NodeIdentity, address: string, nowMs = 0, inbound = false) =>
   r.admit({ identity: node, address, config, clockSkewMs: 0, nowMs, inbound });
 

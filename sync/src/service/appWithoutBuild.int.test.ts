@@ -6,13 +6,12 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
-import { createLogger } from './logger';
-import { type StartedSyncService, startSyncService } from './syncService';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(60_000);
 
@@ -46,13 +45,7 @@ async function startNode(index: number, app: Server, databaseUrl: string): Promi
       PORT: String((app.address() as AddressInfo).port),
     },
   );
-  const report = validateNodeEnvironment(env, 'sync');
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, {
-    plugins: [],
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
+  const service = await startTestService(env);
   services.push(service);
   return service;
 }

@@ -6,37 +6,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureSyncBuilt } from '../testing/buildOnce';
+import { authenticatedPeerNames, useNodeProcesses } from '../testing/nodeFixture';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { NETNS_SETUP, networkNamespaceSupport } from '../testing/discoveryAgentProcess';
 import { type StartedDnsServer, startDnsServer } from '../testing/dnsTestServer';
 import { type StartedFakeKubernetesApi, startFakeKubernetesApi } from '../testing/fakeKubernetesApi';
-import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 import type { SyncStatus } from '../status/statusModel';
 
 jest.setTimeout(60_000);
 
-const started: StartedNode[] = [];
-async function node(
-  env: Record<string, string>,
-  options: { args?: string[]; netnsPid?: number } = {},
-): Promise<StartedNode> {
-  const n = await startNode({ env, ...options });
-  started.push(n);
-  return n;
-}
+const node = useNodeProcesses();
 const connected = (names: string[]) => (s: SyncStatus) =>
-  JSON.stringify(
-    s.peers
-      .filter((p) => p.authState === 'authenticated')
-      .map((p) => p.name)
-      .sort(),
-  ) === JSON.stringify([...names].sort());
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+  JSON.stringify(authenticatedPeerNames(s)) === JSON.stringify([...names].sort());
 
 describe('dns discovery with real processes', () => {
   let dns: StartedDnsServer;

@@ -19,6 +19,7 @@ import {
 } from '../core/limits';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
+import { authenticatedPeerNames } from '../testing/nodeFixture';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { emptyConfig, fakeIdentity, freshHello, handshake } from '../testing/fakePeer';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
@@ -276,12 +277,7 @@ describe('hostile input on the peer port (real processes)', () => {
   it('keeps serving: the real peer stays connected, a new real peer connects, and nothing hostile was admitted', async () => {
     c = await startNode({ env: nodeEnv(shared, { name: 'server-c', ip: C_IP, peers: [B] }) });
     const status = await b.waitForStatus('server-c connected', (s) => s.peersConnected === 2, 15_000);
-    expect(
-      status.peers
-        .filter((p) => p.authState === 'authenticated')
-        .map((p) => p.name)
-        .sort(),
-    ).toEqual(['server-a', 'server-c']);
+    expect(authenticatedPeerNames(status)).toEqual(['server-a', 'server-c']);
     expect((await a.status()).peersConnected).toBe(1);
     expect(status.refused.map((r) => r.reason)).toEqual(
       expect.arrayContaining(['clock-skew', 'registration-key-differs']),

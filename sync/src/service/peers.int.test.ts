@@ -3,23 +3,13 @@
  * handshake, refusals and configuration agreement, as both sides report them.
  */
 import { newNodeId, loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
-import { ensureSyncBuilt } from '../testing/buildOnce';
-import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
+import { useNodeProcesses } from '../testing/nodeFixture';
+import type { StartedNode } from '../testing/nodeProcess';
 import type { SyncStatus } from '../status/statusModel';
 
 jest.setTimeout(60_000);
 
-const started: StartedNode[] = [];
-async function node(env: Record<string, string>): Promise<StartedNode> {
-  const n = await startNode({ env });
-  started.push(n);
-  return n;
-}
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+const node = useNodeProcesses();
 
 const peersConnected = (n: number) => (s: SyncStatus) => s.peersConnected === n;
 

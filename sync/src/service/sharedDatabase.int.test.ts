@@ -4,7 +4,6 @@
  * (capture installed), server-3 pointed at another database by mistake.
  */
 import { Pool } from 'pg';
-import { validateNodeEnvironment } from '@msk/contract';
 import { installReplication } from '@msk/replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
@@ -12,9 +11,8 @@ import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
-import { createLogger } from './logger';
-import { defaultPlugins } from '../cli/plugins';
-import { type StartedSyncService, startSyncService } from './syncService';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(60_000);
 
@@ -27,16 +25,10 @@ let sharedPool: Pool;
 const services: StartedSyncService[] = [];
 
 async function start(i: number, databaseUrl: string, env: Record<string, string>): Promise<StartedSyncService> {
-  const report = validateNodeEnvironment(
+  const service = await startTestService(
     nodeEnv(env, { name: `server-${i + 1}`, ip: IPS[i] as string, peers: peersOf(i) }, { DATABASE_URL: databaseUrl }),
-    'sync',
+    { plugins: 'default' },
   );
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, {
-    plugins: defaultPlugins(report.config),
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
   services.push(service);
   return service;
 }
@@ -199,26 +191,9 @@ describe('nodes declared per-node that share one database by mistake', () => {
     database = await createTestDatabase('per_node_shared');
     const pairEnv = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
     for (const [i, ip] of PAIR_IPS.entries()) {
-      const report = validateNodeEnvironment(
-        nodeEnv(
-          pairEnv,
-          {
-            name: `pair-${i + 1}`,
-            ip,
-            peers: PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`),
-          },
-          { DATABASE_URL: database.url },
-        ),
-        'sync',
-      );
-      if (!report.config) throw new Error(JSON.stringify(report.problems));
-      pair.push(
-        await startSyncService(report.config, {
-          plugins: defaultPlugins(report.config),
-          collectProcessMetrics: false,
-          logger: createLogger('silent', {}),
-        }),
-      );
+      const peers = PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`);
+      const env = nodeEnv(pairEnv, { name: `pair-${i + 1}`, ip, peers }, { DATABASE_URL: database.url });
+      pair.push(await startTestService(env, { plugins: 'default' }));
     }
     await until(() => pair.every((s) => s.status().database?.detected === 'shared'), 15_000, 20);
   });

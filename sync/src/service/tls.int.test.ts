@@ -1,59 +1,24 @@
 /** TLS on the peer port, real processes on 127.0.2.50-66: certificates from files (made with openssl) and made at start (the default), pinning, and what plain text gets. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { SYNC_MAIN, ensureSyncBuilt } from '../testing/buildOnce';
+import { SYNC_MAIN } from '../testing/buildOnce';
+import { selfSignedCertificate } from '../testing/certificates';
+import { useNodeProcesses } from '../testing/nodeFixture';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
-import { httpGet, type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
+import { httpGet } from '../testing/nodeProcess';
 import { fakeIdentity, freshHello } from '../testing/fakePeer';
 import { startRecordingProxy } from '../testing/recordingProxy';
 
 jest.setTimeout(60_000);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-tls-'));
-function selfSigned(name: string): { SYNC_TLS_CERT_FILE: string; SYNC_TLS_KEY_FILE: string } {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    {
-      stdio: 'pipe',
-    },
-  );
-  return { SYNC_TLS_CERT_FILE: cert, SYNC_TLS_KEY_FILE: key };
-}
+const selfSigned = (name: string) => selfSignedCertificate(dir, name);
 
-const started: StartedNode[] = [];
-async function node(env: Record<string, string>): Promise<StartedNode> {
-  const n = await startNode({ env });
-  started.push(n);
-  return n;
-}
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+const node = useNodeProcesses();
 
 describe('TLS on the sync port', () => {
   it('two nodes with self-signed certificates authenticate each other over TLS', async () => {
@@ -87,12 +52,24 @@ describe('TLS on the sync port', () => {
     expect(st.peersConnected + sp.peersConnected).toBe(0);
   });
 
-  it('refuses to start when the certificate file cannot be read, naming the variable', () => {
-    const env = nodeEnv(
-      loopbackSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') },
-    );
+  it.each([
+    [
+      'when the certificate file cannot be read, naming the variable',
+      () => ({ SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') }),
+      /SYNC_TLS_CERT_FILE points at .*missing\.crt, which cannot be read \(ENOENT\)/,
+    ],
+    [
+      'with SYNC_TLS=off and a certificate file, naming both variables',
+      () => ({ SYNC_TLS: 'off', ...selfSigned('server-8') }),
+      /SYNC_TLS is off but SYNC_TLS_CERT_FILE is set/,
+    ],
+    [
+      'when only one of the two TLS files is set',
+      () => ({ SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') }),
+      /SYNC_TLS_KEY_FILE is empty but its partner is set/,
+    ],
+  ])('refuses to start %s', (_what, overrides: () => Record<string, string>, message: RegExp) => {
+    const env = nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.52' }, overrides());
     const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
       env: { PATH: process.env.PATH, ...env },
       cwd: dir,
@@ -100,39 +77,7 @@ describe('TLS on the sync port', () => {
       timeout: 10_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS_CERT_FILE points at .*missing\.crt, which cannot be read \(ENOENT\)/);
-  });
-
-  it('refuses to start with SYNC_TLS=off and a certificate file, naming both variables', () => {
-    const env = nodeEnv(
-      loopbackSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS: 'off', ...selfSigned('server-8') },
-    );
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
-      env: { PATH: process.env.PATH, ...env },
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS is off but SYNC_TLS_CERT_FILE is set/);
-  });
-
-  it('refuses to start when only one of the two TLS files is set', () => {
-    const env = nodeEnv(
-      loopbackSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') },
-    );
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
-      env: { PATH: process.env.PATH, ...env },
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS_KEY_FILE is empty but its partner is set/);
+    expect(run.stderr).toMatch(message);
   });
 });
 

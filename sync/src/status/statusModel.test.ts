@@ -1,6 +1,7 @@
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
-import { PeerRegistry } from '../peers/peerRegistry';
+import type { PeerRegistry } from '../peers/peerRegistry';
+import { testRegistry } from '../testing/peerRegistryFixture';
 import { type StatusInput, buildStatus } from './statusModel';
 
 const cfg = (secret: string): ConfigFingerprints => ({
@@ -42,14 +43,7 @@ function input(registry: PeerRegistry, overrides: Partial<StatusInput> = {}): St
     ...overrides,
   };
 }
-const newRegistry = () =>
-  new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
+const newRegistry = () => testRegistry(self);
 
 describe('buildStatus', () => {
   it('counts connected peers and describes each with the fields the status table prints', () => {
