@@ -12,6 +12,7 @@ import {
   databaseTarget,
   displayValue,
   isLoopbackDatabase,
+  parseReplicatedTables,
   validateNodeEnvironment,
 } from '@msk/contract';
 import type { EnvEntry, EnvSyntaxError } from '@msk/contract/envFile';
@@ -137,10 +138,16 @@ function effectiveValue(server: ServerEnvironment, spec: VariableSpec): string {
   return lastEntry(server, spec.name)?.value ?? spec.default ?? '';
 }
 
+/** What servers are compared by: REPLICATED_TABLES as a set (the sync services compare it sorted), the rest as written. */
+function comparedValue(server: ServerEnvironment, spec: VariableSpec): string {
+  const value = effectiveValue(server, spec);
+  return spec.name === 'REPLICATED_TABLES' ? parseReplicatedTables(value).sort().join(',') : value;
+}
+
 function groupByValue(servers: readonly ServerEnvironment[], spec: VariableSpec): Map<string, ServerEnvironment[]> {
   const groups = new Map<string, ServerEnvironment[]>();
   for (const server of servers) {
-    const value = effectiveValue(server, spec);
+    const value = comparedValue(server, spec);
     groups.set(value, [...(groups.get(value) ?? []), server]);
   }
   return groups;
@@ -170,36 +177,34 @@ function nextAuthUrlFinding(servers: readonly ServerEnvironment[], spec: Variabl
   const where = servers.map((s) => location(s, spec.name));
   const parts = [...groups.keys()].map(urlParts);
   if (parts.some((p) => p === undefined)) return undefined; // each invalid value is reported on its own
-  const schemes = new Set(parts.map((p) => p?.scheme));
-  if (schemes.size > 1) {
-    return {
-      code: 'url-scheme-differs',
-      severity: 'error',
-      variable: spec.name,
-      where,
-      message: `mixes http and https (${describeGroups(spec, groups)}): https renames the session cookie to __Secure-…, which an http node ignores, so sessions can't be shared`,
-      fix: 'use the same public URL, with the same scheme, on every node',
-    };
-  }
-  const hosts = new Set(parts.map((p) => p?.host));
-  if (hosts.size > 1) {
-    return {
-      code: 'url-host-differs',
-      severity: 'error',
-      variable: spec.name,
-      where,
-      message: `names different hosts (${describeGroups(spec, groups)}): a browser only sends a cookie back to the host that set it, so a login on one server is not a login on the other`,
-      fix: 'put the servers behind one entry point (load balancer or reverse proxy) and set its URL on every node',
-    };
-  }
-  return {
-    code: 'shared-differs',
+  const described = describeGroups(spec, groups);
+  const error = (code: FindingCode, message: string, fix: string): Finding => ({
+    code,
     severity: 'error',
     variable: spec.name,
     where,
-    message: `differs between servers (${describeGroups(spec, groups)}): sign-in redirects go to different origins`,
-    fix: spec.fix,
-  };
+    message,
+    fix,
+  });
+  if (new Set(parts.map((p) => p?.scheme)).size > 1) {
+    return error(
+      'url-scheme-differs',
+      `mixes http and https (${described}): https renames the session cookie to __Secure-…, which an http node ignores, so sessions can't be shared`,
+      'use the same public URL, with the same scheme, on every node',
+    );
+  }
+  if (new Set(parts.map((p) => p?.host)).size > 1) {
+    return error(
+      'url-host-differs',
+      `names different hosts (${described}): a browser only sends a cookie back to the host that set it, so a login on one server is not a login on the other`,
+      'put the servers behind one entry point (load balancer or reverse proxy) and set its URL on every node',
+    );
+  }
+  return error(
+    'shared-differs',
+    `differs between servers (${described}): sign-in redirects go to different origins`,
+    spec.fix,
+  );
 }
 
 function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
