@@ -3,28 +3,16 @@
  * where the operator did not stop it first) must not go on with what it keeps in memory (its cursors, the
  * incarnation it sends): it notices the new incarnation and stops, so its supervisor starts it afresh.
  */
-import { Client } from 'pg';
 import { APP_SHAPED_DDL } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import type { StartedSyncService } from '../service/syncService';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { STATUS_REFRESH_INTERVAL_MS, replicationPlugin } from './replicationPlugin';
 import { startTestService } from '../testing/testService';
-import { waitForValue } from '../testing/waitForValue';
+import { waitForValue as until } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(60_000);
-
-async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-const until = waitForValue;
 
 let database: TestDatabase;
 let service: StartedSyncService;

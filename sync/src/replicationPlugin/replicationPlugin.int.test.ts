@@ -3,31 +3,19 @@
  * it waits for the app's tables and says so, then a local commit reaches the peer through a poke long before the
  * fallback poll (SYNC_INTERVAL is one minute here).
  */
-import { Client } from 'pg';
 import { APP_SHAPED_DDL, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import type { StartedSyncService } from '../service/syncService';
 import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
 import { startTestService } from '../testing/testService';
-import { waitForValue } from '../testing/waitForValue';
+import { waitForValue as until } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(60_000);
 
 const SYNC_INTERVAL_MS = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const until = waitForValue;
-
-async function sql(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 /** Inserts a user through one node's database and waits until it is in another's. */
 async function insertUserAndAwaitOn(writeUrl: string, readUrl: string, what: string): Promise<void> {

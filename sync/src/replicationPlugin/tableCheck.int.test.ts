@@ -6,7 +6,6 @@
  * foreign key and the unique constraint work as the engine promises (a unique conflict resolved and recorded).
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import type { StartedSyncService } from '../service/syncService';
 import { formatStatus } from '../status/statusTable';
@@ -14,6 +13,7 @@ import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
 import { startTestService } from '../testing/testService';
 import { waitForValue } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(90_000);
 
@@ -37,16 +37,6 @@ ALTER TABLE posts ALTER COLUMN tags DROP DEFAULT, ALTER COLUMN tags TYPE jsonb U
 `;
 
 const TABLES = 'customers,orders,invoices,audit_log,posts';
-
-async function sql(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
 
 const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
   waitForValue(what, probe, 30_000);

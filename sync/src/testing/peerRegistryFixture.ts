@@ -37,15 +37,19 @@ export interface AdmitProps {
   readonly nowMs?: number;
   /** @default true */
   readonly inbound?: boolean;
+  /** @default NO_CONFIG */
+  readonly config?: ConfigFingerprints;
+  /** @default 0 */
+  readonly clockSkewMs?: number;
 }
 
-/** Admits a peer (clock skew 0, no configuration) as a completed handshake does. */
+/** Admits a peer as a completed handshake does. */
 export function admitPeer(registry: PeerRegistry, identity: NodeIdentity = PEER_IDENTITY, props: AdmitProps = {}) {
   return registry.admit({
     identity,
     address: props.address ?? '10.0.0.2:8765',
-    config: NO_CONFIG,
-    clockSkewMs: 0,
+    config: props.config ?? NO_CONFIG,
+    clockSkewMs: props.clockSkewMs ?? 0,
     nowMs: props.nowMs ?? 1,
     inbound: props.inbound ?? true,
   });
