@@ -1,19 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { formatProblem, validateNodeEnvironment } from './index';
+import { goodEnvironment, newSessionSecret } from './testing';
 
-const secret = () => randomBytes(32).toString('base64');
+const secret = newSessionSecret;
 
 function environment(overrides: Record<string, string | undefined>): Record<string, string> {
-  const env: Record<string, string | undefined> = {
-    NEXTAUTH_SECRET: secret(),
-    SYNC_REGISTRATION_KEY: randomBytes(32).toString('hex'),
-    SYNC_NODE_ID: randomBytes(8).toString('hex'),
-    SYNC_NODE_NAME: 'node-1',
-    NEXTAUTH_URL: 'https://platform.example.com',
-    DATABASE_URL: 'postgresql://msk_app@localhost:5432/multi_business_db',
-    REPLICATED_TABLES: 'users',
-    ...overrides,
-  };
+  const env: Record<string, string | undefined> = { ...goodEnvironment(), ...overrides };
   return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
 

@@ -85,13 +85,17 @@ export function dnsLabel(value: string): string | undefined {
   return undefined;
 }
 
-export function httpOrigin(value: string): string | undefined {
-  let url: URL;
+function urlOrUndefined(value: string): URL | undefined {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
-    return 'must be an absolute URL such as https://platform.example.com';
+    return undefined;
   }
+}
+
+export function httpOrigin(value: string): string | undefined {
+  const url = urlOrUndefined(value);
+  if (!url) return 'must be an absolute URL such as https://platform.example.com';
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return `must use http or https, not ${url.protocol}`;
   if (url.username || url.password) return 'must not contain a user name or password';
   if (url.pathname !== '/' || url.search || url.hash) {
@@ -154,12 +158,8 @@ export function booleanWord(value: string): string | undefined {
 }
 
 export function postgresUrl(value: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return 'must be a URL such as postgresql://user@localhost:5432/multi_business_db';
-  }
+  const url = urlOrUndefined(value);
+  if (!url) return 'must be a URL such as postgresql://user@localhost:5432/multi_business_db';
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
     return `must start with postgresql:// (got ${url.protocol}//)`;
   }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError, fingerprint, loadNodeConfig, validateNodeEnvironment, VARIABLES } from './index';
-import { goodEnvironment } from './testing/goodEnvironment';
+import { goodEnvironment } from './testing';
 
 describe('the env contract', () => {
   it('declares every variable of the setup guide and those the kit adds', () => {
@@ -39,16 +39,17 @@ describe('the env contract', () => {
     }
   });
 
-  it("makes the guide's SAME / UNIQUE table exact", () => {
-    const scope = (name: string) => VARIABLES.find((v) => v.name === name)?.scope;
-    expect(scope('NEXTAUTH_SECRET')).toBe('shared');
-    expect(scope('SYNC_REGISTRATION_KEY')).toBe('shared');
-    expect(scope('SYNC_SERVICE_PORT')).toBe('shared');
-    expect(scope('SYNC_NODE_ID')).toBe('unique');
-    expect(scope('SYNC_NODE_NAME')).toBe('unique');
-    // The guide says "different per server"; behind one entry point it must be the one public URL.
-    expect(scope('NEXTAUTH_URL')).toBe('shared');
-    expect(scope('DATABASE_URL')).toBe('per-node');
+  // The guide says NEXTAUTH_URL is "different per server"; behind one entry point it must be the one public URL.
+  it.each([
+    ['NEXTAUTH_SECRET', 'shared'],
+    ['SYNC_REGISTRATION_KEY', 'shared'],
+    ['SYNC_SERVICE_PORT', 'shared'],
+    ['SYNC_NODE_ID', 'unique'],
+    ['SYNC_NODE_NAME', 'unique'],
+    ['NEXTAUTH_URL', 'shared'],
+    ['DATABASE_URL', 'per-node'],
+  ])("makes the guide's SAME / UNIQUE table exact: %s is %s", (name, scope) => {
+    expect(VARIABLES.find((v) => v.name === name)?.scope).toBe(scope);
   });
 
   it('loads a typed configuration with defaults applied', () => {

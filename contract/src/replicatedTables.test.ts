@@ -1,5 +1,5 @@
 import { REFERENCE_APP_REPLICATED_TABLES, formatProblem, validateNodeEnvironment } from './index';
-import { goodEnvironment } from './testing/goodEnvironment';
+import { goodEnvironment } from './testing';
 
 const problemsOf = (env: Record<string, string>, consumer?: 'app' | 'sync') =>
   validateNodeEnvironment(env, consumer)

@@ -2,10 +2,10 @@
  * `init` and `doctor` as an operator runs them: the compiled CLI in a child process, real files.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvFile } from '@msk/contract/envFile';
+import { useTemporaryDirectory } from '../testing/temporaryDirectory';
 
 const CLI = join(__dirname, '..', '..', 'dist', 'cli', 'main.js');
 const FIXTURES = join(__dirname, '..', 'doctor', '__fixtures__');
@@ -16,14 +16,10 @@ function msk(...args: string[]) {
 }
 
 describe('msk init and doctor', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'msk-cli-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = useTemporaryDirectory('msk-cli-');
 
   it('init writes a shared file (0600) and one file per node, and everything it writes passes doctor', () => {
-    const out = join(dir, 'deploy');
+    const out = join(dir(), 'deploy');
     const init = msk('init', '--nodes', '3', '--public-url', 'https://platform.example.com', '--out', out);
     expect(init.code).toBe(0);
     expect(init.stdout).toMatch(/configuration of 3 node\(s\)/);
@@ -50,7 +46,7 @@ describe('msk init and doctor', () => {
   });
 
   it('init refuses to replace existing secrets without --force, and says why', () => {
-    const out = join(dir, 'deploy');
+    const out = join(dir(), 'deploy');
     expect(msk('init', '--out', out).code).toBe(0);
     const before = readFileSync(join(out, 'shared.env'), 'utf8');
     const again = msk('init', '--out', out);
@@ -67,7 +63,7 @@ describe('msk init and doctor', () => {
   });
 
   it('init names the option that is wrong', () => {
-    const result = msk('init', '--out', join(dir, 'x'), '--public-url', 'not-a-url');
+    const result = msk('init', '--out', join(dir(), 'x'), '--public-url', 'not-a-url');
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--public-url must be an absolute URL/);
   });
@@ -86,7 +82,7 @@ describe('msk init and doctor', () => {
   });
 
   it('doctor --json reports findings for machines', () => {
-    const a = join(dir, 'a.env');
+    const a = join(dir(), 'a.env');
     writeFileSync(a, 'SYNC_NODE_ID=nothex\n');
     const result = msk('doctor', '--json', a);
     expect(result.code).toBe(1);
@@ -99,7 +95,7 @@ describe('msk init and doctor', () => {
   });
 
   it('doctor says which file does not exist', () => {
-    const result = msk('doctor', join(dir, 'missing.env'));
+    const result = msk('doctor', join(dir(), 'missing.env'));
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/missing\.env does not exist/);
   });

@@ -30,6 +30,12 @@ function cluster(): { shared: Record<string, string>; a: Record<string, string>;
   return { shared, a: node(1), b: node(2) };
 }
 
+/** Two servers of one correct cluster, each with its overrides. */
+const diagnosePair = (aOverrides: Record<string, string>, bOverrides: Record<string, string>) => {
+  const { a, b } = cluster();
+  return diagnose([server('a.env', { ...a, ...aOverrides }), server('b.env', { ...b, ...bOverrides })]);
+};
+
 const codes = (findings: Finding[]) => findings.map((f) => `${f.severity}:${f.code}:${f.variable}`);
 
 describe('doctor', () => {
@@ -63,13 +69,26 @@ describe('doctor', () => {
     const { a, b } = cluster();
     const differs = diagnose([server('a.env', a), server('b.env', { ...b, REPLICATED_TABLES: 'users,businesses' })]);
     expect(codes(differs)).toEqual(['error:shared-differs:REPLICATED_TABLES']);
-    const bad = diagnose([
-      server('a.env', { ...a, REPLICATED_TABLES: 'users,app.orders,users' }),
-      server('b.env', { ...b, REPLICATED_TABLES: 'users,app.orders,users' }),
-    ]);
+    const bad = diagnosePair(
+      { REPLICATED_TABLES: 'users,app.orders,users' },
+      { REPLICATED_TABLES: 'users,app.orders,users' },
+    );
     expect(codes(bad)).toEqual(['error:invalid:REPLICATED_TABLES', 'error:invalid:REPLICATED_TABLES']);
     expect(bad[0]?.message).toContain('schema public only');
     expect(bad[0]?.fix).toContain('REPLICATED_TABLES=');
+  });
+
+  it('compares REPLICATED_TABLES as a set, as the sync services do: the same tables in another order agree', () => {
+    const reordered = diagnosePair(
+      { REPLICATED_TABLES: 'users,businesses,employees' },
+      { REPLICATED_TABLES: 'employees,users,businesses' },
+    );
+    expect(reordered).toEqual([]);
+    const fewer = diagnosePair(
+      { REPLICATED_TABLES: 'users,businesses,employees' },
+      { REPLICATED_TABLES: 'employees,users' },
+    );
+    expect(codes(fewer)).toEqual(['error:shared-differs:REPLICATED_TABLES']);
   });
 
   it('requires REPLICATED_TABLES with per-node databases, not with one shared database', () => {
@@ -181,11 +200,7 @@ describe('doctor', () => {
   });
 
   it('reports NEXTAUTH_URL with different hosts: put the servers behind one entry point', () => {
-    const { a, b } = cluster();
-    const findings = diagnose([
-      server('a.env', { ...a, NEXTAUTH_URL: 'https://a.example.com' }),
-      server('b.env', { ...b, NEXTAUTH_URL: 'https://b.example.com' }),
-    ]);
+    const findings = diagnosePair({ NEXTAUTH_URL: 'https://a.example.com' }, { NEXTAUTH_URL: 'https://b.example.com' });
     expect(codes(findings)).toEqual(['error:url-host-differs:NEXTAUTH_URL']);
     expect(findings[0]?.fix).toMatch(/one entry point/);
   });
@@ -210,11 +225,7 @@ describe('doctor', () => {
   });
 
   it('warns about a setting that differs and a misspelt variable', () => {
-    const { a, b } = cluster();
-    const findings = diagnose([
-      server('a.env', { ...a, SYNC_INTERVAL: '10000' }),
-      server('b.env', { ...b, NEXTAUTH_SECERT: 'x' }),
-    ]);
+    const findings = diagnosePair({ SYNC_INTERVAL: '10000' }, { NEXTAUTH_SECERT: 'x' });
     expect(codes(findings).sort()).toEqual([
       'warning:setting-differs:SYNC_INTERVAL',
       'warning:unknown-variable:NEXTAUTH_SECERT',
@@ -269,11 +280,7 @@ describe('doctor and the database topology', () => {
   });
 
   it('refuses one database host on two servers in per-node mode (the default), naming both', () => {
-    const { a, b } = cluster();
-    const findings = diagnose([
-      server('a.env', { ...a, ...at('db.example.com') }),
-      server('b.env', { ...b, ...at('DB.example.com') }),
-    ]);
+    const findings = diagnosePair({ ...at('db.example.com') }, { ...at('DB.example.com') });
     expect(codes(findings)).toEqual(['error:database-shared-per-node:DATABASE_URL']);
     expect(findings[0]?.where).toEqual(['a.env:8', 'b.env:8']); // the line of DATABASE_URL in each file
     expect(findings[0]?.message).toContain(
@@ -283,27 +290,17 @@ describe('doctor and the database topology', () => {
   });
 
   it("still accepts localhost on every server in per-node mode: that is each server's own database", () => {
-    const { a, b } = cluster();
-    expect(
-      diagnose([
-        server('a.env', { ...a, DATABASE_TOPOLOGY: 'per-node' }),
-        server('b.env', { ...b, DATABASE_TOPOLOGY: 'per-node' }),
-      ]),
-    ).toEqual([]);
+    expect(diagnosePair({ DATABASE_TOPOLOGY: 'per-node' }, { DATABASE_TOPOLOGY: 'per-node' })).toEqual([]);
   });
 
   it('warns in shared mode about a localhost database and about different database names', () => {
-    const { a, b } = cluster();
-    const local = diagnose([
-      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }),
-      server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared' }),
-    ]);
+    const local = diagnosePair({ DATABASE_TOPOLOGY: 'shared' }, { DATABASE_TOPOLOGY: 'shared' });
     expect(codes(local)).toEqual(['warning:database-not-shared:DATABASE_URL']);
     expect(local[0]?.message).toMatch(/localhost.*not one they share/);
-    const different = diagnose([
-      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared', ...at('db-1.example.com') }),
-      server('b.env', { ...b, DATABASE_TOPOLOGY: 'shared', ...at('db-2.example.com') }),
-    ]);
+    const different = diagnosePair(
+      { DATABASE_TOPOLOGY: 'shared', ...at('db-1.example.com') },
+      { DATABASE_TOPOLOGY: 'shared', ...at('db-2.example.com') },
+    );
     expect(codes(different)).toEqual(['warning:database-not-shared:DATABASE_URL']);
     expect(different[0]?.message).toContain(
       'db-1.example.com:5432/multi_business_db in a.env; db-2.example.com:5432/multi_business_db in b.env',
@@ -311,11 +308,7 @@ describe('doctor and the database topology', () => {
   });
 
   it('reports a DATABASE_TOPOLOGY that differs between servers, and one that is not a topology', () => {
-    const { a, b } = cluster();
-    const findings = diagnose([
-      server('a.env', { ...a, DATABASE_TOPOLOGY: 'shared' }),
-      server('b.env', { ...b, DATABASE_TOPOLOGY: 'both' }),
-    ]);
+    const findings = diagnosePair({ DATABASE_TOPOLOGY: 'shared' }, { DATABASE_TOPOLOGY: 'both' });
     expect(codes(findings)).toEqual(
       expect.arrayContaining(['error:invalid:DATABASE_TOPOLOGY', 'error:shared-differs:DATABASE_TOPOLOGY']),
     );

@@ -12,6 +12,7 @@ import {
   databaseTarget,
   displayValue,
   isLoopbackDatabase,
+  parseReplicatedTables,
   validateNodeEnvironment,
 } from '@msk/contract';
 import type { EnvEntry, EnvSyntaxError } from '@msk/contract/envFile';
@@ -137,10 +138,16 @@ function effectiveValue(server: ServerEnvironment, spec: VariableSpec): string {
   return lastEntry(server, spec.name)?.value ?? spec.default ?? '';
 }
 
+/** What servers are compared by: REPLICATED_TABLES as a set (the sync services compare it sorted), the rest as written. */
+function comparedValue(server: ServerEnvironment, spec: VariableSpec): string {
+  const value = effectiveValue(server, spec);
+  return spec.name === 'REPLICATED_TABLES' ? parseReplicatedTables(value).sort().join(',') : value;
+}
+
 function groupByValue(servers: readonly ServerEnvironment[], spec: VariableSpec): Map<string, ServerEnvironment[]> {
   const groups = new Map<string, ServerEnvironment[]>();
   for (const server of servers) {
-    const value = effectiveValue(server, spec);
+    const value = comparedValue(server, spec);
     groups.set(value, [...(groups.get(value) ?? []), server]);
   }
   return groups;
@@ -164,42 +171,44 @@ function urlParts(value: string): { scheme: string; host: string } | undefined {
   }
 }
 
+/** A finding about one variable, located at its line on each of `servers`. */
+function variableFinding(
+  spec: VariableSpec,
+  servers: readonly ServerEnvironment[],
+  kind: { code: FindingCode; severity: Severity },
+  message: string,
+  fix: string,
+): Finding {
+  return { ...kind, variable: spec.name, where: servers.map((s) => location(s, spec.name)), message, fix };
+}
+
 function nextAuthUrlFinding(servers: readonly ServerEnvironment[], spec: VariableSpec): Finding | undefined {
   const groups = groupByValue(servers, spec);
   if (groups.size <= 1) return undefined;
-  const where = servers.map((s) => location(s, spec.name));
   const parts = [...groups.keys()].map(urlParts);
   if (parts.some((p) => p === undefined)) return undefined; // each invalid value is reported on its own
-  const schemes = new Set(parts.map((p) => p?.scheme));
-  if (schemes.size > 1) {
-    return {
-      code: 'url-scheme-differs',
-      severity: 'error',
-      variable: spec.name,
-      where,
-      message: `mixes http and https (${describeGroups(spec, groups)}): https renames the session cookie to __Secure-…, which an http node ignores, so sessions can't be shared`,
-      fix: 'use the same public URL, with the same scheme, on every node',
-    };
+  const described = describeGroups(spec, groups);
+  const error = (code: FindingCode, message: string, fix: string) =>
+    variableFinding(spec, servers, { code, severity: 'error' }, message, fix);
+  if (new Set(parts.map((p) => p?.scheme)).size > 1) {
+    return error(
+      'url-scheme-differs',
+      `mixes http and https (${described}): https renames the session cookie to __Secure-…, which an http node ignores, so sessions can't be shared`,
+      'use the same public URL, with the same scheme, on every node',
+    );
   }
-  const hosts = new Set(parts.map((p) => p?.host));
-  if (hosts.size > 1) {
-    return {
-      code: 'url-host-differs',
-      severity: 'error',
-      variable: spec.name,
-      where,
-      message: `names different hosts (${describeGroups(spec, groups)}): a browser only sends a cookie back to the host that set it, so a login on one server is not a login on the other`,
-      fix: 'put the servers behind one entry point (load balancer or reverse proxy) and set its URL on every node',
-    };
+  if (new Set(parts.map((p) => p?.host)).size > 1) {
+    return error(
+      'url-host-differs',
+      `names different hosts (${described}): a browser only sends a cookie back to the host that set it, so a login on one server is not a login on the other`,
+      'put the servers behind one entry point (load balancer or reverse proxy) and set its URL on every node',
+    );
   }
-  return {
-    code: 'shared-differs',
-    severity: 'error',
-    variable: spec.name,
-    where,
-    message: `differs between servers (${describeGroups(spec, groups)}): sign-in redirects go to different origins`,
-    fix: spec.fix,
-  };
+  return error(
+    'shared-differs',
+    `differs between servers (${described}): sign-in redirects go to different origins`,
+    spec.fix,
+  );
 }
 
 function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
@@ -211,41 +220,42 @@ function crossServerFindings(servers: readonly ServerEnvironment[]): Finding[] {
       continue;
     }
     const groups = groupByValue(servers, spec);
-    const where = servers.map((s) => location(s, spec.name));
     if (spec.scope === 'shared' && groups.size > 1) {
-      findings.push({
-        code: 'shared-differs',
-        severity: 'error',
-        variable: spec.name,
-        where,
-        message: `must be the same on every server but differs: ${describeGroups(spec, groups)}`,
-        fix:
+      findings.push(
+        variableFinding(
+          spec,
+          servers,
+          { code: 'shared-differs', severity: 'error' },
+          `must be the same on every server but differs: ${describeGroups(spec, groups)}`,
           spec.name === 'NEXTAUTH_SECRET'
             ? 'copy one value to every server (a server with another secret logs users out with JWT_SESSION_ERROR)'
             : spec.fix,
-      });
+        ),
+      );
     }
     if (spec.scope === 'setting' && groups.size > 1) {
-      findings.push({
-        code: 'setting-differs',
-        severity: 'warning',
-        variable: spec.name,
-        where,
-        message: `differs between servers: ${describeGroups(spec, groups)}`,
-        fix: 'use the same value everywhere unless the difference is intended',
-      });
+      findings.push(
+        variableFinding(
+          spec,
+          servers,
+          { code: 'setting-differs', severity: 'warning' },
+          `differs between servers: ${describeGroups(spec, groups)}`,
+          'use the same value everywhere unless the difference is intended',
+        ),
+      );
     }
     if (spec.scope === 'unique') {
       for (const [value, holders] of groups) {
         if (value === '' || holders.length < 2) continue;
-        findings.push({
-          code: 'unique-collides',
-          severity: 'error',
-          variable: spec.name,
-          where: holders.map((s) => location(s, spec.name)),
-          message: `must differ on every server but ${displayValue(spec, value)} is used by ${holders.map((s) => s.label).join(' and ')}`,
-          fix: spec.fix,
-        });
+        findings.push(
+          variableFinding(
+            spec,
+            holders,
+            { code: 'unique-collides', severity: 'error' },
+            `must differ on every server but ${displayValue(spec, value)} is used by ${holders.map((s) => s.label).join(' and ')}`,
+            spec.fix,
+          ),
+        );
       }
     }
   }
@@ -274,37 +284,41 @@ function databaseTopologyFindings(servers: readonly ServerEnvironment[]): Findin
     }
     return [...byTarget.entries()]
       .filter(([, holders]) => holders.length > 1)
-      .map(([target, holders]) => ({
-        code: 'database-shared-per-node' as const,
-        severity: 'error' as const,
-        variable: spec.name,
-        where: holders.map((s) => location(s, spec.name)),
-        message: `names one database (${target}) on ${holders.map((s) => s.label).join(' and ')}, but DATABASE_TOPOLOGY is per-node: each node needs its own database (two sync services would replicate one database into itself)`,
-        fix: 'give every server its own PostgreSQL, or set DATABASE_TOPOLOGY=shared on every server if they share one (npm run init -- --database shared)',
-      }));
+      .map(([target, holders]) =>
+        variableFinding(
+          spec,
+          holders,
+          { code: 'database-shared-per-node', severity: 'error' },
+          `names one database (${target}) on ${holders.map((s) => s.label).join(' and ')}, but DATABASE_TOPOLOGY is per-node: each node needs its own database (two sync services would replicate one database into itself)`,
+          'give every server its own PostgreSQL, or set DATABASE_TOPOLOGY=shared on every server if they share one (npm run init -- --database shared)',
+        ),
+      );
   }
   const findings: Finding[] = [];
+  const notShared = { code: 'database-not-shared', severity: 'warning' } as const;
   const local = urls.filter(({ url }) => isLoopbackDatabase(url));
   if (local.length > 0) {
-    findings.push({
-      code: 'database-not-shared',
-      severity: 'warning',
-      variable: spec.name,
-      where: local.map(({ server }) => location(server, spec.name)),
-      message: `is on this machine (localhost) with DATABASE_TOPOLOGY=shared: on separate servers that is each one's own database, not one they share`,
-      fix: "point DATABASE_URL of every server at the shared PostgreSQL's host name (the sync services refuse nodes on another database)",
-    });
+    findings.push(
+      variableFinding(
+        spec,
+        local.map(({ server }) => server),
+        notShared,
+        `is on this machine (localhost) with DATABASE_TOPOLOGY=shared: on separate servers that is each one's own database, not one they share`,
+        "point DATABASE_URL of every server at the shared PostgreSQL's host name (the sync services refuse nodes on another database)",
+      ),
+    );
   }
   const targets = new Set(urls.map(({ url }) => databaseTarget(url)));
   if (targets.size > 1) {
-    findings.push({
-      code: 'database-not-shared',
-      severity: 'warning',
-      variable: spec.name,
-      where: urls.map(({ server }) => location(server, spec.name)),
-      message: `names different databases with DATABASE_TOPOLOGY=shared (${urls.map(({ server, url }) => `${databaseTarget(url) ?? '?'} in ${server.label}`).join('; ')}); fine only if these names reach one database`,
-      fix: 'use the same DATABASE_URL on every server (the sync services refuse a node whose database is another one)',
-    });
+    findings.push(
+      variableFinding(
+        spec,
+        servers,
+        notShared,
+        `names different databases with DATABASE_TOPOLOGY=shared (${urls.map(({ server, url }) => `${databaseTarget(url) ?? '?'} in ${server.label}`).join('; ')}); fine only if these names reach one database`,
+        'use the same DATABASE_URL on every server (the sync services refuse a node whose database is another one)',
+      ),
+    );
   }
   return findings;
 }

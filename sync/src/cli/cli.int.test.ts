@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SYNC_MAIN, ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { isAlive } from './processControl';
 
 jest.setTimeout(60_000);
@@ -59,7 +59,7 @@ afterAll(() => {
 
 describe('service:start / service:status / service:stop', () => {
   it('starts in the background, shows "Peers Connected: 1", and stops exactly that PID', async () => {
-    const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'info' });
+    const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'info' });
     const dir1 = newNodeDir(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.60', peers: ['127.0.2.61:8765'] }));
     const dir2 = newNodeDir(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.61', peers: ['127.0.2.60:8765'] }));
 
@@ -112,7 +112,7 @@ describe('service:start / service:status / service:stop', () => {
 
   it('does not start when SYNC_AUTO_START is false, and says how to change that', () => {
     const dir = newNodeDir(
-      nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }, { SYNC_AUTO_START: 'false' }),
+      nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }, { SYNC_AUTO_START: 'false' }),
     );
     const start = cli(dir, 'start');
     expect(start.status).toBe(0);
@@ -122,7 +122,7 @@ describe('service:start / service:status / service:stop', () => {
 
   it('refuses to start with a bad environment and lists every problem', () => {
     const env = nodeEnv(
-      newSharedEnv(),
+      loopbackSharedEnv(),
       { name: 'Server One', ip: '127.0.2.62' },
       { SYNC_NODE_ID: 'a1b2c3d4e5f6g7h8', SYNC_REGISTRATION_KEY: 'short' },
     );
@@ -134,13 +134,13 @@ describe('service:start / service:status / service:stop', () => {
   });
 
   it('says so when asked to stop a service that is not running', () => {
-    const stop = cli(newNodeDir(nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.62' })), 'stop');
+    const stop = cli(newNodeDir(nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.62' })), 'stop');
     expect(stop.status).toBe(0);
     expect(stop.stdout).toMatch(/No sync service to stop: no PID file at .*sync-server-1\.pid/);
   });
 
   it('never signals a process that is not a sync service (stale PID file)', async () => {
-    const dir = newNodeDir(nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }));
+    const dir = newNodeDir(nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.62' }));
     const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
     pidsToKill.push(sleeper.pid as number);
     spawnSync('mkdir', ['-p', path.join(dir, '.msk')]);
@@ -156,7 +156,7 @@ describe('service:start / service:status / service:stop', () => {
     const envFile = path.join(dir, 'node.env');
     writeFileSync(
       envFile,
-      Object.entries(nodeEnv(newSharedEnv(), { name: 'server-9', ip: '127.0.2.62' }))
+      Object.entries(nodeEnv(loopbackSharedEnv(), { name: 'server-9', ip: '127.0.2.62' }))
         .map(([k, v]) => `${k}=${v}`)
         .join('\n'),
     );

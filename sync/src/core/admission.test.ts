@@ -20,6 +20,14 @@ const base = (candidate: NodeIdentity, address: string, overrides: Partial<Admis
   ...overrides,
 });
 
+/** The record of peer bbbb… (instance 2) at 10.0.0.2, connected and last seen at `lastSeenAt`. */
+const knownPeer = (lastSeenAt: number) => ({
+  identity: identity('bbbbbbbbbbbbbbbb', '2'),
+  address: '10.0.0.2:8765',
+  connected: true,
+  lastSeenAt,
+});
+
 describe('decideAdmission', () => {
   it('accepts a new node', () => {
     expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '2'), '10.0.0.2:8765'))).toEqual({ action: 'accept' });
@@ -37,12 +45,7 @@ describe('decideAdmission', () => {
   });
 
   it('refuses a newcomer claiming the ID of a live peer at another address, naming both addresses', () => {
-    const existing = {
-      identity: identity('bbbbbbbbbbbbbbbb', '2'),
-      address: '10.0.0.2:8765',
-      connected: true,
-      lastSeenAt: 9_000,
-    };
+    const existing = knownPeer(9_000);
     const decision = decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '4'), '10.0.0.4:8765', { existing }));
     expect(decision).toMatchObject({ action: 'refuse', refusal: { reason: 'duplicate-node-id' } });
     expect(decision.action === 'refuse' && decision.refusal.message).toMatch(
@@ -50,26 +53,12 @@ describe('decideAdmission', () => {
     );
   });
 
-  it('replaces a peer that restarted at the same address', () => {
-    const existing = {
-      identity: identity('bbbbbbbbbbbbbbbb', '2'),
-      address: '10.0.0.2:8765',
-      connected: true,
-      lastSeenAt: 9_000,
-    };
-    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.2:8765', { existing }))).toEqual({
-      action: 'replace',
-    });
-  });
-
-  it('replaces a peer that moved when its old record is no longer live', () => {
-    const existing = {
-      identity: identity('bbbbbbbbbbbbbbbb', '2'),
-      address: '10.0.0.2:8765',
-      connected: true,
-      lastSeenAt: 1_000,
-    };
-    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), '10.0.0.9:8765', { existing }))).toEqual({
+  it.each([
+    ['a peer that restarted at the same address', 9_000, '10.0.0.2:8765'],
+    ['a peer that moved when its old record is no longer live', 1_000, '10.0.0.9:8765'],
+  ])('replaces %s', (_what, lastSeenAt, address) => {
+    const existing = knownPeer(lastSeenAt);
+    expect(decideAdmission(base(identity('bbbbbbbbbbbbbbbb', '5'), address, { existing }))).toEqual({
       action: 'replace',
     });
   });

@@ -10,6 +10,7 @@
 import { APP_BUILD_VARIABLE, type AppBuildIdentity, appBuildDifference, appBuildsAgree } from './appBuild';
 import type { ConfigFingerprints } from './configFingerprints';
 import { PREVIOUS_SESSION_SECRETS_VARIABLE, PUBLIC_URL_VARIABLE, SESSION_SECRET_VARIABLE } from './configFingerprints';
+import { groupBeats } from './groupRank';
 
 export interface AgreementNode {
   readonly id: string;
@@ -80,17 +81,6 @@ function comparedVariables(nodes: readonly AgreementNode[]): string[] {
   return [...names].sort();
 }
 
-/** Sort key of a side: bigger first, then earliest start, then lowest ID. */
-function sideBeats(a: readonly AgreementNode[], b: readonly AgreementNode[]): boolean {
-  if (a.length !== b.length) return a.length > b.length;
-  const earliest = (side: readonly AgreementNode[]) =>
-    [...side].sort((x, y) => x.startedAt - y.startedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))[0] as AgreementNode;
-  const ea = earliest(a);
-  const eb = earliest(b);
-  if (ea.startedAt !== eb.startedAt) return ea.startedAt < eb.startedAt;
-  return ea.id < eb.id;
-}
-
 function schemeOf(origin: string | undefined): string | undefined {
   if (origin === undefined) return undefined;
   try {
@@ -141,7 +131,7 @@ export function computeAgreement(self: AgreementNode, peers: readonly AgreementN
     if (differing.length === 0) continue;
     const sideOf = (node: AgreementNode) => everyone.filter((other) => nodesAgreeOn(variable, node, other));
     const mySide = sideOf(self);
-    const oddOnThis = differing.some((other) => sideBeats(sideOf(other), mySide));
+    const oddOnThis = differing.some((other) => groupBeats(sideOf(other), mySide));
     if (oddOnThis) oddOneOut = true;
     const mismatch: Mismatch = {
       variable,
@@ -152,7 +142,7 @@ export function computeAgreement(self: AgreementNode, peers: readonly AgreementN
             detail: buildDetail(
               self,
               differing,
-              oddOnThis ? [] : differing.filter((p) => sideBeats(mySide, sideOf(p))),
+              oddOnThis ? [] : differing.filter((p) => groupBeats(mySide, sideOf(p))),
             ),
           }
         : {}),

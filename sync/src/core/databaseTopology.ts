@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import type { DatabaseTopology } from '@msk/contract';
 import { type ClusterKeys, macHex } from './clusterKeys';
+import { groupBeats } from './groupRank';
 
 /** What identifies a PostgreSQL database: its cluster's system identifier and its OID in that cluster. */
 export interface DatabaseIdentity {
@@ -76,16 +77,6 @@ const byName = (a: TopologyNode, b: TopologyNode) => (a.name < b.name ? -1 : a.n
 const names = (nodes: readonly TopologyNode[]) => nodes.map((n) => n.name).sort();
 const list = (items: readonly string[]) =>
   items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1] as string}`;
-
-/** Bigger group first; between equal groups, the one holding the earliest-started node (then the lowest ID). */
-function groupBeats(a: readonly TopologyNode[], b: readonly TopologyNode[]): boolean {
-  if (a.length !== b.length) return a.length > b.length;
-  const earliest = (group: readonly TopologyNode[]) =>
-    [...group].sort((x, y) => x.startedAt - y.startedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))[0] as TopologyNode;
-  const ea = earliest(a);
-  const eb = earliest(b);
-  return ea.startedAt !== eb.startedAt ? ea.startedAt < eb.startedAt : ea.id < eb.id;
-}
 
 function describeGroups(groups: readonly (readonly TopologyNode[])[]): string {
   return groups

@@ -25,14 +25,16 @@ describe('peer addresses', () => {
   });
 });
 
-describe('limitKey', () => {
-  it('counts IPv4 addresses one by one and IPv6 addresses by their /64', () => {
-    expect(limitKey('127.0.12.20')).toBe('127.0.12.20');
-    expect(limitKey('::ffff:10.0.0.2')).toBe('10.0.0.2');
-    expect(limitKey('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
-    expect(limitKey('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
-    expect(limitKey('::1')).toBe('0:0:0:0::/64');
-    expect(limitKey('fe80::1%eth0')).toBe('fe80:0:0:0::/64');
+describe('limitKey counts IPv4 addresses one by one and IPv6 addresses by their /64', () => {
+  it.each([
+    ['127.0.12.20', '127.0.12.20'],
+    ['::ffff:10.0.0.2', '10.0.0.2'],
+    ['2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:bbbb:cccc:dddd:eeee', '2001:db8:1:2::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1%eth0', 'fe80:0:0:0::/64'],
+  ])('%s counts as %s', (address, key) => {
+    expect(limitKey(address)).toBe(key);
   });
 });
 

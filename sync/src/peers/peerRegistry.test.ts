@@ -1,6 +1,7 @@
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
-import { PeerRegistry, type RegistryEvent } from './peerRegistry';
+import { testRegistry } from '../testing/peerRegistryFixture';
+import type { PeerRegistry, RegistryEvent } from './peerRegistry';
 
 const config: ConfigFingerprints = { fingerprints: {}, previousSessionSecrets: [], publicValues: {} };
 const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity => ({
@@ -11,16 +12,18 @@ const identity = (id: string, instance = '1', startedAt = 1_000): NodeIdentity =
   port: 8765,
 });
 const self = identity('aaaaaaaaaaaaaaaa');
-const registry = () =>
-  new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
+const registry = () => testRegistry(self);
 const admit = (r: PeerRegistry, node: NodeIdentity, address: string, nowMs = 0, inbound = false) =>
   r.admit({ identity: node, address, config, clockSkewMs: 0, nowMs, inbound });
+
+type RefusalInput = Parameters<PeerRegistry['recordRefusal']>[0];
+/** A refusal at `address` for recordRefusal, at time 0 on an inbound connection unless `extra` says otherwise. */
+const refusalAt = (
+  address: string,
+  refusal: RefusalInput['refusal'],
+  side: RefusalInput['side'],
+  extra: Partial<RefusalInput> = {},
+): RefusalInput => ({ address, refusal, side, nowMs: 0, outbound: false, ...extra });
 
 describe('PeerRegistry', () => {
   it('keeps the addresses each discovery source proposes and drops them when the source stops proposing them', () => {
@@ -94,47 +97,31 @@ describe('PeerRegistry', () => {
 
   it('marks this node as the second of a duplicate-ID pair when a peer refuses it as a duplicate', () => {
     const r = registry();
-    r.recordRefusal({
-      address: '10.0.0.2:8765',
-      refusal: { reason: 'duplicate-node-id', message: 'node ID aaaa… is already used by x at 10.0.0.9:8765' },
-      side: 'refused-by-peer',
-      peer: identity('bbbbbbbbbbbbbbbb'),
-      nowMs: 0,
-      outbound: true,
-    });
+    const message = 'node ID aaaa… is already used by x at 10.0.0.9:8765';
+    r.recordRefusal(
+      refusalAt('10.0.0.2:8765', { reason: 'duplicate-node-id', message }, 'refused-by-peer', {
+        peer: identity('bbbbbbbbbbbbbbbb'),
+        outbound: true,
+      }),
+    );
     expect(r.currentIdentityConflict(1)).toMatchObject({ otherAddress: '10.0.0.2:8765' });
   });
 
   it('does not mark this node as second when it refused the later duplicate itself', () => {
     const r = registry();
-    r.recordRefusal({
-      address: '10.0.0.3:8765',
-      refusal: { reason: 'duplicate-node-id', message: 'dup' },
-      side: 'refused-by-this-node',
-      peer: identity(self.id, '9', 5_000),
-      nowMs: 0,
-      outbound: false,
-      thisNodeIsSecond: false,
-    });
+    r.recordRefusal(
+      refusalAt('10.0.0.3:8765', { reason: 'duplicate-node-id', message: 'dup' }, 'refused-by-this-node', {
+        peer: identity(self.id, '9', 5_000),
+        thisNodeIsSecond: false,
+      }),
+    );
     expect(r.currentIdentityConflict(1)).toBeUndefined();
   });
 
   it('keeps refusals of single messages (replays) when the node at that address is accepted', () => {
     const r = registry();
-    r.recordRefusal({
-      address: '10.0.0.2:8765',
-      refusal: { reason: 'replayed', message: 'replay' },
-      side: 'refused-by-this-node',
-      nowMs: 0,
-      outbound: false,
-    });
-    r.recordRefusal({
-      address: '10.0.0.2:8765',
-      refusal: { reason: 'clock-skew', message: 'skew' },
-      side: 'refused-by-this-node',
-      nowMs: 0,
-      outbound: false,
-    });
+    r.recordRefusal(refusalAt('10.0.0.2:8765', { reason: 'replayed', message: 'replay' }, 'refused-by-this-node'));
+    r.recordRefusal(refusalAt('10.0.0.2:8765', { reason: 'clock-skew', message: 'skew' }, 'refused-by-this-node'));
     admit(r, identity('bbbbbbbbbbbbbbbb'), '10.0.0.2:8765', 1);
     expect(r.currentRefusals(2).map((x) => x.reason)).toEqual(['replayed']);
   });

@@ -3,36 +3,16 @@
  * where the operator did not stop it first) must not go on with what it keeps in memory (its cursors, the
  * incarnation it sends): it notices the new incarnation and stops, so its supervisor starts it afresh.
  */
-import { Client } from 'pg';
-import { validateNodeEnvironment } from '@msk/contract';
 import { APP_SHAPED_DDL } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
-import { createLogger } from '../service/logger';
-import { type StartedSyncService, startSyncService } from '../service/syncService';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import type { StartedSyncService } from '../service/syncService';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { STATUS_REFRESH_INTERVAL_MS, replicationPlugin } from './replicationPlugin';
+import { startTestService } from '../testing/testService';
+import { waitForValue as until } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(60_000);
-
-async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 let database: TestDatabase;
 let service: StartedSyncService;
@@ -41,20 +21,14 @@ const replaced: Array<{ opened: string; found: string }> = [];
 beforeAll(async () => {
   database = await createTestDatabase('repl_database_replaced');
   await sql(database.url, APP_SHAPED_DDL);
-  const report = validateNodeEnvironment(
+  service = await startTestService(
     nodeEnv(
-      newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }),
+      loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' }),
       { name: 'server-r', ip: '127.0.31.9' },
       { DATABASE_URL: database.url },
     ),
-    'sync',
+    { plugins: [replicationPlugin({ onDatabaseReplaced: (details) => replaced.push(details) })] },
   );
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  service = await startSyncService(report.config, {
-    plugins: [replicationPlugin({ onDatabaseReplaced: (details) => replaced.push(details) })],
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
 });
 
 afterAll(async () => {

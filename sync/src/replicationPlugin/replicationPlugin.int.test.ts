@@ -3,42 +3,33 @@
  * it waits for the app's tables and says so, then a local commit reaches the peer through a poke long before the
  * fallback poll (SYNC_INTERVAL is one minute here).
  */
-import { Client } from 'pg';
-import { validateNodeEnvironment } from '@msk/contract';
 import { APP_SHAPED_DDL, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
-import { createLogger } from '../service/logger';
-import { type StartedSyncService, startSyncService } from '../service/syncService';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import type { StartedSyncService } from '../service/syncService';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
+import { startTestService } from '../testing/testService';
+import { waitForValue as until } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(60_000);
 
 const SYNC_INTERVAL_MS = 60_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
-async function sql(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
+/** Inserts a user through one node's database and waits until it is in another's. */
+async function insertUserAndAwaitOn(writeUrl: string, readUrl: string, what: string): Promise<void> {
+  const user = userRow();
+  await sql(writeUrl, 'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)', [
+    user.id,
+    user.email,
+    user.name,
+    user.password_hash,
+    user.role,
+  ]);
+  await until(what, async () =>
+    (await sql(readUrl, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
+  );
 }
 
 const replicationOf = (service: StartedSyncService) =>
@@ -51,31 +42,22 @@ let b: StartedSyncService;
 beforeAll(async () => {
   databases = [await createTestDatabase('repl_plugin_a'), await createTestDatabase('repl_plugin_b')];
   await sql(databases[1]!.url, APP_SHAPED_DDL); // node b's app has run its migrations; node a's has not yet
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_INTERVAL: String(SYNC_INTERVAL_MS) });
-  const config = (env: Record<string, string>) => {
-    const report = validateNodeEnvironment(env, 'sync');
-    if (!report.config) throw new Error(JSON.stringify(report.problems));
-    return report.config;
-  };
-  const options = { plugins: [replicationPlugin()], collectProcessMetrics: false, logger: createLogger('silent', {}) };
-  a = await startSyncService(
-    config(
-      nodeEnv(
-        shared,
-        { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] },
-        { DATABASE_URL: databases[0]!.url },
-      ),
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_INTERVAL: String(SYNC_INTERVAL_MS) });
+  const options = { plugins: [replicationPlugin()] };
+  a = await startTestService(
+    nodeEnv(
+      shared,
+      { name: 'server-a', ip: '127.0.31.1', peers: ['127.0.31.2:8765'] },
+      { DATABASE_URL: databases[0]!.url },
     ),
     options,
   );
   // node b notices its local commits by polling (SYNC_LOCAL_CHANGES=poll:5), node a by NOTIFY (the default)
-  b = await startSyncService(
-    config(
-      nodeEnv(
-        shared,
-        { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] },
-        { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' },
-      ),
+  b = await startTestService(
+    nodeEnv(
+      shared,
+      { name: 'server-b', ip: '127.0.31.2', peers: ['127.0.31.1:8765'] },
+      { DATABASE_URL: databases[1]!.url, SYNC_LOCAL_CHANGES: 'poll:5' },
     ),
     options,
   );
@@ -103,16 +85,8 @@ describe('the replication plugin', () => {
     await sql(databases[0]!.url, APP_SHAPED_DDL);
     await until('node a running', () => (replicationOf(a).state === 'running' ? true : undefined), 20_000);
     await sleep(500); // the initial loads settle
-    const user = userRow();
     const started = Date.now();
-    await sql(
-      databases[0]!.url,
-      'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
-      [user.id, user.email, user.name, user.password_hash, user.role],
-    );
-    await until('the user on node b', async () =>
-      (await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
-    );
+    await insertUserAndAwaitOn(databases[0]!.url, databases[1]!.url, 'the user on node b');
     // no pull is scheduled after the last successful one but by a poke: the fallback poll is a minute away
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -122,16 +96,8 @@ describe('the replication plugin', () => {
       String((await sql(url, "SELECT prosrc FROM pg_proc WHERE proname = 'capture__users'"))[0]?.prosrc ?? '');
     expect(await captureSource(databases[1]!.url)).not.toMatch(/pg_notify/);
     expect(await captureSource(databases[0]!.url)).toMatch(/pg_notify/);
-    const user = userRow();
     const started = Date.now();
-    await sql(
-      databases[1]!.url,
-      'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
-      [user.id, user.email, user.name, user.password_hash, user.role],
-    );
-    await until('the user on node a', async () =>
-      (await sql(databases[0]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
-    );
+    await insertUserAndAwaitOn(databases[1]!.url, databases[0]!.url, 'the user on node a');
     expect(Date.now() - started).toBeLessThan(2_000);
   });
 
@@ -149,17 +115,7 @@ describe('the replication plugin', () => {
       if (pushedNow === pushedBefore && pullsNow === pullsBefore) break;
       [pushedBefore, pullsBefore] = [pushedNow, pullsNow];
     }
-    const users = [userRow(), userRow()];
-    for (const user of users) {
-      await sql(
-        databases[0]!.url,
-        'INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5)',
-        [user.id, user.email, user.name, user.password_hash, user.role],
-      );
-      await until('the user on node b', async () =>
-        (await sql(databases[1]!.url, 'SELECT 1 FROM users WHERE id = $1', [user.id])).length === 1 ? true : undefined,
-      );
-    }
+    for (let i = 0; i < 2; i++) await insertUserAndAwaitOn(databases[0]!.url, databases[1]!.url, 'the user on node b');
     expect(await counter(a, pushed)).toBe(pushedBefore + 2);
     expect(await counter(b, pulls)).toBe(pullsBefore);
   });

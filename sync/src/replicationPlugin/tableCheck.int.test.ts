@@ -6,14 +6,14 @@
  * foreign key and the unique constraint work as the engine promises (a unique conflict resolved and recorded).
  */
 import { randomUUID } from 'node:crypto';
-import { Client } from 'pg';
-import { type NodeConfig, validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
-import { createLogger } from '../service/logger';
-import { type StartedSyncService, startSyncService } from '../service/syncService';
+import type { StartedSyncService } from '../service/syncService';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { replicationPlugin } from './replicationPlugin';
+import { startTestService } from '../testing/testService';
+import { waitForValue } from '../testing/waitForValue';
+import { queryOnce as sql } from '../testing/queryOnce';
 
 jest.setTimeout(90_000);
 
@@ -38,29 +38,8 @@ ALTER TABLE posts ALTER COLUMN tags DROP DEFAULT, ALTER COLUMN tags TYPE jsonb U
 
 const TABLES = 'customers,orders,invoices,audit_log,posts';
 
-async function sql(url: string, text: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query(text, params)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function until<T>(
-  what: string,
-  probe: () => Promise<T | undefined> | T | undefined,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined) =>
+  waitForValue(what, probe, 30_000);
 
 interface ReplicationStatus {
   state: string;
@@ -71,18 +50,13 @@ const replicationOf = (service: StartedSyncService) => service.status().replicat
 
 let databases: TestDatabase[] = [];
 const services: StartedSyncService[] = [];
-const start = (config: NodeConfig) =>
-  startSyncService(config, {
-    plugins: [replicationPlugin()],
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
-const configs: NodeConfig[] = [];
+const start = (env: Record<string, string>) => startTestService(env, { plugins: [replicationPlugin()] });
+const envs: Record<string, string>[] = [];
 
 beforeAll(async () => {
   databases = [await createTestDatabase('table_check_a'), await createTestDatabase('table_check_b')];
   for (const database of databases) await sql(database.url, THEIR_SCHEMA);
-  const shared = newSharedEnv({
+  const shared = loopbackSharedEnv({
     SYNC_LOG_LEVEL: 'silent',
     SYNC_INTERVAL: '60000',
     SYNC_TLS: 'off',
@@ -95,10 +69,8 @@ beforeAll(async () => {
       { name: `their-app-${index + 1}`, ip: addresses[index]!, peers: [`${addresses[1 - index]}:8765`] },
       { DATABASE_URL: database.url },
     );
-    const report = validateNodeEnvironment(env, 'sync');
-    if (!report.config) throw new Error(JSON.stringify(report.problems));
-    configs.push(report.config);
-    services.push(await start(report.config));
+    envs.push(env);
+    services.push(await start(env));
   }
 });
 
@@ -214,7 +186,7 @@ describe('the start-up check of the replicated tables against the live schema', 
       'grace@example.com',
       'Grace on b',
     ]);
-    b = services[1] = await start(configs[1] as NodeConfig);
+    b = services[1] = await start(envs[1] as Record<string, string>);
     const emails = (url: string) =>
       sql(url, "SELECT email FROM customers WHERE name LIKE 'Grace%' ORDER BY email").then((rows) =>
         rows.map((row) => row.email),

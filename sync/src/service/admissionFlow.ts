@@ -1,9 +1,10 @@
 /**
  * Shared by both handshake roles: judge an authenticated peer, probing a live-looking node with the same ID
- * first (a restarted pod with a new address must not be refused because its old address has not timed out yet).
+ * first (a restarted pod with a new address must not be refused because its old address has not timed out yet),
+ * then open the session of an admitted one.
  */
 import type { AdmissionDecision } from '../core/admission';
-import type { NodeIdentity } from '../core/handshake';
+import { type NodeIdentity, deriveSessionKeys } from '../core/handshake';
 import type { ServiceContext } from './serviceContext';
 
 export type ProbeAlive = (peerId: string) => Promise<boolean>;
@@ -28,4 +29,31 @@ export async function judgeWithProbe(
     return judge();
   }
   return first;
+}
+
+/** Stores the session of an admitted handshake (replacing the peer's old instance's when the decision says so). */
+export function openSession(
+  ctx: ServiceContext,
+  decision: AdmissionDecision,
+  session: {
+    handshakeId: string;
+    peer: NodeIdentity;
+    role: 'initiator' | 'responder';
+    transcript: string;
+    peerTlsCertSha256: string | null;
+  },
+): void {
+  const { peer, role } = session;
+  const keys = deriveSessionKeys(ctx.keys, session.transcript);
+  if (decision.action === 'replace') ctx.sessions.dropPeer(peer.id, peer.instanceId);
+  ctx.sessions.add({
+    id: session.handshakeId,
+    peerId: peer.id,
+    peerInstanceId: peer.instanceId,
+    role,
+    sendKey: role === 'initiator' ? keys.initiatorToResponder : keys.responderToInitiator,
+    receiveKey: role === 'initiator' ? keys.responderToInitiator : keys.initiatorToResponder,
+    peerTlsCertSha256: session.peerTlsCertSha256,
+    createdAtMs: ctx.now(),
+  });
 }

@@ -1,44 +1,17 @@
-import { PeerRegistry } from '../peers/peerRegistry';
-import type { NodeIdentity } from '../core/handshake';
 import type { AppBuildIdentity } from '../core/appBuild';
 import type { RouteRequest } from '../transport/peerServer';
 import { AppBuildExchange } from './appBuildExchange';
 import { createSyncMetrics } from './metrics';
 import type { ServiceContext } from './serviceContext';
+import { PEER_IDENTITY, admitPeer, testRegistry } from '../testing/peerRegistryFixture';
 
-const self: NodeIdentity = {
-  id: 'aaaaaaaaaaaaaaaa',
-  name: 'server-1',
-  instanceId: '1'.repeat(32),
-  startedAt: 1,
-  port: 8765,
-};
-const peer: NodeIdentity = {
-  id: 'bbbbbbbbbbbbbbbb',
-  name: 'server-2',
-  instanceId: '2'.repeat(32),
-  startedAt: 2,
-  port: 8765,
-};
+const peer = PEER_IDENTITY;
 const mine: AppBuildIdentity = { buildId: 'build-A', deploymentId: null, serverActionsKeyFingerprint: 'a'.repeat(32) };
 const theirs: AppBuildIdentity = { ...mine, serverActionsKeyFingerprint: 'b'.repeat(32) };
 
 function setUp() {
-  const registry = new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
-  registry.admit({
-    identity: peer,
-    address: '10.0.0.2:8765',
-    config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
-    clockSkewMs: 0,
-    nowMs: 1,
-    inbound: true,
-  });
+  const registry = testRegistry();
+  admitPeer(registry);
   const warnings: string[] = [];
   const logger = { warn: (_fields: unknown, message: string) => warnings.push(message), debug: () => undefined };
   const metrics = createSyncMetrics({ collectProcessMetrics: false });

@@ -5,9 +5,9 @@
  * one (a lost message heals itself). A peer of an older version without the route is simply not compared.
  */
 import { type AppBuildIdentity, sameAppBuild, shortAppBuild, APP_BUILD_FIX } from '../core/appBuild';
-import { PATHS, appBuildMessageSchema, parseMessage } from '../core/peerProtocol';
+import { PATHS, appBuildMessageSchema } from '../core/peerProtocol';
 import type { Route } from '../transport/peerServer';
-import { PeerFactExchange } from './peerFactExchange';
+import { PeerFactExchange, oneFieldMessage } from './peerFactExchange';
 import type { ServiceContext } from './serviceContext';
 
 export const APP_BUILD_REQUEST_TIMEOUT_MS = 2_000;
@@ -26,11 +26,7 @@ export class AppBuildExchange {
       path: PATHS.appBuild,
       maxBodyBytes: 2048,
       requestTimeoutMs: APP_BUILD_REQUEST_TIMEOUT_MS,
-      parse: (json) => {
-        const parsed = parseMessage(appBuildMessageSchema, json);
-        return parsed.ok ? { ok: true, value: parsed.value.build } : parsed;
-      },
-      message: (build) => ({ build }),
+      ...oneFieldMessage(appBuildMessageSchema, 'build'),
       own: ownBuild,
       key,
       learned: (peerId, build) => this.learned(peerId, build),

@@ -6,13 +6,12 @@
  */
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateNodeEnvironment } from '@msk/contract';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { createLogger } from './logger';
-import { type StartedSyncService, startSyncService } from './syncService';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(60_000);
 
@@ -46,19 +45,13 @@ async function startNode(index: number, app: Server, databaseUrl: string): Promi
       PORT: String((app.address() as AddressInfo).port),
     },
   );
-  const report = validateNodeEnvironment(env, 'sync');
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, {
-    plugins: [],
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
+  const service = await startTestService(env);
   services.push(service);
   return service;
 }
 
 let sharedEnv: Record<string, string> | undefined;
-const newSharedEnvOnce = () => (sharedEnv ??= newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_TLS: 'off' }));
+const newSharedEnvOnce = () => (sharedEnv ??= loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_TLS: 'off' }));
 
 beforeAll(async () => {
   databases = [await createTestDatabase('no_build_a'), await createTestDatabase('no_build_b')];

@@ -1,8 +1,9 @@
 /** The routes every sync service has besides the handshake: operators' (health, readiness, status, metrics) and peers'. */
+import type { z } from 'zod';
 import { APP_BUILD_VARIABLE } from '../core/appBuild';
 import { PATHS, goodbyeSchema, heartbeatSchema, parseMessage } from '../core/peerProtocol';
 import type { AuthState, SyncStatus } from '../status/statusModel';
-import type { Route } from '../transport/peerServer';
+import type { Route, RouteRequest, RouteResponse } from '../transport/peerServer';
 import type { PeerConnector } from './peerConnector';
 import type { ServiceContext } from './serviceContext';
 
@@ -86,35 +87,32 @@ export function createOperatorRoutes(ctx: ServiceContext, status: () => SyncStat
 
 export function createPeerRoutes(ctx: ServiceContext, connector: PeerConnector): Route[] {
   const { metrics, logger, now } = ctx;
+  /** A small peer message: a malformed one is counted and answered 400, a valid one answered. */
+  const messageRoute = (
+    path: string,
+    schema: z.ZodType,
+    source: string,
+    answer: (request: RouteRequest) => RouteResponse,
+  ): Route => ({
+    method: 'POST',
+    path,
+    access: 'peer',
+    maxBodyBytes: 1024,
+    handle: (request) => {
+      if (!parseMessage(schema, request.json).ok) {
+        metrics.droppedMessages.inc({ reason: 'malformed', source });
+        return { status: 400, json: { error: 'malformed' } };
+      }
+      return answer(request);
+    },
+  });
   return [
-    {
-      method: 'POST',
-      path: PATHS.heartbeat,
-      access: 'peer',
-      maxBodyBytes: 1024,
-      handle: (request) => {
-        if (!parseMessage(heartbeatSchema, request.json).ok) {
-          metrics.droppedMessages.inc({ reason: 'malformed', source: 'heartbeat' });
-          return { status: 400, json: { error: 'malformed' } };
-        }
-        return { status: 200, json: { timeMs: now() } };
-      },
-    },
-    {
-      method: 'POST',
-      path: PATHS.goodbye,
-      access: 'peer',
-      maxBodyBytes: 1024,
-      handle: (request) => {
-        if (!parseMessage(goodbyeSchema, request.json).ok) {
-          metrics.droppedMessages.inc({ reason: 'malformed', source: 'goodbye' });
-          return { status: 400, json: { error: 'malformed' } };
-        }
-        const peerId = (request.peer as { peerId: string }).peerId;
-        logger.info({ peerId }, 'peer said goodbye');
-        connector.peerSaidGoodbye(peerId);
-        return { status: 200, json: { ok: true } };
-      },
-    },
+    messageRoute(PATHS.heartbeat, heartbeatSchema, 'heartbeat', () => ({ status: 200, json: { timeMs: now() } })),
+    messageRoute(PATHS.goodbye, goodbyeSchema, 'goodbye', (request) => {
+      const peerId = (request.peer as { peerId: string }).peerId;
+      logger.info({ peerId }, 'peer said goodbye');
+      connector.peerSaidGoodbye(peerId);
+      return { status: 200, json: { ok: true } };
+    }),
   ];
 }

@@ -1,29 +1,18 @@
 /** Clock skew between peers, with each service's clock injected (two services in this process, 127.0.2.72-75). */
-import { validateNodeEnvironment } from '@msk/contract';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { createLogger } from './logger';
-import { type StartedSyncService, startSyncService } from './syncService';
+
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(30_000);
 
-function config(env: Record<string, string>) {
-  const report = validateNodeEnvironment(env, 'sync');
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  return report.config;
-}
-
 const services: StartedSyncService[] = [];
 async function pair(ips: [string, string], offsetMs: number): Promise<[StartedSyncService, StartedSyncService]> {
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
-  const base = { collectProcessMetrics: false, logger: createLogger('silent', {}) };
-  const a = await startSyncService(
-    config(nodeEnv(shared, { name: 'server-1', ip: ips[0], peers: [`${ips[1]}:8765`] })),
-    base,
-  );
-  const b = await startSyncService(
-    config(nodeEnv(shared, { name: 'server-2', ip: ips[1], peers: [`${ips[0]}:8765`] })),
-    { ...base, now: () => Date.now() + offsetMs },
-  );
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', SYNC_MAX_CLOCK_SKEW_MS: '10000' });
+  const a = await startTestService(nodeEnv(shared, { name: 'server-1', ip: ips[0], peers: [`${ips[1]}:8765`] }));
+  const b = await startTestService(nodeEnv(shared, { name: 'server-2', ip: ips[1], peers: [`${ips[0]}:8765`] }), {
+    now: () => Date.now() + offsetMs,
+  });
   services.push(a, b);
   return [a, b];
 }

@@ -13,11 +13,11 @@ import {
   databaseIdentitySchema,
   databaseMessageSchema,
 } from '../core/databaseTopology';
-import { PATHS, parseMessage } from '../core/peerProtocol';
+import { PATHS } from '../core/peerProtocol';
 import { connectionStringWithPassword, describeDatabase } from '../replicationPlugin/databaseConnection';
 import type { DatabaseInput } from '../status/statusModel';
 import type { Route } from '../transport/peerServer';
-import { PeerFactExchange } from './peerFactExchange';
+import { PeerFactExchange, oneFieldMessage } from './peerFactExchange';
 import type { ServiceContext } from './serviceContext';
 
 export const DATABASE_REQUEST_TIMEOUT_MS = 2_000;
@@ -71,11 +71,7 @@ export class DatabaseExchange {
       path: PATHS.database,
       maxBodyBytes: 1024,
       requestTimeoutMs: DATABASE_REQUEST_TIMEOUT_MS,
-      parse: (json) => {
-        const parsed = parseMessage(databaseMessageSchema, json);
-        return parsed.ok ? { ok: true, value: parsed.value.database } : parsed;
-      },
-      message: (database) => ({ database }),
+      ...oneFieldMessage(databaseMessageSchema, 'database'),
       own: () => this.fingerprint,
       key: String,
       learned: (peerId, database) => this.learned(peerId, database),

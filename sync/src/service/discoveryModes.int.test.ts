@@ -6,37 +6,18 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { authenticatedPeerNames, useNodeProcesses } from '../testing/nodeFixture';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { NETNS_SETUP, networkNamespaceSupport } from '../testing/discoveryAgentProcess';
 import { type StartedDnsServer, startDnsServer } from '../testing/dnsTestServer';
 import { type StartedFakeKubernetesApi, startFakeKubernetesApi } from '../testing/fakeKubernetesApi';
-import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 import type { SyncStatus } from '../status/statusModel';
 
 jest.setTimeout(60_000);
 
-const started: StartedNode[] = [];
-async function node(
-  env: Record<string, string>,
-  options: { args?: string[]; netnsPid?: number } = {},
-): Promise<StartedNode> {
-  const n = await startNode({ env, ...options });
-  started.push(n);
-  return n;
-}
+const node = useNodeProcesses();
 const connected = (names: string[]) => (s: SyncStatus) =>
-  JSON.stringify(
-    s.peers
-      .filter((p) => p.authState === 'authenticated')
-      .map((p) => p.name)
-      .sort(),
-  ) === JSON.stringify([...names].sort());
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+  JSON.stringify(authenticatedPeerNames(s)) === JSON.stringify([...names].sort());
 
 describe('dns discovery with real processes', () => {
   let dns: StartedDnsServer;
@@ -57,7 +38,7 @@ describe('dns discovery with real processes', () => {
   });
 
   it("finds the peers behind a name's A records (a headless Service) and connects within 2 s", async () => {
-    const shared = newSharedEnv({ SYNC_DISCOVERY: 'dns', SYNC_DNS_NAME: 'peers.msk.test' });
+    const shared = loopbackSharedEnv({ SYNC_DISCOVERY: 'dns', SYNC_DNS_NAME: 'peers.msk.test' });
     const args = ['--dns-server', dns.address];
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.41' }), { args });
     const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.42' }), { args });
@@ -70,7 +51,7 @@ describe('dns discovery with real processes', () => {
   });
 
   it('follows SRV records _sync._tcp.<name> to their targets and ports', async () => {
-    const shared = newSharedEnv({ SYNC_DISCOVERY: 'dns', SYNC_DNS_NAME: 'srv-peers.msk.test' });
+    const shared = loopbackSharedEnv({ SYNC_DISCOVERY: 'dns', SYNC_DNS_NAME: 'srv-peers.msk.test' });
     const args = ['--dns-server', dns.address];
     const a = await node(nodeEnv(shared, { name: 'server-3', ip: '127.0.2.43' }), { args });
     const b = await node(nodeEnv(shared, { name: 'server-4', ip: '127.0.2.44' }), { args });
@@ -91,7 +72,7 @@ describe('kubernetes discovery with real processes', () => {
   });
 
   it("watches the Service's EndpointSlices and connects to the pods listed there, including ones added later", async () => {
-    const shared = newSharedEnv({ SYNC_DISCOVERY: 'kubernetes', SYNC_KUBERNETES_SERVICE: 'platform-peers' });
+    const shared = loopbackSharedEnv({ SYNC_DISCOVERY: 'kubernetes', SYNC_KUBERNETES_SERVICE: 'platform-peers' });
     api.setEndpoints(
       'platform-peers',
       [
@@ -144,11 +125,11 @@ describe('mdns discovery with real processes (private network namespace)', () =>
       return;
     }
     const netnsPid = holder?.pid as number;
-    const shared = newSharedEnv({ SYNC_DISCOVERY: 'mdns' });
+    const shared = loopbackSharedEnv({ SYNC_DISCOVERY: 'mdns' });
     const a = await node(nodeEnv(shared, { name: 'lan-1', ip: '127.0.2.2' }), { netnsPid });
     const b = await node(nodeEnv(shared, { name: 'lan-2', ip: '127.0.2.3' }), { netnsPid });
     const other = await node(
-      nodeEnv(newSharedEnv({ SYNC_DISCOVERY: 'mdns' }), { name: 'other-cluster', ip: '127.0.2.4' }),
+      nodeEnv(loopbackSharedEnv({ SYNC_DISCOVERY: 'mdns' }), { name: 'other-cluster', ip: '127.0.2.4' }),
       { netnsPid },
     );
     const sa = await a.waitForStatus('lan-2', connected(['lan-2']), 2_000);

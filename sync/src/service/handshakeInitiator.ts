@@ -1,10 +1,10 @@
 /** The initiator side of the handshake: dial an address proposed by discovery and try to authenticate the node there. */
-import { checkAnswer, createConfirm, createHello, deriveSessionKeys, estimateClockSkewMs } from '../core/handshake';
+import { checkAnswer, createConfirm, createHello, estimateClockSkewMs } from '../core/handshake';
 import { HANDSHAKE_BODY_LIMIT_BYTES, NONCE_BYTES } from '../core/limits';
 import { PATHS, confirmAnswerSchema, helloAnswerSchema, parseMessage, refusalAnswerSchema } from '../core/peerProtocol';
 import type { Refusal } from '../core/refusal';
 import { PeerRequestError, type PeerResponse } from '../transport/peerClient';
-import { type ProbeAlive, judgeWithProbe } from './admissionFlow';
+import { type ProbeAlive, judgeWithProbe, openSession } from './admissionFlow';
 import { HANDSHAKE_REQUEST_TIMEOUT_MS, type ServiceContext } from './serviceContext';
 
 export type HandshakeOutcome = 'connected' | 'self' | 'refused' | 'failed';
@@ -167,17 +167,12 @@ export async function initiateHandshake(
     metrics.droppedMessages.inc({ reason: 'malformed', source: 'confirm-answer' });
     return failed(`malformed confirmation answer from ${address}`);
   }
-  const keys = deriveSessionKeys(ctx.keys, check.transcript);
-  if (decision.action === 'replace') ctx.sessions.dropPeer(peer.id, peer.instanceId);
-  ctx.sessions.add({
-    id: answer.handshakeId,
-    peerId: peer.id,
-    peerInstanceId: peer.instanceId,
+  openSession(ctx, decision, {
+    handshakeId: answer.handshakeId,
+    peer,
     role: 'initiator',
-    sendKey: keys.initiatorToResponder,
-    receiveKey: keys.responderToInitiator,
+    transcript: check.transcript,
     peerTlsCertSha256: response.tlsCertSha256,
-    createdAtMs: ctx.now(),
   });
   registry.admit({ identity: peer, address, config: answer.config, clockSkewMs, nowMs: ctx.now(), inbound: false });
   count('accepted');

@@ -1,6 +1,6 @@
 /** The responder side of the handshake: the hello and confirm routes. */
 import { startedLater } from '../core/admission';
-import { answerHello, checkConfirm, deriveSessionKeys, type HelloMessage } from '../core/handshake';
+import { answerHello, checkConfirm, type HelloMessage } from '../core/handshake';
 import {
   HANDSHAKE_BODY_LIMIT_BYTES,
   HANDSHAKE_TIMEOUT_MS,
@@ -15,7 +15,7 @@ import { PATHS, confirmSchema, helloSchema, parseMessage } from '../core/peerPro
 import { REFUSAL_SUMMARY, type Refusal } from '../core/refusal';
 import { ReplayWindow } from '../core/replayWindow';
 import type { Route, RouteResponse } from '../transport/peerServer';
-import { type ProbeAlive, judgeWithProbe } from './admissionFlow';
+import { type ProbeAlive, judgeWithProbe, openSession } from './admissionFlow';
 import type { ServiceContext } from './serviceContext';
 
 interface PendingHandshake {
@@ -209,17 +209,12 @@ export function createHandshakeRoutes(ctx: ServiceContext, probeAlive: ProbeAliv
         );
         return refused(403, decision.refusal);
       }
-      const keys = deriveSessionKeys(ctx.keys, started.transcript);
-      if (decision.action === 'replace') ctx.sessions.dropPeer(peer.id, peer.instanceId);
-      ctx.sessions.add({
-        id: message.handshakeId,
-        peerId: peer.id,
-        peerInstanceId: peer.instanceId,
+      openSession(ctx, decision, {
+        handshakeId: message.handshakeId,
+        peer,
         role: 'responder',
-        sendKey: keys.responderToInitiator,
-        receiveKey: keys.initiatorToResponder,
+        transcript: started.transcript,
         peerTlsCertSha256: helloMessage.tlsCertSha256,
-        createdAtMs: ctx.now(),
       });
       registry.admit({
         identity: peer,

@@ -108,12 +108,7 @@ export class PeerConnector {
     const { ctx } = this;
     const sentAtMs = ctx.now();
     try {
-      const answer = await signedRequest(ctx, peerId, {
-        method: 'POST',
-        path: PATHS.heartbeat,
-        json: { sentAtMs },
-        timeoutMs,
-      });
+      const answer = await this.sendHeartbeat(peerId, sentAtMs, timeoutMs);
       const parsed = parseMessage(heartbeatAnswerSchema, answer.json);
       if (answer.status !== 200 || !parsed.ok) {
         ctx.metrics.droppedMessages.inc({ reason: 'malformed', source: 'heartbeat-answer' });
@@ -169,19 +164,15 @@ export class PeerConnector {
 
   /** Whether the peer answers right now (one short heartbeat). */
   async probeAlive(peerId: string): Promise<boolean> {
-    const { ctx } = this;
-    const sentAtMs = ctx.now();
     try {
-      const answer = await signedRequest(ctx, peerId, {
-        method: 'POST',
-        path: PATHS.heartbeat,
-        json: { sentAtMs },
-        timeoutMs: PROBE_TIMEOUT_MS,
-      });
-      return answer.status === 200;
+      return (await this.sendHeartbeat(peerId, this.ctx.now(), PROBE_TIMEOUT_MS)).status === 200;
     } catch {
       return false;
     }
+  }
+
+  private sendHeartbeat(peerId: string, sentAtMs: number, timeoutMs: number) {
+    return signedRequest(this.ctx, peerId, { method: 'POST', path: PATHS.heartbeat, json: { sentAtMs }, timeoutMs });
   }
 
   /** The goodbye of a peer that is shutting down. */

@@ -1,46 +1,19 @@
-import { PeerRegistry } from '../peers/peerRegistry';
 import type { NodeIdentity } from '../core/handshake';
 import { signedRequest } from './peerChannel';
 import { FIRST_EXCHANGE_DELAY_MS, PeerFactExchange } from './peerFactExchange';
 import { createSyncMetrics } from './metrics';
 import type { ServiceContext } from './serviceContext';
+import { PEER_IDENTITY, admitPeer, testRegistry } from '../testing/peerRegistryFixture';
 
 jest.mock('./peerChannel', () => ({ signedRequest: jest.fn() }));
 const request = signedRequest as jest.MockedFunction<typeof signedRequest>;
 
-const self: NodeIdentity = {
-  id: 'aaaaaaaaaaaaaaaa',
-  name: 'server-1',
-  instanceId: '1'.repeat(32),
-  startedAt: 1,
-  port: 8765,
-};
-const peer: NodeIdentity = {
-  id: 'bbbbbbbbbbbbbbbb',
-  name: 'server-2',
-  instanceId: '2'.repeat(32),
-  startedAt: 2,
-  port: 8765,
-};
+const peer = PEER_IDENTITY;
 const flush = () => new Promise((resolve) => setImmediate(resolve));
 
 function setUp() {
-  const registry = new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
-  const admit = (identity: NodeIdentity) =>
-    registry.admit({
-      identity,
-      address: '10.0.0.2:8765',
-      config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
-      clockSkewMs: 0,
-      nowMs: 1,
-      inbound: true,
-    });
+  const registry = testRegistry();
+  const admit = (identity: NodeIdentity) => admitPeer(registry, identity);
   const metrics = createSyncMetrics({ collectProcessMetrics: false });
   const ctx = { registry, metrics, logger: { debug: () => undefined }, now: () => 1 } as unknown as ServiceContext;
   let fact = 'first';

@@ -5,7 +5,8 @@
  * on every poll or refresh) re-sends it to any peer not yet told the current one, so a lost message heals itself.
  * A restarted peer (a new instance) is told again. A peer of an older version without the route is not told.
  */
-import type { ParseResult } from '../core/peerProtocol';
+import type { z } from 'zod';
+import { type ParseResult, parseMessage } from '../core/peerProtocol';
 import type { RegistryEvent } from '../peers/peerRegistry';
 import type { Route } from '../transport/peerServer';
 import { signedRequest } from './peerChannel';
@@ -35,6 +36,20 @@ export interface PeerFactExchangeProps<F> {
   readonly source: string;
   /** For the debug log line of a failed exchange: `could not exchange <what>`. */
   readonly what: string;
+}
+
+/** `parse` and `message` of a fact carried as the one field of a message, e.g. `{ build }`. */
+export function oneFieldMessage<K extends string, F>(
+  schema: z.ZodType<Record<K, F>>,
+  field: K,
+): Pick<PeerFactExchangeProps<F>, 'parse' | 'message'> {
+  return {
+    parse: (json) => {
+      const parsed = parseMessage(schema, json);
+      return parsed.ok ? { ok: true, value: parsed.value[field] } : parsed;
+    },
+    message: (fact) => ({ [field]: fact }),
+  };
 }
 
 export class PeerFactExchange<F> {

@@ -2,30 +2,20 @@
  * Real sync service processes on loopback addresses 127.0.2.10-22, same port, static discovery:
  * handshake, refusals and configuration agreement, as both sides report them.
  */
-import { newNodeId, newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { ensureSyncBuilt } from '../testing/buildOnce';
-import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
+import { newNodeId, loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
+import { useNodeProcesses } from '../testing/nodeFixture';
+import type { StartedNode } from '../testing/nodeProcess';
 import type { SyncStatus } from '../status/statusModel';
 
 jest.setTimeout(60_000);
 
-const started: StartedNode[] = [];
-async function node(env: Record<string, string>): Promise<StartedNode> {
-  const n = await startNode({ env });
-  started.push(n);
-  return n;
-}
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+const node = useNodeProcesses();
 
 const peersConnected = (n: number) => (s: SyncStatus) => s.peersConnected === n;
 
 describe('sync service peers (static discovery, real processes)', () => {
   it('two nodes on the same port authenticate each other and both report Peers Connected: 1', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.10', peers: ['127.0.2.11:8765'] }));
     const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.11', peers: ['127.0.2.10:8765'] }));
     const sa = await a.waitForStatus('one peer', peersConnected(1), 2_000);
@@ -45,8 +35,8 @@ describe('sync service peers (static discovery, real processes)', () => {
   });
 
   it('refuses a peer whose registration key differs, and both sides say "registration key differs"', async () => {
-    const envA = nodeEnv(newSharedEnv(), { name: 'server-1', ip: '127.0.2.12', peers: ['127.0.2.13:8765'] });
-    const envB = nodeEnv(newSharedEnv(), { name: 'server-2', ip: '127.0.2.13', peers: ['127.0.2.12:8765'] });
+    const envA = nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.12', peers: ['127.0.2.13:8765'] });
+    const envB = nodeEnv(loopbackSharedEnv(), { name: 'server-2', ip: '127.0.2.13', peers: ['127.0.2.12:8765'] });
     const a = await node(envA);
     const b = await node(envB);
     const refusedKey = (s: SyncStatus) => s.refused.some((r) => r.reason === 'registration-key-differs');
@@ -80,13 +70,13 @@ describe('sync service peers (static discovery, real processes)', () => {
   });
 
   it('keeps a peer whose NEXTAUTH_SECRET differs connected, reports it on both sides, and fails readiness on the later-started node', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.14', peers: ['127.0.2.15:8765'] }));
     const b = await node(
       nodeEnv(
         shared,
         { name: 'server-2', ip: '127.0.2.15', peers: ['127.0.2.14:8765'] },
-        { NEXTAUTH_SECRET: newSharedEnv().NEXTAUTH_SECRET as string },
+        { NEXTAUTH_SECRET: loopbackSharedEnv().NEXTAUTH_SECRET as string },
       ),
     );
     const sa = await a.waitForStatus('a disagreement', (s) => s.peersConnected === 1 && !s.agreement.ok);
@@ -115,7 +105,7 @@ describe('sync service peers (static discovery, real processes)', () => {
   });
 
   it('reports a NEXTAUTH_URL scheme difference as such', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(
       nodeEnv(
         shared,
@@ -137,7 +127,7 @@ describe('sync service peers (static discovery, real processes)', () => {
   });
 
   it('refuses a second node with an ID already in use, on both sides, naming both addresses', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const duplicateId = newNodeId();
     const first = await node(
       nodeEnv(shared, { name: 'server-1', ip: '127.0.2.18', id: duplicateId, peers: ['127.0.2.19:8765'] }),
@@ -185,7 +175,7 @@ describe('sync service peers (static discovery, real processes)', () => {
   });
 
   it('notices at once when a peer stops (goodbye) and reconnects when it comes back', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const envB = nodeEnv(shared, { name: 'server-2', ip: '127.0.2.22', peers: ['127.0.2.21:8765'] });
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.21', peers: ['127.0.2.22:8765'] }));
     let b = await node(envB);

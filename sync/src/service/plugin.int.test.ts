@@ -2,21 +2,15 @@
  * The extension point replication builds on, with two services started in this process (127.0.2.70-71):
  * authenticated routes, signed requests between peers, peer events, and status contributions.
  */
-import { validateNodeEnvironment } from '@msk/contract';
+
 import type { RegistryEvent } from '../peers/peerRegistry';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { request } from '../testing/fakePeer';
-import { createLogger } from './logger';
 import type { SyncServiceApi, SyncServicePlugin } from './plugin';
-import { type StartedSyncService, startSyncService } from './syncService';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(30_000);
-
-function config(env: Record<string, string>) {
-  const report = validateNodeEnvironment(env, 'sync');
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  return report.config;
-}
 
 const apis = new Map<string, SyncServiceApi>();
 const events: string[] = [];
@@ -40,14 +34,14 @@ const echoPlugin: SyncServicePlugin = {
 let a: StartedSyncService;
 let b: StartedSyncService;
 beforeAll(async () => {
-  const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
-  const options = { plugins: [echoPlugin], collectProcessMetrics: false, logger: createLogger('silent', {}) };
-  a = await startSyncService(
-    config(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.70', peers: ['127.0.2.71:8765'] })),
+  const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
+  const options = { plugins: [echoPlugin] };
+  a = await startTestService(
+    nodeEnv(shared, { name: 'server-1', ip: '127.0.2.70', peers: ['127.0.2.71:8765'] }),
     options,
   );
-  b = await startSyncService(
-    config(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.71', peers: ['127.0.2.70:8765'] })),
+  b = await startTestService(
+    nodeEnv(shared, { name: 'server-2', ip: '127.0.2.71', peers: ['127.0.2.70:8765'] }),
     options,
   );
   const deadline = Date.now() + 5_000;

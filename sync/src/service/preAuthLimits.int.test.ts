@@ -5,7 +5,6 @@
  * of idle connections from forty addresses a real peer still connects and handshakes.
  * (The handshake rate limit's address table: handshakeRateLimit.test.ts.)
  */
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import https from 'node:https';
@@ -15,7 +14,9 @@ import path from 'node:path';
 import { MAX_UNAUTHENTICATED_CONNECTIONS, PRE_AUTH_BODY_LIMIT_BYTES, PRE_AUTH_TIMEOUT_MS } from '../core/limits';
 import { AUTH_HEADERS } from '../core/requestSignature';
 import { ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { selfSignedCertificate } from '../testing/certificates';
+import { authenticatedPeerNames } from '../testing/nodeFixture';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
 
 jest.setTimeout(120_000);
@@ -28,32 +29,7 @@ const FLOOD_ADDRESSES = Array.from({ length: 40 }, (_, i) => `127.0.13.${100 + i
 const POKE = '/sync/v1/replication/poke';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-preauth-'));
-function certificate(name: string): Record<string, string> {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'pipe' },
-  );
-  return { SYNC_TLS_CERT_FILE: cert, SYNC_TLS_KEY_FILE: key };
-}
+const certificate = (name: string) => selfSignedCertificate(dir, name);
 
 async function eventually(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -139,7 +115,7 @@ class IdleFlood {
   }
 }
 
-const shared = newSharedEnv({ SYNC_LOG_LEVEL: 'info' });
+const shared = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'info' });
 let a: StartedNode;
 let b: StartedNode;
 let c: StartedNode | undefined;
@@ -220,12 +196,7 @@ describe('port 8765 before authentication (real processes, TLS)', () => {
         (s) => s.peersConnected === 2,
         30_000,
       );
-      expect(
-        status.peers
-          .filter((p) => p.authState === 'authenticated')
-          .map((p) => p.name)
-          .sort(),
-      ).toEqual(['server-a', 'server-c']);
+      expect(authenticatedPeerNames(status)).toEqual(['server-a', 'server-c']);
       await c.waitForStatus(
         'a heartbeat from server-c to server-b',
         (s) => s.peersConnected === 1 && s.peers[0]?.clockSkewMs !== null,

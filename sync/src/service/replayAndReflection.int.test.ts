@@ -6,7 +6,7 @@
  */
 import type { HelloAnswer, HelloMessage } from '../core/handshake';
 import { ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import {
   type Answer,
   fakeIdentity,
@@ -29,7 +29,7 @@ const A = `${A_IP}:8765`;
 let a: StartedNode;
 let b: StartedNode;
 let proxy: StartedProxy;
-const shared = newSharedEnv({ SYNC_TLS: 'off' });
+const shared = loopbackSharedEnv({ SYNC_TLS: 'off' });
 const request = (
   address: string,
   method: 'GET' | 'POST',

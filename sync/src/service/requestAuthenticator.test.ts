@@ -1,10 +1,10 @@
 import type { NodeConfig } from '@msk/contract';
 import type { NodeIdentity } from '../core/handshake';
 import { AUTH_HEADERS, signRequest } from '../core/requestSignature';
-import { PeerRegistry } from '../peers/peerRegistry';
 import { SessionStore } from '../peers/sessionStore';
 import { createRequestAuthenticator } from './requestAuthenticator';
 import type { ServiceContext } from './serviceContext';
+import { admitPeer, testRegistry } from '../testing/peerRegistryFixture';
 
 const self: NodeIdentity = { id: 'aaaaaaaaaaaaaaaa', name: 'me', instanceId: '1'.repeat(32), startedAt: 0, port: 8765 };
 const peerId = 'bbbbbbbbbbbbbbbb';
@@ -13,21 +13,8 @@ const nowMs = 100_000;
 
 function setup() {
   const sessions = new SessionStore(15_000);
-  const registry = new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
-  registry.admit({
-    identity: { ...self, id: peerId, name: 'peer', instanceId: '2'.repeat(32) },
-    address: '10.0.0.2:8765',
-    config: { fingerprints: {}, previousSessionSecrets: [], publicValues: {} },
-    clockSkewMs: 0,
-    nowMs: 0,
-    inbound: false,
-  });
+  const registry = testRegistry(self);
+  admitPeer(registry, { ...self, id: peerId, name: 'peer', instanceId: '2'.repeat(32) }, { nowMs: 0, inbound: false });
   sessions.add({
     id: 'cd'.repeat(16),
     peerId,

@@ -4,17 +4,15 @@
  * (capture installed), server-3 pointed at another database by mistake.
  */
 import { Pool } from 'pg';
-import { validateNodeEnvironment } from '@msk/contract';
 import { installReplication } from '@msk/replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, NODE_IDS, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
 import { formatStatus } from '../status/statusTable';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
 import { fakeIdentity, handshake, request, signedHeaders } from '../testing/fakePeer';
-import { createLogger } from './logger';
-import { defaultPlugins } from '../cli/plugins';
-import { type StartedSyncService, startSyncService } from './syncService';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(60_000);
 
@@ -27,16 +25,10 @@ let sharedPool: Pool;
 const services: StartedSyncService[] = [];
 
 async function start(i: number, databaseUrl: string, env: Record<string, string>): Promise<StartedSyncService> {
-  const report = validateNodeEnvironment(
+  const service = await startTestService(
     nodeEnv(env, { name: `server-${i + 1}`, ip: IPS[i] as string, peers: peersOf(i) }, { DATABASE_URL: databaseUrl }),
-    'sync',
+    { plugins: 'default' },
   );
-  if (!report.config) throw new Error(JSON.stringify(report.problems));
-  const service = await startSyncService(report.config, {
-    plugins: defaultPlugins(report.config),
-    collectProcessMetrics: false,
-    logger: createLogger('silent', {}),
-  });
   services.push(service);
   return service;
 }
@@ -69,7 +61,7 @@ beforeAll(async () => {
   await sharedPool.query(APP_SHAPED_DDL);
   // The database ran per-node before: a node's capture is installed on it.
   await installReplication(sharedPool, { nodeId: NODE_IDS[0], tables: APP_SHAPED_TABLE_NAMES });
-  env = newSharedEnv({ SYNC_LOG_LEVEL: 'silent', DATABASE_TOPOLOGY: 'shared' });
+  env = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent', DATABASE_TOPOLOGY: 'shared' });
   one = await start(0, shared.url, env);
   two = await start(1, shared.url, env);
   await until(
@@ -197,28 +189,11 @@ describe('nodes declared per-node that share one database by mistake', () => {
 
   beforeAll(async () => {
     database = await createTestDatabase('per_node_shared');
-    const pairEnv = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
+    const pairEnv = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' }); // DATABASE_TOPOLOGY unset: per-node
     for (const [i, ip] of PAIR_IPS.entries()) {
-      const report = validateNodeEnvironment(
-        nodeEnv(
-          pairEnv,
-          {
-            name: `pair-${i + 1}`,
-            ip,
-            peers: PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`),
-          },
-          { DATABASE_URL: database.url },
-        ),
-        'sync',
-      );
-      if (!report.config) throw new Error(JSON.stringify(report.problems));
-      pair.push(
-        await startSyncService(report.config, {
-          plugins: defaultPlugins(report.config),
-          collectProcessMetrics: false,
-          logger: createLogger('silent', {}),
-        }),
-      );
+      const peers = PAIR_IPS.filter((other) => other !== ip).map((other) => `${other}:8765`);
+      const env = nodeEnv(pairEnv, { name: `pair-${i + 1}`, ip, peers }, { DATABASE_URL: database.url });
+      pair.push(await startTestService(env, { plugins: 'default' }));
     }
     await until(() => pair.every((s) => s.status().database?.detected === 'shared'), 15_000, 20);
   });

@@ -6,21 +6,19 @@
  * writes replicate both ways.
  */
 import { Pool } from 'pg';
-import { validateNodeEnvironment } from '@msk/contract';
 import { installReplication } from '@msk/replication';
 import { APP_SHAPED_DDL, APP_SHAPED_TABLE_NAMES, userRow } from '@msk/replication/testing';
 import { type TestDatabase, createTestDatabase } from '@msk/replication/testing';
 import { until } from '@msk/replication/testing';
-import { newNodeId, newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { createLogger } from './logger';
-import { defaultPlugins } from '../cli/plugins';
-import { type StartedSyncService, startSyncService } from './syncService';
+import { newNodeId, loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
+import type { StartedSyncService } from './syncService';
+import { startTestService } from '../testing/testService';
 
 jest.setTimeout(90_000);
 
 const IPS = ['127.0.2.85', '127.0.2.86'];
 const IDS = [newNodeId(), newNodeId()];
-const env = newSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
+const env = loopbackSharedEnv({ SYNC_LOG_LEVEL: 'silent' });
 
 let shared: TestDatabase;
 let fresh: TestDatabase;
@@ -30,25 +28,14 @@ let freshPool: Pool;
 async function startPair(topology: 'shared' | 'per-node', urls: readonly string[]): Promise<StartedSyncService[]> {
   const services: StartedSyncService[] = [];
   for (const [i, ip] of IPS.entries()) {
-    const report = validateNodeEnvironment(
-      nodeEnv(
-        env,
-        { name: `server-${i + 1}`, ip, id: IDS[i], peers: IPS.filter((o) => o !== ip).map((o) => `${o}:8765`) },
-        {
-          DATABASE_URL: urls[i] as string,
-          DATABASE_TOPOLOGY: topology,
-        },
-      ),
-      'sync',
-    );
-    if (!report.config) throw new Error(JSON.stringify(report.problems));
-    services.push(
-      await startSyncService(report.config, {
-        plugins: defaultPlugins(report.config),
-        collectProcessMetrics: false,
-        logger: createLogger('silent', {}),
-      }),
-    );
+    const node = {
+      name: `server-${i + 1}`,
+      ip,
+      id: IDS[i],
+      peers: IPS.filter((o) => o !== ip).map((o) => `${o}:8765`),
+    };
+    const overrides = { DATABASE_URL: urls[i] as string, DATABASE_TOPOLOGY: topology };
+    services.push(await startTestService(nodeEnv(env, node, overrides), { plugins: 'default' }));
   }
   return services;
 }

@@ -1,63 +1,28 @@
 /** TLS on the peer port, real processes on 127.0.2.50-66: certificates from files (made with openssl) and made at start (the default), pinning, and what plain text gets. */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import { SYNC_MAIN, ensureSyncBuilt } from '../testing/buildOnce';
-import { newSharedEnv, nodeEnv } from '../testing/clusterEnv';
-import { httpGet, type StartedNode, startNode, stopAll } from '../testing/nodeProcess';
+import { SYNC_MAIN } from '../testing/buildOnce';
+import { selfSignedCertificate } from '../testing/certificates';
+import { useNodeProcesses } from '../testing/nodeFixture';
+import { loopbackSharedEnv, nodeEnv } from '@msk/contract/testing';
+import { httpGet } from '../testing/nodeProcess';
 import { fakeIdentity, freshHello } from '../testing/fakePeer';
 import { startRecordingProxy } from '../testing/recordingProxy';
 
 jest.setTimeout(60_000);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'msk-tls-'));
-function selfSigned(name: string): { SYNC_TLS_CERT_FILE: string; SYNC_TLS_KEY_FILE: string } {
-  const cert = path.join(dir, `${name}.crt`);
-  const key = path.join(dir, `${name}.key`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    {
-      stdio: 'pipe',
-    },
-  );
-  return { SYNC_TLS_CERT_FILE: cert, SYNC_TLS_KEY_FILE: key };
-}
+const selfSigned = (name: string) => selfSignedCertificate(dir, name);
 
-const started: StartedNode[] = [];
-async function node(env: Record<string, string>): Promise<StartedNode> {
-  const n = await startNode({ env });
-  started.push(n);
-  return n;
-}
-
-beforeAll(() => ensureSyncBuilt());
-afterEach(async () => {
-  await stopAll(started.splice(0));
-});
+const node = useNodeProcesses();
 
 describe('TLS on the sync port', () => {
   it('two nodes with self-signed certificates authenticate each other over TLS', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(
       nodeEnv(shared, { name: 'server-1', ip: '127.0.2.50', peers: ['127.0.2.51:8765'] }, selfSigned('server-1')),
     );
@@ -71,7 +36,7 @@ describe('TLS on the sync port', () => {
   });
 
   it('a TLS node and a plain node do not connect, and each says the other side differs in TLS', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const tlsNode = await node(
       nodeEnv(shared, { name: 'server-1', ip: '127.0.2.52', peers: ['127.0.2.53:8765'] }, selfSigned('server-3')),
     );
@@ -87,12 +52,24 @@ describe('TLS on the sync port', () => {
     expect(st.peersConnected + sp.peersConnected).toBe(0);
   });
 
-  it('refuses to start when the certificate file cannot be read, naming the variable', () => {
-    const env = nodeEnv(
-      newSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') },
-    );
+  it.each([
+    [
+      'when the certificate file cannot be read, naming the variable',
+      () => ({ SYNC_TLS_CERT_FILE: path.join(dir, 'missing.crt'), SYNC_TLS_KEY_FILE: path.join(dir, 'missing.key') }),
+      /SYNC_TLS_CERT_FILE points at .*missing\.crt, which cannot be read \(ENOENT\)/,
+    ],
+    [
+      'with SYNC_TLS=off and a certificate file, naming both variables',
+      () => ({ SYNC_TLS: 'off', ...selfSigned('server-8') }),
+      /SYNC_TLS is off but SYNC_TLS_CERT_FILE is set/,
+    ],
+    [
+      'when only one of the two TLS files is set',
+      () => ({ SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') }),
+      /SYNC_TLS_KEY_FILE is empty but its partner is set/,
+    ],
+  ])('refuses to start %s', (_what, overrides: () => Record<string, string>, message: RegExp) => {
+    const env = nodeEnv(loopbackSharedEnv(), { name: 'server-1', ip: '127.0.2.52' }, overrides());
     const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
       env: { PATH: process.env.PATH, ...env },
       cwd: dir,
@@ -100,39 +77,7 @@ describe('TLS on the sync port', () => {
       timeout: 10_000,
     });
     expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS_CERT_FILE points at .*missing\.crt, which cannot be read \(ENOENT\)/);
-  });
-
-  it('refuses to start with SYNC_TLS=off and a certificate file, naming both variables', () => {
-    const env = nodeEnv(
-      newSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS: 'off', ...selfSigned('server-8') },
-    );
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
-      env: { PATH: process.env.PATH, ...env },
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS is off but SYNC_TLS_CERT_FILE is set/);
-  });
-
-  it('refuses to start when only one of the two TLS files is set', () => {
-    const env = nodeEnv(
-      newSharedEnv(),
-      { name: 'server-1', ip: '127.0.2.52' },
-      { SYNC_TLS_CERT_FILE: path.join(dir, 'x.crt') },
-    );
-    const run = spawnSync(process.execPath, [SYNC_MAIN, 'run'], {
-      env: { PATH: process.env.PATH, ...env },
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 10_000,
-    });
-    expect(run.status).toBe(1);
-    expect(run.stderr).toMatch(/SYNC_TLS_KEY_FILE is empty but its partner is set/);
+    expect(run.stderr).toMatch(message);
   });
 });
 
@@ -148,7 +93,7 @@ describe('TLS channel binding', () => {
       tls: { cert: readFileSync(proxyCert.SYNC_TLS_CERT_FILE), key: readFileSync(proxyCert.SYNC_TLS_KEY_FILE) },
     });
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.55' }, selfSigned('server-5')));
       const a = await node(
         nodeEnv(shared, { name: 'server-1', ip: '127.0.2.54', peers: ['127.0.2.56:8765'] }, selfSigned('server-4')),
@@ -221,7 +166,7 @@ describe('TLS certificate pinning on requests', () => {
     await new Promise<void>((resolve) => impostor.listen(8765, '127.0.2.59', resolve));
     const relay = await startSwitchableRelay('127.0.2.60', '127.0.2.57', '127.0.2.58');
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.58' }, selfSigned('server-7')));
       const a = await node(
         nodeEnv(shared, { name: 'server-1', ip: '127.0.2.57', peers: ['127.0.2.60:8765'] }, selfSigned('server-6')),
@@ -275,7 +220,7 @@ describe('TLS by default', () => {
   it('two nodes with no TLS setting talk TLS to each other: an on-path observer sees no plain text', async () => {
     const relay = await startSwitchableRelay('127.0.2.63', '127.0.2.61', '127.0.2.62');
     try {
-      const shared = newSharedEnv();
+      const shared = loopbackSharedEnv();
       const b = await node(nodeEnv(shared, { name: 'server-2', ip: '127.0.2.62' }));
       const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.61', peers: ['127.0.2.63:8765'] }));
       const sa = await a.waitForStatus(
@@ -298,7 +243,7 @@ describe('TLS by default', () => {
   });
 
   it('gives a plain-text client on another address nothing: no status, no health, no handshake, no rows', async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.64' }));
     const hello = JSON.stringify(freshHello(fakeIdentity()));
     for (const request of [
@@ -312,7 +257,7 @@ describe('TLS by default', () => {
   });
 
   it("still answers this host's own plain-text clients (the app's readiness, `status`) on the operator routes only", async () => {
-    const shared = newSharedEnv();
+    const shared = loopbackSharedEnv();
     const a = await node(nodeEnv(shared, { name: 'server-1', ip: '127.0.2.66' }));
     const status = await httpGet('http://127.0.2.66:8765/status');
     expect(status.status).toBe(200);

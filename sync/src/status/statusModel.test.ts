@@ -1,6 +1,7 @@
 import type { ConfigFingerprints } from '../core/configFingerprints';
 import type { NodeIdentity } from '../core/handshake';
-import { PeerRegistry } from '../peers/peerRegistry';
+import type { PeerRegistry } from '../peers/peerRegistry';
+import { admitPeer, testRegistry } from '../testing/peerRegistryFixture';
 import { type StatusInput, buildStatus } from './statusModel';
 
 const cfg = (secret: string): ConfigFingerprints => ({
@@ -42,27 +43,13 @@ function input(registry: PeerRegistry, overrides: Partial<StatusInput> = {}): St
     ...overrides,
   };
 }
-const newRegistry = () =>
-  new PeerRegistry({
-    self,
-    selfAddress: '10.0.0.1:8765',
-    maxClockSkewMs: 10_000,
-    liveWithinMs: 6_000,
-    random: () => 0.5,
-  });
+const newRegistry = () => testRegistry(self);
 
 describe('buildStatus', () => {
   it('counts connected peers and describes each with the fields the status table prints', () => {
     const registry = newRegistry();
     registry.setDiscovered('static', [{ address: '10.0.0.2:8765' }, { address: '10.0.0.3:8765' }], 0);
-    registry.admit({
-      identity: peer,
-      address: '10.0.0.2:8765',
-      config: cfg('s1'),
-      clockSkewMs: 3,
-      nowMs: 9_000,
-      inbound: false,
-    });
+    admitPeer(registry, peer, { config: cfg('s1'), clockSkewMs: 3, nowMs: 9_000, inbound: false });
     registry.attemptFailed('10.0.0.3:8765', 'connection refused at 10.0.0.3:8765', 9_500);
     const status = buildStatus(input(registry));
     expect(status.peersConnected).toBe(1);
@@ -97,14 +84,7 @@ describe('buildStatus', () => {
 
   it('exposes agreement exactly as { ok, oddOneOut, mismatches } and fails readiness on the odd one out', () => {
     const registry = newRegistry();
-    registry.admit({
-      identity: { ...peer, startedAt: 500 },
-      address: '10.0.0.2:8765',
-      config: cfg('s2'),
-      clockSkewMs: 0,
-      nowMs: 9_000,
-      inbound: true,
-    });
+    admitPeer(registry, { ...peer, startedAt: 500 }, { config: cfg('s2'), nowMs: 9_000, inbound: true });
     const status = buildStatus(input(registry));
     expect(Object.keys(status.agreement).sort()).toEqual(['mismatches', 'oddOneOut', 'ok']);
     expect(status.agreement).toEqual({
@@ -126,14 +106,7 @@ describe('buildStatus', () => {
     const registry = newRegistry();
     const theirs = { buildId: 'build-A', deploymentId: null, serverActionsKeyFingerprint: 'a'.repeat(32) };
     const mine = { ...theirs, serverActionsKeyFingerprint: 'b'.repeat(32) };
-    registry.admit({
-      identity: { ...peer, startedAt: 500 },
-      address: '10.0.0.2:8765',
-      config: cfg('s1'),
-      clockSkewMs: 0,
-      nowMs: 9_000,
-      inbound: true,
-    });
+    admitPeer(registry, { ...peer, startedAt: 500 }, { config: cfg('s1'), nowMs: 9_000, inbound: true });
     registry.setAppBuild(peer.id, theirs);
     const status = buildStatus(
       input(registry, { appBuild: { url: 'u', build: mine, lastError: null, checkedAt: 9_000 } }),
@@ -159,14 +132,7 @@ describe('buildStatus', () => {
 
   it('lets contributors add node-level and per-peer fields under their own name', () => {
     const registry = newRegistry();
-    registry.admit({
-      identity: peer,
-      address: '10.0.0.2:8765',
-      config: cfg('s1'),
-      clockSkewMs: 0,
-      nowMs: 9_000,
-      inbound: false,
-    });
+    admitPeer(registry, peer, { config: cfg('s1'), nowMs: 9_000, inbound: false });
     const status = buildStatus(
       input(registry, {
         contributors: [
@@ -221,14 +187,7 @@ describe('buildStatus', () => {
 
     it('says shared with the connected peers on the same database, replication off, ready', () => {
       const registry = newRegistry();
-      registry.admit({
-        identity: peer,
-        address: '10.0.0.2:8765',
-        config: cfg('s1'),
-        clockSkewMs: 0,
-        nowMs: 9_000,
-        inbound: false,
-      });
+      admitPeer(registry, peer, { config: cfg('s1'), nowMs: 9_000, inbound: false });
       const status = buildStatus(input(registry, { database: database(A, { [peer.id]: A }) }));
       expect(status.database).toMatchObject({
         declared: 'shared',
@@ -242,14 +201,7 @@ describe('buildStatus', () => {
 
     it('fails readiness with the reason when this node is the refused one, and counts only connected peers', () => {
       const registry = newRegistry();
-      registry.admit({
-        identity: { ...peer, startedAt: 500 },
-        address: '10.0.0.2:8765',
-        config: cfg('s1'),
-        clockSkewMs: 0,
-        nowMs: 9_000,
-        inbound: false,
-      });
+      admitPeer(registry, { ...peer, startedAt: 500 }, { config: cfg('s1'), nowMs: 9_000, inbound: false });
       const status = buildStatus(input(registry, { database: database(B, { [peer.id]: A }) }));
       expect(status.database?.thisNodeRefused).toBe(true);
       expect(status.ready.ok).toBe(false);
