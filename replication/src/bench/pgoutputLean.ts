@@ -52,6 +52,11 @@ class Reader {
     this.at = end + 1;
     return text;
   }
+  /** A message must end where its last field does: trailing bytes mean it was not what it claimed to be. */
+  end(what: string): void {
+    if (this.at !== this.buffer.length)
+      throw new Error(`pgoutput: ${this.buffer.length - this.at} unexpected bytes after the end of a ${what}`);
+  }
   text(bytes: number, what: string): string {
     this.need(bytes, what);
     const text = this.buffer.toString('utf8', this.at, this.at + bytes);
@@ -83,6 +88,7 @@ export class LeanPgoutputPlugin extends PgoutputPlugin {
         if (reader.cstring('column name') === 'id') key = column;
         reader.skip(8, 'column type and modifier');
       }
+      reader.end('Relation message');
       this.keyColumn.set(relation, key);
       return { tag: 'other' };
     }
@@ -102,12 +108,16 @@ export class LeanPgoutputPlugin extends PgoutputPlugin {
         if (column === key) id = reader.text(length, 'key column');
         else reader.skip(length, 'column value');
       }
+      reader.end('Insert message');
       return { tag: 'insert', new: { id } };
     }
     if (tag === 'C') {
       reader.byte('commit flags');
       reader.lsn('commit position');
-      return { tag: 'commit', commitEndLsn: reader.lsn('commit end position') };
+      const commitEndLsn = reader.lsn('commit end position');
+      reader.skip(8, 'commit time');
+      reader.end('Commit message');
+      return { tag: 'commit', commitEndLsn };
     }
     return { tag: 'other' };
   }
