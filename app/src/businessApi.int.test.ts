@@ -13,6 +13,13 @@ jest.setTimeout(120_000);
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const MISSING_ID = '01900000-0000-7000-8000-000000000000';
+/** What the API answers for a record it has just stored: a UUIDv7 id and both timestamps around the fields. */
+const newRecord = (fields: Record<string, unknown>) => ({
+  id: expect.stringMatching(UUID_V7),
+  ...fields,
+  createdAt: expect.any(String),
+  updatedAt: expect.any(String),
+});
 
 describe('the JSON API', () => {
   let database: TestDatabase;
@@ -63,25 +70,16 @@ describe('the JSON API', () => {
 
   describe('businesses', () => {
     it('creates, reads, lists, changes and deletes a business', async () => {
-      const created = await call('POST', '/api/businesses', {
+      const bakery = {
         name: 'Corner Bakery',
         type: 'restaurant',
         contactEmail: 'Orders@Bakery.example',
         contactPhone: '+1 555 0100',
         address: '1 Main Street',
-      });
+      };
+      const created = await call('POST', '/api/businesses', bakery);
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({
-        id: expect.stringMatching(UUID_V7),
-        name: 'Corner Bakery',
-        type: 'restaurant',
-        contactEmail: 'orders@bakery.example',
-        contactPhone: '+1 555 0100',
-        address: '1 Main Street',
-        active: true,
-        createdAt: expect.any(String),
-        updatedAt: expect.any(String),
-      });
+      expect(created.body).toEqual(newRecord({ ...bakery, contactEmail: 'orders@bakery.example', active: true }));
       const id = created.body.id as string;
       expect(created.headers.get('location')).toBe(`/api/businesses/${id}`);
 
@@ -219,14 +217,7 @@ describe('the JSON API', () => {
         password: 'member-password-1',
       });
       expect(created.status).toBe(201);
-      expect(created.body).toEqual({
-        id: expect.stringMatching(UUID_V7),
-        email: 'member@example.com',
-        name: 'Mia Member',
-        role: 'member',
-        createdAt: expect.any(String),
-        updatedAt: expect.any(String),
-      });
+      expect(created.body).toEqual(newRecord({ email: 'member@example.com', name: 'Mia Member', role: 'member' }));
       expect(JSON.stringify(created.body)).not.toMatch(/password/i);
 
       const member = await signedIn(node.url, 'member@example.com', 'member-password-1');

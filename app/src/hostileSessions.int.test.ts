@@ -20,12 +20,11 @@ import {
 } from './testing/nodeEnvironment';
 import { api, csrf, readSession, SESSION_COOKIE, sessionHeader, setCookies, signedIn } from './testing/nextAuthClient';
 import { ensureStandaloneBuild } from './testing/standaloneBuild';
-import {
-  MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN,
-  MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN,
-} from './server/auth/loginRateLimit';
+import { LOGIN_LIMITS } from './server/auth/loginRateLimit';
 import { credentialStamp } from './server/auth/sessionStanding';
 
+const { maxFailuresPerAccountAndAddress: MAX_FAILURES_PER_PAIR, maxFailuresPerAddress: MAX_FAILURES_PER_ADDRESS } =
+  LOGIN_LIMITS;
 jest.setTimeout(120_000);
 
 const SECRET = newSessionSecret();
@@ -209,7 +208,7 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
 
   it('limits failed sign-ins per account from one address: the right password is then refused there too, exactly like a wrong one, and logged without the email', async () => {
     const attacker = '198.51.100.66';
-    for (let i = 0; i < MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
+    for (let i = 0; i < MAX_FAILURES_PER_PAIR; i++) {
       expect(withoutPort(await signInFrom(nodeA.url, attacker, TEST_ADMIN_EMAIL, `guess-${i}`))).toEqual(
         wrongPasswordAnswer,
       );
@@ -235,7 +234,7 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   });
 
   it('answers an unknown account the same way through the limit (no account enumeration)', async () => {
-    for (let i = 0; i <= MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN; i++) {
+    for (let i = 0; i <= MAX_FAILURES_PER_PAIR; i++) {
       expect(withoutPort(await signInFrom(nodeA.url, '198.51.100.200', 'nobody@example.com', `guess-${i}`))).toEqual(
         wrongPasswordAnswer,
       );
@@ -248,7 +247,7 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
 
   it('limits failed sign-ins per client address across accounts, and only that address', async () => {
     const flooder = '203.0.113.7';
-    const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `guess${i}@example.com`);
+    const guesses = Array.from({ length: MAX_FAILURES_PER_ADDRESS }, (_, i) => `guess${i}@example.com`);
     for (let i = 0; i < guesses.length; i += 2) {
       await Promise.all(
         guesses.slice(i, i + 2).map((email) => signInFrom(nodeA.url, `10.9.9.9, ${flooder}`, email, 'password')),
@@ -264,7 +263,7 @@ describe('hostile input to sign-in and sessions (real app nodes)', () => {
   });
 
   it('believes no X-Forwarded-For from a client that is not a trusted proxy: a forged address per attempt sprays no further', async () => {
-    const guesses = Array.from({ length: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN }, (_, i) => `spray${i}@example.com`);
+    const guesses = Array.from({ length: MAX_FAILURES_PER_ADDRESS }, (_, i) => `spray${i}@example.com`);
     for (let i = 0; i < guesses.length; i += 2) {
       await Promise.all(
         guesses.slice(i, i + 2).map((email, j) => signInFrom(nodeB.url, `192.0.2.${i + j + 10}`, email, 'password')),

@@ -3,15 +3,19 @@
  * Load: many concurrent sessions signing in and reading/writing businesses through /api/businesses, on one node
  * directly (a) and on two nodes behind the local cluster's entry point (b), side by side in the same run (phases
  * alternate a, b, a, b on one 2-node cluster, so both see the same data growth). Also the cost of a cross-node
- * session check (GET /api/auth/session with a cookie issued by the other node) against a same-node one.
+ * session check (GET /api/auth/session with a cookie issued by the other node) against a same-node one, measured
+ * only once replication has settled (both nodes hold the same rows: node 2 still applying node 1's writes made it
+ * look 1.17x slower), one request at a time in alternating order (1,2 then 2,1), with GET /api/health beside it as
+ * a control (what the node costs without the session check).
  * Loopback only (127.0.12.x), bounded in count and time, exits by itself. Prints tables; asserts nothing.
  * Needs the compiled kit and the built app: `npx tsc -b kit && npm run build -w app` (npm run bench builds kit).
- *   node tests/bench/load.js [--sessions N] [--ops N] [--rounds N]
+ *   node tests/bench/load.js [--sessions N] [--ops N] [--rounds N] [--checks N]
  */
 const { performance } = require('node:perf_hooks');
-const { setTimeout } = require('node:timers');
+const { setTimeout: sleep } = require('node:timers/promises');
 const { URLSearchParams } = require('node:url');
 const { startLocalCluster } = require('../../kit/dist/cluster/index.js');
+const { loadAverageLine, stopAfter } = require('./benchProcess');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,7 +26,8 @@ const SESSIONS = arg('sessions', 16);
 /** API requests per session per phase: 3 reads (list) for each write (create). */
 const OPS_PER_SESSION = arg('ops', 24);
 const ROUNDS = arg('rounds', 2);
-const SESSION_CHECKS = arg('checks', 200);
+const SESSION_CHECKS = arg('checks', 400);
+const SETTLE_TIMEOUT_MS = 120_000;
 const PHASE_TIME_LIMIT_MS = 60_000;
 const REQUEST_TIMEOUT_MS = 15_000;
 const TOTAL_TIME_LIMIT_MS = 10 * 60_000;
@@ -124,33 +129,61 @@ function merge(results) {
   };
 }
 
-async function sessionCheckLatencies(url, cookie, count) {
-  const latencies = [];
-  let errors = 0;
-  for (let i = 0; i < count; i++) {
-    const t = performance.now();
-    const response = await fetch(`${url}/api/auth/session`, {
-      headers: { cookie },
-      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-    });
-    const body = await response.json().catch(() => ({}));
-    latencies.push(performance.now() - t);
-    if (!body.user) errors++;
+/** One request's time in ms; `ok` says whether the answer was what a signed-in check returns. */
+async function timedGet(url, cookie, ok) {
+  const t = performance.now();
+  const response = await fetch(url, {
+    headers: cookie ? { cookie } : {},
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const body = await response.json().catch(() => ({}));
+  return { ms: performance.now() - t, ok: ok(response, body) };
+}
+
+/** Until both nodes list the same businesses (replication has carried every write of the load phases). */
+async function replicationSettled(nodes, cookie) {
+  const started = Date.now();
+  for (;;) {
+    const counts = [];
+    for (const node of nodes) {
+      const response = await fetch(`${node.appUrl}/api/businesses`, { headers: { cookie } });
+      counts.push(response.ok ? (await response.json()).businesses.length : -1);
+    }
+    if (counts[0] >= 0 && counts.every((n) => n === counts[0])) return { ms: Date.now() - started, rows: counts[0] };
+    if (Date.now() - started > SETTLE_TIMEOUT_MS) throw new Error(`replication did not settle: businesses ${counts}`);
+    await sleep(250);
   }
-  return { latencies, errors };
+}
+
+/**
+ * The same cookie (issued by `issuer`) read on each node in turn, one request at a time, the order alternating
+ * (1,2 then 2,1) so neither node always goes first; /api/health the same way as the control.
+ */
+async function sessionChecks(nodes, cookie, count) {
+  const checks = nodes.map(() => ({ session: [], health: [], errors: 0 }));
+  const signedIn = (response, body) => response.ok && Boolean(body.user);
+  const healthy = (response) => response.ok;
+  for (let i = 0; i < count; i++) {
+    const order = i % 2 === 0 ? [0, 1] : [1, 0];
+    for (const n of order) {
+      const session = await timedGet(`${nodes[n].appUrl}/api/auth/session`, cookie, signedIn);
+      checks[n].session.push(session.ms);
+      if (!session.ok) checks[n].errors++;
+    }
+    for (const n of order)
+      checks[n].health.push((await timedGet(`${nodes[n].appUrl}/api/health`, undefined, healthy)).ms);
+  }
+  return checks;
 }
 
 const fmt = (n, digits = 1) => (!Number.isFinite(n) ? '-' : Number.isInteger(n) ? String(n) : n.toFixed(digits));
 
 async function main() {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`load: gave up after ${TOTAL_TIME_LIMIT_MS} ms\n`);
-    process.exit(1);
-  }, TOTAL_TIME_LIMIT_MS);
-  hardStop.unref();
+  let cluster;
+  stopAfter('load', TOTAL_TIME_LIMIT_MS, async () => cluster?.stop());
 
   process.stdout.write(`starting a 2-node local cluster on 127.0.${ADDRESS_BLOCK}.x ...\n`);
-  const cluster = await startLocalCluster({ nodes: 2, addressBlock: ADDRESS_BLOCK });
+  cluster = await startLocalCluster({ nodes: 2, addressBlock: ADDRESS_BLOCK });
   try {
     const [node1, node2] = cluster.nodes;
     // Each node seeds the admin; the load users are created on every node (a node answers 409 if replication
@@ -189,37 +222,33 @@ async function main() {
       `\n${SESSIONS} concurrent sessions x ${OPS_PER_SESSION} API requests (3 GET list : 1 POST), ${ROUNDS} rounds each, alternating\n\n` +
         '| measure | (a) 1 node, direct | (b) 2 nodes, entry point | b / a |\n|---|---|---|---|\n' +
         rows.map(([name, a, b]) => `| ${name} | ${fmt(a)} | ${fmt(b)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`).join('\n') +
-        '\n',
+        `\n\n${loadAverageLine()}\n`,
     );
 
-    // Cross-node session check: a cookie issued by node 1, read on node 1 and on node 2, interleaved in chunks.
+    // Cross-node session check: a cookie issued by node 1, read on node 1 and on node 2, once the load has settled.
     const cookie = await signIn(node1.appUrl, users[0].email, users[0].password);
-    await sessionCheckLatencies(node1.appUrl, cookie, 10);
-    await sessionCheckLatencies(node2.appUrl, cookie, 10);
-    const same = { latencies: [], errors: 0 };
-    const cross = { latencies: [], errors: 0 };
-    for (let i = 0; i < SESSION_CHECKS; i += 20) {
-      for (const [target, into] of [
-        [node1.appUrl, same],
-        [node2.appUrl, cross],
-      ]) {
-        const r = await sessionCheckLatencies(target, cookie, 20);
-        into.latencies.push(...r.latencies);
-        into.errors += r.errors;
-      }
-    }
+    const settled = await replicationSettled([node1, node2], cookie);
+    process.stdout.write(
+      `replication settled ${settled.ms} ms after the load phases (${settled.rows} businesses on both)\n`,
+    );
+    await sessionChecks([node1, node2], cookie, 20); // warm both: JIT, connections, the user-row cache
+    const loadBefore = loadAverageLine();
+    const [same, cross] = await sessionChecks([node1, node2], cookie, SESSION_CHECKS);
+    const mean = (values) => values.reduce((sum, v) => sum + v, 0) / values.length;
     const checkRows = [
-      ['p50 ms', percentile(same.latencies, 50), percentile(cross.latencies, 50)],
-      ['p99 ms', percentile(same.latencies, 99), percentile(cross.latencies, 99)],
+      ['session p50 ms', percentile(same.session, 50), percentile(cross.session, 50)],
+      ['session p90 ms', percentile(same.session, 90), percentile(cross.session, 90)],
+      ['session mean ms', mean(same.session), mean(cross.session)],
+      ['control: /api/health p50 ms', percentile(same.health, 50), percentile(cross.health, 50)],
       ['errors (no user)', same.errors, cross.errors],
     ];
     process.stdout.write(
-      `\nGET /api/auth/session, ${SESSION_CHECKS} each, cookie issued by ${node1.name}\n\n` +
+      `\nGET /api/auth/session, ${SESSION_CHECKS} each, one at a time in alternating order, cookie issued by ${node1.name}\n\n` +
         `| measure | same node (${node1.name}) | other node (${node2.name}) | other / same |\n|---|---|---|---|\n` +
         checkRows
           .map(([name, a, b]) => `| ${name} | ${fmt(a, 2)} | ${fmt(b, 2)} | ${a > 0 ? fmt(b / a, 2) : '-'} |`)
           .join('\n') +
-        '\n',
+        `\n\n${loadBefore} before the checks, ${loadAverageLine()} after\n`,
     );
   } finally {
     await cluster.stop();

@@ -18,6 +18,7 @@ const { performance } = require('node:perf_hooks');
 const { setTimeout } = require('node:timers');
 const { URLSearchParams } = require('node:url');
 const { startLocalCluster } = require('../../kit/dist/cluster/index.js');
+const { stopAfter } = require('./benchProcess');
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -298,11 +299,7 @@ async function compare(nodes) {
 }
 
 async function main() {
-  const hardStop = setTimeout(() => {
-    process.stderr.write(`topology: gave up after ${TOTAL_TIME_LIMIT_MS} ms\n`);
-    process.exit(1);
-  }, TOTAL_TIME_LIMIT_MS);
-  hardStop.unref();
+  stopAfter('topology', TOTAL_TIME_LIMIT_MS);
   for (const nodes of NODE_COUNTS) await compare(nodes);
 }
 

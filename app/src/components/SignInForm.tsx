@@ -3,6 +3,7 @@
 import { signIn } from 'next-auth/react';
 import { useState, type FormEvent } from 'react';
 import { emailAddress } from '../server/validation';
+import { SubmitButton } from './FormFields';
 
 /** Only paths on this site: a callbackUrl from the query string must not send the user elsewhere. */
 function safeReturnPath(callbackUrl: string | undefined): string {
@@ -54,11 +55,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl?: string }) {
           {error}
         </p>
       )}
-      <div className="actions">
-        <button type="submit" disabled={pending}>
-          {pending ? 'Signing in…' : 'Sign in'}
-        </button>
-      </div>
+      <SubmitButton pending={pending} label="Sign in" pendingLabel="Signing in…" />
     </form>
   );
 }

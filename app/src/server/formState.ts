@@ -19,3 +19,9 @@ export function submittedValues(form: FormData): Record<string, string> {
   }
   return values;
 }
+
+/** A text field of a submitted form; undefined when it is missing or a file. */
+export function formText(form: FormData, name: string): string | undefined {
+  const value = form.get(name);
+  return typeof value === 'string' ? value : undefined;
+}

@@ -28,6 +28,14 @@ export function describeFieldErrors(errors: FieldErrors): string {
     .join('; ');
 }
 
+/** PATCH: any subset of the fields, at least one (unknown fields refused). */
+export function patchOf<F extends z.core.$ZodLooseShape>(fields: F) {
+  return z
+    .strictObject(fields, { error: 'must be a JSON object' })
+    .partial()
+    .refine((patch) => Object.keys(patch).length > 0, { error: 'must contain at least one field to change' });
+}
+
 // Shared field rules, with messages that read after the field name ("name must not be empty").
 export const requiredText = (max: number) =>
   z

@@ -13,27 +13,44 @@ import { createEmployee, deleteEmployee, updateEmployee } from '@/server/employe
 import { type FormState, submittedValues } from '@/server/formState';
 import { isUuid } from '@/server/ids';
 import { fieldErrors } from '@/server/validation';
+import type { ZodSafeParseResult } from 'zod';
+
+const parseBusiness = (form: FormData) => businessInput.safeParse(businessFromForm(form));
+const parseEmployee = (form: FormData) => employeeInput.safeParse(employeeFromForm(form));
 
 export async function createBusinessAction(_previous: FormState, form: FormData): Promise<FormState> {
   await requireUser('/businesses');
-  const parsed = businessInput.safeParse(businessFromForm(form));
+  const parsed = parseBusiness(form);
   if (!parsed.success) return { fields: fieldErrors(parsed.error), values: submittedValues(form) };
   const business = await createBusiness(parsed.data);
   redirect(`/businesses/${business.id}`);
 }
 
-export async function updateBusinessAction(
+/**
+ * A form for a record shown on /businesses/<businessId>: the session, a well-formed id, the form's fields, then
+ * `save`, which answers what to tell the person, or undefined when the record is gone (404).
+ */
+async function saveOnBusinessPage<T>(
   businessId: string,
-  _previous: FormState,
+  recordId: string,
   form: FormData,
+  parse: (form: FormData) => ZodSafeParseResult<T>,
+  save: (data: T) => Promise<string | undefined>,
 ): Promise<FormState> {
   await requireUser(`/businesses/${businessId}`);
-  if (!isUuid(businessId)) notFound();
-  const parsed = businessInput.safeParse(businessFromForm(form));
+  if (!isUuid(recordId)) notFound();
+  const parsed = parse(form);
   if (!parsed.success) return { fields: fieldErrors(parsed.error), values: submittedValues(form) };
-  if (!(await updateBusiness(businessId, parsed.data))) notFound();
+  const done = await save(parsed.data);
+  if (done === undefined) notFound();
   revalidatePath(`/businesses/${businessId}`);
-  return { done: 'Saved.' };
+  return { done };
+}
+
+export async function updateBusinessAction(id: string, _previous: FormState, form: FormData): Promise<FormState> {
+  return saveOnBusinessPage(id, id, form, parseBusiness, async (data) =>
+    (await updateBusiness(id, data)) ? 'Saved.' : undefined,
+  );
 }
 
 export async function deleteBusinessAction(businessId: string): Promise<void> {
@@ -42,19 +59,11 @@ export async function deleteBusinessAction(businessId: string): Promise<void> {
   redirect('/businesses');
 }
 
-export async function createEmployeeAction(
-  businessId: string,
-  _previous: FormState,
-  form: FormData,
-): Promise<FormState> {
-  await requireUser(`/businesses/${businessId}`);
-  if (!isUuid(businessId)) notFound();
-  const parsed = employeeInput.safeParse(employeeFromForm(form));
-  if (!parsed.success) return { fields: fieldErrors(parsed.error), values: submittedValues(form) };
-  const employee = await createEmployee(businessId, parsed.data);
-  if (!employee) notFound();
-  revalidatePath(`/businesses/${businessId}`);
-  return { done: `Added ${employee.name}.` };
+export async function createEmployeeAction(id: string, _previous: FormState, form: FormData): Promise<FormState> {
+  return saveOnBusinessPage(id, id, form, parseEmployee, async (data) => {
+    const employee = await createEmployee(id, data);
+    return employee && `Added ${employee.name}.`;
+  });
 }
 
 export async function updateEmployeeAction(
@@ -63,13 +72,9 @@ export async function updateEmployeeAction(
   _previous: FormState,
   form: FormData,
 ): Promise<FormState> {
-  await requireUser(`/businesses/${businessId}`);
-  if (!isUuid(employeeId)) notFound();
-  const parsed = employeeInput.safeParse(employeeFromForm(form));
-  if (!parsed.success) return { fields: fieldErrors(parsed.error), values: submittedValues(form) };
-  if (!(await updateEmployee(employeeId, parsed.data))) notFound();
-  revalidatePath(`/businesses/${businessId}`);
-  return { done: 'Saved.' };
+  return saveOnBusinessPage(businessId, employeeId, form, parseEmployee, async (data) =>
+    (await updateEmployee(employeeId, data)) ? 'Saved.' : undefined,
+  );
 }
 
 export async function deleteEmployeeAction(employeeId: string, businessId: string): Promise<void> {

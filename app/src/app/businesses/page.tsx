@@ -1,10 +1,31 @@
 import type { Metadata } from 'next';
 import { BusinessForm, NEW_BUSINESS } from '@/components/BusinessForm';
+import { DataTable } from '@/components/DataTable';
 import { requireUser } from '@/server/auth/session';
+import type { Business } from '@/server/businesses/businessSchemas';
 import { listBusinesses } from '@/server/businesses/businessesRepository';
 import { createBusinessAction } from '../actions/businessActions';
 
 export const metadata: Metadata = { title: 'Businesses' };
+
+const COLUMNS = ['Name', 'Type', 'Contact', 'Status'];
+
+function businessCells(business: Business) {
+  return (
+    <>
+      <td>
+        <a href={`/businesses/${business.id}`}>{business.name}</a>
+      </td>
+      <td>{business.type}</td>
+      <td>{[business.contactEmail, business.contactPhone].filter(Boolean).join(' · ') || '—'}</td>
+      <td>
+        <span className={`status ${business.active ? 'active' : 'inactive'}`}>
+          {business.active ? 'active' : 'inactive'}
+        </span>
+      </td>
+    </>
+  );
+}
 
 export default async function BusinessesPage() {
   await requireUser('/businesses');
@@ -15,32 +36,7 @@ export default async function BusinessesPage() {
       {businesses.length === 0 ? (
         <p className="empty">No businesses yet. Add the first one below.</p>
       ) : (
-        <table aria-label="Businesses">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Type</th>
-              <th>Contact</th>
-              <th>Status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {businesses.map((business) => (
-              <tr key={business.id}>
-                <td>
-                  <a href={`/businesses/${business.id}`}>{business.name}</a>
-                </td>
-                <td>{business.type}</td>
-                <td>{[business.contactEmail, business.contactPhone].filter(Boolean).join(' · ') || '—'}</td>
-                <td>
-                  <span className={`status ${business.active ? 'active' : 'inactive'}`}>
-                    {business.active ? 'active' : 'inactive'}
-                  </span>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Businesses" columns={COLUMNS} records={businesses} cells={businessCells} />
       )}
       <h2>New business</h2>
       <div className="panel">

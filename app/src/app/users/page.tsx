@@ -1,11 +1,38 @@
 import type { Metadata } from 'next';
+import { DataTable } from '@/components/DataTable';
 import { NewUserForm, UserActionButton } from '@/components/UserForms';
 import { requireUser } from '@/server/auth/session';
 import { isAdmin } from '@/server/users/adminCheck';
 import { listUsers } from '@/server/users/usersRepository';
+import type { User } from '@/server/users/userSchemas';
 import { changeUserRoleAction, createUserAction, deleteUserAction } from '../actions/userActions';
 
 export const metadata: Metadata = { title: 'Users' };
+
+const COLUMNS = ['Email', 'Name', 'Role', ''];
+
+/** Every user but the admin looking (`myId`) can be promoted, demoted or deleted here. */
+function userCells(user: User, myId: string) {
+  return (
+    <>
+      <td>{user.email}</td>
+      <td>{user.name}</td>
+      <td>{user.role}</td>
+      <td className="actions">
+        {user.id !== myId && (
+          <>
+            <UserActionButton
+              key={`${user.id}-${user.role}`}
+              action={changeUserRoleAction.bind(null, user.id, user.role === 'admin' ? 'member' : 'admin')}
+              label={user.role === 'admin' ? 'Make member' : 'Make admin'}
+            />
+            <UserActionButton action={deleteUserAction.bind(null, user.id)} label="Delete" danger />
+          </>
+        )}
+      </td>
+    </>
+  );
+}
 
 export default async function UsersPage() {
   const me = await requireUser('/users');
@@ -21,37 +48,7 @@ export default async function UsersPage() {
   return (
     <>
       <h1>Users</h1>
-      <table aria-label="Users">
-        <thead>
-          <tr>
-            <th>Email</th>
-            <th>Name</th>
-            <th>Role</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((user) => (
-            <tr key={user.id}>
-              <td>{user.email}</td>
-              <td>{user.name}</td>
-              <td>{user.role}</td>
-              <td className="actions">
-                {user.id !== me.id && (
-                  <>
-                    <UserActionButton
-                      key={`${user.id}-${user.role}`}
-                      action={changeUserRoleAction.bind(null, user.id, user.role === 'admin' ? 'member' : 'admin')}
-                      label={user.role === 'admin' ? 'Make member' : 'Make admin'}
-                    />
-                    <UserActionButton action={deleteUserAction.bind(null, user.id)} label="Delete" danger />
-                  </>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable label="Users" columns={COLUMNS} records={users} cells={(user) => userCells(user, me.id)} />
       <h2>New user</h2>
       <div className="panel">
         <NewUserForm action={createUserAction} />

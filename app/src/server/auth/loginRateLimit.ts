@@ -4,7 +4,7 @@
  * - an address that keeps failing for one account is refused for that account (the attacker's own address);
  * - an address that fails for many accounts is refused for all (password spraying);
  * - an account that fails from many addresses is never refused, only slowed: each further attempt waits before
- *   its password check, longer the more failures (up to MAX_ACCOUNT_DELAY_MS). So nobody can lock someone else
+ *   its password check, longer the more failures (up to LOGIN_LIMITS.maxAccountDelayMs). So nobody can lock someone else
  *   out, the real user still signs in (a few seconds later), and a guesser spread over many addresses gets
  *   a handful of tries per address.
  * An attempt counts as failed from the moment it starts until it is known to have succeeded, so a burst of
@@ -15,37 +15,30 @@
  * point gets at most N times the limit, still a few dozen guesses per quarter hour against bcrypt; no shared store
  * (or the database, on every failed attempt) is in the sign-in path.
  */
-export const LOGIN_LIMIT_WINDOW_MS = 15 * 60 * 1000;
-/** Failed attempts one address may make against one account per window. */
-export const MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN = 5;
-/** Higher than per account: several people behind one NAT or office address share it. */
-export const MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN = 30;
-/** Failures of an account (from anywhere) before its attempts start to wait. */
-export const FREE_FAILED_LOGINS_PER_ACCOUNT = 5;
-/** The first wait, doubled with every further failure up to MAX_ACCOUNT_DELAY_MS. */
-export const FIRST_ACCOUNT_DELAY_MS = 500;
-export const MAX_ACCOUNT_DELAY_MS = 8_000;
-/** Accounts, addresses and pairs tracked at once; past this the least recently active are forgotten. */
-export const MAX_TRACKED_LOGIN_KEYS = 50_000;
-
 export interface LoginLimits {
+  /** The sliding window every count is kept over. */
   readonly windowMs: number;
+  /** Failed attempts one address may make against one account per window. */
   readonly maxFailuresPerAccountAndAddress: number;
+  /** Higher than per account: several people behind one NAT or office address share it. */
   readonly maxFailuresPerAddress: number;
+  /** Failures of an account (from anywhere) before its attempts start to wait. */
   readonly freeFailuresPerAccount: number;
+  /** The first wait, doubled with every further failure up to maxAccountDelayMs. */
   readonly firstAccountDelayMs: number;
   readonly maxAccountDelayMs: number;
+  /** Accounts, addresses and pairs tracked at once; past this the least recently active are forgotten. */
   readonly maxTrackedKeys: number;
 }
 
 export const LOGIN_LIMITS: LoginLimits = {
-  windowMs: LOGIN_LIMIT_WINDOW_MS,
-  maxFailuresPerAccountAndAddress: MAX_FAILED_LOGINS_PER_ACCOUNT_AND_ADDRESS_PER_15_MIN,
-  maxFailuresPerAddress: MAX_FAILED_LOGINS_PER_ADDRESS_PER_15_MIN,
-  freeFailuresPerAccount: FREE_FAILED_LOGINS_PER_ACCOUNT,
-  firstAccountDelayMs: FIRST_ACCOUNT_DELAY_MS,
-  maxAccountDelayMs: MAX_ACCOUNT_DELAY_MS,
-  maxTrackedKeys: MAX_TRACKED_LOGIN_KEYS,
+  windowMs: 15 * 60 * 1000,
+  maxFailuresPerAccountAndAddress: 5,
+  maxFailuresPerAddress: 30,
+  freeFailuresPerAccount: 5,
+  firstAccountDelayMs: 500,
+  maxAccountDelayMs: 8_000,
+  maxTrackedKeys: 50_000,
 };
 
 export type AttemptVerdict =

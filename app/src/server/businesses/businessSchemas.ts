@@ -1,6 +1,7 @@
 /** What a business is, as the JSON API and the forms accept it. */
 import { z } from 'zod';
-import { optionalEmailAddress, optionalText, requiredText } from '../validation';
+import { optionalEmailAddress, optionalText, patchOf, requiredText } from '../validation';
+import { formText } from '../formState';
 
 export const BUSINESS_TYPES = [
   'retail',
@@ -12,6 +13,18 @@ export const BUSINESS_TYPES = [
   'other',
 ] as const;
 export type BusinessType = (typeof BUSINESS_TYPES)[number];
+
+export interface Business {
+  readonly id: string;
+  readonly name: string;
+  readonly type: string;
+  readonly contactEmail: string | null;
+  readonly contactPhone: string | null;
+  readonly address: string | null;
+  readonly active: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
 
 const phone = z
   .string({ error: 'must be a string or null' })
@@ -44,30 +57,12 @@ export const businessInput = z.strictObject(
 export type BusinessInput = z.output<typeof businessInput>;
 
 /** PATCH: any subset of the fields, at least one. */
-export const businessPatch = z
-  .strictObject(fields, { error: 'must be a JSON object' })
-  .partial()
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'must contain at least one field to change' });
+export const businessPatch = patchOf(fields);
 export type BusinessPatch = z.output<typeof businessPatch>;
-
-export interface Business {
-  readonly id: string;
-  readonly name: string;
-  readonly type: string;
-  readonly contactEmail: string | null;
-  readonly contactPhone: string | null;
-  readonly address: string | null;
-  readonly active: boolean;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
 
 /** A submitted HTML form as the same shape the JSON API takes (a missing checkbox means false). */
 export function businessFromForm(form: FormData): Record<string, unknown> {
-  const text = (name: string) => {
-    const value = form.get(name);
-    return typeof value === 'string' ? value : undefined;
-  };
+  const text = (field: string) => formText(form, field);
   return {
     name: text('name') ?? '',
     type: text('type') ?? '',

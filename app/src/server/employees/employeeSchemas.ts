@@ -1,6 +1,7 @@
 /** An employee of a business, as the JSON API and the forms accept it. */
 import { z } from 'zod';
-import { optionalEmailAddress, optionalText, requiredText } from '../validation';
+import { optionalEmailAddress, optionalText, patchOf, requiredText } from '../validation';
+import { formText } from '../formState';
 
 const fields = {
   name: requiredText(200),
@@ -11,10 +12,7 @@ const fields = {
 export const employeeInput = z.strictObject(fields, { error: 'must be a JSON object' });
 export type EmployeeInput = z.output<typeof employeeInput>;
 
-export const employeePatch = z
-  .strictObject(fields, { error: 'must be a JSON object' })
-  .partial()
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'must contain at least one field to change' });
+export const employeePatch = patchOf(fields);
 export type EmployeePatch = z.output<typeof employeePatch>;
 
 export interface Employee {
@@ -28,9 +26,6 @@ export interface Employee {
 }
 
 export function employeeFromForm(form: FormData): Record<string, unknown> {
-  const text = (name: string) => {
-    const value = form.get(name);
-    return typeof value === 'string' ? value : undefined;
-  };
+  const text = (field: string) => formText(form, field);
   return { name: text('name') ?? '', email: text('email'), title: text('title') };
 }

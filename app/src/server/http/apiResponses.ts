@@ -2,7 +2,7 @@
  * JSON answers of the API, all shaped { error, message, ... } when something is wrong, so an integration can
  * branch on `error` and show `message`.
  */
-import type { ZodError } from 'zod';
+import type { ZodError, ZodType, output } from 'zod';
 import { describeFieldErrors, fieldErrors } from '../validation';
 
 export function json(data: unknown, status = 200, headers?: Record<string, string>): Response {
@@ -73,4 +73,15 @@ export async function readJsonBody(request: Request): Promise<{ body: unknown } 
   } catch {
     return { response: apiError(400, 'invalid_json', 'the body is not valid JSON') };
   }
+}
+
+/** The body parsed by `schema`, or the 4xx answer to give instead (415, 400 invalid_json, 400 validation_failed). */
+export async function readValidBody<S extends ZodType>(
+  request: Request,
+  schema: S,
+): Promise<{ data: output<S> } | { response: Response }> {
+  const read = await readJsonBody(request);
+  if ('response' in read) return read;
+  const parsed = schema.safeParse(read.body);
+  return parsed.success ? { data: parsed.data } : { response: validationFailed(parsed.error) };
 }

@@ -8,6 +8,13 @@ const healthy: ReadinessFacts = {
   sync: { reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] } },
 };
 const peer = { id: 'fedcba9876543210', name: 'server-2', address: '127.0.0.3:8765' };
+type Mismatch = Extract<ReadinessFacts['sync'], { reachable: true }>['agreement']['mismatches'][number];
+/** Peers report these differences; `oddOneOut` when this node is the one that differs from the rest. */
+const disagreeing = (oddOneOut: boolean, ...mismatches: Mismatch[]): ReadinessFacts => ({
+  ...healthy,
+  sync: { reachable: true, agreement: { ok: false, oddOneOut, mismatches } },
+});
+const secretMismatch = (oddOneOut: boolean) => disagreeing(oddOneOut, { variable: 'NEXTAUTH_SECRET', peers: [peer] });
 
 describe('readiness', () => {
   it('is ready when the database answers, migrations are applied and peers agree', () => {
@@ -75,13 +82,7 @@ describe('readiness', () => {
   });
 
   it('is not ready when this node is the odd one out on NEXTAUTH_SECRET, naming the variable and the peers', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: {
-        reachable: true,
-        agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
-      },
-    });
+    const report = readinessReport(secretMismatch(true));
     expect(report.httpStatus).toBe(503);
     expect(report.body.checks.sync).toBe('odd-one-out');
     expect(report.body.problems).toEqual([
@@ -90,30 +91,16 @@ describe('readiness', () => {
   });
 
   it('passes on what differs when the sync service can say it without a secret', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: {
-        reachable: true,
-        agreement: {
-          ok: false,
-          oddOneOut: true,
-          mismatches: [{ variable: 'NEXTAUTH_URL', peers: [peer], detail: 'scheme http here, https on the peers' }],
-        },
-      },
-    });
+    const report = readinessReport(
+      disagreeing(true, { variable: 'NEXTAUTH_URL', peers: [peer], detail: 'scheme http here, https on the peers' }),
+    );
     expect(report.body.problems[0]).toMatch(
       /^NEXTAUTH_URL differs from peers server-2 \(fedcba9876543210 at 127\.0\.0\.3:8765\) \(scheme http here, https on the peers\): this node/,
     );
   });
 
   it('stays ready when it agrees with the majority and a peer differs', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: {
-        reachable: true,
-        agreement: { ok: false, oddOneOut: false, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
-      },
-    });
+    const report = readinessReport(secretMismatch(false));
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.sync).toBe('disagreement');
     expect(report.body.problems[0]).toMatch(/NEXTAUTH_SECRET differs from peers server-2 .*not blocking/);
@@ -130,10 +117,7 @@ describe('readiness and the app build', () => {
   });
 
   it('is not ready when this node runs another build than the rest, with both builds and the fix', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: { reachable: true, agreement: { ok: false, oddOneOut: true, mismatches: [buildMismatch(true)] } },
-    });
+    const report = readinessReport(disagreeing(true, buildMismatch(true)));
     expect(report.httpStatus).toBe(503);
     expect(report.body.checks).toMatchObject({ sync: 'ok', build: 'odd-one-out' });
     expect(report.body.problems[0]).toContain('the app build differs from peers server-2');
@@ -143,26 +127,15 @@ describe('readiness and the app build', () => {
   });
 
   it('stays ready on the majority build', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: { reachable: true, agreement: { ok: false, oddOneOut: false, mismatches: [buildMismatch(false)] } },
-    });
+    const report = readinessReport(disagreeing(false, buildMismatch(false)));
     expect(report.httpStatus).toBe(200);
     expect(report.body.checks.build).toBe('disagreement');
   });
 
   it('names the configuration first when both the configuration and the build make this node odd', () => {
-    const report = readinessReport({
-      ...healthy,
-      sync: {
-        reachable: true,
-        agreement: {
-          ok: false,
-          oddOneOut: true,
-          mismatches: [buildMismatch(true), { variable: 'NEXTAUTH_SECRET', peers: [peer], oddOneOut: true }],
-        },
-      },
-    });
+    const report = readinessReport(
+      disagreeing(true, buildMismatch(true), { variable: 'NEXTAUTH_SECRET', peers: [peer], oddOneOut: true }),
+    );
     expect(publicReadiness(report).body.reason).toBe('config_differs_from_peers');
   });
 });
@@ -184,15 +157,7 @@ describe('the public readiness answer', () => {
     expect(down).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'database_unreachable' } });
     const pending = publicReadiness(readinessReport({ ...healthy, pendingMigrations: ['002_add_notes.sql'] }));
     expect(pending).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'migrations_pending' } });
-    const odd = publicReadiness(
-      readinessReport({
-        ...healthy,
-        sync: {
-          reachable: true,
-          agreement: { ok: false, oddOneOut: true, mismatches: [{ variable: 'NEXTAUTH_SECRET', peers: [peer] }] },
-        },
-      }),
-    );
+    const odd = publicReadiness(readinessReport(secretMismatch(true)));
     expect(odd).toEqual({ httpStatus: 503, body: { status: 'not_ready', reason: 'config_differs_from_peers' } });
     for (const answer of [down, pending, odd]) {
       expect(everything(answer)).not.toMatch(

@@ -1,6 +1,7 @@
 /** Users, sign-in credentials and their rules. */
 import { z } from 'zod';
-import { emailAddress, requiredText } from '../validation';
+import { emailAddress, patchOf, requiredText } from '../validation';
+import { formText } from '../formState';
 
 export const USER_ROLES = ['admin', 'member'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -24,10 +25,7 @@ export const newUser = z.strictObject(
 );
 export type NewUser = z.output<typeof newUser>;
 
-export const userPatch = z
-  .strictObject({ name: requiredText(100), password: newPassword, role }, { error: 'must be a JSON object' })
-  .partial()
-  .refine((patch) => Object.keys(patch).length > 0, { error: 'must contain at least one field to change' });
+export const userPatch = patchOf({ name: requiredText(100), password: newPassword, role });
 export type UserPatch = z.output<typeof userPatch>;
 
 /**
@@ -52,9 +50,6 @@ export interface User {
 }
 
 export function userFromForm(form: FormData): Record<string, unknown> {
-  const text = (name: string) => {
-    const value = form.get(name);
-    return typeof value === 'string' ? value : undefined;
-  };
+  const text = (field: string) => formText(form, field);
   return { email: text('email') ?? '', name: text('name') ?? '', password: text('password') ?? '', role: text('role') };
 }

@@ -2,6 +2,7 @@
 import { DatabaseError } from 'pg';
 import { hashPassword } from '../auth/passwords';
 import { databasePool, inTransaction } from '../db/pool';
+import { RecordTable } from '../db/recordTable';
 import { newId } from '../ids';
 import type { NewUser, User, UserPatch, UserRole } from './userSchemas';
 
@@ -14,28 +15,17 @@ interface UserRow {
   updated_at: Date;
 }
 
-const COLUMNS = 'id, email, name, role, created_at, updated_at';
+const users = new RecordTable<User>('users', { email: 'email', name: 'name', role: 'role' });
+const COLUMNS = users.columns;
 const UNIQUE_VIOLATION = '23505';
-
-function toUser(row: UserRow): User {
-  return {
-    id: row.id,
-    email: row.email,
-    name: row.name,
-    role: row.role,
-    createdAt: row.created_at.toISOString(),
-    updatedAt: row.updated_at.toISOString(),
-  };
-}
 
 export async function listUsers(): Promise<User[]> {
   const { rows } = await databasePool().query<UserRow>(`SELECT ${COLUMNS} FROM users ORDER BY email`);
-  return rows.map(toUser);
+  return rows.map((row) => users.toRecord(row));
 }
 
-export async function findUser(id: string): Promise<User | undefined> {
-  const { rows } = await databasePool().query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
-  return rows[0] && toUser(rows[0]);
+export function findUser(id: string): Promise<User | undefined> {
+  return users.find(id);
 }
 
 /** For the credentials check only. */
@@ -45,7 +35,7 @@ export async function findUserForSignIn(email: string): Promise<(User & { passwo
     [email],
   );
   const row = rows[0];
-  return row && { ...toUser(row), passwordHash: row.password_hash };
+  return row && { ...users.toRecord(row), passwordHash: row.password_hash };
 }
 
 /** What decides whether a user's sessions still stand (see sessionStanding): the role and the password hash. */
@@ -67,7 +57,7 @@ export async function createUser(input: NewUser): Promise<CreateUserResult> {
       `INSERT INTO users (id, email, name, password_hash, role) VALUES ($1, $2, $3, $4, $5) RETURNING ${COLUMNS}`,
       [newId(), input.email, input.name, passwordHash, input.role],
     );
-    return { user: toUser(rows[0] as UserRow) };
+    return { user: users.toRecord(rows[0] as UserRow) };
   } catch (error) {
     if (error instanceof DatabaseError && error.code === UNIQUE_VIOLATION) return { emailTaken: true };
     throw error;
@@ -101,7 +91,7 @@ export async function updateUser(id: string, patch: UserPatch): Promise<ChangeUs
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, patch.name ?? null, patch.role ?? null, passwordHash ?? null],
     );
-    return { user: toUser(rows[0] as UserRow) };
+    return { user: users.toRecord(rows[0] as UserRow) };
   });
 }
 

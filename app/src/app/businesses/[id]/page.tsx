@@ -1,9 +1,11 @@
 import type { Metadata } from 'next';
 import { notFound } from 'next/navigation';
 import { BusinessForm } from '@/components/BusinessForm';
+import { DataTable } from '@/components/DataTable';
 import { EmployeeForm } from '@/components/EmployeeForm';
 import { requireUser } from '@/server/auth/session';
 import { findBusiness } from '@/server/businesses/businessesRepository';
+import type { Employee } from '@/server/employees/employeeSchemas';
 import { listEmployees } from '@/server/employees/employeesRepository';
 import { isUuid } from '@/server/ids';
 import {
@@ -15,6 +17,36 @@ import {
 } from '@/app/actions/businessActions';
 
 type Props = { params: Promise<{ id: string }> };
+
+const COLUMNS = ['Name', 'Title', 'Email', ''];
+
+function employeeCells(employee: Employee) {
+  return (
+    <>
+      <td>
+        {employee.name}
+        <details>
+          <summary>Edit</summary>
+          <EmployeeForm
+            key={employee.updatedAt}
+            action={updateEmployeeAction.bind(null, employee.id, employee.businessId)}
+            initial={{ name: employee.name, email: employee.email ?? '', title: employee.title ?? '' }}
+            submitLabel="Save employee"
+          />
+        </details>
+      </td>
+      <td>{employee.title ?? '—'}</td>
+      <td>{employee.email ?? '—'}</td>
+      <td>
+        <form className="inline" action={deleteEmployeeAction.bind(null, employee.id, employee.businessId)}>
+          <button type="submit" className="danger">
+            Remove
+          </button>
+        </form>
+      </td>
+    </>
+  );
+}
 
 export async function generateMetadata({ params }: Props): Promise<Metadata> {
   const { id } = await params;
@@ -53,43 +85,7 @@ export default async function BusinessPage({ params }: Props) {
       {employees.length === 0 ? (
         <p className="empty">No employees yet.</p>
       ) : (
-        <table aria-label="Employees">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Title</th>
-              <th>Email</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {employees.map((employee) => (
-              <tr key={employee.id}>
-                <td>
-                  {employee.name}
-                  <details>
-                    <summary>Edit</summary>
-                    <EmployeeForm
-                      key={employee.updatedAt}
-                      action={updateEmployeeAction.bind(null, employee.id, business.id)}
-                      initial={{ name: employee.name, email: employee.email ?? '', title: employee.title ?? '' }}
-                      submitLabel="Save employee"
-                    />
-                  </details>
-                </td>
-                <td>{employee.title ?? '—'}</td>
-                <td>{employee.email ?? '—'}</td>
-                <td>
-                  <form className="inline" action={deleteEmployeeAction.bind(null, employee.id, business.id)}>
-                    <button type="submit" className="danger">
-                      Remove
-                    </button>
-                  </form>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Employees" columns={COLUMNS} records={employees} cells={employeeCells} />
       )}
       <h3>Add an employee</h3>
       <div className="panel">

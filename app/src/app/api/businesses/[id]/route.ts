@@ -1,32 +1,25 @@
 import { businessInput, businessPatch } from '@/server/businesses/businessSchemas';
 import { deleteBusiness, findBusiness, updateBusiness } from '@/server/businesses/businessesRepository';
-import { json, noContent, notFound, readJsonBody, validationFailed } from '@/server/http/apiResponses';
-import { apiRoute } from '@/server/http/apiRoute';
-import { isUuid } from '@/server/ids';
+import { json, noContent, notFound, readValidBody } from '@/server/http/apiResponses';
+import { recordRoute } from '@/server/http/apiRoute';
 
-export const GET = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
-  const business = isUuid(id) ? await findBusiness(id) : undefined;
+export const GET = recordRoute('business', async (_request, _user, id) => {
+  const business = await findBusiness(id);
   return business ? json(business) : notFound('business', id);
 });
 
 /** PATCH changes the fields given; PUT replaces the whole business (fields left out become null/defaults). */
-async function change(
-  request: Request,
-  id: string,
-  schema: typeof businessInput | typeof businessPatch,
-): Promise<Response> {
-  if (!isUuid(id)) return notFound('business', id);
-  const read = await readJsonBody(request);
-  if ('response' in read) return read.response;
-  const parsed = schema.safeParse(read.body);
-  if (!parsed.success) return validationFailed(parsed.error);
-  const business = await updateBusiness(id, parsed.data);
-  return business ? json(business) : notFound('business', id);
-}
+const change = (schema: typeof businessInput | typeof businessPatch) =>
+  recordRoute('business', async (request, _user, id) => {
+    const body = await readValidBody(request, schema);
+    if ('response' in body) return body.response;
+    const business = await updateBusiness(id, body.data);
+    return business ? json(business) : notFound('business', id);
+  });
 
-export const PATCH = apiRoute<{ id: string }>((request, _user, { id }) => change(request, id, businessPatch));
-export const PUT = apiRoute<{ id: string }>((request, _user, { id }) => change(request, id, businessInput));
+export const PATCH = change(businessPatch);
+export const PUT = change(businessInput);
 
-export const DELETE = apiRoute<{ id: string }>(async (_request, _user, { id }) => {
-  return isUuid(id) && (await deleteBusiness(id)) ? noContent() : notFound('business', id);
-});
+export const DELETE = recordRoute('business', async (_request, _user, id) =>
+  (await deleteBusiness(id)) ? noContent() : notFound('business', id),
+);
