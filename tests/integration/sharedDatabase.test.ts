@@ -11,6 +11,7 @@ import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/k
 import { setUpDatabaseRoles } from '@msk/kit/postgres';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
+import { expectTwoNodesSharingOneDatabase } from '../support/statusChecks';
 
 const ADDRESS_BLOCK = 91;
 const SYNC_CLI = join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js');
@@ -103,13 +104,7 @@ describe('a local cluster of two nodes sharing one database', () => {
       cwd: cluster.dataDir,
     });
     expect(text.status).toBe(0);
-    expect(text.stdout.match(/^Peers Connected: 1$/gm)).toHaveLength(2);
-    expect(text.stdout).toContain(
-      'Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
-    expect(text.stdout).toContain(
-      'Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
+    expectTwoNodesSharingOneDatabase(text.stdout);
     const json = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir, '--json'], {
       encoding: 'utf8',
       cwd: cluster.dataDir,
