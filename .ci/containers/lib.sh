@@ -77,18 +77,6 @@ debian_mirror() {
   awk '/^URIs:/{print $2; exit} /^deb /{print ($2 ~ /^\[/ ? $3 : $2); exit}' "$file"
 }
 
-declare -a MSK_TIMINGS=()
-# step NAME COMMAND...: runs one step and records how long it took.
-step() {
-  local name=$1 started=$SECONDS
-  shift
-  ts "$name"
-  "$@"
-  MSK_TIMINGS+=("$(printf '%-30s %4ds' "$name" $((SECONDS - started)))")
-}
-print_timings() {
-  echo "[containers] step timings:"
-  local line
-  for line in "${MSK_TIMINGS[@]}"; do echo "  $line"; done
-  echo "  total                          $(printf '%4ds' "$SECONDS")"
-}
+MSK_TIMINGS_LABEL=containers MSK_TIMINGS_WIDTH=30
+# shellcheck source=../lib/timings.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/timings.sh"

@@ -71,21 +71,9 @@ ts() { printf '[kubernetes %4ds] %s\n' "$SECONDS" "$*"; }
 die() { printf '[kubernetes] error: %s\n' "$*" >&2; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || die "$1 needs root"; }
 
-declare -a MSK_TIMINGS=()
-# step NAME COMMAND...: runs one step and records how long it took.
-step() {
-  local name=$1 started=$SECONDS
-  shift
-  ts "$name"
-  "$@"
-  MSK_TIMINGS+=("$(printf '%-34s %4ds' "$name" $((SECONDS - started)))")
-}
-print_timings() {
-  echo "[kubernetes] step timings:"
-  local line
-  for line in "${MSK_TIMINGS[@]}"; do echo "  $line"; done
-  echo "  $(printf '%-34s %4ds' total "$SECONDS")"
-}
+MSK_TIMINGS_LABEL=kubernetes MSK_TIMINGS_WIDTH=34
+# shellcheck source-path=SCRIPTDIR source=../lib/timings.sh
+. "$KUBE_CI_DIR/../lib/timings.sh"
 
 # --- the binary cache -------------------------------------------------------------------------------------------
 # A component's folder is named after its version plus a short hash of everything else that shapes the binary

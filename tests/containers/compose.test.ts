@@ -4,87 +4,44 @@
  * login on the other and through the entry point, the sync services connect and replicate, and PostgreSQL trusts
  * no one: a wrong password is refused on localhost, and the app and the sync service connect as their own roles.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  DockerComposeEnvironment,
-  type StartedDockerComposeEnvironment,
-  type StartedTestContainer,
-} from 'testcontainers';
-import { parseEnvFile } from '@msk/contract/envFile';
 import { sessionAt, signIn } from '../support/sessionClient';
-import {
-  type DeployFolder,
-  type PinnedImages,
-  composeVariables,
-  initDeployFolder,
-  pinProjectImages,
-  testResourceName,
-} from './support/composeProject';
-import { ADMIN, COMPOSE_DIR, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
+import { initDeployFolder, testResourceName, envFileValues } from './support/composeProject';
+import { type StartedPublishedNodes, startPublishedNodes } from './support/publishedNodes';
+import { ADMIN } from './support/containerSettings';
 import { eventually } from '../support/eventually';
-import { freePort } from '@msk/kit/testing';
 
 const PROJECT = testResourceName('compose');
 const SERVICES = ['node-1', 'postgres-1', 'app-1', 'sync-1', 'node-2', 'postgres-2', 'app-2', 'sync-2', 'entry-point'];
 
 describe('compose/docker-compose.yml with the configuration npm run init writes', () => {
-  let deploy: DeployFolder;
-  let images: PinnedImages;
-  let environment: StartedDockerComposeEnvironment;
-  let entryUrl: string;
-  /** Compose v2 and later name containers <project>-<service>-<n>; Testcontainers keys them <service>-<n>. */
-  const containerName = (service: string) => `${PROJECT}-${service}-1`;
-  const container = (service: string): StartedTestContainer => environment.getContainer(`${service}-1`);
-  const nodeUrl = (n: number) => {
-    const holder = container(`node-${n}`);
-    return `http://${holder.getHost()}:${holder.getMappedPort(8080)}`;
-  };
+  let compose: StartedPublishedNodes;
 
   beforeAll(async () => {
-    const address = containerHostAddress();
-    const entryPort = await freePort(address);
-    entryUrl = `http://${address}:${entryPort}`;
-    deploy = initDeployFolder({ publicUrl: entryUrl, withAdmin: true });
-    images = pinProjectImages();
-    environment = await new DockerComposeEnvironment(COMPOSE_DIR, [
-      'docker-compose.yml',
-      join(__dirname, 'fixtures', 'compose.publish-nodes.yml'),
-    ])
-      .withProjectName(PROJECT)
-      .withEnvironment(
-        composeVariables(deploy.dir, {
-          ENTRY_POINT_PUBLISH: `${address}:${entryPort}`,
-          NODE_PUBLISH_ADDRESS: address,
-          MSK_REGISTRY: images.registry,
-        }),
-      )
-      .up()
-      .catch((error: unknown) => {
-        throw new Error(
-          `${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(PROJECT, ['app-1', 'app-2', 'sync-1', 'postgres-1'])}`,
-        );
-      });
+    compose = await startPublishedNodes({
+      project: PROJECT,
+      deploy: (entryUrl) => initDeployFolder({ publicUrl: entryUrl, withAdmin: true }),
+      logServices: ['app-1', 'app-2', 'sync-1', 'postgres-1'],
+    });
   });
   afterAll(async () => {
-    await environment?.down();
-    images?.remove();
-    deploy?.remove();
+    await compose?.stop();
   });
 
   it('runs every service of both nodes and the entry point, each healthy where it has a health check', async () => {
     for (const service of SERVICES) {
-      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', container(service).getId()], {
+      const name = execFileSync('docker', ['inspect', '--format', '{{.Name}}', compose.container(service).getId()], {
         encoding: 'utf8',
       }).trim();
-      expect(name).toBe(`/${containerName(service)}`);
+      expect(name).toBe(`/${compose.containerName(service)}`);
     }
     const withHealthCheck = SERVICES.filter((service) => !service.startsWith('node-'));
     const health = await eventually(
       async () => {
         const states = Object.fromEntries(
-          withHealthCheck.map((service) => [service, healthOf(containerName(service))]),
+          withHealthCheck.map((service) => [service, healthOf(compose.containerName(service))]),
         );
         if (Object.values(states).some((state) => state !== 'healthy')) throw new Error(JSON.stringify(states));
         return states;
@@ -95,15 +52,15 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
   });
 
   it('accepts a login made on node 1 as a valid session on node 2 and through the entry point', async () => {
-    const session = await signIn(nodeUrl(1), ADMIN.email, ADMIN.password);
-    expect((await sessionAt(nodeUrl(2), session)).user?.email).toBe(ADMIN.email);
-    expect((await sessionAt(entryUrl, session)).user?.email).toBe(ADMIN.email);
-    const viaEntry = await signIn(entryUrl, ADMIN.email, ADMIN.password);
-    for (const n of [1, 2]) expect((await sessionAt(nodeUrl(n), viaEntry)).user?.email).toBe(ADMIN.email);
+    const session = await signIn(compose.nodeUrl(1), ADMIN.email, ADMIN.password);
+    expect((await sessionAt(compose.nodeUrl(2), session)).user?.email).toBe(ADMIN.email);
+    expect((await sessionAt(compose.entryUrl, session)).user?.email).toBe(ADMIN.email);
+    const viaEntry = await signIn(compose.entryUrl, ADMIN.email, ADMIN.password);
+    for (const n of [1, 2]) expect((await sessionAt(compose.nodeUrl(n), viaEntry)).user?.email).toBe(ADMIN.email);
   });
 
   it("refuses a wrong password on 127.0.0.1 for the app's role, the sync service's and the superuser (localhost is not trusted)", async () => {
-    const node = envValues(join(deploy.dir, 'node-1.env'));
+    const node = envFileValues(join(compose.deploy.dir, 'node-1.env'));
     const users = [
       new URL(node.DATABASE_URL as string).username,
       new URL(node.SYNC_DATABASE_URL as string).username,
@@ -111,10 +68,11 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
     ];
     expect(users).toEqual(['msk_app', 'msk_sync', 'postgres']);
     for (const user of users) {
-      const { exitCode, output } = await container('postgres-1').exec(
-        ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', 'SELECT current_user'],
-        { env: { PGPASSWORD: 'not-the-password' } },
-      );
+      const { exitCode, output } = await compose
+        .container('postgres-1')
+        .exec(['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', 'SELECT current_user'], {
+          env: { PGPASSWORD: 'not-the-password' },
+        });
       expect({ user, exitCode, output }).toMatchObject({
         user,
         exitCode: 2,
@@ -124,15 +82,16 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
   });
 
   it("sets the superuser's password from the secret init wrote (POSTGRES_PASSWORD_FILE), never in the container's environment", async () => {
-    const password = readFileSync(join(deploy.dir, 'postgres-superuser-password'), 'utf8').trim();
+    const password = readFileSync(join(compose.deploy.dir, 'postgres-superuser-password'), 'utf8').trim();
     expect(password).toMatch(/^[0-9a-f]{48}$/);
-    const { exitCode, output } = await container('postgres-1').exec(
-      ['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'multi_business_db', '-Atc', 'SELECT current_user'],
-      { env: { PGPASSWORD: password } },
-    );
+    const { exitCode, output } = await compose
+      .container('postgres-1')
+      .exec(['psql', '-h', '127.0.0.1', '-U', 'postgres', '-d', 'multi_business_db', '-Atc', 'SELECT current_user'], {
+        env: { PGPASSWORD: password },
+      });
     expect({ exitCode, output: output.trim() }).toEqual({ exitCode: 0, output: 'postgres' });
     const env = JSON.parse(
-      execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', containerName('postgres-1')], {
+      execFileSync('docker', ['inspect', '--format', '{{json .Config.Env}}', compose.containerName('postgres-1')], {
         encoding: 'utf8',
       }),
     ) as string[];
@@ -144,7 +103,7 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
   it('connects the app and the sync service as msk_app and msk_sync, neither a superuser nor able to run a program', async () => {
     const byRole = await eventually(
       async () => {
-        const { exitCode, output } = await container('postgres-1').exec(
+        const { exitCode, output } = await compose.container('postgres-1').exec(
           [
             'psql',
             '-d',
@@ -161,15 +120,27 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
       { what: 'the app and the sync service connected to postgres-1', timeoutMs: 30_000 },
     );
     expect(byRole).toEqual(['msk_app:false', 'msk_sync:false']);
-    const shared = envValues(join(deploy.dir, 'shared.env'));
+    const shared = envFileValues(join(compose.deploy.dir, 'shared.env'));
     for (const [user, password] of [
       ['msk_app', shared.DATABASE_PASSWORD],
       ['msk_sync', shared.SYNC_DATABASE_PASSWORD],
     ] as const) {
-      const { exitCode, output } = await container('postgres-1').exec(
-        ['psql', '-h', '127.0.0.1', '-U', user, '-d', 'multi_business_db', '-Atc', "COPY (SELECT 1) TO PROGRAM 'true'"],
-        { env: { PGPASSWORD: password as string } },
-      );
+      const { exitCode, output } = await compose
+        .container('postgres-1')
+        .exec(
+          [
+            'psql',
+            '-h',
+            '127.0.0.1',
+            '-U',
+            user,
+            '-d',
+            'multi_business_db',
+            '-Atc',
+            "COPY (SELECT 1) TO PROGRAM 'true'",
+          ],
+          { env: { PGPASSWORD: password as string } },
+        );
       expect({ user, exitCode, output }).toMatchObject({
         user,
         exitCode: 1,
@@ -180,17 +151,17 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
 
   it('replicates a business created on node 1 to node 2', async () => {
     const name = `Least privilege ${Date.now()}`;
-    const session = await signIn(nodeUrl(1), ADMIN.email, ADMIN.password);
-    const created = await fetch(`${nodeUrl(1)}/api/businesses`, {
+    const session = await signIn(compose.nodeUrl(1), ADMIN.email, ADMIN.password);
+    const created = await fetch(`${compose.nodeUrl(1)}/api/businesses`, {
       method: 'POST',
-      headers: { cookie: session.cookie, 'content-type': 'application/json', origin: nodeUrl(1) },
+      headers: { cookie: session.cookie, 'content-type': 'application/json', origin: compose.nodeUrl(1) },
       body: JSON.stringify({ name, type: 'retail' }),
     });
     expect(created.status).toBe(201);
-    const onNode2 = await signIn(nodeUrl(2), ADMIN.email, ADMIN.password);
+    const onNode2 = await signIn(compose.nodeUrl(2), ADMIN.email, ADMIN.password);
     await eventually(
       async () => {
-        const listed = await fetch(`${nodeUrl(2)}/api/businesses`, { headers: { cookie: onNode2.cookie } });
+        const listed = await fetch(`${compose.nodeUrl(2)}/api/businesses`, { headers: { cookie: onNode2.cookie } });
         const text = await listed.text();
         if (!text.includes(name)) throw new Error(`${listed.status} ${text.slice(0, 200)}`);
       },
@@ -199,31 +170,9 @@ describe('compose/docker-compose.yml with the configuration npm run init writes'
   });
 
   it('shows "Peers Connected: 1" in service:status inside each sync container', async () => {
-    for (const service of ['sync-1', 'sync-2']) {
-      await eventually(
-        async () => {
-          const { exitCode, output } = await container(service).exec(SERVICE_STATUS_COMMAND);
-          if (exitCode !== 0 || !output.includes('Peers Connected: 1')) throw new Error(output);
-        },
-        { what: `service:status in ${service} showing "Peers Connected: 1"`, timeoutMs: 30_000 },
-      );
-    }
+    await compose.syncPeersConnected(30_000);
   });
 });
-
-function envValues(path: string): Record<string, string> {
-  return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
-}
-
-/** The last log lines of a project's services, for a failure message (Compose removes nothing until down). */
-function serviceLogTails(project: string, services: readonly string[]): string {
-  return services
-    .map((service) => {
-      const log = spawnSync('docker', ['logs', '--tail', '25', `${project}-${service}-1`], { encoding: 'utf8' });
-      return `--- ${service} ---\n${log.stdout}${log.stderr}`;
-    })
-    .join('\n');
-}
 
 function healthOf(containerName: string): string {
   return execFileSync(

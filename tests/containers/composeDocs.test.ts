@@ -7,19 +7,20 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '@msk/contract/envFile';
 import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
-import { type PinnedImages, composeVariables, pinProjectImages, testResourceName } from './support/composeProject';
-import { REPO_ROOT, containerHostAddress } from './support/containerSettings';
+import {
+  type PinnedImages,
+  composeVariables,
+  pinProjectImages,
+  testResourceName,
+  envFileValues,
+} from './support/composeProject';
+import { freeEntryPoint } from './support/publishedNodes';
+import { REPO_ROOT } from './support/containerSettings';
 import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
-import { freePort } from '@msk/kit/testing';
 
 const PAGE = 'docs/compose.md';
-
-function envFileValues(path: string): Record<string, string> {
-  return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
-}
 
 describe('docs/compose.md: two nodes on one Docker host, as the page says', () => {
   const PROJECT = testResourceName('docs');
@@ -31,12 +32,11 @@ describe('docs/compose.md: two nodes on one Docker host, as the page says', () =
   beforeAll(async () => {
     sandbox = sandboxCheckout();
     images = pinProjectImages();
-    const address = containerHostAddress();
-    const port = await freePort(address);
-    entryUrl = `http://${address}:${port}`;
+    const entry = await freeEntryPoint();
+    entryUrl = entry.url;
     const { DEPLOY_DIR: _unused, ...settings } = composeVariables('', {
       MSK_REGISTRY: images.registry,
-      ENTRY_POINT_PUBLISH: `${address}:${port}`,
+      ENTRY_POINT_PUBLISH: entry.publish,
     });
     environment = { COMPOSE_PROJECT_NAME: PROJECT, ...settings };
   });

@@ -5,14 +5,15 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEnvFile } from '@msk/contract/envFile';
 import {
   type DeployFolder,
   composeConfig,
   composeVariables,
   dockerCompose,
   initDeployFolder,
+  envFileValues,
 } from './support/composeProject';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { COMPOSE_DIR, REPO_ROOT } from './support/containerSettings';
 
 interface ComposeService {
@@ -80,10 +81,6 @@ const POSTGRES_AUTHENTICATION = {
   POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
   POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
 };
-
-function envFileValues(path: string): Record<string, string> {
-  return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
-}
 
 describe('compose/docker-compose.yml as Docker Compose v5 reads it', () => {
   let deploy: DeployFolder;

@@ -26,9 +26,9 @@ import {
   pinProjectImages,
   testResourceName,
 } from './support/composeProject';
-import { ADMIN, SERVICE_STATUS_COMMAND, containerHostAddress } from './support/containerSettings';
+import { composeLogTails, freeEntryPoint } from './support/publishedNodes';
+import { ADMIN, SERVICE_STATUS_COMMAND } from './support/containerSettings';
 import { type SandboxCheckout, runBlock, sandboxCheckout } from './support/docsSandbox';
-import { freePort } from '@msk/kit/testing';
 
 const PAGE = 'docs/compose.md';
 const FILE = 'docker-compose.shared-db.yml';
@@ -62,9 +62,8 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
   beforeAll(async () => {
     sandbox = sandboxCheckout();
     images = pinProjectImages();
-    const address = containerHostAddress();
-    const entryPort = await freePort(address);
-    entryUrl = `http://${address}:${entryPort}`;
+    const entry = await freeEntryPoint();
+    entryUrl = entry.url;
 
     const init = docsCommands('docs/compose.md', 'compose-shared-db-init');
     expect(init).toEqual([expect.stringContaining(`--public-url ${DOCUMENTED_PUBLIC_URL}`)]);
@@ -80,7 +79,7 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
       `docker compose -f ${FILE} up -d --wait`,
     ]);
     variables = composeVariables(join(sandbox.dir, 'deploy'), {
-      ENTRY_POINT_PUBLISH: `${address}:${entryPort}`,
+      ENTRY_POINT_PUBLISH: entry.publish,
       MSK_REGISTRY: images.registry,
     });
     environment = await new DockerComposeEnvironment(join(sandbox.dir, 'compose'), [
@@ -88,11 +87,11 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
       join(__dirname, 'fixtures', 'compose.publish-nodes.yml'),
     ])
       .withProjectName(PROJECT)
-      .withEnvironment({ ...variables, NODE_PUBLISH_ADDRESS: address })
+      .withEnvironment({ ...variables, NODE_PUBLISH_ADDRESS: entry.address })
       .up()
       .catch((error: unknown) => {
         throw new Error(
-          `${error instanceof Error ? error.message : String(error)}\n${serviceLogTails(['postgres', 'app-1', 'sync-1', 'app-2'])}`,
+          `${error instanceof Error ? error.message : String(error)}\n${composeLogTails(PROJECT, ['postgres', 'app-1', 'sync-1', 'app-2'])}`,
         );
       });
     await waitHealthy(['postgres', 'app-1', 'app-2', 'entry-point']);
@@ -113,15 +112,6 @@ describe('compose/docker-compose.shared-db.yml: two app nodes on one PostgreSQL,
       },
       { what: `${services.join(', ')} healthy`, timeoutMs: HEALTHY_TIMEOUT_MS },
     );
-  }
-
-  function serviceLogTails(services: readonly string[]): string {
-    return services
-      .map((service) => {
-        const log = spawnSync('docker', ['logs', '--tail', '25', containerName(service)], { encoding: 'utf8' });
-        return `--- ${service} ---\n${log.stdout}${log.stderr}`;
-      })
-      .join('\n');
   }
 
   async function createBusiness(n: number, session: SignedInSession, name: string): Promise<void> {

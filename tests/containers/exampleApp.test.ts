@@ -10,16 +10,16 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PostgreSqlContainer, type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
+import { type StartedPostgreSqlContainer } from '@testcontainers/postgresql';
 import { GenericContainer, Network, type StartedNetwork, type StartedTestContainer, Wait } from 'testcontainers';
 import { generateConfiguration, generateSecrets } from '../../kit/src/init/generateConfiguration';
-import { APP_ROLE, databaseRolesInitdbScript } from '../../kit/src/postgres/databaseRoles';
+import { APP_ROLE } from '../../kit/src/postgres/databaseRoles';
 import { eventually } from '../support/eventually';
 import { type ExampleAppImage, EXAMPLE_APP_DIR, buildExampleAppImage } from '../support/exampleAppImage';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { ContainerLog } from './support/containerCluster';
+import { ContainerLog, postgresContainer } from './support/containerCluster';
 import { publishedOnlyOn, withInit, withReadOnlyRootFilesystem } from './support/containerOptions';
-import { SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress, postgresImage } from './support/containerSettings';
+import { SERVICE_STATUS_COMMAND, SYNC_IMAGE, containerHostAddress } from './support/containerSettings';
 
 const { multiServerKit } = JSON.parse(readFileSync(join(EXAMPLE_APP_DIR, 'package.json'), 'utf8')) as {
   multiServerKit: { probePath: string; replicatedTables: string[] };
@@ -83,21 +83,7 @@ async function startPostgres(
   env: Record<string, string>,
   network: StartedNetwork,
 ): Promise<StartedPostgreSqlContainer> {
-  return new PostgreSqlContainer(postgresImage())
-    .withDatabase(DATABASE)
-    .withUsername('postgres')
-    .withPassword(randomBytes(24).toString('hex'))
-    .withEnvironment({
-      POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
-      POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
-      DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
-      SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
-    })
-    .withCopyContentToContainer([
-      { content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 },
-    ])
-    .withNetwork(network)
-    .withNetworkAliases(`postgres-${index}`)
+  return postgresContainer(index, DATABASE, env, network)
     .withName(`i-example-postgres-${index}-${randomBytes(3).toString('hex')}`)
     .start();
 }

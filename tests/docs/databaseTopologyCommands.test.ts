@@ -3,33 +3,20 @@
  * database, `doctor` on its files, and `npm start -- --database shared` with `npm run service:status` beside it,
  * stopped with Ctrl-C to its process group.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '@msk/kit/cluster';
 import { docsCommands } from '../support/docsCommands';
-import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
+import { type ForegroundJob, scratchRepositoryPerSuite } from '../support/scratchRepository';
+import { expectTwoNodesSharingOneDatabase } from '../support/statusChecks';
 
 /** Only moves the cluster to its own loopback block, so it never meets another cluster on this machine. */
 const SCRATCH_OPTIONS = '--address-block 93';
 const UP = /Multi-Server Kit: 2 node\(s\) up in/;
 
 describe('the commands of docs/database-topology.md', () => {
-  let scratch: ScratchRepository;
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> = Promise.resolve(null);
-  let output = '';
-
-  beforeAll(() => {
-    scratch = scratchRepository('topology');
-  });
-  afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid, 'SIGKILL'); // only when a test failed before Ctrl-C: leave nothing running
-      await exited;
-    }
-    scratch.remove();
-  });
+  const scratch = scratchRepositoryPerSuite('topology');
+  let job: ForegroundJob | undefined;
 
   it('init --database shared gives every node the one database and DATABASE_TOPOLOGY=shared', () => {
     const [init] = docsCommands('docs/database-topology.md', 'init-shared');
@@ -54,28 +41,9 @@ describe('the commands of docs/database-topology.md', () => {
 
   it('npm start -- --database shared brings up two nodes on one PostgreSQL, and service:status says shared', async () => {
     const [start] = docsCommands('docs/database-topology.md', 'start-shared');
-    child = spawn('bash', ['-c', `${start as string} ${SCRATCH_OPTIONS}`], {
-      cwd: scratch.dir,
-      detached: true, // its own process group, like a terminal's foreground job
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
-    });
-    const started = child;
-    started.stdout?.on('data', (data: Buffer) => (output += data.toString()));
-    started.stderr?.on('data', (data: Buffer) => (output += data.toString()));
-    exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (UP.test(output)) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-      void exited.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`npm start exited with ${code} before the cluster was up:\n${output}`));
-      });
-    });
+    job = scratch.start(`${start as string} ${SCRATCH_OPTIONS}`);
+    await job.waitFor(UP, 'the cluster was up');
+    const output = job.output();
     expect(output).toContain("database: shared, every node uses node-1's PostgreSQL (DATABASE_TOPOLOGY=shared)");
     expect(output).not.toMatch(/node-2: (creating PostgreSQL's data folder|starting PostgreSQL)/);
 
@@ -87,28 +55,14 @@ describe('the commands of docs/database-topology.md', () => {
       result = scratch.run(status as string);
     }
     expect(result.code).toBe(0);
-    expect(result.stdout.match(/^Peers Connected: 1$/gm)).toHaveLength(2);
-    expect(result.stdout).toContain(
-      'Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
-    expect(result.stdout).toContain(
-      'Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
+    expectTwoNodesSharingOneDatabase(result.stdout);
     expect(result.stdout).toContain('Replication: off (the nodes share one database)');
   });
 
   it('stops every process it started on Ctrl-C', async () => {
-    const clusterFile = JSON.parse(readFileSync(join(scratch.dir, '.local-cluster', 'cluster.json'), 'utf8')) as {
-      supervisorPid: number;
-      state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
-    };
-    const pids = [
-      clusterFile.supervisorPid,
-      ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids)),
-    ].filter((pid): pid is number => typeof pid === 'number');
+    const pids = scratch.localClusterPids();
     expect(new Set(pids).size).toBe(6); // supervisor + one PostgreSQL + app and sync of each node
-    process.kill(-(child?.pid as number), 'SIGINT');
-    await exited;
+    await (job as ForegroundJob).interrupt();
     expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
   });
 });

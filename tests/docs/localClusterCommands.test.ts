@@ -4,39 +4,20 @@
  * finished; it brings up two nodes; the status commands of docs/local-cluster.md work beside it; and Ctrl-C to its
  * process group (what a terminal sends) stops every process it started and releases its lock.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { docsCommands } from '../support/docsCommands';
-import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
+import { type ForegroundJob, scratchRepositoryPerSuite } from '../support/scratchRepository';
 import { processAlive } from '@msk/kit/cluster';
 
 /** Only moves the cluster to its own loopback block, so it never meets another cluster on this machine. */
 const SCRATCH_OPTIONS = '-- --address-block 71';
 const SUMMARY = /Multi-Server Kit: 2 node\(s\) up in/;
 
-interface Chunk {
-  readonly index: number;
-  readonly text: string;
-}
-
 describe('npm start, as the docs say it', () => {
-  let scratch: ScratchRepository;
-  let child: ChildProcess | undefined;
-  const chunks: Chunk[] = [];
-  let exited: Promise<number | null>;
-  const output = () => chunks.map((chunk) => chunk.text).join('');
-
-  beforeAll(() => {
-    scratch = scratchRepository('start');
-  });
-  afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid, 'SIGKILL'); // only when a test failed before Ctrl-C: leave nothing running
-      await exited;
-    }
-    scratch.remove();
-  });
+  const scratch = scratchRepositoryPerSuite('start');
+  let job: ForegroundJob | undefined;
+  const output = () => job?.output() ?? '';
 
   it('is the same command in the README, getting started and the local cluster page', () => {
     expect(docsCommands('docs/local-cluster.md', 'start')).toEqual(['npm start']);
@@ -46,30 +27,11 @@ describe('npm start, as the docs say it', () => {
 
   it('prints its first line before the TypeScript build is done, then every step, and brings up two nodes', async () => {
     const [start] = docsCommands('docs/local-cluster.md', 'start');
-    child = spawn('bash', ['-c', `${start} ${SCRATCH_OPTIONS}`], {
-      cwd: scratch.dir,
-      detached: true, // its own process group, like a terminal's foreground job
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
-    });
-    const started = child;
-    started.stdout?.on('data', (data: Buffer) => chunks.push({ index: chunks.length, text: data.toString() }));
-    started.stderr?.on('data', (data: Buffer) => chunks.push({ index: chunks.length, text: data.toString() }));
-    exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setInterval(() => {
-        if (SUMMARY.test(output())) {
-          clearInterval(timer);
-          resolve();
-        }
-      }, 100);
-      void exited.then((code) => {
-        clearInterval(timer);
-        reject(new Error(`npm start exited with ${code} before the cluster was up:\n${output()}`));
-      });
-    });
+    const started = scratch.start(`${start} ${SCRATCH_OPTIONS}`);
+    job = started;
+    await started.waitFor(SUMMARY, 'the cluster was up');
 
-    const chunkOf = (pattern: RegExp) => chunks.find((chunk) => pattern.test(chunk.text))?.index ?? -1;
+    const chunkOf = (pattern: RegExp) => started.chunks().findIndex((chunk) => pattern.test(chunk));
     const firstLine = output()
       .split('\n')
       .find((line) => line.trim() !== '' && !line.startsWith('>'));
@@ -103,17 +65,9 @@ describe('npm start, as the docs say it', () => {
   });
 
   it('stops every process it started on Ctrl-C and releases its lock', async () => {
-    const clusterFile = JSON.parse(readFileSync(join(scratch.dir, '.local-cluster', 'cluster.json'), 'utf8')) as {
-      supervisorPid: number;
-      state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
-    };
-    const pids = [
-      clusterFile.supervisorPid,
-      ...clusterFile.state.nodes.flatMap((node) => Object.values(node.pids)),
-    ].filter((pid): pid is number => typeof pid === 'number');
+    const pids = scratch.localClusterPids();
     expect(pids.length).toBeGreaterThanOrEqual(7); // supervisor + PostgreSQL, app and sync of each node
-    process.kill(-(child?.pid as number), 'SIGINT');
-    await exited;
+    await (job as ForegroundJob).interrupt();
     expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
     expect(existsSync(join(scratch.dir, '.local-cluster.lock'))).toBe(false);
   });

@@ -7,19 +7,13 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { type StartedLocalCluster } from '@msk/kit/cluster';
 import { PURGE_RETENTION_MS } from '../../sync/src/replicationPlugin/replicationPlugin';
 import { TOMBSTONE_RETENTION_MS } from '../../kit/src/backup/backupFile';
 import { ClusterDatabases, syncRunningEverywhere } from '../support/clusterChecks';
+import { SUITE_NODES, startSignedInCluster } from '../support/clusterFixture';
 import { eventually } from '../support/eventually';
-import {
-  type Session,
-  WriteStream,
-  newCounters,
-  retryingFetch,
-  signInRetrying,
-  writeBusiness,
-} from '../support/retryingClient';
+import { type Session, WriteStream, newCounters, retryingFetch, writeBusiness } from '../support/retryingClient';
 import { postgresClientBin, runKit } from '../support/kitCli';
 
 const ADDRESS_BLOCK = 77;
@@ -85,10 +79,7 @@ describe('backup and restore of one node, safe with replication', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'msk-backup-test-'));
-    cluster = await startLocalCluster({ nodes: 3, addressBlock: ADDRESS_BLOCK });
-    dbs = new ClusterDatabases(cluster);
-    await syncRunningEverywhere(cluster, 60_000);
-    session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    ({ cluster, dbs, session } = await startSignedInCluster({ nodes: SUITE_NODES, addressBlock: ADDRESS_BLOCK }));
   });
 
   afterAll(async () => {

@@ -4,10 +4,11 @@
  * found", init --dry-run / --json, and colour only on a terminal (a real pseudo-terminal through `script`).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvFile } from '@msk/contract/envFile';
+import { temporaryFolderPerTest } from '../support/temporaryFolder';
 
 const ROOT = join(__dirname, '..', '..');
 const CLIS = {
@@ -109,14 +110,10 @@ describe('msk exit codes', () => {
 });
 
 describe('msk init --dry-run and --json', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'msk-cli-conventions-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const folder = temporaryFolderPerTest('msk-cli-conventions-');
 
   it('--dry-run prints every file it would write (secrets as fingerprints, units in full) and writes nothing', () => {
-    const out = join(dir, 'deploy');
+    const out = join(folder(), 'deploy');
     const result = run('msk', ['init', '--out', out, '--peers', '10.0.0.1,10.0.0.2', '--systemd', '--dry-run']);
     expect(result.code).toBe(0);
     expect(existsSync(out)).toBe(false);
@@ -143,7 +140,7 @@ describe('msk init --dry-run and --json', () => {
   });
 
   it('--dry-run --json describes the plan for machines', () => {
-    const out = join(dir, 'deploy');
+    const out = join(folder(), 'deploy');
     const result = run('msk', ['init', '--out', out, '--nodes', '3', '--dry-run', '--json']);
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
@@ -155,7 +152,7 @@ describe('msk init --dry-run and --json', () => {
   });
 
   it('--json after writing names the files and shows secrets only as fingerprints', () => {
-    const out = join(dir, 'deploy');
+    const out = join(folder(), 'deploy');
     const result = run('msk', ['init', '--out', out, '--json']);
     expect(result.code).toBe(0);
     const report = JSON.parse(result.stdout);
@@ -179,14 +176,10 @@ describe('msk init --dry-run and --json', () => {
 });
 
 describe('msk systemd', () => {
-  let dir: string;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'msk-cli-systemd-'));
-  });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const folder = temporaryFolderPerTest('msk-cli-systemd-');
 
   it('writes the units of every node of an init folder; --dry-run and --json write nothing', () => {
-    const config = join(dir, 'deploy');
+    const config = join(folder(), 'deploy');
     expect(run('msk', ['init', '--out', config, '--nodes', '3']).code).toBe(0);
     const dry = run('msk', ['systemd', '--config', config, '--dry-run', '--json']);
     expect(dry.code).toBe(0);
@@ -201,7 +194,7 @@ describe('msk systemd', () => {
   });
 
   it('exits 2 naming the option for a root user, a relative path or a folder init did not write', () => {
-    const config = join(dir, 'deploy');
+    const config = join(folder(), 'deploy');
     expect(run('msk', ['init', '--out', config]).code).toBe(0);
     const root = run('msk', ['systemd', '--config', config, '--user', 'root']);
     expect(root).toMatchObject({ code: 2, stderr: expect.stringContaining('--user must not be root') });
@@ -210,7 +203,7 @@ describe('msk systemd', () => {
       code: 2,
       stderr: expect.stringContaining('--install-dir must be an absolute path'),
     });
-    const missing = run('msk', ['systemd', '--config', join(dir, 'nothing-here')]);
+    const missing = run('msk', ['systemd', '--config', join(folder(), 'nothing-here')]);
     expect(missing).toMatchObject({
       code: 2,
       stderr: expect.stringContaining('does not exist: run `npm run init` first'),

@@ -11,24 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
-import { ClusterDatabases, rowCount, syncRunningEverywhere } from '../support/clusterChecks';
+import { type StartedLocalCluster } from '@msk/kit/cluster';
+import { ClusterDatabases } from '../support/clusterChecks';
+import { QUIESCE_TIMEOUT_MS, SUITE_NODES, startSignedInCluster } from '../support/clusterFixture';
 import { eventually } from '../support/eventually';
-import {
-  type Session,
-  WriteStream,
-  newCounters,
-  retryingFetch,
-  signInRetrying,
-  writeBusiness,
-} from '../support/retryingClient';
+import { type Session, WriteStream, newCounters, retryingFetch, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 50;
-const NODES = 3;
 const MAX_CLOCK_SKEW_MS = 6_000;
 const AHEAD_MS = 4_000;
 const BEYOND_MS = 20_000;
-const QUIESCE_TIMEOUT_MS = 60_000;
 const SYNC_CLI = join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js');
 
 interface PeerStatus {
@@ -73,7 +65,7 @@ describe('clock skew on a three-node cluster under writes', () => {
     eventually(
       async () => {
         const counts = await cluster.peersConnected();
-        if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
+        if (Object.values(counts).some((n) => n !== SUITE_NODES - 1)) throw new Error(JSON.stringify(counts));
       },
       { what: 'every node connected to both others', timeoutMs: 30_000 },
     );
@@ -119,15 +111,10 @@ describe('clock skew on a three-node cluster under writes', () => {
 
   beforeAll(async () => {
     const everyNode = { SYNC_MAX_CLOCK_SKEW_MS: String(MAX_CLOCK_SKEW_MS) };
-    cluster = await startLocalCluster({
-      nodes: NODES,
-      addressBlock: ADDRESS_BLOCK,
-      overrides: { 1: everyNode, 2: everyNode, 3: everyNode },
-    });
-    dbs = new ClusterDatabases(cluster);
-    await syncRunningEverywhere(cluster, 60_000);
-    await dbs.quiesce(QUIESCE_TIMEOUT_MS, (h) => rowCount(h.users) === 1);
-    session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    ({ cluster, dbs, session } = await startSignedInCluster(
+      { nodes: SUITE_NODES, addressBlock: ADDRESS_BLOCK, overrides: { 1: everyNode, 2: everyNode, 3: everyNode } },
+      { firstAdminWithinMs: QUIESCE_TIMEOUT_MS },
+    ));
   }, 240_000);
   afterAll(async () => {
     await cluster?.stop();

@@ -5,7 +5,7 @@
  * column) reach node 2 and every replicated table converges, service:status says "Peers Connected: 1"; listing its
  * bigserial table is refused at start with the fix. `npm test` builds the example before Jest starts.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
@@ -14,7 +14,7 @@ import { eventually } from '../support/eventually';
 import { ClusterDatabases } from '../support/clusterChecks';
 import { serverActionBody, serverActionFields } from '../support/serverActionForm';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
-import { type ScratchRepository, scratchRepository } from '../support/scratchRepository';
+import { scratchRepositoryPerSuite } from '../support/scratchRepository';
 
 const EXAMPLE = 'examples/field-desk';
 const REPOSITORY = join(__dirname, '..', '..');
@@ -251,44 +251,16 @@ describe("the start-up check of the example's tables", () => {
 });
 
 describe('npm start -- --app examples/field-desk, as docs/local-cluster.md says it', () => {
-  let scratch: ScratchRepository;
-  let child: ChildProcess | undefined;
-  let exited: Promise<number | null> = Promise.resolve(null);
-  let output = '';
-
-  beforeAll(() => {
-    scratch = scratchRepository('example-app');
-  });
-  afterAll(async () => {
-    if (child?.pid && child.exitCode === null && child.signalCode === null) {
-      process.kill(-child.pid, 'SIGKILL'); // only when a test failed before Ctrl-C: leave nothing running
-      await exited;
-    }
-    scratch.remove();
-  });
+  const scratch = scratchRepositoryPerSuite('example-app');
 
   it('brings up two nodes of the example, answers service:status beside it, and stops everything on Ctrl-C', async () => {
     const [start] = docsCommands('docs/local-cluster.md', 'start-example');
     const [status] = docsCommands('docs/local-cluster.md', 'status');
     expect(start).toBe('npm start -- --app examples/field-desk');
     // Only moves the cluster to its own loopback block, so it never meets another cluster on this machine.
-    child = spawn('bash', ['-c', `${start as string} --address-block ${ADDRESS_BLOCK + 2}`], {
-      cwd: scratch.dir,
-      detached: true, // its own process group, like a terminal's foreground job
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ADMIN_EMAIL: '', ADMIN_PASSWORD: '' },
-    });
-    const started = child;
-    started.stdout?.on('data', (data: Buffer) => (output += data.toString()));
-    started.stderr?.on('data', (data: Buffer) => (output += data.toString()));
-    exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
-    await eventually(
-      async () => {
-        if (started.exitCode !== null) throw new Error(`exited with ${started.exitCode}`);
-        if (!/Multi-Server Kit: 2 node\(s\) up in/.test(output)) throw new Error('not up yet');
-      },
-      { what: 'npm start -- --app examples/field-desk up', timeoutMs: 240_000, intervalMs: 200, context: () => output },
-    );
+    const job = scratch.start(`${start as string} --address-block ${ADDRESS_BLOCK + 2}`);
+    await job.waitFor(/Multi-Server Kit: 2 node\(s\) up in/, 'npm start -- --app examples/field-desk up', 240_000);
+    const output = job.output();
     expect(output).toMatch(/^\[start\] Multi-Server Kit: starting a local cluster of examples\/field-desk \(pid/m);
     expect(output).toMatch(/\[cluster\] starting field-desk on every node/);
     expect(output.match(/Peers Connected: 1/g)).toHaveLength(2);
@@ -297,16 +269,9 @@ describe('npm start -- --app examples/field-desk, as docs/local-cluster.md says 
     expect(statusResult.code).toBe(0);
     expect(statusResult.stdout.match(/Peers Connected: 1/g)).toHaveLength(2);
 
-    const clusterFile = JSON.parse(readFileSync(join(scratch.dir, '.local-cluster', 'cluster.json'), 'utf8')) as {
-      supervisorPid: number;
-      state: { nodes: Array<{ pids: Record<string, number | undefined> }> };
-    };
-    const pids = [clusterFile.supervisorPid, ...clusterFile.state.nodes.flatMap((n) => Object.values(n.pids))].filter(
-      (pid): pid is number => typeof pid === 'number',
-    );
+    const pids = scratch.localClusterPids();
     expect(pids.length).toBeGreaterThanOrEqual(7);
-    process.kill(-(child.pid as number), 'SIGINT');
-    await exited;
+    await job.interrupt();
     expect(pids.filter((pid) => processAlive(pid))).toEqual([]);
   });
 });

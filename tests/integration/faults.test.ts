@@ -6,9 +6,10 @@
  * The soak (tests/soak/soak.js) runs the same random mix for longer.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { type StartedLocalCluster } from '@msk/kit/cluster';
 import { VARIABLES } from '@msk/contract';
-import { ClusterDatabases, rowCount, syncRunningEverywhere, rollingRestartUnderLoad } from '../support/clusterChecks';
+import { ClusterDatabases, rowCount, rollingRestartUnderLoad } from '../support/clusterChecks';
+import { QUIESCE_TIMEOUT_MS, SUITE_NODES, startReadyCluster, startSignedInCluster } from '../support/clusterFixture';
 import { eventually } from '../support/eventually';
 import {
   CLOCK_AHEAD_MS,
@@ -24,15 +25,13 @@ import { type Session, newCounters, signInRetrying, WriteStream } from '../suppo
 import { TcpProxy } from '../support/tcpProxy';
 
 const ADDRESS_BLOCK = 40;
-const NODES = 3;
-const QUIESCE_TIMEOUT_MS = 60_000;
 const MIX_COUNT = 4;
 const MIX_SEED = Number(process.env.MSK_FAULT_SEED ?? 20261128);
 
 describe('the seeded fault mix', () => {
   it('draws the same faults from the same seed, and puts every clock-ahead node seconds ahead yet inside the default skew bound', () => {
-    expect(planFaults(MIX_SEED, 60, NODES)).toEqual(planFaults(MIX_SEED, 60, NODES));
-    const sequence = faultSequence(7, NODES);
+    expect(planFaults(MIX_SEED, 60, SUITE_NODES)).toEqual(planFaults(MIX_SEED, 60, SUITE_NODES));
+    const sequence = faultSequence(7, SUITE_NODES);
     const plans = Array.from({ length: 300 }, () => sequence.next().value as FaultPlan);
     const offsets = plans.filter((p) => p.kind === 'clock-ahead').map((p) => p.clockOffsetMs as number);
     expect(offsets.length).toBeGreaterThan(0);
@@ -66,11 +65,11 @@ describe('faults on a three-node cluster under writes', () => {
     runFault(cluster, dbs, session, { kind, node, downMs }, QUIESCE_TIMEOUT_MS);
 
   beforeAll(async () => {
-    cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK });
-    dbs = new ClusterDatabases(cluster);
-    await syncRunningEverywhere(cluster, 60_000);
-    await dbs.quiesce(QUIESCE_TIMEOUT_MS, (h) => rowCount(h.users) === 1); // every node made the same first-admin row
-    session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    // every node made the same first-admin row
+    ({ cluster, dbs, session } = await startSignedInCluster(
+      { nodes: SUITE_NODES, addressBlock: ADDRESS_BLOCK },
+      { firstAdminWithinMs: QUIESCE_TIMEOUT_MS },
+    ));
   }, 240_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -141,7 +140,7 @@ describe('faults on a three-node cluster under writes', () => {
   });
 
   it(`survives a seeded random mix of ${MIX_COUNT} faults (seed ${MIX_SEED}, set MSK_FAULT_SEED to replay) without losing a write`, async () => {
-    const plans = planFaults(MIX_SEED, MIX_COUNT, NODES);
+    const plans = planFaults(MIX_SEED, MIX_COUNT, SUITE_NODES);
     console.log(`fault mix seed ${MIX_SEED}: ${plans.map(describePlan).join(', ')}`);
     const outcomes: FaultOutcome[] = [];
     for (const plan of plans) outcomes.push(await runFault(cluster, dbs, session, plan, QUIESCE_TIMEOUT_MS));
@@ -169,8 +168,8 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
   let dbs: ClusterDatabases;
 
   beforeAll(async () => {
-    for (let from = 1; from <= NODES; from++) {
-      for (let to = 1; to <= NODES; to++) {
+    for (let from = 1; from <= SUITE_NODES; from++) {
+      for (let to = 1; to <= SUITE_NODES; to++) {
         if (from === to) continue;
         proxies.set(
           `${from}>${to}`,
@@ -182,7 +181,7 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
       }
     }
     const overrides: Record<number, { SYNC_PEERS: string }> = {};
-    for (let from = 1; from <= NODES; from++) {
+    for (let from = 1; from <= SUITE_NODES; from++) {
       overrides[from] = {
         SYNC_PEERS: [...proxies.entries()]
           .filter(([key]) => key.startsWith(`${from}>`))
@@ -190,10 +189,10 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
           .join(','),
       };
     }
-    cluster = await startLocalCluster({ nodes: NODES, addressBlock: PARTITION_BLOCK, overrides });
-    dbs = new ClusterDatabases(cluster);
-    await syncRunningEverywhere(cluster, 60_000);
-    await dbs.quiesce(QUIESCE_TIMEOUT_MS, (h) => rowCount(h.users) === 1);
+    ({ cluster, dbs } = await startReadyCluster(
+      { nodes: SUITE_NODES, addressBlock: PARTITION_BLOCK, overrides },
+      { firstAdminWithinMs: QUIESCE_TIMEOUT_MS },
+    ));
   }, 240_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -217,7 +216,7 @@ describe('a network partition: node 1 cut off from nodes 2 and 3 by TCP proxies 
     await eventually(
       async () => {
         const counts = await cluster.peersConnected();
-        if (Object.values(counts).some((n) => n !== NODES - 1)) throw new Error(JSON.stringify(counts));
+        if (Object.values(counts).some((n) => n !== SUITE_NODES - 1)) throw new Error(JSON.stringify(counts));
       },
       { what: 'every node connected to both others through the proxies', timeoutMs: 30_000 },
     );

@@ -13,16 +13,16 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { APP_STANDALONE_DIR, startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { APP_STANDALONE_DIR, type StartedLocalCluster } from '@msk/kit/cluster';
 import { introspectTables, postgresTableHashes } from '@msk/replication';
 import { REFERENCE_APP_REPLICATED_TABLES } from '@msk/contract';
 import { REPOSITORY_ROOT, docsCommands } from '../support/docsCommands';
-import { ClusterDatabases, rowCount, syncRunningEverywhere } from '../support/clusterChecks';
+import { ClusterDatabases } from '../support/clusterChecks';
+import { SUITE_NODES, startSignedInCluster } from '../support/clusterFixture';
 import { eventually } from '../support/eventually';
-import { type Session, WriteStream, newCounters, signInRetrying, writeBusiness } from '../support/retryingClient';
+import { type Session, WriteStream, newCounters, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 87;
-const NODES = 3;
 const CONVERGE_TIMEOUT_MS = 90_000;
 const MIGRATION = '002_business_region.sql';
 const MIGRATION_SQL = `-- release 2: where a business operates. Additive, with a constant default (docs/upgrades.md).
@@ -107,11 +107,10 @@ describe('a rolling upgrade to a release that adds a column, under writes', () =
     nextAppDir = join(releaseDir, 'standalone', 'app');
     writeFileSync(join(nextAppDir, 'migrations', MIGRATION), MIGRATION_SQL);
     // a generous bound: three apps starting at once on two shared cores
-    cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK, startupTimeoutMs: 400_000 });
-    dbs = new ClusterDatabases(cluster);
-    await syncRunningEverywhere(cluster, 60_000);
-    await dbs.quiesce(CONVERGE_TIMEOUT_MS, (h) => rowCount(h.users) === 1);
-    session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    ({ cluster, dbs, session } = await startSignedInCluster(
+      { nodes: SUITE_NODES, addressBlock: ADDRESS_BLOCK, startupTimeoutMs: 400_000 },
+      { firstAdminWithinMs: CONVERGE_TIMEOUT_MS },
+    ));
   }, 600_000);
   afterAll(async () => {
     await cluster?.stop();

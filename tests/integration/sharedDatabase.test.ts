@@ -11,6 +11,7 @@ import { readEnvFile, startLocalCluster, type StartedLocalCluster } from '@msk/k
 import { setUpDatabaseRoles } from '@msk/kit/postgres';
 import { eventually } from '../support/eventually';
 import { type SignedInSession, sessionAt, signIn } from '../support/sessionClient';
+import { expectTwoNodesSharingOneDatabase } from '../support/statusChecks';
 
 const ADDRESS_BLOCK = 91;
 const SYNC_CLI = join(__dirname, '..', '..', 'sync', 'dist', 'cli', 'main.js');
@@ -103,13 +104,7 @@ describe('a local cluster of two nodes sharing one database', () => {
       cwd: cluster.dataDir,
     });
     expect(text.status).toBe(0);
-    expect(text.stdout.match(/^Peers Connected: 1$/gm)).toHaveLength(2);
-    expect(text.stdout).toContain(
-      'Database: shared with node-2 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
-    expect(text.stdout).toContain(
-      'Database: shared with node-1 (DATABASE_TOPOLOGY=shared, capture and replication off',
-    );
+    expectTwoNodesSharingOneDatabase(text.stdout);
     const json = spawnSync(process.execPath, [SYNC_CLI, 'status', '--cluster', cluster.dataDir, '--json'], {
       encoding: 'utf8',
       cwd: cluster.dataDir,
@@ -193,14 +188,17 @@ describe('a local cluster of two nodes sharing one database', () => {
       SYNC_DATABASE_URL: elsewhere(env.SYNC_DATABASE_URL as string),
     });
     const refused = 'DATABASE_TOPOLOGY is shared but node-1 and node-2 each have their own database; refused: node-2';
-    const status2 = await eventually(
-      async () => {
-        const status = await statusOf(2);
-        if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
-        return status;
-      },
-      { what: 'node 2 refused', timeoutMs: 60_000, intervalMs: 200 },
-    );
+    /** Node `index`'s status once it reports a database problem. */
+    const problemOf = (index: number, what: string, timeoutMs: number) =>
+      eventually(
+        async () => {
+          const status = await statusOf(index);
+          if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
+          return status;
+        },
+        { what, timeoutMs, intervalMs: 200 },
+      );
+    const status2 = await problemOf(2, 'node 2 refused', 60_000);
     expect(status2.database?.problem).toContain(refused);
     expect(status2.database?.thisNodeRefused).toBe(true);
     expect(status2.ready.ok).toBe(false);
@@ -215,14 +213,7 @@ describe('a local cluster of two nodes sharing one database', () => {
     );
     expect(appReady.checks.topology).toBe('refused');
     expect(appReady.problems.join('\n')).toContain(refused);
-    const status1 = await eventually(
-      async () => {
-        const status = await statusOf(1);
-        if (!status.database?.problem) throw new Error(JSON.stringify(status.database));
-        return status;
-      },
-      { what: 'node 1 reporting node 2', timeoutMs: 30_000, intervalMs: 200 },
-    );
+    const status1 = await problemOf(1, 'node 1 reporting node 2', 30_000);
     expect(status1.database?.problem).toContain(refused);
     expect(status1.ready.ok).toBe(true);
     expect((await fetch(`${node(1).appUrl}/api/ready`)).status).toBe(200);

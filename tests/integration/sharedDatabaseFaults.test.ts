@@ -7,22 +7,14 @@
  * between databases: the check is through the apps, which is what a user sees.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startLocalCluster, type StartedLocalCluster } from '@msk/kit/cluster';
+import { type StartedLocalCluster } from '@msk/kit/cluster';
 import { ClusterDatabases, rollingRestartUnderLoad } from '../support/clusterChecks';
+import { QUIESCE_TIMEOUT_MS, SUITE_NODES, startSignedInCluster } from '../support/clusterFixture';
 import { eventually } from '../support/eventually';
 import { type FaultOutcome, type FaultPlan, lostCount, runFault } from '../support/faultMix';
-import {
-  type Session,
-  newCounters,
-  retryingFetch,
-  signInRetrying,
-  WriteStream,
-  writeBusiness,
-} from '../support/retryingClient';
+import { type Session, newCounters, retryingFetch, WriteStream, writeBusiness } from '../support/retryingClient';
 
 const ADDRESS_BLOCK = 44;
-const NODES = 3;
-const QUIESCE_TIMEOUT_MS = 60_000;
 const RECOVERY_TIMEOUT_MS = 60_000;
 
 interface DatabaseStatus {
@@ -54,19 +46,19 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     return result;
   };
 
-  const everyNodeSharing = () =>
+  const everyNodeSharing = (started = cluster) =>
     eventually(
       async () => {
-        for (const node of cluster.nodes) {
+        for (const node of started.nodes) {
           const { database } = (await (await fetch(`${node.syncUrl}/status`)).json()) as {
             database: DatabaseStatus | null;
           };
-          if (database?.sharedWith.length !== NODES - 1 || database.problem)
+          if (database?.sharedWith.length !== SUITE_NODES - 1 || database.problem)
             throw new Error(`${node.name}: ${JSON.stringify(database)}`);
         }
       },
       {
-        what: `every node's sync service sharing the database with the ${NODES - 1} others, no problem reported`,
+        what: `every node's sync service sharing the database with the ${SUITE_NODES - 1} others, no problem reported`,
         timeoutMs: RECOVERY_TIMEOUT_MS,
       },
     );
@@ -118,10 +110,10 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
     );
 
   beforeAll(async () => {
-    cluster = await startLocalCluster({ nodes: NODES, addressBlock: ADDRESS_BLOCK, database: 'shared' });
-    dbs = new ClusterDatabases(cluster);
-    await everyNodeSharing();
-    session = await signInRetrying(cluster.entryUrl, cluster.admin.email, cluster.admin.password, newCounters());
+    ({ cluster, dbs, session } = await startSignedInCluster(
+      { nodes: SUITE_NODES, addressBlock: ADDRESS_BLOCK, database: 'shared' },
+      { ready: everyNodeSharing },
+    ));
   }, 240_000);
   afterAll(async () => {
     await cluster?.stop();
@@ -191,7 +183,7 @@ describe('faults on three nodes sharing one PostgreSQL, under writes through the
         { what: 'every app not ready while the database is down', timeoutMs: 30_000 },
       );
       // the sync services stay connected to each other without their database
-      expect(Object.values(await cluster.peersConnected())).toEqual(cluster.nodes.map(() => NODES - 1));
+      expect(Object.values(await cluster.peersConnected())).toEqual(cluster.nodes.map(() => SUITE_NODES - 1));
       for (const [i, node] of cluster.nodes.entries()) {
         expect(() => process.kill(syncPids[i] as number, 0)).not.toThrow();
         expect((await fetch(`${node.syncUrl}/status`)).status).toBe(200);

@@ -62,6 +62,11 @@ export const cursorSchema = z.object({
 });
 export type Cursor = z.infer<typeof cursorSchema>;
 
+/** Every message: its type and the protocol version, then its own fields. */
+function messageSchema<Type extends string, Shape extends z.ZodRawShape>(type: Type, shape: Shape) {
+  return z.object({ type: z.literal(type), protocolVersion: z.literal(PROTOCOL_VERSION), ...shape });
+}
+
 export const rowChangeSchema = z.object({
   table: identifierSchema,
   pk: z.string().regex(UUID_PATTERN, 'must be a lowercase uuid'),
@@ -79,9 +84,7 @@ export const rowChangeSchema = z.object({
 });
 export type RowChange = z.infer<typeof rowChangeSchema>;
 
-export const pullRequestSchema = z.object({
-  type: z.literal('pull'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const pullRequestSchema = messageSchema('pull', {
   schemaVersion: schemaVersionSchema,
   requesterNodeId: nodeIdSchema,
   /** null: from the beginning. */
@@ -96,9 +99,7 @@ export const pullRequestSchema = z.object({
 });
 export type PullRequest = z.infer<typeof pullRequestSchema>;
 
-export const changeBatchSchema = z.object({
-  type: z.literal('batch'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const changeBatchSchema = messageSchema('batch', {
   schemaVersion: schemaVersionSchema,
   sourceNodeId: nodeIdSchema,
   changes: z.array(rowChangeSchema).max(MAX_BATCH_CHANGES),
@@ -117,9 +118,7 @@ export const changeBatchSchema = z.object({
 });
 export type ChangeBatch = z.infer<typeof changeBatchSchema>;
 
-export const reloadRequiredSchema = z.object({
-  type: z.literal('reload-required'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const reloadRequiredSchema = messageSchema('reload-required', {
   sourceNodeId: nodeIdSchema,
   /** The source purged states up to here; a cursor below it may have missed deletes. */
   purgedUpTo: cursorSchema,
@@ -127,9 +126,7 @@ export const reloadRequiredSchema = z.object({
 });
 export type ReloadRequired = z.infer<typeof reloadRequiredSchema>;
 
-export const schemaMismatchSchema = z.object({
-  type: z.literal('schema-mismatch'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const schemaMismatchSchema = messageSchema('schema-mismatch', {
   sourceNodeId: nodeIdSchema,
   sourceSchemaVersion: schemaVersionSchema,
   requesterSchemaVersion: schemaVersionSchema,
@@ -154,25 +151,19 @@ export const MAX_PUSH_BYTES = 256 * 1024;
  * peer's last pull or push left it. The peer applies the batch only if its cursor on the source is `fromCursor`;
  * otherwise — or while it is pulling anyway — it treats the push as a plain poke and pulls.
  */
-export const pushSchema = z.object({
-  type: z.literal('push'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const pushSchema = messageSchema('push', {
   fromCursor: cursorSchema.nullable(),
   batch: changeBatchSchema.extend({ changes: z.array(rowChangeSchema).max(MAX_PUSH_CHANGES) }),
 });
 export type Push = z.infer<typeof pushSchema>;
 
-export const snapshotRequestSchema = z.object({
-  type: z.literal('snapshot-request'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const snapshotRequestSchema = messageSchema('snapshot-request', {
   schemaVersion: schemaVersionSchema,
   requesterNodeId: nodeIdSchema,
 });
 export type SnapshotRequest = z.infer<typeof snapshotRequestSchema>;
 
-export const snapshotSchema = z.object({
-  type: z.literal('snapshot'),
-  protocolVersion: z.literal(PROTOCOL_VERSION),
+export const snapshotSchema = messageSchema('snapshot', {
   schemaVersion: schemaVersionSchema,
   sourceNodeId: nodeIdSchema,
   /** Taken BEFORE the snapshot's rows were read: continuing from it may repeat states (harmless), never miss one. */

@@ -14,6 +14,8 @@ import {
 
 const COLUMNS = ['id', 'name', 'email', 'role'] as const;
 const NODES = ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc'];
+/** The stamp of a write by `nodeId` at `wallMs` (counter 0). */
+const stamp = (wallMs: number, nodeId: string) => encodeHlc({ wallMs, counter: 0, nodeId });
 const hlcArb = fc
   .record({
     wallMs: fc.integer({ min: 1, max: 6 }),
@@ -76,60 +78,42 @@ describe('merging row states', () => {
   });
 
   it('keeps concurrent edits of different columns of one row', () => {
-    const created = rowStateOfWrite(
-      { id: 'r', name: 'old', email: 'old@x' },
-      encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }),
-    );
-    const onA = rowStateWithUpdate(created, { name: 'A' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[0]! }));
-    const onB = rowStateWithUpdate(created, { email: 'b@x' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }));
+    const created = rowStateOfWrite({ id: 'r', name: 'old', email: 'old@x' }, stamp(1, NODES[0]!));
+    const onA = rowStateWithUpdate(created, { name: 'A' }, stamp(2, NODES[0]!));
+    const onB = rowStateWithUpdate(created, { email: 'b@x' }, stamp(2, NODES[1]!));
     expect(mergeRowStates(onA, onB).values).toEqual({ id: 'r', name: 'A', email: 'b@x' });
   });
 
   it('lets the later writer win an edit of the same column, ties broken by node id', () => {
-    const created = rowStateOfWrite({ id: 'r', name: 'old' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
-    const byA = rowStateWithUpdate(created, { name: 'A' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[0]! }));
-    const byB = rowStateWithUpdate(created, { name: 'B' }, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }));
+    const created = rowStateOfWrite({ id: 'r', name: 'old' }, stamp(1, NODES[0]!));
+    const byA = rowStateWithUpdate(created, { name: 'A' }, stamp(2, NODES[0]!));
+    const byB = rowStateWithUpdate(created, { name: 'B' }, stamp(2, NODES[1]!));
     expect(mergeRowStates(byA, byB).values.name).toBe('B');
-    const laterA = rowStateWithUpdate(created, { name: 'A2' }, encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[0]! }));
+    const laterA = rowStateWithUpdate(created, { name: 'A2' }, stamp(3, NODES[0]!));
     expect(mergeRowStates(byB, laterA).values.name).toBe('A2');
   });
 
   it('a delete newer than the update wins', () => {
-    const created = rowStateOfWrite({ id: 'r', name: 'old' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(
-      created,
-      { name: 'new' },
-      encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }),
-    );
-    const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[0]! }));
+    const created = rowStateOfWrite({ id: 'r', name: 'old' }, stamp(1, NODES[0]!));
+    const updated = rowStateWithUpdate(created, { name: 'new' }, stamp(2, NODES[1]!));
+    const deleted = rowStateWithDelete(created, stamp(3, NODES[0]!));
     expect(isRowAlive(mergeRowStates(updated, deleted))).toBe(false);
     expect(isRowAlive(mergeRowStates(deleted, updated))).toBe(false);
   });
 
   it('an update newer than the delete resurrects the whole row', () => {
-    const created = rowStateOfWrite(
-      { id: 'r', name: 'old', email: 'e@x' },
-      encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }),
-    );
-    const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(
-      created,
-      { name: 'new' },
-      encodeHlc({ wallMs: 3, counter: 0, nodeId: NODES[1]! }),
-    );
+    const created = rowStateOfWrite({ id: 'r', name: 'old', email: 'e@x' }, stamp(1, NODES[0]!));
+    const deleted = rowStateWithDelete(created, stamp(2, NODES[0]!));
+    const updated = rowStateWithUpdate(created, { name: 'new' }, stamp(3, NODES[1]!));
     const merged = mergeRowStates(deleted, updated);
     expect(isRowAlive(merged)).toBe(true);
     expect(merged.values).toEqual({ id: 'r', name: 'new', email: 'e@x' });
   });
 
   it('a late, older update does not resurrect a deleted row', () => {
-    const created = rowStateOfWrite({ id: 'r', name: 'old' }, encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! }));
-    const updated = rowStateWithUpdate(
-      created,
-      { name: 'late' },
-      encodeHlc({ wallMs: 2, counter: 0, nodeId: NODES[1]! }),
-    );
-    const deleted = rowStateWithDelete(created, encodeHlc({ wallMs: 5, counter: 0, nodeId: NODES[0]! }));
+    const created = rowStateOfWrite({ id: 'r', name: 'old' }, stamp(1, NODES[0]!));
+    const updated = rowStateWithUpdate(created, { name: 'late' }, stamp(2, NODES[1]!));
+    const deleted = rowStateWithDelete(created, stamp(5, NODES[0]!));
     expect(isRowAlive(mergeRowStates(deleted, updated))).toBe(false);
   });
 });
@@ -144,7 +128,7 @@ describe('compact versions', () => {
   });
 
   it('carry no per-column stamps for a row written at once', () => {
-    const hlc = encodeHlc({ wallMs: 1, counter: 0, nodeId: NODES[0]! });
+    const hlc = stamp(1, NODES[0]!);
     expect(compactVersions({ id: hlc, name: hlc })).toEqual({ hlc });
   });
 });

@@ -21,6 +21,12 @@ const caughtUpAt = (nextCursor: Cursor): PullResponse => ({
   remainingChanges: 0,
 });
 
+/** Every scheduler setup() made, stopped after each test. */
+const schedulers: PullScheduler[] = [];
+afterEach(async () => {
+  for (const scheduler of schedulers.splice(0)) await scheduler.stop();
+});
+
 /** A source and a puller in memory; the puller's pulls are counted and reported to the source's pusher, as the
  * pull route does. Pokes go straight to the puller's scheduler, as the poke route does. */
 function setup(options: { maxBytes?: number } = {}) {
@@ -47,6 +53,7 @@ function setup(options: { maxBytes?: number } = {}) {
     },
   });
   const scheduler = new PullScheduler({ replicator, peerId: SOURCE, fallbackIntervalMs: 0 });
+  schedulers.push(scheduler);
   const pusher: ChangePusher = new ChangePusher({
     store: source,
     send: async (_peerId, push) => {
@@ -88,7 +95,6 @@ describe("pushing a commit's changes with the poke", () => {
     expect(h.pushes[1]!.fromCursor).toEqual(h.pushes[0]!.batch.nextCursor);
     expect(h.puller.visibleRows('users')).toHaveLength(2);
     expect(h.pulls()).toBe(1);
-    await h.scheduler.stop();
   });
 
   it("sends a commit's row ahead of the log (the peer's cursor stays), then the log's push moves the cursor", async () => {
@@ -111,7 +117,6 @@ describe("pushing a commit's changes with the poke", () => {
     expect(await h.puller.peerCursor(SOURCE)).toEqual(h.pushes[1]!.batch.nextCursor);
     expect(h.puller.visibleRows('users')).toEqual([user]);
     expect(h.pulls()).toBe(1);
-    await h.scheduler.stop();
   });
 
   it('sends no row ahead that is too big for a push: the peer pulls it', async () => {
@@ -127,7 +132,6 @@ describe("pushing a commit's changes with the poke", () => {
     expect(h.results).toEqual(['poked']);
     expect(h.pushes).toEqual([]);
     expect(h.pulls()).toBe(2);
-    await h.scheduler.stop();
   });
 
   it('sends no row ahead before it knows where the peer stands, nor while a poke to the peer is in flight', async () => {
@@ -148,7 +152,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.results.length === 3);
     expect(h.results).toEqual(['poked', 'pushed', 'skipped']);
     expect(h.puller.visibleRows('users')).toHaveLength(2);
-    await h.scheduler.stop();
   });
 
   it('only pokes before it knows where the peer stands, and the peer pulls', async () => {
@@ -158,7 +161,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.puller.visibleRows('users').length === 1);
     expect(h.results).toEqual(['poked']);
     expect(h.pulls()).toBe(1);
-    await h.scheduler.stop();
   });
 
   it("a push that does not start at the peer's cursor is not applied: the peer pulls instead", async () => {
@@ -174,7 +176,6 @@ describe("pushing a commit's changes with the poke", () => {
     expect(h.pushes).toHaveLength(1); // sent, refused, and the pull brought the row
     expect(h.results).toEqual(['poked']);
     expect(h.pulls()).toBe(2);
-    await h.scheduler.stop();
   });
 
   it('pokes without the changes when the peer refuses the push itself (e.g. its body limit)', async () => {
@@ -198,7 +199,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.puller.visibleRows('users').length === 1);
     expect(sent.map((push) => push?.type ?? 'poke')).toEqual(['push', 'poke']);
     expect(results).toEqual(['poked']);
-    await h.scheduler.stop();
   });
 
   it("leaves many changes to the peer's pull", async () => {
@@ -209,7 +209,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.puller.visibleRows('users').length === MAX_PUSH_CHANGES + 1);
     expect(h.pushes).toHaveLength(0);
     expect(h.results).toEqual(['poked']);
-    await h.scheduler.stop();
   });
 
   it('does not poke a peer about changes that came from that peer', async () => {
@@ -223,7 +222,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.results.length === 1);
     expect(h.results).toEqual(['skipped']);
     expect(h.pulls()).toBe(1);
-    await h.scheduler.stop();
   });
 
   it('coalesces commits during a poke into one more poke', async () => {
@@ -234,7 +232,6 @@ describe("pushing a commit's changes with the poke", () => {
     await until(() => h.results.length >= 1 && h.puller.visibleRows('users').length === 1);
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(h.results.length).toBeLessThanOrEqual(2);
-    await h.scheduler.stop();
   });
 });
 
@@ -252,7 +249,6 @@ describe('a push offered to the pull scheduler', () => {
     expect(await h.scheduler.offer(push)).toBe(false);
     await until(() => h.puller.visibleRows('users').length === 1);
     await until(() => h.pulls() === 2);
-    await h.scheduler.stop();
   });
 
   it('a malformed push is refused and reported, and a pull follows', async () => {

@@ -4,13 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import type { Push } from '../core/protocol';
-import { ChangePusher } from '../engine/changePusher';
-import { answerPull } from '../engine/replicationServer';
-import { Replicator } from '../engine/replicator';
 import { NODE_IDS, businessRow, userRow } from '../testing/appShapedTables';
 import type { PostgresNode } from '../testing/postgresNodes';
 import { postgresNodesPerTest } from '../testing/postgresNodes';
+import { wirePushes } from '../testing/pushWiring';
 import { until } from '../testing/waitUntil';
 import { CHANGE_CHANNEL } from './sql';
 
@@ -80,31 +77,7 @@ describe('the capture channel, seen by a role without table privileges', () => {
   it('can NOTIFY a well-formed row, which never reaches a peer', async () => {
     const source = await start(NODE_IDS[0]);
     const peer = await start(NODE_IDS[1]);
-    const pushes: Push[] = [];
-    // wired as the sync service wires them: the peer's pulls answered by the source (and reported to its pusher),
-    // pushes applied by the peer's replicator
-    const replicator = new Replicator({
-      store: peer.store,
-      transport: {
-        pull: async (_peerId, request) => {
-          const answer = await answerPull(source.store, JSON.parse(JSON.stringify(request)), peer.nodeId);
-          pusher.served(peer.nodeId, answer);
-          return JSON.parse(JSON.stringify(answer));
-        },
-        snapshot: async () => undefined,
-      },
-    });
-    const pusher: ChangePusher = new ChangePusher({
-      store: source.store,
-      send: async (_peerId, push) => {
-        if (push === null) return false;
-        pushes.push(push);
-        return (await replicator.applyPushed(source.nodeId, JSON.parse(JSON.stringify(push))))?.kind === 'applied';
-      },
-    });
-    await replicator.catchUp(source.nodeId); // the first pull: the pusher learns where the peer stands
-    source.store.onChange((row) => pusher.localCommit([peer.nodeId], row));
-    await source.store.listening();
+    const pushes = await wirePushes(source, peer);
     const intruder = await intruderOn(source);
 
     // an admin that nobody created, in the form a single-row INSERT's capture NOTIFY used to carry its row

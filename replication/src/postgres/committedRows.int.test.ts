@@ -1,12 +1,10 @@
 import { Client } from 'pg';
-import type { ChangeBatch, Push, RowChange } from '../core/protocol';
+import type { ChangeBatch, RowChange } from '../core/protocol';
 import { sameCursor } from '../core/protocol';
-import { ChangePusher } from '../engine/changePusher';
-import { answerPull } from '../engine/replicationServer';
-import { Replicator } from '../engine/replicator';
 import { NODE_IDS, userRow } from '../testing/appShapedTables';
 import type { PostgresNode } from '../testing/postgresNodes';
 import { postgresNodesPerTest } from '../testing/postgresNodes';
+import { wirePushes } from '../testing/pushWiring';
 import { until } from '../testing/waitUntil';
 import { CHANGE_CHANNEL } from './sql';
 import { BatchApplier } from './batchApplier';
@@ -100,34 +98,11 @@ describe('the committed row a capture NOTIFY points at, read from the log', () =
   });
 
   describe('pushed to a peer ahead of the log', () => {
-    /** A source and a peer wired as the sync service wires them: the peer's pulls answered by the source (and
-     * reported to its pusher), pushes applied by the peer's replicator. Every push sent is kept. */
+    /** A source and a peer wired as the sync service wires them; every push sent is kept. */
     const wire = async () => {
       const source = await start(NODE_IDS[0]);
       const peer = await start(NODE_IDS[1]);
-      const pushes: Push[] = [];
-      const replicator = new Replicator({
-        store: peer.store,
-        transport: {
-          pull: async (_peerId, request) => {
-            const answer = await answerPull(source.store, JSON.parse(JSON.stringify(request)), peer.nodeId);
-            pusher.served(peer.nodeId, answer);
-            return JSON.parse(JSON.stringify(answer));
-          },
-          snapshot: async () => undefined,
-        },
-      });
-      const pusher: ChangePusher = new ChangePusher({
-        store: source.store,
-        send: async (_peerId, push) => {
-          if (push === null) return false;
-          pushes.push(push);
-          return (await replicator.applyPushed(source.nodeId, JSON.parse(JSON.stringify(push))))?.kind === 'applied';
-        },
-      });
-      await replicator.catchUp(source.nodeId); // the first pull: the pusher learns where the peer stands
-      source.store.onChange((row) => pusher.localCommit([peer.nodeId], row));
-      await source.store.listening();
+      const pushes = await wirePushes(source, peer);
       return { source, peer, pushes };
     };
     const logState = 'SELECT hlc, column_hlcs, max_hlc, deleted_hlc, origin FROM msk_sync.change_log WHERE pk = $1';

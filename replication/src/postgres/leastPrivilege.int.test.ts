@@ -19,6 +19,16 @@ describeReplicationBehaviour('PostgreSQL, the app and the store each as their ow
   startPostgresCluster(nodeCount, { roles: ROLES }),
 );
 
+/** What PostgreSQL says when it refuses `sql` on `pool`, or 'accepted'. */
+async function refusal(pool: Pool, sql: string): Promise<string> {
+  try {
+    await pool.query(sql);
+    return 'accepted';
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
 describe('the app and the sync service as their own database roles', () => {
   let node: PostgresNode;
   let sync: Pool;
@@ -41,15 +51,6 @@ describe('the app and the sync service as their own database roles', () => {
     await sync?.end();
     await node?.close();
   });
-
-  const refusal = async (pool: Pool, sql: string): Promise<string> => {
-    try {
-      await pool.query(sql);
-      return 'accepted';
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
 
   it('connects neither as a superuser', async () => {
     for (const [pool, role] of [
@@ -181,14 +182,6 @@ describe('the database roles setup (kit/src/postgres/databaseRoles.ts) on a data
 describe('a database the nodes share (DATABASE_TOPOLOGY=shared), seen by the sync service as msk_sync', () => {
   let node: PostgresNode;
   let sync: Pool;
-  const refusal = async (pool: Pool, sql: string): Promise<string> => {
-    try {
-      await pool.query(sql);
-      return 'accepted';
-    } catch (error) {
-      return (error as Error).message;
-    }
-  };
   const captureTriggers = async () =>
     Number(
       (

@@ -97,6 +97,19 @@ describe('the notify gate', () => {
       return writer;
     };
 
+    /** A gate driven by `driver` that records when it poked and throws what it reports. */
+    const gateOn = (driver: Client) => {
+      const pokes: number[] = [];
+      const gate = new NotifyGate(
+        driver,
+        () => pokes.push(Date.now()),
+        (error) => {
+          throw error;
+        },
+        timing,
+      );
+      return { gate, pokes };
+    };
     const expectPokedOnlyAfterCommit = async (gate: NotifyGate, watcher: Client, writer: Client, pokes: number[]) => {
       // the gate reopens, but waits for the writer (older than the reopening) before its last poke
       await until(async () => (await gateOf(watcher)) === 1, 3000, 20);
@@ -112,15 +125,7 @@ describe('the notify gate', () => {
     it('closed by quick NOTIFYs: is poked after its commit', async () => {
       const driver = await connect();
       const watcher = await connect();
-      const pokes: number[] = [];
-      const gate = new NotifyGate(
-        driver,
-        () => pokes.push(Date.now()),
-        (error) => {
-          throw error;
-        },
-        timing,
-      );
+      const { gate, pokes } = gateOn(driver);
       try {
         gate.notified();
         gate.notified(); // two in quick succession: close
@@ -137,15 +142,7 @@ describe('the notify gate', () => {
       const watcher = await connect();
       await watcher.query(`SELECT setval('${NOTIFY_GATE}', 0)`); // what a driver that died while closed leaves
       const driver = await connect();
-      const pokes: number[] = [];
-      const gate = new NotifyGate(
-        driver,
-        () => pokes.push(Date.now()),
-        (error) => {
-          throw error;
-        },
-        timing,
-      );
+      const { gate, pokes } = gateOn(driver);
       try {
         const writer = await writeWhileClosed();
         await gate.start();

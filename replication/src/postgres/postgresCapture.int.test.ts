@@ -9,17 +9,26 @@ import {
   businessRow,
   userRow,
 } from '../testing/appShapedTables';
-import { postgresNodesPerTest } from '../testing/postgresNodes';
+import { type PostgresNode, postgresNodesPerTest } from '../testing/postgresNodes';
 import { createTestDatabase } from '../testing/testDatabase';
 import { until } from '../testing/waitUntil';
 import { tableHashOf } from '../engine/tableHash';
 import { ReplicationSetupError } from './install';
 import { HASH_PAGE_ROWS, postgresTableHashes } from './tableHashes';
-import { CAPTURE_VACUUM_AFTER_ENTRIES, PostgresReplicationStore } from './postgresStore';
+import { CAPTURE_VACUUM_AFTER_ENTRIES, PostgresReplicationStore, type PostgresStoreProps } from './postgresStore';
 import { INLINE_APPLY_MAX_CHANGES } from './storeStatements';
+
+/** A store on `connectionString` for `nodeId`, replicating the app-shaped tables unless `props` says otherwise. */
+const openStore = (connectionString: string, nodeId: string, props: Partial<PostgresStoreProps> = {}) =>
+  PostgresReplicationStore.open({ connectionString, nodeId, tables: [...APP_SHAPED_TABLE_NAMES], ...props });
 
 describe('the PostgreSQL store', () => {
   const start = postgresNodesPerTest();
+  /** Node 1 as the source of node 2. */
+  const sourceAndTarget = async () => ({ source: await start(NODE_IDS[0]), target: await start(NODE_IDS[1]) });
+  /** What `source` serves `target` first (up to 10 states). */
+  const firstBatch = async (source: PostgresNode, target: PostgresNode) =>
+    (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
 
   it("introspects the app's own migration (app/migrations) as exactly the tables the in-memory store is given", async () => {
     const node = await start(NODE_IDS[0]);
@@ -60,19 +69,9 @@ describe('the PostgreSQL store', () => {
       await admin.query(
         'CREATE TABLE invoices (id serial PRIMARY KEY, total numeric); CREATE TABLE notes (id uuid PRIMARY KEY, body text)',
       );
-      const opening = PostgresReplicationStore.open({
-        connectionString: database.url,
-        nodeId: NODE_IDS[0],
-        tables: ['invoices', 'notes', 'missing'],
-      });
+      const opening = openStore(database.url, NODE_IDS[0], { tables: ['invoices', 'notes', 'missing'] });
       await expect(opening).rejects.toThrow(ReplicationSetupError);
-      await expect(
-        PostgresReplicationStore.open({
-          connectionString: database.url,
-          nodeId: NODE_IDS[0],
-          tables: ['invoices', 'notes'],
-        }),
-      ).rejects.toThrow(
+      await expect(openStore(database.url, NODE_IDS[0], { tables: ['invoices', 'notes'] })).rejects.toThrow(
         /table invoices: primary key id is integer, filled from sequence invoices_id_seq \(serial\): every node hands out the same numbers.*Fix: move it to a UUIDv7 key/,
       );
       await expect(opening).rejects.toThrow(
@@ -86,13 +85,9 @@ describe('the PostgreSQL store', () => {
 
   it('refuses a database that already belongs to another node', async () => {
     const node = await start(NODE_IDS[0]);
-    await expect(
-      PostgresReplicationStore.open({
-        connectionString: node.database.url,
-        nodeId: NODE_IDS[1],
-        tables: [...APP_SHAPED_TABLE_NAMES],
-      }),
-    ).rejects.toThrow(/already belongs to node 1111111111111111, not 2222222222222222/);
+    await expect(openStore(node.database.url, NODE_IDS[1])).rejects.toThrow(
+      /already belongs to node 1111111111111111, not 2222222222222222/,
+    );
   });
 
   it('replicates rows that existed before capture was installed', async () => {
@@ -103,11 +98,7 @@ describe('the PostgreSQL store', () => {
     try {
       await app.query(APP_SHAPED_DDL);
       await app.query('INSERT INTO users SELECT * FROM jsonb_populate_record(NULL::users, $1)', [JSON.stringify(user)]);
-      store = await PostgresReplicationStore.open({
-        connectionString: database.url,
-        nodeId: NODE_IDS[0],
-        tables: [...APP_SHAPED_TABLE_NAMES],
-      });
+      store = await openStore(database.url, NODE_IDS[0]);
       const batch = (await store.readChanges({ forPeer: NODE_IDS[1], cursor: null, limit: 10 })) as ChangeBatch;
       expect(batch.changes.map((change) => change.values)).toEqual([user]);
     } finally {
@@ -118,11 +109,10 @@ describe('the PostgreSQL store', () => {
   });
 
   it('a batch that PostgreSQL rejects applies nothing and keeps the cursor', async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     await source.insert('businesses', businessRow());
     await source.insert('users', userRow());
-    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const batch = await firstBatch(source, target);
     const upperCase = batch.changes.map((change) =>
       change.table === 'users' ? { ...change, values: { ...change.values, email: 'UPPER@EXAMPLE.COM' } } : change,
     );
@@ -136,11 +126,10 @@ describe('the PostgreSQL store', () => {
   });
 
   it('refuses an apply when the database lost the cursor it last committed (a crash), and pulls the lost changes again', async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const first = userRow();
     await source.insert('users', first);
-    const batch1 = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const batch1 = await firstBatch(source, target);
     expect(await target.store.applyBatch(source.nodeId, batch1)).toMatchObject({ ok: true, applied: 1 });
     // what a kill -9 of PostgreSQL can do to an asynchronously committed apply: its row and its cursor are gone
     await target.app.query(
@@ -174,8 +163,7 @@ describe('the PostgreSQL store', () => {
     ['a small batch, written in one round trip with its values inlined as literals', 3],
     ['a large batch, written with array parameters', INLINE_APPLY_MAX_CHANGES + 5],
   ])('applies awkward text exactly: %s', async (_, count) => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const awkward = [
       `O'Brien "quoted" \\ back\\slash`,
       '{a,b}',
@@ -206,11 +194,10 @@ describe('the PostgreSQL store', () => {
   });
 
   it("records an applied state with its writer as origin and the writer's own stamps (capture stands aside)", async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const user = userRow();
     await source.insert('users', user);
-    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const batch = await firstBatch(source, target);
     await target.store.applyBatch(source.nodeId, batch);
     const query = 'SELECT origin, hlc, column_hlcs FROM msk_sync.change_log WHERE pk = $1';
     const atSource = (await source.app.query(query, [user.id])).rows[0];
@@ -256,8 +243,7 @@ describe('the PostgreSQL store', () => {
   });
 
   it('a pull folds new rows with its read in one round trip, and an update still goes through the full fold', async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const pull = async (cursor: ChangeBatch['nextCursor'] | null) => {
       const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor, limit: 100 })) as ChangeBatch;
       expect(await target.store.applyBatch(source.nodeId, batch)).toMatchObject({ ok: true });
@@ -279,11 +265,10 @@ describe('the PostgreSQL store', () => {
   });
 
   it('a new row deleted locally before the fold is not brought back by the fast path', async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const user = userRow();
     await source.insert('users', user);
-    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const batch = await firstBatch(source, target);
     // the same row written and deleted on the target later, its capture entries not folded yet
     await target.insert('users', user);
     await target.remove('users', user.id!);
@@ -296,11 +281,10 @@ describe('the PostgreSQL store', () => {
   });
 
   it("stamps local writes after a peer's stamp from the future above that stamp (the clock moves forward)", async () => {
-    const source = await start(NODE_IDS[0]);
-    const target = await start(NODE_IDS[1]);
+    const { source, target } = await sourceAndTarget();
     const user = userRow();
     await source.insert('users', user);
-    const batch = (await source.store.readChanges({ forPeer: target.nodeId, cursor: null, limit: 10 })) as ChangeBatch;
+    const batch = await firstBatch(source, target);
     const aheadMs = Date.now() + 30_000;
     const futureHlc = aheadMs.toString(16).padStart(12, '0') + '00000005' + source.nodeId;
     expect(
@@ -395,12 +379,7 @@ describe('the PostgreSQL store', () => {
 
   it('in poll mode, installs no NOTIFY and still tells listeners about a local commit', async () => {
     const node = await start(NODE_IDS[0]);
-    const polling = await PostgresReplicationStore.open({
-      connectionString: node.database.url,
-      nodeId: node.nodeId,
-      tables: [...APP_SHAPED_TABLE_NAMES],
-      poke: { mode: 'poll', pollIntervalMs: 5 },
-    });
+    const polling = await openStore(node.database.url, node.nodeId, { poke: { mode: 'poll', pollIntervalMs: 5 } });
     try {
       const triggers = await node.app.query(
         "SELECT tgname FROM pg_trigger WHERE tgrelid = 'users'::regclass AND NOT tgisinternal ORDER BY tgname",
@@ -424,12 +403,7 @@ describe('the PostgreSQL store', () => {
   it('refuses a poll interval below the minimum, naming the option', async () => {
     const node = await start(NODE_IDS[0]);
     await expect(
-      PostgresReplicationStore.open({
-        connectionString: node.database.url,
-        nodeId: node.nodeId,
-        tables: ['users'],
-        poke: { mode: 'poll', pollIntervalMs: 0 },
-      }),
+      openStore(node.database.url, node.nodeId, { tables: ['users'], poke: { mode: 'poll', pollIntervalMs: 0 } }),
     ).rejects.toThrow(/poke.pollIntervalMs must be at least 1 ms/);
   });
 

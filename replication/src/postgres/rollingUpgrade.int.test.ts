@@ -29,8 +29,8 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
       },
     });
   const pull = (to: number, from: number) => replicatorOf(to).catchUp(nodes[from]!.nodeId);
-  const upgrade = async (index: number) => {
-    await nodes[index]!.app.query(ADD_NICKNAME);
+  /** Closes node `index`'s store and opens it again, as a restarted sync service does (it reads the tables anew). */
+  const reopen = async (index: number) => {
     await storeOf(index).close();
     stores.set(
       nodes[index]!.nodeId,
@@ -41,6 +41,10 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
         poolSize: 2,
       }),
     );
+  };
+  const upgrade = async (index: number) => {
+    await nodes[index]!.app.query(ADD_NICKNAME);
+    await reopen(index);
   };
   const nicknames = async (index: number) =>
     (
@@ -118,18 +122,7 @@ describe('a rolling upgrade that adds a column (PostgreSQL)', () => {
     );
     expect(captured.rows).toEqual([{ changed: ['nickname'] }]);
     await storeOf(0).foldNow(); // folded by the store that does not know the column yet
-    for (const index of [0, 1]) {
-      await storeOf(index).close();
-      stores.set(
-        nodes[index]!.nodeId,
-        await PostgresReplicationStore.open({
-          connectionString: nodes[index]!.database.url,
-          nodeId: nodes[index]!.nodeId,
-          tables: ['users', 'businesses', 'employees'],
-          poolSize: 2,
-        }),
-      );
-    }
+    for (const index of [0, 1]) await reopen(index);
     expect((await pull(1, 0)).last.kind).toBe('applied');
     expect(await nicknames(1)).toEqual([{ id: user.id, nickname: 'early' }]);
   });

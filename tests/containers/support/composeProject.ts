@@ -4,9 +4,10 @@
  * the compose files themselves.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseEnvFile } from '@msk/contract/envFile';
 import { ADMIN, APP_IMAGE, REPO_ROOT, SYNC_IMAGE, nginxImage, postgresImage } from './containerSettings';
 
 export const KIT_CLI = join(REPO_ROOT, 'kit', 'dist', 'cli', 'main.js');
@@ -92,6 +93,11 @@ export function initDeployFolder(options: {
   );
   if (options.withAdmin) addAdmin(dir);
   return { dir, remove: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** An env file's values, as the containers read them. */
+export function envFileValues(path: string): Record<string, string> {
+  return Object.fromEntries(parseEnvFile(readFileSync(path, 'utf8')).entries.map((entry) => [entry.key, entry.value]));
 }
 
 /** What an operator adds to shared.env to choose the first admin (otherwise each node prints a generated password). */

@@ -187,30 +187,39 @@ async function startNode(index: number, env: Environment, network: StartedNetwor
   };
 }
 
-/** As the compose files and the manifests run it: no trust, a superuser for the init only, the roles' initdb script. */
+/**
+ * Node `index`'s PostgreSQL as the compose files and the manifests run it: no trust, a superuser for the init only,
+ * the roles' initdb script with the passwords of `env`; reached on `network` as postgres-<index>. Not started.
+ */
+export function postgresContainer(
+  index: number,
+  database: string,
+  env: Environment,
+  network: StartedNetwork,
+): PostgreSqlContainer {
+  return new PostgreSqlContainer(postgresImage())
+    .withDatabase(database)
+    .withUsername('postgres')
+    .withPassword(randomBytes(24).toString('hex'))
+    .withEnvironment({
+      POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
+      POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
+      DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
+      SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
+    })
+    .withCopyContentToContainer([
+      { content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 },
+    ])
+    .withNetwork(network)
+    .withNetworkAliases(`postgres-${index}`);
+}
+
 async function startPostgres(
   index: number,
   env: Environment,
   network: StartedNetwork,
 ): Promise<StartedPostgreSqlContainer> {
-  return publishedOnlyOn(
-    new PostgreSqlContainer(postgresImage())
-      .withDatabase(DATABASE_NAME)
-      .withUsername('postgres')
-      .withPassword(randomBytes(24).toString('hex'))
-      .withEnvironment({
-        POSTGRES_INITDB_ARGS: '--auth-host=scram-sha-256 --auth-local=peer',
-        POSTGRES_HOST_AUTH_METHOD: 'scram-sha-256',
-        DATABASE_PASSWORD: env.DATABASE_PASSWORD as string,
-        SYNC_DATABASE_PASSWORD: env.SYNC_DATABASE_PASSWORD as string,
-      })
-      .withCopyContentToContainer([
-        { content: databaseRolesInitdbScript(), target: '/docker-entrypoint-initdb.d/10-msk-roles.sh', mode: 0o755 },
-      ])
-      .withNetwork(network)
-      .withNetworkAliases(`postgres-${index}`),
-    containerHostAddress(),
-  ).start();
+  return publishedOnlyOn(postgresContainer(index, DATABASE_NAME, env, network), containerHostAddress()).start();
 }
 
 export async function startContainerCluster(

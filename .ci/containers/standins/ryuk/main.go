@@ -203,15 +203,7 @@ func (d docker) list(kind string, set filterSet) ([]string, error) {
 			}
 		}
 	case "networks":
-		var found []struct {
-			ID string `json:"Id"`
-		}
-		if err := d.call(http.MethodGet, "/networks", query, &found); err != nil {
-			return nil, err
-		}
-		for _, network := range found {
-			ids = append(ids, network.ID)
-		}
+		return d.listIDs("/networks", query)
 	case "volumes":
 		var found struct{ Volumes []struct{ Name string } }
 		if err := d.call(http.MethodGet, "/volumes", query, &found); err != nil {
@@ -221,15 +213,22 @@ func (d docker) list(kind string, set filterSet) ([]string, error) {
 			ids = append(ids, volume.Name)
 		}
 	case "images":
-		var found []struct {
-			ID string `json:"Id"`
-		}
-		if err := d.call(http.MethodGet, "/images/json", query, &found); err != nil {
-			return nil, err
-		}
-		for _, image := range found {
-			ids = append(ids, image.ID)
-		}
+		return d.listIDs("/images/json", query)
+	}
+	return ids, nil
+}
+
+// listIDs: the IDs of what a Docker API list endpoint (networks, images) answers for query.
+func (d docker) listIDs(path string, query url.Values) ([]string, error) {
+	var found []struct {
+		ID string `json:"Id"`
+	}
+	if err := d.call(http.MethodGet, path, query, &found); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(found))
+	for _, item := range found {
+		ids = append(ids, item.ID)
 	}
 	return ids, nil
 }
