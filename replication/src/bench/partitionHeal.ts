@@ -25,7 +25,7 @@ export interface PartitionRound {
 }
 
 const CONVERGE_TIMEOUT_MS = 600_000;
-const CHECK_INTERVAL_MS = 20;
+const CHECK_INTERVAL_MS = 50;
 
 const converged = (mesh: Mesh) =>
   waitForEqualHashes({
