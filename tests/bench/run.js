@@ -13,7 +13,7 @@ const benches = [
     ['tests/bench/topology.js'],
   ],
   [
-    'replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead)',
+    'replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead), partition heal, 5-node fan-out, issue 24 goals',
     ['replication/dist/bench/replicationBench.js'],
   ],
 ];

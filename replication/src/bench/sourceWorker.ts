@@ -4,11 +4,8 @@
  * the store's "local commit" pokes. Used by replicationBench.ts through `startSourceWorker`.
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
-import { ChangePusher } from '../engine/changePusher';
-import { answerPull, answerSnapshot } from '../engine/replicationServer';
-import type { ReplicationTransport } from '../engine/transport';
-import type { PostgresStoreProps } from '../postgres/postgresStore';
-import { PostgresReplicationStore } from '../postgres/postgresStore';
+import type { PostgresStoreProps, ReplicationTransport } from '../index';
+import { ChangePusher, PostgresReplicationStore, answerPull, answerSnapshot } from '../index';
 
 type Request =
   | { id: number; kind: 'pull' | 'snapshot'; requester: string; json: string }
