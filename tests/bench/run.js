@@ -16,6 +16,10 @@ const benches = [
     'replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead), partition heal, 5-node fan-out, issue 24 goals',
     ['replication/dist/bench/replicationBench.js'],
   ],
+  [
+    'capture: triggers and NOTIFY vs logical decoding (pgoutput) vs no capture, on the writers',
+    ['replication/dist/bench/captureModes.js'],
+  ],
 ];
 
 let failed = 0;
