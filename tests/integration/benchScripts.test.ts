@@ -1,23 +1,47 @@
 /**
  * The benchmark scripts `npm run bench` runs still run: a bench that dies before its table (a wrong password, a
  * renamed export) goes unnoticed until someone needs its figures. Tiny sizes; no figure is asserted, only that the
- * table and its ratio are printed.
+ * table and its ratios are printed.
  */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
 
+function runBench(script: string, ...args: string[]): string {
+  const run = spawnSync(process.execPath, [join(root, script), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  });
+  expect(run.stderr).not.toMatch(/error/i);
+  expect(run.status).toBe(0);
+  return run.stdout;
+}
+
 describe('benchmark scripts', () => {
   it('sync/bench/endToEndLag.js prints the replication lag table and the ratio of p50s', () => {
-    const run = spawnSync(process.execPath, [join(root, 'sync/bench/endToEndLag.js'), '--writes', '5'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 240_000,
-    });
-    expect(run.stderr).not.toMatch(/error/i);
-    expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/replication lag: readable on node 2 - readable on node 1\s+[\d.]+ ms/);
-    expect(run.stdout).toMatch(/ratio of p50s, replicated \/ local: [\d.]+x/);
+    const out = runBench('sync/bench/endToEndLag.js', '--writes', '5');
+    expect(out).toMatch(/replication lag: readable on node 2 - readable on node 1\s+[\d.]+ ms/);
+    expect(out).toMatch(/ratio of p50s, replicated \/ local: [\d.]+x/);
+  });
+
+  it.each([
+    ['--partition-only', /partition healed after \d+ writes on each side\s.*\s[\d.]+x\s+<= 2x\s+(met|NOT met)/],
+    [
+      '--fan-out-only',
+      /5 nodes: write on one, readable on all four others \(p99\)\s.*\s[\d.]+x\s+<= 1\.5x\s+(met|NOT met)/,
+    ],
+  ])('replicationBench.js --quick %s ends with the issue 24 goal row, its ratio and verdict', (part, row) => {
+    const out = runBench('replication/dist/bench/replicationBench.js', '--quick', part);
+    expect(out).toMatch(/issue 24 goals, engine \(NOTIFY poke\) vs the baselines of this run/);
+    expect(out).toMatch(row);
+    expect(out).toMatch(/met \d of 1 goals measured in this run/);
+  });
+
+  it('captureModes.js --quick prints writer throughput and latency ratios for triggers and logical decoding', () => {
+    const out = runBench('replication/dist/bench/captureModes.js', '--quick');
+    expect(out).toMatch(/insert send -> change in Node, p99 ms.*\s[\d.]+x\s+[\d.]+x/);
+    expect(out).toMatch(/decoding side, walsender CPU us per row/);
   });
 });
