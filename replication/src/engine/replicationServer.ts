@@ -6,6 +6,8 @@
 import type { ChangeBatch, PullResponse, SnapshotResponse } from '../core/protocol';
 import { describeSchema } from '../core/schemaCompatibility';
 import { PROTOCOL_VERSION, pullRequestSchema, snapshotRequestSchema } from '../core/protocol';
+import type { SnapshotPage } from '../core/snapshotPages';
+import { namedIssues, snapshotPageRequestSchema } from '../core/snapshotPages';
 import type { ReplicationStore } from '../store/replicationStore';
 
 export interface BadRequest {
@@ -90,4 +92,24 @@ export async function answerSnapshot(
     };
   }
   return describedFor(store, parsed.data.schemaVersion, await store.exportSnapshot());
+}
+
+/** A page of a peer's initial load (core/snapshotPages.ts). */
+export async function answerSnapshotPage(
+  store: ReplicationStore,
+  body: unknown,
+  authenticatedPeerId?: string,
+): Promise<SnapshotPage | BadRequest> {
+  const parsed = snapshotPageRequestSchema.safeParse(body);
+  if (!parsed.success)
+    return { type: 'bad-request', message: `snapshot page request refused: ${namedIssues(parsed.error)}` };
+  const request = parsed.data;
+  if (authenticatedPeerId !== undefined && request.requesterNodeId !== authenticatedPeerId) {
+    return {
+      type: 'bad-request',
+      message: `snapshot page request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
+    };
+  }
+  const page = await store.readSnapshotPage({ fence: request.fence, after: request.after, limit: request.limit });
+  return describedFor(store, request.schemaVersion, page);
 }

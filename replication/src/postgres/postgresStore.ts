@@ -12,6 +12,7 @@
 import { Pool } from 'pg';
 import { NODE_ID_PATTERN } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, Snapshot } from '../core/protocol';
+import type { SnapshotPage, SnapshotPageRead } from '../core/snapshotPages';
 import type { ReplicatedTable } from '../core/tableSchema';
 import type {
   ApplyOutcome,
@@ -32,6 +33,7 @@ import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { purgeChangeLog } from './logPurge';
 import { PeerCursors } from './peerCursors';
+import { readSnapshotPage } from './snapshotPageReader';
 import { SYNC_SCHEMA } from './sql';
 import { StoreContext, poolConfig } from './storeContext';
 
@@ -147,6 +149,10 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   exportSnapshot(): Promise<Snapshot> {
     return this.reader.exportSnapshot();
+  }
+
+  readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage> {
+    return readSnapshotPage(this.context, read);
   }
 
   headCursor(): Promise<Cursor> {
