@@ -151,7 +151,9 @@ export class PostgresReplicationStore implements ReplicationStore {
     return this.reader.exportSnapshot();
   }
 
-  readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage> {
+  async readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage> {
+    // the first page: local writes into the log first, so they are below the fence the load is taken under
+    if (read.fence === null) await this.foldNow();
     return readSnapshotPage(this.context, read);
   }
 

@@ -8,6 +8,7 @@ import { createInProcessNetwork } from '../engine/inProcessTransport';
 import { replicateUntilQuiet } from '../engine/replicateUntilQuiet';
 import { Replicator } from '../engine/replicator';
 import type { ReplicationTransport } from '../engine/transport';
+import { SnapshotPagesUnsupportedError } from '../engine/transport';
 import { tableHashOf } from '../engine/tableHash';
 import type { Row } from './appShapedTables';
 import { APP_SHAPED_TABLE_NAMES, userRow } from './appShapedTables';
@@ -148,6 +149,19 @@ export function describePagedJoin(storeName: string, factory: BehaviourClusterFa
       const resumed = await failing.initialLoad(source.nodeId, []);
       expect(resumed.kind).toBe('applied');
       expect(pages[3]).toMatchObject({ fence: pages[1]!.fence, after: pages[2]!.after });
+      expect(await hashes(joiner)).toEqual(await hashes(source));
+    });
+
+    it('loads from a source of an earlier release (no page route) with its whole snapshot', async () => {
+      const inner = network().transportFor(joiner.nodeId);
+      const replicator = new Replicator({
+        store: joiner.store,
+        transport: {
+          ...inner,
+          snapshotPage: (peerId) => Promise.reject(new SnapshotPagesUnsupportedError(peerId)),
+        },
+      });
+      expect(await replicator.initialLoad(source.nodeId, [])).toMatchObject({ kind: 'applied', received: SOURCE_ROWS });
       expect(await hashes(joiner)).toEqual(await hashes(source));
     });
 

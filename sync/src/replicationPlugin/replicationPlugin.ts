@@ -30,6 +30,7 @@ import type { ReplicationNodeStatus, ReplicationPeerStatus, ReplicationState } f
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
+import { snapshotPageRoute } from './snapshotPageRoute';
 import { refusalSummary, waitForFittingTables } from './tableCheck';
 import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
 
@@ -560,6 +561,7 @@ class ReplicationPlugin {
           return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
         },
       },
+      snapshotPageRoute(() => (this.state === 'running' ? this.store : undefined), notReady),
       {
         method: 'POST',
         path: REPLICATION_ROUTES.poke,
