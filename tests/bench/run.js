@@ -16,6 +16,7 @@ const benches = [
     'replication engine vs PostgreSQL native logical replication (lag, sustained apply, capture overhead)',
     ['replication/dist/bench/replicationBench.js'],
   ],
+  ['replication: a new node joining 1,000,000 rows vs pg_dump | pg_restore', ['replication/dist/bench/joinBench.js']],
 ];
 
 let failed = 0;
