@@ -10,6 +10,16 @@ import { MAX_SNAPSHOT_PAGE_CHARS, changeChars } from '../core/snapshotPages';
 import type { ArrayResult } from './logRows';
 import type { StoreContext } from './storeContext';
 
+/** What every answer of this source says about it (a batch's, a page's). */
+export function sourceFields(context: StoreContext) {
+  return {
+    protocolVersion: PROTOCOL_VERSION,
+    schemaVersion: context.schemaVersion,
+    sourceNodeId: context.nodeId,
+    sourceIncarnation: context.incarnation,
+  };
+}
+
 export async function readSnapshotPage(context: StoreContext, read: SnapshotPageRead): Promise<SnapshotPage> {
   const after = read.after ?? { xid: '0', seq: '0' };
   // limit + 1: whether more lie below the fence, without a count
@@ -39,16 +49,5 @@ export async function readSnapshotPage(context: StoreContext, read: SnapshotPage
   let nextCursor: Cursor =
     hasMore && last ? { xid: last[at.xid!] as string, seq: last[at.seq!] as string } : { xid: fence, seq: '0' };
   if (compareCursors(nextCursor, after) < 0) nextCursor = after;
-  return {
-    type: 'snapshot-page',
-    protocolVersion: PROTOCOL_VERSION,
-    schemaVersion: context.schemaVersion,
-    sourceNodeId: context.nodeId,
-    changes,
-    nextCursor,
-    hasMore,
-    remainingChanges: 0,
-    sourceIncarnation: context.incarnation,
-    fence,
-  };
+  return { type: 'snapshot-page', ...sourceFields(context), changes, nextCursor, hasMore, remainingChanges: 0, fence };
 }
