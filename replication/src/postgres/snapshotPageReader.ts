@@ -37,7 +37,9 @@ export async function readSnapshotPage(context: StoreContext, read: SnapshotPage
   let taken = 0;
   for (const row of rows.slice(0, read.limit)) {
     const change = context.logRows.changeOf(row, fields);
-    if (change) {
+    // a live entry whose row is gone from its table: deleted since, and not folded yet — the delete's fold puts
+    // its tombstone above the fence, where the pulls after the load read it
+    if (change && (change.deletedHlc !== null || Object.keys(change.values).length > 0)) {
       chars += changeChars(change);
       if (chars > MAX_SNAPSHOT_PAGE_CHARS && changes.length > 0) break;
       changes.push(change);
