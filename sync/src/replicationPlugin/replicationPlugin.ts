@@ -44,6 +44,8 @@ export const PURGE_RETENTION_MS = 7 * 24 * 60 * 60_000;
 export const STATUS_RECENT_CONFLICTS = 10;
 /** Largest pull/snapshot request body (they are small JSON objects). */
 export const REQUEST_BODY_LIMIT_BYTES = 16 * 1024;
+/** A joining node logs its progress every this many pages (100,000 states at the default page size). */
+const LOAD_PROGRESS_EVERY_PAGES = 20;
 /** Retrying to open the store after a setup error (database down, a table the engine can't replicate). */
 export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
@@ -286,6 +288,9 @@ class ReplicationPlugin {
       needsInitialLoad: neverApplied,
       getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.recordInitialLoad(outcome),
+      onLoadProgress: (p) =>
+        p.pages % LOAD_PROGRESS_EVERY_PAGES === 0 &&
+        this.api.logger.info({ peer: p.peerId, pages: p.pages, states: p.received }, 'loading a snapshot from a peer'),
     });
     this.pullers = new PeerPullers({
       replicator: this.replicator,
