@@ -86,6 +86,17 @@ async function joiner(url: string): Promise<void> {
       waiting.set(id, (json) => resolve(JSON.parse(json)));
       process.send!({ id, json: JSON.stringify(request) });
     });
+  // where the join's time goes: the applies here (the source's reads overlap them, timed by the parent)
+  let applyMs = 0;
+  const applyBatch = store.applyBatch.bind(store);
+  store.applyBatch = async (...args) => {
+    const startedMs = performance.now();
+    try {
+      return await applyBatch(...args);
+    } finally {
+      applyMs += performance.now() - startedMs;
+    }
+  };
   const replicator = new Replicator({
     store,
     transport: {
@@ -95,7 +106,10 @@ async function joiner(url: string): Promise<void> {
     },
   });
   const outcome = await replicator.initialLoad(SOURCE, []);
-  process.send!({ done: outcome.kind === 'applied' ? outcome.received : `failed: ${JSON.stringify(outcome)}` });
+  process.send!({
+    done: outcome.kind === 'applied' ? outcome.received : `failed: ${JSON.stringify(outcome)}`,
+    applyMs,
+  });
   await store.close();
   process.disconnect();
 }
@@ -151,10 +165,12 @@ async function main(): Promise<void> {
     const joinerUrl = await createDatabase(server, 'join_joiner', true);
     print(`a new node joins through the engine (pages, its own process) ... (load average ${load()})`);
     const joinStarted = performance.now();
-    const child = spawn(process.execPath, [__filename, '--joiner', joinerUrl], {
+    const child = spawn(process.execPath, [...process.execArgv, __filename, '--joiner', joinerUrl], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let peakRssMb = 0;
+    let sourceReadMs = 0;
+    let joinerApplyMs = 0;
     const sampler = setInterval(() => {
       try {
         peakRssMb = Math.max(peakRssMb, rssMb(child.pid!));
@@ -163,10 +179,18 @@ async function main(): Promise<void> {
       }
     }, RSS_SAMPLE_MS);
     const received = await new Promise<unknown>((resolve, reject) => {
-      child.on('message', (message: { id?: number; json?: string; done?: unknown }) => {
-        if (message.done !== undefined) return resolve(message.done);
+      child.on('message', (message: { id?: number; json?: string; done?: unknown; applyMs?: number }) => {
+        if (message.done !== undefined) {
+          joinerApplyMs = message.applyMs ?? 0;
+          return resolve(message.done);
+        }
+        const startedMs = performance.now();
         answerSnapshotPage(source, JSON.parse(message.json!), JOINER).then(
-          (answer) => child.send({ id: message.id, json: JSON.stringify(answer) }),
+          (answer) => {
+            const json = JSON.stringify(answer);
+            sourceReadMs += performance.now() - startedMs;
+            child.send({ id: message.id, json });
+          },
           (error: unknown) => reject(error instanceof Error ? error : new Error(String(error))),
         );
       });
@@ -186,6 +210,9 @@ async function main(): Promise<void> {
     );
     print(
       `joiner peak RSS              ${peakRssMb.toFixed(0)} MB (goal <= ${GOAL_RSS_MB} MB: ${peakRssMb <= GOAL_RSS_MB ? 'met' : 'NOT met'})`,
+    );
+    print(
+      `  of which: source reads ${(sourceReadMs / 1000).toFixed(1)} s (overlap the applies), joiner applies ${(joinerApplyMs / 1000).toFixed(1)} s`,
     );
     print(`load average                 ${load()}`);
   } finally {
