@@ -9,6 +9,7 @@
  */
 export * from './core/hlc';
 export * from './core/protocol';
+export * from './core/snapshotPages';
 export type { ColumnValue, RowState } from './core/rowState';
 export { isRowAlive, mergeRowStates } from './core/rowState';
 export type { ForeignKey, ReplicatedTable, UniqueKey } from './core/tableSchema';
@@ -38,11 +39,12 @@ export { removeCapture } from './postgres/removeCapture';
 export type { CaptureRemoval } from './postgres/removeCapture';
 export { postgresTableHash, postgresTableHashes } from './postgres/tableHashes';
 export type { ReplicationTransport } from './engine/transport';
-export { PeerNotReadyError, PeerUnreachableError } from './engine/transport';
-export { answerPull, answerSnapshot } from './engine/replicationServer';
+export { PeerNotReadyError, PeerUnreachableError, SnapshotPagesUnsupportedError } from './engine/transport';
+export { answerPull, answerSnapshot, answerSnapshotPage } from './engine/replicationServer';
 export type { BadRequest } from './engine/replicationServer';
 export { Replicator, MAX_BATCHES_PER_CATCH_UP } from './engine/replicator';
 export type { PullOutcome, ReplicatorProps } from './engine/replicator';
+export type { LoadProgress } from './engine/pagedLoad';
 export { PullScheduler } from './engine/pullScheduler';
 export { ChangePusher } from './engine/changePusher';
 export type { ChangePusherProps } from './engine/changePusher';

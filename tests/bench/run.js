@@ -20,6 +20,7 @@ const benches = [
     'capture: triggers and NOTIFY vs logical decoding (pgoutput) vs no capture, on the writers',
     ['replication/dist/bench/captureModes.js'],
   ],
+  ['replication: a new node joining 1,000,000 rows vs pg_dump | pg_restore', ['replication/dist/bench/joinBench.js']],
 ];
 
 let failed = 0;

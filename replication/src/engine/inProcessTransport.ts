@@ -4,7 +4,7 @@
  * carries the same messages. A node can be marked down (unreachable).
  */
 import type { ReplicationStore } from '../store/replicationStore';
-import { answerPull, answerSnapshot } from './replicationServer';
+import { answerPull, answerSnapshot, answerSnapshotPage } from './replicationServer';
 import type { ReplicationTransport } from './transport';
 import { PeerUnreachableError } from './transport';
 
@@ -33,6 +33,9 @@ export function createInProcessNetwork(storeOf: (nodeId: string) => ReplicationS
         },
         async snapshot(peerId, request) {
           return wire(await answerSnapshot(reach(requesterNodeId, peerId), wire(request), requesterNodeId));
+        },
+        async snapshotPage(peerId, request) {
+          return wire(await answerSnapshotPage(reach(requesterNodeId, peerId), wire(request), requesterNodeId));
         },
       };
     },

@@ -6,6 +6,9 @@
 import type { ChangeBatch, PullResponse, SnapshotResponse } from '../core/protocol';
 import { describeSchema } from '../core/schemaCompatibility';
 import { PROTOCOL_VERSION, pullRequestSchema, snapshotRequestSchema } from '../core/protocol';
+import type { z } from 'zod';
+import type { SnapshotPage } from '../core/snapshotPages';
+import { namedIssues, snapshotPageRequestSchema } from '../core/snapshotPages';
 import type { ReplicationStore } from '../store/replicationStore';
 
 export interface BadRequest {
@@ -28,27 +31,29 @@ function describedFor<T extends { schemaVersion: string }>(
 }
 
 /**
- * @param authenticatedPeerId the peer the channel authenticated; a request claiming another node id is refused.
+ * An answering function: the body parsed with `schema` and refused unless it comes from the node the channel
+ * authenticated (`authenticatedPeerId`; a request claiming another node id is refused), then `answer`.
  */
-export async function answerPull(
-  store: ReplicationStore,
-  body: unknown,
-  authenticatedPeerId?: string,
-): Promise<PullResponse | BadRequest> {
-  const parsed = pullRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    return {
-      type: 'bad-request',
-      message: `pull request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
-    };
-  }
-  const request = parsed.data;
-  if (authenticatedPeerId !== undefined && request.requesterNodeId !== authenticatedPeerId) {
-    return {
-      type: 'bad-request',
-      message: `pull request names node ${request.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
-    };
-  }
+function answering<T extends { requesterNodeId: string }, A>(
+  schema: z.ZodType<T>,
+  kind: string,
+  answer: (store: ReplicationStore, request: T) => Promise<A>,
+): (store: ReplicationStore, body: unknown, authenticatedPeerId?: string) => Promise<A | BadRequest> {
+  return async (store, body, authenticatedPeerId) => {
+    const parsed = schema.safeParse(body);
+    if (!parsed.success)
+      return { type: 'bad-request', message: `${kind} request refused: ${namedIssues(parsed.error)}` };
+    if (authenticatedPeerId !== undefined && parsed.data.requesterNodeId !== authenticatedPeerId) {
+      return {
+        type: 'bad-request',
+        message: `${kind} request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
+      };
+    }
+    return answer(store, parsed.data);
+  };
+}
+
+export const answerPull = answering(pullRequestSchema, 'pull', async (store, request): Promise<PullResponse> => {
   if (request.startAtHead && request.cursor === null) {
     return describedFor<ChangeBatch>(store, request.schemaVersion, {
       type: 'batch',
@@ -69,25 +74,19 @@ export async function answerPull(
     ...(request.acknowledged !== undefined ? { acknowledged: request.acknowledged } : {}),
   });
   return answer.type === 'batch' ? describedFor(store, request.schemaVersion, answer) : answer;
-}
+});
 
-export async function answerSnapshot(
-  store: ReplicationStore,
-  body: unknown,
-  authenticatedPeerId?: string,
-): Promise<SnapshotResponse | BadRequest> {
-  const parsed = snapshotRequestSchema.safeParse(body);
-  if (!parsed.success) {
-    return {
-      type: 'bad-request',
-      message: `snapshot request refused: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ')}`,
-    };
-  }
-  if (authenticatedPeerId !== undefined && parsed.data.requesterNodeId !== authenticatedPeerId) {
-    return {
-      type: 'bad-request',
-      message: `snapshot request names node ${parsed.data.requesterNodeId} but the channel authenticated ${authenticatedPeerId}`,
-    };
-  }
-  return describedFor(store, parsed.data.schemaVersion, await store.exportSnapshot());
-}
+export const answerSnapshot = answering(
+  snapshotRequestSchema,
+  'snapshot',
+  async (store, request): Promise<SnapshotResponse> =>
+    describedFor(store, request.schemaVersion, await store.exportSnapshot()),
+);
+
+/** A page of a peer's initial load (core/snapshotPages.ts): the request is the read (fence, position, limit). */
+export const answerSnapshotPage = answering(
+  snapshotPageRequestSchema,
+  'snapshot page',
+  async (store, request): Promise<SnapshotPage> =>
+    describedFor(store, request.schemaVersion, await store.readSnapshotPage(request)),
+);

@@ -9,7 +9,10 @@ import { PROTOCOL_VERSION, pullResponseSchema, pushSchema, sameCursor, snapshotR
 import type { UniqueConflictRecord } from '../store/replicationStore';
 import type { ReplicationStore } from '../store/replicationStore';
 import { DEFAULT_PULL_LIMIT } from '../store/replicationStore';
-import { PeerNotReadyError, type ReplicationTransport } from './transport';
+import { DEFAULT_SNAPSHOT_PAGE_CHANGES } from '../core/snapshotPages';
+import type { LoadPosition, LoadProgress } from './pagedLoad';
+import { loadInPages } from './pagedLoad';
+import { PeerNotReadyError, SnapshotPagesUnsupportedError, type ReplicationTransport } from './transport';
 
 export type PullOutcome =
   | {
@@ -49,6 +52,10 @@ export interface ReplicatorProps {
   readonly pullLimit?: number;
   /** @default Date.now */
   readonly getNowMs?: () => number;
+  /** Row states per page of an initial load. @default DEFAULT_SNAPSHOT_PAGE_CHANGES */
+  readonly snapshotPageLimit?: number;
+  /** Told after every page of an initial load that was applied. */
+  readonly onLoadProgress?: (progress: LoadProgress) => void;
 }
 
 /** A batch carrying at least this fraction of the pull limit means changes are streaming: ask ahead. */
@@ -62,12 +69,18 @@ export class Replicator {
   private readonly transport: ReplicationTransport;
   private readonly pullLimit: number;
   private readonly getNowMs: () => number;
+  private readonly snapshotPageLimit: number;
+  private readonly onLoadProgress: ((progress: LoadProgress) => void) | undefined;
+  /** Where an interrupted paged load continues. */
+  private loadPosition: LoadPosition | undefined;
 
   constructor(props: ReplicatorProps) {
     this.store = props.store;
     this.transport = props.transport;
     this.pullLimit = props.pullLimit ?? DEFAULT_PULL_LIMIT;
     this.getNowMs = props.getNowMs ?? Date.now;
+    this.snapshotPageLimit = props.snapshotPageLimit ?? DEFAULT_SNAPSHOT_PAGE_CHANGES;
+    this.onLoadProgress = props.onLoadProgress;
   }
 
   get nodeId(): string {
@@ -296,6 +309,13 @@ export class Replicator {
         await this.store.setPeerCursor(peerId, parsed.data.nextCursor);
       }
     }
+    if (this.transport.snapshotPage) {
+      try {
+        return await this.loadPaged(sourcePeerId, startedMs);
+      } catch (error) {
+        if (!(error instanceof SnapshotPagesUnsupportedError)) throw error;
+      }
+    }
     let raw: unknown;
     try {
       raw = await this.transport.snapshot(sourcePeerId, {
@@ -339,6 +359,36 @@ export class Replicator {
       pending: outcome.pending,
       conflicts: outcome.conflicts,
       received: parsed.data.changes.length,
+      hasMore: true,
+      remainingChanges: 0,
+      lagMs: null,
+      durationMs: this.getNowMs() - startedMs,
+    };
+  }
+
+  /** The initial load in pages (core/snapshotPages.ts); throws SnapshotPagesUnsupportedError for an older peer. */
+  private async loadPaged(peerId: string, startedMs: number): Promise<PullOutcome> {
+    const result = await loadInPages({
+      store: this.store,
+      transport: this.transport as Parameters<typeof loadInPages>[0]['transport'],
+      peerId,
+      limit: this.snapshotPageLimit,
+      resumeFrom: this.loadPosition,
+      onPosition: (position, progress) => {
+        this.loadPosition = position;
+        if (position) this.onLoadProgress?.(progress);
+      },
+    });
+    if (result.kind === 'unanswered') return this.notAnswered(peerId, result.error, startedMs);
+    if (result.kind === 'failed') return this.failed(peerId, result.failure, result.message, startedMs);
+    return {
+      peerId,
+      kind: 'applied',
+      applied: result.applied,
+      unchanged: result.unchanged,
+      pending: result.pending,
+      conflicts: result.conflicts,
+      received: result.received,
       hasMore: true,
       remainingChanges: 0,
       lagMs: null,

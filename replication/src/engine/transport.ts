@@ -5,11 +5,23 @@
  * the engine, so a transport returns whatever the peer sent.
  */
 import type { PullRequest, SnapshotRequest } from '../core/protocol';
+import type { SnapshotPageRequest } from '../core/snapshotPages';
 
 export interface ReplicationTransport {
   /** Resolves with the peer's raw answer; rejects when the peer can't be reached. */
   pull(peerId: string, request: PullRequest): Promise<unknown>;
+  /** The whole snapshot in one answer (peers of earlier releases; capped by the channel's response limit). */
   snapshot(peerId: string, request: SnapshotRequest): Promise<unknown>;
+  /** A page of an initial load (core/snapshotPages.ts). A transport without it loads with `snapshot`. Rejects
+   * with SnapshotPagesUnsupportedError when the peer runs a release without pages. */
+  snapshotPage?(peerId: string, request: SnapshotPageRequest): Promise<unknown>;
+}
+
+/** The peer runs a release that serves snapshots in one answer only: load with `snapshot` instead. */
+export class SnapshotPagesUnsupportedError extends Error {
+  constructor(readonly peerId: string) {
+    super(`peer ${peerId} serves no snapshot pages (an earlier release): loading its snapshot in one answer`);
+  }
 }
 
 export class PeerUnreachableError extends Error {

@@ -10,6 +10,7 @@ import { MAX_COUNTED_LAG_CHANGES } from '../store/replicationStore';
 import type { CaptureFolder } from './captureFolder';
 import type { ArrayResult } from './logRows';
 import type { PeerCursors } from './peerCursors';
+import { sourceFields } from './snapshotPageReader';
 import type { StoreContext } from './storeContext';
 
 export class ChangeReader {
@@ -74,14 +75,11 @@ export class ChangeReader {
     }
     return {
       type: 'batch',
-      protocolVersion: PROTOCOL_VERSION,
-      schemaVersion: context.schemaVersion,
-      sourceNodeId: context.nodeId,
+      ...sourceFields(context),
       changes,
       nextCursor,
       hasMore,
       remainingChanges: Math.min(Math.max(0, afterCursor - page.length), MAX_COUNTED_LAG_CHANGES),
-      sourceIncarnation: context.incarnation,
     };
   }
 

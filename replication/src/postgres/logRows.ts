@@ -43,6 +43,9 @@ export class LogRows {
   /** The page after a cursor ($1, $2), up to $3 rows, with the count of what lies after the cursor (up to $4). */
   readonly readSql: string;
   readonly snapshotSql: string;
+  /** A page of the initial load (snapshotPageReader.ts): up to $3 entries after ($1, $2) below the fence $4 (null:
+   * the fence now), never above the fence now. */
+  readonly pageBelowFenceSql: string;
   /** The committed rows a NOTIFY's capture positions ($1) point at (committedRows.ts). */
   readonly rowsAheadSql: string;
   /** Per replicated table (same order as `tables`): [column name, result column] of its values in a log read. */
@@ -92,6 +95,15 @@ export class LogRows {
         LIMIT $3
       ) page ON true`;
     this.snapshotSql = `SELECT ${columns} FROM ${LOG} l ${valueJoins} ORDER BY l.xid, l.seq`;
+    this.pageBelowFenceSql = `
+      SELECT f.fence::text AS fence, page.*
+      FROM (SELECT least(coalesce($4::xid8, pg_snapshot_xmin(pg_current_snapshot())), pg_snapshot_xmin(pg_current_snapshot())) AS fence) f
+      LEFT JOIN LATERAL (
+        SELECT ${columns} FROM ${LOG} l ${valueJoins}
+        WHERE (l.xid, l.seq) > ($1::xid8, $2::bigint) AND l.xid < f.fence
+        ORDER BY l.xid, l.seq
+        LIMIT $3
+      ) page ON true`;
     // capture entries in the change-log read's shape (l is the capture log here): an INSERT, the only entry of its
     // row in both logs, its row in its table
     const present = tables.map((_, i) => `v${i}.t${i}_present`).join(', ');

@@ -12,6 +12,7 @@
 import { Pool } from 'pg';
 import { NODE_ID_PATTERN } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, Snapshot } from '../core/protocol';
+import type { SnapshotPage, SnapshotPageRead } from '../core/snapshotPages';
 import type { ReplicatedTable } from '../core/tableSchema';
 import type {
   ApplyOutcome,
@@ -32,6 +33,7 @@ import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { purgeChangeLog } from './logPurge';
 import { PeerCursors } from './peerCursors';
+import { readSnapshotPage } from './snapshotPageReader';
 import { SYNC_SCHEMA } from './sql';
 import { StoreContext, poolConfig } from './storeContext';
 
@@ -147,6 +149,12 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   exportSnapshot(): Promise<Snapshot> {
     return this.reader.exportSnapshot();
+  }
+
+  async readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage> {
+    // the first page: local writes into the log first, so they are below the fence the load is taken under
+    if (read.fence === null) await this.foldNow();
+    return readSnapshotPage(this.context, read);
   }
 
   headCursor(): Promise<Cursor> {

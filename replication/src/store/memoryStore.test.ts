@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import type { ChangeBatch } from '../core/protocol';
 import { APP_SHAPED_TABLES, NODE_IDS, businessRow, employeeRow, userRow } from '../testing/appShapedTables';
 import type { BehaviourCluster, BehaviourNode } from '../testing/replicationBehaviour';
+import { describePagedJoin } from '../testing/pagedJoinBehaviour';
 import { describeReplicationBehaviour } from '../testing/replicationBehaviour';
 import { createInProcessNetwork } from '../engine/inProcessTransport';
 import { Replicator } from '../engine/replicator';
@@ -155,3 +156,5 @@ describe('a puller that asks ahead while applying', () => {
     expect(sink.visibleRows('users')).toHaveLength(1);
   });
 });
+
+describePagedJoin('in-memory', memoryCluster);

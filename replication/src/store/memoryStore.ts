@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { HybridLogicalClock } from '../core/hlc';
 import { createHybridLogicalClock } from '../core/hlc';
 import type { ChangeBatch, Cursor, ReloadRequired, Snapshot, ValidChange } from '../core/protocol';
+import type { SnapshotPage, SnapshotPageRead } from '../core/snapshotPages';
 import { PROTOCOL_VERSION, compareCursors } from '../core/protocol';
 import { rowChangeOf } from '../core/rowChange';
 import type { ColumnValue, RowState } from '../core/rowState';
@@ -251,6 +252,40 @@ export class MemoryReplicationStore implements ReplicationStore {
     return this.nextXid;
   }
 
+  /** Log entries after `cursor` below `fence`, in log order. */
+  private entriesAfter(cursor: Cursor | null, fence: bigint): { table: string; pk: string; row: MemoryRow }[] {
+    const after: { table: string; pk: string; row: MemoryRow }[] = [];
+    for (const [table, rows] of this.rows) {
+      for (const [pk, row] of rows) if (row.xid < fence && isAfter(row, cursor)) after.push({ table, pk, row });
+    }
+    return after.sort((a, b) =>
+      a.row.xid !== b.row.xid ? (a.row.xid < b.row.xid ? -1 : 1) : a.row.seq < b.row.seq ? -1 : 1,
+    );
+  }
+
+  async readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage> {
+    return this.exclusive(() => {
+      const now = this.fence();
+      const fence = read.fence !== null && BigInt(read.fence) < now ? BigInt(read.fence) : now;
+      const after = this.entriesAfter(read.after, fence);
+      const page = after.slice(0, read.limit);
+      const hasMore = after.length > read.limit;
+      const last = page[page.length - 1];
+      return {
+        type: 'snapshot-page' as const,
+        protocolVersion: PROTOCOL_VERSION,
+        schemaVersion: this.schemaVersion,
+        sourceNodeId: this.nodeId,
+        changes: page.map((entry) => rowChangeOf(entry.table, entry.pk, entry.row.origin, entry.row.state)),
+        nextCursor: hasMore && last ? cursorOf(last.row) : { xid: fence.toString(), seq: '0' },
+        hasMore,
+        remainingChanges: 0,
+        sourceIncarnation: this.incarnation,
+        fence: fence.toString(),
+      };
+    });
+  }
+
   async readChanges(request: ReadChangesRequest): Promise<ChangeBatch | ReloadRequired> {
     return this.exclusive(() => {
       const peer = this.peer(request.forPeer);
@@ -260,14 +295,7 @@ export class MemoryReplicationStore implements ReplicationStore {
         return this.reloadRequired(request.cursor);
       }
       const fence = this.fence();
-      const after: { table: string; pk: string; row: MemoryRow }[] = [];
-      for (const [table, rows] of this.rows) {
-        for (const [pk, row] of rows)
-          if (row.xid < fence && isAfter(row, request.cursor)) after.push({ table, pk, row });
-      }
-      after.sort((a, b) =>
-        a.row.xid !== b.row.xid ? (a.row.xid < b.row.xid ? -1 : 1) : a.row.seq < b.row.seq ? -1 : 1,
-      );
+      const after = this.entriesAfter(request.cursor, fence);
       const page = after.slice(0, request.limit);
       const hasMore = after.length > request.limit;
       const last = page[page.length - 1];

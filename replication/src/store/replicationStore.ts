@@ -4,6 +4,7 @@
  * both. Stores hold no transport logic; the engine (engine/replicator.ts) moves messages between them.
  */
 import type { ChangeBatch, Cursor, ReloadRequired, RowChange, Snapshot } from '../core/protocol';
+import type { SnapshotPage, SnapshotPageRead } from '../core/snapshotPages';
 import type { ReplicatedTable } from '../core/tableSchema';
 
 export interface ReadChangesRequest {
@@ -94,6 +95,8 @@ export interface ReplicationStore {
   applyBatch(fromPeer: string, batch: ChangeBatch): Promise<ApplyOutcome>;
   /** Every row state (live, pending, tombstones) in one consistent read, and the cursor taken before it. */
   exportSnapshot(): Promise<Snapshot>;
+  /** A page of an initial load for a peer: entries below a fence after a position (core/snapshotPages.ts). */
+  readSnapshotPage(read: SnapshotPageRead): Promise<SnapshotPage>;
   /** Merges a peer's snapshot and sets our cursor on that peer to the snapshot's cursor, in one transaction. */
   loadSnapshot(fromPeer: string, snapshot: Snapshot): Promise<ApplyOutcome>;
   /** The cursor a brand-new puller may start from without missing anything written after now. */

@@ -1,5 +1,6 @@
-import { PeerNotReadyError } from '@msk/replication';
-import { channelTransport, ReplicationRequestError } from './channelTransport';
+import { PeerNotReadyError, SnapshotPagesUnsupportedError } from '@msk/replication';
+import { PeerChannelError } from '../service/peerChannel';
+import { channelTransport, REPLICATION_ROUTES, ReplicationRequestError } from './channelTransport';
 
 const answering = (status: number, json: unknown) =>
   channelTransport({ request: async () => ({ status, json }) } as never);
@@ -26,5 +27,29 @@ describe('the replication transport over the peer channel', () => {
       ReplicationRequestError,
     );
     await expect(answering(500, {}).pull('fedcba9876543210', pull)).rejects.toBeInstanceOf(ReplicationRequestError);
+  });
+
+  it('asks for snapshot pages on their own route, and tells a peer without that route (an earlier release) apart', async () => {
+    const paths: string[] = [];
+    const serving = channelTransport({
+      request: async (_peer: string, request: { path: string }) => {
+        paths.push(request.path);
+        return { status: 200, json: { type: 'snapshot-page' } };
+      },
+    } as never);
+    await expect(serving.snapshotPage!('fedcba9876543210', pull)).resolves.toEqual({ type: 'snapshot-page' });
+    expect(paths).toEqual([REPLICATION_ROUTES.snapshotPage]);
+    const older = channelTransport({
+      request: async () => {
+        throw new PeerChannelError('127.0.0.3:8765 has no route POST /sync/v1/replication/snapshot-page', 'no-route');
+      },
+    } as never);
+    await expect(older.snapshotPage!('fedcba9876543210', pull)).rejects.toBeInstanceOf(SnapshotPagesUnsupportedError);
+    const down = channelTransport({
+      request: async () => {
+        throw new PeerChannelError('connection refused', 'ECONNREFUSED');
+      },
+    } as never);
+    await expect(down.snapshotPage!('fedcba9876543210', pull)).rejects.toBeInstanceOf(PeerChannelError);
   });
 });

@@ -3,20 +3,30 @@
  * replication routes; the answer's signature is verified by the channel and its body validated by the engine.
  */
 import { performance } from 'node:perf_hooks';
-import { PeerNotReadyError, type Push, type ReplicationTransport } from '@msk/replication';
+import {
+  PeerNotReadyError,
+  type Push,
+  type ReplicationTransport,
+  SnapshotPagesUnsupportedError,
+} from '@msk/replication';
+import { PeerChannelError } from '../service/peerChannel';
 import type { SyncServiceApi } from '../service/plugin';
 
 export const REPLICATION_ROUTES = {
   pull: '/sync/v1/replication/pull',
   snapshot: '/sync/v1/replication/snapshot',
+  /** A page of an initial load (replication/src/core/snapshotPages.ts). */
+  snapshotPage: '/sync/v1/replication/snapshot-page',
   /** "Pull now": the sender committed something; with its changes when they are few (a push). */
   poke: '/sync/v1/replication/poke',
 } as const;
 
 /** A pull answer is at most one batch (2,000 states by default). */
 export const PULL_TIMEOUT_MS = 30_000;
-/** A snapshot carries every row state of the peer. */
+/** A whole snapshot (a peer of an earlier release) carries every row state of the peer. */
 export const SNAPSHOT_TIMEOUT_MS = 120_000;
+/** A page of an initial load is at most MAX_SNAPSHOT_PAGE_CHARS of values (5,000 states by default). */
+export const SNAPSHOT_PAGE_TIMEOUT_MS = 60_000;
 export const POKE_TIMEOUT_MS = 5_000;
 
 export class ReplicationRequestError extends Error {
@@ -43,7 +53,7 @@ export function channelTransport(
   const post = async (peerId: string, path: string, json: unknown, timeoutMs: number): Promise<unknown> => {
     const startedMs = performance.now();
     const answer = await api.request(peerId, { method: 'POST', path, json, timeoutMs });
-    onAnswered?.(path === REPLICATION_ROUTES.snapshot ? 'snapshot' : 'pull', performance.now() - startedMs);
+    onAnswered?.(path === REPLICATION_ROUTES.pull ? 'pull' : 'snapshot', performance.now() - startedMs);
     if (answer.status === 503 && (answer.json as { error?: unknown } | null)?.error === 'not-ready') {
       throw new PeerNotReadyError(peerId, answerMessage(answer.json));
     }
@@ -57,6 +67,13 @@ export function channelTransport(
   return {
     pull: (peerId, request) => post(peerId, REPLICATION_ROUTES.pull, request, PULL_TIMEOUT_MS),
     snapshot: (peerId, request) => post(peerId, REPLICATION_ROUTES.snapshot, request, SNAPSHOT_TIMEOUT_MS),
+    snapshotPage: (peerId, request) =>
+      post(peerId, REPLICATION_ROUTES.snapshotPage, request, SNAPSHOT_PAGE_TIMEOUT_MS).catch((error: unknown) => {
+        // a peer of an earlier release has no page route: the engine loads its snapshot in one answer
+        if (error instanceof PeerChannelError && error.code === 'no-route')
+          throw new SnapshotPagesUnsupportedError(peerId);
+        throw error;
+      }),
   };
 }
 

@@ -32,6 +32,8 @@ export { STATUS_RECENT_CONFLICTS } from './storedStatus';
 
 /** How often the status figures read from the database (progress per peer, recent conflicts) are refreshed. */
 export const STATUS_REFRESH_INTERVAL_MS = 2_000;
+/** A joining node logs its progress every this many pages (100,000 states at the default page size). */
+const LOAD_PROGRESS_EVERY_PAGES = 20;
 /** Retrying to open the store after a setup error (database down, a table the engine can't replicate). */
 export const OPEN_RETRY_BACKOFF: BackoffPolicy = { initialMs: 1_000, maxMs: 30_000, factor: 2, jitter: 0.2 };
 
@@ -260,6 +262,9 @@ class ReplicationPlugin {
       needsInitialLoad: neverApplied,
       getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.outcomes.recordInitialLoad(outcome),
+      onLoadProgress: (p) =>
+        p.pages % LOAD_PROGRESS_EVERY_PAGES === 0 &&
+        this.api.logger.info({ peer: p.peerId, pages: p.pages, states: p.received }, 'loading a snapshot from a peer'),
     });
     this.pullers = new PeerPullers({
       replicator: this.replicator,

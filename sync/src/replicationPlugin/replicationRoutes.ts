@@ -1,6 +1,6 @@
 /**
  * The routes replication answers on the peers' authenticated channel: pull (the changes after a cursor), snapshot
- * (a peer's initial load) and poke (a peer committed; a push carries the changes). Pull and snapshot answer from the
+ * (a peer's initial load; snapshot-page, the same in bounded pages) and poke (a peer committed; a push carries the changes). Pull and snapshot answer from the
  * open store, and "not ready" until replication runs.
  */
 import {
@@ -9,6 +9,7 @@ import {
   type PostgresReplicationStore,
   answerPull,
   answerSnapshot,
+  answerSnapshotPage,
   pullRequestSchema,
 } from '@msk/replication';
 import type { PeerRoute, PeerRouteRequest, SyncServiceApi } from '../service/plugin';
@@ -19,6 +20,8 @@ import { isFromAnotherDatabase, pullFromStart } from './sourceRewind';
 
 /** Largest pull/snapshot request body (they are small JSON objects). */
 export const REQUEST_BODY_LIMIT_BYTES = 16 * 1024;
+/** Largest snapshot-page request body (a small JSON object). */
+export const SNAPSHOT_PAGE_REQUEST_LIMIT_BYTES = 4 * 1024;
 
 /** What the routes read from the plugin at each request: the store and the pullers change when it re-opens. */
 export interface ReplicationRoutesHost {
@@ -48,10 +51,11 @@ export function replicationRoutes(host: ReplicationRoutesHost): PeerRoute[] {
   const storeRoute = (
     path: string,
     answer: (request: PeerRouteRequest, store: PostgresReplicationStore) => Promise<RouteAnswer>,
+    maxBodyBytes = REQUEST_BODY_LIMIT_BYTES,
   ): PeerRoute => ({
     method: 'POST',
     path,
-    maxBodyBytes: REQUEST_BODY_LIMIT_BYTES,
+    maxBodyBytes,
     handle: (request) => {
       const store = host.store();
       return host.state() !== 'running' || !store ? notReady() : answer(request, store);
@@ -79,6 +83,15 @@ export function replicationRoutes(host: ReplicationRoutesHost): PeerRoute[] {
       const answer = await answerSnapshot(store, request.json, request.peerId);
       return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
     }),
+    storeRoute(
+      REPLICATION_ROUTES.snapshotPage,
+      async (request, store) => {
+        // each page is one statement on this side and a bounded answer: no load holds a transaction open here
+        const answer = await answerSnapshotPage(store, request.json, request.peerId);
+        return { status: answer.type === 'bad-request' ? 400 : 200, json: answer };
+      },
+      SNAPSHOT_PAGE_REQUEST_LIMIT_BYTES,
+    ),
     {
       method: 'POST',
       path: REPLICATION_ROUTES.poke,
