@@ -39,6 +39,13 @@ describe('benchmark scripts', () => {
     expect(out).toMatch(/met \d of 1 goals measured in this run/);
   });
 
+  it('joinBench.js --rows 2000 prints the join against pg_dump | pg_restore, its ratio and the joiner peak RSS', () => {
+    const out = runBench('replication/dist/bench/joinBench.js', '--rows', '2000');
+    expect(out).toMatch(/joiner received 2000\)/);
+    expect(out).toMatch(/ratio\s+[\d.]+x \(goal <= 1\.5x: (met|NOT met)\)/);
+    expect(out).toMatch(/joiner peak RSS\s+\d+ MB \(goal <= 256 MB: (met|NOT met)\)/);
+  });
+
   it('captureModes.js --quick prints writer throughput and latency ratios for triggers and logical decoding', () => {
     const out = runBench('replication/dist/bench/captureModes.js', '--quick');
     expect(out).toMatch(/insert send -> change in Node, p99 ms.*\s[\d.]+x\s+[\d.]+x/);
