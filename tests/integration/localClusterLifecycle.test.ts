@@ -5,7 +5,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { readEnvFile } from '@msk/kit/cluster';
 import { signIn } from '../support/sessionClient';
 
@@ -152,6 +152,37 @@ describe('npm start (msk up)', () => {
     }
     expect(again.output()).toMatch(/\[cluster\] stopped\./);
     expect(again.output()).not.toMatch(/again: killing|WARNING/);
+  });
+
+  it('stops every process on SIGTERM even when whoever read its output is gone (its writes fail with EPIPE)', async () => {
+    const supervisor = up(join(dir, 'unread'), 32);
+    const { state } = await supervisor.ready();
+    const pids = state.nodes.flatMap((n) => Object.values(n.pids)).filter((p): p is number => p !== undefined);
+    expect(pids).toHaveLength(6);
+    supervisor.child.stdout?.destroy();
+    supervisor.child.stderr?.destroy();
+    supervisor.child.kill('SIGTERM');
+    expect(await supervisor.exited()).toBe(0);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('a cluster started by a program (the test harness) stops itself when that program exits without stopping it', async () => {
+    const script = `
+      const { startLocalCluster } = require(${JSON.stringify(join(__dirname, '..', '..', 'kit', 'dist', 'cluster'))});
+      startLocalCluster({ nodes: 2, addressBlock: 33 }).then(async (cluster) => {
+        const state = await cluster.state();
+        const pids = state.nodes.flatMap((n) => Object.values(n.pids));
+        process.stdout.write(JSON.stringify({ pids, dataDir: cluster.dataDir }) + '\\n', () => process.exit(0));
+      });`;
+    const program = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 240_000 });
+    expect(program.status).toBe(0);
+    const left = JSON.parse(program.stdout.trim().split('\n').pop() as string) as { pids: number[]; dataDir: string };
+    const pids = left.pids.filter(Number.isInteger);
+    expect(pids).toHaveLength(6);
+    const deadline = Date.now() + 60_000;
+    while (pids.some(alive) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(pids.filter(alive)).toEqual([]);
+    rmSync(dirname(left.dataDir), { recursive: true, force: true });
   });
 
   it('reports a node that fails to start with the last lines of its own log, and leaves nothing running', async () => {

@@ -69,6 +69,9 @@ const REPEATED_SIGNAL_GRACE_MS = 1000;
 
 export async function runSupervisor(options: SupervisorOptions): Promise<number> {
   const print = (line: string) => process.stdout.write(line + '\n');
+  // Whoever reads our output may be gone (a harness that exited, a closed terminal): a write then fails with EPIPE,
+  // which unhandled would end this process in the middle of a stop and leave the nodes' apps and sync running.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   acquireLock(options.dataDir);
   await loadEmbeddedPostgres(); // before our signal handlers, so only ours decide what Ctrl-C does
   const cluster = new LocalCluster({
@@ -101,6 +104,17 @@ export async function runSupervisor(options: SupervisorOptions): Promise<number>
   };
   process.on('SIGINT', () => void stop('Ctrl-C'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  if (options.machineReadable) {
+    // Started by a program (the test harness), not a person: when that program exits without stopping us, stop
+    // too rather than leave a cluster running that nobody will stop.
+    const parent = process.ppid;
+    const watch = setInterval(() => {
+      if (process.ppid === parent) return;
+      clearInterval(watch);
+      if (!stopping) void stop('the program that started this cluster exited');
+    }, 500);
+    watch.unref();
+  }
 
   try {
     const startedAt = Date.now();
