@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnvFile } from '@msk/contract/envFile';
-import { temporaryFolderPerTest } from '../support/temporaryFolder';
+import { useTemporaryDirectory } from '@msk/kit/testing';
 
 const ROOT = join(__dirname, '..', '..');
 const CLIS = {
@@ -110,7 +110,7 @@ describe('msk exit codes', () => {
 });
 
 describe('msk init --dry-run and --json', () => {
-  const folder = temporaryFolderPerTest('msk-cli-conventions-');
+  const folder = useTemporaryDirectory('msk-cli-conventions-');
 
   it('--dry-run prints every file it would write (secrets as fingerprints, units in full) and writes nothing', () => {
     const out = join(folder(), 'deploy');
@@ -176,7 +176,7 @@ describe('msk init --dry-run and --json', () => {
 });
 
 describe('msk systemd', () => {
-  const folder = temporaryFolderPerTest('msk-cli-systemd-');
+  const folder = useTemporaryDirectory('msk-cli-systemd-');
 
   it('writes the units of every node of an init folder; --dry-run and --json write nothing', () => {
     const config = join(folder(), 'deploy');
