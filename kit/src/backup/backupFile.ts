@@ -12,7 +12,7 @@
  * before anything is restored.
  */
 import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
-import { NODE_ID_PATTERN, NODE_ID_RULE } from '@msk/contract';
+import { NODE_ID_PATTERN, NODE_ID_RULE, namedIssues } from '@msk/contract';
 import { z } from 'zod';
 
 export const BACKUP_HEADER = 'MSK-BACKUP 1\n';
@@ -146,10 +146,7 @@ export function parseBackup(bytes: Buffer, name = 'the backup file'): ParsedBack
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join('.') || '(manifest)'}: ${issue.message}`);
-    throw new BackupFileError(`${name}: the manifest is not valid: ${problems.join('; ')}`);
+    throw new BackupFileError(`${name}: the manifest is not valid: ${namedIssues(parsed.error, '(manifest)')}`);
   }
   const manifest = parsed.data;
   const dump = bytes.subarray(end + 1);

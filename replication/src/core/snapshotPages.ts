@@ -63,14 +63,3 @@ export function changeChars(change: RowChange): number {
   for (const value of Object.values(change.values)) chars += (value?.length ?? 4) + 24;
   return chars;
 }
-
-/** Most problems named when a page is refused by its schema. */
-const MAX_ISSUES_NAMED = 5;
-
-/** A zod refusal as "path: message; ..." naming the fields. */
-export function namedIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, MAX_ISSUES_NAMED)
-    .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
-    .join('; ');
-}

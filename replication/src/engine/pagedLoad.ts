@@ -8,7 +8,8 @@
 import type { Cursor } from '../core/protocol';
 import { PROTOCOL_VERSION, schemaMismatchSchema } from '../core/protocol';
 import type { SnapshotPageRequest } from '../core/snapshotPages';
-import { namedIssues, pageAsBatch, snapshotPageSchema } from '../core/snapshotPages';
+import { namedIssues } from '@msk/contract';
+import { pageAsBatch, snapshotPageSchema } from '../core/snapshotPages';
 import type { ReplicationStore, UniqueConflictRecord } from '../store/replicationStore';
 import { z } from 'zod';
 import type { ReplicationTransport } from './transport';

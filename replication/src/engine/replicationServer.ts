@@ -8,7 +8,8 @@ import { describeSchema } from '../core/schemaCompatibility';
 import { PROTOCOL_VERSION, pullRequestSchema, snapshotRequestSchema } from '../core/protocol';
 import type { z } from 'zod';
 import type { SnapshotPage } from '../core/snapshotPages';
-import { namedIssues, snapshotPageRequestSchema } from '../core/snapshotPages';
+import { namedIssues } from '@msk/contract';
+import { snapshotPageRequestSchema } from '../core/snapshotPages';
 import type { ReplicationStore } from '../store/replicationStore';
 
 export interface BadRequest {

@@ -3,6 +3,7 @@
  * apply it with the new cursor in one transaction. At-least-once delivery (a lost answer is asked for again from
  * the same cursor) + idempotent merge = exactly-once effect.
  */
+import { namedIssues } from '@msk/contract';
 import type { ChangeBatch, Cursor, RowChange } from '../core/protocol';
 import { hlcWallMs } from '../core/hlc';
 import { PROTOCOL_VERSION, pullResponseSchema, pushSchema, sameCursor, snapshotResponseSchema } from '../core/protocol';
@@ -125,14 +126,11 @@ export class Replicator {
     startedMs: number,
   ): Promise<{ outcome: PullOutcome; batch?: ChangeBatch }> {
     if (!parsed.success) {
-      const issues = parsed.error.issues
-        .slice(0, 5)
-        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
       return {
         outcome: await this.failed(
           peerId,
           'bad-response',
-          `answer from ${peerId} refused: ${issues.join('; ')}`,
+          `answer from ${peerId} refused: ${namedIssues(parsed.error)}`,
           startedMs,
         ),
       };
@@ -213,10 +211,7 @@ export class Replicator {
     const startedMs = this.getNowMs();
     const push = pushSchema.safeParse(raw);
     if (!push.success) {
-      const issues = push.error.issues
-        .slice(0, 5)
-        .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`);
-      return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${issues.join('; ')}`, startedMs);
+      return this.failed(peerId, 'bad-response', `push from ${peerId} refused: ${namedIssues(push.error)}`, startedMs);
     }
     if (!sameCursor(await this.store.peerCursor(peerId), push.data.fromCursor)) return null;
     // a peer on another schema version pushes without its table description: its pull answer carries it
@@ -332,7 +327,7 @@ export class Replicator {
       return this.failed(
         sourcePeerId,
         'bad-response',
-        `snapshot from ${sourcePeerId} refused: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+        `snapshot from ${sourcePeerId} refused: ${namedIssues(parsed.error)}`,
         startedMs,
       );
     }

@@ -2,7 +2,7 @@
  * Wire format of the peer protocol and its validation. Everything a peer sends is parsed here before it touches
  * any state; a message that does not parse is dropped and counted, never thrown across the boundary.
  */
-import { NODE_ID_PATTERN, NODE_ID_RULE } from '@msk/contract';
+import { NODE_ID_PATTERN, NODE_ID_RULE, namedIssues } from '@msk/contract';
 import { z } from 'zod';
 import { appBuildIdentitySchema } from './appBuild';
 import { MAX_FINGERPRINTS } from './limits';
@@ -116,9 +116,5 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; problem: stri
 export function parseMessage<T>(schema: z.ZodType<T>, input: unknown): ParseResult<T> {
   const result = schema.safeParse(input);
   if (result.success) return { ok: true, value: result.data };
-  const problem = result.error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-    .join('; ');
-  return { ok: false, problem };
+  return { ok: false, problem: namedIssues(result.error, '(root)', 3) };
 }
