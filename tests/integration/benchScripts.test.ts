@@ -46,6 +46,14 @@ describe('benchmark scripts', () => {
     expect(out).toMatch(/joiner peak RSS\s+\d+ MB \(goal <= 256 MB: (met|NOT met)\)/);
   });
 
+  it('tests/bench/load.js prints the load table and the cross-node session check with its issue 24 verdicts', () => {
+    const out = runBench('tests/bench/load.js', '--sessions', '2', '--ops', '2', '--rounds', '1', '--checks', '20');
+    expect(out).toMatch(/\| requests\/s \(API\) \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+    expect(out).toMatch(/\| session mean ms \| [\d.]+ \| [\d.]+ \| [\d.]+ \|/);
+    expect(out).toMatch(/cross-node session check, p50: [\d.]+x, goal <= 1\.05x: (met|NOT met)/);
+    expect(out).toMatch(/cross-node session check, mean: [\d.]+x, goal <= 1\.05x: (met|NOT met)/);
+  });
+
   it('captureModes.js --quick prints writer throughput and latency ratios for triggers and logical decoding', () => {
     const out = runBench('replication/dist/bench/captureModes.js', '--quick');
     expect(out).toMatch(/insert send -> change in Node, p99 ms.*\s[\d.]+x\s+[\d.]+x/);
