@@ -65,6 +65,11 @@ export interface PagedLoadProps {
 export async function loadInPages(props: PagedLoadProps): Promise<PagedLoadResult> {
   const { store, transport, peerId, limit } = props;
   const resume = props.resumeFrom?.peerId === peerId ? props.resumeFrom : undefined;
+  // A resumed load continues from the cursor the store holds on the peer: the last page applied, or an earlier one
+  // when the database lost its last applies (they commit asynchronously; a crash can take the newest ones, cursor
+  // included, and the next apply is refused because the cursor is not where it was left). Continuing from the
+  // position in memory instead would skip the rows of the pages lost.
+  const resumeAfter = resume ? await store.peerCursor(peerId) : null;
   let fence = resume?.fence ?? null;
   let incarnation = resume?.incarnation;
   // a page is parsed as soon as it arrives, while the one before it is still being written (measured: the parse
@@ -88,7 +93,7 @@ export async function loadInPages(props: PagedLoadProps): Promise<PagedLoadResul
   });
   const totals = { pages: 0, received: 0, applied: 0, unchanged: 0, pending: 0 };
   const conflicts: UniqueConflictRecord[] = [];
-  let next = ask(fence, resume?.after ?? null);
+  let next = ask(fence, resumeAfter);
   for (;;) {
     let parsed: PageAnswer;
     try {
