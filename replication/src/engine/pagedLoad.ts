@@ -20,11 +20,12 @@ const MAX_CONFLICTS_KEPT = 1000;
 const pageResponseSchema = z.discriminatedUnion('type', [snapshotPageSchema, schemaMismatchSchema]);
 type PageAnswer = ReturnType<typeof pageResponseSchema.safeParse>;
 
-/** Where an interrupted load continues. */
+/** Where an interrupted load continues: under the same fence, from the store's cursor on the peer. */
 export interface LoadPosition {
   readonly peerId: string;
   readonly fence: string;
   readonly incarnation: string | undefined;
+  /** The end of the last page applied (what the store's cursor is, unless the database lost applies since). */
   readonly after: Cursor;
 }
 

@@ -13,6 +13,7 @@ import { tableHashOf } from '../engine/tableHash';
 import type { Row } from './appShapedTables';
 import { APP_SHAPED_TABLE_NAMES, userRow } from './appShapedTables';
 import type { BehaviourCluster, BehaviourClusterFactory, BehaviourNode } from './replicationBehaviour';
+import { pause } from './replicationBehaviour';
 
 /** Rows on the source and the page size of the joiner: many pages flow. */
 const SOURCE_ROWS = 40;
@@ -84,6 +85,7 @@ export function describePagedJoin(storeName: string, factory: BehaviourClusterFa
     it('a page mixing rows the node already has with new ones: the new ones go in, the known one merges by last-writer-wins', async () => {
       // the joiner already holds one of the source's rows (same key), written later here: its stamps are newer
       const known = users[PAGE_CHANGES + 1]!;
+      await pause();
       await joiner.insert('users', { ...known, name: 'Written Later On The Joiner' });
       const replicator = replicatorWith((_request, answer) => answer());
       const outcome = await replicator.initialLoad(source.nodeId, []);
