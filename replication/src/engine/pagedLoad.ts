@@ -19,12 +19,14 @@ import { SnapshotPagesUnsupportedError } from './transport';
 const MAX_CONFLICTS_KEPT = 1000;
 
 const pageResponseSchema = z.discriminatedUnion('type', [snapshotPageSchema, schemaMismatchSchema]);
+type PageAnswer = ReturnType<typeof pageResponseSchema.safeParse>;
 
-/** Where an interrupted load continues. */
+/** Where an interrupted load continues: under the same fence, from the store's cursor on the peer. */
 export interface LoadPosition {
   readonly peerId: string;
   readonly fence: string;
   readonly incarnation: string | undefined;
+  /** The end of the last page applied (what the store's cursor is, unless the database lost applies since). */
   readonly after: Cursor;
 }
 
@@ -65,9 +67,16 @@ export interface PagedLoadProps {
 export async function loadInPages(props: PagedLoadProps): Promise<PagedLoadResult> {
   const { store, transport, peerId, limit } = props;
   const resume = props.resumeFrom?.peerId === peerId ? props.resumeFrom : undefined;
+  // A resumed load continues from the cursor the store holds on the peer: the last page applied, or an earlier one
+  // when the database lost its last applies (they commit asynchronously; a crash can take the newest ones, cursor
+  // included, and the next apply is refused because the cursor is not where it was left). Continuing from the
+  // position in memory instead would skip the rows of the pages lost.
+  const resumeAfter = resume ? await store.peerCursor(peerId) : null;
   let fence = resume?.fence ?? null;
   let incarnation = resume?.incarnation;
-  const ask = (pageFence: string | null, after: Cursor | null): Promise<unknown> => {
+  // a page is parsed as soon as it arrives, while the one before it is still being written (measured: the parse
+  // was ~4 µs of the joiner's ~30 µs per row, spent in line before each apply)
+  const ask = (pageFence: string | null, after: Cursor | null): Promise<PageAnswer> => {
     const request: SnapshotPageRequest = {
       type: 'snapshot-page-request',
       protocolVersion: PROTOCOL_VERSION,
@@ -77,7 +86,7 @@ export async function loadInPages(props: PagedLoadProps): Promise<PagedLoadResul
       after,
       limit,
     };
-    return transport.snapshotPage(peerId, request);
+    return transport.snapshotPage(peerId, request).then((raw) => pageResponseSchema.safeParse(raw));
   };
   const failed = (failure: Extract<PagedLoadResult, { kind: 'failed' }>['failure'], message: string) => ({
     kind: 'failed' as const,
@@ -86,16 +95,15 @@ export async function loadInPages(props: PagedLoadProps): Promise<PagedLoadResul
   });
   const totals = { pages: 0, received: 0, applied: 0, unchanged: 0, pending: 0 };
   const conflicts: UniqueConflictRecord[] = [];
-  let next = ask(fence, resume?.after ?? null);
+  let next = ask(fence, resumeAfter);
   for (;;) {
-    let raw: unknown;
+    let parsed: PageAnswer;
     try {
-      raw = await next;
+      parsed = await next;
     } catch (error) {
       if (error instanceof SnapshotPagesUnsupportedError) throw error;
       return { kind: 'unanswered', error };
     }
-    const parsed = pageResponseSchema.safeParse(raw);
     if (!parsed.success)
       return failed('bad-response', `snapshot page from ${peerId} refused: ${namedIssues(parsed.error)}`);
     if (parsed.data.type === 'schema-mismatch') return failed('schema-mismatch', parsed.data.message);

@@ -13,6 +13,7 @@ import { tableHashOf } from '../engine/tableHash';
 import type { Row } from './appShapedTables';
 import { APP_SHAPED_TABLE_NAMES, userRow } from './appShapedTables';
 import type { BehaviourCluster, BehaviourClusterFactory, BehaviourNode } from './replicationBehaviour';
+import { pause } from './replicationBehaviour';
 
 /** Rows on the source and the page size of the joiner: many pages flow. */
 const SOURCE_ROWS = 40;
@@ -79,6 +80,27 @@ export function describePagedJoin(storeName: string, factory: BehaviourClusterFa
       const pulled = await replicator.pullOnce(source.nodeId);
       expect(pulled).toMatchObject({ kind: 'applied', received: 0 });
       expect(await hashes(joiner)).toEqual(await hashes(source));
+    });
+
+    it('a page mixing rows the node already has with new ones: the new ones go in, the known one merges by last-writer-wins', async () => {
+      // the joiner already holds one of the source's rows (same key), written later here: its stamps are newer
+      const known = users[PAGE_CHANGES + 1]!;
+      await pause();
+      await joiner.insert('users', { ...known, name: 'Written Later On The Joiner' });
+      const replicator = replicatorWith((_request, answer) => answer());
+      const outcome = await replicator.initialLoad(source.nodeId, []);
+      expect(outcome).toMatchObject({ kind: 'applied', received: SOURCE_ROWS });
+      const rows = await joiner.rows('users');
+      expect(rows.length).toBe(SOURCE_ROWS);
+      expect(rows.find((row) => row.id === known.id)?.name).toBe('Written Later On The Joiner');
+      // the rows around it, in the same page, came in as they are on the source
+      for (const user of users.slice(PAGE_CHANGES, 2 * PAGE_CHANGES).filter((user) => user.id !== known.id))
+        expect(rows.find((row) => row.id === user.id)).toEqual(user);
+      // the pulls after the load leave the newer write standing (the source learns it by pulling from the joiner)
+      await settle(replicator);
+      const settled = await joiner.rows('users');
+      expect(settled.length).toBe(SOURCE_ROWS);
+      expect(settled.find((row) => row.id === known.id)?.name).toBe('Written Later On The Joiner');
     });
 
     it('refuses a hostile page naming the field, applies nothing of it, and does not count the load as done', async () => {
