@@ -75,7 +75,15 @@ describe('readiness of a node', () => {
       status: 200,
       body: expect.objectContaining({
         status: 'ready',
-        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' },
+        checks: {
+          config: 'ok',
+          database: 'ok',
+          migrations: 'ok',
+          sync: 'ok',
+          build: 'ok',
+          topology: 'ok',
+          initialLoad: 'ok',
+        },
         problems: [],
       }),
     });

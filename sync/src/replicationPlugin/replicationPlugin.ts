@@ -11,6 +11,7 @@ import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
 import { channelTransport, sendPoke } from './channelTransport';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
 import { stopDatabaseReplaced } from './databaseReplaced';
+import { initialLoadStatus } from './initialLoadStatus';
 import { LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PullOutcomeRecorder } from './pullOutcomeRecorder';
@@ -253,6 +254,7 @@ class ReplicationPlugin {
     this.statusPool.on('connect', (client) => client.on('error', () => undefined));
     await warnIfSuperuser(this.statusPool, this.api.logger, database);
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
+    const interruptedLoad = await store.initialLoadInProgress();
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
       store,
@@ -260,6 +262,13 @@ class ReplicationPlugin {
         this.metrics.requestSeconds.observe({ kind }, durationMs / 1000),
       ),
       needsInitialLoad: neverApplied,
+      interruptedLoad,
+      loadRecord: store,
+      onRecordError: (error) =>
+        this.api.logger.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'recording the initial load in progress failed',
+        ),
       getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.outcomes.recordInitialLoad(outcome),
       onLoadProgress: (p) =>
@@ -314,8 +323,13 @@ class ReplicationPlugin {
         tables: store.tables.map((t) => t.name),
         schemaVersion: store.schemaVersion,
         initialLoad: neverApplied,
+        interruptedLoad,
       },
-      neverApplied ? 'replication running; this node will load a snapshot from the first peer' : 'replication running',
+      neverApplied
+        ? 'replication running; this node will load a snapshot from the first peer'
+        : interruptedLoad
+          ? `replication running; this node catches up the initial load from ${interruptedLoad.peerId} that a restart cut short`
+          : 'replication running',
     );
     await this.refreshStatus();
     for (const peer of this.api.connectedPeers()) this.pullers.connect(peer.id);
@@ -409,6 +423,7 @@ class ReplicationPlugin {
   }
 
   private nodeStatus(): ReplicationNodeStatus {
+    const load = this.replicator?.initialLoadView;
     return {
       state: this.state,
       since: new Date(this.stateSinceMs).toISOString(),
@@ -424,7 +439,10 @@ class ReplicationPlugin {
         ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt }
         : null,
       refused: this.refusal.verdict,
-      initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
+      initialLoadPending: load
+        ? load.phase === 'due' || load.phase === 'loading' || load.phase === 'catching-up'
+        : null,
+      initialLoad: initialLoadStatus(load, this.api.connectedPeers(), this.api.now()),
       syncIntervalMs: this.api.config.syncIntervalMs,
       lastError: this.lastError ?? this.stored.error,
       conflicts: { resolved: this.stored.conflicts.total, recent: this.stored.conflicts.recent },
