@@ -35,7 +35,7 @@ export function replicationProblems(status: SyncStatus): string[] {
 
 /** The initial load while it is due, runs or is caught up after a restart; undefined when there is none. */
 export function initialLoadLine(load: Received<InitialLoadStatus> | null | undefined): string | undefined {
-  if (!load || typeof load !== 'object' || !load.phase || load.phase === 'none') return undefined;
+  if (!load || typeof load !== 'object' || typeof load.phase !== 'string' || load.phase === 'none') return undefined;
   const source = load.source ? `${load.source.name ?? '?'} (${load.source.id ?? '?'})` : 'a peer';
   const effect = load.loading
     ? 'this node holds part of the data: the app answers /api/ready with 503 until it is done'
