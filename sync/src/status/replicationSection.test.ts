@@ -65,18 +65,20 @@ describe('the replication section of service:status', () => {
 });
 
 describe('the initial load in service:status', () => {
-  const load = (overrides: object) => ({
-    loading: true,
-    phase: 'loading',
-    source: { id: 'aaaaaaaaaaaaaaaa', name: 'server-1' },
-    fence: '812',
-    pages: 3,
-    rowsReceived: 15_000,
-    rowsApplied: 15_000,
-    startedAt: '2030-01-01T00:00:00.000Z',
-    connectedPeers: 1,
-    ...overrides,
-  });
+  type Load = Parameters<typeof initialLoadLine>[0];
+  const load = (overrides: object): Load =>
+    ({
+      loading: true,
+      phase: 'loading',
+      source: { id: 'aaaaaaaaaaaaaaaa', name: 'server-1' },
+      fence: '812',
+      pages: 3,
+      rowsReceived: 15_000,
+      rowsApplied: 15_000,
+      startedAt: '2030-01-01T00:00:00.000Z',
+      connectedPeers: 1,
+      ...overrides,
+    }) as Load;
 
   it('shows the load in progress under Replication: source, rows, and that the app is not ready', () => {
     const text = formatReplication(statusWith({ state: 'running', initialLoad: load({}) }), renderTable).join('\n');
