@@ -4,15 +4,19 @@
  * 503 (`initial_load_in_progress` for an anonymous caller, the source and progress for a local one) while its sync
  * service reports the load, and 200 once the load is done; node 1, which holds the data, stays ready throughout.
  *
+ * It also runs docs/troubleshooting.md's initial-load-progress commands against node 2 while it loads.
+ *
  * Not timing-bound: the load is held at its start by a lock on node 1's change log (the pages wait for it), so the
  * "loading" answer is seen for sure; after the lock goes, every answer is checked against the sync status read just
  * before and just after it.
  */
+import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StartedLocalCluster } from '@msk/kit/cluster';
 import { startReadyCluster } from '../support/clusterFixture';
 import type { ClusterDatabases } from '../support/clusterChecks';
+import { docsCommands } from '../support/docsCommands';
 import { eventually } from '../support/eventually';
 
 jest.setTimeout(600_000);
@@ -103,6 +107,18 @@ describe('a node joining a cluster', () => {
         const anonymous = await readyOf(2, true);
         if ((await initialLoadOf(2))?.loading === true)
           expect(anonymous).toEqual({ status: 503, body: { status: 'not_ready', reason: 'initial_load_in_progress' } });
+        // what docs/troubleshooting.md shows a reader, run against node 2 (node 2 of `npm start` there)
+        const node2 = cluster.nodes[1]!;
+        const commands = docsCommands('docs/troubleshooting.md', 'initial-load-progress').map((c) =>
+          c.replaceAll('http://127.0.0.3:8080', node2.appUrl).replaceAll('http://127.0.0.3:8765', node2.syncUrl),
+        );
+        const output = execFileSync('bash', ['-euo', 'pipefail', '-c', commands.join('\n')], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        expect(output).toContain('"initialLoad":"loading"');
+        expect(output).toContain('initial load in progress: ');
+        expect(output).toMatch(/"initialLoad":\{"loading":true,"phase":"(due|loading)"/);
         // node 1 holds the data: it stays ready while node 2 loads from it
         expect((await readyOf(1)).status).toBe(200);
       } finally {
