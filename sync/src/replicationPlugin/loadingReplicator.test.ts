@@ -123,23 +123,33 @@ function memoryLoadRecord(stored: { peerId: string; fence: string } | null = nul
   return { record, events, stored: () => stored };
 }
 
+/** A replicator loading in pages of 2 states, recording the load in `record`; `onPage` sees its view per page. */
+function pagedReplicator(
+  h: ReturnType<typeof setup>,
+  needsInitialLoad: boolean,
+  record: InitialLoadRecord,
+  onPage: (replicator: LoadingReplicator) => void,
+): LoadingReplicator {
+  const replicator: LoadingReplicator = new LoadingReplicator({
+    store: h.fresh,
+    transport: h.paged,
+    needsInitialLoad,
+    snapshotPageLimit: 2,
+    loadRecord: record,
+    onLoadProgress: () => onPage(replicator),
+  });
+  return replicator;
+}
+
 describe('how far the initial load is', () => {
   it('is due before the first pull, loading with its source and progress per page, and none once done', async () => {
     const h = setup();
     for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
     const { record, events } = memoryLoadRecord();
     const seen: string[] = [];
-    const replicator: LoadingReplicator = new LoadingReplicator({
-      store: h.fresh,
-      transport: h.paged,
-      needsInitialLoad: true,
-      snapshotPageLimit: 2,
-      loadRecord: record,
-      onLoadProgress: () => {
-        const view = replicator.initialLoadView;
-        seen.push(`${view.phase} ${view.sourcePeerId} ${view.pages} ${view.rowsReceived} ${view.fence !== null}`);
-      },
-    });
+    const replicator = pagedReplicator(h, true, record, ({ initialLoadView: view }) =>
+      seen.push(`${view.phase} ${view.sourcePeerId} ${view.pages} ${view.rowsReceived} ${view.fence !== null}`),
+    );
     expect(replicator.initialLoadView).toMatchObject({ phase: 'due', sourcePeerId: null });
     await replicator.catchUp(SOURCE);
     expect(seen).toEqual([`loading ${SOURCE} 1 2 true`, `loading ${SOURCE} 2 4 true`]);
@@ -167,14 +177,7 @@ describe('how far the initial load is', () => {
     for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
     const { record, events } = memoryLoadRecord();
     const phases: string[] = [];
-    const replicator: LoadingReplicator = new LoadingReplicator({
-      store: h.fresh,
-      transport: h.paged,
-      needsInitialLoad: false,
-      snapshotPageLimit: 2,
-      loadRecord: record,
-      onLoadProgress: () => phases.push(replicator.initialLoadView.phase),
-    });
+    const replicator = pagedReplicator(h, false, record, ({ initialLoadView: view }) => phases.push(view.phase));
     h.answerReloadRequiredOnce();
     expect((await replicator.catchUp(SOURCE)).last.kind).toBe('applied');
     expect(phases).toEqual(['reloading', 'reloading']);
@@ -185,27 +188,24 @@ describe('how far the initial load is', () => {
   it('after a restart in the middle, stays catching-up until the cursor on the source passes the fence', async () => {
     const h = setup();
     await h.source.insert('users', userRow());
+    /** The service restarted: the load it recorded comes back from msk_sync.initial_load. */
+    const restarted = async (record: InitialLoadRecord) =>
+      new LoadingReplicator({
+        store: h.fresh,
+        transport: h.paged,
+        needsInitialLoad: false,
+        interruptedLoad: await record.initialLoadInProgress(),
+        loadRecord: record,
+      });
     const far = memoryLoadRecord({ peerId: SOURCE, fence: '999999999' });
-    const behind = new LoadingReplicator({
-      store: h.fresh,
-      transport: h.paged,
-      needsInitialLoad: false,
-      interruptedLoad: await far.record.initialLoadInProgress(),
-      loadRecord: far.record,
-    });
+    const behind = await restarted(far.record);
     expect(behind.initialLoadView).toMatchObject({ phase: 'catching-up', sourcePeerId: SOURCE, fence: '999999999' });
     await behind.catchUp(SOURCE);
     expect(behind.initialLoadView.phase).toBe('catching-up');
     expect(far.events).toEqual([]);
 
     const near = memoryLoadRecord({ peerId: SOURCE, fence: '1' });
-    const caughtUp = new LoadingReplicator({
-      store: h.fresh,
-      transport: h.paged,
-      needsInitialLoad: false,
-      interruptedLoad: await near.record.initialLoadInProgress(),
-      loadRecord: near.record,
-    });
+    const caughtUp = await restarted(near.record);
     await caughtUp.catchUp(NODE_IDS[2] as string).catch(() => undefined); // another peer: the load is not done
     expect(caughtUp.initialLoadView.phase).toBe('catching-up');
     await caughtUp.catchUp(SOURCE);

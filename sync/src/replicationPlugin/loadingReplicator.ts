@@ -198,7 +198,9 @@ export class LoadingReplicator extends Replicator {
   /** No pushes before the initial load: the pull that the refusal leads to loads the snapshot. */
   override async applyPushed(peerId: string, raw: unknown): Promise<PullOutcome | null> {
     if (this.needsLoad || this.loading) return null;
-    return super.applyPushed(peerId, raw);
+    const outcome = await super.applyPushed(peerId, raw);
+    await this.checkInterrupted(peerId);
+    return outcome;
   }
 
   override async catchUp(peerId: string): Promise<CatchUpResult> {
