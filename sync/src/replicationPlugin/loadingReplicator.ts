@@ -14,8 +14,13 @@
  * the page it reached, and the load counts as done once its cursor on the source passes the fence. A forced reload
  * of a node that completed its initial load is no initial load (its data is complete, if stale).
  */
-import { type LoadProgress, type PullOutcome, Replicator, type ReplicatorProps } from '@msk/replication';
-import type { InitialLoadInProgress } from '@msk/replication';
+import {
+  type InitialLoadInProgress,
+  type LoadProgress,
+  type PullOutcome,
+  Replicator,
+  type ReplicatorProps,
+} from '@msk/replication';
 
 /** Where the load in progress is kept across restarts (PostgresReplicationStore; an in-memory one in tests). */
 export interface InitialLoadRecord {
@@ -73,7 +78,9 @@ export class LoadingReplicator extends Replicator {
   /** The unfinished initial load (recorded, or cut short by a restart). */
   private interrupted: InitialLoadInProgress | null;
   private view: InitialLoadView;
-  /** The fence of the last snapshot page each peer answered. */
+  /** The fence of the last snapshot page each peer answered. A page read ahead with another fence (the source was
+   * replaced mid-load) may be seen before the page applied: the later fence is recorded, which only makes a restarted
+   * node wait longer. */
   private readonly fences: Map<string, string>;
   private readonly cursors: Pick<ReplicatorProps['store'], 'peerCursor'>;
   private readonly nowMs: () => number;
