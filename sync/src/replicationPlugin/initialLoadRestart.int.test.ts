@@ -46,6 +46,7 @@ const envOf = (name: string, ip: string, peer: string, databaseUrl: string) =>
 
 let source: TestDatabase;
 let joiner: TestDatabase;
+let empty: TestDatabase;
 const services: StartedSyncService[] = [];
 const start = async (env: Record<string, string>) => {
   const service = await startTestService(env, { plugins: [replicationPlugin()] });
@@ -71,6 +72,7 @@ afterAll(async () => {
   await Promise.all(services.map((service) => service.stop()));
   await source?.drop();
   await joiner?.drop();
+  await empty?.drop();
 });
 
 describe('a joining node restarted in the middle of its initial load', () => {
@@ -150,5 +152,23 @@ describe('a joining node restarted in the middle of its initial load', () => {
       a.self.id,
     ]);
     expect(BigInt(String(cursor[0]?.xid))).toBeGreaterThanOrEqual(BigInt(fence));
+  });
+
+  it("reports a new node's load before its store opens: due, and loading while a peer is connected", async () => {
+    empty = await createTestDatabase('load_restart_empty');
+    // the app has not created its tables yet: replication waits for them, its store not open
+    const c = await start(envOf('new-c', '127.0.36.3', '127.0.36.1', empty.url));
+    const due = await until(
+      'the new node connected to a peer, waiting for its tables',
+      () => {
+        const status = c.status();
+        const load = replication(c).initialLoad;
+        const state = (status.replication as { state: string }).state;
+        return state === 'waiting-for-schema' && status.peersConnected === 1 && load?.loading ? load : undefined;
+      },
+      LOAD_WAIT_MS,
+    );
+    expect(due).toMatchObject({ phase: 'due', loading: true, source: null, connectedPeers: 1 });
+    expect(replication(c).initialLoadPending).toBe(true);
   });
 });

@@ -12,13 +12,14 @@ import { channelTransport, sendPoke } from './channelTransport';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
 import { stopDatabaseReplaced } from './databaseReplaced';
 import { initialLoadStatus } from './initialLoadStatus';
-import { LoadingReplicator } from './loadingReplicator';
+import { type InitialLoadView, LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PullOutcomeRecorder } from './pullOutcomeRecorder';
 import type { ReplicationNodeStatus, ReplicationState } from './replicationStatus';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { replicationRoutes } from './replicationRoutes';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
+import { readStoredLoadState } from './storedLoadState';
 import { StoredStatus } from './storedStatus';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { warnIfSuperuser } from './superuserWarning';
@@ -99,6 +100,8 @@ class ReplicationPlugin {
   } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
+  /** The initial load as the database tells it before the store opens (then the replicator tells it). */
+  private storedLoad: InitialLoadView | undefined;
   private background: Promise<void> = Promise.resolve();
   private stopped = false;
   private wakeSleepers: () => void = () => undefined;
@@ -167,6 +170,7 @@ class ReplicationPlugin {
 
   private async run(): Promise<void> {
     const database = describeDatabase(this.api.config.syncDatabaseUrl);
+    this.readStoredLoad();
     this.api.logger.info({ database, tables: this.tables }, 'replication waiting for the replicated tables');
     const found = await waitForTables({
       connectionString: this.connectionString,
@@ -194,8 +198,16 @@ class ReplicationPlugin {
     });
     if (!found) return;
     this.waiting = null;
+    this.readStoredLoad();
     if (!(await this.checkTablesUntilTheyFit())) return;
     await this.openAndRun(database);
+  }
+
+  /** Reads the initial load from the database (storedLoadState.ts) in the background, until the store opens. */
+  private readStoredLoad(): void {
+    void readStoredLoadState(this.connectionString).then((load) => {
+      if (!this.replicator && load) this.storedLoad = load;
+    });
   }
 
   /** The start-up check (tableCheck.ts): replication stays off while it refuses the tables. False: stopped. */
@@ -382,6 +394,7 @@ class ReplicationPlugin {
     this.pusher = undefined;
     const pullers = this.pullers;
     this.pullers = undefined;
+    this.storedLoad = this.replicator?.initialLoadView; // told while the store re-opens
     this.replicator = undefined;
     const store = this.store;
     this.store = undefined;
@@ -423,7 +436,7 @@ class ReplicationPlugin {
   }
 
   private nodeStatus(): ReplicationNodeStatus {
-    const load = this.replicator?.initialLoadView;
+    const load = this.replicator?.initialLoadView ?? this.storedLoad;
     return {
       state: this.state,
       since: new Date(this.stateSinceMs).toISOString(),
