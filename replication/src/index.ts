@@ -32,6 +32,7 @@ export { MemoryReplicationStore, LocalWriteError } from './store/memoryStore';
 export type { MemoryStoreProps } from './store/memoryStore';
 export { PostgresReplicationStore } from './postgres/postgresStore';
 export type { PostgresStoreProps } from './postgres/postgresStore';
+export type { InitialLoadInProgress } from './postgres/peerCursors';
 export type { RecentConflicts, RecordedConflict } from './postgres/statusReads';
 export { installReplication, introspectTables, uninstallReplication, ReplicationSetupError } from './postgres/install';
 export { CHANGE_CHANNEL, ORIGIN_SETTING, SYNC_SCHEMA } from './postgres/sql';

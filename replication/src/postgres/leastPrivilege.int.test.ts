@@ -87,6 +87,14 @@ describe('the app and the sync service as their own database roles', () => {
     expect(await refusal(sync, 'CREATE TABLE public.intruder (id int)')).toMatch(/permission denied/);
   });
 
+  it('lets the sync service record and clear a joining load in progress (msk_sync.initial_load); the app may not read it', async () => {
+    await node.store.recordInitialLoadInProgress(NODE_IDS[1]!, '812');
+    expect(await node.store.initialLoadInProgress()).toMatchObject({ peerId: NODE_IDS[1], fence: '812' });
+    expect(await refusal(node.app, 'SELECT * FROM msk_sync.initial_load')).toMatch(/permission denied/);
+    await node.store.clearInitialLoadInProgress();
+    expect(await node.store.initialLoadInProgress()).toBeNull();
+  });
+
   it('is idempotent: setting up again (every npm start) keeps replication working', async () => {
     const superuser = new Client({ connectionString: node.database.url });
     await superuser.connect();

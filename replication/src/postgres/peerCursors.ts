@@ -12,6 +12,14 @@ import type { StoreContext } from './storeContext';
 /** Peers' acknowledgements are written to the database at most this often (they only gate purge). */
 export const ACK_PERSIST_INTERVAL_MS = 5000;
 
+/** A joining node's initial load from `peerId` that was cut short (msk_sync.initial_load): rows below `fence`. */
+export interface InitialLoadInProgress {
+  readonly peerId: string;
+  /** The source's xid fence (decimal): the node holds every row of the source once its cursor there reaches it. */
+  readonly fence: string;
+  readonly startedAtMs: number;
+}
+
 export class PeerCursors {
   /** Each peer's incarnation as msk_sync.peer keeps it (read once, then kept with every change). */
   private readonly peerIncarnations = new Map<string, string | null>();
@@ -134,6 +142,30 @@ export class PeerCursors {
         [peerId, cursor?.xid ?? null, cursor?.seq ?? null],
       );
     }
+  }
+
+  /** The initial load this node is in the middle of (msk_sync.initial_load), or null. */
+  async initialLoadInProgress(): Promise<InitialLoadInProgress | null> {
+    const result = await this.context.pool.query<{ source_node_id: string; fence: string; started_at: Date }>(
+      `SELECT source_node_id, fence::text AS fence, started_at FROM ${SYNC_SCHEMA}.initial_load`,
+    );
+    const row = result.rows[0];
+    return row ? { peerId: row.source_node_id, fence: row.fence, startedAtMs: row.started_at.getTime() } : null;
+  }
+
+  /** A page of an initial load from `peerId` below `fence` was applied: the load is in progress until cleared. */
+  async recordInitialLoadInProgress(peerId: string, fence: string): Promise<void> {
+    await this.context.pool.query(
+      `INSERT INTO ${SYNC_SCHEMA}.initial_load (source_node_id, fence) VALUES ($1, $2::xid8)
+       ON CONFLICT (singleton) DO UPDATE SET source_node_id = excluded.source_node_id, fence = excluded.fence,
+         started_at = CASE WHEN ${SYNC_SCHEMA}.initial_load.source_node_id = excluded.source_node_id
+                           THEN ${SYNC_SCHEMA}.initial_load.started_at ELSE now() END`,
+      [peerId, fence],
+    );
+  }
+
+  async clearInitialLoadInProgress(): Promise<void> {
+    await this.context.pool.query(`DELETE FROM ${SYNC_SCHEMA}.initial_load`);
   }
 
   async peerProgress(): Promise<PeerProgress[]> {

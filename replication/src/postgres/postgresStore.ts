@@ -32,7 +32,7 @@ import { ChangeReader } from './changeReader';
 import type { InstallResult } from './install';
 import { installReplication } from './install';
 import { purgeChangeLog } from './logPurge';
-import { PeerCursors } from './peerCursors';
+import { type InitialLoadInProgress, PeerCursors } from './peerCursors';
 import { readSnapshotPage } from './snapshotPageReader';
 import { SYNC_SCHEMA } from './sql';
 import { StoreContext, poolConfig } from './storeContext';
@@ -201,6 +201,18 @@ export class PostgresReplicationStore implements ReplicationStore {
 
   peerProgress(): Promise<PeerProgress[]> {
     return this.peers.peerProgress();
+  }
+
+  initialLoadInProgress(): Promise<InitialLoadInProgress | null> {
+    return this.peers.initialLoadInProgress();
+  }
+
+  recordInitialLoadInProgress(peerId: string, fence: string): Promise<void> {
+    return this.peers.recordInitialLoadInProgress(peerId, fence);
+  }
+
+  clearInitialLoadInProgress(): Promise<void> {
+    return this.peers.clearInitialLoadInProgress();
   }
 
   purge(request: PurgeRequest): Promise<PurgeOutcome> {

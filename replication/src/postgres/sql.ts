@@ -164,6 +164,14 @@ CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.peer (
 );
 -- The incarnation of the peer's database our cursor on it belongs to.
 ALTER TABLE ${SYNC_SCHEMA}.peer ADD COLUMN IF NOT EXISTS source_incarnation text;
+-- A joining node's initial load while it runs: set when its first page is applied, cleared when the load completes
+-- or, after a restart in the middle, when the pulls from the source pass the fence (the node holds part of the data).
+CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.initial_load (
+  singleton      boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+  source_node_id text NOT NULL,
+  fence          xid8 NOT NULL,
+  started_at     timestamptz NOT NULL DEFAULT now()
+);
 CREATE TABLE IF NOT EXISTS ${SYNC_SCHEMA}.conflict (
   id              bigserial PRIMARY KEY,
   tbl             text NOT NULL,

@@ -1,7 +1,7 @@
 import type { ReplicationTransport } from '@msk/replication';
 import { MemoryReplicationStore, PROTOCOL_VERSION, createInProcessNetwork } from '@msk/replication';
 import { APP_SHAPED_TABLES, NODE_IDS, userRow } from '@msk/replication/testing';
-import { LoadingReplicator } from './loadingReplicator';
+import { type InitialLoadRecord, LoadingReplicator } from './loadingReplicator';
 
 const [SOURCE, FRESH] = [NODE_IDS[0], NODE_IDS[1]];
 
@@ -33,10 +33,18 @@ function setup() {
       return inner.snapshot(peerId, request);
     },
   };
+  const paged: ReplicationTransport = {
+    ...transport,
+    async snapshotPage(peerId, request) {
+      calls.push('page');
+      return inner.snapshotPage!(peerId, request);
+    },
+  };
   return {
     source: stores.get(SOURCE) as MemoryReplicationStore,
     fresh: stores.get(FRESH) as MemoryReplicationStore,
     transport,
+    paged,
     calls,
     answerReloadRequiredOnce: () => (reloadOnce = true),
   };
@@ -95,5 +103,114 @@ describe('the replicator of the sync service', () => {
     expect(down.waitingForInitialLoad).toBe(true);
     expect(h.fresh.visibleRows('users')).toHaveLength(0);
     expect(h.calls).not.toContain('pull');
+  });
+});
+
+/** msk_sync.initial_load in memory: what was recorded and cleared, in order. */
+function memoryLoadRecord(stored: { peerId: string; fence: string } | null = null) {
+  const events: string[] = [];
+  const record: InitialLoadRecord = {
+    initialLoadInProgress: async () => (stored ? { ...stored, startedAtMs: 0 } : null),
+    recordInitialLoadInProgress: async (peerId, fence) => {
+      stored = { peerId, fence };
+      events.push(`record ${peerId} ${fence}`);
+    },
+    clearInitialLoadInProgress: async () => {
+      stored = null;
+      events.push('clear');
+    },
+  };
+  return { record, events, stored: () => stored };
+}
+
+/** A replicator loading in pages of 2 states, recording the load in `record`; `onPage` sees its view per page. */
+function pagedReplicator(
+  h: ReturnType<typeof setup>,
+  needsInitialLoad: boolean,
+  record: InitialLoadRecord,
+  onPage: (replicator: LoadingReplicator) => void,
+): LoadingReplicator {
+  const replicator: LoadingReplicator = new LoadingReplicator({
+    store: h.fresh,
+    transport: h.paged,
+    needsInitialLoad,
+    snapshotPageLimit: 2,
+    loadRecord: record,
+    onLoadProgress: () => onPage(replicator),
+  });
+  return replicator;
+}
+
+describe('how far the initial load is', () => {
+  it('is due before the first pull, loading with its source and progress per page, and none once done', async () => {
+    const h = setup();
+    for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
+    const { record, events } = memoryLoadRecord();
+    const seen: string[] = [];
+    const replicator = pagedReplicator(h, true, record, ({ initialLoadView: view }) =>
+      seen.push(`${view.phase} ${view.sourcePeerId} ${view.pages} ${view.rowsReceived} ${view.fence !== null}`),
+    );
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'due', sourcePeerId: null });
+    await replicator.catchUp(SOURCE);
+    expect(seen).toEqual([`loading ${SOURCE} 1 2 true`, `loading ${SOURCE} 2 4 true`]);
+    expect(h.fresh.visibleRows('users')).toHaveLength(5);
+    expect(events).toEqual([expect.stringMatching(new RegExp(`^record ${SOURCE} [0-9]+$`)), 'clear']);
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'none', sourcePeerId: null, pages: 0 });
+  });
+
+  it('records nothing for a load that fits in one page (an empty peer: a fresh cluster is done at once)', async () => {
+    const h = setup();
+    const { record, events } = memoryLoadRecord();
+    const replicator = new LoadingReplicator({
+      store: h.fresh,
+      transport: h.paged,
+      needsInitialLoad: true,
+      loadRecord: record,
+    });
+    expect((await replicator.catchUp(SOURCE)).last.kind).toBe('applied');
+    expect(events).toEqual([]);
+    expect(replicator.initialLoadView.phase).toBe('none');
+  });
+
+  it('calls a forced reload of a node that completed its load "reloading", and records nothing', async () => {
+    const h = setup();
+    for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
+    const { record, events } = memoryLoadRecord();
+    const phases: string[] = [];
+    const replicator = pagedReplicator(h, false, record, ({ initialLoadView: view }) => phases.push(view.phase));
+    h.answerReloadRequiredOnce();
+    expect((await replicator.catchUp(SOURCE)).last.kind).toBe('applied');
+    expect(phases).toEqual(['reloading', 'reloading']);
+    expect(events).toEqual([]);
+    expect(replicator.initialLoadView.phase).toBe('none');
+  });
+
+  it('after a restart in the middle, stays catching-up until the cursor on the source passes the fence', async () => {
+    const h = setup();
+    await h.source.insert('users', userRow());
+    /** The service restarted: the load it recorded comes back from msk_sync.initial_load. */
+    const restarted = async (record: InitialLoadRecord) =>
+      new LoadingReplicator({
+        store: h.fresh,
+        transport: h.paged,
+        needsInitialLoad: false,
+        interruptedLoad: await record.initialLoadInProgress(),
+        loadRecord: record,
+      });
+    const far = memoryLoadRecord({ peerId: SOURCE, fence: '999999999' });
+    const behind = await restarted(far.record);
+    expect(behind.initialLoadView).toMatchObject({ phase: 'catching-up', sourcePeerId: SOURCE, fence: '999999999' });
+    await behind.catchUp(SOURCE);
+    expect(behind.initialLoadView.phase).toBe('catching-up');
+    expect(far.events).toEqual([]);
+
+    const near = memoryLoadRecord({ peerId: SOURCE, fence: '1' });
+    const caughtUp = await restarted(near.record);
+    await caughtUp.catchUp(NODE_IDS[2] as string).catch(() => undefined); // another peer: the load is not done
+    expect(caughtUp.initialLoadView.phase).toBe('catching-up');
+    await caughtUp.catchUp(SOURCE);
+    expect(caughtUp.initialLoadView.phase).toBe('none');
+    expect(near.events).toEqual(['clear']);
+    expect(near.stored()).toBeNull();
   });
 });

@@ -11,13 +11,15 @@ import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
 import { channelTransport, sendPoke } from './channelTransport';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
 import { stopDatabaseReplaced } from './databaseReplaced';
-import { LoadingReplicator } from './loadingReplicator';
+import { initialLoadStatus } from './initialLoadStatus';
+import { type InitialLoadView, LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PullOutcomeRecorder } from './pullOutcomeRecorder';
 import type { ReplicationNodeStatus, ReplicationState } from './replicationStatus';
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { replicationRoutes } from './replicationRoutes';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
+import { readStoredLoadState } from './storedLoadState';
 import { StoredStatus } from './storedStatus';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { warnIfSuperuser } from './superuserWarning';
@@ -98,6 +100,8 @@ class ReplicationPlugin {
   } | null = null;
   private readonly metrics: ReplicationMetrics;
   private readonly connectionString: string;
+  /** The initial load as the database tells it before the store opens (then the replicator tells it). */
+  private storedLoad: InitialLoadView | undefined;
   private background: Promise<void> = Promise.resolve();
   private stopped = false;
   private wakeSleepers: () => void = () => undefined;
@@ -166,6 +170,7 @@ class ReplicationPlugin {
 
   private async run(): Promise<void> {
     const database = describeDatabase(this.api.config.syncDatabaseUrl);
+    this.readStoredLoad();
     this.api.logger.info({ database, tables: this.tables }, 'replication waiting for the replicated tables');
     const found = await waitForTables({
       connectionString: this.connectionString,
@@ -193,8 +198,16 @@ class ReplicationPlugin {
     });
     if (!found) return;
     this.waiting = null;
+    this.readStoredLoad();
     if (!(await this.checkTablesUntilTheyFit())) return;
     await this.openAndRun(database);
+  }
+
+  /** Reads the initial load from the database (storedLoadState.ts) in the background, until the store opens. */
+  private readStoredLoad(): void {
+    void readStoredLoadState(this.connectionString).then((load) => {
+      if (!this.replicator && load) this.storedLoad = load;
+    });
   }
 
   /** The start-up check (tableCheck.ts): replication stays off while it refuses the tables. False: stopped. */
@@ -253,6 +266,7 @@ class ReplicationPlugin {
     this.statusPool.on('connect', (client) => client.on('error', () => undefined));
     await warnIfSuperuser(this.statusPool, this.api.logger, database);
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
+    const interruptedLoad = await store.initialLoadInProgress();
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
       store,
@@ -260,6 +274,13 @@ class ReplicationPlugin {
         this.metrics.requestSeconds.observe({ kind }, durationMs / 1000),
       ),
       needsInitialLoad: neverApplied,
+      interruptedLoad,
+      loadRecord: store,
+      onRecordError: (error) =>
+        this.api.logger.warn(
+          { error: error instanceof Error ? error.message : String(error) },
+          'recording the initial load in progress failed',
+        ),
       getNowMs: this.api.now,
       onInitialLoad: (outcome) => this.outcomes.recordInitialLoad(outcome),
       onLoadProgress: (p) =>
@@ -314,8 +335,13 @@ class ReplicationPlugin {
         tables: store.tables.map((t) => t.name),
         schemaVersion: store.schemaVersion,
         initialLoad: neverApplied,
+        interruptedLoad,
       },
-      neverApplied ? 'replication running; this node will load a snapshot from the first peer' : 'replication running',
+      neverApplied
+        ? 'replication running; this node will load a snapshot from the first peer'
+        : interruptedLoad
+          ? `replication running; this node catches up the initial load from ${interruptedLoad.peerId} that a restart cut short`
+          : 'replication running',
     );
     await this.refreshStatus();
     for (const peer of this.api.connectedPeers()) this.pullers.connect(peer.id);
@@ -368,6 +394,7 @@ class ReplicationPlugin {
     this.pusher = undefined;
     const pullers = this.pullers;
     this.pullers = undefined;
+    this.storedLoad = this.replicator?.initialLoadView; // told while the store re-opens
     this.replicator = undefined;
     const store = this.store;
     this.store = undefined;
@@ -409,6 +436,7 @@ class ReplicationPlugin {
   }
 
   private nodeStatus(): ReplicationNodeStatus {
+    const load = this.replicator?.initialLoadView ?? this.storedLoad;
     return {
       state: this.state,
       since: new Date(this.stateSinceMs).toISOString(),
@@ -424,7 +452,10 @@ class ReplicationPlugin {
         ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt }
         : null,
       refused: this.refusal.verdict,
-      initialLoadPending: this.replicator?.waitingForInitialLoad ?? null,
+      initialLoadPending: load
+        ? load.phase === 'due' || load.phase === 'loading' || load.phase === 'catching-up'
+        : null,
+      initialLoad: initialLoadStatus(load, this.api.connectedPeers(), this.api.now()),
       syncIntervalMs: this.api.config.syncIntervalMs,
       lastError: this.lastError ?? this.stored.error,
       conflicts: { resolved: this.stored.conflicts.total, recent: this.stored.conflicts.recent },

@@ -4,6 +4,7 @@
  * node of another release may answer.
  */
 import type { RecordedConflict, TableProblem } from '@msk/replication';
+import type { InitialLoadStatus } from './initialLoadStatus';
 import type { LastBatch, PeerLagView } from './peerReplicationState';
 
 /** refused: the start-up check found tables it cannot replicate as they are (listed in status; readiness fails). */
@@ -34,7 +35,10 @@ export interface ReplicationNodeStatus {
   } | null;
   /** The start-up check's verdict while it refuses the configured tables (each problem with its fix). */
   readonly refused: { readonly problems: readonly TableProblem[]; readonly checkedAt: string } | null;
+  /** An initial load is due, running, or cut short by a restart and not caught up yet (null: not opened yet). */
   readonly initialLoadPending: boolean | null;
+  /** Where the initial load stands; `loading`: this node holds part of the data (null: not opened yet). */
+  readonly initialLoad: InitialLoadStatus | null;
   readonly syncIntervalMs: number;
   readonly lastError: string | null;
   readonly conflicts: { readonly resolved: number; readonly recent: readonly RecordedConflict[] };

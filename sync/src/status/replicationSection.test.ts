@@ -1,4 +1,4 @@
-import { formatReplication } from './replicationSection';
+import { formatReplication, initialLoadLine } from './replicationSection';
 import type { SyncStatus } from './statusModel';
 import { renderTable } from './statusTable';
 
@@ -61,5 +61,49 @@ describe('the replication section of service:status', () => {
     ).join('\n');
     expect(failing).toContain('server-2: last error: peer answered HTTP 503');
     expect(recovered).not.toContain('last error');
+  });
+});
+
+describe('the initial load in service:status', () => {
+  type Load = Parameters<typeof initialLoadLine>[0];
+  const load = (overrides: object): Load =>
+    ({
+      loading: true,
+      phase: 'loading',
+      source: { id: 'aaaaaaaaaaaaaaaa', name: 'server-1' },
+      fence: '812',
+      pages: 3,
+      rowsReceived: 15_000,
+      rowsApplied: 15_000,
+      startedAt: '2030-01-01T00:00:00.000Z',
+      connectedPeers: 1,
+      ...overrides,
+    }) as Load;
+
+  it('shows the load in progress under Replication: source, rows, and that the app is not ready', () => {
+    const text = formatReplication(statusWith({ state: 'running', initialLoad: load({}) }), renderTable).join('\n');
+    expect(text).toContain(
+      '  initial load: loading from server-1 (aaaaaaaaaaaaaaaa), 15000 row(s) applied in 3 page(s) since ' +
+        '2030-01-01T00:00:00.000Z; this node holds part of the data: the app answers /api/ready with 503 until it is done',
+    );
+  });
+
+  it('names each phase, and says when the app stays ready', () => {
+    expect(initialLoadLine(load({ phase: 'due', source: null }))).toMatch(
+      /^initial load: due, from the first connected peer \(1 connected\)/,
+    );
+    expect(initialLoadLine(load({ phase: 'due', loading: false, connectedPeers: 0 }))).toMatch(/the app stays ready$/);
+    expect(initialLoadLine(load({ phase: 'catching-up' }))).toContain(
+      'initial load: cut short by a restart, catching up from server-1 (aaaaaaaaaaaaaaaa) by pulls until past fence 812;',
+    );
+    expect(initialLoadLine(load({ phase: 'catching-up', loading: false }))).toContain('(that peer is not connected)');
+    expect(initialLoadLine(load({ phase: 'reloading', loading: false }))).toMatch(
+      /^reload: loading a snapshot from server-1 .* the app stays ready \(its data is complete, if stale\)$/,
+    );
+  });
+
+  it('prints nothing without a load, or from an older release', () => {
+    for (const absent of [undefined, null, load({ phase: 'none', loading: false }), { phase: 42 }])
+      expect(initialLoadLine(absent as never)).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import type {
   ReplicationOffStatus,
   ReplicationPeerStatus,
 } from '../replicationPlugin/replicationStatus';
+import type { InitialLoadStatus } from '../replicationPlugin/initialLoadStatus';
 import type { SyncStatus } from './statusModel';
 
 /** The plugin's documents as read back from JSON (a node of another release may answer: every field may be missing). */
@@ -30,6 +31,31 @@ export function replicationProblems(status: SyncStatus): string[] {
   const problems =
     node && typeof node === 'object' && Array.isArray(node.refused?.problems) ? node.refused.problems : [];
   return problems.map((p) => `replication refused: ${p.message ?? '?'}. Fix: ${p.fix ?? '?'}`);
+}
+
+/** The initial load while it is due, runs or is caught up after a restart; undefined when there is none. */
+export function initialLoadLine(load: Received<InitialLoadStatus> | null | undefined): string | undefined {
+  if (!load || typeof load !== 'object' || typeof load.phase !== 'string' || load.phase === 'none') return undefined;
+  const source = load.source ? `${load.source.name ?? '?'} (${load.source.id ?? '?'})` : 'a peer';
+  const effect = load.loading
+    ? 'this node holds part of the data: the app answers /api/ready with 503 until it is done'
+    : 'the app stays ready';
+  const rows = `${load.rowsApplied ?? 0} row(s) applied in ${load.pages ?? 0} page(s)`;
+  switch (load.phase) {
+    case 'due':
+      return `initial load: due, from the first connected peer (${load.connectedPeers ?? 0} connected); ${effect}`;
+    case 'loading':
+      return `initial load: loading from ${source}, ${rows} since ${load.startedAt ?? '?'}; ${effect}`;
+    case 'catching-up':
+      return (
+        `initial load: cut short by a restart, catching up from ${source} by pulls until past fence ` +
+        `${load.fence ?? '?'}${load.loading ? '' : ' (that peer is not connected)'}; ${effect}`
+      );
+    case 'reloading':
+      return `reload: loading a snapshot from ${source} (reload required), ${rows}; ${effect} (its data is complete, if stale)`;
+    default:
+      return `initial load: ${String(load.phase)}`;
+  }
 }
 
 export function formatReplication(
@@ -55,6 +81,8 @@ export function formatReplication(
   line += `, conflicts resolved: ${node.conflicts?.resolved ?? 0}`;
   out.push(line);
   if (node.lastError) out.push(`  error: ${node.lastError}`);
+  const load = initialLoadLine(node.initialLoad);
+  if (load) out.push(`  ${load}`);
   if (node.schemaVersion) {
     const reopened = node.schema?.reopenedAfterMigration ?? 0;
     out.push(

@@ -19,7 +19,7 @@ export type SignInResult = (typeof SIGN_IN_RESULTS)[number];
 export const SESSION_REFUSAL_REASONS = ['stale-credential-stamp', 'deleted-user', 'bad-cookie', 'expired'] as const;
 export type SessionRefusalReason = (typeof SESSION_REFUSAL_REASONS)[number];
 
-export const READINESS_CHECKS = ['config', 'database', 'migrations', 'sync'] as const;
+export const READINESS_CHECKS = ['config', 'database', 'migrations', 'sync', 'initialLoad'] as const;
 export type ReadinessCheck = (typeof READINESS_CHECKS)[number];
 
 export interface AppMetrics {
@@ -70,7 +70,7 @@ export function createAppMetrics(options: { collectProcessMetrics: boolean }): A
     }),
     readinessCheck: new Gauge({
       name: 'msk_app_readiness_check',
-      help: '1 when this readiness check passes (config, database, migrations, sync), 0 otherwise; checked at each scrape',
+      help: '1 when this readiness check passes (config, database, migrations, sync, initialLoad), 0 otherwise; checked at each scrape',
       labelNames: ['check'],
       registers,
     }),

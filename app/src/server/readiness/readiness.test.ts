@@ -23,7 +23,15 @@ describe('readiness', () => {
       body: {
         status: 'ready',
         node,
-        checks: { config: 'ok', database: 'ok', migrations: 'ok', sync: 'ok', build: 'ok', topology: 'ok' },
+        checks: {
+          config: 'ok',
+          database: 'ok',
+          migrations: 'ok',
+          sync: 'ok',
+          build: 'ok',
+          topology: 'ok',
+          initialLoad: 'ok',
+        },
         problems: [],
       },
     });
@@ -164,5 +172,79 @@ describe('the public readiness answer', () => {
         /multi_business|002_add_notes|127\.0\.0\.3|server-2|0123456789abcdef|server-1/,
       );
     }
+  });
+});
+
+describe('readiness during the initial load of a joining node', () => {
+  type InitialLoad = NonNullable<Extract<ReadinessFacts['sync'], { reachable: true }>['initialLoad']>;
+  const loadingFrom = (initialLoad: InitialLoad | null | undefined): ReadinessFacts => ({
+    ...healthy,
+    sync: { ...healthy.sync, reachable: true, agreement: { ok: true, oddOneOut: false, mismatches: [] }, initialLoad },
+  });
+  const source = { id: 'fedcba9876543210', name: 'server-2' };
+
+  it('is not ready while a load runs, naming the source peer and the rows applied so far', () => {
+    const report = readinessReport(
+      loadingFrom({
+        loading: true,
+        phase: 'loading',
+        source,
+        pages: 3,
+        rowsApplied: 15_000,
+        startedAt: '2030-01-01T00:00:00.000Z',
+      }),
+    );
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.status).toBe('not_ready');
+    expect(report.body.checks.initialLoad).toBe('loading');
+    expect(report.body.problems).toEqual([
+      'initial load in progress: this node holds part of the data while it loads from server-2 (fedcba9876543210), ' +
+        '15000 rows applied in 3 pages since 2030-01-01T00:00:00.000Z; ready once every row is in',
+    ]);
+    expect(publicReadiness(report)).toEqual({
+      httpStatus: 503,
+      body: { status: 'not_ready', reason: 'initial_load_in_progress' },
+    });
+    expect(JSON.stringify(publicReadiness(report))).not.toMatch(/server-2|fedcba9876543210|15000/);
+  });
+
+  it('is not ready while a load is due and a peer is connected to load from', () => {
+    const report = readinessReport(loadingFrom({ loading: true, phase: 'due', source: null }));
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.problems).toEqual([
+      'initial load in progress: this node has no data from its peers yet and loads it from a connected peer; ' +
+        'ready once every row is in',
+    ]);
+  });
+
+  it('is not ready after a restart in the middle of a load until it has caught up from the source', () => {
+    const report = readinessReport(loadingFrom({ loading: true, phase: 'catching-up', source }));
+    expect(report.httpStatus).toBe(503);
+    expect(report.body.problems[0]).toBe(
+      'initial load in progress: a restart cut short the load from server-2 (fedcba9876543210); catching up from it ' +
+        'by pulls, ready once every row is in',
+    );
+  });
+
+  it('is ready when nothing can be loaded (no connected peer), after the load, and during a forced reload', () => {
+    for (const phase of ['due', 'none', 'reloading', 'catching-up']) {
+      const report = readinessReport(loadingFrom({ loading: false, phase, source: null }));
+      expect(report.httpStatus).toBe(200);
+      expect(report.body.checks.initialLoad).toBe('ok');
+      expect(report.body.problems).toEqual([]);
+    }
+  });
+
+  it('is ready when the sync service tells nothing of a load (an older release, replication off)', () => {
+    for (const initialLoad of [undefined, null]) expect(readinessReport(loadingFrom(initialLoad)).httpStatus).toBe(200);
+  });
+
+  it('names a misconfiguration before the load when both keep the node out', () => {
+    const both = readinessReport({
+      ...secretMismatch(true),
+      sync: { ...secretMismatch(true).sync, initialLoad: { loading: true, phase: 'loading', source } },
+    } as ReadinessFacts);
+    expect(both.body.checks).toMatchObject({ sync: 'odd-one-out', initialLoad: 'loading' });
+    expect(publicReadiness(both).body.reason).toBe('config_differs_from_peers');
   });
 });

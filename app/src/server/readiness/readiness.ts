@@ -2,7 +2,7 @@
  * Whether this node should receive traffic, from the outcome of each check. Pure: the route handler gathers
  * the facts, this decides the status code and the body.
  */
-import type { SyncStatus } from './syncStatusClient';
+import type { SyncInitialLoad, SyncStatus } from './syncStatusClient';
 
 /** How the sync service names the app build among the variables it compares (sync/src/core/appBuild.ts). */
 export const APP_BUILD_VARIABLE = 'APP_BUILD';
@@ -33,6 +33,8 @@ export interface ReadinessReport {
       readonly build: 'ok' | 'odd-one-out' | 'disagreement';
       /** Whether this node's database fits DATABASE_TOPOLOGY and the peers' ('refused': it is the one that must change). */
       readonly topology: 'ok' | 'refused' | 'disagreement';
+      /** 'loading': this node is still getting its initial data from a peer, so it holds part of it. */
+      readonly initialLoad: 'ok' | 'loading';
     };
     /** One sentence per problem; what a person reads to fix it. */
     readonly problems: readonly string[];
@@ -94,22 +96,41 @@ export function readinessReport(facts: ReadinessFacts): ReadinessReport {
     );
   }
 
+  // A node that could not ask its sync service can't tell; it stays ready (as above).
+  const load = facts.sync.reachable ? facts.sync.initialLoad : null;
+  const initialLoad = load?.loading ? 'loading' : 'ok';
+  if (load?.loading) problems.push(initialLoadProblem(load));
+
   const ready =
     database === 'ok' &&
     migrations === 'ok' &&
     sync !== 'odd-one-out' &&
     build !== 'odd-one-out' &&
-    topology !== 'refused';
+    topology !== 'refused' &&
+    initialLoad === 'ok';
   return {
     httpStatus: ready ? 200 : 503,
     body: {
       status: ready ? 'ready' : 'not_ready',
       node: facts.node,
       // The process only runs with a valid environment (it refuses to start otherwise).
-      checks: { config: 'ok', database, migrations, sync, build, topology },
+      checks: { config: 'ok', database, migrations, sync, build, topology, initialLoad },
       problems,
     },
   };
+}
+
+/** What a person reads while the node loads: from which peer, how far, and when it ends. */
+function initialLoadProblem(load: SyncInitialLoad): string {
+  const source = load.source ? `${load.source.name ?? 'peer'} (${load.source.id})` : 'a connected peer';
+  const progress = `${load.rowsApplied ?? 0} rows applied in ${load.pages ?? 0} pages`;
+  const since = load.startedAt ? ` since ${load.startedAt}` : '';
+  const end = 'ready once every row is in';
+  if (load.phase === 'catching-up')
+    return `initial load in progress: a restart cut short the load from ${source}; catching up from it by pulls, ${end}`;
+  if (load.phase === 'loading')
+    return `initial load in progress: this node holds part of the data while it loads from ${source}, ${progress}${since}; ${end}`;
+  return `initial load in progress: this node has no data from its peers yet and loads it from ${source}; ${end}`;
 }
 
 /** Why a node is (not) ready, in one word: all an anonymous caller learns. */
@@ -119,7 +140,8 @@ export type ReadinessReason =
   | 'migrations_pending'
   | 'config_differs_from_peers'
   | 'build_differs_from_peers'
-  | 'database_topology_refused';
+  | 'database_topology_refused'
+  | 'initial_load_in_progress';
 
 export interface PublicReadiness {
   readonly httpStatus: 200 | 503;
@@ -139,5 +161,6 @@ export function publicReadiness(report: ReadinessReport): PublicReadiness {
   else if (checks.sync === 'odd-one-out') reason = 'config_differs_from_peers';
   else if (checks.build === 'odd-one-out') reason = 'build_differs_from_peers';
   else if (checks.topology === 'refused') reason = 'database_topology_refused';
+  else if (checks.initialLoad === 'loading') reason = 'initial_load_in_progress';
   return { httpStatus: report.httpStatus, body: { status: report.body.status, reason } };
 }

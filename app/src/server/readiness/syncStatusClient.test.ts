@@ -29,3 +29,42 @@ describe('the sync status client', () => {
     expect(syncStatusResponse.safeParse({}).success).toBe(false);
   });
 });
+
+describe('the initial load in the sync status', () => {
+  const agreement = { ok: true, oddOneOut: false, mismatches: [] };
+
+  it('reads replication.initialLoad: loading, the source peer and the progress', () => {
+    const parsed = syncStatusResponse.parse({
+      agreement,
+      replication: {
+        state: 'running',
+        initialLoad: {
+          loading: true,
+          phase: 'loading',
+          source: { id: 'fedcba9876543210', name: 'server-2' },
+          pages: 2,
+          rowsApplied: 10_000,
+          startedAt: '2030-01-01T00:00:00.000Z',
+          fence: '1234',
+        },
+      },
+    });
+    expect(parsed.replication?.initialLoad).toMatchObject({ loading: true, rowsApplied: 10_000 });
+  });
+
+  it('reads a status without it (an older sync service, replication off) as no load', () => {
+    expect(syncStatusResponse.parse({ agreement }).replication).toBeUndefined();
+    expect(syncStatusResponse.parse({ agreement, replication: { state: 'off' } }).replication?.initialLoad).toBe(
+      undefined,
+    );
+  });
+
+  it('reads an odd initialLoad as absent and still reads the agreement', () => {
+    for (const odd of [{ loading: 'yes' }, 'loading', { loading: true, rowsApplied: -1 }]) {
+      const parsed = syncStatusResponse.safeParse({ agreement, replication: { initialLoad: odd } });
+      expect(parsed.success).toBe(true);
+      expect(parsed.data?.replication?.initialLoad).toBeNull();
+    }
+    expect(syncStatusResponse.parse({ agreement, replication: 'on' }).replication).toBeNull();
+  });
+});

@@ -8,6 +8,19 @@ import { z } from 'zod';
 export const SYNC_STATUS_TIMEOUT_MS = 500;
 
 const peer = z.object({ id: z.string(), name: z.string(), address: z.string() });
+/** Whether this node is still getting its initial data from a peer (sync/src/replicationPlugin/initialLoadStatus.ts). */
+const initialLoad = z.object({
+  loading: z.boolean(),
+  /** due | loading | catching-up | reloading | none */
+  phase: z.string().max(40).optional(),
+  source: z
+    .object({ id: z.string().max(200), name: z.string().max(200).nullable() })
+    .nullable()
+    .optional(),
+  pages: z.number().int().nonnegative().optional(),
+  rowsApplied: z.number().int().nonnegative().optional(),
+  startedAt: z.string().max(64).nullable().optional(),
+});
 export const syncStatusResponse = z.object({
   agreement: z.object({
     ok: z.boolean(),
@@ -25,13 +38,26 @@ export const syncStatusResponse = z.object({
   }),
   /** The database topology decided with the peers (absent from older sync services). */
   database: z.object({ problem: z.string().nullable(), thisNodeRefused: z.boolean() }).nullable().optional(),
+  /** Replication's initial load (absent from older sync services and with replication off; odd shapes read as absent). */
+  replication: z
+    .object({ initialLoad: initialLoad.nullable().optional().catch(null) })
+    .nullable()
+    .optional()
+    .catch(null),
 });
 export type SyncAgreement = z.output<typeof syncStatusResponse>['agreement'];
 
 export type SyncDatabase = NonNullable<z.output<typeof syncStatusResponse>['database']>;
 
+export type SyncInitialLoad = z.output<typeof initialLoad>;
+
 export type SyncStatus =
-  | { readonly reachable: true; readonly agreement: SyncAgreement; readonly database?: SyncDatabase | null }
+  | {
+      readonly reachable: true;
+      readonly agreement: SyncAgreement;
+      readonly database?: SyncDatabase | null;
+      readonly initialLoad?: SyncInitialLoad | null;
+    }
   | { readonly reachable: false; readonly reason: string };
 
 /** Where the local sync service answers: its bind address, or loopback when it listens on every interface. */
@@ -64,7 +90,12 @@ export async function fetchSyncStatus(url: string, timeoutMs = SYNC_STATUS_TIMEO
       reason: `GET ${url} answered JSON without a valid "agreement": ${parsed.error.issues[0]?.message}`,
     };
   }
-  return { reachable: true, agreement: parsed.data.agreement, database: parsed.data.database ?? null };
+  return {
+    reachable: true,
+    agreement: parsed.data.agreement,
+    database: parsed.data.database ?? null,
+    initialLoad: parsed.data.replication?.initialLoad ?? null,
+  };
 }
 
 function describe(error: unknown): string {
