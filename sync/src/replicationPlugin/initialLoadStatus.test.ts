@@ -44,6 +44,7 @@ describe('the initial load in the status document', () => {
       rowsApplied: 9_000,
       startedAt: '2030-01-01T00:00:00.000Z',
       connectedPeers: 1,
+      heldData: false,
     });
   });
 
@@ -51,6 +52,17 @@ describe('the initial load in the status document', () => {
     expect(initialLoadStatus(view({ phase: 'due' }), [SOURCE], NOW)?.loading).toBe(true);
     // the first node of a fresh cluster, a one-node deployment
     expect(initialLoadStatus(view({ phase: 'due' }), [], NOW)?.loading).toBe(false);
+  });
+
+  it('is not loading, due or running, on a node that held rows of its own before its initial load', () => {
+    // a node that ran alone meeting its first peer, a restored node: it serves its own data meanwhile
+    expect(initialLoadStatus(view({ phase: 'due', heldData: true }), [SOURCE], NOW)).toMatchObject({
+      loading: false,
+      heldData: true,
+    });
+    const running = view({ phase: 'loading', sourcePeerId: SOURCE.id, heldData: true });
+    expect(initialLoadStatus(running, [SOURCE], NOW)?.loading).toBe(false);
+    expect(initialLoadStatus(view({ phase: 'loading', sourcePeerId: SOURCE.id }), [SOURCE], NOW)?.loading).toBe(true);
   });
 
   it('is loading after a restart in the middle of a load only while its source is connected', () => {

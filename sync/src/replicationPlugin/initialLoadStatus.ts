@@ -6,7 +6,9 @@
  * loading is true while an initial load runs, while one is due and a peer is connected to load from, and while a
  * load cut short by a restart is caught up from its source (connected). Never while nothing can be loaded: the
  * first node of a fresh cluster and a one-node deployment have no peer, so they are not loading. A forced reload
- * ("reload required") of a node that completed its initial load is not loading either: its data is complete.
+ * ("reload required") of a node that completed its initial load is not loading either: its data is complete. Nor is
+ * the initial load of a node that held rows of its own before it (a node that ran alone meeting its first peer, a
+ * restored node): it serves its own data meanwhile, as it did before. Only a node that starts empty waits.
  */
 import type { ConnectedPeer } from '../service/plugin';
 import type { InitialLoadPhase, InitialLoadView } from './loadingReplicator';
@@ -25,6 +27,8 @@ export interface InitialLoadStatus {
   readonly startedAt: string | null;
   /** The peers connected now (a due load starts with the first one pulled). */
   readonly connectedPeers: number;
+  /** The node held rows of its own before its initial load: it stays ready through it. */
+  readonly heldData: boolean;
 }
 
 export function initialLoadStatus(
@@ -37,10 +41,10 @@ export function initialLoadStatus(
   let loading: boolean;
   switch (view.phase) {
     case 'loading':
-      loading = true;
+      loading = !view.heldData;
       break;
     case 'due':
-      loading = connected.length > 0;
+      loading = !view.heldData && connected.length > 0;
       break;
     case 'catching-up':
       loading = sourcePeer !== undefined;
@@ -58,5 +62,6 @@ export function initialLoadStatus(
     rowsApplied: view.rowsApplied,
     startedAt: view.startedAtMs === null ? null : new Date(Math.min(view.startedAtMs, nowMs)).toISOString(),
     connectedPeers: connected.length,
+    heldData: view.heldData ?? false,
   };
 }

@@ -129,11 +129,13 @@ function pagedReplicator(
   needsInitialLoad: boolean,
   record: InitialLoadRecord,
   onPage: (replicator: LoadingReplicator) => void,
+  heldData = false,
 ): LoadingReplicator {
   const replicator: LoadingReplicator = new LoadingReplicator({
     store: h.fresh,
     transport: h.paged,
     needsInitialLoad,
+    heldData,
     snapshotPageLimit: 2,
     loadRecord: record,
     onLoadProgress: () => onPage(replicator),
@@ -170,6 +172,25 @@ describe('how far the initial load is', () => {
     expect((await replicator.catchUp(SOURCE)).last.kind).toBe('applied');
     expect(events).toEqual([]);
     expect(replicator.initialLoadView.phase).toBe('none');
+  });
+
+  it('records nothing for the load of a node that held rows of its own, and says so in its view', async () => {
+    const h = setup();
+    for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
+    const { record, events } = memoryLoadRecord();
+    const phases: string[] = [];
+    const replicator = pagedReplicator(
+      h,
+      true,
+      record,
+      ({ initialLoadView: view }) => phases.push(`${view.phase} ${view.heldData}`),
+      true,
+    );
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'due', heldData: true });
+    await replicator.catchUp(SOURCE);
+    expect(phases).toEqual(['loading true', 'loading true']);
+    expect(h.fresh.visibleRows('users')).toHaveLength(5);
+    expect(events).toEqual([]);
   });
 
   it('calls a forced reload of a node that completed its load "reloading", and records nothing', async () => {

@@ -31,6 +31,12 @@ export interface InitialLoadRecord {
 
 export interface LoadingReplicatorProps extends ReplicatorProps {
   readonly needsInitialLoad: boolean;
+  /**
+   * Whether the database held replicated rows of its own when the service started (a node that ran alone, a
+   * restored one): its initial load, if due, does not make it unready, since it has its own complete data to serve
+   * meanwhile, and is not recorded. @default false
+   */
+  readonly heldData?: boolean;
   /** The load a previous run of the service left unfinished (read from `loadRecord` at start). @default null */
   readonly interruptedLoad?: InitialLoadInProgress | null;
   /** @default none: a restart in the middle of a load is not noticed */
@@ -59,6 +65,8 @@ export interface InitialLoadView {
   readonly rowsReceived: number;
   readonly rowsApplied: number;
   readonly startedAtMs: number | null;
+  /** The node held rows of its own before this load (see LoadingReplicatorProps.heldData). @default false */
+  readonly heldData?: boolean;
 }
 
 const DECIMAL = /^[0-9]{1,20}$/;
@@ -71,6 +79,7 @@ function fenceOf(answer: unknown): string | undefined {
 
 export class LoadingReplicator extends Replicator {
   private needsLoad: boolean;
+  private readonly heldData: boolean;
   private loading: Promise<PullOutcome> | undefined;
   private readonly onInitialLoad: ((outcome: PullOutcome) => void) | undefined;
   private readonly loadRecord: InitialLoadRecord | undefined;
@@ -114,6 +123,7 @@ export class LoadingReplicator extends Replicator {
     this.cursors = props.store;
     this.nowMs = props.getNowMs ?? Date.now;
     this.needsLoad = props.needsInitialLoad;
+    this.heldData = props.heldData ?? false;
     this.onInitialLoad = props.onInitialLoad;
     this.loadRecord = props.loadRecord;
     this.onRecordError = props.onRecordError ?? (() => undefined);
@@ -140,7 +150,14 @@ export class LoadingReplicator extends Replicator {
         startedAtMs: this.interrupted.startedAtMs,
         ...none,
       };
-    return { phase: this.needsLoad ? 'due' : 'none', sourcePeerId: null, fence: null, startedAtMs: null, ...none };
+    return {
+      phase: this.needsLoad ? 'due' : 'none',
+      sourcePeerId: null,
+      fence: null,
+      startedAtMs: null,
+      heldData: this.heldData,
+      ...none,
+    };
   }
 
   /** A page of the running load was applied: count it, and record an initial load in the database. */
@@ -155,13 +172,13 @@ export class LoadingReplicator extends Replicator {
       rowsReceived: progress.received,
       rowsApplied: progress.applied,
     };
-    if (initial && fence && fence !== recorded && this.loadRecord)
+    if (initial && !this.heldData && fence && fence !== recorded && this.loadRecord)
       this.loadRecord.recordInitialLoadInProgress(progress.peerId, fence).catch(this.onRecordError);
   }
 
   /** The initial load is complete: nothing is in progress any more, here or in the database. */
   private async initialLoadDone(): Promise<void> {
-    const wasRecorded = this.interrupted !== null || this.view.fence !== null;
+    const wasRecorded = this.interrupted !== null || (this.view.fence !== null && !this.heldData);
     this.needsLoad = false;
     this.interrupted = null;
     if (wasRecorded && this.loadRecord) await this.loadRecord.clearInitialLoadInProgress().catch(this.onRecordError);
@@ -179,6 +196,7 @@ export class LoadingReplicator extends Replicator {
       rowsReceived: 0,
       rowsApplied: 0,
       startedAtMs: this.nowMs(),
+      heldData: this.heldData,
     };
     this.loading = this.initialLoad(peerId, []);
     try {

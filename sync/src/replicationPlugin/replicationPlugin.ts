@@ -19,7 +19,7 @@ import type { ReplicationNodeStatus, ReplicationState } from './replicationStatu
 import { type ReplicationMetrics, createReplicationMetrics } from './replicationMetrics';
 import { replicationRoutes } from './replicationRoutes';
 import { type SchemaWaitReport, waitForTables } from './schemaWait';
-import { readStoredLoadState } from './storedLoadState';
+import { holdsReplicatedRows, readStoredLoadState } from './storedLoadState';
 import { StoredStatus } from './storedStatus';
 import { LiveSchemaWatch, SCHEMA_CHECK_INTERVAL_MS } from './schemaWatch';
 import { warnIfSuperuser } from './superuserWarning';
@@ -267,6 +267,7 @@ class ReplicationPlugin {
     await warnIfSuperuser(this.statusPool, this.api.logger, database);
     const neverApplied = (await store.peerProgress()).every((peer) => peer.cursor === null);
     const interruptedLoad = await store.initialLoadInProgress();
+    const heldData = neverApplied && interruptedLoad === null && (await holdsReplicatedRows(this.statusPool));
     if (this.stopped) return; // stop() closes the store
     this.replicator = new LoadingReplicator({
       store,
@@ -274,6 +275,7 @@ class ReplicationPlugin {
         this.metrics.requestSeconds.observe({ kind }, durationMs / 1000),
       ),
       needsInitialLoad: neverApplied,
+      heldData,
       interruptedLoad,
       loadRecord: store,
       onRecordError: (error) =>

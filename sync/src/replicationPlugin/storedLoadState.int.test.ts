@@ -11,6 +11,7 @@ import {
   type TestDatabase,
   createTestDatabase,
   startPostgresNode,
+  userRow,
 } from '@msk/replication/testing';
 import { readStoredLoadState } from './storedLoadState';
 
@@ -35,7 +36,12 @@ describe('the initial load read from the database before the store opens', () =>
   });
 
   it('is due once installed while nothing was applied from any peer, and none once something was', async () => {
-    expect(await readStoredLoadState(node.database.url)).toMatchObject({ phase: 'due' });
+    expect(await readStoredLoadState(node.database.url)).toMatchObject({ phase: 'due', heldData: false });
+    // a node that ran alone: rows of its own, captured (not folded yet), then folded into the change log
+    await node.insert('users', userRow());
+    expect(await readStoredLoadState(node.database.url)).toMatchObject({ phase: 'due', heldData: true });
+    await node.store.foldNow();
+    expect(await readStoredLoadState(node.database.url)).toMatchObject({ phase: 'due', heldData: true });
     await node.store.setPeerCursor(NODE_IDS[1]!, { xid: '900', seq: '3' });
     expect(await readStoredLoadState(node.database.url)).toMatchObject({ phase: 'none' });
   });

@@ -3,6 +3,7 @@
  * (while replication waits for the app's tables, and while it installs): without it a wiped node would look ready
  * until the store opened. The store's own reading replaces this one once it runs (replicationPlugin.openAndRun).
  */
+import type { ClientBase, Pool } from 'pg';
 import { Client } from 'pg';
 import { SCHEMA_PROBE_TIMEOUT_MS } from './schemaWait';
 import type { InitialLoadView } from './loadingReplicator';
@@ -37,10 +38,23 @@ export async function readStoredLoadState(connectionString: string): Promise<Ini
     const applied = await client.query<{ applied: boolean }>(
       'SELECT EXISTS (SELECT 1 FROM msk_sync.peer WHERE cursor_xid IS NOT NULL) AS applied',
     );
-    return { phase: applied.rows[0]?.applied ? 'none' : 'due', sourcePeerId: null, ...NOTHING_LOADED };
+    if (applied.rows[0]?.applied) return { phase: 'none', sourcePeerId: null, ...NOTHING_LOADED };
+    return { phase: 'due', sourcePeerId: null, ...NOTHING_LOADED, heldData: await holdsReplicatedRows(client) };
   } catch {
     return undefined;
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * Whether the logs hold any row: every replicated row has its change-log entry (capture backfills the rows that
+ * were there before it), or its capture entry until it is folded. A node that never applied from a peer but holds
+ * rows ran alone, or was restored: it has data of its own to serve while its initial load runs.
+ */
+export async function holdsReplicatedRows(db: Pick<ClientBase | Pool, 'query'>): Promise<boolean> {
+  const result = await db.query<{ held: boolean }>(
+    'SELECT EXISTS (SELECT 1 FROM msk_sync.change_log) OR EXISTS (SELECT 1 FROM msk_sync.capture_log) AS held',
+  );
+  return result.rows[0]?.held ?? false;
 }
