@@ -45,6 +45,7 @@ describe('the initial load in the status document', () => {
       startedAt: '2030-01-01T00:00:00.000Z',
       connectedPeers: 1,
       heldData: false,
+      refusal: null,
     });
   });
 
@@ -54,15 +55,20 @@ describe('the initial load in the status document', () => {
     expect(initialLoadStatus(view({ phase: 'due' }), [], NOW)?.loading).toBe(false);
   });
 
-  it('is not loading, due or running, on a node that held rows of its own before its initial load', () => {
-    // a node that ran alone meeting its first peer, a restored node: it serves its own data meanwhile
-    expect(initialLoadStatus(view({ phase: 'due', heldData: true }), [SOURCE], NOW)).toMatchObject({
+  it('is not loading once a peer refused the load of a node that held rows of its own; loading otherwise', () => {
+    const refusal = 'schema-mismatch: the peer runs schema version 7';
+    // a node that served alone meeting a first peer that cannot serve it: it serves its own rows
+    expect(initialLoadStatus(view({ phase: 'due', heldData: true, refusal }), [SOURCE], NOW)).toMatchObject({
       loading: false,
       heldData: true,
+      refusal,
     });
-    const running = view({ phase: 'loading', sourcePeerId: SOURCE.id, heldData: true });
-    expect(initialLoadStatus(running, [SOURCE], NOW)?.loading).toBe(false);
-    expect(initialLoadStatus(view({ phase: 'loading', sourcePeerId: SOURCE.id }), [SOURCE], NOW)?.loading).toBe(true);
+    const retrying = view({ phase: 'loading', sourcePeerId: SOURCE.id, heldData: true, refusal });
+    expect(initialLoadStatus(retrying, [SOURCE], NOW)?.loading).toBe(false);
+    // it waits for a load like any node until a refusal
+    expect(initialLoadStatus(view({ phase: 'due', heldData: true }), [SOURCE], NOW)?.loading).toBe(true);
+    // a node that held nothing has nothing to serve: refused or not, it stays unready
+    expect(initialLoadStatus(view({ phase: 'due', refusal }), [SOURCE], NOW)?.loading).toBe(true);
   });
 
   it('is loading after a restart in the middle of a load only while its source is connected', () => {

@@ -6,9 +6,10 @@
  * loading is true while an initial load runs, while one is due and a peer is connected to load from, and while a
  * load cut short by a restart is caught up from its source (connected). Never while nothing can be loaded: the
  * first node of a fresh cluster and a one-node deployment have no peer, so they are not loading. A forced reload
- * ("reload required") of a node that completed its initial load is not loading either: its data is complete. Nor is
- * the initial load of a node that held rows of its own before it (a node that ran alone meeting its first peer, a
- * restored node): it serves its own data meanwhile, as it did before. Only a node that starts empty waits.
+ * ("reload required") of a node that completed its initial load is not loading either: its data is complete. Nor
+ * is a node that held rows of its own before its load (it ran alone until its first peer came, was restored, or
+ * holds the first admin its app created) once a peer refused its load: it serves what it has rather than stay
+ * unready until the peer changes. A node that held nothing stays unready: it has nothing to serve.
  */
 import type { ConnectedPeer } from '../service/plugin';
 import type { InitialLoadPhase, InitialLoadView } from './loadingReplicator';
@@ -27,8 +28,10 @@ export interface InitialLoadStatus {
   readonly startedAt: string | null;
   /** The peers connected now (a due load starts with the first one pulled). */
   readonly connectedPeers: number;
-  /** The node held rows of its own before its initial load: it stays ready through it. */
+  /** The node held rows of its own before its initial load: once a peer refused the load, it serves them. */
   readonly heldData: boolean;
+  /** Why the last attempt at the initial load was refused, or null. */
+  readonly refusal: string | null;
 }
 
 export function initialLoadStatus(
@@ -38,13 +41,14 @@ export function initialLoadStatus(
 ): InitialLoadStatus | null {
   if (!view) return null;
   const sourcePeer = view.sourcePeerId ? connected.find((peer) => peer.id === view.sourcePeerId) : undefined;
+  const refusedWithData = (view.heldData ?? false) && (view.refusal ?? null) !== null;
   let loading: boolean;
   switch (view.phase) {
     case 'loading':
-      loading = !view.heldData;
+      loading = !refusedWithData;
       break;
     case 'due':
-      loading = !view.heldData && connected.length > 0;
+      loading = !refusedWithData && connected.length > 0;
       break;
     case 'catching-up':
       loading = sourcePeer !== undefined;
@@ -63,5 +67,6 @@ export function initialLoadStatus(
     startedAt: view.startedAtMs === null ? null : new Date(Math.min(view.startedAtMs, nowMs)).toISOString(),
     connectedPeers: connected.length,
     heldData: view.heldData ?? false,
+    refusal: view.refusal ?? null,
   };
 }

@@ -129,13 +129,11 @@ function pagedReplicator(
   needsInitialLoad: boolean,
   record: InitialLoadRecord,
   onPage: (replicator: LoadingReplicator) => void,
-  heldData = false,
 ): LoadingReplicator {
   const replicator: LoadingReplicator = new LoadingReplicator({
     store: h.fresh,
     transport: h.paged,
     needsInitialLoad,
-    heldData,
     snapshotPageLimit: 2,
     loadRecord: record,
     onLoadProgress: () => onPage(replicator),
@@ -174,23 +172,32 @@ describe('how far the initial load is', () => {
     expect(replicator.initialLoadView.phase).toBe('none');
   });
 
-  it('records nothing for the load of a node that held rows of its own, and says so in its view', async () => {
+  it('keeps why a peer refused the initial load until a load is applied; an unreachable peer is no refusal', async () => {
     const h = setup();
-    for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
-    const { record, events } = memoryLoadRecord();
-    const phases: string[] = [];
-    const replicator = pagedReplicator(
-      h,
-      true,
-      record,
-      ({ initialLoadView: view }) => phases.push(`${view.phase} ${view.heldData}`),
-      true,
-    );
-    expect(replicator.initialLoadView).toMatchObject({ phase: 'due', heldData: true });
+    for (let i = 0; i < 3; i++) await h.source.insert('users', userRow());
+    let answer: 'refuse' | 'unreachable' | 'serve' = 'unreachable';
+    const transport: ReplicationTransport = {
+      ...h.paged,
+      async snapshotPage(peerId, request) {
+        if (answer === 'unreachable') throw new Error('connect ECONNREFUSED');
+        if (answer === 'refuse') return { type: 'snapshot-page', changes: 'not a list' };
+        return h.paged.snapshotPage!(peerId, request);
+      },
+    };
+    const replicator = new LoadingReplicator({ store: h.fresh, transport, needsInitialLoad: true, heldData: true });
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'due', heldData: true, refusal: null });
     await replicator.catchUp(SOURCE);
-    expect(phases).toEqual(['loading true', 'loading true']);
-    expect(h.fresh.visibleRows('users')).toHaveLength(5);
-    expect(events).toEqual([]);
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'due', refusal: null });
+    answer = 'refuse';
+    await replicator.catchUp(SOURCE);
+    expect(replicator.initialLoadView).toMatchObject({
+      phase: 'due',
+      refusal: expect.stringMatching(/^bad-response: /),
+    });
+    answer = 'serve';
+    await replicator.catchUp(SOURCE);
+    expect(replicator.initialLoadView).toMatchObject({ phase: 'none', refusal: null });
+    expect(h.fresh.visibleRows('users')).toHaveLength(3);
   });
 
   it('calls a forced reload of a node that completed its load "reloading", and records nothing', async () => {

@@ -33,8 +33,10 @@ export interface LoadingReplicatorProps extends ReplicatorProps {
   readonly needsInitialLoad: boolean;
   /**
    * Whether the database held replicated rows of its own when the service started (a node that ran alone, a
-   * restored one): its initial load, if due, does not make it unready, since it has its own complete data to serve
-   * meanwhile, and is not recorded. @default false
+   * restored one, or only the first admin a new node's app creates). Such a node waits for its load like any other,
+   * but once a peer refused it (another schema version, a bad page: not merely unreachable) it serves its own rows
+   * instead of staying unready until that changes: a node that served alone must not go dark because its first
+   * peer cannot serve it. @default false
    */
   readonly heldData?: boolean;
   /** The load a previous run of the service left unfinished (read from `loadRecord` at start). @default null */
@@ -67,6 +69,8 @@ export interface InitialLoadView {
   readonly startedAtMs: number | null;
   /** The node held rows of its own before this load (see LoadingReplicatorProps.heldData). @default false */
   readonly heldData?: boolean;
+  /** Why the last attempt at the initial load was refused (cleared when one is applied). @default null */
+  readonly refusal?: string | null;
 }
 
 const DECIMAL = /^[0-9]{1,20}$/;
@@ -80,6 +84,7 @@ function fenceOf(answer: unknown): string | undefined {
 export class LoadingReplicator extends Replicator {
   private needsLoad: boolean;
   private readonly heldData: boolean;
+  private refusal: string | null = null;
   private loading: Promise<PullOutcome> | undefined;
   private readonly onInitialLoad: ((outcome: PullOutcome) => void) | undefined;
   private readonly loadRecord: InitialLoadRecord | undefined;
@@ -156,6 +161,7 @@ export class LoadingReplicator extends Replicator {
       fence: null,
       startedAtMs: null,
       heldData: this.heldData,
+      refusal: this.refusal,
       ...none,
     };
   }
@@ -172,13 +178,13 @@ export class LoadingReplicator extends Replicator {
       rowsReceived: progress.received,
       rowsApplied: progress.applied,
     };
-    if (initial && !this.heldData && fence && fence !== recorded && this.loadRecord)
+    if (initial && fence && fence !== recorded && this.loadRecord)
       this.loadRecord.recordInitialLoadInProgress(progress.peerId, fence).catch(this.onRecordError);
   }
 
   /** The initial load is complete: nothing is in progress any more, here or in the database. */
   private async initialLoadDone(): Promise<void> {
-    const wasRecorded = this.interrupted !== null || (this.view.fence !== null && !this.heldData);
+    const wasRecorded = this.interrupted !== null || this.view.fence !== null;
     this.needsLoad = false;
     this.interrupted = null;
     if (wasRecorded && this.loadRecord) await this.loadRecord.clearInitialLoadInProgress().catch(this.onRecordError);
@@ -197,11 +203,14 @@ export class LoadingReplicator extends Replicator {
       rowsApplied: 0,
       startedAtMs: this.nowMs(),
       heldData: this.heldData,
+      refusal: this.refusal,
     };
     this.loading = this.initialLoad(peerId, []);
     try {
       const outcome = await this.loading;
       if (outcome.kind === 'applied' && initial) await this.initialLoadDone();
+      if (initial && outcome.kind !== 'unreachable' && outcome.kind !== 'peer-not-ready')
+        this.refusal = outcome.kind === 'applied' ? null : `${outcome.kind}: ${outcome.message}`;
       this.onInitialLoad?.(outcome);
       return outcome;
     } finally {

@@ -93,8 +93,10 @@ describe('the initial load in service:status', () => {
       /^initial load: due, from the first connected peer \(1 connected\)/,
     );
     expect(initialLoadLine(load({ phase: 'due', loading: false, connectedPeers: 0 }))).toMatch(/the app stays ready$/);
-    expect(initialLoadLine(load({ phase: 'loading', loading: false, heldData: true }))).toMatch(
-      /^initial load: loading from server-1 .* the app stays ready \(this node holds rows of its own\)$/,
+    expect(
+      initialLoadLine(load({ phase: 'due', loading: false, heldData: true, refusal: 'schema-mismatch: v7' })),
+    ).toMatch(
+      /^initial load: due, .* the app stays ready with the rows this node held \(the load was refused: schema-mismatch: v7\)$/,
     );
     expect(initialLoadLine(load({ phase: 'catching-up' }))).toContain(
       'initial load: cut short by a restart, catching up from server-1 (aaaaaaaaaaaaaaaa) by pulls until past fence 812;',

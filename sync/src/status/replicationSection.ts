@@ -39,8 +39,8 @@ export function initialLoadLine(load: Received<InitialLoadStatus> | null | undef
   const source = load.source ? `${load.source.name ?? '?'} (${load.source.id ?? '?'})` : 'a peer';
   const effect = load.loading
     ? 'this node holds part of the data: the app answers /api/ready with 503 until it is done'
-    : load.heldData === true
-      ? 'the app stays ready (this node holds rows of its own)'
+    : load.heldData === true && typeof load.refusal === 'string'
+      ? `the app stays ready with the rows this node held (the load was refused: ${load.refusal})`
       : 'the app stays ready';
   const rows = `${load.rowsApplied ?? 0} row(s) applied in ${load.pages ?? 0} page(s)`;
   switch (load.phase) {
