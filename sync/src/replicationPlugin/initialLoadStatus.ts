@@ -34,6 +34,11 @@ export interface InitialLoadStatus {
   readonly refusal: string | null;
 }
 
+/** An initial load is due, running, or cut short by a restart and not caught up yet (whether or not it blocks readiness). */
+export function initialLoadPending(view: InitialLoadView): boolean {
+  return view.phase === 'due' || view.phase === 'loading' || view.phase === 'catching-up';
+}
+
 export function initialLoadStatus(
   view: InitialLoadView | undefined,
   connected: readonly Pick<ConnectedPeer, 'id' | 'name'>[],

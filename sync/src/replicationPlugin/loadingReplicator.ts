@@ -142,7 +142,7 @@ export class LoadingReplicator extends Replicator {
 
   /** Where the initial load stands (for the status document). */
   get initialLoadView(): InitialLoadView {
-    return this.view;
+    return { ...this.view, heldData: this.heldData, refusal: this.refusal };
   }
 
   private idleView(): InitialLoadView {
@@ -160,8 +160,6 @@ export class LoadingReplicator extends Replicator {
       sourcePeerId: null,
       fence: null,
       startedAtMs: null,
-      heldData: this.heldData,
-      refusal: this.refusal,
       ...none,
     };
   }
@@ -202,8 +200,6 @@ export class LoadingReplicator extends Replicator {
       rowsReceived: 0,
       rowsApplied: 0,
       startedAtMs: this.nowMs(),
-      heldData: this.heldData,
-      refusal: this.refusal,
     };
     this.loading = this.initialLoad(peerId, []);
     try {

@@ -11,7 +11,7 @@ import { type BackoffPolicy, backoffDelayMs } from '../core/backoff';
 import { channelTransport, sendPoke } from './channelTransport';
 import { connectionStringWithPassword, describeDatabase } from './databaseConnection';
 import { stopDatabaseReplaced } from './databaseReplaced';
-import { initialLoadStatus } from './initialLoadStatus';
+import { initialLoadPending, initialLoadStatus } from './initialLoadStatus';
 import { type InitialLoadView, LoadingReplicator } from './loadingReplicator';
 import { PeerPullers } from './peerPullers';
 import { PullOutcomeRecorder } from './pullOutcomeRecorder';
@@ -454,9 +454,7 @@ class ReplicationPlugin {
         ? { missingTables: this.waiting.missingTables, error: this.waiting.error, attempts: this.waiting.attempt }
         : null,
       refused: this.refusal.verdict,
-      initialLoadPending: load
-        ? load.phase === 'due' || load.phase === 'loading' || load.phase === 'catching-up'
-        : null,
+      initialLoadPending: load ? initialLoadPending(load) : null,
       initialLoad: initialLoadStatus(load, this.api.connectedPeers(), this.api.now()),
       syncIntervalMs: this.api.config.syncIntervalMs,
       lastError: this.lastError ?? this.stored.error,
