@@ -158,6 +158,23 @@ describe('how far the initial load is', () => {
     expect(replicator.initialLoadView).toMatchObject({ phase: 'none', sourcePeerId: null, pages: 0 });
   });
 
+  it('records the load before its first page is applied, so no restart finds a cursor without the record', async () => {
+    const h = setup();
+    for (let i = 0; i < 5; i++) await h.source.insert('users', userRow());
+    const { record } = memoryLoadRecord();
+    const rowsWhenRecorded: number[] = [];
+    const watched: InitialLoadRecord = {
+      ...record,
+      recordInitialLoadInProgress: async (peerId, fence) => {
+        rowsWhenRecorded.push(h.fresh.visibleRows('users').length);
+        await record.recordInitialLoadInProgress(peerId, fence);
+      },
+    };
+    await pagedReplicator(h, true, watched, () => undefined).catchUp(SOURCE);
+    expect(rowsWhenRecorded).toEqual([0]);
+    expect(h.fresh.visibleRows('users')).toHaveLength(5);
+  });
+
   it('records nothing for a load that fits in one page (an empty peer: a fresh cluster is done at once)', async () => {
     const h = setup();
     const { record, events } = memoryLoadRecord();

@@ -9,8 +9,8 @@
  * does not hold — the source may have skipped it too.
  *
  * It also tells how far the node's initial load is (`initialLoad`): while it runs the node holds part of the data.
- * The first applied page of an initial load is recorded in the database with the source's fence
- * (msk_sync.initial_load), so a node restarted in the middle knows it is still loading: it catches up by pulls from
+ * An initial load of more than one page is recorded in the database with the source's fence before its first page
+ * is applied (msk_sync.initial_load), so a node restarted in the middle knows it is still loading: it catches up by pulls from
  * the page it reached, and the load counts as done once its cursor on the source passes the fence. A forced reload
  * of a node that completed its initial load is no initial load (its data is complete, if stale).
  */
@@ -75,10 +75,12 @@ export interface InitialLoadView {
 
 const DECIMAL = /^[0-9]{1,20}$/;
 
-/** The fence a snapshot-page answer names (the engine validates the page itself before applying it). */
-function fenceOf(answer: unknown): string | undefined {
-  const fence = typeof answer === 'object' && answer !== null ? (answer as { fence?: unknown }).fence : undefined;
-  return typeof fence === 'string' && DECIMAL.test(fence) ? fence : undefined;
+/** The fence a snapshot-page answer names, and whether more pages follow it (the engine validates the page itself
+ * before applying it). */
+function pageOf(answer: unknown): { fence: string; hasMore: boolean } | undefined {
+  if (typeof answer !== 'object' || answer === null) return undefined;
+  const { fence, hasMore } = answer as { fence?: unknown; hasMore?: unknown };
+  return typeof fence === 'string' && DECIMAL.test(fence) ? { fence, hasMore: hasMore === true } : undefined;
 }
 
 export class LoadingReplicator extends Replicator {
@@ -95,15 +97,18 @@ export class LoadingReplicator extends Replicator {
   /** The fence of the last snapshot page each peer answered. A page read ahead with another fence (the source was
    * replaced mid-load) may be seen before the page applied: the later fence is recorded, which only makes a restarted
    * node wait longer. */
-  private readonly fences: Map<string, string>;
+  private readonly fences = new Map<string, string>();
+  /** The fence this load recorded in the database (null: none recorded). */
+  private recordedFence: string | null = null;
   private readonly cursors: Pick<ReplicatorProps['store'], 'peerCursor'>;
   private readonly nowMs: () => number;
 
   constructor(props: LoadingReplicatorProps) {
-    const fences = new Map<string, string>();
     const inner = props.transport;
     const snapshotPage = inner.snapshotPage;
     let observe: (progress: LoadProgress) => void = () => undefined;
+    let pageAnswered: (peerId: string, page: { fence: string; hasMore: boolean }) => Promise<void> = async () =>
+      undefined;
     super({
       ...props,
       transport: {
@@ -112,8 +117,8 @@ export class LoadingReplicator extends Replicator {
         ...(snapshotPage && {
           snapshotPage: async (peerId, request) => {
             const answer = await snapshotPage.call(inner, peerId, request);
-            const fence = fenceOf(answer);
-            if (fence) fences.set(peerId, fence);
+            const page = pageOf(answer);
+            if (page) await pageAnswered(peerId, page);
             return answer;
           },
         }),
@@ -124,7 +129,7 @@ export class LoadingReplicator extends Replicator {
       },
     });
     observe = (progress) => this.pageApplied(progress);
-    this.fences = fences;
+    pageAnswered = (peerId, page) => this.pageAnswered(peerId, page);
     this.cursors = props.store;
     this.nowMs = props.getNowMs ?? Date.now;
     this.needsLoad = props.needsInitialLoad;
@@ -164,27 +169,36 @@ export class LoadingReplicator extends Replicator {
     };
   }
 
-  /** A page of the running load was applied: count it, and record an initial load in the database. */
+  /**
+   * A page of the running load arrived. A page that more pages follow is the load's first (or names a new fence):
+   * the load is recorded in the database BEFORE the page is applied, so no restart can find a cursor on the source
+   * without the record that says the load is unfinished. A load of one page records nothing: it is done when applied.
+   */
+  private async pageAnswered(peerId: string, page: { fence: string; hasMore: boolean }): Promise<void> {
+    this.fences.set(peerId, page.fence);
+    if (this.view.phase !== 'loading' || this.view.sourcePeerId !== peerId || !page.hasMore) return;
+    if (page.fence === this.recordedFence || !this.loadRecord) return;
+    this.recordedFence = page.fence;
+    await this.loadRecord.recordInitialLoadInProgress(peerId, page.fence).catch(this.onRecordError);
+  }
+
+  /** A page of the running load was applied: count it. */
   private pageApplied(progress: LoadProgress): void {
-    const fence = this.fences.get(progress.peerId) ?? null;
-    const initial = this.view.phase === 'loading';
-    const recorded = this.view.fence;
     this.view = {
       ...this.view,
-      fence,
+      fence: this.fences.get(progress.peerId) ?? null,
       pages: progress.pages,
       rowsReceived: progress.received,
       rowsApplied: progress.applied,
     };
-    if (initial && fence && fence !== recorded && this.loadRecord)
-      this.loadRecord.recordInitialLoadInProgress(progress.peerId, fence).catch(this.onRecordError);
   }
 
   /** The initial load is complete: nothing is in progress any more, here or in the database. */
   private async initialLoadDone(): Promise<void> {
-    const wasRecorded = this.interrupted !== null || this.view.fence !== null;
+    const wasRecorded = this.interrupted !== null || this.recordedFence !== null;
     this.needsLoad = false;
     this.interrupted = null;
+    this.recordedFence = null;
     if (wasRecorded && this.loadRecord) await this.loadRecord.clearInitialLoadInProgress().catch(this.onRecordError);
   }
 
