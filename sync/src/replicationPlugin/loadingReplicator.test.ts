@@ -68,7 +68,7 @@ describe('the replicator of the sync service', () => {
     await replicator.catchUp(SOURCE);
     expect(h.calls.filter((c) => c === 'snapshot')).toHaveLength(1);
     expect(loads).toEqual(['applied']);
-    expect(replicator.waitingForInitialLoad).toBe(false);
+    expect(replicator.initialLoadView.phase).toBe('none');
   });
 
   it('pulls without a snapshot on a node that has applied before', async () => {
@@ -100,7 +100,7 @@ describe('the replicator of the sync service', () => {
     };
     const down = new LoadingReplicator({ store: h.fresh, transport: failing, needsInitialLoad: true });
     expect((await down.catchUp(SOURCE)).last.kind).toBe('unreachable');
-    expect(down.waitingForInitialLoad).toBe(true);
+    expect(down.initialLoadView.phase).toBe('due');
     expect(h.fresh.visibleRows('users')).toHaveLength(0);
     expect(h.calls).not.toContain('pull');
   });

@@ -141,10 +141,6 @@ export class LoadingReplicator extends Replicator {
     this.view = this.idleView();
   }
 
-  get waitingForInitialLoad(): boolean {
-    return this.needsLoad;
-  }
-
   /** Where the initial load stands (for the status document). */
   get initialLoadView(): InitialLoadView {
     return { ...this.view, heldData: this.heldData, refusal: this.refusal };
