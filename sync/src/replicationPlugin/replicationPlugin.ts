@@ -102,6 +102,7 @@ class ReplicationPlugin {
   private readonly connectionString: string;
   /** The initial load as the database tells it before the store opens (then the replicator tells it). */
   private storedLoad: InitialLoadView | undefined;
+  private storedLoadReads = 0;
   private background: Promise<void> = Promise.resolve();
   private stopped = false;
   private wakeSleepers: () => void = () => undefined;
@@ -205,8 +206,10 @@ class ReplicationPlugin {
 
   /** Reads the initial load from the database (storedLoadState.ts) in the background, until the store opens. */
   private readStoredLoad(): void {
+    const read = ++this.storedLoadReads;
     void readStoredLoadState(this.connectionString).then((load) => {
-      if (!this.replicator && load) this.storedLoad = load;
+      // an earlier read that answers late must not replace a later one's (fresher) answer
+      if (!this.replicator && load && read === this.storedLoadReads) this.storedLoad = load;
     });
   }
 
