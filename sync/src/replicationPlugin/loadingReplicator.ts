@@ -10,9 +10,9 @@
  *
  * It also tells how far the node's initial load is (`initialLoad`): while it runs the node holds part of the data.
  * An initial load of more than one page is recorded in the database with the source's fence before its first page
- * is applied (msk_sync.initial_load), so a node restarted in the middle knows it is still loading: it catches up by pulls from
- * the page it reached, and the load counts as done once its cursor on the source passes the fence. A forced reload
- * of a node that completed its initial load is no initial load (its data is complete, if stale).
+ * is applied (msk_sync.initial_load), so a node restarted in the middle knows it is still loading: it catches up by
+ * pulls from the page it reached, and the load counts as done once its cursor on the source passes the fence. A
+ * forced reload of a node that completed its initial load is no initial load (its data is complete, if stale).
  */
 import {
   type InitialLoadInProgress,
